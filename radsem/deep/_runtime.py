@@ -1,0 +1,81 @@
+"""Seeding, threads and determinism for the torch models (one place, used by both models)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from radsem.errors import DataError
+
+__all__ = ["torch_session", "check_random_state_int", "atomic_torch_save", "safe_torch_load"]
+
+
+def check_random_state_int(random_state: int | None) -> int:
+    """Turn ``random_state`` into a non-negative integer seed (``None`` draws one from the OS)."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
+        raise DataError(f"random_state must be an integer or None, got {random_state!r}")
+    if random_state < 0:
+        raise DataError(f"random_state must be non-negative, got {random_state}")
+    return int(random_state)
+
+
+@contextlib.contextmanager
+def torch_session(seed: int, n_threads: int = 1) -> Iterator[torch.Generator]:
+    """Run a block with a fixed seed, ``n_threads`` intra-op threads and deterministic kernels.
+
+    The global torch random state, thread count and determinism flag are restored on exit,
+    so fitting a radsem model never changes the state seen by the caller's own torch code.
+    Yields a seeded :class:`torch.Generator` for explicit sampling.
+    """
+    n_threads = int(n_threads)
+    if n_threads < 1:
+        raise DataError(f"n_threads must be at least 1, got {n_threads}")
+    old_threads = torch.get_num_threads()
+    old_det = torch.are_deterministic_algorithms_enabled()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        torch.set_num_threads(n_threads)
+        torch.use_deterministic_algorithms(True)
+        try:
+            gen = torch.Generator().manual_seed(seed)
+            yield gen
+        finally:
+            torch.set_num_threads(old_threads)
+            torch.use_deterministic_algorithms(old_det)
+
+
+def atomic_torch_save(obj: dict[str, Any], path: str | os.PathLike) -> None:
+    """Save ``obj`` with :func:`torch.save` to a temporary file, then move it into place."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".radsem-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def safe_torch_load(path: str | os.PathLike, kind: str) -> dict[str, Any]:
+    """Load a file written by :func:`atomic_torch_save` with ``weights_only=True``."""
+    try:
+        payload = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything unreadable is a data problem for the user
+        raise DataError(f"{os.fspath(path)!r} is not a readable radsem {kind} file: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("kind") != kind:
+        raise DataError(f"{os.fspath(path)!r} does not hold a radsem {kind} model")
+    return payload
