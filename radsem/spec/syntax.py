@@ -266,6 +266,12 @@ class _TermParser:
                     raise self.error("'?' must follow a number (start value)", start_tok)
                 starts.append(Modifier("start", (value,), start_tok.line, start_tok.column))
                 continue
+            if nxt.text == ":":
+                raise self.error(
+                    "interaction terms (x1:x2) are not supported; add the product of the "
+                    "two variables to the data as a new column",
+                    nxt,
+                )
             if nxt.text != "*":
                 raise self.error(f"unexpected {nxt.text!r} (missing '+' or '*'?)", nxt)
             self.take()
@@ -287,9 +293,9 @@ class _TermParser:
 
     def variable(self, tok: Token, value: object) -> str:
         op = self.op
+        if tok.kind == "NAME" and tok.text == "NA":
+            raise self.error("NA must be followed by '*' and a variable name", tok)
         if isinstance(value, str) and tok.kind == "NAME":
-            if tok.text == "NA":
-                raise self.error("NA must be followed by '*' and a variable name", tok)
             if self.peek() is not None and self.peek().text == "(":
                 raise self.error(f"unexpected function call {tok.text}()", tok)
             self.owner.check_name(tok)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import pandas as pd
 
-from radsem._r import from_r_dataframe
+from radsem._r import from_r_dataframe, to_r_dataframe
 
 COMPARED = ("lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo", "label",
             "plabel")  # fmt: skip
@@ -64,7 +65,7 @@ def lavaanify(r_lavaan, model: str, **options) -> pd.DataFrame:
     return _clean(from_r_dataframe(res))
 
 
-def fitted_partable(r_lavaan, fun: str, model: str, data: str, **options) -> pd.DataFrame:
+def fitted_partable(r_lavaan, fun: str, model: str, data, **options) -> pd.DataFrame:
     """``parTable(fun(model, data, do.fit = FALSE, ...))`` for fun in sem/cfa/growth/lavaan."""
     import rpy2.robjects as ro
 
@@ -73,7 +74,8 @@ def fitted_partable(r_lavaan, fun: str, model: str, data: str, **options) -> pd.
     # a fixed R closure, so that sem()'s match.call() sees the name lavaan::sem
     wrapper = ro.r(_WRAPPERS[fun])
     args = {k.replace("_", "."): v for k, v in _r_args(options).items()}
-    fit = wrapper(model=model, data=dataset(data), **{"do.fit": False}, **args)
+    rdata = dataset(data) if isinstance(data, str) else to_r_dataframe(data)
+    fit = wrapper(model=model, data=rdata, **{"do.fit": False}, **args)
     return _clean(from_r_dataframe(r_lavaan.parTable(fit)))
 
 
@@ -110,3 +112,29 @@ def assert_same_table(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
                                 f"{ref.rhs.iloc[i]} [{c}]: radsem {x!r}, lavaan {y!r}")  # fmt: skip
     if problems:
         raise AssertionError("\n".join(problems[:30]))
+
+
+class _Lavaan:
+    """What the parity tests use: lavaan's tables and the comparison."""
+
+    def __init__(self, r_lavaan) -> None:
+        self.r = r_lavaan
+
+    def lavaanify(self, model: str, **options) -> pd.DataFrame:
+        return lavaanify(self.r, model, **options)
+
+    def fitted(self, fun: str, model: str, data, **options) -> pd.DataFrame:
+        return fitted_partable(self.r, fun, model, data, **options)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return dataset_frame(name)
+
+    @staticmethod
+    def assert_same(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
+        assert_same_table(ours, ref)
+
+
+@pytest.fixture(scope="session")
+def lav(r_lavaan) -> _Lavaan:
+    """lavaan through rpy2 (skips without R)."""
+    return _Lavaan(r_lavaan)
