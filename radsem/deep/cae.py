@@ -307,7 +307,7 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
             "channel_mean": torch.from_numpy(self.channel_mean_.copy()),
             "channel_scale": torch.from_numpy(self.channel_scale_.copy()),
             "state_dict": self.net_.state_dict(),
-            "history": {c: [float(v) for v in self.history_[c]] for c in self.history_},
+            "history": {c: self.history_[c].tolist() for c in self.history_},
             "best_epoch": self.best_epoch_,
             "train_index": [int(i) for i in self.train_index_],
             "validation_index": [int(i) for i in self.validation_index_],

@@ -402,7 +402,7 @@ class ConditionalWGAN(BaseEstimator):
             "mean": torch.from_numpy(self.mean_.copy()),
             "scale": torch.from_numpy(self.scale_.copy()),
             "generator": self.generator_.state_dict(), "critic": self.critic_.state_dict(),
-            "history": {c: [float(v) for v in self.history_[c]] for c in self.history_},
+            "history": {c: self.history_[c].tolist() for c in self.history_},
         }, path)
 
     @classmethod
