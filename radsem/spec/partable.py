@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from itertools import combinations
 
 import pandas as pd
 
 from radsem.errors import DataError, ModelSpecificationError, ModelSyntaxError
+from radsem.spec.defaults import auto_fix, default_rows, replicate_groups
+from radsem.spec.equality import apply_modifiers, check_constraints, equality_constraints
 from radsem.spec.model import ModelSpec
 from radsem.spec.names import VariableNames, variable_names
 from radsem.spec.options import SpecOptions, resolve_options
@@ -91,10 +92,6 @@ def _reorder_covariances(rows: list[dict]) -> None:
 def _ordered_names(
     ordered, names: VariableNames, user_rows: list[dict]
 ) -> tuple[list[str], dict[str, int]]:
-    if ordered is None:
-        ordered = ()
-    if isinstance(ordered, str):
-        ordered = (ordered,)
     counts: dict[str, int] = {}
     if isinstance(ordered, Mapping):
         for name, n in ordered.items():
@@ -126,279 +123,6 @@ def _ordered_names(
     return ov_ord, counts
 
 
-def _default_rows(names: VariableNames, ov_ord: list[str], counts, opt: SpecOptions):
-    rows: list[tuple[str, str, str]] = []
-    for v in ov_ord:
-        rows += [(v, "|", f"t{k}") for k in range(1, counts.get(v, 0) + 1)]
-    rows += [(v, "~~", v) for v in (*names.ov_nox, *names.lv)]
-    if opt.auto_cov_lv_x and len(names.lv_x) > 1:
-        rows += [(a, "~~", b) for a, b in combinations(names.lv_x, 2)]
-    lvov_y = names.lv_y + names.ov_y
-    if opt.auto_cov_y and len(lvov_y) > 1:
-        rows += [(a, "~~", b) for a, b in combinations(lvov_y, 2)]
-    x = names.ov_x
-    rows += [(x[j], "~~", x[i]) for j in range(len(x)) for i in range(j, len(x))]
-    rows += [(v, "~*~", v) for v in ov_ord]
-    if opt.meanstructure:
-        rows += [(v, "~1", "") for v in (*names.ov, *names.lv)]
-    return [
-        {"lhs": a, "op": o, "rhs": b, "user": 0, "exo": 0, "mods": {}, "where": None}
-        for a, o, b in rows
-    ]
-
-
-def _set(rows, pred, free=None, ustart=None, exo=None) -> None:
-    for r in rows:
-        if pred(r):
-            if free is not None:
-                r["free"] = free
-            if ustart is not None:
-                r["ustart"] = ustart
-            if exo is not None:
-                r["exo"] = exo
-
-
-def _auto_fix(rows: list[dict], names: VariableNames, ov_ord, opt: SpecOptions) -> None:
-    """lavaan's fixing rules within one group (``lav_partable_flat``)."""
-    lv, ov = set(names.lv), set(names.ov)
-    var = lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"]  # noqa: E731
-    default = lambda r: r["user"] == 0  # noqa: E731
-    if not opt.auto_th:
-        _set(rows, lambda r: r["op"] == "|" and default(r), free=0)
-    if not opt.auto_var:
-        _set(rows, lambda r: var(r) and default(r), free=0, ustart=0.0)
-    if opt.std_lv:
-        _set(rows, lambda r: var(r) and r["lhs"] in lv, free=0, ustart=1.0)
-    mm = [r for r in rows if r["op"] == "=~"]
-    if opt.auto_fix_first:
-        seen = set()
-        for r in mm:
-            if r["lhs"] not in seen:
-                seen.add(r["lhs"])
-                r["free"], r["ustart"] = 0, 1.0
-    if opt.auto_var and opt.auto_fix_single:
-        counts: dict[str, int] = {}
-        for r in mm:
-            counts[r["lhs"]] = counts.get(r["lhs"], 0) + 1
-        rhs_counts: dict[str, int] = {}
-        for r in mm:
-            rhs_counts[r["rhs"]] = rhs_counts.get(r["rhs"], 0) + 1
-        single = {
-            r["rhs"] for r in mm
-            if counts[r["lhs"]] == 1 and r["lhs"] != r["rhs"] and rhs_counts[r["rhs"]] == 1
-        }  # fmt: skip
-        _set(rows, lambda r: var(r) and r["lhs"] in single and default(r), free=0, ustart=0.0)
-    cov = lambda r, s: (  # noqa: E731
-        r["op"] == "~~" and r["lhs"] != r["rhs"] and default(r)
-        and r["lhs"] in s and r["rhs"] in s
-    )  # fmt: skip
-    if opt.orthogonal:
-        _set(rows, lambda r: cov(r, lv), free=0, ustart=0.0)
-    if opt.orthogonal_y:
-        _set(rows, lambda r: cov(r, set(names.lv_y)), free=0, ustart=0.0)
-    if opt.orthogonal_x:
-        _set(rows, lambda r: cov(r, set(names.lv_x)), free=0, ustart=0.0)
-    if opt.meanstructure:
-        mean = lambda r, s: r["op"] == "~1" and r["lhs"] in s and default(r)  # noqa: E731
-        if ov_ord:
-            _set(rows, lambda r: mean(r, set(ov_ord)), free=0, ustart=0.0)
-        if not opt.int_ov_free:
-            _set(rows, lambda r: mean(r, ov), free=0, ustart=0.0)
-        if not opt.int_lv_free:
-            _set(rows, lambda r: mean(r, lv), free=0, ustart=0.0)
-    x = set(names.ov_x)
-    if x and (opt.fixed_x or opt.conditional_x):
-        fix = 0 if opt.fixed_x else None
-        start = _NAN if opt.fixed_x else None
-        _set(rows, lambda r: r["op"] == "~~" and r["lhs"] in x and r["rhs"] in x and default(r),
-             free=fix, ustart=start, exo=1)  # fmt: skip
-        _set(rows, lambda r: r["op"] == "~1" and r["lhs"] in x and default(r),
-             free=fix, ustart=start, exo=1)  # fmt: skip
-    if x and opt.conditional_x:
-        nox = lv | set(names.ov_nox)
-        _set(rows, lambda r: r["op"] == "~" and r["lhs"] in nox and r["rhs"] in x, exo=1)
-    if ov_ord:
-        o = set(ov_ord)
-        _set(rows, lambda r: var(r) and r["lhs"] in o and default(r), free=0, ustart=1.0)
-        _set(rows, lambda r: r["op"] == "~*~" and default(r), free=0, ustart=1.0)
-
-
-def _replicate(rows: list[dict], names: VariableNames, ov_ord, opt: SpecOptions) -> list[dict]:
-    out: list[dict] = []
-    lv = set(names.lv)
-    eq = opt.group_equal
-    for g in range(1, opt.ngroups + 1):
-        grp = [dict(r, group=g) for r in rows]
-        if g > 1:
-            if (
-                opt.meanstructure and not opt.int_lv_free
-                and ("intercepts" in eq or "thresholds" in eq) and "means" not in eq
-            ):  # fmt: skip
-                _set(grp, lambda r: r["op"] == "~1" and r["lhs"] in lv and r["user"] == 0,
-                     free=1, ustart=_NAN)  # fmt: skip
-            if opt.std_lv and "loadings" in eq and "lv.variances" not in eq:
-                _set(grp, lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"]
-                     and r["lhs"] in lv and r["user"] == 0, free=1, ustart=_NAN)  # fmt: skip
-            if "thresholds" in eq and any(r["op"] == "~*~" for r in grp):
-                if opt.auto_delta and opt.parameterization == "delta":
-                    _set(grp, lambda r: r["op"] == "~*~", free=1, ustart=_NAN)
-                elif opt.parameterization == "theta":
-                    o = set(ov_ord)
-                    _set(grp, lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"]
-                         and r["lhs"] in o, free=1, ustart=_NAN)  # fmt: skip
-        out += grp
-    return out
-
-
-def _apply_modifiers(rows: list[dict], ngroups: int) -> bool:
-    """Apply ``fixed``/``start``/``lower``/``upper``/``label``; return whether bounds occur."""
-    by_key: dict[int, list[dict]] = {}
-    for r in rows:
-        if r["mods"]:
-            by_key.setdefault(id(r["mods"]), []).append(r)
-    bounds = False
-    for group_rows in by_key.values():
-        mods = group_rows[0]["mods"]
-        stmt, line, column = group_rows[0]["where"]
-        for kind, values in mods.items():
-            if len(values) == 1 and ngroups > 1:
-                values = values * ngroups
-            if len(values) != len(group_rows):
-                r = group_rows[0]
-                raise ModelSpecificationError(
-                    f"line {line}, column {column}: modifier of "
-                    f"{r['lhs']} {r['op']} {r['rhs'] or '1'} has {len(values)} values but the "
-                    f"model has {ngroups} group(s); give one value, or one per group"
-                )
-            mods_n = dict(mods)
-            mods_n[kind] = values
-            group_rows[0]["mods"] = mods_n
-        mods = group_rows[0]["mods"]
-        for i, r in enumerate(group_rows):
-            if "fixed" in mods:
-                v = mods["fixed"][i]
-                r["free"], r["ustart"] = (1, _NAN) if math.isnan(v) else (0, float(v))
-            if "start" in mods:
-                r["ustart"] = float(mods["start"][i])
-            if "lower" in mods:
-                r["lower"], bounds = float(mods["lower"][i]), True
-            if "upper" in mods:
-                r["upper"], bounds = float(mods["upper"][i]), True
-            if "label" in mods:
-                r["label"] = mods["label"][i]
-    return bounds
-
-
-def _equality_labels(rows: list[dict], opt: SpecOptions) -> list[str]:
-    """lavaan's internal labels: user label, else ``lhs op rhs`` (``.gN`` in group N)."""
-    base = [f"{r['lhs']}{r['op']}{r['rhs']}" for r in rows]
-    labels = [b if r["group"] == 1 else f"{b}.g{r['group']}" for b, r in zip(base, rows, strict=True)]
-    eq = opt.group_equal
-    if opt.ngroups > 1 and eq:
-        g1 = [r for r in rows if r["group"] == 1]
-        names = variable_names(g1)
-        nox, ordv, lv = set(names.ov_nox), set(names.ov_ord), set(names.lv)
-        rules = {
-            "loadings": lambda r: r["op"] == "=~",
-            "intercepts": lambda r: r["op"] == "~1" and r["lhs"] in nox,
-            "thresholds": lambda r: r["op"] == "|" and r["lhs"] in ordv,
-            "means": lambda r: r["op"] == "~1" and r["lhs"] in lv,
-            "regressions": lambda r: r["op"] == "~",
-            "residuals": lambda r: r["op"] == "~~" and r["lhs"] in nox and r["lhs"] == r["rhs"],
-            "residual.covariances": lambda r: r["op"] == "~~" and r["lhs"] in nox
-            and r["lhs"] != r["rhs"],
-            "lv.variances": lambda r: r["op"] == "~~" and r["lhs"] in lv and r["lhs"] == r["rhs"],
-            "lv.covariances": lambda r: r["op"] == "~~" and r["lhs"] in lv
-            and r["lhs"] != r["rhs"],
-        }
-        partial = set(opt.group_partial)
-        ref_label = {}
-        for i, r in enumerate(rows):
-            if r["group"] != 1 or base[i] in partial:
-                continue
-            if any(rules[k](r) for k in eq):
-                ref_label[(r["lhs"], r["op"], r["rhs"])] = labels[i]
-        for i, r in enumerate(rows):
-            key = (r["lhs"], r["op"], r["rhs"])
-            if r["group"] > 1 and key in ref_label:
-                labels[i] = ref_label[key]
-    return [r["label"] if r["label"] else lab for r, lab in zip(rows, labels, strict=True)]
-
-
-def _equality_constraints(rows: list[dict], opt: SpecOptions) -> list[dict]:
-    labels = _equality_labels(rows, opt)
-    positions: dict[str, list[int]] = {}
-    dup_order: list[str] = []
-    for i, lab in enumerate(labels):
-        if lab in positions and lab not in dup_order:
-            dup_order.append(lab)
-        positions.setdefault(lab, []).append(i)
-    extra = []
-    for lab in dup_order:
-        idx = positions[lab]
-        ref = idx[0]
-        fixed = [i for i in idx if rows[i]["free"] == 0]
-        lows = [rows[i]["lower"] for i in idx if math.isfinite(rows[i]["lower"])]
-        ups = [rows[i]["upper"] for i in idx if math.isfinite(rows[i]["upper"])]
-        for i in idx:
-            if lows:
-                rows[i]["lower"] = min(lows)
-            if ups:
-                rows[i]["upper"] = max(ups)
-        if fixed:
-            values = {rows[i]["ustart"] for i in fixed}
-            if len(values) > 1:
-                desc = ", ".join(
-                    f"{rows[i]['lhs']} {rows[i]['op']} {rows[i]['rhs'] or '1'} = "
-                    f"{rows[i]['ustart']:g}"
-                    for i in fixed
-                )
-                raise ModelSpecificationError(
-                    f"label {lab!r} is shared by parameters fixed to different values ({desc})"
-                )
-            value = rows[fixed[0]]["ustart"]
-            for i in idx:
-                rows[i]["ustart"], rows[i]["free"] = value, 0
-            continue
-        for o in idx[1:]:
-            extra.append({"lhs": rows[ref]["plabel"], "op": "==", "rhs": rows[o]["plabel"],
-                          "user": 2})  # fmt: skip
-        for i in idx:
-            if not rows[i]["label"]:
-                rows[i]["label"] = rows[ref]["plabel"]
-    return extra
-
-
-def _check_constraints(rows: list[dict], constraints: list[Statement]) -> None:
-    known = {r["label"] for r in rows if r["label"]} | {r["plabel"] for r in rows}
-    variables = {r["lhs"] for r in rows} | {r["rhs"] for r in rows if r["rhs"]}
-    all_defined = {s.left.text for s in constraints if s.op == ":="}
-    defined: set[str] = set()
-    for stmt in constraints:
-        used = (stmt.left.names if stmt.op != ":=" else ()) + stmt.right.names
-        allowed = defined if stmt.op == ":=" else all_defined
-        unknown = [n for n in dict.fromkeys(used) if n not in known and n not in allowed]
-        if stmt.op == ":=":
-            name = stmt.left.text
-            if name in known or name in defined:
-                raise ModelSpecificationError(
-                    f"line {stmt.line}: ':=' defines {name!r}, which is already a label"
-                )
-            if name in variables:
-                raise ModelSpecificationError(
-                    f"line {stmt.line}: ':=' defines {name!r}, which is a variable of the model"
-                )
-        if unknown:
-            what = "definition" if stmt.op == ":=" else "constraint"
-            raise ModelSpecificationError(
-                f"line {stmt.line}: unknown label(s) {', '.join(unknown)} in the {what} "
-                f"'{stmt.text}'; labels are set in the model (e.g. a*x1) "
-                + ("or by an earlier ':=' line" if stmt.op == ":=" else "or by ':=' lines")
-            )
-        if stmt.op == ":=":
-            defined.add(stmt.left.text)
-
-
 def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
     if observed is None:
         return
@@ -424,6 +148,68 @@ def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
     absent = [v for v in ordered_declared if v not in have]
     if absent:
         raise DataError(f"ordered variable(s) not found in the data: {', '.join(absent)}")
+
+
+def _user_rows(model) -> tuple[list[Statement], list[dict], list[Statement]]:
+    statements = parse_model(model) if isinstance(model, str) else list(model)
+    if not statements:
+        raise ModelSyntaxError("empty model: no formulas found", 1, 1, None)
+    if not all(isinstance(s, Statement) for s in statements):
+        raise ModelSpecificationError("model must be lavaan syntax or a list of Statement")
+    user_rows, constraints = _flatten(statements)
+    if not user_rows:
+        stmt = constraints[0]
+        raise ModelSyntaxError(
+            "the model has only constraints/definitions and no parameters",
+            stmt.line,
+            stmt.column,
+            stmt.text,
+        )
+    _reorder_covariances(user_rows)
+    return statements, user_rows, constraints
+
+
+def _declared(ordered) -> list[str]:
+    if ordered is None:
+        return []
+    if isinstance(ordered, str):
+        return [ordered]
+    return list(ordered)
+
+
+def _ordered_in_model(ordered, names: VariableNames):
+    """The ``ordered`` argument restricted to variables of the model (as lavaan does)."""
+    if isinstance(ordered, Mapping):
+        return {v: n for v, n in ordered.items() if v in names.ov}
+    return [v for v in _declared(ordered) if v in names.ov]
+
+
+def _finish(rows: list[dict], constraints: list[Statement], opt: SpecOptions) -> pd.DataFrame:
+    """Ids, plabels, equality and constraint rows, free numbering; as a DataFrame."""
+    for i, r in enumerate(rows, start=1):
+        r["id"], r["plabel"], r["block"] = i, f".p{i}.", r["group"]
+    eq_rows = equality_constraints(rows, opt)
+    check_constraints(rows, constraints)
+    con_rows = [
+        {"lhs": s.left.text, "op": s.op, "rhs": s.right.text, "user": 1} for s in constraints
+    ] + eq_rows
+    for r in con_rows:
+        label = r["lhs"] if r["op"] == ":=" else ""
+        r.update(block=0, group=0, free=0, ustart=_NAN, exo=0, plabel="", label=label,
+                 lower=-math.inf, upper=math.inf)  # fmt: skip
+        r["id"] = len(rows) + 1
+        rows.append(r)
+    k = 0
+    for r in rows:
+        if r["free"] > 0:
+            k += 1
+            r["free"] = k
+    table = pd.DataFrame({c: [r[c] for r in rows] for c in PARTABLE_COLUMNS})
+    for c in ("id", "user", "block", "group", "free", "exo"):
+        table[c] = table[c].astype("int64")
+    for c in ("ustart", "lower", "upper"):
+        table[c] = table[c].astype("float64")
+    return table
 
 
 def build_partable(
@@ -530,32 +316,10 @@ def build_partable(
     1   f  =~  x2     1     NaN
     2   f  =~  x3     2     NaN
     """
-    statements = parse_model(model) if isinstance(model, str) else list(model)
-    if not statements:
-        raise ModelSyntaxError("empty model: no formulas found", 1, 1, None)
-    if not all(isinstance(s, Statement) for s in statements):
-        raise ModelSpecificationError("model must be lavaan syntax or a list of Statement")
-    user_rows, constraints = _flatten(statements)
-    if not user_rows:
-        stmt = constraints[0]
-        raise ModelSyntaxError(
-            "the model has only constraints/definitions and no parameters",
-            stmt.line,
-            stmt.column,
-            stmt.text,
-        )
-    _reorder_covariances(user_rows)
+    statements, user_rows, constraints = _user_rows(model)
     names = variable_names(user_rows)
-    ordered_declared = list(ordered) if not isinstance(ordered, str) else [ordered]
-    _check_observed(names, observed, ordered_declared)
-    ordered_in_model = {v: n for v, n in (
-        ordered.items() if isinstance(ordered, Mapping) else ((v, None) for v in ordered_declared)
-    ) if v in names.ov}  # fmt: skip
-    if isinstance(ordered, Mapping):
-        ordered_arg = {v: n for v, n in ordered_in_model.items()}
-    else:
-        ordered_arg = list(ordered_in_model)
-    ov_ord, counts = _ordered_names(ordered_arg, names, user_rows)
+    _check_observed(names, observed, _declared(ordered))
+    ov_ord, counts = _ordered_names(_ordered_in_model(ordered, names), names, user_rows)
     auto = {
         "auto_fix_first": auto_fix_first, "auto_fix_single": auto_fix_single,
         "auto_var": auto_var, "auto_cov_lv_x": auto_cov_lv_x, "auto_cov_y": auto_cov_y,
@@ -576,40 +340,19 @@ def build_partable(
             f"{len(group_labels)} group labels given for ngroups={ngroups}"
         )
 
-    defaults = _default_rows(names, ov_ord, counts, opt)
+    defaults = default_rows(names, ov_ord, counts, opt)
     user_keys = {(r["lhs"], r["op"], r["rhs"]) for r in user_rows}
     rows = user_rows + [r for r in defaults if (r["lhs"], r["op"], r["rhs"]) not in user_keys]
     for r in rows:
         r.update(free=1, ustart=_NAN, label="", lower=-math.inf, upper=math.inf)
-    _auto_fix(rows, names, ov_ord, opt)
-    rows = _replicate(rows, names, ov_ord, opt)
-    bounds = _apply_modifiers(rows, opt.ngroups)
+    auto_fix(rows, names, ov_ord, opt)
+    rows = replicate_groups(rows, names, ov_ord, opt)
+    bounds = apply_modifiers(rows, opt.ngroups)
     if bounds:
         for r in rows:
             if r["free"] == 0:
                 r["lower"] = r["upper"] = r["ustart"]
-    for i, r in enumerate(rows, start=1):
-        r["id"], r["plabel"], r["block"] = i, f".p{i}.", r["group"]
-    eq_rows = _equality_constraints(rows, opt)
-    _check_constraints(rows, constraints)
-    con_rows = [
-        {"lhs": s.left.text, "op": s.op, "rhs": s.right.text, "user": 1} for s in constraints
-    ] + eq_rows
-    for r in con_rows:
-        r.update(block=0, group=0, free=0, ustart=_NAN, exo=0, plabel="",
-                 label=r["lhs"] if r["op"] == ":=" else "", lower=-math.inf, upper=math.inf)  # fmt: skip
-        r["id"] = len(rows) + 1
-        rows.append(r)
-    k = 0
-    for r in rows:
-        if r["free"] > 0:
-            k += 1
-            r["free"] = k
-    table = pd.DataFrame({c: [r[c] for r in rows] for c in PARTABLE_COLUMNS})
-    for c in ("id", "user", "block", "group", "free", "exo"):
-        table[c] = table[c].astype("int64")
-    for c in ("ustart", "lower", "upper"):
-        table[c] = table[c].astype("float64")
+    table = _finish(rows, constraints, opt)
     return ModelSpec(
         partable=table,
         statements=tuple(statements),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from radsem._r import from_r_dataframe, to_r_dataframe
 
