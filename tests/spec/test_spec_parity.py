@@ -224,3 +224,61 @@ def test_lavaanify_options(lav, options):
     fun = "sem" if options.get("auto") else "lavaan"
     ours = build_partable(model, model_type=fun, fixed_x=False, **ours_opts).partable
     lav.assert_same(ours, ref)
+
+
+HS3 = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+EDGE_CASES = {
+    "second-order": ("cfa", HS3 + "g =~ visual + textual + speed", {}),
+    "second-order-std": ("cfa", HS3 + "g =~ visual + textual + speed", {"std_lv": True}),
+    "single-indicator": ("sem", "f =~ x1 + x2 + x3\ns =~ x4\ns ~ f", {}),
+    "exo-user-covariance": ("sem", "x9 ~ x1 + x2\nx1 ~~ x2", {}),
+    "exo-intercept": ("sem", "x9 ~ x1 + x2\nx1 ~ 1", {}),
+    "latent-on-covariates": ("sem", "f =~ x1 + x2 + x3\nf ~ ageyr + sex\nx4 ~ f", {}),
+    "latent-on-covariates-ms": ("sem", "f =~ x1 + x2 + x3\nf ~ ageyr + sex\nx4 ~ f",
+                                {"meanstructure": True}),
+    "fixed-regression": ("sem", "x9 ~ 0.5*x1 + x2", {}),
+    "zero-intercept": ("sem", "x9 ~ x1\nx9 ~ 0", {}),
+    "cross-loading": ("cfa", "f1 =~ x1 + x2 + x3 + x4\nf2 =~ x4 + x5 + x6", {}),
+    "latent-observed-covariance": ("sem", "f =~ x1 + x2 + x3\nx4 ~~ f", {}),
+    "orthogonal-with-regression": ("sem", HS3 + "speed ~ visual", {"orthogonal": True}),
+    "endogenous-covariances": ("sem", "f =~ x1 + x2 + x3\nx7 ~ f\nx8 ~ f\nx9 ~ f\n"
+                               "g =~ x4 + x5 + x6\ng ~ f", {}),
+    "equal-modifier": ("cfa", "visual =~ x1 + x2 + equal('visual=~x2')*x3", {}),
+    "plabel-constraint": ("cfa", HS3 + ".p2. == .p3.", {}),
+    "label-across-operators": ("cfa", HS3 + "x1 ~~ a*x1\nx2 ~~ a*x2\nvisual ~~ a*textual", {}),
+    "mg-fixed-marker": ("cfa", "visual =~ c(1,1)*x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+                        {"group": "school"}),
+    "mg-partial-label": ("cfa", "visual =~ x1 + x2 + c(a,b)*x3\ntextual =~ x4 + x5 + x6",
+                         {"group": "school", "group_equal": ["loadings"],
+                          "group_partial": ["visual=~x2"]}),
+    "start-on-marker": ("cfa", "visual =~ start(2)*x1 + x2 + x3", {}),
+    "mg-means": ("cfa", HS3, {"group": "school", "std_lv": True,
+                              "group_equal": ["loadings", "intercepts", "means"]}),
+    "mg-regressions": ("sem", HS3 + "speed ~ visual + textual",
+                       {"group": "school", "group_equal": ["regressions", "lv.covariances"]}),
+    "mg-no-meanstructure": ("cfa", HS3, {"group": "school", "meanstructure": False}),
+    "lavaan-explicit": ("lavaan", "f =~ 1*x1 + x2 + x3\nf ~~ f\nx1 ~~ x1\nx2 ~~ x2\nx3 ~~ x3", {}),
+    "lavaan-some-auto": ("lavaan", "f =~ x1 + x2 + x3", {"auto_var": True,
+                                                          "auto_fix_first": True}),
+    "missing-ml": ("sem", HS3, {"missing": "ml"}),
+    "mlr": ("sem", "x9 ~ x1 + x2", {"estimator": "MLR"}),
+    "uls-fixed-x-default": ("sem", "x9 ~ x1 + x2", {"estimator": "ULS"}),
+    "bounds": ("cfa", "visual =~ x1 + lower(0)*x2 + upper(3)*x3", {}),
+    "definition-chain": ("sem", "x9 ~ a*x1 + b*x2\nab := a*b\nab2 := ab^2\nab2 < 1", {}),
+    "several-lhs": ("sem", "x7 + x8 ~ x1 + x2", {}),
+    "orthogonal-y": ("sem", HS3 + "visual ~ ageyr\ntextual ~ ageyr\nspeed ~ ageyr",
+                     {"orthogonal_y": True}),
+    "linear-equality": ("sem", "x9 ~ a*x1 + b*x2\na + b == 1", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_edge_cases(lav, case):
+    fun, model, options = EDGE_CASES[case]
+    ref = lav.fitted(fun, model, "HolzingerSwineford1939", **options)
+    lav.assert_same(_ours(model, fun, **dict(options)), ref)
+
+
+def test_growth_with_fixed_latent_mean(lav):
+    model = "i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\ns =~ 0*t1 + 1*t2 + 2*t3 + 3*t4\ni ~ 0*1"
+    lav.assert_same(_ours(model, "growth"), lav.fitted("growth", model, "Demo.growth"))
