@@ -80,7 +80,7 @@ def c2st_auroc(real: np.ndarray, synthetic: np.ndarray, classifier: str = "fores
     if folds < 2:
         return float("nan")
     if classifier == "forest":
-        model = RandomForestClassifier(n_estimators=200, min_samples_leaf=2,
+        model = RandomForestClassifier(n_estimators=100, min_samples_leaf=2,
                                        random_state=random_state, n_jobs=1)
     elif classifier == "logistic":
         model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
@@ -92,7 +92,8 @@ def c2st_auroc(real: np.ndarray, synthetic: np.ndarray, classifier: str = "fores
 
 
 def _subtype_classifier():
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+    return make_pipeline(StandardScaler(),
+                         LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000))
 
 
 def evaluate_gan(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *,

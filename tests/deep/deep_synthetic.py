@@ -33,7 +33,7 @@ def make_expression(n_per_class=(40, 30, 8), n_genes: int = 8, seed: int = 0):
     loadings = np.linspace(0.5, 0.9, n_genes)
     for k, n in enumerate(n_per_class):
         shift = np.zeros(n_genes)
-        shift[k % n_genes] = 2.5
+        shift[k % n_genes] = 3.0
         f = rng.normal(size=(n, 1))
         x = 8 + shift + f * loadings + rng.normal(size=(n, n_genes)) * np.sqrt(1 - loadings ** 2)
         rows.append(x)
