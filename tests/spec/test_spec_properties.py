@@ -4,82 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from spec_cases import N_RANDOM, radsem_lavaanify_options, random_lavaanify_case, random_model
 
 from radsem.spec import build_partable
 
-_LETTERS = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-
-def _name(rng: np.random.Generator, used: set[str], prefix: str) -> str:
-    while True:
-        body = "".join(rng.choice(_LETTERS + list("0123456789._"), size=rng.integers(1, 5)))
-        name = prefix + body
-        if name not in used:
-            used.add(name)
-            return name
-
-
-def _modifier(rng: np.random.Generator, labels: list[str], used: set[str]) -> str:
-    kind = rng.integers(0, 8)
-    if kind == 0:
-        return f"{rng.choice([0.5, 1, 2, -1, 0.25]):g}*"
-    if kind == 1:
-        return "NA*"
-    if kind == 2:
-        return f"start({rng.uniform(0.1, 2):.3f})*"
-    if kind == 3:
-        if labels and rng.random() < 0.5:
-            return f"{rng.choice(labels)}*"  # shared label: equality constraint
-        lab = _name(rng, used, "L")
-        labels.append(lab)
-        return f"{lab}*"
-    return ""
-
-
-def random_model(seed: int) -> tuple[str, dict]:
-    rng = np.random.default_rng(seed)
-    used: set[str] = set()
-    labels: list[str] = []
-    nf = int(rng.integers(1, 5))
-    factors = [_name(rng, used, "F") for _ in range(nf)]
-    lines, indicators = [], []
-    for f in factors:
-        ind = [_name(rng, used, "x") for _ in range(int(rng.integers(2, 6)))]
-        indicators += ind
-        terms = [_modifier(rng, labels, used) + v for v in ind]
-        lines.append(f"{f} =~ " + " + ".join(terms))
-    if nf > 1 and rng.random() < 0.6:
-        lines.append(f"{factors[-1]} ~ " + " + ".join(factors[:-1]))
-    for _ in range(int(rng.integers(0, 3))):
-        a, b = rng.choice(indicators, size=2, replace=False)
-        lines.append(f"{a} ~~ {_modifier(rng, labels, used)}{b}")
-    if rng.random() < 0.3:
-        lines.append(f"{indicators[0]} ~ 1")
-    if labels and rng.random() < 0.5:
-        lines.append(f"def1 := {labels[0]}^2 + 1")
-    options = {
-        "std_lv": bool(rng.random() < 0.3),
-        "orthogonal": bool(rng.random() < 0.2),
-        "meanstructure": bool(rng.random() < 0.3),
-        "ngroups": int(rng.choice([1, 1, 2])),
-    }
-    if options["ngroups"] == 2 and rng.random() < 0.7:
-        options["group_equal"] = list(rng.choice(
-            ["loadings", "intercepts", "residuals", "lv.variances", "lv.covariances"],
-            size=int(rng.integers(1, 3)), replace=False,
-        ))  # fmt: skip
-    return "\n".join(lines), options
-
-
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(N_RANDOM))
 def test_random_models_match_lavaanify(lav, seed):
-    model, options = random_model(seed)
-    ours = build_partable(model, model_type="sem", fixed_x=False, **options).partable
-    ropts = dict(options)
-    if ropts.get("group_equal") and ({"intercepts"} & set(ropts["group_equal"])):
-        ropts["meanstructure"] = True  # lavaan() forces this before calling lavaanify
-    ref = lav.lavaanify(model, auto=True, **ropts)
-    lav.assert_same(ours, ref)
+    model, ropts = random_lavaanify_case(seed)
+    ours = build_partable(model, **radsem_lavaanify_options(ropts)).partable
+    lav.assert_same(ours, lav.lavaanify(model, **ropts))
 
 
 def _relayout(model: str, rng: np.random.Generator) -> str:
