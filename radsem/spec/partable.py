@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from radsem.errors import DataError, ModelSpecificationError, ModelSyntaxError
@@ -204,12 +205,11 @@ def _finish(rows: list[dict], constraints: list[Statement], opt: SpecOptions) ->
         if r["free"] > 0:
             k += 1
             r["free"] = k
-    table = pd.DataFrame({c: [r[c] for r in rows] for c in PARTABLE_COLUMNS})
-    for c in ("id", "user", "block", "group", "free", "exo"):
-        table[c] = table[c].astype("int64")
-    for c in ("ustart", "lower", "upper"):
-        table[c] = table[c].astype("float64")
-    return table
+    dtypes = {c: np.int64 for c in ("id", "user", "block", "group", "free", "exo")}
+    dtypes.update({c: np.float64 for c in ("ustart", "lower", "upper")})
+    return pd.DataFrame(
+        {c: np.array([r[c] for r in rows], dtype=dtypes.get(c, object)) for c in PARTABLE_COLUMNS}
+    )
 
 
 def build_partable(
