@@ -370,7 +370,8 @@ class _TermParser:
             if tok.text == ")":
                 self.take()
                 break
-            if tok.kind == "NAME" and tok.text == "c" and fn != "c":
+            nxt_is_paren = self.pos + 1 < len(self.toks) and self.toks[self.pos + 1].text == "("
+            if tok.kind == "NAME" and tok.text == "c" and fn != "c" and nxt_is_paren:
                 inner = self.factor()
                 args.extend(inner[2])  # type: ignore[index]
             else:

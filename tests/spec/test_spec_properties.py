@@ -41,3 +41,42 @@ def test_layout_does_not_change_the_table(seed):
     reference = build_partable(model, **options).partable
     other = build_partable(_relayout(model, rng), **options).partable
     assert reference.equals(other)
+
+
+_BASE = """visual =~ x1 + a*x2 + start(0.5)*x3 + c(1, NA)*x4
+textual =~ x4 + lower(0)*x5 + b*x6
+ab := a*exp(b)
+b == 2*a
+x1 | t1 + t2
+y ~ 1 + visual"""
+_INSERTS = ["(", ")", ",", "*", "+", "=~", "~", "~~", ":=", "==", "NA", "c", "start", "'q'",
+            "\n", "?", "-", "^", ";", "#", "1", "0", "b"]  # fmt: skip
+
+
+def test_mutated_models_raise_only_radsem_errors():
+    """Random token insertions/deletions/substitutions never crash with a non-radsem error."""
+    import re
+
+    from radsem.errors import RadsemError
+
+    rng = np.random.default_rng(20261123)
+    base = re.findall(r"\w+|\S|\n", _BASE)
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(1500):
+        toks = list(base)
+        for _ in range(int(rng.integers(1, 4))):
+            k = int(rng.integers(0, len(toks)))
+            action = int(rng.integers(0, 3))
+            if action == 0:
+                del toks[k]
+            elif action == 1:
+                toks.insert(k, str(rng.choice(_INSERTS)))
+            else:
+                toks[k] = str(rng.choice(_INSERTS))
+        try:
+            build_partable(" ".join(toks), ngroups=int(rng.integers(1, 3)))
+            outcomes["ok"] += 1
+        except RadsemError:
+            outcomes["error"] += 1
+    assert outcomes["ok"] > 0
+    assert outcomes["error"] > 0
