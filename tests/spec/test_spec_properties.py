@@ -60,7 +60,7 @@ def test_mutated_models_raise_only_radsem_errors():
     from radsem.errors import RadsemError
 
     rng = np.random.default_rng(20261123)
-    base = re.findall(r"\w+|\S|\n", _BASE)
+    base = re.findall(r"=~|~~|:=|==|\d*\.\d+|[\w.]+|\S|\n", _BASE)
     outcomes = {"ok": 0, "error": 0}
     for _ in range(1500):
         toks = list(base)
