@@ -28,6 +28,7 @@ __all__ = [
     "combine_real_synthetic",
     "evaluate_gan",
     "augmentation_stability",
+    "cohort_expression",
 ]
 
 _WHERE = {
@@ -40,6 +41,7 @@ _WHERE = {
     "downstream_cindex": "cae_eval",
     "ConditionalWGAN": "gan", "combine_real_synthetic": "gan",
     "evaluate_gan": "gan_eval", "augmentation_stability": "gan_eval",
+    "cohort_expression": "cohort",
 }
 
 

@@ -128,3 +128,23 @@ def test_bad_inputs(expression, fitted):
         fitted.augment(expr, labels, n_per_class=-1)
     with pytest.raises(DataError, match="synthetic"):
         combine_real_synthetic(expr, labels, expr.reset_index())
+
+
+def test_cohort_expression(expression):
+    from types import SimpleNamespace
+
+    from radsem.deep.cohort import cohort_expression
+    from radsem.errors import DataWarning
+
+    expr, labels = expression
+    clinical = pd.DataFrame({"patient_id": expr.index, "hpv_type": labels.to_numpy(),
+                             "time": 1.0, "event": 0})
+    clinical.loc[0, "hpv_type"] = None
+    cohort = SimpleNamespace(expression=expr.reset_index(), clinical=clinical)
+    with pytest.warns(DataWarning, match="1 of 78"):
+        e, lab = cohort_expression(cohort)
+    assert len(e) == len(lab) == 77
+    assert list(lab.columns) == ["hpv_type"]
+    assert "time" not in e.columns
+    with pytest.raises(DataError, match="condition columns"):
+        cohort_expression(cohort, ("hpv_clade",))
