@@ -191,3 +191,23 @@ def test_expression_syntax_errors(text, column):
     with pytest.raises(ModelSyntaxError) as info:
         compile_expression(text)
     assert info.value.column == column
+
+
+def test_ordered_variable_missing_from_data():
+    with pytest.raises(DataError, match="ordered variable"):
+        build_partable("f =~ x1 + x2 + x3", observed=["x1", "x2", "x3"], ordered={"u9": 2})
+
+
+def test_model_spec_is_frozen():
+    import dataclasses
+
+    spec = build_partable("f =~ x1 + x2 + x3")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.latent = ("g",)  # type: ignore[misc]
+
+
+def test_statements_can_be_passed_instead_of_text():
+    from radsem.spec import parse_model
+
+    text = "f =~ x1 + a*x2 + x3\nx3 ~~ x1"
+    assert build_partable(parse_model(text)).partable.equals(build_partable(text).partable)

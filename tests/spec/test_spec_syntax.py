@@ -160,6 +160,10 @@ def test_constraint_statements_keep_lavaan_text():
         ("a b := 1", 1, 1, "single new parameter name"),
         ("f =~ x1 + NA", 1, 11, "NA must be followed"),
         ("f =~ x1; x2 ~ x1 == 2", 1, 18, "second operator"),
+        ("f =~ x1 + for*x2", 1, 11, "not a valid label"),
+        ("f =~ x1 + start(c)*x2", 1, 17, "takes numbers"),
+        ("f =~ x1\n  + x2 +\n  (x3", 3, 3, "never closed"),
+        ("f =~ x1 + label(a)*x2", 1, 17, "quoted labels"),
     ],
 )
 def test_malformed_input_reports_line_and_column(text, line, column, fragment):
