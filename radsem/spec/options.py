@@ -136,9 +136,9 @@ def _resolve_estimator(estimator, parameterization: str, categorical: bool) -> t
     est = str(estimator).upper()
     if est == "DEFAULT":
         est = "WLSMV" if categorical else "ML"
-    if categorical and est == "ML":
+    if categorical and est in _ML_FAMILY:
         raise ModelSpecificationError(
-            "estimator ML is not available for ordered variables (as in lavaan); "
+            f"estimator {est} is not available for ordered variables (as in lavaan); "
             "use a least-squares estimator such as WLSMV"
         )
     if parameterization == "default":

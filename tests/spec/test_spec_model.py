@@ -65,6 +65,7 @@ def test_observed_order_and_roles():
         (HS, {"std_lv": "yes"}, "std_lv"),
         (HS, {"meanstructure": "maybe"}, "meanstructure"),
         (HS, {"parameterization": "gamma"}, "parameterization"),
+        ("f =~ y1 + y2 + y3", {"ordered": {"y1": 2}, "estimator": "MLR"}, "not available"),
     ],
 )
 def test_specification_errors(model, options, fragment):
