@@ -326,7 +326,7 @@ class _TermParser:
             self.pos -= 1
             return self.number_expr()
         if tok.kind == "STRING":
-            return ("string", tok.value)
+            return ("string", re.sub(r"\s+", "", tok.value))  # lavaan drops all spaces
         if tok.kind == "NAME":
             nxt = self.peek()
             if nxt is not None and nxt.text == "(":
@@ -389,7 +389,7 @@ class _TermParser:
         tok = self.peek()
         if tok.kind == "STRING":
             self.take()
-            return ("string", tok.value)
+            return ("string", re.sub(r"\s+", "", tok.value))  # lavaan drops all spaces
         if tok.kind == "NAME":
             self.take()
             return math.nan if tok.text == "NA" else tok.text

@@ -58,7 +58,7 @@ def test_multiple_lhs_and_leading_plus():
         ("(1/4)*x", "fixed", (0.25,)),
         ("a*x", "label", ("a",)),
         ("a.b_2*x", "label", ("a.b_2",)),
-        ('"my label"*x', "label", ("my label",)),
+        ('"my label"*x', "label", ("mylabel",)),
         ('label("lab")*x', "label", ("lab",)),
         ('equal("f =~ x1")*x', "label", ("f=~x1",)),
         ("start(0.5)*x", "start", (0.5,)),
