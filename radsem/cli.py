@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module under :mod:`radsem.commands` (the module name is
 the command name) and exposes ``HELP`` (one line), ``configure(parser)``, which adds its
-arguments (argparse only, no heavy imports), and ``run(args) -> int``, which does the work. Exit codes are stable so that scripts can rely on them:
+arguments (argparse only, no heavy imports), and ``run(args) -> int``, which does the work.
+Exit codes are stable so that scripts can rely on them:
 
 ====  ==============================================================
 0     success
