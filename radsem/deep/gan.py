@@ -157,9 +157,9 @@ class ConditionalWGAN(BaseEstimator):
     :math:`-E[D(G(z|c)|c)]`.
     """
 
-    def __init__(self, latent_dim: int = 32, hidden: int = 128, embedding_dim: int = 8,
-                 epochs: int = 150, batch_size: int = 64, n_critic: int = 5,
-                 gp_weight: float = 10.0, lr: float = 5e-4, min_per_class: int = 3,
+    def __init__(self, latent_dim: int = 32, hidden: int = 64, embedding_dim: int = 8,
+                 epochs: int = 300, batch_size: int = 32, n_critic: int = 5,
+                 gp_weight: float = 10.0, lr: float = 1e-3, min_per_class: int = 3,
                  random_state: int | None = None, n_threads: int = 1,
                  progress: bool = True) -> None:
         self.latent_dim = latent_dim

@@ -121,7 +121,7 @@ def test_real_data_breast_cancer_er():
     x, _ = load_breast_cancer()
     genes = [c for c in x.columns if c.startswith("X")]
     expr, er = x[genes], x["er"].astype(str).rename("er")
-    model = ConditionalWGAN(hidden=64, epochs=60, lr=1e-3, random_state=0, progress=False)
+    model = ConditionalWGAN(epochs=60, batch_size=64, random_state=0, progress=False)
     table = evaluate_gan(model, expr, er, classifier="logistic", random_state=0)
     t = table.set_index("label")
     assert list(t.index) == ["negative", "positive", "all"]
