@@ -1,15 +1,90 @@
-"""``radsem simulate`` (placeholder until radsem.simulate lands)."""
+"""``radsem simulate``: write a simulated radiogenomic cohort folder."""
+
 from __future__ import annotations
 
 import argparse
+import sys
+
+HELP = "simulate a cervical-cancer radiogenomic cohort with known ground truth"
 
 
-HELP = "placeholder"
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    parts = text.lower().replace("x", ",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected Z,Y,X such as 16,48,48, got {text!r}"
+                                         ) from None
+    if len(shape) != 3 or shape[0] < 4 or min(shape[1:]) < 8:
+        raise argparse.ArgumentTypeError(f"need 3 sizes Z,Y,X with Z >= 4, Y, X >= 8: {text!r}")
+    return shape  # type: ignore[return-value]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", type=int, default=150)
+    parser.add_argument("--n", type=_positive_int, default=150, metavar="N",
+                        help="number of patients (default 150)")
+    parser.add_argument("--seed", type=_seed, default=0,
+                        help="random seed; the same seed writes the same bytes (default 0)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="cohort folder to write")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing cohort folder")
+    parser.add_argument("--no-images", dest="images", action="store_false",
+                        help="skip the MRI volumes (fast, for large cohorts)")
+    parser.add_argument("--missing-expression", type=_share, default=0.45, metavar="SHARE",
+                        help="expected share of patients without expression (default 0.45)")
+    parser.add_argument("--image-shape", type=_shape, default=(16, 48, 48), metavar="Z,Y,X",
+                        help="T2 grid in voxels (default 16,48,48)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from radsem.io import read_cohort
+    from radsem.simulate import simulate
+
+    path = simulate(args.n, args.seed, args.out, overwrite=args.overwrite, images=args.images,
+                    progress=not args.quiet, missing_expression=args.missing_expression,
+                    image_shape=args.image_shape)
+    if args.quiet:
+        return 0
+    cohort = read_cohort(path)
+    clin = cohort.clinical
+    genes = cohort.expression.shape[1] - 1
+    print(f"wrote {path}", file=sys.stdout)
+    print(f"  patients          {len(clin)} (seed {args.seed})")
+    print(f"  recurrences       {int(clin['event'].sum())} ({clin['event'].mean():.0%}); "
+          f"disease-specific deaths {int(clin['dss_event'].sum())}")
+    print(f"  with expression   {len(cohort.expression)} ({genes} genes)")
+    print(f"  with images       {len(cohort.images)} (T2, DWI, ADC, mask; "
+          f"{clin['scanner'].nunique()} scanners)")
+    print("  load it with      radsem.io.read_cohort(" + repr(str(path)) + ")")
+    return 0
