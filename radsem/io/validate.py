@@ -15,6 +15,13 @@ __all__ = ["check_clinical", "check_expression", "check_protocol", "SERIES"]
 SERIES = ("T2", "DWI", "ADC")
 
 
+def _show(value) -> str:
+    """repr of a cell value without numpy's type decoration (300, not np.int64(300))."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _line(index: int) -> int:
     """CSV line number of a 0-based data row (line 1 is the header)."""
     return int(index) + 2
@@ -22,7 +29,7 @@ def _line(index: int) -> int:
 
 def _where(path: Path, frame: pd.DataFrame, pos: int) -> str:
     pid = frame["patient_id"].iloc[pos] if "patient_id" in frame.columns else None
-    who = f", patient_id {pid!r}" if pid is not None and not pd.isna(pid) else ""
+    who = f", patient_id {_show(pid)}" if pid is not None and not pd.isna(pid) else ""
     return f"{path.name}, row {_line(pos)}{who}"
 
 
@@ -42,7 +49,7 @@ def _check_ids(path: Path, frame: pd.DataFrame, key: tuple[str, ...] = ("patient
     dup = frame.duplicated(subset=list(key), keep="first")
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
-        what = ", ".join(f"{k}={frame[k].iloc[pos]!r}" for k in key)
+        what = ", ".join(f"{k}={_show(frame[k].iloc[pos])}" for k in key)
         raise DataError(f"{path.name}, row {_line(pos)}: duplicated {what}")
 
 
@@ -53,7 +60,7 @@ def _numeric(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{_where(path, frame, pos)}, column {column!r}: "
-                        f"{raw.iloc[pos]!r} is not a number")
+                        f"{_show(raw.iloc[pos])} is not a number")
     return values.astype(float)
 
 
@@ -63,7 +70,7 @@ def _check_survival(path: Path, frame: pd.DataFrame, time: str, event: str) -> N
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         value = frame[time].iloc[pos]
-        reason = "missing" if pd.isna(value) else f"{value!r} is negative or not finite"
+        reason = "missing" if pd.isna(value) else f"{_show(value)} is negative or not finite"
         raise DataError(f"{_where(path, frame, pos)}, column {time!r}: time {reason} "
                         "(follow-up times must be known and >= 0)")
     events = _numeric(path, frame, event)
@@ -71,7 +78,7 @@ def _check_survival(path: Path, frame: pd.DataFrame, time: str, event: str) -> N
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{_where(path, frame, pos)}, column {event!r}: event must be 0 "
-                        f"(censored) or 1 (event), got {frame[event].iloc[pos]!r}")
+                        f"(censored) or 1 (event), got {_show(frame[event].iloc[pos])}")
     frame[time] = times
     frame[event] = events.astype(int)
 
@@ -93,7 +100,7 @@ def check_clinical(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"{_where(path, frame, pos)}, column 'age': "
-                            f"{frame['age'].iloc[pos]!r} is not a plausible age in years")
+                            f"{_show(frame['age'].iloc[pos])} is not a plausible age in years")
         frame["age"] = age
     return frame
 
@@ -143,5 +150,5 @@ def check_protocol(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.DataF
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{_where(path, frame, pos)}, column 'series': "
-                        f"{frame['series'].iloc[pos]!r} is not one of {list(SERIES)}")
+                        f"{_show(frame['series'].iloc[pos])} is not one of {list(SERIES)}")
     return frame
