@@ -120,15 +120,23 @@ def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGe
     points = _coords(axes)
     rel = points - np.asarray(geo.centre)
     dist = np.linalg.norm(rel, axis=1)
-    u = rel / np.maximum(dist, 1e-9)[:, None]
+    # the tumour weight is computed only near the tumour (beyond its largest possible radius
+    # plus 10 partial-volume widths it is below 5e-5 and set to 0)
+    reach = (geo.radius * (1.0 + geo.irregularity * np.abs(geo.amplitudes).sum()
+                           / np.sqrt(_N_HARMONICS / 2)) + 3.0 * max(spacing))
+    near = dist < reach
+    d = dist[near]
+    u = rel[near] / np.maximum(d, 1e-9)[:, None]
     wave = np.cos((u @ geo.directions.T) * geo.frequencies + geo.phases) @ geo.amplitudes
     surface = geo.radius * np.maximum(1.0 + geo.irregularity * wave / np.sqrt(_N_HARMONICS / 2),
                                       0.3)
     blur = 0.3 * np.sqrt(((u * np.asarray(spacing)) ** 2).sum(axis=1))
-    tumour = special.expit((surface - dist) / blur)
-    rho = dist / surface
-    core = geo.necrosis * (1.0 + 0.4 * _texture(axes, geo, 1))
-    necrosis = special.expit((core - rho) / 0.06) * (geo.necrosis > 0.02)
+    tumour = np.zeros(len(dist))
+    tumour[near] = special.expit((surface - d) / blur)
+    necrosis = np.zeros(len(dist))
+    if geo.necrosis > 0.02:
+        core = geo.necrosis * (1.0 + 0.4 * _texture(axes, geo, 1)[near])
+        necrosis[near] = special.expit((core - d / surface) / 0.06)
     stroma_r = np.array([max(1.3 * geo.radius, geo.radius + 6.0)] * 3) * np.array([0.8, 1.0, 1.2])
     ell = np.linalg.norm(rel / stroma_r, axis=1)
     stroma = special.expit((1.0 - ell) / 0.08)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from radsem.simulate import simulate_cohort, write_cohort
@@ -14,9 +16,16 @@ def large_cohort():
 
 
 @pytest.fixture(scope="session")
-def image_cohort():
-    """40 patients with images on the default grid."""
-    return simulate_cohort(40, seed=11)
+def image_cohort_timed():
+    """40 patients with images on the default grid, and the seconds it took."""
+    start = time.perf_counter()
+    cohort = simulate_cohort(40, seed=11)
+    return cohort, time.perf_counter() - start
+
+
+@pytest.fixture(scope="session")
+def image_cohort(image_cohort_timed):
+    return image_cohort_timed[0]
 
 
 @pytest.fixture(scope="session")
