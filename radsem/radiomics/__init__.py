@@ -4,7 +4,9 @@ pyradiomics and SimpleITK are imported only when an image is read or features ar
 """
 
 from radsem.radiomics.cohort import ExtractionResult, extract_cohort, images_table
+from radsem.radiomics.combat import ComBatHarmonizer
 from radsem.radiomics.extract import extract_patient, read_volume
+from radsem.radiomics.harmonize import ProtocolHarmonizer, protocol_association
 from radsem.radiomics.settings import DEFAULT_SETTINGS, SERIES, resolve_settings
 
 __all__ = [
@@ -16,4 +18,7 @@ __all__ = [
     "resolve_settings",
     "DEFAULT_SETTINGS",
     "SERIES",
+    "ProtocolHarmonizer",
+    "protocol_association",
+    "ComBatHarmonizer",
 ]
