@@ -110,8 +110,11 @@ def _texture(axes: Sequence[np.ndarray], geo: TumourGeometry, which: int) -> np.
     ez = np.exp(1j * (omega[:, 0, None] * axes[0][None, :] + phase[:, None]))
     ey = np.exp(1j * omega[:, 1, None] * axes[1][None, :])
     ex = np.exp(1j * omega[:, 2, None] * axes[2][None, :])
-    field = np.tensordot(ez[:, :, None] * ey[:, None, :], ex, axes=(0, 0))
-    return np.sqrt(2.0 / _N_FEATURES) * field.real.reshape(-1)
+    zy = (ez[:, :, None] * ey[:, None, :]).reshape(len(omega), -1)
+    # Re(zy^T ex) with real products; einsum beats BLAS for these thin shapes
+    field = (np.einsum("kn,kx->nx", zy.real, ex.real)
+             - np.einsum("kn,kx->nx", zy.imag, ex.imag))
+    return np.sqrt(2.0 / _N_FEATURES) * field.reshape(-1)
 
 
 def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGeometry
@@ -127,7 +130,9 @@ def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGe
     near = dist < reach
     d = dist[near]
     u = rel[near] / np.maximum(d, 1e-9)[:, None]
-    wave = np.cos((u @ geo.directions.T) * geo.frequencies + geo.phases) @ geo.amplitudes
+    # einsum: BLAS matmul with an inner dimension of 3 is slow for tall arrays
+    proj = np.einsum("nk,jk->nj", u, geo.directions)
+    wave = np.cos(proj * geo.frequencies + geo.phases) @ geo.amplitudes
     surface = geo.radius * np.maximum(1.0 + geo.irregularity * wave / np.sqrt(_N_HARMONICS / 2),
                                       0.3)
     blur = 0.3 * np.sqrt(((u * np.asarray(spacing)) ** 2).sum(axis=1))
