@@ -170,9 +170,21 @@ def cae_tables(n: int, epochs: int) -> dict[str, pd.DataFrame]:
     model = ConvAutoencoder(**params).fit(crops)
     stab = latent_stability(model, cases, spec, random_state=0)
     latent = model.transform(crops)
-    cidx = downstream_cindex(latent, radiomics, outcome, n_splits=5, n_repeats=2, random_state=0)
+    # a fixed 64 x 32 x 32 mm field of view keeps absolute tumour size in the crop
+    fov = CropSpec(shape=(16, 32, 32), extent_mm=(64.0, 32.0, 32.0))
+    fov_crops = crop_cases(cases, fov)
+    fov_model = ConvAutoencoder(**params).fit(fov_crops)
+    fov_stab = latent_stability(fov_model, cases, fov, random_state=0)
+    cidx = downstream_cindex(latent, radiomics, outcome, n_splits=5, n_repeats=2, random_state=0,
+                             other={"latent_fixed_fov": fov_model.transform(fov_crops),
+                                    "radiomics_without_volume":
+                                        radiomics.drop(columns="shape_voxels")})
     sel = select_radiomic_features(latent, radiomics, corr_threshold=0.9, random_state=0)
-    stab_summary = stab.groupby("perturbation", sort=False)["icc"].agg(["median", "min", "max"])
+    stab = pd.concat([stab.assign(crop="bbox"), fov_stab.assign(crop="fixed_fov")])
+    stab_summary = stab.groupby(["crop", "perturbation"], sort=False)["icc"].agg(
+        ["median", "min", "max"])
+    recon_fov = reconstruction_benchmark(ConvAutoencoder(**params), fov_crops, random_state=0)
+    recon = pd.concat([recon.assign(crop="bbox"), recon_fov.assign(crop="fixed_fov")])
     return {"CAE held-out reconstruction (standardised MSE per voxel)": recon,
             "Latent stability, ICC(3,1) per perturbation (over latent features)":
                 stab_summary.reset_index(),

@@ -83,6 +83,10 @@ class CropSpec:
         Set voxels outside the (resampled) mask to 0 after normalisation.
     isotropic_inplane : bool
         Use the same physical size in y and x (the larger), so in-plane shape is not distorted.
+    extent_mm : tuple of 3 floats, optional
+        A fixed physical box ``(z, y, x)`` in mm centred on the tumour instead of the
+        bounding box: keeps absolute tumour size in the crop (the bounding-box crop rescales
+        every tumour to the grid, so size is then carried by shape features only).
     """
 
     dims: int = 3
@@ -93,6 +97,7 @@ class CropSpec:
     normalize: str = "zscore"
     mask_background: bool = False
     isotropic_inplane: bool = True
+    extent_mm: tuple[float, float, float] | None = None
 
     def grid(self) -> tuple[int, ...]:
         """The validated output grid."""
@@ -111,6 +116,9 @@ class CropSpec:
             raise DataError(f"normalize must be 'zscore' or 'none', got {self.normalize!r}")
         if not np.isfinite(self.margin) or self.margin < 0:
             raise DataError(f"margin must be a non-negative number, got {self.margin!r}")
+        if self.extent_mm is not None and (len(self.extent_mm) != 3
+                                           or not min(float(e) for e in self.extent_mm) > 0):
+            raise DataError(f"extent_mm must be three positive sizes in mm, got {self.extent_mm!r}")
         if self.dims == 2 and self.slices != "largest" and (
             isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1
         ):
@@ -162,6 +170,8 @@ def _box(mask: np.ndarray, spacing: np.ndarray, spec: CropSpec) -> tuple[np.ndar
     idx = np.argwhere(mask)
     lo, hi = idx.min(axis=0), idx.max(axis=0)
     center = (lo + hi) / 2.0 if spec.center == "bbox" else idx.mean(axis=0)
+    if spec.extent_mm is not None:
+        return center, np.asarray(spec.extent_mm, dtype=float) / 2.0 / spacing
     half = (hi - lo + 1) / 2.0 * (1.0 + spec.margin)
     if spec.isotropic_inplane:
         phys = half[1:] * spacing[1:]

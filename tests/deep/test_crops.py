@@ -153,3 +153,18 @@ def test_case_defaults():
     image, mask = _blob()
     c = Case(image[None], mask)
     assert crop_case(c.image, c.mask, c.spacing).shape == (1, 16, 32, 32)
+
+
+def test_fixed_extent_keeps_absolute_size():
+    spec = CropSpec(shape=(8, 16, 16), extent_mm=(20.0, 20.0, 20.0), normalize="none")
+    small_img, small = _blob(radius=2)
+    big_img, big = _blob(radius=4)
+    # bounding-box crops rescale both tumours to the grid; fixed-extent crops do not
+    frac = [(crop_case(i, m, spec=spec)[0] > 100).mean() for i, m in
+            ((small_img, small), (big_img, big))]
+    assert frac[1] > 4 * frac[0]
+    bbox = [(crop_case(i, m, spec=CropSpec(shape=(8, 16, 16), normalize="none"))[0] > 100).mean()
+            for i, m in ((small_img, small), (big_img, big))]
+    assert abs(bbox[1] - bbox[0]) < 0.15
+    with pytest.raises(DataError, match="extent_mm"):
+        crop_case(small_img, small, spec=CropSpec(extent_mm=(10.0, 0.0, 10.0)))
