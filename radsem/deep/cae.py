@@ -19,7 +19,7 @@ from radsem.deep._runtime import (
     torch_session,
 )
 from radsem.deep.crops import Crops
-from radsem.errors import DataError
+from radsem.errors import DataError, EstimationError
 
 __all__ = ["ConvAutoencoder"]
 
@@ -234,6 +234,10 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
                 records.append((epoch, train_loss, val_loss))
                 bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
                 monitor = val_loss if x_val is not None else train_loss
+                if not math.isfinite(monitor):
+                    bar.close()
+                    raise EstimationError(f"autoencoder training diverged at epoch {epoch} "
+                                          f"(loss {monitor}); lower lr (now {self.lr})")
                 if monitor < best - 1e-7:
                     best, best_epoch, waited = monitor, epoch, 0
                     best_state = copy.deepcopy(net.state_dict())

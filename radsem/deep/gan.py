@@ -17,7 +17,7 @@ from radsem.deep._runtime import (
     safe_torch_load,
     torch_session,
 )
-from radsem.errors import DataError
+from radsem.errors import DataError, EstimationError
 
 __all__ = ["ConditionalWGAN", "combine_real_synthetic", "OUTCOME_COLUMNS"]
 
@@ -265,6 +265,10 @@ class ConditionalWGAN(BaseEstimator):
                        np.mean(stats["gen"]) if stats["gen"] else math.nan,
                        np.mean(stats["w"]), np.mean(stats["gp"]))
                 records.append(rec)
+                if not np.isfinite(rec[1]):
+                    bar.close()
+                    raise EstimationError(f"WGAN-GP training diverged at epoch {epoch} "
+                                          f"(critic loss {rec[1]}); lower lr (now {self.lr})")
                 bar.set_postfix(critic=f"{rec[1]:.3f}", W=f"{rec[3]:.3f}")
             bar.close()
         g.eval()

@@ -141,3 +141,10 @@ def test_bad_inputs(crops, fitted):
         _small(latent_dim=0).fit(crops)
     with pytest.raises(DataError, match="validation_fraction"):
         _small(validation_fraction=1.0).fit(crops)
+
+
+def test_divergence_is_an_estimation_error(crops):
+    from radsem.errors import EstimationError
+
+    with pytest.raises(EstimationError, match="diverged"):
+        _small(lr=1e12, epochs=3).fit(crops)

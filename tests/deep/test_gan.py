@@ -148,3 +148,11 @@ def test_cohort_expression(expression):
     assert "time" not in e.columns
     with pytest.raises(DataError, match="condition columns"):
         cohort_expression(cohort, ("hpv_clade",))
+
+
+def test_divergence_is_an_estimation_error(expression):
+    from radsem.errors import EstimationError
+
+    expr, labels = expression
+    with pytest.raises(EstimationError, match="diverged"):
+        _small(lr=1e30, epochs=5).fit(expr, labels)
