@@ -168,3 +168,14 @@ def test_fixed_extent_keeps_absolute_size():
     assert abs(bbox[1] - bbox[0]) < 0.15
     with pytest.raises(DataError, match="extent_mm"):
         crop_case(small_img, small, spec=CropSpec(extent_mm=(10.0, 0.0, 10.0)))
+
+
+def test_torch_is_not_imported_by_radsem_or_crops():
+    import subprocess
+    import sys
+
+    code = ("import sys, radsem, radsem.deep, radsem.deep.crops; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
