@@ -1,0 +1,72 @@
+"""``radsem extract``: multi-sequence radiomic features of a cohort folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "extract T2/DWI/ADC pyradiomics features of a cohort (features, diagnostics, failures)"
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 or -1 (all cores), got {value}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("cohort", metavar="COHORT", help="cohort folder (see radsem.io)")
+    parser.add_argument("--out", required=True, metavar="FILE",
+                        help="feature table (.parquet, .csv or .tsv); diagnostics and failures "
+                             "are written next to it as FILE-stem.diagnostics/.failures")
+    parser.add_argument("--params", metavar="YAML", default=None,
+                        help="pyradiomics parameter file (default: binWidth 10, original image)")
+    parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                        help="worker processes (default 1; -1: all cores)")
+    parser.add_argument("--cache", metavar="DIR", default=None,
+                        help="cache folder; a re-run reuses finished patients")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="run on a Dask cluster at this scheduler address")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def side_paths(out: Path) -> tuple[Path, Path]:
+    """Paths of the diagnostics and failures tables written next to the feature table."""
+    stem, suffix = out.name[: -len(out.suffix)] if out.suffix else out.name, out.suffix
+    return (out.with_name(f"{stem}.diagnostics{suffix}"),
+            out.with_name(f"{stem}.failures{suffix}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from radsem.errors import DataError, ImageError
+    from radsem.io import write_table
+    from radsem.radiomics import extract_cohort
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".parquet", ".csv", ".tsv"):
+        raise DataError(f"{out}: --out must end in .parquet, .csv or .tsv")
+    if not out.parent.is_dir():
+        raise DataError(f"{out}: the folder {out.parent} does not exist")
+    result = extract_cohort(args.cohort, settings=args.params, n_jobs=args.jobs,
+                            cache_dir=args.cache, dask_client=args.scheduler,
+                            progress=not args.quiet)
+    diag_path, fail_path = side_paths(out)
+    write_table(result.failures, fail_path)
+    write_table(result.diagnostics, diag_path)
+    if result.features.empty:
+        raise ImageError(f"no patient could be extracted ({len(result.failures)} failed); "
+                         f"reasons in {fail_path}")
+    write_table(result.features.reset_index(), out)
+    if not args.quiet:
+        print(f"wrote {out}: {result.features.shape[0]} patients x "
+              f"{result.features.shape[1]} features", file=sys.stdout)
+        print(f"      {diag_path}", file=sys.stdout)
+        print(f"      {fail_path}: {len(result.failures)} patient(s) skipped", file=sys.stdout)
+        for pid, reason in result.failures.itertuples(index=False):
+            print(f"  skipped {pid}: {reason}", file=sys.stderr)
+    return 0
