@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from radsem.errors import ImageError
+from radsem.io.tables import file_mode
 
 __all__ = ["read_image", "write_image", "image_array"]
 
@@ -81,6 +82,7 @@ def write_image(array: np.ndarray, path: str | os.PathLike, spacing: Sequence[fl
     os.close(fd)
     try:
         sitk.WriteImage(image, tmp, True)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except RuntimeError as exc:
         raise ImageError(f"{path}: cannot be written ({exc})") from exc

@@ -64,6 +64,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as a {kind} table: {exc}") from exc
 
 
+def file_mode(folder: bool = False) -> int:
+    """Permissions of a new file (or folder) under the current umask; ``mkstemp`` and
+    ``mkdtemp`` would give 0600 / 0700."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (0o777 if folder else 0o666) & ~mask
+
+
 def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     """Write bytes to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
@@ -71,6 +79,7 @@ def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

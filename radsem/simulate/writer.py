@@ -11,7 +11,7 @@ from pathlib import Path
 from radsem.errors import DataError
 from radsem.io.cohort import IMAGE_FILES
 from radsem.io.images import write_image
-from radsem.io.tables import atomic_write_bytes, write_table
+from radsem.io.tables import atomic_write_bytes, file_mode, write_table
 from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
 
 __all__ = ["write_cohort", "simulate"]
@@ -94,7 +94,7 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
         raise DataError(f"{path.parent}: cannot write there ({exc.strerror})") from exc
     old = None
     try:
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, file_mode(folder=True))
         _write_contents(cohort, tmp, progress)
         if path.exists():
             old = path.parent / f"{tmp.name}.old"

@@ -74,3 +74,17 @@ def test_import_io_does_not_import_simpleitk():
     code = "import radsem.io, sys; print('SimpleITK' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_written_files_follow_umask(tmp_path):
+    """Atomic writes go through mkstemp (mode 0600); the result gets the usual umask mode."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+        write_image(np.zeros((2, 2, 2), np.uint8), tmp_path / "m.nii.gz", (1, 1, 1))
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "m.nii.gz").stat().st_mode & 0o777 == 0o644
