@@ -185,8 +185,9 @@ def robust_fit_measures(
     ----------
     chisq, df : float
         Standard test statistic of the model.
-    scaled : ScaledTest
-        The model's scaled test (:mod:`radsem.estimation.robust`).
+    scaled : ScaledTest or None
+        The model's scaled test (:mod:`radsem.estimation.robust`); None for plain ML with
+        missing data, where lavaan still reports the ``.robust`` indices (from ``fiml``).
     baseline_chisq, baseline_df : float
         Standard statistic of the baseline (independence) model.
     baseline_scaled : ScaledTest
@@ -206,6 +207,10 @@ def robust_fit_measures(
     the scaled statistic and ``c``. Checked against ``fitMeasures()`` of lavaan 0.6-14.
     """
     out: dict[str, float] = {}
+    if scaled is None:
+        if fiml is None:
+            raise ValueError("robust fit measures need a scaled test or FIML-corrected values")
+        return _robust_only(df, baseline_df, n, groups, fiml)
     x2s, c = scaled.stat, scaled.scaling_factor
     out.update(incremental_indices(x2s, df, baseline_scaled.stat, baseline_df, ".scaled"))
     if fiml is None:
@@ -219,4 +224,12 @@ def robust_fit_measures(
     out.update(rmsea_indices(chisq, tr, n, groups, suffix=".scaled"))
     rob = rmsea_indices(xx3, df3, n, groups, c3, ".robust", x2_ci=xx3s)
     out.update(rob)
+    return out
+
+
+def _robust_only(df, baseline_df, n, groups, fiml) -> dict[str, float]:
+    out = incremental_indices(fiml.xx3, df, fiml.xx3_null, baseline_df, ".robust",
+                              fiml.c_hat3, fiml.c_hat3_null)  # fmt: skip
+    out.update(rmsea_indices(fiml.xx3, fiml.df3, n, groups, fiml.c_hat3, ".robust",
+                             x2_ci=fiml.xx3_scaled))  # fmt: skip
     return out

@@ -56,8 +56,11 @@ class LavaanRef:
         self._ro = ro
 
     def fit_measures(self) -> dict[str, float]:
-        fm = self._ro.r("function(f) lavaan::fitMeasures(f)")(self.fit)
-        return dict(zip(fm.names, np.asarray(fm, dtype=float), strict=True))
+        """``fitMeasures(fit)`` (computed once)."""
+        if not hasattr(self, "_fm"):
+            fm = self._ro.r("function(f) lavaan::fitMeasures(f)")(self.fit)
+            self._fm = dict(zip(fm.names, np.asarray(fm, dtype=float), strict=True))
+        return self._fm
 
     def inspect(self, what: str):
         return self._inspect(self.fit, what)
@@ -68,9 +71,11 @@ class LavaanRef:
     def internal(self, name: str, *args):
         return self._ns(name, *args)
 
-    def implied(self) -> tuple[np.ndarray, np.ndarray]:
+    def implied(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """Model-implied mean (None without a mean structure) and covariance."""
         imp = self.inspect("implied")
-        return np.asarray(imp.rx2("mean"), float), np.asarray(imp.rx2("cov"), float)
+        mean = None if "mean" not in imp.names else np.asarray(imp.rx2("mean"), float)
+        return mean, np.asarray(imp.rx2("cov"), float)
 
     def h1(self) -> tuple[np.ndarray, np.ndarray]:
         h1 = self.inspect("sampstat.h1")
