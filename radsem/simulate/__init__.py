@@ -4,7 +4,7 @@ See ``docs/simulate.md`` for the generating model.
 """
 
 from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
-from radsem.simulate.expression import loading_table
+from radsem.simulate.expression import lavaan_name, loading_table, measurement_syntax
 from radsem.simulate.parameters import MECHANISMS, SimulationParameters, default_parameters
 from radsem.simulate.writer import simulate, write_cohort
 
@@ -16,5 +16,7 @@ __all__ = [
     "SimulationParameters",
     "default_parameters",
     "loading_table",
+    "measurement_syntax",
+    "lavaan_name",
     "MECHANISMS",
 ]

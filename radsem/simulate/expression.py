@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
 from radsem.simulate.parameters import SimulationParameters
 
-__all__ = ["simulate_expression", "expression_missing", "loading_table"]
+__all__ = ["simulate_expression", "expression_missing", "loading_table", "lavaan_name",
+           "measurement_syntax"]
 
 _HISTOLOGY_SIGN = {"squamous": 0.5, "adenocarcinoma": -0.5, "adenosquamous": 0.0}
 
@@ -29,6 +32,29 @@ def loading_table(params: SimulationParameters) -> pd.DataFrame:
         rows.append({"gene": gene, "mechanism": mech, "std_loading": lam, "mean": mean,
                      "sd": sd, "loading": sd * lam, "residual_var": sd ** 2 * (1 - lam ** 2)})
     return pd.DataFrame(rows)
+
+
+def lavaan_name(symbol: str) -> str:
+    """A gene symbol as a lavaan variable name: characters other than letters, digits, ``_``
+    and ``.`` become ``_`` (``HLA-A`` -> ``HLA_A``); a leading digit gets a ``g`` prefix."""
+    name = re.sub(r"[^0-9A-Za-z_.]", "_", str(symbol))
+    return f"g{name}" if name[:1].isdigit() else name
+
+
+def measurement_syntax(params: SimulationParameters | None = None) -> str:
+    """The generating measurement model in lavaan syntax, one line per mechanism.
+
+    Gene names are passed through :func:`lavaan_name`; rename the expression columns the
+    same way (``expression.rename(columns=lavaan_name)``) before fitting.
+
+    Examples
+    --------
+    >>> print(measurement_syntax().splitlines()[2][:40])
+    immune =~ HLA_A + HLA_B + HLA_C + HLA_DQ
+    """
+    table = loading_table(params if params is not None else SimulationParameters())
+    return "\n".join(f"{mech} =~ " + " + ".join(lavaan_name(g) for g in grp["gene"])
+                     for mech, grp in table.groupby("mechanism", sort=False))
 
 
 def simulate_expression(rng: np.random.Generator, params: SimulationParameters,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from radsem.simulate import MECHANISMS, loading_table
+from radsem.simulate import MECHANISMS, lavaan_name, loading_table, measurement_syntax
 
 
 def _design(cohort) -> pd.DataFrame:
@@ -115,10 +115,9 @@ def test_true_measurement_model_fits_in_lavaan(large_cohort, r_lavaan):
     from radsem._r import from_r_dataframe, r_function, to_r_dataframe
 
     table = loading_table(large_cohort_params(large_cohort))
-    safe = {g: g.replace("-", "_") for g in table["gene"]}
+    safe = {g: lavaan_name(g) for g in table["gene"]}
     data = large_cohort.expression[list(safe)].rename(columns=safe)
-    lines = [f"{m} =~ " + " + ".join(safe[g] for g in grp["gene"])
-             for m, grp in table.groupby("mechanism", sort=False)]
+    lines = [measurement_syntax()]
     cfa = ro.r("function(model, data) lavaan::cfa(model, data = data)")  # fixed R code
     fit = cfa("\n".join(lines), to_r_dataframe(data))
     fm = r_function("fitMeasures", "lavaan")(fit, ro.StrVector(["cfi", "rmsea"]))
@@ -133,3 +132,13 @@ def test_true_measurement_model_fits_in_lavaan(large_cohort, r_lavaan):
         for gene, loading in zip(grp["gene"], grp["loading"]):
             got = est.loc[safe[gene], "est"]
             assert got == pytest.approx(loading / first, abs=0.12), (mech, back[safe[gene]])
+
+
+def test_measurement_syntax_parses_as_lavaan():
+    from radsem.spec import parse_model
+
+    statements = parse_model(measurement_syntax())
+    assert len(statements) == 4
+    assert "HLA_DQB1" in measurement_syntax()
+    assert lavaan_name("HLA-A") == "HLA_A"
+    assert lavaan_name("7SK") == "g7SK"
