@@ -74,9 +74,11 @@ def images_table(source: Any) -> pd.DataFrame:
 
 
 def _hash_path(path: Path, digest) -> None:
+    """Content hash: a file's bytes; a folder's files by relative path and bytes."""
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
-        digest.update(f.name.encode("utf-8"))
+        if f != path:
+            digest.update(str(f.relative_to(path)).encode("utf-8"))
         with open(f, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)

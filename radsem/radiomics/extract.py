@@ -5,8 +5,10 @@ SimpleITK and pyradiomics are imported inside the functions only.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -130,24 +132,65 @@ def _mask_array(mask) -> np.ndarray:
     return sitk.GetArrayViewFromImage(mask)
 
 
-class _LogCollector(logging.Handler):
+class _ThreadLog(logging.Handler):
+    """Collects pyradiomics' log records per thread while an extraction runs in that thread.
+
+    Installed once on the ``radiomics`` logger; a filter on pyradiomics' own console handler
+    hides the records it collects (thread-safe, unlike swapping handlers or levels).
+    """
+
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
+        self.local = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        bucket = getattr(self.local, "messages", None)
+        if bucket is not None:
+            bucket.append(record.getMessage())
+
+    def filter_console(self, record: logging.LogRecord) -> bool:
+        return getattr(self.local, "messages", None) is None
+
+    def __enter__(self) -> list[str]:
+        self.local.messages = []
+        return self.local.messages
+
+    def __exit__(self, *exc) -> None:
+        self.local.messages = None
 
 
-def build_extractor(settings: Mapping, with_shape: bool = True):
+_THREAD_LOG: _ThreadLog | None = None
+_INSTALL_LOCK = threading.Lock()
+_BUILD_LOCK = threading.Lock()
+
+
+def _thread_log() -> _ThreadLog:
+    global _THREAD_LOG
+    with _INSTALL_LOCK:
+        if _THREAD_LOG is None:
+            import radiomics
+
+            handler = _ThreadLog()
+            logging.getLogger("radiomics").addHandler(handler)
+            radiomics.handler.addFilter(handler.filter_console)
+            _THREAD_LOG = handler
+    return _THREAD_LOG
+
+
+def build_extractor(settings: Mapping, with_shape: bool = True, check: bool = True):
     """A ``RadiomicsFeatureExtractor`` for resolved settings (shape classes dropped if asked).
 
     Raises
     ------
     DataError
         pyradiomics rejects the settings (unknown setting, feature class or image type).
+
+    Notes
+    -----
+    With ``check=True`` the validator's console output is captured into the error message
+    (this redirects ``sys.stdout`` briefly, so call it from the main thread); workers use
+    ``check=False`` on settings already checked.
     """
-    import contextlib
     import io
 
     from radiomics import featureextractor
@@ -156,6 +199,10 @@ def build_extractor(settings: Mapping, with_shape: bool = True):
     params = {"setting": dict(settings["setting"]), "imageType": dict(settings["imageType"]),
               "featureClass": classes}
     sink = io.StringIO()
+    if not check:
+        with _BUILD_LOCK:  # pyradiomics' schema validation (YAML parsing) is not thread-safe
+            extractor = featureextractor.RadiomicsFeatureExtractor(params)
+        return _drop_shape(extractor, with_shape)
     try:
         with contextlib.redirect_stdout(sink), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -164,6 +211,10 @@ def build_extractor(settings: Mapping, with_shape: bool = True):
         detail = " ".join(sink.getvalue().split())[-300:]
         raise DataError(f"pyradiomics rejects the extraction settings: {exc} {detail}".strip()
                         ) from exc
+    return _drop_shape(extractor, with_shape)
+
+
+def _drop_shape(extractor, with_shape: bool):
     if not with_shape:
         for name in [k for k in extractor.enabledFeatures if k.startswith("shape")]:
             del extractor.enabledFeatures[name]
@@ -180,30 +231,24 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     """
     from radiomics import imageoperations
 
-    extractor = build_extractor(settings, with_shape)
+    extractor = build_extractor(settings, with_shape, check=False)
     if not extractor.enabledFeatures:
         return {}, {"voxels": int(np.count_nonzero(_mask_array(mask))), "bins": 0,
                     "roi_mean": float("nan"), "warnings": ""}
-    import radiomics
-
-    logger = logging.getLogger("radiomics")
-    collector = _LogCollector()
-    old_level, old_handler_level = logger.level, radiomics.handler.level
-    logger.setLevel(logging.WARNING)
-    radiomics.handler.setLevel(logging.CRITICAL + 1)  # collected here, not printed
-    logger.addHandler(collector)
+    in_main = threading.current_thread() is threading.main_thread()
+    caught: list = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _thread_log() as messages, np.errstate(all="ignore"), \
+                (warnings.catch_warnings(record=True) if in_main else contextlib.nullcontext()
+                 ) as record:
+            if in_main:
+                warnings.simplefilter("always")
             result = extractor.execute(image, mask, label=1)
+            caught = list(record or [])
     except (ValueError, RuntimeError, IndexError, ZeroDivisionError) as exc:
         raise ImageError(f"{name}: pyradiomics cannot compute features for this region "
                          f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
                          "the tumour may be too small for texture matrices") from exc
-    finally:
-        logger.removeHandler(collector)
-        logger.setLevel(old_level)
-        radiomics.handler.setLevel(old_handler_level)
     features = {k: float(v) for k, v in result.items() if not k.startswith("diagnostics_")}
     import SimpleITK as sitk
 
@@ -216,7 +261,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
                                             **{k: v for k, v in setting.items()
                                                if k == "binWidth"})
         n_bins = int(len(edges) - 1)
-    notes = [m for m in collector.messages if not m.startswith(_BENIGN)]
+    notes = [m for m in messages if not m.startswith(_BENIGN)]
     notes += [str(w.message) for w in caught]
     n_nan = sum(1 for v in features.values() if not np.isfinite(v))
     if n_nan:
