@@ -5,6 +5,8 @@ The R calls use fixed code; data and model strings are passed as R objects.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -85,6 +87,23 @@ class LavaanRef:
         from radsem._r import from_r_dataframe
 
         return from_r_dataframe(self._ro.r("function(f) lavaan::parTable(f)")(self.fit))
+
+
+_CASES = {
+    "complete-MLR": (hs_frame, {"estimator": "MLR"}),
+    "mar20-MLR": (hs_mar, {"estimator": "MLR", "missing": "ml"}),
+    "complete-MLM": (hs_frame, {"estimator": "MLM"}),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def lavaan_hs(case: str) -> LavaanRef:
+    """lavaan's fit of the HS CFA for a named case, computed once per test session.
+
+    Call only from tests that requested the ``r_lavaan`` fixture (which skips without R).
+    """
+    make, options = _CASES[case]
+    return LavaanRef("cfa", HS_MODEL, make(), **options)
 
 
 def test_hs_mar_is_reproducible_and_about_20_percent():

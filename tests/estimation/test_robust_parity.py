@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_missing_fixtures import HS_MODEL, LavaanRef, hs_frame, hs_mar
+from test_missing_fixtures import LavaanRef, hs_frame, hs_mar, lavaan_hs
 
 from radsem.estimation.missing import (
     fiml_information_firstorder,
@@ -88,14 +88,14 @@ def _compare(ours: dict, ref: dict, rtol: float) -> float:
     return worst
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mlr_complete(r_lavaan):
-    return LavaanRef("cfa", HS_MODEL, hs_frame(), estimator="MLR")
+    return lavaan_hs("complete-MLR")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mlr_missing(r_lavaan):
-    return LavaanRef("cfa", HS_MODEL, hs_mar(), estimator="MLR", missing="ml")
+    return lavaan_hs("mar20-MLR")
 
 
 @pytest.mark.parametrize("case", ["complete", "mar20"])
@@ -147,7 +147,7 @@ def test_fiml_corrected_v6_matches_lavaan(mlr_missing):
 
 def test_gamma_and_satorra_bentler_match_lavaan_mlm(r_lavaan):
     data = hs_frame()
-    ref = LavaanRef("cfa", HS_MODEL, data, estimator="MLM")
+    ref = lavaan_hs("complete-MLM")
     x = data.to_numpy()
     gamma = gamma_adf(x, meanstructure=False)
     np.testing.assert_allclose(gamma, np.asarray(ref.inspect("gamma")), rtol=1e-10, atol=1e-12)

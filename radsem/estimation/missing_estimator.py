@@ -1,0 +1,106 @@
+"""Full-information maximum likelihood (``missing = "ml"``) as a moment-level estimator.
+
+:class:`FIML` has the interface of the estimators in :mod:`radsem.estimation.objective`
+(``value``, ``gradient``, ``weight`` per group), so :class:`SemProblem` and the optimiser use
+it unchanged: ``SemProblem(spec, stats, estimator=FIML())``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radsem.errors import EstimationError
+from radsem.estimation.missing import (
+    MissingPatterns,
+    fiml_gradient,
+    fiml_information_expected,
+    fiml_information_firstorder,
+    fiml_information_observed,
+    fiml_loglik,
+    fiml_scores,
+    missing_patterns,
+)
+from radsem.estimation.missing_em import SaturatedMoments, em_saturated
+
+__all__ = ["FIML"]
+
+
+class FIML:
+    """Casewise normal likelihood of the observed values (lavaan's ``missing = "ml"``).
+
+    Parameters
+    ----------
+    em_max_iter, em_tol : int, float
+        Settings of the EM algorithm for the saturated model (lavaan's ``em.h1.iter.max``
+        and ``em.h1.tol``).
+
+    Notes
+    -----
+    Per group ``F_g = (l_h1,g - l_g(mu, Sigma)) / n_g`` with ``l`` the FIML log-likelihood
+    and ``l_h1`` its maximum over unrestricted ``(mu, Sigma)`` (EM). Hence
+    ``fmin = sum_g (n_g/N) F_g`` and the test statistic ``2 N fmin = 2 (l_h1 - l)`` is
+    lavaan's likelihood-ratio chi-square for missing data. ``weight`` is the expected h1
+    information with missing data (for Fisher scoring and ``information = "expected"``);
+    lavaan's default for ``missing = "ml"`` is the observed information, i.e. the Hessian
+    of ``fmin`` (``SemProblem.hessian``). A mean structure is always used.
+    """
+
+    name = "ML"
+    meanstructure = True
+
+    def __init__(self, em_max_iter: int = 500, em_tol: float = 1e-5) -> None:
+        self.em_max_iter = em_max_iter
+        self.em_tol = em_tol
+        self._patterns: dict[int, MissingPatterns] = {}
+        self._h1: dict[int, SaturatedMoments] = {}
+
+    # -- cached per-group pieces ----------------------------------------------------------
+    def patterns(self, st) -> MissingPatterns:
+        """Missing-data patterns of a group's data (``st.data``, NaN for missing)."""
+        key = id(st)
+        if key not in self._patterns:
+            self._patterns[key] = missing_patterns(st.data)
+        return self._patterns[key]
+
+    def h1(self, st) -> SaturatedMoments:
+        """EM estimates and log-likelihood of the saturated model of a group."""
+        key = id(st)
+        if key not in self._h1:
+            self._h1[key] = em_saturated(self.patterns(st), self.em_max_iter, self.em_tol)
+        return self._h1[key]
+
+    # -- estimator interface --------------------------------------------------------------
+    def value(self, st, mu: np.ndarray, sigma: np.ndarray) -> float:
+        """``(l_h1 - l(mu, Sigma)) / n``; ``inf`` when a covariance block is not PD."""
+        mp = self.patterns(st)
+        try:
+            logl = fiml_loglik(mp, mu, sigma)
+        except EstimationError:
+            return np.inf
+        return (self.h1(st).logl - logl) / mp.nobs
+
+    def gradient(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Derivative of :meth:`value` w.r.t. ``(mu, vech Sigma)``."""
+        mp = self.patterns(st)
+        return -fiml_gradient(mp, mu, sigma) / mp.nobs
+
+    def weight(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Expected (per case) h1 information with missing data at ``(mu, Sigma)``."""
+        return fiml_information_expected(self.patterns(st), mu, sigma)
+
+    # -- extras used by the robust and diagnostic code ------------------------------------
+    def loglik(self, st, mu: np.ndarray, sigma: np.ndarray) -> float:
+        """FIML log-likelihood of a group (with the ``2 pi`` constant, as lavaan's ``logl``)."""
+        return fiml_loglik(self.patterns(st), mu, sigma)
+
+    def observed_h1(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Observed (per case) h1 information at ``(mu, Sigma)``."""
+        return fiml_information_observed(self.patterns(st), mu, sigma)
+
+    def firstorder_h1(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """First-order (casewise scores) h1 information at ``(mu, Sigma)``."""
+        return fiml_information_firstorder(self.patterns(st), mu, sigma)
+
+    def scores(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Casewise scores w.r.t. ``(mu, vech Sigma)``."""
+        return fiml_scores(self.patterns(st), mu, sigma)
