@@ -34,6 +34,10 @@ __all__ = [
 # importing radsem does not import scipy-heavy modules until they are needed.
 _LAZY = {
     "show_versions": "radsem._show_versions",
+    "sem": "radsem.estimation.api",
+    "cfa": "radsem.estimation.api",
+    "growth": "radsem.estimation.api",
+    "lavaan": "radsem.estimation.api",
 }
 
 

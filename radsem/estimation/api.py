@@ -1,0 +1,138 @@
+"""``radsem.sem``, ``radsem.cfa``, ``radsem.growth`` and ``radsem.lavaan``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from radsem.errors import ConvergenceWarning, DataError, EstimationError
+from radsem.estimation.fit import SemFit
+from radsem.estimation.optimize import minimize
+from radsem.estimation.problem import SemProblem
+from radsem.estimation.samplestats import group_split, sample_stats
+from radsem.estimation.start import start_values
+
+__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
+
+_ESTIMATORS = ("ML", "GLS", "ULS")
+
+
+def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
+              estimator: str = "ML", group: str | None = None,
+              group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
+              std_lv: bool = False, meanstructure: bool | str = "default",
+              fixed_x: bool | str = "default", orthogonal: bool = False,
+              missing: str = "listwise", se: str = "standard",
+              information: str = "expected", level: float = 0.95,
+              **spec_options) -> SemFit:  # fmt: skip
+    """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
+
+    See :func:`sem` for the parameters.
+    """
+    from radsem.spec import build_partable
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    est = str(estimator).upper()
+    if est not in _ESTIMATORS:
+        raise EstimationError(
+            f"estimator {estimator!r} is not available here; choose one of {_ESTIMATORS}"
+        )
+    if missing not in ("listwise", "ml"):
+        raise EstimationError(f"missing must be 'listwise' or 'ml', got {missing!r}")
+    if missing == "ml":
+        raise EstimationError("missing='ml' (FIML) is not wired into this engine yet")
+    if se not in ("standard", "none"):
+        raise EstimationError(f"se must be 'standard' or 'none', got {se!r}")
+    if information not in ("expected", "observed"):
+        raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
+    labels, frames = group_split(data, group)
+    spec = build_partable(
+        model, [c for c in data.columns if c != group], model_type=model_type,
+        ngroups=len(frames), group_labels=labels if group else None,
+        meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x,
+        group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+        estimator=est, missing=missing, **spec_options,
+    )  # fmt: skip
+    stats = []
+    for lab, frame in zip(labels, frames, strict=True):
+        st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
+        if est != "ML":  # lavaan uses the unbiased covariance for GLS / ULS
+            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
+        stats.append(st)
+    problem = SemProblem(spec, stats, est)
+    start = problem.model.theta_from_values(start_values(problem.model, stats, spec.std_lv))
+    with np.errstate(all="ignore"):
+        result = minimize(problem, start)
+    options = {
+        "model_type": model_type, "estimator": est, "group": group,
+        "group_equal": list(group_equal), "group_partial": list(group_partial),
+        "std_lv": std_lv, "meanstructure": spec.meanstructure, "fixed_x": spec.fixed_x,
+        "orthogonal": orthogonal, "missing": missing, "se": se, "information": information,
+        "level": level, **spec_options,
+    }  # fmt: skip
+    fit = SemFit(model, data, options, spec, problem, result)
+    if not result.converged:
+        warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
+                      "trustworthy", ConvergenceWarning, stacklevel=3)  # fmt: skip
+    fit._check_improper(stacklevel=4)
+    return fit
+
+
+def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
+    """Fit a structural equation model with lavaan's ``sem()`` defaults.
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
+    data : pandas.DataFrame
+        One row per case; the model's observed variables must be numeric columns.
+    estimator : {"ML", "GLS", "ULS"}
+        Discrepancy function (default ``"ML"``).
+    group : str, optional
+        Column defining groups for a multi-group model.
+    group_equal, group_partial : sequence of str
+        lavaan's ``group.equal`` (``"loadings"``, ``"intercepts"``, ``"residuals"``, ...)
+        and ``group.partial`` (e.g. ``["visual=~x2"]``).
+    std_lv : bool
+        Identify latent variables by fixing their variances to 1 (default: marker variables).
+    meanstructure : bool or "default"
+    fixed_x : bool or "default"
+        Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
+    orthogonal : bool
+        Latent covariances fixed to zero.
+    se : {"standard", "none"}
+    information : {"expected", "observed"}
+        Information matrix for standard errors (lavaan's default: expected).
+    level : float
+        Confidence level of the intervals (0.95).
+
+    Returns
+    -------
+    SemFit
+
+    Notes
+    -----
+    Checked against lavaan 0.6-14 (``tests/estimation``); see ``docs/sem.md``.
+    """
+    return fit_model(model, data, "sem", **options)
+
+
+def cfa(model: str, data: pd.DataFrame, **options) -> SemFit:
+    """Confirmatory factor analysis with lavaan's ``cfa()`` defaults (see :func:`sem`)."""
+    return fit_model(model, data, "cfa", **options)
+
+
+def growth(model: str, data: pd.DataFrame, **options) -> SemFit:
+    """Latent growth curve model with lavaan's ``growth()`` defaults (mean structure, latent
+    intercepts free, observed intercepts fixed to zero; see :func:`sem`)."""
+    return fit_model(model, data, "growth", **options)
+
+
+def lavaan(model: str, data: pd.DataFrame, **options) -> SemFit:
+    """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
+    return fit_model(model, data, "lavaan", **options)

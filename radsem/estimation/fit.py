@@ -1,0 +1,310 @@
+"""The result of fitting a structural equation model (immutable, computed lazily)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from radsem.errors import ImproperSolutionWarning
+from radsem.estimation.baseline import baseline_partable
+from radsem.estimation.inference import defined_vcov, vcov_theta
+from radsem.estimation.optimize import minimize
+from radsem.estimation.problem import SemProblem
+from radsem.estimation.standardize import standardize
+
+__all__ = ["SemFit"]
+
+
+class SemFit:
+    """A fitted model. Create it with :func:`radsem.sem`, :func:`radsem.cfa`, ...
+
+    Attributes
+    ----------
+    model : str
+        The model syntax.
+    data : pandas.DataFrame
+        The data passed in (not modified).
+    options : dict
+        The options used (lavaan's names with ``_``).
+    spec : ModelSpec
+        The parameter table and variable roles.
+    converged : bool
+    iterations : int
+        Optimiser iterations.
+
+    Notes
+    -----
+    For other estimators: ``fit._problem`` is the :class:`SemProblem` (implied moments,
+    Jacobian ``delta``, sample statistics, h1 information) and ``fit._theta`` the estimate of
+    all free parameters in lavaan's numbering.
+    """
+
+    def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
+        d = self.__dict__
+        d["model"] = model
+        d["data"] = data
+        d["options"] = dict(options)
+        d["spec"] = spec
+        d["_problem"] = problem
+        d["_result"] = result
+        d["_theta"] = result.theta
+        d["converged"] = bool(result.converged)
+        d["iterations"] = int(result.iterations)
+
+    def __setattr__(self, name, value) -> None:
+        raise AttributeError("SemFit objects are immutable")
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures()
+        return (f"<SemFit {self.options['estimator']} N={int(self._problem.ntotal)} "
+                f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
+                f"converged={self.converged}>")  # fmt: skip
+
+    # -- counts ---------------------------------------------------------------------------
+    @cached_property
+    def _fmin(self) -> float:
+        return float(self._problem.fmin(self._theta))
+
+    @cached_property
+    def _ndat(self) -> int:
+        ms = self._problem.meanstructure
+        p = len(self.spec.observed)
+        nx = len(self.spec.exogenous) if self.spec.fixed_x else 0
+        per = p * (p + 1) // 2 + (p if ms else 0) - nx * (nx + 1) // 2 - (nx if ms else 0)
+        return per * len(self._problem.stats)
+
+    @cached_property
+    def _npar(self) -> int:
+        cons = self._problem.constraints
+        nfree = self._problem.nfree
+        if cons.n_eq == 0:
+            return nfree
+        if cons.linear:
+            return nfree - int(cons.rank_eq)
+        return nfree - cons.n_eq
+
+    @cached_property
+    def _df(self) -> int:
+        return self._ndat - self._npar
+
+    @cached_property
+    def _baseline(self) -> tuple[float, float]:
+        pb = self._problem
+        table = baseline_partable(self.spec.observed, self.spec.exogenous if self.spec.fixed_x
+                                  else (), len(pb.stats), pb.meanstructure)  # fmt: skip
+        prob = SemProblem(self.spec, pb.stats, pb.estimator, partable=table)
+        prob.constraints = _NoConstraints(prob.nfree)
+        idx = {v: k for k, v in enumerate(self.spec.observed)}
+        start = np.array([
+            pb.stats[g - 1].cov[idx[v], idx[v]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
+            for v, op, g in zip(table["lhs"], table["op"], table["group"], strict=True)
+        ])  # fmt: skip
+        res = minimize(prob, start[table["free"].to_numpy() > 0])
+        return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)
+
+    # -- estimates ------------------------------------------------------------------------
+    @cached_property
+    def _vcov(self) -> np.ndarray:
+        if self.options.get("se") == "none":
+            return np.full((self._problem.nfree,) * 2, np.nan)
+        return vcov_theta(self._problem, self._theta, self.options.get("information",
+                                                                        "expected"))
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters (labelled like lavaan's ``vcov()``)."""
+        par = self._problem.model.par
+        names = [_name(par.iloc[r]) for r in self._problem.model.free_rows]
+        return pd.DataFrame(self._vcov, index=names, columns=names)
+
+    @cached_property
+    def _table(self) -> pd.DataFrame:
+        model = self._problem.model
+        par = model.par
+        values = model.values(self._theta)
+        se = np.zeros(len(par))
+        se[model.free_rows] = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
+        if self.options.get("se") == "none":
+            se[:] = np.nan
+        out = pd.DataFrame({
+            "lhs": par["lhs"].to_numpy(), "op": par["op"].to_numpy(),
+            "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
+            "label": par["label"].to_numpy() if "label" in par else "", "est": values, "se": se,
+        })  # fmt: skip
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        out["std_lv"] = standardize(model, self._theta, "std.lv")
+        out["std_all"] = standardize(model, self._theta, "std.all")
+        out["std_nox"] = standardize(model, self._theta, "std.nox", exo)
+        names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
+        if names:
+            dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
+            std_cols = self._defined_std(names)
+            extra = pd.DataFrame({
+                "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
+                "group": 0, "label": names, "est": dest, "se": dse, **std_cols,
+            })  # fmt: skip
+            out = pd.concat([out, extra], ignore_index=True)
+        return out
+
+    def _defined_std(self, names):
+        out = {}
+        for col in ("std_lv", "std_all", "std_nox"):
+            kind = col.replace("_", ".")
+            exo = self.spec.exogenous if self.spec.fixed_x else ()
+            std = standardize(self._problem.model, self._theta, kind, exo)
+            vals = self.spec.evaluate_defined(self.spec.label_values(std))
+            out[col] = [vals[n] for n in names]
+        return out
+
+    def parameter_estimates(self, level: float | None = None) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates()``: one row per parameter (and ``:=`` definition).
+
+        Columns ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower, ci_upper,
+        std_lv, std_all, std_nox``; ``group`` is 1-based (0 for ``:=`` rows). Fixed
+        parameters have ``se = 0`` and no ``z``/``pvalue``.
+        """
+        level = self.options.get("level", 0.95) if level is None else level
+        t = self._table.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(t["se"] > 0, t["est"] / t["se"], np.nan)
+        zc = stats.norm.ppf(0.5 + level / 2)
+        t.insert(7, "z", z)
+        t.insert(8, "pvalue", 2 * stats.norm.sf(np.abs(z)))
+        t.insert(9, "ci_lower", t["est"] - zc * t["se"])
+        t.insert(10, "ci_upper", t["est"] + zc * t["se"])
+        return t
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """Standardised estimates (``"std.all"``, ``"std.lv"`` or ``"std.nox"``)."""
+        col = {"std.all": "std_all", "std.lv": "std_lv", "std.nox": "std_nox"}[type]
+        t = self._table
+        return t[["lhs", "op", "rhs", "group", "label"]].assign(est_std=t[col].to_numpy())
+
+    def fit_measures(self) -> pd.Series:
+        """lavaan's ``fitMeasures()`` as a Series (see :mod:`radsem.estimation.fitmeasures`)."""
+        return self._fit_measures.copy()
+
+    @cached_property
+    def _fit_measures(self) -> pd.Series:
+        from radsem.estimation.fitmeasures import fit_measures
+
+        return pd.Series(fit_measures(self), dtype=float)
+
+    # -- moments --------------------------------------------------------------------------
+    def implied(self) -> list[dict]:
+        """Model-implied covariance (and mean) per group, labelled DataFrames/Series."""
+        obs = list(self.spec.observed)
+        out = []
+        for mu, sig in self._problem.implied_moments(self._theta):
+            item = {"cov": pd.DataFrame(sig, index=obs, columns=obs)}
+            if self._problem.meanstructure:
+                item["mean"] = pd.Series(mu, index=obs)
+            out.append(item)
+        return out
+
+    def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
+        """Sample minus implied moments per group: ``"raw"`` or ``"cor"`` (correlations)."""
+        obs = list(self.spec.observed)
+        out = []
+        for st, (mu, sig) in zip(self._problem.stats, self._problem.implied_moments(self._theta),
+                                 strict=True):  # fmt: skip
+            if type == "raw":
+                res, mres = st.cov - sig, st.mean - mu
+            elif type == "cor":
+                sd, sdi = np.sqrt(np.diag(st.cov)), np.sqrt(np.diag(sig))
+                res = st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi)
+                mres = st.mean / sd - mu / sdi
+            else:
+                raise ValueError("type must be 'raw' or 'cor'")
+            item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
+            if self._problem.meanstructure:
+                item["mean"] = pd.Series(mres, index=obs)
+            out.append(item)
+        return out
+
+    def predict(self, method: str = "regression") -> pd.DataFrame:
+        """Factor scores of the latent variables for the rows used in the fit.
+
+        ``method="regression"``: ``E(eta | y) = nu_eta + Cov(eta, y) Sigma^-1 (y - mu)``;
+        ``"bartlett"``: ``(L' T^-1 L)^-1 L' T^-1 (y - mu) + nu_eta`` with ``L`` the direct
+        loadings and ``T`` the residual covariance of the observed variables. One row per
+        case (groups stacked in group order), with a ``group`` column when there are groups.
+        """
+        if method not in ("regression", "bartlett"):
+            raise ValueError("method must be 'regression' or 'bartlett'")
+        model = self._problem.model
+        p, lat = len(self.spec.observed), list(self.spec.latent)
+        frames = []
+        for g, st in enumerate(self._problem.stats):
+            _, omega, nu = model.implied_full(self._theta, g)
+            mu = nu[:p] if self._problem.meanstructure else st.mean
+            nu_l = nu[p:] if self._problem.meanstructure else np.zeros(len(lat))
+            yc = st.data - mu
+            if method == "regression":
+                w = np.linalg.solve(omega[:p, :p], omega[p:, :p].T).T
+            else:
+                a, s, _ = model.matrices(model.values(self._theta), g)
+                lam, tinv = a[:p, p:], np.linalg.pinv(s[:p, :p])
+                w = np.linalg.solve(lam.T @ tinv @ lam, lam.T @ tinv)
+            scores = pd.DataFrame(yc @ w.T + nu_l, columns=lat)
+            if len(self._problem.stats) > 1:
+                scores.insert(0, "group", g + 1)
+            frames.append(scores)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> str:
+        """A lavaan-style text report."""
+        from radsem.estimation.summary import summary_text
+
+        return summary_text(self)
+
+    def cross_check(self, engine: str = "lavaan"):
+        """Refit with another engine; see :func:`radsem.engines.cross_check`."""
+        from radsem.engines import cross_check
+
+        return cross_check(self, engine)
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def _check_improper(self, stacklevel: int = 2) -> None:
+        t = self._table
+        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
+        neg = var[var["est"] < 0]
+        if len(neg):
+            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
+            warnings.warn(f"some estimated variances are negative: {names}",
+                          ImproperSolutionWarning, stacklevel=stacklevel)  # fmt: skip
+        p = len(self.spec.observed)
+        for g in range(len(self._problem.stats)):
+            _, omega, _ = self._problem.model.implied_full(self._theta, g)
+            lat = omega[p:, p:]
+            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
+                warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
+                              "is not positive definite", ImproperSolutionWarning,
+                              stacklevel=stacklevel)  # fmt: skip
+
+
+def _name(row) -> str:
+    if row["op"] == "~1":
+        return f"{row['lhs']}~1"
+    return f"{row['lhs']}{row['op']}{row['rhs']}"
+
+
+class _NoConstraints:
+    def __init__(self, n: int) -> None:
+        self.K = np.eye(n)
+        self.theta0 = np.zeros(n)
+        self.linear = True
+        self.needs_slsqp = False
+        self.n_eq = self.n_ineq = 0
+
+    def to_theta(self, z):
+        return z
+
+    def to_z(self, theta):
+        return theta.copy()
+
+    def active_basis(self, theta):
+        return np.eye(theta.size), 0

@@ -1,0 +1,136 @@
+"""lavaan's ``fitMeasures()`` for ML, GLS and ULS fits (complete data).
+
+Names and formulas follow lavaan 0.6-14: ``chisq = 2 N fmin``; the baseline model is the
+independence model fitted with the same estimator; CFI/TLI/NFI/... and the RMSEA family use
+the total ``N`` and ``sqrt(G)`` for ``G`` groups; SRMR (Bentler) divides residuals by the
+sample standard deviations; ``srmr_mplus`` standardises each moment by its own (sample or
+implied) standard deviations; GFI uses the estimator's weight matrix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from radsem.estimation.matrices import vech_indices
+from radsem.estimation.objective import moment_vector
+from radsem.estimation.robust_fit import incremental_indices, rmsea_indices
+
+__all__ = ["fit_measures"]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _loglik(st, mu, sigma, meanstructure) -> float:
+    p = sigma.shape[0]
+    sinv = np.linalg.inv(sigma)
+    ld = np.linalg.slogdet(sigma)[1]
+    q = float(np.sum(st.cov * sinv))
+    if meanstructure:
+        d = st.mean - mu
+        q += float(d @ sinv @ d)
+    return -0.5 * st.nobs * (p * LOG_2PI + ld + q)
+
+
+def _residual_indices(stats, moments, meanstructure, weights):
+    out = {}
+    parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean",
+                             "mplus", "mplus_nomean")}  # fmt: skip
+    for st, (mu, sig) in zip(stats, moments, strict=True):
+        p = sig.shape[0]
+        r, c = vech_indices(p)
+        sd = np.sqrt(np.diag(st.cov))
+        sdi = np.sqrt(np.diag(sig))
+        raw = (st.cov - sig)[r, c]
+        std = ((st.cov - sig) / np.outer(sd, sd))[r, c]
+        cor = (st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi))[r, c]
+        mplus = np.where(r == c, (np.diag(st.cov) - np.diag(sig))[r] / np.diag(st.cov)[r], cor)
+        off = r != c
+        mraw = st.mean - mu
+        mstd = mraw / sd
+        mmpl = st.mean / sd - mu / sdi
+        pieces = {
+            "rmr": (raw, mraw), "srmr": (std, mstd), "crmr": (cor[off], mstd),
+            "mplus": (mplus, mmpl),
+        }  # fmt: skip
+        for key, (cov_part, mean_part) in pieces.items():
+            parts[key + "_nomean"].append(float(np.sqrt(np.mean(cov_part**2))))
+            full = np.concatenate([cov_part, mean_part]) if meanstructure else cov_part
+            parts[key].append(float(np.sqrt(np.mean(full**2))))
+    for key, vals in parts.items():
+        out[key] = float(np.dot(weights, vals))
+    return out
+
+
+def _gfi(problem, theta, moments, meanstructure) -> float:
+    num = den = 0.0
+    for w, st, (mu, sig), wg in zip(problem.weights, problem.stats, moments,
+                                    problem.h1_information(theta), strict=True):  # fmt: skip
+        s = moment_vector(st.mean, st.cov, meanstructure)
+        e = s - moment_vector(mu, sig, meanstructure)
+        num += w * float(e @ wg @ e)
+        den += w * float(s @ wg @ s)
+    return 1.0 - num / den
+
+
+def fit_measures(fit) -> dict[str, float]:
+    """Compute lavaan's fit measures for a fitted model (see module docstring)."""
+    problem, theta = fit._problem, fit._theta
+    est = problem.estimator.name
+    ms = problem.meanstructure
+    n = problem.ntotal
+    ngroups = len(problem.stats)
+    npar, df = fit._npar, fit._df
+    fmin = fit._fmin
+    chisq = 2.0 * n * fmin
+    out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df}
+    normal = est in ("ML", "GLS")
+    out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
+    bchi, bdf = fit._baseline
+    out.update({"baseline.chisq": bchi, "baseline.df": bdf,
+                "baseline.pvalue": float(stats.chi2.sf(bchi, bdf)) if normal else np.nan})
+    out.update(incremental_indices(chisq, df, bchi, bdf))
+    moments = problem.implied_moments(theta)
+    if est == "ML":
+        logl = sum(_loglik(st, mu, sig, ms) for st, (mu, sig) in
+                   zip(problem.stats, moments, strict=True))  # fmt: skip
+        h1 = sum(-0.5 * st.nobs * (st.cov.shape[0] * (LOG_2PI + 1) + st.logdet)
+                 for st in problem.stats)  # fmt: skip
+        out.update({
+            "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + npar * math.log(n), "ntotal": n,
+            "bic2": -2 * logl + npar * math.log((n + 2) / 24),
+        })  # fmt: skip
+    else:
+        out["ntotal"] = n
+    # lavaan uses N - G instead of N in the RMSEA family (and cn, mfi, ecvi) except for ML
+    nr = n if est == "ML" else n - ngroups
+    rm = rmsea_indices(chisq, df, nr, ngroups)
+    out["rmsea"] = rm["rmsea"]
+    out["rmsea.ci.lower"] = rm["rmsea.ci.lower"]
+    out["rmsea.ci.upper"] = rm["rmsea.ci.upper"]
+    out["rmsea.ci.level"] = 0.90
+    out["rmsea.pvalue"] = rm["rmsea.pvalue"]
+    out["rmsea.close.h0"] = 0.05
+    out["rmsea.notclose.pvalue"] = rm["rmsea.notclose.pvalue"]
+    out["rmsea.notclose.h0"] = 0.08
+    res = _residual_indices(problem.stats, moments, ms, problem.nobs / n)
+    out.update({
+        "rmr": res["rmr"], "rmr_nomean": res["rmr_nomean"], "srmr": res["srmr"],
+        "srmr_bentler": res["srmr"], "srmr_bentler_nomean": res["srmr_nomean"],
+        "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
+        "srmr_mplus": res["mplus"], "srmr_mplus_nomean": res["mplus_nomean"],
+    })  # fmt: skip
+    if df > 0 and chisq > 0:
+        out["cn_05"] = float(stats.chi2.ppf(0.95, df)) * nr / chisq + 1
+        out["cn_01"] = float(stats.chi2.ppf(0.99, df)) * nr / chisq + 1
+    gfi = _gfi(problem, theta, moments, ms)
+    nels = fit._ndat
+    out["gfi"] = gfi
+    out["agfi"] = 1 - nels / df * (1 - gfi) if df > 0 else np.nan
+    out["pgfi"] = df / nels * gfi
+    out["mfi"] = math.exp(-0.5 * (chisq - df) / nr)
+    out["ecvi"] = chisq / nr + 2 * npar / nr
+    return out

@@ -1,0 +1,47 @@
+"""Standard errors: expected/observed information, constraints, delta method for ``:=``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radsem.estimation.constraints import Constraints
+
+__all__ = ["vcov_theta", "defined_values", "defined_vcov"]
+
+
+def vcov_theta(problem, theta: np.ndarray, information: str = "expected") -> np.ndarray:
+    """Covariance matrix of the ``nfree`` parameters.
+
+    ``V = K (K' I K)^-1 K' / N`` with ``I`` the per-case information (expected
+    ``sum_g (n_g/N) Delta_g' W_g Delta_g`` or the observed Hessian of the fit function) and
+    ``K`` a basis of the null space of the Jacobian of the equality constraints and active
+    inequality constraints (lavaan's bordered information inverse).
+    """
+    info = problem.information(theta) if information == "expected" else problem.hessian(theta)
+    cons: Constraints = problem.constraints
+    k, _ = cons.active_basis(theta) if cons is not None else (np.eye(theta.size), 0)
+    red = k.T @ info @ k
+    inv = np.linalg.pinv(red, rcond=1e-12, hermitian=True)
+    return k @ inv @ k.T / problem.ntotal
+
+
+def defined_values(spec, values: np.ndarray) -> dict[str, float]:
+    """Values of the ``:=`` parameters given all parameter-row values."""
+    if not spec.defined():
+        return {}
+    return spec.evaluate_defined(spec.label_values(values))
+
+
+def defined_vcov(spec, model, theta: np.ndarray, vcov: np.ndarray):
+    """Delta-method covariance of the ``:=`` parameters (central-difference Jacobian)."""
+    names = [name for name, _ in spec.defined()]
+    if not names:
+        return names, np.zeros(0), np.zeros((0, 0))
+
+    def fn(th):
+        vals = defined_values(spec, model.values(th))
+        return np.array([vals[n] for n in names])
+
+    est = fn(theta)
+    jac = Constraints.jacobian(fn, theta, eps=1e-7)
+    return names, est, jac @ vcov @ jac.T

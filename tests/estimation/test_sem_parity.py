@@ -1,0 +1,89 @@
+"""Parity of radsem's SEM engine with lavaan 0.6-14 (computed live through rpy2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import radsem
+from radsem.datasets import load
+
+HS_MODEL = """
+visual  =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed   =~ x7 + x8 + x9
+"""
+PD_MODEL = """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + a*y2 + b*y3 + c*y4
+dem65 =~ y5 + a*y6 + b*y7 + c*y8
+dem60 ~ ind60
+dem65 ~ ind60 + dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+"""
+FIT_KEYS = [
+    "npar", "fmin", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli",
+    "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "logl", "unrestricted.logl", "aic", "bic",
+    "ntotal", "bic2", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmr",
+    "rmr_nomean", "srmr", "srmr_bentler", "srmr_bentler_nomean", "crmr", "srmr_mplus",
+    "cn_05", "gfi", "agfi", "pgfi", "mfi", "ecvi",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hs() -> pd.DataFrame:
+    return load("HolzingerSwineford1939")
+
+
+def _compare(fit, model, data, func, **options):
+    from _sem_reference import lavaan_fit, lavaan_std
+
+    lpe, lfm, lfit = lavaan_fit(model, data, func, **options)
+    pe = fit.parameter_estimates()
+    lpe = lpe[lpe["op"] != "=="].reset_index(drop=True)
+    if "group" not in lpe:
+        lpe["group"] = 1
+    key = ["lhs", "op", "rhs", "group"]
+    pe = pe.assign(group=np.where(pe["op"] == ":=", 1, pe["group"]))
+    lpe = lpe.assign(group=np.where(lpe["op"] == ":=", 1, lpe["group"]))
+    merged = pe.merge(lpe, on=key, suffixes=("", "_r"), how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    np.testing.assert_allclose(merged["est"], merged["est_r"], atol=5e-4)
+    free = merged["se_r"] > 0
+    np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_r"], rtol=1e-3)
+    lstd = lavaan_std(lfit)
+    if "group" not in lstd:
+        lstd["group"] = 1
+    lstd = lstd.assign(group=np.where(lstd["op"] == ":=", 1, lstd["group"]))
+    ms = pe.merge(lstd[key + ["est.std"]], on=key)
+    np.testing.assert_allclose(ms["std_all"], ms["est.std"], atol=1e-4)
+    fm = fit.fit_measures()
+    keys = [k for k in FIT_KEYS if k in lfm.index and np.isfinite(lfm[k])]
+    np.testing.assert_allclose(fm[keys].to_numpy(float), lfm[keys].to_numpy(float),
+                               rtol=1e-3, atol=1e-8, err_msg=str(keys))  # fmt: skip
+    return merged, fm, lfm
+
+
+@pytest.mark.parametrize("estimator", ["ML", "GLS", "ULS"])
+def test_hs_cfa_estimators(r_lavaan, hs, estimator):
+    fit = radsem.cfa(HS_MODEL, hs, estimator=estimator)
+    assert fit.converged
+    _compare(fit, HS_MODEL, hs, "cfa", estimator=estimator)
+
+
+def test_hs_cfa_std_lv_observed_information(r_lavaan, hs):
+    fit = radsem.cfa(HS_MODEL, hs, std_lv=True, information="observed")
+    _compare(fit, HS_MODEL, hs, "cfa", std_lv=True, information="observed")
+
+
+def test_political_democracy_equality_labels(r_lavaan):
+    data = load("PoliticalDemocracy")
+    fit = radsem.sem(PD_MODEL, data)
+    merged, fm, lfm = _compare(fit, PD_MODEL, data, "sem")
+    assert fm["df"] == 38
+    assert fm["npar"] == lfm["npar"]
