@@ -221,6 +221,25 @@ def _drop_shape(extractor, with_shape: bool):
     return extractor
 
 
+_EXTRACTORS = threading.local()
+
+
+def _cached_extractor(settings: Mapping, with_shape: bool):
+    """One extractor per thread and settings: pyradiomics validates a parameter dict against
+    its YAML schema on construction (~0.3 s), which would dominate small volumes."""
+    from radsem.radiomics.settings import settings_hash
+
+    cache = getattr(_EXTRACTORS, "cache", None)
+    if cache is None:
+        cache = _EXTRACTORS.cache = {}
+    key = (settings_hash(settings), with_shape)
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = build_extractor(settings, with_shape, check=False)
+    return cache[key]
+
+
 def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
                    ) -> tuple[dict[str, float], dict[str, Any]]:
     """Run pyradiomics on one image/mask pair with resolved settings.
@@ -231,7 +250,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     """
     from radiomics import imageoperations
 
-    extractor = build_extractor(settings, with_shape, check=False)
+    extractor = _cached_extractor(settings, with_shape)
     if not extractor.enabledFeatures:
         return {}, {"voxels": int(np.count_nonzero(_mask_array(mask))), "bins": 0,
                     "roi_mean": float("nan"), "warnings": ""}
