@@ -172,13 +172,15 @@ def _adjust(p: np.ndarray, method: str | None) -> np.ndarray:
 def protocol_association(X: pd.DataFrame, protocol: pd.DataFrame, *,
                          parameters: Sequence[str] | None = None, fdr: str | None = "bh",
                          alpha: float = 0.05,
-                         series_prefixes: dict[str, str] | None = None) -> pd.DataFrame:
+                         series_prefixes: dict[str, str] | None = None,
+                         diffusion_parameters: Sequence[str] | None = None) -> pd.DataFrame:
     """Test each feature for association with the acquisition protocol (overall OLS F-test).
 
     Returns a DataFrame indexed by feature: ``series, n_parameters, F, pvalue, pvalue_fdr,
     associated`` (``pvalue_fdr < alpha``). Arguments as in :class:`ProtocolHarmonizer`.
     """
     h = ProtocolHarmonizer(protocol=protocol, alpha=alpha, fdr=fdr, parameters=parameters,
+                           diffusion_parameters=diffusion_parameters,
                            series_prefixes=series_prefixes, zscore=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
@@ -312,7 +314,8 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         self.scale_ = sd.where(sd > 0, 1.0)
         after = protocol_association(corrected, self._table(protocol), parameters=self.parameters,
                                      fdr=self.fdr, alpha=self.alpha,
-                                     series_prefixes=self.series_prefixes)
+                                     series_prefixes=self.series_prefixes,
+                                     diffusion_parameters=self.diffusion_parameters)
         self.report_ = before.join(after[["F", "pvalue", "pvalue_fdr", "associated"]],
                                    rsuffix="_after")
         self.n_associated_before_ = int(before["associated"].sum())
@@ -357,4 +360,5 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "correct_")
         return protocol_association(X, self._table(protocol), parameters=self.parameters,
                                     fdr=self.fdr, alpha=self.alpha,
-                                    series_prefixes=self.series_prefixes)
+                                    series_prefixes=self.series_prefixes,
+                                    diffusion_parameters=self.diffusion_parameters)
