@@ -123,6 +123,19 @@ class MissingPatterns:
         obs = (~np.isnan(self.data)).astype(float)
         return obs.T @ obs / self.nobs
 
+    @cached_property
+    def blocks(self) -> tuple:
+        """Patterns stacked by number of observed variables ``q`` (for batched algebra):
+        tuples ``(idx (m, q), freq (m,), mean (m, q), cov (m, q, q))``."""
+        by_q: dict[int, list[_Pattern]] = {}
+        for pat in self.patterns:
+            by_q.setdefault(int(pat.idx.size), []).append(pat)
+        return tuple(
+            (np.array([p.idx for p in pats]), np.array([p.freq for p in pats], float),
+             np.array([p.mean for p in pats]), np.array([p.cov for p in pats]))
+            for _, pats in sorted(by_q.items())
+        )  # fmt: skip
+
     def pattern_table(self) -> np.ndarray:
         """Boolean matrix (npatterns, p) of observed variables, one row per pattern."""
         return np.array([pat.observed for pat in self.patterns])
@@ -203,6 +216,23 @@ def _inverse_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float]:
     return cinv.T @ cinv, 2.0 * float(np.log(np.diag(chol)).sum())
 
 
+def _block_pieces(block, mu: np.ndarray, sigma: np.ndarray):
+    """Batched ``W = Sigma_oo^-1``, ``log|Sigma_oo|`` and ``d = ybar - mu_o`` of a block."""
+    idx, _, mean, _ = block
+    sub = sigma[idx[:, :, None], idx[:, None, :]]
+    try:
+        chol = np.linalg.cholesky(sub)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            "the covariance matrix (or a sub-matrix of observed variables) is not positive "
+            "definite"
+        ) from exc
+    cinv = np.linalg.inv(chol)
+    w = np.swapaxes(cinv, 1, 2) @ cinv
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    return w, logdet, mean - mu[idx]
+
+
 def _pattern_pieces(pat: _Pattern, mu: np.ndarray, sigma: np.ndarray):
     o = pat.idx
     w, logdet = _inverse_logdet(sigma[np.ix_(o, o)])
@@ -223,10 +253,11 @@ def fiml_loglik(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> float
     mu = np.asarray(mu, float)
     sigma = np.asarray(sigma, float)
     total = 0.0
-    for pat in mp.patterns:
-        w, logdet, d = _pattern_pieces(pat, mu, sigma)
-        m = pat.cov + np.outer(d, d)
-        total -= 0.5 * pat.freq * (pat.observed.sum() * LOG_2PI + logdet + np.sum(w * m))
+    for block in mp.blocks:
+        idx, freq, _, cov = block
+        w, logdet, d = _block_pieces(block, mu, sigma)
+        quad = np.einsum("kij,kij->k", w, cov) + np.einsum("ki,kij,kj->k", d, w, d)
+        total -= 0.5 * float(freq @ (idx.shape[1] * LOG_2PI + logdet + quad))
     return float(total)
 
 
@@ -257,12 +288,15 @@ def fiml_gradient(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> np.
     p = mu.size
     gmu = np.zeros(p)
     gsig = np.zeros((p, p))
-    for pat in mp.patterns:
-        w, _, d = _pattern_pieces(pat, mu, sigma)
-        wd = w @ d
-        gmu[pat.observed] += pat.freq * wd
-        g = 0.5 * pat.freq * (w @ pat.cov @ w + np.outer(wd, wd) - w)
-        gsig += _embed(pat, g, p)
+    for block in mp.blocks:
+        idx, freq, _, cov = block
+        w, _, d = _block_pieces(block, mu, sigma)
+        wd = np.einsum("kij,kj->ki", w, d)
+        np.add.at(gmu, idx, freq[:, None] * wd)
+        g = 0.5 * freq[:, None, None] * (
+            w @ cov @ w + wd[:, :, None] * wd[:, None, :] - w
+        )
+        np.add.at(gsig, (idx[:, :, None], idx[:, None, :]), g)
     return np.concatenate([gmu, _vech_weighted(gsig)])
 
 

@@ -70,7 +70,7 @@ def test_fiml_logl_observed_se_and_robust_indices_for_ml(r_lavaan):
     mu, sigma = prob.implied_moments(res.theta)[0]
     assert prob.estimator.loglik(st, mu, sigma) == pytest.approx(fm["logl"], abs=1e-6)
     assert prob.estimator.h1(st).logl == pytest.approx(fm["unrestricted.logl"], abs=1e-8)
-    e_inv = np.asarray(ref.tech("inverted.information"))
+    e_inv = np.array(ref.tech("inverted.information"))
     se_ref = np.sqrt(np.diag(e_inv) / st.nobs)
     se = np.sqrt(np.diag(np.linalg.inv(prob.hessian(res.theta))) / st.nobs)
     np.testing.assert_allclose(se, se_ref, rtol=1e-4)

@@ -61,7 +61,7 @@ class LavaanRef:
         """``fitMeasures(fit)`` (computed once)."""
         if not hasattr(self, "_fm"):
             fm = self._ro.r("function(f) lavaan::fitMeasures(f)")(self.fit)
-            self._fm = dict(zip(fm.names, np.asarray(fm, dtype=float), strict=True))
+            self._fm = dict(zip(fm.names, np.array(fm, dtype=float), strict=True))
         return self._fm
 
     def inspect(self, what: str):
@@ -76,12 +76,12 @@ class LavaanRef:
     def implied(self) -> tuple[np.ndarray | None, np.ndarray]:
         """Model-implied mean (None without a mean structure) and covariance."""
         imp = self.inspect("implied")
-        mean = None if "mean" not in imp.names else np.asarray(imp.rx2("mean"), float)
-        return mean, np.asarray(imp.rx2("cov"), float)
+        mean = None if "mean" not in imp.names else np.array(imp.rx2("mean"), float)
+        return mean, np.array(imp.rx2("cov"), float)
 
     def h1(self) -> tuple[np.ndarray, np.ndarray]:
         h1 = self.inspect("sampstat.h1")
-        return np.asarray(h1.rx2("mean"), float), np.asarray(h1.rx2("cov"), float)
+        return np.array(h1.rx2("mean"), float), np.array(h1.rx2("cov"), float)
 
     def partable(self) -> pd.DataFrame:
         from radsem._r import from_r_dataframe

@@ -2,15 +2,15 @@
 
 Parity with lavaan 0.6-14 (live through rpy2): ``logl``, ``unrestricted.logl``,
 ``lavInspect(fit, "sampstat.h1")``, ``coverage`` and lavaan's internal h1 information
-matrices of a ``cfa(HS model, missing = "ml")`` fit on HolzingerSwineford1939 with 20% MAR
-missing values.
+matrices of a ``cfa(HS model, missing = "ml", estimator = "MLR")`` fit on
+HolzingerSwineford1939 with 20% MAR missing values.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_missing_fixtures import HS_MODEL, LavaanRef, hs_mar
+from test_missing_fixtures import hs_mar, lavaan_hs
 
 from radsem.errors import ConvergenceWarning, DataError, DataWarning, EstimationError
 from radsem.estimation.missing import (
@@ -37,9 +37,10 @@ def mp(hs_missing):
     return missing_patterns(hs_missing.to_numpy())
 
 
-@pytest.fixture(scope="module")
-def lav_fiml(r_lavaan, hs_missing):
-    return LavaanRef("cfa", HS_MODEL, hs_missing, missing="ml")
+@pytest.fixture
+def lav_fiml(r_lavaan):
+    """lavaan's FIML fit (MLR: same estimates, logl and h1 matrices as ML)."""
+    return lavaan_hs("mar20-MLR")
 
 
 def _moments(p, rng):
@@ -75,12 +76,12 @@ def test_h1_information_matches_lavaan(lav_fiml, mp):
         ("lav_model_h1_information_expected", fiml_information_expected),
         ("lav_model_h1_information_firstorder", fiml_information_firstorder),
     ):
-        ref = np.asarray(lav_fiml.internal(name, lav_fiml.fit)[0])
+        ref = np.array(lav_fiml.internal(name, lav_fiml.fit)[0])
         np.testing.assert_allclose(ours(mp, mu, sigma), ref, atol=1e-11, err_msg=name)
 
 
 def test_coverage_matches_lavaan(lav_fiml, mp):
-    np.testing.assert_allclose(mp.coverage, np.asarray(lav_fiml.inspect("coverage")), atol=1e-14)
+    np.testing.assert_allclose(mp.coverage, np.array(lav_fiml.inspect("coverage")), atol=1e-14)
 
 
 # ---------------------------------------------------------------------------- properties
