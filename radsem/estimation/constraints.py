@@ -39,6 +39,8 @@ class Constraints:
         self.nfree = nfree
         self._values = values_fn
         self._spec = spec
+        self._label_rows = dict(spec._label_rows)  # label/plabel -> parameter row
+        self._defined = spec.defined()
         con = spec.constraints()
         self._eq = [(r.lhs_expr, r.rhs_expr) for r in con.itertuples() if r.op == "=="]
         self._in = [(r.lhs_expr, r.rhs_expr, r.op) for r in con.itertuples() if r.op in "<>"]
@@ -63,9 +65,11 @@ class Constraints:
         return len(self._in)
 
     def _env(self, theta: np.ndarray) -> dict[str, float]:
-        labels = self._spec.label_values(self._values(theta))
-        labels.update(self._spec.evaluate_defined(labels))
-        return labels
+        vals = self._values(theta)
+        env = {name: float(vals[pos]) for name, pos in self._label_rows.items()}
+        for name, expr in self._defined:
+            env[name] = expr.evaluate(env)
+        return env
 
     def h(self, theta: np.ndarray) -> np.ndarray:
         """Equality constraint values ``lhs - rhs``."""

@@ -34,6 +34,18 @@ def _loglik(st, mu, sigma, meanstructure) -> float:
     return -0.5 * st.nobs * (p * LOG_2PI + ld + q)
 
 
+def _x_loglik(fit) -> float:
+    exo = fit.spec.exogenous if fit.spec.fixed_x else ()
+    if not exo:
+        return 0.0
+    idx = [fit.spec.observed.index(x) for x in exo]
+    total = 0.0
+    for st in fit._problem.stats:
+        sxx = st.cov[np.ix_(idx, idx)]
+        total += -0.5 * st.nobs * (len(idx) * (LOG_2PI + 1) + np.linalg.slogdet(sxx)[1])
+    return total
+
+
 def _residual_indices(stats, moments, meanstructure, weights):
     out = {}
     parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean",
@@ -64,14 +76,24 @@ def _residual_indices(stats, moments, meanstructure, weights):
     return out
 
 
-def _gfi(problem, theta, moments, meanstructure) -> float:
+def _gfi(fit, theta, moments, meanstructure) -> float:
+    """``1 - e'We / s'Ws`` with the estimator's weight; fixed.x moments left out (lavaan)."""
+    problem = fit._problem
+    exo = fit.spec.exogenous if fit.spec.fixed_x else ()
+    xi = [fit.spec.observed.index(x) for x in exo]
     num = den = 0.0
     for w, st, (mu, sig), wg in zip(problem.weights, problem.stats, moments,
                                     problem.h1_information(theta), strict=True):  # fmt: skip
-        s = moment_vector(st.mean, st.cov, meanstructure)
-        e = s - moment_vector(mu, sig, meanstructure)
-        num += w * float(e @ wg @ e)
-        den += w * float(s @ wg @ s)
+        p = sig.shape[0]
+        r, c = vech_indices(p)
+        keep = ~(np.isin(r, xi) & np.isin(c, xi))
+        if meanstructure:
+            keep = np.concatenate([~np.isin(np.arange(p), xi), keep])
+        s = moment_vector(st.mean, st.cov, meanstructure)[keep]
+        e = s - moment_vector(mu, sig, meanstructure)[keep]
+        wk = wg[np.ix_(keep, keep)]
+        num += w * float(e @ wk @ e)
+        den += w * float(s @ wk @ s)
     return 1.0 - num / den
 
 
@@ -98,6 +120,11 @@ def fit_measures(fit) -> dict[str, float]:
                    zip(problem.stats, moments, strict=True))  # fmt: skip
         h1 = sum(-0.5 * st.nobs * (st.cov.shape[0] * (LOG_2PI + 1) + st.logdet)
                  for st in problem.stats)  # fmt: skip
+        # lavaan (fixed.x): the log-likelihood of y given x -- the saturated marginal
+        # log-likelihood of the exogenous covariates is subtracted from both values
+        xlogl = _x_loglik(fit)
+        logl -= xlogl
+        h1 -= xlogl
         out.update({
             "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,
             "bic": -2 * logl + npar * math.log(n), "ntotal": n,
@@ -123,11 +150,13 @@ def fit_measures(fit) -> dict[str, float]:
         "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
         "srmr_mplus": res["mplus"], "srmr_mplus_nomean": res["mplus_nomean"],
     })  # fmt: skip
+    out["cn_05"] = out["cn_01"] = np.nan
     if df > 0 and chisq > 0:
         out["cn_05"] = float(stats.chi2.ppf(0.95, df)) * nr / chisq + 1
         out["cn_01"] = float(stats.chi2.ppf(0.99, df)) * nr / chisq + 1
-    gfi = _gfi(problem, theta, moments, ms)
-    nels = fit._ndat
+    gfi = _gfi(fit, theta, moments, ms)
+    p = len(fit.spec.observed)
+    nels = (p * (p + 1) // 2 + (p if ms else 0)) * ngroups  # all moments, x included
     out["gfi"] = gfi
     out["agfi"] = 1 - nels / df * (1 - gfi) if df > 0 else np.nan
     out["pgfi"] = df / nels * gfi

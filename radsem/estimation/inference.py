@@ -38,9 +38,15 @@ def defined_vcov(spec, model, theta: np.ndarray, vcov: np.ndarray):
     if not names:
         return names, np.zeros(0), np.zeros((0, 0))
 
+    rows = dict(spec._label_rows)
+    defined = spec.defined()
+
     def fn(th):
-        vals = defined_values(spec, model.values(th))
-        return np.array([vals[n] for n in names])
+        vals = model.values(th)
+        env = {name: float(vals[pos]) for name, pos in rows.items()}
+        for name, expr in defined:
+            env[name] = expr.evaluate(env)
+        return np.array([env[n] for n in names])
 
     est = fn(theta)
     jac = Constraints.jacobian(fn, theta, eps=1e-7)

@@ -18,6 +18,7 @@ structure), ``vech`` stacking the lower triangle column by column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -30,9 +31,14 @@ _KIND = {"=~": 0, "~": 0, "~~": 1, "~1": 2}
 _SUPPORTED = set(_KIND) | {"==", "<", ">", ":="}
 
 
+@lru_cache(maxsize=64)
 def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of ``vech`` (lower triangle, column by column, as lavaan)."""
+    """Row and column indices of ``vech`` (lower triangle, column by column, as lavaan).
+
+    The arrays are cached and read-only."""
     cols, rows = np.triu_indices(p)
+    rows.flags.writeable = False
+    cols.flags.writeable = False
     return rows, cols
 
 

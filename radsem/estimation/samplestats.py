@@ -73,10 +73,7 @@ def group_split(data: pd.DataFrame, group: str | None, group_labels=None):
     if col.isna().any():
         raise DataError(f"grouping variable {group!r} has missing values")
     if group_labels is None:
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            labels = [c for c in col.cat.categories if (col == c).any()]
-        else:
-            labels = list(pd.unique(col))  # order of first appearance, as lavaan
+        labels = list(pd.unique(col))  # order of first appearance, as lavaan (even for factors)
     else:
         labels = list(group_labels)
     frames = [data[col == lab] for lab in labels]

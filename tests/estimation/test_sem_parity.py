@@ -40,7 +40,7 @@ def hs() -> pd.DataFrame:
     return load("HolzingerSwineford1939")
 
 
-def _compare(fit, model, data, func, **options):
+def _compare(fit, model, data, func, std=False, **options):
     from _sem_reference import lavaan_fit, lavaan_std
 
     lpe, lfm, lfit = lavaan_fit(model, data, func, **options)
@@ -56,14 +56,16 @@ def _compare(fit, model, data, func, **options):
     np.testing.assert_allclose(merged["est"], merged["est_r"], atol=5e-4)
     free = merged["se_r"] > 0
     np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_r"], rtol=1e-3)
-    lstd = lavaan_std(lfit)
-    if "group" not in lstd:
-        lstd["group"] = 1
-    lstd = lstd.assign(group=np.where(lstd["op"] == ":=", 1, lstd["group"]))
-    ms = pe.merge(lstd[key + ["est.std"]], on=key)
-    np.testing.assert_allclose(ms["std_all"], ms["est.std"], atol=1e-4)
+    if std:  # standardizedSolution() is slow in R: checked on a few models only
+        lstd = lavaan_std(lfit)
+        if "group" not in lstd:
+            lstd["group"] = 1
+        lstd = lstd.assign(group=np.where(lstd["op"] == ":=", 1, lstd["group"]))
+        ms = pe.merge(lstd[key + ["est.std"]], on=key)
+        np.testing.assert_allclose(ms["std_all"], ms["est.std"], atol=1e-4)
     fm = fit.fit_measures()
-    keys = [k for k in FIT_KEYS if k in lfm.index and np.isfinite(lfm[k])]
+    keys = [k for k in FIT_KEYS if k in lfm.index and np.isfinite(lfm[k])
+            and not (k.startswith("cn_") and lfm["df"] == 0)]  # fmt: skip
     np.testing.assert_allclose(fm[keys].to_numpy(float), lfm[keys].to_numpy(float),
                                rtol=1e-3, atol=1e-8, err_msg=str(keys))  # fmt: skip
     return merged, fm, lfm
@@ -84,6 +86,49 @@ def test_hs_cfa_std_lv_observed_information(r_lavaan, hs):
 def test_political_democracy_equality_labels(r_lavaan):
     data = load("PoliticalDemocracy")
     fit = radsem.sem(PD_MODEL, data)
-    merged, fm, lfm = _compare(fit, PD_MODEL, data, "sem")
+    merged, fm, lfm = _compare(fit, PD_MODEL, data, "sem", std=True)
     assert fm["df"] == 38
     assert fm["npar"] == lfm["npar"]
+
+
+def test_multigroup_loadings_intercepts(r_lavaan, hs):
+    opts = {"group": "school", "group_equal": ["loadings", "intercepts"]}
+    fit = radsem.cfa(HS_MODEL, hs, **opts)
+    _, fm, lfm = _compare(fit, HS_MODEL, hs, "cfa", **opts)
+    assert fm["df"] == lfm["df"]
+    assert fit.spec.group_labels == ("Pasteur", "Grant-White")  # lavaan: order of appearance
+
+
+def test_growth_with_covariates(r_lavaan):
+    model = """
+    i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4
+    s =~ 0*t1 + 1*t2 + 2*t3 + 3*t4
+    i ~ x1 + x2
+    s ~ x1 + x2
+    """
+    data = load("Demo.growth")
+    fit = radsem.growth(model, data)
+    _compare(fit, model, data, "growth")
+
+
+def test_mediation_defined_parameters(r_lavaan, rng):
+    n = 200
+    x = rng.normal(size=n)
+    m = 0.5 * x + rng.normal(size=n)
+    y = 0.4 * m + 0.2 * x + rng.normal(size=n)
+    data = pd.DataFrame({"x": x, "m": m, "y": y})
+    model = "m ~ a*x\ny ~ b*m + c*x\nab := a*b\ntotal := c + a*b"
+    fit = radsem.sem(model, data)
+    merged, _, _ = _compare(fit, model, data, "sem", std=True)
+    ab = merged[merged["lhs"] == "ab"].iloc[0]
+    assert ab["se"] > 0
+    assert abs(ab["est"] - ab["est_r"]) < 1e-8
+
+
+def test_inequality_constraint_active(r_lavaan, hs):
+    model = HS_MODEL.replace("x8 + x9", "b1*x8 + b2*x9") + "\nb1 < 1.0\nb2 < 0.9\n"
+    fit = radsem.cfa(model, hs)
+    assert fit.converged
+    pe = fit.parameter_estimates()
+    assert pe.loc[pe["label"] == "b2", "est"].iloc[0] == pytest.approx(0.9, abs=1e-6)
+    _compare(fit, model, hs, "cfa")
