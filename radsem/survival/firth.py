@@ -105,7 +105,7 @@ def _profile_ci(rs, beta, ll_max, se, level=0.95):
 
 
 def firth_fit(rs: RiskSets, max_iter: int = 100, profile: bool = True):
-    """Fit the Firth-penalised Cox model; returns the tuple expected by :func:`radsem.survival.cox`."""
+    """Fit the Firth-penalised Cox model (the tuple :func:`radsem.survival.cox` expects)."""
     import warnings
 
     p = rs.X.shape[1]
