@@ -39,7 +39,8 @@ def bad_cohort(patients, tmp_path_factory, write_image) -> pd.DataFrame:
 
 
 def test_bad_patients_are_reported_and_skipped(bad_cohort, patients):
-    res = extract_cohort(bad_cohort, progress=False)
+    """With 2 worker processes: completion order differs, the table keeps the input order."""
+    res = extract_cohort(bad_cohort, n_jobs=2, progress=False)
     assert res.features.index.tolist() == patients["patient_id"].tolist()
     assert res.features.shape == (3, 293)
     reasons = dict(zip(res.failures["patient_id"], res.failures["reason"]))
@@ -78,12 +79,6 @@ def test_cache_resume_atomic_and_keyed_by_content(patients, tmp_path):
     assert third.diagnostics["cached"].all()
 
 
-def test_processes_give_the_same_result(patients):
-    serial = extract_cohort(patients, progress=False)
-    parallel = extract_cohort(patients, n_jobs=2, progress=False)
-    pd.testing.assert_frame_equal(serial.features, parallel.features)
-
-
 def test_dask_local_cluster(bad_cohort, patients):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -91,7 +86,7 @@ def test_dask_local_cluster(bad_cohort, patients):
             distributed.Client(cluster) as client:
         res = extract_cohort(bad_cohort, dask_client=client, progress=False)
     serial = extract_cohort(patients, progress=False)
-    pd.testing.assert_frame_equal(res.features, serial.features)
+    pd.testing.assert_frame_equal(res.features, serial.features)  # bit-identical to serial
     assert res.failures["patient_id"].tolist() == ["BADFILE", "EMPTY", "GRID", "TINY"]
 
 

@@ -62,9 +62,15 @@ def _fit(X, protocol, **kw):
         return ProtocolHarmonizer(protocol=protocol, **kw).fit(X)
 
 
-def test_removes_scanner_effect_keeps_biology(cohort):
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    X, protocol, _, _ = cohort
+    return _fit(X, protocol)
+
+
+def test_removes_scanner_effect_keeps_biology(cohort, fitted):
     X, protocol, scanner, biology = cohort
-    h = _fit(X, protocol)
+    h = fitted
     assert h.n_associated_before_ >= 20
     assert h.n_associated_after_ == 0
     Z = h.transform(X)
@@ -79,11 +85,11 @@ def test_removes_scanner_effect_keeps_biology(cohort):
     assert not h.report_["associated_after"].any()
 
 
-def test_f_test_matches_statsmodels(cohort):
+def test_f_test_matches_statsmodels(cohort, fitted):
     import statsmodels.api as sm
 
     X, protocol, _, _ = cohort
-    h = _fit(X, protocol)
+    h = fitted
     col = X.columns[1]  # a DWI feature
     rows = protocol[protocol.series == "DWI"].set_index("patient_id").loc[X.index]
     design = h.designs_["DWI"]
@@ -98,11 +104,10 @@ def test_f_test_matches_statsmodels(cohort):
     assert "b_max" in design.columns or "b_max" in set(h.dropped_parameters_["parameter"])
 
 
-def test_bh_counts_follow_statsmodels(cohort):
+def test_bh_counts_follow_statsmodels(fitted):
     from statsmodels.stats.multitest import multipletests
 
-    X, protocol, _, _ = cohort
-    h = _fit(X, protocol)
+    h = fitted
     p = h.report_["pvalue"].to_numpy()
     np.testing.assert_allclose(h.report_["pvalue_fdr"], multipletests(p, method="fdr_bh")[1])
     assert h.n_associated_before_ == int((multipletests(p, method="fdr_bh")[1] < 0.05).sum())
