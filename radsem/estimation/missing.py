@@ -337,6 +337,30 @@ def _x_columns(p: int, x_idx) -> np.ndarray:
     return np.concatenate([x, x[r] & x[c]])
 
 
+def _embed_stack(idx: np.ndarray, small: np.ndarray, p: int) -> np.ndarray:
+    """Embed a stack of ``(m, q, q)`` matrices at ``idx`` rows/columns of ``(m, p, p)`` zeros."""
+    m = idx.shape[0]
+    full = np.zeros((m, p, p))
+    full[np.arange(m)[:, None, None], idx[:, :, None], idx[:, None, :]] = small
+    return full
+
+
+def _dup_sum(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_k w_k D'(A_k kron B_k) D`` for stacks of symmetric ``(m, p, p)`` matrices.
+
+    Forms ``T[a,b,c,d] = sum_k w_k A_k[a,b] B_k[c,d]`` with one matrix product, then picks
+    the duplication-matrix entries (see :func:`dup_quadratic`).
+    """
+    m, p, _ = a.shape
+    t = ((a.reshape(m, p * p) * weights[:, None]).T @ b.reshape(m, p * p)).reshape(p, p, p, p)
+    r, c = vech_indices(p)
+    rr, cc = r[:, None], c[:, None]
+    r2, c2 = r[None, :], c[None, :]
+    out = t[cc, c2, rr, r2] + t[cc, r2, rr, c2] + t[rr, c2, cc, r2] + t[rr, r2, cc, c2]
+    half = np.where(r == c, 0.5, 1.0)
+    return out * half[:, None] * half[None, :]
+
+
 def fiml_information_expected(
     mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, x_idx: np.ndarray | None = None
 ) -> np.ndarray:
@@ -347,16 +371,17 @@ def fiml_information_expected(
     ``sum_k n_k blockdiag(W_k, 1/2 D'(W_k kron W_k) D) / N`` with ``W_k`` embedded in
     ``p x p`` zeros; as lavaan's ``lav_mvnorm_missing_information_expected``.
     """
+    mu = np.asarray(mu, float)
     sigma = np.asarray(sigma, float)
     p = sigma.shape[0]
     i11 = np.zeros((p, p))
     i22 = np.zeros((p * (p + 1) // 2,) * 2)
-    for pat in mp.patterns:
-        o = pat.observed
-        w, _ = _inverse_logdet(sigma[np.ix_(o, o)])
-        wf = _embed(pat, w, p)
-        i11 += pat.freq * wf
-        i22 += pat.freq * 0.5 * dup_quadratic(wf, wf)
+    for block in mp.blocks:
+        idx, freq, _, _ = block
+        w, _, _ = _block_pieces(block, mu, sigma)
+        wf = _embed_stack(idx, w, p)
+        i11 += np.einsum("k,kij->ij", freq, wf)
+        i22 += 0.5 * _dup_sum(wf, wf, freq)
     return _finish(linalg.block_diag(i11, i22) / mp.nobs, p, x_idx)
 
 
@@ -388,18 +413,21 @@ def fiml_information_observed(
     half = np.where(r == c, 0.5, 1.0)
     pstar = r.size
     info = np.zeros((p + pstar, p + pstar))
-    for pat in mp.patterns:
-        w, _, d = _pattern_pieces(pat, mu, sigma)
-        n_k = pat.freq
-        wf = _embed(pat, w, p)
-        wd = np.zeros(p)
-        wd[pat.observed] = w @ d
-        wmw = _embed(pat, w @ (pat.cov + np.outer(d, d)) @ w, p)
-        info[:p, :p] += n_k * wf
-        cross = n_k * (wf[:, r] * wd[c][None, :] + wf[:, c] * wd[r][None, :]) * half[None, :]
+    for block in mp.blocks:
+        idx, freq, _, cov = block
+        w, _, d = _block_pieces(block, mu, sigma)
+        wf = _embed_stack(idx, w, p)
+        wd = np.zeros((idx.shape[0], p))
+        np.put_along_axis(wd, idx, np.einsum("kij,kj->ki", w, d), axis=1)
+        m = cov + d[:, :, None] * d[:, None, :]
+        wmw = _embed_stack(idx, w @ m @ w, p)
+        info[:p, :p] += np.einsum("k,kij->ij", freq, wf)
+        cross = np.einsum("k,kir,kr->ir", freq, wf[:, :, r], wd[:, c])
+        cross += np.einsum("k,kir,kr->ir", freq, wf[:, :, c], wd[:, r])
+        cross *= half[None, :]
         info[:p, p:] += cross
         info[p:, :p] += cross.T
-        info[p:, p:] += 0.5 * n_k * (2.0 * dup_quadratic(wmw, wf) - dup_quadratic(wf, wf))
+        info[p:, p:] += _dup_sum(wmw, wf, freq) - 0.5 * _dup_sum(wf, wf, freq)
     return _finish(info / mp.nobs, p, x_idx)
 
 
