@@ -23,7 +23,7 @@ import pandas as pd
 from radsem._version import __version__
 from radsem.errors import DataError
 
-__all__ = ["DemoResult", "run_demo", "DEMO_MECHANISM_MODEL"]
+__all__ = ["DemoResult", "run_demo", "sem_table", "DEMO_MECHANISM_MODEL"]
 
 #: The measurement model of the four HPV oncogenic mechanisms fitted in the demo (five marker
 #: genes each; p53 targets load negatively on E6 activity, so their loadings are negative),
@@ -235,7 +235,20 @@ def _gan(steps: _Steps, cohort, seed: int, epochs: int):
     return synthetic
 
 
-def _sem_data(cohort) -> pd.DataFrame:
+def sem_table(cohort) -> pd.DataFrame:
+    """One row per patient for the mechanism models: age, ``advanced`` (FIGO III/IV = 1) and the
+    log2 expression with lavaan-safe gene names (missing where a patient has no expression).
+
+    Parameters
+    ----------
+    cohort : Cohort or SimulatedCohort
+        Anything with ``clinical`` and ``expression`` tables keyed by ``patient_id``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``patient_id``.
+    """
     from radsem.simulate import lavaan_name
 
     clinical = cohort.clinical.set_index("patient_id")
@@ -249,7 +262,7 @@ def _sem_data(cohort) -> pd.DataFrame:
 def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     import radsem
 
-    data = _sem_data(cohort)
+    data = sem_table(cohort)
     fit = radsem.sem(DEMO_MECHANISM_MODEL, data.reset_index(drop=True), missing="ml",
                      estimator="MLR")
     steps.table("sem/parameter_estimates", fit.parameter_estimates(), index=False)
