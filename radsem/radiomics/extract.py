@@ -132,6 +132,18 @@ def _mask_array(mask) -> np.ndarray:
     return sitk.GetArrayViewFromImage(mask)
 
 
+def _coverage(image, reference, roi) -> float:
+    """Share of tumour voxels (T2 grid) whose centre lies inside ``image``'s field of view."""
+    import SimpleITK as sitk
+
+    inside = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
+    inside.CopyInformation(image)
+    on_t2 = sitk.Resample(inside, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
+                          sitk.sitkUInt8)
+    tumour = sitk.GetArrayViewFromImage(roi) == 1
+    return float(np.mean(sitk.GetArrayViewFromImage(on_t2)[tumour] > 0))
+
+
 class _ThreadLog(logging.Handler):
     """Collects pyradiomics' log records per thread while an extraction runs in that thread.
 
@@ -342,12 +354,21 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
         image = images[series]
         spacing = tuple(float(s) for s in image.GetSpacing())
         mean = float("nan")
+        label = f"{name} {series.upper()}"
         if rs["normalize"]:
-            image, mean = _normalise(image, rs["scale"], f"{name} {series.upper()}")
+            image, mean = _normalise(image, rs["scale"], label)
+        covered = 1.0
         if series != "t2":
+            covered = _coverage(image, reference, roi)
+            if covered == 0:
+                raise ImageError(f"{label}: the volume does not overlap the tumour mask on the T2 "
+                                 "grid (check the image geometry)")
             image = _resample(image, reference, rs["resample_interpolator"])
-        feats, diag = extract_series(image, roi, resolved, series == rs["shape_series"],
-                                     f"{name} {series.upper()}")
+        feats, diag = extract_series(image, roi, resolved, series == rs["shape_series"], label)
+        if covered < 1.0:
+            note = (f"{1 - covered:.1%} of the tumour lies outside the {series.upper()} field of "
+                    "view (resampled as 0)")
+            diag["warnings"] = "; ".join(w for w in (diag["warnings"], note) if w)
         features.update({f"{series}_{k}": v for k, v in feats.items()})
         diagnostics[series] = {**diag, "spacing_x": spacing[0], "spacing_y": spacing[1],
                                "spacing_z": spacing[2], "volume_mean": mean}

@@ -177,3 +177,18 @@ def test_extract_series_without_normalisation_matches_pyradiomics(tmp_path, pati
         float(direct["original_firstorder_Mean"]))
     assert feats["original_shape_MeshVolume"] == pytest.approx(
         float(direct["original_shape_MeshVolume"]))
+
+
+def test_diffusion_volume_outside_the_tumour(tmp_path, patients, write_image):
+    """A DWI that does not overlap the tumour is refused; a partial overlap is a warning."""
+    row = patients.iloc[0]
+    far = write_image(np.full((8, 12, 12), 50.0, np.float32), tmp_path / "far.nii.gz",
+                      spacing=(4.0, 2.0, 2.0), origin=(0.0, 500.0, 0.0))
+    with pytest.raises(ImageError, match="does not overlap the tumour"):
+        extract_patient(row.t2, far, row.adc, row["mask"])
+    rng = np.random.default_rng(1)
+    half = write_image((50 + rng.gamma(4, 10, (8, 12, 6))).astype(np.float32),
+                       tmp_path / "half.nii.gz", spacing=(4.0, 2.0, 2.0), origin=(0.0, 0.5, 0.5))
+    _, diag = extract_patient(row.t2, half, row.adc, row["mask"])
+    assert "outside the DWI field of view" in diag["dwi"]["warnings"]
+    assert "outside" not in diag["adc"]["warnings"]
