@@ -20,7 +20,11 @@ _REQUIRED = ("chisq", "df")
 
 def _measures(fit) -> Mapping:
     if hasattr(fit, "fit_measures"):
-        return fit.fit_measures()
+        out = dict(fit.fit_measures())
+        spec = getattr(fit, "spec", None)
+        if "ngroups" not in out and spec is not None and hasattr(spec, "ngroups"):
+            out["ngroups"] = spec.ngroups
+        return out
     if isinstance(fit, Mapping | pd.Series):
         return fit
     raise TypeError(

@@ -92,3 +92,17 @@ def test_modification_index_equals_chisq_drop_when_freeing(r_lavaan):
     before = LavaanRef("cfa", HS_MODEL, data).fit_measures()["chisq"]
     after = LavaanRef("cfa", freed, data).fit_measures()["chisq"]
     assert before - after == pytest.approx(top["mi"], rel=0.25)
+
+
+def test_modindices_of_a_fitted_model_sorted_and_filtered():
+    import radsem
+    from radsem.estimation.modification import modindices
+
+    fit = radsem.cfa(HS_MODEL, hs_frame())
+    full = _ours(HS_MODEL, hs_frame(), "cfa")
+    out = modindices(fit, sort=True, minimum_value=10.0)
+    assert (np.diff(out["mi"].to_numpy()) <= 0).all()
+    assert (out["mi"] > 10).all()
+    expected = full[full["mi"] > 10].sort_values("mi", ascending=False)
+    assert list(out["rhs"]) == list(expected["rhs"])
+    np.testing.assert_allclose(out["mi"], expected["mi"], rtol=1e-6)
