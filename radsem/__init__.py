@@ -38,6 +38,7 @@ _LAZY = {
     "cfa": "radsem.estimation.api",
     "growth": "radsem.estimation.api",
     "lavaan": "radsem.estimation.api",
+    "anova": "radsem.estimation.anova",
 }
 
 

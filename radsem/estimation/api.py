@@ -17,7 +17,8 @@ from radsem.estimation.start import start_values
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
 
-_ESTIMATORS = ("ML", "GLS", "ULS")
+_ESTIMATORS = ("ML", "GLS", "ULS", "MLR")
+_SE = ("standard", "robust.huber.white", "robust", "none")
 
 
 def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
@@ -25,8 +26,8 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
               group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
               std_lv: bool = False, meanstructure: bool | str = "default",
               fixed_x: bool | str = "default", orthogonal: bool = False,
-              missing: str = "listwise", se: str = "standard",
-              information: str = "expected", level: float = 0.95,
+              missing: str = "listwise", se: str | None = None,
+              information: str | None = None, level: float = 0.95,
               **spec_options) -> SemFit:  # fmt: skip
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
@@ -43,10 +44,16 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         )
     if missing not in ("listwise", "ml"):
         raise EstimationError(f"missing must be 'listwise' or 'ml', got {missing!r}")
-    if missing == "ml":
-        raise EstimationError("missing='ml' (FIML) is not wired into this engine yet")
-    if se not in ("standard", "none"):
-        raise EstimationError(f"se must be 'standard' or 'none', got {se!r}")
+    if missing == "ml" and est not in ("ML", "MLR"):
+        raise EstimationError(f"missing='ml' needs estimator 'ML' or 'MLR', not {est!r}")
+    # lavaan 0.6-14 defaults: MLR -> robust SEs, observed information; FIML -> observed
+    if se is None:
+        se = "robust.huber.white" if est == "MLR" else "standard"
+    se = "robust.huber.white" if se == "robust" else se
+    if se not in _SE:
+        raise EstimationError(f"se must be one of {_SE}, got {se!r}")
+    if information is None:
+        information = "observed" if (est == "MLR" or missing == "ml") else "expected"
     if information not in ("expected", "observed"):
         raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
     labels, frames = group_split(data, group)
@@ -60,10 +67,13 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     stats = []
     for lab, frame in zip(labels, frames, strict=True):
         st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
-        if est != "ML":  # lavaan uses the unbiased covariance for GLS / ULS
+        if est in ("GLS", "ULS"):  # lavaan uses the unbiased covariance for GLS / ULS
             st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
         stats.append(st)
-    problem = SemProblem(spec, stats, est)
+    core = "ML" if est == "MLR" else est
+    if missing == "ml":
+        core, stats = _fiml(stats)
+    problem = SemProblem(spec, stats, core)
     start = problem.model.theta_from_values(start_values(problem.model, stats, spec.std_lv))
     with np.errstate(all="ignore"):
         result = minimize(problem, start)
@@ -82,6 +92,23 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     return fit
 
 
+def _fiml(stats):
+    """The FIML estimator and sample statistics holding the EM (h1) moments."""
+    from radsem.estimation.missing_estimator import FIML
+    from radsem.estimation.samplestats import SampleStats
+
+    fiml = FIML()
+    out = []
+    for st in stats:
+        h1 = fiml.h1(st)
+        new = SampleStats(st.data, st.nobs, h1.mean, h1.cov)
+        fiml._h1[id(new)] = h1
+        fiml._patterns[id(new)] = fiml.patterns(st)
+        out.append(new)
+    fiml._keep = stats  # the original objects keep their ids (cache keys) alive
+    return fiml, out
+
+
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
@@ -91,8 +118,11 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
     data : pandas.DataFrame
         One row per case; the model's observed variables must be numeric columns.
-    estimator : {"ML", "GLS", "ULS"}
-        Discrepancy function (default ``"ML"``).
+    estimator : {"ML", "GLS", "ULS", "MLR"}
+        Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
+        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+    missing : {"listwise", "ml"}
+        Listwise deletion (reported with a ``DataWarning``) or full-information ML.
     group : str, optional
         Column defining groups for a multi-group model.
     group_equal, group_partial : sequence of str
@@ -105,9 +135,11 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "none"}
-    information : {"expected", "observed"}
-        Information matrix for standard errors (lavaan's default: expected).
+    se : {"standard", "robust.huber.white", "none"}, optional
+        Default: ``"standard"`` (``"robust.huber.white"`` for MLR).
+    information : {"expected", "observed"}, optional
+        Information matrix for standard errors (lavaan's defaults: expected; observed for
+        MLR and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
 

@@ -111,8 +111,34 @@ class SemFit:
     def _vcov(self) -> np.ndarray:
         if self.options.get("se") == "none":
             return np.full((self._problem.nfree,) * 2, np.nan)
+        if self.options.get("se") == "robust.huber.white":
+            return self._robust.vcov
         return vcov_theta(self._problem, self._theta, self.options.get("information",
                                                                         "expected"))
+
+    @property
+    def _fiml(self) -> bool:
+        return self.options.get("missing") == "ml"
+
+    @cached_property
+    def _robust(self):
+        """lavaan's MLR quantities (sandwich, scaled test, ``.scaled``/``.robust`` indices)."""
+        from radsem.errors import EstimationError
+        from radsem.estimation.robust_inference import robust_inference
+
+        scaled = self.options["estimator"] == "MLR" or self.options["se"] == "robust.huber.white"
+        try:
+            return robust_inference(self._problem, self._theta, 2 * self._problem.ntotal
+                                    * self._fmin, self._df, self.options["information"],
+                                    scaled=scaled)  # fmt: skip
+        except ValueError as exc:
+            raise EstimationError(f"robust inference is not available here: {exc}") from exc
+
+    def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
+        """lavaan's ``modindices()``: see :func:`radsem.estimation.modification.modindices`."""
+        from radsem.estimation.modification import modindices
+
+        return modindices(self, sort=sort, minimum_value=minimum_value)
 
     def vcov(self) -> pd.DataFrame:
         """Covariance matrix of the free parameters (labelled like lavaan's ``vcov()``)."""
@@ -191,7 +217,10 @@ class SemFit:
     def _fit_measures(self) -> pd.Series:
         from radsem.estimation.fitmeasures import fit_measures
 
-        return pd.Series(fit_measures(self), dtype=float)
+        out = fit_measures(self)
+        if self.options["estimator"] == "MLR" or self._fiml:
+            out.update(self._robust.fit_measures)
+        return pd.Series(out, dtype=float)
 
     # -- moments --------------------------------------------------------------------------
     def implied(self) -> list[dict]:

@@ -115,7 +115,15 @@ def fit_measures(fit) -> dict[str, float]:
                 "baseline.pvalue": float(stats.chi2.sf(bchi, bdf)) if normal else np.nan})
     out.update(incremental_indices(chisq, df, bchi, bdf))
     moments = problem.implied_moments(theta)
-    if est == "ML":
+    if getattr(problem.estimator, "h1", None) is not None:  # FIML: h1 from EM
+        h1 = sum(problem.estimator.h1(st).logl for st in problem.stats)
+        logl = h1 - chisq / 2
+        out.update({
+            "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + npar * math.log(n), "ntotal": n,
+            "bic2": -2 * logl + npar * math.log((n + 2) / 24),
+        })  # fmt: skip
+    elif est == "ML":
         logl = sum(_loglik(st, mu, sig, ms) for st, (mu, sig) in
                    zip(problem.stats, moments, strict=True))  # fmt: skip
         h1 = sum(-0.5 * st.nobs * (st.cov.shape[0] * (LOG_2PI + 1) + st.logdet)
@@ -150,15 +158,14 @@ def fit_measures(fit) -> dict[str, float]:
         "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
         "srmr_mplus": res["mplus"], "srmr_mplus_nomean": res["mplus_nomean"],
     })  # fmt: skip
-    out["cn_05"] = out["cn_01"] = np.nan
-    if df > 0 and chisq > 0:
-        out["cn_05"] = float(stats.chi2.ppf(0.95, df)) * nr / chisq + 1
-        out["cn_01"] = float(stats.chi2.ppf(0.99, df)) * nr / chisq + 1
+    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
+        crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
+        out[key] = crit * nr / chisq + 1 if chisq > 0 else (1.0 if df == 0 else np.inf)
     gfi = _gfi(fit, theta, moments, ms)
     p = len(fit.spec.observed)
     nels = (p * (p + 1) // 2 + (p if ms else 0)) * ngroups  # all moments, x included
     out["gfi"] = gfi
-    out["agfi"] = 1 - nels / df * (1 - gfi) if df > 0 else np.nan
+    out["agfi"] = 1 - nels / df * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = df / nels * gfi
     out["mfi"] = math.exp(-0.5 * (chisq - df) / nr)
     out["ecvi"] = chisq / nr + 2 * npar / nr
