@@ -153,3 +153,26 @@ def test_gamma_and_satorra_bentler_match_lavaan_mlm(r_lavaan):
     test = satorra_bentler(fm["chisq"], fm["df"], [a1], [gamma], [delta], e_inv, [x.shape[0]])
     assert test.scaling_factor == pytest.approx(fm["chisq.scaling.factor"], rel=1e-8)
     assert test.stat == pytest.approx(fm["chisq.scaled"], rel=1e-8)
+
+
+def test_multigroup_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
+    """Two groups, loadings equal across groups: sandwich SEs and every robust measure."""
+    import rpy2.robjects as ro
+
+    import radsem
+    from radsem.datasets import load
+    from radsem.estimation.robust_inference import robust_inference
+
+    data = load("HolzingerSwineford1939")[["school", *[f"x{i}" for i in range(1, 10)]]]
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    fit = radsem.cfa(model, data, group="school", group_equal=["loadings"])
+    fm = fit.fit_measures()
+    rob = robust_inference(fit._problem, fit._theta, fm["chisq"], fm["df"])
+    ref = LavaanRef("cfa", model, data, estimator="MLR", group="school",
+                    group_equal=ro.StrVector(["loadings"]))  # fmt: skip
+    pt = ref.partable()
+    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"],
+                               rtol=1e-4)  # fmt: skip
+    lfm = ref.fit_measures()
+    for key, val in rob.fit_measures.items():
+        assert val == pytest.approx(lfm[key], rel=1e-4, abs=1e-8), key
