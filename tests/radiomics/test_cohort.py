@@ -85,9 +85,12 @@ def test_dask_local_cluster(bad_cohort, patients):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         res = extract_cohort(bad_cohort, dask_client=client, progress=False)
+        by_address = extract_cohort(patients.iloc[:1], dask_client=cluster.scheduler_address,
+                                    progress=False)
     serial = extract_cohort(patients, progress=False)
     pd.testing.assert_frame_equal(res.features, serial.features)  # bit-identical to serial
     assert res.failures["patient_id"].tolist() == ["BADFILE", "EMPTY", "GRID", "TINY"]
+    pd.testing.assert_frame_equal(by_address.features, serial.features.iloc[:1])
 
 
 def test_bad_arguments(patients):

@@ -248,3 +248,26 @@ def test_combat_errors():
         h.transform(X.iloc[40:])
     with pytest.raises(DataError, match="non-numeric"):
         ComBatHarmonizer(batch=batch).fit(X.assign(f0="a"))
+
+
+def test_properties_shift_invariance_and_fit_transform(cohort, fitted):
+    """z-scores do not change when a constant is added to a feature; fit_transform equals
+    fit then transform; features without protocol association are only z-scored."""
+    X, protocol, _, _ = cohort
+    Z = fitted.transform(X)
+    shifted = X + 123.0
+    Z2 = _fit(shifted, protocol).transform(shifted)
+    pd.testing.assert_frame_equal(Z, Z2, check_exact=False, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        Z3 = ProtocolHarmonizer(protocol=protocol).fit_transform(X)
+    pd.testing.assert_frame_equal(Z, Z3)
+    plain = fitted.report_.index[~fitted.report_["associated"]]
+    expected = (X[plain] - X[plain].mean()) / X[plain].std(ddof=1)
+    pd.testing.assert_frame_equal(Z[plain], expected, check_exact=False, atol=1e-10)
+
+
+def test_no_zscore_keeps_feature_means(cohort):
+    X, protocol, _, _ = cohort
+    out = _fit(X, protocol, zscore=False).transform(X)
+    np.testing.assert_allclose(out.mean(), X.mean(), rtol=1e-10)
