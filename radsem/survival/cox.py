@@ -141,9 +141,13 @@ class CoxResult:
         times = np.atleast_1d(np.asarray(times, float))
         lp = self._lp(newdata)
         if f["strata_col"] is not None:
-            if f["strata_col"] not in newdata.columns:
-                raise DataError(f"newdata needs the strata column '{f['strata_col']}'")
-            codes = newdata[f["strata_col"]].map(f["strata_map"])
+            cols = f["strata_col"]
+            missing = [c for c in cols if c not in newdata.columns]
+            if missing:
+                raise DataError(f"newdata needs the strata column(s) {', '.join(missing)}")
+            key = (newdata[cols].astype(str).agg("|".join, axis=1) if len(cols) > 1
+                   else newdata[cols[0]])
+            codes = key.map(f["strata_map"])
             if codes.isna().any():
                 raise DataError("newdata has strata not seen when fitting")
             codes = codes.to_numpy(int)
@@ -170,7 +174,7 @@ def _strata_codes(frame, strata):
     cols = [strata] if isinstance(strata, str) else list(strata)
     key = frame[cols].astype(str).agg("|".join, axis=1) if len(cols) > 1 else frame[cols[0]]
     codes, uniques = pd.factorize(key, sort=True)
-    return codes, (cols[0] if len(cols) == 1 else None), {u: i for i, u in enumerate(uniques)}
+    return codes, cols, {u: i for i, u in enumerate(uniques)}
 
 
 def _check_design(design: Design, n: int) -> None:
