@@ -188,6 +188,14 @@ def _check_design(design: Design, n: int) -> None:
                             "(drop it, or check the category levels)")
         if not np.all(np.isfinite(col)):
             raise DataError(f"covariate '{name}' has infinite values")
+    centred = design.X - design.X.mean(axis=0)
+    rank = np.linalg.matrix_rank(centred)
+    if rank < p:
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        null = vt[-1]
+        involved = [n for n, v in zip(design.names, null) if abs(v) > 1e-6]
+        raise DataError("the covariates are perfectly collinear (" + ", ".join(involved)
+                        + "); drop one of them")
 
 
 def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,

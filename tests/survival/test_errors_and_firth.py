@@ -47,6 +47,8 @@ def test_other_bad_inputs(small):
         kaplan_meier(small, "time", "event", conf_type="arcsin")
     with pytest.raises(DataError, match="single level"):
         logrank(small.assign(g=1), "time", "event", "g")
+    with pytest.raises(DataError, match="collinear"):
+        cox(small.assign(z=2 * small.x + 1), "time", "event", ["x", "z"])
     with pytest.raises(DataError, match="level"):
         cox(small, "time", "event", ["g"], categorical={"g": 7})
     pd.testing.assert_frame_equal(small, before)  # inputs never modified
@@ -93,9 +95,15 @@ def test_separation_warns_and_firth_is_finite(rng):
     np.testing.assert_allclose(fit.params, opt.x, atol=2e-3)
     assert fit.loglik[1] == pytest.approx(penalised(fit.params.to_numpy()), abs=1e-4)
     assert fit.loglik[1] >= -opt.fun - 1e-4
-    # profile limit: the penalised likelihood drops by chi2(1)/2 there
-    lo = fit.hazard_ratios()["ci_lower"]["x"]
-    assert np.log(lo) < fit.params["x"]
+    # profile limits: the profiled penalised likelihood drops by chi2(1, 0.95)/2 there
+    from radsem.survival.firth import _maximise
+
+    rs = fit._fit["risk_sets"]
+    for bound in ("ci_lower", "ci_upper"):
+        b0 = fit.params.to_numpy().copy()
+        b0[0] = np.log(hr.loc["x", bound])
+        prof = _maximise(rs, b0, np.array([False, True]))[1]
+        assert fit.loglik[1] - prof == pytest.approx(3.841458820694124 / 2, abs=1e-4)
 
 
 def test_firth_gradient_matches_finite_differences(rng):
