@@ -40,6 +40,7 @@ class CoxResult:
     naive_cov: pd.DataFrame
     loglik: tuple[float, float]
     score_test_stat: float
+    robust_score_stat: float
     n: int
     n_events: int
     n_dropped: int
@@ -92,12 +93,15 @@ class CoxResult:
 
     @cached_property
     def tests(self) -> pd.DataFrame:
-        """Likelihood-ratio, Wald and score tests of all coefficients = 0 (R's summary footer)."""
+        """Likelihood-ratio, Wald (robust variance when robust), score and, when robust, the
+        robust score test of all coefficients = 0 (R's summary footer)."""
         p = len(self.params)
         lr = 2 * (self.loglik[1] - self.loglik[0])
         b = self.params.to_numpy()
         wald = float(b @ np.linalg.solve(self.cov.to_numpy(), b)) if p else 0.0
         rows = {"likelihood_ratio": lr, "wald": wald, "score": self.score_test_stat}
+        if self.robust:
+            rows["robust_score"] = self.robust_score_stat
         return pd.DataFrame({"statistic": rows, "df": p,
                              "pvalue": {k: stats.chi2.sf(v, p) for k, v in rows.items()}})
 
@@ -284,15 +288,19 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     _warn_divergence(names, beta, last_step, converged)
     naive = np.linalg.pinv(info_used)
     cov = naive
-    if robust or cluster is not None:
-        resid = score_residuals(rs, beta, terms)
-        dfb = (rs.weights[:, None] * resid) @ naive
-        if cluster is not None:
-            cl = frame[cluster].to_numpy()[rs.order]
-            dfb = pd.DataFrame(dfb).groupby(cl).sum().to_numpy()
-        cov = dfb.T @ dfb
     u0 = null.score
     score_stat = float(u0 @ np.linalg.lstsq(null.info, u0, rcond=None)[0])
+    robust_score = np.nan
+    if robust or cluster is not None:
+        cl = frame[cluster].to_numpy()[rs.order] if cluster is not None else None
+
+        def grouped(m):
+            return m if cl is None else pd.DataFrame(m).groupby(cl).sum().to_numpy()
+
+        dfb = grouped((rs.weights[:, None] * score_residuals(rs, beta, terms)) @ naive)
+        cov = dfb.T @ dfb
+        r0 = grouped(rs.weights[:, None] * score_residuals(rs, np.zeros_like(beta), null))
+        robust_score = float(u0 @ np.linalg.lstsq(r0.T @ r0, u0, rcond=None)[0])
     lp = Xc @ beta
     fitted_ll = terms.loglik if not firth else extra_fit["loglik"]
     null_ll = null.loglik if not firth else extra_fit["null_loglik"]
@@ -309,6 +317,7 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
         cov=pd.DataFrame(cov, index=idx, columns=idx),
         naive_cov=pd.DataFrame(naive, index=idx, columns=idx),
         loglik=(float(null_ll), float(fitted_ll)), score_test_stat=score_stat,
+        robust_score_stat=robust_score,
         n=len(frame), n_events=int(sd.event.sum()), n_dropped=sd.n_dropped, ties=ties,
         robust=bool(robust or cluster is not None), penalizer=float(penalizer), firth=firth,
         converged=converged, n_iter=n_iter, design=design, _fit=fit)

@@ -25,6 +25,7 @@ def test_lung_efron_robust(lung, refs):
     tests = fit.tests["statistic"]
     np.testing.assert_allclose([tests["wald"], tests["score"], tests["likelihood_ratio"]],
                                [r["wald"][0], r["score"][0], r["lrt"][0]], rtol=1e-6)
+    assert tests["robust_score"] == pytest.approx(r["robust_score"][0], rel=1e-6)
     assert fit.concordance.concordance == pytest.approx(r["concordance"][0], abs=1e-10)
     assert fit.concordance.std_err == pytest.approx(r["concordance_se"][0], rel=1e-6)
     for tr in ("km", "identity", "rank"):
