@@ -89,6 +89,7 @@ def fiml_corrected(
     version: str = "V3",
     E_inv: np.ndarray | None = None,  # noqa: N803
     E_inv_null: np.ndarray | None = None,  # noqa: N803
+    basis: np.ndarray | None = None,
 ) -> FimlCorrected:
     """FIML-corrected statistic and scaling factors for the model and the baseline.
 
@@ -113,8 +114,10 @@ def fiml_corrected(
     E_inv, E_inv_null : ndarray, optional
         Inverse information of the model / baseline. By default, as lavaan (which switches
         to ``h1.information = "unstructured"``, ``observed.information = "h1"`` there):
-        ``(sum_g f_g Delta_g' Wm_g Delta_g)^-1``. Pass the constrained (projected) inverse
-        for models with equality constraints.
+        ``(sum_g f_g Delta_g' Wm_g Delta_g)^-1``.
+    basis : ndarray, optional
+        Null-space basis ``K`` of the model's equality constraints; the default ``E_inv``
+        is then lavaan's bordered inverse ``K (K' E K)^-1 K'``.
 
     Notes
     -----
@@ -135,14 +138,16 @@ def fiml_corrected(
     wmi_all = _bdiag([w / f for f, w in zip(fg, wmi, strict=True)])
     gamma = _bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, wmi, Jm, strict=True)])
 
-    def k_for(dlt, einv):
+    def k_for(dlt, einv, k=None):
         d = np.vstack(list(dlt))
         if einv is None:
-            einv = np.linalg.inv(d.T @ wm_all @ d)
+            k = np.eye(d.shape[1]) if k is None else k
+            red = k.T @ d.T @ wm_all @ d @ k
+            einv = k @ np.linalg.pinv(red, rcond=1e-12, hermitian=True) @ k.T
         u = wm_all - wm_all @ d @ einv @ d.T @ wm_all
         return _k_stat(u, wmi_all, wc_all, gamma, version)
 
-    c3 = k_for(delta, E_inv) / df3
+    c3 = k_for(delta, E_inv, basis) / df3
     c3n = k_for(delta_null, E_inv_null) / df3_null
     return FimlCorrected(float(xx3), float(df3), c3, float(xx3 / c3), float(xx3_null),
                          float(df3_null), c3n)  # fmt: skip

@@ -130,10 +130,10 @@ def robust_inference(
     bchisq, bdf, _, bscaled, _ = baseline_test(bases, h1_logl, a1, b1u, nobs)
     vcov = test = None
     out: dict[str, float] = {}
+    cons = problem.constraints
+    basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
     if scaled:
         info = problem.hessian(theta) if information == "observed" else problem.information(theta)
-        cons = problem.constraints
-        basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
         e_inv = constrained_inverse(info, basis)
         vcov, b0 = robust_vcov(e_inv, deltas, b1s, nobs)
         test = yuan_bentler_mplus(chisq, df, a1, b1u, b0, e_inv, nobs, problem.nfree)
@@ -156,7 +156,7 @@ def robust_inference(
         wc = [normal_information(g[4], meanstructure) for g in groups]
         corrected = fiml_corrected(
             xx3, df, xx3n, bdf, a1, b1u, wc, deltas, _stack_baseline_deltas(bases), nobs,
-            version="V3" if scaled else "V6",
+            version="V3" if scaled else "V6", basis=basis,
         )  # fmt: skip
     else:
         n = sum(nobs)
