@@ -78,7 +78,11 @@ class CoxResult:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """R's coefficient table: coef, exp(coef), se(coef), [robust se], z, p, CI of exp(coef)."""
+        """R's coefficient table: coef, exp(coef), se(coef), [robust se], z, p, CI of exp(coef).
+
+        For Firth fits, p and the limits come from the profile penalised likelihood (as R
+        ``coxphf``); z stays the Wald ratio.
+        """
         z = self.params / self.se
         table = pd.DataFrame({"coef": self.params, "exp(coef)": np.exp(self.params),
                               "se(coef)": self.naive_se})
@@ -86,6 +90,8 @@ class CoxResult:
             table["robust se"] = self.se
         table["z"] = z
         table["p"] = 2 * stats.norm.sf(np.abs(z))
+        if self.firth and "profile_p" in self._fit:  # penalised likelihood-ratio p (coxphf)
+            table["p"] = self._fit["profile_p"]
         hr = self.hazard_ratios()
         table["lower .95"] = hr["ci_lower"]
         table["upper .95"] = hr["ci_upper"]

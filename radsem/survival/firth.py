@@ -119,4 +119,13 @@ def firth_fit(rs: RiskSets, max_iter: int = 100, profile: bool = True):
     if profile:
         lo, hi = _profile_ci(rs, beta, ll, se)
         extra["profile_ci"] = {"lower": lo, "upper": hi}
+        lr_p = np.empty(p)
+        for j in range(p):
+            free = np.ones(p, dtype=bool)
+            free[j] = False
+            b0 = beta.copy()
+            b0[j] = 0.0
+            ll0 = _maximise(rs, b0, free, max_iter=60, tol=1e-7)[1]
+            lr_p[j] = stats.chi2.sf(max(2 * (ll - ll0), 0.0), 1)
+        extra["profile_p"] = lr_p
     return beta, terms, it, converged, info, extra

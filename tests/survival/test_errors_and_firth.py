@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.optimize import minimize
 
 from radsem.errors import ConvergenceWarning, DataError
@@ -104,6 +105,12 @@ def test_separation_warns_and_firth_is_finite(rng):
         b0[0] = np.log(hr.loc["x", bound])
         prof = _maximise(rs, b0, np.array([False, True]))[1]
         assert fit.loglik[1] - prof == pytest.approx(3.841458820694124 / 2, abs=1e-4)
+    # penalised likelihood-ratio p-value of x: profile at beta_x = 0
+    b0 = fit.params.to_numpy().copy()
+    b0[0] = 0.0
+    ll0 = _maximise(rs, b0, np.array([False, True]))[1]
+    expected_p = stats.chi2.sf(2 * (fit.loglik[1] - ll0), 1)
+    assert fit.summary.loc["x", "p"] == pytest.approx(expected_p, rel=1e-5)
 
 
 def test_firth_gradient_matches_finite_differences(rng):
