@@ -133,9 +133,9 @@ def kaplan_meier_plot(km, times: Sequence[float] | None = None, ci: bool = True,
         for t, n in zip(times, at_risk.loc[g], strict=True):
             rax.text(t, yk, str(int(n)), ha="center", va="center", fontsize=8.5,
                      color=_COLOURS[k % len(_COLOURS)])
-        rax.text(-0.02, yk, str(g), ha="right", va="center", fontsize=8.5,
+        rax.text(-0.07, yk, str(g), ha="right", va="center", fontsize=8.5,
                  transform=rax.get_yaxis_transform(), color=_COLOURS[k % len(_COLOURS)])
-    rax.text(-0.02, len(groups) - 0.3, "At risk", ha="right", va="bottom", fontsize=8.5,
+    rax.text(-0.07, len(groups) - 0.3, "At risk", ha="right", va="bottom", fontsize=8.5,
              fontweight="bold", transform=rax.get_yaxis_transform())
     ax.set_xlabel(xlabel)
     from radsem.report.document import figure_from_matplotlib
@@ -183,7 +183,12 @@ def forest_plot(frame: pd.DataFrame, estimate: str = "hr", lower: str = "ci_lowe
     pts = ax.plot(est, y, "s", color=_COLOURS[0], ms=6)[0]
     ax.axvline(null, color="#999999", ls="--", lw=1)
     if log:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, names)
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(xlabel or estimate)
