@@ -107,6 +107,7 @@ h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid var(--rule); }
 h3 { font-size: 1.1em; margin-top: 1.5em; }
 nav.toc { background: #f5f7fa; padding: .5em 1em; border: 1px solid #dde3ea; }
 nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
+nav.toc ul ul { font-size: .92em; columns: 2; }
 table.radsem-table { border-collapse: collapse; margin: 1em 0; font-size: .88em;
   font-variant-numeric: tabular-nums; }
 table.radsem-table caption { text-align: left; padding-bottom: .4em; }
@@ -188,8 +189,17 @@ class Report:
         sections = self._all_sections()
         ids = [_slug(s.title, used) for s in sections]
         body = [f"<h1>{esc(self.title)}</h1>", '<nav class="toc"><strong>Contents</strong><ul>']
-        body += [f'<li><a href="#{i}">{esc(s.title)}</a></li>' for s, i in zip(sections, ids,
-                                                                                strict=True)]
+        depth = 2
+        for k, (s, i) in enumerate(zip(sections, ids, strict=True)):
+            lvl = 3 if s.level >= 3 else 2
+            if lvl > depth and k:
+                body[-1] = body[-1].removesuffix("</li>") + "<ul>"
+            elif lvl < depth:
+                body.append("</ul></li>")
+            depth = lvl
+            body.append(f'<li><a href="#{i}">{esc(s.title)}</a></li>')
+        if depth == 3:
+            body.append("</ul></li>")
         body.append("</ul></nav>")
         nfig = 0
         for sec, sid in zip(sections, ids, strict=True):

@@ -135,6 +135,21 @@ def test_html_self_contained(report, tmp_path):
     assert hashlib.sha256(src.read_bytes()).hexdigest() in html
     assert "seed: simulation" in html
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary files left
+    nav = ET.fromstring(re.search(r'<nav class="toc">.*?</nav>', html, re.S).group(0))
+    assert len(nav.findall("./ul/li/ul/li")) == 10  # five subsections per model, nested
+
+
+def test_multigroup_tables_and_diagram():
+    fit = make_fit()
+    pe = fit.parameter_estimates()
+    two = pd.concat([pe, pe.assign(group=2, est=pe["est"] * 1.1)], ignore_index=True)
+    fit._pe = two
+    rep = sem_report(fit)
+    load = _tables(rep, "Latent variables")[0].frame
+    assert sorted(set(load["group"])) == [1, 2]
+    fig = rep.figures()[0]
+    assert "(group 1)" in fig.caption
+    assert len(fig.data["edges"]) == (pe["op"] == "=~").sum() + 1  # loadings + factor covariance
 
 
 def test_markdown_and_latex_write_figures(report, tmp_path):
