@@ -62,7 +62,9 @@ class BaselineFit:
         return int(self.delta.shape[1])
 
 
-def baseline_fit(mp: MissingPatterns, meanstructure: bool = True) -> BaselineFit:
+def baseline_fit(
+    mp: MissingPatterns, meanstructure: bool = True, x_idx=()
+) -> BaselineFit:
     """Fit the independence model to one group's data (missing values allowed).
 
     Notes
@@ -70,8 +72,10 @@ def baseline_fit(mp: MissingPatterns, meanstructure: bool = True) -> BaselineFit
     Estimates: per-variable means and ML variances of the observed values (the exact FIML
     solution, since the likelihood factorises). The model is linear in its parameters, so
     its observed information is ``Delta' A1 Delta`` with ``A1`` the observed h1
-    information at the baseline moments. Checked against lavaan's
-    ``baseline.chisq`` and ``baseline.chisq.scaling.factor``.
+    information at the baseline moments. With fixed exogenous covariates (``x_idx``, complete
+    data only) their means and (co)variances stay at the sample values and their rows of
+    the h1 matrices are zero, as in lavaan. Checked against lavaan's ``baseline.chisq`` and
+    ``baseline.chisq.scaling.factor``.
     """
     x = mp.data
     mean = np.nanmean(x, axis=0)
@@ -80,16 +84,25 @@ def baseline_fit(mp: MissingPatterns, meanstructure: bool = True) -> BaselineFit
         raise EstimationError("the baseline model needs every variable to have variance")
     p = mean.size
     cov = np.diag(var)
+    xi = np.asarray(list(x_idx), dtype=int)
+    if xi.size:
+        if not mp.complete:
+            raise EstimationError("fixed exogenous covariates with missing data are not supported")
+        xs = x[:, xi] - x[:, xi].mean(axis=0)
+        cov[np.ix_(xi, xi)] = xs.T @ xs / mp.nobs
+    free_v = np.setdiff1d(np.arange(p), xi)
     r, c = vech_indices(p)
     diag_pos = np.flatnonzero(r == c)
     rows = moment_block(p, meanstructure)
-    full = np.zeros((p + r.size, (p if meanstructure else 0) + p))
+    nmean = free_v.size if meanstructure else 0
+    full = np.zeros((p + r.size, nmean + free_v.size))
     if meanstructure:
-        full[np.arange(p), np.arange(p)] = 1.0
-    full[p + diag_pos, full.shape[1] - p + np.arange(p)] = 1.0
+        full[free_v, np.arange(nmean)] = 1.0
+    full[p + diag_pos[free_v], nmean + np.arange(free_v.size)] = 1.0
     delta = full[rows]
-    a1 = fiml_information_observed(mp, mean, cov)[np.ix_(rows, rows)]
-    b1 = fiml_information_firstorder(mp, mean, cov)[np.ix_(rows, rows)]
+    xarg = xi if xi.size else None
+    a1 = fiml_information_observed(mp, mean, cov, xarg)[np.ix_(rows, rows)]
+    b1 = fiml_information_firstorder(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     return BaselineFit(mean, cov, fiml_loglik(mp, mean, cov), delta, delta.T @ a1 @ delta, b1)
 
 
@@ -108,7 +121,7 @@ def baseline_test(
     n = np.asarray(nobs, float)
     fg = n / n.sum()
     chisq = 2.0 * (h1_logl - sum(b.logl for b in baselines))
-    ndat = sum(a.shape[0] for a in A1_h1)
+    ndat = sum(int(np.count_nonzero(np.diag(a))) for a in A1_h1)  # fixed-x rows are zero
     npar = sum(b.npar for b in baselines)
     df = float(ndat - npar)
     info = _block_diag([f * b.information for f, b in zip(fg, baselines, strict=True)])

@@ -106,13 +106,18 @@ def robust_inference(
     Meat: first-order information from the casewise scores at the model-implied moments
     (``h1.information.meat = "structured"``); scaled test: :func:`yuan_bentler_mplus` with
     the unstructured h1 information at the sample (complete data) or EM (missing data)
-    moments. The baseline is lavaan's independence model (:mod:`robust_baseline`); models
-    with fixed exogenous covariates (``fixed.x``) keep the covariate block in lavaan's
-    baseline, which this function does not reproduce (it raises ``ValueError``).
+    moments. The baseline is lavaan's independence model (:mod:`robust_baseline`). Fixed
+    exogenous covariates (``fixed.x``) are supported with complete data: their rows of the
+    h1 matrices are zero and the baseline keeps their block at the sample values; with
+    ``missing = "ml"`` they raise ``ValueError``.
     """
-    if getattr(problem.spec, "exogenous", ()):
-        raise ValueError("robust fit measures with fixed.x covariates are not supported yet")
+    spec = problem.spec
+    exo = tuple(spec.exogenous) if getattr(spec, "fixed_x", False) else ()
+    x_idx = [list(spec.observed).index(v) for v in exo] or None
     fiml, groups = _group_pieces(problem, theta)
+    if fiml and x_idx:
+        raise ValueError("robust inference with fixed.x covariates and missing='ml' is not "
+                         "supported yet")  # fmt: skip
     if not fiml and not scaled:
         raise ValueError("scaled=False is only meaningful for missing='ml' (FIML)")
     meanstructure = problem.meanstructure
@@ -122,10 +127,10 @@ def robust_inference(
     for mp, mu, sigma, h1_mean, h1_cov, _ in groups:
         rows = moment_block(mp.nvar, meanstructure)
         sub = np.ix_(rows, rows)
-        a1.append(fiml_information_observed(mp, h1_mean, h1_cov)[sub])
-        b1u.append(fiml_information_firstorder(mp, h1_mean, h1_cov)[sub])
-        b1s.append(fiml_information_firstorder(mp, mu, sigma)[sub])
-        bases.append(baseline_fit(mp, meanstructure))
+        a1.append(fiml_information_observed(mp, h1_mean, h1_cov, x_idx)[sub])
+        b1u.append(fiml_information_firstorder(mp, h1_mean, h1_cov, x_idx)[sub])
+        b1s.append(fiml_information_firstorder(mp, mu, sigma, x_idx)[sub])
+        bases.append(baseline_fit(mp, meanstructure, x_idx or ()))
     h1_logl = sum(g[5] for g in groups)
     bchisq, bdf, _, bscaled, _ = baseline_test(bases, h1_logl, a1, b1u, nobs)
     vcov = test = None

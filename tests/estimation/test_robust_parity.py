@@ -176,3 +176,23 @@ def test_multigroup_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
     lfm = ref.fit_measures()
     for key, val in rob.fit_measures.items():
         assert val == pytest.approx(lfm[key], rel=1e-4, abs=1e-8), key
+
+
+def test_mlr_with_fixed_exogenous_covariates_matches_lavaan(r_lavaan):
+    """fixed.x covariates: zero h1 rows, baseline keeps the covariate block (as lavaan)."""
+    import radsem
+    from radsem.estimation.robust_inference import robust_inference
+
+    data = hs_frame()
+    model = "textual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ x1 + x2\nspeed ~ x1 + x3"
+    fit = radsem.sem(model, data)
+    assert fit.spec.exogenous == ("x1", "x2", "x3")
+    fm = fit.fit_measures()
+    rob = robust_inference(fit._problem, fit._theta, fm["chisq"], fm["df"])
+    ref = LavaanRef("sem", model, data, estimator="MLR")
+    pt = ref.partable()
+    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"],
+                               rtol=1e-4)  # fmt: skip
+    lfm = ref.fit_measures()
+    for key, val in rob.fit_measures.items():
+        assert val == pytest.approx(lfm[key], rel=1e-5, abs=1e-8), key
