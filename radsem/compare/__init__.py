@@ -1,0 +1,15 @@
+"""Honest comparison of survival model families: cross-validated metrics with uncertainty."""
+
+from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
+from radsem.compare.models import (
+    ClinicalCox,
+    ClusterCox,
+    CoxFamily,
+    PenalisedCox,
+    ScoreCox,
+    SurvivalModel,
+    advanced_stage,
+)
+
+__all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
+           "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage"]

@@ -1,0 +1,249 @@
+"""Cross-validated comparison of survival model families on one cohort and one outcome."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from radsem.compare.metrics import Outcome, calibration_table, evaluate
+from radsem.errors import DataError, ModelSpecificationError, RadsemError
+
+__all__ = ["compare_models", "ComparisonResult", "corrected_ci"]
+
+
+def corrected_ci(values, test_fraction: float, alpha: float = 0.05) -> dict[str, float]:
+    """Mean and corrected resampled-t CI of per-fold values (Nadeau & Bengio 2003).
+
+    Parameters
+    ----------
+    values : array-like
+        One value per fold (over all repeats); NaN values are ignored.
+    test_fraction : float
+        n_test / n_train of one fold (1 / (K - 1) for K-fold).
+
+    Notes
+    -----
+    Folds share training patients, so the naive variance s^2 / J of the mean of J fold values
+    is too small. The corrected variance is (1 / J + n_test / n_train) s^2 and the interval
+    mean +- t_{J-1, 1-alpha/2} sqrt(corrected variance); the paired test of two models uses
+    the same statistic on per-fold differences (Bouckaert & Frank 2004's corrected repeated
+    k-fold t-test).
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    J = v.size
+    if J == 0:
+        return {"mean": np.nan, "sd": np.nan, "se": np.nan, "ci_lower": np.nan,
+                "ci_upper": np.nan, "t": np.nan, "pvalue": np.nan, "n_folds": 0}
+    m = float(v.mean())
+    sd = float(v.std(ddof=1)) if J > 1 else np.nan
+    se = float(np.sqrt((1.0 / J + test_fraction) * sd ** 2)) if J > 1 else np.nan
+    q = stats.t.ppf(1 - alpha / 2, J - 1) if J > 1 else np.nan
+    t = m / se if J > 1 and se > 0 else np.nan
+    p = float(2 * stats.t.sf(abs(t), J - 1)) if np.isfinite(t) else np.nan
+    return {"mean": m, "sd": sd, "se": se, "ci_lower": m - q * se, "ci_upper": m + q * se,
+            "t": t, "pvalue": p, "n_folds": J}
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonResult:
+    """Results of :func:`compare_models`.
+
+    Attributes
+    ----------
+    folds : DataFrame
+        Tidy per-fold metrics: ``repeat, fold, model, metric, value, n_train, n_test``.
+    predictions : DataFrame
+        Out-of-fold risk predictions: ``repeat, fold, model, row, risk``.
+    calibration : DataFrame
+        Per fold and model, observed (KM) vs mean predicted survival at the first horizon by
+        risk group (:func:`radsem.compare.metrics.calibration_table`).
+    failures : DataFrame
+        ``repeat, fold, model, error`` for fits that failed (their metrics are NaN) and
+        ``warnings`` raised inside fits.
+    horizons, ibs_times : tuple of float
+    test_fraction : float
+        n_test / n_train, used by the corrected CIs.
+    alpha : float
+    """
+
+    folds: pd.DataFrame
+    predictions: pd.DataFrame
+    calibration: pd.DataFrame
+    failures: pd.DataFrame
+    horizons: tuple
+    ibs_times: tuple
+    test_fraction: float
+    alpha: float = 0.05
+
+    def summary(self) -> pd.DataFrame:
+        """Per model and metric: ``mean, sd, se, ci_lower, ci_upper, n_folds`` over all folds."""
+        rows = []
+        for (model, metric), sub in self.folds.groupby(["model", "metric"], sort=False):
+            s = corrected_ci(sub["value"], self.test_fraction, self.alpha)
+            rows.append({"model": model, "metric": metric,
+                         **{k: s[k] for k in ("mean", "sd", "se", "ci_lower", "ci_upper",
+                                              "n_folds")}})
+        return pd.DataFrame(rows)
+
+    def paired(self, metric: str = "harrell_c", reference: str | None = None) -> pd.DataFrame:
+        """Paired per-fold differences ``model - reference`` with corrected CIs and p-values.
+
+        Columns ``model, reference, metric, mean, sd, se, ci_lower, ci_upper, t, pvalue,
+        n_folds``; every pair of models when ``reference`` is None.
+        """
+        sub = self.folds[self.folds["metric"] == metric]
+        if sub.empty:
+            raise DataError(f"no metric {metric!r}; available: "
+                            f"{', '.join(self.folds['metric'].unique())}")
+        wide = sub.pivot_table(index=["repeat", "fold"], columns="model", values="value",
+                               dropna=False)
+        models = list(dict.fromkeys(sub["model"]))
+        if reference is not None and reference not in models:
+            raise DataError(f"unknown reference model {reference!r}")
+        pairs = ([(m, reference) for m in models if m != reference] if reference is not None
+                 else [(a, b) for i, a in enumerate(models) for b in models[i + 1:]])
+        rows = []
+        for a, b in pairs:
+            s = corrected_ci(wide[a] - wide[b], self.test_fraction, self.alpha)
+            rows.append({"model": a, "reference": b, "metric": metric, **s})
+        return pd.DataFrame(rows)
+
+
+def _default_grid(out: Outcome, horizons, ibs_times):
+    ev = out.time[out.event]
+    if ev.size == 0:
+        raise DataError("the outcome has no events")
+    if horizons is None:
+        horizons = tuple(float(h) for h in np.quantile(ev, [0.25, 0.5, 0.75]))
+    horizons = tuple(float(h) for h in np.atleast_1d(horizons))
+    if any(h <= 0 for h in horizons):
+        raise DataError("horizons must be positive")
+    if ibs_times is None:
+        ibs_times = tuple(float(t) for t in np.linspace(*np.quantile(ev, [0.1, 0.8]), 20))
+    return horizons, tuple(float(t) for t in ibs_times)
+
+
+def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times):
+    train, test = data.iloc[tr], data.iloc[te]
+    y_tr, y_te = Outcome.from_frame(train, time, event), Outcome.from_frame(test, time, event)
+    grid = sorted(set(horizons) | set(ibs_times))
+    rows, preds, calib, fails = [], [], [], []
+    for name, proto in models.items():
+        model = copy.deepcopy(proto)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model.fit(train, time, event)
+                risk = model.predict_risk(test)
+                surv = (model.predict_survival(test, grid)
+                        if hasattr(model, "predict_survival") else None)
+                res = evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
+            except (RadsemError, np.linalg.LinAlgError, ValueError) as exc:
+                fails.append({"repeat": rep, "fold": fold, "model": name,
+                              "error": f"{type(exc).__name__}: {exc}"})
+                continue
+        for w in caught:
+            fails.append({"repeat": rep, "fold": fold, "model": name,
+                          "error": f"warning {w.category.__name__}: {w.message}"})
+        rows += [{"repeat": rep, "fold": fold, "model": name, "metric": k, "value": v,
+                  "n_train": len(tr), "n_test": len(te)} for k, v in res.items()]
+        preds.append(pd.DataFrame({"repeat": rep, "fold": fold, "model": name,
+                                   "row": test.index, "risk": risk.to_numpy()}))
+        if surv is not None and horizons:
+            ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(),
+                                   horizons[0])
+            calib.append(ct.assign(repeat=rep, fold=fold, model=name))
+    return rows, preds, calib, fails
+
+
+def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: str, event: str,
+                   n_splits: int = 5, n_repeats: int = 5, horizons: Sequence[float] | None = None,
+                   ibs_times: Sequence[float] | None = None, random_state: int | None = 0,
+                   n_jobs: int = 1, alpha: float = 0.05) -> ComparisonResult:
+    """Compare survival model families by repeated stratified K-fold cross-validation.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient with the outcome columns and everything the models need.
+    models : dict of name -> model family
+        Unfitted model families (:mod:`radsem.compare.models` or any object with
+        ``fit(train, time, event)`` and ``predict_risk(test)``); each fold fits a deep copy on
+        the training rows only.
+    time, event : str
+        Outcome columns (follow-up time, 0/1 event).
+    n_splits, n_repeats : int
+        K and the number of repetitions with new random splits, stratified on ``event``.
+    horizons : sequence of float, optional
+        Times for AUC(t) and observed/expected calibration (default: quartiles of the
+        observed event times); the first is used for the calibration table.
+    ibs_times : sequence of float, optional
+        Grid of the integrated Brier score (default: 20 points from the 10th to the 80th
+        percentile of event times).
+    random_state : int, optional
+        Seed of the splits (same seed, same numbers).
+    n_jobs : int
+        Folds run in parallel through joblib (use joblib's ``parallel_config(backend="dask")``
+        for a Dask cluster).
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    ComparisonResult
+
+    Notes
+    -----
+    All data-dependent steps live inside the model families' ``fit`` and therefore see only
+    the training fold; the test fold is used only to evaluate. The metric choices, horizons
+    and the Brier grid depend on the outcome only through fixed quantiles of event times and
+    do not differ between models. Uncertainty: :func:`corrected_ci`.
+    """
+    from joblib import Parallel, delayed
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("data must be a pandas DataFrame")
+    if not models:
+        raise ModelSpecificationError("models is empty: give at least one model family")
+    for name, m in models.items():
+        if not (hasattr(m, "fit") and hasattr(m, "predict_risk")):
+            raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
+    out = Outcome.from_frame(data, time, event)
+    if int(n_splits) < 2 or int(n_repeats) < 1:
+        raise DataError("n_splits must be >= 2 and n_repeats >= 1")
+    if min(out.event.sum(), (~out.event).sum()) < n_splits:
+        raise DataError(f"fewer than n_splits={n_splits} events or censored patients: "
+                        "cannot stratify the folds")
+    horizons, ibs_times = _default_grid(out, horizons, ibs_times)
+    data = data.reset_index(drop=True)
+    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
+                                 random_state=random_state)
+    splits = [(i // n_splits, i % n_splits, tr, te)
+              for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), out.event))]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_run_fold)(data, models, time, event, r, f, tr, te, horizons, ibs_times)
+        for r, f, tr, te in splits)
+    rows = [x for res in results for x in res[0]]
+    preds = [x for res in results for x in res[1]]
+    calib = [x for res in results for x in res[2]]
+    fails = pd.DataFrame([x for res in results for x in res[3]],
+                         columns=["repeat", "fold", "model", "error"])
+    if len(fails):
+        warnings.warn(f"{len(fails)} fit problems across folds (see result.failures); first: "
+                      f"{fails['model'].iloc[0]}: {fails['error'].iloc[0]}", RuntimeWarning,
+                      stacklevel=2)
+    return ComparisonResult(
+        folds=pd.DataFrame(rows, columns=["repeat", "fold", "model", "metric", "value",
+                                          "n_train", "n_test"]),
+        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
+        calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
+        failures=fails, horizons=horizons, ibs_times=ibs_times,
+        test_fraction=1.0 / (n_splits - 1), alpha=alpha)
