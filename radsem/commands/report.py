@@ -79,18 +79,20 @@ def run(args: argparse.Namespace) -> int:
     except (UnicodeDecodeError, OSError) as exc:
         raise DataError(f"{model_path}: cannot be read as UTF-8 text: {exc}") from exc
     fitter = _fitter(args.function)
-    bar = tqdm(total=3, desc="radsem report", file=sys.stderr, disable=args.quiet)
     data = read_table(args.data)
     options = {"estimator": args.estimator, "missing": args.missing, "std_lv": args.std_lv}
     if args.group:
         if args.group not in data.columns:
             raise DataError(f"--group {args.group!r} is not a column of {args.data}")
         options["group"] = args.group
+    bar = tqdm(total=3, desc="radsem report", file=sys.stderr, disable=args.quiet)
     bar.set_postfix_str("fitting")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = fitter(model, data, **options)
-    bar.update()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = fitter(model, data, **options)
+    finally:
+        bar.update()
     bar.set_postfix_str("report")
     name = model_path.stem
     report = sem_report({name: fit}, data=data, title=args.title or f"SEM report: {name}",
