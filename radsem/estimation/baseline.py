@@ -7,10 +7,11 @@ import pandas as pd
 __all__ = ["baseline_partable"]
 
 
-def baseline_partable(observed, exogenous, ngroups: int, meanstructure: bool) -> pd.DataFrame:
+def baseline_partable(observed, exogenous, ngroups: int, meanstructure: bool,
+                      fixed_x: bool = True) -> pd.DataFrame:  # fmt: skip
     """lavaan's independence model: free variances (and means) of the observed variables;
-    with fixed.x the covariances and means of the exogenous covariates stay at their
-    sample values (``exo = 1``, fixed)."""
+    the exogenous covariates (``ov.x``) keep a saturated covariance block -- fixed at the
+    sample values with fixed.x (``exo = 1``), free parameters otherwise."""
     rows = []
     free = 0
     exo = set(exogenous)
@@ -23,11 +24,13 @@ def baseline_partable(observed, exogenous, ngroups: int, meanstructure: bool) ->
         xs = [v for v in observed if v in exo]
         for a, va in enumerate(xs):
             for vb in xs[a:]:
-                rows.append((va, "~~", vb, g, 0, 1))
+                free += 0 if fixed_x else 1
+                rows.append((va, "~~", vb, g, 0 if fixed_x else free, int(fixed_x)))
         if meanstructure:
             for v in observed:
                 if v in exo:
-                    rows.append((v, "~1", "", g, 0, 1))
+                    free += 0 if fixed_x else 1
+                    rows.append((v, "~1", "", g, 0 if fixed_x else free, int(fixed_x)))
                 else:
                     free += 1
                     rows.append((v, "~1", "", g, free, 0))

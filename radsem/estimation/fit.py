@@ -94,14 +94,16 @@ class SemFit:
     @cached_property
     def _baseline(self) -> tuple[float, float]:
         pb = self._problem
-        table = baseline_partable(self.spec.observed, self.spec.exogenous if self.spec.fixed_x
-                                  else (), len(pb.stats), pb.meanstructure)  # fmt: skip
+        exo = self.spec.exogenous if self.spec.fixed_x else self.spec.names.ov_x
+        table = baseline_partable(self.spec.observed, exo, len(pb.stats), pb.meanstructure,
+                                  fixed_x=bool(self.spec.fixed_x))  # fmt: skip
         prob = SemProblem(self.spec, pb.stats, pb.estimator, partable=table)
         prob.constraints = _NoConstraints(prob.nfree)
         idx = {v: k for k, v in enumerate(self.spec.observed)}
         start = np.array([
-            pb.stats[g - 1].cov[idx[v], idx[v]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
-            for v, op, g in zip(table["lhs"], table["op"], table["group"], strict=True)
+            pb.stats[g - 1].cov[idx[v], idx[w]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
+            for v, op, w, g in zip(table["lhs"], table["op"], table["rhs"], table["group"],
+                                   strict=True)
         ])  # fmt: skip
         res = minimize(prob, start[table["free"].to_numpy() > 0])
         return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)

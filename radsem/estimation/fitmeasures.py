@@ -81,8 +81,8 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
     problem = fit._problem
     exo = fit.spec.exogenous if fit.spec.fixed_x else ()
     xi = [fit.spec.observed.index(x) for x in exo]
-    num = den = 0.0
-    for w, st, (mu, sig), wg in zip(problem.weights, problem.stats, moments,
+    total = 0.0
+    for w, st, (mu, sig), wg in zip(problem.nobs / problem.ntotal, problem.stats, moments,
                                     problem.h1_information(theta), strict=True):  # fmt: skip
         p = sig.shape[0]
         r, c = vech_indices(p)
@@ -92,9 +92,8 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
         s = moment_vector(st.mean, st.cov, meanstructure)[keep]
         e = s - moment_vector(mu, sig, meanstructure)[keep]
         wk = wg[np.ix_(keep, keep)]
-        num += w * float(e @ wk @ e)
-        den += w * float(s @ wk @ s)
-    return 1.0 - num / den
+        total += w * (1.0 - float(e @ wk @ e) / float(s @ wk @ s))
+    return total  # groups weighted by n_g / N
 
 
 def fit_measures(fit) -> dict[str, float]:

@@ -143,3 +143,18 @@ def test_improper_solution_warns(rng):
     data["a"] = data["a"] * 3
     with pytest.warns(ImproperSolutionWarning, match="negative"):
         radsem.cfa("f =~ a + b + c", data)
+
+
+def test_non_convergence_warns(hs, monkeypatch):
+    import radsem.estimation.api as api
+    from radsem.errors import ConvergenceWarning
+    from radsem.estimation import optimize as opt
+
+    def one_step(problem, start):
+        res = opt.minimize(problem, start, max_iter=1)
+        return opt.OptimResult(res.theta, res.fmin, False, 1, res.method, "iteration limit")
+
+    monkeypatch.setattr(api, "minimize", one_step)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        fit = radsem.cfa(HS_MODEL, hs)
+    assert not fit.converged

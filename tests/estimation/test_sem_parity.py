@@ -150,3 +150,30 @@ def test_fiml_missing_values(r_lavaan, hs):
     # lavaan's GFI with missing data uses another weight matrix (ours differs by < 0.2%)
     _, fm, lfm = _compare(fit, HS_MODEL, data, "cfa", missing="ml", skip=("gfi", "agfi", "pgfi"))
     assert fm["logl"] == pytest.approx(lfm["logl"], rel=1e-7)
+
+
+MORE_CASES = {
+    "higher_order": (HS_MODEL + "g =~ visual + textual + speed\n", "HolzingerSwineford1939",
+                     "cfa", {}),
+    "nonlinear_equality": ("visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\na == b^2",
+                           "HolzingerSwineford1939", "cfa", {}),
+    "group_partial": ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", "HolzingerSwineford1939",
+                      "cfa", {"group": "school",
+                              "group_equal": ["loadings", "intercepts", "residuals"],
+                              "group_partial": ["visual=~x2", "x3~1"]}),
+    "group_labels_c": ("visual =~ x1 + c(a, a)*x2 + c(b, b)*x3\ntextual =~ x4 + x5 + x6",
+                       "HolzingerSwineford1939", "cfa", {"group": "school"}),
+    "latent_on_observed_std_lv": ("dem60 =~ y1 + y2 + y3 + y4\ndem60 ~ x1 + x2",
+                                  "PoliticalDemocracy", "sem", {"std_lv": True}),
+    "path_fixed_x_false": ("y1 ~ x1 + x2\ny5 ~ y1 + x1", "PoliticalDemocracy", "sem",
+                           {"fixed_x": False}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MORE_CASES))
+def test_more_models(r_lavaan, case):
+    model, dataset, func, options = MORE_CASES[case]
+    data = load(dataset)
+    fit = getattr(radsem, func)(model, data, **options)
+    assert fit.converged
+    _compare(fit, model, data, func, **options)
