@@ -37,7 +37,7 @@ def translate_options(options: Mapping[str, Any], known: set[str]) -> dict[str, 
     ----------
     options : mapping
         Options in radsem's spelling (``group_equal=("loadings",)``, ``std_lv=True``, ...).
-        ``None`` values are dropped (lavaan's default applies).
+        ``None`` values and empty lists are dropped (lavaan's default applies).
     known : set of str
         lavaan's option names (``names(lavOptions())``) plus the data arguments it accepts.
 
@@ -48,8 +48,8 @@ def translate_options(options: Mapping[str, Any], known: set[str]) -> dict[str, 
     """
     out: dict[str, Any] = {}
     for name, value in options.items():
-        if value is None:
-            continue
+        if value is None or (isinstance(value, list | tuple) and len(value) == 0):
+            continue  # lavaan's default (an empty group.equal is lavaan's "")
         key = lavaan_argument_name(name)
         if key not in known:
             raise ModelSpecificationError(

@@ -23,7 +23,9 @@ TOLERANCES = {"est": 1e-3, "se": 0.01, "fit": 0.01}
 _ABS_FLOOR = {"se": 1e-8, "fit": 1e-6}
 _KEY = ["lhs", "op", "rhs", "group"]
 # options that describe the radsem call rather than the model (never sent to another engine)
-_NOT_FOR_ENGINES = {"model_type", "function", "verbose", "progress", "max_iter", "tol"}
+_NOT_FOR_ENGINES = {
+    "model_type", "function", "verbose", "progress", "max_iter", "tol", "level",
+}  # fmt: skip
 
 
 def fit_engine(engine: str, model: str, data: pd.DataFrame, function: str = "sem", **options: Any):
@@ -266,7 +268,7 @@ def cross_check(
     radsem's optimiser are not passed on and are listed in ``notes``.
     """
     options = dict(getattr(fit, "options", None) or {})
-    dropped = sorted(k for k in options if k in _NOT_FOR_ENGINES)
+    dropped = sorted(k for k in options if k in _NOT_FOR_ENGINES - {"model_type", "level"})
     options = {k: v for k, v in options.items() if k not in _NOT_FOR_ENGINES}
     function = _function_of(fit)
     other = fit_engine(engine, fit.model, fit.data, function=function, **options)

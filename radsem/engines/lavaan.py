@@ -299,9 +299,7 @@ class LavaanFit:
         if "fm" not in self._cache:
             values = _call("fitMeasures", {"object": self._fit})
             names = [str(n) for n in values.names]
-            self._cache["fm"] = pd.Series(
-                np.array(values, dtype=float), index=names, name="lavaan"
-            )
+            self._cache["fm"] = pd.Series(np.array(values, dtype=float), index=names, name="lavaan")
         return self._cache["fm"].copy()
 
     def modindices(self) -> pd.DataFrame:

@@ -39,16 +39,21 @@ _UNSUPPORTED_OPS = {
     "~*~": "scaling factors (~*~)",
     "<~": "formative indicators (<~)",
 }
-# option -> values semopy reproduces (None = lavaan's default)
+# option -> values semopy reproduces (lavaan's defaults for single-group complete-data ML)
 _ALLOWED_OPTIONS: dict[str, set[Any]] = {
     "estimator": {None, "ML", "GLS", "ULS", "ml", "gls", "uls"},
     "missing": {None, "listwise"},
     "se": {None, "standard"},
+    "information": {None, "expected"},
     "std_lv": {None, False},
-    "meanstructure": {None, False},
+    "meanstructure": {None, False, "default"},
+    "orthogonal": {None, False},
+    "fixed_x": {None, False, True, "default"},
     "group": {None},
     "group_equal": {None, ()},
+    "group_partial": {None, ()},
     "ordered": {None, False, ()},
+    "level": {None, 0.95},
 }
 _FIT_NAMES = {
     "DoF": "df",

@@ -147,13 +147,34 @@ def test_engine_unavailable_message(monkeypatch, hs):
         engine.fit_lavaan("f =~ x1 + x2 + x3", hs, "cfa")
 
 
+def _radsem_function(name):
+    import radsem
+
+    try:
+        return getattr(radsem, name)
+    except AttributeError:
+        pytest.skip(f"radsem.{name} is not available yet")
+
+
 def test_real_radsem_fit_against_lavaan(r_lavaan, hs):
-    radsem = pytest.importorskip("radsem")
-    if not hasattr(radsem, "cfa"):
-        pytest.skip("radsem.cfa is not available yet")
-    fit = radsem.cfa(HS_MODEL, hs)
-    result = fit.cross_check("lavaan") if hasattr(fit, "cross_check") else cross_check(fit)
+    fit = _radsem_function("cfa")(HS_MODEL, hs, estimator="MLR")
+    result = fit.cross_check("lavaan")
     assert result.agree, str(result)
+    assert result.max_abs_diff < 1e-4
+    assert result.unmatched.empty
+
+
+def test_real_radsem_fit_against_semopy(hs):
+    fit = _radsem_function("cfa")(HS_MODEL, hs)
+    result = cross_check(fit, "semopy")
+    assert result.unmatched.empty
+    assert result.max_abs_diff < 5e-3
+
+
+def test_real_radsem_fit_refused_by_semopy(hs):
+    fit = _radsem_function("cfa")(HS_MODEL, hs, group="school")
+    with pytest.raises(ModelSpecificationError, match="group"):
+        fit.cross_check("semopy")
 
 
 def test_table_inputs_untouched(hs_lavaan):
