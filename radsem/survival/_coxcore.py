@@ -68,13 +68,26 @@ def _revcum(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cum_at_obs(rs: RiskSets, values: np.ndarray) -> np.ndarray:
+    """For each subject, the sum of ``values`` over event groups of its stratum with t_k <= t_i."""
+    out = np.zeros((len(rs.time),) + values.shape[1:])
+    for s in np.unique(rs.group_stratum):
+        obs = np.flatnonzero(rs.strata == s)
+        grp = np.flatnonzero(rs.group_stratum == s)
+        cum = np.cumsum(values[grp], axis=0)
+        pos = np.searchsorted(rs.group_time[grp], rs.time[obs], side="right") - 1
+        ok = pos >= 0
+        out[obs[ok]] = cum[pos[ok]]
+    return out
+
+
 @dataclass
 class CoxTerms:
     """Log partial likelihood and its per-event-time score and information contributions."""
 
     loglik: float
     score_k: np.ndarray  # (K, p)
-    info_k: np.ndarray  # (K, p, p)
+    info_k: np.ndarray | None  # (K, p, p), None when only the total was computed
     haz_k: np.ndarray  # (K,) hazard increment (Efron-corrected when ties="efron")
     xhaz_k: np.ndarray  # (K, p) sum of m * xbar_l / den_l
     fhaz_k: np.ndarray  # (K,) tied-death correction sum m f_l / den_l
@@ -85,30 +98,40 @@ class CoxTerms:
     def score(self) -> np.ndarray:
         return self.score_k.sum(axis=0)
 
+    info_total: np.ndarray | None = None
+
     @property
     def info(self) -> np.ndarray:
-        return self.info_k.sum(axis=0)
+        return self.info_total if self.info_k is None else self.info_k.sum(axis=0)
 
 
-def cox_terms(rs: RiskSets, beta: np.ndarray, efron: bool) -> CoxTerms:
-    """Evaluate the partial likelihood at ``beta`` (risk scores shifted for stability)."""
+def cox_terms(rs: RiskSets, beta: np.ndarray, efron: bool, per_time: bool = True) -> CoxTerms:
+    """Evaluate the partial likelihood at ``beta`` (risk scores shifted for stability).
+
+    With ``per_time=False`` only the total information is formed, as
+    X' diag(r_i (H_i - delta_i F_i)) X - sum_k sum_l m a_l a_l' (H_i: cumulative hazard sums up
+    to t_i, F_i: Efron correction of a tied death), in O(n p^2) memory-light time instead of
+    the O(n p^2) memory of per-time risk-set sums; used by the Newton iterations.
+    """
     X = rs.X
     eta = X @ beta
     eta = eta - eta.max() if len(eta) else eta
     r = rs.weights * np.exp(eta)
     c0 = _revcum(r)
     c1 = _revcum(r[:, None] * X)
-    c2 = _revcum(r[:, None, None] * X[:, :, None] * X[:, None, :])
     s0 = c0[rs.start] - c0[rs.end]
     s1 = c1[rs.start] - c1[rs.end]
-    s2 = c2[rs.start] - c2[rs.end]
     k, p = s1.shape
     di, g = rs.death_idx, rs.group_of_death
     d0 = np.bincount(g, weights=r[di], minlength=k)
     d1 = np.zeros((k, p))
     np.add.at(d1, g, r[di, None] * X[di])
-    d2 = np.zeros((k, p, p))
-    np.add.at(d2, g, r[di, None, None] * X[di, :, None] * X[di, None, :])
+    if per_time:
+        c2 = _revcum(r[:, None, None] * X[:, :, None] * X[:, None, :])
+        s2 = c2[rs.start] - c2[rs.end]
+        d2 = np.zeros((k, p, p))
+        np.add.at(d2, g, r[di, None, None] * X[di, :, None] * X[di, None, :])
+    aa_total = np.zeros((p, p))
     wx = np.zeros((k, p))
     np.add.at(wx, g, rs.weights[di, None] * X[di])
     wdeta = np.bincount(g, weights=rs.weights[di] * eta[di], minlength=k)
@@ -130,16 +153,24 @@ def cox_terms(rs: RiskSets, beta: np.ndarray, efron: bool) -> CoxTerms:
         mm = m[active] if efron else rs.w_deaths[active]
         den = s0[active] - f * d0[active]
         a = (s1[active] - f[:, None] * d1[active]) / den[:, None]
-        b = (s2[active] - f[:, None, None] * d2[active]) / den[:, None, None]
         loglik -= np.sum(mm * np.log(den))
         score[active] -= mm[:, None] * a
-        info[active] += mm[:, None, None] * (b - a[:, :, None] * a[:, None, :])
+        if per_time:
+            b = (s2[active] - f[:, None, None] * d2[active]) / den[:, None, None]
+            info[active] += mm[:, None, None] * (b - a[:, :, None] * a[:, None, :])
+        else:
+            aa_total += (a * mm[:, None]).T @ a
         haz[active] += mm / den
         xhaz[active] += (mm / den)[:, None] * a
         fhaz[active] += mm * f / den
         fxhaz[active] += (mm * f / den)[:, None] * a
         abar[active] += a / (nd[active][:, None] if efron else 1.0)
-    return CoxTerms(float(loglik), score, info, haz, xhaz, fhaz, fxhaz, abar)
+    if per_time:
+        return CoxTerms(float(loglik), score, info, haz, xhaz, fhaz, fxhaz, abar)
+    weight = r * _cum_at_obs(rs, haz)
+    weight[di] -= r[di] * fhaz[g]
+    total = (X * weight[:, None]).T @ X - aa_total
+    return CoxTerms(float(loglik), score, None, haz, xhaz, fhaz, fxhaz, abar, total)
 
 
 def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
@@ -152,7 +183,7 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
     beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
 
     def evaluate(b):
-        t = cox_terms(rs, b, efron)
+        t = cox_terms(rs, b, efron, per_time=False)
         pen_ll = t.loglik - 0.5 * penalizer * float(b @ b)
         u = t.score - penalizer * b
         i = t.info + penalizer * np.eye(p)
@@ -182,6 +213,8 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
         if change <= 1e-13 * max(1.0, abs(ll)):
             break
     last_step = _solve(imat, u)
+    if p <= 60:  # per-event-time information (needed by cox_zph) when affordable
+        terms = cox_terms(rs, beta, efron, per_time=True)
     return beta, terms, n_iter, converged, last_step
 
 
@@ -205,20 +238,8 @@ def score_residuals(rs: RiskSets, beta: np.ndarray, terms: CoxTerms) -> np.ndarr
     shift = eta.max() if len(eta) else 0.0
     risk = np.exp(eta - shift)
     n, p = X.shape
-    # cumulative (over event groups, within stratum) hazard sums evaluated at each subject's time
-    hcum = np.zeros(n)
-    xhcum = np.zeros((n, p))
-    for s in np.unique(rs.strata):
-        obs = np.flatnonzero(rs.strata == s)
-        grp = np.flatnonzero(rs.group_stratum == s)
-        if len(grp) == 0:
-            continue
-        ch = np.cumsum(terms.haz_k[grp])
-        cxh = np.cumsum(terms.xhaz_k[grp], axis=0)
-        pos = np.searchsorted(rs.group_time[grp], rs.time[obs], side="right") - 1
-        ok = pos >= 0
-        hcum[obs[ok]] = ch[pos[ok]]
-        xhcum[obs[ok]] = cxh[pos[ok]]
+    hcum = _cum_at_obs(rs, terms.haz_k)
+    xhcum = _cum_at_obs(rs, terms.xhaz_k)
     resid = -risk[:, None] * (X * hcum[:, None] - xhcum)
     di, g = rs.death_idx, rs.group_of_death
     resid[di] += X[di] - terms.xbar_mean_k[g]

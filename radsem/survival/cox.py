@@ -187,10 +187,11 @@ def _strata_codes(frame, strata):
     return codes, cols, {u: i for i, u in enumerate(uniques)}
 
 
-def _check_design(design: Design, n: int) -> None:
+def _check_design(design: Design, n: int, penalised: bool) -> None:
     p = design.X.shape[1]
-    if n <= p:
-        raise DataError(f"{n} complete rows are too few for {p} coefficients")
+    if n <= p and not penalised:
+        raise DataError(f"{n} complete rows are too few for {p} coefficients "
+                        "(a ridge penalty, penalizer > 0, can fit p >= n)")
     for j, name in enumerate(design.names):
         col = design.X[:, j]
         if np.ptp(col) == 0:
@@ -198,6 +199,8 @@ def _check_design(design: Design, n: int) -> None:
                             "(drop it, or check the category levels)")
         if not np.all(np.isfinite(col)):
             raise DataError(f"covariate '{name}' has infinite values")
+    if penalised:
+        return
     centred = design.X - design.X.mean(axis=0)
     rank = np.linalg.matrix_rank(centred)
     if rank < p:
@@ -270,7 +273,7 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     sd = survival_data(data, time, event, covariates + extra, missing=missing)
     frame = sd.frame
     design = build_design(frame, covariates, categorical)
-    _check_design(design, len(frame))
+    _check_design(design, len(frame), penalizer > 0)
     w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(float)
     if np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise DataError("case weights must be positive and finite")
@@ -279,7 +282,7 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     Xc = design.X - center
     rs = RiskSets.build(Xc, sd.time, sd.event, w, scodes)
     efron = ties == "efron"
-    null = cox_terms(rs, np.zeros(Xc.shape[1]), efron)
+    null = cox_terms(rs, np.zeros(Xc.shape[1]), efron, per_time=False)
     if firth:
         from radsem.survival.firth import firth_fit
 
@@ -292,7 +295,10 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
         extra_fit = {}
     names = design.names
     _warn_divergence(names, beta, last_step, converged)
-    naive = np.linalg.pinv(info_used)
+    try:
+        naive = np.linalg.inv(info_used)
+    except np.linalg.LinAlgError:
+        naive = np.linalg.pinv(info_used)
     cov = naive
     u0 = null.score
     score_stat = float(u0 @ np.linalg.lstsq(null.info, u0, rcond=None)[0])

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import stats
 
 from radsem.errors import DataError
+from radsem.survival._coxcore import cox_terms
 from radsem.survival.cox import CoxResult
 
 __all__ = ["cox_zph"]
@@ -71,6 +72,8 @@ def cox_zph(result: CoxResult, transform: str = "km", terms: bool = True) -> pd.
         raise DataError("cox_zph needs an unpenalised Cox fit")
     f = result._fit
     rs, tm = f["risk_sets"], f["terms"]
+    if tm.info_k is None:  # large models keep only the total information; recompute per time
+        tm = cox_terms(rs, result.params.to_numpy(), result.ties == "efron", per_time=True)
     g_obs = _transform(transform, f["time"], f["event"])
     ev = f["event"] > 0
     g_obs = g_obs - g_obs[ev].mean()

@@ -142,3 +142,20 @@ def test_categorical_reference_level(veteran):
     assert "celltype[T.large]" not in fit.params.index
     km = kaplan_meier(veteran, "time", "status", "trt")
     assert km.at_risk([0, 100]).loc[1.0, 0.0] == (veteran.trt == 1).sum()
+
+
+def test_ridge_with_more_features_than_rows(rng):
+    from radsem.survival._coxcore import cox_terms
+
+    n, p = 30, 40
+    df = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"f{i}" for i in range(p)])
+    df["time"] = rng.exponential(1.0, n)
+    df["event"] = rng.binomial(1, 0.7, n)
+    fit = cox(df, "time", "event", [f"f{i}" for i in range(p)], penalizer=3.0)
+    beta = fit.params.to_numpy()
+    terms = cox_terms(fit._fit["risk_sets"], beta, efron=True)
+    np.testing.assert_allclose(terms.score - 3.0 * beta, 0.0, atol=1e-8)  # penalised score = 0
+    np.testing.assert_allclose(
+        terms.info, cox_terms(fit._fit["risk_sets"], beta, True, per_time=False).info, rtol=1e-10)
+    with pytest.raises(DataError, match="too few"):
+        cox(df, "time", "event", [f"f{i}" for i in range(p)])
