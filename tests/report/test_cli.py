@@ -71,3 +71,25 @@ def test_engine_unavailable_exit_3(inputs, tmp_path, capsys, monkeypatch):
     code = main(["report", str(model), str(data), "--out", str(tmp_path / "r.html"), "--quiet"])
     assert code == 3
     assert "SEM engine (radsem.sem) is not available" in capsys.readouterr().err
+
+
+def test_nonconverged_fit_exit_4_report_written(inputs, tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from conftest import make_fit
+
+    import radsem.commands.report as command
+    from radsem.errors import ConvergenceWarning
+
+    def fake_fitter(model, data, **options):
+        warnings.warn("iteration limit reached", ConvergenceWarning, stacklevel=2)
+        return make_fit(converged=False)
+
+    monkeypatch.setattr(command, "_fitter", lambda name: fake_fitter)
+    model, data = inputs
+    out = tmp_path / "r.html"
+    assert main(["report", str(model), str(data), "--out", str(out), "--quiet"]) == 4
+    assert "did not converge" in capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    assert "ConvergenceWarning: iteration limit reached" in html
+    assert "The optimiser did not converge" in html
