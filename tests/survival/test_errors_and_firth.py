@@ -159,3 +159,16 @@ def test_ridge_with_more_features_than_rows(rng):
         terms.info, cox_terms(fit._fit["risk_sets"], beta, True, per_time=False).info, rtol=1e-10)
     with pytest.raises(DataError, match="too few"):
         cox(df, "time", "event", [f"f{i}" for i in range(p)])
+
+
+@pytest.mark.parametrize("efron", [True, False])
+def test_fast_information_equals_per_time_sums_with_ties(lung, efron):
+    from radsem.survival._coxcore import cox_terms
+
+    fit = cox(lung, "time", "dead", ["age", "sex", "ph.ecog"], missing="drop")
+    rs = fit._fit["risk_sets"]
+    assert rs.n_deaths.max() > 1  # lung has tied death times
+    beta = fit.params.to_numpy() + 0.1
+    slow, fast = cox_terms(rs, beta, efron), cox_terms(rs, beta, efron, per_time=False)
+    np.testing.assert_allclose(fast.info, slow.info, rtol=1e-10)
+    assert fast.loglik == pytest.approx(slow.loglik)
