@@ -51,23 +51,26 @@ class FIML:
     def __init__(self, em_max_iter: int = 500, em_tol: float = 1e-5) -> None:
         self.em_max_iter = em_max_iter
         self.em_tol = em_tol
-        self._patterns: dict[int, MissingPatterns] = {}
-        self._h1: dict[int, SaturatedMoments] = {}
+        # keyed by id(stats); the stats object is kept so that an id is never reused
+        self._patterns: dict[int, tuple[object, MissingPatterns]] = {}
+        self._h1: dict[int, tuple[object, SaturatedMoments]] = {}
 
     # -- cached per-group pieces ----------------------------------------------------------
     def patterns(self, st) -> MissingPatterns:
         """Missing-data patterns of a group's data (``st.data``, NaN for missing)."""
-        key = id(st)
-        if key not in self._patterns:
-            self._patterns[key] = missing_patterns(st.data)
-        return self._patterns[key]
+        hit = self._patterns.get(id(st))
+        if hit is None or hit[0] is not st:
+            hit = (st, missing_patterns(st.data))
+            self._patterns[id(st)] = hit
+        return hit[1]
 
     def h1(self, st) -> SaturatedMoments:
         """EM estimates and log-likelihood of the saturated model of a group."""
-        key = id(st)
-        if key not in self._h1:
-            self._h1[key] = em_saturated(self.patterns(st), self.em_max_iter, self.em_tol)
-        return self._h1[key]
+        hit = self._h1.get(id(st))
+        if hit is None or hit[0] is not st:
+            hit = (st, em_saturated(self.patterns(st), self.em_max_iter, self.em_tol))
+            self._h1[id(st)] = hit
+        return hit[1]
 
     # -- estimator interface --------------------------------------------------------------
     def value(self, st, mu: np.ndarray, sigma: np.ndarray) -> float:
