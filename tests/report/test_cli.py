@@ -86,7 +86,10 @@ def test_nonconverged_fit_exit_4_report_written(inputs, tmp_path, capsys, monkey
         return make_fit(converged=False)
 
     monkeypatch.setattr(command, "_fitter", lambda name: fake_fitter)
-    model, data = inputs
+    model, _ = inputs
+    data = tmp_path / "ab.csv"
+    data.write_text("a1,a2,a3,b1,b2,b3\n" + "\n".join(
+        ",".join(str((i * 7 + j) % 5) for j in range(6)) for i in range(12)) + "\n")
     out = tmp_path / "r.html"
     assert main(["report", str(model), str(data), "--out", str(out), "--quiet"]) == 4
     assert "did not converge" in capsys.readouterr().err
