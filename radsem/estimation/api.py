@@ -101,12 +101,8 @@ def _fiml(stats):
     out = []
     for st in stats:
         h1 = fiml.h1(st)
-        new = SampleStats(st.data, st.nobs, h1.mean, h1.cov)
-        fiml._h1[id(new)] = h1
-        fiml._patterns[id(new)] = fiml.patterns(st)
-        out.append(new)
-    fiml._keep = stats  # the original objects keep their ids (cache keys) alive
-    return fiml, out
+        out.append(SampleStats(st.data, st.nobs, h1.mean, h1.cov))
+    return FIML(), out
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
