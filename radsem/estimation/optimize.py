@@ -31,17 +31,22 @@ class OptimResult:
 
 
 def _scoring(problem, cons, z: np.ndarray, max_iter: int, tol: float):
+    """Fisher scoring; close to the optimum the expected information is refined by BFGS
+    updates (superlinear convergence also for misfitting models, where the expected
+    information differs from the Hessian)."""
     theta = cons.to_theta(z)
     f = problem.fmin(theta)
     k = cons.K
+    g = k.T @ problem.gradient(theta)
+    hess = None
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
-        g = k.T @ problem.gradient(theta)
-        info = k.T @ problem.information(theta) @ k
+        if hess is None:
+            hess = k.T @ problem.information(theta) @ k
         try:
-            step = np.linalg.solve(info + 1e-12 * np.eye(info.shape[0]), g)
+            step = np.linalg.solve(hess + 1e-12 * np.eye(hess.shape[0]), g)
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, g, rcond=None)[0]
+            step = np.linalg.lstsq(hess, g, rcond=None)[0]
         decrement = float(g @ step)
         if not np.isfinite(decrement):
             return z, f, False, it
@@ -57,7 +62,15 @@ def _scoring(problem, cons, z: np.ndarray, max_iter: int, tol: float):
             alpha *= 0.5
         else:
             return z, f, abs(decrement) < 1e3 * tol, it
-        z, theta, f = z_new, theta_new, f_new
+        g_new = k.T @ problem.gradient(theta_new)
+        s_vec, y_vec = z_new - z, g_new - g
+        sy = float(s_vec @ y_vec)
+        if abs(decrement) < 1e-4 and alpha == 1.0 and sy > 1e-16:
+            hs = hess @ s_vec
+            hess = hess - np.outer(hs, hs) / float(s_vec @ hs) + np.outer(y_vec, y_vec) / sy
+        else:
+            hess = None  # back to the expected information
+        z, theta, f, g = z_new, theta_new, f_new, g_new
     return z, f, False, it
 
 
