@@ -219,6 +219,8 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
         raise DataError("n_splits must be >= 2 and n_repeats >= 1")
+    if not out.event.any():
+        raise DataError("the outcome has no events: nothing to discriminate")
     if min(out.event.sum(), (~out.event).sum()) < n_splits:
         raise DataError(f"fewer than n_splits={n_splits} events or censored patients: "
                         "cannot stratify the folds")

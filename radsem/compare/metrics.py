@@ -209,8 +209,10 @@ def calibration(test, risk) -> float:
     r = _risk(risk, len(test))
     if not test.event.any() or np.ptp(r) == 0:
         return np.nan
-    frame = pd.DataFrame({"time": test.time, "event": test.event.astype(int), "lp": r})
-    return float(cox(frame, "time", "event", ["lp"]).params["lp"])
+    # fit on the standardised predictor (better conditioned when lp hardly varies), rescale
+    sd = float(np.std(r))
+    frame = pd.DataFrame({"time": test.time, "event": test.event.astype(int), "lp": r / sd})
+    return float(cox(frame, "time", "event", ["lp"]).params["lp"]) / sd
 
 
 def calibration_table(test, risk, survival_at_horizon, horizon: float,
