@@ -177,3 +177,15 @@ def test_more_models(r_lavaan, case):
     fit = getattr(radsem, func)(model, data, **options)
     assert fit.converged
     _compare(fit, model, data, func, **options)
+
+
+@pytest.mark.parametrize("method", ["regression", "bartlett"])
+def test_factor_scores(r_lavaan, hs, method):
+    import rpy2.robjects as ro
+    from _sem_reference import lavaan_fit
+
+    fit = radsem.cfa(HS_MODEL, hs)
+    _, _, lfit = lavaan_fit(HS_MODEL, hs, "cfa")
+    predict = ro.r("function(f, m) lavaan::lavPredict(f, method = m)")  # constant R code
+    expected = np.array(predict(lfit, method))
+    np.testing.assert_allclose(fit.predict(method).to_numpy(), expected, atol=1e-4)
