@@ -1,0 +1,93 @@
+"""Model families: every learned step sees the training fold only, test patients are assigned to
+the nearest training medoid, custom scorers are fitted on the training rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from radsem.compare import ClinicalCox, ClusterCox, PenalisedCox, ScoreCox, advanced_stage
+from radsem.errors import DataError, ModelSpecificationError
+from radsem.survival import cox
+
+
+@pytest.fixture
+def frame(cox_data):
+    rng = np.random.default_rng(2)
+    extra = pd.DataFrame(rng.normal(size=(len(cox_data), 6)), columns=[f"n{j}" for j in range(6)])
+    stage = rng.choice(["I", "IIB", "IIIC1", "IVA"], len(cox_data))
+    return pd.concat([cox_data, extra], axis=1).assign(figo_stage=stage,
+                                                       age=rng.normal(50, 10, len(cox_data)))
+
+
+def test_clinical_cox_equals_direct_fit(frame):
+    train, test = frame.iloc[:200], frame.iloc[200:]
+    m = ClinicalCox().fit(train, "time", "event")
+    ref = cox(train.assign(advanced=advanced_stage(train)), "time", "event", ["advanced", "age"])
+    pd.testing.assert_series_equal(m.cox_.params, ref.params)
+    lp = ref.predict_lp(test.assign(advanced=advanced_stage(test)))
+    np.testing.assert_allclose(m.predict_risk(test), lp)
+    assert list(advanced_stage(frame.iloc[:4])) == [int(s[:3] in ("III", "IVA"))
+                                                    for s in frame["figo_stage"].iloc[:4]]
+
+
+def test_score_cox_scorer_sees_training_rows_only(frame):
+    seen = []
+
+    def scorer(train):
+        seen.append(train.index.copy())
+        w = np.linalg.lstsq(train[["x1", "x2"]].to_numpy(), train["lp"].to_numpy(),
+                            rcond=None)[0]
+        return lambda f: pd.DataFrame({"score": f[["x1", "x2"]].to_numpy() @ w})
+
+    train, test = frame.iloc[:200], frame.iloc[200:]
+    m = ScoreCox(scorer=scorer, clinical=["age"]).fit(train, "time", "event")
+    r = m.predict_risk(test)
+    assert len(seen) == 1
+    assert seen[0].equals(train.index)
+    assert r.index.equals(test.index)
+    assert list(m.cox_.params.index) == ["score", "age"]
+    with pytest.raises(ModelSpecificationError, match="needs columns or a scorer"):
+        ScoreCox().fit(train, "time", "event")
+
+
+def test_penalised_cox_preprocessing_is_fold_local(frame):
+    feats = ["x1", "x2"] + [f"n{j}" for j in range(6)]
+    train, test = frame.iloc[:200], frame.iloc[200:]
+    m = PenalisedCox(feats, penalizer=0.5, select=3, harmonizer=StandardScaler()).fit(
+        train, "time", "event")
+    assert {"0", "1"} <= set(m.selected_)  # x1, x2 (columns 0, 1 after the transformer)
+    np.testing.assert_allclose(m.scaler_.mean_, 0.0, atol=1e-12)  # scaled train has mean 0
+    np.testing.assert_allclose(m.harmonizer_.mean_, train[feats].mean(), rtol=1e-12)
+    assert m.predict_risk(test).shape == (len(test),)
+    S = m.predict_survival(test, [0.5, 1.0])
+    assert (S[0.5] >= S[1.0]).all()
+    enet = PenalisedCox(feats, penalizer=0.15, l1_ratio=0.9).fit(train, "time", "event")
+    coef = enet.coxnet_.coef_.ravel()
+    assert abs(coef[0]) > 0.3
+    assert np.sum(coef == 0) >= 3  # the lasso part zeroes noise features
+    S = enet.predict_survival(test, [0.5, 1.0])
+    assert ((S.to_numpy() > 0) & (S.to_numpy() <= 1)).all()
+    with pytest.raises(ModelSpecificationError, match="l1_ratio"):
+        PenalisedCox(feats, l1_ratio=2).fit(train, "time", "event")
+    with pytest.raises(DataError, match="'nope'"):
+        PenalisedCox(["nope"]).fit(train, "time", "event")
+
+
+def test_cluster_cox_nearest_training_medoid(frame):
+    feats = ["x1", "x2", "n0"]
+    train, test = frame.iloc[:200], frame.iloc[200:]
+    m = ClusterCox(feats, n_clusters=3).fit(train, "time", "event")
+    Zte = (test[feats] - train[feats].mean()) / train[feats].std()
+    med = m.clusterer_.cluster_centers_
+    nearest = np.argmin(((Zte.to_numpy()[:, None, :] - med[None]) ** 2).sum(axis=2), axis=1)
+    expected = [m.relabel_[k] for k in nearest]
+    assert list(m.clusters(test)) == expected
+    # renumbered by training event rate: cluster 1 has the lowest rate
+    cl = m.clusters(train)
+    rate = train.groupby(cl.to_numpy())["event"].sum() / train.groupby(cl.to_numpy())["time"].sum()
+    assert rate.is_monotonic_increasing
+    assert list(m.cox_.params.index) == ["cluster2", "cluster3"]
+    assert m.predict_risk(test).notna().all()
