@@ -300,7 +300,8 @@ class SemFit:
 
     # -- diagnostics ----------------------------------------------------------------------
     def _check_improper(self, stacklevel: int = 2) -> None:
-        t = self._table
+        par = self._problem.model.par
+        t = par[["lhs", "op", "rhs", "group"]].assign(est=self._problem.model.values(self._theta))
         var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
         neg = var[var["est"] < 0]
         if len(neg):
