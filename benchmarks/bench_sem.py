@@ -3,17 +3,18 @@
 Usage::
 
     python benchmarks/bench_sem.py                 # all rows, 5 repetitions
-    python benchmarks/bench_sem.py --quick         # small simulated sizes, 1 repetition
+    python benchmarks/bench_sem.py --quick         # simulated rows with n = 300, 1 repetition
+    python benchmarks/bench_sem.py --only FIML     # only the rows whose name contains "FIML"
     python benchmarks/bench_sem.py --repeat 9      # more repetitions
 
 Rows go from tiny (HolzingerSwineford1939 CFA) to large (a simulated 8-factor, 40-indicator CFA
 with n = 2,000; the same with 20 % missing values under FIML; a two-group version with equal
 loadings and intercepts).  Each cell is the median wall time of one complete fit including the
 fit measures (``fit_measures()`` / ``fitMeasures()`` / ``calc_stats``); every engine is warmed
-up once before timing.  lavaan's time includes the data conversion to R (a few ms).  The radsem
-column appears as soon as ``radsem.sem`` exists; semopy is timed only where it has the feature
-(its FIML rows only with ``--semopy-fiml``: minutes per fit with 40 indicators, and its FIML
-estimates differ from lavaan's, see issue 3).
+up once (R start-up, imports) before timing.  lavaan's time includes the data conversion to R
+(a few ms).  The radsem column appears as soon as ``radsem.sem`` exists; semopy is timed
+only where it has the feature (its FIML rows only with ``--semopy-fiml``: minutes per fit with
+40 indicators, and its FIML estimates differ from lavaan's, see issue 3).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def with_missing(data: pd.DataFrame, rate: float = 0.2, seed: int = 2) -> pd.Dat
 
 def build_rows(quick: bool) -> list[Row]:
     hs = load("HolzingerSwineford1939")
-    n_big = 500 if quick else 2000
+    n_big = 300 if quick else 2000
     big_model, big = simulate_cfa(n_big)
     grouped = pd.concat(
         [simulate_cfa(n_big // 2, seed=3)[1], simulate_cfa(n_big // 2, seed=4)[1]],
@@ -176,7 +177,6 @@ def time_cell(run: Callable, row: Row, repeat: int) -> float | str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run(row)  # warm-up
             times = []
             for _ in range(repeat):
                 start = time.perf_counter()
@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions (median)")
+    parser.add_argument("--only", default=None, help="run only rows whose name contains this")
     parser.add_argument(
         "--semopy-fiml",
         action="store_true",
@@ -227,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         if run is None:
             notes.append(f"{name} column absent: {why}")
     rows = build_rows(args.quick)
+    for name, run in runners.items():  # one warm-up fit per engine (R start-up, imports, JIT)
+        if run is not None:
+            time_cell(run, rows[0], 1)
+    if args.only:
+        rows = [row for row in rows if args.only.lower() in row.name.lower()]
     table = []
     for row in rows:
         cells = {}
@@ -246,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     frame = pd.DataFrame(table)
-    print(f"median wall time of {repeat} fit(s) per cell, seconds (after one warm-up fit)")
+    print(
+        f"median wall time of {repeat} fit(s) per cell, seconds (after one warm-up fit per engine)"
+    )
     print(frame.to_string(index=False))
     print("n/s: not supported by that engine (refused rather than fitted differently)")
     print("*: semopy's FIML estimates differ from lavaan's (timed for reference only)")
