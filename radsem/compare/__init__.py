@@ -1,6 +1,7 @@
 """Honest comparison of survival model families: cross-validated metrics with uncertainty."""
 
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
+from radsem.compare.metrics import Outcome, evaluate
 from radsem.compare.models import (
     ClinicalCox,
     ClusterCox,
@@ -10,6 +11,9 @@ from radsem.compare.models import (
     SurvivalModel,
     advanced_stage,
 )
+from radsem.compare.optimism import optimism_bootstrap
+from radsem.compare.paired import paired_concordance
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
-           "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage"]
+           "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
+           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap"]

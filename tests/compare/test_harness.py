@@ -127,3 +127,15 @@ def test_bad_inputs(cohort):
         res.paired("x")
     with pytest.raises(DataError, match="unknown reference"):
         res.paired(reference="zzz")
+
+
+def test_optimism_bootstrap_removes_noise_optimism(noise):
+    from radsem.compare import optimism_bootstrap
+
+    feats = [f"f{j}" for j in range(40)]
+    res = optimism_bootstrap(noise, {"pen": PenalisedCox(feats, penalizer=2.0)}, time="time",
+                             event="event", n_boot=12, random_state=0).iloc[0]
+    assert res["apparent"] > 0.65
+    assert res["optimism"] > 0.1
+    assert abs(res["corrected"] - 0.5) < 0.1
+    assert res["n_failed"] == 0
