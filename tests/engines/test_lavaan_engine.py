@@ -95,6 +95,7 @@ def test_multigroup_group_equal(hs):
     assert set(fit.implied()) == {1, 2}
 
 
+@pytest.mark.slow
 def test_defined_parameters_and_bootstrap_seed(rng):
     n = 60
     x = rng.normal(size=n)

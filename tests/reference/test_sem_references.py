@@ -77,7 +77,7 @@ def test_defined_parameter_rows():
     assert pe.loc["total", "est"] == pytest.approx(c + a * b)
 
 
-@pytest.mark.parametrize("name", ["hs_cfa_ml", "poldem_constraint", "mediation", "hs_missing_ml"])
+@pytest.mark.parametrize("name", ["hs_cfa_ml", "poldem_constraint", "mediation"])
 def test_stored_equals_live_lavaan(r_lavaan, name):
     from radsem.engines import fit_lavaan
 
