@@ -123,7 +123,7 @@ def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
         return OptimResult(theta, problem.fmin(theta), bool(ok and np.isfinite(g).all()),
                            int(res.nit), "SLSQP", str(res.message))  # fmt: skip
     if not np.isfinite(problem.fmin(cons.to_theta(z0))):
-        z0, _, _ = _lbfgs_from_safe(problem, cons, z0)
+        z0 = cons.to_z(_feasible_start(problem, cons.to_theta(z0)))
     z, f, ok, it = _scoring(problem, cons, z0, max_iter, tol)
     method = "Fisher scoring"
     if not ok:
@@ -138,11 +138,27 @@ def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
     return OptimResult(theta, f, bool(ok), it, method, msg)
 
 
-def _lbfgs_from_safe(problem, cons, z0):
-    """Shrink the start towards a diagonal-like point until ``fmin`` is finite."""
-    z = z0.copy()
-    for _ in range(30):
-        z = 0.5 * z
-        if np.isfinite(problem.fmin(cons.to_theta(z))):
-            break
-    return _lbfgs(problem, cons, z)
+def _feasible_start(problem, theta: np.ndarray) -> np.ndarray:
+    """Make the implied covariance positive definite: free covariances to 0 and paths
+    shrunk towards 0 until the fit function is finite."""
+    from radsem.errors import EstimationError
+
+    model = problem.model
+    kind = np.zeros(model.nfree, int)
+    offdiag = np.zeros(model.nfree, bool)
+    for gm in model.groups:
+        free = model.par["free"].to_numpy(int)[gm.rows]
+        sel = free > 0
+        kind[free[sel] - 1] = gm.kind[sel]
+        offdiag[free[sel] - 1] = (gm.kind[sel] == 1) & (gm.i[sel] != gm.j[sel])
+    base = theta.copy()
+    base[offdiag] = 0.0
+    for shrink in 0.5 ** np.arange(12):
+        trial = base.copy()
+        trial[kind == 0] *= shrink
+        if np.isfinite(problem.fmin(trial)):
+            return trial
+    raise EstimationError(
+        "the starting values give a non-positive-definite implied covariance matrix; "
+        "check fixed values or give start values with start()"
+    )

@@ -158,3 +158,15 @@ def test_non_convergence_warns(hs, monkeypatch):
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         fit = radsem.cfa(HS_MODEL, hs)
     assert not fit.converged
+
+
+def test_bad_start_values_still_reach_the_solution(hs):
+    # these start values make the implied covariance matrix indefinite
+    model = HS_MODEL + "\nvisual ~~ start(5)*textual\ntextual ~~ start(-4)*speed"
+    fit = radsem.cfa(model, hs)
+    ref = radsem.cfa(HS_MODEL, hs)
+    assert fit.converged
+    key = ["lhs", "op", "rhs"]
+    merged = fit.parameter_estimates().merge(ref.parameter_estimates(), on=key)
+    assert len(merged) == 24
+    np.testing.assert_allclose(merged["est_x"], merged["est_y"], atol=1e-6)
