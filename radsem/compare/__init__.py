@@ -11,9 +11,10 @@ from radsem.compare.models import (
     SurvivalModel,
     advanced_stage,
 )
+from radsem.compare.nested import nested_lr_test
 from radsem.compare.optimism import optimism_bootstrap
 from radsem.compare.paired import paired_concordance
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
            "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
-           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap"]
+           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test"]

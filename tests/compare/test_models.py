@@ -91,3 +91,34 @@ def test_cluster_cox_nearest_training_medoid(frame):
     assert rate.is_monotonic_increasing
     assert list(m.cox_.params.index) == ["cluster2", "cluster3"]
     assert m.predict_risk(test).notna().all()
+
+
+def test_nested_lr_test_matches_r_anova(r_survival, frame):
+    """R: anova(coxph(Surv ~ age), coxph(Surv ~ age + x1 + x2))."""
+    import rpy2.robjects as ro
+
+    from radsem._r import to_r_dataframe
+    from radsem.compare import nested_lr_test
+
+    d = frame[["time", "event", "age", "x1", "x2"]].astype(float)
+    ro.globalenv["d"] = to_r_dataframe(d)
+    r = np.asarray(ro.r("""local({f0 <- survival::coxph(survival::Surv(time, event) ~ age, d)
+        f1 <- survival::coxph(survival::Surv(time, event) ~ age + x1 + x2, d)
+        a <- anova(f0, f1); c(a$Chisq[2], a$Df[2], a[["Pr(>|Chi|)"]][2])})"""))
+    res = nested_lr_test(d, time="time", event="event", base=["age"], added=["x1", "x2"])
+    np.testing.assert_allclose([res["statistic"], res["df"], res["pvalue"]], r, rtol=1e-6)
+
+
+def test_nested_lr_test_bad_inputs(frame):
+    from radsem.compare import nested_lr_test
+
+    with pytest.raises(ModelSpecificationError, match="nothing to test"):
+        nested_lr_test(frame, time="time", event="event", base=["age"], added=[])
+    with pytest.raises(ModelSpecificationError, match="in both base and added: age"):
+        nested_lr_test(frame, time="time", event="event", base=["age"], added=["age"])
+    with pytest.raises(DataError, match="'zz'"):
+        nested_lr_test(frame, time="time", event="event", base=["age"], added=["zz"])
+    # noise added: a large p-value; the empty base equals the full model's own LR test
+    res = nested_lr_test(frame, time="time", event="event", base=[], added=["n0", "n1"])
+    full = cox(frame, "time", "event", ["n0", "n1"])
+    assert res["statistic"] == pytest.approx(full.tests.loc["likelihood_ratio", "statistic"])
