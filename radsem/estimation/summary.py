@@ -87,7 +87,14 @@ def summary_text(fit) -> str:
     ]  # fmt: skip
     if np.isfinite(fm.get("pvalue", np.nan)):
         lines.append(f"  {'P-value (Chi-square)':<40}{fm['pvalue']:>12.3f}")
+    if "chisq.scaled" in fm.index:
+        lines += [
+            f"  {'Scaled test statistic (Yuan-Bentler)':<40}{fm['chisq.scaled']:>12.3f}",
+            f"  {'Scaling correction factor':<40}{fm['chisq.scaling.factor']:>12.3f}",
+            f"  {'P-value (scaled)':<40}{fm['pvalue.scaled']:>12.3f}",
+        ]
     lines += ["", "Parameter Estimates:", "",
+              f"  {'Standard errors':<30}{fit.options.get('se', 'standard'):>22}",
               f"  {'Information':<40}{fit.options.get('information', 'expected').title():>12}"]
     for g in range(1, len(pb.stats) + 1):
         t = pe[pe["group"] == g]
