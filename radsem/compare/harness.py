@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from radsem.compare.metrics import Outcome, calibration_table, evaluate
+from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
 from radsem.errors import DataError, ModelSpecificationError, RadsemError
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci"]
@@ -64,6 +64,9 @@ class ComparisonResult:
     calibration : DataFrame
         Per fold and model, observed (KM) vs mean predicted survival at the first horizon by
         risk group (:func:`radsem.compare.metrics.calibration_table`).
+    decision : DataFrame
+        Per fold and model, the decision curve at the first horizon
+        (:func:`radsem.compare.metrics.decision_curve`); average over folds for a plot.
     failures : DataFrame
         ``repeat, fold, model, error`` for fits that failed (their metrics are NaN) and
         ``warnings`` raised inside fits.
@@ -76,6 +79,7 @@ class ComparisonResult:
     folds: pd.DataFrame
     predictions: pd.DataFrame
     calibration: pd.DataFrame
+    decision: pd.DataFrame
     failures: pd.DataFrame
     horizons: tuple
     ibs_times: tuple
@@ -160,6 +164,8 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
             ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(),
                                    horizons[0])
             calib.append(ct.assign(repeat=rep, fold=fold, model=name))
+            dc = decision_curve(y_te, 1.0 - surv[horizons[0]].to_numpy(), horizons[0])
+            calib.append(dc.assign(repeat=rep, fold=fold, model=name, kind="decision"))
     return rows, preds, calib, fails
 
 
@@ -235,7 +241,8 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         for r, f, tr, te in splits)
     rows = [x for res in results for x in res[0]]
     preds = [x for res in results for x in res[1]]
-    calib = [x for res in results for x in res[2]]
+    calib = [x for res in results for x in res[2] if "kind" not in x]
+    dec = [x.drop(columns="kind") for res in results for x in res[2] if "kind" in x]
     fails = pd.DataFrame([x for res in results for x in res[3]],
                          columns=["repeat", "fold", "model", "error"])
     if len(fails):
@@ -247,5 +254,6 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
                                           "n_train", "n_test"]),
         predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
         calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
+        decision=pd.concat(dec, ignore_index=True) if dec else pd.DataFrame(),
         failures=fails, horizons=horizons, ibs_times=ibs_times,
         test_fraction=1.0 / (n_splits - 1), alpha=alpha)

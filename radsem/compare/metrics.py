@@ -16,7 +16,7 @@ from radsem.errors import DataError
 from radsem.survival import concordance_index, cox, kaplan_meier
 
 __all__ = ["Outcome", "harrell_c", "uno_c", "time_dependent_auc", "integrated_brier",
-           "calibration", "calibration_table", "evaluate"]
+           "calibration", "calibration_table", "decision_curve", "evaluate"]
 
 
 class Outcome:
@@ -239,6 +239,42 @@ def calibration_table(test, risk, survival_at_horizon, horizon: float,
         obs = km.loc[g].iloc[0] if g in km.index else np.nan
         rows.append({"group": g, "n": int(sel.sum()), "events": int(test.event[sel].sum()),
                      "predicted": float(s[sel].mean()), "observed": float(obs)})
+    return pd.DataFrame(rows)
+
+
+def decision_curve(test, event_probability, horizon: float,
+                   thresholds: Sequence[float] = tuple(np.arange(0.05, 0.51, 0.05))
+                   ) -> pd.DataFrame:
+    """Net benefit of acting when the predicted event probability by ``horizon`` is >= pt.
+
+    Returns
+    -------
+    DataFrame
+        ``threshold, n_positive, net_benefit, treat_all`` (treat none is 0).
+
+    Notes
+    -----
+    Time-to-event decision curve (Vickers et al. 2008): with p+ the share of patients at or
+    above the threshold pt and r+ = 1 - S_KM(h) among them, NB = r+ p+ - (1 - r+) p+ pt / (1 - pt);
+    treat all: r - (1 - r) pt / (1 - pt) with r = 1 - S_KM(h) in everyone.
+    """
+    test = _as_outcome(test)
+    p = _risk(event_probability, len(test))
+    frame = pd.DataFrame({"time": test.time, "event": test.event.astype(int)})
+    r_all = 1.0 - float(kaplan_meier(frame, "time", "event").survival_at([horizon]).iloc[0, 0])
+    rows = []
+    for pt in np.asarray(thresholds, dtype=float):
+        if not 0 < pt < 1:
+            raise DataError(f"thresholds must be in (0, 1), got {pt}")
+        pos = p >= pt
+        odds = pt / (1 - pt)
+        nb = 0.0
+        if pos.any():
+            km = kaplan_meier(frame[pos], "time", "event").survival_at([horizon])
+            r_pos = 1.0 - float(km.iloc[0, 0])
+            nb = r_pos * pos.mean() - (1 - r_pos) * pos.mean() * odds
+        rows.append({"threshold": pt, "n_positive": int(pos.sum()), "net_benefit": nb,
+                     "treat_all": r_all - (1 - r_all) * odds})
     return pd.DataFrame(rows)
 
 

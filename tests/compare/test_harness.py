@@ -73,6 +73,8 @@ def test_truth_ranks_latent_model_first(cohort):
     # out-of-fold predictions: every patient once per repeat and model
     counts = res.predictions.groupby(["repeat", "model"])["row"].nunique()
     assert (counts == len(cohort)).all()
+    dc = res.decision.groupby(["model", "threshold"])["net_benefit"].mean().unstack("model")
+    assert (dc["latent"] >= dc["clinical"] - 0.01).all()  # the better model is as useful
 
 
 def test_null_outcome_shows_no_difference(cohort):

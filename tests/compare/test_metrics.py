@@ -191,3 +191,22 @@ def test_paired_concordance_properties(cox_data):
     assert p["pvalue"] < 1e-4
     assert p["c_a"] == pytest.approx(harrell_c(y, cox_data["lp"])[0])
     assert p["se_a"] == pytest.approx(harrell_c(y, cox_data["lp"])[1])
+
+
+def test_decision_curve_limits_and_uncensored_formula():
+    from radsem.compare.metrics import decision_curve
+
+    rng = np.random.default_rng(1)
+    t = rng.exponential(1.0, 200)
+    y = (t, np.ones(200, int))  # no censoring: KM = empirical proportion
+    h = 0.7
+    everyone = decision_curve(y, np.ones(200), h)
+    np.testing.assert_allclose(everyone["net_benefit"], everyone["treat_all"], rtol=1e-12)
+    assert (decision_curve(y, np.zeros(200), h)["net_benefit"] == 0).all()
+    p = rng.uniform(size=200)
+    dc = decision_curve(y, p, h, thresholds=[0.3])
+    pos = p >= 0.3
+    tp, fp = np.mean(pos & (t <= h)), np.mean(pos & (t > h))
+    assert dc["net_benefit"].iloc[0] == pytest.approx(tp - fp * 0.3 / 0.7)
+    with pytest.raises(DataError, match=r"thresholds must be in \(0, 1\)"):
+        decision_curve(y, p, h, thresholds=[1.0])
