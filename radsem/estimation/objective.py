@@ -20,7 +20,10 @@ import numpy as np
 from radsem.estimation.matrices import vech_indices
 from radsem.estimation.samplestats import SampleStats
 
-__all__ = ["ML", "GLS", "ULS", "ESTIMATORS", "normal_weight", "vech", "moment_vector"]
+__all__ = [
+    "ML", "GLS", "ULS", "ESTIMATORS", "normal_weight", "normal_quadratic", "vech",
+    "moment_vector",
+]  # fmt: skip
 
 
 def vech(a: np.ndarray) -> np.ndarray:
@@ -50,6 +53,23 @@ def normal_weight(vinv: np.ndarray, meanstructure: bool) -> np.ndarray:
     out = np.zeros((p + w.shape[0], p + w.shape[0]))
     out[:p, :p] = vinv
     out[p:, p:] = w
+    return out
+
+
+def normal_quadratic(vinv: np.ndarray, d: np.ndarray, meanstructure: bool) -> np.ndarray:
+    """``Delta' W Delta`` for the normal-theory weight ``W`` of :func:`normal_weight`,
+    without forming ``W``: ``Delta_mu' V^-1 Delta_mu + 1/2 tr(V^-1 dSigma_a V^-1 dSigma_b)``."""
+    p = vinv.shape[0]
+    r, c = vech_indices(p)
+    nm = p if meanstructure else 0
+    q = d.shape[1]
+    full = np.zeros((q, p, p))
+    full[:, r, c] = d[nm:].T
+    full[:, c, r] = d[nm:].T
+    a = np.matmul(vinv, full)
+    out = 0.5 * a.reshape(q, p * p) @ a.transpose(0, 2, 1).reshape(q, p * p).T
+    if nm:
+        out += d[:nm].T @ vinv @ d[:nm]
     return out
 
 
@@ -102,6 +122,11 @@ class ML:
         """Expected information of the saturated model at ``Sigma`` (per case)."""
         return normal_weight(np.linalg.inv(sigma), self.meanstructure)
 
+    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
+                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+        """``d' W d`` without forming ``W`` (fast path of :meth:`weight`)."""
+        return normal_quadratic(np.linalg.inv(sigma), d, self.meanstructure)
+
 
 class _LeastSquares:
     name = ""
@@ -146,11 +171,21 @@ class GLS(_LeastSquares):
     def _make_weight(self, st: SampleStats) -> np.ndarray:
         return normal_weight(np.linalg.inv(st.cov), self.meanstructure)
 
+    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
+                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+        """``d' W d`` without forming ``W``."""
+        return normal_quadratic(np.linalg.inv(st.cov), d, self.meanstructure)
+
 
 class ULS(_LeastSquares):
     """Unweighted least squares, ``W = I``."""
 
     name = "ULS"
+
+    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
+                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+        """``d' d``."""
+        return d.T @ d
 
     def _make_weight(self, st: SampleStats) -> np.ndarray:
         p = st.cov.shape[0]

@@ -126,6 +126,13 @@ class SemProblem:
     def information(self, theta: np.ndarray) -> np.ndarray:
         """Expected (per case) information ``sum_g (n_g/N) Delta_g' W_g Delta_g``."""
         info = np.zeros((self.nfree, self.nfree))
+        quadratic = getattr(self.estimator, "quadratic", None)
+        if quadratic is not None:  # fast path: the estimator forms Delta' W Delta itself
+            for w, st, (mu, sig), d in zip(self.weights, self.stats,
+                                           self.implied_moments(theta), self.delta(theta),
+                                           strict=True):  # fmt: skip
+                info += w * quadratic(st, mu, sig, d)
+            return info
         for w, d, wg in zip(self.weights, self.delta(theta), self.h1_information(theta),
                             strict=True):  # fmt: skip
             info += w * (d.T @ wg @ d)
