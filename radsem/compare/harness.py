@@ -60,7 +60,8 @@ class ComparisonResult:
     folds : DataFrame
         Tidy per-fold metrics: ``repeat, fold, model, metric, value, n_train, n_test``.
     predictions : DataFrame
-        Out-of-fold risk predictions: ``repeat, fold, model, row, risk``.
+        Out-of-fold risk predictions: ``repeat, fold, model, row, risk`` (``row`` is the
+        index label of the patient in ``data``).
     calibration : DataFrame
         Per fold and model, observed (KM) vs mean predicted survival at the first horizon by
         risk group (:func:`radsem.compare.metrics.calibration_table`).
@@ -178,7 +179,8 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     Parameters
     ----------
     data : DataFrame
-        One row per patient with the outcome columns and everything the models need.
+        One row per patient with the outcome columns and everything the models need; the
+        (unique) index is passed on to the models, e.g. patient ids for a protocol table.
     models : dict of name -> model family
         Unfitted model families (:mod:`radsem.compare.models` or any object with
         ``fit(train, time, event)`` and ``predict_risk(test)``); each fold fits a deep copy on
@@ -231,7 +233,9 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         raise DataError(f"fewer than n_splits={n_splits} events or censored patients: "
                         "cannot stratify the folds")
     horizons, ibs_times = _default_grid(out, horizons, ibs_times)
-    data = data.reset_index(drop=True)
+    if not data.index.is_unique:
+        raise DataError("the data index must be unique (it identifies patients, e.g. for "
+                        "protocol tables); use reset_index() or set a patient id")
     cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
                                  random_state=random_state)
     splits = [(i // n_splits, i % n_splits, tr, te)

@@ -100,7 +100,7 @@ class ClinicalCox(CoxFamily):
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
         cols = list(self.covariates)
         if "advanced" in cols and "advanced" not in frame.columns:
-            frame = frame.assign(advanced=advanced_stage(frame))
+            frame = frame.assign(advanced=advanced_stage(frame).to_numpy())
         _need(frame, cols, "ClinicalCox")
         return frame[cols]
 

@@ -17,7 +17,7 @@ __all__ = ["optimism_bootstrap"]
 
 def _one(data, proto, time, event, idx):
     model = copy.deepcopy(proto)
-    boot = data.iloc[idx].reset_index(drop=True)
+    boot = data.iloc[idx]  # index labels kept (repeated), so patient-keyed steps still work
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -70,7 +70,6 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     if int(n_boot) < 2:
         raise DataError("n_boot must be >= 2")
     y = Outcome.from_frame(data, time, event)
-    data = data.reset_index(drop=True)
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(data), len(data)) for _ in range(int(n_boot))]
     rows = []

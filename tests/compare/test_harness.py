@@ -61,8 +61,8 @@ def _models():
 
 
 def test_truth_ranks_latent_model_first(cohort):
-    res = compare_models(cohort, _models(), time="time", event="event", n_splits=5,
-                         n_repeats=2, random_state=0)
+    res = compare_models(cohort.set_index("patient_id"), _models(), time="time", event="event",
+                         n_splits=5, n_repeats=2, random_state=0)
     d = res.paired("harrell_c", reference="clinical").iloc[0]
     assert d["model"] == "latent"
     assert d["ci_lower"] > 0
@@ -70,9 +70,10 @@ def test_truth_ranks_latent_model_first(cohort):
     u = res.paired("uno_c", reference="clinical").iloc[0]
     assert u["mean"] > 0
     assert res.failures.empty
-    # out-of-fold predictions: every patient once per repeat and model
+    # out-of-fold predictions: every patient once per repeat and model, by index label
     counts = res.predictions.groupby(["repeat", "model"])["row"].nunique()
     assert (counts == len(cohort)).all()
+    assert set(res.predictions["row"]) == set(cohort["patient_id"])
     dc = res.decision.groupby(["model", "threshold"])["net_benefit"].mean().unstack("model")
     assert (dc["latent"] >= dc["clinical"] - 0.01).all()  # the better model is as useful
 
@@ -121,6 +122,8 @@ def test_bad_inputs(cohort):
         compare_models(cohort, {"x": object()}, time="time", event="event")
     with pytest.raises(DataError, match="cannot stratify"):
         compare_models(cohort.iloc[:6], _models(), time="time", event="event", n_splits=5)
+    with pytest.raises(DataError, match="index must be unique"):
+        compare_models(pd.concat([cohort, cohort]), _models(), time="time", event="event")
     with pytest.raises(DataError, match="no events"):
         compare_models(cohort.assign(event=0), _models(), time="time", event="event")
     res = compare_models(cohort.iloc[:150], _models(), time="time", event="event", n_splits=3,
