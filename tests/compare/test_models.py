@@ -122,3 +122,30 @@ def test_nested_lr_test_bad_inputs(frame):
     res = nested_lr_test(frame, time="time", event="event", base=[], added=["n0", "n1"])
     full = cox(frame, "time", "event", ["n0", "n1"])
     assert res["statistic"] == pytest.approx(full.tests.loc["likelihood_ratio", "statistic"])
+
+
+def test_protocol_harmoniser_inside_the_fold():
+    """ProtocolHarmonizer keyed by patient id: fitted on the training fold, applied to the test."""
+    from radsem.compare import compare_models
+    from radsem.radiomics import ProtocolHarmonizer
+    from radsem.simulate import simulate_cohort
+
+    c = simulate_cohort(n=200, seed=3, images=False)
+    d = c.clinical.merge(c.latent, on="patient_id").set_index("patient_id")
+    t2 = c.protocol[c.protocol["series"] == "T2"].set_index("patient_id").loc[d.index]
+    rng = np.random.default_rng(0)
+    feats = [f"t2_f{j}" for j in range(6)]
+    signal = d[["E6", "E7", "immune", "hypoxia"]].to_numpy() @ rng.normal(0, 0.7, (4, 6))
+    shift = (t2["field_strength"].to_numpy()[:, None] - 2.2) * rng.normal(0, 3, 6)
+    d[feats] = signal + shift + rng.normal(size=(len(d), 6))
+    harm = ProtocolHarmonizer(protocol=c.protocol, parameters=("field_strength", "TR", "TE"))
+    model = PenalisedCox(feats, penalizer=1.0, harmonizer=harm)
+    train, test = d.iloc[:150], d.iloc[150:]
+    model.fit(train, "time", "event")
+    assert model.harmonizer_.n_associated_before_ >= 4
+    assert model.harmonizer_.n_associated_after_ == 0
+    assert model.harmonizer is harm  # the user's transformer is cloned, never fitted
+    assert model.predict_risk(test).notna().all()
+    res = compare_models(d, {"harm": model}, time="time", event="event", n_splits=3,
+                         n_repeats=1, random_state=0)
+    assert res.failures.empty
