@@ -170,10 +170,26 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
     return rows, preds, calib, fails
 
 
+def _run_all(data, models, time, event, splits, horizons, ibs_times, n_jobs, client, progress):
+    import contextlib
+
+    from joblib import Parallel, delayed, parallel_config
+    from tqdm.auto import tqdm
+
+    tasks = (delayed(_run_fold)(data, models, time, event, r, f, tr, te, horizons, ibs_times)
+             for r, f, tr, te in splits)
+    ctx = (parallel_config(backend="dask", wait_for_workers_timeout=60) if client is not None
+           else contextlib.nullcontext())
+    with ctx:
+        gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+        return list(tqdm(gen, total=len(splits), desc="folds", disable=not progress))
+
+
 def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: str, event: str,
                    n_splits: int = 5, n_repeats: int = 5, horizons: Sequence[float] | None = None,
                    ibs_times: Sequence[float] | None = None, random_state: int | None = 0,
-                   n_jobs: int = 1, alpha: float = 0.05) -> ComparisonResult:
+                   n_jobs: int = 1, client=None, progress: bool = False,
+                   alpha: float = 0.05) -> ComparisonResult:
     """Compare survival model families by repeated stratified K-fold cross-validation.
 
     Parameters
@@ -198,8 +214,12 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     random_state : int, optional
         Seed of the splits (same seed, same numbers).
     n_jobs : int
-        Folds run in parallel through joblib (use joblib's ``parallel_config(backend="dask")``
-        for a Dask cluster).
+        Folds run in parallel locally through joblib.
+    client : dask.distributed.Client, optional
+        Run the folds on this Dask cluster instead (joblib's Dask backend; ``n_jobs`` is then
+        the number of concurrent tasks, -1 for all workers).
+    progress : bool
+        Show a progress bar over folds (stderr).
     alpha : float
         1 - confidence level of the intervals.
 
@@ -214,7 +234,6 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     and the Brier grid depend on the outcome only through fixed quantiles of event times and
     do not differ between models. Uncertainty: :func:`corrected_ci`.
     """
-    from joblib import Parallel, delayed
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     if not isinstance(data, pd.DataFrame):
@@ -240,9 +259,8 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
                                  random_state=random_state)
     splits = [(i // n_splits, i % n_splits, tr, te)
               for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), out.event))]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_run_fold)(data, models, time, event, r, f, tr, te, horizons, ibs_times)
-        for r, f, tr, te in splits)
+    results = _run_all(data, models, time, event, splits, horizons, ibs_times, n_jobs, client,
+                       progress)
     rows = [x for res in results for x in res[0]]
     preds = [x for res in results for x in res[1]]
     calib = [x for res in results for x in res[2] if "kind" not in x]

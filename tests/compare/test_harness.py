@@ -144,3 +144,15 @@ def test_optimism_bootstrap_removes_noise_optimism(noise):
     assert res["optimism"] > 0.1
     assert abs(res["corrected"] - 0.5) < 0.1
     assert res["n_failed"] == 0
+
+
+def test_dask_client_gives_the_same_numbers(cohort):
+    distributed = pytest.importorskip("distributed")
+    sub = cohort.iloc[:150]
+    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1, "horizons": [20.0],
+          "random_state": 2}
+    local = compare_models(sub, _models(), **kw).folds
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        remote = compare_models(sub, _models(), client=client, n_jobs=-1, **kw).folds
+    pd.testing.assert_frame_equal(local, remote)
