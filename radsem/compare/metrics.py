@@ -7,13 +7,16 @@ test patients by a model fitted on the training patients only.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from radsem.errors import DataError
+from radsem.errors import ConvergenceWarning, DataError
 from radsem.survival import concordance_index, cox, kaplan_meier
+
+_MAX_ITER = 50
 
 __all__ = ["Outcome", "harrell_c", "uno_c", "time_dependent_auc", "integrated_brier",
            "calibration", "calibration_table", "decision_curve", "evaluate"]
@@ -196,6 +199,16 @@ def integrated_brier(train, test, survival: pd.DataFrame | np.ndarray,
                                         S[:, keep], times[keep]))
 
 
+def _separated(test: Outcome, r: np.ndarray) -> bool:
+    """Monotone partial likelihood: every event has the largest (or every one the smallest)
+    predictor value of its risk set, so the Cox slope is infinite."""
+    order = np.argsort(-test.time, kind="stable")
+    ts, rs, es = test.time[order], r[order], test.event[order]
+    last = np.searchsorted(-ts, -ts, side="right") - 1  # risk set = times >= t_i
+    hi, lo = np.maximum.accumulate(rs)[last], np.minimum.accumulate(rs)[last]
+    return bool(np.all(rs[es] >= hi[es]) or np.all(rs[es] <= lo[es]))
+
+
 def calibration(test, risk) -> float:
     """Calibration slope: the Cox coefficient of the test outcome on the linear predictor.
 
@@ -203,16 +216,27 @@ def calibration(test, risk) -> float:
     -----
     Fits h(t | x) = h0(t) exp(b * lp) in the test patients; b = 1 is ideal, b < 1 means the
     predictions are too extreme (overfitting). Only meaningful when ``risk`` is a linear
-    predictor (all radsem built-in models return one).
+    predictor (all radsem built-in models return one). NaN without events, for a constant
+    predictor, or when the predictor separates the events (monotone likelihood).
     """
     test = _as_outcome(test)
     r = _risk(risk, len(test))
-    if not test.event.any() or np.ptp(r) == 0:
+    if not test.event.any() or np.ptp(r) == 0 or _separated(test, r):
         return np.nan
     # fit on the standardised predictor (better conditioned when lp hardly varies), rescale
     sd = float(np.std(r))
     frame = pd.DataFrame({"time": test.time, "event": test.event.astype(int), "lp": r / sd})
-    return float(cox(frame, "time", "event", ["lp"]).params["lp"]) / sd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # judged below
+        fit = cox(frame, "time", "event", ["lp"], max_iter=_MAX_ITER)
+    if not fit.converged and fit.n_iter >= _MAX_ITER:
+        warnings.warn("calibration slope: the Cox fit did not converge; slope set to NaN",
+                      ConvergenceWarning, stacklevel=2)
+        return np.nan
+    # without separation the 1-D partial likelihood is strictly concave with a finite maximum,
+    # so a stop before max_iter (radsem.survival's "log-likelihood no longer changes" exit) is
+    # the optimum to machine precision, even when flagged as not converged
+    return float(fit.params["lp"]) / sd
 
 
 def calibration_table(test, risk, survival_at_horizon, horizon: float,

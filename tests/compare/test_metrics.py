@@ -210,3 +210,9 @@ def test_decision_curve_limits_and_uncensored_formula():
     assert dc["net_benefit"].iloc[0] == pytest.approx(tp - fp * 0.3 / 0.7)
     with pytest.raises(DataError, match=r"thresholds must be in \(0, 1\)"):
         decision_curve(y, p, h, thresholds=[1.0])
+
+
+def test_calibration_slope_nan_under_perfect_separation():
+    t = np.arange(1.0, 31.0)
+    assert np.isnan(calibration((t, np.ones(30, int)), -t))  # risk orders every time exactly
+    assert np.isnan(calibration((t, np.zeros(30, int)), -t))  # no events

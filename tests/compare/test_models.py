@@ -149,3 +149,37 @@ def test_protocol_harmoniser_inside_the_fold():
     res = compare_models(d, {"harm": model}, time="time", event="event", n_splits=3,
                          n_repeats=1, random_state=0)
     assert res.failures.empty
+
+
+FAMILIES = {
+    "clinical": lambda: ClinicalCox(),
+    "score": lambda: ScoreCox(columns=["x1"], clinical=["advanced"]),
+    "ridge": lambda: PenalisedCox(["x1", "x2", "n0", "n1"], penalizer=1.0, select=3),
+    "enet": lambda: PenalisedCox(["x1", "x2", "n0", "n1"], penalizer=0.05, l1_ratio=0.5),
+    "cluster": lambda: ClusterCox(["x1", "x2", "n0"], n_clusters=2, clinical=["age"]),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_common_family_contract(name, frame):
+    """fit returns self, data are not modified, predictions are indexed like the test rows,
+    survival curves are in [0, 1] and non-increasing, refitting gives the same numbers."""
+    from radsem.compare import compare_models
+
+    train, test = frame.iloc[:200], frame.iloc[200:]
+    before = frame.copy()
+    model = FAMILIES[name]()
+    assert model.fit(train, "time", "event") is model
+    risk = model.predict_risk(test)
+    assert risk.index.equals(test.index)
+    assert np.isfinite(risk).all()
+    S = model.predict_survival(test, [0.2, 0.5, 1.0]).to_numpy()
+    assert ((S >= 0) & (S <= 1)).all()
+    assert (np.diff(S, axis=1) <= 1e-12).all()
+    again = FAMILIES[name]().fit(train, "time", "event").predict_risk(test)
+    pd.testing.assert_series_equal(risk, again)
+    proto = FAMILIES[name]()
+    compare_models(frame, {name: proto}, time="time", event="event", n_splits=3, n_repeats=1)
+    assert not hasattr(proto, "cox_")  # the harness fits copies, never the user's object
+    assert not hasattr(proto, "coxnet_")
+    pd.testing.assert_frame_equal(frame, before)
