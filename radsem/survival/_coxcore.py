@@ -213,6 +213,12 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
         if change <= 1e-13 * max(1.0, abs(ll)):
             break
     last_step = _solve(imat, u)
+    if not converged and np.isfinite(ll) and np.max(np.abs(last_step), initial=0) < 1e-6:
+        # the log-likelihood stopped changing at machine precision one iteration before the
+        # step-size test could pass: the score equations are solved (the next Newton step moves
+        # no coefficient by 1e-6), which is convergence; a diverging coefficient keeps a large
+        # step and is still reported
+        converged = True
     if p <= 60:  # per-event-time information (needed by cox_zph) when affordable
         terms = cox_terms(rs, beta, efron, per_time=True)
     return beta, terms, n_iter, converged, last_step
