@@ -70,7 +70,7 @@ def to_r_dataframe(frame: pd.DataFrame) -> Any:
     from rpy2.robjects.conversion import localconverter
 
     with localconverter(ro.default_converter + pandas2ri.converter):
-        return ro.conversion.py2rpy(frame)
+        return ro.conversion.get_conversion().py2rpy(frame)
 
 
 def from_r_dataframe(obj: Any) -> pd.DataFrame:
@@ -81,4 +81,4 @@ def from_r_dataframe(obj: Any) -> pd.DataFrame:
     from rpy2.robjects.conversion import localconverter
 
     with localconverter(ro.default_converter + pandas2ri.converter):
-        return ro.conversion.rpy2py(obj)
+        return ro.conversion.get_conversion().rpy2py(obj)
