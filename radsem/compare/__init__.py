@@ -14,7 +14,9 @@ from radsem.compare.models import (
 from radsem.compare.nested import nested_lr_test
 from radsem.compare.optimism import optimism_bootstrap
 from radsem.compare.paired import paired_concordance
+from radsem.compare.scorers import sem_scorer
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
            "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
-           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test"]
+           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test",
+           "sem_scorer"]
