@@ -115,7 +115,8 @@ def fit_measures(fit) -> dict[str, float]:
     out.update(incremental_indices(chisq, df, bchi, bdf))
     moments = problem.implied_moments(theta)
     if getattr(problem.estimator, "h1", None) is not None:  # FIML: h1 from EM
-        h1 = sum(problem.estimator.h1(st).logl for st in problem.stats)
+        # fixed.x: as with complete data, lavaan reports the log-likelihood of y given x
+        h1 = sum(problem.estimator.h1(st).logl for st in problem.stats) - _x_loglik(fit)
         logl = h1 - chisq / 2
         out.update({
             "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,

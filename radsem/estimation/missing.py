@@ -32,6 +32,7 @@ __all__ = [
     "fiml_information_expected",
     "fiml_information_observed",
     "fiml_information_firstorder",
+    "x_moment_mask",
 ]
 
 LOG_2PI = float(np.log(2.0 * np.pi))
@@ -326,11 +327,13 @@ def fiml_scores(
         dsig[pat.rows] = (zf[:, r] * zf[:, c] - wf[r, c]) * halve
     out = np.hstack([dmu, dsig])
     if x_idx is not None and len(x_idx):
-        out[:, _x_columns(p, x_idx)] = 0.0
+        out[:, x_moment_mask(p, x_idx)] = 0.0
     return out
 
 
-def _x_columns(p: int, x_idx) -> np.ndarray:
+def x_moment_mask(p: int, x_idx) -> np.ndarray:
+    """Boolean mask over ``(mu, vech Sigma)`` of the moments of fixed covariates ``x_idx``:
+    their means and the (co)variances among them."""
     x = np.zeros(p, bool)
     x[np.asarray(x_idx, int)] = True
     r, c = vech_indices(p)
@@ -387,7 +390,7 @@ def fiml_information_expected(
 
 def _finish(info: np.ndarray, p: int, x_idx) -> np.ndarray:
     if x_idx is not None and len(x_idx):
-        cols = _x_columns(p, x_idx)
+        cols = x_moment_mask(p, x_idx)
         info[cols, :] = 0.0
         info[:, cols] = 0.0
     return info

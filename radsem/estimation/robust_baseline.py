@@ -86,8 +86,6 @@ def baseline_fit(
     cov = np.diag(var)
     xi = np.asarray(list(x_idx), dtype=int)
     if xi.size:
-        if not mp.complete:
-            raise EstimationError("fixed exogenous covariates with missing data are not supported")
         xs = x[:, xi] - x[:, xi].mean(axis=0)
         cov[np.ix_(xi, xi)] = xs.T @ xs / mp.nobs
     free_v = np.setdiff1d(np.arange(p), xi)

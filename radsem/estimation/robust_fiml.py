@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from radsem.estimation.missing import dup_quadratic
+from radsem.estimation.missing import dup_quadratic, x_moment_mask
 
-__all__ = ["FimlCorrected", "complete_chisq", "normal_information", "fiml_corrected"]
+__all__ = [
+    "FimlCorrected", "complete_chisq", "normal_information", "zero_safe_inverse", "fiml_corrected",
+]
 
 
 @dataclass(frozen=True)
@@ -46,16 +48,38 @@ def complete_chisq(
     return float(nobs * val)
 
 
-def normal_information(sigma: np.ndarray, meanstructure: bool = True) -> np.ndarray:
-    """Complete-data (expected) h1 information ``blockdiag(W, 1/2 D'(W kron W)D)``."""
+def normal_information(
+    sigma: np.ndarray, meanstructure: bool = True, x_idx=None
+) -> np.ndarray:  # fmt: skip
+    """Complete-data (expected) h1 information ``blockdiag(W, 1/2 D'(W kron W)D)``.
+
+    The rows and columns of the moments of fixed exogenous covariates (``x_idx``: their
+    means and the (co)variances among them) are zero, as lavaan's h1 information with
+    ``fixed.x = TRUE``.
+    """
     w = np.linalg.inv(sigma)
     s2 = 0.5 * dup_quadratic(w, w)
-    if not meanstructure:
-        return s2
     p = w.shape[0]
     out = np.zeros((p + s2.shape[0],) * 2)
     out[:p, :p] = w
     out[p:, p:] = s2
+    if x_idx is not None and len(x_idx):
+        cols = x_moment_mask(p, x_idx)
+        out[cols, :] = 0.0
+        out[:, cols] = 0.0
+    return out if meanstructure else out[p:, p:]
+
+
+def zero_safe_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric matrix on its non-zero rows; all-zero rows stay zero.
+
+    lavaan inverts the h1 information this way when ``fixed.x`` covariates have zeroed
+    its rows (``lav_matrix_symmetric_inverse``).
+    """
+    zero = (np.abs(a).sum(axis=0) == 0) & (np.abs(a).sum(axis=1) == 0)
+    keep = np.flatnonzero(~zero)
+    out = np.zeros_like(a, dtype=float)
+    out[np.ix_(keep, keep)] = np.linalg.inv(a[np.ix_(keep, keep)])
     return out
 
 
@@ -132,7 +156,7 @@ def fiml_corrected(
         raise ValueError("version must be 'V3' or 'V6'")
     n = np.asarray(nobs, float)
     fg = n / n.sum()
-    wmi = [np.linalg.inv(w) for w in Wm]
+    wmi = [zero_safe_inverse(w) for w in Wm]
     wm_all = _bdiag([f * w for f, w in zip(fg, Wm, strict=True)])
     wc_all = _bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
     wmi_all = _bdiag([w / f for f, w in zip(fg, wmi, strict=True)])

@@ -115,9 +115,6 @@ def robust_inference(
     exo = tuple(spec.exogenous) if getattr(spec, "fixed_x", False) else ()
     x_idx = [list(spec.observed).index(v) for v in exo] or None
     fiml, groups = _group_pieces(problem, theta)
-    if fiml and x_idx:
-        raise ValueError("robust inference with fixed.x covariates and missing='ml' is not "
-                         "supported yet")  # fmt: skip
     if not fiml and not scaled:
         raise ValueError("scaled=False is only meaningful for missing='ml' (FIML)")
     meanstructure = problem.meanstructure
@@ -158,7 +155,7 @@ def robust_inference(
                   for mp, mu, sg, hm, hc, _ in groups)  # fmt: skip
         xx3n = sum(complete_chisq(mp.nobs, hm, hc, b.mean, b.cov)
                    for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True))  # fmt: skip
-        wc = [normal_information(g[4], meanstructure) for g in groups]
+        wc = [normal_information(g[4], meanstructure, x_idx) for g in groups]
         corrected = fiml_corrected(
             xx3, df, xx3n, bdf, a1, b1u, wc, deltas, _stack_baseline_deltas(bases), nobs,
             version="V3" if scaled else "V6", basis=basis,
