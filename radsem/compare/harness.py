@@ -51,7 +51,7 @@ def corrected_ci(values, test_fraction: float, alpha: float = 0.05) -> dict[str,
             "t": t, "pvalue": p, "n_folds": J}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ComparisonResult:
     """Results of :func:`compare_models`.
 
@@ -86,6 +86,15 @@ class ComparisonResult:
     ibs_times: tuple
     test_fraction: float
     alpha: float = 0.05
+
+    def __repr__(self) -> str:
+        n = self.folds.groupby(["repeat", "fold"]).ngroups if len(self.folds) else 0
+        head = f"ComparisonResult({n} folds, {len(self.failures)} fit problems)"
+        if not n:
+            return head
+        c = self.summary().query("metric == 'harrell_c'")
+        return head + "\nHarrell's C:\n" + c[["model", "mean", "ci_lower", "ci_upper"]].to_string(
+            index=False)
 
     def summary(self) -> pd.DataFrame:
         """Per model and metric: ``mean, sd, se, ci_lower, ci_upper, n_folds`` over all folds."""

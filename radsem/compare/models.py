@@ -30,9 +30,11 @@ class SurvivalModel:
     """
 
     def fit(self, train: pd.DataFrame, time: str, event: str) -> SurvivalModel:
+        """Learn everything from the training rows (outcome in columns ``time``, ``event``)."""
         raise NotImplementedError
 
     def predict_risk(self, test: pd.DataFrame) -> pd.Series:
+        """Risk score per test row (higher = worse prognosis), indexed like ``test``."""
         raise NotImplementedError
 
 

@@ -74,6 +74,7 @@ def test_truth_ranks_latent_model_first(cohort):
     counts = res.predictions.groupby(["repeat", "model"])["row"].nunique()
     assert (counts == len(cohort)).all()
     assert set(res.predictions["row"]) == set(cohort["patient_id"])
+    assert repr(res).startswith("ComparisonResult(10 folds, 0 fit problems)\nHarrell's C:")
     dc = res.decision.groupby(["model", "threshold"])["net_benefit"].mean().unstack("model")
     assert (dc["latent"] >= dc["clinical"] - 0.01).all()  # the better model is as useful
 
