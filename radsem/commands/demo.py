@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     result = run_demo(args.out, n=args.n, seed=args.seed, jobs=args.jobs, epochs=args.epochs,
                       overwrite=args.overwrite, progress=not args.quiet)
     total = sum(result.timings.values())
-    print(f"radsem demo: wrote {len(result.tables)} tables and the report "
-          f"{result.out / 'report.md'} in {total:.0f} s")
+    print(f"radsem demo: wrote {len(result.tables)} tables and the reports in {result.out} "
+          f"(report.md, sem_report.html, outcome_report.html) in {total:.0f} s")
     for note in result.notes:
         print(f"  note: {note}")
     return 0
