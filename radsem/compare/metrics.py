@@ -137,7 +137,7 @@ def uno_c(train, test, risk, tau: float | None = None) -> float:
     tt = test.truncate(tau)
     if not tt.event.any():
         return np.nan
-    return float(concordance_index_ipcw(train.truncate(tau).structured(), tt.structured(), r,
+    return float(concordance_index_ipcw(train.structured(), tt.structured(), r,
                                         tau=tau)[0])
 
 

@@ -216,3 +216,11 @@ def test_calibration_slope_nan_under_perfect_separation():
     t = np.arange(1.0, 31.0)
     assert np.isnan(calibration((t, np.ones(30, int)), -t))  # risk orders every time exactly
     assert np.isnan(calibration((t, np.zeros(30, int)), -t))  # no events
+
+
+def test_uno_c_with_a_test_event_at_the_truncation_time():
+    # a test event exactly at tau: the training censoring distribution must not be truncated
+    train = Outcome([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1, 0, 1, 0, 1, 1])
+    test = Outcome([1.5, 4.0, 3.5, 2.5], [1, 1, 0, 1])
+    c = uno_c(train, test, [3.0, 2.0, 0.0, 1.0], tau=4.0)
+    assert 0 <= c <= 1
