@@ -330,7 +330,7 @@ def _clusters(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int) -> pd.
 
 
 def _survival(steps: _Steps, cohort, labels: pd.Series, scores: pd.DataFrame | None) -> None:
-    from radsem.survival import cox, kaplan_meier, logrank
+    from radsem.survival import kaplan_meier, logrank
 
     data = cohort.clinical.set_index("patient_id")
     data = data.assign(advanced=data["figo_stage"].isin(["III", "IV"]).astype(int))
@@ -349,19 +349,40 @@ def _survival(steps: _Steps, cohort, labels: pd.Series, scores: pd.DataFrame | N
         "cluster 2/3 vs 1": ["cluster_high"],
         "cluster 2/3 vs 1 + FIGO + age": ["cluster_high", "advanced", "age"],
     }.items():
-        result = cox(data, time="dss_time", event="dss_event", covariates=covariates)
+        result = _cox_or_firth(steps, name, data, time="dss_time", event="dss_event",
+                               covariates=covariates)
         hazard_ratios[name] = result.hazard_ratios()
         rows.append(_cox_rows(result, name))
     if scores is not None and len(scores):
         with_scores = data.join(scores, how="inner")
         name = "SEM mechanism scores + FIGO + age (recurrence)"
-        result = cox(with_scores, time="time", event="event",
-                     covariates=[*scores.columns, "advanced", "age"])
+        result = _cox_or_firth(steps, name, with_scores, time="time", event="event",
+                               covariates=[*scores.columns, "advanced", "age"])
         hazard_ratios[name] = result.hazard_ratios()
         rows.append(_cox_rows(result, name))
     steps.table("survival/cox_models", pd.concat(rows, ignore_index=True), index=False)
     steps.table("survival/logrank_clusters", pd.DataFrame(
         {"statistic": [test.statistic], "df": [test.df], "pvalue": [test.pvalue]}), index=False)
+
+
+def _cox_or_firth(steps: _Steps, name: str, data: pd.DataFrame, **kwargs):
+    """A Cox fit; where the likelihood is monotone (perfect separation, common with small
+    clusters) the Firth-penalised fit replaces it, and the report says so."""
+    from radsem.errors import ConvergenceWarning
+    from radsem.survival import cox
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        result = cox(data, **kwargs)
+    separated = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for item in caught:
+        if item not in separated:
+            warnings.warn(item.message, item.category, stacklevel=2)
+    if not separated:
+        return result
+    steps.result.notes.append(
+        f"Cox model '{name}': {separated[0].message} Refitted with Firth's penalised likelihood.")
+    return cox(data, firth=True, **kwargs)
 
 
 def _cox_rows(result, name: str) -> pd.DataFrame:
