@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from radsem.estimation.matrices import vech_indices
@@ -76,6 +77,19 @@ def _residual_indices(stats, moments, meanstructure, weights):
     return out
 
 
+def _gfi_sample_moments(problem, st) -> tuple[np.ndarray, np.ndarray]:
+    """The sample moments GFI compares with: with FIML lavaan's ``WLS.obs`` holds the
+    available-case means and the pairwise covariances (times ``(N-1)/N``), not the EM
+    moments."""
+    patterns = getattr(problem.estimator, "patterns", None)
+    if patterns is None:
+        return st.mean, st.cov
+    x = patterns(st).data
+    n = x.shape[0]
+    cov = pd.DataFrame(x).cov(min_periods=1).to_numpy() * (n - 1) / n
+    return np.nanmean(x, axis=0), cov
+
+
 def _gfi(fit, theta, moments, meanstructure) -> float:
     """``1 - e'We / s'Ws`` with the estimator's weight; fixed.x moments left out (lavaan)."""
     problem = fit._problem
@@ -89,7 +103,7 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
         keep = ~(np.isin(r, xi) & np.isin(c, xi))
         if meanstructure:
             keep = np.concatenate([~np.isin(np.arange(p), xi), keep])
-        s = moment_vector(st.mean, st.cov, meanstructure)[keep]
+        s = moment_vector(*_gfi_sample_moments(problem, st), meanstructure)[keep]
         e = s - moment_vector(mu, sig, meanstructure)[keep]
         wk = wg[np.ix_(keep, keep)]
         total += w * (1.0 - float(e @ wk @ e) / float(s @ wk @ s))

@@ -171,7 +171,10 @@ def fiml_corrected(
         u = wm_all - wm_all @ d @ einv @ d.T @ wm_all
         return _k_stat(u, wmi_all, wc_all, gamma, version)
 
-    c3 = k_for(delta, E_inv, basis) / df3
-    c3n = k_for(delta_null, E_inv_null) / df3_null
-    return FimlCorrected(float(xx3), float(df3), c3, float(xx3 / c3), float(xx3_null),
+    # a saturated model (df3 = 0) gives lavaan's k / 0 = +-Inf (or NaN) and XX3.scaled = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c3 = float(np.float64(k_for(delta, E_inv, basis)) / df3)
+        c3n = float(np.float64(k_for(delta_null, E_inv_null)) / df3_null)
+        xx3_scaled = float(np.float64(xx3) / c3)
+    return FimlCorrected(float(xx3), float(df3), c3, xx3_scaled, float(xx3_null),
                          float(df3_null), c3n)  # fmt: skip
