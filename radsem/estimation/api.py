@@ -72,6 +72,10 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         stats.append(st)
     core = "ML" if est == "MLR" else est
     if missing == "ml":
+        from radsem.estimation.missing_estimator import drop_missing_covariates
+
+        exo = list(spec.exogenous) if spec.fixed_x else []
+        stats = drop_missing_covariates(stats, [spec.observed.index(v) for v in exo], exo)
         core, stats = _fiml(stats)
     problem = SemProblem(spec, stats, core)
     start = problem.model.theta_from_values(start_values(problem.model, stats, spec.std_lv))

@@ -7,9 +7,13 @@ it unchanged: ``SemProblem(spec, stats, estimator=FIML())``.
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
+from collections.abc import Sequence
 
-from radsem.errors import EstimationError
+import numpy as np
+import pandas as pd
+
+from radsem.errors import DataError, DataWarning, EstimationError
 from radsem.estimation.missing import (
     MissingPatterns,
     fiml_gradient,
@@ -22,7 +26,7 @@ from radsem.estimation.missing import (
 )
 from radsem.estimation.missing_em import SaturatedMoments, em_saturated
 
-__all__ = ["FIML"]
+__all__ = ["FIML", "drop_missing_covariates"]
 
 
 class FIML:
@@ -107,3 +111,63 @@ class FIML:
     def scores(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """Casewise scores w.r.t. ``(mu, vech Sigma)``."""
         return fiml_scores(self.patterns(st), mu, sigma)
+
+
+def drop_missing_covariates(stats: list, x_idx: Sequence[int], names: Sequence[str] = ()) -> list:
+    """Remove the cases with a missing value on a fixed exogenous covariate (``fixed.x``).
+
+    Parameters
+    ----------
+    stats : list of SampleStats
+        Per group statistics of ``missing = "ml"`` (``data`` may hold NaN).
+    x_idx : sequence of int
+        Columns of the fixed exogenous covariates.
+    names : sequence of str, optional
+        Their names, for the warning.
+
+    Returns
+    -------
+    list of SampleStats
+        The same objects where nothing is missing on the covariates, else new ones without
+        those rows (available-case means and pairwise ``/N`` covariances, as
+        :func:`~radsem.estimation.samplestats.sample_stats`).
+
+    Warns
+    -----
+    DataWarning
+        When cases are removed.
+
+    Notes
+    -----
+    With ``fixed.x = TRUE`` the likelihood is conditional on the covariates, which must
+    therefore be observed; lavaan 0.6-14's ``missing = "ml"`` deletes these cases with a
+    warning (its ``missing = "ml.x"``, i.e. radsem's ``fixed_x=False``, keeps them by
+    treating the covariates as random).
+    """
+    from radsem.estimation.samplestats import SampleStats
+
+    xi = np.asarray(list(x_idx), dtype=int)
+    if xi.size == 0:
+        return list(stats)
+    out = []
+    for st in stats:
+        arr = np.asarray(st.data, float)
+        keep = ~np.isnan(arr[:, xi]).any(axis=1)
+        if keep.all():
+            out.append(st)
+            continue
+        hit = np.isnan(arr[:, xi]).any(axis=0)
+        label = (", ".join(n for n, h in zip(names, hit, strict=True) if h)
+                 if len(names) == xi.size else "among the exogenous covariates")  # fmt: skip
+        warnings.warn(
+            f"{int((~keep).sum())} case(s) with missing values on the fixed exogenous "
+            f"covariate(s) {label} were removed (fixed_x=True conditions on them; use "
+            "fixed_x=False to keep these cases)", DataWarning, stacklevel=3,
+        )  # fmt: skip
+        arr = arr[keep]
+        n = arr.shape[0]
+        if n < 2:
+            raise DataError(f"too few cases with observed exogenous covariates: {n}")
+        cov = pd.DataFrame(arr).cov(min_periods=1).to_numpy() * (n - 1) / n
+        out.append(SampleStats(arr, n, np.nanmean(arr, axis=0), cov))
+    return out
