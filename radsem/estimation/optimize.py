@@ -5,7 +5,8 @@ information ``Delta' W Delta`` of :class:`SemProblem`; each step is halved until
 function decreases (and ``Sigma`` stays positive definite for ML). Linear equality
 constraints are removed by ``theta = theta0 + K z``. Problems with inequality or nonlinear
 equality constraints are solved with SLSQP on the analytic gradient. When scoring does not
-converge, L-BFGS-B takes over from the best point.
+converge, L-BFGS-B takes over from the best point and, if that fails too, from the starting
+values (scoring may have drifted towards an improper solution at infinity).
 """
 
 from __future__ import annotations
@@ -127,9 +128,19 @@ def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
     z, f, ok, it = _scoring(problem, cons, z0, max_iter, tol)
     method = "Fisher scoring"
     if not ok:
-        z1, _, it1 = _lbfgs(problem, cons, z)
-        z, f, ok, it2 = _scoring(problem, cons, z1, 100, tol)
-        it += it1 + it2
+        # quasi-Newton from where scoring stopped; if scoring had wandered off (e.g. along a
+        # ridge towards an improper solution at infinity) L-BFGS-B cannot come back from there,
+        # so it also gets a fresh start from the starting values; the lower minimum wins
+        best = None
+        for origin in (z, z0):
+            z1, _, it1 = _lbfgs(problem, cons, origin)
+            cand = _scoring(problem, cons, z1, 100, tol)
+            it += it1 + cand[3]
+            if best is None or (cand[2], -cand[1]) > (best[2], -best[1]):
+                best = cand
+            if cand[2]:
+                break
+        z, f, ok, _ = best
         method = "Fisher scoring + L-BFGS-B"
     theta = cons.to_theta(z)
     gmax = float(np.max(np.abs(cons.K.T @ problem.gradient(theta)))) if theta.size else 0.0

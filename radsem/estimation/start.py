@@ -2,9 +2,18 @@
 
 User start values (``start(v)*x``) and fixed values win; exogenous covariates (fixed.x) get
 their sample (co)variances and means; loadings use a FABIN-like ratio of covariances; residual
-variances half the observed variance; latent variances 0.05 (lavaan's value) or a covariance
-based guess; intercepts the sample means; everything else 0. Starting values only affect how
-fast the optimiser converges, not where.
+variances half the observed variance; intercepts the sample means; everything else 0.
+
+Variances of exogenous latent variables measured by two or more observed indicators start at
+the least-squares fit of the indicators' sample covariances given the starting loadings,
+``phi = sum_{i<j} s_ij l_i l_j / sum_{i<j} (l_i l_j)^2``, kept within
+``[0.05, min_i s_ii / l_i^2]``; other latent variances start at 0.05 (lavaan's value). With
+lavaan's constant 0.05 the implied covariances of the indicators are almost zero, where the
+expected information of the loadings (proportional to ``phi^2``) is nearly singular: the first
+Fisher-scoring step then changes the loadings by far too much (flipping their signs) and can send
+the iterates along a ridge towards an improper solution at infinity (observed with equal
+loadings across groups). Starting values only affect how fast the optimiser converges and which
+basin it ends in, not the optimum itself.
 """
 
 from __future__ import annotations
@@ -51,7 +60,32 @@ def start_values(model, stats: list, std_lv: bool) -> np.ndarray:
                 continue
             lhs, op, rhs = par.at[pos, "lhs"], par.at[pos, "op"], par.at[pos, "rhs"]
             vals[pos] = _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv)
+        if not std_lv:
+            _latent_variances(sub, rows, vals, free, ustart, obs, cov)
     return vals
+
+
+def _latent_variances(sub, rows, vals, free, ustart, obs, cov) -> None:
+    """Covariance-based start of exogenous latent variances (in place, see module notes)."""
+    endogenous = set(sub.loc[sub["op"] == "~", "lhs"])
+    lhs, op, rhs = sub["lhs"].to_numpy(), sub["op"].to_numpy(), sub["rhs"].to_numpy()
+    for k, pos in enumerate(rows):
+        name = lhs[k]
+        if (op[k] != "~~" or rhs[k] != name or name in obs or name in endogenous
+                or free[pos] == 0 or np.isfinite(ustart[pos])):  # fmt: skip
+            continue
+        meas = [(obs[rhs[m]], vals[rows[m]]) for m in np.flatnonzero((op == "=~") & (lhs == name))
+                if rhs[m] in obs and abs(vals[rows[m]]) > 1e-8]  # fmt: skip
+        if len(meas) < 2:
+            continue
+        idx = np.array([i for i, _ in meas])
+        lam = np.array([v for _, v in meas])
+        iu = np.triu_indices(len(idx), 1)
+        prod = np.outer(lam, lam)[iu]
+        phi = float(cov[np.ix_(idx, idx)][iu] @ prod / (prod @ prod))
+        upper = float(np.min(np.diag(cov)[idx] / lam**2))
+        if np.isfinite(phi) and np.isfinite(upper):
+            vals[pos] = min(max(phi, 0.05), max(upper, 0.05))
 
 
 def _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv) -> float:
