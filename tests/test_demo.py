@@ -32,6 +32,9 @@ def test_demo_writes_every_step(demo):
     assert demo.tables["clusters/labels"]["cluster"].nunique() == 3
     assert (demo.tables["survival/cox_models"]["hr"] > 0).all()
     assert (demo.tables["deep/gan_synthetic_expression"]["synthetic"]).all()
+    compared = demo.tables["compare/summary"].query("metric == 'harrell_c'")
+    assert compared["model"].nunique() == 4
+    assert compared["mean"].between(0, 1).all()
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["seed"] == 5
     html = (out / "outcome_report.html").read_text()
