@@ -4,9 +4,10 @@ lavaan 0.6-14 (live through rpy2) is the reference: ``sem(model, data, missing =
 with ML and MLR for the radsem demo mechanism model (two regressions on a binary stage
 covariate, 42% of the cases missing every gene), a complete-data path model with MLR, the
 Holzinger-Swineford CFA with ``visual ~ sex`` and ``speed ~ ageyr`` and about 18% MAR
-missing scores, and cases with a missing covariate (deleted, as lavaan does). Compared:
-estimates, standard errors and every fit measure both programs report (``chisq, df, logl,
-unrestricted.logl, cfi, tli, rmsea, srmr, gfi`` and the ``.scaled`` / ``.robust`` family).
+missing scores (also in two groups with equal loadings), and cases with a missing
+covariate (deleted, as lavaan does). Compared: estimates, standard errors and every fit
+measure both programs report (``chisq, df, logl, unrestricted.logl, cfi, tli, rmsea, srmr,
+gfi`` and the ``.scaled`` / ``.robust`` family).
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ def _hs_mar(rate: float = 0.15, seed: int = 11) -> pd.DataFrame:
     return out
 
 
+def _hs_groups() -> pd.DataFrame:
+    from radsem.datasets import load
+
+    out = _hs_mar().drop(columns="ageyr")
+    out["school"] = load("HolzingerSwineford1939")["school"].to_numpy()
+    return out
+
+
 def _path(n: int = 200, seed: int = 3, x_missing: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x1 = rng.normal(size=n)
@@ -82,6 +91,8 @@ def _pair(case: str, estimator: str):
         "demo": lambda: (*_demo(), {"missing": "ml"}),
         "hs": lambda: (HS_COV_MODEL, _hs_mar(), {"missing": "ml"}),
         "path": lambda: (PATH_MODEL, _path(), {}),
+        "groups": lambda: (HS_COV_MODEL.rsplit("\n", 1)[0], _hs_groups(),
+                           {"missing": "ml", "group": "school", "group_equal": ("loadings",)}),
     }[case]()
     ours = radsem.sem(model, data, estimator=estimator, **opts)
     ref = fit_lavaan(model, data, estimator=estimator, **opts)
@@ -103,7 +114,7 @@ def _check(ours, ref, scaled: bool) -> None:
     assert not bad, bad
     pa = ours.parameter_estimates()
     pb = ref.parameter_estimates()
-    m = pa.merge(pb, on=["lhs", "op", "rhs"], suffixes=("", "_l"))
+    m = pa.merge(pb, on=["lhs", "op", "rhs", "group"], suffixes=("", "_l"))
     assert len(m) == len(pb)
     np.testing.assert_allclose(m["est"], m["est_l"], atol=1e-4)
     np.testing.assert_allclose(m["se"], m["se_l"], rtol=1e-4, atol=1e-7)
@@ -121,6 +132,11 @@ def test_demo_model_fiml_fixed_x(r_lavaan, estimator):
 def test_hs_cfa_with_covariates_mar(r_lavaan, estimator):
     ours, ref = _pair("hs", estimator)
     _check(ours, ref, scaled=estimator == "MLR")
+
+
+def test_two_groups_equal_loadings_fiml_mlr(r_lavaan):
+    ours, ref = _pair("groups", "MLR")
+    _check(ours, ref, scaled=True)
 
 
 def test_path_model_mlr_complete(r_lavaan):
