@@ -72,10 +72,10 @@ def baseline_fit(
     Estimates: per-variable means and ML variances of the observed values (the exact FIML
     solution, since the likelihood factorises). The model is linear in its parameters, so
     its observed information is ``Delta' A1 Delta`` with ``A1`` the observed h1
-    information at the baseline moments. With fixed exogenous covariates (``x_idx``, complete
-    data only) their means and (co)variances stay at the sample values and their rows of
-    the h1 matrices are zero, as in lavaan. Checked against lavaan's ``baseline.chisq`` and
-    ``baseline.chisq.scaling.factor``.
+    information at the baseline moments. With fixed exogenous covariates (``x_idx``; they
+    must be fully observed) their means and (co)variances stay at the sample values and
+    their rows of the h1 matrices are zero, as in lavaan. Checked against lavaan's
+    ``baseline.chisq`` and ``baseline.chisq.scaling.factor``.
     """
     x = mp.data
     mean = np.nanmean(x, axis=0)
@@ -86,6 +86,9 @@ def baseline_fit(
     cov = np.diag(var)
     xi = np.asarray(list(x_idx), dtype=int)
     if xi.size:
+        if np.isnan(x[:, xi]).any():
+            raise EstimationError("fixed exogenous covariates must be fully observed (lavaan "
+                                  "removes the cases with a missing covariate)")  # fmt: skip
         xs = x[:, xi] - x[:, xi].mean(axis=0)
         cov[np.ix_(xi, xi)] = xs.T @ xs / mp.nobs
     free_v = np.setdiff1d(np.arange(p), xi)

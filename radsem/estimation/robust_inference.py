@@ -107,9 +107,12 @@ def robust_inference(
     (``h1.information.meat = "structured"``); scaled test: :func:`yuan_bentler_mplus` with
     the unstructured h1 information at the sample (complete data) or EM (missing data)
     moments. The baseline is lavaan's independence model (:mod:`robust_baseline`). Fixed
-    exogenous covariates (``fixed.x``) are supported with complete data: their rows of the
-    h1 matrices are zero and the baseline keeps their block at the sample values; with
-    ``missing = "ml"`` they raise ``ValueError``.
+    exogenous covariates (``fixed.x``), with complete data and with ``missing = "ml"``:
+    the rows of their moments (means, (co)variances among them) are zero in every h1
+    matrix and in the casewise scores, the baseline keeps their block at the sample (EM)
+    values, and the FIML-corrected statistics invert the h1 information on its non-zero
+    rows (lavaan's ``lav_matrix_symmetric_inverse``). Checked against lavaan 0.6-14
+    (``tests/estimation/test_fixedx_missing.py``).
     """
     spec = problem.spec
     exo = tuple(spec.exogenous) if getattr(spec, "fixed_x", False) else ()
