@@ -18,6 +18,8 @@ from scipy import optimize
 
 __all__ = ["OptimResult", "minimize"]
 
+_MAX_DAMPED = 20
+
 
 @dataclass(frozen=True)
 class OptimResult:
@@ -41,6 +43,7 @@ def _scoring(problem, cons, z: np.ndarray, max_iter: int, tol: float):
     g = k.T @ problem.gradient(theta)
     hess = None
     it = 0
+    damped = 0  # consecutive iterations whose step had to be cut to 1/8 or less
     for it in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
         if hess is None:
             hess = k.T @ problem.information(theta) @ k
@@ -63,6 +66,11 @@ def _scoring(problem, cons, z: np.ndarray, max_iter: int, tol: float):
             alpha *= 0.5
         else:
             return z, f, abs(decrement) < 1e3 * tol, it
+        damped = damped + 1 if alpha <= 0.125 else 0
+        if damped >= _MAX_DAMPED:
+            # the expected information keeps mispredicting the fit function (typically the
+            # iterates creep along a ridge): hand over to the quasi-Newton fallback
+            return z_new, f_new, False, it
         g_new = k.T @ problem.gradient(theta_new)
         s_vec, y_vec = z_new - z, g_new - g
         sy = float(s_vec @ y_vec)
