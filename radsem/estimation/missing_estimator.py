@@ -141,8 +141,8 @@ def drop_missing_covariates(stats: list, x_idx: Sequence[int], names: Sequence[s
     -----
     With ``fixed.x = TRUE`` the likelihood is conditional on the covariates, which must
     therefore be observed; lavaan 0.6-14's ``missing = "ml"`` deletes these cases with a
-    warning (its ``missing = "ml.x"``, i.e. radsem's ``fixed_x=False``, keeps them by
-    treating the covariates as random).
+    warning. ``fixed_x=False`` keeps them by treating the covariates as random (lavaan's
+    ``missing = "ml.x"`` is not implemented).
     """
     from radsem.estimation.samplestats import SampleStats
 
