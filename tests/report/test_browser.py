@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_fit
+from report_fakes import make_fit
 
 from radsem.report import comparison_report, sem_report
 

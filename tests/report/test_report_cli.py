@@ -76,7 +76,7 @@ def test_engine_unavailable_exit_3(inputs, tmp_path, capsys, monkeypatch):
 def test_nonconverged_fit_exit_4_report_written(inputs, tmp_path, capsys, monkeypatch):
     import warnings
 
-    from conftest import make_fit
+    from report_fakes import make_fit
 
     import radsem.commands.report as command
     from radsem.errors import ConvergenceWarning

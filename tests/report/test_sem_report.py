@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_fit
+from report_fakes import make_fit
 from scipy import stats
 
 from radsem.errors import DataError

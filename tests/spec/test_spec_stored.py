@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import assert_same_table
 from spec_cases import (
     N_RANDOM,
     fitted_cases,
@@ -21,6 +20,7 @@ from spec_cases import (
     radsem_options,
     random_lavaanify_case,
 )
+from spec_lavaan_helpers import assert_same_table
 
 from radsem.spec import build_partable
 

@@ -20,7 +20,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from conftest import COMPARED, dataset_frame, fitted_partable, lavaanify  # noqa: E402
 from spec_cases import (  # noqa: E402
     N_RANDOM,
     fitted_cases,
@@ -28,6 +27,7 @@ from spec_cases import (  # noqa: E402
     ordinal_frame,
     random_lavaanify_case,
 )
+from spec_lavaan_helpers import COMPARED, dataset_frame, fitted_partable, lavaanify  # noqa: E402
 
 from radsem._r import require_r  # noqa: E402
 
