@@ -281,10 +281,9 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     import radsem
 
     data = sem_table(cohort)
-    # fixed_x=False: stage is modelled jointly with the genes (its mean and variance estimated),
-    # which FIML needs to use the patients without expression
+    # FIML: patients without expression still contribute through their stage (a fixed covariate)
     fit = radsem.sem(DEMO_MECHANISM_MODEL, data.drop(columns="age").reset_index(drop=True),
-                     missing="ml", estimator="MLR", fixed_x=False)
+                     missing="ml", estimator="MLR")
     steps.table("sem/parameter_estimates", fit.parameter_estimates(), index=False)
     measures = fit.fit_measures()
     steps.table("sem/fit_measures", measures.rename_axis("measure").rename("value").to_frame())
