@@ -424,6 +424,7 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     steps.table("compare/summary", result.summary(), index=False)
     steps.table("compare/paired", result.paired(), index=False)
     steps.table("compare/per_fold", result.folds, index=False)
+    steps.table("compare/failures", result.failures, index=False)
     steps.objects["comparison"] = result
     steps.result.notes.append(
         f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
@@ -456,6 +457,7 @@ _REPORT_SECTIONS = [
     ("Cox models", "survival/cox_models"),
     ("Cross-validated comparison of outcome models", "compare/summary"),
     ("Paired differences between outcome models", "compare/paired"),
+    ("Model fits that failed inside cross-validation folds", "compare/failures"),
     ("Log-rank test across clusters", "survival/logrank_clusters"),
 ]
 
