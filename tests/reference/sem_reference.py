@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from radsem.datasets import load
+from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA, POLITICAL_DEMOCRACY_SEM  # noqa: E402
 
 __all__ = ["SEM_CASES", "SemCase", "SemReference", "case_data", "load_sem_reference"]
 
@@ -40,25 +41,9 @@ PARAMETER_COLUMNS = [
 ]  # fmt: skip
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
 
-HS_MODEL = """
-visual  =~ x1 + x2 + x3
-textual =~ x4 + x5 + x6
-speed   =~ x7 + x8 + x9
-"""
-
-POLDEM_LABELS = """
+HS_MODEL = HOLZINGER_SWINEFORD_CFA
 # Bollen (1989) political democracy; equal loadings through shared labels
-ind60 =~ x1 + x2 + x3
-dem60 =~ y1 + a*y2 + b*y3 + c*y4
-dem65 =~ y5 + a*y6 + b*y7 + c*y8
-dem60 ~ ind60
-dem65 ~ ind60 + dem60
-y1 ~~ y5
-y2 ~~ y4 + y6
-y3 ~~ y7
-y4 ~~ y8
-y6 ~~ y8
-"""
+POLDEM_LABELS = POLITICAL_DEMOCRACY_SEM
 
 POLDEM_CONSTRAINT = """
 ind60 =~ x1 + x2 + x3
