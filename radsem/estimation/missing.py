@@ -205,32 +205,29 @@ def missing_patterns(data: np.ndarray, names: list[str] | None = None) -> Missin
     return MissingPatterns(x, kept, empty, tuple(patterns))
 
 
-def _inverse_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float]:
+def _stacked_inverse_logdet(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses and log-determinants of a stack (k, q, q) of covariance matrices, by Cholesky."""
     try:
-        chol = np.linalg.cholesky(sigma)
+        chol = np.linalg.cholesky(stack)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
             "the covariance matrix (or a sub-matrix of observed variables) is not positive "
             "definite"
         ) from exc
     cinv = np.linalg.inv(chol)
-    return cinv.T @ cinv, 2.0 * float(np.log(np.diag(chol)).sum())
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
+    return np.swapaxes(cinv, -2, -1) @ cinv, logdet
+
+
+def _inverse_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float]:
+    w, logdet = _stacked_inverse_logdet(sigma[None])
+    return w[0], float(logdet[0])
 
 
 def _block_pieces(block, mu: np.ndarray, sigma: np.ndarray):
     """Batched ``W = Sigma_oo^-1``, ``log|Sigma_oo|`` and ``d = ybar - mu_o`` of a block."""
     idx, _, mean, _ = block
-    sub = sigma[idx[:, :, None], idx[:, None, :]]
-    try:
-        chol = np.linalg.cholesky(sub)
-    except np.linalg.LinAlgError as exc:
-        raise EstimationError(
-            "the covariance matrix (or a sub-matrix of observed variables) is not positive "
-            "definite"
-        ) from exc
-    cinv = np.linalg.inv(chol)
-    w = np.swapaxes(cinv, 1, 2) @ cinv
-    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    w, logdet = _stacked_inverse_logdet(sigma[idx[:, :, None], idx[:, None, :]])
     return w, logdet, mean - mu[idx]
 
 
