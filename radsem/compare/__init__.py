@@ -1,5 +1,6 @@
 """Honest comparison of survival model families: cross-validated metrics with uncertainty."""
 
+from radsem.compare.cae import CAECox, CropStore
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
 from radsem.compare.metrics import Outcome, evaluate
 from radsem.compare.models import (
@@ -19,4 +20,4 @@ from radsem.compare.scorers import sem_scorer
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
            "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
            "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test",
-           "sem_scorer"]
+           "sem_scorer", "CAECox", "CropStore"]

@@ -264,6 +264,9 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     if not data.index.is_unique:
         raise DataError("the data index must be unique (it identifies patients, e.g. for "
                         "protocol tables); use reset_index() or set a patient id")
+    for m in models.values():  # families that can check their inputs up front (e.g. crops)
+        if hasattr(m, "check_data"):
+            m.check_data(data)
     cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
                                  random_state=random_state)
     splits = [(i // n_splits, i % n_splits, tr, te)
