@@ -1,0 +1,290 @@
+"""Run a comparison described by a YAML file: read the data, cross-validate the model families,
+optionally bootstrap the optimism, and write the tables and the comparison report
+(the work behind ``radsem compare``)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from radsem.errors import DataError
+from radsem.workflows._files import prepare_output, write_csv, write_json
+from radsem.workflows.compare_config import ComparisonConfig, read_comparison_config
+
+__all__ = ["ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison"]
+
+_TABLES = ("summary.csv", "paired.csv", "per_fold.csv", "failures.csv", "predictions.csv",
+           "calibration.csv", "report.html", "report.md", "comparison.json")
+
+
+@dataclass
+class ComparisonData:
+    """The analysis table of a comparison and where it came from.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per patient (index: the id), after complete-case selection.
+    feature_sets : dict of str to list of str
+        Columns of each joined table.
+    protocol : DataFrame or None
+        The cohort's protocol table.
+    inputs : list of Path
+        Files read (for the provenance hashes).
+    notes : list of str
+    """
+
+    frame: pd.DataFrame
+    feature_sets: dict[str, list[str]] = field(default_factory=dict)
+    protocol: pd.DataFrame | None = None
+    inputs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _cohort_frame(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]:
+    from radsem.io import read_cohort
+    from radsem.simulate import lavaan_name
+
+    cohort = read_cohort(folder)
+    clinical = cohort.clinical.set_index("patient_id")
+    expression = cohort.expression.set_index("patient_id") if len(cohort.expression) else None
+    if expression is not None:
+        expression.columns = [lavaan_name(c) for c in expression.columns]
+        clash = [c for c in expression.columns if c in clinical.columns]
+        if clash:
+            raise DataError(f"{folder}: expression column(s) {', '.join(clash[:5])} repeat "
+                            "clinical columns")
+        clinical = clinical.join(expression, how="left")
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".parquet"))
+    return clinical, cohort.protocol, files
+
+
+def _indexed(table: pd.DataFrame, id_column: str, source: Path) -> pd.DataFrame:
+    if id_column not in table.columns:
+        raise DataError(f"{source}: no id column {id_column!r} (set data.id); columns: "
+                        f"{', '.join(map(str, table.columns[:10]))}")
+    ids = table[id_column]
+    if ids.isna().any() or ids.duplicated().any():
+        bad = ids[ids.isna() | ids.duplicated()].iloc[0]
+        raise DataError(f"{source}: id column {id_column!r} has an empty or duplicated value "
+                        f"({bad!r})")
+    return table.set_index(id_column)
+
+
+def read_comparison_data(config: ComparisonConfig) -> ComparisonData:
+    """Read the ``data`` section of a configuration into one analysis table.
+
+    A cohort folder gives the clinical table joined (left) with the expression table, whose
+    gene columns get lavaan-safe names (:func:`radsem.simulate.lavaan_name`); a table is read
+    as it is. Tables under ``join`` are joined on the id (patients present in every table).
+    With ``complete_cases`` (default), rows with a missing value in a column that a family or
+    the outcome uses are dropped, and the report says how many.
+    """
+    from radsem.io import read_table
+
+    spec = config.data
+    if spec is None:
+        raise DataError(f"{config.path}: the configuration has no data section")
+    protocol, inputs = None, []
+    if spec.cohort is not None:
+        frame, protocol, inputs = _cohort_frame(spec.cohort)
+    else:
+        frame = _indexed(read_table(spec.table), spec.id, spec.table)
+        inputs = [spec.table]
+    sets = {}
+    for name, path in spec.join.items():
+        extra = _indexed(read_table(path), spec.id, path)
+        clash = [c for c in extra.columns if c in frame.columns]
+        if clash:
+            raise DataError(f"{path}: column(s) {', '.join(map(str, clash[:5]))} of the joined "
+                            f"table {name!r} are already in the data")
+        extra.columns = [str(c) for c in extra.columns]
+        sets[name] = list(extra.columns)
+        before = len(frame)
+        frame = frame.join(extra, how="inner")
+        inputs.append(path)
+        if len(frame) < before:
+            note = f"{before - len(frame)} patient(s) not in the joined table {name!r} left out"
+            sets.setdefault("__notes__", []).append(note)
+    notes = sets.pop("__notes__", [])
+    data = ComparisonData(frame=frame, feature_sets=sets, protocol=protocol, inputs=inputs,
+                          notes=list(notes))
+    if spec.complete_cases:
+        used = config.used_columns(list(frame.columns), sets)
+        keep = frame[used].notna().all(axis=1)
+        if not keep.all():
+            data.notes.append(f"{int((~keep).sum())} of {len(frame)} patients with a missing "
+                              "value in a column the models or the outcome use were left out "
+                              "(complete cases)")
+        data.frame = frame.loc[keep]
+    if data.frame.empty:
+        raise DataError("no patient is left for the comparison")
+    return data
+
+
+@dataclass
+class ComparisonRun:
+    """What :func:`run_comparison` produced: the harness result, the optimism table, the
+    report, the written files and notes."""
+
+    result: object
+    report: object
+    out: Path
+    optimism: pd.DataFrame | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Harrell's C per model with its corrected CI, for the terminal."""
+        table = self.result.summary()
+        c = table[table["metric"] == "harrell_c"]
+        lines = ["Harrell's C (cross-validated, corrected 95% CI):"]
+        width = max((len(m) for m in c["model"]), default=5)
+        for row in c.itertuples():
+            lines.append(f"  {row.model:<{width}}  {row.mean:.3f} "
+                         f"[{row.ci_lower:.3f}, {row.ci_upper:.3f}]")
+        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  wrote {p}" for p in self.files.values()]
+        return "\n".join(lines)
+
+
+def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
+                   out: str | os.PathLike | None = None, overwrite: bool = False,
+                   n_jobs: int | None = None, progress: bool = False,
+                   command: str | None = None) -> ComparisonRun:
+    """Run the comparison of a configuration file and write its tables and report.
+
+    Parameters
+    ----------
+    config : path or ComparisonConfig
+        The YAML file (validated fully before any work) or a validated configuration.
+    out : path, optional
+        Output folder (default: the file's ``output``, else ``<file name>-output`` next to it).
+        It may not be an input's folder nor lie inside the cohort folder.
+    overwrite : bool
+        Replace the files of an earlier run.
+    n_jobs : int, optional
+        Replaces the file's ``n_jobs``.
+    progress : bool
+        Progress bar over folds (stderr).
+    command : str, optional
+        Command line recorded in the provenance.
+
+    Returns
+    -------
+    ComparisonRun
+
+    Notes
+    -----
+    Cross-validation by :func:`radsem.compare.compare_models` (repeated stratified K-fold,
+    corrected resampled-t intervals); the optimism bootstrap by
+    :func:`radsem.compare.optimism_bootstrap`. Every data-dependent step of a family is
+    refitted in each training fold.
+    """
+    from radsem.compare import compare_models, optimism_bootstrap
+
+    if not isinstance(config, ComparisonConfig):
+        config = read_comparison_config(config)
+    data = read_comparison_data(config)
+    frame = data.frame
+    models = config.build_models(columns=list(frame.columns), feature_sets=data.feature_sets,
+                                 protocol=data.protocol)
+    settings = config.compare_settings(n_jobs=n_jobs)
+    if out is None:
+        out = config.output or config.path.parent / f"{config.path.stem}-output"
+    lav_files = [s.params["model_file"] for s in config.families if "model_file" in s.params]
+    inputs = [config.path, *data.inputs, *lav_files]
+    planned = list(_TABLES) + (["optimism.csv"] if config.n_boot else [])
+    protected = [config.data.cohort] if config.data.cohort is not None else []
+    target = prepare_output(out, inputs, planned, overwrite=overwrite,
+                            protected_folders=protected)
+    notes = list(data.notes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = compare_models(frame, models, progress=progress, **settings)
+        optimism = None
+        if config.n_boot:
+            optimism = optimism_bootstrap(frame, models, time=config.time, event=config.event,
+                                          n_boot=config.n_boot, random_state=config.boot_seed,
+                                          n_jobs=settings["n_jobs"], alpha=config.alpha)
+    notes += [f"{w.category.__name__}: {w.message}" for w in caught
+              if not issubclass(w.category, DeprecationWarning)]
+    notes.insert(0, f"{len(frame)} patients, {config.folds}-fold cross-validation repeated "
+                    f"{config.repeats} times (seed {settings['random_state']}).")
+    run = ComparisonRun(result=result, report=None, out=target, optimism=optimism, notes=notes)
+    run.report = _report(config, run, settings, inputs, command)
+    _write(run, config, settings)
+    return run
+
+
+def _report(config, run, settings, inputs, command):
+    from radsem.report import Provenance, ResultTable, Text, comparison_report
+
+    result = run.result
+    summary = result.summary()
+    summary = summary[summary["metric"] != "harrell_c_se"]  # a per-fold SE, not a metric
+    metrics = summary.rename(columns={"mean": "estimate"})[
+        ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]]
+    paired = result.paired()
+    differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]).rename(
+        columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper",
+                                       "pvalue"]]
+    calibration = _calibration(result)
+    options = {"families": {s.name: s.family for s in config.families},
+               "outcome": {"time": config.time, "event": config.event},
+               "cross_validation": {"folds": config.folds, "repeats": config.repeats,
+                                    "alpha": config.alpha}, "n_jobs": settings["n_jobs"]}
+    seeds = {"cross_validation": settings["random_state"]}
+    if config.n_boot:
+        seeds["bootstrap"] = config.boot_seed
+        options["bootstrap"] = {"n_boot": config.n_boot}
+    provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
+                            command=command or f"radsem compare {config.path.name}")
+    report = comparison_report(metrics=metrics, differences=differences,
+                               calibration=calibration if len(calibration) else None,
+                               title=config.title, provenance=provenance, notes=run.notes)
+    if run.optimism is not None:
+        report.add_section("Optimism-corrected C-index (bootstrap)", Text(
+            "Harrell's bootstrap: apparent C minus the mean optimism over "
+            f"{config.n_boot} resamples (seed {config.boot_seed})."),
+            ResultTable(run.optimism, title="Optimism-corrected Harrell's C"))
+    if len(result.failures):
+        report.add_section("Fit problems inside folds", ResultTable(
+            result.failures, title="Failures and warnings per fold"))
+    return report
+
+
+def _calibration(result) -> pd.DataFrame:
+    calib = result.calibration
+    if calib is None or calib.empty:
+        return pd.DataFrame()
+    table = calib.groupby(["model", "group"], sort=False).agg(
+        predicted=("predicted", "mean"), observed=("observed", "mean"), n=("n", "sum"),
+        events=("events", "sum")).reset_index()
+    return table
+
+
+def _write(run: ComparisonRun, config, settings) -> None:
+    out, result = run.out, run.result
+    tables = {"summary.csv": result.summary(), "paired.csv": result.paired(),
+              "per_fold.csv": result.folds, "failures.csv": result.failures,
+              "predictions.csv": result.predictions, "calibration.csv": _calibration(result)}
+    if run.optimism is not None:
+        tables["optimism.csv"] = run.optimism
+    for name, frame in tables.items():
+        run.files[name] = write_csv(frame, out / name)
+    run.report.to_html(out / "report.html")
+    run.files["report.html"] = out / "report.html"
+    run.report.to_markdown(out / "report.md")
+    run.files["report.md"] = out / "report.md"
+    payload = {"configuration": config.path.name, "settings": settings,
+               "families": {s.name: s.family for s in config.families},
+               "horizons": list(result.horizons), "notes": run.notes,
+               "summary": result.summary(),
+               "provenance": run.report.provenance.as_dict()}
+    run.files["comparison.json"] = write_json(payload, out / "comparison.json")
