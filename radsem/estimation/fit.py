@@ -115,6 +115,8 @@ class SemFit:
             return np.full((self._problem.nfree,) * 2, np.nan)
         if self.options.get("se") == "robust.huber.white":
             return self._robust.vcov
+        if self.options.get("se") == "bootstrap":
+            return self._boot.vcov
         return vcov_theta(self._problem, self._theta, self.options.get("information",
                                                                         "expected"))
 
@@ -135,6 +137,22 @@ class SemFit:
                                     scaled=scaled)  # fmt: skip
         except ValueError as exc:
             raise EstimationError(f"robust inference is not available here: {exc}") from exc
+
+    @cached_property
+    def _boot(self):
+        """The bootstrap behind ``se="bootstrap"`` (options ``bootstrap``, ``seed``, ``n_jobs``)."""
+        from radsem.estimation.bootstrap import bootstrap
+
+        o = self.options
+        return bootstrap(self, o.get("bootstrap", 1000), "ordinary", o.get("seed"),
+                         o.get("n_jobs", 1), stacklevel=6)  # fmt: skip
+
+    def bootstrap(self, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A002
+                  n_jobs: int = 1):  # fmt: skip
+        """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.bootstrap`."""
+        from radsem.estimation.bootstrap import bootstrap
+
+        return bootstrap(self, R, type, seed, n_jobs, stacklevel=3)
 
     def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
         """lavaan's ``modindices()``: see :func:`radsem.estimation.modification.modindices`."""
@@ -169,6 +187,8 @@ class SemFit:
         names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
         if names:
             dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
+            if self.options.get("se") == "bootstrap":  # lavaan: SD of the := draws
+                dse = self._boot.defined_se.to_numpy()
             std_cols = self._defined_std(names)
             extra = pd.DataFrame({
                 "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
@@ -187,13 +207,19 @@ class SemFit:
             out[col] = [vals[n] for n in names]
         return out
 
-    def parameter_estimates(self, level: float | None = None) -> pd.DataFrame:
+    def parameter_estimates(self, level: float | None = None,
+                            boot_ci_type: str = "perc") -> pd.DataFrame:  # fmt: skip
         """lavaan's ``parameterEstimates()``: one row per parameter (and ``:=`` definition).
 
         Columns ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower, ci_upper,
         std_lv, std_all, std_nox``; ``group`` is 1-based (0 for ``:=`` rows). Fixed
-        parameters have ``se = 0`` and no ``z``/``pvalue``.
+        parameters have ``se = 0`` and no ``z``/``pvalue``. With ``se="bootstrap"`` the
+        intervals are bootstrap intervals of type ``boot_ci_type`` (``"perc"``, ``"basic"``,
+        ``"norm"``, ``"bca.simple"``, ``"bca"``; see ``docs/sem-bootstrap.md``).
         """
+        from radsem.estimation.bootstrap_ci import check_boot_ci_type
+
+        check_boot_ci_type(boot_ci_type)
         level = self.options.get("level", 0.95) if level is None else level
         t = self._table.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,6 +229,8 @@ class SemFit:
         t.insert(8, "pvalue", 2 * stats.norm.sf(np.abs(z)))
         t.insert(9, "ci_lower", t["est"] - zc * t["se"])
         t.insert(10, "ci_upper", t["est"] + zc * t["se"])
+        if self.options.get("se") == "bootstrap":
+            t["ci_lower"], t["ci_upper"] = self._boot.table_intervals(t, level, boot_ci_type)
         return t
 
     def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
