@@ -18,7 +18,7 @@ from radsem.estimation.start import start_values
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
 
 _ESTIMATORS = ("ML", "GLS", "ULS", "MLR")
-_SE = ("standard", "robust.huber.white", "robust", "none")
+_SE = ("standard", "robust.huber.white", "robust", "none", "bootstrap")
 
 
 def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
@@ -28,6 +28,7 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
               fixed_x: bool | str = "default", orthogonal: bool = False,
               missing: str = "listwise", se: str | None = None,
               information: str | None = None, level: float = 0.95,
+              bootstrap: int = 1000, seed=None, n_jobs: int = 1,
               **spec_options) -> SemFit:  # fmt: skip
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
@@ -88,11 +89,15 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         "orthogonal": orthogonal, "missing": missing, "se": se, "information": information,
         "level": level, **spec_options,
     }  # fmt: skip
+    if se == "bootstrap":
+        options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
                       "trustworthy", ConvergenceWarning, stacklevel=3)  # fmt: skip
     fit._check_improper(stacklevel=4)
+    if se == "bootstrap":
+        fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
 
 
@@ -135,8 +140,11 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "robust.huber.white", "none"}, optional
-        Default: ``"standard"`` (``"robust.huber.white"`` for MLR).
+    se : {"standard", "robust.huber.white", "bootstrap", "none"}, optional
+        Default: ``"standard"`` (``"robust.huber.white"`` for MLR). ``"bootstrap"``: SDs
+        of ``bootstrap`` case-resampling replicates (see ``docs/sem-bootstrap.md``).
+    bootstrap, seed, n_jobs : int, int or None, int
+        With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
     information : {"expected", "observed"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
         MLR and for ``missing="ml"``).
