@@ -207,21 +207,28 @@ class BootstrapResult:
         )  # fmt: skip
 
     # -- bookkeeping ----------------------------------------------------------------------
+    @cached_property
+    def _defined_spec(self) -> tuple[list, dict]:
+        spec = self._fit.spec
+        return spec.defined(), dict(spec._label_rows)
+
     @property
     def defined_names(self) -> list[str]:
         """Names of the ``:=`` quantities."""
-        return [name for name, _ in self._fit.spec.defined()]
+        return [name for name, _ in self._defined_spec[0]]
 
     def _defined(self, theta: np.ndarray) -> np.ndarray:
-        names = self.defined_names
-        if not names or not np.isfinite(theta).all():
-            return np.full(len(names), np.nan)
-        spec, model = self._fit.spec, self._fit._problem.model
+        defined, rows = self._defined_spec
+        if not defined or not np.isfinite(theta).all():
+            return np.full(len(defined), np.nan)
+        vals = self._fit._problem.model.values(theta)
+        env = {name: float(vals[pos]) for name, pos in rows.items()}
         try:
-            vals = spec.evaluate_defined(spec.label_values(model.values(theta)))
+            for name, expr in defined:
+                env[name] = expr.evaluate(env)
         except (ArithmeticError, ValueError):
-            return np.full(len(names), np.nan)
-        return np.array([vals[n] for n in names], dtype=float)
+            return np.full(len(defined), np.nan)
+        return np.array([env[name] for name, _ in defined], dtype=float)
 
     @property
     def failed_idx(self) -> np.ndarray:

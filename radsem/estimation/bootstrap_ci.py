@@ -28,11 +28,11 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from radsem.errors import RadsemWarning
+from radsem.errors import EstimationError, RadsemWarning
 
 __all__ = [
     "BOOT_CI_TYPES", "boot_quantile", "percentile_ci", "basic_ci", "normal_ci", "bca_ci",
-    "jackknife_acceleration", "regression_acceleration",
+    "jackknife_acceleration", "regression_acceleration", "check_boot_ci_type",
 ]  # fmt: skip
 
 BOOT_CI_TYPES = ("perc", "basic", "norm", "bca.simple", "bca")
@@ -171,3 +171,10 @@ def regression_acceleration(draws: np.ndarray, freq: np.ndarray,
     infl = np.zeros((freq.shape[1], draws.shape[1]))
     infl[keep] = beta
     return _accel(infl)
+
+
+def check_boot_ci_type(boot_ci_type: str) -> None:
+    """Raise :class:`EstimationError` for an unknown interval type."""
+    if boot_ci_type not in BOOT_CI_TYPES:
+        raise EstimationError(f"unknown boot_ci_type {boot_ci_type!r}; choose one of "
+                              f"{BOOT_CI_TYPES}")  # fmt: skip
