@@ -1,0 +1,11 @@
+"""Ordered-categorical data: thresholds, polychoric/polyserial correlations and their
+asymptotic covariance (lavaan's two-step sample statistics for WLSMV)."""
+
+from radsem.estimation.ordinal.coding import cut_into_categories
+from radsem.estimation.ordinal.samplestats import CategoricalStats, categorical_sample_stats
+
+__all__ = [
+    "CategoricalStats",
+    "categorical_sample_stats",
+    "cut_into_categories",
+]
