@@ -1,0 +1,225 @@
+"""The result of fitting a model with ordered-categorical indicators (DWLS / WLSMV)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from radsem.errors import EstimationError, ImproperSolutionWarning
+from radsem.estimation.fit import SemFit
+from radsem.estimation.inference import defined_vcov
+from radsem.estimation.standardize import standardize
+
+__all__ = ["OrdinalFit"]
+
+
+class OrdinalFit(SemFit):
+    """A model with ordered indicators fitted by DWLS/WLS/ULS (see :func:`radsem.sem`).
+
+    Same interface as :class:`~radsem.estimation.fit.SemFit`; ``parameter_estimates()`` has
+    lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
+    (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
+    log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
+    ``modindices()`` and ``predict()`` are not available for categorical fits yet.
+
+    Notes
+    -----
+    ``fit._problem`` is an :class:`~radsem.estimation.ordinal.dwls.OrdinalProblem`,
+    ``fit._problem.model`` the :class:`~radsem.estimation.ordinal.implied.OrdinalModel`.
+    """
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures()
+        return (f"<OrdinalFit {self.options['estimator']} N={int(self._problem.ntotal)} "
+                f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
+                f"converged={self.converged}>")  # fmt: skip
+
+    # -- counts ---------------------------------------------------------------------------
+    @cached_property
+    def _ndat(self) -> int:
+        return int(sum(np.asarray(st.wls_obs).size for st in self._problem.stats))
+
+    @cached_property
+    def _inference(self):
+        from radsem.estimation.ordinal.inference import ordinal_inference
+
+        return ordinal_inference(self._problem, self._theta, self.options["se"])
+
+    @cached_property
+    def _vcov(self) -> np.ndarray:
+        return self._inference.vcov
+
+    @cached_property
+    def _scaled_test(self) -> tuple[float, float, float]:
+        from radsem.estimation.ordinal.inference import scaled_shifted
+
+        inf = self._inference
+        chisq = 2.0 * self._problem.ntotal * self._fmin
+        return scaled_shifted(chisq, self._df, inf.trace_ug, inf.trace_ug2)
+
+    @cached_property
+    def _baseline_test(self):
+        from radsem.estimation.ordinal.modeltest import baseline_test
+
+        return baseline_test(self._problem)
+
+    @cached_property
+    def _baseline(self) -> tuple[float, float]:
+        b = self._baseline_test
+        return b.chisq, b.df
+
+    @cached_property
+    def _catml(self):
+        """lavaan's catML ingredients of the ``.robust`` indices (None where lavaan has none)."""
+        from radsem.estimation.ordinal.modeltest import catml_robust
+
+        model = self._problem.model
+        if model.num.size or self.spec.conditional_x:
+            return None
+        par = model.par
+        free = par["free"].to_numpy(int)
+        marginal = par["op"].isin(["|", "~1"]).to_numpy() & (free > 0)
+        npar_cor = self._npar - int(np.unique(free[marginal]).size)
+        try:
+            return catml_robust(self._problem, self._theta, self._inference.e_inv, self._df,
+                                npar_cor)  # fmt: skip
+        except np.linalg.LinAlgError:
+            return None
+
+    # -- not available --------------------------------------------------------------------
+    def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
+        """Not implemented for categorical data (raises :class:`EstimationError`)."""
+        raise EstimationError(
+            "modification indices are not implemented for models with ordered variables "
+            "(DWLS/WLSMV) in radsem; fit the model with lavaan (fit.cross_check) for them"
+        )
+
+    def predict(self, method: str = "regression") -> pd.DataFrame:
+        """Not implemented for categorical data (raises :class:`EstimationError`)."""
+        raise EstimationError(
+            "factor scores (predict) are not implemented for models with ordered variables "
+            "(they need the EBM/posterior-mode scores of lavaan's lavPredict for categorical "
+            "data)"
+        )
+
+    # -- estimates ------------------------------------------------------------------------
+    @cached_property
+    def _table(self) -> pd.DataFrame:
+        model = self._problem.model
+        par = model.par
+        values = model.values(self._theta)
+        se = np.zeros(len(par))
+        se[model.free_rows] = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
+        if self.options.get("se") == "none":
+            se[:] = np.nan
+        out = pd.DataFrame({
+            "lhs": par["lhs"].to_numpy(), "op": par["op"].to_numpy(),
+            "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
+            "label": par["label"].to_numpy() if "label" in par else "", "est": values, "se": se,
+        })  # fmt: skip
+        std = self._std_columns(self._theta)
+        for col, vals in std.items():
+            out[col] = vals
+        names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
+        if names:
+            dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
+            std_cols = {}
+            for col, vals in std.items():
+                d = self.spec.evaluate_defined(self.spec.label_values(vals))
+                std_cols[col] = [d[n] for n in names]
+            extra = pd.DataFrame({
+                "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
+                "group": 0, "label": names, "est": dest, "se": dse, **std_cols,
+            })  # fmt: skip
+            out = pd.concat([out, extra], ignore_index=True)
+        return out
+
+    def _std_columns(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """``std_lv``, ``std_all``, ``std_nox`` for every parameter row.
+
+        Structural rows as for continuous data, with the latent responses' variances
+        ``diag Sigma*``; thresholds ``tau / sd(y*)`` (``std_all``) and scaling rows
+        ``delta * sd(y*)`` (1 in the delta parameterisation), as lavaan."""
+        model = self._problem.model
+        ram, theta_ram = model.ram_model(theta)
+        values = model.values(theta)
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        imps = model.implied(theta)
+        obs = {v: k for k, v in enumerate(model.observed)}
+        par = model.par
+        grp, lhs, op = par["group"].to_numpy(int), par["lhs"].to_numpy(), par["op"].to_numpy()
+        out = {}
+        for col, kind in (("std_lv", "std.lv"), ("std_all", "std.all"), ("std_nox", "std.nox")):
+            vals = values.copy()
+            vals[model.ram_rows] = standardize(ram, theta_ram, kind, exo)
+            if kind != "std.lv":
+                for pos in np.flatnonzero(np.isin(op, ["|", "~*~"])):
+                    sd = imps[grp[pos] - 1].scale[obs[lhs[pos]]]
+                    vals[pos] = values[pos] / sd if op[pos] == "|" else values[pos] * sd
+            out[col] = vals
+        return out
+
+    # -- fit measures ---------------------------------------------------------------------
+    @cached_property
+    def _fit_measures(self) -> pd.Series:
+        from radsem.estimation.ordinal.measures import ordinal_fit_measures
+
+        return pd.Series(ordinal_fit_measures(self), dtype=float)
+
+    # -- moments --------------------------------------------------------------------------
+    def _labelled(self, vec: np.ndarray, g: int) -> dict:
+        model = self._problem.model
+        obs = list(model.observed)
+        p = len(obs)
+        cor = np.eye(p)
+        k = model.n_marginal
+        cor[model.cor_r, model.cor_c] = cor[model.cor_c, model.cor_r] = vec[k:]
+        if model.num.size:
+            cor[model.num, model.num] = vec[model.n_uni:k]
+        labels = [f"{model.par.at[r, 'lhs']}|{model.par.at[r, 'rhs']}"
+                  for r in model.th_rows[g]]  # fmt: skip
+        return {"cov": pd.DataFrame(cor, index=obs, columns=obs),
+                "th": pd.Series(vec[model.th_slot[g]], index=labels)}  # fmt: skip
+
+    def implied(self) -> list[dict]:
+        """Per group the implied correlations of the latent responses (``"cov"``; covariances
+        for continuous variables) and thresholds (``"th"``), as lavaan's ``fitted()``."""
+        return [self._labelled(v, g) for g, v in
+                enumerate(self._problem.model.wls_est(self._theta))]  # fmt: skip
+
+    def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
+        """Sample minus implied correlations and thresholds per group (``type="raw"``; for
+        categorical data the correlations are already standardised)."""
+        if type not in ("raw", "cor"):
+            raise ValueError("type must be 'raw' or 'cor'")
+        return [self._labelled(e, g) for g, e in
+                enumerate(self._problem.residuals(self._theta))]  # fmt: skip
+
+    def summary(self) -> str:
+        """A lavaan-style text report (with thresholds and the scaled-shifted test)."""
+        from radsem.estimation.ordinal.report import ordinal_summary
+
+        return ordinal_summary(self)
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def _check_improper(self, stacklevel: int = 2) -> None:
+        t = self._table
+        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
+        neg = var[var["est"] < 0]
+        if len(neg):
+            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
+            warnings.warn(f"some estimated variances are negative: {names}",
+                          ImproperSolutionWarning, stacklevel=stacklevel)  # fmt: skip
+        model = self._problem.model
+        ram, theta_ram = model.ram_model(self._theta)
+        p = len(model.observed)
+        for g in range(model.ngroups):
+            _, omega, _ = ram.implied_full(theta_ram, g)
+            lat = omega[p:, p:]
+            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
+                warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
+                              "is not positive definite", ImproperSolutionWarning,
+                              stacklevel=stacklevel)  # fmt: skip
