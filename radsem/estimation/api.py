@@ -22,7 +22,21 @@ _SE = ("standard", "robust.huber.white", "robust", "none", "bootstrap")
 
 
 def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
-              estimator: str = "ML", group: str | None = None,
+              estimator: str | None = None, **options) -> SemFit:  # fmt: skip
+    """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
+
+    Models with ordered variables go to :func:`radsem.estimation.ordinal.estimate.fit_ordinal`
+    (WLSMV); see :func:`sem` for the parameters.
+    """
+    from radsem.estimation.ordinal.estimate import fit_ordinal, wants_ordinal
+
+    if wants_ordinal(model, data, estimator, options):
+        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    return _fit_continuous(model, data, model_type, estimator=estimator, **options)
+
+
+def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
+              estimator: str | None = None, group: str | None = None,
               group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
               std_lv: bool = False, meanstructure: bool | str = "default",
               fixed_x: bool | str = "default", orthogonal: bool = False,
@@ -38,7 +52,7 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
 
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    est = str(estimator).upper()
+    est = str("ML" if estimator is None else estimator).upper()
     if est not in _ESTIMATORS:
         raise EstimationError(
             f"estimator {estimator!r} is not available here; choose one of {_ESTIMATORS}"
@@ -126,6 +140,12 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     estimator : {"ML", "GLS", "ULS", "MLR"}
         Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
         standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+        With ordered variables: ``"WLSMV"`` (default), ``"DWLS"``, ``"WLS"``, ``"ULSMV"``,
+        ``"ULS"`` (see ``docs/sem-ordinal.md``).
+    ordered : sequence of str, optional
+        Ordered-categorical observed variables (ordered pandas Categorical columns of the
+        model are ordered automatically); ``parameterization="delta"`` (default) or
+        ``"theta"``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML.
     group : str, optional
