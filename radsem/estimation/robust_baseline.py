@@ -19,8 +19,10 @@ from radsem.estimation.missing import (
     fiml_information_firstorder,
     fiml_information_observed,
     fiml_loglik,
+    missing_patterns,
     vech_indices,
 )
+from radsem.estimation.missing_em import em_saturated
 from radsem.estimation.robust import ScaledTest, yuan_bentler_mplus
 
 __all__ = ["BaselineFit", "baseline_fit", "baseline_test", "moment_block"]
@@ -63,19 +65,31 @@ class BaselineFit:
 
 
 def baseline_fit(
-    mp: MissingPatterns, meanstructure: bool = True, x_idx=()
+    mp: MissingPatterns, meanstructure: bool = True, x_idx=(), x_free=()
 ) -> BaselineFit:
     """Fit the independence model to one group's data (missing values allowed).
+
+    Parameters
+    ----------
+    mp : MissingPatterns
+    meanstructure : bool
+    x_idx : sequence of int
+        Fixed exogenous covariates (``fixed.x = TRUE``; fully observed).
+    x_free : sequence of int
+        Exogenous covariates with ``fixed.x = FALSE``: lavaan's baseline then frees the
+        covariances among them (a saturated block), besides their means and variances.
 
     Notes
     -----
     Estimates: per-variable means and ML variances of the observed values (the exact FIML
-    solution, since the likelihood factorises). The model is linear in its parameters, so
-    its observed information is ``Delta' A1 Delta`` with ``A1`` the observed h1
-    information at the baseline moments. With fixed exogenous covariates (``x_idx``; they
-    must be fully observed) their means and (co)variances stay at the sample values and
-    their rows of the h1 matrices are zero, as in lavaan. Checked against lavaan's
-    ``baseline.chisq`` and ``baseline.chisq.scaling.factor``.
+    solution, since the likelihood factorises). A free covariate block (``x_free``) is the
+    saturated normal model of those columns: sample moments, or EM estimates when they
+    have missing values. The model is linear in its parameters, so its observed
+    information is ``Delta' A1 Delta`` with ``A1`` the observed h1 information at the
+    baseline moments. With fixed exogenous covariates (``x_idx``; they must be fully
+    observed) their means and (co)variances stay at the sample values and their rows of
+    the h1 matrices are zero, as in lavaan. Checked against lavaan's ``baseline.chisq``,
+    ``baseline.chisq.scaling.factor`` and the FIML-corrected ``c.hat3.null``.
     """
     x = mp.data
     mean = np.nanmean(x, axis=0)
@@ -91,20 +105,42 @@ def baseline_fit(
                                   "removes the cases with a missing covariate)")  # fmt: skip
         xs = x[:, xi] - x[:, xi].mean(axis=0)
         cov[np.ix_(xi, xi)] = xs.T @ xs / mp.nobs
+    xf = np.setdiff1d(np.asarray(list(x_free), dtype=int), xi)
+    if xf.size > 1:
+        xm, xc = _saturated_block(x[:, xf])
+        mean[xf] = xm
+        cov[np.ix_(xf, xf)] = xc
     free_v = np.setdiff1d(np.arange(p), xi)
     r, c = vech_indices(p)
     diag_pos = np.flatnonzero(r == c)
+    in_xf = np.isin(np.arange(p), xf) if xf.size > 1 else np.zeros(p, bool)
+    off_pos = np.flatnonzero((r != c) & in_xf[r] & in_xf[c])
     rows = moment_block(p, meanstructure)
     nmean = free_v.size if meanstructure else 0
-    full = np.zeros((p + r.size, nmean + free_v.size))
+    nvar = free_v.size
+    full = np.zeros((p + r.size, nmean + nvar + off_pos.size))
     if meanstructure:
         full[free_v, np.arange(nmean)] = 1.0
-    full[p + diag_pos[free_v], nmean + np.arange(free_v.size)] = 1.0
+    full[p + diag_pos[free_v], nmean + np.arange(nvar)] = 1.0
+    full[p + off_pos, nmean + nvar + np.arange(off_pos.size)] = 1.0
     delta = full[rows]
     xarg = xi if xi.size else None
     a1 = fiml_information_observed(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     b1 = fiml_information_firstorder(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     return BaselineFit(mean, cov, fiml_loglik(mp, mean, cov), delta, delta.T @ a1 @ delta, b1)
+
+
+def _saturated_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ML mean and covariance of some columns: sample moments, or EM (run to a tight
+    tolerance, the baseline's exact optimum) when values are missing."""
+    if not np.isnan(block).any():
+        m = block.mean(axis=0)
+        d = block - m
+        return m, d.T @ d / block.shape[0]
+    keep = ~np.all(np.isnan(block), axis=1)
+    sub = missing_patterns(block[keep])
+    em = em_saturated(sub, max_iter=10_000, tol=1e-10, warn=False)
+    return em.mean, em.cov
 
 
 def baseline_test(

@@ -117,6 +117,10 @@ def robust_inference(
     spec = problem.spec
     exo = tuple(spec.exogenous) if getattr(spec, "fixed_x", False) else ()
     x_idx = [list(spec.observed).index(v) for v in exo] or None
+    # lavaan's covariates (ov.x) whatever fixed.x: with fixed.x = FALSE the baseline frees
+    # their covariance block, and the FIML-corrected Wc zeroes their rows (lavaan refits
+    # the model with lavaan()'s default fixed.x = TRUE there)
+    ov_x = [list(spec.observed).index(v) for v in getattr(spec.names, "ov_x", ())] or None
     fiml, groups = _group_pieces(problem, theta)
     if not fiml and not scaled:
         raise ValueError("scaled=False is only meaningful for missing='ml' (FIML)")
@@ -130,7 +134,7 @@ def robust_inference(
         a1.append(fiml_information_observed(mp, h1_mean, h1_cov, x_idx)[sub])
         b1u.append(fiml_information_firstorder(mp, h1_mean, h1_cov, x_idx)[sub])
         b1s.append(fiml_information_firstorder(mp, mu, sigma, x_idx)[sub])
-        bases.append(baseline_fit(mp, meanstructure, x_idx or ()))
+        bases.append(baseline_fit(mp, meanstructure, x_idx or (), () if exo else ov_x or ()))
     h1_logl = sum(g[5] for g in groups)
     bchisq, bdf, _, bscaled, _ = baseline_test(bases, h1_logl, a1, b1u, nobs)
     vcov = test = None
@@ -158,7 +162,7 @@ def robust_inference(
                   for mp, mu, sg, hm, hc, _ in groups)  # fmt: skip
         xx3n = sum(complete_chisq(mp.nobs, hm, hc, b.mean, b.cov)
                    for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True))  # fmt: skip
-        wc = [normal_information(g[4], meanstructure, x_idx) for g in groups]
+        wc = [normal_information(g[4], meanstructure, ov_x) for g in groups]
         corrected = fiml_corrected(
             xx3, df, xx3n, bdf, a1, b1u, wc, deltas, _stack_baseline_deltas(bases), nobs,
             version="V3" if scaled else "V6", basis=basis,
