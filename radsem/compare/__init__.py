@@ -1,7 +1,15 @@
 """Honest comparison of survival model families: cross-validated metrics with uncertainty."""
 
+from radsem.compare.binary import (
+    binary_auc,
+    binary_decision_curve,
+    binary_metrics,
+    horizon_labels,
+    paired_auc,
+)
 from radsem.compare.cae import CAECox, CropStore
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
+from radsem.compare.logistic import Logistic
 from radsem.compare.metrics import Outcome, evaluate
 from radsem.compare.models import (
     ClinicalCox,
@@ -20,4 +28,5 @@ from radsem.compare.scorers import sem_scorer
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
            "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
            "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test",
-           "sem_scorer", "CAECox", "CropStore"]
+           "sem_scorer", "CAECox", "CropStore", "Logistic", "horizon_labels", "binary_auc",
+           "paired_auc", "binary_metrics", "binary_decision_curve"]

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
-from radsem.errors import DataError, ModelSpecificationError, RadsemError
+from radsem.errors import DataError, DataWarning, ModelSpecificationError, RadsemError
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci"]
 
@@ -75,6 +75,10 @@ class ComparisonResult:
     test_fraction : float
         n_test / n_train, used by the corrected CIs.
     alpha : float
+    outcome : {"survival", "binary"}
+        With ``"binary"``, ``horizons`` holds the single horizon, ``predictions`` the predicted
+        probabilities (``risk``) with the test ``label`` and IPCW ``weight``, and
+        ``calibration`` observed vs predicted event shares by risk tertile.
     """
 
     folds: pd.DataFrame
@@ -86,14 +90,16 @@ class ComparisonResult:
     ibs_times: tuple
     test_fraction: float
     alpha: float = 0.05
+    outcome: str = "survival"
 
     def __repr__(self) -> str:
         n = self.folds.groupby(["repeat", "fold"]).ngroups if len(self.folds) else 0
         head = f"ComparisonResult({n} folds, {len(self.failures)} fit problems)"
         if not n:
             return head
-        c = self.summary().query("metric == 'harrell_c'")
-        return head + "\nHarrell's C:\n" + c[["model", "mean", "ci_lower", "ci_upper"]].to_string(
+        key, label = (("auc", "AUC") if self.outcome == "binary" else ("harrell_c", "Harrell's C"))
+        c = self.summary().query("metric == @key")
+        return head + f"\n{label}:\n" + c[["model", "mean", "ci_lower", "ci_upper"]].to_string(
             index=False)
 
     def summary(self) -> pd.DataFrame:
@@ -127,6 +133,37 @@ class ComparisonResult:
         for a, b in pairs:
             s = corrected_ci(wide[a] - wide[b], self.test_fraction, self.alpha)
             rows.append({"model": a, "reference": b, "metric": metric, **s})
+        return pd.DataFrame(rows)
+
+
+    def paired_auc(self, reference: str, repeat: int = 0) -> pd.DataFrame:
+        """DeLong tests of the AUC difference ``model - reference`` (binary outcome only).
+
+        Uses the out-of-fold predicted probabilities of one repeat (every patient predicted
+        once, by the model of the fold that left it out) and the IPCW weights;
+        :func:`radsem.compare.binary.paired_auc` per model. The folds' models differ slightly,
+        so this pooled test complements the corrected per-fold ``paired("auc")``.
+        """
+        from radsem.compare.binary import paired_auc
+
+        if self.outcome != "binary":
+            raise DataError("paired_auc needs a comparison run with outcome='binary'")
+        pred = self.predictions[self.predictions["repeat"] == repeat]
+        if pred.empty:
+            raise DataError(f"no predictions for repeat {repeat}")
+        wide = pred.pivot_table(index="row", columns="model", values="risk")
+        meta = pred.drop_duplicates("row").set_index("row").loc[wide.index]
+        if reference not in wide.columns:
+            raise DataError(f"unknown reference model {reference!r}")
+        rows = []
+        for m in wide.columns:
+            if m == reference:
+                continue
+            ok = wide[[m, reference]].notna().all(axis=1).to_numpy()
+            d = paired_auc(meta["label"].to_numpy()[ok], wide[m].to_numpy()[ok],
+                           wide[reference].to_numpy()[ok], meta["weight"].to_numpy()[ok],
+                           alpha=self.alpha)
+            rows.append({"model": m, "reference": reference, **d.to_dict()})
         return pd.DataFrame(rows)
 
 
@@ -179,13 +216,16 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
     return rows, preds, calib, fails
 
 
-def _run_all(data, models, time, event, splits, horizons, ibs_times, n_jobs, client, progress):
+def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
     import contextlib
 
     from joblib import Parallel, delayed, parallel_config
     from tqdm.auto import tqdm
 
-    tasks = (delayed(_run_fold)(data, models, time, event, r, f, tr, te, horizons, ibs_times)
+    from radsem.compare._binary_fold import run_fold_binary
+
+    fold_fn = run_fold_binary if binary else _run_fold
+    tasks = (delayed(fold_fn)(data, models, time, event, r, f, tr, te, *extra)
              for r, f, tr, te in splits)
     ctx = (parallel_config(backend="dask", wait_for_workers_timeout=60) if client is not None
            else contextlib.nullcontext())
@@ -198,8 +238,9 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
                    n_splits: int = 5, n_repeats: int = 5, horizons: Sequence[float] | None = None,
                    ibs_times: Sequence[float] | None = None, random_state: int | None = 0,
                    n_jobs: int = 1, client=None, progress: bool = False,
-                   alpha: float = 0.05) -> ComparisonResult:
-    """Compare survival model families by repeated stratified K-fold cross-validation.
+                   alpha: float = 0.05, outcome: str = "survival", horizon: float | None = None,
+                   censoring: str = "ipcw") -> ComparisonResult:
+    """Compare model families by repeated stratified K-fold cross-validation.
 
     Parameters
     ----------
@@ -231,6 +272,20 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         Show a progress bar over folds (stderr).
     alpha : float
         1 - confidence level of the intervals.
+    outcome : {"survival", "binary"}
+        ``"binary"``: recurrence within ``horizon`` (event with time <= horizon) as a 0/1
+        outcome; every family without ``predict_proba`` is wrapped in
+        :class:`radsem.compare.Logistic` (logistic regression on its fold-fitted design), and
+        the metrics are ``auc, auc_se, brier, calibration_intercept, calibration_slope, oe``
+        (:func:`radsem.compare.binary.binary_metrics`) plus a decision curve.
+    horizon : float
+        The horizon of the binary outcome (required with ``outcome="binary"``).
+    censoring : {"ipcw", "exclude"}
+        Binary outcome, patients censored before the horizon: ``"ipcw"`` (default) keeps them
+        with weight 0 and weights cases and controls by the inverse probability of remaining
+        uncensored (Kaplan-Meier of the censoring times in the training fold); ``"exclude"``
+        drops them before splitting, with a :class:`~radsem.errors.DataWarning` saying how
+        many (biased towards early events when censoring is common).
 
     Returns
     -------
@@ -250,7 +305,8 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
     for name, m in models.items():
-        if not (hasattr(m, "fit") and hasattr(m, "predict_risk")):
+        if not (hasattr(m, "fit") and (hasattr(m, "predict_risk")
+                                       or hasattr(m, "predict_proba"))):
             raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
     out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
@@ -260,7 +316,17 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     if min(out.event.sum(), (~out.event).sum()) < n_splits:
         raise DataError(f"fewer than n_splits={n_splits} events or censored patients: "
                         "cannot stratify the folds")
-    horizons, ibs_times = _default_grid(out, horizons, ibs_times)
+    binary = outcome == "binary"
+    if outcome not in ("survival", "binary"):
+        raise DataError(f"outcome must be 'survival' or 'binary', got {outcome!r}")
+    if binary:
+        data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event,
+                                               n_splits)
+        out = Outcome.from_frame(data, time, event)
+        ibs_times = ()
+    else:
+        horizons, ibs_times = _default_grid(out, horizons, ibs_times)
+        strata = out.event
     if not data.index.is_unique:
         raise DataError("the data index must be unique (it identifies patients, e.g. for "
                         "protocol tables); use reset_index() or set a patient id")
@@ -270,9 +336,10 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
                                  random_state=random_state)
     splits = [(i // n_splits, i % n_splits, tr, te)
-              for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), out.event))]
-    results = _run_all(data, models, time, event, splits, horizons, ibs_times, n_jobs, client,
-                       progress)
+              for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), strata))]
+    extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
+    results = _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
+                       binary)
     rows = [x for res in results for x in res[0]]
     preds = [x for res in results for x in res[1]]
     calib = [x for res in results for x in res[2] if "kind" not in x]
@@ -290,4 +357,31 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
         decision=pd.concat(dec, ignore_index=True) if dec else pd.DataFrame(),
         failures=fails, horizons=horizons, ibs_times=ibs_times,
-        test_fraction=1.0 / (n_splits - 1), alpha=alpha)
+        test_fraction=1.0 / (n_splits - 1), alpha=alpha, outcome=outcome)
+
+
+def _binary_setup(data, out, horizon, censoring, time, event, n_splits):
+    """Labels at the horizon: exclusion (with a warning) and the strata of the folds."""
+    from radsem.compare.binary import horizon_labels
+
+    if horizon is None:
+        raise DataError("outcome='binary' needs a horizon (e.g. horizon=24 for recurrence "
+                        "within 24 months)")
+    lab = horizon_labels(out, horizon, censoring=censoring)
+    undetermined = ~lab["determined"].to_numpy()
+    if censoring == "exclude" and undetermined.any():
+        warnings.warn(f"{int(undetermined.sum())} of {len(data)} patients were censored before "
+                      f"the horizon {float(horizon):g} and are excluded from the binary "
+                      "outcome (censoring='exclude'; 'ipcw' keeps them through weights)",
+                      DataWarning, stacklevel=3)
+        data = data.loc[~undetermined]
+        lab = lab.loc[~undetermined]
+    # strata: case / control / censored before the horizon
+    strata = lab["label"].fillna(2).to_numpy()
+    counts = np.bincount(strata.astype(int), minlength=2)
+    if min(counts[0], counts[1]) < n_splits:
+        raise DataError(f"{int(counts[1])} cases and {int(counts[0])} controls at the horizon "
+                        f"{float(horizon):g}: fewer than n_splits={n_splits} of either")
+    if len(counts) > 2 and 0 < counts[2] < n_splits:
+        strata = np.where(strata == 2, 0, strata)  # too few to stratify on: join the controls
+    return data, strata, (float(horizon),)
