@@ -33,7 +33,7 @@ def _one(data, proto, time, event, idx):
 
 def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time: str,
                        event: str, n_boot: int = 200, random_state: int | None = 0,
-                       n_jobs: int = 1, alpha: float = 0.05) -> pd.DataFrame:
+                       n_jobs: int = 1, client=None, alpha: float = 0.05) -> pd.DataFrame:
     """Optimism-corrected Harrell's C (Harrell, Lee & Mark 1996) for each model family.
 
     Parameters
@@ -47,6 +47,9 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     random_state : int, optional
     n_jobs : int
         Replicates run in parallel through joblib.
+    client : dask.distributed.Client, optional
+        Run the replicates on this Dask cluster (joblib's Dask backend; ``n_jobs=-1`` for all
+        workers). Same seed, same numbers as locally.
     alpha : float
         Level of the percentile interval of the optimism.
 
@@ -63,7 +66,9 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     mean_b O_b. Every data-dependent step of the family is repeated in each replicate. Failed
     replicates (no convergence, degenerate resample) are dropped and counted.
     """
-    from joblib import Parallel, delayed
+    import contextlib
+
+    from joblib import Parallel, delayed, parallel_config
 
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
@@ -72,12 +77,16 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     y = Outcome.from_frame(data, time, event)
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(data), len(data)) for _ in range(int(n_boot))]
+    ctx = (parallel_config(backend="dask", wait_for_workers_timeout=60) if client is not None
+           else contextlib.nullcontext())
+    with ctx:
+        flat = Parallel(n_jobs=n_jobs)(delayed(_one)(data, proto, time, event, idx)
+                                       for proto in models.values() for idx in draws)
+    flat = np.asarray(flat, dtype=float).reshape(len(models), len(draws))
     rows = []
-    for name, proto in models.items():
+    for (name, proto), opt in zip(models.items(), flat, strict=True):
         full = copy.deepcopy(proto).fit(data, time, event)
         apparent = harrell_c(y, full.predict_risk(data).to_numpy())[0]
-        opt = np.asarray(Parallel(n_jobs=n_jobs)(
-            delayed(_one)(data, proto, time, event, idx) for idx in draws), dtype=float)
         ok = opt[np.isfinite(opt)]
         lo, hi = (np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size
                   else (np.nan, np.nan))

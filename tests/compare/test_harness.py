@@ -157,3 +157,19 @@ def test_dask_client_gives_the_same_numbers(cohort):
                             dashboard_address=None) as client:
         remote = compare_models(sub, _models(), client=client, n_jobs=-1, **kw).folds
     pd.testing.assert_frame_equal(local, remote)
+
+
+def test_optimism_bootstrap_on_dask_gives_the_same_numbers(noise):
+    distributed = pytest.importorskip("distributed")
+    from radsem.compare import optimism_bootstrap
+
+    models = {"pen": PenalisedCox([f"f{j}" for j in range(10)], penalizer=2.0),
+              "pen2": PenalisedCox([f"f{j}" for j in range(5)], penalizer=1.0)}
+    kw = {"time": "time", "event": "event", "n_boot": 6, "random_state": 3}
+    local = optimism_bootstrap(noise, models, **kw)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        remote = optimism_bootstrap(noise, models, client=client, n_jobs=-1, **kw)
+    pd.testing.assert_frame_equal(local, remote)
+    assert list(local["model"]) == ["pen", "pen2"]
+    assert local["n_failed"].eq(0).all()
