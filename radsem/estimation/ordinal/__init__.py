@@ -2,10 +2,14 @@
 asymptotic covariance (lavaan's two-step sample statistics for WLSMV)."""
 
 from radsem.estimation.ordinal.coding import cut_into_categories
+from radsem.estimation.ordinal.correlation import PolychoricResult, polychoric, polychoric_matrix
 from radsem.estimation.ordinal.samplestats import CategoricalStats, categorical_sample_stats
 
 __all__ = [
     "CategoricalStats",
     "categorical_sample_stats",
     "cut_into_categories",
+    "polychoric",
+    "polychoric_matrix",
+    "PolychoricResult",
 ]

@@ -94,7 +94,16 @@ def encode_ordinal(
     else:
         values = series
     missing = values.isna().to_numpy()
-    codes = pd.Categorical(values, categories=levels, ordered=True).codes.astype(np.int64)
+    raw = values.to_numpy()
+    if raw.dtype.kind in "biuf" and all(isinstance(v, int | float | np.number) for v in levels):
+        # fast path for numeric codes: binary search in the sorted levels
+        grid = np.asarray(levels, dtype=float)
+        flat = np.where(missing, grid[0], raw.astype(float))
+        pos = np.clip(np.searchsorted(grid, flat), 0, grid.size - 1)
+        codes = np.where(grid[pos] == flat, pos, -1).astype(np.int64)
+        codes[missing] = -1
+    else:
+        codes = pd.Categorical(values, categories=levels, ordered=True).codes.astype(np.int64)
     bad = (codes < 0) & ~missing
     if bad.any():
         value = values.to_numpy(dtype=object)[np.flatnonzero(bad)[0]]

@@ -221,25 +221,25 @@ def fit_polychoric_pairs(
 
 
 def polychoric_cell_scores(
-    ext1: np.ndarray, ext2: np.ndarray, rho: float
+    ext1: np.ndarray, ext2: np.ndarray, rho: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-cell scores of the bivariate probit log-likelihood of one pair.
+    """Per-cell scores of the bivariate probit log-likelihood of P pairs.
 
     Parameters
     ----------
-    ext1, ext2 : numpy.ndarray
-        Extended thresholds ``[-inf, tau_1, ..., tau_{K-1}, +inf]`` (no padding) of the row and
-        column variables.
-    rho : float
-        The correlation.
+    ext1, ext2 : numpy.ndarray, shape (P, K + 1)
+        Extended thresholds ``[-inf, tau_1, ..., +inf, +inf...]`` (padded with ``+inf`` to a
+        common K) of the row and column variables.
+    rho : numpy.ndarray, shape (P,)
+        The correlations.
 
     Returns
     -------
-    d_rho : numpy.ndarray, shape (K1, K2)
+    d_rho : numpy.ndarray, shape (P, K, K)
         :math:`\\partial\\log\\pi_{ab}/\\partial\\rho` for an observation in cell (a, b).
-    d_th1 : numpy.ndarray, shape (K1, K2, K1 - 1)
-        Derivatives with respect to the row thresholds.
-    d_th2 : numpy.ndarray, shape (K1, K2, K2 - 1)
+    d_th1 : numpy.ndarray, shape (P, K, K, K - 1)
+        Derivatives with respect to the row thresholds (zero for padded thresholds).
+    d_th2 : numpy.ndarray, shape (P, K, K, K - 1)
         Derivatives with respect to the column thresholds.
 
     Notes
@@ -249,35 +249,37 @@ def polychoric_cell_scores(
     :math:`R = \\sqrt{1-\\rho^2}`, and minus the same expression at :math:`\\tau_{a-1}`. Cells
     with probability at most :math:`\\sqrt{\\epsilon}` get zero scores (lavaan drops them).
     """
-    k1 = ext1.size - 1
-    k2 = ext2.size - 1
-    rho_arr = np.array([rho])
-    prob, dprob, _ = _grids(ext1[None], ext2[None], rho_arr)
-    prob, dprob = prob[0], dprob[0]
+    rho = np.asarray(rho, dtype=float)
+    n_cat = ext1.shape[1] - 1
+    prob, dprob, _ = _grids(ext1, ext2, rho)
     ok = prob > _TINY
     safe = np.where(ok, prob, 1.0)
     d_rho = np.where(ok, dprob / safe, 0.0)
-    root = np.sqrt(1.0 - rho * rho)
+    root = np.sqrt(1.0 - rho * rho)[:, None, None]
+    r = rho[:, None, None]
 
     def side(ext_a: np.ndarray, ext_b: np.ndarray) -> np.ndarray:
-        # z[a, b] = phi(t_a) * (Phi((u_b - rho t_a)/R) - Phi((l_b - rho t_a)/R)) at each
-        # finite threshold t_a of the first variable (a = 1..K-1)
-        t = ext_a[1:-1][:, None]
-        up = ext_b[1:][None, :]
-        low = ext_b[:-1][None, :]
-        dens = np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi)
-        return dens * (ndtr((up - rho * t) / root) - ndtr((low - rho * t) / root))
+        # z[p, k, b] = phi(t_k) (Phi((u_b - rho t_k)/R) - Phi((l_b - rho t_k)/R)) for the
+        # finite thresholds t_k of the first variable (zero at padded +inf thresholds)
+        t_raw = ext_a[:, 1:-1][:, :, None]
+        finite = np.isfinite(t_raw)
+        t = np.where(finite, t_raw, 0.0)
+        up = ext_b[:, 1:][:, None, :]
+        low = ext_b[:, :-1][:, None, :]
+        dens = np.where(finite, np.exp(-0.5 * t * t) / np.sqrt(2.0 * np.pi), 0.0)
+        return dens * (ndtr((up - r * t) / root) - ndtr((low - r * t) / root))
 
-    z1 = side(ext1, ext2)  # (K1-1, K2): derivative of pi_{a,b} w.r.t. tau_a (upper) / lower
-    z2 = side(ext2, ext1)  # (K2-1, K1)
-    d_th1 = np.zeros((k1, k2, k1 - 1))
-    for kk in range(k1 - 1):
-        d_th1[kk, :, kk] += z1[kk]  # tau_kk is the upper threshold of row kk
-        d_th1[kk + 1, :, kk] -= z1[kk]  # and the lower threshold of row kk + 1
-    d_th2 = np.zeros((k1, k2, k2 - 1))
-    for kk in range(k2 - 1):
-        d_th2[:, kk, kk] += z2[kk]
-        d_th2[:, kk + 1, kk] -= z2[kk]
-    d_th1 = np.where(ok[:, :, None], d_th1 / safe[:, :, None], 0.0)
-    d_th2 = np.where(ok[:, :, None], d_th2 / safe[:, :, None], 0.0)
+    z1 = side(ext1, ext2)  # (P, K-1, K)
+    z2 = side(ext2, ext1)  # (P, K-1, K)
+    n_pairs = rho.size
+    d_th1 = np.zeros((n_pairs, n_cat, n_cat, n_cat - 1))
+    d_th2 = np.zeros((n_pairs, n_cat, n_cat, n_cat - 1))
+    for kk in range(n_cat - 1):
+        # threshold kk is the upper limit of category kk and the lower limit of kk + 1
+        d_th1[:, kk, :, kk] += z1[:, kk]
+        d_th1[:, kk + 1, :, kk] -= z1[:, kk]
+        d_th2[:, :, kk, kk] += z2[:, kk]
+        d_th2[:, :, kk + 1, kk] -= z2[:, kk]
+    d_th1 = np.where(ok[..., None], d_th1 / safe[..., None], 0.0)
+    d_th2 = np.where(ok[..., None], d_th2 / safe[..., None], 0.0)
     return d_rho, d_th1, d_th2

@@ -8,6 +8,8 @@ covariances for continuous variables), the vector ``wls.obs``, its asymptotic co
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,7 +63,7 @@ class CategoricalStats:
         Diagonal DWLS weights, ``1 / diag(gamma)`` (``diag(lavInspect(fit, "wls.v"))``).
     wls_labels : tuple of str
         A name per element of ``wls_obs``: ``"x1|t1"``, ``"y1~1"`` (minus mean), ``"y1~~y1"``,
-        ``"x2~~x1"``.
+        ``"x1~~x2"``.
     levels : dict of str -> tuple
         Category labels of each ordinal variable, in order.
     zero_cell_pairs : tuple of (str, str)
@@ -181,6 +183,17 @@ def _pairs(p):
     return [(i, j) for j in range(p - 1) for i in range(j + 1, p)]
 
 
+@dataclass
+class _PolyBatch:
+    """The ordinal pairs solved together: (pstar index, i, j), tables, thresholds, rho."""
+
+    pairs: list[tuple[int, int, int]]
+    tables: np.ndarray
+    ext1: np.ndarray
+    ext2: np.ndarray
+    rho: np.ndarray
+
+
 def _fit_correlations(uni, variables, pairs):
     n_var = len(uni)
     cor = np.eye(n_var)
@@ -191,6 +204,7 @@ def _fit_correlations(uni, variables, pairs):
     ]
     mixed = [(q, i, j) for q, (i, j) in enumerate(pairs) if uni[i].kind != uni[j].kind]
     zero_pairs = []
+    batch = None
     if poly:
         kmax = max(len(u.levels) for u in uni if u.kind == "ordered")
         n_p = len(poly)
@@ -217,6 +231,7 @@ def _fit_correlations(uni, variables, pairs):
             cor[i, j] = cor[j, i] = fitted.rho[r]
             if fitted.zero_cells[r]:
                 zero_pairs.append((variables[j], variables[i]))
+        batch = _PolyBatch(poly, tables, ext1, ext2, fitted.rho)
     if mixed:
         n_obs = len(uni[0].codes if uni[0].codes is not None else uni[0].values)
         n_m = len(mixed)
@@ -255,7 +270,7 @@ def _fit_correlations(uni, variables, pairs):
                 DataWarning,
                 stacklevel=3,
             )
-    return cor, tuple(zero_pairs)
+    return cor, tuple(zero_pairs), batch
 
 
 def _layout(uni):
@@ -286,25 +301,31 @@ def _univariate_scores(uni, th_cols, var_col, n_uni, n_obs):
     return scores
 
 
-def _pair_scores(uni, pairs, cor, th_cols, var_col, n_uni, n_obs):
+def _polychoric_scores(uni, batch, th_cols, sc_cor, a21):
+    d_rho, d_th1, d_th2 = polychoric_cell_scores(batch.ext1, batch.ext2, batch.rho)
+    weight = batch.tables * d_rho
+    a_row = np.einsum("pab,pabk->pk", weight, d_th1)
+    a_col = np.einsum("pab,pabk->pk", weight, d_th2)
+    for r, (q, i, j) in enumerate(batch.pairs):
+        # rows of the table = variable j, columns = variable i
+        sc_cor[:, q] = d_rho[r, uni[j].codes, uni[i].codes]
+        a21[q, th_cols[j]] = a_row[r, : th_cols[j].size]
+        a21[q, th_cols[i]] = a_col[r, : th_cols[i].size]
+
+
+def _pair_scores(uni, pairs, cor, batch, th_cols, var_col, n_uni, n_obs):
     pstar = len(pairs)
     sc_cor = np.zeros((n_obs, pstar))
     a21 = np.zeros((pstar, n_uni))
+    if batch is not None:
+        _polychoric_scores(uni, batch, th_cols, sc_cor, a21)
     h21 = np.zeros((pstar, n_uni))
     h22 = np.eye(pstar)
     for q, (i, j) in enumerate(pairs):
         rho = cor[i, j]
         ui, uj = uni[i], uni[j]
         if ui.kind == "ordered" and uj.kind == "ordered":
-            ext_j = extended_thresholds(uj.tau)
-            ext_i = extended_thresholds(ui.tau)
-            d_rho, d_th_j, d_th_i = polychoric_cell_scores(ext_j, ext_i, rho)
-            sc_cor[:, q] = d_rho[uj.codes, ui.codes]
-            k1, k2 = len(uj.levels), len(ui.levels)
-            freq = np.bincount(uj.codes * k2 + ui.codes, minlength=k1 * k2).reshape(k1, k2)
-            weight = freq * d_rho
-            a21[q, th_cols[j]] = np.einsum("ab,abk->k", weight, d_th_j)
-            a21[q, th_cols[i]] = np.einsum("ab,abk->k", weight, d_th_i)
+            continue  # all ordinal pairs at once below
         elif ui.kind == "numeric" and uj.kind == "numeric":
             sd_i, sd_j = np.sqrt(ui.var), np.sqrt(uj.var)
             ci, cj = ui.values - ui.mean, uj.values - uj.mean
@@ -356,6 +377,7 @@ def categorical_sample_stats(
     *,
     levels: Mapping[str, Sequence] | None = None,
     exogenous: Sequence[str] = (),
+    nacov: bool | None = True,
 ) -> CategoricalStats:
     """Thresholds, polychoric/polyserial correlations, ``wls.obs``, gamma and DWLS weights.
 
@@ -377,6 +399,10 @@ def categorical_sample_stats(
         the same categories (a category empty in this group is then an error, as in lavaan).
     exogenous : sequence of str, optional
         Exogenous covariates; not supported (lavaan's ``conditional.x``), raises.
+    nacov : bool or None
+        Compute ``gamma`` and ``wls_v`` (default). ``False``: skip them (filled with NaN), for
+        correlations only. ``None``: compute them unless a correlation is exactly +-1 (then NaN)
+        instead of raising.
 
     Returns
     -------
@@ -419,16 +445,29 @@ def categorical_sample_stats(
     frame = _listwise(data, variables)
     if len(frame) < 2:
         raise DataError(f"only {len(frame)} complete rows: too few to estimate correlations")
-    uni = _step_one(frame, variables, ordered, levels)
-    n_obs = len(frame)
-    pairs = _pairs(len(variables))
-    cor, zero_pairs = _fit_correlations(uni, variables, pairs)
-    sd = np.array([np.sqrt(u.var) for u in uni])
-    cov = cor * np.outer(sd, sd)
+    # small matrices: BLAS threads cost more than they save (and the caller may be parallel)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return _compute(frame, variables, ordered, levels, nacov)
 
+
+class _NoLimit:
+    def limit(self, **_kwargs):
+        return contextlib.nullcontext()
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return _NoLimit()
+    return ThreadpoolController()
+
+
+def _gamma(uni, pairs, cor, batch, n_obs):
     th_cols, var_col, n_th, n_uni = _layout(uni)
     sc_uni = _univariate_scores(uni, th_cols, var_col, n_uni, n_obs)
-    sc_cor, a21, h21, h22 = _pair_scores(uni, pairs, cor, th_cols, var_col, n_uni, n_obs)
+    sc_cor, a21, h21, h22 = _pair_scores(uni, pairs, cor, batch, th_cols, var_col, n_uni, n_obs)
     groups = []
     for v in range(len(uni)):
         cols = list(th_cols[v]) + ([var_col[v]] if v in var_col else [])
@@ -436,7 +475,30 @@ def categorical_sample_stats(
     mean_cols = np.array(
         [th_cols[v][0] for v, u in enumerate(uni) if u.kind == "numeric"], dtype=int
     )
-    gamma = muthen_gamma(ScoreBlocks(sc_uni, groups, sc_cor, a21, h21, h22, mean_cols))
+    return muthen_gamma(ScoreBlocks(sc_uni, groups, sc_cor, a21, h21, h22, mean_cols))
+
+
+def _compute(frame, variables, ordered, levels, nacov) -> CategoricalStats:
+    uni = _step_one(frame, variables, ordered, levels)
+    n_obs = len(frame)
+    pairs = _pairs(len(variables))
+    cor, zero_pairs, batch = _fit_correlations(uni, variables, pairs)
+    sd = np.array([np.sqrt(u.var) for u in uni])
+    cov = cor * np.outer(sd, sd)
+    perfect = [(i, j) for i, j in pairs if abs(cor[i, j]) >= 1.0]
+    if perfect and nacov is True:
+        i, j = perfect[0]
+        raise DataError(
+            f"the polychoric correlation of {variables[j]} and {variables[i]} is "
+            f"{cor[i, j]:+.0f} (a 2 x 2 table with two empty cells): its sampling variance, and "
+            "so the WLS weights, are not defined; drop or merge one of the two variables"
+        )
+    want = nacov is None or bool(nacov)
+    if want and not perfect:
+        gamma = _gamma(uni, pairs, cor, batch, n_obs)
+    else:
+        size = sum(len(u.tau) if u.kind == "ordered" else 2 for u in uni) + len(pairs)
+        gamma = np.full((size, size), np.nan)
 
     th_values, labels = [], []
     for name, u in zip(variables, uni, strict=True):
@@ -455,9 +517,9 @@ def categorical_sample_stats(
         ]
     )
     labels.extend(f"{variables[v]}~~{variables[v]}" for v in num_vars)
-    labels.extend(f"{variables[i]}~~{variables[j]}" for i, j in pairs)
+    labels.extend(f"{variables[j]}~~{variables[i]}" for i, j in pairs)
     diag = np.diag(gamma)
-    if not np.all(np.isfinite(diag)) or np.any(diag <= 0.0):
+    if want and not perfect and (not np.all(np.isfinite(diag)) or np.any(diag <= 0.0)):
         raise DataError("the asymptotic variances of the sample statistics are not all positive")
     return CategoricalStats(
         variables=tuple(variables),
