@@ -139,3 +139,18 @@ def test_missing_crops_and_bad_input(cohort_folder):
         CropStore(odd).stack(list(data.index))
     with pytest.raises(ModelSpecificationError, match="penalizer"):
         CAECox(crops, penalizer=-1).fit(data, "time", "event")
+
+
+def test_logistic_counterpart_trains_the_cae_on_training_rows(cohort_folder):
+    from radsem.compare import Logistic, horizon_labels
+
+    _, _, crops, data = cohort_folder
+    train, test = data.iloc[:28], data.iloc[28:]
+    lab = horizon_labels((train.time, train.event), 24.0)
+    SEEN["fit"].clear()
+    m = Logistic(CAECox(crops, autoencoder=_small_cae(), penalizer=1.0)).fit(
+        train, lab["label"].to_numpy(), lab["weight"].to_numpy(), "time", "event")
+    assert SEEN["fit"] == [list(train.index)]
+    p = m.predict_proba(test)
+    assert p.index.equals(test.index)
+    assert list(m.params_.index) == ["Intercept", "latent_0", "latent_1", "latent_2"]
