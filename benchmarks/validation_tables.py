@@ -93,8 +93,10 @@ def r_version(package: str) -> str:
     return str(ro.r["as.character"](ro.r["packageVersion"](package))[0])
 
 
-def header(title: str) -> None:
+def header(title: str, source: str = "") -> None:
     print(f"\n### {title}\n")
+    if source:
+        print(f"Reference: {source}.\n")
 
 
 # ----------------------------------------------------------------------------- SEM
@@ -127,9 +129,9 @@ def sem_section(live: bool) -> None:
     from radsem.engines.compare import compare_fits, fit_engine
 
     live = live and r_available("lavaan")
-    source = (f"lavaan {r_version('lavaan')} fitted live through rpy2" if live else
+    source = (f"lavaan {r_version('lavaan')}, fitted live through rpy2" if live else
               "stored lavaan results (tests/reference/sem, written by make_sem_references.py)")
-    header(f"SEM engine vs lavaan ({source})")
+    header("SEM engine vs lavaan", source)
     rows = []
     for name, case in SEM_CASES.items():
         data = case_data(name)
@@ -170,7 +172,7 @@ def _survival_references(live: bool) -> tuple[dict, str]:
     stored = json.loads((ROOT / "tests/reference/survival/references.json").read_text())
     if not (live and r_available("survival")):
         v = stored["versions"]
-        return stored, f"stored: {v['R']}, survival {v['survival']}"
+        return stored, f"stored results of {v['R']}, survival {v['survival']}"
     import rpy2.robjects as ro
     from make_survival_references import CASES, KM_CASES
 
@@ -189,7 +191,8 @@ def _survival_references(live: bool) -> tuple[dict, str]:
                  upper = s$upper, median = unname(m[, "median"]),
                  median_lower = unname(m[, "0.95LCL"]), median_upper = unname(m[, "0.95UCL"]))})""")
         refs[f"km_{ct}"] = {k: np.asarray(res.rx2(k), float).tolist() for k in res.names}
-    return refs, f"live: {ro.r('R.version.string')[0]}, survival {r_version('survival')}"
+    return refs, (f"{ro.r('R.version.string')[0]}, survival {r_version('survival')}, run live "
+                  "through rpy2")
 
 
 def survival_section(live: bool) -> None:
@@ -199,7 +202,7 @@ def survival_section(live: bool) -> None:
     lung = pd.read_csv(ROOT / "tests/reference/survival/lung.csv")
     vet = pd.read_csv(ROOT / "tests/reference/survival/veteran.csv")
     vet["celltype"] = pd.Categorical(vet["celltype"], ["squamous", "smallcell", "adeno", "large"])
-    header(f"Survival vs R survival ({source})")
+    header("Survival vs R survival", source)
     rows = []
 
     def add(case, quantity, ours, ref):
@@ -286,7 +289,7 @@ def survival_section(live: bool) -> None:
 
 def compare_section(live: bool) -> None:
     if not (live and r_available("survival")):
-        header("Concordance vs R survival::concordance (skipped: needs R with survival)")
+        header("Concordance vs R survival", "skipped: needs R with survival")
         return
     import rpy2.robjects as ro
 
@@ -294,7 +297,8 @@ def compare_section(live: bool) -> None:
     from radsem.compare import paired_concordance
     from radsem.survival import concordance_index
 
-    header(f"Harrell's C and paired C vs R survival {r_version('survival')} `concordance`")
+    header("Concordance vs R survival",
+           f"R survival {r_version('survival')} `concordance(fit)` and `concordance(fit1, fit2)`")
     rng = np.random.default_rng(20261123)
     rows = []
     for n, ties in ((300, False), (300, True), (1000, True)):
@@ -328,15 +332,15 @@ def compare_section(live: bool) -> None:
 
 def cluster_section(live: bool) -> None:
     if not (live and r_available("cluster")):
-        header("k-medoids vs R cluster::pam (skipped: needs R with cluster)")
+        header("k-medoids vs R cluster::pam", "skipped: needs R with cluster")
         return
     import rpy2.robjects as ro
     from rpy2.robjects import numpy2ri
 
     from radsem.cluster import KMedoids, dissimilarity
 
-    header(f"k-medoids (PAM) vs R cluster {r_version('cluster')} `pam(as.dist(D), k, "
-           "diss = TRUE)`")
+    header("k-medoids vs R cluster::pam",
+           f"R cluster {r_version('cluster')} `pam(as.dist(D), k, diss = TRUE)`")
     rng = np.random.default_rng(20261123)
     latent = rng.normal(size=(90, 3)) + np.repeat(np.eye(3) * 1.5, 30, axis=0)
     radiomic = latent @ rng.normal(size=(3, 30)) + rng.normal(size=(90, 30))
@@ -374,7 +378,7 @@ def cluster_section(live: bool) -> None:
 
 def combat_section(live: bool) -> None:
     if not (live and r_available("sva")):
-        header("ComBat vs R sva::ComBat (skipped: needs R with sva)")
+        header("ComBat vs R sva", "skipped: needs R with sva")
         return
     import rpy2.robjects as ro
     from rpy2.robjects import numpy2ri
@@ -383,7 +387,8 @@ def combat_section(live: bool) -> None:
     from radsem._r import r_function
     from radsem.radiomics import ComBatHarmonizer
 
-    header(f"ComBat vs R sva {r_version('sva')} `ComBat(dat, batch, mod = cbind(1, age))`")
+    header("ComBat vs R sva",
+           f"R sva {r_version('sva')} `ComBat(dat, batch, mod = cbind(1, age))`")
     combat = r_function("ComBat", "sva")
     rows = []
     for n, p, seed in ((60, 8, 3), (150, 40, 4)):
@@ -418,7 +423,7 @@ def simulation_section(live: bool) -> None:
     from radsem.simulate import lavaan_name, simulate_cohort
     from radsem.survival import cox
 
-    header("Recovery of the generating values of `radsem.simulate`")
+    header("Simulation truth", "the generating values of `radsem.simulate`")
     names = ["E6", "E7", "immune", "hypoxia", "stage_II", "stage_III", "stage_IV", "age"]
     estimates, ses, events = [], [], []
     for seed in range(1, N_REPLICATES + 1):
