@@ -69,11 +69,12 @@ class OrdinalProblem:
         self.weights = (self.nobs - 1.0) / self.ntotal
         self.meanstructure = True
         self.constraints = Constraints(spec, model._raw_values, model.nfree)
-        for st, imp in zip(self.stats, model.wls_est(np.zeros(model.nfree)), strict=True):
-            if st.wls_obs.size != imp.size:
+        size = model.n_marginal + model.cor_r.size
+        for st in self.stats:
+            if st.wls_obs.size != size:
                 raise EstimationError(
                     f"the sample statistics have {st.wls_obs.size} elements but the model "
-                    f"implies {imp.size}; thresholds in the model syntax must match the "
+                    f"implies {size}; thresholds in the model syntax must match the "
                     "number of categories in the data"
                 )
 

@@ -77,10 +77,15 @@ class OrdinalFit(SemFit):
         from radsem.estimation.ordinal.modeltest import catml_robust
 
         model = self._problem.model
-        if model.num.size or self.spec.conditional_x:
-            return None
         par = model.par
         free = par["free"].to_numpy(int)
+        free_scales = ((par["op"] == "~*~").to_numpy() & (free > 0)).any()
+        if model.num.size or self.spec.conditional_x or free_scales or (free[model.resid_rows]
+                                                                         > 0).any():
+            # lavaan 0.6-14 reports no .robust indices with continuous variables, and its catML
+            # refit fails (NA) when scales or residual variances of y* are free (group_equal
+            # thresholds)
+            return None
         marginal = par["op"].isin(["|", "~1"]).to_numpy() & (free > 0)
         npar_cor = self._npar - int(np.unique(free[marginal]).size)
         try:

@@ -6,11 +6,12 @@ p-value from the chi-square distribution; with a mean-and-variance adjusted test
 its ``1/a``; ``rmsea.scaled`` is the RMSEA of the scaled statistic; the RMSEA family, Hoelter's
 CN and MFI use ``N - G``; ``.robust`` CFI/TLI/RMSEA come from the catML quantities of
 :mod:`~radsem.estimation.ordinal.modeltest` (only when all observed variables are ordered).
-Residual-based indices compare sample and implied correlations (the unit diagonal counts as
-zero residuals) and, in the versions "with means", the thresholds; ``srmr`` is
+Residual-based indices compare sample and implied correlations (the diagonal counts in the
+denominator except for ``crmr``) and, in the versions "with means", the thresholds; ``srmr`` is
 ``srmr_bentler_nomean``; ``srmr_mplus`` is not available (NaN, as lavaan). ``gfi`` uses the
 DWLS weights, ``agfi``/``pgfi`` the number of sample statistics and ``wrmr = sqrt(chisq /
-#statistics)``. No log-likelihood, AIC or BIC: there is none for these estimators.
+#statistics of group 1)`` (as lavaan 0.6-14). No log-likelihood, AIC or BIC: there is none
+for these estimators.
 """
 
 from __future__ import annotations
@@ -24,24 +25,29 @@ __all__ = ["ordinal_fit_measures"]
 
 
 def _residual_indices(problem, theta) -> dict[str, float]:
+    """``rmr`` (raw), ``srmr_bentler`` (divided by sample SDs) and ``crmr`` (difference of
+    correlations) on the off-diagonal of lavaan's sample "cov" (correlations; covariances for
+    continuous variables); versions with "means" add the threshold residuals."""
     model = problem.model
     p = len(model.observed)
-    parts = {k: [] for k in ("rmr", "rmr_nomean", "crmr", "crmr_nomean")}
-    for st, est in zip(problem.stats, model.wls_est(theta), strict=True):
-        obs = np.asarray(st.wls_obs, float)
-        sd = np.sqrt(np.diag(np.asarray(st.cov, float)))
-        cr, cc = model.cor_r, model.cor_c
-        k = model.n_marginal
-        # standardise covariances of continuous variables by the sample standard deviations
-        e_cor = (obs[k:] - est[k:]) / np.where(np.isin(cr, model.num), sd[cr], 1.0) \
-            / np.where(np.isin(cc, model.num), sd[cc], 1.0)  # fmt: skip
-        e_uni = obs[:k] - est[:k]
-        ssq_c, ssq_u = float(e_cor @ e_cor), float(e_uni @ e_uni)
-        ncor, nuni = e_cor.size, e_uni.size
-        parts["rmr"].append(np.sqrt((ssq_c + ssq_u) / (ncor + p + nuni)))
-        parts["rmr_nomean"].append(np.sqrt(ssq_c / (ncor + p)))
-        parts["crmr"].append(np.sqrt((ssq_c + ssq_u) / (ncor + nuni)) if ncor + nuni else 0.0)
-        parts["crmr_nomean"].append(np.sqrt(ssq_c / ncor) if ncor else 0.0)
+    low = (model.cor_r, model.cor_c)
+    parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean")}
+    for g, (st, imp) in enumerate(zip(problem.stats, model.implied(theta), strict=True)):
+        s_mat = np.asarray(st.cov, float)
+        sig = imp.sigma / np.outer(imp.scale, imp.scale)
+        sd, sdi = np.sqrt(np.diag(s_mat)), np.sqrt(np.diag(sig))
+        res = {
+            "rmr": (s_mat - sig)[low],
+            "srmr": ((s_mat - sig) / np.outer(sd, sd))[low],
+            "crmr": (s_mat / np.outer(sd, sd) - sig / np.outer(sdi, sdi))[low],
+        }
+        slots = model.th_slot[g]
+        e_th = (np.asarray(st.wls_obs, float) - imp.wls)[slots]
+        ssq_th, nth = float(e_th @ e_th), e_th.size
+        for key, e in res.items():
+            ssq, n = float(e @ e), e.size + (p if key != "crmr" else 0)
+            parts[key + "_nomean"].append(np.sqrt(ssq / n) if n else 0.0)
+            parts[key].append(np.sqrt((ssq + ssq_th) / (n + nth)) if n + nth else 0.0)
     w = problem.nobs / problem.ntotal
     return {k: float(np.dot(w, v)) for k, v in parts.items()}
 
@@ -56,6 +62,10 @@ def _gfi(problem, theta) -> float:
     return total
 
 
+def _chi2_p(x2: float, df: float, skip: bool = False) -> float:
+    return float(stats.chi2.sf(x2, df)) if (df > 0 and not skip) else np.nan
+
+
 def ordinal_fit_measures(fit) -> dict[str, float]:
     """Fit measures of an :class:`~radsem.estimation.ordinal.fit.OrdinalFit`."""
     problem, theta = fit._problem, fit._theta
@@ -64,8 +74,10 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     npar, df = fit._npar, fit._df
     chisq = 2.0 * problem.ntotal * fit._fmin
     mv = fit.options["test"] == "scaled.shifted"
+    # lavaan gives no chi-square p-value for the (unscaled) ULS statistic
+    uls = problem.estimator_name == "ULS"
     out: dict[str, float] = {"npar": npar, "fmin": fit._fmin, "chisq": chisq, "df": df,
-                             "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+                             "pvalue": _chi2_p(chisq, df, uls)}
     base = fit._baseline_test
     if mv:
         t = fit._scaled_test
@@ -73,7 +85,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
                     "pvalue.scaled": float(stats.chi2.sf(t[0], df)) if df > 0 else np.nan,
                     "chisq.scaling.factor": t[1]})  # fmt: skip
     out.update({"baseline.chisq": base.chisq, "baseline.df": base.df,
-                "baseline.pvalue": float(stats.chi2.sf(base.chisq, base.df))})  # fmt: skip
+                "baseline.pvalue": _chi2_p(base.chisq, base.df, uls)})  # fmt: skip
     if mv:
         out.update({"baseline.chisq.scaled": base.chisq_scaled, "baseline.df.scaled": base.df,
                     "baseline.pvalue.scaled": float(stats.chi2.sf(base.chisq_scaled, base.df)),
@@ -81,6 +93,10 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     std = incremental_indices(chisq, df, base.chisq, base.df)
     out.update({"cfi": std["cfi"], "tli": std["tli"]})
     robust = fit._catml if mv else None
+    if mv and robust is None:  # lavaan lists the .robust indices, as NA
+        from radsem.estimation.ordinal.modeltest import CatMLRobust
+
+        robust = CatMLRobust(*([np.nan] * 7))
     if mv:
         sc = incremental_indices(out["chisq.scaled"], df, base.chisq_scaled, base.df, ".scaled")
         out.update({"cfi.scaled": sc["cfi.scaled"], "tli.scaled": sc["tli.scaled"]})
@@ -106,8 +122,8 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
                                  ".robust", x2_ci=robust.xx3_scaled))  # fmt: skip
     res = _residual_indices(problem, theta)
     out.update({
-        "rmr": res["rmr"], "rmr_nomean": res["rmr_nomean"], "srmr": res["rmr_nomean"],
-        "srmr_bentler": res["rmr"], "srmr_bentler_nomean": res["rmr_nomean"],
+        "rmr": res["rmr"], "rmr_nomean": res["rmr_nomean"], "srmr": res["srmr_nomean"],
+        "srmr_bentler": res["srmr"], "srmr_bentler_nomean": res["srmr_nomean"],
         "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
         "srmr_mplus": np.nan, "srmr_mplus_nomean": np.nan,
     })  # fmt: skip
@@ -122,5 +138,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     out["agfi"] = 1.0 - nel / df * (1.0 - gfi) if df > 0 else 1.0
     out["pgfi"] = df / nel * gfi
     out["mfi"] = float(np.exp(-0.5 * (chisq - df) / n_adj))
-    out["wrmr"] = float(np.sqrt(chisq / nel)) if nel > 0 else np.nan
+    # lavaan 0.6-14 divides by the number of statistics of the first group only
+    nel1 = float(np.asarray(problem.stats[0].wls_obs).size)
+    out["wrmr"] = float(np.sqrt(chisq / nel1)) if nel1 > 0 else np.nan
     return out
