@@ -1,7 +1,7 @@
 """Ordinal sample statistics (thresholds, polychoric/polyserial, wls.obs, gamma) vs lavaan 0.6-14.
 
-Stored references: ``tests/reference/ordinal/<case>.json``, written by
-``tests/reference/make_ordinal_references.py`` from::
+Stored references: ``tests/reference/ordinal_stats/<case>.json``, written by
+``tests/reference/make_ordinal_stats_references.py`` from::
 
     fit <- lavaan::cfa("f =~ ...", data, ordered = ..., estimator = "WLSMV", do.fit = FALSE)
     lavInspect(fit, "sampstat"); lavInspect(fit, "wls.obs"); lavInspect(fit, "gamma");
@@ -30,7 +30,7 @@ from radsem.estimation.ordinal.thresholds import extended_thresholds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 
-from ordinal_reference import (  # noqa: E402
+from ordinal_stats_reference import (  # noqa: E402
     HERE,
     ORDINAL_CASES,
     case_frame,

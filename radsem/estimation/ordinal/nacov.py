@@ -82,12 +82,10 @@ def muthen_gamma(blocks: ScoreBlocks) -> np.ndarray:
     """
     n_obs = blocks.uni.shape[0]
     n_uni = blocks.uni.shape[1]
-    pstar = blocks.cor.shape[1]
-    scores = np.hstack([blocks.uni, blocks.cor])
-    inner = scores.T @ scores
+    uni = blocks.uni
     a11_inv = np.zeros((n_uni, n_uni))
     for cols in blocks.uni_groups:
-        block = inner[np.ix_(cols, cols)]
+        block = uni[:, cols].T @ uni[:, cols]
         try:
             a11_inv[np.ix_(cols, cols)] = np.linalg.inv(block)
         except np.linalg.LinAlgError as exc:
@@ -96,23 +94,17 @@ def muthen_gamma(blocks: ScoreBlocks) -> np.ndarray:
                 "check for categories with very few observations"
             ) from exc
     a22 = np.einsum("ij,ij->j", blocks.cor, blocks.cor)
-    if np.any(a22 == 0.0):
-        a22_inv = np.where(a22 == 0.0, 0.0, 1.0 / np.where(a22 == 0.0, 1.0, a22))
-    else:
-        a22_inv = 1.0 / a22
-    b_inv = np.zeros((n_uni + pstar, n_uni + pstar))
-    b_inv[:n_uni, :n_uni] = a11_inv
-    b_inv[n_uni:, :n_uni] = -(a22_inv[:, None] * blocks.a21) @ a11_inv
-    b_inv[n_uni:, n_uni:] = np.diag(a22_inv)
-    acov = b_inv @ inner @ b_inv.T
-    if blocks.h21.any() or not np.allclose(blocks.h22, np.eye(pstar)):
-        jac = np.eye(n_uni + pstar)
-        jac[n_uni:, :n_uni] = blocks.h21
-        jac[n_uni:, n_uni:] = blocks.h22
-        acov = jac @ acov @ jac.T
+    a22_inv = np.where(a22 == 0.0, 0.0, 1.0 / np.where(a22 == 0.0, 1.0, a22))
+    # influence functions: rows of S B^{-T}, using the block-triangular structure of B^{-1}
+    #   [S1, S2] B^{-T} = [S1 A11^{-T},  (S2 - S1 A11^{-T} A21^T) A22^{-1}]
+    first = uni @ a11_inv.T
+    second = (blocks.cor - first @ blocks.a21.T) * a22_inv[None, :]
+    # delta method to the covariance metric: only the correlation block changes
+    if blocks.h21.any() or np.any(np.diag(blocks.h22) != 1.0):
+        second = first @ blocks.h21.T + second @ blocks.h22.T
+    influence = np.hstack([first, second])
     flip = blocks.mean_columns
     if flip.size:
-        acov[flip, :] *= -1.0
-        acov[:, flip] *= -1.0
-    gamma = acov * n_obs
+        influence[:, flip] *= -1.0
+    gamma = (influence.T @ influence) * n_obs
     return 0.5 * (gamma + gamma.T)

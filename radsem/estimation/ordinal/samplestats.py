@@ -214,6 +214,11 @@ def _fit_correlations(uni, variables, pairs):
         sizes = np.empty((n_p, 2), dtype=int)
         start = np.empty(n_p)
         labels = []
+        ord_idx = [v for v, u in enumerate(uni) if u.kind == "ordered"]
+        code_cor = np.eye(n_var)
+        code_cor[np.ix_(ord_idx, ord_idx)] = np.corrcoef(
+            np.stack([uni[v].codes for v in ord_idx]).astype(float)
+        )
         for r, (_, i, j) in enumerate(poly):
             # lavaan: rows = variable j (the earlier one), columns = variable i
             row, col = uni[j], uni[i]
@@ -224,7 +229,7 @@ def _fit_correlations(uni, variables, pairs):
             ext1[r] = extended_thresholds(row.tau, kmax + 1)
             ext2[r] = extended_thresholds(col.tau, kmax + 1)
             sizes[r] = (k1, k2)
-            start[r] = _pearson(row.codes.astype(float), col.codes.astype(float))
+            start[r] = code_cor[j, i]  # lavaan's start: Pearson correlation of the codes
             labels.append(f"{variables[i]} and {variables[j]}")
         fitted = fit_polychoric_pairs(tables, ext1, ext2, start, sizes, labels)
         for r, (_, i, j) in enumerate(poly):
@@ -306,9 +311,13 @@ def _polychoric_scores(uni, batch, th_cols, sc_cor, a21):
     weight = batch.tables * d_rho
     a_row = np.einsum("pab,pabk->pk", weight, d_th1)
     a_col = np.einsum("pab,pabk->pk", weight, d_th2)
+    q_idx = np.array([q for q, _, _ in batch.pairs])
+    codes = {v: uni[v].codes for _, i, j in batch.pairs for v in (i, j)}
+    rows = np.stack([codes[j] for _, _, j in batch.pairs], axis=1)
+    cols = np.stack([codes[i] for _, i, _ in batch.pairs], axis=1)
+    # rows of the table = variable j, columns = variable i
+    sc_cor[:, q_idx] = d_rho[np.arange(q_idx.size)[None, :], rows, cols]
     for r, (q, i, j) in enumerate(batch.pairs):
-        # rows of the table = variable j, columns = variable i
-        sc_cor[:, q] = d_rho[r, uni[j].codes, uni[i].codes]
         a21[q, th_cols[j]] = a_row[r, : th_cols[j].size]
         a21[q, th_cols[i]] = a_col[r, : th_cols[i].size]
 
