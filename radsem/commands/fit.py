@@ -21,8 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv or .parquet)")
     parser.add_argument("--kind", default="sem", choices=("sem", "cfa", "growth"),
                         help="lavaan function whose defaults apply (default sem)")
-    parser.add_argument("--estimator", default="ML", help="estimator: ML, MLR, GLS, ULS, ... "
-                        "(default ML)")
+    parser.add_argument("--estimator", default=None,
+                        help="estimator: ML, MLR, GLS, ULS, WLSMV, ... (default: ML, or WLSMV "
+                        "with --ordered, as lavaan)")
     parser.add_argument("--missing", default="listwise",
                         help="listwise deletion or ml (full-information ML); default listwise")
     parser.add_argument("--group", metavar="COLUMN", help="column defining groups")
@@ -55,7 +56,9 @@ def _command(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     parts = ["radsem fit", Path(args.model).name, Path(args.data).name, "--kind", args.kind,
-             "--estimator", args.estimator, "--missing", args.missing]
+             "--missing", args.missing]
+    if args.estimator:
+        parts += ["--estimator", args.estimator]
     if args.group:
         parts += ["--group", args.group]
     if args.group_equal:

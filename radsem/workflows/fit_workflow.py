@@ -95,6 +95,12 @@ class FitWorkflowResult:
         Problems of the fit in words (non-convergence, improper solutions, listwise deletion,
         ...), also in the report.
     cross_check : CrossCheck or None
+    improper : bool
+        An improper solution (negative variance, standardized value beyond 1, ...).
+    modindices : DataFrame
+        Modification indices, largest first (empty when the engine has none).
+    notes : list of str
+        Remarks that are not problems of the fit (e.g. why modification indices are missing).
     """
 
     fit: object
@@ -104,6 +110,8 @@ class FitWorkflowResult:
     warnings: list[str] = field(default_factory=list)
     cross_check: object | None = None
     improper: bool = False
+    modindices: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +140,7 @@ class FitWorkflowResult:
         if self.cross_check is not None:
             lines.append(f"  {str(self.cross_check).splitlines()[0]}")
         lines += [f"  warning: {w}" for w in self.warnings]
+        lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  wrote {path}" for path in self.files.values()]
         return "\n".join(lines)
 
@@ -165,23 +174,20 @@ def _check_engine(engine: str | None) -> None:
             raise EngineUnavailableError("--cross-check semopy needs the semopy package")
 
 
-def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> dict[str, int]:
-    """Threshold counts (categories - 1) of the ordered columns, from the data as lavaan."""
-    out = {}
-    for name in ordered:
-        if name not in data.columns:
-            raise DataError(f"ordered variable {name!r} is not a column of {data_path}")
-        n = data[name].dropna().nunique()
-        if n < 2:
-            raise DataError(f"ordered variable {name!r} of {data_path} has {n} observed "
-                            "category: at least 2 are needed")
-        out[name] = int(n - 1)
-    return out
+def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> list[str]:
+    """The ordered columns, checked to exist (their categories are the engine's business)."""
+    missing = [name for name in ordered if name not in data.columns]
+    if missing:
+        raise DataError(f"ordered variable(s) {', '.join(map(repr, missing))} not columns of "
+                        f"{data_path}")
+    return list(ordered)
 
 
 def _options(data, data_path, *, estimator, missing, group, group_equal, ordered, std_lv, se,
              fixed_x) -> dict:
-    options = {"estimator": estimator, "missing": missing, "std_lv": bool(std_lv)}
+    options = {"missing": missing, "std_lv": bool(std_lv)}
+    if estimator is not None:
+        options["estimator"] = estimator
     if group is not None:
         if group not in data.columns:
             raise DataError(f"group column {group!r} is not a column of {data_path}; "
@@ -220,6 +226,37 @@ def _do_fit(kind, text, data, options, model_path):
     return fit, [w for w in caught if not issubclass(w.category, DeprecationWarning)]
 
 
+class _WithoutModindices:
+    """A fit seen without modification indices (for fits whose engine cannot compute them),
+    so that the report says they are unavailable instead of failing."""
+
+    _hidden = ("modindices", "_problem", "_theta")
+
+    def __init__(self, fit) -> None:
+        self._fit = fit
+
+    def __getattr__(self, name):
+        if name in self._hidden:
+            raise AttributeError(name)
+        return getattr(self._fit, name)
+
+
+def _modindices(fit) -> tuple[pd.DataFrame, str | None]:
+    """Modification indices sorted by size, or an empty table and the reason."""
+    from radsem.errors import RadsemError
+
+    empty = pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
+    if not hasattr(fit, "modindices"):
+        return empty, "this fit object has no modification indices"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report records the warnings of this step
+        try:
+            mi = fit.modindices()
+        except RadsemError as exc:
+            return empty, f"modification indices not available: {exc}"
+    return mi.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True), None
+
+
 def _cross_check_section(report, check, engine) -> None:
     from radsem.report import ResultTable, Text
 
@@ -231,7 +268,8 @@ def _cross_check_section(report, check, engine) -> None:
 
 
 def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
-              out: str | os.PathLike | None = None, kind: str = "sem", estimator: str = "ML",
+              out: str | os.PathLike | None = None, kind: str = "sem",
+              estimator: str | None = None,
               missing: str = "listwise", group: str | None = None,
               group_equal: Sequence[str] = (), ordered: Sequence[str] = (),
               std_lv: bool = False, se: str | None = None, fixed_x: bool | str = "default",
@@ -254,10 +292,10 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
         Whose lavaan defaults apply (:func:`radsem.sem`, :func:`radsem.cfa`,
         :func:`radsem.growth`).
     estimator, missing, group, group_equal, std_lv, se, fixed_x
-        As :func:`radsem.sem` (``fixed_x="default"``: lavaan's default).
+        As :func:`radsem.sem` (``estimator=None``: the engine's default, ML for continuous
+        and WLSMV for ordered indicators; ``fixed_x="default"``: lavaan's default).
     ordered : sequence of str
-        Ordinal indicators; their number of thresholds (categories - 1) is taken from the
-        data, as lavaan does.
+        Ordinal indicators, passed to the engine (``ordered=`` of :func:`radsem.sem`).
     cross_check : {"lavaan", "semopy"}, optional
         Refit with another engine and compare (:func:`radsem.engines.cross_check`).
     formats : sequence of str or comma-separated str
@@ -285,7 +323,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     from tqdm import tqdm
 
     from radsem.io import read_table
-    from radsem.report import Provenance, sem_report
+    from radsem.report import Provenance, Text, sem_report
     from radsem.report.sem_report import fit_warnings
 
     model_path, data_path = Path(model), Path(data)
@@ -321,34 +359,30 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
         bar.update()
     bar.set_postfix_str("report")
     name = model_path.stem
+    mi, mi_note = _modindices(fit)
     provenance = Provenance(inputs=[model_path, data_path], options={"kind": kind, **options},
                             command=command or f"radsem.workflows.fit_files({model_path.name}, "
                                                f"{data_path.name})")
-    report = sem_report({name: fit}, data=table, title=title or f"SEM report: {name}",
+    shown = fit if mi_note is None else _WithoutModindices(fit)
+    report = sem_report({name: shown}, data=table, title=title or f"SEM report: {name}",
                         warnings={name: caught}, provenance=provenance)
     if check is not None:
         _cross_check_section(report, check, cross_check)
+    if mi_note is not None:
+        report.add_section("Notes", Text(mi_note, "note"))
     pe = fit.parameter_estimates()
     problems = fit_warnings(fit, pe, caught)
     improper = (any(issubclass(w.category, ImproperSolutionWarning) for w in caught)
                 or any(p.startswith("Improper solution") for p in problems))
     result = FitWorkflowResult(fit=fit, report=report, out=target, warnings=problems,
-                               cross_check=check, improper=improper)
+                               cross_check=check, improper=improper, modindices=mi,
+                               notes=[mi_note] if mi_note else [])
     bar.update()
     bar.set_postfix_str("writing")
     _write(result, chosen, pe, provenance, model_path, data_path, cross_check)
     bar.update()
     bar.close()
     return result
-
-
-def _modindices(fit) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the report records the warnings of this step
-        if not hasattr(fit, "modindices"):
-            return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc"])
-        mi = fit.modindices()
-    return mi.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> None:
@@ -364,7 +398,7 @@ def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> Non
         tables = {"parameters.csv": pe,
                   "fit_measures.csv": measures.rename_axis("measure").rename("value")
                   .reset_index(),
-                  "modindices.csv": _modindices(fit)}
+                  "modindices.csv": result.modindices}
         if result.cross_check is not None:
             tables[f"cross_check_{engine}.csv"] = result.cross_check.parameters
         for fname, frame in tables.items():
@@ -374,6 +408,7 @@ def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> Non
                    "options": dict(getattr(fit, "options", {}) or {}),
                    "converged": bool(getattr(fit, "converged", False)),
                    "proper": not result.improper, "warnings": result.warnings,
+                   "notes": result.notes,
                    "fit_measures": measures, "parameters": pe,
                    "provenance": provenance.as_dict()}
         if result.cross_check is not None:

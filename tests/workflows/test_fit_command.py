@@ -119,13 +119,28 @@ def test_fixed_x_and_options_pass_through(hs_inputs, tmp_path, capsys):
         assert options["std_lv"] is True
 
 
-def test_ordered_thresholds_counted_from_the_data(hs_inputs, tmp_path):
-    from radsem.workflows.fit_workflow import _ordered
+def test_ordered_indicators_reach_the_engine(hs_inputs, tmp_path, capsys):
+    import radsem
 
-    frame = pd.DataFrame({"a": [1, 2, 3, 2, np.nan], "b": [0, 1, 0, 1, 1]})
-    assert _ordered(["a", "b"], frame, "d.csv") == {"a": 2, "b": 1}
-    with pytest.raises(Exception, match="'c' is not a column of d.csv"):
-        _ordered(["c"], frame, "d.csv")
+    _, data = hs_inputs
+    frame = pd.read_csv(data)
+    items = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    for c in items:
+        frame[c] = pd.cut(frame[c], 3, labels=False)
+    path = tmp_path / "ordinal.csv"
+    frame.to_csv(path, index=False)
+    lav = tmp_path / "two.lav"
+    lav.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
+    code, _, err = _run(capsys, lav, path, "--kind", "cfa", "--ordered", ",".join(items),
+                        "--out", tmp_path / "ord", "--format", "csv,json", "--quiet")
+    assert code == 0, err
+    payload = json.loads((tmp_path / "ord" / "fit.json").read_text())
+    assert payload["options"]["estimator"] == "WLSMV"  # lavaan's default with ordered items
+    direct = radsem.cfa(lav.read_text(), frame, ordered=items).fit_measures()
+    assert payload["fit_measures"]["chisq"] == pytest.approx(direct["chisq"], rel=1e-12)
+    code, _, err = _run(capsys, lav, path, "--ordered", "x1,z9", "--out", tmp_path / "o2")
+    assert code == 3
+    assert "ordered variable(s) 'z9' not columns of" in err
 
 
 def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
@@ -146,7 +161,7 @@ def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
     ("visual =~ x1 + x2 + zz\n", [], "variable(s) not found in the data: zz"),
     (HS_MODEL, ["--group", "clinic"], "group column 'clinic' is not a column of"),
     (HS_MODEL, ["--format", "pdf"], "unknown output format(s) 'pdf'"),
-    (HS_MODEL, ["--estimator", "WLSMV"], "estimator 'WLSMV' is not available"),
+    (HS_MODEL, ["--estimator", "XYZ"], "estimator 'XYZ' is not available"),
     (HS_MODEL, ["--group-equal", "loadings"], "needs a group column"),
 ])
 def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
