@@ -1,0 +1,77 @@
+"""Regenerate the stored lavaan references of the ordinal (WLSMV) parity tests.
+
+    .venv/bin/python tests/reference/make_ordinal_fit_references.py
+
+Needs R + lavaan + rpy2. For every case of ``ordinal_fit_reference.ORDINAL_CASES`` writes
+``ordinal_fit/<case>.json`` with lavaan's ``parameterEstimates(standardized = TRUE)``,
+``fitMeasures()``, the convergence flag and the R / lavaan / rpy2 versions (atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ordinal_fit_reference import HERE, ORDINAL_CASES, case_data  # noqa: E402
+
+from radsem.engines.lavaan import fit_lavaan  # noqa: E402
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _clean(value):
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _versions() -> dict[str, str]:
+    import rpy2
+    import rpy2.robjects as ro
+
+    return {
+        "R": str(ro.r("R.version.string")[0]),
+        "lavaan": str(ro.r["as.character"](ro.r["packageVersion"]("lavaan"))[0]),
+        "rpy2": rpy2.__version__,
+    }
+
+
+def main() -> None:
+    HERE.mkdir(exist_ok=True)
+    versions = _versions()
+    for name, case in ORDINAL_CASES.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_lavaan(case.model, case_data(name), case.function, **case.options)
+        pe = fit.parameter_estimates()
+        cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"]
+        record = {
+            "case": name, "model": case.model, "function": case.function,
+            "options": case.options, "converged": bool(fit.converged), "versions": versions,
+            "parameters": [{k: _clean(v) for k, v in row.items()}
+                           for row in pe[cols].to_dict("records")],
+            "fit_measures": {k: _clean(v) for k, v in fit.fit_measures().items()},
+        }  # fmt: skip
+        _atomic_write(HERE / f"{name}.json", json.dumps(record, indent=1, sort_keys=False) + "\n")
+        print(f"  {name}: {len(pe)} parameters")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Ordinal (WLSMV) parity cases of issue 4 and the lavaan results stored for machines without R.
+
+Shared by ``make_ordinal_fit_references.py`` (fits every case with lavaan 0.6-14 through rpy2 and
+writes ``ordinal_fit/<case>.json``) and ``tests/estimation/test_ordinal_fit.py``. Data: the
+nine HolzingerSwineford1939 indicators cut into ordered categories at their sample quantiles
+(:func:`radsem.estimation.ordinal.cut_into_categories`). Nothing here imports R.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from radsem.datasets import load
+from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
+from radsem.estimation.ordinal import cut_into_categories
+
+__all__ = ["ORDINAL_CASES", "OrdinalCase", "case_data", "load_ordinal_reference", "HERE"]
+
+HERE = Path(__file__).resolve().parent / "ordinal_fit"
+ITEMS = [f"x{i}" for i in range(1, 10)]
+
+
+@dataclass(frozen=True)
+class OrdinalCase:
+    """One parity case: model, lavaan function, options (Python spelling) and data recipe."""
+
+    model: str
+    function: str
+    options: dict[str, Any] = field(default_factory=dict)
+    categories: int = 3
+    continuous: tuple[str, ...] = ()  # indicators kept continuous
+    extra: tuple[str, ...] = ()  # other HolzingerSwineford1939 columns added to the data
+
+
+_ALL = {"ordered": ITEMS}
+_STRUCT = HOLZINGER_SWINEFORD_CFA + "\nspeed ~ visual + textual\n"
+
+ORDINAL_CASES: dict[str, OrdinalCase] = {
+    "hs3_wlsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", _ALL),
+    "hs3_stdlv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "std_lv": True}),
+    "hs3_theta": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa",
+                             {**_ALL, "parameterization": "theta"}),
+    "hs2_binary": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", _ALL, categories=2),
+    "hs3_struct": OrdinalCase(_STRUCT, "sem", _ALL),
+    "hs3_mixed": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa",
+                             {"ordered": ["x1", "x2", "x3", "x7", "x8", "x9"]},
+                             continuous=("x4", "x5", "x6")),
+    "hs3_covariate_joint": OrdinalCase(
+        HOLZINGER_SWINEFORD_CFA + "\nvisual ~ ageyr\n", "sem",
+        {**_ALL, "fixed_x": False, "conditional_x": False}, extra=("ageyr",)),
+    "hs3_wls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "WLS"}),
+    "hs3_ulsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULSMV"}),
+    "hs3_groups": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "group": "school"},
+                              extra=("school",)),
+    "hs3_groups_equal": OrdinalCase(
+        HOLZINGER_SWINEFORD_CFA, "cfa",
+        {**_ALL, "group": "school", "group_equal": ["thresholds", "loadings"]},
+        extra=("school",)),
+}  # fmt: skip
+
+
+def case_data(name: str) -> pd.DataFrame:
+    """The data of one case (a fresh copy)."""
+    case = ORDINAL_CASES[name]
+    hs = load("HolzingerSwineford1939")
+    ordinal = [v for v in ITEMS if v not in case.continuous]
+    data = cut_into_categories(hs[ordinal], case.categories)
+    for v in case.continuous:
+        data[v] = hs[v].astype(float)
+    for v in case.extra:
+        data[v] = hs[v].astype(float) if v != "school" else hs[v].astype(str)
+    return data[[*ITEMS, *case.extra]].copy()
+
+
+@dataclass(frozen=True)
+class OrdinalReference:
+    """lavaan's results for one case."""
+
+    parameters: pd.DataFrame
+    fit_measures: pd.Series
+    versions: dict[str, str]
+
+
+@lru_cache(maxsize=None)
+def _load(name: str) -> dict:
+    return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def load_ordinal_reference(name: str) -> OrdinalReference:
+    """The stored lavaan results of case ``name``."""
+    raw = _load(name)
+    fm = pd.Series({k: (float("nan") if v is None else v) for k, v in raw["fit_measures"].items()},
+                   dtype=float)  # fmt: skip
+    return OrdinalReference(pd.DataFrame(raw["parameters"]), fm, dict(raw["versions"]))
