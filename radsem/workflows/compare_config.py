@@ -60,7 +60,8 @@ class FamilySpec:
 class ComparisonConfig:
     """A validated comparison configuration (:func:`read_comparison_config`).
 
-    ``time, event, horizons`` describe the outcome; ``folds, repeats, seed, alpha`` the
+    ``time, event, horizons`` describe the outcome (``outcome="binary"``: event by
+    ``horizon``, censoring handled by ``censoring``); ``folds, repeats, seed, alpha`` the
     cross-validation; ``n_boot, boot_seed`` the optional optimism bootstrap (``n_boot`` None:
     not run). Paths are resolved against the configuration file's folder.
     """
@@ -70,6 +71,9 @@ class ComparisonConfig:
     time: str = "time"
     event: str = "event"
     horizons: tuple[float, ...] | None = None
+    outcome: str = "survival"
+    horizon: float | None = None
+    censoring: str = "ipcw"
     data: DataSpec | None = None
     folds: int = 5
     repeats: int = 5
@@ -90,6 +94,8 @@ class ComparisonConfig:
                     "n_jobs": self.n_jobs if n_jobs is None else int(n_jobs), "alpha": self.alpha}
         if self.horizons is not None:
             settings["horizons"] = list(self.horizons)
+        if self.outcome == "binary":
+            settings.update(outcome="binary", horizon=self.horizon, censoring=self.censoring)
         return settings
 
     def feature_set_names(self) -> list[str]:
@@ -171,11 +177,14 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
         raise top.error(f"unknown schema version {version} (this radsem reads version 1)",
                         top.values["version"], "version")
     data = _data(top.sub("data"), base, check_data) if top.has("data") else None
-    time, event, horizons = _outcome(top)
+    outcome = _outcome(top)
     folds, repeats, seed, alpha = _cv(top)
     n_boot, boot_seed = None, None
     if top.has("bootstrap"):
         boot = top.sub("bootstrap")
+        if outcome["outcome"] == "binary":
+            raise boot.error("the optimism bootstrap corrects Harrell's C of survival "
+                             "outcomes; remove it for a binary outcome", boot.item)
         boot.allow(("n_boot", "seed"), required=("n_boot",))
         n_boot, boot_seed = boot.integer("n_boot", minimum=2), boot.integer("seed", seed, 0)
     n_jobs = top.integer("n_jobs", 1, minimum=1, allowed=(-1,))
@@ -183,8 +192,11 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
     if top.has("output"):
         output = top.path("output", base, exists=False)
     families = _families(top, base, data)
-    return ComparisonConfig(path=path, families=families, time=time, event=event,
-                            horizons=horizons, data=data, folds=folds, repeats=repeats,
+    return ComparisonConfig(path=path, families=families, time=outcome["time"],
+                            event=outcome["event"], horizons=outcome["horizons"],
+                            outcome=outcome["outcome"], horizon=outcome.get("horizon"),
+                            censoring=outcome.get("censoring", "ipcw"), data=data,
+                            folds=folds, repeats=repeats,
                             seed=seed, alpha=alpha, n_boot=n_boot, boot_seed=boot_seed,
                             n_jobs=n_jobs, output=output,
                             title=top.text("title", "Outcome model comparison"))
@@ -209,16 +221,40 @@ def _data(sec: Checker, base: Path, check: bool) -> DataSpec:
                     complete_cases=sec.boolean("complete_cases", True))
 
 
-def _outcome(top: Checker) -> tuple[str, str, tuple[float, ...] | None]:
+def _harness_supports_binary() -> bool:
+    import inspect
+
+    from radsem.compare import compare_models
+
+    return "outcome" in inspect.signature(compare_models).parameters
+
+
+def _outcome(top: Checker) -> dict[str, Any]:
     if not top.has("outcome"):
-        return "time", "event", None
+        return {"time": "time", "event": "event", "horizons": None, "outcome": "survival"}
     sec = top.sub("outcome")
-    sec.allow(("type", "time", "event", "horizons"))
+    sec.allow(("type", "time", "event", "horizons", "horizon", "censoring"))
     kind = sec.text("type", "survival")
-    if kind != "survival":
+    if kind not in ("survival", "binary") or (kind == "binary"
+                                              and not _harness_supports_binary()):
         raise sec.error(f"outcome type {kind!r} is not supported by this installation's "
-                        "comparison harness (only 'survival')", sec.values["type"], "type")
-    horizons = None
+                        "comparison harness", sec.values["type"], "type")
+    out = {"time": sec.text("time", "time"), "event": sec.text("event", "event"),
+           "horizons": None, "outcome": kind}
+    if kind == "binary":
+        if not sec.has("horizon"):
+            raise sec.error("outcome type 'binary' needs 'horizon' (event by this time)",
+                            sec.item)
+        out["horizon"] = sec.number("horizon", low=0.0, open_low=True)
+        out["censoring"] = sec.text("censoring", "ipcw", choices=("ipcw", "exclude"))
+        for name in ("horizons",):
+            if sec.has(name):
+                raise sec.error("horizons are for survival outcomes; a binary outcome has one "
+                                "'horizon'", sec.values[name], name)
+        return out
+    for name in ("horizon", "censoring"):
+        if sec.has(name):
+            raise sec.error(f"{name!r} is for outcome type 'binary'", sec.values[name], name)
     if sec.has("horizons"):
         item = sec.values["horizons"]
         values = item.value if isinstance(item.value, list) else [item]
@@ -229,8 +265,8 @@ def _outcome(top: Checker) -> tuple[str, str, tuple[float, ...] | None]:
                 raise ConfigError(f"horizons must be positive numbers, got {v!r}",
                                   file=sec.file, key=sec.key("horizons"), line=entry.line)
             horizons.append(float(v))
-        horizons = tuple(horizons)
-    return sec.text("time", "time"), sec.text("event", "event"), horizons
+        out["horizons"] = tuple(horizons)
+    return out
 
 
 def _cv(top: Checker) -> tuple[int, int, int, float]:

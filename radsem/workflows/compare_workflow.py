@@ -142,8 +142,10 @@ class ComparisonRun:
     def summary(self) -> str:
         """Harrell's C per model with its corrected CI, for the terminal."""
         table = self.result.summary()
-        c = table[table["metric"] == "harrell_c"]
-        lines = ["Harrell's C (cross-validated, corrected 95% CI):"]
+        binary = getattr(self.result, "outcome", "survival") == "binary"
+        c = table[table["metric"] == ("auc" if binary else "harrell_c")]
+        label = "AUC" if binary else "Harrell's C"
+        lines = [f"{label} (cross-validated, corrected 95% CI):"]
         width = max((len(m) for m in c["model"]), default=5)
         for row in c.itertuples():
             lines.append(f"  {row.model:<{width}}  {row.mean:.3f} "
@@ -214,8 +216,9 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
                                           n_jobs=settings["n_jobs"], alpha=config.alpha)
     notes += [f"{w.category.__name__}: {w.message}" for w in caught
               if not issubclass(w.category, DeprecationWarning)]
+    times = "once" if config.repeats == 1 else f"{config.repeats} times"
     notes.insert(0, f"{len(frame)} patients, {config.folds}-fold cross-validation repeated "
-                    f"{config.repeats} times (seed {settings['random_state']}).")
+                    f"{times} (seed {settings['random_state']}).")
     run = ComparisonRun(result=result, report=None, out=target, optimism=optimism, notes=notes)
     run.report = _report(config, run, settings, inputs, command)
     _write(run, config, settings)
@@ -230,13 +233,15 @@ def _report(config, run, settings, inputs, command):
     summary = summary[summary["metric"] != "harrell_c_se"]  # a per-fold SE, not a metric
     metrics = summary.rename(columns={"mean": "estimate"})[
         ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]]
-    paired = result.paired()
+    paired = result.paired(_key_metric(result))
     differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]).rename(
         columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper",
                                        "pvalue"]]
     calibration = _calibration(result)
     options = {"families": {s.name: s.family for s in config.families},
-               "outcome": {"time": config.time, "event": config.event},
+               "outcome": {"type": config.outcome, "time": config.time, "event": config.event,
+                           **({"horizon": config.horizon, "censoring": config.censoring}
+                              if config.outcome == "binary" else {})},
                "cross_validation": {"folds": config.folds, "repeats": config.repeats,
                                     "alpha": config.alpha}, "n_jobs": settings["n_jobs"]}
     seeds = {"cross_validation": settings["random_state"]}
@@ -259,19 +264,24 @@ def _report(config, run, settings, inputs, command):
     return report
 
 
+def _key_metric(result) -> str:
+    return "auc" if getattr(result, "outcome", "survival") == "binary" else "harrell_c"
+
+
 def _calibration(result) -> pd.DataFrame:
+    """Calibration by risk group averaged over folds (sums of counts)."""
     calib = result.calibration
-    if calib is None or calib.empty:
+    need = {"model", "group", "predicted", "observed"}
+    if calib is None or calib.empty or not need <= set(calib.columns):
         return pd.DataFrame()
-    table = calib.groupby(["model", "group"], sort=False).agg(
-        predicted=("predicted", "mean"), observed=("observed", "mean"), n=("n", "sum"),
-        events=("events", "sum")).reset_index()
-    return table
+    agg = {"predicted": ("predicted", "mean"), "observed": ("observed", "mean")}
+    agg.update({c: (c, "sum") for c in ("n", "events") if c in calib.columns})
+    return calib.groupby(["model", "group"], sort=False).agg(**agg).reset_index()
 
 
 def _write(run: ComparisonRun, config, settings) -> None:
     out, result = run.out, run.result
-    tables = {"summary.csv": result.summary(), "paired.csv": result.paired(),
+    tables = {"summary.csv": result.summary(), "paired.csv": result.paired(_key_metric(result)),
               "per_fold.csv": result.folds, "failures.csv": result.failures,
               "predictions.csv": result.predictions, "calibration.csv": _calibration(result)}
     if run.optimism is not None:

@@ -177,6 +177,21 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
     code, _, err = _run(capsys, tmp_path / "c.yaml", "--quiet")
     assert code == 3
     assert "from an earlier run" in err
+    # recurrence by 24 months as a binary outcome (IPCW), when the harness has it
+    binary = TABLE_CONFIG.replace("families:", "outcome: {type: binary, horizon: 24}\nfamilies:")
+    (tmp_path / "b.yaml").write_text(binary.replace("output: results", "output: binary"))
+    from radsem.workflows.compare_config import _harness_supports_binary
+
+    if not _harness_supports_binary():
+        return
+    code, out, err = _run(capsys, tmp_path / "b.yaml")
+    assert code == 0, err
+    assert "AUC (cross-validated" in out
+    summary = pd.read_csv(tmp_path / "binary" / "summary.csv")
+    auc = summary[summary["metric"] == "auc"].set_index("model")["mean"]
+    assert auc["true mechanisms"] > 0.6
+    paired = pd.read_csv(tmp_path / "binary" / "paired.csv")
+    assert set(paired["metric"]) == {"auc"}
 
 
 def test_check_only_validates(config_path, capsys):

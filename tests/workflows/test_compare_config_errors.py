@@ -99,6 +99,22 @@ def test_missing_required_sections(folder):
                                    "    family: cluster_cox"))
 
 
+def test_binary_outcome_options(folder):
+    from radsem.workflows.compare_config import _harness_supports_binary
+
+    text = GOOD.replace("  event: event", "  event: event\n  type: binary\n  horizon: 24")
+    if _harness_supports_binary():
+        config = _read(folder, text)
+        assert config.compare_settings()["outcome"] == "binary"
+        assert config.compare_settings()["horizon"] == 24.0
+        with pytest.raises(ConfigError, match="needs 'horizon'"):
+            _read(folder, text.replace("  horizon: 24\n", ""))
+        with pytest.raises(ConfigError, match="optimism bootstrap corrects Harrell's C"):
+            _read(folder, text + "bootstrap:\n  n_boot: 5\n")
+    with pytest.raises(ConfigError, match="'horizon' is for outcome type 'binary'"):
+        _read(folder, GOOD.replace("  event: event", "  event: event\n  horizon: 24"))
+
+
 def test_malformed_yaml_gives_the_line(folder):
     with pytest.raises(ConfigError) as info:
         _read(folder, "families:\n  a: [1, 2\n  b: 3\n")
