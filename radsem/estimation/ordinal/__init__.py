@@ -3,6 +3,8 @@ asymptotic covariance (lavaan's two-step sample statistics for WLSMV)."""
 
 from radsem.estimation.ordinal.coding import cut_into_categories
 from radsem.estimation.ordinal.correlation import PolychoricResult, polychoric, polychoric_matrix
+from radsem.estimation.ordinal.estimate import fit_ordinal
+from radsem.estimation.ordinal.fit import OrdinalFit
 from radsem.estimation.ordinal.samplestats import CategoricalStats, categorical_sample_stats
 
 __all__ = [
@@ -12,4 +14,6 @@ __all__ = [
     "polychoric",
     "polychoric_matrix",
     "PolychoricResult",
+    "fit_ordinal",
+    "OrdinalFit",
 ]
