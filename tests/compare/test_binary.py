@@ -282,3 +282,18 @@ def test_binary_bad_inputs(cohort):
     surv = compare_models(cohort.iloc[:150], _models(), horizons=[20.0], **kw)
     with pytest.raises(DataError, match="outcome='binary'"):
         surv.paired_auc("clinical")
+
+
+def test_binary_same_seed_same_numbers_in_parallel(cohort):
+    from joblib import parallel_config
+
+    sub = cohort.iloc[:200]
+    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1,
+          "outcome": "binary", "horizon": 24.0, "random_state": 4}
+    a = compare_models(sub, _models(), **kw)
+    with parallel_config(backend="threading"):  # the parallel path, without process start-up
+        b = compare_models(sub, _models(), n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(a.folds, b.folds)
+    pd.testing.assert_frame_equal(a.predictions, b.predictions)
+    c = compare_models(sub, _models(), **{**kw, "random_state": 5})
+    assert not np.allclose(a.folds["value"], c.folds["value"], equal_nan=True)
