@@ -352,3 +352,16 @@ def test_bad_continuous_and_spec():
         categorical_sample_stats(frame, names, ["x1"], exogenous=["x9"])
     with pytest.raises(DataError, match="unordered categorical"):
         categorical_sample_stats(frame.assign(x1=pd.Categorical(frame["x1"])), names, ["x1"])
+
+
+def test_polyserial_invariant_to_units():
+    """A continuous variable in huge units (radiomic energy ~1e9) gives the same correlations
+    (lavaan's unit-dependent exclusion rule would drop every observation here)."""
+    frame = case_frame("hs_mixed")
+    case = ORDINAL_CASES["hs_mixed"]
+    ref = _stats("hs_mixed")
+    scaled = frame.assign(x5=frame["x5"] * 1e9)
+    out = categorical_sample_stats(scaled, case.variables, case.ordered)
+    np.testing.assert_allclose(out.cor, ref.cor, atol=1e-10)
+    k = case.variables.index("x5")
+    assert out.cov[k, k] == pytest.approx(ref.cov[k, k] * 1e18, rel=1e-10)

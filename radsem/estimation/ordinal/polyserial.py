@@ -12,7 +12,12 @@ their univariate estimates, :math:`\\rho` maximises
 0.6-14 (``lav_bvmix``): the conditional probability is floored at machine epsilon, observations
 whose joint likelihood (normal density times conditional probability) is below
 :math:`\\sqrt{\\epsilon}` are left out of the log-likelihood, and the search is confined to
-:math:`[-0.995, 0.995]`.
+:math:`[-0.995, 0.995]`. One deliberate difference: radsem evaluates that rule with the density
+of the *standardised* value :math:`\\phi(z_i)`, where lavaan uses the density in the data's
+units, :math:`\\phi(z_i)/\\sigma`. lavaan's rule depends on the unit of measurement: for a
+variable with a standard deviation above about :math:`10^7` (radiomic "energy" features) it drops
+every observation and returns its starting value. Both rules agree for standardised data and
+differ only for observations beyond about 5.5 standard deviations otherwise.
 """
 
 from __future__ import annotations
@@ -97,7 +102,7 @@ def fit_polyserial_pairs(
     upper, lower : numpy.ndarray, shape (N, P)
         Upper and lower thresholds of each observation's category (``+-inf`` at the ends).
     dens : numpy.ndarray, shape (N, P)
-        Normal density of each continuous observation (lavaan's ``py1``, in the data's units).
+        Standard normal density of each standardised continuous observation, ``phi(z)``.
     start : numpy.ndarray, shape (P,)
         Starting values (lavaan: ``cor(y, codes) * sd(codes) / sum(dnorm(tau))``).
     labels : list of str

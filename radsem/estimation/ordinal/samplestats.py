@@ -253,7 +253,8 @@ def _fit_correlations(uni, variables, pairs):
             ext = extended_thresholds(ordv.tau)
             upper[:, r] = ext[ordv.codes + 1]
             lower[:, r] = ext[ordv.codes]
-            dens[:, r] = _NORM * np.exp(-0.5 * z[:, r] ** 2) / sd
+            # scale-free version of lavaan's rule (see polyserial module docstring)
+            dens[:, r] = _NORM * np.exp(-0.5 * z[:, r] ** 2)
             codes = ordv.codes.astype(float)
             sd_codes = codes.std()
             start[r] = (
