@@ -85,8 +85,9 @@ class FitWorkflowResult:
     Attributes
     ----------
     fit : SemFit
-    report : Report
-        The fit report (:func:`radsem.report.sem_report`).
+    report : Report or None
+        The fit report (:func:`radsem.report.sem_report`); None when no report format
+        (html, md, tex) was asked for.
     out : Path
         The output folder.
     files : dict of str to Path
@@ -363,13 +364,15 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     provenance = Provenance(inputs=[model_path, data_path], options={"kind": kind, **options},
                             command=command or f"radsem.workflows.fit_files({model_path.name}, "
                                                f"{data_path.name})")
-    shown = fit if mi_note is None else _WithoutModindices(fit)
-    report = sem_report({name: shown}, data=table, title=title or f"SEM report: {name}",
-                        warnings={name: caught}, provenance=provenance)
-    if check is not None:
-        _cross_check_section(report, check, cross_check)
-    if mi_note is not None:
-        report.add_section("Notes", Text(mi_note, "note"))
+    report = None
+    if any(f in chosen for f in ("html", "md", "tex")):  # the diagram takes a few seconds
+        shown = fit if mi_note is None else _WithoutModindices(fit)
+        report = sem_report({name: shown}, data=table, title=title or f"SEM report: {name}",
+                            warnings={name: caught}, provenance=provenance)
+        if check is not None:
+            _cross_check_section(report, check, cross_check)
+        if mi_note is not None:
+            report.add_section("Notes", Text(mi_note, "note"))
     pe = fit.parameter_estimates()
     problems = fit_warnings(fit, pe, caught)
     improper = (any(issubclass(w.category, ImproperSolutionWarning) for w in caught)
@@ -387,9 +390,9 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
 
 def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> None:
     out, report, fit = result.out, result.report, result.fit
-    writers = {"html": report.to_html, "md": report.to_markdown, "tex": report.to_latex}
     for fmt in ("html", "md", "tex"):
         if fmt in chosen:
+            writers = {"html": report.to_html, "md": report.to_markdown, "tex": report.to_latex}
             path = out / FORMATS[fmt][0]
             writers[fmt](path)
             result.files[path.name] = path
