@@ -88,7 +88,7 @@ class Logistic:
             from sklearn.linear_model import LogisticRegression
 
             est = LogisticRegression(l1_ratio=l1, C=1.0 / (keep.sum() * theta),
-                                     solver="saga", max_iter=self.max_iter)
+                                     solver="saga", max_iter=self.max_iter, random_state=0)
             est.fit(Xk, yk.astype(int), sample_weight=w)
             coef = np.r_[est.intercept_, est.coef_.ravel()]
         else:

@@ -213,6 +213,11 @@ def test_logistic_counterparts(frame):
     assert ((p > 0) & (p < 1)).all()
     cl = Logistic(ClusterCox(feats, n_clusters=2)).fit(train, y, w, "time", "event")
     assert list(cl.params_.index) == ["Intercept", "cluster2"]
+    enet = Logistic(PenalisedCox(feats, penalizer=0.05, l1_ratio=0.5)).fit(train, y, w, "time",
+                                                                           "event")
+    assert (enet.params_.drop("Intercept") == 0).sum() >= 2  # the lasso part zeroes columns
+    assert (pen.params_ != 0).all()
+    assert enet.params_["x1"] > 0
     own = Logistic(_RiskOnly()).fit(train, y, w, "time", "event")
     assert own.params_["risk"] > 0  # the true lp predicts early events
     with pytest.raises(ModelSpecificationError, match="penalizer"):
