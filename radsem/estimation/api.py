@@ -29,7 +29,11 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     (WLSMV); see :func:`sem` for the parameters.
     """
     from radsem.estimation.ordinal.estimate import fit_ordinal, wants_ordinal
+    from radsem.latent_survival.api import fit_survival_model, wants_survival
 
+    if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
+        return fit_survival_model(model, data, model_type=model_type, estimator=estimator,
+                                  **options)
     if wants_ordinal(model, data, estimator, options):
         return fit_ordinal(model, data, model_type, estimator=estimator, **options)
     return _fit_continuous(model, data, model_type, estimator=estimator, **options)
