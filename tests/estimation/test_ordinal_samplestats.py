@@ -36,6 +36,7 @@ from ordinal_stats_reference import (  # noqa: E402
     case_frame,
     lavaan_sample_stats,
     load_ordinal_reference,
+    one_factor_model,
 )
 
 # lavaan stops its polyserial search (nlminb without Hessian, rel.tol 1e-10) about 1e-5 short
@@ -365,3 +366,35 @@ def test_polyserial_invariant_to_units():
     np.testing.assert_allclose(out.cor, ref.cor, atol=1e-10)
     k = case.variables.index("x5")
     assert out.cov[k, k] == pytest.approx(ref.cov[k, k] * 1e18, rel=1e-10)
+
+
+def test_per_group_matches_lavaan_multigroup(r_lavaan):
+    """Called once per group with the full-data levels, as the WLSMV estimator does."""
+    import rpy2.robjects as ro
+
+    from radsem._r import to_r_dataframe
+    from radsem.datasets import load
+
+    frame = case_frame("hs3")
+    frame["school"] = load("HolzingerSwineford1939")["school"].to_numpy()
+    items = list(ORDINAL_CASES["hs3"].variables)
+    lavaan_groups = ro.r(
+        """function(model, data, ordered, group) {
+          fit <- lavaan::cfa(model = model, data = data, ordered = ordered, group = group,
+                             estimator = "WLSMV", do.fit = FALSE)
+          list(gamma = lavaan::lavInspect(fit, "gamma"),
+               wls.obs = lavaan::lavInspect(fit, "wls.obs"),
+               labels = lavaan::lavInspect(fit, "group.label"))
+        }"""
+    )
+    out = lavaan_groups(
+        one_factor_model(items), to_r_dataframe(frame), ro.StrVector(items), "school"
+    )
+    levels = {v: tuple(sorted(frame[v].unique())) for v in items}
+    for k, label in enumerate(out.rx2("labels")):
+        ours = categorical_sample_stats(
+            frame[frame["school"] == label], items, items, levels=levels
+        )
+        gamma = np.asarray(out.rx2("gamma")[k])
+        np.testing.assert_allclose(ours.wls_obs, np.asarray(out.rx2("wls.obs")[k]), atol=1e-7)
+        np.testing.assert_allclose(ours.gamma, gamma, atol=1e-6 * np.abs(gamma).max())
