@@ -192,11 +192,12 @@ def test_never_writes_into_an_input_folder_or_over_earlier_results(hs_inputs, tm
     assert "is the folder of the input" in err
     assert tree_hashes(model.parent) == before
     folder = tmp_path / "again"
-    assert _run(capsys, model, data, "--out", folder, "--quiet")[0] == 0
-    code, _, err = _run(capsys, model, data, "--out", folder, "--quiet")
+    assert _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv")[0] == 0
+    code, _, err = _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv")
     assert code == 3
     assert "from an earlier run" in err
-    assert _run(capsys, model, data, "--out", folder, "--quiet", "--overwrite")[0] == 0
+    assert _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv",
+                "--overwrite")[0] == 0
 
 
 def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
