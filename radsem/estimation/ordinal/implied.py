@@ -311,10 +311,11 @@ class OrdinalModel:
         """True when no ordered response has a path to another observed variable."""
         if self.parameterization == "theta":
             return True
-        par = self.ram.par
-        ordv = set(self.ordered)
-        paths = par[(par["op"] == "~") & par["rhs"].isin(list(ordv))]
-        return paths.empty
+        if not hasattr(self, "_simple_flag"):
+            par = self.ram.par
+            paths = par[(par["op"] == "~") & par["rhs"].isin(list(self.ordered))]
+            self._simple_flag = bool(paths.empty)
+        return self._simple_flag
 
     def _numeric_jacobian(self, theta: np.ndarray, eps: float = 1e-6) -> list[np.ndarray]:
         cols = [[] for _ in range(self.ngroups)]
