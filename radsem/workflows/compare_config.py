@@ -404,16 +404,14 @@ def _model_variables(model: str) -> list[str]:
 
 def _import_family(spec: FamilySpec, base: Path | None):
     module_name, _, class_name = spec.family.partition(":")
-    added = base is not None and str(base) not in sys.path
-    if added:
-        sys.path.insert(0, str(base))  # a module next to the configuration file
+    if base is not None and str(base) not in sys.path:
+        # a module next to the configuration file; appended (installed modules win) and kept,
+        # so that worker processes of n_jobs > 1, which inherit sys.path, import it too
+        sys.path.append(str(base))
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise DataError(f"cannot import module {module_name!r}: {exc}") from None
-    finally:
-        if added:
-            sys.path.remove(str(base))
     obj = module
     for part in class_name.split("."):
         obj = getattr(obj, part, None)
