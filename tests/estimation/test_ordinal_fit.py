@@ -202,3 +202,28 @@ def test_live_lavaan_parity(r_lavaan, fits, name):
     _compare_parameters(fit.parameter_estimates(), lav.parameter_estimates(),
                         _LOOSE.get(name, 1e-5))  # fmt: skip
     _compare_measures(fit.fit_measures(), lav.fit_measures())
+
+
+def test_warnings_point_at_the_caller():
+    data = case_data("hs3_wlsmv").astype("Float64")
+    data.loc[0, "x1"] = pd.NA
+    with pytest.warns(DataWarning) as record:
+        radsem.cfa(CFA, data, ordered=ITEMS)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [({"ordered": ITEMS, "bogus": 1}, "unknown option"),
+     ({"ordered": ITEMS, "level": 95}, "level must be")],
+)
+def test_bad_options(options, match):
+    with pytest.raises(EstimationError, match=match):
+        radsem.cfa(CFA, case_data("hs3_wlsmv"), **options)
+
+
+def test_group_equal_as_a_string(fits):
+    case = ORDINAL_CASES["hs3_groups_equal"]
+    opts = {**case.options, "group_equal": "loadings"}
+    fit = radsem.cfa(case.model, case_data("hs3_groups_equal"), **opts)
+    assert fit._problem.constraints.n_eq == 6

@@ -106,6 +106,26 @@ def _options(estimator, se, missing, parameterization, information):
     return est, core, se, test
 
 
+def _check_extra(spec_options, level, group_equal, group_partial) -> None:
+    import inspect
+
+    from radsem.spec import build_partable
+
+    known = set(inspect.signature(build_partable).parameters)
+    unknown = sorted(set(spec_options) - known)
+    if unknown:
+        raise EstimationError(f"unknown option(s) {', '.join(map(repr, unknown))}")
+    if not (isinstance(level, float | int) and 0 < level < 1):
+        raise EstimationError(f"level must be a number between 0 and 1, got {level!r}")
+    for name, value in (("group_equal", group_equal), ("group_partial", group_partial)):
+        if not isinstance(value, str | Sequence):
+            raise EstimationError(f"{name} must be a list of strings, got {value!r}")
+
+
+def _strings(value) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _listwise(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     complete = data[columns].notna().all(axis=1)
     dropped = int((~complete).sum())
@@ -113,7 +133,7 @@ def _listwise(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         warnings.warn(
             f"{dropped} of {len(data)} rows have missing values in the model's variables and "
             "were removed (listwise deletion, lavaan's default with ordered variables)",
-            DataWarning, stacklevel=4,
+            DataWarning, stacklevel=5,
         )  # fmt: skip
         data = data.loc[complete]
     return data
@@ -189,6 +209,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     if estimator is None or str(estimator).lower() == "default":
         estimator = "WLSMV"
     est, core, se, test = _options(estimator, se, missing, parameterization, information)
+    _check_extra(spec_options, level, group_equal, group_partial)
     names = _model_names(model)
     declared = _declared(ordered)
     absent = [v for v in declared if v not in data.columns]
@@ -217,7 +238,7 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         model, [c for c in data.columns if c != group], model_type=model_type,
         ngroups=len(frames), group_labels=labels if group else None,
         meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x,
-        group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+        group_equal=_strings(group_equal), group_partial=_strings(group_partial),
         estimator=core, missing=missing, ordered=counts, parameterization=parameterization,
         **spec_options,
     )  # fmt: skip
@@ -237,7 +258,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         result = minimize(problem, start)
     options = {
         "model_type": model_type, "estimator": est, "group": group,
-        "group_equal": list(group_equal), "group_partial": list(group_partial),
+        "group_equal": list(_strings(group_equal)),
+        "group_partial": list(_strings(group_partial)),
         "std_lv": std_lv, "meanstructure": spec.meanstructure, "fixed_x": spec.fixed_x,
         "orthogonal": orthogonal, "missing": missing, "se": se, "information": "expected",
         "level": level, "ordered": list(spec.ordered), "parameterization": parameterization,
@@ -246,6 +268,6 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     fit = OrdinalFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=3)  # fmt: skip
-    fit._check_improper(stacklevel=4)
+                      "trustworthy", ConvergenceWarning, stacklevel=4)  # fmt: skip
+    fit._check_improper(stacklevel=5)
     return fit
