@@ -99,6 +99,13 @@ def r_version(package: str) -> str:
     return str(ro.r["as.character"](ro.r["packageVersion"](package))[0])
 
 
+def skipped(live: bool, package: str) -> str:
+    """Why a live-R section is skipped."""
+    if not live:
+        return "skipped (--stored: this section has no stored reference)"
+    return f"skipped: needs R with {package} (through rpy2)"
+
+
 def header(title: str, source: str = "") -> None:
     print(f"\n### {title}\n")
     if source:
@@ -188,7 +195,7 @@ def _hs_tertiles() -> pd.DataFrame:
 
 def ordinal_section(live: bool) -> None:
     if not (live and r_available("lavaan")):
-        header("Ordinal indicators vs lavaan", "skipped: needs R with lavaan")
+        header("Ordinal indicators vs lavaan", skipped(live, "lavaan"))
         return
     from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
     from radsem.engines.compare import compare_fits, fit_engine
@@ -234,7 +241,7 @@ def ordinal_section(live: bool) -> None:
 
 def bootstrap_section(live: bool) -> None:
     if not (live and r_available("lavaan")):
-        header("Bootstrap vs lavaan", "skipped: needs R with lavaan")
+        header("Bootstrap vs lavaan", skipped(live, "lavaan"))
         return
     from sem_reference import MEDIATION_MODEL, case_data
 
@@ -399,7 +406,7 @@ def survival_section(live: bool) -> None:
 
 def compare_section(live: bool) -> None:
     if not (live and r_available("survival")):
-        header("Concordance vs R survival", "skipped: needs R with survival")
+        header("Concordance vs R survival", skipped(live, "survival"))
         return
     import rpy2.robjects as ro
 
@@ -442,7 +449,7 @@ def compare_section(live: bool) -> None:
 
 def cluster_section(live: bool) -> None:
     if not (live and r_available("cluster")):
-        header("k-medoids vs R cluster::pam", "skipped: needs R with cluster")
+        header("k-medoids vs R cluster::pam", skipped(live, "cluster"))
         return
     import rpy2.robjects as ro
     from rpy2.robjects import numpy2ri
@@ -488,7 +495,7 @@ def cluster_section(live: bool) -> None:
 
 def combat_section(live: bool) -> None:
     if not (live and r_available("sva")):
-        header("ComBat vs R sva", "skipped: needs R with sva")
+        header("ComBat vs R sva", skipped(live, "sva"))
         return
     import rpy2.robjects as ro
     from rpy2.robjects import numpy2ri
