@@ -207,7 +207,28 @@ def _options(data, data_path, *, estimator, missing, group, group_equal, ordered
     return options
 
 
-def _do_fit(kind, text, data, options, model_path):
+_NOT_FOUND = "variable(s) not found in the data: "
+
+
+def _locate_unknown(text: str, error: DataError, model_path, data_path) -> DataError:
+    """The engine's unknown-variable error with the model file's line and column of the first
+    unknown name (other data errors get the data file's name)."""
+    from radsem.spec import parse_model
+
+    message = str(error)
+    if not message.startswith(_NOT_FOUND):
+        return DataError(f"{data_path}: {message}")
+    names = message[len(_NOT_FOUND):].split(".")[0].split(", ")
+    for st in parse_model(text):
+        places = [(n, st.line, st.column) for n in st.lhs]
+        places += [(t.name, t.line, t.column) for t in st.rhs]
+        for name, line, column in places:
+            if name in names:
+                return DataError(f"{model_path}:{line}:{column}: {message} (data: {data_path})")
+    return DataError(f"{data_path}: {message}")
+
+
+def _do_fit(kind, text, data, options, model_path, data_path):
     import radsem
 
     with warnings.catch_warnings(record=True) as caught:
@@ -218,6 +239,8 @@ def _do_fit(kind, text, data, options, model_path):
             if isinstance(exc, ModelFileSyntaxError):
                 raise
             raise ModelFileSyntaxError(model_path, exc) from None
+        except DataError as exc:
+            raise _locate_unknown(text, exc, model_path, data_path) from None
         except TypeError as exc:  # an option this installation's engine does not know
             if "ordered" in str(exc) and "ordered" in options:
                 raise ModelSpecificationError(
@@ -348,7 +371,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     bar = tqdm(total=3 + bool(cross_check), desc="radsem fit", file=sys.stderr,
                disable=not progress)
     bar.set_postfix_str("fitting")
-    fit, caught = _do_fit(kind, text, table, options, model_path)
+    fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
     bar.update()
     check = None
     if cross_check:

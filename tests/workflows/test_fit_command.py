@@ -158,7 +158,8 @@ def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("model", "extra", "message"), [
-    ("visual =~ x1 + x2 + zz\n", [], "variable(s) not found in the data: zz"),
+    ("# two factors\nvisual =~ x1 + x2 + x3\ntextual =~ x4 + zz + x6\n", [],
+     "m.lav:3:17: variable(s) not found in the data: zz"),
     (HS_MODEL, ["--group", "clinic"], "group column 'clinic' is not a column of"),
     (HS_MODEL, ["--format", "pdf"], "unknown output format(s) 'pdf'"),
     (HS_MODEL, ["--estimator", "XYZ"], "estimator 'XYZ' is not available"),
