@@ -41,14 +41,16 @@ from ordinal_stats_reference import (  # noqa: E402
 
 # lavaan stops its polyserial search (nlminb without Hessian, rel.tol 1e-10) about 1e-5 short
 # of the optimum; radsem solves to machine precision (see docs/sem-ordinal-stats.md)
-LOOSE = {"hs_mixed"}
+LOOSE = {"hs_mixed", "hs_mixed_pairwise"}
 
 
 def _stats(name):
     case = ORDINAL_CASES[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        return categorical_sample_stats(case_frame(name), case.variables, case.ordered)
+        return categorical_sample_stats(
+            case_frame(name), case.variables, case.ordered, missing=case.missing
+        )
 
 
 def _compare(name, ours, ref):
@@ -82,7 +84,7 @@ def test_matches_stored_lavaan(name):
 @pytest.mark.parametrize("name", sorted(ORDINAL_CASES))
 def test_matches_live_lavaan(name, r_lavaan):
     case = ORDINAL_CASES[name]
-    ref = lavaan_sample_stats(case_frame(name), case.variables, case.ordered)
+    ref = lavaan_sample_stats(case_frame(name), case.variables, case.ordered, case.missing)
     for key in ("cov", "mean", "th", "wls_obs", "gamma", "wls_v"):
         ref[key] = np.asarray(ref[key], dtype=float)
     _compare(name, _stats(name), ref)
@@ -398,3 +400,18 @@ def test_per_group_matches_lavaan_multigroup(r_lavaan):
         gamma = np.asarray(out.rx2("gamma")[k])
         np.testing.assert_allclose(ours.wls_obs, np.asarray(out.rx2("wls.obs")[k]), atol=1e-7)
         np.testing.assert_allclose(ours.gamma, gamma, atol=1e-6 * np.abs(gamma).max())
+
+
+def test_pairwise_missing_rules():
+    frame = case_frame("hs3_missing").copy()
+    items = list(frame.columns)
+    frame.loc[0, :] = np.nan  # a row with nothing observed is dropped
+    with pytest.warns(DataWarning, match="1 of 301 rows have no observed value"):
+        out = categorical_sample_stats(frame, items, items, missing="pairwise")
+    assert out.nobs == 300
+    apart = pd.DataFrame({"a": [1, 2, 1, 2, np.nan, np.nan], "b": [np.nan] * 4 + [1, 2]})
+    apart["c"] = [1, 2, 2, 1, 1, 2]
+    with pytest.raises(DataError, match="a and b are never observed together"):
+        categorical_sample_stats(apart, ["a", "b", "c"], ["a", "b", "c"], missing="pairwise")
+    with pytest.raises(DataError, match="missing must be"):
+        categorical_sample_stats(frame, items, items, missing="ml")

@@ -56,13 +56,16 @@ def main() -> None:
         _atomic_write(HERE / f"{name}.csv", frame.to_csv(index=False))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = lavaan_sample_stats(frame, case.variables, case.ordered)
+            ref = lavaan_sample_stats(frame, case.variables, case.ordered, case.missing)
         payload = {
             "name": name,
             "description": case.description,
             "variables": list(case.variables),
             "ordered": list(case.ordered),
-            "call": 'lavaan::cfa(model, data, ordered, estimator = "WLSMV", do.fit = FALSE)',
+            "missing": case.missing,
+            "call": (
+                'lavaan::cfa(model, data, ordered, estimator = "WLSMV", missing, do.fit = FALSE)'
+            ),
             "versions": versions,
             "lavaan": ref,
         }

@@ -39,6 +39,7 @@ class OrdinalCase:
     description: str
     variables: tuple[str, ...]
     ordered: tuple[str, ...]
+    missing: str = "listwise"
 
 
 def _hs3() -> pd.DataFrame:
@@ -94,6 +95,14 @@ def _hs3_missing() -> pd.DataFrame:
     return out
 
 
+def _hs_mixed_missing() -> pd.DataFrame:
+    frame = _hs_mixed()
+    rng = np.random.default_rng(3)
+    for col in ["x1", "x4", "x7", "x8"]:
+        frame.loc[rng.choice(len(frame), size=20, replace=False), col] = np.nan
+    return frame
+
+
 ORDINAL_CASES: dict[str, OrdinalCase] = {
     "hs3": OrdinalCase(
         "HolzingerSwineford1939 x1-x9 cut at the 1/3 and 2/3 quantiles", tuple(HS_ITEMS),
@@ -118,6 +127,14 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
         "hs3 with 15 missing values in each of x2, x5, x9 (listwise)", tuple(HS_ITEMS),
         tuple(HS_ITEMS),
     ),
+    "hs3_pairwise": OrdinalCase(
+        "hs3 with 15 missing values in each of x2, x5, x9, missing = 'pairwise'",
+        tuple(HS_ITEMS), tuple(HS_ITEMS), "pairwise",
+    ),
+    "hs_mixed_pairwise": OrdinalCase(
+        "hs_mixed with 20 missing values in each of x1, x4, x7, x8, missing = 'pairwise'",
+        tuple(HS_ITEMS), ("x1", "x2", "x3", "x7"), "pairwise",
+    ),
 }  # fmt: skip
 
 _BUILDERS = {
@@ -127,6 +144,8 @@ _BUILDERS = {
     "sparse5": _sparse5,
     "binary_special": _binary_special,
     "hs3_missing": _hs3_missing,
+    "hs3_pairwise": _hs3_missing,
+    "hs_mixed_pairwise": _hs_mixed_missing,
 }
 
 
@@ -142,9 +161,9 @@ def one_factor_model(variables) -> str:
 
 # Fixed R code: no user text is pasted; model, data and names are passed as R objects.
 LAVAAN_SAMPLESTATS = """
-function(model, data, ordered) {
+function(model, data, ordered, missing) {
   fit <- lavaan::cfa(model = model, data = data, ordered = ordered,
-                     estimator = "WLSMV", do.fit = FALSE)
+                     estimator = "WLSMV", missing = missing, do.fit = FALSE)
   ss <- lavaan::lavInspect(fit, "sampstat")
   wls.obs <- lavaan::lavInspect(fit, "wls.obs")
   list(cov = unclass(ss$cov), mean = if (is.null(ss$mean)) numeric(0) else unclass(ss$mean),
@@ -158,7 +177,7 @@ function(model, data, ordered) {
 """
 
 
-def lavaan_sample_stats(frame: pd.DataFrame, variables, ordered) -> dict:
+def lavaan_sample_stats(frame: pd.DataFrame, variables, ordered, missing="listwise") -> dict:
     """Run lavaan 0.6-14 through rpy2 and return its categorical sample statistics."""
     import rpy2.robjects as ro
 
@@ -166,7 +185,12 @@ def lavaan_sample_stats(frame: pd.DataFrame, variables, ordered) -> dict:
 
     require_r("lavaan")
     function = ro.r(LAVAAN_SAMPLESTATS)
-    out = function(one_factor_model(variables), to_r_dataframe(frame), ro.StrVector(list(ordered)))
+    out = function(
+        one_factor_model(variables),
+        to_r_dataframe(frame),
+        ro.StrVector(list(ordered)),
+        ro.StrVector([missing]),
+    )
 
     def arr(key):
         return np.asarray(out.rx2(key), dtype=float)

@@ -92,18 +92,22 @@ def polychoric_matrix(
     ordered: Sequence[str] | None = None,
     *,
     return_thresholds: bool = False,
+    missing: str = "listwise",
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
     """Correlation matrix of ordinal (and continuous) columns, as ``lavaan::lavCor``.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The variables; rows with a missing value are removed (listwise, with a warning).
+        The variables.
     ordered : sequence of str, optional
         Ordinal columns (default: all). The others are continuous: polyserial correlations
         with ordinal columns, Pearson correlations among themselves.
     return_thresholds : bool
         Also return the thresholds as a Series named as lavaan (``"x1|t1"``).
+    missing : {"listwise", "pairwise"}
+        Rows with a missing value removed (default, with a warning), or every correlation from
+        the rows where both variables are observed (lavaan's ``missing = "pairwise"``).
 
     Returns
     -------
@@ -115,7 +119,7 @@ def polychoric_matrix(
     columns = [str(c) for c in frame.columns]
     data = frame.set_axis(columns, axis=1)
     ordered = columns if ordered is None else [str(c) for c in ordered]
-    stats = categorical_sample_stats(data, columns, ordered, nacov=False)
+    stats = categorical_sample_stats(data, columns, ordered, nacov=False, missing=missing)
     cor = pd.DataFrame(stats.cor, index=columns, columns=columns)
     if not return_thresholds:
         return cor

@@ -31,8 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from radsem.errors import EstimationError
+from radsem.estimation.ordinal.margins import Margin
+from radsem.estimation.ordinal.pairs import PolychoricBatch
+from radsem.estimation.ordinal.polychoric import polychoric_cell_scores
+from radsem.estimation.ordinal.polyserial import polyserial_scores
+from radsem.estimation.ordinal.thresholds import extended_thresholds, threshold_scores
 
-__all__ = ["ScoreBlocks", "muthen_gamma"]
+__all__ = ["ScoreBlocks", "muthen_gamma", "gamma_from_margins"]
 
 
 @dataclass
@@ -108,3 +113,142 @@ def muthen_gamma(blocks: ScoreBlocks) -> np.ndarray:
         influence[:, flip] *= -1.0
     gamma = (influence.T @ influence) * n_obs
     return 0.5 * (gamma + gamma.T)
+
+
+# --- casewise scores of the two steps ------------------------------------------------------
+# Rows where a variable (or one variable of a pair) is missing contribute zero scores, which is
+# what lavaan's NA-removing cross-products do with missing = "pairwise".
+
+
+def _layout(margins: list[Margin]):
+    """Columns of every variable's step-one parameters: thresholds/means, then variances."""
+    th_cols, col = [], 0
+    for m in margins:
+        width = len(m.tau) if m.kind == "ordered" else 1
+        th_cols.append(np.arange(col, col + width))
+        col += width
+    var_col = {}
+    for v, m in enumerate(margins):
+        if m.kind == "numeric":
+            var_col[v] = col
+            col += 1
+    return th_cols, var_col, col
+
+
+def _univariate_scores(margins, th_cols, var_col, n_uni, n_obs):
+    scores = np.zeros((n_obs, n_uni))
+    for v, m in enumerate(margins):
+        rows = m.present
+        if m.kind == "ordered":
+            scores[np.ix_(rows, th_cols[v])] = threshold_scores(m.codes[rows], m.tau)
+        else:
+            resid = m.values[rows] - m.mean
+            scores[rows, th_cols[v][0]] = resid / m.var
+            scores[rows, var_col[v]] = -0.5 / m.var + resid * resid / (2.0 * m.var * m.var)
+    return scores
+
+
+def _polychoric_scores(margins, batch: PolychoricBatch, th_cols, sc_cor, a21):
+    d_rho, d_th1, d_th2 = polychoric_cell_scores(batch.ext1, batch.ext2, batch.rho)
+    weight = batch.tables * d_rho
+    a_row = np.einsum("pab,pabk->pk", weight, d_th1)
+    a_col = np.einsum("pab,pabk->pk", weight, d_th2)
+    q_idx = np.array([q for q, _, _ in batch.pairs])
+    rows = np.stack([margins[j].filled_codes for _, _, j in batch.pairs], axis=1)
+    cols = np.stack([margins[i].filled_codes for _, i, _ in batch.pairs], axis=1)
+    # rows of the table = variable j, columns = variable i
+    values = d_rho[np.arange(q_idx.size)[None, :], rows, cols]
+    if not all(m.present.all() for m in margins):
+        both = np.stack(
+            [margins[i].present & margins[j].present for _, i, j in batch.pairs], axis=1
+        )
+        values = np.where(both, values, 0.0)
+    sc_cor[:, q_idx] = values
+    for r, (q, i, j) in enumerate(batch.pairs):
+        a21[q, th_cols[j]] = a_row[r, : th_cols[j].size]
+        a21[q, th_cols[i]] = a_col[r, : th_cols[i].size]
+
+
+def _pearson_pair_scores(mi: Margin, mj: Margin, rho: float):
+    """Scores of the bivariate normal log-likelihood: rho, mu_i, mu_j, var_i, var_j."""
+    both = (mi.present & mj.present).astype(float)
+    sd_i, sd_j = np.sqrt(mi.var), np.sqrt(mj.var)
+    ci, cj = mi.filled_values - mi.mean, mj.filled_values - mj.mean
+    one_minus = 1.0 - rho * rho
+    quad = ci * ci / mi.var - 2.0 * rho * ci * cj / (sd_i * sd_j) + cj * cj / mj.var
+    s_rho = (
+        rho / one_minus + ci * cj / (sd_i * sd_j * one_minus) - quad * rho / one_minus**2
+    ) * both
+    mu_i = (ci / mi.var - rho * cj / (sd_i * sd_j)) / one_minus
+    mu_j = (cj / mj.var - rho * ci / (sd_i * sd_j)) / one_minus
+    var_i = -0.5 / mi.var + (ci * ci / mi.var**2 - rho * ci * cj / (mi.var * sd_i * sd_j)) / (
+        2.0 * one_minus
+    )
+    var_j = -0.5 / mj.var + (cj * cj / mj.var**2 - rho * ci * cj / (mj.var * sd_i * sd_j)) / (
+        2.0 * one_minus
+    )
+    return s_rho, mu_i * both, mu_j * both, var_i * both, var_j * both
+
+
+def _pair_scores(margins, pairs, cor, batch, th_cols, var_col, n_uni, n_obs):
+    pstar = len(pairs)
+    sc_cor = np.zeros((n_obs, pstar))
+    a21 = np.zeros((pstar, n_uni))
+    if batch is not None:
+        _polychoric_scores(margins, batch, th_cols, sc_cor, a21)
+    h21 = np.zeros((pstar, n_uni))
+    h22 = np.eye(pstar)
+    for q, (i, j) in enumerate(pairs):
+        rho = cor[i, j]
+        mi, mj = margins[i], margins[j]
+        if mi.kind == "ordered" and mj.kind == "ordered":
+            continue  # done in one batch above
+        if mi.kind == "numeric" and mj.kind == "numeric":
+            s_rho, mu_i, mu_j, var_i, var_j = _pearson_pair_scores(mi, mj, rho)
+            sd_i, sd_j = np.sqrt(mi.var), np.sqrt(mj.var)
+            sc_cor[:, q] = s_rho
+            a21[q, th_cols[i][0]] = s_rho @ mu_i
+            a21[q, th_cols[j][0]] = s_rho @ mu_j
+            a21[q, var_col[i]] = s_rho @ var_i
+            a21[q, var_col[j]] = s_rho @ var_j
+            h21[q, var_col[i]] = sd_j * rho / (2.0 * sd_i)
+            h21[q, var_col[j]] = sd_i * rho / (2.0 * sd_j)
+            h22[q, q] = sd_i * sd_j
+            continue
+        c, o = (i, j) if mi.kind == "numeric" else (j, i)
+        num, ordv = margins[c], margins[o]
+        both = (num.present & ordv.present).astype(float)
+        sd = np.sqrt(num.var)
+        z = (num.filled_values - num.mean) / sd
+        ext = extended_thresholds(ordv.tau)
+        codes = ordv.filled_codes
+        sc = polyserial_scores(z, ext[codes + 1], ext[codes], codes, len(ordv.tau), sd, rho)
+        s_rho = sc["rho"] * both
+        sc_cor[:, q] = s_rho
+        a21[q, th_cols[c][0]] = s_rho @ sc["mu"]
+        a21[q, var_col[c]] = s_rho @ sc["var"]
+        a21[q, th_cols[o]] = s_rho @ sc["th"]
+        h21[q, var_col[c]] = rho / (2.0 * sd)
+        h22[q, q] = sd
+    return sc_cor, a21, h21, h22
+
+
+def gamma_from_margins(
+    margins: list[Margin],
+    pairs: list[tuple[int, int]],
+    cor: np.ndarray,
+    batch: PolychoricBatch | None,
+) -> np.ndarray:
+    """Gamma of ``wls.obs`` from the step-one margins and the step-two correlations."""
+    n_obs = margins[0].present.size
+    th_cols, var_col, n_uni = _layout(margins)
+    sc_uni = _univariate_scores(margins, th_cols, var_col, n_uni, n_obs)
+    sc_cor, a21, h21, h22 = _pair_scores(margins, pairs, cor, batch, th_cols, var_col, n_uni, n_obs)
+    groups = [
+        np.array(list(th_cols[v]) + ([var_col[v]] if v in var_col else []))
+        for v in range(len(margins))
+    ]
+    mean_cols = np.array(
+        [th_cols[v][0] for v, m in enumerate(margins) if m.kind == "numeric"], dtype=int
+    )
+    return muthen_gamma(ScoreBlocks(sc_uni, groups, sc_cor, a21, h21, h22, mean_cols))

@@ -59,16 +59,16 @@ def _terms(z, upper, lower, rho):
     return root, uu, ll, a, b, prob, pdf_a, pdf_b
 
 
-def _objective(z, upper, lower, dens, rho):
+def _objective(z, upper, lower, dens, rho, present):
     """Log-likelihood per pair and the mask of observations lavaan keeps."""
     prob = _terms(z, upper, lower, rho)[5]
-    keep = dens * prob >= _TINY
+    keep = present & (dens * prob >= _TINY)
     return np.sum(np.where(keep, np.log(np.where(keep, prob, 1.0)), 0.0), axis=0), keep
 
 
-def _derivatives(z, upper, lower, dens, rho):
+def _derivatives(z, upper, lower, dens, rho, present):
     root, uu, ll, a, b, prob, pdf_a, pdf_b = _terms(z, upper, lower, rho)
-    keep = dens * prob >= _TINY
+    keep = present & (dens * prob >= _TINY)
     r3 = root**3
     r5 = root**5
     g_a = (rho * uu - z) / r3
@@ -92,6 +92,7 @@ def fit_polyserial_pairs(
     start: np.ndarray,
     labels: list[str],
     max_iter: int = 100,
+    present: np.ndarray | None = None,
 ) -> np.ndarray:
     """Polyserial correlations of P (continuous, ordinal) pairs.
 
@@ -107,7 +108,13 @@ def fit_polyserial_pairs(
         Starting values (lavaan: ``cor(y, codes) * sd(codes) / sum(dnorm(tau))``).
     labels : list of str
         Pair names for warnings.
+    max_iter : int
+        Newton iterations before the bounded scalar search takes over.
+    present : numpy.ndarray of bool, shape (N, P), optional
+        Rows where both variables of the pair are observed (default: all).
     """
+    if present is None:
+        present = np.ones(z.shape, dtype=bool)
     rho = np.clip(start.astype(float).copy(), -BOUND, BOUND)
     n_pairs = rho.size
     converged = np.zeros(n_pairs, dtype=bool)
@@ -117,13 +124,17 @@ def fit_polyserial_pairs(
             break
         cols = (slice(None), idx)
         r = rho[idx]
-        loglik, score, hess = _derivatives(z[cols], upper[cols], lower[cols], dens[cols], r)
+        loglik, score, hess = _derivatives(
+            z[cols], upper[cols], lower[cols], dens[cols], r, present[cols]
+        )
         n = z.shape[0]
         step = np.where(hess < 0.0, -score / np.where(hess < 0.0, hess, -1.0), np.sign(score) * 0.1)
         step = np.clip(step, -0.5, 0.5)
         new = np.clip(r + step, -BOUND, BOUND)
         for _halving in range(40):
-            new_ll = _objective(z[cols], upper[cols], lower[cols], dens[cols], new)[0]
+            new_ll = _objective(z[cols], upper[cols], lower[cols], dens[cols], new, present[cols])[
+                0
+            ]
             worse = new_ll < loglik - 1e-12 * n
             if not worse.any():
                 break
@@ -134,7 +145,9 @@ def fit_polyserial_pairs(
     for p in np.flatnonzero(~converged):
         column = (slice(None), slice(p, p + 1))
         result = minimize_scalar(
-            lambda r, c=column: -_objective(z[c], upper[c], lower[c], dens[c], np.array([r]))[0][0],
+            lambda r, c=column: (
+                -_objective(z[c], upper[c], lower[c], dens[c], np.array([r]), present[c])[0][0]
+            ),
             bounds=(-BOUND, BOUND),
             method="bounded",
             options={"xatol": 1e-12},
