@@ -500,11 +500,13 @@ def _check_columns(config: ComparisonConfig, models, columns, feature_sets) -> N
             need += _features(spec, spec.params["features"], columns, feature_sets)
         if "model" in spec.params:
             need += _model_variables(spec.params["model"])
-        if "advanced" in need and "advanced" not in have:
-            need[need.index("advanced")] = "figo_stage"
+        if "advanced" in need and "advanced" not in have and "figo_stage" in have:
+            need.remove("advanced")  # derived from figo_stage (FIGO III/IV)
         missing = [c for c in dict.fromkeys(need) if c not in have]
+        missing = [f"'{c}'" + (" (or 'figo_stage' to derive it from)" if c == "advanced"
+                                else "") for c in missing]
         if missing:
-            raise DataError(f"family {spec.name!r}: column(s) {', '.join(map(repr, missing[:8]))}"
+            raise DataError(f"family {spec.name!r}: column(s) {', '.join(missing[:8])}"
                             f"{' ...' if len(missing) > 8 else ''} not in the data")
     for col in (config.time, config.event):
         if col not in have:
