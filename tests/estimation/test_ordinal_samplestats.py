@@ -415,3 +415,10 @@ def test_pairwise_missing_rules():
         categorical_sample_stats(apart, ["a", "b", "c"], ["a", "b", "c"], missing="pairwise")
     with pytest.raises(DataError, match="missing must be"):
         categorical_sample_stats(frame, items, items, missing="ml")
+
+
+def test_numbers_stored_as_text_warn():
+    frame = pd.DataFrame({"a": ["1", "10", "2", "2", "1", "10"], "b": [1, 3, 2, 2, 1, 3]})
+    with pytest.warns(DataWarning, match="numbers stored as text"):
+        out = categorical_sample_stats(frame, ["a", "b"], ["a", "b"], nacov=False)
+    assert out.levels["a"] == ("1", "10", "2")

@@ -13,12 +13,13 @@ level order. radsem does the same with 0-based codes:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from radsem.errors import DataError
+from radsem.errors import DataError, DataWarning
 
 __all__ = ["MAX_LEVELS", "encode_ordinal", "cut_into_categories"]
 
@@ -42,12 +43,29 @@ def _levels_of(series: pd.Series, name: str) -> list:
     if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
         raise DataError(f"ordered column {name!r} contains non-finite values (inf)")
     try:
-        return sorted(pd.unique(values).tolist())
+        levels = sorted(pd.unique(values).tolist())
     except TypeError as exc:
         raise DataError(
             f"ordered column {name!r} mixes values that cannot be sorted ({exc}); "
             "convert it to an ordered pandas Categorical to give the category order"
         ) from exc
+    _warn_lexicographic(levels, name)
+    return levels
+
+
+def _warn_lexicographic(levels: list, name: str) -> None:
+    """Strings that are numbers sort as text ("10" < "2"), as in lavaan; say so."""
+    if not levels or not all(isinstance(v, str) for v in levels):
+        return
+    numbers = pd.to_numeric(pd.Series(levels), errors="coerce")
+    if numbers.notna().all() and not numbers.is_monotonic_increasing:
+        warnings.warn(
+            f"ordered column {name!r} holds numbers stored as text; its categories are ordered "
+            f"as text {levels} (as lavaan does). Convert the column to numbers, or to an "
+            "ordered Categorical, if that is not the intended order",
+            DataWarning,
+            stacklevel=4,
+        )
 
 
 def encode_ordinal(
