@@ -21,9 +21,12 @@ from radsem.errors import DataError, DataWarning, EstimationError, ModelSpecific
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 
 from ordinal_fit_reference import (  # noqa: E402
+    DIFF_PAIRS,
     ITEMS,
     ORDINAL_CASES,
     case_data,
+    case_options,
+    load_difference_tests,
     load_ordinal_reference,
 )
 
@@ -35,11 +38,6 @@ REL_TOL = 1e-3  # relative, standard errors and fit measures
 _LOOSE = {"hs3_theta": 5e-5, "hs3_groups_equal": 5e-5}
 
 
-def _fit(name: str):
-    case = ORDINAL_CASES[name]
-    return getattr(radsem, case.function)(case.model, case_data(name), **case.options)
-
-
 @pytest.fixture(scope="module")
 def fits() -> dict:
     return {}
@@ -47,7 +45,8 @@ def fits() -> dict:
 
 def _get(fits, name):
     if name not in fits:
-        fits[name] = _fit(name)
+        case = case_options(name)
+        fits[name] = getattr(radsem, case.function)(case.model, case_data(name), **case.options)
     return fits[name]
 
 
@@ -227,3 +226,31 @@ def test_group_equal_as_a_string(fits):
     opts = {**case.options, "group_equal": "loadings"}
     fit = radsem.cfa(case.model, case_data("hs3_groups_equal"), **opts)
     assert fit._problem.constraints.n_eq == 6
+
+
+@pytest.mark.parametrize("pair", sorted(DIFF_PAIRS))
+def test_difference_test_matches_lavtestlrt(fits, pair):
+    from radsem.estimation.ordinal.difftest import wlsmv_difference_test
+
+    restricted, free = DIFF_PAIRS[pair]
+    ref = load_difference_tests()[pair]
+    out = wlsmv_difference_test(_get(fits, restricted), _get(fits, free))
+    assert out.df_diff == ref["df_diff"]
+    assert out.chisq_diff == pytest.approx(ref["chisq_diff"], rel=1e-5)
+    assert out.pvalue == pytest.approx(ref["pvalue"], rel=1e-4)
+    swapped = wlsmv_difference_test(_get(fits, free), _get(fits, restricted))
+    assert swapped.chisq_diff == pytest.approx(out.chisq_diff, rel=1e-12)
+
+
+def test_difference_test_refuses_continuous_fits(fits):
+    from radsem.estimation.ordinal.difftest import wlsmv_difference_test
+
+    cont = radsem.cfa(CFA, load_hs())
+    with pytest.raises(EstimationError, match="ordered variables"):
+        wlsmv_difference_test(cont, _get(fits, "hs3_wlsmv"))
+
+
+def load_hs():
+    from radsem.datasets import load
+
+    return load("HolzingerSwineford1939")

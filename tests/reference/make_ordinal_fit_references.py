@@ -4,7 +4,9 @@
 
 Needs R + lavaan + rpy2. For every case of ``ordinal_fit_reference.ORDINAL_CASES`` writes
 ``ordinal_fit/<case>.json`` with lavaan's ``parameterEstimates(standardized = TRUE)``,
-``fitMeasures()``, the convergence flag and the R / lavaan / rpy2 versions (atomically).
+``fitMeasures()``, the convergence flag and the R / lavaan / rpy2 versions, and
+``ordinal_fit/difftests.json`` with ``lavTestLRT()`` of the nested pairs ``DIFF_PAIRS``
+(atomically).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ordinal_fit_reference import HERE, ORDINAL_CASES, case_data  # noqa: E402
+from ordinal_fit_reference import (  # noqa: E402
+    DIFF_PAIRS,
+    HERE,
+    ORDINAL_CASES,
+    case_data,
+    case_options,
+)
 
 from radsem.engines.lavaan import fit_lavaan  # noqa: E402
 
@@ -71,6 +79,32 @@ def main() -> None:
         }  # fmt: skip
         _atomic_write(HERE / f"{name}.json", json.dumps(record, indent=1, sort_keys=False) + "\n")
         print(f"  {name}: {len(pe)} parameters")
+    difference_tests(versions)
+
+
+def _lavaan_fit(name: str):
+    case = case_options(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_lavaan(case.model, case_data(name), case.function, **case.options)
+
+
+def difference_tests(versions: dict) -> None:
+    import rpy2.robjects as ro
+
+    from radsem._r import from_r_dataframe
+
+    # constant R code: both fits are passed as arguments
+    lrt = ro.r("function(a, b) lavaan::lavTestLRT(a, b)")
+    out = {}
+    for pair, (restricted, free) in DIFF_PAIRS.items():
+        table = from_r_dataframe(lrt(_lavaan_fit(free)._fit, _lavaan_fit(restricted)._fit))
+        row = table.iloc[1]
+        out[pair] = {"chisq_diff": float(row["Chisq diff"]), "df_diff": int(row["Df diff"]),
+                     "pvalue": float(row["Pr(>Chisq)"])}  # fmt: skip
+        print(f"  {pair}: {out[pair]}")
+    record = {"versions": versions, "pairs": DIFF_PAIRS, "tests": out}
+    _atomic_write(HERE / "difftests.json", json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

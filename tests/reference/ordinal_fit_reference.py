@@ -20,7 +20,8 @@ from radsem.datasets import load
 from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
 from radsem.estimation.ordinal import cut_into_categories
 
-__all__ = ["ORDINAL_CASES", "OrdinalCase", "case_data", "load_ordinal_reference", "HERE"]
+__all__ = ["ORDINAL_CASES", "DIFF_PAIRS", "OrdinalCase", "case_data", "case_options",
+           "load_ordinal_reference", "load_difference_tests", "HERE"]
 
 HERE = Path(__file__).resolve().parent / "ordinal_fit"
 ITEMS = [f"x{i}" for i in range(1, 10)]
@@ -65,9 +66,19 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
 }  # fmt: skip
 
 
+#: nested pairs (restricted, less restricted) for the WLSMV difference test (lavTestLRT)
+DIFF_PAIRS: dict[str, tuple[str, str]] = {
+    "orthogonal_vs_oblique": ("hs3_orthogonal", "hs3_wlsmv"),
+    "metric_thresholds_vs_configural": ("hs3_groups_equal", "hs3_groups"),
+}
+_EXTRA_CASES = {
+    "hs3_orthogonal": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "orthogonal": True}),
+}
+
+
 def case_data(name: str) -> pd.DataFrame:
     """The data of one case (a fresh copy)."""
-    case = ORDINAL_CASES[name]
+    case = ORDINAL_CASES.get(name) or _EXTRA_CASES[name]
     hs = load("HolzingerSwineford1939")
     ordinal = [v for v in ITEMS if v not in case.continuous]
     data = cut_into_categories(hs[ordinal], case.categories)
@@ -98,3 +109,13 @@ def load_ordinal_reference(name: str) -> OrdinalReference:
     fm = pd.Series({k: (float("nan") if v is None else v) for k, v in raw["fit_measures"].items()},
                    dtype=float)  # fmt: skip
     return OrdinalReference(pd.DataFrame(raw["parameters"]), fm, dict(raw["versions"]))
+
+
+def case_options(name: str) -> OrdinalCase:
+    """The case (model, function, options) of ``name``, pair members included."""
+    return ORDINAL_CASES.get(name) or _EXTRA_CASES[name]
+
+
+def load_difference_tests() -> dict:
+    """lavTestLRT results of :data:`DIFF_PAIRS`: ``{pair: {"chisq_diff", "df_diff", "pvalue"}}``."""
+    return json.loads((HERE / "difftests.json").read_text(encoding="utf-8"))["tests"]
