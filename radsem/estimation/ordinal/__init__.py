@@ -3,6 +3,7 @@ asymptotic covariance (lavaan's two-step sample statistics for WLSMV)."""
 
 from radsem.estimation.ordinal.coding import cut_into_categories
 from radsem.estimation.ordinal.correlation import PolychoricResult, polychoric, polychoric_matrix
+from radsem.estimation.ordinal.difftest import wlsmv_difference_test
 from radsem.estimation.ordinal.estimate import fit_ordinal
 from radsem.estimation.ordinal.fit import OrdinalFit
 from radsem.estimation.ordinal.samplestats import CategoricalStats, categorical_sample_stats
@@ -16,4 +17,5 @@ __all__ = [
     "PolychoricResult",
     "fit_ordinal",
     "OrdinalFit",
+    "wlsmv_difference_test",
 ]
