@@ -96,7 +96,7 @@ def read_comparison_data(config: ComparisonConfig) -> ComparisonData:
     else:
         frame = _indexed(read_table(spec.table), spec.id, spec.table)
         inputs = [spec.table]
-    sets = {}
+    sets, notes = {}, []
     for name, path in spec.join.items():
         extra = _indexed(read_table(path), spec.id, path)
         clash = [c for c in extra.columns if c in frame.columns]
@@ -109,11 +109,10 @@ def read_comparison_data(config: ComparisonConfig) -> ComparisonData:
         frame = frame.join(extra, how="inner")
         inputs.append(path)
         if len(frame) < before:
-            note = f"{before - len(frame)} patient(s) not in the joined table {name!r} left out"
-            sets.setdefault("__notes__", []).append(note)
-    notes = sets.pop("__notes__", [])
+            notes.append(f"{before - len(frame)} patient(s) not in the joined table {name!r} "
+                         "left out")
     data = ComparisonData(frame=frame, feature_sets=sets, protocol=protocol, inputs=inputs,
-                          notes=list(notes))
+                          notes=notes)
     if spec.complete_cases:
         used = config.used_columns(list(frame.columns), sets)
         keep = frame[used].notna().all(axis=1)
@@ -197,10 +196,12 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
     models = config.build_models(columns=list(frame.columns), feature_sets=data.feature_sets,
                                  protocol=data.protocol)
     settings = config.compare_settings(n_jobs=n_jobs)
+    if out is None and config.output is None and config.path is None:
+        raise DataError("give an output folder (out=...) for a configuration without a file")
     if out is None:
         out = config.output or config.path.parent / f"{config.path.stem}-output"
     lav_files = [s.params["model_file"] for s in config.families if "model_file" in s.params]
-    inputs = [config.path, *data.inputs, *lav_files]
+    inputs = [p for p in (config.path, *data.inputs, *lav_files) if p is not None]
     planned = list(_TABLES) + (["optimism.csv"] if config.n_boot else [])
     protected = [config.data.cohort] if config.data.cohort is not None else []
     target = prepare_output(out, inputs, planned, overwrite=overwrite,
@@ -230,7 +231,7 @@ def _report(config, run, settings, inputs, command):
 
     result = run.result
     summary = result.summary()
-    summary = summary[summary["metric"] != "harrell_c_se"]  # a per-fold SE, not a metric
+    summary = summary[~summary["metric"].isin(["harrell_c_se", "auc_se"])]  # per-fold SEs
     metrics = summary.rename(columns={"mean": "estimate"})[
         ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]]
     paired = result.paired(_key_metric(result))
@@ -249,7 +250,7 @@ def _report(config, run, settings, inputs, command):
         seeds["bootstrap"] = config.boot_seed
         options["bootstrap"] = {"n_boot": config.n_boot}
     provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
-                            command=command or f"radsem compare {config.path.name}")
+                            command=command or "radsem.workflows.run_comparison")
     report = comparison_report(metrics=metrics, differences=differences,
                                calibration=calibration if len(calibration) else None,
                                title=config.title, provenance=provenance, notes=run.notes)
@@ -292,7 +293,8 @@ def _write(run: ComparisonRun, config, settings) -> None:
     run.files["report.html"] = out / "report.html"
     run.report.to_markdown(out / "report.md")
     run.files["report.md"] = out / "report.md"
-    payload = {"configuration": config.path.name, "settings": settings,
+    payload = {"configuration": config.path.name if config.path else None,
+               "settings": settings,
                "families": {s.name: s.family for s in config.families},
                "horizons": list(result.horizons), "notes": run.notes,
                "summary": result.summary(),
