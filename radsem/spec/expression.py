@@ -249,7 +249,10 @@ class Expression:
             raise ModelSpecificationError(
                 f"no value for {', '.join(missing)} in expression {self.text!r}"
             )
-        return _eval(self._tree, values)
+        try:
+            return _eval(self._tree, values)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return math.nan  # as R: 1/0, log(-1), ... give Inf/NaN, not an error
 
     def gradient(self, values: Mapping[str, float]) -> dict[str, float]:
         """Partial derivatives of the expression with respect to each of :attr:`names`.
@@ -260,7 +263,10 @@ class Expression:
         standard errors of ``:=`` parameters and Jacobians of constraints.
         """
         self.evaluate(values)  # validates names
-        _, grad = _deriv(self._tree, values)
+        try:
+            _, grad = _deriv(self._tree, values)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return {n: math.nan for n in self.names}
         return {n: grad.get(n, 0.0) for n in self.names}
 
     def __str__(self) -> str:

@@ -152,6 +152,9 @@ def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
 
 
 def _user_rows(model) -> tuple[list[Statement], list[dict], list[Statement]]:
+    if not isinstance(model, (str, list, tuple)):
+        raise ModelSpecificationError(
+            f"model must be a string in lavaan syntax, got {type(model).__name__}")
     statements = parse_model(model) if isinstance(model, str) else list(model)
     if not statements:
         raise ModelSyntaxError("empty model: no formulas found", 1, 1, None)

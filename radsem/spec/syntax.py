@@ -353,7 +353,10 @@ class _TermParser:
         if expr.names:
             tok = next(t for t in toks if t.kind == "NAME" or t.kind == "STRING")
             raise self.error("a numeric modifier cannot contain a label", tok)
-        return float(expr.evaluate({}))
+        value = float(expr.evaluate({}))
+        if not math.isfinite(value):
+            raise self.error(f"a fixed value must be a finite number, got {value}", toks[0])
+        return value
 
     def call(self, name: Token) -> object:
         fn = name.text
@@ -383,6 +386,9 @@ class _TermParser:
                 raise self.error(f"expected ',' or ')' in {fn}()", nxt)
         if not args:
             raise self.error(f"{fn}() needs at least one value", name)
+        for tok, value in args:
+            if fn in ("c", "start") and isinstance(value, float) and math.isinf(value):
+                raise self.error(f"a value in {fn}() must be finite, got {value}", tok)
         return ("call", fn, args, name)
 
     def call_argument(self) -> object:

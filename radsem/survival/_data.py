@@ -43,6 +43,12 @@ def survival_data(data: pd.DataFrame, time: str, event: str, columns: Sequence[s
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if missing not in ("raise", "drop"):
         raise DataError(f"missing must be 'raise' or 'drop', got {missing!r}")
+    if len(data) == 0:
+        raise DataError("data has no rows")
+    duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+    if duplicated:
+        raise DataError(f"data has duplicated column name(s): {', '.join(duplicated)}; "
+                        "rename them so each column is unique")
     needed = [time, event] + [c for c in columns if c not in (time, event)]
     unknown = [c for c in needed if c not in data.columns]
     if unknown:
@@ -77,6 +83,9 @@ def survival_data(data: pd.DataFrame, time: str, event: str, columns: Sequence[s
         raise DataError(f"{n_dropped} row(s) have missing values in {', '.join(map(str, cols))}; "
                         "impute them or pass missing='drop' to analyse complete cases")
     keep = ~na_rows.to_numpy()
+    if not keep.any():
+        raise DataError("no row is complete in " + ", ".join(map(str, others))
+                        + "; nothing is left to analyse")
     frame = frame.loc[keep]
     evv = evn.to_numpy(float)[keep]
     if require_events and evv.sum() == 0:
@@ -126,6 +135,9 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str],
     blocks, names, coding = [], [], {}
     for col in covariates:
         s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+            raise DataError(f"covariate '{col}' holds dates or durations; convert it to a number "
+                            "(e.g. age in years, days since diagnosis) first")
         is_cat = col in refs or (levels is not None and col in levels) or not (
             pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
         if is_cat:
@@ -134,12 +146,18 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str],
             if unseen:
                 raise DataError(f"'{col}' has level(s) not seen when fitting: "
                                 f"{', '.join(map(str, sorted(map(str, unseen))))}")
+            if levels is None and len(lv) < 2:
+                raise DataError(f"categorical covariate '{col}' has a single level "
+                                f"({', '.join(map(str, lv))}); it cannot be estimated")
+            if levels is None and len(lv) > max(len(frame) // 2, 2):
+                raise DataError(f"categorical covariate '{col}' has {len(lv)} levels for "
+                                f"{len(frame)} rows; is it a numeric column stored as text?")
             coding[col] = lv
             for level in lv[1:]:
                 blocks.append((s == level).to_numpy(float))
                 names.append(f"{col}[T.{level}]")
         else:
-            blocks.append(s.to_numpy(float))
+            blocks.append(s.to_numpy(float, na_value=np.nan))
             names.append(str(col))
     X = np.column_stack(blocks) if blocks else np.zeros((len(frame), 0))
     return Design(X, names, coding, covariates)

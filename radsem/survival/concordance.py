@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radsem.errors import DataError
+
 __all__ = ["Concordance", "concordance_index"]
 
 
@@ -64,12 +66,8 @@ def concordance_index(time, event, risk, strata=None, weights=None, chunk: int =
     jackknife of Therneau & Atkinson's concordance vignette; checked against R survival 3.5
     ``concordance(coxph(...))`` on lung and veteran (see tests/survival).
     """
-    t = np.asarray(time, float)
-    e = np.asarray(event, float) > 0
-    x = np.asarray(risk, float)
+    t, e, x, w, s = _validate(time, event, risk, strata, weights)
     n = len(t)
-    w = np.ones(n) if weights is None else np.asarray(weights, float)
-    s = np.zeros(n, dtype=int) if strata is None else pd.factorize(np.asarray(strata))[0]
     infl = np.zeros((n, 5))  # concordant, discordant, tied.x, tied.y, tied.xy per subject
     for k in np.unique(s):
         idx = np.flatnonzero(s == k)
@@ -102,3 +100,51 @@ def concordance_index(time, event, risk, strata=None, weights=None, chunk: int =
 
 def _counts(c) -> pd.Series:
     return pd.Series(c, index=["concordant", "discordant", "tied.x", "tied.y", "tied.xy"])
+
+
+def _vector(values, name: str) -> np.ndarray:
+    """A 1-D float array, with a DataError for text, dates or a 2-D input."""
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise DataError(f"{name} must be one column, got {values.shape[1]}")
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_datetime64_any_dtype(values):
+            raise DataError(f"{name} holds dates; convert them to numbers first")
+        values = values.to_numpy(dtype=float, na_value=np.nan) if (
+            pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)) \
+            else values.to_numpy()
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be numeric") from None
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _validate(time, event, risk, strata, weights):
+    t, ev, x = _vector(time, "time"), _vector(event, "event"), _vector(risk, "risk")
+    n = len(t)
+    if n == 0:
+        raise DataError("concordance needs at least one observation; got none")
+    if len(ev) != n or len(x) != n:
+        raise DataError(f"time, event and risk must have the same length; got {n}, "
+                        f"{len(ev)} and {len(x)}")
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise DataError("time must be finite and >= 0 without missing values")
+    if not np.all(np.isin(ev, [0.0, 1.0])):
+        raise DataError("event must be coded 0 (censored) / 1 (event) without missing values")
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"risk has {int((~np.isfinite(x)).sum())} missing or infinite value(s)")
+    w = np.ones(n) if weights is None else _vector(weights, "weights")
+    if len(w) != n or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise DataError("weights must be positive, finite and one per observation")
+    if strata is None:
+        s = np.zeros(n, dtype=int)
+    else:
+        st = pd.Series(np.asarray(strata))
+        if len(st) != n or st.isna().any():
+            raise DataError("strata must have one non-missing value per observation")
+        s = pd.factorize(st)[0]
+    return t, ev > 0, x, w, s

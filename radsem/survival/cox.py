@@ -261,8 +261,11 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     """
     if ties not in ("efron", "breslow"):
         raise DataError(f"ties must be 'efron' or 'breslow', got {ties!r}")
-    if penalizer < 0:
-        raise DataError("penalizer must be >= 0")
+    if isinstance(penalizer, bool) or not isinstance(penalizer, (int, float, np.number)) \
+            or not np.isfinite(penalizer) or penalizer < 0:
+        raise DataError(f"penalizer must be a finite number >= 0, got {penalizer!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise DataError(f"max_iter must be a positive integer, got {max_iter!r}")
     if firth and ties != "breslow":
         ties = "breslow"
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)

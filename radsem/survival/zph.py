@@ -17,7 +17,11 @@ def _transform(kind: str, time: np.ndarray, event: np.ndarray) -> np.ndarray:
     if kind == "identity":
         return time.astype(float)
     if kind == "log":
-        return np.log(time)
+        if np.any(time[event > 0] <= 0):
+            raise DataError("transform='log' needs event times > 0; some events are at time 0 "
+                            "(use transform='km' or 'rank')")
+        with np.errstate(divide="ignore"):
+            return np.log(time)
     if kind == "rank":
         return stats.rankdata(time)
     if kind == "km":
@@ -68,6 +72,9 @@ def cox_zph(result: CoxResult, transform: str = "km", terms: bool = True) -> pd.
     older Schoenfeld-residual regression approximation used by lifelines (issue #997).
     Checked against R survival 3.5 cox.zph on lung and veteran.
     """
+    if not isinstance(result, CoxResult):
+        raise DataError(f"cox_zph needs a fitted Cox model (radsem.survival.cox), "
+                        f"got {type(result).__name__}")
     if result.firth or result.penalizer:
         raise DataError("cox_zph needs an unpenalised Cox fit")
     f = result._fit
