@@ -75,7 +75,8 @@ def complete_covariates(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarra
 
 @dataclass(frozen=True)
 class PiecewiseGrid:
-    """Intervals ``[cuts[k], cuts[k+1])`` of a piecewise-constant baseline hazard.
+    """Intervals ``(cuts[k], cuts[k+1]]`` of a piecewise-constant baseline hazard (an event
+    at a cut point belongs to the interval that ends there).
 
     Attributes
     ----------
@@ -116,5 +117,5 @@ def piecewise_grid(time: np.ndarray, event: np.ndarray, pieces: int = 6,
     edges = np.concatenate([[0.0], inner, [np.inf]])
     lo, hi = edges[:-1], edges[1:]
     exposure = np.clip(np.minimum(time[:, None], hi[None, :]) - lo[None, :], 0.0, None)
-    interval = np.searchsorted(inner, time, side="right")
+    interval = np.searchsorted(inner, time, side="left")
     return PiecewiseGrid(edges, exposure, interval)
