@@ -233,7 +233,7 @@ def _report(config, run, settings, inputs, command):
     summary = result.summary()
     summary = summary[~summary["metric"].isin(["harrell_c_se", "auc_se"])]  # per-fold SEs
     metrics = summary.rename(columns={"mean": "estimate"})[
-        ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]]
+        ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]].reset_index(drop=True)
     paired = result.paired(_key_metric(result))
     differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]).rename(
         columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper",
@@ -251,9 +251,13 @@ def _report(config, run, settings, inputs, command):
         options["bootstrap"] = {"n_boot": config.n_boot}
     provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
                             command=command or "radsem.workflows.run_comparison")
+    key = "AUC" if _key_metric(result) == "auc" else "Harrell's C"
+    notes = [*run.notes, f"Metrics are means over the folds with corrected resampled-t "
+             f"{1 - config.alpha:.0%} intervals (Nadeau & Bengio 2003); the differences between "
+             f"models are paired per fold, in {key} (first model minus second)."]
     report = comparison_report(metrics=metrics, differences=differences,
                                calibration=calibration if len(calibration) else None,
-                               title=config.title, provenance=provenance, notes=run.notes)
+                               title=config.title, provenance=provenance, notes=notes)
     if run.optimism is not None:
         report.add_section("Optimism-corrected C-index (bootstrap)", Text(
             "Harrell's bootstrap: apparent C minus the mean optimism over "
@@ -270,14 +274,20 @@ def _key_metric(result) -> str:
 
 
 def _calibration(result) -> pd.DataFrame:
-    """Calibration by risk group averaged over folds (sums of counts)."""
+    """Calibration by risk group averaged over folds (sums of counts), as the probability of
+    the event by the (first) horizon: predicted and observed (1 - Kaplan-Meier for survival)."""
     calib = result.calibration
     need = {"model", "group", "predicted", "observed"}
     if calib is None or calib.empty or not need <= set(calib.columns):
         return pd.DataFrame()
     agg = {"predicted": ("predicted", "mean"), "observed": ("observed", "mean")}
     agg.update({c: (c, "sum") for c in ("n", "events") if c in calib.columns})
-    return calib.groupby(["model", "group"], sort=False).agg(**agg).reset_index()
+    table = calib.groupby(["model", "group"], sort=False).agg(**agg).reset_index()
+    if getattr(result, "outcome", "survival") != "binary":  # survival -> event probability
+        table["predicted"] = 1.0 - table["predicted"]
+        table["observed"] = 1.0 - table["observed"]
+    table.insert(2, "horizon", result.horizons[0] if result.horizons else float("nan"))
+    return table
 
 
 def _write(run: ComparisonRun, config, settings) -> None:

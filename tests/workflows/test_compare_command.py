@@ -106,6 +106,10 @@ def test_compare_cohort_end_to_end(cohort_run):
     assert (optimism["n_boot"] == 2).all()
     payload = json.loads((run / "comparison.json").read_text())
     assert payload["settings"]["random_state"] == 11
+    calibration = pd.read_csv(run / "calibration.csv")
+    assert set(calibration["group"]) == {1, 2, 3}
+    assert (calibration["horizon"] == payload["horizons"][0]).all()
+    assert calibration[["predicted", "observed"]].stack().between(0, 1).all()
     assert after == before  # inputs are never modified
 
 
