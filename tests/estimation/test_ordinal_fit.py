@@ -254,3 +254,10 @@ def load_hs():
     from radsem.datasets import load
 
     return load("HolzingerSwineford1939")
+
+
+def test_ordered_predictor_needs_theta():
+    case = ORDINAL_CASES["hs3_ordered_mediator_theta"]
+    opts = {**case.options, "parameterization": "delta"}
+    with pytest.raises(EstimationError, match="parameterization='theta'"):
+        radsem.sem(case.model, case_data("hs3_ordered_mediator_theta"), **opts)

@@ -55,6 +55,9 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
     "hs3_covariate_joint": OrdinalCase(
         HOLZINGER_SWINEFORD_CFA + "\nvisual ~ ageyr\n", "sem",
         {**_ALL, "fixed_x": False, "conditional_x": False}, extra=("ageyr",)),
+    "hs3_ordered_mediator_theta": OrdinalCase(
+        "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4 + visual\n", "sem",
+        {"ordered": ["x1", "x2", "x3", "x4", "x5"], "parameterization": "theta"}),
     "hs3_wls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "WLS"}),
     "hs3_ulsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULSMV"}),
     "hs3_groups": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "group": "school"},
