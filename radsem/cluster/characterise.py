@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem.cluster._checks import numeric_matrix
 from radsem.errors import DataError
 
 __all__ = ["characterise_clusters", "differential_expression"]
@@ -57,38 +58,51 @@ def characterise_clusters(data: pd.DataFrame, labels, categorical: Sequence[str]
     Continuous: Kruskal-Wallis (tie-corrected, as R ``kruskal.test``). Categorical: Fisher's
     exact test for 2x2 tables, chi-square without continuity correction otherwise, Monte-Carlo
     exact when any expected count is below 5. q-values: Benjamini-Hochberg over all rows.
-    Missing values are left out variable by variable. Checked against R ``kruskal.test``,
-    ``chisq.test`` and ``fisher.test`` (tests/cluster).
+    Missing values are left out variable by variable; rows without a label are left out. A
+    variable that cannot be tested says why in ``test`` ("none (constant)", ...) with NaN p.
+    Checked against R ``kruskal.test``, ``chisq.test`` and ``fisher.test`` (tests/cluster).
     """
-    lab = pd.Series(np.asarray(labels), index=data.index)
-    if len(lab) != len(data):
-        raise DataError("labels must have one entry per row of data")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    continuous = [continuous] if isinstance(continuous, str) else list(continuous)
+    if not categorical and not continuous:
+        raise DataError("name at least one variable to compare, in categorical= or continuous=")
+    lab = _labels(labels, data)
     unknown = [c for c in [*categorical, *continuous] if c not in data.columns]
     if unknown:
-        raise DataError(f"column(s) not found in data: {', '.join(unknown)}")
+        raise DataError(f"column(s) not found in data: {', '.join(map(str, unknown))}")
+    dup = [c for c in [*categorical, *continuous] if isinstance(data[c], pd.DataFrame)]
+    if dup:
+        raise DataError(f"column name(s) used more than once in data: {', '.join(dup)}")
+    data = data.reset_index(drop=True).loc[lab.index]
     groups = sorted(pd.unique(lab))
     if len(groups) < 2:
         raise DataError("characterisation needs at least two clusters")
     rng = np.random.default_rng(random_state)
     rows = []
     for col in continuous:
-        x = pd.to_numeric(data[col], errors="coerce")
+        x = _numeric_column(data[col], col)
         samples = [x[(lab == g) & x.notna()].to_numpy() for g in groups]
         summ = {f"cluster_{g}": f"{np.median(s):.3g} [{np.percentile(s, 25):.3g}, "
                 f"{np.percentile(s, 75):.3g}]" if len(s) else "" for g, s in zip(groups, samples)}
         ok = [s for s in samples if len(s)]
-        if len(ok) < 2 or np.ptp(np.concatenate(ok)) == 0:
-            stat, p = np.nan, np.nan
+        test = "kruskal-wallis"
+        if len(ok) < 2:
+            test, stat, p = "none (observed in one cluster)", np.nan, np.nan
+        elif np.ptp(np.concatenate(ok)) == 0:
+            test, stat, p = "none (constant)", np.nan, np.nan
         else:
             stat, p = stats.kruskal(*ok)
-        rows.append({"variable": col, "test": "kruskal-wallis", "statistic": stat,
-                     "pvalue": p, **summ})
+        rows.append({"variable": col, "test": test, "statistic": stat, "pvalue": p, **summ})
     for col in categorical:
         keep = data[col].notna()
         tab = pd.crosstab(data.loc[keep, col], lab[keep]).reindex(columns=groups, fill_value=0)
         summ = {f"cluster_{g}": "; ".join(f"{lvl}: {n} ({100 * n / max(tab[g].sum(), 1):.0f}%)"
                                           for lvl, n in tab[g].items()) for g in groups}
-        if tab.shape[0] < 2:
+        if tab.shape[0] == 0:
+            test, stat, p = "none (all missing)", np.nan, np.nan
+        elif tab.shape[0] < 2:
             test, stat, p = "none (one level)", np.nan, np.nan
         else:
             test, stat, p = _categorical_test(tab.to_numpy(), n_resamples, rng)
@@ -122,13 +136,17 @@ def differential_expression(expression: pd.DataFrame, labels) -> pd.DataFrame:
         Index gene; ``statistic``, ``pvalue``, ``qvalue``, per-cluster means ``mean_<label>``
         and ``max_log2fc`` (largest difference between cluster means, log2 scale), sorted by p.
     """
-    lab = pd.Series(np.asarray(labels), index=expression.index)
-    groups = sorted(pd.unique(lab.dropna()))
+    if not isinstance(expression, pd.DataFrame):
+        raise DataError(f"expression must be a pandas DataFrame, got {type(expression).__name__}")
+    numeric_matrix(expression, "expression", finite=False)  # names text / date columns
+    lab = _labels(labels, expression)
+    expression = expression.reset_index(drop=True).loc[lab.index]
+    groups = sorted(pd.unique(lab))
     if len(groups) < 2:
         raise DataError("differential expression needs at least two clusters")
     res = []
     for gene in expression.columns:
-        x = pd.to_numeric(expression[gene], errors="coerce")
+        x = expression[gene].astype(float)
         samples = [x[(lab == g) & x.notna()].to_numpy() for g in groups]
         ok = [s for s in samples if len(s)]
         if len(ok) >= 2 and np.ptp(np.concatenate(ok)) > 0:
@@ -138,7 +156,35 @@ def differential_expression(expression: pd.DataFrame, labels) -> pd.DataFrame:
         means = [s.mean() if len(s) else np.nan for s in samples]
         res.append({"gene": gene, "statistic": stat, "pvalue": p,
                     **{f"mean_{g}": m for g, m in zip(groups, means)},
-                    "max_log2fc": np.nanmax(means) - np.nanmin(means)})
+                    "max_log2fc": _spread(means)})
     out = pd.DataFrame(res).set_index("gene")
     out.insert(2, "qvalue", _bh(out["pvalue"].to_numpy(float)))
     return out.sort_values("pvalue", kind="stable")
+
+
+def _labels(labels, data: pd.DataFrame) -> pd.Series:
+    """Labels aligned with ``data``; rows without a label are left out."""
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or len(lab) != len(data):
+        raise DataError(f"labels must have one entry per row of data ({len(data)}), "
+                        f"got shape {lab.shape}")
+    lab = pd.Series(lab)  # positional: the index of data may repeat
+    return lab[lab.notna()]
+
+
+def _numeric_column(col: pd.Series, name) -> pd.Series:
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(float)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        raise DataError(f"continuous variable '{name}' holds dates; convert them to numbers")
+    x = pd.to_numeric(col, errors="coerce").astype(float)
+    bad = x.isna() & col.notna()
+    if bad.any():
+        raise DataError(f"continuous variable '{name}' has {int(bad.sum())} non-numeric "
+                        f"value(s), e.g. {col[bad].iloc[0]!r}; declare it categorical= instead")
+    return x
+
+
+def _spread(means: list[float]) -> float:
+    finite = [m for m in means if np.isfinite(m)]
+    return float(max(finite) - min(finite)) if finite else np.nan

@@ -13,6 +13,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from radsem.cluster._checks import numeric_matrix
 from radsem.cluster.kmedoids import KMedoids, dissimilarity
 from radsem.errors import DataError
 
@@ -122,12 +123,22 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
     Halle et al. (2024) found these indices inconsistent on radiomic data; the result makes
     such disagreement explicit rather than choosing silently.
     """
-    X = np.asarray(X, float)
-    ks = sorted({int(k) for k in ks})
-    if X.ndim != 2 or not np.all(np.isfinite(X)):
-        raise DataError("X must be a complete 2-D numeric array")
+    X = numeric_matrix(X)
+    try:
+        ks = sorted({int(k) for k in ks})
+    except (TypeError, ValueError):
+        raise DataError(f"ks must be integers, got {ks!r}") from None
     if not ks or ks[0] < 2 or ks[-1] >= len(X):
         raise DataError(f"ks must lie between 2 and n - 1 = {len(X) - 1}")
+    n_distinct = len(np.unique(X, axis=0))
+    if n_distinct < ks[-1]:
+        raise DataError(f"X has only {n_distinct} distinct row(s); it cannot be split into "
+                        f"{ks[-1]} clusters")
+    for name, value in (("n_refs", n_refs), ("n_subsamples", n_subsamples)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DataError(f"{name} must be a positive integer, got {value!r}")
+    if not 0 < subsample_fraction <= 1:
+        raise DataError(f"subsample_fraction must be in (0, 1], got {subsample_fraction!r}")
     rng = np.random.default_rng(random_state)
 
     def make(k):

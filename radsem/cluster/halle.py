@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radsem.cluster._checks import label_vector, numeric_matrix
 from radsem.errors import DataError
 
 __all__ = ["renumber_by_event_rate", "feature_ranking"]
@@ -31,6 +32,7 @@ def renumber_by_event_rate(labels, event, time=None) -> np.ndarray:
     ev = pd.to_numeric(pd.Series(np.asarray(event)), errors="coerce")
     if len(lab) != len(ev):
         raise DataError("labels and event must have the same length")
+    lab = pd.Series(label_vector(lab.to_numpy(), len(ev)))
     if ev.isna().any() or not ev.isin([0, 1]).all():
         raise DataError("event must be coded 0/1 without missing values")
     if time is None:
@@ -65,20 +67,17 @@ def feature_ranking(X: pd.DataFrame, labels, high: float = 1.85, mid: float = 1.
         Index feature; columns ``fr``, ``band`` ("high", "mid", "low") and the cluster means
         ``mean_<label>`` (the data of the FR plot).
     """
-    if not isinstance(X, pd.DataFrame):
-        X = pd.DataFrame(np.asarray(X, float))
-    lab = np.asarray(labels)
-    if len(lab) != len(X):
-        raise DataError("labels must have one entry per row of X")
-    if X.isna().any().any():
-        raise DataError("X has missing values")
-    means = X.groupby(lab).mean()
+    columns = pd.Index(X.columns if isinstance(X, pd.DataFrame) else
+                       range(np.shape(X)[1] if np.ndim(X) == 2 else 0), name="feature")
+    values = numeric_matrix(X)
+    lab = label_vector(labels, len(values))
+    means = pd.DataFrame(values, columns=columns).groupby(lab).mean()
     if len(means) < 2:
         raise DataError("feature ranking needs at least two clusters")
     m = means.to_numpy()
     diff = m[:, None, :] - m[None, :, :]
     fr = np.sqrt((diff ** 2).sum(axis=(0, 1)) / 2.0)  # each unordered pair counted twice
-    out = pd.DataFrame({"fr": fr}, index=X.columns)
+    out = pd.DataFrame({"fr": fr}, index=columns.copy())
     out["band"] = np.where(fr > high, "high", np.where(fr > mid, "mid", "low"))
     for g, row in means.iterrows():
         out[f"mean_{g}"] = row.to_numpy()

@@ -7,11 +7,14 @@ from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+from radsem.cluster._checks import numeric_matrix
 from radsem.errors import DataError
 
 __all__ = ["KMedoids", "dissimilarity"]
 
 _METHODS = ("pam", "fasterpam")
+_METRICS = ("braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine",
+            "euclidean", "jensenshannon", "minkowski", "seuclidean", "sqeuclidean")
 
 
 def dissimilarity(X: np.ndarray, Y: np.ndarray | None = None, metric: str = "sqeuclidean"):
@@ -59,11 +62,10 @@ class KMedoids(ClusterMixin, BaseEstimator):
     def _validate(self, X) -> np.ndarray:
         if self.method not in _METHODS:
             raise DataError(f"method must be one of {', '.join(_METHODS)}, got {self.method!r}")
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2:
-            raise DataError("X must be a 2-D array (rows = patients, columns = features)")
-        if not np.all(np.isfinite(X)):
-            raise DataError("X has missing or infinite values; impute or drop them first")
+        if self.metric != "precomputed" and self.metric not in _METRICS:
+            raise DataError(f"metric must be 'precomputed' or a scipy cdist metric "
+                            f"({', '.join(_METRICS)}), got {self.metric!r}")
+        X = numeric_matrix(X)
         if not isinstance(self.n_clusters, (int, np.integer)) or not \
                 2 <= self.n_clusters <= X.shape[0] - 1:
             raise DataError(f"n_clusters must be an integer between 2 and n - 1 = "
@@ -71,6 +73,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
         if self.metric == "precomputed" and (X.shape[0] != X.shape[1] or
                                              not np.allclose(X, X.T)):
             raise DataError("a precomputed dissimilarity matrix must be square and symmetric")
+        if self.metric == "precomputed" and np.any(X < 0):
+            raise DataError("a precomputed dissimilarity matrix cannot have negative entries")
         return X
 
     def fit(self, X, y=None) -> KMedoids:
@@ -95,7 +99,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Index of the nearest medoid for new rows (dissimilarities to medoids if precomputed)."""
         check_is_fitted(self, "medoid_indices_")
-        X = np.asarray(X, dtype=float)
+        X = numeric_matrix(X)
         if self.metric == "precomputed":
             if X.shape[1] != self.n_features_in_:
                 raise DataError("predict needs dissimilarities to all fitted rows")
