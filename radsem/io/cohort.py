@@ -132,6 +132,8 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
     >>> read_cohort(out).clinical.shape[0]
     12
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path must be a folder name, got {type(path).__name__}")
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: cohort folder not found")

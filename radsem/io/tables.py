@@ -57,11 +57,48 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
                 frame["patient_id"] = frame["patient_id"].astype("string").astype(object)
             return frame
         sep = "\t" if kind == "tsv" else ","
-        return pd.read_csv(path, sep=sep, dtype={"patient_id": str}, keep_default_na=True)
+        header = _header_names(path, sep)
+        ids = {name: str for name in header if name.strip() == "patient_id"}
+        frame = pd.read_csv(path, sep=sep, dtype=ids or None, keep_default_na=True,
+                            encoding="utf-8-sig")
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+                        "as UTF-8 (or Parquet)") from exc
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read as a {kind} table: {exc}") from exc
+    return _check_csv_shape(path, frame, sep, [name.strip() for name in header])
+
+
+def _check_csv_shape(path: Path, frame: pd.DataFrame, sep: str,
+                     header: list[str]) -> pd.DataFrame:
+    """Problems pandas passes over silently: repeated or padded header names, extra fields."""
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise DataError(f"{path}: some rows have more fields than the header line; check the "
+                        "separator and quoting")
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise DataError(f"{path}: duplicated column name(s) in the header: {', '.join(dup)}")
+    if len(frame.columns) == 1 and sep == "," and any(c in str(frame.columns[0]) for c in ";\t"):
+        raise DataError(f"{path}: only one column, {str(frame.columns[0])[:40]!r}; the file "
+                        "seems to use ';' or tabs as separator (radsem reads comma-separated "
+                        ".csv and tab-separated .tsv)")
+    stripped = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    if stripped != list(frame.columns):
+        frame.columns = stripped
+    if "patient_id" in frame.columns:  # ' P1 ' and 'P1' are the same patient
+        frame["patient_id"] = frame["patient_id"].where(
+            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip())
+    return frame
+
+
+def _header_names(path: Path, sep: str) -> list[str]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        row = next(csv.reader(handle, delimiter=sep), [])
+    return row
 
 
 def file_mode(folder: bool = False) -> int:

@@ -87,6 +87,8 @@ def check_clinical(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     """Validate the clinical table and return a cleaned copy (times float, events int)."""
     frame = frame.copy()
     _require(path, frame, ("patient_id", "time", "event"))
+    if frame.empty:
+        raise DataError(f"{path.name}: no patients (the table has a header but no rows)")
     frame["patient_id"] = frame["patient_id"].astype(object)
     _check_ids(path, frame)
     frame["patient_id"] = frame["patient_id"].astype(str)
@@ -130,7 +132,10 @@ def check_expression(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.Dat
     for gene in genes:
         if not pd.api.types.is_numeric_dtype(frame[gene]) or frame[gene].dtype == bool:
             frame[gene] = _numeric(path, frame, gene)
-        values = frame[gene].to_numpy(dtype=float)
+        values = frame[gene].to_numpy(dtype=float, na_value=np.nan)
+        if len(values) and np.isnan(values).all():
+            raise DataError(f"{path.name}, column {gene!r}: no observed values (all missing); "
+                            "drop the gene")
         if np.isinf(values).any():
             pos = int(np.flatnonzero(np.isinf(values))[0])
             raise DataError(f"{_where(path, frame, pos)}, column {gene!r}: infinite value")
