@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from radsem.errors import EstimationError
 from radsem.estimation.constraints import Constraints
+from radsem.estimation.optimize import small_blas
 
-__all__ = ["vcov_theta", "defined_values", "defined_vcov"]
+__all__ = ["vcov_theta", "defined_values", "defined_vcov", "check_level"]
 
 
+def check_level(level) -> float:
+    """A confidence level strictly between 0 and 1 (else :class:`EstimationError`)."""
+    if isinstance(level, bool) or not isinstance(level, int | float | np.floating):
+        raise EstimationError(f"level must be a number between 0 and 1, got {level!r}")
+    if not 0 < float(level) < 1:
+        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    return float(level)
+
+
+@small_blas
 def vcov_theta(problem, theta: np.ndarray, information: str = "expected") -> np.ndarray:
     """Covariance matrix of the ``nfree`` parameters.
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from radsem.errors import ConvergenceWarning, EstimationError
 from radsem.estimation.missing import MissingPatterns, fiml_loglik
+from radsem.estimation.optimize import small_blas
 
 __all__ = ["SaturatedMoments", "em_saturated"]
 
@@ -87,6 +88,7 @@ def _estep(prepared, mu: np.ndarray, sigma: np.ndarray):
     return t1, t2
 
 
+@small_blas
 def em_saturated(
     mp: MissingPatterns, max_iter: int = 500, tol: float = 1e-5, warn: bool = True
 ) -> SaturatedMoments:
@@ -119,7 +121,7 @@ def em_saturated(
     ``lavInspect(fit, "sampstat.h1")`` and ``unrestricted.logl``.
     """
     if max_iter < 1:
-        raise ValueError("max_iter must be at least 1")
+        raise EstimationError(f"max_iter must be at least 1, got {max_iter!r}")
     n = mp.nobs
     mu0, sigma0 = _start(mp)
     mu, sigma = mu0, sigma0

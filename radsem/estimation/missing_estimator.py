@@ -26,7 +26,34 @@ from radsem.estimation.missing import (
 )
 from radsem.estimation.missing_em import SaturatedMoments, em_saturated
 
-__all__ = ["FIML", "drop_missing_covariates"]
+__all__ = ["FIML", "drop_missing_covariates", "resolve_missing"]
+
+#: lavaan's other spellings of the ``missing`` options radsem has
+_MISSING_ALIASES = {"fiml": "ml", "direct": "ml", "default": "listwise"}
+
+
+def resolve_missing(missing) -> str:
+    """lavaan's ``missing`` option in radsem: ``"listwise"`` or ``"ml"``.
+
+    ``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"`` and ``"default"`` means
+    listwise deletion (lavaan's default unless ``mimic = "Mplus"``); case is ignored, as in
+    lavaan. ``"ml.x"`` and anything else raise :class:`EstimationError`.
+    """
+    key = str(missing).lower()
+    key = _MISSING_ALIASES.get(key, key)
+    if key == "ml.x":
+        raise EstimationError(
+            "missing='ml.x' (FIML that keeps the cases with a missing exogenous covariate "
+            "while the covariates' moments stay fixed) is not available in radsem yet; use "
+            "missing='ml' with fixed_x=False (the covariates become random: the same cases "
+            "are used, but their moments are free parameters, so npar, df and logl differ "
+            "from lavaan's ml.x) or missing='ml' (cases with a missing covariate are "
+            "removed, as lavaan does)")  # fmt: skip
+    if key not in ("listwise", "ml"):
+        raise EstimationError(f"missing must be 'listwise' or 'ml' (lavaan's aliases 'fiml', "
+                              f"'direct'), got {missing!r}")  # fmt: skip
+    return key
+
 
 
 class FIML:

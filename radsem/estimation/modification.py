@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radsem.estimation.optimize import small_blas
+
 __all__ = ["candidate_rows", "modification_indices", "modindices"]
 
 _COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
@@ -192,6 +194,7 @@ def _std_cov(e, lhs, rhs, kind, index, nobs, resvar, exo, scale) -> float:
     return e / (scale(lhs) * scale(rhs))
 
 
+@small_blas
 def modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
     """``modindices(fit)`` for a fitted :class:`~radsem.estimation.fit.SemFit` (or any object
     with ``_problem`` and ``_theta``), with lavaan's defaults (expected information).

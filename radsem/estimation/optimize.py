@@ -11,12 +11,48 @@ values (scoring may have drifted towards an improper solution at infinity).
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
-__all__ = ["OptimResult", "minimize"]
+try:  # installed with scikit-learn; without it BLAS keeps its own thread setting
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover - optional
+    ThreadpoolController = None
+
+__all__ = ["OptimResult", "minimize", "small_blas"]
+
+_BLAS = threading.local()
+_CONTROLLER: list = []
+
+
+def small_blas(func):
+    """Run ``func`` with single-threaded BLAS (restored afterwards; nested calls pass through).
+
+    SEM matrices are small (tens to a few hundred rows): a multi-threaded BLAS spends more on
+    waking and synchronising its threads than it gains, and on a machine that is busy with
+    other work a 54 x 301 by 301 x 54 product took 58 ms instead of 0.3 ms. Every heavy
+    entry point of the engine (optimiser, standard errors, robust inference, EM, fit
+    measures, modification indices) is wrapped; the cost of switching is about 40 us.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if ThreadpoolController is None or getattr(_BLAS, "active", False):
+            return func(*args, **kwargs)
+        if not _CONTROLLER:
+            _CONTROLLER.append(ThreadpoolController())
+        _BLAS.active = True
+        try:
+            with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+                return func(*args, **kwargs)
+        finally:
+            _BLAS.active = False
+
+    return wrapper
 
 _MAX_DAMPED = 20
 
@@ -114,6 +150,7 @@ def _slsqp(problem, cons, z: np.ndarray):
     return res
 
 
+@small_blas
 def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
              tol: float = 1e-13) -> OptimResult:  # fmt: skip
     """Minimise ``problem.fmin`` subject to ``problem.constraints``.

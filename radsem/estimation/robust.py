@@ -82,7 +82,7 @@ def sandwich(bread_inv: np.ndarray, meat: np.ndarray) -> np.ndarray:
     a = np.asarray(bread_inv, dtype=float)
     b = np.asarray(meat, dtype=float)
     if a.shape != b.shape or a.shape[0] != a.shape[1]:
-        raise ValueError(f"bread {a.shape} and meat {b.shape} must be equal square matrices")
+        raise EstimationError(f"bread {a.shape} and meat {b.shape} must be equal square matrices")
     out = a @ b @ a
     return 0.5 * (out + out.T)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radsem.errors import EstimationError
 from radsem.estimation.missing import dup_quadratic, x_moment_mask
 
 __all__ = [
@@ -153,7 +154,7 @@ def fiml_corrected(
     """
     version = version.upper()
     if version not in ("V3", "V6"):
-        raise ValueError("version must be 'V3' or 'V6'")
+        raise EstimationError(f"version must be 'V3' or 'V6', got {version!r}")
     n = np.asarray(nobs, float)
     fg = n / n.sum()
     wmi = [zero_safe_inverse(w) for w in Wm]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import special
+
+from radsem.errors import EstimationError
 
 __all__ = [
     "cfi",
@@ -79,28 +81,38 @@ def rmsea(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0) -
 
 def rmsea_ci(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0,
              level: float = 0.90) -> tuple[float, float]:  # fmt: skip
-    """RMSEA confidence interval from the non-central chi-square (as lavaan, exact roots)."""
+    """RMSEA confidence interval from the non-central chi-square (as lavaan, exact roots).
+
+    The non-centrality ``lambda`` solving ``P(chi2_df(lambda) <= X2) = p`` comes from
+    ``scipy.special.chndtrinc`` (cdflib's inversion, exact to rounding); lavaan's
+    ``uniroot`` brackets ``[0, X2]`` (lower) and ``[0, max(N, 4 X2)]`` (upper), so the same
+    guards decide when a bound is 0.
+    """
     if _nan(x2, df, n, c_hat):
         return np.nan, np.nan
     upper_p = 1 - (1 - level) / 2
     lower_p = (1 - level) / 2
-
-    def cdf(lam):
-        return stats.chi2.cdf(x2, df) if lam <= 0 else stats.ncx2.cdf(x2, df, lam)
-
     scale = math.sqrt(groups)
-    if df < 1 or cdf(0.0) - upper_p < 0:
+    if df < 1:
+        return 0.0, 0.0
+    central = float(special.chdtr(df, x2))
+    if central - upper_p < 0:
         lo = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-10)
-        lo = math.sqrt(c_hat * lam / (n * df)) * scale
+        lo = math.sqrt(c_hat * _ncp(x2, df, upper_p) / (n * df)) * scale
     n_rmsea = max(n, 4 * x2)
-    if df < 1 or cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
+    if float(special.chndtr(x2, df, n_rmsea)) - lower_p > 0 or central - lower_p < 0:
         hi = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-10)
-        hi = math.sqrt(c_hat * lam / (n * df)) * scale
+        hi = math.sqrt(c_hat * _ncp(x2, df, lower_p) / (n * df)) * scale
     return lo, hi
+
+
+def _ncp(x2: float, df: float, p: float) -> float:
+    """Non-centrality with ``P(chi2_df(ncp) <= x2) = p`` (0 when the central cdf is ``p``)."""
+    if float(special.chdtr(df, x2)) == p:
+        return 0.0
+    return float(special.chndtrinc(x2, df, p))
 
 
 def rmsea_pvalue(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0,
@@ -109,7 +121,7 @@ def rmsea_pvalue(x2: float, df: float, n: float, groups: int = 1, c_hat: float =
     if _nan(x2, df, n, c_hat) or df <= 0:
         return np.nan
     ncp = n * df / c_hat * h0**2 / groups
-    cdf = float(stats.ncx2.cdf(x2, df, ncp))
+    cdf = float(special.chndtr(x2, df, ncp)) if ncp > 0 else float(special.chdtr(df, x2))
     return 1.0 - cdf if close else cdf
 
 
@@ -209,7 +221,7 @@ def robust_fit_measures(
     out: dict[str, float] = {}
     if scaled is None:
         if fiml is None:
-            raise ValueError("robust fit measures need a scaled test or FIML-corrected values")
+            raise EstimationError("robust fit measures need a scaled test or FIML-corrected values")
         return _robust_only(df, baseline_df, n, groups, fiml)
     x2s, c = scaled.stat, scaled.scaling_factor
     out.update(incremental_indices(x2s, df, baseline_scaled.stat, baseline_df, ".scaled"))

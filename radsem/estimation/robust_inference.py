@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from radsem.errors import EstimationError
 from radsem.estimation.missing import (
     fiml_information_firstorder,
     fiml_information_observed,
     fiml_loglik,
     missing_patterns,
 )
+from radsem.estimation.optimize import small_blas
 from radsem.estimation.robust import ScaledTest, robust_vcov, yuan_bentler_mplus
 from radsem.estimation.robust_baseline import baseline_fit, baseline_test, moment_block
 from radsem.estimation.robust_fiml import complete_chisq, fiml_corrected, normal_information
@@ -72,6 +74,7 @@ def _group_pieces(problem, theta):
     return fiml, out
 
 
+@small_blas
 def robust_inference(
     problem,
     theta: np.ndarray,
@@ -123,7 +126,7 @@ def robust_inference(
     ov_x = [list(spec.observed).index(v) for v in getattr(spec.names, "ov_x", ())] or None
     fiml, groups = _group_pieces(problem, theta)
     if not fiml and not scaled:
-        raise ValueError("scaled=False is only meaningful for missing='ml' (FIML)")
+        raise EstimationError("scaled=False is only meaningful for missing='ml' (FIML)")
     meanstructure = problem.meanstructure
     nobs = [mp.nobs for mp, *_ in groups]
     deltas = problem.delta(theta)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radsem.errors import DataError
+from radsem.errors import DataError, EstimationError
 from radsem.estimation.missing import dup_quadratic, missing_patterns
 from radsem.estimation.robust import gamma_adf, gamma_nt, sandwich, scaled_test
 from radsem.estimation.robust_baseline import baseline_fit
@@ -37,7 +37,7 @@ def test_sandwich_is_symmetric_and_checks_shapes(rng):
     a = rng.normal(size=(3, 3))
     out = sandwich(a @ a.T, np.eye(3))
     np.testing.assert_allclose(out, out.T)
-    with pytest.raises(ValueError, match="equal square"):
+    with pytest.raises(EstimationError, match="equal square"):
         sandwich(np.eye(3), np.eye(2))
 
 
@@ -84,5 +84,5 @@ def test_baseline_is_the_exact_fiml_independence_model(rng):
 
 
 def test_fiml_corrected_rejects_unknown_version():
-    with pytest.raises(ValueError, match="V3"):
+    with pytest.raises(EstimationError, match="V3"):
         fiml_corrected(1, 1, 1, 1, [], [], [], [], [], [1], version="V4")
