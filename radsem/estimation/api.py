@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 
@@ -10,7 +11,9 @@ import pandas as pd
 
 from radsem.errors import ConvergenceWarning, DataError, EstimationError
 from radsem.estimation.fit import SemFit
-from radsem.estimation.optimize import minimize
+from radsem.estimation.inference import check_level
+from radsem.estimation.missing_estimator import resolve_missing
+from radsem.estimation.optimize import minimize, small_blas
 from radsem.estimation.problem import SemProblem
 from radsem.estimation.samplestats import group_split, sample_stats
 from radsem.estimation.start import start_values
@@ -39,6 +42,7 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     return _fit_continuous(model, data, model_type, estimator=estimator, **options)
 
 
+@small_blas
 def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
               estimator: str | None = None, group: str | None = None,
               group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
@@ -61,18 +65,25 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         raise EstimationError(
             f"estimator {estimator!r} is not available here; choose one of {_ESTIMATORS}"
         )
-    if missing not in ("listwise", "ml"):
-        raise EstimationError(f"missing must be 'listwise' or 'ml', got {missing!r}")
+    missing = resolve_missing(missing)
+    group_equal = (group_equal,) if isinstance(group_equal, str) else group_equal
+    group_partial = (group_partial,) if isinstance(group_partial, str) else group_partial
+    check_level(level)
+    unknown = sorted(set(spec_options) - set(inspect.signature(build_partable).parameters))
+    if unknown:
+        raise EstimationError(f"unknown option(s) {', '.join(map(repr, unknown))}")
     if missing == "ml" and est not in ("ML", "MLR"):
         raise EstimationError(f"missing='ml' needs estimator 'ML' or 'MLR', not {est!r}")
-    # lavaan 0.6-14 defaults: MLR -> robust SEs, observed information; FIML -> observed
+    # lavaan 0.6-14 defaults: MLR -> robust SEs; observed information for MLR, FIML and
+    # robust (Huber-White) SEs
     if se is None:
         se = "robust.huber.white" if est == "MLR" else "standard"
     se = "robust.huber.white" if se == "robust" else se
     if se not in _SE:
         raise EstimationError(f"se must be one of {_SE}, got {se!r}")
     if information is None:
-        information = "observed" if (est == "MLR" or missing == "ml") else "expected"
+        robust = est == "MLR" or missing == "ml" or se == "robust.huber.white"
+        information = "observed" if robust else "expected"
     if information not in ("expected", "observed"):
         raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
     labels, frames = group_split(data, group)
@@ -151,7 +162,9 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         model are ordered automatically); ``parameterization="delta"`` (default) or
         ``"theta"``.
     missing : {"listwise", "ml"}
-        Listwise deletion (reported with a ``DataWarning``) or full-information ML.
+        Listwise deletion (reported with a ``DataWarning``) or full-information ML
+        (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
+        :class:`EstimationError`).
     group : str, optional
         Column defining groups for a multi-group model.
     group_equal, group_partial : sequence of str
@@ -171,7 +184,7 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
     information : {"expected", "observed"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
-        MLR and for ``missing="ml"``).
+        MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
 
