@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from radsem.errors import ImproperSolutionWarning
+from radsem.errors import EstimationError, ImproperSolutionWarning
 from radsem.estimation.baseline import baseline_partable
-from radsem.estimation.inference import defined_vcov, vcov_theta
+from radsem.estimation.inference import check_level, defined_vcov, vcov_theta
 from radsem.estimation.optimize import minimize
 from radsem.estimation.problem import SemProblem
 from radsem.estimation.standardize import standardize
@@ -220,7 +220,7 @@ class SemFit:
         from radsem.estimation.bootstrap_ci import check_boot_ci_type
 
         check_boot_ci_type(boot_ci_type)
-        level = self.options.get("level", 0.95) if level is None else level
+        level = check_level(self.options.get("level", 0.95) if level is None else level)
         t = self._table.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(t["se"] > 0, t["est"] / t["se"], np.nan)
@@ -235,7 +235,10 @@ class SemFit:
 
     def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
         """Standardised estimates (``"std.all"``, ``"std.lv"`` or ``"std.nox"``)."""
-        col = {"std.all": "std_all", "std.lv": "std_lv", "std.nox": "std_nox"}[type]
+        cols = {"std.all": "std_all", "std.lv": "std_lv", "std.nox": "std_nox"}
+        if type not in cols:
+            raise EstimationError(f"type must be one of {', '.join(cols)}, got {type!r}")
+        col = cols[type]
         t = self._table
         return t[["lhs", "op", "rhs", "group", "label"]].assign(est_std=t[col].to_numpy())
 
@@ -277,7 +280,7 @@ class SemFit:
                 res = st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi)
                 mres = st.mean / sd - mu / sdi
             else:
-                raise ValueError("type must be 'raw' or 'cor'")
+                raise EstimationError(f"type must be 'raw' or 'cor', got {type!r}")
             item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
             if self._problem.meanstructure:
                 item["mean"] = pd.Series(mres, index=obs)
@@ -293,7 +296,8 @@ class SemFit:
         case (groups stacked in group order), with a ``group`` column when there are groups.
         """
         if method not in ("regression", "bartlett"):
-            raise ValueError("method must be 'regression' or 'bartlett'")
+            raise EstimationError(f"factor-score method must be 'regression' or 'bartlett', "
+                                  f"got {method!r}")  # fmt: skip
         model = self._problem.model
         p, lat = len(self.spec.observed), list(self.spec.latent)
         frames = []
