@@ -17,6 +17,7 @@ from scipy import stats
 
 from radsem.estimation.matrices import vech_indices
 from radsem.estimation.objective import moment_vector
+from radsem.estimation.optimize import small_blas
 from radsem.estimation.robust_fit import incremental_indices, rmsea_indices
 
 __all__ = ["fit_measures"]
@@ -110,6 +111,7 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
     return total  # groups weighted by n_g / N
 
 
+@small_blas
 def fit_measures(fit) -> dict[str, float]:
     """Compute lavaan's fit measures for a fitted model (see module docstring)."""
     problem, theta = fit._problem, fit._theta
