@@ -107,7 +107,7 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         f"model {i + 1}" for i in range(len(fits))
     ]
     if len(names) != len(fits):
-        raise ValueError(f"{len(names)} model names for {len(fits)} models")
+        raise ModelSpecificationError(f"{len(names)} model names for {len(fits)} models")
     rows = []
     for name, fit in zip(names, fits, strict=True):
         fm = _measures(fit)
