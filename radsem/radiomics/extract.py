@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from radsem.errors import DataError, ImageError
+from radsem.radiomics._nonfinite import nonfinite_voxels
 from radsem.radiomics.settings import SERIES, resolve_settings
 
 __all__ = ["extract_patient", "read_volume", "extract_series", "build_extractor"]
@@ -66,6 +67,11 @@ def read_volume(path: str | os.PathLike):
                              "format)") from exc
     if image.GetDimension() != 3:
         raise ImageError(f"{path}: expected a 3D volume, got {image.GetDimension()}D")
+    bad = nonfinite_voxels(path, sitk.GetArrayViewFromImage(image))
+    if bad:
+        raise ImageError(f"{path}: {bad} voxel(s) are NaN or infinite; replace them (e.g. by 0 "
+                         "outside the body) before extraction - ITK would read NaN in NIfTI "
+                         "files as 0 without notice")
     clean = sitk.Image(image)  # a copy without the reader's metadata dictionary
     for key in clean.GetMetaDataKeys():
         clean.EraseMetaData(key)
@@ -248,7 +254,9 @@ def _cached_extractor(settings: Mapping, with_shape: bool):
     if key not in cache:
         if len(cache) > 16:
             cache.clear()
-        cache[key] = build_extractor(settings, with_shape, check=False)
+        # settings are checked (errors as DataError) when built in the main thread
+        in_main = threading.current_thread() is threading.main_thread()
+        cache[key] = build_extractor(settings, with_shape, check=in_main)
     return cache[key]
 
 
