@@ -422,3 +422,46 @@ def test_numbers_stored_as_text_warn():
     with pytest.warns(DataWarning, match="numbers stored as text"):
         out = categorical_sample_stats(frame, ["a", "b"], ["a", "b"], nacov=False)
     assert out.levels["a"] == ("1", "10", "2")
+
+
+def _separated_pair():
+    """A 3 x 4 table whose likelihood keeps rising (flat to rounding) up to rho = 1."""
+    table = np.array([[1, 0, 0, 0], [8, 0, 0, 0], [14, 7, 9, 1]])
+    rows, cols = np.nonzero(table)
+    reps = table[rows, cols]
+    return pd.DataFrame({"a": np.repeat(rows, reps), "b": np.repeat(cols, reps)})
+
+
+def test_flat_likelihood_ends_at_the_bound():
+    frame = _separated_pair()
+    res, messages = _recorded(polychoric, frame["a"], frame["b"])
+    assert res.rho == 0.999  # lavaan 0.6-14: 0.999 as well (nlminb at its upper bound)
+    assert any("(nearly) 1.0" in m for m in messages)
+
+
+def test_flat_likelihood_matches_live_lavaan(r_lavaan):
+    frame = _separated_pair()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = lavaan_sample_stats(frame, ["a", "b"], ["a", "b"])
+        ours = categorical_sample_stats(frame, ["a", "b"], ["a", "b"])
+    np.testing.assert_allclose(ours.cov, ref["cov"], atol=1e-12)
+    # the thresholds block; the correlation's variance at the bound is astronomically large
+    # in both (~1e80 and beyond, numerically meaningless) and is not compared
+    gamma = np.asarray(ref["gamma"])
+    np.testing.assert_allclose(ours.gamma[:5, :5], gamma[:5, :5], rtol=1e-6)
+    assert ours.gamma[-1, -1] > 1e20
+    assert gamma[-1, -1] > 1e20
+
+
+def test_separated_table_refused_for_gamma(rng):
+    a = np.r_[np.zeros(2), np.ones(38)].astype(int)
+    b = np.r_[0, 0, np.zeros(28), np.ones(8), 2, 2].astype(int)
+    frame = pd.DataFrame({"a": a, "b": b, "c": rng.integers(0, 3, 40)})
+    items = ["a", "b", "c"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        cor_only = categorical_sample_stats(frame, items, items, nacov=False)
+        assert cor_only.cov[0, 1] == 0.999
+        with pytest.raises(DataError, match=r"a~~b are not defined .*quasi-\)separated"):
+            categorical_sample_stats(frame, items, items)

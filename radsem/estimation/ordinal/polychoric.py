@@ -131,9 +131,31 @@ def _newton(freq, t1, t2, start, max_iter=100, tol=1e-12):
             new = np.where(worse, r + 0.5 * (new - r), new)
         moved = np.abs(new - r)
         rho[idx] = new
-        done = (moved < tol) | ((np.abs(score) < 1e-10 * scale) & (hess < 0.0))
+        done = moved < tol
         converged[idx[done]] = True
-    return rho, converged
+    rho, at_bound = _to_bound(freq, t1, t2, rho)
+    return rho, converged | at_bound
+
+
+def _to_bound(freq, t1, t2, rho):
+    """Move to the bound where the likelihood still rises towards it.
+
+    With a (quasi-)separated table the log-likelihood is flat to machine precision near
+    :math:`\\pm 1` while its derivative keeps its sign; the damped Newton iteration then stops
+    where the gain drops below rounding. The supremum is at the bound, where lavaan's ``nlminb``
+    ends too.
+    """
+    loglik, score, _ = _derivatives(freq, t1, t2, rho)
+    tol = 1e-10 * np.maximum(np.sum(freq, axis=(1, 2)), 1.0)
+    at_bound = np.zeros(rho.size, dtype=bool)
+    for sign in (1.0, -1.0):
+        edge = np.full(rho.size, sign * BOUND)
+        edge_ll, edge_score, _ = _derivatives(freq, t1, t2, edge)
+        # the derivative at the bound may underflow to exactly 0 on a flat likelihood
+        rising = (sign * score > 0.0) & (sign * edge_score >= 0.0) & (edge_ll >= loglik - tol)
+        rho = np.where(rising, edge, rho)
+        at_bound |= rising
+    return rho, at_bound
 
 
 def _fallback(freq, t1, t2):

@@ -142,6 +142,16 @@ def fit_polyserial_pairs(
         moved = np.abs(new - r)
         rho[idx] = new
         converged[idx[moved < 1e-12]] = True
+    # a likelihood still rising at the bound (flat to rounding near +-1): the supremum is there
+    loglik, score, _ = _derivatives(z, upper, lower, dens, rho, present)
+    tol = 1e-10 * z.shape[0]
+    for sign in (1.0, -1.0):
+        edge = np.full(n_pairs, sign * BOUND)
+        edge_ll, edge_score, _ = _derivatives(z, upper, lower, dens, edge, present)
+        # the derivative at the bound may underflow to exactly 0 on a flat likelihood
+        rising = (sign * score > 0.0) & (sign * edge_score >= 0.0) & (edge_ll >= loglik - tol)
+        rho = np.where(rising, edge, rho)
+        converged |= rising
     for p in np.flatnonzero(~converged):
         column = (slice(None), slice(p, p + 1))
         result = minimize_scalar(

@@ -275,7 +275,13 @@ def _compute(frame, variables, ordered, levels, nacov) -> CategoricalStats:
     labels.extend(f"{variables[j]}~~{variables[i]}" for i, j in pairs)
     diag = np.diag(gamma)
     if want and not perfect and (not np.all(np.isfinite(diag)) or np.any(diag <= 0.0)):
-        raise DataError("the asymptotic variances of the sample statistics are not all positive")
+        bad = [labels[k] for k in np.flatnonzero(~np.isfinite(diag) | (diag <= 0.0))]
+        raise DataError(
+            f"the sampling variances of {', '.join(bad[:5])} are not defined (zero or not "
+            "finite). This happens when a contingency table is (quasi-)separated, so that the "
+            "likelihood keeps rising towards a correlation of +-1 and the estimate sits at the "
+            "bound 0.999; merge sparse categories or drop one of the variables"
+        )
     return CategoricalStats(
         variables=tuple(variables),
         ordered=tuple(ordered),
