@@ -104,6 +104,18 @@ def _jack_work(ctx: RefitContext, subsets) -> list[Replicate]:
     return ctx.refit_subsets(subsets)
 
 
+def _parallel(workers: int):
+    """joblib pool: forked workers on Linux (they inherit the imported modules, so start in
+    milliseconds; loky's fresh interpreters import numpy/scipy/pandas/radsem first, ~5-10 s
+    on a busy machine), loky elsewhere."""
+    import sys
+
+    from joblib import Parallel
+
+    backend = "multiprocessing" if sys.platform.startswith("linux") else "loky"
+    return Parallel(n_jobs=workers, backend=backend)
+
+
 def _workers(n_jobs: int) -> int:
     if n_jobs == -1:
         import os
@@ -118,10 +130,10 @@ def run_replicates(ctx: RefitContext, indices: list[np.ndarray], n_jobs: int = 1
     workers = min(_workers(n_jobs), R)
     if workers == 1:
         return ctx.refit_many(indices, np.arange(R))
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
     chunks = [c for c in np.array_split(np.arange(R), 4 * workers) if c.size]
-    parts = Parallel(n_jobs=workers)(
+    parts = _parallel(workers)(
         delayed(_work)(ctx, [idx[c] for idx in indices], np.arange(c.size)) for c in chunks
     )
     return [rep for part in parts for rep in part]
@@ -139,10 +151,10 @@ def run_jackknife(ctx: RefitContext, n_jobs: int = 1) -> list[Replicate]:
     workers = min(_workers(n_jobs), len(subsets))
     if workers == 1:
         return ctx.refit_subsets(subsets)
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
     chunks = [c for c in np.array_split(np.arange(len(subsets)), 4 * workers) if c.size]
-    parts = Parallel(n_jobs=workers)(
+    parts = _parallel(workers)(
         delayed(_jack_work)(ctx, [subsets[k] for k in c]) for c in chunks
     )
     return [rep for part in parts for rep in part]
@@ -244,6 +256,14 @@ class BootstrapResult:
     def nonadmissible_idx(self) -> np.ndarray:
         """Converged replicates with an improper solution (kept in the draws, as lavaan)."""
         return np.flatnonzero((self.status.to_numpy() == "ok") & ~self.admissible.to_numpy())
+
+    @property
+    def counts(self) -> pd.Series:
+        """Numbers of successful, failed, non-converged and non-admissible replicates."""
+        return pd.Series({"requested": self.R, "successful": self.n_successful,
+                          "failed": self.failed_idx.size,
+                          "nonconverged": self.nonconverged_idx.size,
+                          "nonadmissible": self.nonadmissible_idx.size})  # fmt: skip
 
     @property
     def ok(self) -> np.ndarray:

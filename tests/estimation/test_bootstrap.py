@@ -297,6 +297,8 @@ def test_failed_replicates_are_reported_and_excluded():
     assert failed.size > 0
     assert failed.size + res.n_successful == 40
     assert res.draws.iloc[failed].isna().all().all()
+    assert res.counts["failed"] == failed.size
+    assert res.counts["successful"] == res.n_successful
     assert all("variance" in m or "positive definite" in m for m in res.messages[failed])
     ok = res.draws.to_numpy()[res.ok]
     np.testing.assert_allclose(np.sqrt(np.diag(res.vcov)), ok.std(axis=0))
@@ -360,7 +362,9 @@ _REFIT_CASES = {
 
 
 @pytest.mark.r
-@pytest.mark.parametrize("case", list(_REFIT_CASES))
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.slow) if "groups" in c else c for c in _REFIT_CASES
+])  # fmt: skip
 def test_replicates_equal_lavaan_refits_on_the_same_resamples(r_lavaan, case):
     from _bootstrap_reference import lavaan_refits
 
