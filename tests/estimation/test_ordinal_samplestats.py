@@ -465,3 +465,14 @@ def test_separated_table_refused_for_gamma(rng):
         assert cor_only.cov[0, 1] == 0.999
         with pytest.raises(DataError, match=r"a~~b are not defined .*quasi-\)separated"):
             categorical_sample_stats(frame, items, items)
+
+
+def test_polychoric_matrix_matches_live_lavcor(r_lavaan):
+    import rpy2.robjects as ro
+
+    from radsem._r import to_r_dataframe
+
+    frame = case_frame("sparse5")
+    lavcor = ro.r("function(data) unclass(lavaan::lavCor(data, ordered = names(data)))")
+    ref = np.asarray(lavcor(to_r_dataframe(frame)))
+    np.testing.assert_allclose(polychoric_matrix(frame).to_numpy(), ref, atol=1e-7)

@@ -42,7 +42,8 @@ class CategoricalStats:
     cov : numpy.ndarray
         ``lavInspect(fit, "sampstat")$cov``: polychoric correlations between ordinal variables,
         polyserial correlation times the standard deviation between an ordinal and a continuous
-        variable, ML covariances between continuous variables, 1 / ML variances on the diagonal.
+        variable, ML covariances between continuous variables; on the diagonal 1 (ordinal) or
+        the ML variance (continuous).
     mean : numpy.ndarray
         ML means of continuous variables, 0 for ordinal variables.
     wls_obs : numpy.ndarray
