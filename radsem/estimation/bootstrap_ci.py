@@ -23,6 +23,8 @@ quantile scale between neighbouring order statistics (:func:`boot_quantile`).
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -66,11 +68,20 @@ def boot_quantile(t: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, bool]:
     return out, extreme
 
 
+def _caller_stacklevel() -> int:
+    """Stack level of the first frame outside the radsem package (the user's call)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _warn_extreme(count: int) -> None:
     if count:
         warnings.warn(f"{count} bootstrap interval(s) use the smallest or largest draw as an "
                       "endpoint (too few replicates for this level); increase R",
-                      RadsemWarning, stacklevel=4)  # fmt: skip
+                      RadsemWarning, stacklevel=_caller_stacklevel())  # fmt: skip
 
 
 def _columns(draws: np.ndarray, alphas_per_col) -> np.ndarray:
