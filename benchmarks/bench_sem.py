@@ -20,6 +20,7 @@ only where it has the feature (its FIML rows only with ``--semopy-fiml``: minute
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -183,6 +184,42 @@ def time_cell(run: Callable, row: Row, repeat: int) -> float | str:
     return statistics.median(times)
 
 
+def _time_row(runners: dict, row: Row, repeat: int) -> dict[str, float | str]:
+    """Median time per engine; the engines take turns in every repetition, so a change in the
+    machine's load (shared machines) affects them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    status: dict[str, float | str] = {}
+    for _ in range(repeat):
+        for name, run in runners.items():
+            if run is None:
+                status[name] = "absent"
+            if name in status:
+                continue
+            value = time_cell(run, row, 1)
+            if isinstance(value, float):
+                times[name].append(value)
+            else:
+                status[name] = value
+    return {name: status.get(name, statistics.median(times[name]) if times[name] else "absent")
+            for name in runners}  # fmt: skip
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover - not on every platform
+        return "n/a"
+
+
+def _machine() -> str:
+    import platform
+
+    import numpy
+
+    return (f"{platform.machine()} {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
+            f"numpy {numpy.__version__}")  # fmt: skip
+
+
 def _fmt(value: float | str) -> str:
     return f"{value:.3f}" if isinstance(value, float) else value
 
@@ -203,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time semopy's FIML (very slow with 40 indicators, and inexact)",
     )
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 5)
     if repeat < 1:
@@ -226,10 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         rows = [row for row in rows if args.only.lower() in row.name.lower()]
     table = []
+    load_before = _load()
     for row in rows:
-        cells = {}
-        for name, run in runners.items():
-            cells[name] = time_cell(run, row, repeat) if run is not None else "absent"
+        cells = _time_row(runners, row, repeat)
+        for name in runners:
             print(f"  {row.name} / {name}: {_fmt(cells[name])}", file=sys.stderr, flush=True)
         if row.semopy == "inexact" and isinstance(cells["semopy"], float):
             cells["semopy"] = f"{cells['semopy']:.3f}*"
@@ -244,10 +282,13 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     frame = pd.DataFrame(table)
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine()}; load average "
+          f"{load_before} before, {_load()} after")  # fmt: skip
     print(
-        f"median wall time of {repeat} fit(s) per cell, seconds (after one warm-up fit per engine)"
+        f"median wall time of {repeat} fit(s) per cell, seconds (after one warm-up fit per "
+        "engine; the engines take turns within each repetition)"
     )
-    print(frame.to_string(index=False))
+    print(frame.to_markdown(index=False) if args.markdown else frame.to_string(index=False))
     print("n/s: not supported by that engine (refused rather than fitted differently)")
     print("*: semopy's FIML estimates differ from lavaan's (timed for reference only)")
     print("skipped: semopy FIML not timed by default (minutes per fit; use --semopy-fiml)")

@@ -58,18 +58,38 @@ def normal_weight(vinv: np.ndarray, meanstructure: bool) -> np.ndarray:
 
 def normal_quadratic(vinv: np.ndarray, d: np.ndarray, meanstructure: bool) -> np.ndarray:
     """``Delta' W Delta`` for the normal-theory weight ``W`` of :func:`normal_weight`,
-    without forming ``W``: ``Delta_mu' V^-1 Delta_mu + 1/2 tr(V^-1 dSigma_a V^-1 dSigma_b)``."""
+    without forming ``W``: ``Delta_mu' V^-1 Delta_mu + 1/2 tr(V^-1 dSigma_a V^-1 dSigma_b)``.
+
+    Notes
+    -----
+    With ``V^-1 = L L'`` (Cholesky), ``tr(V^-1 A V^-1 B) = <L'AL, L'BL>`` (Frobenius), so the
+    covariance part is ``1/2 M M'`` with row ``a`` of ``M`` the flattened ``L' dSigma_a L``
+    (one symmetric rank-k product). Columns of ``Delta`` that are zero (parameters of other
+    groups) are skipped.
+    """
     p = vinv.shape[0]
     r, c = vech_indices(p)
     nm = p if meanstructure else 0
     q = d.shape[1]
-    full = np.zeros((q, p, p))
-    full[:, r, c] = d[nm:].T
-    full[:, c, r] = d[nm:].T
-    a = np.matmul(vinv, full)
-    out = 0.5 * a.reshape(q, p * p) @ a.transpose(0, 2, 1).reshape(q, p * p).T
+    used = np.flatnonzero(np.any(d != 0.0, axis=0))
+    du = d[:, used]
+    k = used.size
+    full = np.zeros((k, p, p))
+    full[:, r, c] = du[nm:].T
+    full[:, c, r] = du[nm:].T
+    try:
+        low = np.linalg.cholesky(vinv)
+        m = (low.T @ full @ low).reshape(k, p * p)
+        small = 0.5 * (m @ m.T)
+    except np.linalg.LinAlgError:  # not positive definite: the plain trace form
+        a = np.matmul(vinv, full)
+        small = 0.5 * a.reshape(k, p * p) @ a.transpose(0, 2, 1).reshape(k, p * p).T
     if nm:
-        out += d[:nm].T @ vinv @ d[:nm]
+        small += du[:nm].T @ vinv @ du[:nm]
+    if k == q:
+        return small
+    out = np.zeros((q, q))
+    out[np.ix_(used, used)] = small
     return out
 
 
