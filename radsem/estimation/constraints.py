@@ -51,6 +51,7 @@ class Constraints:
         self.linear = True
         self.theta0 = np.zeros(nfree)
         self.K = np.eye(nfree)
+        self._cols = self._row_columns() if (self._eq or self._in) else None
         if self._eq:
             self._setup_linear()
 
@@ -85,6 +86,52 @@ class Constraints:
             out.append(d if op == ">" else -d)
         return np.array(out)
 
+    def _row_columns(self) -> np.ndarray | None:
+        """For each parameter row, the free parameter (column of ``theta``) it copies, -1 for
+        fixed rows; None when ``values_fn`` is not such a copy (then Jacobians are numeric)."""
+        n = self.nfree
+        base = self._values(np.zeros(n))
+        probe = np.arange(1.0, n + 1.0)
+        diff = self._values(probe) - base
+        if not np.allclose(self._values(2.0 * probe) - base, 2.0 * diff, rtol=0, atol=1e-9):
+            return None
+        cols = np.rint(diff).astype(int) - 1
+        if np.any(np.abs(diff - np.rint(diff)) > 1e-9) or np.any(cols >= n) or np.any(cols < -1):
+            return None
+        return cols
+
+    def _exact_jacobian(self, items, theta: np.ndarray) -> np.ndarray | None:
+        """Jacobian of ``lhs - rhs`` of ``items`` from the expressions' exact derivatives
+        (chain rule through the copy of ``theta`` into the parameter rows); None when an
+        expression uses a ``:=`` parameter or the row map is unknown."""
+        defined = {name for name, _ in self._defined}
+        if self._cols is None or any(
+            set(e.names) & defined for item in items for e in item[:2]
+        ):
+            return None
+        env = self._env(theta)
+        jac = np.zeros((len(items), self.nfree))
+        for i, item in enumerate(items):
+            for expr, sign in ((item[0], 1.0), (item[1], -1.0)):
+                for name, der in expr.gradient(env).items():
+                    col = self._cols[self._label_rows[name]]
+                    if col >= 0:
+                        jac[i, col] += sign * der
+        return jac
+
+    def jacobian_h(self, theta: np.ndarray) -> np.ndarray:
+        """Jacobian of :meth:`h` (exact where possible, else central differences)."""
+        jac = self._exact_jacobian(self._eq, theta)
+        return self.jacobian(self.h, theta) if jac is None else jac
+
+    def jacobian_g(self, theta: np.ndarray) -> np.ndarray:
+        """Jacobian of :meth:`g` (exact where possible, else central differences)."""
+        jac = self._exact_jacobian(self._in, theta)
+        if jac is None:
+            return self.jacobian(self.g, theta)
+        flip = np.array([1.0 if op == ">" else -1.0 for _, _, op in self._in])
+        return jac * flip[:, None]
+
     @staticmethod
     def jacobian(fn, theta: np.ndarray, eps: float = 1e-6) -> np.ndarray:
         """Central-difference Jacobian of ``fn`` (exact for linear constraints)."""
@@ -99,11 +146,11 @@ class Constraints:
     def _setup_linear(self) -> None:
         n = self.nfree
         zero = np.zeros(n)
-        jac = self.jacobian(self.h, zero)
+        jac = self.jacobian_h(zero)
         h0 = self.h(zero)
         probe = np.random.default_rng(12345).normal(size=n)
         if not (
-            np.allclose(self.jacobian(self.h, probe), jac, atol=1e-7)
+            np.allclose(self.jacobian_h(probe), jac, atol=1e-7)
             and np.allclose(self.h(probe), h0 + jac @ probe, atol=1e-7)
         ):
             self.linear = False
@@ -116,7 +163,7 @@ class Constraints:
                 + "; ".join(self.text["eq"])
             )
         self.theta0 = sol
-        self.K = linalg.null_space(jac, rcond=1e-9) if rank else np.eye(n)
+        self.K = _null_space(jac, rank) if rank else np.eye(n)
         self.rank_eq = rank
 
     # -- for the optimiser ------------------------------------------------------------------
@@ -153,15 +200,25 @@ class Constraints:
         """
         rows = []
         if self._eq:
-            rows.append(self.jacobian(self.h, theta))
+            rows.append(self.jacobian_h(theta))
         nact = 0
         if self._in:
             gv = self.g(theta)
             act = np.abs(gv) < tol * max(1.0, float(np.abs(theta).max()))
             nact = int(act.sum())
             if nact:
-                rows.append(self.jacobian(self.g, theta)[act])
+                rows.append(self.jacobian_g(theta)[act])
         if not rows:
             return np.eye(self.nfree), 0
         jac = np.vstack(rows)
-        return linalg.null_space(jac, rcond=1e-9), nact
+        sv = np.linalg.svd(jac, compute_uv=False)
+        rank = int(np.sum(sv > 1e-9 * sv.max())) if sv.size else 0
+        return _null_space(jac, rank), nact
+
+
+def _null_space(jac: np.ndarray, rank: int) -> np.ndarray:
+    """Orthonormal basis of the null space of ``jac`` (rank ``rank``) from a pivoted QR of
+    ``jac'``: the last ``n - rank`` columns of ``Q`` (much cheaper than a full SVD when there
+    are hundreds of parameters)."""
+    q, _, _ = linalg.qr(jac.T, pivoting=True, mode="full")
+    return q[:, rank:]
