@@ -263,10 +263,7 @@ def test_bollen_stine_pvalue_counts_larger_statistics(factor_bs):
 
 
 def test_fiml_bootstrap_and_pattern_wise_bollen_stine(hs):
-    data = hs.copy()
-    rng = np.random.default_rng(3)
-    for col in ("x2", "x5", "x9"):
-        data.loc[rng.random(len(data)) < 0.15, col] = np.nan
+    data = _hs_missing()
     fit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, data, missing="ml")
     res = fit.bootstrap(R=4, seed=2)
     refit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, data.iloc[_rows(data, None, res.indices, 1)],
@@ -358,7 +355,25 @@ _REFIT_CASES = {
     "HS two groups, equal loadings": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939",
                                       "school", {"group_equal": ["loadings"]}),
     "mediation with fixed.x": ("sem", MEDIATION, None, None, {}),
+    "HS FIML, 15% missing on x2 x5 x9": ("cfa", HOLZINGER_SWINEFORD_CFA, "hs_missing", None,
+                                         {"missing": "ml"}),
 }  # fmt: skip
+
+
+def _case_data(name: str | None) -> pd.DataFrame:
+    if name is None:
+        return mediation_data()
+    if name == "hs_missing":
+        return _hs_missing()
+    return load(name)
+
+
+def _hs_missing() -> pd.DataFrame:
+    data = load("HolzingerSwineford1939")
+    rng = np.random.default_rng(3)
+    for col in ("x2", "x5", "x9"):
+        data.loc[rng.random(len(data)) < 0.15, col] = np.nan
+    return data
 
 
 @pytest.mark.r
@@ -369,7 +384,7 @@ def test_replicates_equal_lavaan_refits_on_the_same_resamples(r_lavaan, case):
     from _bootstrap_reference import lavaan_refits
 
     func, model, name, group, opts = _REFIT_CASES[case]
-    data = load(name) if name else mediation_data()
+    data = _case_data(name)
     fit = getattr(radsem, func)(model, data, group=group, **opts)
     with warnings.catch_warnings():  # PoliticalDemocracy: a third of the replicates improper
         warnings.simplefilter("ignore", ImproperSolutionWarning)
