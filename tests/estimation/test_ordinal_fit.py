@@ -27,6 +27,7 @@ from ordinal_fit_reference import (  # noqa: E402
     case_data,
     case_options,
     load_difference_tests,
+    load_factor_scores,
     load_ordinal_reference,
 )
 
@@ -171,12 +172,29 @@ def test_exogenous_covariate_needs_joint_modelling():
         radsem.sem(CFA + "\nvisual ~ ageyr", data, ordered=ITEMS)
 
 
-def test_modindices_and_predict_are_refused(fits):
+def test_modindices_and_other_scores_are_refused(fits):
     fit = _get(fits, "hs3_wlsmv")
     with pytest.raises(EstimationError, match="modification indices"):
         fit.modindices()
-    with pytest.raises(EstimationError, match="factor scores"):
-        fit.predict()
+    with pytest.raises(EstimationError, match="only method='ebm'"):
+        fit.predict("bartlett")
+    with pytest.raises(EstimationError, match="delta parameterization only"):
+        _get(fits, "hs3_theta").predict()
+
+
+def test_ebm_factor_scores_match_lavpredict(fits):
+    fit = _get(fits, "hs3_wlsmv")
+    scores = fit.predict()
+    assert list(scores.columns) == ["visual", "textual", "speed"]
+    ref = load_factor_scores()
+    diff = np.abs(scores.to_numpy() - ref)
+    # lavaan's optimiser stops earlier for some patterns (radsem's posterior is higher there)
+    assert diff.max() < 1e-3
+    assert np.median(diff) < 2e-5
+    same = case_data("hs3_wlsmv").duplicated(keep=False).to_numpy()
+    assert same.any()  # identical response patterns get identical scores
+    grouped = scores[same].groupby([case_data("hs3_wlsmv")[same][v] for v in ITEMS]).std()
+    assert np.nanmax(grouped.to_numpy()) < 1e-12
 
 
 def test_row_order_does_not_matter(fits):

@@ -80,6 +80,7 @@ def main() -> None:
         _atomic_write(HERE / f"{name}.json", json.dumps(record, indent=1, sort_keys=False) + "\n")
         print(f"  {name}: {len(pe)} parameters")
     difference_tests(versions)
+    factor_scores(versions)
 
 
 def _lavaan_fit(name: str):
@@ -105,6 +106,17 @@ def difference_tests(versions: dict) -> None:
         print(f"  {pair}: {out[pair]}")
     record = {"versions": versions, "pairs": DIFF_PAIRS, "tests": out}
     _atomic_write(HERE / "difftests.json", json.dumps(record, indent=1) + "\n")
+
+
+def factor_scores(versions: dict) -> None:
+    """``lavPredict()`` (EBM) of case ``hs3_wlsmv`` into ``ordinal_fit/scores_hs3_wlsmv.json``."""
+    import rpy2.robjects as ro
+
+    scores = np.array(ro.r("function(f) lavaan::lavPredict(f)")(_lavaan_fit("hs3_wlsmv")._fit))
+    record = {"versions": versions, "case": "hs3_wlsmv", "method": "EBM",
+              "scores": [[float(v) for v in row] for row in scores]}  # fmt: skip
+    _atomic_write(HERE / "scores_hs3_wlsmv.json", json.dumps(record) + "\n")
+    print(f"  scores: {scores.shape}")
 
 
 if __name__ == "__main__":

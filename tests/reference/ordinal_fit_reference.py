@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from radsem.datasets import load
@@ -21,7 +22,7 @@ from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
 from radsem.estimation.ordinal import cut_into_categories
 
 __all__ = ["ORDINAL_CASES", "DIFF_PAIRS", "OrdinalCase", "case_data", "case_options",
-           "load_ordinal_reference", "load_difference_tests", "HERE"]
+           "load_ordinal_reference", "load_difference_tests", "load_factor_scores", "HERE"]
 
 HERE = Path(__file__).resolve().parent / "ordinal_fit"
 ITEMS = [f"x{i}" for i in range(1, 10)]
@@ -122,3 +123,9 @@ def case_options(name: str) -> OrdinalCase:
 def load_difference_tests() -> dict:
     """lavTestLRT results of :data:`DIFF_PAIRS`: ``{pair: {"chisq_diff", "df_diff", "pvalue"}}``."""
     return json.loads((HERE / "difftests.json").read_text(encoding="utf-8"))["tests"]
+
+
+def load_factor_scores() -> np.ndarray:
+    """lavaan's ``lavPredict()`` (EBM) scores of case ``hs3_wlsmv`` (cases x factors)."""
+    raw = json.loads((HERE / "scores_hs3_wlsmv.json").read_text(encoding="utf-8"))
+    return np.array(raw["scores"], dtype=float)

@@ -23,7 +23,8 @@ class OrdinalFit(SemFit):
     lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
     (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
     log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
-    ``modindices()`` and ``predict()`` are not available for categorical fits yet.
+    ``predict()`` gives EBM (posterior-mode) factor scores; ``modindices()`` is not available
+    for categorical fits yet.
 
     Notes
     -----
@@ -102,13 +103,28 @@ class OrdinalFit(SemFit):
             "(DWLS/WLSMV) in radsem; fit the model with lavaan (fit.cross_check) for them"
         )
 
-    def predict(self, method: str = "regression") -> pd.DataFrame:
-        """Not implemented for categorical data (raises :class:`EstimationError`)."""
-        raise EstimationError(
-            "factor scores (predict) are not implemented for models with ordered variables "
-            "(they need the EBM/posterior-mode scores of lavaan's lavPredict for categorical "
-            "data)"
-        )
+    def predict(self, method: str = "ebm") -> pd.DataFrame:
+        """Factor scores: empirical Bayes modal (posterior mode), lavaan's ``lavPredict``
+        default for ordered indicators (see :mod:`radsem.estimation.ordinal.scores`).
+
+        One row per case used in the fit (groups stacked in group order, with a ``group``
+        column when there are groups). Only ``method="ebm"`` and the delta parameterisation
+        (lavaan 0.6-14's scores differ in the theta parameterisation).
+        """
+        from radsem.estimation.ordinal.scores import ebm_scores
+
+        if str(method).lower() != "ebm":
+            raise EstimationError(
+                f"factor scores with ordered indicators: only method='ebm' (empirical Bayes "
+                f"modal, lavaan's default for categorical data) is available, not {method!r}"
+            )
+        if self.options.get("parameterization") != "delta":
+            raise EstimationError(
+                "factor scores with ordered indicators are available in the delta "
+                "parameterization only (lavaan's theta-parameterization scores could not be "
+                "reproduced)"
+            )
+        return ebm_scores(self)
 
     # -- estimates ------------------------------------------------------------------------
     @cached_property
