@@ -112,6 +112,10 @@ def file_mode(folder: bool = False) -> int:
 def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     """Write bytes to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give a file name to write to")
+    if not path.parent.is_dir():
+        raise DataError(f"{path}: the folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -22,6 +22,19 @@ def _label_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
+def _forest_or_note(frame: pd.DataFrame, **options):
+    """A forest plot, or a sentence saying why none can be drawn (all values missing or
+    infinite), so one unusable table does not stop the whole report."""
+    try:
+        from radsem.report import plots
+
+        return plots.forest_plot(frame, **options)
+    except DataError as exc:
+        if "no row has a finite" not in str(exc):
+            raise
+        return Text("No forest plot: no row has a finite estimate and confidence interval.")
+
+
 def comparison_report(metrics: pd.DataFrame | None = None,
                       differences: pd.DataFrame | None = None,
                       hazard_ratios: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None,
@@ -81,7 +94,7 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     if differences is not None:
         lab = _label_column(differences)
         report.add_section("Differences between models", ResultTable(
-            differences, title="Metric differences"), plots.forest_plot(
+            differences, title="Metric differences"), _forest_or_note(
                 differences, estimate="estimate", label=lab, log=False,
                 xlabel="Difference", caption="Differences between models with confidence "
                 "intervals; dashed line at 0 (no difference)."))
@@ -91,7 +104,7 @@ def comparison_report(metrics: pd.DataFrame | None = None,
         sec = report.add_section("Hazard ratios")
         for name, frame in hrs.items():
             sec.add(ResultTable(frame, title=f"Hazard ratios: {name}"),
-                    plots.forest_plot(frame, estimate="hr", label=_label_column(frame),
+                    _forest_or_note(frame, estimate="hr", label=_label_column(frame),
                                       xlabel="Hazard ratio (log scale)",
                                       caption=f"Hazard ratios with 95% CIs: {name}."))
     for name, table in (km or {}).items():

@@ -163,13 +163,14 @@ def forest_plot(frame: pd.DataFrame, estimate: str = "hr", lower: str = "ci_lowe
         Reference line (1 for ratios, 0 for differences; inferred from ``log``).
     """
     _need(frame, [estimate, lower, upper] + ([label] if label else []), "forest_plot")
+    if log is None:
+        log = estimate.lower() in ("hr", "or", "rr", "exp(coef)", "ratio")
+    frame, dropped = _drawable_rows(frame, [estimate, lower, upper], log, label)
     est = frame[estimate].to_numpy(float)
     lo = frame[lower].to_numpy(float)
     hi = frame[upper].to_numpy(float)
     if np.any((lo > est + 1e-12) | (hi < est - 1e-12)):
         raise DataError("forest_plot: every confidence interval must contain its estimate")
-    if log is None:
-        log = estimate.lower() in ("hr", "or", "rr", "exp(coef)", "ratio")
     if log and np.any(np.concatenate([est, lo, hi]) <= 0):
         raise DataError("forest_plot: ratios on a log axis must be positive")
     if null is None:
@@ -202,9 +203,27 @@ def forest_plot(frame: pd.DataFrame, estimate: str = "hr", lower: str = "ci_lowe
 
     cap = caption or (f"Forest plot: {estimate} with confidence intervals; dashed line at "
                       f"{null:g} (no effect).")
+    if dropped:
+        cap += (f" Not drawn (estimate or interval missing, infinite{' or <= 0' if log else ''}):"
+                f" {', '.join(dropped)}.")
     return figure_from_matplotlib(fig, caption=cap, data={
         "estimate": np.asarray(pts.get_xdata(), float), "y": np.asarray(pts.get_ydata(), float),
         "labels": names})
+
+
+def _drawable_rows(frame: pd.DataFrame, columns: list[str], log: bool, label: str | None
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """Rows whose values can be drawn (finite, and positive on a log axis), and the labels of
+    the others (e.g. the infinite hazard ratio of a separated Cox model)."""
+    values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    ok = np.isfinite(values).all(axis=1)
+    if log:
+        ok &= (values > 0).all(axis=1)
+    if not ok.any():
+        raise DataError("forest_plot: no row has a finite"
+                        + (", positive (log axis)" if log else "") + " estimate and interval")
+    names = frame[label] if label else frame.index
+    return frame.loc[ok], [str(v) for v in np.asarray(names)[~ok]]
 
 
 # ------------------------------------------------------------------ calibration

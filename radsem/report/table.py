@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -37,6 +38,8 @@ def format_pvalue(p: float, digits: int = 3) -> str:
     """
     if p is None or (isinstance(p, float) and math.isnan(p)) or pd.isna(p):
         return ""
+    if isinstance(p, str) or not isinstance(p, numbers.Real):
+        return str(p)  # already text (e.g. "<0.001" from another tool)
     p = float(p)
     eps = 10.0 ** (-digits)
     if p < eps:
@@ -58,6 +61,8 @@ def format_number(value, digits: int = 3) -> str:
             return ""
         if math.isinf(v):
             return "Inf" if v > 0 else "-Inf"
+        if abs(v) >= 1e12:
+            return f"{v:.{max(digits, 1)}e}"  # 1e300 is not printed with 300 digits
         text = f"{v:.{digits}f}"
         if text.startswith("-") and float(text) == 0.0:  # no "-0.000"
             text = text[1:]
@@ -113,6 +118,10 @@ class ResultTable:
             raise DataError(f"ResultTable needs a pandas DataFrame, got {type(frame).__name__}")
         if isinstance(notes, str):
             notes = (notes,)
+        for col, d in (digits.items() if isinstance(digits, Mapping) else [(None, digits)]):
+            if isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= d <= 15:
+                where = f" of column {col!r}" if col is not None else ""
+                raise DataError(f"digits{where} must be a whole number from 0 to 15, got {d!r}")
         self.frame = frame.copy()
         self.title = title
         self.caption = caption
@@ -226,7 +235,9 @@ class ResultTable:
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown pipe table (title in bold, notes as a paragraph)."""
         def esc(text: str) -> str:
-            return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            # '<' opening an HTML tag (<script>, </b>, <!--) would be rendered as HTML
+            return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
 
         cols = self._columns()
         lines = []
