@@ -123,8 +123,9 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=3)  # fmt: skip
-    fit._check_improper(stacklevel=4)
+                      "trustworthy", ConvergenceWarning, stacklevel=5)  # fmt: skip
+    # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
+    fit._check_improper(stacklevel=6)
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
