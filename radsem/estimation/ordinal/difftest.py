@@ -24,6 +24,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from radsem.errors import EstimationError
+from radsem.estimation.optimize import small_blas
 
 __all__ = ["DifferenceTest", "wlsmv_difference_test"]
 
@@ -45,6 +46,7 @@ def _reduced_delta(fit) -> np.ndarray:
     return np.vstack(problem.model.jacobian(fit._theta)) @ k, k
 
 
+@small_blas
 def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
     """Difference test of two nested categorical fits (either order of arguments is fine).
 

@@ -22,6 +22,7 @@ from radsem.errors import (
     EstimationError,
     ModelSpecificationError,
 )
+from radsem.estimation.optimize import small_blas
 
 __all__ = ["fit_ordinal", "wants_ordinal", "CATEGORICAL_ESTIMATORS"]
 
@@ -133,7 +134,7 @@ def _listwise(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         warnings.warn(
             f"{dropped} of {len(data)} rows have missing values in the model's variables and "
             "were removed (listwise deletion, lavaan's default with ordered variables)",
-            DataWarning, stacklevel=5,
+            DataWarning, stacklevel=6,  # user -> sem -> fit_model -> wrapper -> fit_ordinal
         )  # fmt: skip
         data = data.loc[complete]
     return data
@@ -178,6 +179,7 @@ def _start(model, stats, std_lv: bool) -> np.ndarray:
     return model.theta_from_values(vals)
 
 
+@small_blas
 def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
                 estimator: str = "WLSMV", group: str | None = None,
                 group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
@@ -268,6 +270,6 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     fit = OrdinalFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=4)  # fmt: skip
-    fit._check_improper(stacklevel=5)
+                      "trustworthy", ConvergenceWarning, stacklevel=5)  # fmt: skip
+    fit._check_improper(stacklevel=6)
     return fit

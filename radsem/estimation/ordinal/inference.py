@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from radsem.estimation.optimize import small_blas
+
 __all__ = ["OrdinalInference", "ordinal_inference", "scaled_shifted", "block_diag"]
 
 
@@ -51,6 +53,7 @@ class OrdinalInference:
     trace_ug2: float
 
 
+@small_blas
 def ordinal_inference(problem, theta: np.ndarray, se: str = "robust.sem") -> OrdinalInference:
     """Standard errors and test traces of a fitted :class:`OrdinalProblem`."""
     fg = problem.nobs / problem.ntotal

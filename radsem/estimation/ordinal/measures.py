@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from radsem.estimation.optimize import small_blas
 from radsem.estimation.robust_fit import incremental_indices, rmsea_indices
 
 __all__ = ["ordinal_fit_measures"]
@@ -66,6 +67,7 @@ def _chi2_p(x2: float, df: float, skip: bool = False) -> float:
     return float(stats.chi2.sf(x2, df)) if (df > 0 and not skip) else np.nan
 
 
+@small_blas
 def ordinal_fit_measures(fit) -> dict[str, float]:
     """Fit measures of an :class:`~radsem.estimation.ordinal.fit.OrdinalFit`."""
     problem, theta = fit._problem, fit._theta

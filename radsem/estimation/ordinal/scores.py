@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import special
 
 from radsem.errors import EstimationError
+from radsem.estimation.optimize import small_blas
 
 __all__ = ["ebm_scores"]
 
@@ -66,6 +67,7 @@ def _codes(fit, frame: pd.DataFrame, g: int) -> np.ndarray:
     return out
 
 
+@small_blas
 def ebm_scores(fit) -> pd.DataFrame:
     """EBM factor scores of every case used in ``fit`` (groups stacked in group order)."""
     model = fit._problem.model
