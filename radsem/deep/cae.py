@@ -185,7 +185,7 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None) -> ConvAutoencoder:
         """Train on crops ``X`` (array ``(n, C, ...)`` or :class:`~radsem.deep.crops.Crops`)."""
-        from tqdm.auto import tqdm
+        from radsem._progress import progress_bar
 
         self._check_params()
         data, _ = self._check_X(X, fitting=True)
@@ -217,7 +217,7 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
             opt = torch.optim.Adam(net.parameters(), lr=float(self.lr),
                                    weight_decay=float(self.weight_decay))
             best, best_state, best_epoch, waited = math.inf, None, 0, 0
-            bar = tqdm(range(1, self.epochs + 1), desc="CAE", disable=not self.progress)
+            bar = progress_bar(range(1, self.epochs + 1), desc="CAE", enabled=self.progress)
             for epoch in bar:
                 net.train()
                 order = torch.from_numpy(rng.permutation(len(x_train)))

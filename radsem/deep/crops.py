@@ -266,11 +266,11 @@ def stack_crops(crops: Iterable[np.ndarray], patient_id: Iterable, channels: Seq
 def crop_cases(cases: Sequence[Case], spec: CropSpec | None = None, progress: bool = False
                ) -> Crops:
     """Crop a list of :class:`Case` objects with one :class:`CropSpec`."""
-    from tqdm.auto import tqdm
+    from radsem._progress import progress_bar
 
     spec = spec or CropSpec()
     out = [crop_case(c.image, c.mask, c.spacing, spec)
-           for c in tqdm(cases, desc="crops", disable=not progress)]
+           for c in progress_bar(cases, desc="crops", enabled=progress)]
     channels = cases[0].channels if cases else ()
     return stack_crops(out, [c.patient_id for c in cases], channels)
 
@@ -334,7 +334,7 @@ def load_cases(cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress
         ``patient_id``, one column per sequence and ``mask`` (file paths). Sequences whose
         geometry differs from the mask are linearly resampled onto the mask grid.
     """
-    from tqdm.auto import tqdm
+    from radsem._progress import progress_bar
 
     images = getattr(cohort, "images", cohort)
     if not isinstance(images, pd.DataFrame):
@@ -344,7 +344,8 @@ def load_cases(cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress
         raise DataError(f"image table lacks columns {missing}")
     rows = images.dropna(subset=["mask", *sequences])
     return [_read_case(r, sequences) for _, r in
-            tqdm(rows.iterrows(), total=len(rows), desc="reading images", disable=not progress)]
+            progress_bar(rows.iterrows(), total=len(rows), desc="reading images",
+                         enabled=progress)]
 
 
 def crop_cohort(cohort, spec: CropSpec | None = None,

@@ -215,7 +215,7 @@ class ConditionalWGAN(BaseEstimator):
         label, e.g. ``hpv_type``; more columns such as clade or histology are extra
         conditions), indexed by patient like ``expression``.
         """
-        from tqdm.auto import tqdm
+        from radsem._progress import progress_bar
 
         self._check_params()
         expr = _as_expression(expression)
@@ -252,7 +252,8 @@ class ConditionalWGAN(BaseEstimator):
             opt_d = torch.optim.Adam(d.parameters(), lr=float(self.lr), betas=(0.5, 0.9))
             n_steps = max(1, math.ceil(n / self.batch_size))
             size = min(self.batch_size, n)
-            bar = tqdm(range(1, self.epochs + 1), desc="WGAN-GP", disable=not self.progress)
+            bar = progress_bar(range(1, self.epochs + 1), desc="WGAN-GP",
+                               enabled=self.progress)
             for epoch in bar:
                 stats = {"critic": [], "gen": [], "w": [], "gp": []}
                 for _ in range(n_steps):
