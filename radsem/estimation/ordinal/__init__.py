@@ -2,7 +2,12 @@
 asymptotic covariance (lavaan's two-step sample statistics for WLSMV)."""
 
 from radsem.estimation.ordinal.coding import cut_into_categories
-from radsem.estimation.ordinal.correlation import PolychoricResult, polychoric, polychoric_matrix
+from radsem.estimation.ordinal.correlation import (
+    PolychoricResult,
+    polychoric,
+    polychoric_matrix,
+    polyserial,
+)
 from radsem.estimation.ordinal.difftest import wlsmv_difference_test
 from radsem.estimation.ordinal.estimate import fit_ordinal
 from radsem.estimation.ordinal.fit import OrdinalFit
@@ -14,6 +19,7 @@ __all__ = [
     "cut_into_categories",
     "polychoric",
     "polychoric_matrix",
+    "polyserial",
     "PolychoricResult",
     "fit_ordinal",
     "OrdinalFit",
