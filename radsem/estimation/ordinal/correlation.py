@@ -11,22 +11,23 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.ordinal.samplestats import categorical_sample_stats
 
-__all__ = ["PolychoricResult", "polychoric", "polychoric_matrix"]
+__all__ = ["PolychoricResult", "polychoric", "polyserial", "polychoric_matrix"]
 
 
 @dataclass(frozen=True)
 class PolychoricResult:
-    """Polychoric correlation of two ordinal variables.
+    """Polychoric (or polyserial) correlation of two variables.
 
     Attributes
     ----------
     rho : float
         The two-step polychoric correlation.
     se : float
-        Its standard error (two-step sandwich, lavaan's ``lavCor(..., se = "robust.sem")``);
-        NaN when the correlation is exactly +-1.
+        Its standard error: the two-step sandwich ``sqrt(gamma / (N - 1))`` of lavaan's
+        ``lavCor(..., se = "robust.sem")`` (lavaan divides by N - 1 for (D)WLS), by the delta
+        method for a polyserial correlation; NaN when the correlation is exactly +-1.
     thresholds_x, thresholds_y : numpy.ndarray
-        The thresholds of ``x`` and ``y``.
+        The thresholds of ``x`` and ``y`` (empty for a continuous variable).
     nobs : int
         Complete pairs used.
     """
@@ -38,14 +39,56 @@ class PolychoricResult:
     nobs: int
 
 
+def _as_series(values) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values
+    return pd.Series(np.asarray(values))
+
+
+def _pair_frame(x, y) -> pd.DataFrame:
+    sx, sy = _as_series(x), _as_series(y)
+    if len(sx) != len(sy):
+        raise DataError(f"x and y have different lengths ({len(sx)} and {len(sy)})")
+    frame = pd.DataFrame({"x": sx.to_numpy(), "y": sy.to_numpy()})
+    if isinstance(sx.dtype, pd.CategoricalDtype):
+        frame["x"] = pd.Categorical(sx.to_numpy(), dtype=sx.dtype)
+    if isinstance(sy.dtype, pd.CategoricalDtype):
+        frame["y"] = pd.Categorical(sy.to_numpy(), dtype=sy.dtype)
+    return frame.infer_objects()
+
+
+def _pair_result(frame: pd.DataFrame, ordered: list[str]) -> PolychoricResult:
+    stats = categorical_sample_stats(frame, ["x", "y"], ordered, nacov=None)
+    rho = float(stats.cor[0, 1])
+    # the last element of wls.obs is the correlation (two ordinal variables) or the covariance
+    # c = rho * sd (continuous x); then rho = c / sqrt(v) and the delta method uses the
+    # variance v of x, the element "x~~x" of wls.obs
+    grad = np.zeros(stats.wls_obs.size)
+    if "x" in stats.ordered:
+        grad[-1] = 1.0
+    else:
+        k = stats.wls_labels.index("x~~x")
+        var, cov = stats.wls_obs[k], stats.wls_obs[-1]
+        grad[-1] = 1.0 / np.sqrt(var)
+        grad[k] = -0.5 * cov / var**1.5
+    return PolychoricResult(
+        rho=rho,
+        # lavaan divides the (D)WLS sandwich by N - 1 (N minus the number of groups)
+        se=float(np.sqrt(grad @ stats.gamma @ grad / (stats.nobs - 1))),
+        thresholds_x=stats.thresholds.get("x", np.zeros(0)),
+        thresholds_y=stats.thresholds.get("y", np.zeros(0)),
+        nobs=stats.nobs,
+    )
+
+
 def polychoric(x: Sequence, y: Sequence) -> PolychoricResult:
     """Two-step polychoric correlation of two ordinal variables.
 
     Parameters
     ----------
     x, y : array_like or pandas.Series
-        Ordinal values (integers, strings or ordered pandas Categoricals); missing values are
-        removed pairwise (with a :class:`~radsem.errors.DataWarning`).
+        Ordinal values (integers, strings or ordered pandas Categoricals); rows where either
+        is missing are removed (with a :class:`~radsem.errors.DataWarning`).
 
     Returns
     -------
@@ -67,24 +110,39 @@ def polychoric(x: Sequence, y: Sequence) -> PolychoricResult:
     >>> round(res.rho, 1)
     0.6
     """
-    sx = x if isinstance(x, pd.Series) else pd.Series(np.asarray(x, dtype=object))
-    sy = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y, dtype=object))
-    if len(sx) != len(sy):
-        raise DataError(f"x and y have different lengths ({len(sx)} and {len(sy)})")
-    frame = pd.DataFrame({"x": sx.to_numpy(), "y": sy.to_numpy()})
-    if isinstance(sx.dtype, pd.CategoricalDtype):
-        frame["x"] = pd.Categorical(sx.to_numpy(), dtype=sx.dtype)
-    if isinstance(sy.dtype, pd.CategoricalDtype):
-        frame["y"] = pd.Categorical(sy.to_numpy(), dtype=sy.dtype)
-    frame = frame.infer_objects()
-    stats = categorical_sample_stats(frame, ["x", "y"], ["x", "y"], nacov=None)
-    return PolychoricResult(
-        rho=float(stats.cov[0, 1]),
-        se=float(np.sqrt(stats.gamma[-1, -1] / stats.nobs)),
-        thresholds_x=stats.thresholds["x"],
-        thresholds_y=stats.thresholds["y"],
-        nobs=stats.nobs,
-    )
+    return _pair_result(_pair_frame(x, y), ["x", "y"])
+
+
+def polyserial(x: Sequence, y: Sequence) -> PolychoricResult:
+    """Two-step polyserial correlation of a continuous ``x`` and an ordinal ``y``.
+
+    Parameters
+    ----------
+    x : array_like or pandas.Series
+        Continuous values.
+    y : array_like or pandas.Series
+        Ordinal values (integers, strings or ordered pandas Categoricals).
+
+    Returns
+    -------
+    PolychoricResult
+        ``rho``, its standard error, ``thresholds_y`` (``thresholds_x`` is empty) and ``nobs``.
+
+    Notes
+    -----
+    Mean and variance of ``x`` and the thresholds of ``y`` from their margins, then
+    :math:`\\rho` maximising the conditional likelihood of ``y`` given ``x`` (Olsson, Drasgow and
+    Dorans, 1982); see :mod:`radsem.estimation.ordinal.polyserial`. Checked against lavaan.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(2)
+    >>> z = rng.multivariate_normal([0, 0], [[1, -0.5], [-0.5, 1]], size=5000)
+    >>> round(polyserial(10 + 3 * z[:, 0], np.digitize(z[:, 1], [-1.0, 0.0, 1.0])).rho, 1)
+    -0.5
+    """
+    return _pair_result(_pair_frame(x, y), ["y"])
 
 
 def polychoric_matrix(
