@@ -107,12 +107,14 @@ def _jack_work(ctx: RefitContext, subsets) -> list[Replicate]:
 def _parallel(workers: int):
     """joblib pool: forked workers on Linux (they inherit the imported modules, so start in
     milliseconds; loky's fresh interpreters import numpy/scipy/pandas/radsem first, ~5-10 s
-    on a busy machine), loky elsewhere."""
+    on a busy machine), loky elsewhere or when torch is loaded (its OpenMP thread pool does
+    not survive a fork)."""
     import sys
 
     from joblib import Parallel
 
-    backend = "multiprocessing" if sys.platform.startswith("linux") else "loky"
+    fork = sys.platform.startswith("linux") and "torch" not in sys.modules
+    backend = "multiprocessing" if fork else "loky"
     return Parallel(n_jobs=workers, backend=backend)
 
 
