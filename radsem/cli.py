@@ -13,11 +13,15 @@ Exit codes are stable so that scripts can rely on them:
 4     the run finished, but a model did not converge or is improper
 130   interrupted (Ctrl-C)
 ====  ==============================================================
+
+Unexpected exceptions print a one-line message (exit 1); set ``RADSEM_DEBUG=1`` to see the
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib import import_module
 from typing import Sequence
@@ -104,6 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("radsem: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # unreadable/unwritable files, full disk, refused connections
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"radsem {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a bug: a short message, the traceback only on request
+        if os.environ.get("RADSEM_DEBUG"):
+            raise
+        print(f"radsem {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in radsem; please report it with the command line used "
+              "(set RADSEM_DEBUG=1 to see the traceback).", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
     result = extract_cohort(args.cohort, settings=args.params, n_jobs=args.jobs,
                             cache_dir=args.cache, dask_client=args.scheduler,
                             progress=not args.quiet)
+    if result.features.empty and result.failures.empty:
+        raise ImageError(f"{args.cohort}: the cohort has no images to extract (expected "
+                         "images/<patient_id>/t2.nii.gz, dwi.nii.gz, adc.nii.gz, mask.nii.gz)")
     diag_path, fail_path = side_paths(out)
     write_table(result.failures, fail_path)
     write_table(result.diagnostics, diag_path)

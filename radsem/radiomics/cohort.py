@@ -167,7 +167,11 @@ def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: A
         raise EngineUnavailableError("a Dask run needs the 'distributed' package") from exc
     own = isinstance(client, str)
     if own:
-        client = Client(client)
+        try:
+            client = Client(client)
+        except (OSError, TimeoutError) as exc:
+            raise DataError(f"cannot connect to the Dask scheduler at {client!r} "
+                            f"({' '.join(str(exc).split())[:200]})") from exc
     elif not isinstance(client, Client):
         raise DataError("dask_client must be a distributed.Client or a scheduler address, got "
                         f"{type(client).__name__}")
@@ -252,7 +256,13 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     cache = None
     if cache_dir is not None:
         cache_path = Path(cache_dir)
-        cache_path.mkdir(parents=True, exist_ok=True)
+        if cache_path.exists() and not cache_path.is_dir():
+            raise DataError(f"{cache_path}: the cache must be a folder, and this is a file")
+        try:
+            cache_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"{cache_path}: cannot create the cache folder ({exc.strerror})"
+                            ) from exc
         cache = str(cache_path.resolve())
     rows = table.to_dict(orient="records")
     rows = [{k: (str(v) if k != "patient_id" else v) for k, v in row.items()} for row in rows]
