@@ -294,6 +294,8 @@ class SemFit:
         ``"bartlett"``: ``(L' T^-1 L)^-1 L' T^-1 (y - mu) + nu_eta`` with ``L`` the direct
         loadings and ``T`` the residual covariance of the observed variables. One row per
         case (groups stacked in group order), with a ``group`` column when there are groups.
+        With missing values (``missing="ml"``) each case uses only its observed variables
+        (``Sigma``, ``L`` and ``T`` restricted to them), as lavaan's ``lavPredict()``.
         """
         if method not in ("regression", "bartlett"):
             raise EstimationError(f"factor-score method must be 'regression' or 'bartlett', "
@@ -306,13 +308,26 @@ class SemFit:
             mu = nu[:p] if self._problem.meanstructure else st.mean
             nu_l = nu[p:] if self._problem.meanstructure else np.zeros(len(lat))
             yc = st.data - mu
-            if method == "regression":
-                w = np.linalg.solve(omega[:p, :p], omega[p:, :p].T).T
-            else:
-                a, s, _ = model.matrices(model.values(self._theta), g)
-                lam, tinv = a[:p, p:], np.linalg.pinv(s[:p, :p])
-                w = np.linalg.solve(lam.T @ tinv @ lam, lam.T @ tinv)
-            scores = pd.DataFrame(yc @ w.T + nu_l, columns=lat)
+            a, s, _ = model.matrices(model.values(self._theta), g)
+            out = np.empty((yc.shape[0], len(lat)))
+            # with missing values (FIML) each pattern uses its observed variables, as lavPredict
+            keys, which = np.unique(~np.isnan(yc), axis=0, return_inverse=True)
+            for k, o in enumerate(keys):
+                if not o.any():  # nothing observed: the mean (regression), unknown (Bartlett)
+                    w = np.zeros((len(lat), 0))
+                    nu_k = nu_l if method == "regression" else np.full(len(lat), np.nan)
+                elif method == "regression":
+                    w = np.linalg.solve(omega[:p, :p][np.ix_(o, o)], omega[p:, :p][:, o].T).T
+                elif o.all():
+                    lam, tinv = a[:p, p:], np.linalg.pinv(s[:p, :p])
+                    w = np.linalg.solve(lam.T @ tinv @ lam, lam.T @ tinv)
+                else:  # lavaan: ginv(L' Sigma_oo^-1 L) L' Sigma_oo^-1, NaN for unseen factors
+                    lam, sinv = a[:p, p:][o], np.linalg.inv(omega[:p, :p][np.ix_(o, o)])
+                    w = np.linalg.pinv(lam.T @ sinv @ lam) @ lam.T @ sinv
+                    w[np.all(np.abs(w) < 1e-12, axis=1)] = np.nan
+                rows = which.ravel() == k
+                out[rows] = yc[np.ix_(rows, o)] @ w.T + (nu_k if not o.any() else nu_l)
+            scores = pd.DataFrame(out, columns=lat)
             if len(self._problem.stats) > 1:
                 scores.insert(0, "group", g + 1)
             frames.append(scores)
