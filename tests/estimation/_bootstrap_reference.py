@@ -56,13 +56,14 @@ _REFITS = """
 function(func, model, data, idx, args) {
   ns <- asNamespace("lavaan")
   fit0 <- do.call(func, c(list(model = model, data = data), args), envir = ns)
-  out <- matrix(NA_real_, nrow(idx), length(lavaan::coef(fit0)) + 1L)
-  colnames(out) <- c(names(lavaan::coef(fit0)), "chisq")
+  out <- matrix(NA_real_, nrow(idx), length(lavaan::coef(fit0)) + 2L)
+  colnames(out) <- c(names(lavaan::coef(fit0)), "chisq", "admissible")
   for (b in seq_len(nrow(idx))) {
     d <- data[idx[b, ], , drop = FALSE]
     f <- suppressWarnings(do.call(func, c(list(model = model, data = d), args), envir = ns))
     if (lavaan::lavInspect(f, "converged")) {
-      out[b, ] <- c(lavaan::coef(f), lavaan::fitMeasures(f, "chisq"))
+      ok <- suppressWarnings(lavaan::lavInspect(f, "post.check"))
+      out[b, ] <- c(lavaan::coef(f), lavaan::fitMeasures(f, "chisq"), as.numeric(ok))
     }
   }
   out
@@ -124,7 +125,8 @@ def _int_matrix(rows: np.ndarray):
 
 def lavaan_refits(func: str, model: str, data: pd.DataFrame, rows: np.ndarray,
                   **options) -> pd.DataFrame:  # fmt: skip
-    """lavaan's ``coef()`` and chisq on ``data.iloc[rows[b]]`` for every replicate ``b``."""
+    """lavaan's ``coef()``, chisq and post-check (1 = admissible) on ``data.iloc[rows[b]]``
+    for every replicate ``b``."""
     import rpy2.robjects as ro
 
     out = ro.r(_REFITS)(func, model, to_r_dataframe(data.reset_index(drop=True)),
