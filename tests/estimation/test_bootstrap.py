@@ -225,7 +225,7 @@ def test_full_bca_uses_jackknife_and_regression_acceleration():
 
 
 # -- Bollen-Stine -------------------------------------------------------------------------------
-@pytest.mark.parametrize("estimator", ["ML", "GLS"])
+@pytest.mark.parametrize("estimator", ["ML", "GLS", "ULS"])
 def test_bollen_stine_data_reproduce_the_implied_moments(hs, estimator):
     fit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, hs, group="school", meanstructure=True,
                      estimator=estimator)  # fmt: skip
@@ -233,7 +233,7 @@ def test_bollen_stine_data_reproduce_the_implied_moments(hs, estimator):
     for g, (zg, imp) in enumerate(zip(z, fit.implied(), strict=True)):
         frame = pd.DataFrame(zg, columns=fit.spec.observed)
         st = sample_stats(frame, fit.spec.observed)
-        cov = st.cov * (st.nobs / (st.nobs - 1) if estimator == "GLS" else 1.0)
+        cov = st.cov * (st.nobs / (st.nobs - 1) if estimator != "ML" else 1.0)
         np.testing.assert_allclose(cov, imp["cov"].to_numpy(), atol=1e-10)
         np.testing.assert_allclose(st.mean, imp["mean"].to_numpy(), atol=1e-10)
     # the model fits the transformed data exactly: same estimates, chi-square 0
@@ -352,6 +352,8 @@ _REFIT_CASES = {
     "PoliticalDemocracy ML": ("sem", POLITICAL_DEMOCRACY_SEM, "PoliticalDemocracy", None, {}),
     "HS CFA GLS": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939", None,
                    {"estimator": "GLS"}),
+    "HS CFA ULS": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939", None,
+                   {"estimator": "ULS"}),
     "HS two groups, equal loadings": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939",
                                       "school", {"group_equal": ["loadings"]}),
     "mediation with fixed.x": ("sem", MEDIATION, None, None, {}),
@@ -378,7 +380,8 @@ def _hs_missing() -> pd.DataFrame:
 
 @pytest.mark.r
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.slow) if ("groups" in c or "FIML" in c) else c
+    pytest.param(c, marks=pytest.mark.slow) if ("groups" in c or "FIML" in c or "ULS" in c)
+    else c
     for c in _REFIT_CASES
 ])  # fmt: skip
 def test_replicates_equal_lavaan_refits_on_the_same_resamples(r_lavaan, case):
