@@ -29,7 +29,8 @@ from radsem.estimation.missing_em import SaturatedMoments, em_saturated
 __all__ = ["FIML", "drop_missing_covariates", "resolve_missing"]
 
 #: lavaan's other spellings of the ``missing`` options radsem has
-_MISSING_ALIASES = {"fiml": "ml", "direct": "ml", "default": "listwise"}
+_MISSING_ALIASES = {"fiml": "ml", "direct": "ml", "default": "listwise", "fiml.x": "ml.x",
+                    "direct.x": "ml.x"}
 
 
 def resolve_missing(missing) -> str:
@@ -37,7 +38,8 @@ def resolve_missing(missing) -> str:
 
     ``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"`` and ``"default"`` means
     listwise deletion (lavaan's default unless ``mimic = "Mplus"``); case is ignored, as in
-    lavaan. ``"ml.x"`` and anything else raise :class:`EstimationError`.
+    lavaan. ``"ml.x"`` (and its aliases ``"fiml.x"``, ``"direct.x"``) and anything else raise
+    :class:`EstimationError`.
     """
     key = str(missing).lower()
     key = _MISSING_ALIASES.get(key, key)

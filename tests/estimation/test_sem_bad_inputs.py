@@ -57,6 +57,7 @@ def test_error_classes():
     ("options", "match"),
     [
         ({"missing": "ml.x"}, "ml.x.*not available.*fixed_x=False"),
+        ({"missing": "FIML.x"}, "ml.x.*not available"),
         ({"missing": "pairwise"}, "missing must be 'listwise' or 'ml'"),
         ({"level": 1.0}, "level must be between 0 and 1"),
         ({"level": True}, "level must be a number"),
