@@ -127,9 +127,10 @@ def _ordered_names(
 def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
     if observed is None:
         return
-    if isinstance(observed, str) or not all(isinstance(c, str) for c in observed):
+    if isinstance(observed, str):
         raise DataError("observed must be a list of column names (strings)")
-    columns = list(observed)
+    # columns with non-text names (0, 1, ... from a bare array) cannot be named in a model
+    columns = [c for c in observed if isinstance(c, str)]
     have = set(columns)
     missing = [v for v in names.ov if v not in have]
     if missing:
