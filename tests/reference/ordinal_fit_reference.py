@@ -60,6 +60,8 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
         "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4 + visual\n", "sem",
         {"ordered": ["x1", "x2", "x3", "x4", "x5"], "parameterization": "theta"}),
     "hs3_wls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "WLS"}),
+    "hs3_dwls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "DWLS"}),
+    "hs3_uls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULS"}),
     "hs3_ulsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULSMV"}),
     "hs3_groups": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "group": "school"},
                               extra=("school",)),
