@@ -44,7 +44,7 @@ from _bootstrap_reference import (  # isort: skip
     mediation_data,
 )
 
-R_MED = 300  # replicates of the shared mediation bootstrap
+R_MED = 200  # replicates of the shared mediation bootstrap
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +248,7 @@ def test_bollen_stine_data_reproduce_the_implied_moments(hs, estimator):
 @pytest.fixture(scope="module")
 def factor_bs():
     fit = radsem.cfa(ONE_FACTOR, factor_data())
-    return fit, fit.bootstrap(R=200, type="bollen.stine", seed=77)
+    return fit, fit.bootstrap(R=150, type="bollen.stine", seed=77)
 
 
 def test_bollen_stine_pvalue_counts_larger_statistics(factor_bs):
@@ -437,7 +437,7 @@ def test_intervals_equal_lavaan_intervals_from_the_same_draws(r_lavaan, med_fit,
 
 
 def test_bootstrap_se_and_percentile_limits_match_lavaan_within_mc_error(med_fit, med_boot):
-    """radsem (R = 300) against lavaan's se = "bootstrap" (R = 1000, stored)."""
+    """radsem (R = 200) against lavaan's se = "bootstrap" (R = 1000, stored)."""
     ref = load_reference()
     r_ref = ref["R_boot"]
     lav = pd.DataFrame(ref["mediation"]["parameters"])
@@ -462,7 +462,7 @@ def test_bootstrap_se_and_percentile_limits_match_lavaan_within_mc_error(med_fit
 
 
 def test_bollen_stine_pvalue_matches_lavaan_within_mc_error(factor_bs):
-    """radsem (R = 200) against lavaan's bootstrapLavaan(type = "bollen.stine") (R = 1000)."""
+    """radsem (R = 150) against lavaan's bootstrapLavaan(type = "bollen.stine") (R = 1000)."""
     ref = load_reference()["bollen_stine"]
     _, res = factor_bs
     p, p_ref = res.pvalue, ref["pvalue"]
