@@ -157,7 +157,8 @@ def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *,
     scores = steps.run("structural equation model", lambda: _sem(steps, cohort))
     labels = steps.run("k-medoids clusters", lambda: _clusters(steps, cohort, harmonised, seed))
     steps.run("survival models", lambda: _survival(steps, cohort, labels, scores))
-    steps.run("compare outcome models", lambda: _compare(steps, cohort, features, seed, jobs))
+    steps.run("compare outcome models",
+              lambda: _compare(steps, cohort, features, seed, jobs, epochs))
     steps.run("report", lambda: _write_report(steps, n, seed))
     steps.run("HTML reports", lambda: _write_html_reports(steps, n, seed, jobs, epochs))
     return steps.result
@@ -214,6 +215,7 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
     cae = ConvAutoencoder(latent_dim=6, epochs=epochs, patience=8, random_state=seed,
                           n_threads=2, progress=False).fit(crops)
     latent = cae.transform(crops)
+    steps.objects["crops"] = crops
     steps.table("deep/cae_latent", latent)
     steps.table("deep/cae_history", pd.DataFrame(cae.history_), index=False)
     common = latent.index.intersection(harmonised.index)
@@ -397,30 +399,43 @@ _MEASUREMENT_MODEL = "\n".join(
     line for line in DEMO_MECHANISM_MODEL.splitlines() if "=~" in line)
 
 
-def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int) -> None:
-    """Cross-validated comparison of the outcome models on the patients with expression; every
-    data-dependent step (scaling, clustering, SEM fit) is refitted inside each training fold."""
-    from radsem.compare import (
-        ClinicalCox,
-        ClusterCox,
-        PenalisedCox,
-        ScoreCox,
-        compare_models,
-        sem_scorer,
-    )
+def demo_families(radiomic: list[str], seed: int) -> dict:
+    """The outcome-model families the demo compares (``models/compare_demo.yaml`` describes the
+    same families; a test keeps the two in step). The image-based CAE family is added by the
+    demo itself because it needs the cohort's crops."""
+    from radsem.compare import ClinicalCox, ClusterCox, PenalisedCox, ScoreCox, sem_scorer
 
-    data = sem_table(cohort).join(cohort.clinical.set_index("patient_id")[["time", "event"]])
-    data = data.join(features, how="inner").dropna()
-    radiomic = list(features.columns)
-    models = {
+    return {
         "clinical Cox (FIGO III/IV + age)": ClinicalCox(),
         "penalised radiomic Cox": PenalisedCox(features=radiomic, penalizer=1.0),
         "radiomic clusters (k-medoids) Cox": ClusterCox(features=radiomic, random_state=seed),
         "SEM mechanism scores + clinical": ScoreCox(scorer=sem_scorer(_MEASUREMENT_MODEL),
                                                     clinical=("advanced", "age")),
     }
-    result = compare_models(data.reset_index(), models, time="time", event="event", n_splits=3,
-                            n_repeats=3, random_state=seed, n_jobs=min(jobs, 2))
+
+
+#: Horizon (months) of the demo's second comparison: recurrence within two years.
+DEMO_HORIZON = 24.0
+
+
+def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int,
+             epochs: int) -> None:
+    """Cross-validated comparison of the outcome models on the patients with expression; every
+    data-dependent step (scaling, clustering, SEM fit, autoencoder) is refitted inside each
+    training fold. Two outcomes: time to recurrence, and recurrence within DEMO_HORIZON months
+    (censoring before the horizon handled by inverse-probability-of-censoring weights)."""
+    from radsem.compare import CAECox, compare_models
+
+    data = sem_table(cohort).join(cohort.clinical.set_index("patient_id")[["time", "event"]])
+    data = data.join(features, how="inner").dropna().reset_index()
+    models = demo_families(list(features.columns), seed)
+    if "crops" in steps.objects:
+        models["CAE image codes + clinical Cox"] = CAECox(
+            steps.objects["crops"], id_column="patient_id", epochs=max(2, epochs // 4),
+            clinical=("advanced", "age"), random_state=seed)
+    settings = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 3,
+                "random_state": seed, "n_jobs": min(jobs, 2)}
+    result = compare_models(data, models, **settings)
     steps.table("compare/summary", result.summary(), index=False)
     steps.table("compare/paired", result.paired(), index=False)
     steps.table("compare/per_fold", result.folds, index=False)
@@ -428,6 +443,15 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     steps.objects["comparison"] = result
     steps.result.notes.append(
         f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
+    binary = compare_models(data, demo_families(list(features.columns), seed), outcome="binary",
+                            horizon=DEMO_HORIZON, **settings)
+    steps.table("compare/binary_summary", binary.summary(), index=False)
+    steps.table("compare/binary_paired", binary.paired("auc"), index=False)
+    steps.table("compare/binary_failures", binary.failures, index=False)
+    steps.objects["binary_comparison"] = binary
+    steps.result.notes.append(
+        f"recurrence within {DEMO_HORIZON:g} months: same folds, logistic counterparts of the "
+        "families, censoring before the horizon by inverse-probability weights")
 
 
 # --------------------------------------------------------------------------- report
@@ -458,6 +482,9 @@ _REPORT_SECTIONS = [
     ("Cross-validated comparison of outcome models", "compare/summary"),
     ("Paired differences between outcome models", "compare/paired"),
     ("Model fits that failed inside cross-validation folds", "compare/failures"),
+    (f"Recurrence within {DEMO_HORIZON:g} months: cross-validated metrics",
+     "compare/binary_summary"),
+    (f"Recurrence within {DEMO_HORIZON:g} months: paired differences", "compare/binary_paired"),
     ("Log-rank test across clusters", "survival/logrank_clusters"),
 ]
 
@@ -508,6 +535,12 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
         differences = paired.assign(
             comparison=paired["model"] + " - " + paired["reference"]).rename(
             columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper"]]
+    if "binary_comparison" in objects and metrics is not None:
+        binary = objects["binary_comparison"].summary()
+        binary = binary[binary["metric"].isin(["auc", "brier"])].rename(
+            columns={"mean": "estimate"})[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
+        binary["metric"] = binary["metric"] + f" ({DEMO_HORIZON:g} months)"
+        metrics = pd.concat([metrics, binary], ignore_index=True)
     report = comparison_report(
         metrics=metrics, differences=differences,
         hazard_ratios=objects.get("hazard_ratios"), km=objects.get("km"),

@@ -39,9 +39,17 @@ def test_demo_writes_every_step(demo):
     failed = set(demo.tables["compare/failures"]["model"])
     assert set(compared["model"]) | failed == {
         "clinical Cox (FIGO III/IV + age)", "penalised radiomic Cox",
-        "radiomic clusters (k-medoids) Cox", "SEM mechanism scores + clinical"}
+        "radiomic clusters (k-medoids) Cox", "SEM mechanism scores + clinical",
+        "CAE image codes + clinical Cox"}
     assert "clinical Cox (FIGO III/IV + age)" in set(compared["model"])
     assert compared["mean"].between(0, 1).all()
+    # the same families, as logistic models for recurrence within the demo's horizon
+    auc = demo.tables["compare/binary_summary"].query("metric == 'auc'").dropna(subset=["mean"])
+    binary_failed = set(demo.tables["compare/binary_failures"]["model"])
+    assert "clinical Cox (FIGO III/IV + age)" in set(auc["model"])
+    assert set(auc["model"]) | binary_failed >= {"clinical Cox (FIGO III/IV + age)",
+                                                 "penalised radiomic Cox"}
+    assert auc["mean"].between(0, 1).all()
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["seed"] == 5
     html = (out / "outcome_report.html").read_text()

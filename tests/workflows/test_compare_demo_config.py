@@ -8,23 +8,16 @@ import pandas as pd
 import pytest
 from workflow_helpers import MODELS
 
-from radsem.compare import ClinicalCox, ClusterCox, PenalisedCox, ScoreCox, sem_scorer
 from radsem.workflows import load_comparison, read_comparison_config
 
 SEED = 2026
 
 
 def _demo_models(radiomic, seed):
-    """The families as radsem/demo.py's _compare step constructs them."""
-    from radsem.demo import _MEASUREMENT_MODEL
+    """The families radsem/demo.py's _compare step compares (besides the image-based CAE)."""
+    from radsem.demo import demo_families
 
-    return {
-        "clinical Cox (FIGO III/IV + age)": ClinicalCox(),
-        "penalised radiomic Cox": PenalisedCox(features=radiomic, penalizer=1.0),
-        "radiomic clusters (k-medoids) Cox": ClusterCox(features=radiomic, random_state=seed),
-        "SEM mechanism scores + clinical": ScoreCox(scorer=sem_scorer(_MEASUREMENT_MODEL),
-                                                    clinical=("advanced", "age")),
-    }
+    return demo_families(radiomic, seed)
 
 
 @pytest.fixture(scope="module")
