@@ -279,3 +279,13 @@ def test_ordered_predictor_needs_theta():
     opts = {**case.options, "parameterization": "delta"}
     with pytest.raises(EstimationError, match="parameterization='theta'"):
         radsem.sem(case.model, case_data("hs3_ordered_mediator_theta"), **opts)
+
+
+def test_ebm_scores_by_group_equal_single_group_fits(fits):
+    """Without constraints the group-2 block is the single-group model of that school."""
+    scores = _get(fits, "hs3_groups").predict()
+    data = case_data("hs3_groups")
+    alone = data[data["school"] == "Grant-White"].reset_index(drop=True)
+    single = radsem.cfa(CFA, alone, ordered=ITEMS).predict()
+    g2 = scores[scores["group"] == 2].drop(columns="group").reset_index(drop=True)
+    np.testing.assert_allclose(g2.to_numpy(), single.to_numpy(), atol=1e-5)
