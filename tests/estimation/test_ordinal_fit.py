@@ -178,8 +178,6 @@ def test_modindices_and_other_scores_are_refused(fits):
         fit.modindices()
     with pytest.raises(EstimationError, match="only method='ebm'"):
         fit.predict("bartlett")
-    with pytest.raises(EstimationError, match="delta parameterization only"):
-        _get(fits, "hs3_theta").predict()
 
 
 def test_ebm_factor_scores_match_lavpredict(fits):
@@ -289,3 +287,18 @@ def test_ebm_scores_by_group_equal_single_group_fits(fits):
     single = radsem.cfa(CFA, alone, ordered=ITEMS).predict()
     g2 = scores[scores["group"] == 2].drop(columns="group").reset_index(drop=True)
     np.testing.assert_allclose(g2.to_numpy(), single.to_numpy(), atol=1e-5)
+
+
+def test_ebm_scores_do_not_depend_on_the_parameterization(fits):
+    """Delta and theta describe the same model; with std_lv the latent scale is the same too."""
+    case = ORDINAL_CASES["hs3_stdlv"]
+    theta = radsem.cfa(case.model, case_data("hs3_stdlv"),
+                       **{**case.options, "parameterization": "theta"})  # fmt: skip
+    np.testing.assert_allclose(theta.predict().to_numpy(),
+                               _get(fits, "hs3_stdlv").predict().to_numpy(), atol=1e-5)
+    # marker identification: the theta factors are the delta factors / sd(marker residual)
+    delta = _get(fits, "hs3_wlsmv")
+    pe = delta.parameter_estimates()
+    resid = pe[(pe["op"] == "~~") & pe["lhs"].isin(["x1", "x4", "x7"])]["est"].to_numpy()
+    np.testing.assert_allclose(_get(fits, "hs3_theta").predict().to_numpy(),
+                               delta.predict().to_numpy() / np.sqrt(resid), atol=2e-4)

@@ -108,8 +108,9 @@ class OrdinalFit(SemFit):
         default for ordered indicators (see :mod:`radsem.estimation.ordinal.scores`).
 
         One row per case used in the fit (groups stacked in group order, with a ``group``
-        column when there are groups). Only ``method="ebm"`` and the delta parameterisation
-        (lavaan 0.6-14's scores differ in the theta parameterisation).
+        column when there are groups). Only ``method="ebm"``. The scores do not depend on the
+        parameterisation beyond the scale of the latent variables (lavaan 0.6-14's
+        theta-parameterisation scores do; see ``docs/sem-ordinal.md``).
         """
         from radsem.estimation.ordinal.scores import ebm_scores
 
@@ -117,12 +118,6 @@ class OrdinalFit(SemFit):
             raise EstimationError(
                 f"factor scores with ordered indicators: only method='ebm' (empirical Bayes "
                 f"modal, lavaan's default for categorical data) is available, not {method!r}"
-            )
-        if self.options.get("parameterization") != "delta":
-            raise EstimationError(
-                "factor scores with ordered indicators are available in the delta "
-                "parameterization only (lavaan's theta-parameterization scores could not be "
-                "reproduced)"
             )
         return ebm_scores(self)
 
