@@ -183,7 +183,8 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
     beta = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
 
     def evaluate(b):
-        t = cox_terms(rs, b, efron, per_time=False)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            t = cox_terms(rs, b, efron, per_time=False)  # overflow -> non-finite loglik
         pen_ll = t.loglik - 0.5 * penalizer * float(b @ b)
         u = t.score - penalizer * b
         i = t.info + penalizer * np.eye(p)
@@ -205,6 +206,8 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
             halvings += 1
             if halvings > 30:
                 break
+        if not (np.isfinite(ll2) and ll2 >= ll - 1e-12 * abs(ll)):
+            break  # no step along the Newton direction is usable: keep the current beta
         change = abs(ll2 - ll)
         beta, terms, ll, u, imat = cand, t2, ll2, u2, i2
         if change <= tol * max(1.0, abs(ll)) and np.max(np.abs(step), initial=0) < 1e-6:
@@ -220,7 +223,8 @@ def newton_cox(rs, efron, init=None, penalizer=0.0, max_iter=50, tol=1e-10):
         # step and is still reported
         converged = True
     if p <= 60:  # per-event-time information (needed by cox_zph) when affordable
-        terms = cox_terms(rs, beta, efron, per_time=True)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            terms = cox_terms(rs, beta, efron, per_time=True)  # diverging beta: reported later
     return beta, terms, n_iter, converged, last_step
 
 

@@ -138,8 +138,11 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str],
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             raise DataError(f"covariate '{col}' holds dates or durations; convert it to a number "
                             "(e.g. age in years, days since diagnosis) first")
-        is_cat = col in refs or (levels is not None and col in levels) or not (
-            pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+        if levels is not None:  # new data: keep the coding of the fitted design
+            is_cat = col in levels
+        else:
+            is_cat = col in refs or not (
+                pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
         if is_cat:
             lv = levels[col] if levels is not None and col in levels else _levels(s, refs.get(col))
             unseen = set(pd.unique(s)) - set(lv)

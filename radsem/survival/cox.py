@@ -69,6 +69,9 @@ class CoxResult:
 
     def hazard_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Hazard ratios exp(coef) with Wald confidence limits (profile limits when Firth)."""
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+            raise DataError(f"alpha must be between 0 and 1 (0.05 for 95% intervals), got "
+                            f"{alpha!r}")
         z = stats.norm.ppf(1 - alpha / 2)
         lo, hi = self.params - z * self.se, self.params + z * self.se
         if self.firth and "profile_ci" in self._fit and abs(alpha - 0.05) < 1e-12:
@@ -120,7 +123,26 @@ class CoxResult:
 
     # ------------------------------------------------------------------ prediction
     def _lp(self, newdata: pd.DataFrame) -> np.ndarray:
-        d = build_design(newdata, self.design.columns, levels=self.design.levels)
+        if not isinstance(newdata, pd.DataFrame):
+            raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
+        cols = self.design.columns
+        missing = [c for c in cols if c not in newdata.columns]
+        if missing:
+            raise DataError(f"newdata lacks the covariate column(s) {', '.join(map(str, missing))}")
+        dup = [c for c in cols if isinstance(newdata[c], pd.DataFrame)]
+        if dup:
+            raise DataError(f"newdata has duplicated column(s) {', '.join(map(str, dup))}")
+        try:
+            d = build_design(newdata, cols, levels=self.design.levels)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"newdata covariates must be numeric like the fitted data ({exc})"
+                            ) from None
+        bad = [n for n, ok in zip(d.names, np.isfinite(d.X).all(axis=0)) if not ok]
+        if bad:
+            raise DataError(f"newdata has missing or infinite values in {', '.join(bad)}; "
+                            "predictions need complete covariates")
         return (d.X - self._fit["center"]) @ self.params.to_numpy()
 
     def predict_lp(self, newdata: pd.DataFrame) -> pd.Series:
@@ -148,7 +170,12 @@ class CoxResult:
         ``newdata``.
         """
         f = self._fit
-        times = np.atleast_1d(np.asarray(times, float))
+        try:
+            times = np.atleast_1d(np.asarray(times, float))
+        except (TypeError, ValueError):
+            raise DataError(f"times must be numbers, got {times!r}") from None
+        if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0):
+            raise DataError("times must be a list of finite times >= 0")
         lp = self._lp(newdata)
         if f["strata_col"] is not None:
             cols = f["strata_col"]
@@ -277,7 +304,8 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     frame = sd.frame
     design = build_design(frame, covariates, categorical)
     _check_design(design, len(frame), penalizer > 0)
-    w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(float)
+    w = np.ones(len(frame)) if weights is None else pd.to_numeric(
+        frame[weights], errors="coerce").to_numpy(float, na_value=np.nan)
     if np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise DataError("case weights must be positive and finite")
     scodes, strata_col, strata_map = _strata_codes(frame, strata)
@@ -297,11 +325,20 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
         info_used = terms.info + penalizer * np.eye(len(beta))
         extra_fit = {}
     names = design.names
-    _warn_divergence(names, beta, last_step, converged)
+    _warn_divergence(names, beta, last_step, converged,
+                     None if firth or penalizer > 0 else design.X.std(axis=0))
     try:
         naive = np.linalg.inv(info_used)
     except np.linalg.LinAlgError:
         naive = np.linalg.pinv(info_used)
+    if not (np.all(np.isfinite(beta)) and np.all(np.isfinite(naive))
+            and np.all(np.diag(naive) > 0)):
+        warnings.warn("the information matrix is not positive definite at the last iterate: the "
+                      "partial likelihood is monotone (a covariate separates the event times, "
+                      "e.g. it is the follow-up time itself); coefficients are meaningless and "
+                      "standard errors are set to NaN. Use firth=True or drop the covariate.",
+                      ConvergenceWarning, stacklevel=2)
+        naive = np.full_like(naive, np.nan)
     cov = naive
     u0 = null.score
     score_stat = float(u0 @ np.linalg.lstsq(null.info, u0, rcond=None)[0])
@@ -338,9 +375,12 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
         converged=converged, n_iter=n_iter, design=design, _fit=fit)
 
 
-def _warn_divergence(names, beta, last_step, converged) -> None:
-    diverging = [n for n, b, s in zip(names, beta, last_step)
-                 if abs(s) > 1e-4 * max(1.0, abs(b)) and abs(b) > 3]
+def _warn_divergence(names, beta, last_step, converged, sd=None) -> None:
+    # a coefficient still moving once the likelihood has converged, or one whose hazard ratio
+    # per SD exceeds exp(25) (the likelihood flattened out at machine precision), is infinite
+    sd = np.zeros(len(beta)) if sd is None else sd
+    diverging = [n for n, b, s, d in zip(names, beta, last_step, sd)
+                 if (abs(s) > 1e-4 * max(1.0, abs(b)) and abs(b) > 3) or abs(b) * d > 25]
     if diverging:
         warnings.warn(
             "the partial likelihood keeps increasing as the coefficient(s) of "

@@ -91,6 +91,9 @@ def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
     df = rank(V). Checked against R survival 3.5 ``survdiff`` (lung by sex; veteran by trt
     stratified by celltype; rho = 1).
     """
+    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.number)) \
+            or not np.isfinite(rho):
+        raise DataError(f"rho must be a finite number (0 log-rank, 1 Peto-Peto), got {rho!r}")
     cols = [group] + ([strata] if strata else [])
     sd = survival_data(data, time, event, cols, missing="raise", require_events=True)
     labels = sorted(pd.unique(sd.frame[group]), key=lambda v: (str(type(v)), v))
@@ -105,8 +108,13 @@ def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
         o, ex, v = _stratum_terms(sd.time[sel], sd.event[sel], gcode[sel], k, rho)
         obs, exp_, var = obs + o, exp_ + ex, var + v
     diff = obs - exp_
-    stat = float(diff @ np.linalg.pinv(var) @ diff)
     df = int(np.linalg.matrix_rank(var))
+    if df == 0:
+        raise DataError(f"the groups of '{group}' cannot be compared: no event time has two "
+                        "groups at risk" + (f" within a stratum of '{strata}'" if strata else "")
+                        + " (every stratum holds a single group, or events only in one group "
+                        "after the others left follow-up)")
+    stat = float(diff @ np.linalg.pinv(var) @ diff)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame({"N": np.bincount(gcode, minlength=k), "observed": obs,
                               "expected": exp_, "(O-E)^2/E": diff ** 2 / exp_,

@@ -196,3 +196,47 @@ def test_firth_converges_on_small_separated_sample():
                       "x": [-1.3683, 1.0582, 0.5774, -1.4281, -1.1974, 0.6713, -1.2781, 0.6402]})
     fit = cox(d, "t", "e", ["x"], firth=True)  # warnings are errors in the test suite
     assert fit.params["x"] == pytest.approx(0.99288, abs=1e-4)
+
+
+def test_prediction_bad_new_data(surv):
+    fit = cox(surv, "t", "e", ["x", "g"])
+    with pytest.raises(DataError, match="lacks the covariate column"):
+        fit.predict_lp(surv.drop(columns="x"))
+    with pytest.raises(DataError, match="missing or infinite values in x"):
+        fit.predict_risk(surv.assign(x=np.nan))
+    with pytest.raises(DataError, match="numeric like the fitted data"):
+        fit.predict_lp(surv.assign(x="a"))
+    with pytest.raises(DataError, match="not seen when fitting"):
+        fit.predict_lp(surv.assign(g="zzz"))
+    with pytest.raises(DataError, match="pandas DataFrame"):
+        fit.predict_lp(surv.to_numpy())
+    with pytest.raises(DataError, match="times must be"):
+        fit.predict_survival(surv.iloc[:3], [-1.0, 2.0])
+    with pytest.raises(DataError, match="alpha"):
+        fit.hazard_ratios(alpha=2)
+
+
+def test_weights_and_rho_checked(surv):
+    with pytest.raises(DataError, match="case weights"):
+        cox(surv.assign(w="heavy"), "t", "e", ["x"], weights="w")
+    for rho in ("a", float("nan")):
+        with pytest.raises(DataError, match="rho must be"):
+            logrank(surv, "t", "e", "g", rho=rho)
+
+
+def test_logrank_without_any_comparison(surv):
+    one_group_per_stratum = surv.assign(s=np.where(surv.g == "a", "u", "v"))
+    with pytest.raises(DataError, match="cannot be compared"):
+        logrank(one_group_per_stratum, "t", "e", "g", strata="s")
+
+
+def test_covariate_that_is_the_time_itself(surv):
+    """Monotone likelihood: warned about (coefficient may be infinite), no numpy warnings."""
+    with pytest.warns(ConvergenceWarning, match="monotone likelihood"):
+        cox(surv, "t", "e", ["t"])
+    rng = np.random.default_rng(0)  # here the information matrix breaks down numerically
+    d = pd.DataFrame({"t": rng.exponential(5, 40), "e": rng.integers(0, 2, 40)})
+    with pytest.warns(ConvergenceWarning) as record:
+        fit = cox(d, "t", "e", ["t"])
+    assert any("not positive definite" in str(w.message) for w in record)
+    assert fit.se.isna().all()
