@@ -164,6 +164,18 @@ def test_real_radsem_fit_against_lavaan(r_lavaan, hs):
     assert result.unmatched.empty
 
 
+@pytest.mark.filterwarnings("ignore::radsem.errors.RadsemWarning")  # lavaan: inadmissible draws
+def test_bootstrap_fit_against_lavaan(r_lavaan, hs):
+    """radsem's n_jobs is not a lavaan option; the estimates agree, the bootstrap SEs are
+    compared only up to Monte Carlo error (and the note says so)."""
+    fit = _radsem_function("cfa")(HS_MODEL, hs, se="bootstrap", bootstrap=100, seed=3, n_jobs=1)
+    result = fit.cross_check("lavaan")
+    assert result.max_abs_diff < 1e-4
+    assert any("n_jobs" in note for note in result.notes)
+    assert any("Monte Carlo" in note for note in result.notes)
+    assert result.max_se_reldiff < 0.5
+
+
 def test_real_radsem_fit_against_semopy(hs):
     fit = _radsem_function("cfa")(HS_MODEL, hs)
     result = cross_check(fit, "semopy")
