@@ -22,7 +22,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from radsem.errors import ConvergenceWarning, EstimationError, ImproperSolutionWarning
+from radsem.errors import (
+    ConvergenceWarning,
+    EstimationError,
+    ImproperSolutionWarning,
+    RadsemWarning,
+)
 from radsem.estimation.bootstrap_ci import (
     BOOT_CI_TYPES,
     basic_ci,
@@ -531,6 +536,11 @@ def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A0
     data = [st.data for st in problem.stats]
     if type == "bollen.stine":
         data = bollen_stine_data(problem, fit._theta)
+        if fiml:
+            warnings.warn("Bollen-Stine with missing data uses Enders' (2002) pattern-wise "
+                          "transformation, an approximation that no independent implementation "
+                          "checks (lavaan refuses this case); treat its p-value as indicative",
+                          RadsemWarning, stacklevel=stacklevel)  # fmt: skip
     ctx = RefitContext(problem, data, fit._theta, fit.options["estimator"], fiml)
     indices, used = draw_indices([d.shape[0] for d in data], int(R), seed)
     reps = run_replicates(ctx, indices, n_jobs)
