@@ -120,6 +120,8 @@ def one_replicate(n: int, seed: int, params, syntax: str, draws: int) -> list[di
 
 
 def summarise(raw: pd.DataFrame, true: dict[str, float]) -> pd.DataFrame:
+    """Per term and method over the converged fits (``reps`` says how many)."""
+    raw = raw[raw["converged"].astype(bool)]
     raw = raw.assign(truth=raw["term"].map(true))
     raw["covered"] = (np.abs(raw["est"] - raw["truth"]) <= 1.959964 * raw["se"])
     g = raw.groupby(["term", "method"], sort=False)
@@ -139,7 +141,7 @@ def summarise(raw: pd.DataFrame, true: dict[str, float]) -> pd.DataFrame:
 
 def markdown(table: pd.DataFrame, meta: str) -> str:
     cols = ["term", "method", "truth", "mean_est", "bias", "rel_bias_pct", "emp_sd", "mean_se",
-            "coverage_95"]
+            "coverage_95", "reps"]
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     body = ""
     for r in table[cols].itertuples(index=False):
@@ -164,7 +166,8 @@ def _report(rows, params, args, failed: int, done: int, t0: float) -> str:
     secs = raw.groupby(["method", "rep"])["seconds"].first().groupby("method").mean()
     meta = (f"Command: `python benchmarks/sim_latent_survival.py --reps {args.reps} --n {args.n} "
             f"--seed {args.seed} --draws {args.draws}`  \n"
-            f"Replicates fitted: {done - failed} of {done}; mean events per cohort "
+            f"Replicates fitted: {done - failed} of {done} (summaries over the converged fits "
+            "of each method, see `reps`); mean events per cohort "
             f"{raw['events'].mean():.1f}; share converged: "
             + ", ".join(f"{k} {v:.2f}" for k, v in conv.items())
             + "  \nMean seconds per fit: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items())
@@ -195,9 +198,12 @@ def main(argv=None) -> int:
             print(f"replicate {r} failed: {exc}", file=sys.stderr)
         if (r + 1) % 10 == 0 and r + 1 < args.reps and rows:  # checkpoint
             _write_atomic(args.out, _report(rows, params, args, failed, r + 1, t0))
+            _write_atomic(os.path.splitext(args.out)[0] + ".csv",
+                          pd.DataFrame(rows).to_csv(index=False))
     text = _report(rows, params, args, failed, args.reps, t0)
     print(text)
     _write_atomic(args.out, text)
+    _write_atomic(os.path.splitext(args.out)[0] + ".csv", pd.DataFrame(rows).to_csv(index=False))
     return 0
 
 
