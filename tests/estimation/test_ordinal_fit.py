@@ -23,11 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 from ordinal_fit_reference import (  # noqa: E402
     DIFF_PAIRS,
     ITEMS,
+    MI_CASES,
     ORDINAL_CASES,
     case_data,
     case_options,
     load_difference_tests,
     load_factor_scores,
+    load_modindices,
     load_ordinal_reference,
 )
 
@@ -172,10 +174,27 @@ def test_exogenous_covariate_needs_joint_modelling():
         radsem.sem(CFA + "\nvisual ~ ageyr", data, ordered=ITEMS)
 
 
-def test_modindices_and_other_scores_are_refused(fits):
+@pytest.mark.parametrize("name", MI_CASES)
+def test_modindices_match_lavaan(fits, name):
+    mine = _get(fits, name).modindices()
+    ref = load_modindices(name)
+    keys = ["lhs", "op", "rhs", "group"]
+    ref = ref.assign(rhs=ref["rhs"].fillna(""), group=ref["group"].astype(int))
+    merged = mine.merge(ref, on=keys, suffixes=("", "_ref"), how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", keys]
+    for col, atol in (("mi", 2e-3), ("epc", 2e-4), ("sepc_all", 2e-4)):
+        np.testing.assert_allclose(merged[col], merged[col + "_ref"], rtol=1e-3, atol=atol)
+
+
+def test_modindices_sorting_and_threshold(fits):
+    mi = _get(fits, "hs3_wlsmv").modindices(sort=True, minimum_value=3.84)
+    assert (mi["mi"] >= 3.84).all()
+    assert mi["mi"].is_monotonic_decreasing
+    assert (mi.iloc[0][["lhs", "op", "rhs"]] == ["visual", "=~", "x9"]).all()
+
+
+def test_other_scores_are_refused(fits):
     fit = _get(fits, "hs3_wlsmv")
-    with pytest.raises(EstimationError, match="modification indices"):
-        fit.modindices()
     with pytest.raises(EstimationError, match="only method='ebm'"):
         fit.predict("bartlett")
 

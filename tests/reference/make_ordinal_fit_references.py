@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ordinal_fit_reference import (  # noqa: E402
     DIFF_PAIRS,
     HERE,
+    MI_CASES,
     ORDINAL_CASES,
     case_data,
     case_options,
@@ -70,7 +71,12 @@ def main() -> None:
             fit = fit_lavaan(case.model, case_data(name), case.function, **case.options)
         pe = fit.parameter_estimates()
         cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"]
+        mi = None
+        if name in MI_CASES:
+            mi = [{k: _clean(v) for k, v in row.items()}
+                  for row in fit.modindices().to_dict("records")]
         record = {
+            "modindices": mi,
             "case": name, "model": case.model, "function": case.function,
             "options": case.options, "converged": bool(fit.converged), "versions": versions,
             "parameters": [{k: _clean(v) for k, v in row.items()}

@@ -21,8 +21,11 @@ from radsem.datasets import load
 from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
 from radsem.estimation.ordinal import cut_into_categories
 
-__all__ = ["ORDINAL_CASES", "DIFF_PAIRS", "OrdinalCase", "case_data", "case_options",
-           "load_ordinal_reference", "load_difference_tests", "load_factor_scores", "HERE"]
+__all__ = [
+    "ORDINAL_CASES", "DIFF_PAIRS", "MI_CASES", "OrdinalCase", "case_data", "case_options",
+    "load_ordinal_reference", "load_difference_tests", "load_factor_scores", "load_modindices",
+    "HERE",
+]  # fmt: skip
 
 HERE = Path(__file__).resolve().parent / "ordinal_fit"
 ITEMS = [f"x{i}" for i in range(1, 10)]
@@ -71,6 +74,9 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
         extra=("school",)),
 }  # fmt: skip
 
+
+#: cases whose lavaan modification indices are stored
+MI_CASES = ("hs3_wlsmv", "hs3_theta", "hs3_groups_equal", "hs3_mixed")
 
 #: nested pairs (restricted, less restricted) for the WLSMV difference test (lavTestLRT)
 DIFF_PAIRS: dict[str, tuple[str, str]] = {
@@ -131,3 +137,8 @@ def load_factor_scores() -> np.ndarray:
     """lavaan's ``lavPredict()`` (EBM) scores of case ``hs3_wlsmv`` (cases x factors)."""
     raw = json.loads((HERE / "scores_hs3_wlsmv.json").read_text(encoding="utf-8"))
     return np.array(raw["scores"], dtype=float)
+
+
+def load_modindices(name: str) -> pd.DataFrame:
+    """lavaan's ``modindices()`` of case ``name`` (one of :data:`MI_CASES`)."""
+    return pd.DataFrame(_load(name)["modindices"])

@@ -23,8 +23,8 @@ class OrdinalFit(SemFit):
     lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
     (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
     log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
-    ``predict()`` gives EBM (posterior-mode) factor scores; ``modindices()`` is not available
-    for categorical fits yet.
+    ``predict()`` gives EBM (posterior-mode) factor scores, ``modindices()`` lavaan's
+    modification indices for these estimators.
 
     Notes
     -----
@@ -97,11 +97,11 @@ class OrdinalFit(SemFit):
 
     # -- not available --------------------------------------------------------------------
     def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
-        """Not implemented for categorical data (raises :class:`EstimationError`)."""
-        raise EstimationError(
-            "modification indices are not implemented for models with ordered variables "
-            "(DWLS/WLSMV) in radsem; fit the model with lavaan (fit.cross_check) for them"
-        )
+        """lavaan's ``modindices()`` for DWLS/WLSMV fits: ``lhs, op, rhs, group, mi, epc,
+        sepc_lv, sepc_all`` (see :mod:`radsem.estimation.ordinal.modindices`)."""
+        from radsem.estimation.ordinal.modindices import ordinal_modindices
+
+        return ordinal_modindices(self, sort=sort, minimum_value=minimum_value)
 
     def predict(self, method: str = "ebm") -> pd.DataFrame:
         """Factor scores: empirical Bayes modal (posterior mode), lavaan's ``lavPredict``
