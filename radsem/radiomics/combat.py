@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from radsem.errors import DataError, DataWarning
+from radsem.radiomics.harmonize import _check_unique
 
 __all__ = ["ComBatHarmonizer"]
 
@@ -185,6 +186,7 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
     def _values(X) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
             raise DataError(f"features must be a DataFrame, got {type(X).__name__}")
+        _check_unique(X)
         bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if bad:
             raise DataError(f"non-numeric feature column(s) {bad[:5]}")

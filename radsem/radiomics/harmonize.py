@@ -41,10 +41,19 @@ def _series_of(columns: Sequence[str], prefixes: dict[str, str]) -> dict[str, st
     return out
 
 
+def _check_unique(X: pd.DataFrame) -> None:
+    """Feature names and patient ids must be unique (rows are matched to protocols by id)."""
+    for what, labels in (("feature column", X.columns), ("patient id", X.index)):
+        dup = labels[labels.duplicated()].unique().tolist()
+        if dup:
+            raise DataError(f"duplicated {what}(s) {dup[:5]}; each must appear once")
+
+
 def _check_features(X, min_rows: int = 3) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
         raise DataError("features must be a DataFrame indexed by patient_id, got "
                         f"{type(X).__name__}")
+    _check_unique(X)
     bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
            or pd.api.types.is_bool_dtype(X[c])]
     if bad:

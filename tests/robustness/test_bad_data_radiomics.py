@@ -110,3 +110,32 @@ def test_bad_settings_are_data_errors(volumes, settings):
     with pytest.raises(DataError, match="rejects the extraction settings"):
         extract_patient(files["t2"], files["dwi"], files["adc"], files["mask"],
                         settings=settings)
+
+
+def _features_and_protocol():
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    ids = pd.Index([f"P{i}" for i in range(30)], name="patient_id")
+    X = pd.DataFrame(rng.normal(size=(30, 3)), index=ids, columns=["t2_a", "dwi_b", "adc_c"])
+    prot = pd.concat([pd.DataFrame({"patient_id": ids, "series": s,
+                                    "tr": rng.normal(4000, 300, 30)})
+                      for s in ("T2", "DWI", "ADC")])
+    batch = pd.Series(rng.choice(["s1", "s2"], 30), index=ids)
+    return X, prot, batch
+
+
+@pytest.mark.parametrize("duplicate", ["column", "patient"])
+def test_harmonisers_reject_duplicates(duplicate):
+    from radsem.radiomics import ComBatHarmonizer, ProtocolHarmonizer
+
+    X, prot, batch = _features_and_protocol()
+    if duplicate == "column":
+        bad = X.set_axis(["t2_a", "t2_a", "adc_c"], axis=1)
+    else:
+        bad = X.set_axis(["P0"] * len(X))
+    what = "feature column" if duplicate == "column" else "patient id"
+    with pytest.raises(DataError, match=f"duplicated {what}"):
+        ProtocolHarmonizer(protocol=prot, parameters=["tr"], diffusion_parameters=[]).fit(bad)
+    with pytest.raises(DataError, match="duplicated"):
+        ComBatHarmonizer(batch=batch).fit(bad)
