@@ -57,7 +57,12 @@ def numbers_at_risk(km, times: Sequence[float]) -> pd.DataFrame:
     Rows are groups, columns the times. Just after the last time of a group the count is 0.
     """
     table = _km_table(km)
-    times = np.asarray(times, float)
+    try:
+        times = np.atleast_1d(np.asarray(times, float))
+    except (TypeError, ValueError):
+        raise DataError(f"numbers_at_risk: times must be numbers, got {times!r}") from None
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0):
+        raise DataError("numbers_at_risk: times must be finite and >= 0")
     rows = {}
     for g, sub in table.groupby("group", sort=False):
         t = sub["time"].to_numpy(float)

@@ -88,3 +88,13 @@ def test_writing_reports_to_bad_places(tmp_path):
     with pytest.raises(DataError, match="is a folder"):
         atomic_write_bytes(b"x", tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
+@pytest.mark.parametrize("times", [[np.nan], [-1.0, 2.0], ["soon"]])
+def test_numbers_at_risk_bad_times(times):
+    from radsem.report import numbers_at_risk
+    from radsem.survival import kaplan_meier
+
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4], "e": [1, 0, 1, 1], "g": ["a", "a", "b", "b"]})
+    with pytest.raises(DataError, match="times must be"):
+        numbers_at_risk(kaplan_meier(d, "t", "e", "g"), times)
