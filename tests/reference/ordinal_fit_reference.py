@@ -41,6 +41,7 @@ class OrdinalCase:
     categories: int = 3
     continuous: tuple[str, ...] = ()  # indicators kept continuous
     extra: tuple[str, ...] = ()  # other HolzingerSwineford1939 columns added to the data
+    missing_rate: float = 0.0  # share of item values set missing (seeded, per item)
 
 
 _ALL = {"ordered": ITEMS}
@@ -62,6 +63,8 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
     "hs3_ordered_mediator_theta": OrdinalCase(
         "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4 + visual\n", "sem",
         {"ordered": ["x1", "x2", "x3", "x4", "x5"], "parameterization": "theta"}),
+    "hs3_pairwise": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "missing": "pairwise"},
+                                missing_rate=0.1),
     "hs3_wls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "WLS"}),
     "hs3_dwls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "DWLS"}),
     "hs3_uls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULS"}),
@@ -98,7 +101,13 @@ def case_data(name: str) -> pd.DataFrame:
         data[v] = hs[v].astype(float)
     for v in case.extra:
         data[v] = hs[v].astype(float) if v != "school" else hs[v].astype(str)
-    return data[[*ITEMS, *case.extra]].copy()
+    data = data[[*ITEMS, *case.extra]].copy()
+    if case.missing_rate:
+        rng = np.random.default_rng(5)
+        data[ITEMS] = data[ITEMS].astype("Float64")
+        for v in ITEMS:
+            data.loc[rng.random(len(data)) < case.missing_rate, v] = pd.NA
+    return data
 
 
 @dataclass(frozen=True)

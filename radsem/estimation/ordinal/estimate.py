@@ -4,7 +4,8 @@ Reached from :func:`radsem.sem` / :func:`radsem.cfa` when ``ordered=`` names mod
 when the data hold ordered pandas Categoricals among the model's observed variables, or when a
 categorical estimator is asked for. Defaults follow lavaan 0.6-14: ``estimator="WLSMV"``
 (DWLS estimates, ``se="robust.sem"``, ``test="scaled.shifted"``), delta parameterisation,
-expected information, listwise deletion.
+expected information, listwise deletion (``missing="pairwise"`` as lavaan's: sample statistics
+from the available pairs).
 """
 
 from __future__ import annotations
@@ -89,11 +90,12 @@ def _options(estimator, se, missing, parameterization, information):
             f"choose one of {tuple(CATEGORICAL_ESTIMATORS)} (lavaan's default: 'WLSMV')"
         )
     core, se_default, test = CATEGORICAL_ESTIMATORS[est]
-    if missing not in ("listwise",):
+    if missing not in ("listwise", "pairwise"):
         raise EstimationError(
             f"missing={missing!r} is not available with ordered variables and estimator "
             f"{est!r}: full-information ML needs the marginal ML estimator for categorical data "
-            "(not implemented, as in lavaan without estimator='MML'); use missing='listwise'"
+            "(not implemented, as in lavaan without estimator='MML'); use missing='listwise' "
+            "or 'pairwise'"
         )
     se = se_default if se is None else ("robust.sem" if se == "robust" else se)
     if se not in _SE:
@@ -232,7 +234,10 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     missing_cols = [v for v in names.ov if v not in data.columns]
     if missing_cols:
         raise DataError(f"variable(s) not found in the data: {', '.join(missing_cols)}")
-    used = _listwise(data, list(names.ov) + ([group] if group else []))
+    if missing == "listwise":
+        used = _listwise(data, list(names.ov) + ([group] if group else []))
+    else:  # pairwise: every row is used (its available pairs), rows without a group dropped
+        used = data if group is None else data[data[group].notna()]
     levels = _levels(used, ordv)
     counts = {v: len(levels[v]) - 1 for v in ordv}
     labels, frames = group_split(used, group)
@@ -251,8 +256,8 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
             "fixed_x=False, conditional_x=False to model them jointly (lavaan gives the same "
             "with those options)"
         )
-    stats = [categorical_sample_stats(frame, spec.observed, spec.ordered, levels=levels)
-             for frame in frames]  # fmt: skip
+    stats = [categorical_sample_stats(frame, spec.observed, spec.ordered, levels=levels,
+                                      missing=missing) for frame in frames]  # fmt: skip
     omodel = OrdinalModel(spec, len(frames), parameterization)
     problem = OrdinalProblem(spec, omodel, stats, core)
     start = _start(omodel, stats, spec.std_lv)
