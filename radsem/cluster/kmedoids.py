@@ -14,13 +14,22 @@ __all__ = ["KMedoids", "dissimilarity"]
 
 _METHODS = ("pam", "fasterpam")
 _METRICS = ("braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine",
-            "euclidean", "jensenshannon", "minkowski", "seuclidean", "sqeuclidean")
+            "dice", "euclidean", "hamming", "jaccard", "jensenshannon", "mahalanobis",
+            "minkowski", "rogerstanimoto", "russellrao", "seuclidean", "sokalsneath",
+            "sqeuclidean", "yule")  # scipy's cdist metrics
 
 
 def dissimilarity(X: np.ndarray, Y: np.ndarray | None = None, metric: str = "sqeuclidean"):
     """Pairwise dissimilarities with scipy's ``cdist`` names ("sqeuclidean", "euclidean", ...)."""
-    X = np.asarray(X, float)
-    return cdist(X, X if Y is None else np.asarray(Y, float), metric=metric)
+    if metric not in _METRICS:
+        raise DataError(f"metric must be a scipy cdist metric ({', '.join(_METRICS)}), got "
+                        f"{metric!r}")
+    X = numeric_matrix(X)
+    Y = X if Y is None else numeric_matrix(Y, "Y")
+    if Y.shape[1] != X.shape[1]:
+        raise DataError(f"X and Y need the same features; got {X.shape[1]} and {Y.shape[1]} "
+                        "columns")
+    return cdist(X, Y, metric=metric)
 
 
 class KMedoids(ClusterMixin, BaseEstimator):

@@ -147,3 +147,15 @@ def test_random_valid_inputs_property():
         ev = rng.integers(0, 2, n)
         assert set(renumber_by_event_rate(km.labels_, ev)) == set(range(1, k + 1))
         pd.testing.assert_frame_equal(X, before)
+
+
+def test_dissimilarity_checks():
+    from radsem.cluster import dissimilarity
+
+    with pytest.raises(DataError, match="metric must be"):
+        dissimilarity(np.ones((3, 2)), metric="foo")
+    with pytest.raises(DataError, match="same features"):
+        dissimilarity(np.ones((3, 2)), np.ones((2, 3)))
+    with pytest.raises(DataError, match="non-numeric"):
+        dissimilarity(pd.DataFrame({"a": ["x", "y"]}))
+    np.testing.assert_allclose(dissimilarity(np.eye(2)), [[0.0, 2.0], [2.0, 0.0]])
