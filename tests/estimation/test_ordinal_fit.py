@@ -25,6 +25,7 @@ from ordinal_fit_reference import (  # noqa: E402
     ITEMS,
     MI_CASES,
     ORDINAL_CASES,
+    SCORE_CASES,
     case_data,
     case_options,
     load_difference_tests,
@@ -199,18 +200,20 @@ def test_other_scores_are_refused(fits):
         fit.predict("bartlett")
 
 
-def test_ebm_factor_scores_match_lavpredict(fits):
-    fit = _get(fits, "hs3_wlsmv")
+@pytest.mark.parametrize("name", SCORE_CASES)
+def test_ebm_factor_scores_match_lavpredict(fits, name):
+    fit = _get(fits, name)
     scores = fit.predict()
     assert list(scores.columns) == ["visual", "textual", "speed"]
-    ref = load_factor_scores()
+    ref = load_factor_scores(name)
     diff = np.abs(scores.to_numpy() - ref)
     # lavaan's optimiser stops earlier for some patterns (radsem's posterior is higher there)
     assert diff.max() < 1e-3
     assert np.median(diff) < 2e-5
-    same = case_data("hs3_wlsmv").duplicated(keep=False).to_numpy()
+    data = case_data(name).fillna(-1)
+    same = data.duplicated(keep=False).to_numpy()
     assert same.any()  # identical response patterns get identical scores
-    grouped = scores[same].groupby([case_data("hs3_wlsmv")[same][v] for v in ITEMS]).std()
+    grouped = scores[same].groupby([data[same][v] for v in ITEMS]).std()
     assert np.nanmax(grouped.to_numpy()) < 1e-12
 
 

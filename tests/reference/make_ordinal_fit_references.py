@@ -28,6 +28,7 @@ from ordinal_fit_reference import (  # noqa: E402
     HERE,
     MI_CASES,
     ORDINAL_CASES,
+    SCORE_CASES,
     case_data,
     case_options,
 )
@@ -115,14 +116,15 @@ def difference_tests(versions: dict) -> None:
 
 
 def factor_scores(versions: dict) -> None:
-    """``lavPredict()`` (EBM) of case ``hs3_wlsmv`` into ``ordinal_fit/scores_hs3_wlsmv.json``."""
+    """``lavPredict()`` (EBM) of the ``SCORE_CASES`` into ``ordinal_fit/scores_<case>.json``."""
     import rpy2.robjects as ro
 
-    scores = np.array(ro.r("function(f) lavaan::lavPredict(f)")(_lavaan_fit("hs3_wlsmv")._fit))
-    record = {"versions": versions, "case": "hs3_wlsmv", "method": "EBM",
-              "scores": [[float(v) for v in row] for row in scores]}  # fmt: skip
-    _atomic_write(HERE / "scores_hs3_wlsmv.json", json.dumps(record) + "\n")
-    print(f"  scores: {scores.shape}")
+    for name in SCORE_CASES:
+        scores = np.array(ro.r("function(f) lavaan::lavPredict(f)")(_lavaan_fit(name)._fit))
+        record = {"versions": versions, "case": name, "method": "EBM",
+                  "scores": [[float(v) for v in row] for row in scores]}  # fmt: skip
+        _atomic_write(HERE / f"scores_{name}.json", json.dumps(record) + "\n")
+        print(f"  scores {name}: {scores.shape}")
 
 
 if __name__ == "__main__":

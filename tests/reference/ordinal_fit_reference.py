@@ -22,7 +22,8 @@ from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
 from radsem.estimation.ordinal import cut_into_categories
 
 __all__ = [
-    "ORDINAL_CASES", "DIFF_PAIRS", "MI_CASES", "OrdinalCase", "case_data", "case_options",
+    "ORDINAL_CASES", "DIFF_PAIRS", "MI_CASES", "SCORE_CASES", "OrdinalCase", "case_data",
+    "case_options",
     "load_ordinal_reference", "load_difference_tests", "load_factor_scores", "load_modindices",
     "HERE",
 ]  # fmt: skip
@@ -80,6 +81,9 @@ ORDINAL_CASES: dict[str, OrdinalCase] = {
 
 #: cases whose lavaan modification indices are stored
 MI_CASES = ("hs3_wlsmv", "hs3_theta", "hs3_groups_equal", "hs3_mixed")
+
+#: cases whose lavaan factor scores (lavPredict, EBM) are stored
+SCORE_CASES = ("hs3_wlsmv", "hs3_pairwise")
 
 #: nested pairs (restricted, less restricted) for the WLSMV difference test (lavTestLRT)
 DIFF_PAIRS: dict[str, tuple[str, str]] = {
@@ -142,9 +146,9 @@ def load_difference_tests() -> dict:
     return json.loads((HERE / "difftests.json").read_text(encoding="utf-8"))["tests"]
 
 
-def load_factor_scores() -> np.ndarray:
-    """lavaan's ``lavPredict()`` (EBM) scores of case ``hs3_wlsmv`` (cases x factors)."""
-    raw = json.loads((HERE / "scores_hs3_wlsmv.json").read_text(encoding="utf-8"))
+def load_factor_scores(name: str = "hs3_wlsmv") -> np.ndarray:
+    """lavaan's ``lavPredict()`` (EBM) scores of a case of ``SCORE_CASES`` (cases x factors)."""
+    raw = json.loads((HERE / f"scores_{name}.json").read_text(encoding="utf-8"))
     return np.array(raw["scores"], dtype=float)
 
 

@@ -61,9 +61,9 @@ def _codes(fit, frame: pd.DataFrame, g: int) -> np.ndarray:
             if not levels:
                 levels = sorted(col.dropna().unique())
             lookup = {lev: i for i, lev in enumerate(levels)}
-            out[:, k] = [lookup.get(val, np.nan) for val in col]
+            out[:, k] = [np.nan if pd.isna(val) else lookup.get(val, np.nan) for val in col]
         else:
-            out[:, k] = frame[v].to_numpy(float)
+            out[:, k] = pd.to_numeric(frame[v]).to_numpy(dtype=float, na_value=np.nan)
     return out
 
 
@@ -78,7 +78,10 @@ def ebm_scores(fit) -> pd.DataFrame:
     labels = fit.spec.group_labels
     for g in range(model.ngroups):
         frame = data if group is None else data[data[group] == labels[g]]
-        frame = frame.dropna(subset=list(model.observed))
+        if fit.options.get("missing") != "pairwise":  # cases used in a listwise fit
+            frame = frame.dropna(subset=list(model.observed))
+        else:  # as lavaan: cases with at least one observed indicator, missing items skipped
+            frame = frame.dropna(subset=list(model.observed), how="all")
         lam, th_var, phi, alpha, mu = _group_pieces(fit, g)
         values = model.values(fit._theta)
         tau = {}
@@ -104,8 +107,10 @@ def _score_patterns(codes, model, lam, th_var, phi, alpha, mu, tau) -> np.ndarra
     hi = np.empty_like(lo)
     for c, k in enumerate(ordered):
         cut = np.concatenate([[-np.inf], np.asarray(tau[model.observed[k]], float), [np.inf]])
-        cat = rows[:, k].astype(int)
+        miss = ~np.isfinite(rows[:, k]) | (rows[:, k] < 0)
+        cat = np.where(miss, 0, rows[:, k]).astype(int)
         lo[:, c], hi[:, c] = cut[cat] - mu[k], cut[cat + 1] - mu[k]
+        lo[miss, c], hi[miss, c] = -np.inf, np.inf  # a missing item contributes P = 1
     post = _Posterior(lo, hi, lam[ordered], np.sqrt(th_var[ordered]),
                       rows[:, numeric] - mu[numeric] if numeric else None,
                       lam[numeric], th_var[numeric], np.linalg.inv(phi), alpha)  # fmt: skip
@@ -148,7 +153,7 @@ class _Posterior:
         zl, zh = self._z(eta)
         val -= np.log(np.maximum(special.ndtr(zh) - special.ndtr(zl), _LOG_EPS)).sum(axis=1)
         if self.y_num is not None:
-            r = self.y_num - eta @ self.lam_n.T
+            r = np.nan_to_num(self.y_num - eta @ self.lam_n.T)  # missing values: no term
             val += 0.5 * (r**2 / self.var_n).sum(axis=1)
         return val
 
@@ -165,9 +170,10 @@ class _Posterior:
         grad -= g1 @ self.lam_o
         hess = self.phi_inv[None] - np.einsum("nj,ja,jb->nab", g2, self.lam_o, self.lam_o)
         if self.y_num is not None:
-            r = self.y_num - eta @ self.lam_n.T
+            seen = np.isfinite(self.y_num)
+            r = np.where(seen, self.y_num - eta @ self.lam_n.T, 0.0)
             grad -= (r / self.var_n) @ self.lam_n
-            hess = hess + (self.lam_n.T / self.var_n) @ self.lam_n
+            hess = hess + np.einsum("nj,ja,jb->nab", seen / self.var_n, self.lam_n, self.lam_n)
         return grad, hess
 
 
