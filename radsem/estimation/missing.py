@@ -20,6 +20,7 @@ import numpy as np
 from scipy import linalg
 
 from radsem.errors import DataError, DataWarning, EstimationError
+from radsem.estimation.optimize import large_product
 
 __all__ = [
     "MissingPatterns",
@@ -352,7 +353,12 @@ def _dup_sum(a: np.ndarray, b: np.ndarray, weights: np.ndarray) -> np.ndarray:
     the duplication-matrix entries (see :func:`dup_quadratic`).
     """
     m, p, _ = a.shape
-    t = ((a.reshape(m, p * p) * weights[:, None]).T @ b.reshape(m, p * p)).reshape(p, p, p, p)
+    left = (a.reshape(m, p * p) * weights[:, None]).T
+    if m * p**4 > 5e7:  # a large product: let BLAS use its threads
+        with large_product():
+            t = (left @ b.reshape(m, p * p)).reshape(p, p, p, p)
+    else:
+        t = (left @ b.reshape(m, p * p)).reshape(p, p, p, p)
     r, c = vech_indices(p)
     rr, cc = r[:, None], c[:, None]
     r2, c2 = r[None, :], c[None, :]

@@ -11,6 +11,7 @@ values (scoring may have drifted towards an improper solution at infinity).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ try:  # installed with scikit-learn; without it BLAS keeps its own thread settin
 except ImportError:  # pragma: no cover - optional
     ThreadpoolController = None
 
-__all__ = ["OptimResult", "minimize", "small_blas"]
+__all__ = ["OptimResult", "minimize", "small_blas", "large_product"]
 
 _BLAS = threading.local()
 _CONTROLLER: list = []
@@ -44,7 +45,10 @@ def small_blas(func):
         if ThreadpoolController is None or getattr(_BLAS, "active", False):
             return func(*args, **kwargs)
         if not _CONTROLLER:
-            _CONTROLLER.append(ThreadpoolController())
+            controller = ThreadpoolController()
+            _CONTROLLER.append(controller)
+            blas = [lib["num_threads"] for lib in controller.info() if lib["user_api"] == "blas"]
+            _CONTROLLER.append(max(blas, default=1))
         _BLAS.active = True
         try:
             with _CONTROLLER[0].limit(limits=1, user_api="blas"):
@@ -55,6 +59,17 @@ def small_blas(func):
     return wrapper
 
 _MAX_DAMPED = 20
+
+
+@contextlib.contextmanager
+def large_product():
+    """Inside :func:`small_blas`: the BLAS's own thread count again, for one large matrix
+    product (e.g. the FIML information with many patterns, ``m x p^2`` by ``m x p^2``)."""
+    if ThreadpoolController is None or not getattr(_BLAS, "active", False) or not _CONTROLLER:
+        yield
+        return
+    with _CONTROLLER[0].limit(limits=_CONTROLLER[1], user_api="blas"):
+        yield
 
 
 @dataclass(frozen=True)
