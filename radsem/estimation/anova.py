@@ -99,7 +99,10 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
     Standard fits: ``Chisq diff = chisq_0 - chisq_1`` on ``df_0 - df_1``. Robust (MLR,
     MLM) fits: the Satorra-Bentler (2001) scaled difference (lavaan's default
     ``method = "satorra.bentler.2001"``); the ``Chisq`` column holds the standard
-    statistics, as in lavaan. Checked against ``lavTestLRT()`` of lavaan 0.6-14.
+    statistics, as in lavaan. Fits with ordered indicators (WLSMV and friends): the
+    scaled-and-shifted difference test of Asparouhov & Muthen (2006), lavaan's default for
+    them (see :func:`radsem.estimation.ordinal.wlsmv_difference_test`); AIC/BIC are NaN.
+    Checked against ``lavTestLRT()`` of lavaan 0.6-14.
     """
     if len(fits) < 2:
         raise ModelSpecificationError("anova() needs at least two fitted models to compare")
@@ -108,6 +111,13 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
     ]
     if len(names) != len(fits):
         raise ModelSpecificationError(f"{len(names)} model names for {len(fits)} models")
+    categorical = [_is_categorical(f) for f in fits]
+    if any(categorical):
+        if not all(categorical):
+            raise ModelSpecificationError(
+                "some models have ordered indicators (WLSMV) and others not; compare fits of "
+                "the same data with the same estimator")
+        return _categorical_table(list(fits), names)
     rows = []
     for name, fit in zip(names, fits, strict=True):
         fm = _measures(fit)
@@ -131,6 +141,31 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
             "the same estimator"
         )
     return _table(rows, scaled=any_scaled)
+
+
+def _is_categorical(fit) -> bool:
+    from radsem.estimation.ordinal.fit import OrdinalFit
+
+    return isinstance(fit, OrdinalFit)
+
+
+def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:
+    """lavTestLRT's table for categorical fits: the scaled-and-shifted difference test
+    (Asparouhov & Muthen 2006; lavaan's ``method = "satorra.2000"``) between neighbours in df
+    order; AIC and BIC are undefined for (D)WLS."""
+    from radsem.estimation.ordinal.difftest import wlsmv_difference_test
+
+    order = sorted(range(len(fits)), key=lambda i: fits[i]._df)
+    n = len(order)
+    d_stat, d_df, pval = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for m in range(1, n):
+        test = wlsmv_difference_test(fits[order[m]], fits[order[m - 1]])
+        d_stat[m], d_df[m], pval[m] = test.chisq_diff, test.df_diff, test.pvalue
+    chisq = [float(fits[i].fit_measures()["chisq"]) for i in order]
+    return pd.DataFrame(
+        {"Df": [int(fits[i]._df) for i in order], "AIC": np.nan, "BIC": np.nan, "Chisq": chisq,
+         "Chisq diff": d_stat, "Df diff": d_df, "Pr(>Chisq)": pval},
+        index=pd.Index([names[i] for i in order], name=None))  # fmt: skip
 
 
 def _table(rows: list[dict], scaled: bool) -> pd.DataFrame:

@@ -280,6 +280,25 @@ def test_difference_test_matches_lavtestlrt(fits, pair):
     assert swapped.chisq_diff == pytest.approx(out.chisq_diff, rel=1e-12)
 
 
+@pytest.mark.parametrize("pair", sorted(DIFF_PAIRS))
+def test_anova_uses_the_wlsmv_difference_test(fits, pair):
+    restricted, free = DIFF_PAIRS[pair]
+    ref = load_difference_tests()[pair]
+    table = radsem.anova(_get(fits, restricted), _get(fits, free), model_names=["r", "f"])
+    assert list(table.index) == ["f", "r"]
+    assert table.loc["r", "Df diff"] == ref["df_diff"]
+    assert table.loc["r", "Chisq diff"] == pytest.approx(ref["chisq_diff"], rel=1e-5)
+    assert table.loc["r", "Pr(>Chisq)"] == pytest.approx(ref["pvalue"], rel=1e-4)
+    assert table["AIC"].isna().all()
+
+
+def test_anova_refuses_mixed_categorical_and_continuous(fits):
+    from radsem.errors import ModelSpecificationError
+
+    with pytest.raises(ModelSpecificationError, match="ordered indicators"):
+        radsem.anova(radsem.cfa(CFA, load_hs()), _get(fits, "hs3_wlsmv"))
+
+
 def test_difference_test_refuses_continuous_fits(fits):
     from radsem.estimation.ordinal.difftest import wlsmv_difference_test
 
