@@ -65,6 +65,11 @@ class SemFit:
                 f"converged={self.converged}>")  # fmt: skip
 
     # -- counts ---------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        """Number of cases used (all groups), as lavaan's ``nobs()``."""
+        return int(self._problem.ntotal)
+
     @cached_property
     def _fmin(self) -> float:
         return float(self._problem.fmin(self._theta))
