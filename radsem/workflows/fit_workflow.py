@@ -122,6 +122,8 @@ class FitWorkflowResult:
     def summary(self) -> str:
         """A few lines for the terminal: N, chi-square, CFI, RMSEA, SRMR, warnings, files."""
         fm = pd.Series(self.fit.fit_measures(), dtype=float)
+        if "ntotal" not in fm.index and hasattr(self.fit, "nobs"):  # WLSMV: lavaan has no ntotal
+            fm["ntotal"] = self.fit.nobs
         opts = getattr(self.fit, "options", {}) or {}
 
         def get(key, fmt="{:.3f}"):

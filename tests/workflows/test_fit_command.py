@@ -131,9 +131,10 @@ def test_ordered_indicators_reach_the_engine(hs_inputs, tmp_path, capsys):
     frame.to_csv(path, index=False)
     lav = tmp_path / "two.lav"
     lav.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
-    code, _, err = _run(capsys, lav, path, "--kind", "cfa", "--ordered", ",".join(items),
-                        "--out", tmp_path / "ord", "--format", "csv,json", "--quiet")
+    code, out, err = _run(capsys, lav, path, "--kind", "cfa", "--ordered", ",".join(items),
+                          "--out", tmp_path / "ord", "--format", "csv,json")
     assert code == 0, err
+    assert "N used 301" in out  # lavaan's WLSMV fit measures have no ntotal; the fit knows N
     payload = json.loads((tmp_path / "ord" / "fit.json").read_text())
     assert payload["options"]["estimator"] == "WLSMV"  # lavaan's default with ordered items
     direct = radsem.cfa(lav.read_text(), frame, ordered=items).fit_measures()
