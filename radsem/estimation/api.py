@@ -34,6 +34,10 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     from radsem.estimation.ordinal.estimate import fit_ordinal, wants_ordinal
     from radsem.latent_survival.api import fit_survival_model, wants_survival
 
+    if isinstance(data, pd.DataFrame) and data.columns.duplicated().any():
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        raise DataError(f"the data have duplicate column names: {', '.join(dup)}; each "
+                        "variable must appear once")  # fmt: skip
     if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
         return fit_survival_model(model, data, model_type=model_type, estimator=estimator,
                                   **options)

@@ -146,9 +146,6 @@ def test_bad_options_and_groups(data):
 # ---------------------------------------------------------------- for radsem/estimation
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/estimation: duplicated column names give a bare "
-                   "pandas AttributeError ('DataFrame' object has no attribute 'dtype') "
-                   "instead of a DataError naming them")
 def test_duplicate_column_names(data):
     dup = data.copy()
     dup.columns = ["x1", "x1", "x3", "x4", "x5", "x6"]
