@@ -12,7 +12,7 @@ from scipy import optimize, stats
 from radsem.errors import ConvergenceWarning
 from radsem.survival._coxcore import RiskSets, _revcum, cox_terms
 
-__all__ = ["firth_fit", "firth_terms"]
+__all__ = ["firth_fit", "firth_information", "firth_terms"]
 
 
 def firth_terms(rs: RiskSets, beta: np.ndarray):
@@ -52,27 +52,110 @@ def firth_terms(rs: RiskSets, beta: np.ndarray):
     return terms.loglik + 0.5 * logdet, grad, info, terms
 
 
-def _maximise(rs, beta0, free, max_iter=100, tol=1e-9):
-    """Newton steps with I as the Hessian (as coxphf) on the ``free`` coefficients."""
+def firth_information(rs: RiskSets, beta: np.ndarray, info: np.ndarray) -> np.ndarray:
+    """Penalised (Firth-modified) information J = -d^2 l*/d beta d beta' at ``beta``.
+
+    Notes
+    -----
+    Within an event time's risk set, with weights proportional to w exp(eta), the derivatives of
+    the information contributions are the cumulants of x: I = sum_k w_d kappa2,
+    dI/d beta_r = sum_k w_d kappa3_r, d^2 I/d beta_r d beta_s = sum_k w_d kappa4_rs, with
+    kappa4_pqrs = mu4_pqrs - mu2_pq mu2_rs - mu2_pr mu2_qs - mu2_ps mu2_qr (central moments mu).
+    Then d^2 log det I / d beta_r d beta_s = tr(I^-1 I_rs) - tr(I^-1 I_r I^-1 I_s) and
+    J = I - 1/2 of that. The fourth-order sums are built one column s at a time so memory stays
+    O(n p^3). Checked against central differences of the analytic penalised score in the tests.
+    """
+    X = rs.X
+    p = X.shape[1]
+    eta = X @ beta
+    r = rs.weights * np.exp(eta - eta.max())
+    c0 = _revcum(r)
+    s0 = c0[rs.start] - c0[rs.end]
+
+    def mean_over_risk(v):
+        c = _revcum(v)
+        return (c[rs.start] - c[rs.end]) / s0.reshape((-1,) + (1,) * (v.ndim - 1))
+
+    a = mean_over_risk(r[:, None] * X)  # (K, p)
+    x2 = X[:, :, None] * X[:, None, :]
+    x3 = x2[:, :, :, None] * X[:, None, None, :]
+    m2 = mean_over_risk(r[:, None, None] * x2)
+    m3 = mean_over_risk(r[:, None, None, None] * x3)
+    mu2 = m2 - a[:, :, None] * a[:, None, :]
+    mu3 = (m3 - m2[:, :, :, None] * a[:, None, None, :] - m2[:, :, None, :] * a[:, None, :, None]
+           - a[:, :, None, None] * m2[:, None, :, :]
+           + 2 * a[:, :, None, None] * a[:, None, :, None] * a[:, None, None, :])
+    wd = rs.w_deaths
+    inv = np.linalg.inv(info)
+    d_info = np.einsum("k,kpqr->pqr", wd, mu3)  # (p, q, r)
+    left = np.einsum("ap,pqr->aqr", inv, d_info)  # I^-1 I_r for each r
+    second = np.einsum("aqr,qas->rs", left, left)  # tr(I^-1 I_r I^-1 I_s)
+    first = np.empty((p, p))
+    for j in range(p):  # fourth central moments with last index s = j
+        m4 = mean_over_risk(r[:, None, None, None] * x3 * X[:, j, None, None, None])
+        # raw -> central moments, written out term by term (indices p, q, r, s=j)
+        ap, aq, ar = a[:, :, None, None], a[:, None, :, None], a[:, None, None, :]
+        as_ = a[:, j][:, None, None, None]
+        mu4 = (m4
+               - m3 * as_ - m3[:, :, :, j][:, :, :, None] * ar
+               - m3[:, :, :, j][:, :, None, :] * aq - m3[:, :, :, j][:, None, :, :] * ap
+               + m2[:, :, :, None] * ar * as_ + m2[:, :, None, :] * aq * as_
+               + m2[:, None, :, :] * ap * as_
+               + m2[:, :, j][:, :, None, None] * aq * ar
+               + m2[:, :, j][:, None, :, None] * ap * ar
+               + m2[:, :, j][:, None, None, :] * ap * aq
+               - 3 * ap * aq * ar * as_)
+        mu2j = mu2[:, :, j]
+        kappa4 = (mu4 - mu2[:, :, :, None] * mu2j[:, None, None, :]
+                  - mu2j[:, :, None, None] * mu2[:, None, :, :]
+                  - mu2[:, :, None, :] * mu2j[:, None, :, None])
+        d2_info = np.einsum("k,kpqr->pqr", wd, kappa4)  # d^2 I / d beta_r d beta_j
+        first[:, j] = np.einsum("qp,pqr->r", inv, d2_info)
+    hess_logdet = first - second
+    out = info - 0.5 * hess_logdet
+    return (out + out.T) / 2
+
+
+def _newton_matrix(rs, beta, info, f):
+    """Penalised information on the free coefficients; I where J is not positive definite.
+
+    Far from the optimum the penalised log-likelihood need not be concave; there the Fisher
+    information (always positive definite) still gives an ascent direction.
+    """
+    sub = firth_information(rs, beta, info)[np.ix_(f, f)]
+    try:
+        np.linalg.cholesky(sub)
+    except np.linalg.LinAlgError:
+        return info[np.ix_(f, f)]
+    return sub
+
+
+def _maximise(rs, beta0, free, max_iter=100, tol=1e-9, max_step=5.0, max_halving=30):
+    """Newton-Raphson on the penalised score with the penalised information as the Newton matrix.
+
+    Steps are capped at ``max_step`` (largest absolute change, coxphf's ``maxstep``) and halved up
+    to ``max_halving`` times (coxphf's ``maxhs``) until the penalised log-likelihood does not
+    decrease. Converges quadratically near the optimum (Heinze & Schemper 2001).
+    """
     beta = beta0.copy()
     ll, grad, info, terms = firth_terms(rs, beta)
+    f = np.flatnonzero(free)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
-        f = np.flatnonzero(free)
         step = np.zeros_like(beta)
-        step[f] = np.linalg.solve(info[np.ix_(f, f)], grad[f])
-        big = np.max(np.abs(step))
-        if big > 5:  # coxphf's maxstep guard
-            step *= 5 / big
-        for _ in range(30):
+        step[f] = np.linalg.solve(_newton_matrix(rs, beta, info, f), grad[f])
+        big = np.max(np.abs(step), initial=0)
+        if big > max_step:
+            step *= max_step / big
+        for _ in range(max_halving):
             cand = beta + step
             ll2, g2, i2, t2 = firth_terms(rs, cand)
             if np.isfinite(ll2) and ll2 >= ll - 1e-12 * abs(ll):
                 break
             step /= 2
         beta, ll, grad, info, terms = cand, ll2, g2, i2, t2
-        if np.max(np.abs(step)) < tol and np.max(np.abs(grad[f]), initial=0) < 1e-6:
+        if np.max(np.abs(step), initial=0) < tol and np.max(np.abs(grad[f]), initial=0) < 1e-6:
             converged = True
             break
     return beta, ll, info, terms, it, converged
