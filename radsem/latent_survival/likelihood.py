@@ -252,6 +252,13 @@ class JointLikelihood:
 
         def fn(p):
             out = self.parts(p)
+            if out is None:
+                from radsem.errors import EstimationError
+
+                raise EstimationError(
+                    "the joint likelihood is undefined at the solution (the implied covariance "
+                    "matrix of the indicators is not positive definite); too few patients or "
+                    "an unidentified measurement model?")
             return out[0] + out[1]
 
         h = torch.autograd.functional.hessian(fn, torch.as_tensor(np.asarray(psi, float)))
