@@ -7,6 +7,11 @@ import sys
 
 HELP = "fit a lavaan model file to a data table and write the report, parameters and fit"
 
+#: the values the engines accept (radsem.estimation); a wrong one is a usage error listing these
+ESTIMATORS = ("ML", "MLR", "GLS", "ULS", "WLSMV", "DWLS", "WLS", "ULSMV")
+MISSING = ("listwise", "ml", "fiml", "direct", "default")
+SE = ("standard", "robust", "robust.huber.white", "robust.sem", "bootstrap", "none")
+
 
 def _names(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
@@ -19,13 +24,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``radsem fit``."""
     parser.add_argument("model", metavar="MODEL.lav", help="model in lavaan syntax (UTF-8)")
     parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv or .parquet)")
-    parser.add_argument("--kind", default="sem", choices=("sem", "cfa", "growth"),
+    parser.add_argument("--kind", default="sem", type=str.lower, choices=("sem", "cfa", "growth"),
                         help="lavaan function whose defaults apply (default sem)")
-    parser.add_argument("--estimator", default=None,
-                        help="estimator: ML, MLR, GLS, ULS, WLSMV, ... (default: ML, or WLSMV "
-                        "with --ordered, as lavaan)")
-    parser.add_argument("--missing", default="listwise",
-                        help="listwise deletion or ml (full-information ML); default listwise")
+    parser.add_argument("--estimator", default=None, type=str.upper, choices=ESTIMATORS,
+                        help="estimator, any case (default: ML, or WLSMV with --ordered, as "
+                        "lavaan)")
+    parser.add_argument("--missing", default="listwise", type=str.lower, choices=MISSING,
+                        help="listwise deletion or ml (full-information ML; lavaan's aliases "
+                        "fiml, direct); default listwise")
     parser.add_argument("--group", metavar="COLUMN", help="column defining groups")
     parser.add_argument("--group-equal", type=_names, default=[], metavar="LIST",
                         help="equality constraints across groups, e.g. loadings,intercepts")
@@ -33,9 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="ordinal indicators (comma-separated columns)")
     parser.add_argument("--std-lv", action="store_true",
                         help="identify latent variables by fixing their variances to 1")
-    parser.add_argument("--se", default=None,
-                        help="standard errors: standard, robust (Huber-White) or none "
-                        "(default: lavaan's for the estimator)")
+    parser.add_argument("--se", default=None, type=str.lower, choices=SE,
+                        help="standard errors: standard, robust (Huber-White, or robust.sem with "
+                        "ordered indicators), bootstrap or none (default: lavaan's for the "
+                        "estimator)")
     parser.add_argument("--fixed-x", dest="fixed_x", action=argparse.BooleanOptionalAction,
                         default=None, help="treat exogenous covariates as fixed (default: "
                         "lavaan's default for the kind)")

@@ -110,7 +110,7 @@ def test_fixed_x_and_options_pass_through(hs_inputs, tmp_path, capsys):
     lav.write_text("visual =~ x1 + x2 + x3\nvisual ~ ageyr\n")
     for flag, expected in (("--fixed-x", True), ("--no-fixed-x", False)):
         folder = tmp_path / flag
-        code, _, err = _run(capsys, lav, data, flag, "--estimator", "MLR", "--std-lv",
+        code, _, err = _run(capsys, lav, data, flag, "--estimator", "mlr", "--std-lv",
                             "--out", folder, "--format", "json", "--quiet")
         assert code == 0, err
         options = json.loads((folder / "fit.json").read_text())["options"]
@@ -163,7 +163,6 @@ def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
      "m.lav:3:17: variable(s) not found in the data: zz"),
     (HS_MODEL, ["--group", "clinic"], "group column 'clinic' is not a column of"),
     (HS_MODEL, ["--format", "pdf"], "unknown output format(s) 'pdf'"),
-    (HS_MODEL, ["--estimator", "XYZ"], "estimator 'XYZ' is not available"),
     (HS_MODEL, ["--group-equal", "loadings"], "needs a group column"),
 ])
 def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
@@ -174,6 +173,22 @@ def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
     assert code == 3
     assert message in err
 
+
+@pytest.mark.parametrize(("option", "value", "listed"), [
+    ("--estimator", "XYZ", "'ML', 'MLR', 'GLS', 'ULS', 'WLSMV', 'DWLS', 'WLS', 'ULSMV'"),
+    ("--estimator", "mle", "'MLR'"),
+    ("--missing", "pairwise", "'listwise', 'ml', 'fiml', 'direct', 'default'"),
+    ("--se", "sandwich", "'standard', 'robust', 'robust.huber.white', 'robust.sem'"),
+    ("--kind", "lm", "'sem', 'cfa', 'growth'"),
+])
+def test_unknown_option_value_is_a_usage_error(hs_inputs, tmp_path, capsys, option, value,
+                                               listed):
+    model, data = hs_inputs
+    code, out, err = _run(capsys, model, data, "--out", tmp_path / "o", option, value)
+    assert code == 2
+    assert f"argument {option}: invalid choice" in err
+    assert listed in err
+    assert not (tmp_path / "o").exists()
 
 def test_missing_files_exit_3(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
