@@ -47,8 +47,8 @@ def standardize(model, theta: np.ndarray, kind: str, exogenous=()) -> np.ndarray
     for g, gm in enumerate(model.groups):
         b, omega, _ = model.implied_full(theta, g)
         _, s, _ = model.matrices(values, g)
-        var = np.clip(np.diag(omega), 0, None)
-        sd = np.sqrt(var)
+        var = np.diag(omega)
+        sd = np.sqrt(np.where(var >= 0, var, np.nan))  # negative variance: NaN, as lavaan
         svar = np.diag(s).copy()
         is_lat = np.arange(gm.nv) >= nobs
         if kind == "std.lv":
@@ -65,13 +65,16 @@ def standardize(model, theta: np.ndarray, kind: str, exogenous=()) -> np.ndarray
                 if kind == "std.lv" and not (is_lat[i] and is_lat[j]):
                     out[pos] = val
                     continue
-                if svar[i] > 0 and svar[j] > 0 and scale[i] and scale[j]:
-                    out[pos] = val / np.sqrt(svar[i] * svar[j])
-                else:
-                    out[pos] = val / (sd[i] * sd[j])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    if svar[i] > 0 and svar[j] > 0 and scale[i] and scale[j]:
+                        out[pos] = val / np.sqrt(svar[i] * svar[j])
+                    else:
+                        out[pos] = val / (sd[i] * sd[j])
                 continue
             if kd == 1 and kind == "std.lv" and not is_lat[i]:
                 out[pos] = values[pos]
                 continue
-            out[pos] = _row(op, i, j, values[pos], sd, svar, scale)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[pos] = _row(op, i, j, values[pos], sd, svar, scale)
+    out[~np.isfinite(out)] = np.nan  # improper solutions (zero or negative variances)
     return out

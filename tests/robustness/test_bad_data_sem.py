@@ -153,16 +153,33 @@ def test_duplicate_column_names(data):
         radsem.cfa(MODEL, dup)
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/estimation/standardize.py: standardizing an "
-                   "improper solution (negative variance) emits numpy RuntimeWarning "
-                   "'divide by zero encountered in scalar divide'")
-def test_standardized_improper_solution_has_no_numpy_warning(data):
+def _exact_data(cov, n=200, seed=0):
+    """Data whose sample covariance (divisor n) is exactly ``cov``."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, len(cov)))
+    z -= z.mean(axis=0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True)).T)
+    z = z @ np.linalg.cholesky(np.asarray(cov)).T
+    return pd.DataFrame(z, columns=[f"x{i + 1}" for i in range(len(cov))])
+
+
+@pytest.mark.parametrize(("cov", "negative"), [
+    ([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]], ("x1", "x1")),      # Heywood: residual variance
+    ([[1, .5, .5], [.5, 1, -.3], [.5, -.3, 1]], ("f", "f")),      # negative factor variance
+])
+def test_standardized_improper_solution_has_no_numpy_warning(cov, negative):
     with pytest.warns(ImproperSolutionWarning):
-        fit = radsem.growth("i =~ 1*x1 + 1*x2 + 1*x3\ns =~ 0*x1 + 1*x2 + 2*x3", data)
+        fit = radsem.cfa("f =~ x1 + x2 + x3", _exact_data(cov))
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        fit.parameter_estimates()
+        table = fit.parameter_estimates()
         fit.standardized_solution()
+    row = table[(table["lhs"] == negative[0]) & (table["rhs"] == negative[1])]
+    assert (row["est"] < 0).all()
+    if negative[0] == "f":  # sd(f) undefined: loadings cannot be standardised (NaN, as lavaan)
+        assert table.loc[table["op"] == "=~", "std_all"].isna().all()
+    else:
+        assert table["std_all"].notna().all()
 
 
 @pytest.mark.xfail(strict=True, reason="radsem/estimation/robust_fit.py:139: fit_measures() of "
