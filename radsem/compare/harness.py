@@ -12,7 +12,14 @@ import pandas as pd
 from scipy import stats
 
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
-from radsem.errors import DataError, DataWarning, ModelSpecificationError, RadsemError
+from radsem.errors import (
+    DataError,
+    DataWarning,
+    EstimationError,
+    ModelSpecificationError,
+    RadsemError,
+    RadsemWarning,
+)
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci"]
 
@@ -291,6 +298,18 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     -------
     ComparisonResult
 
+    Raises
+    ------
+    DataError, EstimationError
+        When no model could be scored in any fold (the message names the models and the first
+        failure; DataError when that failure was one).
+
+    Warns
+    -----
+    RadsemWarning
+        When fits failed or warned inside folds (listed in ``result.failures``), naming any
+        model that failed in every fold and therefore has no metrics.
+
     Notes
     -----
     All data-dependent steps live inside the model families' ``fit`` and therefore see only
@@ -346,10 +365,7 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     dec = [x.drop(columns="kind") for res in results for x in res[2] if "kind" in x]
     fails = pd.DataFrame([x for res in results for x in res[3]],
                          columns=["repeat", "fold", "model", "error"])
-    if len(fails):
-        warnings.warn(f"{len(fails)} fit problems across folds (see result.failures); first: "
-                      f"{fails['model'].iloc[0]}: {fails['error'].iloc[0]}", RuntimeWarning,
-                      stacklevel=2)
+    _report_failures(fails, rows, list(models))
     return ComparisonResult(
         folds=pd.DataFrame(rows, columns=["repeat", "fold", "model", "metric", "value",
                                           "n_train", "n_test"]),
@@ -359,6 +375,25 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         failures=fails, horizons=horizons, ibs_times=ibs_times,
         test_fraction=1.0 / (n_splits - 1), alpha=alpha, outcome=outcome)
 
+
+def _report_failures(fails: pd.DataFrame, rows: list, names: list[str]) -> None:
+    """Raise when no model was scored in any fold; warn about unscored models and fold problems."""
+    if not len(fails):
+        return
+    scored = {r["model"] for r in rows}
+    unscored = [n for n in names if n not in scored]
+    errors = fails[~fails["error"].str.startswith("warning ")]
+    first = errors.iloc[0] if len(errors) else fails.iloc[0]
+    reason = f"first failure ({first['model']}, repeat {first['repeat']}, fold {first['fold']}): "
+    reason += str(first["error"])
+    if not scored:
+        cls = DataError if str(first["error"]).startswith("DataError") else EstimationError
+        raise cls(f"no model could be scored: {', '.join(map(repr, unscored))} failed in every "
+                  f"fold; {reason}")
+    head = (f"model(s) {', '.join(map(repr, unscored))} could not be scored (failed in every "
+            "fold; see result.failures); " if unscored else "")
+    warnings.warn(f"{head}{len(fails)} fit problems across folds (see result.failures); "
+                  f"{reason}", RadsemWarning, stacklevel=3)
 
 def _binary_setup(data, out, horizon, censoring, time, event, n_splits):
     """Labels at the horizon: exclusion (with a warning) and the strata of the folds."""

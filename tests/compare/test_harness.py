@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from radsem.compare import ClinicalCox, PenalisedCox, ScoreCox, compare_models, corrected_ci
-from radsem.errors import DataError, ModelSpecificationError
+from radsem.errors import DataError, EstimationError, ModelSpecificationError, RadsemWarning
 
 LATENT = ["E6", "E7", "immune", "hypoxia"]
 
@@ -173,3 +173,28 @@ def test_optimism_bootstrap_on_dask_gives_the_same_numbers(noise):
     pd.testing.assert_frame_equal(local, remote)
     assert list(local["model"]) == ["pen", "pen2"]
     assert local["n_failed"].eq(0).all()
+
+
+class _Broken(ClinicalCox):
+    """A model family whose fit always fails with a numerical (non-data) error."""
+
+    def fit(self, data, time, event):
+        raise np.linalg.LinAlgError("singular matrix in the test family")
+
+
+def test_models_failing_in_every_fold(cohort):
+    data = cohort.set_index("patient_id")
+    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1, "random_state": 0}
+    with pytest.warns(RadsemWarning, match=r"model\(s\) 'broken' could not be scored") as rec:
+        res = compare_models(data, {"clinical": ClinicalCox(), "broken": _Broken()}, **kw)
+    assert len(rec) == 1
+    assert "singular matrix in the test family" in str(rec[0].message)
+    assert set(res.folds["model"]) == {"clinical"}
+    assert len(res.failures) == 3
+    assert set(res.failures["model"]) == {"broken"}
+    assert set(res.summary()["model"]) == {"clinical"}
+    with pytest.raises(EstimationError, match=r"no model could be scored: 'broken', 'b2' .*"
+                       r"LinAlgError: singular matrix"):
+        compare_models(data, {"broken": _Broken(), "b2": _Broken()}, **kw)
+    with pytest.raises(DataError, match=r"no model could be scored: 'text' failed in every fold"):
+        compare_models(data.assign(age="old"), {"text": ClinicalCox(covariates=["age"])}, **kw)

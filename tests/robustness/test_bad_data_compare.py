@@ -1,4 +1,4 @@
-"""radsem.compare.compare_models on bad data (xfail reproducers for radsem/compare)."""
+"""radsem.compare.compare_models on bad data."""
 
 from __future__ import annotations
 
@@ -37,10 +37,6 @@ def test_bad_outcomes(cohort, change, match):
         _compare(change(cohort))
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/compare/harness.py: when every fold of every "
-                   "model fails (here a text covariate), compare_models returns an empty "
-                   "summary and emits a plain RuntimeWarning instead of raising a RadsemError "
-                   "(or at least a RadsemWarning) naming the cause")
 def test_every_fit_failing_is_an_error(cohort):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -50,3 +46,5 @@ def test_every_fit_failing_is_an_error(cohort):
         except RadsemError:
             raised = True
     assert raised or (record and all(issubclass(w.category, RadsemWarning) for w in record))
+    with pytest.raises(DataError, match=r"no model could be scored: 'clin' failed in every fold"):
+        _compare(cohort.assign(age="old"))
