@@ -131,6 +131,12 @@ def build_problem(model: str, data: pd.DataFrame,
     if int(frame[outcome.event].sum()) == 0:
         raise DataError("no events remain after removing patients with missing covariates")
     time, event = check_survival(frame, outcome.time, outcome.event)
+    needed = len(observed) + len(outcome.predictors) + 1
+    if len(frame) < needed:
+        raise DataError(
+            f"{len(frame)} patients are too few for a model with {len(observed)} observed "
+            f"variables and {len(outcome.predictors)} hazard predictors: the covariance matrix "
+            f"and the hazard regression need at least {needed} patients")
     sem_fit = measurement = None
     node_terms: list[int] = []
     if sem_syntax is not None:

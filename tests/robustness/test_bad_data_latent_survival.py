@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import radsem
-from radsem.errors import DataError, ModelSpecificationError, ModelSyntaxError, RadsemError
+from radsem.errors import DataError, ModelSpecificationError, ModelSyntaxError
 
 MODEL = "F =~ x1 + x2 + x3\nrec =~ Surv(t, e)\nrec ~ F + age"
 
@@ -57,9 +57,6 @@ def test_bad_declarations(cohort):
         radsem.sem("F =~ x1 + x2 + x3\nrec =~ Surv(t, e)", cohort)
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/latent_survival/likelihood.py:255: the joint "
-                   "method on 5 rows raises a bare TypeError ('NoneType' object is not "
-                   "subscriptable) instead of a DataError about too few patients")
 def test_joint_method_on_too_few_rows(cohort):
-    with pytest.raises(RadsemError):
+    with pytest.raises(DataError, match="5 patients are too few"):
         radsem.sem(MODEL, cohort.iloc[:5])
