@@ -421,14 +421,19 @@ DEMO_HORIZON = 24.0
 def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int,
              epochs: int) -> None:
     """Cross-validated comparison of the outcome models on the patients with expression; every
-    data-dependent step (scaling, clustering, SEM fit, autoencoder) is refitted inside each
-    training fold. Two outcomes: time to recurrence, and recurrence within DEMO_HORIZON months
-    (censoring before the horizon handled by inverse-probability-of-censoring weights)."""
+    data-dependent step (scaling, clustering, SEM fit, joint SEM-Cox fit, autoencoder) is
+    refitted inside each training fold. Two outcomes: time to recurrence, and recurrence
+    within DEMO_HORIZON months (censoring before the horizon handled by
+    inverse-probability-of-censoring weights)."""
     from radsem.compare import CAECox, compare_models
+    from radsem.latent_survival import LatentSurvivalModel
 
     data = sem_table(cohort).join(cohort.clinical.set_index("patient_id")[["time", "event"]])
     data = data.join(features, how="inner").dropna().reset_index()
     models = demo_families(list(features.columns), seed)
+    models["latent mechanisms -> recurrence (joint SEM-Cox)"] = LatentSurvivalModel(
+        DEMO_MECHANISM_MODEL + "\nsurv ~ E6 + E7 + immune + hypoxia + advanced + age",
+        method="joint")
     if "crops" in steps.objects:
         models["CAE image codes + clinical Cox"] = CAECox(
             steps.objects["crops"], id_column="patient_id", epochs=max(2, epochs // 4),

@@ -40,7 +40,7 @@ def test_demo_writes_every_step(demo):
     assert set(compared["model"]) | failed == {
         "clinical Cox (FIGO III/IV + age)", "penalised radiomic Cox",
         "radiomic clusters (k-medoids) Cox", "SEM mechanism scores + clinical",
-        "CAE image codes + clinical Cox"}
+        "CAE image codes + clinical Cox", "latent mechanisms -> recurrence (joint SEM-Cox)"}
     assert "clinical Cox (FIGO III/IV + age)" in set(compared["model"])
     assert compared["mean"].between(0, 1).all()
     # the same families, as logistic models for recurrence within the demo's horizon
