@@ -9,10 +9,15 @@ import pytest
 
 import radsem
 from radsem.demo import DEMO_MECHANISM_MODEL, sem_table
-from radsem.simulate import lavaan_name, simulate_cohort
+from radsem.latent_survival.syntax import split_survival
+from radsem.simulate import lavaan_name, simulate_cohort, write_cohort
 from radsem.spec import build_partable
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
+MECHANISMS = {"E6", "E7", "immune", "hypoxia"}
+# the imaging indicators of hpv_mechanisms_recurrence.lav, as radsem.radiomics names them
+IMAGING = ["t2_original_shape_MeshVolume", "t2_original_shape_Sphericity",
+           "t2_original_firstorder_Entropy", "adc_original_firstorder_Mean"]
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +39,17 @@ def test_every_library_model_parses_against_simulated_columns(data):
     files = sorted(MODELS.glob("*.lav"))
     assert len(files) >= 3
     for path in files:
-        columns = [*data.columns, "hpv_clade"]
-        spec = build_partable(path.read_text(), observed=columns)
-        assert set(spec.latent) == {"E6", "E7", "immune", "hypoxia"}, path.name
+        columns = [*data.columns, "hpv_clade", *IMAGING]
+        syntax, outcome = split_survival(path.read_text())
+        spec = build_partable(syntax, observed=columns)
+        if outcome is None:
+            assert set(spec.latent) == MECHANISMS, path.name
+            continue
+        assert set(spec.latent) == MECHANISMS | {"imaging"}, path.name
+        assert (outcome.name, outcome.time, outcome.event) == ("recurrence", "time", "event")
+        assert outcome.predictors == ["E6", "E7", "immune", "hypoxia", "imaging", "advanced",
+                                      "age"]
+        assert set(spec.observed) >= set(IMAGING), path.name
 
 
 def test_demo_model_is_the_library_stage_model(data):
@@ -83,3 +96,64 @@ def test_by_clade_model_fits_two_groups(cohort, data):
     assert df_gap == 16  # 20 loadings, 4 of them fixed markers, now equal across 2 groups
     # loadings are truly equal across clades in the simulation: metric invariance holds
     assert metric.fit_measures()["chisq"] - configural.fit_measures()["chisq"] < 40
+
+
+def _prepare_imaging(features):
+    """The preparation stated in the header of hpv_mechanisms_recurrence.lav: log of the mesh
+    volume, then a z-score (ddof=1) of each of the four imaging columns."""
+    out = features[IMAGING].copy()
+    out["t2_original_shape_MeshVolume"] = np.log(out["t2_original_shape_MeshVolume"])
+    return (out - out.mean()) / out.std(ddof=1)
+
+
+@pytest.fixture(scope="module")
+def imaging_cohort(tmp_path_factory):
+    from radsem.io import read_cohort
+    from radsem.radiomics import extract_cohort
+
+    # the smallest grid on which every simulated tumour still has a usable mask; extraction is
+    # restricted to the two feature classes the model uses (the names are those of the default
+    # extraction)
+    cohort = simulate_cohort(n=150, seed=11, images=True, image_shape=(6, 24, 24))
+    folder = write_cohort(cohort, tmp_path_factory.mktemp("imaging") / "cohort")
+    settings = {"featureClass": {"shape": ["MeshVolume", "Sphericity"],
+                                 "firstorder": ["Mean", "Entropy"]}}
+    result = extract_cohort(read_cohort(folder), settings=settings, progress=False)
+    assert len(result.failures) == 0
+    features = result.features.copy()
+    features.index = features.index.astype(str)
+    outcome = cohort.clinical.set_index("patient_id")[["time", "event"]]
+    table = sem_table(cohort).join(_prepare_imaging(features)).join(outcome)
+    return cohort, table
+
+
+def test_recurrence_model_recovers_the_truths_hazard_directions(imaging_cohort):
+    cohort, table = imaging_cohort
+    fit = radsem.sem((MODELS / "hpv_mechanisms_recurrence.lav").read_text(),
+                     table.reset_index(drop=True))
+    assert fit.converged
+    hr = fit.hazard_ratios()
+    truth = cohort.truth["parameters"]["recurrence_log_hr"]
+    loadings = cohort.truth["measurement_model"]
+    true_std = {lavaan_name(g): w for g, w in zip(loadings["gene"], loadings["std_loading"])}
+    est = fit.parameter_estimates()
+    markers = est.query("op == '=~'").groupby("lhs")["rhs"].first()
+    latent_sd = cohort.latent[sorted(MECHANISMS)].std(ddof=1)
+    for name in sorted(MECHANISMS):
+        # each factor is oriented like its marker gene (E6's marker CDKN1A falls with E6)
+        orientation = np.sign(true_std[markers[name]])
+        log_hr = orientation * hr.at[name, "log_hr"]
+        assert np.sign(log_hr) == np.sign(truth[name]), name
+        # the truth's log HR per SD of the true mechanism, within 3 standard errors
+        assert abs(log_hr - truth[name] * latent_sd[name]) < 3 * hr.at[name, "se"], name
+    # given the mechanisms, the image carries no information on recurrence in the simulation
+    assert hr.at["imaging", "ci_lower"] < 1 < hr.at["imaging", "ci_upper"]
+    assert hr.at["advanced", "hr"] > 1
+    # the imaging phenotype (scaled by log volume) grows with E7 and hypoxia, and with it the
+    # tumour is less spherical, more heterogeneous and lower in ADC
+    paths = est.query("lhs == 'imaging'").set_index(["op", "rhs"])["est"]
+    assert paths[("~", "E7")] > 0
+    assert paths[("~", "hypoxia")] > 0
+    assert paths[("=~", "t2_original_shape_Sphericity")] < 0
+    assert paths[("=~", "t2_original_firstorder_Entropy")] > 0
+    assert paths[("=~", "adc_original_firstorder_Mean")] < 0
