@@ -112,9 +112,7 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         stats = drop_missing_covariates(stats, [spec.observed.index(v) for v in exo], exo)
         core, stats = _fiml(stats)
     problem = SemProblem(spec, stats, core)
-    start = problem.model.theta_from_values(start_values(problem.model, stats, spec.std_lv))
-    with np.errstate(all="ignore"):
-        result = minimize(problem, start)
+    result = _optimise(problem, stats, spec.std_lv)
     options = {
         "model_type": model_type, "estimator": est, "group": group,
         "group_equal": list(group_equal), "group_partial": list(group_partial),
@@ -133,6 +131,23 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
+
+
+def _optimise(problem, stats, std_lv: bool):
+    """Minimise from the covariance-based starts; when that fails (e.g. the iterates ran
+    along a ridge towards an improper solution at infinity), again from lavaan's simple
+    starts (latent variances 0.05); the converged result with the lower minimum wins."""
+    result = None
+    for simple in (False, True):
+        start = problem.model.theta_from_values(
+            start_values(problem.model, stats, std_lv, simple=simple))
+        with np.errstate(all="ignore"):
+            cand = minimize(problem, start)
+        if result is None or (cand.converged, -cand.fmin) > (result.converged, -result.fmin):
+            result = cand
+        if result.converged:
+            break
+    return result
 
 
 def _fiml(stats):

@@ -23,16 +23,19 @@ import numpy as np
 __all__ = ["start_values"]
 
 
-def _loading_guess(cov: np.ndarray, marker: int, j: int, others: list[int]) -> float:
+def _loading_guess(cov: np.ndarray, marker: int, j: int, others: list[int],
+                   scale: float = 1.0) -> float:
+    """``lambda_j = lambda_marker * median_k(s_jk / s_mk)`` (the marker's own loading,
+    fixed or 1, sets scale and sign)."""
     ratios = [cov[j, k] / cov[marker, k] for k in others
               if k not in (j, marker) and abs(cov[marker, k]) > 1e-8]  # fmt: skip
     if not ratios:
         return 1.0
     val = float(np.median(ratios))
-    return val if np.isfinite(val) and 0.05 < abs(val) < 20 else 1.0
+    return scale * val if np.isfinite(val) and 0.05 < abs(val) < 20 else scale
 
 
-def start_values(model, stats: list, std_lv: bool) -> np.ndarray:
+def start_values(model, stats: list, std_lv: bool, simple: bool = False) -> np.ndarray:
     """Values of all parameter rows to start from (fixed rows keep their values).
 
     Parameters
@@ -40,6 +43,9 @@ def start_values(model, stats: list, std_lv: bool) -> np.ndarray:
     model : RamModel
     stats : list of SampleStats, one per group
     std_lv : bool
+    simple : bool
+        Latent variances at lavaan's constant 0.05 instead of the covariance-based values
+        (the alternative start tried when the first optimisation fails).
     """
     par = model.par
     vals = model.fixed_values.copy()
@@ -51,16 +57,21 @@ def start_values(model, stats: list, std_lv: bool) -> np.ndarray:
         rows = np.flatnonzero(par["group"].to_numpy(int) == g)
         sub = par.iloc[rows]
         indicators: dict[str, list[int]] = {}
-        for lhs, rhs in zip(sub.loc[sub["op"] == "=~", "lhs"], sub.loc[sub["op"] == "=~", "rhs"],
-                            strict=True):  # fmt: skip
+        markers: dict[str, float] = {}
+        for pos in rows[(par["op"].to_numpy()[rows] == "=~")]:
+            lhs, rhs = par.at[pos, "lhs"], par.at[pos, "rhs"]
             if rhs in obs:
+                if lhs not in indicators:  # first indicator: its fixed value, else 1
+                    fixed = free[pos] == 0 and np.isfinite(vals[pos]) and vals[pos] != 0
+                    markers[lhs] = float(vals[pos]) if fixed else 1.0
                 indicators.setdefault(lhs, []).append(obs[rhs])
         for pos in rows:
             if free[pos] == 0 or np.isfinite(ustart[pos]):
                 continue
             lhs, op, rhs = par.at[pos, "lhs"], par.at[pos, "op"], par.at[pos, "rhs"]
-            vals[pos] = _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv)
-        if not std_lv:
+            vals[pos] = _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv,
+                             markers.get(lhs, 1.0))
+        if not (std_lv or simple):
             _latent_variances(sub, rows, vals, free, ustart, obs, cov)
     return vals
 
@@ -88,7 +99,7 @@ def _latent_variances(sub, rows, vals, free, ustart, obs, cov) -> None:
             vals[pos] = min(max(phi, 0.05), max(upper, 0.05))
 
 
-def _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv) -> float:
+def _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv, marker=1.0) -> float:
     if op == "=~":
         ind = indicators.get(lhs, [])
         if rhs not in obs or not ind:
@@ -96,7 +107,7 @@ def _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv) -> float:
         j = obs[rhs]
         if std_lv:
             return float(np.sqrt(max(cov[j, j], 1e-8) * 0.5))
-        return _loading_guess(cov, ind[0], j, ind) if j != ind[0] else 1.0
+        return _loading_guess(cov, ind[0], j, ind, marker) if j != ind[0] else marker
     if op == "~~":
         if lhs in obs and rhs in obs:
             i, j = obs[lhs], obs[rhs]
