@@ -48,6 +48,11 @@ def _x_loglik(fit) -> float:
     return total
 
 
+def _rms(values: np.ndarray) -> float:
+    """Root mean square; NaN for no values (crmr of one variable, as lavaan)."""
+    return float(np.sqrt(np.mean(values**2))) if values.size else np.nan
+
+
 def _residual_indices(stats, moments, meanstructure, weights):
     out = {}
     parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean",
@@ -70,9 +75,9 @@ def _residual_indices(stats, moments, meanstructure, weights):
             "mplus": (mplus, mmpl),
         }  # fmt: skip
         for key, (cov_part, mean_part) in pieces.items():
-            parts[key + "_nomean"].append(float(np.sqrt(np.mean(cov_part**2))))
+            parts[key + "_nomean"].append(_rms(cov_part))
             full = np.concatenate([cov_part, mean_part]) if meanstructure else cov_part
-            parts[key].append(float(np.sqrt(np.mean(full**2))))
+            parts[key].append(_rms(full))
     for key, vals in parts.items():
         out[key] = float(np.dot(weights, vals))
     return out
@@ -176,7 +181,10 @@ def fit_measures(fit) -> dict[str, float]:
     })  # fmt: skip
     for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
         crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
-        out[key] = crit * nr / chisq + 1 if chisq > 0 else (1.0 if df == 0 else np.inf)
+        if df == 0 and chisq < 1e-8:  # saturated: lavaan's NA
+            out[key] = np.nan
+        else:
+            out[key] = crit * nr / chisq + 1 if chisq > 0 else np.inf
     gfi = _gfi(fit, theta, moments, ms)
     p = len(fit.spec.observed)
     nels = (p * (p + 1) // 2 + (p if ms else 0)) * ngroups  # all moments, x included

@@ -57,7 +57,14 @@ def tli(x2: float, df: float, x2_null: float, df_null: float,
     t2 = (x2_null - c_hat_null * df_null) * df
     if df > 0 and abs(t2) > 0:
         return 1.0 - t1 / t2
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
     return 1.0
+
+
+def _zero(value: float) -> bool:
+    """R's ``isTRUE(all.equal(value, 0))`` (absolute tolerance 1.5e-8 near zero)."""
+    return abs(value) < 1.5e-8
 
 
 def _rni(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
@@ -67,7 +74,9 @@ def _rni(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
         c_hat = c_hat_null = 1.0
     t1 = x2 - c_hat * df
     t2 = x2_null - c_hat_null * df_null
-    return 1.0 if (not np.isfinite(t2) or t2 == 0) else 1.0 - t1 / t2
+    if not (np.isfinite(t1) and np.isfinite(t2)) or _zero(t2):
+        return np.nan
+    return 1.0 - t1 / t2
 
 
 def rmsea(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0) -> float:
@@ -135,31 +144,50 @@ def incremental_indices(x2, df, x2_null, df_null, suffix="", c_hat=1.0, c_hat_nu
     out[f"nnfi{suffix}"] = out[f"tli{suffix}"]
     if suffix != ".robust":
         out[f"rfi{suffix}"] = _rfi(x2, df, x2_null, df_null)
-        out[f"nfi{suffix}"] = _nfi(x2, x2_null)
-        out[f"pnfi{suffix}"] = df / df_null * _nfi(x2, x2_null)
+        out[f"nfi{suffix}"] = _nfi(x2, df, x2_null, df_null)
+        out[f"pnfi{suffix}"] = _pnfi(x2, df, x2_null, df_null)
         out[f"ifi{suffix}"] = _ifi(x2, df, x2_null)
     out[f"rni{suffix}"] = _rni(x2, df, x2_null, df_null, c_hat, c_hat_null)
     return out
 
 
+# rfi, nfi, pnfi, ifi: the case distinctions of lavaan 0.6-14 (lav_fit_rfi etc.), including
+# the NA (NaN) cases of a zero baseline (e.g. a model of one observed variable)
+
 def _rfi(x2, df, x2_null, df_null) -> float:
-    if df > df_null:
+    if _nan(x2, df, x2_null, df_null) or df > df_null:
         return np.nan
     if df > 0 and df_null > 0:
         t1 = x2_null / df_null - x2 / df
         t2 = x2_null / df_null
+        if not (np.isfinite(t1) and np.isfinite(t2)):
+            return np.nan
         return 1.0 if (t1 < 0 or t2 < 0) else t1 / t2
     return 1.0
 
 
-def _nfi(x2, x2_null) -> float:
-    return (x2_null - x2) / x2_null
+def _nfi(x2, df, x2_null, df_null) -> float:
+    if _nan(x2, df, x2_null, df_null) or df > df_null or _zero(x2_null):
+        return np.nan
+    return (x2_null - x2) / x2_null if df > 0 else 1.0
+
+
+def _pnfi(x2, df, x2_null, df_null) -> float:
+    if _nan(x2, df, x2_null, df_null) or not (df_null > 0 and x2_null > 0):
+        return np.nan
+    return df / df_null * (x2_null - x2) / x2_null
 
 
 def _ifi(x2, df, x2_null) -> float:
+    if _nan(x2, df, x2_null):
+        return np.nan
     t1 = x2_null - x2
     t2 = x2_null - df
-    return 1.0 if (t2 < 0 or t1 < 0) else t1 / t2
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    if t2 < 0:
+        return 1.0
+    return np.nan if _zero(t2) else t1 / t2
 
 
 def rmsea_indices(x2, df, n, groups=1, c_hat=1.0, suffix="", x2_ci=None,

