@@ -88,7 +88,8 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
     ------
     DataError
         Unknown or non-numeric variables, columns with no observed value, too few
-        complete rows, a non-positive-definite sample covariance matrix.
+        complete rows (listwise) or cases (FIML: no more cases than variables), a
+        non-positive-definite sample covariance matrix.
 
     Warns
     -----
@@ -132,6 +133,13 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
                 "(the sample covariance matrix is singular)"
             )
         _check_pd(cov, observed, where)
+    elif n <= p:
+        # lavaan 0.6-14 only warns (nobs < nvar) and then fails inside the EM or the optimiser
+        raise DataError(
+            f"too few cases{where}: {n} rows with data for {p} observed variables; "
+            "full-information ML needs more cases than variables (the unrestricted EM "
+            "covariance matrix is singular)"
+        )
     return SampleStats(arr, n, mean, cov)
 
 

@@ -65,3 +65,35 @@ def test_incremental_indices_with_zero_baseline_follow_lavaan():
     assert out["rni"] == pytest.approx(1 - 22 / 285)
     assert out["rfi"] == pytest.approx((20 - 3.75) / 20)
 
+
+# --- FIML with no more cases than variables ---------------------------------------------------
+
+MODEL = "F1 =~ x1 + x2 + x3\nF2 =~ x4 + x5 + x6"
+
+
+@pytest.fixture(scope="module")
+def six():
+    rng = np.random.default_rng(31)
+    f = rng.normal(size=(40, 2))
+    return pd.DataFrame({f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=40)
+                         for i in range(6)})
+
+
+@pytest.mark.parametrize("rows", [4, 6])
+def test_fiml_with_no_more_cases_than_variables_is_a_data_error(six, rows):
+    from radsem.errors import DataError
+
+    with pytest.raises(DataError, match=f"too few cases: {rows} rows with data for 6 observed "
+                                        "variables; full-information ML needs more cases"):
+        radsem.cfa(MODEL, six.iloc[:rows], missing="ml")
+
+
+def test_fiml_counts_cases_with_any_data_per_group(six):
+    from radsem.errors import DataError
+
+    data = six.iloc[:20].copy()
+    data.iloc[15:, :] = np.nan  # group b: 5 cases with data and 5 empty rows, 6 variables
+    data["g"] = ["a"] * 10 + ["b"] * 10
+    with pytest.raises(DataError, match="too few cases in group 'b': 5 rows with data"):
+        radsem.cfa(MODEL, data, missing="ml", group="g")
+

@@ -193,13 +193,10 @@ def test_fit_measures_of_a_one_variable_model(data):
     assert np.isnan(fm[["nfi", "pnfi", "ifi", "rni", "cn_05"]].astype(float)).all()
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/estimation: FIML on fewer rows than variables "
-                   "(4 rows, 6 variables) returns estimates with numpy RuntimeWarnings "
-                   "instead of a DataError or a radsem warning")
 def test_fiml_with_fewer_rows_than_variables(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        with pytest.raises(RadsemError):
+        with pytest.raises(DataError, match="too few cases: 4 rows with data for 6 observed"):
             radsem.cfa(MODEL, data.iloc[:4], missing="ml").parameter_estimates()
 
 
