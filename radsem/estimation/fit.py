@@ -292,48 +292,51 @@ class SemFit:
             out.append(item)
         return out
 
-    def predict(self, method: str = "regression") -> pd.DataFrame:
-        """Factor scores of the latent variables for the rows used in the fit.
+    def predict(self, method: str | pd.DataFrame = "regression",
+                newdata: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+        """Factor scores of the latent variables (lavaan's ``lavPredict``).
 
-        ``method="regression"``: ``E(eta | y) = nu_eta + Cov(eta, y) Sigma^-1 (y - mu)``;
-        ``"bartlett"``: ``(L' T^-1 L)^-1 L' T^-1 (y - mu) + nu_eta`` with ``L`` the direct
-        loadings and ``T`` the residual covariance of the observed variables. One row per
-        case (groups stacked in group order), with a ``group`` column when there are groups.
-        With missing values (``missing="ml"``) each case uses only its observed variables
-        (``Sigma``, ``L`` and ``T`` restricted to them), as lavaan's ``lavPredict()``.
+        Parameters
+        ----------
+        method : {"regression", "bartlett"}
+            A DataFrame in this place is taken as ``newdata`` (``fit.predict(df)``).
+        newdata : DataFrame, optional
+            New cases scored with the fitted parameters (``lavPredict(newdata=)``); one row
+            per row of ``newdata``, same index. It needs the observed variables (and the
+            grouping column of a multi-group model). Default: the rows used in the fit.
+
+        Notes
+        -----
+        See :mod:`radsem.estimation.predict` for the formulas. One row per case (groups
+        stacked in group order for the fitted rows), with a ``group`` column when there are
+        groups. With missing values each case uses only its observed variables, as
+        ``lavPredict()``. Checked against lavaan 0.6-14 ``lavPredict`` (with and without
+        ``newdata``).
         """
-        if method not in ("regression", "bartlett"):
-            raise EstimationError(f"factor-score method must be 'regression' or 'bartlett', "
-                                  f"got {method!r}")  # fmt: skip
-        model = self._problem.model
-        p, lat = len(self.spec.observed), list(self.spec.latent)
+        from radsem.estimation.predict import check_method, factor_scores, split_newdata
+
+        if isinstance(method, pd.DataFrame):
+            if newdata is not None:
+                raise EstimationError("give new data once: predict(newdata) or "
+                                      "predict(method, newdata=...)")  # fmt: skip
+            method, newdata = "regression", method
+        method = check_method(method)
+        lat = list(self.spec.latent)
+        ngroups = len(self._problem.stats)
+        if newdata is not None:
+            out = np.full((len(newdata), len(lat)), np.nan)
+            group = np.zeros(len(newdata), int)
+            for g, pos, values in split_newdata(self, newdata):
+                out[pos] = factor_scores(self, g, values, method)
+                group[pos] = g + 1
+            scores = pd.DataFrame(out, columns=lat, index=newdata.index)
+            if ngroups > 1:
+                scores.insert(0, "group", group)
+            return scores
         frames = []
         for g, st in enumerate(self._problem.stats):
-            _, omega, nu = model.implied_full(self._theta, g)
-            mu = nu[:p] if self._problem.meanstructure else st.mean
-            nu_l = nu[p:] if self._problem.meanstructure else np.zeros(len(lat))
-            yc = st.data - mu
-            a, s, _ = model.matrices(model.values(self._theta), g)
-            out = np.empty((yc.shape[0], len(lat)))
-            # with missing values (FIML) each pattern uses its observed variables, as lavPredict
-            keys, which = np.unique(~np.isnan(yc), axis=0, return_inverse=True)
-            for k, o in enumerate(keys):
-                if not o.any():  # nothing observed: the mean (regression), unknown (Bartlett)
-                    w = np.zeros((len(lat), 0))
-                    nu_k = nu_l if method == "regression" else np.full(len(lat), np.nan)
-                elif method == "regression":
-                    w = np.linalg.solve(omega[:p, :p][np.ix_(o, o)], omega[p:, :p][:, o].T).T
-                elif o.all():
-                    lam, tinv = a[:p, p:], np.linalg.pinv(s[:p, :p])
-                    w = np.linalg.solve(lam.T @ tinv @ lam, lam.T @ tinv)
-                else:  # lavaan: ginv(L' Sigma_oo^-1 L) L' Sigma_oo^-1, NaN for unseen factors
-                    lam, sinv = a[:p, p:][o], np.linalg.inv(omega[:p, :p][np.ix_(o, o)])
-                    w = np.linalg.pinv(lam.T @ sinv @ lam) @ lam.T @ sinv
-                    w[np.all(np.abs(w) < 1e-12, axis=1)] = np.nan
-                rows = which.ravel() == k
-                out[rows] = yc[np.ix_(rows, o)] @ w.T + (nu_k if not o.any() else nu_l)
-            scores = pd.DataFrame(out, columns=lat)
-            if len(self._problem.stats) > 1:
+            scores = pd.DataFrame(factor_scores(self, g, st.data, method), columns=lat)
+            if ngroups > 1:
                 scores.insert(0, "group", g + 1)
             frames.append(scores)
         return pd.concat(frames, ignore_index=True)

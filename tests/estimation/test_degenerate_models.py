@@ -97,3 +97,78 @@ def test_fiml_counts_cases_with_any_data_per_group(six):
     with pytest.raises(DataError, match="too few cases in group 'b': 5 rows with data"):
         radsem.cfa(MODEL, data, missing="ml", group="g")
 
+
+# --- factor scores of new data (lavPredict(newdata=)) ----------------------------------------
+
+def _train_test():
+    rng = np.random.default_rng(31)
+    f = rng.normal(size=(200, 2))
+    d = pd.DataFrame({f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=200) + i
+                      for i in range(6)})
+    test = d.iloc[150:].copy()
+    test.iloc[::5, 1] = np.nan
+    return d.iloc[:150], test
+
+
+@pytest.mark.parametrize("method", ["regression", "bartlett"])
+def test_predict_newdata_is_the_fitted_scores_for_the_fitted_rows(method):
+    train, _ = _train_test()
+    fit = radsem.cfa(MODEL, train)
+    new = fit.predict(method, newdata=train.iloc[::-1])
+    assert list(new.index) == list(train.index[::-1])
+    np.testing.assert_allclose(new.to_numpy()[::-1], fit.predict(method).to_numpy())
+    np.testing.assert_allclose(fit.predict(train).to_numpy(), fit.predict().to_numpy())
+
+
+def test_predict_newdata_with_missing_values():
+    train, test = _train_test()
+    listwise = radsem.cfa(MODEL, train).predict(test)
+    incomplete = test.isna().any(axis=1).to_numpy()
+    assert np.isnan(listwise.to_numpy()[incomplete]).all()  # lavaan drops these rows
+    assert np.isfinite(listwise.to_numpy()[~incomplete]).all()
+    fiml = radsem.cfa(MODEL, train, missing="ml").predict(test)
+    assert np.isfinite(fiml.to_numpy()).all()
+
+
+def test_predict_newdata_bad_inputs():
+    from radsem.errors import DataError, EstimationError
+
+    train, test = _train_test()
+    fit = radsem.cfa(MODEL, train)
+    with pytest.raises(DataError, match="not found in the data: x2"):
+        fit.predict(test.drop(columns="x2"))
+    with pytest.raises(DataError, match="infinite"):
+        fit.predict(test.assign(x1=np.inf))
+    with pytest.raises(DataError, match="must be a pandas DataFrame"):
+        fit.predict(newdata=test.to_numpy())
+    with pytest.raises(EstimationError, match="give new data once"):
+        fit.predict(test, newdata=test)
+    grouped = train.assign(g=["a", "b"] * 75)
+    gfit = radsem.cfa(MODEL, grouped, group="g")
+    with pytest.raises(DataError, match="grouping variable 'g'"):
+        gfit.predict(test)
+    with pytest.raises(DataError, match=r"group value\(s\) \['c'\]"):
+        gfit.predict(test.assign(g="c"))
+    scores = gfit.predict(grouped.iloc[:6])
+    assert list(scores["group"]) == [1, 2, 1, 2, 1, 2]
+
+
+@pytest.mark.parametrize("options", [{}, {"missing": "ml"}, {"meanstructure": True}])
+@pytest.mark.parametrize("method", ["regression", "Bartlett"])
+def test_predict_newdata_matches_lavpredict(options, method, r_lavaan):
+    import rpy2.robjects as ro
+    from _sem_reference import lavaan_fit
+
+    from radsem._r import to_r_dataframe
+
+    train, test = _train_test()
+    r_opts = {k: ro.BoolVector([v]) if isinstance(v, bool) else v for k, v in options.items()}
+    _, _, ref_fit = lavaan_fit(MODEL, train, "cfa", **r_opts)
+    # constant R code; the fit, data and method are passed as arguments
+    lav_predict = ro.r("function(f, nd, m) lavaan::lavPredict(f, newdata = nd, method = m)")
+    ref = np.asarray(lav_predict(ref_fit, to_r_dataframe(test), method))
+    ours = radsem.cfa(MODEL, train, **options).predict(method.lower(), newdata=test).to_numpy()
+    if options.get("missing") != "ml":
+        ours = ours[~np.isnan(ours).any(axis=1)]  # lavaan leaves incomplete rows out
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, atol=2e-6)

@@ -200,10 +200,11 @@ def test_fiml_with_fewer_rows_than_variables(data):
             radsem.cfa(MODEL, data.iloc[:4], missing="ml").parameter_estimates()
 
 
-@pytest.mark.xfail(strict=True, reason="radsem/estimation/fit.py predict(): a DataFrame passed "
-                   "as new data (lavPredict(newdata=)) reaches 'method not in (...)' and raises "
-                   "pandas' 'truth value of a DataFrame is ambiguous' ValueError")
 def test_predict_with_a_data_frame_argument(data):
+    # a DataFrame is new data (lavPredict(newdata=)): the fitted rows give the fitted scores
     fit = radsem.cfa(MODEL, data)
-    with pytest.raises(RadsemError):
-        fit.predict(data)
+    np.testing.assert_allclose(fit.predict(data).to_numpy(), fit.predict().to_numpy())
+    with pytest.raises(DataError, match="not found in the data: x6"):
+        fit.predict(data.drop(columns="x6"))
+    with pytest.raises(RadsemError, match="factor-score method"):
+        fit.predict([1, 2])
