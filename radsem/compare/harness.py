@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,10 @@ def corrected_ci(values, test_fraction: float, alpha: float = 0.05) -> dict[str,
             "t": t, "pvalue": p, "n_folds": J}
 
 
+# metrics that live in [0, 1] (per-fold SEs and calibration slopes/ratios do not)
+_BOUNDED = re.compile(r"^(harrell_c|uno_c|auc(@.*)?|ibs|brier)$")
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class ComparisonResult:
     """Results of :func:`compare_models`.
@@ -110,10 +115,16 @@ class ComparisonResult:
             index=False)
 
     def summary(self) -> pd.DataFrame:
-        """Per model and metric: ``mean, sd, se, ci_lower, ci_upper, n_folds`` over all folds."""
+        """Per model and metric: ``mean, sd, se, ci_lower, ci_upper, n_folds`` over all folds.
+
+        Intervals of metrics bounded by [0, 1] (C-indices, AUCs, Brier scores) are clipped
+        to that range (the corrected t interval is symmetric and can cross a bound).
+        """
         rows = []
         for (model, metric), sub in self.folds.groupby(["model", "metric"], sort=False):
             s = corrected_ci(sub["value"], self.test_fraction, self.alpha)
+            if _BOUNDED.match(str(metric)):
+                s["ci_lower"], s["ci_upper"] = max(s["ci_lower"], 0.0), min(s["ci_upper"], 1.0)
             rows.append({"model": model, "metric": metric,
                          **{k: s[k] for k in ("mean", "sd", "se", "ci_lower", "ci_upper",
                                               "n_folds")}})

@@ -198,3 +198,24 @@ def test_models_failing_in_every_fold(cohort):
         compare_models(data, {"broken": _Broken(), "b2": _Broken()}, **kw)
     with pytest.raises(DataError, match=r"no model could be scored: 'text' failed in every fold"):
         compare_models(data.assign(age="old"), {"text": ClinicalCox(covariates=["age"])}, **kw)
+
+
+def test_bounded_metric_intervals_stay_in_the_unit_interval():
+    """The corrected t interval is symmetric; near 1 it is clipped for C and AUC, not for
+    unbounded metrics such as the calibration slope."""
+    from radsem.compare import ComparisonResult
+
+    values = [0.99, 0.70, 0.98, 0.75, 0.97, 0.72]
+    folds = pd.DataFrame([{"repeat": 0, "fold": k, "model": "m", "metric": metric,
+                           "value": v * scale, "n_train": 60, "n_test": 30}
+                          for metric, scale in (("harrell_c", 1.0), ("auc", 1.0),
+                                                ("calibration_slope", 1.0))
+                          for k, v in enumerate(values)])
+    empty = pd.DataFrame()
+    result = ComparisonResult(folds, empty, empty, empty, empty, horizons=(12.0,),
+                              ibs_times=(), test_fraction=0.5, alpha=0.05)
+    summary = result.summary().set_index("metric")
+    for metric in ("harrell_c", "auc"):
+        assert summary.loc[metric, "ci_upper"] == 1.0
+        assert 0.0 <= summary.loc[metric, "ci_lower"] < summary.loc[metric, "mean"]
+    assert summary.loc["calibration_slope", "ci_upper"] > 1.0
