@@ -10,7 +10,7 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.report.document import Report, Text
 from radsem.report.provenance import Provenance
-from radsem.report.table import ResultTable
+from radsem.report.table import ResultTable, format_pvalue
 
 __all__ = ["comparison_report"]
 
@@ -112,7 +112,7 @@ def comparison_report(metrics: pd.DataFrame | None = None,
             table, title=None, caption=f"Kaplan-Meier curves {name} with 95% pointwise "
             "confidence bands; numbers at risk under the plot."))
         if logrank and name in logrank:
-            sec.add(Text(f"Log-rank test: {logrank[name]}"))
+            sec.add(*_logrank_blocks(logrank[name]))
     if calibration is not None:
         grp = "model" if "model" in calibration.columns else None
         lo = "ci_lower" if {"ci_lower", "ci_upper"} <= set(calibration.columns) else None
@@ -128,3 +128,20 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     if not report.sections:
         raise DataError("comparison_report: no input given (metrics, km, ...)")
     return report
+
+
+def _logrank_blocks(result) -> list:
+    """A log-rank result as a sentence and its observed/expected table (plain text otherwise)."""
+    if not all(hasattr(result, k) for k in ("statistic", "df", "pvalue")):
+        return [Text(f"Log-rank test: {result}")]
+    blocks = [Text(f"Log-rank test: chi-square {float(result.statistic):.2f} on "
+                   f"{int(result.df)} df, p {_p_phrase(float(result.pvalue))}.")]
+    table = getattr(result, "table", None)
+    if isinstance(table, pd.DataFrame) and not table.empty:
+        blocks.append(ResultTable(table, title="Observed and expected events by group"))
+    return blocks
+
+
+def _p_phrase(p: float) -> str:
+    text = format_pvalue(p)
+    return text if text.startswith(("<", ">")) else f"= {text}"
