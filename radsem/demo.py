@@ -446,6 +446,11 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     steps.table("compare/per_fold", result.folds, index=False)
     steps.table("compare/failures", result.failures, index=False)
     steps.objects["comparison"] = result
+    _score_tertiles(steps, result, data, "SEM mechanism scores + clinical")
+    if result.horizons:
+        steps.result.notes.append(
+            f"calibration: observed (Kaplan-Meier) vs predicted recurrence-free survival at "
+            f"{result.horizons[0]:.1f} months by risk tertile, averaged over folds")
     steps.result.notes.append(
         f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
     binary = compare_models(data, demo_families(list(features.columns), seed), outcome="binary",
@@ -457,6 +462,37 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     steps.result.notes.append(
         f"recurrence within {DEMO_HORIZON:g} months: same folds, logistic counterparts of the "
         "families, censoring before the horizon by inverse-probability weights")
+
+
+def _score_tertiles(steps: _Steps, result, data: pd.DataFrame, model: str) -> None:
+    """Kaplan-Meier curves by tertile of a model's out-of-fold risk (first repeat: every
+    patient scored once, by the model fitted without them), and the log-rank test."""
+    from radsem.survival import kaplan_meier, logrank
+
+    pred = result.predictions
+    pred = pred[(pred["model"] == model) & (pred["repeat"] == 0)].dropna(subset=["risk"])
+    if pred["row"].nunique() < 9:  # the model failed in too many folds to form tertiles
+        steps.result.notes.append(f"no risk tertiles for {model!r}: too few scored patients")
+        return
+    frame = data.loc[pred["row"].to_numpy(), ["time", "event"]].reset_index(drop=True)
+    frame["tertile"] = pd.qcut(pred["risk"].to_numpy(), 3, labels=["1 (low)", "2", "3 (high)"])
+    frame["tertile"] = frame["tertile"].astype(str)
+    title = f"Recurrence by tertile of out-of-fold risk ({model})"
+    km = kaplan_meier(frame, time="time", event="event", group="tertile")
+    steps.table("compare/km_by_score_tertile", km.table, index=False)
+    steps.objects.setdefault("km", {})[title] = km.table
+    steps.objects.setdefault("logrank", {})[title] = logrank(frame, time="time", event="event",
+                                                             group="tertile")
+
+
+def _calibration_by_model(result) -> pd.DataFrame | None:
+    """Observed vs predicted survival at the first horizon by risk tertile, averaged over
+    folds, per model (the comparison's per-fold calibration tables)."""
+    cal = result.calibration
+    if cal is None or cal.empty or not {"predicted", "observed"} <= set(cal.columns):
+        return None
+    return (cal.groupby(["model", "group"], sort=False)[["predicted", "observed"]].mean()
+            .reset_index())
 
 
 # --------------------------------------------------------------------------- report
@@ -549,6 +585,8 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
     report = comparison_report(
         metrics=metrics, differences=differences,
         hazard_ratios=objects.get("hazard_ratios"), km=objects.get("km"),
+        calibration=(_calibration_by_model(objects["comparison"]) if "comparison" in objects
+                     else None),
         logrank=objects.get("logrank"), feature_ranking=objects.get("feature_ranking"),
         cluster_features=objects.get("cluster_features"), clusters=objects.get("clusters"),
         title="radsem demo: outcome models", provenance=provenance,

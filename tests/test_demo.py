@@ -54,6 +54,10 @@ def test_demo_writes_every_step(demo):
     assert provenance["seed"] == 5
     html = (out / "outcome_report.html").read_text()
     assert "Kaplan-Meier" in html
+    assert "tertile of out-of-fold risk" in html or any(
+        "no risk tertiles" in note for note in demo.notes)
+    assert "Calibration" in html
+    assert "LogrankResult(" not in html
     assert "P001" not in html  # no patient identifiers in the report
 
 
