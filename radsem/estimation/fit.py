@@ -185,16 +185,15 @@ class SemFit:
             "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
             "label": par["label"].to_numpy() if "label" in par else "", "est": values, "se": se,
         })  # fmt: skip
-        exo = self.spec.exogenous if self.spec.fixed_x else ()
-        out["std_lv"] = standardize(model, self._theta, "std.lv")
-        out["std_all"] = standardize(model, self._theta, "std.all")
-        out["std_nox"] = standardize(model, self._theta, "std.nox", exo)
+        std = self._std_columns(self._theta)
+        for col, vals in std.items():
+            out[col] = vals
         names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
         if names:
             dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
             if self.options.get("se") == "bootstrap":  # lavaan: SD of the := draws
                 dse = self._boot.defined_se.to_numpy()
-            std_cols = self._defined_std(names)
+            std_cols = self._defined_std(names, std)
             extra = pd.DataFrame({
                 "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
                 "group": 0, "label": names, "est": dest, "se": dse, **std_cols,
@@ -202,14 +201,20 @@ class SemFit:
             out = pd.concat([out, extra], ignore_index=True)
         return out
 
-    def _defined_std(self, names):
+    def _std_columns(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """``std_lv``, ``std_all``, ``std_nox`` for every parameter row (subclasses with other
+        parameter kinds, e.g. thresholds, override this)."""
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        model = self._problem.model
+        return {col: standardize(model, theta, col.replace("_", "."), exo)
+                for col in ("std_lv", "std_all", "std_nox")}
+
+    def _defined_std(self, names, std: dict[str, np.ndarray]) -> dict[str, list]:
+        """The standardized columns of the ``:=`` rows, from the standardized parameters."""
         out = {}
-        for col in ("std_lv", "std_all", "std_nox"):
-            kind = col.replace("_", ".")
-            exo = self.spec.exogenous if self.spec.fixed_x else ()
-            std = standardize(self._problem.model, self._theta, kind, exo)
-            vals = self.spec.evaluate_defined(self.spec.label_values(std))
-            out[col] = [vals[n] for n in names]
+        for col, vals in std.items():
+            defined = self.spec.evaluate_defined(self.spec.label_values(vals))
+            out[col] = [defined[n] for n in names]
         return out
 
     def parameter_estimates(self, level: float | None = None,

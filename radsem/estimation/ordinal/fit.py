@@ -10,7 +10,6 @@ import pandas as pd
 
 from radsem.errors import EstimationError, ImproperSolutionWarning
 from radsem.estimation.fit import SemFit
-from radsem.estimation.inference import defined_vcov
 from radsem.estimation.standardize import standardize
 
 __all__ = ["OrdinalFit"]
@@ -121,38 +120,7 @@ class OrdinalFit(SemFit):
             )
         return ebm_scores(self)
 
-    # -- estimates ------------------------------------------------------------------------
-    @cached_property
-    def _table(self) -> pd.DataFrame:
-        model = self._problem.model
-        par = model.par
-        values = model.values(self._theta)
-        se = np.zeros(len(par))
-        se[model.free_rows] = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
-        if self.options.get("se") == "none":
-            se[:] = np.nan
-        out = pd.DataFrame({
-            "lhs": par["lhs"].to_numpy(), "op": par["op"].to_numpy(),
-            "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
-            "label": par["label"].to_numpy() if "label" in par else "", "est": values, "se": se,
-        })  # fmt: skip
-        std = self._std_columns(self._theta)
-        for col, vals in std.items():
-            out[col] = vals
-        names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
-        if names:
-            dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
-            std_cols = {}
-            for col, vals in std.items():
-                d = self.spec.evaluate_defined(self.spec.label_values(vals))
-                std_cols[col] = [d[n] for n in names]
-            extra = pd.DataFrame({
-                "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
-                "group": 0, "label": names, "est": dest, "se": dse, **std_cols,
-            })  # fmt: skip
-            out = pd.concat([out, extra], ignore_index=True)
-        return out
-
+    # -- estimates (SemFit._table with the standardized columns below) ---------------------
     def _std_columns(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """``std_lv``, ``std_all``, ``std_nox`` for every parameter row.
 
