@@ -13,9 +13,7 @@ Written atomically.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,24 +36,8 @@ R_BOOT = 1000
 SEED = 20261123
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _versions() -> dict[str, str]:
-    import rpy2
-    import rpy2.robjects as ro
-
-    return {
-        "R": str(ro.r("R.version.string")[0]),
-        "lavaan": str(ro.r["as.character"](ro.r["packageVersion"]("lavaan"))[0]),
-        "rpy2": rpy2.__version__,
-    }
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_io import atomic_write_text, lavaan_versions  # noqa: E402
 
 
 def main() -> None:
@@ -68,7 +50,7 @@ def main() -> None:
     t2 = time.perf_counter()
     rows = pe[pe["se"] > 0]
     payload = {
-        "versions": _versions(),
+        "versions": lavaan_versions(),
         "R_boot": R_BOOT,
         "seed": SEED,
         "data": "mediation_data() of tests/estimation/_bootstrap_reference.py",
@@ -86,7 +68,7 @@ def main() -> None:
         "bollen_stine": {"model": ONE_FACTOR, "data": "factor_data()", "pvalue": pvalue,
                          "successful": n_ok, "seconds": t2 - t1},
     }
-    _atomic_write(REFERENCE_FILE, json.dumps(payload, indent=1) + "\n")
+    atomic_write_text(REFERENCE_FILE, json.dumps(payload, indent=1) + "\n")
     print(json.dumps(payload, indent=1))
 
 

@@ -12,17 +12,13 @@ Needs R + lavaan + rpy2. For every case of ``ordinal_fit_reference.ORDINAL_CASES
 from __future__ import annotations
 
 import json
-import math
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from ordinal_fit_reference import (  # noqa: E402
     DIFF_PAIRS,
     HERE,
@@ -32,40 +28,14 @@ from ordinal_fit_reference import (  # noqa: E402
     case_data,
     case_options,
 )
+from reference_io import atomic_write_text, json_value, lavaan_versions  # noqa: E402
 
 from radsem.engines.lavaan import fit_lavaan  # noqa: E402
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _clean(value):
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _versions() -> dict[str, str]:
-    import rpy2
-    import rpy2.robjects as ro
-
-    return {
-        "R": str(ro.r("R.version.string")[0]),
-        "lavaan": str(ro.r["as.character"](ro.r["packageVersion"]("lavaan"))[0]),
-        "rpy2": rpy2.__version__,
-    }
-
-
 def main() -> None:
     HERE.mkdir(exist_ok=True)
-    versions = _versions()
+    versions = lavaan_versions()
     for name, case in ORDINAL_CASES.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -74,17 +44,18 @@ def main() -> None:
         cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"]
         mi = None
         if name in MI_CASES:
-            mi = [{k: _clean(v) for k, v in row.items()}
+            mi = [{k: json_value(v) for k, v in row.items()}
                   for row in fit.modindices().to_dict("records")]
         record = {
             "modindices": mi,
             "case": name, "model": case.model, "function": case.function,
             "options": case.options, "converged": bool(fit.converged), "versions": versions,
-            "parameters": [{k: _clean(v) for k, v in row.items()}
+            "parameters": [{k: json_value(v) for k, v in row.items()}
                            for row in pe[cols].to_dict("records")],
-            "fit_measures": {k: _clean(v) for k, v in fit.fit_measures().items()},
+            "fit_measures": {k: json_value(v) for k, v in fit.fit_measures().items()},
         }  # fmt: skip
-        _atomic_write(HERE / f"{name}.json", json.dumps(record, indent=1, sort_keys=False) + "\n")
+        atomic_write_text(HERE / f"{name}.json",
+                          json.dumps(record, indent=1, sort_keys=False) + "\n")
         print(f"  {name}: {len(pe)} parameters")
     difference_tests(versions)
     factor_scores(versions)
@@ -112,7 +83,7 @@ def difference_tests(versions: dict) -> None:
                      "pvalue": float(row["Pr(>Chisq)"])}  # fmt: skip
         print(f"  {pair}: {out[pair]}")
     record = {"versions": versions, "pairs": DIFF_PAIRS, "tests": out}
-    _atomic_write(HERE / "difftests.json", json.dumps(record, indent=1) + "\n")
+    atomic_write_text(HERE / "difftests.json", json.dumps(record, indent=1) + "\n")
 
 
 def factor_scores(versions: dict) -> None:
@@ -123,7 +94,7 @@ def factor_scores(versions: dict) -> None:
         scores = np.array(ro.r("function(f) lavaan::lavPredict(f)")(_lavaan_fit(name)._fit))
         record = {"versions": versions, "case": name, "method": "EBM",
                   "scores": [[float(v) for v in row] for row in scores]}  # fmt: skip
-        _atomic_write(HERE / f"scores_{name}.json", json.dumps(record) + "\n")
+        atomic_write_text(HERE / f"scores_{name}.json", json.dumps(record) + "\n")
         print(f"  scores {name}: {scores.shape}")
 
 

@@ -9,8 +9,7 @@ fixed text: no user-provided names are pasted into it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +62,10 @@ CASES = {
 KM_CASES = ("log", "log-log", "plain")
 
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_io import atomic_write_text  # noqa: E402
+
+
 def main() -> None:
     from radsem._r import from_r_dataframe, require_r
 
@@ -92,17 +95,9 @@ def main() -> None:
     vet = from_r_dataframe(ro.globalenv["veteran"])
     vet["celltype"] = vet["celltype"].astype(str)
     for frame, fname in ((lung, "lung.csv"), (vet, "veteran.csv")):
-        _atomic_write(OUT / fname, frame.to_csv(index=False))
-    _atomic_write(OUT / "references.json", json.dumps(refs, indent=1))
+        atomic_write_text(OUT / fname, frame.to_csv(index=False))
+    atomic_write_text(OUT / "references.json", json.dumps(refs, indent=1))
     print(f"wrote {len(refs) - 1} reference blocks to {OUT}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
