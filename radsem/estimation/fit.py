@@ -60,7 +60,7 @@ class SemFit:
 
     def __repr__(self) -> str:
         fm = self.fit_measures()
-        return (f"<SemFit {self.options['estimator']} N={int(self._problem.ntotal)} "
+        return (f"<{type(self).__name__} {self.options['estimator']} N={self.nobs} "
                 f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
                 f"converged={self.converged}>")  # fmt: skip
 

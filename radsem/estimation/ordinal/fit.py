@@ -31,12 +31,6 @@ class OrdinalFit(SemFit):
     ``fit._problem.model`` the :class:`~radsem.estimation.ordinal.implied.OrdinalModel`.
     """
 
-    def __repr__(self) -> str:
-        fm = self.fit_measures()
-        return (f"<OrdinalFit {self.options['estimator']} N={int(self._problem.ntotal)} "
-                f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
-                f"converged={self.converged}>")  # fmt: skip
-
     # -- counts ---------------------------------------------------------------------------
     @cached_property
     def _ndat(self) -> int:
