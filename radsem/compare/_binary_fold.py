@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
-import numpy as np
 import pandas as pd
 
+from radsem.compare._guard import guarded_fit
 from radsem.compare.binary import (
     binary_calibration_table,
     binary_decision_curve,
@@ -39,20 +38,18 @@ def run_fold_binary(data, models, time, event, rep, fold, tr, te, horizon, censo
     y, w = lab_te["label"].to_numpy(), lab_te["weight"].to_numpy()
     for name, proto in models.items():
         model = copy.deepcopy(as_binary_family(proto))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                model.fit(train, lab_tr["label"].to_numpy(), lab_tr["weight"].to_numpy(),
-                          time, event)
-                prob = model.predict_proba(test).to_numpy(dtype=float)
-                res = binary_metrics(y, prob, w)
-            except (RadsemError, np.linalg.LinAlgError, ValueError) as exc:
-                fails.append({"repeat": rep, "fold": fold, "model": name,
-                              "error": f"{type(exc).__name__}: {exc}"})
-                continue
-        for warn in caught:
-            fails.append({"repeat": rep, "fold": fold, "model": name,
-                          "error": f"warning {warn.category.__name__}: {warn.message}"})
+
+        def work(model=model):
+            model.fit(train, lab_tr["label"].to_numpy(), lab_tr["weight"].to_numpy(), time,
+                      event)
+            prob = model.predict_proba(test).to_numpy(dtype=float)
+            return prob, binary_metrics(y, prob, w)
+
+        out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})
+        fails += problems
+        if out is None:
+            continue
+        prob, res = out
         rows += [{"repeat": rep, "fold": fold, "model": name, "metric": k, "value": v,
                   "n_train": len(tr), "n_test": len(te)} for k, v in res.items()]
         preds.append(pd.DataFrame({"repeat": rep, "fold": fold, "model": name,

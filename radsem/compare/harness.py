@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem.compare._guard import guarded_fit
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
 from radsem.errors import (
     DataError,
     DataWarning,
     EstimationError,
     ModelSpecificationError,
-    RadsemError,
     RadsemWarning,
 )
 
@@ -206,21 +206,19 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
     rows, preds, calib, fails = [], [], [], []
     for name, proto in models.items():
         model = copy.deepcopy(proto)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                model.fit(train, time, event)
-                risk = model.predict_risk(test)
-                surv = (model.predict_survival(test, grid)
-                        if hasattr(model, "predict_survival") else None)
-                res = evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
-            except (RadsemError, np.linalg.LinAlgError, ValueError) as exc:
-                fails.append({"repeat": rep, "fold": fold, "model": name,
-                              "error": f"{type(exc).__name__}: {exc}"})
-                continue
-        for w in caught:
-            fails.append({"repeat": rep, "fold": fold, "model": name,
-                          "error": f"warning {w.category.__name__}: {w.message}"})
+
+        def work(model=model):
+            model.fit(train, time, event)
+            risk = model.predict_risk(test)
+            surv = (model.predict_survival(test, grid)
+                    if hasattr(model, "predict_survival") else None)
+            return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
+
+        out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})
+        fails += problems
+        if out is None:
+            continue
+        risk, surv, res = out
         rows += [{"repeat": rep, "fold": fold, "model": name, "metric": k, "value": v,
                   "n_train": len(tr), "n_test": len(te)} for k, v in res.items()]
         preds.append(pd.DataFrame({"repeat": rep, "fold": fold, "model": name,
