@@ -7,28 +7,41 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.radsem-setup
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
+LOCK := requirements.lock
+LOCK_ARGS ?=
 
-.PHONY: setup demo test lint clean
+.PHONY: setup lock demo test lint clean
 
 setup: $(STAMP)
 
-# torch is pinned to the CPU build (2.13.0); pyradiomics 3.0.1 has no wheel for Python 3.11
-# and builds against the numpy already installed, hence --no-build-isolation after numpy.
+# Installs come from requirements.lock (made by pip-tools from pyproject.toml, all extras; see
+# `make lock`), so a fresh machine gets the versions CI tested. The order matters: pyproject's
+# build helpers and numpy first, because pyradiomics 3.0.1 has no wheel for Python 3.11 and
+# builds against the installed numpy (--no-build-isolation); torch is the 2.13.0 CPU build.
 # rpy2 (the `r` extra) is installed only where R is present.
-$(STAMP): pyproject.toml requirements-build.txt
+$(STAMP): pyproject.toml requirements-build.txt $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "radsem needs Python >= 3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-build.txt
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet --no-build-isolation pyradiomics==3.0.1
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-build.txt
+	$(PY) -m pip install --quiet -c $(LOCK) torch
+	$(PY) -m pip install --quiet -c $(LOCK) --no-build-isolation pyradiomics
 	if command -v R >/dev/null 2>&1; then \
-	    $(PY) -m pip install --quiet -e ".[dev,r]"; \
+	    $(PY) -m pip install --quiet -r $(LOCK); \
 	else \
 	    echo "R not found: installing without rpy2; tests that need R will be skipped"; \
-	    $(PY) -m pip install --quiet -e ".[dev]"; \
+	    grep -v '^rpy2==' $(LOCK) > $(VENV)/lock-without-r.txt; \
+	    $(PY) -m pip install --quiet -r $(VENV)/lock-without-r.txt; \
 	fi
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the lock after a change of pyproject.toml's dependencies (needs a set-up .venv):
+# pip-compile keeps every pinned version it can and moves only what the change requires;
+# `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions.
+lock: setup
+	$(PY) -m piptools compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+	    --no-emit-find-links --pip-args "--no-build-isolation" --extra all --extra dev \
+	    $(LOCK_ARGS) -o $(LOCK) pyproject.toml requirements-build.txt
 
 demo: setup
 	$(VENV)/bin/radsem demo --out $(DEMO_OUT)
