@@ -66,8 +66,10 @@ def _dcmread(path: Path, stop_before_pixels: bool = True):
     from pydicom.errors import InvalidDicomError
 
     try:
-        return pydicom.dcmread(str(path), stop_before_pixels=stop_before_pixels)
+        return pydicom.dcmread(str(path), stop_before_pixels=stop_before_pixels, force=True)
     except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError):
+        return None
+    except Exception:  # noqa: BLE001 - forced reads of non-DICOM files fail in assorted ways
         return None
 
 

@@ -46,7 +46,7 @@ def _read(path: str | os.PathLike, where: str):
     from pydicom.errors import InvalidDicomError
 
     try:
-        ds = pydicom.dcmread(str(path))
+        ds = pydicom.dcmread(str(path), force=True)
     except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
         raise ImageError(f"{where}: cannot be read as DICOM ({type(exc).__name__})") from exc
     if not is_rtstruct(ds):

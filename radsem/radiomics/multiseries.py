@@ -80,7 +80,7 @@ def load_mask(path: str | os.PathLike, reference, dicom, roi: str | None, label:
     path = Path(path)
     if path.suffix.lower() == ".dcm":
         try:
-            head = pydicom.dcmread(str(path), stop_before_pixels=True)
+            head = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
             raise ImageError(f"{where}: mask {path.name} cannot be read as DICOM") from exc
         uids = None
