@@ -126,8 +126,25 @@ def _cache_key(row: Mapping, settings: Mapping, spec: list | None = None) -> str
     return digest.hexdigest()
 
 
-def _work(row: dict, settings: dict, cache_dir: str | None, spec: list | None = None) -> dict:
+def _short_paths(reason: str, row: dict) -> str:
+    """Input paths in a failure reason shortened to ``<patient folder>/<name>``."""
+    for key, value in row.items():
+        if key != "patient_id" and value:
+            path = Path(value)
+            reason = reason.replace(str(path), f"{path.parent.name}/{path.name}")
+    return reason
+
+
+def _work(row: dict, settings: dict, cache_dir: str | None, spec: list | None = None,
+          absolute_paths: bool = False) -> dict:
     """Extract one patient; never raises for a bad patient (the reason is returned)."""
+    out = _work_inner(row, settings, cache_dir, spec)
+    if "failure" in out and not absolute_paths:
+        out["failure"] = _short_paths(out["failure"], row)
+    return out
+
+
+def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | None) -> dict:
     from radsem.io import atomic_write_bytes
     from radsem.radiomics.extract import extract_patient
     from radsem.radiomics.multiseries import extract_series_patient
@@ -172,18 +189,20 @@ def _progress(total: int, enabled: bool):
 
 
 def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: int,
-               progress: bool, spec: list | None = None) -> Iterable[dict]:
+               progress: bool, spec: list | None = None, absolute_paths: bool = False
+               ) -> Iterable[dict]:
     bar = _progress(len(rows), progress)
     try:
         if n_jobs == 1:
             for row in rows:
-                yield _work(row, settings, cache_dir, spec)
+                yield _work(row, settings, cache_dir, spec, absolute_paths)
                 bar.update()
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(_work, row, settings, cache_dir, spec) for row in rows]
+            futures = [pool.submit(_work, row, settings, cache_dir, spec, absolute_paths)
+                       for row in rows]
             for fut in as_completed(futures):
                 yield fut.result()
                 bar.update()
@@ -192,7 +211,8 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
 
 
 def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: Any,
-              progress: bool, spec: list | None = None) -> Iterable[dict]:
+              progress: bool, spec: list | None = None, absolute_paths: bool = False
+              ) -> Iterable[dict]:
     try:
         from distributed import Client, as_completed
     except ImportError as exc:
@@ -211,8 +231,8 @@ def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: A
                         f"{type(client).__name__}")
     bar = _progress(len(rows), progress)
     try:
-        futures = [client.submit(_work, row, settings, cache_dir, spec, pure=False)
-                   for row in rows]
+        futures = [client.submit(_work, row, settings, cache_dir, spec, absolute_paths,
+                                 pure=False) for row in rows]
         for fut in as_completed(futures):
             yield fut.result()
             bar.update()
@@ -252,7 +272,7 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
 def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = None,
                    n_jobs: int = 1, cache_dir: str | os.PathLike | None = None,
                    dask_client: Any = None, progress: bool = True, *, series: Any = None,
-                   roi: str | None = None) -> ExtractionResult:
+                   roi: str | None = None, absolute_paths: bool = False) -> ExtractionResult:
     """Extract every patient's multi-sequence radiomic profile.
 
     Parameters
@@ -278,6 +298,8 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         ``series.csv``, else T2/DWI/ADC (MR).
     roi : str, optional
         RTSTRUCT ROI / SEG segment name or pattern, overriding ``series.csv``.
+    absolute_paths : bool
+        Keep absolute input paths in the failure reasons (default: ``<patient>/<file>``).
 
     Returns
     -------
@@ -328,8 +350,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     spec_rows = spec.astype(object).where(spec.notna(), None).to_dict(orient="records") \
         if general else None
     if dask_client is not None:
-        results = list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows))
+        results = list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows,
+                                 absolute_paths))
     else:
         results = list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
-                                  progress, spec_rows))
+                                  progress, spec_rows, absolute_paths))
     return _assemble(results, table["patient_id"].tolist(), resolved)
