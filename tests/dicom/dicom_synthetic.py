@@ -211,3 +211,51 @@ def write_seg(series_folder: Path, mask: np.ndarray, out: Path, label: str = "Tu
         software_versions="0", device_serial_number="0")
     seg.save_as(out)
     return out
+
+
+def write_contours(out: Path, rois: dict[str, list], *, frame: str | None = None,
+                   series: str | None = None, kind: str = "CLOSED_PLANAR") -> Path:
+    """A minimal RTSTRUCT written by hand: ROI name -> list of (n, 3) physical contours."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    rt_class = "1.2.840.10008.5.1.4.1.1.481.3"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = rt_class
+    meta.MediaStorageSOPInstanceUID = uid("hand-rt", out.name)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = rt_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "RTSTRUCT"
+    ds.PatientName = PATIENT_NAME
+    ds.PatientID = PATIENT_ID
+    ref = Dataset()
+    ref.FrameOfReferenceUID = frame or uid("frame")
+    ref_series = Dataset()
+    ref_series.SeriesInstanceUID = series or uid("ct")
+    study = Dataset()
+    study.RTReferencedSeriesSequence = Sequence([ref_series])
+    ref.RTReferencedStudySequence = Sequence([study])
+    ds.ReferencedFrameOfReferenceSequence = Sequence([ref])
+    ds.StructureSetROISequence = Sequence()
+    ds.ROIContourSequence = Sequence()
+    for number, (name, contours) in enumerate(rois.items(), start=1):
+        item = Dataset()
+        item.ROINumber = number
+        item.ROIName = name
+        ds.StructureSetROISequence.append(item)
+        entry = Dataset()
+        entry.ReferencedROINumber = number
+        entry.ContourSequence = Sequence()
+        for points in contours:
+            contour = Dataset()
+            contour.ContourGeometricType = kind
+            contour.NumberOfContourPoints = len(points)
+            contour.ContourData = [f"{v:.6g}" for v in np.asarray(points, float).ravel()]
+            entry.ContourSequence.append(contour)
+        ds.ROIContourSequence.append(entry)
+    ds.save_as(out, enforce_file_format=True)
+    return out
