@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from radsem.errors import DataError, ImageError
-from radsem.io.tables import read_table
 from radsem.io.series import DEFAULT_SERIES, check_series, find_mask_file, find_series_file
+from radsem.io.tables import read_table
 from radsem.io.validate import check_clinical, check_expression, check_protocol
 
 __all__ = ["Cohort", "read_cohort", "IMAGE_FILES"]

@@ -78,15 +78,17 @@ def read_rules(path: str | os.PathLike) -> tuple[tuple[str, str, tuple[str, ...]
             raise DataError(f"{path}, rule {i}: needs 'series' and 'modality'")
         modality = str(entry["modality"]).strip().upper()
         if modality not in MODALITIES:
-            raise DataError(f"{path}, rule {i}: modality {entry['modality']!r} is not one of "
-                            f"{list(MODALITIES)}")
+            raise DataError(
+                f"{path}, rule {i}: modality {entry['modality']!r} is not one of {list(MODALITIES)}"
+            )
         patterns = entry.get("description")
         if patterns is None or (isinstance(patterns, float) and pd.isna(patterns)):
             patterns = ["*"]
         elif isinstance(patterns, str):
             patterns = [p.strip() for p in patterns.split("|") if p.strip()]
-        rules.append((str(entry["series"]).strip(), modality,
-                      tuple(str(p).lower() for p in patterns)))
+        rules.append(
+            (str(entry["series"]).strip(), modality, tuple(str(p).lower() for p in patterns))
+        )
     if not rules:
         raise DataError(f"{path}: no rules")
     return tuple(rules)
@@ -126,9 +128,14 @@ def _survey(source: Path, rules) -> dict[str, dict]:
         if modality in NON_IMAGE_MODALITIES or "Rows" not in ds:
             continue
         uid = str(getattr(ds, "SeriesInstanceUID", ""))
-        record = entry["series"].setdefault(uid, {"modality": modality, "files": [],
-                                                  "description": str(getattr(
-                                                      ds, "SeriesDescription", ""))})
+        record = entry["series"].setdefault(
+            uid,
+            {
+                "modality": modality,
+                "files": [],
+                "description": str(getattr(ds, "SeriesDescription", "")),
+            },
+        )
         record["files"].append(path)
     for entry in patients.values():
         named: dict[str, list[str]] = {}
@@ -146,9 +153,11 @@ def _plan(entry: dict) -> tuple[dict[str, str], str, Path]:
     """Matched series (name -> uid), the reference name and the mask file of one patient."""
     several = {n: len(u) for n, u in entry["named"].items() if len(u) > 1}
     if several:
-        raise ImageError("several series match one rule ("
-                         + ", ".join(f"{n}: {k}" for n, k in several.items())
-                         + "); narrow the rules")
+        raise ImageError(
+            "several series match one rule ("
+            + ", ".join(f"{n}: {k}" for n, k in several.items())
+            + "); narrow the rules"
+        )
     named = {n: u[0] for n, u in entry["named"].items()}
     if not named:
         raise ImageError("no series matches the rules")
@@ -156,12 +165,15 @@ def _plan(entry: dict) -> tuple[dict[str, str], str, Path]:
     masks = [(p, refs & set(by_uid)) for p, refs in entry["masks"]]
     masks = [(p, refs) for p, refs in masks if refs]
     if not masks:
-        raise ImageError(f"no RTSTRUCT or SEG referencing one of the matched series "
-                         f"({', '.join(sorted(named))}); {len(entry['masks'])} mask object(s) "
-                         "found")
+        raise ImageError(
+            f"no RTSTRUCT or SEG referencing one of the matched series "
+            f"({', '.join(sorted(named))}); {len(entry['masks'])} mask object(s) "
+            "found"
+        )
     if len(masks) > 1:
-        raise ImageError(f"{len(masks)} RTSTRUCT/SEG objects reference the matched series; keep "
-                         "one per patient")
+        raise ImageError(
+            f"{len(masks)} RTSTRUCT/SEG objects reference the matched series; keep one per patient"
+        )
     path, refs = masks[0]
     return named, by_uid[sorted(refs)[0]], path
 
@@ -177,8 +189,10 @@ def _write_image(image, path: Path) -> None:
 
 def _staging(out: Path) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DataError(f"{out}: the output folder exists and is not empty; radsem import-dicom "
-                        "writes a new cohort folder")
+        raise DataError(
+            f"{out}: the output folder exists and is not empty; radsem import-dicom "
+            "writes a new cohort folder"
+        )
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -189,10 +203,16 @@ def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def import_dicom(source: str | os.PathLike, out: str | os.PathLike,
-                 mapping: str | os.PathLike, *, rules=None, series: list[str] | None = None,
-                 roi: str | None = None, clinical: str | os.PathLike | None = None
-                 ) -> ImportResult:
+def import_dicom(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    mapping: str | os.PathLike,
+    *,
+    rules=None,
+    series: list[str] | None = None,
+    roi: str | None = None,
+    clinical: str | os.PathLike | None = None,
+) -> ImportResult:
     """Build a cohort folder from a DICOM tree (see the module documentation).
 
     Parameters
@@ -226,20 +246,24 @@ def import_dicom(source: str | os.PathLike, out: str | os.PathLike,
         files, no patient imported. Per-patient problems are recorded in the mapping instead.
     """
     from radsem.io.tables import read_table, write_table
-    from radsem.radiomics.multiseries import load_mask, load_series
 
     source, out, mapping = Path(source), Path(out), Path(mapping)
     if not source.is_dir():
         raise DataError(f"{source}: DICOM source folder not found")
     if _inside(mapping, out) or _inside(mapping, source):
-        raise DataError(f"{mapping}: the patient id mapping must be written outside the cohort "
-                        "folder and the DICOM source (it re-identifies the patients)")
+        raise DataError(
+            f"{mapping}: the patient id mapping must be written outside the cohort "
+            "folder and the DICOM source (it re-identifies the patients)"
+        )
     if _inside(out, source) or _inside(source, out):
         raise DataError(f"{out}: the cohort must not be inside the DICOM source (or contain it)")
     if not mapping.parent.is_dir():
         raise DataError(f"{mapping}: the folder {mapping.parent} does not exist")
-    rules = DEFAULT_RULES if rules is None else (
-        read_rules(rules) if isinstance(rules, (str, os.PathLike)) else tuple(rules))
+    rules = (
+        DEFAULT_RULES
+        if rules is None
+        else (read_rules(rules) if isinstance(rules, (str, os.PathLike)) else tuple(rules))
+    )
     patients = _survey(source, rules)
     if not patients:
         raise DataError(f"{source}: no DICOM files found")
@@ -251,8 +275,14 @@ def import_dicom(source: str | os.PathLike, out: str | os.PathLike,
                 raise ImageError("DICOM files without PatientID")
             plans[original] = _plan(patients[original])
         except ImageError as exc:
-            rows.append({"original_patient_id": original, "patient_id": "", "status": "skipped",
-                         "reason": str(exc)})
+            rows.append(
+                {
+                    "original_patient_id": original,
+                    "patient_id": "",
+                    "status": "skipped",
+                    "reason": str(exc),
+                }
+            )
     if series is None:
         wanted = [n for n, _, _ in rules if any(n in p[0] for p in plans.values())]
     else:
@@ -264,38 +294,28 @@ def import_dicom(source: str | os.PathLike, out: str | os.PathLike,
     reference = references.most_common(1)[0][0] if references else None
     staging = _staging(out)
     try:
-        kept = []
-        for original, (named, ref, mask_path) in plans.items():
-            lacking = [s for s in wanted if s not in named]
-            reason = None
-            if lacking:
-                reason = f"series {lacking} not found"
-            elif ref != reference:
-                reason = (f"the mask is drawn on {ref!r}, the cohort's reference series is "
-                          f"{reference!r}")
-            pseudonym = f"P{len(kept) + 1:03d}"
-            if reason is None:
-                reason = _convert(patients[original], named, wanted, modality_of, ref,
-                                  mask_path, roi, staging / "images" / pseudonym,
-                                  load_series, load_mask)
-            if reason is None:
-                kept.append((original, pseudonym))
-            rows.append({"original_patient_id": original,
-                         "patient_id": pseudonym if reason is None else "",
-                         "status": "imported" if reason is None else "skipped",
-                         "reason": reason or ""})
+        kept = _import_patients(patients, plans, wanted, reference, modality_of, roi, staging, rows)
         if not kept:
             reasons = Counter(r["reason"] for r in rows)
-            raise DataError(f"{source}: no patient could be imported ("
-                            + "; ".join(f"{n} x {r}" for r, n in reasons.most_common(3)) + ")")
-        spec = pd.DataFrame({"series": wanted, "modality": [modality_of[s] for s in wanted],
-                             "reference": [int(s == reference) for s in wanted],
-                             "units": ["SUVbw" if modality_of[s] == "PT" else "" for s in wanted]})
+            raise DataError(
+                f"{source}: no patient could be imported ("
+                + "; ".join(f"{n} x {r}" for r, n in reasons.most_common(3))
+                + ")"
+            )
+        spec = pd.DataFrame(
+            {
+                "series": wanted,
+                "modality": [modality_of[s] for s in wanted],
+                "reference": [int(s == reference) for s in wanted],
+                "units": ["SUVbw" if modality_of[s] == "PT" else "" for s in wanted],
+            }
+        )
         shutil.rmtree(staging / ".series", ignore_errors=True)
         write_table(spec, staging / "series.csv")
         write_table(_clinical(kept, clinical, read_table), staging / "clinical.csv")
-        table = pd.DataFrame(rows, columns=["original_patient_id", "patient_id", "status",
-                                            "reason"])
+        table = pd.DataFrame(
+            rows, columns=["original_patient_id", "patient_id", "status", "reason"]
+        )
         table = table.sort_values("original_patient_id", kind="stable").reset_index(drop=True)
         write_table(table, mapping)
         if out.exists():
@@ -307,8 +327,50 @@ def import_dicom(source: str | os.PathLike, out: str | os.PathLike,
     return ImportResult(cohort=out, series=spec, mapping=table)
 
 
-def _convert(entry, named, wanted, modality_of, ref, mask_path, roi, folder: Path,
-             load_series, load_mask) -> str | None:
+def _import_patients(
+    patients, plans, wanted, reference, modality_of, roi, staging: Path, rows: list[dict]
+) -> list[tuple[str, str]]:
+    """Convert every planned patient; append its mapping row; return (original, pseudonym)."""
+    from radsem.radiomics.multiseries import load_mask, load_series
+
+    kept: list[tuple[str, str]] = []
+    for original, (named, ref, mask_path) in plans.items():
+        lacking = [s for s in wanted if s not in named]
+        reason = None
+        if lacking:
+            reason = f"series {lacking} not found"
+        elif ref != reference:
+            reason = f"the mask is drawn on {ref!r}, the cohort's reference series is {reference!r}"
+        pseudonym = f"P{len(kept) + 1:03d}"
+        if reason is None:
+            reason = _convert(
+                patients[original],
+                named,
+                wanted,
+                modality_of,
+                ref,
+                mask_path,
+                roi,
+                staging / "images" / pseudonym,
+                load_series,
+                load_mask,
+            )
+        if reason is None:
+            kept.append((original, pseudonym))
+        rows.append(
+            {
+                "original_patient_id": original,
+                "patient_id": pseudonym if reason is None else "",
+                "status": "imported" if reason is None else "skipped",
+                "reason": reason or "",
+            }
+        )
+    return kept
+
+
+def _convert(
+    entry, named, wanted, modality_of, ref, mask_path, roi, folder: Path, load_series, load_mask
+) -> str | None:
     """Write one patient's series and mask as NIfTI; the reason when it cannot be done."""
     folder.mkdir(parents=True)
     try:

@@ -26,15 +26,23 @@ from radsem.errors import ImageError
 __all__ = ["DicomSeries", "read_dicom_series", "scan_dicom_files", "NON_IMAGE_MODALITIES"]
 
 #: Modalities of DICOM objects that are not image slices (ignored when reading a series).
-NON_IMAGE_MODALITIES = ("RTSTRUCT", "SEG", "RTPLAN", "RTDOSE", "RTRECORD", "PR", "SR", "KO",
-                        "REG")
+NON_IMAGE_MODALITIES = ("RTSTRUCT", "SEG", "RTPLAN", "RTDOSE", "RTRECORD", "PR", "SR", "KO", "REG")
 #: Relative tolerance on slice spacing (1 %) and absolute one in mm for positions.
 SPACING_RTOL = 0.01
 POSITION_ATOL = 1e-3
 
 #: Header fields kept in memory for the SUV conversion of PET series (never written out).
-_PET_FIELDS = ("Units", "DecayCorrection", "CorrectedImage", "PatientWeight", "SeriesDate",
-               "SeriesTime", "AcquisitionDate", "AcquisitionTime", "AcquisitionDateTime")
+_PET_FIELDS = (
+    "Units",
+    "DecayCorrection",
+    "CorrectedImage",
+    "PatientWeight",
+    "SeriesDate",
+    "SeriesTime",
+    "AcquisitionDate",
+    "AcquisitionTime",
+    "AcquisitionDateTime",
+)
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,11 @@ def scan_dicom_files(folder: str | os.PathLike) -> list[tuple[Path, Any]]:
     Files that are not DICOM are skipped. Headers are read without pixel data.
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and not any(part.startswith(".")
-                                              for part in p.relative_to(folder).parts))
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
     out = []
     for path in files:
         ds = _dcmread(path)
@@ -113,11 +123,16 @@ def _group(images: list[tuple[Path, Any]], where: str) -> list[tuple[Path, Any]]
     if len(uids) > 1:
         parts = []
         for uid, count in uids.items():
-            mods = {str(getattr(ds, "Modality", "?")) for _, ds in images
-                    if str(getattr(ds, "SeriesInstanceUID", "")) == uid}
+            mods = {
+                str(getattr(ds, "Modality", "?"))
+                for _, ds in images
+                if str(getattr(ds, "SeriesInstanceUID", "")) == uid
+            }
             parts.append(f"{'/'.join(sorted(mods))} ({count} files)")
-        raise ImageError(f"{where}: mixed series in one folder: {len(uids)} image series "
-                         f"[{', '.join(sorted(parts))}]; give each series its own folder")
+        raise ImageError(
+            f"{where}: mixed series in one folder: {len(uids)} image series "
+            f"[{', '.join(sorted(parts))}]; give each series its own folder"
+        )
     return images
 
 
@@ -125,17 +140,20 @@ def _check_grid(images: list[tuple[Path, Any]], where: str) -> tuple[np.ndarray,
     first = images[0][1]
     frames = int(getattr(first, "NumberOfFrames", 1) or 1)
     if frames > 1:
-        raise ImageError(f"{where}: multi-frame (enhanced) DICOM with {frames} frames in one "
-                         "file is not supported; convert it to NIfTI (e.g. dcm2niix) first")
+        raise ImageError(
+            f"{where}: multi-frame (enhanced) DICOM with {frames} frames in one "
+            "file is not supported; convert it to NIfTI (e.g. dcm2niix) first"
+        )
     orient = _floats(first, "ImageOrientationPatient", 6, where)
     spacing = _floats(first, "PixelSpacing", 2, where)
     shape = (int(first.Rows), int(first.Columns))
     for _, ds in images[1:]:
         if (int(ds.Rows), int(ds.Columns)) != shape:
-            raise ImageError(f"{where}: slices of different sizes ({shape} and "
-                             f"{(int(ds.Rows), int(ds.Columns))})")
-        if not np.allclose(_floats(ds, "ImageOrientationPatient", 6, where), orient,
-                           atol=1e-4):
+            raise ImageError(
+                f"{where}: slices of different sizes ({shape} and "
+                f"{(int(ds.Rows), int(ds.Columns))})"
+            )
+        if not np.allclose(_floats(ds, "ImageOrientationPatient", 6, where), orient, atol=1e-4):
             raise ImageError(f"{where}: slices with different orientations in one series")
         if not np.allclose(_floats(ds, "PixelSpacing", 2, where), spacing, rtol=1e-4):
             raise ImageError(f"{where}: slices with different pixel spacings in one series")
@@ -152,21 +170,27 @@ def _order(images, orient: np.ndarray, where: str) -> tuple[list, np.ndarray, fl
     positions, along = positions[order], along[order]
     if len(images) == 1:
         thick = getattr(images[0][1], "SpacingBetweenSlices", None) or getattr(
-            images[0][1], "SliceThickness", None)
+            images[0][1], "SliceThickness", None
+        )
         if thick is None or float(thick) <= 0:
-            raise ImageError(f"{where}: a single slice without SliceThickness; its 3D spacing "
-                             "is unknown")
+            raise ImageError(
+                f"{where}: a single slice without SliceThickness; its 3D spacing is unknown"
+            )
         return images, positions, float(thick)
     steps = np.diff(along)
     dup = int(np.sum(steps < POSITION_ATOL))
     if dup:
-        raise ImageError(f"{where}: {dup} slice(s) share a position with another slice (several "
-                         "echoes, phases, b-values or a repeated file in one series?)")
+        raise ImageError(
+            f"{where}: {dup} slice(s) share a position with another slice (several "
+            "echoes, phases, b-values or a repeated file in one series?)"
+        )
     offsets = positions - np.outer(along - along[0], normal)
     drift = float(np.max(np.linalg.norm(offsets - offsets[0], axis=1)))
     if drift > max(POSITION_ATOL, 0.01 * float(np.min(steps))):
-        raise ImageError(f"{where}: slice positions do not lie along the slice normal (drift "
-                         f"{drift:.3g} mm; gantry tilt or a mixed stack?)")
+        raise ImageError(
+            f"{where}: slice positions do not lie along the slice normal (drift "
+            f"{drift:.3g} mm; gantry tilt or a mixed stack?)"
+        )
     usual = float(np.median(steps))
     off = np.abs(steps - usual) > SPACING_RTOL * usual
     if off.any():
@@ -175,13 +199,17 @@ def _order(images, orient: np.ndarray, where: str) -> tuple[list, np.ndarray, fl
         if whole.all() and (np.round(ratio) >= 2).all():
             missing = int(np.sum(np.round(ratio) - 1))
             first_gap = int(np.flatnonzero(off)[0]) + 1
-            raise ImageError(f"{where}: {missing} missing slice(s): the series has gaps of "
-                             f"{', '.join(f'{s:.4g}' for s in steps[off][:5])} mm where slices "
-                             f"are {usual:.4g} mm apart (first after slice {first_gap} of "
-                             f"{len(images)})")
-        raise ImageError(f"{where}: uneven slice spacing from {steps.min():.4g} to "
-                         f"{steps.max():.4g} mm (usual {usual:.4g} mm); resample the series or "
-                         "give it as NIfTI")
+            raise ImageError(
+                f"{where}: {missing} missing slice(s): the series has gaps of "
+                f"{', '.join(f'{s:.4g}' for s in steps[off][:5])} mm where slices "
+                f"are {usual:.4g} mm apart (first after slice {first_gap} of "
+                f"{len(images)})"
+            )
+        raise ImageError(
+            f"{where}: uneven slice spacing from {steps.min():.4g} to "
+            f"{steps.max():.4g} mm (usual {usual:.4g} mm); resample the series or "
+            "give it as NIfTI"
+        )
     return images, positions, float((along[-1] - along[0]) / (len(images) - 1))
 
 
@@ -194,11 +222,15 @@ def _pixels(path: Path, where: str) -> tuple[np.ndarray, float, float]:
     except Exception as exc:  # noqa: BLE001 - pydicom's decoders raise assorted types
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         name = getattr(syntax, "name", str(syntax))
-        raise ImageError(f"{where}: pixel data of {path.name} cannot be decoded (transfer "
-                         f"syntax {name}): {str(exc).splitlines()[0][:200]}") from exc
+        raise ImageError(
+            f"{where}: pixel data of {path.name} cannot be decoded (transfer "
+            f"syntax {name}): {str(exc).splitlines()[0][:200]}"
+        ) from exc
     if arr.ndim != 2:
-        raise ImageError(f"{where}: {path.name} is not a single grey-level slice "
-                         f"(pixel array of shape {arr.shape})")
+        raise ImageError(
+            f"{where}: {path.name} is not a single grey-level slice "
+            f"(pixel array of shape {arr.shape})"
+        )
     slope = float(getattr(ds, "RescaleSlope", 1) or 1)
     intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
     return arr, slope, intercept
@@ -210,12 +242,21 @@ def _header(images) -> dict:
     seq = getattr(first, "RadiopharmaceuticalInformationSequence", None)
     if seq:
         item = seq[0]
-        for key in ("RadionuclideTotalDose", "RadionuclideHalfLife",
-                    "RadiopharmaceuticalStartTime", "RadiopharmaceuticalStartDateTime"):
+        for key in (
+            "RadionuclideTotalDose",
+            "RadionuclideHalfLife",
+            "RadiopharmaceuticalStartTime",
+            "RadiopharmaceuticalStartDateTime",
+        ):
             header[key] = getattr(item, key, None)
     header["acquisition_times"] = [
-        (getattr(ds, "AcquisitionDate", None), getattr(ds, "AcquisitionTime", None),
-         getattr(ds, "AcquisitionDateTime", None)) for _, ds in images]
+        (
+            getattr(ds, "AcquisitionDate", None),
+            getattr(ds, "AcquisitionTime", None),
+            getattr(ds, "AcquisitionDateTime", None),
+        )
+        for _, ds in images
+    ]
     return header
 
 
@@ -262,13 +303,15 @@ def read_dicom_series(folder: str | os.PathLike, *, name: str | None = None) -> 
     raw = np.stack(slices)
     integral = all(float(s).is_integer() for s in slopes + intercepts)
     if integral:
-        values = np.stack([a.astype(np.int64) * int(s) + int(i)
-                           for a, s, i in zip(slices, slopes, intercepts)])
+        values = np.stack(
+            [a.astype(np.int64) * int(s) + int(i) for a, s, i in zip(slices, slopes, intercepts)]
+        )
         dtype = np.int16 if (values.min() >= -32768 and values.max() <= 32767) else np.int32
         volume = values.astype(dtype)
     else:
-        volume = np.stack([a.astype(np.float64) * s + i
-                           for a, s, i in zip(raw, slopes, intercepts)]).astype(np.float32)
+        volume = np.stack(
+            [a.astype(np.float64) * s + i for a, s, i in zip(raw, slopes, intercepts)]
+        ).astype(np.float32)
     image = sitk.GetImageFromArray(volume)
     image.SetOrigin(tuple(float(v) for v in positions[0]))
     image.SetSpacing((float(pixel_spacing[1]), float(pixel_spacing[0]), float(dz)))
@@ -277,8 +320,11 @@ def read_dicom_series(folder: str | os.PathLike, *, name: str | None = None) -> 
     image.SetDirection(tuple(float(v) for v in direction.ravel()))
     first = images[0][1]
     return DicomSeries(
-        image=image, modality=str(getattr(first, "Modality", "")).upper(),
-        n_slices=len(images), series_uid=str(getattr(first, "SeriesInstanceUID", "")),
+        image=image,
+        modality=str(getattr(first, "Modality", "")).upper(),
+        n_slices=len(images),
+        series_uid=str(getattr(first, "SeriesInstanceUID", "")),
         frame_of_reference_uid=str(getattr(first, "FrameOfReferenceUID", "")),
         sop_uids=tuple(str(getattr(ds, "SOPInstanceUID", "")) for _, ds in images),
-        header=_header(images))
+        header=_header(images),
+    )

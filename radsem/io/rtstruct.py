@@ -37,8 +37,10 @@ _PLANE_TOL = 0.25  # slices
 
 def is_rtstruct(ds) -> bool:
     """Whether a pydicom dataset is an RT Structure Set."""
-    return (str(getattr(ds, "SOPClassUID", "")) == RTSTRUCT_SOP_CLASS
-            or str(getattr(ds, "Modality", "")).upper() == "RTSTRUCT")
+    return (
+        str(getattr(ds, "SOPClassUID", "")) == RTSTRUCT_SOP_CLASS
+        or str(getattr(ds, "Modality", "")).upper() == "RTSTRUCT"
+    )
 
 
 def _read(path: str | os.PathLike, where: str):
@@ -50,17 +52,22 @@ def _read(path: str | os.PathLike, where: str):
     except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
         raise ImageError(f"{where}: cannot be read as DICOM ({type(exc).__name__})") from exc
     if not is_rtstruct(ds):
-        raise ImageError(f"{where}: not a DICOM RTSTRUCT (Modality "
-                         f"{str(getattr(ds, 'Modality', '?'))!r})")
+        raise ImageError(
+            f"{where}: not a DICOM RTSTRUCT (Modality {str(getattr(ds, 'Modality', '?'))!r})"
+        )
     return ds
 
 
 def roi_names(path_or_ds) -> list[str]:
     """ROI names of an RTSTRUCT file (or dataset), in the file's order."""
-    ds = path_or_ds if hasattr(path_or_ds, "StructureSetROISequence") or hasattr(
-        path_or_ds, "Modality") else _read(path_or_ds, str(path_or_ds))
-    return [str(getattr(item, "ROIName", "")) for item in
-            getattr(ds, "StructureSetROISequence", [])]
+    ds = (
+        path_or_ds
+        if hasattr(path_or_ds, "StructureSetROISequence") or hasattr(path_or_ds, "Modality")
+        else _read(path_or_ds, str(path_or_ds))
+    )
+    return [
+        str(getattr(item, "ROIName", "")) for item in getattr(ds, "StructureSetROISequence", [])
+    ]
 
 
 def select_roi(names: list[str], roi: str | None, where: str) -> str:
@@ -72,16 +79,20 @@ def select_roi(names: list[str], roi: str | None, where: str) -> str:
     if roi is None:
         if len(names) == 1:
             return names[0]
-        raise ImageError(f"{where}: the structure set holds {len(names)} ROIs ({shown}); "
-                         "choose one by name or pattern (roi)")
+        raise ImageError(
+            f"{where}: the structure set holds {len(names)} ROIs ({shown}); "
+            "choose one by name or pattern (roi)"
+        )
     if roi in names:
         return roi
     hits = [n for n in names if fnmatch.fnmatchcase(n.lower(), roi.lower())]
     if not hits:
         raise ImageError(f"{where}: ROI {roi!r} not found; ROIs present: {shown}")
     if len(hits) > 1:
-        raise ImageError(f"{where}: ROI pattern {roi!r} matches several ROIs "
-                         f"({', '.join(repr(h) for h in hits)}); give a narrower one")
+        raise ImageError(
+            f"{where}: ROI pattern {roi!r} matches several ROIs "
+            f"({', '.join(repr(h) for h in hits)}); give a narrower one"
+        )
     return hits[0]
 
 
@@ -107,8 +118,9 @@ def _crossings(poly: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         spans = ((y0 <= y) & (y < y1)) | ((y1 <= y) & (y < y0))
         if not spans.any():
             continue
-        xi = np.sort(x0[spans] + (y - y0[spans]) * (x1[spans] - x0[spans])
-                     / (y1[spans] - y0[spans]))
+        xi = np.sort(
+            x0[spans] + (y - y0[spans]) * (x1[spans] - x0[spans]) / (y1[spans] - y0[spans])
+        )
         counts[row] = xi.size - np.searchsorted(xi, xs, side="right")
     return counts
 
@@ -129,10 +141,19 @@ def _on_boundary(poly: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray
 
 
 def _contours(ds, roi: str, where: str) -> list[np.ndarray]:
-    number = next(int(item.ROINumber) for item in ds.StructureSetROISequence
-                  if str(getattr(item, "ROIName", "")) == roi)
-    entry = next((item for item in getattr(ds, "ROIContourSequence", [])
-                  if int(getattr(item, "ReferencedROINumber", -1)) == number), None)
+    number = next(
+        int(item.ROINumber)
+        for item in ds.StructureSetROISequence
+        if str(getattr(item, "ROIName", "")) == roi
+    )
+    entry = next(
+        (
+            item
+            for item in getattr(ds, "ROIContourSequence", [])
+            if int(getattr(item, "ReferencedROINumber", -1)) == number
+        ),
+        None,
+    )
     out, kinds = [], set()
     for contour in getattr(entry, "ContourSequence", []) if entry is not None else []:
         kind = str(getattr(contour, "ContourGeometricType", "CLOSED_PLANAR")).upper()
@@ -142,8 +163,10 @@ def _contours(ds, roi: str, where: str) -> list[np.ndarray]:
             continue
         points = np.asarray([float(v) for v in data], dtype=float)
         if points.size % 3 or points.size < 9:
-            raise ImageError(f"{where}: ROI {roi!r} has a contour with {points.size} "
-                             "coordinates (needs at least 3 points of x, y, z)")
+            raise ImageError(
+                f"{where}: ROI {roi!r} has a contour with {points.size} "
+                "coordinates (needs at least 3 points of x, y, z)"
+            )
         out.append(points.reshape(-1, 3))
     if not out:
         other = f" (only {', '.join(sorted(kinds))} contours)" if kinds else ""
@@ -158,8 +181,10 @@ def _check_reference(ds, reference_uids: dict | None, where: str) -> None:
     frame_uids = {str(getattr(f, "FrameOfReferenceUID", "")) for f in frames} - {""}
     want_frame = reference_uids.get("frame_of_reference_uid")
     if want_frame and frame_uids and want_frame not in frame_uids:
-        raise ImageError(f"{where}: the RTSTRUCT was drawn in another frame of reference than "
-                         "the image series it is used with")
+        raise ImageError(
+            f"{where}: the RTSTRUCT was drawn in another frame of reference than "
+            "the image series it is used with"
+        )
     series = set()
     for frame in frames:
         for study in getattr(frame, "RTReferencedStudySequence", []):
@@ -168,12 +193,19 @@ def _check_reference(ds, reference_uids: dict | None, where: str) -> None:
     series -= {""}
     want = reference_uids.get("series_uid")
     if want and series and want not in series:
-        raise ImageError(f"{where}: the RTSTRUCT references another image series than the one "
-                         "it is used with")
+        raise ImageError(
+            f"{where}: the RTSTRUCT references another image series than the one it is used with"
+        )
 
 
-def rasterize_rtstruct(path: str | os.PathLike, reference, roi: str | None = None, *,
-                       reference_uids: dict | None = None, where: str | None = None):
+def rasterize_rtstruct(
+    path: str | os.PathLike,
+    reference,
+    roi: str | None = None,
+    *,
+    reference_uids: dict | None = None,
+    where: str | None = None,
+):
     """Rasterise one ROI of an RTSTRUCT onto the grid of ``reference``.
 
     Parameters
@@ -214,8 +246,10 @@ def rasterize_rtstruct(path: str | os.PathLike, reference, roi: str | None = Non
         index = _to_index(points, reference)
         k = float(np.mean(index[:, 2]))
         if np.ptp(index[:, 2]) > 2 * _PLANE_TOL:
-            raise ImageError(f"{where}: ROI {name!r} has a contour that is not in one slice "
-                             "plane of the image (contours must be drawn on its slices)")
+            raise ImageError(
+                f"{where}: ROI {name!r} has a contour that is not in one slice "
+                "plane of the image (contours must be drawn on its slices)"
+            )
         slice_k = int(round(k))
         if abs(k - slice_k) > _PLANE_TOL or not 0 <= slice_k < size[2]:
             outside += 1
@@ -229,10 +263,12 @@ def rasterize_rtstruct(path: str | os.PathLike, reference, roi: str | None = Non
         x_hi, y_hi = np.minimum(np.floor(poly.max(axis=0) + _ON_EDGE), size[:2] - 1).astype(int)
         xs, ys = np.arange(x_lo, x_hi + 1, dtype=float), np.arange(y_lo, y_hi + 1, dtype=float)
         inside = (_crossings(poly, ys, xs) % 2 == 1) | _on_boundary(poly, ys, xs)
-        mask[slice_k, y_lo:y_hi + 1, x_lo:x_hi + 1] += inside
+        mask[slice_k, y_lo : y_hi + 1, x_lo : x_hi + 1] += inside
     if outside:
-        raise ImageError(f"{where}: {outside} contour(s) of ROI {name!r} lie outside the image "
-                         "(beyond its slices or field of view, or between slices)")
+        raise ImageError(
+            f"{where}: {outside} contour(s) of ROI {name!r} lie outside the image "
+            "(beyond its slices or field of view, or between slices)"
+        )
     out = sitk.GetImageFromArray((mask % 2 == 1).astype(np.uint8))
     out.CopyInformation(reference)
     return out

@@ -59,8 +59,10 @@ def _positive(header: dict, key: str, what: str, where: str) -> float:
     except (TypeError, ValueError):
         number = float("nan")
     if value in (None, "") or not math.isfinite(number) or number <= 0:
-        raise ImageError(f"{where}: PET header field {key} ({what}) is missing or not positive; "
-                         "SUVbw cannot be computed")
+        raise ImageError(
+            f"{where}: PET header field {key} ({what}) is missing or not positive; "
+            "SUVbw cannot be computed"
+        )
     return number
 
 
@@ -73,8 +75,10 @@ def _scan_start(header: dict, where: str) -> _dt.datetime:
             acquired.append(when)
     earliest = min(acquired) if acquired else None
     if series is None and earliest is None:
-        raise ImageError(f"{where}: PET header has neither SeriesDate/SeriesTime nor "
-                         "AcquisitionDate/AcquisitionTime; the decay time is unknown")
+        raise ImageError(
+            f"{where}: PET header has neither SeriesDate/SeriesTime nor "
+            "AcquisitionDate/AcquisitionTime; the decay time is unknown"
+        )
     if series is None or (earliest is not None and earliest < series):
         return earliest
     return series
@@ -87,9 +91,11 @@ def _injection(header: dict, where: str) -> _dt.datetime:
     date = header.get("SeriesDate") or header.get("AcquisitionDate")
     when = _datetime(date, header.get("RadiopharmaceuticalStartTime"))
     if when is None:
-        raise ImageError(f"{where}: PET header lacks the injection time "
-                         "(RadiopharmaceuticalStartDateTime or RadiopharmaceuticalStartTime in "
-                         "RadiopharmaceuticalInformationSequence); decay correction impossible")
+        raise ImageError(
+            f"{where}: PET header lacks the injection time "
+            "(RadiopharmaceuticalStartDateTime or RadiopharmaceuticalStartTime in "
+            "RadiopharmaceuticalInformationSequence); decay correction impossible"
+        )
     return when
 
 
@@ -119,14 +125,21 @@ def suv_factor(header: dict, *, where: str = "PET series") -> float:
     if units == "GML":
         return 1.0
     if units != "BQML":
-        raise ImageError(f"{where}: PET Units is {units or 'missing'!r}; SUVbw needs BQML "
-                         "(activity concentration) or GML (already SUVbw)")
+        raise ImageError(
+            f"{where}: PET Units is {units or 'missing'!r}; SUVbw needs BQML "
+            "(activity concentration) or GML (already SUVbw)"
+        )
     decay = str(header.get("DecayCorrection") or "").upper()
     if decay not in ("START", "ADMIN"):
-        reason = ("missing" if not decay else
-                  f"{decay!r} (images not decay-corrected; per-frame correction is not done)")
-        raise ImageError(f"{where}: PET DecayCorrection is {reason}; SUVbw needs images "
-                         "decay-corrected to the scan start (START) or the injection (ADMIN)")
+        reason = (
+            "missing"
+            if not decay
+            else f"{decay!r} (images not decay-corrected; per-frame correction is not done)"
+        )
+        raise ImageError(
+            f"{where}: PET DecayCorrection is {reason}; SUVbw needs images "
+            "decay-corrected to the scan start (START) or the injection (ADMIN)"
+        )
     weight_g = _positive(header, "PatientWeight", "kg", where) * 1000.0
     dose = _positive(header, "RadionuclideTotalDose", "injected dose, Bq", where)
     if decay == "ADMIN":
@@ -134,11 +147,15 @@ def suv_factor(header: dict, *, where: str = "PET series") -> float:
     half_life = _positive(header, "RadionuclideHalfLife", "s", where)
     elapsed = (_scan_start(header, where) - _injection(header, where)).total_seconds()
     if elapsed < 0:
-        raise ImageError(f"{where}: PET injection time is {-elapsed:.0f} s after the scan start; "
-                         "check RadiopharmaceuticalStartTime")
+        raise ImageError(
+            f"{where}: PET injection time is {-elapsed:.0f} s after the scan start; "
+            "check RadiopharmaceuticalStartTime"
+        )
     if elapsed > MAX_UPTAKE_SECONDS:
-        raise ImageError(f"{where}: PET injection {elapsed / 3600:.1f} h before the scan start "
-                         "(more than 24 h); check the injection date and time")
+        raise ImageError(
+            f"{where}: PET injection {elapsed / 3600:.1f} h before the scan start "
+            "(more than 24 h); check the injection date and time"
+        )
     decayed = dose * 2.0 ** (-elapsed / half_life)
     return weight_g / decayed
 

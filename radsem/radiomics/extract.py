@@ -38,7 +38,8 @@ def read_volume(path: str | os.PathLike):
     ------
     ImageError
         Missing or unreadable file, a folder without (or with several) DICOM series, a series
-        with missing slices or uneven spacing (see :func:`radsem.io.dicom_series.read_dicom_series`).
+        with missing slices or uneven spacing (see
+        :func:`radsem.io.dicom_series.read_dicom_series`).
     """
     import SimpleITK as sitk
 

@@ -73,8 +73,9 @@ def _merge(*parts: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
-def resolve_modality_settings(settings: Mapping | str | os.PathLike | None = None
-                              ) -> dict[str, dict]:
+def resolve_modality_settings(
+    settings: Mapping | str | os.PathLike | None = None,
+) -> dict[str, dict]:
     """Resolved extraction settings for each modality.
 
     Parameters
@@ -100,17 +101,20 @@ def resolve_modality_settings(settings: Mapping | str | os.PathLike | None = Non
         raise DataError("settings section 'modality' must map MR/CT/PT to settings")
     unknown = sorted(str(k) for k in by_modality if str(k).upper() not in MODALITIES)
     if unknown:
-        raise DataError(f"settings section 'modality': unknown modality {unknown}; known: "
-                        f"{list(MODALITIES)}")
+        raise DataError(
+            f"settings section 'modality': unknown modality {unknown}; known: {list(MODALITIES)}"
+        )
     by_modality = {str(k).upper(): v for k, v in by_modality.items()}
     general = _sectioned(user, "")
     out = {}
     for modality in MODALITIES:
         own = _sectioned(by_modality.get(modality) or {}, f"modality.{modality}")
         if modality != "MR" and own.get("radsem", {}).get("normalize"):
-            raise DataError(f"settings modality.{modality}: whole-volume mean normalisation is "
-                            f"an MR step; {modality} intensities are kept in "
-                            f"{'HU' if modality == 'CT' else 'SUV'}")
+            raise DataError(
+                f"settings modality.{modality}: whole-volume mean normalisation is "
+                f"an MR step; {modality} intensities are kept in "
+                f"{'HU' if modality == 'CT' else 'SUV'}"
+            )
         merged = _merge(_sectioned(MODALITY_DEFAULTS[modality], "defaults"), general, own)
         if modality != "MR":
             merged.setdefault("radsem", {})["normalize"] = False

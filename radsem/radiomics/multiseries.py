@@ -34,8 +34,9 @@ __all__ = ["load_series", "load_mask", "extract_series_patient"]
 _DICOM_MODALITY = {"MR": "MR", "CT": "CT", "PT": "PT"}
 
 
-def load_series(path: str | os.PathLike, modality: str, units: str | None, where: str
-                ) -> tuple[object, object | None, float]:
+def load_series(
+    path: str | os.PathLike, modality: str, units: str | None, where: str
+) -> tuple[object, object | None, float]:
     """Read one series in its modality's scale: ``(image, DicomSeries or None, suv_factor)``.
 
     Raises
@@ -51,8 +52,10 @@ def load_series(path: str | os.PathLike, modality: str, units: str | None, where
     if path.is_dir():
         series = read_dicom_series(path, name=where)
         if series.modality != _DICOM_MODALITY[modality]:
-            raise ImageError(f"{where}: declared {modality} in series.csv, but the DICOM series "
-                             f"has Modality {series.modality or 'missing'!r}")
+            raise ImageError(
+                f"{where}: declared {modality} in series.csv, but the DICOM series "
+                f"has Modality {series.modality or 'missing'!r}"
+            )
         if modality == "PT":
             factor = suv_factor(series.header, where=where)
             return to_suv(series.image, series.header, where=where), series, factor
@@ -60,15 +63,16 @@ def load_series(path: str | os.PathLike, modality: str, units: str | None, where
     image = read_volume(path)
     if modality == "PT":
         if units != "SUVbw":
-            raise ImageError(f"{where}: a PET image given as a file has no DICOM header to "
-                             "compute SUVbw from; give the DICOM series, or declare units SUVbw "
-                             "in series.csv if the file already holds SUVbw")
+            raise ImageError(
+                f"{where}: a PET image given as a file has no DICOM header to "
+                "compute SUVbw from; give the DICOM series, or declare units SUVbw "
+                "in series.csv if the file already holds SUVbw"
+            )
         return image, None, 1.0
     return image, None, float("nan")
 
 
-def load_mask(path: str | os.PathLike, reference, dicom, roi: str | None, label: int,
-              where: str):
+def load_mask(path: str | os.PathLike, reference, dicom, roi: str | None, label: int, where: str):
     """The tumour mask (uint8, 1 = tumour) on the reference grid, from NIfTI, RTSTRUCT or SEG."""
     import pydicom
     import SimpleITK as sitk
@@ -85,36 +89,48 @@ def load_mask(path: str | os.PathLike, reference, dicom, roi: str | None, label:
             raise ImageError(f"{where}: mask {path.name} cannot be read as DICOM") from exc
         uids = None
         if dicom is not None:
-            uids = {"series_uid": dicom.series_uid,
-                    "frame_of_reference_uid": dicom.frame_of_reference_uid}
+            uids = {
+                "series_uid": dicom.series_uid,
+                "frame_of_reference_uid": dicom.frame_of_reference_uid,
+            }
         if is_rtstruct(head):
             mask = rasterize_rtstruct(path, reference, roi, reference_uids=uids, where=where)
         elif is_seg(head):
             mask = read_seg(path, reference, dicom, roi, where=where)
         else:
-            raise ImageError(f"{where}: mask {path.name} is DICOM but neither an RTSTRUCT nor a "
-                             f"SEG (Modality {str(getattr(head, 'Modality', '?'))!r})")
+            raise ImageError(
+                f"{where}: mask {path.name} is DICOM but neither an RTSTRUCT nor a "
+                f"SEG (Modality {str(getattr(head, 'Modality', '?'))!r})"
+            )
         arr = sitk.GetArrayViewFromImage(mask)
         if not arr.any():
             raise ImageError(f"{where}: the mask is empty (no tumour voxel)")
         return mask
     mask = read_volume(path)
     if not _same_grid(mask, reference):
-        raise ImageError(f"{where}: the mask is not on the reference series' grid (mask "
-                         f"{_describe(mask)}; reference {_describe(reference)})")
+        raise ImageError(
+            f"{where}: the mask is not on the reference series' grid (mask "
+            f"{_describe(mask)}; reference {_describe(reference)})"
+        )
     arr = sitk.GetArrayViewFromImage(mask)
     if not np.any(arr == label):
         present = sorted(np.unique(arr).tolist())[:10]
-        raise ImageError(f"{where}: the mask is empty (no voxel with label {label}; labels "
-                         f"present: {present})")
+        raise ImageError(
+            f"{where}: the mask is empty (no voxel with label {label}; labels present: {present})"
+        )
     binary = sitk.GetImageFromArray((arr == label).astype(np.uint8))
     binary.CopyInformation(reference)
     return binary
 
 
-def extract_series_patient(paths: Mapping[str, str | os.PathLike], mask: str | os.PathLike,
-                           spec: pd.DataFrame, settings: Mapping[str, Mapping], *,
-                           name: str = "patient") -> tuple[pd.Series, dict]:
+def extract_series_patient(
+    paths: Mapping[str, str | os.PathLike],
+    mask: str | os.PathLike,
+    spec: pd.DataFrame,
+    settings: Mapping[str, Mapping],
+    *,
+    name: str = "patient",
+) -> tuple[pd.Series, dict]:
     """Extract the radiomic profile of one patient of a cohort with declared series.
 
     Parameters
@@ -126,7 +142,8 @@ def extract_series_patient(paths: Mapping[str, str | os.PathLike], mask: str | o
     spec : DataFrame
         ``series, modality, reference, roi, units`` (see :mod:`radsem.io.series`).
     settings : mapping
-        Resolved settings per modality (:func:`radsem.radiomics.modality.resolve_modality_settings`).
+        Resolved settings per modality
+        (:func:`radsem.radiomics.modality.resolve_modality_settings`).
     name : str
         Label for error messages (e.g. the patient id).
 
@@ -144,8 +161,9 @@ def extract_series_patient(paths: Mapping[str, str | os.PathLike], mask: str | o
     loaded = {}
     for row in rows:
         where = f"{name} {row['series']}"
-        loaded[row["series"]] = load_series(paths[row["series"]], row["modality"], row["units"],
-                                            where)
+        loaded[row["series"]] = load_series(
+            paths[row["series"]], row["modality"], row["units"], where
+        )
     reference, ref_dicom, _ = loaded[ref_row["series"]]
     label = int(settings[ref_row["modality"]]["setting"].get("label", 1))
     roi = load_mask(mask, reference, ref_dicom, ref_row["roi"], label, f"{name} mask")
@@ -166,19 +184,29 @@ def extract_series_patient(paths: Mapping[str, str | os.PathLike], mask: str | o
         if not row["reference"]:
             covered = _coverage(image, reference, roi)
             if covered == 0:
-                raise ImageError(f"{label_text}: the volume does not overlap the tumour mask on "
-                                 "the reference grid (check the image geometry)")
+                raise ImageError(
+                    f"{label_text}: the volume does not overlap the tumour mask on "
+                    "the reference grid (check the image geometry)"
+                )
             image = _resample(image, reference, rs["resample_interpolator"])
         feats, diag = extract_series(image, roi, resolved, bool(row["reference"]), label_text)
         if covered < 1.0:
-            note = (f"{1 - covered:.1%} of the tumour lies outside the {series} field of view "
-                    "(resampled as 0)")
+            note = (
+                f"{1 - covered:.1%} of the tumour lies outside the {series} field of view "
+                "(resampled as 0)"
+            )
             diag["warnings"] = "; ".join(w for w in (diag["warnings"], note) if w)
         for key, value in feats.items():
             target = shape if "_shape_" in key else features
             target[f"{series}_{key}"] = value
-        diagnostics[series] = {**diag, "spacing_x": spacing[0], "spacing_y": spacing[1],
-                               "spacing_z": spacing[2], "volume_mean": mean,
-                               "modality": modality, "suv_factor": factor}
+        diagnostics[series] = {
+            **diag,
+            "spacing_x": spacing[0],
+            "spacing_y": spacing[1],
+            "spacing_z": spacing[2],
+            "volume_mean": mean,
+            "modality": modality,
+            "suv_factor": factor,
+        }
     ordered = {**shape, **features}
     return pd.Series(ordered, name=name, dtype=float), diagnostics

@@ -19,8 +19,14 @@ def ct_case(tmp_path_factory) -> dict:
     lung = (hu > -500).astype(np.uint8) * (1 - mask)
     rtstruct = write_rtstruct(series, {"GTV": mask, "Body": lung}, root / "rs.dcm")
     seg = write_seg(series, mask, root / "seg.dcm")
-    return {"root": root, "hu": hu, "mask": mask, "series": series, "rtstruct": rtstruct,
-            "seg": seg}
+    return {
+        "root": root,
+        "hu": hu,
+        "mask": mask,
+        "series": series,
+        "rtstruct": rtstruct,
+        "seg": seg,
+    }
 
 
 @pytest.fixture

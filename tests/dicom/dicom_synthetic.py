@@ -39,8 +39,11 @@ def ct_volume(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     z, y, x = np.indices(CT_SHAPE)
     body = ((y - 15) / 13.0) ** 2 + ((x - 18) / 16.0) ** 2 <= 1.0
-    tumour = (((z - 5.2) * 2.5 / 8.0) ** 2 + ((y - 13.3) * 0.75 / 6.0) ** 2
-              + ((x - 20.1) * 0.75 / 7.0) ** 2) <= 1.0
+    tumour = (
+        ((z - 5.2) * 2.5 / 8.0) ** 2
+        + ((y - 13.3) * 0.75 / 6.0) ** 2
+        + ((x - 20.1) * 0.75 / 7.0) ** 2
+    ) <= 1.0
     hu = np.where(body, 40.0, -1000.0) + np.where(tumour, 35.0, 0.0)
     hu = np.clip(hu + rng.normal(0.0, 18.0, CT_SHAPE), -1024, 3000)
     return np.round(hu).astype(np.int16), tumour.astype(np.uint8)
@@ -91,8 +94,9 @@ def _pixels(ds, stored: np.ndarray) -> None:
     ds.PixelData = np.ascontiguousarray(stored.astype(np.uint16)).tobytes()
 
 
-def _geometry(ds, k: int, spacing, origin, orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
-              z_positions=None) -> None:
+def _geometry(
+    ds, k: int, spacing, origin, orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0), z_positions=None
+) -> None:
     dz, dy, dx = spacing
     z0, y0, x0 = origin
     z = z0 + k * dz if z_positions is None else z_positions[k]
@@ -102,9 +106,18 @@ def _geometry(ds, k: int, spacing, origin, orientation=(1.0, 0.0, 0.0, 0.0, 1.0,
     ds.SliceThickness = float(dz)
 
 
-def write_ct(folder: Path, hu: np.ndarray, *, series: str = "ct", description: str = "CT THORAX",
-             spacing=CT_SPACING, origin=CT_ORIGIN, skip: tuple[int, ...] = (),
-             z_positions=None, modality: str = "CT") -> Path:
+def write_ct(
+    folder: Path,
+    hu: np.ndarray,
+    *,
+    series: str = "ct",
+    description: str = "CT THORAX",
+    spacing=CT_SPACING,
+    origin=CT_ORIGIN,
+    skip: tuple[int, ...] = (),
+    z_positions=None,
+    modality: str = "CT",
+) -> Path:
     """One CT series (stored value = HU + 1024, intercept -1024), one file per slice."""
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(hu.shape[0]):
@@ -125,10 +138,19 @@ PET_HALF_LIFE = 6586.2  # s (F-18)
 PET_WEIGHT = 72.5  # kg
 
 
-def write_pet(folder: Path, activity: np.ndarray, *, spacing, origin, series: str = "pet",
-              injection: str | None = "100000", decay: str | None = "START",
-              series_time: str = "110000", units: str = "BQML",
-              drop: tuple[str, ...] = ()) -> Path:
+def write_pet(
+    folder: Path,
+    activity: np.ndarray,
+    *,
+    spacing,
+    origin,
+    series: str = "pet",
+    injection: str | None = "100000",
+    decay: str | None = "START",
+    series_time: str = "110000",
+    units: str = "BQML",
+    drop: tuple[str, ...] = (),
+) -> Path:
     """A PET series in Bq/ml with a per-slice RescaleSlope (as scanners write them)."""
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
@@ -173,8 +195,12 @@ def pet_values(folder: Path) -> np.ndarray:
     out = []
     for f in files:
         ds = pydicom.dcmread(f)
-        out.append((float(ds.ImagePositionPatient[2]),
-                    ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope)))
+        out.append(
+            (
+                float(ds.ImagePositionPatient[2]),
+                ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope),
+            )
+        )
     return np.stack([a for _, a in sorted(out, key=lambda t: t[0])])
 
 
@@ -195,26 +221,43 @@ def write_seg(series_folder: Path, mask: np.ndarray, out: Path, label: str = "Tu
     import pydicom
     from pydicom.sr.codedict import codes
 
-    sources = sorted((pydicom.dcmread(f) for f in series_folder.glob("*.dcm")),
-                     key=lambda d: float(d.ImagePositionPatient[2]))
+    sources = sorted(
+        (pydicom.dcmread(f) for f in series_folder.glob("*.dcm")),
+        key=lambda d: float(d.ImagePositionPatient[2]),
+    )
     description = hd.seg.SegmentDescription(
-        segment_number=1, segment_label=label,
+        segment_number=1,
+        segment_label=label,
         segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
         segmented_property_type=codes.SCT.Neoplasm,
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
     seg = hd.seg.Segmentation(
-        source_images=sources, pixel_array=mask.astype(bool),
+        source_images=sources,
+        pixel_array=mask.astype(bool),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[description], series_instance_uid=uid("seg-series"),
-        series_number=99, sop_instance_uid=uid("seg"), instance_number=1,
-        manufacturer="radsem-tests", manufacturer_model_name="synthetic",
-        software_versions="0", device_serial_number="0")
+        segment_descriptions=[description],
+        series_instance_uid=uid("seg-series"),
+        series_number=99,
+        sop_instance_uid=uid("seg"),
+        instance_number=1,
+        manufacturer="radsem-tests",
+        manufacturer_model_name="synthetic",
+        software_versions="0",
+        device_serial_number="0",
+    )
     seg.save_as(out)
     return out
 
 
-def write_contours(out: Path, rois: dict[str, list], *, frame: str | None = None,
-                   series: str | None = None, kind: str = "CLOSED_PLANAR") -> Path:
+def write_contours(
+    out: Path,
+    rois: dict[str, list],
+    *,
+    frame: str | None = None,
+    series: str | None = None,
+    kind: str = "CLOSED_PLANAR",
+) -> Path:
     """A minimal RTSTRUCT written by hand: ROI name -> list of (n, 3) physical contours."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence

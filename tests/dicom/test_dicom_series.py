@@ -19,7 +19,8 @@ def test_series_matches_the_known_volume_and_simpleitk(ct_case):
     series = read_dicom_series(ct_case["series"])
     arr = sitk.GetArrayFromImage(series.image)
     np.testing.assert_array_equal(arr, ct_case["hu"])
-    assert series.modality == "CT" and series.n_slices == ct_case["hu"].shape[0]
+    assert series.modality == "CT"
+    assert series.n_slices == ct_case["hu"].shape[0]
     assert series.image.GetSpacing() == pytest.approx(tuple(reversed(CT_SPACING)))
     assert series.image.GetOrigin() == pytest.approx(tuple(reversed(CT_ORIGIN)))
     reader = sitk.ImageSeriesReader()  # independent reader (GDCM)
@@ -45,7 +46,8 @@ def test_pydicom_test_files(tmp_path, name):
     series = read_dicom_series(tmp_path / "s")
     ds = pydicom.dcmread(src)
     want = ds.pixel_array * float(getattr(ds, "RescaleSlope", 1)) + float(
-        getattr(ds, "RescaleIntercept", 0))
+        getattr(ds, "RescaleIntercept", 0)
+    )
     np.testing.assert_array_equal(sitk.GetArrayFromImage(series.image)[0], want)
     spacing = series.image.GetSpacing()
     assert spacing[:2] == pytest.approx([float(ds.PixelSpacing[1]), float(ds.PixelSpacing[0])])
@@ -83,8 +85,11 @@ def test_mixed_series(ct_case, tmp_path):
     other = write_ct(tmp_path / "other", ct_case["hu"][:3], series="ct2", modality="MR")
     for f in other.iterdir():
         shutil.copy(f, folder / f"B{f.name}")
-    with pytest.raises(ImageError, match=r"mixed series in one folder: 2 image series "
-                                         r"\[CT \(10 files\), MR \(3 files\)\]"):
+    with pytest.raises(
+        ImageError,
+        match=r"mixed series in one folder: 2 image series "
+        r"\[CT \(10 files\), MR \(3 files\)\]",
+    ):
         read_dicom_series(folder)
 
 

@@ -25,8 +25,16 @@ from radsem.cli import main
 from radsem.errors import DataError
 from radsem.io.dicom_import import import_dicom, read_rules
 
-SECRETS = (PATIENT_NAME, PATIENT_ID, INSTITUTION, BIRTH_DATE, STUDY_DATE, uid("study"),
-           uid("ct"), uid("frame"))
+SECRETS = (
+    PATIENT_NAME,
+    PATIENT_ID,
+    INSTITUTION,
+    BIRTH_DATE,
+    STUDY_DATE,
+    uid("study"),
+    uid("ct"),
+    uid("frame"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +46,14 @@ def tree(ct_case, tmp_path_factory):
     root = tmp_path_factory.mktemp("tree") / "src"
     hu, mask = ct_case["hu"], ct_case["mask"]
     activity = np.where(mask.astype(bool), 8000.0, 1500.0) + np.random.default_rng(2).gamma(
-        2, 200, hu.shape)
+        2, 200, hu.shape
+    )
     for pid, skip in (("Z-99", ()), ("A-01", (5,)), ("M-07", ())):
         folder = root / pid
         write_ct(folder / "ct", hu, series=f"ct{pid}")
-        write_pet(folder / "pet", activity, spacing=CT_SPACING, origin=CT_ORIGIN,
-                  series=f"pet{pid}")
+        write_pet(
+            folder / "pet", activity, spacing=CT_SPACING, origin=CT_ORIGIN, series=f"pet{pid}"
+        )
         if pid != "M-07":
             write_rtstruct(folder / "ct", {"GTV": mask}, folder / "rs.dcm")
         for k in skip:  # the slice is lost after contouring
@@ -66,14 +76,25 @@ def test_import_then_extract_from_the_command_line(tree, tmp_path, ct_case, caps
     assert "no RTSTRUCT or SEG" in table["reason"].iloc[1]
     assert table["patient_id"].iloc[2] == "P001"
     series = pd.read_csv(out / "series.csv", dtype=str, keep_default_na=False)
-    assert series.to_dict(orient="list") == {"series": ["ct", "pet"], "modality": ["CT", "PT"],
-                                             "reference": ["1", "0"], "units": ["", "SUVbw"]}
+    assert series.to_dict(orient="list") == {
+        "series": ["ct", "pet"],
+        "modality": ["CT", "PT"],
+        "reference": ["1", "0"],
+        "units": ["", "SUVbw"],
+    }
     assert sorted(p.name for p in (out / "images" / "P001").iterdir()) == [
-        "ct.nii.gz", "mask.nii.gz", "pet.nii.gz"]
+        "ct.nii.gz",
+        "mask.nii.gz",
+        "pet.nii.gz",
+    ]
     assert "skipped mapping row 2" in capsys.readouterr().err
     features = tmp_path / "features.csv"
-    assert main(["extract", str(out), "--out", str(features), "--quiet",
-                 "--hu-window", "-1000", "400"]) == 0
+    assert (
+        main(
+            ["extract", str(out), "--out", str(features), "--quiet", "--hu-window", "-1000", "400"]
+        )
+        == 0
+    )
     got = pd.read_csv(features, dtype={"patient_id": str})
     assert got["patient_id"].tolist() == ["P001"]
     assert got.shape[1] == 1 + 14 + 93 + 93
@@ -82,8 +103,10 @@ def test_import_then_extract_from_the_command_line(tree, tmp_path, ct_case, caps
 
     ct = sitk.ReadImage(str(out / "images" / "P001" / "ct.nii.gz"))
     np.testing.assert_array_equal(sitk.GetArrayFromImage(ct), ct_case["hu"])
-    np.testing.assert_array_equal(sitk.GetArrayFromImage(
-        sitk.ReadImage(str(out / "images" / "P001" / "mask.nii.gz"))), ct_case["mask"])
+    np.testing.assert_array_equal(
+        sitk.GetArrayFromImage(sitk.ReadImage(str(out / "images" / "P001" / "mask.nii.gz"))),
+        ct_case["mask"],
+    )
     # no identifying DICOM value in any file of the cohort or in the extraction outputs
     outputs = [p for p in out.rglob("*") if p.is_file()] + list(tmp_path.glob("features*"))
     for path in outputs:
@@ -97,8 +120,9 @@ def test_import_then_extract_from_the_command_line(tree, tmp_path, ct_case, caps
 def test_same_input_same_bytes(tree, tmp_path):
     for run in ("a", "b"):
         import_dicom(tree, tmp_path / run, tmp_path / f"ids_{run}.csv", series=["ct"])
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*")
-                   if p.is_file())
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
     assert len(files) == 4
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
@@ -110,12 +134,15 @@ def test_rules_file_and_clinical(tree, tmp_path):
     assert read_rules(rules) == (("thorax", "CT", ("*thorax*",)),)
     clinical = tmp_path / "clin.csv"
     clinical.write_text("patient_id,time,event,age\nZ-99,12.5,1,61\nA-01,3,0,50\n")
-    res = import_dicom(tree, tmp_path / "c", tmp_path / "ids.csv", rules=rules,
-                       clinical=clinical)
+    res = import_dicom(tree, tmp_path / "c", tmp_path / "ids.csv", rules=rules, clinical=clinical)
     assert res.series["series"].tolist() == ["thorax"]
     clin = pd.read_csv(tmp_path / "c" / "clinical.csv", dtype={"patient_id": str})
-    assert clin.to_dict(orient="list") == {"patient_id": ["P001"], "time": [12.5],
-                                           "event": [1], "age": [61]}
+    assert clin.to_dict(orient="list") == {
+        "patient_id": ["P001"],
+        "time": [12.5],
+        "event": [1],
+        "age": [61],
+    }
     from radsem.io import read_cohort
 
     assert read_cohort(tmp_path / "c").clinical["time"].tolist() == [12.5]
@@ -142,7 +169,14 @@ def test_refusals(tree, tmp_path):
         import_dicom(tree, tmp_path / "c3", tmp_path / "ids.csv", roi="CTV")
     assert not (tmp_path / "c3").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    code = main(["import-dicom", str(tree), "--out", str(tmp_path / "c4"), "--mapping",
-                 str(tmp_path / "c4" / "ids.csv")])
+    code = main(
+        [
+            "import-dicom",
+            str(tree),
+            "--out",
+            str(tmp_path / "c4"),
+            "--mapping",
+            str(tmp_path / "c4" / "ids.csv"),
+        ]
+    )
     assert code == 3
-

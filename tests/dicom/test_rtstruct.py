@@ -20,10 +20,16 @@ def test_rt_utils_contours_give_back_the_known_mask(ct_case):
     import SimpleITK as sitk
 
     series = read_dicom_series(ct_case["series"])
-    uids = {"series_uid": series.series_uid,
-            "frame_of_reference_uid": series.frame_of_reference_uid}
-    mask = rasterize_rtstruct(ct_case["rtstruct"], series.image, "gtv",  # case-insensitive
-                              reference_uids=uids)
+    uids = {
+        "series_uid": series.series_uid,
+        "frame_of_reference_uid": series.frame_of_reference_uid,
+    }
+    mask = rasterize_rtstruct(
+        ct_case["rtstruct"],
+        series.image,
+        "gtv",  # case-insensitive
+        reference_uids=uids,
+    )
     arr = sitk.GetArrayFromImage(mask).astype(bool)
     known = ct_case["mask"].astype(bool)
     assert arr.sum() == known.sum()
@@ -81,12 +87,14 @@ def test_contours_outside_the_image(tmp_path):
     wide = write_contours(tmp_path / "wide.dcm", {"T": [_rect((-40.0, 16.0, -14.0, -5.0), z)]})
     with pytest.raises(ImageError, match="1 contour\\(s\\) of ROI 'T' lie outside the image"):
         rasterize_rtstruct(wide, image)
-    below = write_contours(tmp_path / "below.dcm", {"T": [_rect((6.5, 16.0, -14.0, -5.0),
-                                                                  z - 50.0)]})
+    below = write_contours(
+        tmp_path / "below.dcm", {"T": [_rect((6.5, 16.0, -14.0, -5.0), z - 50.0)]}
+    )
     with pytest.raises(ImageError, match="outside the image"):
         rasterize_rtstruct(below, image)
-    between = write_contours(tmp_path / "between.dcm", {"T": [_rect((6.5, 16.0, -14.0, -5.0),
-                                                                    z + 1.0)]})
+    between = write_contours(
+        tmp_path / "between.dcm", {"T": [_rect((6.5, 16.0, -14.0, -5.0), z + 1.0)]}
+    )
     with pytest.raises(ImageError, match="between slices"):
         rasterize_rtstruct(between, image)
     tilted = _rect((6.5, 16.0, -14.0, -5.0), z)
@@ -129,8 +137,15 @@ def test_pydicom_rtstruct_file(tmp_path):
     with pytest.raises(ImageError, match="no closed planar contour \\(only POINT contours\\)"):
         rasterize_rtstruct(path, ct.image, "Isocenter 1")
     with pytest.raises(ImageError, match="another frame of reference"):
-        rasterize_rtstruct(path, ct.image, "patient", reference_uids={
-            "series_uid": ct.series_uid, "frame_of_reference_uid": ct.frame_of_reference_uid})
+        rasterize_rtstruct(
+            path,
+            ct.image,
+            "patient",
+            reference_uids={
+                "series_uid": ct.series_uid,
+                "frame_of_reference_uid": ct.frame_of_reference_uid,
+            },
+        )
     with pytest.raises(ImageError, match="outside the image"):  # 400 mm contours, 85 mm field
         rasterize_rtstruct(path, ct.image, "patient")
     with pytest.raises(ImageError, match="not a DICOM RTSTRUCT"):

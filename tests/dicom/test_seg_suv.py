@@ -43,8 +43,9 @@ def activity():
 
 
 def _pet(tmp_path, activity, **kwargs):
-    return write_pet(tmp_path / "pet", activity, spacing=(4.0, 3.0, 3.0),
-                     origin=(0.0, 0.0, 0.0), **kwargs)
+    return write_pet(
+        tmp_path / "pet", activity, spacing=(4.0, 3.0, 3.0), origin=(0.0, 0.0, 0.0), **kwargs
+    )
 
 
 def test_suv_against_hand_computed_values(tmp_path, activity):
@@ -75,16 +76,19 @@ def test_scan_start_is_the_earliest_acquisition_when_before_the_series_time(tmp_
     assert suv_factor(header) == pytest.approx(want, rel=1e-12)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"decay": None}, "DecayCorrection is missing"),
-    ({"decay": "NONE"}, "not decay-corrected"),
-    ({"injection": None}, "lacks the injection time"),
-    ({"drop": ("PatientWeight",)}, "PatientWeight .* missing"),
-    ({"drop": ("RadionuclideTotalDose",)}, "RadionuclideTotalDose .* missing"),
-    ({"drop": ("RadionuclideHalfLife",)}, "RadionuclideHalfLife .* missing"),
-    ({"units": "CNTS"}, "Units is 'CNTS'"),
-    ({"injection": "120000"}, "after the scan start"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"decay": None}, "DecayCorrection is missing"),
+        ({"decay": "NONE"}, "not decay-corrected"),
+        ({"injection": None}, "lacks the injection time"),
+        ({"drop": ("PatientWeight",)}, "PatientWeight .* missing"),
+        ({"drop": ("RadionuclideTotalDose",)}, "RadionuclideTotalDose .* missing"),
+        ({"drop": ("RadionuclideHalfLife",)}, "RadionuclideHalfLife .* missing"),
+        ({"units": "CNTS"}, "Units is 'CNTS'"),
+        ({"injection": "120000"}, "after the scan start"),
+    ],
+)
 def test_pet_without_the_headers_suv_needs(tmp_path, activity, kwargs, message):
     series = read_dicom_series(_pet(tmp_path, activity, **kwargs))
     with pytest.raises(ImageError, match=message):
@@ -92,4 +96,5 @@ def test_pet_without_the_headers_suv_needs(tmp_path, activity, kwargs, message):
 
 
 def test_ct_geometry_constants():
-    assert CT_SPACING[1] == CT_SPACING[2] and len(CT_ORIGIN) == 3
+    assert CT_SPACING[1] == CT_SPACING[2]
+    assert len(CT_ORIGIN) == 3

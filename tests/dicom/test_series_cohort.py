@@ -28,8 +28,9 @@ def _cohort(root, series: dict, patients: dict, **columns):
     """series: name -> modality; patients: id -> {file name: callable(path)}."""
     root.mkdir(parents=True)
     pd.DataFrame({"patient_id": list(patients)}).to_csv(root / "clinical.csv", index=False)
-    pd.DataFrame({"series": list(series), "modality": list(series.values()), **columns}
-                 ).to_csv(root / "series.csv", index=False)
+    pd.DataFrame({"series": list(series), "modality": list(series.values()), **columns}).to_csv(
+        root / "series.csv", index=False
+    )
     for pid, files in patients.items():
         folder = root / "images" / pid
         folder.mkdir(parents=True)
@@ -44,6 +45,7 @@ def _copy(src):
             shutil.copytree(src, target)
         else:
             shutil.copy(src, target)
+
     return make
 
 
@@ -52,12 +54,22 @@ def routes(ct_case, tmp_path_factory):
     """The same CT case as DICOM + RTSTRUCT, DICOM + SEG and NIfTI + NIfTI mask."""
     root = tmp_path_factory.mktemp("routes")
     hu, mask = ct_case["hu"], ct_case["mask"]
-    dicom = _cohort(root / "dicom", {"ct": "CT"}, {"A1": {
-        "ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["rtstruct"])}}, roi=["GTV"])
-    seg = _cohort(root / "seg", {"ct": "CT"}, {"A1": {
-        "ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["seg"])}})
-    nifti = _cohort(root / "nifti", {"ct": "CT"}, {"A1": {
-        "ct.nii.gz": lambda p: _nifti(hu, p), "mask.nii.gz": lambda p: _nifti(mask, p)}})
+    dicom = _cohort(
+        root / "dicom",
+        {"ct": "CT"},
+        {"A1": {"ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["rtstruct"])}},
+        roi=["GTV"],
+    )
+    seg = _cohort(
+        root / "seg",
+        {"ct": "CT"},
+        {"A1": {"ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["seg"])}},
+    )
+    nifti = _cohort(
+        root / "nifti",
+        {"ct": "CT"},
+        {"A1": {"ct.nii.gz": lambda p: _nifti(hu, p), "mask.nii.gz": lambda p: _nifti(mask, p)}},
+    )
     return {"dicom": dicom, "seg": seg, "nifti": nifti}
 
 
@@ -67,7 +79,8 @@ def test_read_cohort_with_series_csv(routes):
     assert cohort.images["ct"].iloc[0].endswith("A1/ct")
     assert cohort.images["mask"].iloc[0].endswith("A1/mask.dcm")
     assert cohort.series.to_dict(orient="records") == [
-        {"series": "ct", "modality": "CT", "reference": True, "roi": "GTV", "units": None}]
+        {"series": "ct", "modality": "CT", "reference": True, "roi": "GTV", "units": None}
+    ]
     with pytest.raises(DataError, match="required column\\(s\\) \\['time', 'event'\\]"):
         read_cohort(routes["dicom"])  # outcome needed unless asked otherwise
 
@@ -83,16 +96,17 @@ def test_dicom_seg_and_nifti_routes_give_identical_features(routes, ct_case):
         pd.testing.assert_frame_equal(results[key].features, base, check_exact=True)
     hu, mask = ct_case["hu"], ct_case["mask"].astype(bool)
     # CT in HU, not normalised: the first-order mean is the mean HU of the tumour
-    assert base["ct_original_firstorder_Mean"].iloc[0] == pytest.approx(hu[mask].mean(),
-                                                                         rel=1e-12)
+    assert base["ct_original_firstorder_Mean"].iloc[0] == pytest.approx(hu[mask].mean(), rel=1e-12)
     assert base["ct_original_shape_VoxelVolume"].iloc[0] == pytest.approx(
-        mask.sum() * np.prod(CT_SPACING))
+        mask.sum() * np.prod(CT_SPACING)
+    )
     diag = results["dicom"].diagnostics.iloc[0]
     # fixed bin width 25 HU: grey levels floor(HU / 25); uniformity = sum of squared shares
     _, counts = np.unique(np.floor(hu[mask] / 25.0), return_counts=True)
     share = counts / counts.sum()
     assert base["ct_original_firstorder_Uniformity"].iloc[0] == pytest.approx(
-        np.sum(share ** 2), rel=1e-12)
+        np.sum(share**2), rel=1e-12
+    )
     assert diag["modality"] == "CT"
 
 
@@ -104,7 +118,8 @@ def test_hu_window_is_ibsi_resegmentation(routes, ct_case):
     assert 0 < kept.size < mask.sum()
     assert res.features["ct_original_firstorder_Mean"].iloc[0] == pytest.approx(kept.mean())
     assert res.features["ct_original_shape_VoxelVolume"].iloc[0] == pytest.approx(
-        mask.sum() * np.prod(CT_SPACING))  # shape from the drawn mask
+        mask.sum() * np.prod(CT_SPACING)
+    )  # shape from the drawn mask
 
 
 def test_pet_ct_features_carry_the_series_name(ct_case, tmp_path):
@@ -113,9 +128,19 @@ def test_pet_ct_features_carry_the_series_name(ct_case, tmp_path):
 
     def pet(path):
         write_pet(path, activity, spacing=CT_SPACING, origin=CT_ORIGIN)
-    root = _cohort(tmp_path / "petct", {"ct": "CT", "pet": "PT"}, {"A1": {
-        "ct": _copy(ct_case["series"]), "pet": pet,
-        "mask.dcm": _copy(ct_case["rtstruct"])}}, roi=["GTV", ""])
+
+    root = _cohort(
+        tmp_path / "petct",
+        {"ct": "CT", "pet": "PT"},
+        {
+            "A1": {
+                "ct": _copy(ct_case["series"]),
+                "pet": pet,
+                "mask.dcm": _copy(ct_case["rtstruct"]),
+            }
+        },
+        roi=["GTV", ""],
+    )
     res = extract_cohort(root, progress=False)
     assert res.failures.empty, res.failures
     cols = res.features.columns
@@ -130,7 +155,8 @@ def test_pet_ct_features_carry_the_series_name(ct_case, tmp_path):
     factor = suv_factor(read_dicom_series(root / "images" / "A1" / "pet").header)
     suv = pet_values(root / "images" / "A1" / "pet") * factor
     assert res.features["pet_original_firstorder_Mean"].iloc[0] == pytest.approx(
-        suv[mask].mean(), rel=1e-6)
+        suv[mask].mean(), rel=1e-6
+    )
     diag = res.diagnostics.set_index("series")
     assert diag.loc["pet", "suv_factor"] == pytest.approx(factor)
     assert diag.loc["pet", "modality"] == "PT"
@@ -149,13 +175,22 @@ def test_general_route_reproduces_the_mri_default(tmp_path):
 
 def test_per_patient_failures(ct_case, tmp_path):
     hu, mask = ct_case["hu"], ct_case["mask"]
-    root = _cohort(tmp_path / "bad", {"ct": "CT"}, {
-        "OK": {"ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["rtstruct"])},
-        "GAP": {"ct": lambda p: write_ct(p, hu, skip=(3,)),
-                "mask.nii.gz": lambda p: _nifti(mask, p)},
-        "PT": {"ct": lambda p: write_ct(p, hu, modality="MR"),
-               "mask.nii.gz": lambda p: _nifti(mask, p)},
-    }, roi=["GTV"])
+    root = _cohort(
+        tmp_path / "bad",
+        {"ct": "CT"},
+        {
+            "OK": {"ct": _copy(ct_case["series"]), "mask.dcm": _copy(ct_case["rtstruct"])},
+            "GAP": {
+                "ct": lambda p: write_ct(p, hu, skip=(3,)),
+                "mask.nii.gz": lambda p: _nifti(mask, p),
+            },
+            "PT": {
+                "ct": lambda p: write_ct(p, hu, modality="MR"),
+                "mask.nii.gz": lambda p: _nifti(mask, p),
+            },
+        },
+        roi=["GTV"],
+    )
     res = extract_cohort(root, progress=False, roi="CTV")
     reasons = dict(zip(res.failures["patient_id"], res.failures["reason"]))
     assert "ROI 'CTV' not found; ROIs present: 'GTV', 'Body'" in reasons["OK"]
@@ -168,30 +203,44 @@ def test_per_patient_failures(ct_case, tmp_path):
 
 def test_pet_nifti_needs_units(ct_case, tmp_path):
     hu, mask = ct_case["hu"], ct_case["mask"]
-    files = {"A1": {"pet.nii.gz": lambda p: _nifti(hu.astype(np.float32) + 1100, p),
-                    "mask.nii.gz": lambda p: _nifti(mask, p)}}
+    files = {
+        "A1": {
+            "pet.nii.gz": lambda p: _nifti(hu.astype(np.float32) + 1100, p),
+            "mask.nii.gz": lambda p: _nifti(mask, p),
+        }
+    }
     res = extract_cohort(_cohort(tmp_path / "a", {"pet": "PT"}, files), progress=False)
     assert "declare units SUVbw" in res.failures["reason"].iloc[0]
-    res = extract_cohort(_cohort(tmp_path / "b", {"pet": "PT"}, files, units=["SUVbw"]),
-                         progress=False)
-    assert res.failures.empty and res.features.shape == (1, 107)
+    res = extract_cohort(
+        _cohort(tmp_path / "b", {"pet": "PT"}, files, units=["SUVbw"]), progress=False
+    )
+    assert res.failures.empty
+    assert res.features.shape == (1, 107)
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"series": ["ct"], "modality": ["XR"]}, "'XR' is not one of"),
-    ({"series": ["ct", "ct"], "modality": ["CT", "CT"]}, "duplicated series"),
-    ({"series": ["Mask"], "modality": ["CT"]}, "not a valid series name"),
-    ({"series": ["ct", "pet"], "modality": ["CT", "PT"], "reference": [1, 1]},
-     "2 reference series"),
-    ({"series": ["ct", "pet"], "modality": ["CT", "PT"], "roi": ["", "GTV"]},
-     "row 3, column 'roi'"),
-    ({"series": ["ct"], "modality": ["CT"], "units": ["SUVbw"]}, "only allowed"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"series": ["ct"], "modality": ["XR"]}, "'XR' is not one of"),
+        ({"series": ["ct", "ct"], "modality": ["CT", "CT"]}, "duplicated series"),
+        ({"series": ["Mask"], "modality": ["CT"]}, "not a valid series name"),
+        (
+            {"series": ["ct", "pet"], "modality": ["CT", "PT"], "reference": [1, 1]},
+            "2 reference series",
+        ),
+        (
+            {"series": ["ct", "pet"], "modality": ["CT", "PT"], "roi": ["", "GTV"]},
+            "row 3, column 'roi'",
+        ),
+        ({"series": ["ct"], "modality": ["CT"], "units": ["SUVbw"]}, "only allowed"),
+    ],
+)
 def test_bad_series_csv(tmp_path, table, message):
     root = tmp_path / "c"
     root.mkdir()
     pd.DataFrame({"patient_id": ["A"], "time": [1.0], "event": [0]}).to_csv(
-        root / "clinical.csv", index=False)
+        root / "clinical.csv", index=False
+    )
     pd.DataFrame(table).to_csv(root / "series.csv", index=False)
     with pytest.raises(DataError, match=message):
         read_cohort(root)
