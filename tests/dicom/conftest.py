@@ -13,6 +13,8 @@ from dicom_synthetic import ct_volume, write_ct, write_rtstruct, write_seg
 @pytest.fixture(scope="session")
 def ct_case(tmp_path_factory) -> dict:
     """``hu``, ``mask`` (numpy z, y, x), ``series`` folder, ``rtstruct`` and ``seg`` files."""
+    pytest.importorskip("rt_utils", reason="the RTSTRUCT fixtures are written with rt-utils")
+    pytest.importorskip("highdicom", reason="the SEG fixtures are written with highdicom")
     root = tmp_path_factory.mktemp("dicom_case")
     hu, mask = ct_volume(seed=3)
     series = write_ct(root / "ct", hu)
