@@ -49,7 +49,14 @@ def ct_volume(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.round(hu).astype(np.int16), tumour.astype(np.uint8)
 
 
-def _base(modality: str, sop_class: str, series: str, index: int, description: str):
+def _base(
+    modality: str,
+    sop_class: str,
+    series: str,
+    index: int,
+    description: str,
+    patient_id: str = PATIENT_ID,
+):
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian
 
@@ -62,7 +69,7 @@ def _base(modality: str, sop_class: str, series: str, index: int, description: s
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.PatientName = PATIENT_NAME
-    ds.PatientID = PATIENT_ID
+    ds.PatientID = patient_id
     ds.PatientBirthDate = BIRTH_DATE
     ds.PatientSex = "F"
     ds.InstitutionName = INSTITUTION
@@ -117,13 +124,21 @@ def write_ct(
     skip: tuple[int, ...] = (),
     z_positions=None,
     modality: str = "CT",
+    patient_id: str = PATIENT_ID,
 ) -> Path:
     """One CT series (stored value = HU + 1024, intercept -1024), one file per slice."""
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(hu.shape[0]):
         if k in skip:
             continue
-        ds = _base(modality, CT_IMAGE if modality == "CT" else MR_IMAGE, series, k, description)
+        ds = _base(
+            modality,
+            CT_IMAGE if modality == "CT" else MR_IMAGE,
+            series,
+            k,
+            description,
+            patient_id,
+        )
         _geometry(ds, k, spacing, origin, z_positions=z_positions)
         ds.RescaleIntercept = -1024
         ds.RescaleSlope = 1
@@ -150,6 +165,7 @@ def write_pet(
     series_time: str = "110000",
     units: str = "BQML",
     drop: tuple[str, ...] = (),
+    patient_id: str = PATIENT_ID,
 ) -> Path:
     """A PET series in Bq/ml with a per-slice RescaleSlope (as scanners write them)."""
     from pydicom.dataset import Dataset
@@ -157,7 +173,7 @@ def write_pet(
 
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(activity.shape[0]):
-        ds = _base("PT", PET_IMAGE, series, k, "PET WB AC")
+        ds = _base("PT", PET_IMAGE, series, k, "PET WB AC", patient_id)
         _geometry(ds, k, spacing, origin)
         ds.SeriesTime = series_time
         ds.AcquisitionDate = STUDY_DATE
