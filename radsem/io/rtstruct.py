@@ -14,7 +14,8 @@ voxels whose centres the contour passes through, as with contours traced along v
 Refused (:class:`radsem.errors.ImageError`, one patient): an ROI name or pattern that matches
 no ROI (the message lists the ROIs present) or several; an ROI without closed planar contours;
 a contour whose points are not in one slice plane; a contour outside the image (beyond the
-first or last slice, or a point more than half a voxel outside the in-plane field of view);
+first or last slice, or a point beyond the in-plane field of view, i.e. more than half a voxel
+beyond the outermost voxel centres);
 an RTSTRUCT that references another series or frame of reference than the image.
 """
 

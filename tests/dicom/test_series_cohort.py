@@ -276,3 +276,27 @@ def test_modality_settings_precedence():
         resolve_modality_settings({"modality": {"CT": {"normalize": True}}})
     with pytest.raises(DataError, match="unknown modality \\['US'\\]"):
         resolve_modality_settings({"modality": {"US": {}}})
+
+
+def test_pet_without_decay_information_fails_that_patient(ct_case, tmp_path):
+    hu = ct_case["hu"]
+    activity = np.full(hu.shape, 3000.0)
+
+    def pet(decay):
+        return lambda p: write_pet(p, activity, spacing=CT_SPACING, origin=CT_ORIGIN, decay=decay)
+
+    patients = {
+        pid: {
+            "ct": _copy(ct_case["series"]),
+            "pet": pet(decay),
+            "mask.dcm": _copy(ct_case["rtstruct"]),
+        }
+        for pid, decay in (("GOOD", "START"), ("NODECAY", None))
+    }
+    res = extract_cohort(
+        _cohort(tmp_path / "c", {"ct": "CT", "pet": "PT"}, patients, roi=["GTV", ""]),
+        progress=False,
+    )
+    assert res.features.index.tolist() == ["GOOD"]
+    assert res.failures["patient_id"].tolist() == ["NODECAY"]
+    assert "PET DecayCorrection is missing" in res.failures["reason"].iloc[0]
