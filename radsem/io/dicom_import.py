@@ -295,12 +295,17 @@ def import_dicom(
     staging = _staging(out)
     try:
         kept = _import_patients(patients, plans, wanted, reference, modality_of, roi, staging, rows)
+        table = pd.DataFrame(
+            rows, columns=["original_patient_id", "patient_id", "status", "reason"]
+        )
+        table = table.sort_values("original_patient_id", kind="stable").reset_index(drop=True)
+        write_table(table, mapping)  # also when nothing was imported: it holds the reasons
         if not kept:
             reasons = Counter(r["reason"] for r in rows)
             raise DataError(
                 f"{source}: no patient could be imported ("
                 + "; ".join(f"{n} x {r}" for r, n in reasons.most_common(3))
-                + ")"
+                + f"); the reasons per patient are in {mapping}"
             )
         spec = pd.DataFrame(
             {
@@ -313,11 +318,6 @@ def import_dicom(
         shutil.rmtree(staging / ".series", ignore_errors=True)
         write_table(spec, staging / "series.csv")
         write_table(_clinical(kept, clinical, read_table), staging / "clinical.csv")
-        table = pd.DataFrame(
-            rows, columns=["original_patient_id", "patient_id", "status", "reason"]
-        )
-        table = table.sort_values("original_patient_id", kind="stable").reset_index(drop=True)
-        write_table(table, mapping)
         if out.exists():
             out.rmdir()
         os.replace(staging, out)

@@ -36,7 +36,8 @@ class ExtractionResult:
     failures : DataFrame
         ``patient_id, reason`` for every skipped patient.
     settings : dict
-        The resolved settings used.
+        The resolved settings used (for a cohort with ``series.csv``:
+        ``{"modality": {"CT": resolved, ...}}``, one per modality present).
     """
 
     features: pd.DataFrame

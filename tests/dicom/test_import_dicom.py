@@ -168,6 +168,8 @@ def test_refusals(tree, tmp_path):
     with pytest.raises(DataError, match="no patient could be imported"):
         import_dicom(tree, tmp_path / "c3", tmp_path / "ids.csv", roi="CTV")
     assert not (tmp_path / "c3").exists()
+    reasons = pd.read_csv(tmp_path / "ids.csv")["reason"].tolist()
+    assert sum("ROI 'CTV' not found; ROIs present: 'GTV'" in r for r in reasons) == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     code = main(
         [
