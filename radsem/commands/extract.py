@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "extract T2/DWI/ADC pyradiomics features of a cohort (features, diagnostics, failures)"
+HELP = ("extract pyradiomics features of a cohort's series (T2/DWI/ADC, or CT/PET/MR from "
+        "series.csv): features, diagnostics, failures")
 
 
 def _jobs(text: str) -> int:
@@ -32,6 +33,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="cache folder; a re-run reuses finished patients")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="run on a Dask cluster at this scheduler address")
+    parser.add_argument("--roi", metavar="NAME", default=None,
+                        help="RTSTRUCT ROI / SEG segment name or glob pattern (overrides "
+                             "series.csv)")
+    parser.add_argument("--hu-window", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                        default=None, help="CT: keep only tumour voxels in [LOW, HIGH] HU "
+                                           "(IBSI re-segmentation), e.g. -1000 400")
+    parser.add_argument("--absolute-paths", action="store_true",
+                        help="keep absolute input paths in the failure reasons")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -52,9 +61,21 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"{out}: --out must end in .parquet, .csv or .tsv")
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
-    result = extract_cohort(args.cohort, settings=args.params, n_jobs=args.jobs,
+    settings = args.params
+    if args.hu_window is not None:
+        from radsem.radiomics.settings import _load
+
+        low, high = args.hu_window
+        if not low < high:
+            raise DataError(f"--hu-window {low:g} {high:g}: LOW must be below HIGH")
+        settings = _load(args.params) if args.params else {}
+        ct = dict((settings.get("modality") or {}).get("CT") or {})
+        ct["resegmentRange"] = [low, high]
+        settings["modality"] = {**(settings.get("modality") or {}), "CT": ct}
+    result = extract_cohort(args.cohort, settings=settings, n_jobs=args.jobs,
                             cache_dir=args.cache, dask_client=args.scheduler,
-                            progress=not args.quiet)
+                            progress=not args.quiet, roi=args.roi,
+                            absolute_paths=args.absolute_paths)
     if result.features.empty and result.failures.empty:
         raise ImageError(f"{args.cohort}: the cohort has no images to extract (expected "
                          "images/<patient_id>/t2.nii.gz, dwi.nii.gz, adc.nii.gz, mask.nii.gz)")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from radsem.errors import DataError, ImageError
+from radsem.io.series import DEFAULT_SERIES, check_series, find_mask_file, find_series_file
 from radsem.io.tables import read_table
 from radsem.io.validate import check_clinical, check_expression, check_protocol
 
@@ -42,6 +43,10 @@ class Cohort:
         The generating parameters of a simulated cohort (``truth.json``), else None.
     path : Path
         The cohort folder.
+    series : DataFrame
+        ``series, modality, reference, roi, units`` from ``series.csv``; without it the MRI
+        defaults t2/dwi/adc (see :mod:`radsem.io.series`). ``images`` then has one column per
+        series (a NIfTI file or a DICOM series folder) and ``mask``.
     """
 
     clinical: pd.DataFrame
@@ -50,6 +55,7 @@ class Cohort:
     images: pd.DataFrame
     truth: dict | None
     path: Path
+    series: pd.DataFrame = field(default_factory=lambda: DEFAULT_SERIES.copy())
 
     @property
     def patient_ids(self) -> list[str]:
@@ -100,7 +106,37 @@ def _read_images(folder: Path, order: list[str]) -> pd.DataFrame:
     return frame.sort_values("patient_id", key=lambda s: s.map(rank)).reset_index(drop=True)
 
 
-def read_cohort(path: str | os.PathLike) -> Cohort:
+def _read_series_images(folder: Path, order: list[str], spec: pd.DataFrame) -> pd.DataFrame:
+    names = spec["series"].tolist()
+    columns = ["patient_id", *names, "mask"]
+    root = folder / "images"
+    if not root.is_dir():
+        return pd.DataFrame(columns=columns)
+    known, rows = set(order), []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if sub.name not in known:
+            raise DataError(f"{sub}: image folder of patient {sub.name!r}, who is not in "
+                            "clinical.csv")
+        row = {"patient_id": sub.name}
+        for name in names:
+            found = find_series_file(sub, name)
+            if found is None:
+                raise ImageError(f"{sub / name}: series {name!r} missing for patient "
+                                 f"{sub.name!r} (expected {name}.nii.gz or a DICOM folder "
+                                 f"{name}/, as declared in series.csv)")
+            row[name] = str(found.resolve())
+        mask = find_mask_file(sub)
+        if mask is None:
+            raise ImageError(f"{sub / 'mask.nii.gz'}: mask missing for patient {sub.name!r} "
+                             "(mask.nii.gz, or mask.dcm holding an RTSTRUCT or SEG)")
+        row["mask"] = str(mask.resolve())
+        rows.append(row)
+    rank = {pid: i for i, pid in enumerate(order)}
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("patient_id", key=lambda s: s.map(rank)).reset_index(drop=True)
+
+
+def read_cohort(path: str | os.PathLike, *, require_outcome: bool = True) -> Cohort:
     """Read and validate a cohort folder.
 
     Parameters
@@ -108,7 +144,11 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
     path : str or path-like
         Folder with ``clinical.csv`` (required), ``expression.csv``, ``protocol.csv``,
         ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz`` and ``truth.json`` (all optional).
-        Each table may be CSV or Parquet (``clinical.parquet`` ...).
+        Each table may be CSV or Parquet (``clinical.parquet`` ...). A ``series.csv``
+        declares other series and modalities (see :mod:`radsem.io.series`).
+    require_outcome : bool
+        Whether ``clinical.csv`` must have ``time`` and ``event`` (radiomic extraction reads a
+        cohort with ``require_outcome=False``, e.g. one made by ``radsem import-dicom``).
 
     Returns
     -------
@@ -138,7 +178,10 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
     if not folder.is_dir():
         raise DataError(f"{folder}: cohort folder not found")
     clin_path = _find(folder, "clinical", required=True)
-    clinical = check_clinical(clin_path, read_table(clin_path))
+    clinical = check_clinical(clin_path, read_table(clin_path), require_outcome=require_outcome)
+    series_path = _find(folder, "series", required=False)
+    spec = (DEFAULT_SERIES.copy() if series_path is None
+            else check_series(series_path, read_table(series_path)))
     known = set(clinical["patient_id"])
     expr_path = _find(folder, "expression", required=False)
     if expr_path is None:
@@ -149,7 +192,8 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
     if prot_path is None:
         protocol = pd.DataFrame(columns=["patient_id", "series"])
     else:
-        protocol = check_protocol(prot_path, read_table(prot_path), known)
+        allowed = None if series_path is None else tuple(spec["series"].str.upper())
+        protocol = check_protocol(prot_path, read_table(prot_path), known, allowed)
     truth = None
     truth_path = folder / "truth.json"
     if truth_path.is_file():
@@ -157,6 +201,8 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
             truth = json.loads(truth_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{truth_path}: not valid JSON ({exc})") from exc
-    images = _read_images(folder, clinical["patient_id"].tolist())
+    order = clinical["patient_id"].tolist()
+    images = (_read_images(folder, order) if series_path is None
+              else _read_series_images(folder, order, spec))
     return Cohort(clinical=clinical, expression=expression, protocol=protocol, images=images,
-                  truth=truth, path=folder.resolve())
+                  truth=truth, path=folder.resolve(), series=spec)

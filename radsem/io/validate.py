@@ -83,16 +83,23 @@ def _check_survival(path: Path, frame: pd.DataFrame, time: str, event: str) -> N
     frame[event] = events.astype(int)
 
 
-def check_clinical(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    """Validate the clinical table and return a cleaned copy (times float, events int)."""
+def check_clinical(path: Path, frame: pd.DataFrame, require_outcome: bool = True
+                   ) -> pd.DataFrame:
+    """Validate the clinical table and return a cleaned copy (times float, events int).
+
+    With ``require_outcome=False`` the ``time``/``event`` columns may be absent (radiomic
+    extraction needs only the patient ids); when present they are checked all the same.
+    """
     frame = frame.copy()
-    _require(path, frame, ("patient_id", "time", "event"))
+    outcome = require_outcome or "time" in frame.columns or "event" in frame.columns
+    _require(path, frame, ("patient_id", "time", "event") if outcome else ("patient_id",))
     if frame.empty:
         raise DataError(f"{path.name}: no patients (the table has a header but no rows)")
     frame["patient_id"] = frame["patient_id"].astype(object)
     _check_ids(path, frame)
     frame["patient_id"] = frame["patient_id"].astype(str)
-    _check_survival(path, frame, "time", "event")
+    if outcome:
+        _check_survival(path, frame, "time", "event")
     if "dss_event" in frame.columns or "dss_time" in frame.columns:
         _require(path, frame, ("dss_time", "dss_event"))
         _check_survival(path, frame, "dss_time", "dss_event")
@@ -143,17 +150,23 @@ def check_expression(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.Dat
     return frame
 
 
-def check_protocol(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.DataFrame:
-    """Validate the protocol table (one row per patient and series)."""
+def check_protocol(path: Path, frame: pd.DataFrame, known: set[str],
+                   series: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Validate the protocol table (one row per patient and series).
+
+    ``series``: the allowed series names (default T2, DWI, ADC; a cohort with ``series.csv``
+    passes its own, upper-case).
+    """
+    allowed = SERIES if series is None else tuple(series)
     frame = frame.copy()
     _require(path, frame, ("patient_id", "series"))
     frame["patient_id"] = frame["patient_id"].astype(object)
     _check_ids(path, frame, ("patient_id", "series"))
     frame["patient_id"] = frame["patient_id"].astype(str)
     _check_known(path, frame, known)
-    bad = ~frame["series"].isin(SERIES)
+    bad = ~frame["series"].isin(allowed)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"{_where(path, frame, pos)}, column 'series': "
-                        f"{_show(frame['series'].iloc[pos])} is not one of {list(SERIES)}")
+                        f"{_show(frame['series'].iloc[pos])} is not one of {list(allowed)}")
     return frame

@@ -15,7 +15,7 @@ import pandas as pd
 
 from radsem.errors import DataError, RadsemError
 from radsem.radiomics.extract import build_extractor
-from radsem.radiomics.settings import SERIES, resolve_settings, settings_hash
+from radsem.radiomics.settings import resolve_settings, settings_hash
 
 __all__ = ["ExtractionResult", "extract_cohort", "images_table"]
 
@@ -36,7 +36,8 @@ class ExtractionResult:
     failures : DataFrame
         ``patient_id, reason`` for every skipped patient.
     settings : dict
-        The resolved settings used.
+        The resolved settings used (for a cohort with ``series.csv``:
+        ``{"modality": {"CT": resolved, ...}}``, one per modality present).
     """
 
     features: pd.DataFrame
@@ -49,26 +50,52 @@ class ExtractionResult:
                 f"{self.features.shape[1]} features, {len(self.failures)} failed)")
 
 
-def images_table(source: Any) -> pd.DataFrame:
-    """The ``patient_id, t2, dwi, adc, mask`` table of a cohort, cohort folder or DataFrame."""
+def _source(source: Any) -> Any:
     if isinstance(source, (str, os.PathLike)):
         from radsem.io import read_cohort
 
-        source = read_cohort(source)
+        return read_cohort(source, require_outcome=False)
+    return source
+
+
+def _spec(source: Any, series: Any) -> pd.DataFrame:
+    """The series table: given, the cohort's, or the MRI default."""
+    from radsem.io.series import DEFAULT_SERIES, check_series
+
+    if series is None:
+        found = None if isinstance(source, pd.DataFrame) else getattr(source, "series", None)
+        return DEFAULT_SERIES.copy() if found is None else found.copy()
+    if isinstance(series, Mapping):
+        series = pd.DataFrame({"series": list(series), "modality": list(series.values())})
+    if not isinstance(series, pd.DataFrame):
+        raise DataError("series must be a DataFrame (series, modality, ...) or a mapping of "
+                        f"series name to modality; got {type(series).__name__}")
+    return check_series(Path("series"), series)
+
+
+def images_table(source: Any, series: Any = None) -> pd.DataFrame:
+    """The ``patient_id, <series...>, mask`` table of a cohort, cohort folder or DataFrame.
+
+    The series are ``t2, dwi, adc`` unless the cohort has a ``series.csv`` or ``series`` is
+    given (a table like ``series.csv`` or a mapping name -> modality).
+    """
+    source = _source(source)
+    spec = _spec(source, series)
+    columns = ("patient_id", *spec["series"], "mask")
     table = getattr(source, "images", source)
     if not isinstance(table, pd.DataFrame):
         raise DataError("expected a DataFrame of image paths (patient_id, t2, dwi, adc, mask), "
                         f"a Cohort or a cohort folder; got {type(source).__name__}")
-    missing = [c for c in _COLUMNS if c not in table.columns]
+    missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise DataError(f"the images table lacks column(s) {missing}; needs {list(_COLUMNS)}")
-    table = table.loc[:, list(_COLUMNS)].copy()
+        raise DataError(f"the images table lacks column(s) {missing}; needs {list(columns)}")
+    table = table.loc[:, list(columns)].copy()
     table["patient_id"] = table["patient_id"].astype(str)
     dup = table["patient_id"][table["patient_id"].duplicated()].unique().tolist()
     if dup:
         raise DataError(f"patient_id values repeated in the images table: {dup[:5]}")
-    if table[list(_COLUMNS[1:])].isna().any().any():
-        bad = table.loc[table[list(_COLUMNS[1:])].isna().any(axis=1), "patient_id"].tolist()
+    if table[list(columns[1:])].isna().any().any():
+        bad = table.loc[table[list(columns[1:])].isna().any(axis=1), "patient_id"].tolist()
         raise DataError(f"missing image paths for patient(s) {bad[:5]}")
     return table.reset_index(drop=True)
 
@@ -84,38 +111,63 @@ def _hash_path(path: Path, digest) -> None:
                 digest.update(block)
 
 
-def _cache_key(row: Mapping, settings: Mapping) -> str:
+def _cache_key(row: Mapping, settings: Mapping, spec: list | None = None) -> str:
     import radiomics
 
     from radsem import __version__
 
     digest = hashlib.sha256()
-    for col in _COLUMNS[1:]:
+    for col in (_COLUMNS[1:] if spec is None else [k for k in row if k != "patient_id"]):
         digest.update(col.encode())
         _hash_path(Path(row[col]), digest)
+    if spec is not None:
+        digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
     digest.update(settings_hash(settings).encode())
     digest.update(f"radsem={__version__};pyradiomics={radiomics.__version__}".encode())
     return digest.hexdigest()
 
 
-def _work(row: dict, settings: dict, cache_dir: str | None) -> dict:
+def _short_paths(reason: str, row: dict) -> str:
+    """Input paths in a failure reason shortened to ``<patient folder>/<name>``."""
+    for key, value in row.items():
+        if key != "patient_id" and value:
+            path = Path(value)
+            reason = reason.replace(str(path), f"{path.parent.name}/{path.name}")
+    return reason
+
+
+def _work(row: dict, settings: dict, cache_dir: str | None, spec: list | None = None,
+          absolute_paths: bool = False) -> dict:
     """Extract one patient; never raises for a bad patient (the reason is returned)."""
+    out = _work_inner(row, settings, cache_dir, spec)
+    if "failure" in out and not absolute_paths:
+        out["failure"] = _short_paths(out["failure"], row)
+    return out
+
+
+def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | None) -> dict:
     from radsem.io import atomic_write_bytes
     from radsem.radiomics.extract import extract_patient
+    from radsem.radiomics.multiseries import extract_series_patient
 
     pid = row["patient_id"]
     cache_file = None
     try:
         if cache_dir is not None:
-            cache_file = Path(cache_dir) / f"{_cache_key(row, settings)}.json"
+            cache_file = Path(cache_dir) / f"{_cache_key(row, settings, spec)}.json"
             if cache_file.is_file():
                 try:
                     cached = json.loads(cache_file.read_text(encoding="utf-8"))
                     return {**cached, "patient_id": pid, "cached": True}
                 except (OSError, ValueError):
                     pass  # unreadable cache entry: recompute and overwrite it
-        features, diag = extract_patient(row["t2"], row["dwi"], row["adc"], row["mask"],
-                                         settings, name=f"patient {pid}")
+        if spec is None:
+            features, diag = extract_patient(row["t2"], row["dwi"], row["adc"], row["mask"],
+                                             settings, name=f"patient {pid}")
+        else:
+            features, diag = extract_series_patient(
+                {r["series"]: row[r["series"]] for r in spec}, row["mask"],
+                pd.DataFrame(spec), settings["modality"], name=f"patient {pid}")
     except RadsemError as exc:
         return {"patient_id": pid, "failure": str(exc)}
     except OSError as exc:
@@ -138,18 +190,20 @@ def _progress(total: int, enabled: bool):
 
 
 def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: int,
-               progress: bool) -> Iterable[dict]:
+               progress: bool, spec: list | None = None, absolute_paths: bool = False
+               ) -> Iterable[dict]:
     bar = _progress(len(rows), progress)
     try:
         if n_jobs == 1:
             for row in rows:
-                yield _work(row, settings, cache_dir)
+                yield _work(row, settings, cache_dir, spec, absolute_paths)
                 bar.update()
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(_work, row, settings, cache_dir) for row in rows]
+            futures = [pool.submit(_work, row, settings, cache_dir, spec, absolute_paths)
+                       for row in rows]
             for fut in as_completed(futures):
                 yield fut.result()
                 bar.update()
@@ -158,7 +212,8 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
 
 
 def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: Any,
-              progress: bool) -> Iterable[dict]:
+              progress: bool, spec: list | None = None, absolute_paths: bool = False
+              ) -> Iterable[dict]:
     try:
         from distributed import Client, as_completed
     except ImportError as exc:
@@ -177,7 +232,8 @@ def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: A
                         f"{type(client).__name__}")
     bar = _progress(len(rows), progress)
     try:
-        futures = [client.submit(_work, row, settings, cache_dir, pure=False) for row in rows]
+        futures = [client.submit(_work, row, settings, cache_dir, spec, absolute_paths,
+                                 pure=False) for row in rows]
         for fut in as_completed(futures):
             yield fut.result()
             bar.update()
@@ -199,13 +255,15 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
         if columns is None:
             columns = r["order"]
         feats[pid] = r["features"]
-        for series in SERIES:
+        for series in r["diagnostics"]:
             diags.append({"patient_id": pid, "series": series, **r["diagnostics"][series],
                           "cached": bool(r["cached"])})
     features = pd.DataFrame.from_dict(feats, orient="index", columns=columns, dtype=float)
     features.index = pd.Index(features.index, name="patient_id", dtype=object)
     diag_cols = ["patient_id", "series", "voxels", "bins", "spacing_x", "spacing_y", "spacing_z",
                  "volume_mean", "roi_mean", "warnings", "cached"]
+    extra = [k for k in ("modality", "suv_factor") if any(k in d for d in diags)]
+    diag_cols[2:2] = extra
     diagnostics = pd.DataFrame(diags, columns=diag_cols)
     failures = pd.DataFrame(fails, columns=["patient_id", "reason"])
     return ExtractionResult(features=features, diagnostics=diagnostics, failures=failures,
@@ -214,7 +272,8 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
 
 def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = None,
                    n_jobs: int = 1, cache_dir: str | os.PathLike | None = None,
-                   dask_client: Any = None, progress: bool = True) -> ExtractionResult:
+                   dask_client: Any = None, progress: bool = True, *, series: Any = None,
+                   roi: str | None = None, absolute_paths: bool = False) -> ExtractionResult:
     """Extract every patient's multi-sequence radiomic profile.
 
     Parameters
@@ -234,6 +293,14 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         Run on a Dask cluster (a client, or a scheduler address) instead of local processes.
     progress : bool
         Show a tqdm progress bar on stderr.
+    series : DataFrame or mapping, optional
+        The cohort's series (like ``series.csv``: ``series, modality``, optional ``reference``,
+        ``roi``, ``units``; or ``{"ct": "CT", "pet": "PT"}``); default: the cohort's own
+        ``series.csv``, else T2/DWI/ADC (MR).
+    roi : str, optional
+        RTSTRUCT ROI / SEG segment name or pattern, overriding ``series.csv``.
+    absolute_paths : bool
+        Keep absolute input paths in the failure reasons (default: ``<patient>/<file>``).
 
     Returns
     -------
@@ -246,9 +313,24 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     tumour too small for texture matrices) is listed in ``failures`` with the reason and skipped.
     No DICOM header value is read into any output.
     """
-    table = images_table(images)
-    resolved = resolve_settings(settings)
-    build_extractor(resolved)  # reject bad settings once, before any patient
+    source = _source(images)
+    spec = _spec(source, series)
+    table = images_table(source, spec)
+    from radsem.io.series import is_default_series
+    from radsem.radiomics.modality import has_modality_section, resolve_modality_settings
+
+    if roi is not None:
+        spec.loc[spec["reference"], "roi"] = str(roi)
+    general = not is_default_series(spec) or has_modality_section(settings)
+    if general:
+        by_modality = resolve_modality_settings(settings)
+        used = list(dict.fromkeys(spec["modality"]))
+        resolved = {"modality": {m: by_modality[m] for m in used}}
+        for m in used:
+            build_extractor(by_modality[m])
+    else:
+        resolved = resolve_settings(settings)
+        build_extractor(resolved)  # reject bad settings once, before any patient
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise DataError(f"n_jobs must be a positive whole number or -1, got {n_jobs!r}")
     if n_jobs == -1:
@@ -266,9 +348,12 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         cache = str(cache_path.resolve())
     rows = table.to_dict(orient="records")
     rows = [{k: (str(v) if k != "patient_id" else v) for k, v in row.items()} for row in rows]
+    spec_rows = spec.astype(object).where(spec.notna(), None).to_dict(orient="records") \
+        if general else None
     if dask_client is not None:
-        results = list(_run_dask(rows, resolved, cache, dask_client, progress))
+        results = list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows,
+                                 absolute_paths))
     else:
         results = list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
-                                  progress))
+                                  progress, spec_rows, absolute_paths))
     return _assemble(results, table["patient_id"].tolist(), resolved)

@@ -37,26 +37,17 @@ def read_volume(path: str | os.PathLike):
     Raises
     ------
     ImageError
-        Missing or unreadable file, a folder without (or with several) DICOM series.
+        Missing or unreadable file, a folder without (or with several) DICOM series, a series
+        with missing slices or uneven spacing (see
+        :func:`radsem.io.dicom_series.read_dicom_series`).
     """
     import SimpleITK as sitk
 
     path = Path(path)
-    if path.is_dir():
-        reader = sitk.ImageSeriesReader()
-        ids = reader.GetGDCMSeriesIDs(str(path))
-        if not ids:
-            raise ImageError(f"{path}: folder holds no DICOM series")
-        if len(ids) > 1:
-            raise ImageError(f"{path}: folder holds {len(ids)} DICOM series; give one per folder")
-        files = reader.GetGDCMSeriesFileNames(str(path), ids[0])
-        reader.SetFileNames(files)
-        reader.MetaDataDictionaryArrayUpdateOff()
-        reader.LoadPrivateTagsOff()
-        try:
-            image = reader.Execute()
-        except RuntimeError as exc:
-            raise ImageError(f"{path}: the DICOM series cannot be read") from exc
+    if path.is_dir():  # checked: one series, no missing slices, even spacing (radsem.io)
+        from radsem.io.dicom_series import read_dicom_series
+
+        image = read_dicom_series(path).image
     else:
         if not path.is_file():
             raise ImageError(f"{path}: image file not found")
