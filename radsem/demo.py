@@ -281,6 +281,7 @@ def sem_table(cohort) -> pd.DataFrame:
 
 def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     import radsem
+    from radsem.io import atomic_write_bytes
 
     data = sem_table(cohort)
     # FIML: patients without expression still contribute through their stage (a fixed covariate)
@@ -292,7 +293,8 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     steps.objects["sem_fit"] = fit
     steps.objects["sem_data"] = data
     (steps.result.out / "sem").mkdir(exist_ok=True)
-    (steps.result.out / "sem" / "summary.txt").write_text(str(fit.summary()))
+    summary = steps.result.out / "sem" / "summary.txt"
+    atomic_write_bytes(str(fit.summary()).encode("utf-8"), summary)  # atomic, like every output
     if not fit.converged:
         steps.result.notes.append("SEM: the optimiser did not converge")
     try:

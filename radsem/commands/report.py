@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from radsem.errors import DataError, ImproperSolutionWarning
-    from radsem.io import read_table
+    from radsem.io import check_outputs, read_table
     from radsem.report import sem_report
 
     out = Path(args.out)
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
     model_path = Path(args.model)
+    check_outputs([model_path, args.data], files=[out])
     if not model_path.is_file():
         raise DataError(f"{model_path}: model file not found")
     try:

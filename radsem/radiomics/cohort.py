@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from radsem._workers import die_with_parent
 from radsem.errors import DataError, RadsemError
 from radsem.radiomics.extract import build_extractor
 from radsem.radiomics.settings import SERIES, resolve_settings, settings_hash
@@ -105,6 +106,9 @@ def _work(row: dict, settings: dict, cache_dir: str | None) -> dict:
 
     pid = row["patient_id"]
     cache_file = None
+    missing = [row[c] for c in _COLUMNS[1:] if not Path(row[c]).exists()]
+    if missing:
+        return {"patient_id": pid, "failure": f"patient {pid}: {missing[0]}: image file not found"}
     try:
         if cache_dir is not None:
             cache_file = Path(cache_dir) / f"{_cache_key(row, settings)}.json"
@@ -148,7 +152,8 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        with ProcessPoolExecutor(max_workers=n_jobs, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_work, row, settings, cache_dir) for row in rows]
             for fut in as_completed(futures):
                 yield fut.result()
@@ -242,9 +247,11 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
 
     Notes
     -----
-    A patient whose images cannot be used (unreadable file, empty mask, mask not on the T2 grid,
-    tumour too small for texture matrices) is listed in ``failures`` with the reason and skipped.
-    No DICOM header value is read into any output.
+    A patient whose images cannot be used (a missing, unreadable or truncated file, empty mask,
+    mask not on the T2 grid, a series constant inside the mask, tumour too small for texture
+    matrices) is listed in ``failures`` with the reason and skipped. No DICOM header value is
+    read into any output. Local worker processes end with the process that started them (also
+    when it is killed).
     """
     table = images_table(images)
     resolved = resolve_settings(settings)
