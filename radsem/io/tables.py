@@ -151,6 +151,12 @@ def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     atomic_write_many({path: data})
 
 
+def _discard(*names: str | None) -> None:
+    for name in names:
+        if name is not None and os.path.exists(name):
+            os.unlink(name)
+
+
 def atomic_write_many(files: dict[str | os.PathLike, bytes]) -> None:
     """Write several files as one unit: all of them, or none.
 
@@ -162,38 +168,29 @@ def atomic_write_many(files: dict[str | os.PathLike, bytes]) -> None:
     staged: list[tuple[str, Path]] = []
     try:
         for target, data in files.items():
-            path = Path(target)
-            staged.append((_stage(data, path), path))
+            staged.append((_stage(data, Path(target)), Path(target)))
     except BaseException:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _discard(*(tmp for tmp, _ in staged))
         raise
     done: list[tuple[Path, str | None]] = []
     backup = None
     try:
         for tmp, path in staged:
-            backup = None
-            if len(staged) > 1 and path.is_file():  # keep the old file until all are in place
-                backup = _stage(path.read_bytes(), path)
+            # with several files, keep each old file until all new ones are in place
+            backup = _stage(path.read_bytes(), path) if len(staged) > 1 and path.is_file() \
+                else None
             os.replace(tmp, path)
             done.append((path, backup))
             backup = None
     except BaseException:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        if backup is not None and os.path.exists(backup):
-            os.unlink(backup)
+        _discard(backup, *(tmp for tmp, _ in staged))
         for path, old in reversed(done):  # put back what was there before
             if old is not None:
                 os.replace(old, path)
             elif path.exists():
                 path.unlink()
         raise
-    for _, old in done:
-        if old is not None and os.path.exists(old):
-            os.unlink(old)
+    _discard(*(old for _, old in done))
     for folder in dict.fromkeys(path.parent for _, path in staged):
         fsync_folder(folder)
 

@@ -130,8 +130,8 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
     -----
     Everything is written into a hidden temporary sibling folder that is renamed into place at
     the end, so an interrupted run leaves no half-written cohort; the temporary folder a killed
-    run left behind is removed by the next run (:func:`clean_stale_temporaries`). Files contain no time stamps,
-    so the same cohort gives byte-identical files.
+    run left behind is removed by the next run (:func:`clean_stale_temporaries`). Files contain
+    no time stamps, so the same cohort gives byte-identical files.
     """
     if not isinstance(cohort, SimulatedCohort):
         raise DataError(f"write_cohort expects a SimulatedCohort, got {type(cohort).__name__}")
