@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from radsem.radiomics import extract_cohort
 
     out = Path(args.out)
+    diag_path, fail_path = side_paths(out)
+    check_outputs([args.cohort, args.params], files=[out, diag_path, fail_path],
+                  folders=[args.cache])
     if out.suffix.lower() not in (".parquet", ".csv", ".tsv"):
         raise DataError(f"{out}: --out must end in .parquet, .csv or .tsv")
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
-    diag_path, fail_path = side_paths(out)
-    check_outputs([args.cohort, args.params], files=[out, diag_path, fail_path],
-                  folders=[args.cache])
     result = extract_cohort(args.cohort, settings=args.params, n_jobs=args.jobs,
                             cache_dir=args.cache, dask_client=args.scheduler,
                             progress=not args.quiet)

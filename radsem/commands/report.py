@@ -66,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
     from radsem.report import sem_report
 
     out = Path(args.out)
+    check_outputs([args.model, args.data], files=[out])
     fmt = _FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise DataError(f"{out}: unknown report format {out.suffix!r} (use .html, .md or .tex)")
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
     model_path = Path(args.model)
-    check_outputs([model_path, args.data], files=[out])
     if not model_path.is_file():
         raise DataError(f"{model_path}: model file not found")
     try:
