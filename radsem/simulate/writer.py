@@ -145,7 +145,7 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
     try:
         import socket
 
-        (tmp / _MARKER).write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
+        atomic_write_bytes(f"{os.getpid()} {socket.gethostname()}\n".encode(), tmp / _MARKER)
         clean_stale_temporaries(path)
         os.chmod(tmp, file_mode(folder=True))
         _write_contents(cohort, tmp, progress)
