@@ -54,5 +54,6 @@ def die_with_parent(parent: int, interval: float = 0.5) -> None:
     _linux_death_signal()
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(1)
-    threading.Thread(target=_watch, args=(parent, interval), daemon=True,
-                     name="radsem-die-with-parent").start()
+    threading.Thread(
+        target=_watch, args=(parent, interval), daemon=True, name="radsem-die-with-parent"
+    ).start()

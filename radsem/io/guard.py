@@ -27,9 +27,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_outputs(inputs: Iterable[str | os.PathLike | None], *,
-                  files: Iterable[str | os.PathLike | None] = (),
-                  folders: Iterable[str | os.PathLike | None] = ()) -> None:
+def check_outputs(
+    inputs: Iterable[str | os.PathLike | None],
+    *,
+    files: Iterable[str | os.PathLike | None] = (),
+    folders: Iterable[str | os.PathLike | None] = (),
+) -> None:
     """Refuse outputs that would write over or inside an input.
 
     Paths are compared after resolving ``~`` and symbolic links (and hard links of existing
@@ -55,21 +58,29 @@ def check_outputs(inputs: Iterable[str | os.PathLike | None], *,
         target = _real(out)
         for item, real in sources:
             if target == real or _same_file(target, real):
-                raise DataError(f"{out}: this output would overwrite the input {item}; choose "
-                                "another file name so that inputs are never modified")
+                raise DataError(
+                    f"{out}: this output would overwrite the input {item}; choose "
+                    "another file name so that inputs are never modified"
+                )
             if real.is_dir() and _inside(target, real):
-                raise DataError(f"{out}: this output lies inside the input folder {item}; "
-                                "write it outside so that inputs are never modified")
+                raise DataError(
+                    f"{out}: this output lies inside the input folder {item}; "
+                    "write it outside so that inputs are never modified"
+                )
     for out in (f for f in folders if f is not None):
         target = _real(out)
         for item, real in sources:
             if real.is_dir():
                 if _inside(target, real):
-                    raise DataError(f"output folder {out} is or lies inside the input folder "
-                                    f"{item}; choose a folder outside it so that inputs are "
-                                    "never modified")
+                    raise DataError(
+                        f"output folder {out} is or lies inside the input folder "
+                        f"{item}; choose a folder outside it so that inputs are "
+                        "never modified"
+                    )
             elif target == real or _same_file(target, real):
                 raise DataError(f"output folder {out} is the input file {item}")
             elif target == real.parent:
-                raise DataError(f"output folder {out} is the folder of the input {item}; "
-                                "choose another folder so that inputs are never overwritten")
+                raise DataError(
+                    f"output folder {out} is the folder of the input {item}; "
+                    "choose another folder so that inputs are never overwritten"
+                )

@@ -24,8 +24,24 @@ from radsem.io.tables import file_mode, fsync_folder
 __all__ = ["read_image", "write_image", "image_array", "check_plausible"]
 
 #: Bytes per voxel of the NIfTI datatype codes (NIfTI-1/-2 standard, ``nifti1.h``).
-_NIFTI_SIZES = {2: 1, 4: 2, 8: 4, 16: 4, 32: 8, 64: 8, 128: 3, 256: 1, 512: 2, 768: 4,
-                1024: 8, 1280: 8, 1536: 16, 1792: 16, 2048: 32, 2304: 4}
+_NIFTI_SIZES = {
+    2: 1,
+    4: 2,
+    8: 4,
+    16: 4,
+    32: 8,
+    64: 8,
+    128: 3,
+    256: 1,
+    512: 2,
+    768: 4,
+    1024: 8,
+    1280: 8,
+    1536: 16,
+    1792: 16,
+    2048: 32,
+    2304: 4,
+}
 #: Floating-point NIfTI datatypes (whose NaN ITK turns into 0) and their numpy types.
 _NIFTI_FLOATS = {16: "f4", 64: "f8"}
 
@@ -73,15 +89,14 @@ def _scan_nifti(path: Path) -> int:
             if not single:
                 return 0  # a .hdr/.img pair: the voxels are in the other file
             ndim = dims[0]
-            if not 1 <= ndim <= 7 or min(dims[1:ndim + 1]) < 0:
+            if not 1 <= ndim <= 7 or min(dims[1 : ndim + 1]) < 0:
                 raise ImageError(f"{path}: the NIfTI header has invalid dimensions {dims}")
-            count = int(np.prod([int(d) for d in dims[1:ndim + 1]], dtype=object))
+            count = int(np.prod([int(d) for d in dims[1 : ndim + 1]], dtype=object))
             size = _NIFTI_SIZES.get(datatype)
             if size is None:
                 return 0  # an unknown datatype: ITK refuses the file itself
             expected = count * size
-            dtype = np.dtype(order + _NIFTI_FLOATS[datatype]) if datatype in _NIFTI_FLOATS \
-                else None
+            dtype = np.dtype(order + _NIFTI_FLOATS[datatype]) if datatype in _NIFTI_FLOATS else None
             skip = max(offset - len(head), 0)
             rest = head[offset:] if offset < len(head) else b""
             while skip:
@@ -104,15 +119,19 @@ def _scan_nifti(path: Path) -> int:
                 if not block:
                     break
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ImageError(f"{path}: cannot be read as an image: the file is truncated or "
-                         f"corrupted (incomplete gzip stream: {exc})") from exc
+        raise ImageError(
+            f"{path}: cannot be read as an image: the file is truncated or "
+            f"corrupted (incomplete gzip stream: {exc})"
+        ) from exc
     except OSError as exc:
         raise ImageError(f"{path}: cannot be read as an image ({exc})") from exc
     if skip > 0 or got < expected:
-        raise ImageError(f"{path}: the file is truncated: it holds {max(got, 0)} of the "
-                         f"{expected} bytes of voxel data its header announces "
-                         f"({' x '.join(str(d) for d in dims[1:ndim + 1])} voxels of "
-                         f"{size} byte(s)); ITK would fill the rest with zeros")
+        raise ImageError(
+            f"{path}: the file is truncated: it holds {max(got, 0)} of the "
+            f"{expected} bytes of voxel data its header announces "
+            f"({' x '.join(str(d) for d in dims[1 : ndim + 1])} voxels of "
+            f"{size} byte(s)); ITK would fill the rest with zeros"
+        )
     return bad
 
 
@@ -173,17 +192,21 @@ def read_image(path: str | os.PathLike, *, dimension: int | None = 3):
             image = sitk.ReadImage(str(path))
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
-            raise ImageError(f"{path}: cannot be read as an image (corrupted or unknown "
-                             f"format: {first[:200]})") from exc
+            raise ImageError(
+                f"{path}: cannot be read as an image (corrupted or unknown format: {first[:200]})"
+            ) from exc
     if dimension is not None and image.GetDimension() != dimension:
         raise ImageError(f"{path}: expected a {dimension}D volume, got {image.GetDimension()}D")
     array = sitk.GetArrayViewFromImage(image)
-    bad = stored_bad or (int(np.count_nonzero(~np.isfinite(array)))
-                         if array.dtype.kind in "fc" else 0)
+    bad = stored_bad or (
+        int(np.count_nonzero(~np.isfinite(array))) if array.dtype.kind in "fc" else 0
+    )
     if bad:
-        raise ImageError(f"{path}: {bad} voxel(s) are NaN or infinite; replace them (e.g. by 0 "
-                         "outside the body) before use - ITK would read NaN in NIfTI files as "
-                         "0 without notice")
+        raise ImageError(
+            f"{path}: {bad} voxel(s) are NaN or infinite; replace them (e.g. by 0 "
+            "outside the body) before use - ITK would read NaN in NIfTI files as "
+            "0 without notice"
+        )
     clean = sitk.Image(image)  # a copy without the reader's metadata dictionary
     for key in clean.GetMetaDataKeys():
         clean.EraseMetaData(key)
@@ -210,12 +233,16 @@ def check_plausible(values: np.ndarray, mask: np.ndarray, name: str) -> None:
     """
     inside = np.asarray(values)[np.asarray(mask, dtype=bool)]
     if inside.size and not np.all(np.isfinite(inside)):
-        raise ImageError(f"{name}: {int(np.count_nonzero(~np.isfinite(inside)))} voxel(s) "
-                         "inside the mask are NaN or infinite")
+        raise ImageError(
+            f"{name}: {int(np.count_nonzero(~np.isfinite(inside)))} voxel(s) "
+            "inside the mask are NaN or infinite"
+        )
     if inside.size > 1 and float(np.min(inside)) == float(np.max(inside)):
-        raise ImageError(f"{name}: every voxel inside the mask has the value "
-                         f"{float(inside.flat[0]):g}; an empty, zero-filled or wrongly exported "
-                         "volume cannot be measured")
+        raise ImageError(
+            f"{name}: every voxel inside the mask has the value "
+            f"{float(inside.flat[0]):g}; an empty, zero-filled or wrongly exported "
+            "volume cannot be measured"
+        )
 
 
 def image_array(path: str | os.PathLike) -> tuple[np.ndarray, tuple[float, float, float]]:
@@ -227,8 +254,12 @@ def image_array(path: str | os.PathLike) -> tuple[np.ndarray, tuple[float, float
     return sitk.GetArrayFromImage(image), tuple(float(s) for s in reversed(image.GetSpacing()))
 
 
-def write_image(array: np.ndarray, path: str | os.PathLike, spacing: Sequence[float],
-                origin: Sequence[float] | None = None) -> None:
+def write_image(
+    array: np.ndarray,
+    path: str | os.PathLike,
+    spacing: Sequence[float],
+    origin: Sequence[float] | None = None,
+) -> None:
     """Write a 3D array as a NIfTI (or other ITK format) file, atomically and deterministically.
 
     Parameters

@@ -31,8 +31,7 @@ def cohort(pristine, tmp_path):
 
 
 def _snapshot(folder):
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("cut", ["300 bytes", "half"])
@@ -70,12 +69,14 @@ def test_nothing_is_written_when_every_patient_fails(cohort, tmp_path, capsys):
     assert main(["extract", str(cohort), "--out", str(out), "--quiet"]) == 3
     err = capsys.readouterr().err
     assert "no patient could be extracted (4 failed); nothing was written" in err
-    assert "P001:" in err and "truncated" in err
+    assert "P001:" in err
+    assert "truncated" in err
     assert list(tmp_path.iterdir()) == [cohort]  # no features, failures, diagnostics nor temp
 
 
-@pytest.mark.parametrize("target", ["clinical.csv", "images/P001/feat.csv", "features.csv",
-                                    "link/clinical.csv"])
+@pytest.mark.parametrize(
+    "target", ["clinical.csv", "images/P001/feat.csv", "features.csv", "link/clinical.csv"]
+)
 def test_output_over_or_inside_the_cohort_is_refused(cohort, tmp_path, target, capsys):
     (tmp_path / "link").symlink_to(cohort)
     before = _snapshot(cohort)
@@ -88,14 +89,23 @@ def test_output_over_or_inside_the_cohort_is_refused(cohort, tmp_path, target, c
 
 def test_cache_inside_the_cohort_is_refused(cohort, tmp_path, capsys):
     before = _snapshot(cohort)
-    code = main(["extract", str(cohort), "--out", str(tmp_path / "f.csv"), "--cache",
-                 str(cohort / "cache"), "--quiet"])
+    code = main(
+        [
+            "extract",
+            str(cohort),
+            "--out",
+            str(tmp_path / "f.csv"),
+            "--cache",
+            str(cohort / "cache"),
+            "--quiet",
+        ]
+    )
     assert code == 3
-    assert not (cohort / "cache").exists() and _snapshot(cohort) == before
+    assert not (cohort / "cache").exists()
+    assert _snapshot(cohort) == before
 
 
-def test_features_failures_and_diagnostics_are_committed_together(cohort, tmp_path,
-                                                                  monkeypatch):
+def test_features_failures_and_diagnostics_are_committed_together(cohort, tmp_path, monkeypatch):
     """A failure while writing the last table leaves none of the three."""
     from radsem.io import tables
 
@@ -118,14 +128,22 @@ def test_features_failures_and_diagnostics_are_committed_together(cohort, tmp_pa
 def test_complex_feature_values_become_nan_with_a_note():
     from radsem.radiomics.extract import _real_values
 
-    values, notes = _real_values({"diagnostics_x": "v", "original_glcm_MCC": np.complex128(
-        0.5 + 0.25j), "original_firstorder_Mean": np.float64(3.0),
-        "original_glcm_Idn": np.complex128(0.75 + 0j)})
+    values, notes = _real_values(
+        {
+            "diagnostics_x": "v",
+            "original_glcm_MCC": np.complex128(0.5 + 0.25j),
+            "original_firstorder_Mean": np.float64(3.0),
+            "original_glcm_Idn": np.complex128(0.75 + 0j),
+        }
+    )
     assert values["original_firstorder_Mean"] == 3.0
-    assert np.isnan(values["original_glcm_MCC"]) and np.isnan(values["original_glcm_Idn"])
+    assert np.isnan(values["original_glcm_MCC"])
+    assert np.isnan(values["original_glcm_Idn"])
     assert "diagnostics_x" not in values
-    assert notes == ["original_glcm_MCC is complex (0.5+0.25j); recorded as NaN",
-                     "original_glcm_Idn is complex (0.75+0j); recorded as NaN"]
+    assert notes == [
+        "original_glcm_MCC is complex (0.5+0.25j); recorded as NaN",
+        "original_glcm_Idn is complex (0.75+0j); recorded as NaN",
+    ]
 
 
 def test_complex_value_from_pyradiomics_is_reported_in_diagnostics(tmp_path):
@@ -157,12 +175,32 @@ def test_workers_die_with_a_killed_parent(pristine, tmp_path):
     from radsem.simulate import simulate
 
     big = simulate(24, 3, tmp_path / "big", image_shape=(16, 64, 64))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(__import__("pathlib").Path(__file__).resolve().parents[2]),
-         os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "radsem.cli", "extract", str(big), "--out",
-                             str(tmp_path / "f.csv"), "--jobs", "2", "--quiet"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [
+                str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+                os.environ.get("PYTHONPATH", ""),
+            ]
+        ),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "radsem.cli",
+            "extract",
+            str(big),
+            "--out",
+            str(tmp_path / "f.csv"),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def children(pid):
         found = []

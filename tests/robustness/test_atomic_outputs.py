@@ -66,7 +66,7 @@ def test_write_many_is_all_or_none(tmp_path, monkeypatch):
         return real_stage(data, path)
 
     monkeypatch.setattr(tables, "_stage", stage_fails_on_b)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left"):
         atomic_write_many({tmp_path / "a.csv": b"new a", tmp_path / "b.csv": b"new b"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
     assert (tmp_path / "a.csv").read_bytes() == b"old a"
@@ -78,7 +78,7 @@ def test_write_many_is_all_or_none(tmp_path, monkeypatch):
         return real_replace(src, dst)
 
     monkeypatch.setattr(tables.os, "replace", replace_fails_on_b)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Input/output error"):
         atomic_write_many({tmp_path / "a.csv": b"new a", tmp_path / "b.csv": b"new b"})
     monkeypatch.setattr(tables.os, "replace", real_replace)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
@@ -91,8 +91,10 @@ def test_write_many_is_all_or_none(tmp_path, monkeypatch):
 def test_no_direct_file_writes_outside_the_atomic_writers():
     """Every file radsem writes goes through radsem.io's atomic writers (the demo wrote
     sem/summary.txt directly)."""
-    direct = re.compile(r"\.write_text\(|\.write_bytes\(|open\([^)]*['\"][wax]b?['\"]|"
-                        r"\.to_csv\(\s*[^)\s]|\.to_parquet\(\s*[^)\s]|torch\.save\([^)]*,\s*[^h]")
+    direct = re.compile(
+        r"\.write_text\(|\.write_bytes\(|open\([^)]*['\"][wax]b?['\"]|"
+        r"\.to_csv\(\s*[^)\s]|\.to_parquet\(\s*[^)\s]|torch\.save\([^)]*,\s*[^h]"
+    )
     allowed = {"radsem/io/tables.py", "radsem/io/images.py"}
     found = []
     for path in sorted((ROOT / "radsem").rglob("*.py")):
@@ -116,10 +118,22 @@ def test_failed_fit_leaves_no_output_folder(tmp_path, capsys):
     data.to_csv(tmp_path / "big.csv", index=False)
     (tmp_path / "m.lav").write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
     out = tmp_path / "deep" / "fit"
-    assert main(["fit", str(tmp_path / "m.lav"), str(tmp_path / "big.csv"), "--out", str(out),
-                 "--quiet"]) == 3
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "m.lav"),
+                str(tmp_path / "big.csv"),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
-    assert "column 'x2'" in err and "too large for double precision" in err
+    assert "column 'x2'" in err
+    assert "too large for double precision" in err
     assert not (tmp_path / "deep").exists()
 
 
@@ -134,26 +148,31 @@ def test_failed_compare_leaves_no_output_folder(tmp_path, capsys):
     (tmp_path / "c.yaml").write_text(
         "data: {table: patients.csv, id: patient_id}\nfamilies:\n  m:\n    family: "
         "clinical_cox\n    covariates: [E6, E7]\ncross_validation: {folds: 3, repeats: 1, "
-        "seed: 3}\noutput: results\n")
+        "seed: 3}\noutput: results\n"
+    )
     assert main(["compare", str(tmp_path / "c.yaml"), "--quiet"]) == 3
     assert "cannot stratify" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
 
 
-def test_output_folder_removes_only_what_the_failed_run_created(tmp_path):
+def _failing_write(folder, planned):
     from radsem.workflows._files import output_folder
 
-    with pytest.raises(RuntimeError), output_folder(tmp_path / "a" / "b", ["x.csv"]) as out:
+    with output_folder(folder, planned) as out:
         (out / "x.csv").write_text("half")
         raise RuntimeError("fit failed")
+
+
+def test_output_folder_removes_only_what_the_failed_run_created(tmp_path):
+    with pytest.raises(RuntimeError, match="fit failed"):
+        _failing_write(tmp_path / "a" / "b", ["x.csv"])
     assert not (tmp_path / "a").exists()
     keep = tmp_path / "keep"
     keep.mkdir()
     (keep / "mine.txt").write_text("user file")
     (keep / "y.csv").write_text("earlier run")
-    with pytest.raises(RuntimeError), output_folder(keep, ["x.csv", "y.csv"]) as out:
-        (out / "x.csv").write_text("half")
-        raise RuntimeError("fit failed")
+    with pytest.raises(RuntimeError, match="fit failed"):
+        _failing_write(keep, ["x.csv", "y.csv"])
     assert sorted(p.name for p in keep.iterdir()) == ["mine.txt", "y.csv"]
 
 
@@ -161,13 +180,29 @@ def test_output_folder_removes_only_what_the_failed_run_created(tmp_path):
 
 
 def test_killed_simulate_leaves_a_temporary_folder_the_next_run_removes(tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
-                                                        os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     out = tmp_path / "cohort"
-    proc = subprocess.Popen([sys.executable, "-m", "radsem.cli", "simulate", "--n", "30",
-                             "--image-shape", "16,64,64", "--out", str(out), "--quiet"],
-                            env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "radsem.cli",
+            "simulate",
+            "--n",
+            "30",
+            "--image-shape",
+            "16,64,64",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     temps: list[Path] = []
     while time.monotonic() < deadline and proc.poll() is None:
@@ -178,7 +213,8 @@ def test_killed_simulate_leaves_a_temporary_folder_the_next_run_removes(tmp_path
     proc.kill()
     proc.wait(10)
     assert temps, "simulate finished before it could be killed"
-    assert not out.exists() and temps[0].is_dir()
+    assert not out.exists()
+    assert temps[0].is_dir()
     # a folder that merely looks similar, and one of a live process, are kept
     other = tmp_path / ".cohort.abcdefgh.tmp"
     other.mkdir()
@@ -189,17 +225,20 @@ def test_killed_simulate_leaves_a_temporary_folder_the_next_run_removes(tmp_path
     (live / ".radsem-writing").write_text(f"{os.getppid()} {socket.gethostname()}\n")
     assert main(["simulate", "--n", "5", "--no-images", "--out", str(out), "--quiet"]) == 0
     assert not temps[0].exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".cohort.abcdefgh.tmp",
-                                                          ".cohort.livelive.tmp", "cohort"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".cohort.abcdefgh.tmp",
+        ".cohort.livelive.tmp",
+        "cohort",
+    ]
 
 
 def test_image_shape_is_bounded(tmp_path, capsys):
     from radsem.simulate import simulate_cohort
 
-    assert main(["simulate", "--out", str(tmp_path / "c"), "--image-shape",
-                 "2000,2000,2000"]) == 2
+    assert main(["simulate", "--out", str(tmp_path / "c"), "--image-shape", "2000,2000,2000"]) == 2
     err = capsys.readouterr().err
-    assert "8,000,000,000 voxels" in err and "4,194,304" in err
+    assert "8,000,000,000 voxels" in err
+    assert "4,194,304" in err
     with pytest.raises(DataError, match="limit is 4,194,304 voxels per volume"):
         simulate_cohort(3, 0, image_shape=(2000, 2000, 2000))
     with pytest.raises(DataError, match="voxels per cohort"):

@@ -55,23 +55,29 @@ CASES = {
     "extract: inside an image folder": "extract {c} --out {c}/images/P001/feat.csv --quiet",
     "extract: over clinical.csv via a link": "extract {c} --out {r}/link-cohort/clinical.csv",
     "extract: diagnostics over the params file": (
-        "extract {c} --out {i}/compare.csv --params {i}/compare.diagnostics.csv --quiet"),
+        "extract {c} --out {i}/compare.csv --params {i}/compare.diagnostics.csv --quiet"
+    ),
     "extract: cache inside the cohort": "extract {c} --out {r}/f.csv --cache {c}/cache",
     "fit: into the data's folder": "fit {i}/hs.lav {i}/hs.csv --out {i} --quiet",
     "fit: into the data's folder via a link": (
-        "fit {i}/hs.lav {i}/hs.csv --out {r}/link-inputs --quiet --overwrite"),
+        "fit {i}/hs.lav {i}/hs.csv --out {r}/link-inputs --quiet --overwrite"
+    ),
     "fit: over the data file": "fit {i}/hs.lav {i}/hs.csv --out {i}/hs.csv --quiet",
     "fit: into the cohort holding the data": (
-        "fit {i}/hs.lav {c}/clinical.csv --out {c} --quiet --overwrite"),
+        "fit {i}/hs.lav {c}/clinical.csv --out {c} --quiet --overwrite"
+    ),
     "report: over the model": "report {i}/hs.md {i}/hs.csv --out {i}/hs.md --quiet",
     "report: over the model via a link": (
-        "report {i}/hs.md {i}/hs.csv --out {r}/link-inputs/hs.md --quiet"),
+        "report {i}/hs.md {i}/hs.csv --out {r}/link-inputs/hs.md --quiet"
+    ),
     "compare: into the config's folder": "compare {i}/compare.yaml --out {i} --quiet",
     "compare: inside the cohort": "compare {i}/compare.yaml --out {c}/results --quiet",
     "compare: inside the cohort via a link": (
-        "compare {i}/compare.yaml --out {r}/link-cohort/results --quiet --overwrite"),
+        "compare {i}/compare.yaml --out {r}/link-cohort/results --quiet --overwrite"
+    ),
     "simulate: over a folder that is not a cohort": (
-        "simulate --n 5 --no-images --out {i} --overwrite --quiet"),
+        "simulate --n 5 --no-images --out {i} --overwrite --quiet"
+    ),
     "demo: over a folder that is not a demo output": "demo --out {i} --overwrite --quiet",
 }
 
@@ -86,8 +92,11 @@ def test_output_over_or_inside_an_input_is_refused(world, case, capsys):
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 3, err
-    assert re.search(r"the input |input folder|input file|not a cohort folder|not the output "
-                     r"folder of an earlier demo", err), err
+    assert re.search(
+        r"the input |input folder|input file|not a cohort folder|not the output "
+        r"folder of an earlier demo",
+        err,
+    ), err
     assert _tree(inputs, cohort) == before
 
 
@@ -95,6 +104,9 @@ def test_every_command_is_covered():
     from radsem.cli import build_parser
 
     parser = build_parser()
-    commands = {a for action in parser._subparsers._group_actions  # noqa: SLF001
-                for a in action.choices}
+    commands = {
+        a
+        for action in parser._subparsers._group_actions  # noqa: SLF001
+        for a in action.choices
+    }
     assert commands == {case.split(":")[0] for case in CASES}
