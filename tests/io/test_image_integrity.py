@@ -118,3 +118,24 @@ def test_every_reader_is_radsem_io_read_image():
         assert "ReadImage(" not in source
         assert "ImageSeriesReader" not in source
     assert "read_image" in inspect.getsource(crops._read_case)
+
+
+def test_deep_crops_refuse_a_truncated_sequence(tmp_path):
+    import pandas as pd
+
+    from radsem.deep.crops import load_cases
+
+    rng = np.random.default_rng(5)
+    mask = np.zeros((6, 16, 16), np.uint8)
+    mask[2:4, 5:10, 5:10] = 1
+    row = {"patient_id": "P9", "mask": tmp_path / "mask.nii.gz"}
+    write_image(mask, row["mask"], (3.0, 1.0, 1.0))
+    for seq in ("t2", "dwi", "adc"):
+        row[seq] = tmp_path / f"{seq}.nii.gz"
+        write_image(rng.normal(100, 10, mask.shape).astype(np.float32), row[seq], (3.0, 1.0, 1.0))
+    table = pd.DataFrame([{k: str(v) for k, v in row.items()}])
+    assert load_cases(table)[0].image.shape == (3, 6, 16, 16)
+    data = row["dwi"].read_bytes()
+    row["dwi"].write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="patient P9: cannot read the dwi image: .*truncated"):
+        load_cases(table)
