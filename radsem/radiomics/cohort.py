@@ -121,7 +121,8 @@ def _work(row: dict, settings: dict, cache_dir: str | None) -> dict:
         features, diag = extract_patient(row["t2"], row["dwi"], row["adc"], row["mask"],
                                          settings, name=f"patient {pid}")
     except RadsemError as exc:
-        return {"patient_id": pid, "failure": str(exc)}
+        text = str(exc) if str(exc).startswith(f"patient {pid}") else f"patient {pid}: {exc}"
+        return {"patient_id": pid, "failure": text}
     except OSError as exc:
         return {"patient_id": pid, "failure": f"patient {pid}: cannot read input ({exc})"}
     except Exception as exc:  # noqa: BLE001 - one patient must never stop the cohort
