@@ -139,3 +139,15 @@ def test_deep_crops_refuse_a_truncated_sequence(tmp_path):
     row["dwi"].write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match="patient P9: cannot read the dwi image: .*truncated"):
         load_cases(table)
+
+
+@pytest.mark.parametrize(("ext", "compress"), [(".nrrd", True), (".nrrd", False), (".mha", True)])
+def test_truncated_nrrd_and_mha_are_refused_too(tmp_path, ext, compress):
+    """ITK itself notices short NRRD/MHA files; radsem passes that on as an ImageError."""
+    arr = np.random.default_rng(0).normal(100, 10, (8, 20, 20)).astype(np.float32)
+    path = tmp_path / f"t{ext}"
+    sitk.WriteImage(sitk.GetImageFromArray(arr), str(path), compress)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="cannot be read as an image"):
+        read_image(path)
