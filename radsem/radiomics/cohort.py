@@ -68,9 +68,7 @@ def images_table(source: Any) -> pd.DataFrame:
     dup = table["patient_id"][table["patient_id"].duplicated()].unique().tolist()
     if dup:
         raise DataError(f"patient_id values repeated in the images table: {dup[:5]}")
-    if table[list(_COLUMNS[1:])].isna().any().any():
-        bad = table.loc[table[list(_COLUMNS[1:])].isna().any(axis=1), "patient_id"].tolist()
-        raise DataError(f"missing image paths for patient(s) {bad[:5]}")
+    # a missing path (NaN) is that patient's failure, reported by extract_cohort
     return table.reset_index(drop=True)
 
 
@@ -106,6 +104,9 @@ def _work(row: dict, settings: dict, cache_dir: str | None) -> dict:
 
     pid = row["patient_id"]
     cache_file = None
+    absent = [c for c in _COLUMNS[1:] if not row[c]]
+    if absent:
+        return {"patient_id": pid, "failure": f"patient {pid}: no {absent[0]} image given"}
     missing = [row[c] for c in _COLUMNS[1:] if not Path(row[c]).exists()]
     if missing:
         return {"patient_id": pid, "failure": f"patient {pid}: {missing[0]}: image file not found"}
@@ -273,7 +274,8 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
                             ) from exc
         cache = str(cache_path.resolve())
     rows = table.to_dict(orient="records")
-    rows = [{k: (str(v) if k != "patient_id" else v) for k, v in row.items()} for row in rows]
+    rows = [{k: (v if k == "patient_id" else "" if pd.isna(v) else str(v))
+             for k, v in row.items()} for row in rows]
     if dask_client is not None:
         results = list(_run_dask(rows, resolved, cache, dask_client, progress))
     else:

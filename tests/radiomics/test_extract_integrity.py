@@ -238,3 +238,15 @@ def test_workers_die_with_a_killed_parent(pristine, tmp_path):
     for w in survivors:  # do not leave them running if the test fails
         os.kill(w, signal.SIGKILL)
     assert not survivors
+
+
+def test_a_missing_path_in_an_images_table_is_that_patients_failure(patients):
+    from radsem.radiomics import extract_cohort
+
+    table = patients.copy()
+    table.loc[1, "adc"] = None
+    result = extract_cohort(table, progress=False)
+    assert result.features.index.tolist() == ["P0", "P2"]
+    assert result.failures.to_dict("records") == [
+        {"patient_id": "P1", "reason": "patient P1: no adc image given"}
+    ]
