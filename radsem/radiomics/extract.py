@@ -212,23 +212,40 @@ def _cached_extractor(settings: Mapping, with_shape: bool):
     return cache[key]
 
 
+#: Imaginary parts at most this share of the magnitude are round-off (pyradiomics takes the
+#: eigenvalues of a symmetric matrix with a general solver, which returns e.g. 6.83+6e-17j).
+_ROUND_OFF = 1e-9
+
+
 def _real_values(result: Mapping) -> tuple[dict[str, float], list[str]]:
-    """pyradiomics' feature values as floats; a complex value (pyradiomics returns some, e.g.
-    the GLCM's MCC from a square root of a negative eigenvalue) becomes NaN with a note naming
-    the feature, since casting it with ``float`` would silently drop its imaginary part."""
+    """pyradiomics' feature values as floats, never dropping an imaginary part silently.
+
+    A complex value (pyradiomics returns some, e.g. shape axis lengths from the eigenvalues of
+    the mask's covariance matrix) becomes NaN, with a note naming the feature; only when its
+    imaginary part is round-off (at most ``1e-9`` of its magnitude, exactly 0 included) is the
+    real part kept, with a note too.
+    """
     values: dict[str, float] = {}
     notes: list[str] = []
     for key, value in result.items():
         if key.startswith("diagnostics_"):
             continue
         array = np.asarray(value)
-        if np.iscomplexobj(array):
-            number = complex(array.reshape(-1)[0]) if array.size == 1 else complex("nan")
+        if array.size != 1:
             values[key] = float("nan")
-            notes.append(f"{key} is complex ({number.real:.6g}{number.imag:+.6g}j); recorded "
-                         "as NaN")
+            notes.append(f"{key} is not a single number: recorded as NaN")
             continue
-        values[key] = float(array.reshape(-1)[0]) if array.size == 1 else float("nan")
+        if not np.iscomplexobj(array):
+            values[key] = float(array.reshape(-1)[0])
+            continue
+        number = complex(array.reshape(-1)[0])
+        shown = f"{key} is complex ({number.real:.6g}{number.imag:+.3g}j)"
+        if abs(number.imag) <= _ROUND_OFF * max(abs(number), 1e-300) or number.imag == 0:
+            values[key] = float(number.real)
+            notes.append(f"{shown}: the imaginary part is round-off, the real part is kept")
+        else:
+            values[key] = float("nan")
+            notes.append(f"{shown}: recorded as NaN")
     return values, notes
 
 

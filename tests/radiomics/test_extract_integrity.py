@@ -133,21 +133,27 @@ def test_complex_feature_values_become_nan_with_a_note():
             "diagnostics_x": "v",
             "original_glcm_MCC": np.complex128(0.5 + 0.25j),
             "original_firstorder_Mean": np.float64(3.0),
-            "original_glcm_Idn": np.complex128(0.75 + 0j),
+            "original_shape_Elongation": np.complex128(1 - 1.8e-17j),
+            "original_shape_LeastAxisLength": np.complex128(4.5 + 0j),
         }
     )
     assert values["original_firstorder_Mean"] == 3.0
     assert np.isnan(values["original_glcm_MCC"])
-    assert np.isnan(values["original_glcm_Idn"])
+    assert values["original_shape_Elongation"] == 1.0
+    assert values["original_shape_LeastAxisLength"] == 4.5
     assert "diagnostics_x" not in values
     assert notes == [
-        "original_glcm_MCC is complex (0.5+0.25j); recorded as NaN",
-        "original_glcm_Idn is complex (0.75+0j); recorded as NaN",
+        "original_glcm_MCC is complex (0.5+0.25j): recorded as NaN",
+        "original_shape_Elongation is complex (1-1.8e-17j): the imaginary part is round-off, "
+        "the real part is kept",
+        "original_shape_LeastAxisLength is complex (4.5+0j): the imaginary part is round-off, "
+        "the real part is kept",
     ]
 
 
-def test_complex_value_from_pyradiomics_is_reported_in_diagnostics(tmp_path):
-    """The geometry of tests/robustness test_mask_geometry_mismatch: a far-off DWI grid."""
+def test_complex_values_from_pyradiomics_are_reported_in_diagnostics():
+    """The tumour of tests/robustness test_mask_geometry_mismatch: a box, whose shape
+    eigenvalues pyradiomics returns as complex numbers."""
     import SimpleITK as sitk
 
     from radsem.radiomics.extract import extract_series, resolve_settings
@@ -159,10 +165,11 @@ def test_complex_value_from_pyradiomics_is_reported_in_diagnostics(tmp_path):
     mask[3:7, 4:10, 4:10] = 1
     image, roi = sitk.GetImageFromArray(base), sitk.GetImageFromArray(mask)
     feats, diag = extract_series(image, roi, resolve_settings(None), True, "P7 T2")
-    complex_notes = [w for w in diag["warnings"].split("; ") if "is complex" in w]
-    for note in complex_notes:  # whichever features pyradiomics returns complex are NaN
-        assert np.isnan(feats[note.split(" is complex")[0]])
+    notes = [w for w in diag["warnings"].split("; ") if " is complex (" in w]
+    assert notes  # pyradiomics 3 returns the box's axis lengths as complex numbers
+    assert "original_shape_MajorAxisLength is complex" in diag["warnings"]
     assert all(isinstance(v, float) for v in feats.values())
+    assert feats["original_shape_MajorAxisLength"] == pytest.approx(6.8313, abs=1e-4)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (Linux)")
