@@ -110,9 +110,15 @@ def _check_arguments(n: int, jobs: int, out: Path, overwrite: bool) -> None:
                         "and cross-checks to be meaningful")
     if jobs < 1:
         raise DataError(f"jobs must be at least 1 (got {jobs})")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise DataError(f"output folder {out} exists and is not empty; choose another folder "
-                        "or pass overwrite=True (--overwrite)")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"output folder {out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise DataError(f"output folder {out} exists and is not empty; choose another "
+                            "folder or pass overwrite=True (--overwrite)")
+        if not (out / "cohort" / "clinical.csv").is_file():  # the demo's first output
+            raise DataError(f"refusing to replace {out}: it is not the output folder of an "
+                            "earlier demo (it has no cohort/clinical.csv); choose another folder")
 
 
 def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *, jobs: int = 2,
@@ -132,7 +138,8 @@ def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *,
     epochs : int
         Maximum training epochs of the autoencoder (the GAN trains for ``5 * epochs``).
     overwrite : bool
-        Replace the content of a non-empty output folder.
+        Replace the content of a non-empty output folder of an earlier demo (a folder without
+        ``cohort/clinical.csv`` is never replaced).
     progress : bool
         Print progress to standard error.
 
@@ -281,6 +288,7 @@ def sem_table(cohort) -> pd.DataFrame:
 
 def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     import radsem
+    from radsem.io import atomic_write_bytes
 
     data = sem_table(cohort)
     # FIML: patients without expression still contribute through their stage (a fixed covariate)
@@ -292,7 +300,8 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     steps.objects["sem_fit"] = fit
     steps.objects["sem_data"] = data
     (steps.result.out / "sem").mkdir(exist_ok=True)
-    (steps.result.out / "sem" / "summary.txt").write_text(str(fit.summary()))
+    summary = steps.result.out / "sem" / "summary.txt"
+    atomic_write_bytes(str(fit.summary()).encode("utf-8"), summary)  # atomic, like every output
     if not fit.converged:
         steps.result.notes.append("SEM: the optimiser did not converge")
     try:

@@ -53,10 +53,13 @@ def side_paths(out: Path) -> tuple[Path, Path]:
 
 def run(args: argparse.Namespace) -> int:
     from radsem.errors import DataError, ImageError
-    from radsem.io import write_table
+    from radsem.io import atomic_write_many, check_outputs, table_bytes
     from radsem.radiomics import extract_cohort
 
     out = Path(args.out)
+    diag_path, fail_path = side_paths(out)
+    check_outputs([args.cohort, args.params], files=[out, diag_path, fail_path],
+                  folders=[args.cache])
     if out.suffix.lower() not in (".parquet", ".csv", ".tsv"):
         raise DataError(f"{out}: --out must end in .parquet, .csv or .tsv")
     if not out.parent.is_dir():
@@ -79,13 +82,17 @@ def run(args: argparse.Namespace) -> int:
     if result.features.empty and result.failures.empty:
         raise ImageError(f"{args.cohort}: the cohort has no images to extract (expected "
                          "images/<patient_id>/t2.nii.gz, dwi.nii.gz, adc.nii.gz, mask.nii.gz)")
-    diag_path, fail_path = side_paths(out)
-    write_table(result.failures, fail_path)
-    write_table(result.diagnostics, diag_path)
-    if result.features.empty:
+    if result.features.empty:  # nothing is written: the reasons go into the message
+        reasons = "\n".join(f"  {pid}: {reason}"
+                             for pid, reason in result.failures.head(20).itertuples(index=False))
+        more = len(result.failures) - 20
         raise ImageError(f"no patient could be extracted ({len(result.failures)} failed); "
-                         f"reasons in {fail_path}")
-    write_table(result.features.reset_index(), out)
+                         f"nothing was written:\n{reasons}"
+                         + (f"\n  ... and {more} more" if more > 0 else ""))
+    # the three tables are committed together (all or none), the features last
+    atomic_write_many({fail_path: table_bytes(result.failures, fail_path),
+                       diag_path: table_bytes(result.diagnostics, diag_path),
+                       out: table_bytes(result.features.reset_index(), out)})
     if not args.quiet:
         print(f"wrote {out}: {result.features.shape[0]} patients x "
               f"{result.features.shape[1]} features", file=sys.stdout)

@@ -62,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from radsem.errors import DataError, ImproperSolutionWarning
-    from radsem.io import read_table
+    from radsem.io import check_outputs, read_table
     from radsem.report import sem_report
 
     out = Path(args.out)
+    check_outputs([args.model, args.data], files=[out])
     fmt = _FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise DataError(f"{out}: unknown report format {out.suffix!r} (use .html, .md or .tex)")

@@ -47,6 +47,12 @@ def _shape(text: str) -> tuple[int, int, int]:
                                          ) from None
     if len(shape) != 3 or shape[0] < 4 or min(shape[1:]) < 8:
         raise argparse.ArgumentTypeError(f"need 3 sizes Z,Y,X with Z >= 4, Y, X >= 8: {text!r}")
+    from radsem.simulate.cohort import MAX_IMAGE_VOXELS
+
+    if shape[0] * shape[1] * shape[2] > MAX_IMAGE_VOXELS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has {shape[0] * shape[1] * shape[2]:,} voxels; the limit is "
+            f"{MAX_IMAGE_VOXELS:,} per volume (e.g. 64,256,256)")
     return shape  # type: ignore[return-value]
 
 
@@ -63,7 +69,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--missing-expression", type=_share, default=0.45, metavar="SHARE",
                         help="expected share of patients without expression (default 0.45)")
     parser.add_argument("--image-shape", type=_shape, default=(16, 48, 48), metavar="Z,Y,X",
-                        help="T2 grid in voxels (default 16,48,48)")
+                        help="T2 grid in voxels (default 16,48,48; at most 4,194,304 voxels, "
+                        "e.g. 64,256,256)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 

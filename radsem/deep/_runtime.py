@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,19 +52,17 @@ def torch_session(seed: int, n_threads: int = 1) -> Iterator[torch.Generator]:
 
 
 def atomic_torch_save(obj: dict[str, Any], path: str | os.PathLike) -> None:
-    """Save ``obj`` with :func:`torch.save` to a temporary file, then move it into place."""
+    """Save ``obj`` with :func:`torch.save` atomically (:func:`radsem.io.atomic_write_bytes`:
+    a flushed temporary file renamed into place)."""
+    import io
+
+    from radsem.io.tables import atomic_write_bytes
+
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".radsem-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(buffer.getvalue(), path)
 
 
 def safe_torch_load(path: str | os.PathLike, kind: str) -> dict[str, Any]:

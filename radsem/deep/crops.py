@@ -300,14 +300,18 @@ def perturb_mask(mask: np.ndarray, operation: str, voxels: int = 1, in_plane: bo
 def _read_case(row: pd.Series, sequences: Sequence[str]) -> Case:
     import SimpleITK as sitk
 
+    from radsem.io.images import check_plausible, read_image
+
+    pid = row["patient_id"]
+
     def read(path: str, what: str):
         try:
-            return sitk.ReadImage(str(path))
-        except RuntimeError as exc:
-            raise ImageError(f"patient {row['patient_id']}: cannot read {what} {path!r}: {exc}"
-                             ) from exc
+            return read_image(path)
+        except ImageError as exc:
+            raise ImageError(f"patient {pid}: cannot read the {what} image: {exc}") from exc
 
     mask_img = read(row["mask"], "mask")
+    mask = sitk.GetArrayFromImage(mask_img) > 0
     channels = []
     for seq in sequences:
         img = read(row[seq], seq)
@@ -317,10 +321,11 @@ def _read_case(row: pd.Series, sequences: Sequence[str]) -> Case:
                 or not np.allclose(img.GetDirection(), mask_img.GetDirection())):
             img = sitk.Resample(img, mask_img, sitk.Transform(), sitk.sitkLinear, 0.0,
                                 sitk.sitkFloat64)
-        channels.append(sitk.GetArrayFromImage(img).astype(np.float64))
+        values = sitk.GetArrayFromImage(img).astype(np.float64)
+        check_plausible(values, mask, f"patient {pid} {seq.upper()}")
+        channels.append(values)
     spacing = tuple(float(s) for s in reversed(mask_img.GetSpacing()))
-    return Case(np.stack(channels), sitk.GetArrayFromImage(mask_img) > 0, spacing,
-                str(row["patient_id"]), tuple(sequences))
+    return Case(np.stack(channels), mask, spacing, str(pid), tuple(sequences))
 
 
 def load_cases(cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress: bool = False

@@ -104,6 +104,7 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
     arr = frame.to_numpy(float)
     if not np.isfinite(arr[~np.isnan(arr)]).all():
         raise DataError(f"data contain infinite values{where}")
+    _check_magnitude(arr, observed, where)
     p = arr.shape[1]
     if missing == "listwise":
         keep = ~np.isnan(arr).any(axis=1)
@@ -141,6 +142,25 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
             "covariance matrix is singular)"
         )
     return SampleStats(arr, n, mean, cov)
+
+
+def _check_magnitude(arr: np.ndarray, observed: Sequence[str], where: str) -> None:
+    """Refuse columns whose moments overflow double precision (e.g. values near 1e308, whose
+    squares are infinite): every estimator needs the variances and their products."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j, name in enumerate(observed):
+            col = arr[:, j][~np.isnan(arr[:, j])]
+            if col.size == 0:
+                continue
+            mean = np.mean(col)
+            var = np.mean((col - mean) ** 2) if np.isfinite(mean) else np.inf
+            if not (np.isfinite(mean) and np.isfinite(var) and np.isfinite(var * var)):
+                big = float(np.max(np.abs(col)))
+                raise DataError(
+                    f"column {name!r}{where}: values up to {big:.3g} in absolute value are too "
+                    "large for double precision (their mean, variance or squared variance "
+                    "overflows); rescale the column (e.g. to other units or a log scale)"
+                )
 
 
 def _check_pd(cov: np.ndarray, observed, where: str) -> None:

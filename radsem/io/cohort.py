@@ -38,7 +38,8 @@ class Cohort:
         (may be empty).
     images : DataFrame
         ``patient_id, t2, dwi, adc, mask``: absolute paths of the NIfTI files; patients without
-        images are absent.
+        an image folder are absent. A file missing from an image folder keeps its expected path,
+        so that readers report it for that patient only.
     truth : dict or None
         The generating parameters of a simulated cohort (``truth.json``), else None.
     path : Path
@@ -95,11 +96,9 @@ def _read_images(folder: Path, order: list[str]) -> pd.DataFrame:
                             "clinical.csv")
         row = {"patient_id": sub.name}
         for column, name in IMAGE_FILES.items():
-            path = sub / name
-            if not path.is_file():
-                raise ImageError(f"{path}: image file missing for patient {sub.name!r} "
-                                 f"(every image folder needs {', '.join(IMAGE_FILES.values())})")
-            row[column] = str(path.resolve())
+            # a missing file keeps its expected path: the reader reports it for this patient
+            # (radsem.io.read_image: "image file not found"), the rest of the cohort goes on
+            row[column] = str((sub / name).resolve())
         rows.append(row)
     rank = {pid: i for i, pid in enumerate(order)}
     frame = pd.DataFrame(rows, columns=list(_IMAGE_COLUMNS))
@@ -161,7 +160,7 @@ def read_cohort(path: str | os.PathLike, *, require_outcome: bool = True) -> Coh
         patient id, missing/negative time, event not 0/1, non-numeric expression, ...
         The message names the file, the row (CSV line number) and the column.
     ImageError
-        An image folder lacks one of its four files.
+        ``images`` is not a folder.
 
     Examples
     --------

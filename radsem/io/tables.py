@@ -10,7 +10,8 @@ import pandas as pd
 
 from radsem.errors import DataError
 
-__all__ = ["read_table", "write_table", "atomic_write_bytes"]
+__all__ = ["read_table", "write_table", "atomic_write_bytes", "atomic_write_many", "table_bytes",
+           "fsync_folder"]
 
 _CSV = (".csv", ".txt")
 _TSV = (".tsv", ".tab")
@@ -109,9 +110,23 @@ def file_mode(folder: bool = False) -> int:
     return (0o777 if folder else 0o666) & ~mask
 
 
-def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
-    """Write bytes to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be
+    opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _stage(data: bytes, path: Path) -> str:
+    """Write ``data`` to a flushed (fsync) temporary file next to ``path``; return its name."""
     if path.is_dir():
         raise DataError(f"{path}: is a folder; give a file name to write to")
     if not path.parent.is_dir():
@@ -120,12 +135,82 @@ def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def atomic_write_bytes(data: bytes, path: str | os.PathLike) -> None:
+    """Write bytes to ``path`` atomically: a temporary file in the same folder, flushed to disk
+    (fsync), renamed over ``path``, then the folder flushed."""
+    atomic_write_many({path: data})
+
+
+def _discard(*names: str | None) -> None:
+    for name in names:
+        if name is not None and os.path.exists(name):
+            os.unlink(name)
+
+
+def atomic_write_many(files: dict[str | os.PathLike, bytes]) -> None:
+    """Write several files as one unit: all of them, or none.
+
+    Every file is first written in full to a flushed temporary file next to its target; only
+    when all are staged are they renamed into place (in the given order) and their folders
+    flushed. If staging fails, no target is touched; if a rename fails, the targets already
+    renamed are put back as they were.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, data in files.items():
+            staged.append((_stage(data, Path(target)), Path(target)))
+    except BaseException:
+        _discard(*(tmp for tmp, _ in staged))
+        raise
+    done: list[tuple[Path, str | None]] = []
+    backup = None
+    try:
+        for tmp, path in staged:
+            # with several files, keep each old file until all new ones are in place
+            backup = _stage(path.read_bytes(), path) if len(staged) > 1 and path.is_file() \
+                else None
+            os.replace(tmp, path)
+            done.append((path, backup))
+            backup = None
+    except BaseException:
+        _discard(backup, *(tmp for tmp, _ in staged))
+        for path, old in reversed(done):  # put back what was there before
+            if old is not None:
+                os.replace(old, path)
+            elif path.exists():
+                path.unlink()
+        raise
+    _discard(*(old for _, old in done))
+    for folder in dict.fromkeys(path.parent for _, path in staged):
+        fsync_folder(folder)
+
+
+def table_bytes(frame: pd.DataFrame, path: str | os.PathLike, *,
+                float_format: str | None = None) -> bytes:
+    """The bytes :func:`write_table` would write for ``frame`` at ``path`` (format from the
+    extension)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"write_table expects a DataFrame, got {type(frame).__name__}")
+    kind = _kind(Path(path))
+    if kind == "parquet":
+        import io
+
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    text = frame.to_csv(index=False, sep="\t" if kind == "tsv" else ",",
+                        float_format=float_format, lineterminator="\n")
+    return text.encode("utf-8")
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
@@ -146,19 +231,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
     The table is written to a temporary file in the target folder and renamed over the target,
     so a reader never sees a half-written file. Output is byte-identical for identical input.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"write_table expects a DataFrame, got {type(frame).__name__}")
     path = Path(path)
-    kind = _kind(path)
+    data = table_bytes(frame, path, float_format=float_format)
     if not path.parent.is_dir():
         raise DataError(f"{path}: the folder {path.parent} does not exist")
-    if kind == "parquet":
-        import io
-
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        atomic_write_bytes(buffer.getvalue(), path)
-        return
-    text = frame.to_csv(index=False, sep="\t" if kind == "tsv" else ",",
-                        float_format=float_format, lineterminator="\n")
-    atomic_write_bytes(text.encode("utf-8"), path)
+    atomic_write_bytes(data, path)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from radsem._workers import die_with_parent
 from radsem.errors import DataError, RadsemError
 from radsem.radiomics.extract import build_extractor
 from radsem.radiomics.settings import resolve_settings, settings_hash
@@ -94,9 +95,7 @@ def images_table(source: Any, series: Any = None) -> pd.DataFrame:
     dup = table["patient_id"][table["patient_id"].duplicated()].unique().tolist()
     if dup:
         raise DataError(f"patient_id values repeated in the images table: {dup[:5]}")
-    if table[list(columns[1:])].isna().any().any():
-        bad = table.loc[table[list(columns[1:])].isna().any(axis=1), "patient_id"].tolist()
-        raise DataError(f"missing image paths for patient(s) {bad[:5]}")
+    # a missing path (NaN) is that patient's failure, reported by extract_cohort
     return table.reset_index(drop=True)
 
 
@@ -152,6 +151,13 @@ def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | N
 
     pid = row["patient_id"]
     cache_file = None
+    columns = [c for c in row if c != "patient_id"]
+    absent = [c for c in columns if not row[c]]
+    if absent:
+        return {"patient_id": pid, "failure": f"patient {pid}: no {absent[0]} image given"}
+    missing = [row[c] for c in columns if not Path(row[c]).exists()]
+    if missing:
+        return {"patient_id": pid, "failure": f"patient {pid}: {missing[0]}: image file not found"}
     try:
         if cache_dir is not None:
             cache_file = Path(cache_dir) / f"{_cache_key(row, settings, spec)}.json"
@@ -169,7 +175,8 @@ def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | N
                 {r["series"]: row[r["series"]] for r in spec}, row["mask"],
                 pd.DataFrame(spec), settings["modality"], name=f"patient {pid}")
     except RadsemError as exc:
-        return {"patient_id": pid, "failure": str(exc)}
+        text = str(exc) if str(exc).startswith(f"patient {pid}") else f"patient {pid}: {exc}"
+        return {"patient_id": pid, "failure": text}
     except OSError as exc:
         return {"patient_id": pid, "failure": f"patient {pid}: cannot read input ({exc})"}
     except Exception as exc:  # noqa: BLE001 - one patient must never stop the cohort
@@ -201,7 +208,8 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        with ProcessPoolExecutor(max_workers=n_jobs, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_work, row, settings, cache_dir, spec, absolute_paths)
                        for row in rows]
             for fut in as_completed(futures):
@@ -309,9 +317,11 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
 
     Notes
     -----
-    A patient whose images cannot be used (unreadable file, empty mask, mask not on the T2 grid,
-    tumour too small for texture matrices) is listed in ``failures`` with the reason and skipped.
-    No DICOM header value is read into any output.
+    A patient whose images cannot be used (a missing, unreadable or truncated file, empty mask,
+    mask not on the T2 grid, a series constant inside the mask, tumour too small for texture
+    matrices) is listed in ``failures`` with the reason and skipped. No DICOM header value is
+    read into any output. Local worker processes end with the process that started them (also
+    when it is killed).
     """
     source = _source(images)
     spec = _spec(source, series)
@@ -347,7 +357,8 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
                             ) from exc
         cache = str(cache_path.resolve())
     rows = table.to_dict(orient="records")
-    rows = [{k: (str(v) if k != "patient_id" else v) for k, v in row.items()} for row in rows]
+    rows = [{k: (v if k == "patient_id" else "" if pd.isna(v) else str(v))
+             for k, v in row.items()} for row in rows]
     spec_rows = spec.astype(object).where(spec.notna(), None).to_dict(orient="records") \
         if general else None
     if dask_client is not None:

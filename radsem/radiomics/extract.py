@@ -11,62 +11,23 @@ import os
 import threading
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from radsem.errors import DataError, ImageError
-from radsem.radiomics._nonfinite import nonfinite_voxels
+from radsem.io.images import check_plausible, read_image
 from radsem.radiomics.settings import SERIES, resolve_settings
 
 __all__ = ["extract_patient", "read_volume", "extract_series", "build_extractor"]
 
+#: radsem's one image reader (:func:`radsem.io.read_image`), under its older name.
+read_volume = read_image
+
 _GEOMETRY_TOL = 1e-3
 #: pyradiomics log messages that are notes about its own definitions, not about the data.
 _BENIGN = ("GLCM is symmetrical",)
-
-
-def read_volume(path: str | os.PathLike):
-    """Read a 3D volume: a NIfTI/NRRD/MHA file, or a folder holding one DICOM series.
-
-    Only voxel data and geometry are kept: no DICOM header field (patient name, id, dates) is
-    read into the returned image's metadata.
-
-    Raises
-    ------
-    ImageError
-        Missing or unreadable file, a folder without (or with several) DICOM series, a series
-        with missing slices or uneven spacing (see
-        :func:`radsem.io.dicom_series.read_dicom_series`).
-    """
-    import SimpleITK as sitk
-
-    path = Path(path)
-    if path.is_dir():  # checked: one series, no missing slices, even spacing (radsem.io)
-        from radsem.io.dicom_series import read_dicom_series
-
-        image = read_dicom_series(path).image
-    else:
-        if not path.is_file():
-            raise ImageError(f"{path}: image file not found")
-        try:
-            image = sitk.ReadImage(str(path))
-        except RuntimeError as exc:
-            raise ImageError(f"{path}: cannot be read as an image (corrupted or unknown "
-                             "format)") from exc
-    if image.GetDimension() != 3:
-        raise ImageError(f"{path}: expected a 3D volume, got {image.GetDimension()}D")
-    bad = nonfinite_voxels(path, sitk.GetArrayViewFromImage(image))
-    if bad:
-        raise ImageError(f"{path}: {bad} voxel(s) are NaN or infinite; replace them (e.g. by 0 "
-                         "outside the body) before extraction - ITK would read NaN in NIfTI "
-                         "files as 0 without notice")
-    clean = sitk.Image(image)  # a copy without the reader's metadata dictionary
-    for key in clean.GetMetaDataKeys():
-        clean.EraseMetaData(key)
-    return clean
 
 
 def _same_grid(a, b) -> bool:
@@ -251,6 +212,43 @@ def _cached_extractor(settings: Mapping, with_shape: bool):
     return cache[key]
 
 
+#: Imaginary parts at most this share of the magnitude are round-off (pyradiomics takes the
+#: eigenvalues of a symmetric matrix with a general solver, which returns e.g. 6.83+6e-17j).
+_ROUND_OFF = 1e-9
+
+
+def _real_values(result: Mapping) -> tuple[dict[str, float], list[str]]:
+    """pyradiomics' feature values as floats, never dropping an imaginary part silently.
+
+    A complex value (pyradiomics returns some, e.g. shape axis lengths from the eigenvalues of
+    the mask's covariance matrix) becomes NaN, with a note naming the feature; only when its
+    imaginary part is round-off (at most ``1e-9`` of its magnitude, exactly 0 included) is the
+    real part kept, with a note too.
+    """
+    values: dict[str, float] = {}
+    notes: list[str] = []
+    for key, value in result.items():
+        if key.startswith("diagnostics_"):
+            continue
+        array = np.asarray(value)
+        if array.size != 1:
+            values[key] = float("nan")
+            notes.append(f"{key} is not a single number: recorded as NaN")
+            continue
+        if not np.iscomplexobj(array):
+            values[key] = float(array.reshape(-1)[0])
+            continue
+        number = complex(array.reshape(-1)[0])
+        shown = f"{key} is complex ({number.real:.6g}{number.imag:+.3g}j)"
+        if abs(number.imag) <= _ROUND_OFF * max(abs(number), 1e-300) or number.imag == 0:
+            values[key] = float(number.real)
+            notes.append(f"{shown}: the imaginary part is round-off, the real part is kept")
+        else:
+            values[key] = float("nan")
+            notes.append(f"{shown}: recorded as NaN")
+    return values, notes
+
+
 def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
                    ) -> tuple[dict[str, float], dict[str, Any]]:
     """Run pyradiomics on one image/mask pair with resolved settings.
@@ -279,7 +277,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
         raise ImageError(f"{name}: pyradiomics cannot compute features for this region "
                          f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
                          "the tumour may be too small for texture matrices") from exc
-    features = {k: float(v) for k, v in result.items() if not k.startswith("diagnostics_")}
+    features, complex_notes = _real_values(result)
     import SimpleITK as sitk
 
     arr = sitk.GetArrayViewFromImage(image)[_mask_array(mask) == 1]
@@ -293,6 +291,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
         n_bins = int(len(edges) - 1)
     notes = [m for m in messages if not m.startswith(_BENIGN)]
     notes += [str(w.message) for w in caught]
+    notes += complex_notes
     n_nan = sum(1 for v in features.values() if not np.isfinite(v))
     if n_nan:
         notes.append(f"{n_nan} feature(s) are not finite")
@@ -330,7 +329,9 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
     Raises
     ------
     ImageError
-        Unreadable image, empty mask, mask not on the T2 grid, tumour too small for pyradiomics.
+        Unreadable, truncated or non-finite image (:func:`radsem.io.read_image`), empty mask,
+        mask not on the T2 grid, a series constant inside the mask, tumour too small for
+        pyradiomics.
 
     Notes
     -----
@@ -347,6 +348,9 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
     reference = images["t2"]
     roi = _prepare_mask(read_volume(mask), reference, int(resolved["setting"].get("label", 1)),
                         name)
+    import SimpleITK as sitk
+
+    inside = sitk.GetArrayViewFromImage(roi) == 1
     features: dict[str, float] = {}
     diagnostics: dict[str, dict] = {}
     for series in SERIES:
@@ -363,6 +367,7 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
                 raise ImageError(f"{label}: the volume does not overlap the tumour mask on the T2 "
                                  "grid (check the image geometry)")
             image = _resample(image, reference, rs["resample_interpolator"])
+        check_plausible(sitk.GetArrayViewFromImage(image), inside, label)
         feats, diag = extract_series(image, roi, resolved, series == rs["shape_series"], label)
         if covered < 1.0:
             note = (f"{1 - covered:.1%} of the tumour lies outside the {series.upper()} field of "

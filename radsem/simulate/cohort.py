@@ -52,6 +52,28 @@ class SimulatedCohort:
                 f"expression, {len(self.images)} with images, seed {self.truth['seed']})")
 
 
+#: Largest simulated T2 volume in voxels (e.g. 64 x 256 x 256): rendering one patient needs
+#: about 100 bytes per voxel of working memory.
+MAX_IMAGE_VOXELS = 2**22
+#: Largest number of voxels over all patients (n x z x y x x): the cohort is kept in memory
+#: (about 5 bytes per T2 voxel with the DWI, ADC and mask) until it is written.
+MAX_COHORT_VOXELS = 2**28
+
+
+def check_image_budget(shape: Sequence[int], n: int = 1) -> None:
+    """Refuse image sizes beyond :data:`MAX_IMAGE_VOXELS` per volume or
+    :data:`MAX_COHORT_VOXELS` for the cohort, with a message instead of a ``MemoryError``."""
+    voxels = int(np.prod([int(s) for s in shape], dtype=object))
+    if voxels > MAX_IMAGE_VOXELS:
+        raise DataError(f"image_shape {tuple(int(s) for s in shape)} has {voxels:,} voxels; the "
+                        f"simulator's limit is {MAX_IMAGE_VOXELS:,} voxels per volume (e.g. "
+                        "64,256,256)")
+    if voxels * int(n) > MAX_COHORT_VOXELS:
+        raise DataError(f"{n} patients x {voxels:,} voxels exceed the simulator's limit of "
+                        f"{MAX_COHORT_VOXELS:,} voxels per cohort (kept in memory until "
+                        "written); use fewer patients, a smaller image_shape or images=False")
+
+
 def _check_args(n, seed, image_shape, missing_expression, dwi_factor) -> tuple[int, ...]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DataError(f"n must be a positive whole number of patients, got {n!r}")
@@ -132,7 +154,10 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
         Render the MRI volumes (``False`` is much faster for large ``n``).
     image_shape : (z, y, x)
         T2 grid in voxels; the scanner's field of view is kept, so a finer grid has smaller
-        voxels. DWI/ADC have ``dwi_factor`` times coarser in-plane resolution.
+        voxels. DWI/ADC have ``dwi_factor`` times coarser in-plane resolution. At most
+        :data:`MAX_IMAGE_VOXELS` (4,194,304, e.g. 64 x 256 x 256) voxels per volume and
+        :data:`MAX_COHORT_VOXELS` (268,435,456) over all patients; larger requests raise a
+        ``DataError`` instead of exhausting memory.
     missing_expression : float
         Expected share of patients without expression, missing at random given scanner site,
         stage and age (the intercept of the missingness model is solved for this share).
@@ -163,6 +188,8 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
     (30, ['E6', 'E7'])
     """
     shape = _check_args(n, seed, image_shape, missing_expression, dwi_factor)
+    if images:
+        check_image_budget(shape, n)
     n, seed, dwi_factor = int(n), int(seed), int(dwi_factor)
     params = params if params is not None else SimulationParameters()
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]

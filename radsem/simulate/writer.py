@@ -14,7 +14,7 @@ from radsem.io.images import write_image
 from radsem.io.tables import atomic_write_bytes, file_mode, write_table
 from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
 
-__all__ = ["write_cohort", "simulate"]
+__all__ = ["write_cohort", "simulate", "clean_stale_temporaries"]
 
 
 def _prepare_target(path: Path, overwrite: bool) -> None:
@@ -34,6 +34,54 @@ def _prepare_target(path: Path, overwrite: bool) -> None:
                         ) from exc
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise DataError(f"{path.parent}: folder is not writable")
+
+
+#: Marker inside a temporary cohort folder: ``<pid> <host>`` of the process writing it.
+_MARKER = ".radsem-writing"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but belongs to someone else, or cannot tell: keep its folder
+    return True
+
+
+def clean_stale_temporaries(path: Path) -> list[Path]:
+    """Remove temporary folders a killed earlier run left next to the cohort folder ``path``.
+
+    Only folders named as :func:`write_cohort` names them (``.<name>.<8 characters>.tmp``) that
+    hold its marker file naming a process of this machine that no longer runs are removed; a
+    folder of a run still in progress, of another machine, or without the marker is kept.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    import re
+    import socket
+
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp$")
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for entry in path.parent.iterdir():
+        if not pattern.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            pid_text, host = (entry / _MARKER).read_text(encoding="utf-8").split(maxsplit=1)
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            continue
+        if host.strip() != socket.gethostname() or pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
 
 
 def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> None:
@@ -81,8 +129,9 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
     Notes
     -----
     Everything is written into a hidden temporary sibling folder that is renamed into place at
-    the end, so an interrupted run leaves no half-written cohort. Files contain no time stamps,
-    so the same cohort gives byte-identical files.
+    the end, so an interrupted run leaves no half-written cohort; the temporary folder a killed
+    run left behind is removed by the next run (:func:`clean_stale_temporaries`). Files contain
+    no time stamps, so the same cohort gives byte-identical files.
     """
     if not isinstance(cohort, SimulatedCohort):
         raise DataError(f"write_cohort expects a SimulatedCohort, got {type(cohort).__name__}")
@@ -94,8 +143,13 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
         raise DataError(f"{path.parent}: cannot write there ({exc.strerror})") from exc
     old = None
     try:
+        import socket
+
+        atomic_write_bytes(f"{os.getpid()} {socket.gethostname()}\n".encode(), tmp / _MARKER)
+        clean_stale_temporaries(path)
         os.chmod(tmp, file_mode(folder=True))
         _write_contents(cohort, tmp, progress)
+        (tmp / _MARKER).unlink()
         if path.exists():
             old = path.parent / f"{tmp.name}.old"
             os.replace(path, old)

@@ -3,10 +3,12 @@ writes of tables, text and JSON."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -14,26 +16,19 @@ import pandas as pd
 
 from radsem.errors import DataError
 
-__all__ = ["prepare_output", "write_json", "write_text", "write_csv", "plain"]
-
-
-def _inside(child: Path, parent: Path) -> bool:
-    try:
-        child.relative_to(parent)
-    except ValueError:
-        return False
-    return True
+__all__ = ["prepare_output", "output_folder", "write_json", "write_text", "write_csv", "plain"]
 
 
 def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
                    planned: Iterable[str], *, overwrite: bool = False,
                    protected_folders: Iterable[str | os.PathLike] = ()) -> Path:
-    """Check and create an output folder that cannot overwrite any input.
+    """Check an output folder that cannot overwrite any input (created later, by
+    :func:`output_folder`, only when there is something to write).
 
     Parameters
     ----------
     out : path
-        The output folder (created with its parents when absent).
+        The output folder.
     inputs : iterable of path
         Input files and folders: the output folder may not be one of their folders (a file's
         folder, or a folder input itself), nor lie inside a folder input.
@@ -47,7 +42,7 @@ def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
     Returns
     -------
     Path
-        The resolved output folder.
+        The resolved output folder (not created yet).
 
     Raises
     ------
@@ -55,18 +50,10 @@ def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
         When ``out`` is an input's folder or an input file, lies inside a protected folder, or
         already holds files of an earlier run and ``overwrite`` is false.
     """
+    from radsem.io.guard import check_outputs
+
     target = Path(out).expanduser().resolve()
-    for item in inputs:
-        path = Path(item).expanduser().resolve()
-        folder = path if path.is_dir() else path.parent
-        if target == path or target == folder:
-            raise DataError(f"output folder {out} is the folder of the input {item}; choose "
-                            "another folder so that inputs are never overwritten")
-    for item in protected_folders:
-        folder = Path(item).expanduser().resolve()
-        if _inside(target, folder):
-            raise DataError(f"output folder {out} lies inside the input folder {item}; choose "
-                            "a folder outside it so that inputs are never modified")
+    check_outputs([*inputs, *protected_folders], folders=[out])
     if target.exists() and not target.is_dir():
         raise DataError(f"output folder {out} exists and is not a folder")
     planned = list(planned)
@@ -76,8 +63,35 @@ def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
             raise DataError(f"output folder {out} already holds {', '.join(clash[:4])}"
                             f"{' ...' if len(clash) > 4 else ''} from an earlier run; choose "
                             "another folder or pass --overwrite (overwrite=True)")
-    target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+@contextlib.contextmanager
+def output_folder(target: Path, planned: Iterable[str]) -> Iterator[Path]:
+    """Create the output folder for the writing step; on failure leave nothing new behind.
+
+    Folders created here are removed again if the block fails, and so are the ``planned`` files
+    that did not exist before it (the files of an earlier run that were replaced cannot be
+    restored, but no half-written set of new files remains).
+    """
+    target = Path(target)
+    created = None
+    for folder in (target, *target.parents):
+        if folder.exists():
+            break
+        created = folder
+    before = {name for name in planned if (target / name).exists()}
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        yield target
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:
+            for name in planned:
+                if name not in before and (target / name).is_file():
+                    (target / name).unlink()
+        raise
 
 
 def plain(value):

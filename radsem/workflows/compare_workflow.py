@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from radsem.errors import DataError
-from radsem.workflows._files import prepare_output, write_csv, write_json
+from radsem.workflows._files import output_folder, prepare_output, write_csv, write_json
 from radsem.workflows.compare_config import ComparisonConfig, read_comparison_config
 
 __all__ = ["ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison"]
@@ -222,7 +222,8 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
                     f"{times} (seed {settings['random_state']}).")
     run = ComparisonRun(result=result, report=None, out=target, optimism=optimism, notes=notes)
     run.report = _report(config, run, settings, inputs, command)
-    _write(run, config, settings)
+    with output_folder(target, planned):
+        _write(run, config, settings)
     return run
 
 

@@ -19,7 +19,7 @@ from radsem.errors import (
     ModelSpecificationError,
     ModelSyntaxError,
 )
-from radsem.workflows._files import prepare_output, write_csv, write_json
+from radsem.workflows._files import output_folder, prepare_output, write_csv, write_json
 
 __all__ = ["FORMATS", "ModelFileSyntaxError", "FitWorkflowResult", "read_model_file",
            "fit_files"]
@@ -407,7 +407,8 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
                                notes=[mi_note] if mi_note else [])
     bar.update()
     bar.set_postfix_str("writing")
-    _write(result, chosen, pe, provenance, model_path, data_path, cross_check)
+    with output_folder(target, planned):
+        _write(result, chosen, pe, provenance, model_path, data_path, cross_check)
     bar.update()
     bar.close()
     return result

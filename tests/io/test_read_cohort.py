@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from radsem.errors import DataError, ImageError
-from radsem.io import Cohort, image_array, read_cohort, write_table
+from radsem.io import Cohort, image_array, read_cohort, read_image, write_table
 
 
 def _clinical(**overrides) -> pd.DataFrame:
@@ -131,9 +131,12 @@ def test_protocol_errors(make_folder):
 def test_image_errors(small_folder, tmp_path):
     copy = Path(shutil.copytree(small_folder, tmp_path / "c"))
     (copy / "images" / "P003" / "adc.nii.gz").unlink()
-    with pytest.raises(ImageError, match=r"P003.adc.nii.gz: image file missing for patient "
-                                         r"'P003'"):
-        read_cohort(copy)
+    # a missing file is the patient's problem, reported when the image is read
+    images = read_cohort(copy).images.set_index("patient_id")
+    assert images.loc["P003", "adc"].endswith("P003/adc.nii.gz")
+    assert not Path(images.loc["P003", "adc"]).exists()
+    with pytest.raises(ImageError, match="image file not found"):
+        read_image(images.loc["P003", "adc"])
     shutil.copytree(copy / "images" / "P001", copy / "images" / "P999")
     (copy / "images" / "P003").rename(copy / "images" / "P003x")
     with pytest.raises(DataError, match="who is not in clinical.csv"):

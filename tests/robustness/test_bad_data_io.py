@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from radsem.errors import DataError, ImageError
-from radsem.io import read_cohort, read_table
+from radsem.io import read_cohort, read_image, read_table
 
 GOOD = "patient_id,time,event,age\nP1,10,1,50\nP2,12.5,0,60\nP3,3,1,40\n"
 
@@ -81,8 +81,10 @@ def test_broken_folders(tmp_path):
     with pytest.raises(DataError, match="clinical.csv .or clinical.parquet. not found"):
         read_cohort(tmp_path)
     folder = _cohort(tmp_path, GOOD, extra=lambda d: (d / "images" / "P1").mkdir(parents=True))
-    with pytest.raises(ImageError, match="image file missing for patient 'P1'"):
-        read_cohort(folder)
+    images = read_cohort(folder).images  # missing files are the patient's problem, at reading
+    assert images["patient_id"].tolist() == ["P1"]
+    with pytest.raises(ImageError, match="image file not found"):
+        read_image(images.loc[0, "adc"])
 
 
 def test_bad_table_files(tmp_path):
