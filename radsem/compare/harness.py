@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem.compare._align import align_rows
 from radsem.compare._guard import guarded_fit
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
 from radsem.errors import (
@@ -209,8 +210,8 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
 
         def work(model=model):
             model.fit(train, time, event)
-            risk = model.predict_risk(test)
-            surv = (model.predict_survival(test, grid)
+            risk = align_rows(model.predict_risk(test), test)
+            surv = (align_rows(model.predict_survival(test, grid), test, "predict_survival")
                     if hasattr(model, "predict_survival") else None)
             return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
 
