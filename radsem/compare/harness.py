@@ -152,7 +152,9 @@ class ComparisonResult:
         for a, b in pairs:
             s = corrected_ci(wide[a] - wide[b], self.test_fraction, self.alpha)
             rows.append({"model": a, "reference": b, "metric": metric, **s})
-        return pd.DataFrame(rows)
+        columns = ["model", "reference", "metric", "mean", "sd", "se", "ci_lower", "ci_upper",
+                   "t", "pvalue", "n_folds"]
+        return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
 
 
     def paired_auc(self, reference: str, repeat: int = 0) -> pd.DataFrame:

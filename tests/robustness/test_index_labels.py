@@ -137,11 +137,23 @@ def test_out_of_fold_risks_keep_patient_ids():
 
     rng = np.random.default_rng(0)
     n = 80
-    data = pd.DataFrame({"age": rng.normal(60, 8, n), "time": rng.exponential(10, n) + 0.1,
-                         "event": rng.integers(0, 2, n)})
+    data = pd.DataFrame(
+        {
+            "age": rng.normal(60, 8, n),
+            "time": rng.exponential(10, n) + 0.1,
+            "event": rng.integers(0, 2, n),
+        }
+    )
     ids, shuffled = _relabel(data)
-    res = compare_models(shuffled, {"plain": _Plain(), "reversed": _Reversed()}, time="time",
-                         event="event", n_splits=3, n_repeats=1, random_state=1)
+    res = compare_models(
+        shuffled,
+        {"plain": _Plain(), "reversed": _Reversed()},
+        time="time",
+        event="event",
+        n_splits=3,
+        n_repeats=1,
+        random_state=1,
+    )
     pred = res.predictions
     assert set(pred["row"]) == set(ids.index)
     wide = pred.pivot_table(index="row", columns="model", values="risk")
@@ -158,8 +170,17 @@ def test_cae_codes_keep_patient_ids():
     data = rng.normal(size=(12, 1, 8, 8)).astype(np.float32)
     ids = pd.Index([f"P{i:03d}" for i in range(12)], name="patient_id")
     order = rng.permutation(12)
-    cae = ConvAutoencoder(latent_dim=2, dims=2, channels=1, base_channels=2, n_blocks=1,
-                          epochs=2, batch_size=4, random_state=0, progress=False)
+    cae = ConvAutoencoder(
+        latent_dim=2,
+        dims=2,
+        channels=1,
+        base_channels=2,
+        n_blocks=1,
+        epochs=2,
+        batch_size=4,
+        random_state=0,
+        progress=False,
+    )
     cae.fit(Crops(data, ids))
     base = cae.transform(Crops(data, ids))
     other = cae.transform(Crops(data[order], ids[order]))
