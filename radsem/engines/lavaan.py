@@ -108,9 +108,15 @@ def _to_r(value: Any) -> Any:
         return ro.StrVector([value])
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return ro.StrVector(list(value))
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        for v in value
+    ):
         return ro.FloatVector([float(v) for v in value])
-    raise ModelSpecificationError(f"cannot pass a {type(value).__name__} to lavaan")
+    raise ModelSpecificationError(
+        f"cannot pass a {type(value).__name__} to lavaan (options are booleans, numbers, "
+        "strings or lists of strings or of numbers)"
+    )
 
 
 def _classify_warning(message: str) -> type[Warning]:

@@ -76,6 +76,8 @@ def test_hostile_option_values(r_lavaan, marker, hs):
         )
     with pytest.raises(ModelSpecificationError):
         fit_lavaan("f =~ x1", hs, "cfa", **{"q(); x": True})
+    with pytest.raises(ModelSpecificationError, match="cannot pass"):
+        fit_lavaan("f =~ x1 + x2 + x3", hs, "cfa", control=[1, {"x": "q()"}])
     assert not marker.exists()
     assert os.path.exists(str(marker.parent))
 
