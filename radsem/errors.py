@@ -48,13 +48,42 @@ class ModelSyntaxError(RadsemError, ValueError):
             full += f"\n    {text}\n    {' ' * max(self.column - 1, 0)}^"
         super().__init__(full)
 
+    def __reduce__(self):
+        return (type(self), (self.message, self.line, self.column, self.text))
+
 
 class ModelSpecificationError(RadsemError, ValueError):
     """A syntactically valid model that cannot be estimated as written.
 
     Examples: a latent variable without indicators, a label used with conflicting
     values, an equality constraint on an unknown label, an unidentified model.
+
+    Parameters
+    ----------
+    message : str
+    line, column : int, optional
+        1-based position in the model text when the problem has one (``None`` for problems
+        of options or of the model as a whole).
+    text : str, optional
+        The offending line, shown under the message with a caret.
     """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 text: str | None = None) -> None:  # fmt: skip
+        self.message = message
+        self.line = None if line is None else int(line)
+        self.column = None if column is None else int(column)
+        self.text = text
+        full = message
+        if self.line is not None:
+            where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+            full = f"{where}: {message}"
+            if text is not None and self.column:
+                full += f"\n    {text}\n    {' ' * max(self.column - 1, 0)}^"
+        super().__init__(full)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.line, self.column, self.text))
 
 
 class DataError(RadsemError, ValueError):

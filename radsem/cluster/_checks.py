@@ -7,7 +7,7 @@ import pandas as pd
 
 from radsem.errors import DataError
 
-__all__ = ["numeric_matrix", "label_vector"]
+__all__ = ["numeric_matrix", "label_vector", "align_to"]
 
 
 def _bad_columns(frame: pd.DataFrame) -> list[str]:
@@ -63,3 +63,25 @@ def label_vector(labels, n: int, what: str = "labels") -> np.ndarray:
         raise DataError(f"{what} have missing values; drop those rows or give every row a "
                         "cluster")
     return lab
+
+
+def align_to(values, index: pd.Index, what: str = "labels"):
+    """``values`` in the order of ``index``: a pandas Series indexed by other labels is
+    aligned on its labels (rows it lacks become missing); anything else is positional.
+
+    Raises
+    ------
+    DataError
+        A Series whose labels repeat or are not rows of ``index``.
+    """
+    if not isinstance(values, pd.Series) or values.index.equals(index):
+        return np.asarray(values)
+    if isinstance(values.index, pd.RangeIndex) and not isinstance(index, pd.RangeIndex):
+        return np.asarray(values)  # a plain positional vector wrapped in a Series
+    if not values.index.is_unique or not index.is_unique:
+        raise DataError(f"{what} and the data must have unique row labels to be aligned")
+    unknown = values.index.difference(index)
+    if len(unknown):
+        raise DataError(f"{what} are given for rows {list(unknown[:5])} that are not in the "
+                        "data")
+    return values.reindex(index).to_numpy()

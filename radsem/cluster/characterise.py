@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from radsem.cluster._checks import numeric_matrix
+from radsem.cluster._checks import align_to, numeric_matrix
 from radsem.errors import DataError
 
 __all__ = ["characterise_clusters", "differential_expression"]
@@ -163,8 +163,9 @@ def differential_expression(expression: pd.DataFrame, labels) -> pd.DataFrame:
 
 
 def _labels(labels, data: pd.DataFrame) -> pd.Series:
-    """Labels aligned with ``data``; rows without a label are left out."""
-    lab = np.asarray(labels)
+    """Labels aligned with ``data`` (on the index of a labels Series, else by position);
+    rows without a label are left out."""
+    lab = align_to(labels, data.index)
     if lab.ndim != 1 or len(lab) != len(data):
         raise DataError(f"labels must have one entry per row of data ({len(data)}), "
                         f"got shape {lab.shape}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from radsem.cluster._checks import label_vector, numeric_matrix
+from radsem.cluster._checks import align_to, label_vector, numeric_matrix
 from radsem.errors import DataError
 
 __all__ = ["renumber_by_event_rate", "feature_ranking"]
@@ -26,8 +26,13 @@ def renumber_by_event_rate(labels, event, time=None) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray of int, values 1..K.
+    numpy.ndarray of int, values 1..K; a Series under the labels' index when ``labels`` is a
+    Series (``event`` and ``time`` Series are then aligned on that index).
     """
+    index = labels.index if isinstance(labels, pd.Series) else None
+    if index is not None:
+        event = align_to(event, index, "event")
+        time = None if time is None else align_to(time, index, "time")
     lab = pd.Series(np.asarray(labels))
     ev = pd.to_numeric(pd.Series(np.asarray(event)), errors="coerce")
     if len(lab) != len(ev):
@@ -44,7 +49,8 @@ def renumber_by_event_rate(labels, event, time=None) -> np.ndarray:
         rate = ev.groupby(lab).sum() / t.groupby(lab).sum()
     order = sorted(rate.index, key=lambda g: (rate[g], list(rate.index).index(g)))
     mapping = {g: i + 1 for i, g in enumerate(order)}
-    return lab.map(mapping).to_numpy(int)
+    out = lab.map(mapping).to_numpy(int)
+    return out if index is None else pd.Series(out, index=index, name="cluster")
 
 
 def feature_ranking(X: pd.DataFrame, labels, high: float = 1.85, mid: float = 1.50):
@@ -70,6 +76,8 @@ def feature_ranking(X: pd.DataFrame, labels, high: float = 1.85, mid: float = 1.
     columns = pd.Index(X.columns if isinstance(X, pd.DataFrame) else
                        range(np.shape(X)[1] if np.ndim(X) == 2 else 0), name="feature")
     values = numeric_matrix(X)
+    if isinstance(X, pd.DataFrame):
+        labels = align_to(labels, X.index)
     lab = label_vector(labels, len(values))
     means = pd.DataFrame(values, columns=columns).groupby(lab).mean()
     if len(means) < 2:

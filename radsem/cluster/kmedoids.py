@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
@@ -105,8 +106,15 @@ class KMedoids(ClusterMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict(self, X) -> np.ndarray:
-        """Index of the nearest medoid for new rows (dissimilarities to medoids if precomputed)."""
+    def predict(self, X) -> np.ndarray | pd.Series:
+        """Index of the nearest medoid for new rows (dissimilarities to medoids if precomputed).
+
+        A DataFrame gives a Series under its index labels; an array gives an array."""
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        labels = self._predict(X)
+        return labels if index is None else pd.Series(labels, index=index, name="cluster")
+
+    def _predict(self, X) -> np.ndarray:
         check_is_fitted(self, "medoid_indices_")
         X = numeric_matrix(X)
         if self.metric == "precomputed":
@@ -117,5 +125,9 @@ class KMedoids(ClusterMixin, BaseEstimator):
             raise DataError(f"X must have {self.n_features_in_} columns")
         return np.argmin(dissimilarity(X, self.cluster_centers_, self.metric), axis=1)
 
-    def fit_predict(self, X, y=None) -> np.ndarray:
-        return self.fit(X).labels_
+    def fit_predict(self, X, y=None) -> np.ndarray | pd.Series:
+        """Fit and return ``labels_`` (a Series under the index labels of a DataFrame)."""
+        labels = self.fit(X).labels_
+        if isinstance(X, pd.DataFrame):
+            return pd.Series(labels, index=X.index, name="cluster")
+        return labels

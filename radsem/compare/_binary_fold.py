@@ -6,6 +6,7 @@ import copy
 
 import pandas as pd
 
+from radsem.compare._align import align_rows
 from radsem.compare._guard import guarded_fit
 from radsem.compare.binary import (
     binary_calibration_table,
@@ -42,7 +43,8 @@ def run_fold_binary(data, models, time, event, rep, fold, tr, te, horizon, censo
         def work(model=model):
             model.fit(train, lab_tr["label"].to_numpy(), lab_tr["weight"].to_numpy(), time,
                       event)
-            prob = model.predict_proba(test).to_numpy(dtype=float)
+            prob = align_rows(model.predict_proba(test), test, "predict_proba")
+            prob = prob.to_numpy(dtype=float)
             return prob, binary_metrics(y, prob, w)
 
         out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem.compare._align import align_rows
 from radsem.compare._guard import guarded_fit
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
 from radsem.errors import (
@@ -151,7 +152,9 @@ class ComparisonResult:
         for a, b in pairs:
             s = corrected_ci(wide[a] - wide[b], self.test_fraction, self.alpha)
             rows.append({"model": a, "reference": b, "metric": metric, **s})
-        return pd.DataFrame(rows)
+        columns = ["model", "reference", "metric", "mean", "sd", "se", "ci_lower", "ci_upper",
+                   "t", "pvalue", "n_folds"]
+        return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
 
 
     def paired_auc(self, reference: str, repeat: int = 0) -> pd.DataFrame:
@@ -209,8 +212,8 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
 
         def work(model=model):
             model.fit(train, time, event)
-            risk = model.predict_risk(test)
-            surv = (model.predict_survival(test, grid)
+            risk = align_rows(model.predict_risk(test), test)
+            surv = (align_rows(model.predict_survival(test, grid), test, "predict_survival")
                     if hasattr(model, "predict_survival") else None)
             return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from radsem.compare._align import align_rows
 from radsem.compare.metrics import Outcome, harrell_c
 from radsem.errors import DataError, ModelSpecificationError, RadsemError
 
@@ -23,9 +24,9 @@ def _one(data, proto, time, event, idx):
         try:
             model.fit(boot, time, event)
             c_boot = harrell_c(Outcome.from_frame(boot, time, event),
-                               model.predict_risk(boot).to_numpy())[0]
+                               align_rows(model.predict_risk(boot), boot).to_numpy())[0]
             c_orig = harrell_c(Outcome.from_frame(data, time, event),
-                               model.predict_risk(data).to_numpy())[0]
+                               align_rows(model.predict_risk(data), data).to_numpy())[0]
         except (RadsemError, np.linalg.LinAlgError, ValueError):
             return np.nan
     return c_boot - c_orig
@@ -86,7 +87,7 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     rows = []
     for (name, proto), opt in zip(models.items(), flat, strict=True):
         full = copy.deepcopy(proto).fit(data, time, event)
-        apparent = harrell_c(y, full.predict_risk(data).to_numpy())[0]
+        apparent = harrell_c(y, align_rows(full.predict_risk(data), data).to_numpy())[0]
         ok = opt[np.isfinite(opt)]
         lo, hi = (np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size
                   else (np.nan, np.nan))

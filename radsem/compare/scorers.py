@@ -53,7 +53,7 @@ def sem_scorer(model: str, *, kind: str = "cfa", method: str = "regression",
         S = fit.predict(method=method)
         if "group" in S.columns:
             raise DataError("sem_scorer supports single-group models only")
-        if len(S) != len(Y):
+        if len(S) != len(Y) or S.isna().any().any():
             raise DataError("the SEM dropped training rows; indicators must be complete")
         A = np.column_stack([np.ones(len(Y)), Y])
         B, *_ = np.linalg.lstsq(A, S.to_numpy(), rcond=None)

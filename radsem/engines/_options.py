@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from radsem.engines._safety import check_model_text
 from radsem.errors import ModelSpecificationError
+from radsem.spec.serialise import check_reference
 
 __all__ = ["lavaan_argument_name", "translate_options", "FUNCTIONS"]
 
@@ -58,9 +58,8 @@ def translate_options(options: Mapping[str, Any], known: set[str]) -> dict[str, 
         if key in {"group.equal", "ordered"} and not isinstance(value, bool):
             value = _as_strings(name, value)
         elif key == "group.partial":
-            value = _as_strings(name, value)
-            for entry in value:
-                check_model_text(entry, what="group_partial entry")
+            # rebuilt from radsem's check: a label or 'lhs op rhs', nothing else reaches R
+            value = [check_reference(entry) for entry in _as_strings(name, value)]
         elif key in {"group", "cluster", "sampling.weights"}:
             if not isinstance(value, str):
                 raise ModelSpecificationError(f"option {name} must be a column name (a string)")

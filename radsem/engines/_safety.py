@@ -1,5 +1,10 @@
 """Refuse model text that could make R evaluate code before it is handed to lavaan.
 
+This is the second line of defence: :func:`radsem.engines.fit_lavaan` gives lavaan only the
+syntax rebuilt by :func:`radsem.spec.serialise.to_lavaan_syntax` from radsem's own parse, and
+checks that rebuilt text here as well. A token check alone is not enough on user text (lavaan
+joins a line without an operator onto the previous one, so ``f\n(...)`` becomes a call).
+
 lavaan evaluates parts of a model string with R's evaluator: modifiers such as ``start(...)``,
 ``c(...)`` and ``label(...)`` and the right-hand sides of ``:=``, ``==``, ``<`` and ``>`` are
 turned into R expressions.  A model string is therefore checked token by token against what
@@ -37,7 +42,7 @@ _TOKEN = re.compile(
   | (?P<comment>[#!][^\n]*)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?L?)
   | (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
-  | (?P<string>"[A-Za-z0-9_.=~ ]*"|'[A-Za-z0-9_.=~ ]*')
+  | (?P<string>"[A-Za-z0-9_.=~|* ]*"|'[A-Za-z0-9_.=~|* ]*')
   | (?P<op>=~|~\*~|~~|<~|~|:=|:|==|<=|>=|<|>|\||\+|-|\*|/|\^|,|;)
   | (?P<open>\()
   | (?P<close>\))

@@ -1,9 +1,11 @@
 """Fit a model with the R package lavaan through rpy2 and return radsem's tables.
 
-Nothing the user writes is pasted into R code: the model goes to R as a character vector, the
-data as an R data.frame, options as named R arguments of a call built with ``do.call``; the
-model text is also checked by :func:`radsem.engines._safety.check_model_text` first, because
-lavaan itself evaluates modifiers and constraint expressions with R's evaluator.
+Nothing the user writes is pasted into R code, and the user's model text never reaches R:
+lavaan itself evaluates modifiers and constraint expressions with R's evaluator (and joins a
+line without an operator onto the previous one), so the model is parsed by radsem and rebuilt
+as canonical syntax by :func:`radsem.spec.serialise.to_lavaan_syntax` (strictly checked names,
+whitelisted functions), which is what lavaan receives, as a character vector. The data go as an
+R data.frame and options as R values (rpy2 conversion) in a call built with ``do.call``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from radsem.errors import (
     ModelSyntaxError,
     RadsemWarning,
 )
+from radsem.spec.serialise import to_lavaan_syntax
 
 __all__ = ["fit_lavaan", "LavaanFit", "lavaan_available"]
 
@@ -105,9 +108,15 @@ def _to_r(value: Any) -> Any:
         return ro.StrVector([value])
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return ro.StrVector(list(value))
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        for v in value
+    ):
         return ro.FloatVector([float(v) for v in value])
-    raise ModelSpecificationError(f"cannot pass a {type(value).__name__} to lavaan")
+    raise ModelSpecificationError(
+        f"cannot pass a {type(value).__name__} to lavaan (options are booleans, numbers, "
+        "strings or lists of strings or of numbers)"
+    )
 
 
 def _classify_warning(message: str) -> type[Warning]:
@@ -196,7 +205,9 @@ def fit_lavaan(model: str, data: pd.DataFrame, function: str = "sem", **options:
     EngineUnavailableError
         R, rpy2 or lavaan is missing (the message says how to install them).
     ModelSyntaxError
-        The model is not lavaan syntax, or holds text lavaan would evaluate as R code.
+        The model does not parse with radsem's parser (lavaan features radsem refuses, such
+        as ``<~`` or ``efa()``, included), or holds a name, label or function that cannot
+        be passed on to R.
     ModelSpecificationError
         Unknown option or wrong option type.
     DataError, EstimationError
@@ -218,15 +229,21 @@ def fit_lavaan(model: str, data: pd.DataFrame, function: str = "sem", **options:
     """
     if function not in FUNCTIONS:
         raise ModelSpecificationError(f"function must be one of {FUNCTIONS}, got {function!r}")
-    check_model_text(model)
+    if not isinstance(model, str):
+        raise ModelSyntaxError(f"the model must be a string, got {type(model).__name__}", 1, 1)
+    syntax, expressions = to_lavaan_syntax(model)
+    check_model_text(syntax)  # second line of defence: the rebuilt text is plain syntax
     _require()
     import rpy2.robjects as ro
 
     lavaan_options = translate_options(options, set(_known_options()))
-    args: dict[str, Any] = {"model": ro.StrVector([model]), "data": _r_data(data)}
+    args: dict[str, Any] = {"model": ro.StrVector([syntax]), "data": _r_data(data)}
     args.update({key: _to_r(value) for key, value in lavaan_options.items()})
     fitted = _call(function, args)
-    return LavaanFit(fitted, model=model, data=data, function=function, options=dict(options))
+    out = LavaanFit(fitted, model=model, data=data, function=function, options=dict(options))
+    out.syntax = syntax
+    out._expressions = expressions
+    return out
 
 
 class LavaanFit:
@@ -235,6 +252,9 @@ class LavaanFit:
     Attributes
     ----------
     model : str
+        The model as given.
+    syntax : str
+        The canonical syntax lavaan was given (rebuilt from radsem's parse of ``model``).
     data : pandas.DataFrame
     function : str
     options : dict
@@ -252,6 +272,8 @@ class LavaanFit:
     ) -> None:
         self._fit = r_fit
         self.model = model
+        self.syntax = model
+        self._expressions: dict[str, str] = {}
         self.data = data
         self.function = function
         self.options = options
@@ -285,14 +307,27 @@ class LavaanFit:
                 "parameterEstimates",
                 {"object": self._fit, "standardized": ro.BoolVector([True])},
             )
-            self._cache["pe"] = tidy_parameters(_r.from_r_dataframe(table))
+            self._cache["pe"] = self._user_expressions(
+                tidy_parameters(_r.from_r_dataframe(table))
+            )
         return self._cache["pe"].copy()
 
     def standardized_solution(self) -> pd.DataFrame:
         """lavaan's ``standardizedSolution(fit)`` (type std.all) with radsem's column names."""
         table = _r.from_r_dataframe(_call("standardizedSolution", {"object": self._fit}))
         table = table.rename(columns={"est.std": "est_std"})
-        return tidy_parameters(table, columns=None)
+        return self._user_expressions(tidy_parameters(table, columns=None))
+
+    def _user_expressions(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Constraint and definition rows carry radsem's text of the expression, not the
+        canonical text lavaan was given."""
+        if self._expressions and "rhs" in table:
+            rows = table["op"].isin([":=", "==", "<", ">"])
+            for col in ("lhs", "rhs"):
+                table.loc[rows, col] = table.loc[rows, col].map(
+                    lambda v: self._expressions.get(v, v)
+                )
+        return table
 
     def fit_measures(self) -> pd.Series:
         """lavaan's ``fitMeasures(fit)``, indexed by lavaan's names."""

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import linalg
 
-from radsem.errors import ModelSpecificationError
+from radsem.errors import EstimationError, ModelSpecificationError
 
 __all__ = ["Constraints"]
 
@@ -211,6 +211,12 @@ class Constraints:
         if not rows:
             return np.eye(self.nfree), 0
         jac = np.vstack(rows)
+        if not np.all(np.isfinite(jac)):
+            raise EstimationError(
+                "the derivatives of the constraints are not finite at the solution (a division "
+                "by zero, a log or a root of a negative number, ... in a '==', '<' or '>' "
+                "line); rewrite the constraint"
+            )
         sv = np.linalg.svd(jac, compute_uv=False)
         rank = int(np.sum(sv > 1e-9 * sv.max())) if sv.size else 0
         return _null_space(jac, rank), nact

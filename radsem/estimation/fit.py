@@ -312,13 +312,20 @@ class SemFit:
 
         Notes
         -----
-        See :mod:`radsem.estimation.predict` for the formulas. One row per case (groups
-        stacked in group order for the fitted rows), with a ``group`` column when there are
-        groups. With missing values each case uses only its observed variables, as
-        ``lavPredict()``. Checked against lavaan 0.6-14 ``lavPredict`` (with and without
-        ``newdata``).
+        See :mod:`radsem.estimation.predict` for the formulas. One row per row of the data,
+        under the data's own index labels and in its order, with a ``group`` column (1..G)
+        when there are groups; rows the fit did not use (listwise deletion, no observed
+        value) are NaN under their own label. With missing values each case uses only its
+        observed variables, as ``lavPredict()``. Checked against lavaan 0.6-14 ``lavPredict``
+        (with and without ``newdata``).
         """
-        from radsem.estimation.predict import check_method, factor_scores, split_newdata
+        from radsem.estimation.predict import (
+            check_method,
+            factor_scores,
+            split_newdata,
+            to_input_rows,
+            used_positions,
+        )
 
         if isinstance(method, pd.DataFrame):
             if newdata is not None:
@@ -338,13 +345,12 @@ class SemFit:
             if ngroups > 1:
                 scores.insert(0, "group", group)
             return scores
-        frames = []
-        for g, st in enumerate(self._problem.stats):
-            scores = pd.DataFrame(factor_scores(self, g, st.data, method), columns=lat)
-            if ngroups > 1:
-                scores.insert(0, "group", g + 1)
-            frames.append(scores)
-        return pd.concat(frames, ignore_index=True)
+        parts = [
+            (g, pos, factor_scores(self, g, st.data, method))
+            for (g, st), pos in zip(enumerate(self._problem.stats), used_positions(self),
+                                    strict=True)
+        ]  # fmt: skip
+        return to_input_rows(self, parts, lat)
 
     def summary(self) -> str:
         """A lavaan-style text report."""

@@ -101,3 +101,57 @@ def split_newdata(fit, newdata: pd.DataFrame) -> list[tuple[int, np.ndarray, np.
         if rows.any():
             out.append((g, np.flatnonzero(rows), values[rows]))
     return out
+
+
+def used_positions(fit) -> list[np.ndarray]:
+    """Row positions in ``fit.data`` of the cases each group's fit used, in the order of
+    that group's sample statistics (listwise: complete rows; FIML: rows with at least one
+    observed value and, with ``fixed_x``, every covariate observed)."""
+    from radsem.estimation.samplestats import _numeric_frame
+
+    data = fit.data
+    observed = list(fit.spec.observed)
+    values = _numeric_frame(data, observed).to_numpy(float)
+    group = fit.options.get("group")
+    if fit.options.get("missing") == "ml":
+        ok = ~np.isnan(values).all(axis=1)
+        if fit.spec.fixed_x and fit.spec.exogenous:
+            exo = [observed.index(v) for v in fit.spec.exogenous]
+            ok &= ~np.isnan(values[:, exo]).any(axis=1)
+    else:
+        ok = ~np.isnan(values).any(axis=1)
+    out = []
+    for g, st in enumerate(fit._problem.stats):
+        in_group = (
+            np.ones(len(data), bool)
+            if group is None
+            else (data[group] == fit.spec.group_labels[g]).to_numpy()
+        )
+        pos = np.flatnonzero(in_group & ok)
+        if len(pos) != st.nobs:
+            raise EstimationError(
+                f"cannot tell which rows group {g + 1} used ({len(pos)} candidates for "
+                f"{st.nobs} cases)"
+            )
+        out.append(pos)
+    return out
+
+
+def to_input_rows(
+    fit, parts: list[tuple[int, np.ndarray, np.ndarray]], columns: list[str]
+) -> pd.DataFrame:
+    """Scores on the rows of ``fit.data``, under its index labels: ``parts`` holds
+    ``(group index, row positions, scores)``; rows not scored are NaN (group 0 when a
+    multi-group fit did not assign the row to a group)."""
+    data = fit.data
+    out = np.full((len(data), len(columns)), np.nan)
+    for _, pos, scores in parts:
+        out[pos] = scores
+    frame = pd.DataFrame(out, columns=columns, index=data.index)
+    group = fit.options.get("group")
+    if len(fit.spec.group_labels) > 1 and group is not None:
+        number = np.zeros(len(data), int)
+        for g, lab in enumerate(fit.spec.group_labels):
+            number[(data[group] == lab).to_numpy()] = g + 1
+        frame.insert(0, "group", number)
+    return frame

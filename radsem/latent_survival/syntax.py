@@ -216,9 +216,10 @@ def split_survival(model: str, survival: Mapping[str, tuple[str, str]] | None = 
         for tok in st:
             if tok.kind == "NAME" and tok.text == name:
                 raise ModelSpecificationError(
-                    f"line {tok.line}: the survival outcome {name!r} can only appear as "
+                    f"the survival outcome {name!r} can only appear as "
                     f"'{name} =~ Surv(time, event)' and '{name} ~ predictors' (it is a "
-                    "hazard, not a variable other parts of the model can use)")
+                    "hazard, not a variable other parts of the model can use)",
+                    tok.line, tok.column, lines[tok.line - 1])
     if not terms:
         raise ModelSpecificationError(
             f"survival outcome {name!r} is declared but has no regression; add a line such "

@@ -35,12 +35,16 @@ def _load(settings: Mapping | str | os.PathLike) -> dict:
     if isinstance(settings, (str, os.PathLike)):
         import yaml
 
+        from radsem._yaml import YAMLLimitError, load_yaml_text
+
         path = Path(settings)
         if not path.is_file():
             raise DataError(f"{path}: parameter file not found")
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
+            loaded = load_yaml_text(path.read_text(encoding="utf-8"))
+        except YAMLLimitError as exc:
+            raise DataError(f"{path}: parameter file not accepted: {exc}") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise DataError(f"{path}: not a valid YAML parameter file ({exc})") from exc
         if loaded is None:
             return {}

@@ -33,9 +33,11 @@ def apply_modifiers(rows: list[dict], ngroups: int) -> bool:
             if len(values) != len(group_rows):
                 r = group_rows[0]
                 raise ModelSpecificationError(
-                    f"line {line}, column {column}: modifier of "
-                    f"{r['lhs']} {r['op']} {r['rhs'] or '1'} has {len(values)} values but the "
-                    f"model has {ngroups} group(s); give one value, or one per group"
+                    f"modifier of {r['lhs']} {r['op']} {r['rhs'] or '1'} has {len(values)} "
+                    f"values but the model has {ngroups} group(s); give one value, or one per "
+                    "group",
+                    line,
+                    column,
                 )
             mods_n = dict(mods)
             mods_n[kind] = values
@@ -122,8 +124,11 @@ def equality_constraints(rows: list[dict], opt: SpecOptions) -> list[dict]:
                     f"{rows[i]['ustart']:g}"
                     for i in fixed
                 )
+                _, line, column = rows[fixed[-1]].get("where") or (None, None, None)
                 raise ModelSpecificationError(
-                    f"label {lab!r} is shared by parameters fixed to different values ({desc})"
+                    f"label {lab!r} is shared by parameters fixed to different values ({desc})",
+                    line,
+                    column,
                 )
             value = rows[fixed[0]]["ustart"]
             for i in idx:
@@ -151,18 +156,26 @@ def check_constraints(rows: list[dict], constraints: list[Statement]) -> None:
             name = stmt.left.text
             if name in known or name in defined:
                 raise ModelSpecificationError(
-                    f"line {stmt.line}: ':=' defines {name!r}, which is already a label"
+                    f"':=' defines {name!r}, which is already a label", stmt.line, stmt.column
                 )
             if name in variables:
                 raise ModelSpecificationError(
-                    f"line {stmt.line}: ':=' defines {name!r}, which is a variable of the model"
+                    f"':=' defines {name!r}, which is a variable of the model",
+                    stmt.line,
+                    stmt.column,
                 )
         if unknown:
             what = "definition" if stmt.op == ":=" else "constraint"
+            first = unknown[0]
+            line, column = stmt.right.position(first)
+            if line is None and stmt.op != ":=":
+                line, column = stmt.left.position(first)
             raise ModelSpecificationError(
-                f"line {stmt.line}: unknown label(s) {', '.join(unknown)} in the {what} "
+                f"unknown label(s) {', '.join(unknown)} in the {what} "
                 f"'{stmt.text}'; labels are set in the model (e.g. a*x1) "
-                + ("or by an earlier ':=' line" if stmt.op == ":=" else "or by ':=' lines")
+                + ("or by an earlier ':=' line" if stmt.op == ":=" else "or by ':=' lines"),
+                line or stmt.line,
+                column or stmt.column,
             )
         if stmt.op == ":=":
             defined.add(stmt.left.text)

@@ -18,6 +18,8 @@ from radsem.spec._tokens import Token, tokenize
 __all__ = ["Expression", "compile_expression", "FUNCTIONS"]
 
 _STD_NORMAL = NormalDist()
+#: nesting allowed in an expression (parentheses, unary signs, powers, function calls)
+MAX_DEPTH = 50
 
 
 def _pnorm(x: float) -> float:
@@ -66,6 +68,14 @@ class _Parser:
         self.lines = lines
         self.pos = 0
         self.where = where
+        self.depth = 0
+
+    def nest(self) -> None:
+        """Count one more level of nesting; refuse beyond :data:`MAX_DEPTH` (Python's
+        recursion limit would otherwise end the parse with RecursionError)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"expression nested more than {MAX_DEPTH} levels deep", self.peek())
 
     def error(self, message: str, tok: Token | None) -> ModelSyntaxError:
         if tok is None:
@@ -98,10 +108,12 @@ class _Parser:
         return node
 
     def expr(self) -> _Node:
+        self.nest()
         node = self.term()
         while self.at("+", "-"):
             op = self.take().text
             node = _Node("add" if op == "+" else "sub", args=(node, self.term()))
+        self.depth -= 1
         return node
 
     def term(self) -> _Node:
@@ -112,19 +124,21 @@ class _Parser:
         return node
 
     def unary(self) -> _Node:
-        if self.at("-"):
-            self.take()
-            return _Node("neg", args=(self.unary(),))
-        if self.at("+"):
-            self.take()
-            return self.unary()
+        if self.at("-", "+"):
+            sign = self.take().text
+            self.nest()
+            inner = self.unary()
+            self.depth -= 1
+            return _Node("neg", args=(inner,)) if sign == "-" else inner
         return self.power()
 
     def power(self) -> _Node:
         node = self.atom()
         if self.at("^"):
             self.take()
+            self.nest()
             node = _Node("pow", args=(node, self.unary()))  # right-associative, as in R
+            self.depth -= 1
         return node
 
     def atom(self) -> _Node:
@@ -159,6 +173,13 @@ class _Parser:
         return _Node("call", name=name.text, args=(arg,))
 
 
+def _pow(a: float, b: float) -> float:
+    """``a ^ b`` as R computes it for real numbers: NaN (not a complex number) for a negative
+    base and a fractional exponent."""
+    value = a**b
+    return math.nan if isinstance(value, complex) else float(value)
+
+
 def _names(node: _Node, out: list[str]) -> None:
     if node.kind == "var" and node.name not in out:
         out.append(node.name)
@@ -185,7 +206,7 @@ def _eval(node: _Node, values: Mapping[str, float]) -> float:
         return a * b
     if k == "div":
         return a / b
-    return a**b
+    return _pow(a, b)
 
 
 def _deriv(node: _Node, values: Mapping[str, float]) -> tuple[float, dict[str, float]]:
@@ -217,8 +238,8 @@ def _deriv(node: _Node, values: Mapping[str, float]) -> tuple[float, dict[str, f
         ca, cb = 1.0 / b, -a / (b * b)
         value = a / b
     else:  # pow
-        value = a**b
-        ca = b * a ** (b - 1.0) if b != 0 else 0.0
+        value = _pow(a, b)
+        ca = b * _pow(a, b - 1.0) if b != 0 else 0.0
         cb = value * math.log(a) if (db and a > 0) else 0.0
     out = {n: ca * g for n, g in da.items()}
     for n, g in db.items():
@@ -241,6 +262,14 @@ class Expression:
     text: str
     names: tuple[str, ...]
     _tree: _Node = field(repr=False, compare=False)
+    positions: tuple[tuple[str, int, int], ...] = field(default=(), repr=False, compare=False)
+
+    def position(self, name: str) -> tuple[int | None, int | None]:
+        """1-based (line, column) where ``name`` is first written, or (None, None)."""
+        for n, line, column in self.positions:
+            if n == name:
+                return line, column
+        return None, None
 
     def evaluate(self, values: Mapping[str, float]) -> float:
         """Value of the expression given a value for each name in :attr:`names`."""
@@ -285,7 +314,10 @@ def expression_from_tokens(
     names: list[str] = []
     _names(tree, names)
     text = "".join(t.value if t.kind == "STRING" else t.text for t in tokens)
-    return Expression(text, tuple(names), tree)
+    positions = tuple(
+        (t.value, t.line, t.column) for t in tokens if t.kind in ("NAME", "STRING")
+    )
+    return Expression(text, tuple(names), tree, positions)
 
 
 def compile_expression(text: str, names: Iterable[str] | None = None) -> Expression:
@@ -341,8 +373,11 @@ def compile_expression(text: str, names: Iterable[str] | None = None) -> Express
         allowed = set(names)
         unknown = [n for n in expr.names if n not in allowed]
         if unknown:
+            line, column = expr.position(unknown[0])
             raise ModelSpecificationError(
                 f"unknown label(s) {', '.join(unknown)} in expression {expr.text!r}; "
-                "labels must be defined in the model (e.g. a*x1) or by an earlier ':=' line"
+                "labels must be defined in the model (e.g. a*x1) or by an earlier ':=' line",
+                line,
+                column,
             )
     return expr

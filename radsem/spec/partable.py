@@ -61,6 +61,12 @@ def _flatten(statements: Sequence[Statement]) -> tuple[list[dict], list[Statemen
                         stmt, term.line, term.column,
                         f"latent variable {lhs!r} cannot be measured by itself",
                     )  # fmt: skip
+                if op == "~*~" and lhs != rhs:
+                    raise _syntax_error(
+                        stmt, term.line, term.column,
+                        f"a scaling factor is written '{lhs} ~*~ {lhs}' (the same variable "
+                        "on both sides)",
+                    )  # fmt: skip
                 if op == "~" and lhs == rhs:
                     raise _syntax_error(
                         stmt, term.line, term.column, f"{lhs!r} is regressed on itself"
@@ -124,7 +130,7 @@ def _ordered_names(
     return ov_ord, counts
 
 
-def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
+def _check_observed(names: VariableNames, observed, ordered_declared, rows: list[dict]) -> None:
     if observed is None:
         return
     if isinstance(observed, str):
@@ -143,13 +149,39 @@ def _check_observed(names: VariableNames, observed, ordered_declared) -> None:
         raise DataError(msg)
     clash = [v for v in names.lv if v in have]
     if clash:
+        where = next((r["where"] for r in rows if r["op"] == "=~" and r["lhs"] in clash),
+                     (None, None, None))  # fmt: skip
         raise ModelSpecificationError(
             f"latent variable name(s) {', '.join(clash)} are also columns of the data; "
-            "rename the latent variable(s)"
+            "rename the latent variable(s)",
+            where[1],
+            where[2],
         )
     absent = [v for v in ordered_declared if v not in have]
     if absent:
         raise DataError(f"ordered variable(s) not found in the data: {', '.join(absent)}")
+
+
+def _check_scaling(rows: list[dict], names: VariableNames, ov_ord: list[str]) -> None:
+    """``y ~*~ y`` scales an ordered observed variable (lavaan's delta/theta scale)."""
+    for r in rows:
+        if r["op"] != "~*~":
+            continue
+        _, line, column = r["where"]
+        if r["lhs"] in names.lv:
+            raise ModelSpecificationError(
+                f"'{r['lhs']} ~*~ {r['lhs']}': scaling factors are for observed ordered "
+                f"variables, and {r['lhs']!r} is latent",
+                line,
+                column,
+            )
+        if ov_ord and r["lhs"] not in ov_ord:
+            raise ModelSpecificationError(
+                f"'{r['lhs']} ~*~ {r['lhs']}': {r['lhs']!r} is not an ordered variable of the "
+                f"model (ordered: {', '.join(ov_ord)})",
+                line,
+                column,
+            )
 
 
 def _user_rows(model) -> tuple[list[Statement], list[dict], list[Statement]]:
@@ -322,8 +354,9 @@ def build_partable(
     """
     statements, user_rows, constraints = _user_rows(model)
     names = variable_names(user_rows)
-    _check_observed(names, observed, _declared(ordered))
+    _check_observed(names, observed, _declared(ordered), user_rows)
     ov_ord, counts = _ordered_names(_ordered_in_model(ordered, names), names, user_rows)
+    _check_scaling(user_rows, names, ov_ord)
     auto = {
         "auto_fix_first": auto_fix_first, "auto_fix_single": auto_fix_single,
         "auto_var": auto_var, "auto_cov_lv_x": auto_cov_lv_x, "auto_cov_y": auto_cov_y,

@@ -13,6 +13,7 @@ from radsem.workflows.compare_workflow import (
     read_comparison_data,
     run_comparison,
 )
+from radsem.workflows.families import register_family, registered_families, unregister_family
 from radsem.workflows.fit_workflow import (
     FitWorkflowResult,
     ModelFileSyntaxError,
@@ -22,4 +23,5 @@ from radsem.workflows.fit_workflow import (
 
 __all__ = ["fit_files", "FitWorkflowResult", "ModelFileSyntaxError", "read_model_file",
            "ConfigError", "ComparisonConfig", "read_comparison_config", "load_comparison",
-           "ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison"]
+           "ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison",
+           "register_family", "unregister_family", "registered_families"]

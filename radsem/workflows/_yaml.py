@@ -55,8 +55,11 @@ class Item:
 
 
 def load_yaml(path: str | os.PathLike) -> Item:
-    """Parse a YAML file (safe loader) into :class:`Item` trees; duplicated keys are errors."""
+    """Parse a YAML file (radsem's bounded safe loader, :mod:`radsem._yaml`) into
+    :class:`Item` trees; duplicated keys, alias bombs and deep nesting are errors."""
     import yaml
+
+    from radsem._yaml import YAMLLimitError, compose_yaml
 
     path = Path(path)
     if not path.is_file():
@@ -66,7 +69,9 @@ def load_yaml(path: str | os.PathLike) -> Item:
     except (UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"cannot be read as UTF-8 text: {exc}", file=str(path)) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text)
+    except YAMLLimitError as exc:
+        raise ConfigError(f"not accepted: {exc.message}", file=str(path), line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

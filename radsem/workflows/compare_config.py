@@ -3,10 +3,8 @@ describes (see ``docs/cli.md`` for the schema with an example)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 from radsem.errors import DataError
 from radsem.workflows._yaml import Checker, ConfigError, load_yaml
+from radsem.workflows.families import registered_families, resolve_family, valid_families_text
 
 __all__ = ["ConfigError", "ComparisonConfig", "DataSpec", "FamilySpec", "FAMILIES",
            "read_comparison_config", "load_comparison", "measurement_part"]
@@ -46,7 +45,7 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class FamilySpec:
-    """One model family: its report name, family (built-in or ``module:Class``), checked
+    """One model family: its report name, family (built-in or registered name), checked
     parameters and the line where it is defined."""
 
     name: str
@@ -288,24 +287,24 @@ def _families(top: Checker, base: Path, data: DataSpec | None) -> tuple[FamilySp
         fam = sec.sub(name)
         kind = fam.text("family")
         if kind is None:
-            raise fam.error("required key 'family' is missing (a built-in family: "
-                            f"{', '.join(FAMILIES)}, or 'module:Class')", fam.item)
+            raise fam.error(f"required key 'family' is missing ({valid_families_text()})",
+                            fam.item)
         if kind in FAMILIES:
             fam.allow(("family", *FAMILIES[kind][1]))
             params = _builtin_params(fam, kind, base, data)
             out.append(FamilySpec(name, kind, params, fam.item.key_line))
-        elif ":" in kind:
+        elif kind in registered_families():
             fam.allow(("family", "params", "columns"))
             params = fam.raw("params", {}) or {}
             if not isinstance(params, dict):
                 raise fam.error("params must be a mapping of keyword arguments",
                                 fam.values["params"], "params")
             spec = FamilySpec(name, kind, params, fam.item.key_line, tuple(fam.names("columns")))
-            _user_family(spec, fam, base)  # import and construct now: errors before any work
+            _user_family(spec, fam, base)  # construct now: errors before any work
             out.append(spec)
         else:
-            raise fam.error(f"unknown family {kind!r}: use one of {', '.join(FAMILIES)} or an "
-                            "import path 'module:Class'", fam.values["family"], "family")
+            raise fam.error(f"unknown family {kind!r}: {valid_families_text()}",
+                            fam.values["family"], "family")
     return tuple(out)
 
 
@@ -402,27 +401,12 @@ def _model_variables(model: str) -> list[str]:
 # --------------------------------------------------------------------------- building
 
 
-def _import_family(spec: FamilySpec, base: Path | None):
-    module_name, _, class_name = spec.family.partition(":")
-    if base is not None and str(base) not in sys.path:
-        # a module next to the configuration file; appended (installed modules win) and kept,
-        # so that worker processes of n_jobs > 1, which inherit sys.path, import it too
-        sys.path.append(str(base))
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise DataError(f"cannot import module {module_name!r}: {exc}") from None
-    obj = module
-    for part in class_name.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise DataError(f"module {module_name!r} has no {class_name!r}")
-    return obj
-
-
 def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
     try:
-        cls = _import_family(spec, base)
+        try:
+            cls = resolve_family(spec.family)
+        except ConfigError as exc:
+            raise DataError(exc.message) from None
         try:
             model = cls(**dict(spec.params))
         except TypeError as exc:

@@ -236,9 +236,12 @@ def _report(config, run, settings, inputs, command):
     metrics = summary.rename(columns={"mean": "estimate"})[
         ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]].reset_index(drop=True)
     paired = result.paired(_key_metric(result))
-    differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]).rename(
-        columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper",
-                                       "pvalue"]]
+    columns = ["comparison", "estimate", "ci_lower", "ci_upper", "pvalue"]
+    if len(paired):
+        differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]
+                                    ).rename(columns={"mean": "estimate"})[columns]
+    else:  # a single model family: nothing to compare it with
+        differences = None
     calibration = _calibration(result)
     options = {"families": {s.name: s.family for s in config.families},
                "outcome": {"type": config.outcome, "time": config.time, "event": config.event,

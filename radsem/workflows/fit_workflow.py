@@ -62,6 +62,7 @@ def read_model_file(path: str | os.PathLike) -> str:
     ModelFileSyntaxError
         The syntax is invalid; the message gives ``file:line:column``.
     """
+    from radsem.latent_survival.syntax import split_survival
     from radsem.spec import parse_model
 
     path = Path(path)
@@ -72,7 +73,9 @@ def read_model_file(path: str | os.PathLike) -> str:
     except (UnicodeDecodeError, OSError) as exc:
         raise DataError(f"{path}: cannot be read as UTF-8 text: {exc}") from exc
     try:
-        parse_model(text)
+        sem_syntax, _ = split_survival(text)  # 'name =~ Surv(time, event)' outcomes
+        if sem_syntax is not None:
+            parse_model(sem_syntax)
     except ModelSyntaxError as exc:
         raise ModelFileSyntaxError(path, exc) from None
     return text

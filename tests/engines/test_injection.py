@@ -76,6 +76,8 @@ def test_hostile_option_values(r_lavaan, marker, hs):
         )
     with pytest.raises(ModelSpecificationError):
         fit_lavaan("f =~ x1", hs, "cfa", **{"q(); x": True})
+    with pytest.raises(ModelSpecificationError, match="cannot pass"):
+        fit_lavaan("f =~ x1 + x2 + x3", hs, "cfa", control=[1, {"x": "q()"}])
     assert not marker.exists()
     assert os.path.exists(str(marker.parent))
 
@@ -99,3 +101,45 @@ def test_check_names_position():
     assert (info.value.line, info.value.column) == (2, 7)
     with pytest.raises(ModelSyntaxError, match="must be a string"):
         check_model_text(pd.DataFrame())
+
+
+# issue 13: lavaan joins a line without an operator onto the previous one, so a token check of
+# the user's text is not enough; only the syntax rebuilt from radsem's parse may reach R.
+_JOINED = [
+    "visual =~ x1 + a*x2 + b*x3\nab := file.create\n('pwned')",
+    "visual =~ x1 + a*x2 + b*x3; ab := file.create; ('pwned')",
+    "visual =~ x1 + start(file.create\n('pwned'))*x2 + x3",
+    "visual =~ x1 + a*x2 + b*x3\nab := a*file.create\n('pwned')",
+    "visual =~ x1 + a*x2 + b*x3\na == file.create\n('pwned')",
+]
+
+
+class _Fake:
+    """What cross_check needs of a fit (the refit is refused before any comparison)."""
+
+    def __init__(self, model, data):
+        self.model, self.data, self.options = model, data, {}
+
+
+@pytest.mark.parametrize("attack", _JOINED)
+def test_operator_less_lines_never_reach_r(attack, hs, tmp_path, monkeypatch):
+    from radsem.engines import cross_check, fit_engine
+
+    monkeypatch.chdir(tmp_path)
+    for call in (
+        lambda: fit_lavaan(attack, hs),
+        lambda: fit_engine("lavaan", attack, hs),
+        lambda: cross_check(_Fake(attack, hs), engine="lavaan"),
+    ):
+        with pytest.raises(ModelSyntaxError) as info:
+            call()
+        assert info.value.line >= 1
+        assert info.value.column >= 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lavaan_receives_the_rebuilt_syntax(r_lavaan, hs):
+    fit = fit_lavaan("visual =~ x1 + a * x2 + b*x3 ; ab := (a) * b  # note", hs)
+    assert fit.syntax == "visual =~ x1 + a*x2 + b*x3\nab := a*b\n"
+    pe = fit.parameter_estimates()
+    assert pe.loc[pe["op"] == ":=", "rhs"].tolist() == ["(a)*b"]  # radsem's text of the row

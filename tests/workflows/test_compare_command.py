@@ -10,9 +10,7 @@ import pytest
 from workflow_helpers import tree_hashes
 
 from radsem.cli import main
-
-USER_FAMILY = '''
-import pandas as pd
+from radsem.workflows import register_family
 
 
 class AgeOnly:
@@ -26,7 +24,7 @@ class AgeOnly:
 
     def predict_risk(self, test):
         return pd.Series(self.sign * test["age"].to_numpy(float), index=test.index)
-'''
+
 
 CONFIG = """\
 title: workflow test
@@ -54,7 +52,7 @@ families:
     measurement_only: true
     clinical: [advanced]
   age only:
-    family: wf_user_family:AgeOnly
+    family: age_only
     params: {sign: 1.0}
     columns: [age]
 cross_validation:
@@ -66,7 +64,7 @@ cross_validation:
 
 @pytest.fixture(scope="module")
 def config_path(cohort_inputs):
-    (cohort_inputs / "wf_user_family.py").write_text(USER_FAMILY)
+    register_family("age_only", AgeOnly, replace=True)  # configurations never import code
     path = cohort_inputs / "compare.yaml"
     path.write_text(CONFIG + "bootstrap:\n  n_boot: 2\n  seed: 4\n")
     return path

@@ -68,7 +68,7 @@ def test_good_configuration_is_read(folder):
     (("    family: clinical_cox", "    family: clinical_coxx"), 8, "families.clinical.family",
      "unknown family 'clinical_coxx'"),
     (("    family: clinical_cox\n    covariates: [age]", "    family: no_such_module_xyz:M"), 8,
-     "families.clinical.family", "cannot import module 'no_such_module_xyz'"),
+     "families.clinical.family", "unknown family 'no_such_module_xyz:M': valid families are"),
     (("  event: event", "  event: event\n  type: ordinal"), 6, "outcome.type",
      "is not supported"),
     (("    covariates: [age]", "    covariates: [age, 3]"), 9, "families.clinical.covariates",
@@ -133,16 +133,52 @@ def test_lav_syntax_error_names_file_line_column(folder):
     assert str(info.value).startswith(f"{folder / 'm.lav'}:2:11: ")
 
 
-def test_user_family_is_imported_and_checked_up_front(folder):
-    (folder / "wf_bad_family.py").write_text(
-        "class NoPredict:\n    def __init__(self, a=1):\n        self.a = a\n"
-        "    def fit(self, train, time, event):\n        return self\n")
-    base = GOOD.replace("    family: clinical_cox\n    covariates: [age]",
-                        "    family: wf_bad_family:NoPredict\n    params: {a: 2}")
+class _NoPredict:
+    def __init__(self, a=1):
+        self.a = a
+
+    def fit(self, train, time, event):
+        return self
+
+
+class _Fine(_NoPredict):
+    def predict_risk(self, test):
+        return test["age"]
+
+
+def test_user_family_is_registered_and_checked_up_front(folder):
+    from radsem.workflows import register_family, unregister_family
+
     with pytest.raises(ConfigError, match="has no fit/predict_risk methods"):
-        _read(folder, base)
-    with pytest.raises(ConfigError, match="unexpected keyword argument 'b'"):
-        _read(folder, base.replace("{a: 2}", "{b: 2}"))
+        register_family("no_predict", _NoPredict)
+    register_family("fine", _Fine)
+    try:
+        base = GOOD.replace("    family: clinical_cox\n    covariates: [age]",
+                            "    family: fine\n    params: {a: 2}")
+        assert _read(folder, base).families[0].family == "fine"
+        with pytest.raises(ConfigError, match="unexpected keyword argument 'b'"):
+            _read(folder, base.replace("{a: 2}", "{b: 2}"))
+        with pytest.raises(ConfigError, match="already registered"):
+            register_family("fine", type("Other", (_Fine,), {}))
+    finally:
+        unregister_family("fine")
+
+
+@pytest.mark.parametrize("family", ["os:system", "subprocess:call", "builtins:eval",
+                                    "radsem.compare:ClinicalCox", "wf_next_to_config:Cls"])
+def test_config_never_imports_code(folder, family, tmp_path):
+    """issue 13: 'family: os:system' ran a shell command during 'radsem compare --check'."""
+    marker = tmp_path / "pwned"
+    (folder / "wf_next_to_config.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\nclass Cls: pass\n")
+    text = GOOD.replace("    family: clinical_cox\n    covariates: [age]",
+                        f"    family: {family}\n    params: {{command: 'touch {marker}'}}")
+    with pytest.raises(ConfigError) as info:
+        _read(folder, text)
+    assert info.value.key == "families.clinical.family"
+    assert f"unknown family {family!r}" in str(info.value)
+    assert "clinical_cox, penalised_cox, cluster_cox, sem_score_cox" in str(info.value)
+    assert not marker.exists()
 
 
 def test_cli_maps_config_errors_to_exit_3(folder, capsys):

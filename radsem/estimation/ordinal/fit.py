@@ -100,10 +100,10 @@ class OrdinalFit(SemFit):
         """Factor scores: empirical Bayes modal (posterior mode), lavaan's ``lavPredict``
         default for ordered indicators (see :mod:`radsem.estimation.ordinal.scores`).
 
-        One row per case used in the fit (groups stacked in group order, with a ``group``
-        column when there are groups). Only ``method="ebm"``. The scores do not depend on the
-        parameterisation beyond the scale of the latent variables (lavaan 0.6-14's
-        theta-parameterisation scores do; see ``docs/sem-ordinal.md``).
+        One row per row of the data, under its index labels (NaN for rows the fit did not
+        use), with a ``group`` column when there are groups. Only ``method="ebm"``. The
+        scores do not depend on the parameterisation beyond the scale of the latent variables
+        (lavaan 0.6-14's theta-parameterisation scores do; see ``docs/sem-ordinal.md``).
         """
         from radsem.estimation.ordinal.scores import ebm_scores
 

@@ -69,10 +69,13 @@ def _codes(fit, frame: pd.DataFrame, g: int) -> np.ndarray:
 
 @small_blas
 def ebm_scores(fit) -> pd.DataFrame:
-    """EBM factor scores of every case used in ``fit`` (groups stacked in group order)."""
+    """EBM factor scores on the rows of ``fit.data`` (its index labels, NaN for rows the fit
+    did not use)."""
+    from radsem.estimation.predict import to_input_rows
+
     model = fit._problem.model
     lat = list(model.latent)
-    data = fit.data
+    data = fit.data.reset_index(drop=True)  # positions: the input's labels are put back below
     group = fit.options.get("group")
     frames = []
     labels = fit.spec.group_labels
@@ -89,11 +92,8 @@ def ebm_scores(fit) -> pd.DataFrame:
             tau.setdefault(model.par.at[r, "lhs"], []).append(values[r])
         codes = _codes(fit, frame, g)
         scores = _score_patterns(codes, model, lam, th_var, phi, alpha, mu, tau)
-        out = pd.DataFrame(scores, columns=lat, index=frame.index)
-        if model.ngroups > 1:
-            out.insert(0, "group", g + 1)
-        frames.append(out)
-    return pd.concat(frames).reset_index(drop=True)
+        frames.append((g, frame.index.to_numpy(), scores))
+    return to_input_rows(fit, frames, lat)
 
 
 def _score_patterns(codes, model, lam, th_var, phi, alpha, mu, tau) -> np.ndarray:
