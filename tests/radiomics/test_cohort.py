@@ -82,7 +82,7 @@ def test_cache_resume_atomic_and_keyed_by_content(patients, tmp_path):
 def test_dask_local_cluster(bad_cohort, patients):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         res = extract_cohort(bad_cohort, dask_client=client, progress=False)
         by_address = extract_cohort(patients.iloc[:1], dask_client=cluster.scheduler_address,
