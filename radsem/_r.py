@@ -21,6 +21,21 @@ __all__ = ["r_available", "require_r", "r_function", "to_r_dataframe", "from_r_d
 def _probe(packages: tuple[str, ...]) -> str | None:
     """Return None when R and the packages load, else a reason why not."""
     os.environ.setdefault("RPY2_CFFI_MODE", "ABI")
+    # rpy2 prepends R's library folders (e.g. /usr/lib/x86_64-linux-gnu) to LD_LIBRARY_PATH when
+    # it starts R. That cannot affect this process (its libraries are loaded), but every child
+    # process inherits it: a child Python (joblib/loky workers, subprocesses) then loads the
+    # system's libpython instead of its own and fails. Restore the caller's value afterwards.
+    ld_path = os.environ.get("LD_LIBRARY_PATH")
+    try:
+        return _load_r(packages)
+    finally:
+        if ld_path is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = ld_path
+
+
+def _load_r(packages: tuple[str, ...]) -> str | None:
     try:
         import rpy2.rinterface_lib.callbacks as callbacks
         import rpy2.robjects as ro

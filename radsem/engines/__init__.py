@@ -1,7 +1,7 @@
 """Other engines fitting the same lavaan-syntax model (lavaan through rpy2, semopy), and the
 engine-against-engine cross-check.  R/semopy are imported only when an engine is used."""
 
-from radsem.engines.compare import CrossCheck, cross_check, fit_engine
+from radsem.engines.compare import CrossCheck, compare_fits, cross_check, fit_engine
 from radsem.engines.lavaan import LavaanFit, fit_lavaan, lavaan_available
 from radsem.engines.semopy import SemopyFit, fit_semopy
 
@@ -10,6 +10,7 @@ __all__ = [
     "fit_semopy",
     "fit_engine",
     "cross_check",
+    "compare_fits",
     "CrossCheck",
     "LavaanFit",
     "SemopyFit",
