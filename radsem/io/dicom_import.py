@@ -245,6 +245,7 @@ def import_dicom(
         Bad paths (mapping inside the cohort or the source, output not empty), no DICOM
         files, no patient imported. Per-patient problems are recorded in the mapping instead.
     """
+    from radsem.io.guard import check_outputs
     from radsem.io.tables import read_table, write_table
 
     source, out, mapping = Path(source), Path(out), Path(mapping)
@@ -253,10 +254,11 @@ def import_dicom(
     if _inside(mapping, out) or _inside(mapping, source):
         raise DataError(
             f"{mapping}: the patient id mapping must be written outside the cohort "
-            "folder and the DICOM source (it re-identifies the patients)"
+            "folder and the DICOM source (the input folder): it re-identifies the patients"
         )
-    if _inside(out, source) or _inside(source, out):
-        raise DataError(f"{out}: the cohort must not be inside the DICOM source (or contain it)")
+    check_outputs([source], files=[mapping], folders=[out])
+    if _inside(source, out):
+        raise DataError(f"{out}: the cohort folder must not contain the DICOM source")
     if not mapping.parent.is_dir():
         raise DataError(f"{mapping}: the folder {mapping.parent} does not exist")
     rules = (

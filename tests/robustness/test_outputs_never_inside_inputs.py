@@ -78,6 +78,12 @@ CASES = {
     "simulate: over a folder that is not a cohort": (
         "simulate --n 5 --no-images --out {i} --overwrite --quiet"
     ),
+    "import-dicom: cohort inside the DICOM source": (
+        "import-dicom {i} --out {i}/cohort --mapping {r}/mapping.csv --quiet"
+    ),
+    "import-dicom: mapping over a source file via a link": (
+        "import-dicom {i} --out {r}/imported --mapping {r}/link-inputs/notes.txt --quiet"
+    ),
     "demo: over a folder that is not a demo output": "demo --out {i} --overwrite --quiet",
 }
 
