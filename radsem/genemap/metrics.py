@@ -51,13 +51,29 @@ def auc(positive: np.ndarray, score: np.ndarray) -> np.ndarray:
     return np.where((n1 > 0) & (n0 > 0), out, np.nan)
 
 
+def _nanmean0(a: np.ndarray) -> np.ndarray:
+    """Mean over the first axis ignoring NaN; NaN (no warning) where every value is NaN
+    (e.g. the rank correlation of a constant prediction)."""
+    count = (~np.isnan(a)).sum(0)
+    total = np.nansum(a, 0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _interval(draws: np.ndarray, alpha: float) -> tuple[float, float]:
+    ok = draws[~np.isnan(draws)]
+    if not len(ok):
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(ok, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
 def _metrics(y: np.ndarray, p: np.ndarray, positive: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric per repeat (leading axis of ``p``), then averaged over repeats."""
     return {
-        "r2": np.nanmean(r2(y, p), 0),
-        "spearman": np.nanmean(spearman(y, p), 0),
+        "r2": _nanmean0(r2(y, p)),
+        "spearman": _nanmean0(spearman(y, p)),
         "mae": mae(y, p).mean(0),
-        "auc": np.nanmean(auc(positive, p), 0),
+        "auc": _nanmean0(auc(positive, p)),
     }
 
 
@@ -112,17 +128,17 @@ def performance_table(
         for name in predictions:
             row = {"target": target, "model": name, "n": n}
             for metric, value in point[name].items():
-                lo, hi = np.nanquantile(draws[name][metric], [alpha, 1 - alpha])
+                lo, hi = _interval(draws[name][metric], alpha)
                 row.update(
                     {
                         metric: float(value),
-                        f"{metric}_lower": float(lo),
-                        f"{metric}_upper": float(hi),
+                        f"{metric}_lower": lo,
+                        f"{metric}_upper": hi,
                     }
                 )
             if reference in predictions and name != reference:
                 diff = draws[name]["r2"] - draws[reference]["r2"]
-                lo, hi = np.nanquantile(diff, [alpha, 1 - alpha])
+                lo, hi = _interval(diff, alpha)
                 share = min(np.mean(diff <= 0), np.mean(diff >= 0))
                 row.update(
                     {

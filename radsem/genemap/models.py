@@ -61,9 +61,9 @@ class NetworkSettings:
     dropout: float = 0.3
     weight_decay: float = 1e-2
     learning_rate: float = 1e-3
-    batch_size: int = 32
-    max_epochs: int = 300
-    patience: int = 20
+    batch_size: int = 16
+    max_epochs: int = 500
+    patience: int = 50
     validation_share: float = 0.2
     pretrain: bool = False
 
