@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         **kw,
     )
     result = genemap(data, sets, settings, seed=args.seed)
-    command = "radsem genemap " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+    command = f"radsem genemap (seed {args.seed}, folds {args.folds}, repeats {args.repeats})"
     files = result.write(args.out, inputs=inputs, command=command, overwrite=args.overwrite)
     if not args.quiet:
         perf = result.performance

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SetLayout", "build_layout", "masked_predictions", "masked_predictions_genes",
-           "gene_attributions"]
+__all__ = [
+    "SetLayout",
+    "build_layout",
+    "masked_predictions",
+    "masked_predictions_genes",
+    "gene_attributions",
+]
 
 
 @dataclass
@@ -124,32 +129,40 @@ class _GroupGates:
     def __init__(self, module, x, mask: np.ndarray, n_groups: int) -> None:
         import torch
 
-        linear_at = next(i for i, m in enumerate(module) if isinstance(m, torch.nn.Linear))
-        first = module[linear_at]
-        self.rest = module[linear_at + 1:]
-        self.bias = first.bias.detach()
-        weight = first.weight.detach()
+        members = list(module.members) if hasattr(module, "members") else [module]
         member = torch.as_tensor(mask)
         self.n = x.shape[0]
-        self.parts = torch.stack([x[:, member == k] @ weight[:, member == k].T
-                                  for k in range(n_groups)])  # (groups, patients, hidden)
+        self.parts = []
+        for net in members:
+            at = next(i for i, m in enumerate(net) if isinstance(m, torch.nn.Linear))
+            weight, bias = net[at].weight.detach(), net[at].bias.detach()
+            parts = torch.stack(
+                [x[:, member == k] @ weight[:, member == k].T for k in range(n_groups)]
+            )  # (groups, patients, hidden)
+            self.parts.append((parts, bias, net[at + 1 :]))
 
     def __call__(self, gates):
         import torch
 
         c = gates.reshape(-1, self.n, gates.shape[1])  # (perturbations, patients, groups)
-        h = torch.einsum("apk,kph->aph", c, self.parts) + self.bias
-        return self.rest(h.reshape(-1, h.shape[-1]))
+        outs = []
+        for parts, bias, rest in self.parts:
+            h = torch.einsum("apk,kph->aph", c, parts) + bias
+            outs.append(rest(h.reshape(-1, h.shape[-1])))
+        return torch.stack(outs).mean(0)
 
 
-def masked_predictions(module, xz: np.ndarray, layout: SetLayout, mode: str,
-                       rows_per_eval: int = 8192) -> np.ndarray:
+def masked_predictions(
+    module, xz: np.ndarray, layout: SetLayout, mode: str, rows_per_eval: int = 8192
+) -> np.ndarray:
     """Standardised predictions with each group kept alone or dropped.
 
     Parameters
     ----------
-    module : torch.nn.Sequential
-        Fitted network on standardised genes (eval mode; its first weighted layer is linear).
+    module : torch.nn.Module
+        Fitted network on standardised genes (eval mode): a ``Sequential`` whose first
+        weighted layer is linear (layers before it are identities in eval mode, such as
+        dropout), or a :class:`~radsem.genemap.GeneNetwork` ensemble of them.
     xz : ndarray
         Standardised genes of the patients to predict (patients x genes).
     layout : SetLayout
@@ -187,8 +200,11 @@ def masked_predictions(module, xz: np.ndarray, layout: SetLayout, mode: str,
         with torch.no_grad():
             reference = gates(inputs)
             attr = FeatureAblation(gates).attribute(
-                inputs, baselines=baselines, feature_mask=torch.arange(k)[None, :],
-                perturbations_per_eval=per_eval)
+                inputs,
+                baselines=baselines,
+                feature_mask=torch.arange(k)[None, :],
+                perturbations_per_eval=per_eval,
+            )
         n_targets = reference.shape[1]
         if out is None:
             out = np.empty((len(layout.names), n, n_targets), dtype=np.float32)
@@ -198,8 +214,9 @@ def masked_predictions(module, xz: np.ndarray, layout: SetLayout, mode: str,
     return out
 
 
-def masked_predictions_genes(module, xz: np.ndarray, layout: SetLayout, mode: str,
-                             rows_per_eval: int = 4096) -> np.ndarray:
+def masked_predictions_genes(
+    module, xz: np.ndarray, layout: SetLayout, mode: str, rows_per_eval: int = 4096
+) -> np.ndarray:
     """:func:`masked_predictions` with captum's ``FeatureAblation`` on the genes themselves
     (feature mask: gene -> group); the reference implementation, slower for many groups."""
     import torch
@@ -217,9 +234,12 @@ def masked_predictions_genes(module, xz: np.ndarray, layout: SetLayout, mode: st
     per_eval = max(1, rows_per_eval // max(n, 1))
     for mask, numbers in layout.layers:
         with torch.no_grad():
-            attr = ablation.attribute(inputs, baselines=baselines,
-                                      feature_mask=torch.as_tensor(mask)[None, :],
-                                      perturbations_per_eval=per_eval)
+            attr = ablation.attribute(
+                inputs,
+                baselines=baselines,
+                feature_mask=torch.as_tensor(mask)[None, :],
+                perturbations_per_eval=per_eval,
+            )
         attr = attr.reshape(n, n_targets, -1)
         first = np.array([int(np.flatnonzero(mask == k)[0]) for k in range(len(numbers))])
         swapped = reference[:, :, None] - attr[:, :, torch.as_tensor(first)]

@@ -233,7 +233,10 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig):
     x = data.genes.to_numpy(float)
     y = data.targets.to_numpy(float)
     layout = build_layout(
-        sets_idx, x.shape[1], n_random_sets(settings, len(sets_idx)), np.random.default_rng([seed, 7])
+        sets_idx,
+        x.shape[1],
+        n_random_sets(settings, len(sets_idx)),
+        np.random.default_rng([seed, 7]),
     )
     suff_score = np.zeros((len(layout.names), y.shape[1]))
     nec_score = np.zeros_like(suff_score)
