@@ -39,8 +39,13 @@ def main() -> None:
     from radsem.genemap import genemap, join_tables, match_gene_sets
     from radsem.simulate.genemap_truth import simulate_genemap_truth
 
-    sim = simulate_genemap_truth(n_patients=args.patients, n_genes=args.genes,
-                                 n_features=args.features, n_sets=args.sets, seed=args.seed)
+    sim = simulate_genemap_truth(
+        n_patients=args.patients,
+        n_genes=args.genes,
+        n_features=args.features,
+        n_sets=args.sets,
+        seed=args.seed,
+    )
     data = join_tables(sim.expression, sim.features)
     sets = match_gene_sets(sim.gene_sets, data.genes.columns)
     start = time.perf_counter()
@@ -52,10 +57,14 @@ def main() -> None:
     driven = [f for f, t in truth.items() if t["form"] != "noise"]
     noise = [f for f, t in truth.items() if t["form"] == "noise"]
     gs, gi, perf = result.gene_sets, result.gene_importance, result.performance
-    print(f"setting: {args.patients} patients x {args.genes} genes x {args.features} features, "
-          f"{len(sets)} gene sets; simulation seed {args.seed}, genemap seed {args.fit_seed}")
-    print(f"\n{'feature':<12} {'form':<7} {'true set rank':>13} {'q':>7} {'prec@10':>8} "
-          f"{'tau':>6}  {'R2 network (CI)':<24} {'R2 elastic net (CI)':<24}")
+    print(
+        f"setting: {args.patients} patients x {args.genes} genes x {args.features} features, "
+        f"{len(sets)} gene sets; simulation seed {args.seed}, genemap seed {args.fit_seed}"
+    )
+    print(
+        f"\n{'feature':<12} {'form':<7} {'true set rank':>13} {'q':>7} {'prec@10':>8} "
+        f"{'tau':>6}  {'R2 network (CI)':<24} {'R2 elastic net (CI)':<24}"
+    )
     first, precision = [], []
     tau = result.stability.set_index("target")["kendall_tau"]
     for f, t in truth.items():
@@ -72,30 +81,43 @@ def main() -> None:
             rank, q = f"{int(hit['rank'])}", f"{hit['q_value']:.3f}"
         else:
             rank, q, prec = "-", f"{row['q_value'].min():.3f}", float("nan")
-        print(f"{f:<12} {t['form']:<7} {rank:>13} {q:>7} {prec:8.2f} {tau[f]:6.2f}  "
-              f"{ci.format(r_net.r2, r_net.r2_lower, r_net.r2_upper):<24} "
-              f"{ci.format(r_en.r2, r_en.r2_lower, r_en.r2_upper):<24}")
-    print(f"\ntrue driver set ranks first: {np.mean(first):.2f} of {len(driven)} driven "
-          "features (target >= 0.8)")
-    print(f"gene precision@10 (mean over driven features): {np.mean(precision):.2f} "
-          "(target >= 0.7)")
+        print(
+            f"{f:<12} {t['form']:<7} {rank:>13} {q:>7} {prec:8.2f} {tau[f]:6.2f}  "
+            f"{ci.format(r_net.r2, r_net.r2_lower, r_net.r2_upper):<24} "
+            f"{ci.format(r_en.r2, r_en.r2_lower, r_en.r2_upper):<24}"
+        )
+    print(
+        f"\ntrue driver set ranks first: {np.mean(first):.2f} of {len(driven)} driven "
+        "features (target >= 0.8)"
+    )
+    print(
+        f"gene precision@10 (mean over driven features): {np.mean(precision):.2f} (target >= 0.7)"
+    )
     for f in noise:
         rows = perf[perf.target == f]
         covers = all((rows.r2_lower <= 0) & (rows.r2_upper >= 0) | (rows.model == "mean"))
-        print(f"noise feature {f}: network R2 {rows[rows.model == 'network'].r2.iloc[0]:.3f} "
-              f"CI ({rows[rows.model == 'network'].r2_lower.iloc[0]:.3f}, "
-              f"{rows[rows.model == 'network'].r2_upper.iloc[0]:.3f}); every model's CI "
-              f"covers 0: {covers}; min set q = {gs[gs.target == f].q_value.min():.3f}")
-    print(f"Kendall tau across seeds: driven features mean {tau[driven].mean():.2f} "
-          f"(min {tau[driven].min():.2f}); noise feature {tau[noise].mean():.2f} "
-          "(target >= 0.7 for driven features)")
+        print(
+            f"noise feature {f}: network R2 {rows[rows.model == 'network'].r2.iloc[0]:.3f} "
+            f"CI ({rows[rows.model == 'network'].r2_lower.iloc[0]:.3f}, "
+            f"{rows[rows.model == 'network'].r2_upper.iloc[0]:.3f}); every model's CI "
+            f"covers 0: {covers}; min set q = {gs[gs.target == f].q_value.min():.3f}"
+        )
+    print(
+        f"Kendall tau across seeds: driven features mean {tau[driven].mean():.2f} "
+        f"(min {tau[driven].min():.2f}); noise feature {tau[noise].mean():.2f} "
+        "(target >= 0.7 for driven features)"
+    )
     net = perf[perf.model == "network"].set_index("target").r2
     en = perf[perf.model == "elastic_net"].set_index("target").r2
-    print(f"network beats elastic net in R2 for {int((net > en).sum())} of {len(net)} targets; "
-          f"mean R2 network {net[driven].mean():.3f}, elastic net {en[driven].mean():.3f} "
-          "(driven features)")
-    print(f"total time: {wall:.1f} s wall, {cpu:.1f} s CPU (target <= 300 s); "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"network beats elastic net in R2 for {int((net > en).sum())} of {len(net)} targets; "
+        f"mean R2 network {net[driven].mean():.3f}, elastic net {en[driven].mean():.3f} "
+        "(driven features)"
+    )
+    print(
+        f"total time: {wall:.1f} s wall, {cpu:.1f} s CPU (target <= 300 s); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

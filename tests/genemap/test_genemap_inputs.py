@@ -21,8 +21,9 @@ def _tables(rng, n=40, genes=6, features=2):
     ids = [f"P{i:03d}" for i in range(n)]
     expr = pd.DataFrame(rng.standard_normal((n, genes)), columns=[f"G{j}" for j in range(genes)])
     expr.insert(0, "patient_id", ids)
-    feats = pd.DataFrame(rng.standard_normal((n, features)),
-                         columns=[f"F{j}" for j in range(features)])
+    feats = pd.DataFrame(
+        rng.standard_normal((n, features)), columns=[f"F{j}" for j in range(features)]
+    )
     feats.insert(0, "patient_id", ids)
     return expr, feats
 
@@ -35,13 +36,16 @@ def test_gmt_round_trip(tmp_path):
     assert read_gmt(tmp_path / "s.gmt") == sets
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("", "empty"),
-    ("# only a comment\n\n", "empty"),
-    ("A\tdesc\n", "lists no genes"),
-    ("A desc G1 G2\n", "tab-separated"),
-    ("A\td\tG1\nA\td\tG2\n", "defined twice"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        ("# only a comment\n\n", "empty"),
+        ("A\tdesc\n", "lists no genes"),
+        ("A desc G1 G2\n", "tab-separated"),
+        ("A\td\tG1\nA\td\tG2\n", "defined twice"),
+    ],
+)
 def test_gmt_errors_name_the_line(tmp_path, content, message):
     path = tmp_path / "bad.gmt"
     path.write_text(content)
@@ -55,13 +59,18 @@ def test_gmt_missing_file(tmp_path):
 
 
 def test_match_gene_sets_warns_and_skips():
-    sets = {"full": ["a", "b", "c"], "part": ["a", "x", "b"], "absent": ["x", "y"],
-            "one": ["c", "z"]}
+    sets = {
+        "full": ["a", "b", "c"],
+        "part": ["a", "x", "b"],
+        "absent": ["x", "y"],
+        "one": ["c", "z"],
+    }
     with pytest.warns(DataWarning) as record:
         kept = match_gene_sets(sets, ["c", "b", "a"])
     assert kept == {"full": ["c", "b", "a"], "part": ["b", "a"]}
     text = " ".join(str(w.message) for w in record)
-    assert "'absent': 0 of its 2 genes" in text and "'one': 1 of its 2" in text
+    assert "'absent': 0 of its 2 genes" in text
+    assert "'one': 1 of its 2" in text
     assert "part (2/3)" in text
     with pytest.raises(DataError, match="none of the 1 gene set"), pytest.warns(DataWarning):
         match_gene_sets({"absent": ["x", "y"]}, ["a"])
@@ -94,9 +103,12 @@ def test_too_few_common_patients(rng):
     expr, feats = _tables(rng, n=40)
     feats["patient_id"] = [f"X{i}" for i in range(40)]
     feats.loc[:4, "patient_id"] = expr["patient_id"][:5].to_numpy()
-    with pytest.raises(DataError, match=rf"only 5 patient\(s\) have both expression \(40 "
-                       rf"patients in expression\) and image features \(40 in features\).*"
-                       rf">= {MIN_PATIENTS}"):
+    with pytest.raises(
+        DataError,
+        match=rf"only 5 patient\(s\) have both expression \(40 "
+        rf"patients in expression\) and image features \(40 in features\).*"
+        rf">= {MIN_PATIENTS}",
+    ):
         join_tables(expr, feats)
 
 
@@ -120,8 +132,11 @@ def test_non_numeric_and_missing_target(rng):
         join_tables(bad, feats)
     miss = feats.copy()
     miss.loc[[3, 9], "F1"] = np.nan
-    with pytest.raises(DataError, match=r"features, column 'F1': missing value for patient_id "
-                       r"'P003' \(2 patient\(s\)"):
+    with pytest.raises(
+        DataError,
+        match=r"features, column 'F1': missing value for patient_id "
+        r"'P003' \(2 patient\(s\)",
+    ):
         join_tables(expr, miss)
 
 
@@ -131,8 +146,10 @@ def test_constant_columns_are_dropped_with_a_warning(rng):
     feats["F0"] = 1.5
     with pytest.warns(DataWarning) as record:
         data = join_tables(expr, feats)
-    assert "G1" not in data.genes.columns and list(data.targets.columns) == ["F1"]
-    assert data.dropped["constant_genes"] == 1 and data.dropped["constant_features"] == 1
+    assert "G1" not in data.genes.columns
+    assert list(data.targets.columns) == ["F1"]
+    assert data.dropped["constant_genes"] == 1
+    assert data.dropped["constant_features"] == 1
     assert any("constant gene column(s) dropped" in str(w.message) for w in record)
     feats["F1"] = 2.0
     with pytest.raises(DataError, match="every feature is constant"), pytest.warns(DataWarning):
@@ -149,12 +166,17 @@ def test_scattered_missing_expression_warns(rng):
 
 def test_label_becomes_indicator_targets(rng):
     expr, feats = _tables(rng)
-    labels = pd.DataFrame({"patient_id": expr["patient_id"],
-                           "histology": np.repeat(["adeno", "squamous", "other", None], 10)})
+    labels = pd.DataFrame(
+        {
+            "patient_id": expr["patient_id"],
+            "histology": np.repeat(["adeno", "squamous", "other", None], 10),
+        }
+    )
     with pytest.warns(DataWarning, match="10 missing label"):
         data = join_tables(expr, feats, labels, "histology")
     assert data.label_targets == ["histology:adeno", "histology:other", "histology:squamous"]
-    assert data.targets["histology:adeno"].sum() == 10 and len(data.targets) == 30
+    assert data.targets["histology:adeno"].sum() == 10
+    assert len(data.targets) == 30
     two = labels.assign(histology=np.repeat(["a", "b"], 20))
     data = join_tables(expr, feats, two, "histology")
     assert data.label_targets == ["histology:b"]

@@ -51,9 +51,11 @@ def test_performance_table_paired_comparison(rng):
     preds = {"network": good[None, :, None], "mean": np.zeros((1, n, 1))}
     table = performance_table(y, preds, n_boot=300, seed=1).set_index("model")
     assert table.loc["network", "r2_lower"] > 0.7
-    assert table.loc["mean", "r2_diff"] == pytest.approx(table.loc["mean", "r2"]
-                                                         - table.loc["network", "r2"])
-    assert table.loc["mean", "r2_diff_upper"] < 0 and table.loc["mean", "p_value"] < 0.01
+    assert table.loc["mean", "r2_diff"] == pytest.approx(
+        table.loc["mean", "r2"] - table.loc["network", "r2"]
+    )
+    assert table.loc["mean", "r2_diff_upper"] < 0
+    assert table.loc["mean", "p_value"] < 0.01
     assert np.isnan(table.loc["network", "p_value"])
     again = performance_table(y, preds, n_boot=300, seed=1).set_index("model")
     pd.testing.assert_frame_equal(table, again)
@@ -64,7 +66,8 @@ def test_layout_random_sets_are_size_matched_and_disjoint_per_layer():
     sets = {"a": np.arange(0, 10), "b": np.arange(5, 15), "c": np.arange(40, 47)}
     lay = build_layout(sets, 60, 25, rng)
     assert lay.names[:3] == ["a", "b", "c"]
-    assert (lay.sizes[lay.is_random] == 10).sum() == 25 and (lay.sizes[lay.is_random] == 7).sum()
+    assert (lay.sizes[lay.is_random] == 10).sum() == 25
+    assert (lay.sizes[lay.is_random] == 7).sum()
     covered = []
     for mask, numbers in lay.layers:
         for k, g in enumerate(numbers):
@@ -89,8 +92,9 @@ def small_net():
 def test_masking_equals_captum_on_genes_and_direct_masking(small_net, mode):
     net, x = small_net
     xz = net.x_scaler_.transform(x[:12])
-    lay = build_layout({"s1": np.arange(0, 5), "s2": np.arange(3, 9)}, 30, 6,
-                       np.random.default_rng(1))
+    lay = build_layout(
+        {"s1": np.arange(0, 5), "s2": np.arange(3, 9)}, 30, 6, np.random.default_rng(1)
+    )
     fast = masked_predictions(net.module_, xz, lay, mode)
     slow = masked_predictions_genes(net.module_, xz, lay, mode)
     np.testing.assert_allclose(fast, slow, atol=1e-5)
