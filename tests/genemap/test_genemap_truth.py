@@ -66,6 +66,7 @@ def test_simulation_is_seeded(tmp_path):
     assert json.loads(a["truth.json"].read_text())["features"]["feature_03"]["form"] == "noise"
 
 
+@pytest.mark.slow
 def test_driver_sets_rank_first(truth, result):
     gs = result.gene_sets
     for f, t in truth.truth["features"].items():
@@ -78,6 +79,7 @@ def test_driver_sets_rank_first(truth, result):
             assert rows["q_value"].min() >= 0.05
 
 
+@pytest.mark.slow
 def test_driver_genes_lead_the_importance(truth, result):
     gi = result.gene_importance
     precision = []
@@ -88,6 +90,7 @@ def test_driver_genes_lead_the_importance(truth, result):
     assert np.mean(precision) >= 0.3  # chance: 12 driver genes of 300, 0.04
 
 
+@pytest.mark.slow
 def test_performance_table_shape(result, truth):
     perf = result.performance
     assert list(perf["model"].unique()) == [
@@ -109,6 +112,7 @@ def test_performance_table_shape(result, truth):
     ).all()
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes(truth, result, tmp_path):
     data = join_tables(truth.expression, truth.features)
     sets = match_gene_sets(truth.gene_sets, data.genes.columns)
@@ -139,6 +143,7 @@ def test_same_seed_same_bytes(truth, result, tmp_path):
     assert "Top three sets per target" in html
 
 
+@pytest.mark.slow
 def test_paths_lav_parses(result, truth):
     from radsem.spec import parse_model
 
@@ -161,6 +166,7 @@ def test_lavaan_identifiers():
     assert [lavaan_identifier(n, used) for n in ("a-b", "a_b", "a-b")] == ["a_b", "a_b_2", "a_b"]
 
 
+@pytest.mark.slow
 def test_stability_table(result):
     st = result.stability
     assert list(st.columns) == ["target", "seed", "other_seed", "kendall_tau", "same_top_set"]
@@ -191,6 +197,7 @@ def _args(files, out, *extra):
     ]
 
 
+@pytest.mark.slow
 def test_cli_runs_and_refuses_to_overwrite(cohort, tmp_path, capsys):
     fast = [
         "--repeats",
