@@ -1,0 +1,398 @@
+"""The gene map: every model in one repeated cross-validation, then the network's gene sets
+and genes scored on the patients each fold held out."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from radsem.errors import DataError
+from radsem.genemap.data import GenemapData
+from radsem.genemap.interpret import build_layout, gene_attributions, masked_predictions
+from radsem.genemap.metrics import _pearson, performance_table
+from radsem.genemap.models import MODEL_NAMES, NetworkSettings, make_model
+
+__all__ = [
+    "GenemapSettings",
+    "GenemapResult",
+    "genemap",
+    "benjamini_hochberg",
+    "set_scores_stability",
+]
+
+
+@dataclass(frozen=True)
+class GenemapSettings:
+    """Settings of a gene map.
+
+    Attributes
+    ----------
+    folds, repeats : int
+        ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds.
+    models : tuple of str
+        Models to compare (``network`` is always fitted: it is the one interpreted).
+    network : NetworkSettings
+    n_random : int, optional
+        Size-matched random gene sets per distinct set size (the null). Default: the larger
+        of 200 and ``2 * n_sets / alpha``, so that a set beating every random set can reach
+        Benjamini-Hochberg q < ``alpha`` among ``n_sets`` sets (with 200 random sets and 30
+        sets the smallest possible q would be 30 / 201 = 0.15).
+    n_boot : int
+        Bootstrap resamples of the performance intervals.
+    level : float
+        Confidence level of the intervals.
+    alpha : float
+        Benjamini-Hochberg q below which a set -> feature path is written to ``paths.lav``.
+    stability_seeds : int
+        Extra seeds for which the network and the masking are rerun (new folds, weights and
+        random sets) to measure how stable the set rankings are; 0 skips the check.
+    ig_steps : int
+        Integration steps of integrated gradients.
+    """
+
+    folds: int = 5
+    repeats: int = 2
+    models: tuple = MODEL_NAMES
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    n_random: int | None = None
+    n_boot: int = 1000
+    level: float = 0.95
+    alpha: float = 0.05
+    stability_seeds: int = 1
+    ig_steps: int = 32
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.models if m not in MODEL_NAMES]
+        if unknown:
+            raise DataError(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}")
+        if self.folds < 2 or self.repeats < 1:
+            raise DataError("need folds >= 2 and repeats >= 1")
+        if self.n_random is not None and self.n_random < 1:
+            raise DataError("n_random must be >= 1 (>= 200 for a usable null)")
+
+
+@dataclass
+class GenemapResult:
+    """What a gene map found.
+
+    Attributes
+    ----------
+    performance : DataFrame
+        ``target, model, n, r2, r2_lower, r2_upper, spearman(_lower/_upper), mae(...),
+        auc(...), r2_diff, r2_diff_lower, r2_diff_upper, p_value``.
+    gene_importance : DataFrame
+        ``target, gene, importance, rank``: mean absolute integrated gradient over held-out
+        patients (standardised target units), rank 1 = most important gene for the target.
+    gene_sets : DataFrame
+        ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
+        necessity_q_value``: score = correlation of the held-out masked prediction (only the
+        set kept) with the observed target; necessity = loss of that correlation when the set
+        alone is dropped; p against size-matched random sets; q Benjamini-Hochberg per target.
+    stability : DataFrame
+        ``target, seed, other_seed, kendall_tau, same_top_set``.
+    predictions : dict
+        Model -> out-of-fold predictions (repeats, patients, targets).
+    data : GenemapData
+    settings : GenemapSettings
+    seed : int
+    sets : dict
+        The gene sets scored (measured genes only).
+    """
+
+    performance: pd.DataFrame
+    gene_importance: pd.DataFrame
+    gene_sets: pd.DataFrame
+    stability: pd.DataFrame
+    predictions: dict
+    data: GenemapData
+    settings: GenemapSettings
+    seed: int
+    sets: dict
+
+    def significant(self, alpha: float | None = None) -> pd.DataFrame:
+        """Rows of :attr:`gene_sets` with ``q_value < alpha`` (default: the settings')."""
+        alpha = self.settings.alpha if alpha is None else alpha
+        return self.gene_sets[self.gene_sets["q_value"] < alpha]
+
+    def paths_lav(self, alpha: float | None = None) -> str:
+        """The significant set -> feature associations as lavaan syntax (see
+        :func:`radsem.genemap.report.paths_syntax`)."""
+        from radsem.genemap.report import paths_syntax
+
+        return paths_syntax(self, alpha)
+
+    def write(self, out, *, inputs=(), command: str | None = None, overwrite: bool = False) -> dict:
+        """Write the output files into the folder ``out`` (see
+        :func:`radsem.genemap.report.write_outputs`)."""
+        from radsem.genemap.report import write_outputs
+
+        return write_outputs(self, out, inputs=inputs, command=command, overwrite=overwrite)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) of a vector, NaN kept as NaN."""
+    p = np.asarray(p, dtype=float)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    order = np.argsort(p[ok], kind="stable")
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adj = np.empty(m)
+    adj[order] = np.minimum(ranked, 1.0)
+    q[ok] = adj
+    return q
+
+
+def _folds(n: int, folds: int, repeats: int, seed: int) -> list[list[np.ndarray]]:
+    """Test-index arrays of each fold of each repeat (identical for every model)."""
+    from sklearn.model_selection import KFold
+
+    out = []
+    for r in range(repeats):
+        kf = KFold(n_splits=folds, shuffle=True, random_state=seed + 1000 * r)
+        out.append([test for _, test in kf.split(np.zeros(n))])
+    return out
+
+
+def _network_pass(x, y, split, settings, layout, seed, with_ig):
+    """Fit the network on each fold; out-of-fold predictions, masked and ablated predictions
+    and integrated gradients (original target scale for predictions)."""
+    from radsem.genemap.models import GeneNetwork
+
+    n, t = y.shape
+    groups = len(layout.names)
+    pred = np.empty((n, t))
+    suff = np.empty((groups, n, t), dtype=np.float32)
+    nec = np.empty((groups, n, t), dtype=np.float32)
+    ig = np.zeros((x.shape[1], t))
+    for k, test in enumerate(split):
+        train = np.setdiff1d(np.arange(n), test)
+        net = GeneNetwork(settings.network, seed=seed + k).fit(x[train], y[train])
+        pred[test] = net.predict(x[test])
+        xz = net.x_scaler_.transform(x[test])
+        scale, mean = net.y_scaler_.scale_, net.y_scaler_.mean_
+        suff[:, test] = masked_predictions(net.module_, xz, layout, "sufficiency") * scale + mean
+        nec[:, test] = masked_predictions(net.module_, xz, layout, "necessity") * scale + mean
+        if with_ig:
+            ig += np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
+    return pred, suff, nec, ig / n
+
+
+def _correlations(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Correlation with the observed target along patients: (..., patients, targets) ->
+    (..., targets); a constant prediction scores 0."""
+    r = _pearson(np.moveaxis(pred, -1, -2), y.T)
+    return np.nan_to_num(r, nan=0.0)
+
+
+def _set_table(targets, layout, suff_score, nec_score) -> pd.DataFrame:
+    rows = []
+    real = np.flatnonzero(~layout.is_random)
+    for j, target in enumerate(targets):
+        p = np.empty(len(real))
+        pn = np.empty(len(real))
+        for i, g in enumerate(real):
+            null = layout.is_random & (layout.sizes == layout.sizes[g])
+            k = int(null.sum())
+            p[i] = (1 + np.sum(suff_score[null, j] >= suff_score[g, j])) / (1 + k)
+            pn[i] = (1 + np.sum(nec_score[null, j] >= nec_score[g, j])) / (1 + k)
+        q, qn = benjamini_hochberg(p), benjamini_hochberg(pn)
+        frame = pd.DataFrame(
+            {
+                "target": target,
+                "gene_set": [layout.names[g] for g in real],
+                "size": layout.sizes[real],
+                "score": suff_score[real, j],
+                "p_value": p,
+                "q_value": q,
+                "necessity": nec_score[real, j],
+                "necessity_p_value": pn,
+                "necessity_q_value": qn,
+            }
+        )
+        frame = frame.sort_values(["score", "gene_set"], ascending=[False, True], kind="stable")
+        frame.insert(6, "rank", np.arange(1, len(frame) + 1))
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def n_random_sets(settings: GenemapSettings, n_sets: int) -> int:
+    """Random sets per size: ``settings.n_random``, else max(200, ceil(2 n_sets / alpha))."""
+    if settings.n_random is not None:
+        return int(settings.n_random)
+    return max(200, int(np.ceil(2 * n_sets / settings.alpha)))
+
+
+def _interpretation(data, sets_idx, settings, seed, splits, with_ig):
+    x = data.genes.to_numpy(float)
+    y = data.targets.to_numpy(float)
+    layout = build_layout(
+        sets_idx,
+        x.shape[1],
+        n_random_sets(settings, len(sets_idx)),
+        np.random.default_rng([seed, 7]),
+    )
+    suff_score = np.zeros((len(layout.names), y.shape[1]))
+    nec_score = np.zeros_like(suff_score)
+    ig = np.zeros((x.shape[1], y.shape[1]))
+    preds = []
+    for r, split in enumerate(splits):
+        pred, suff, nec, g = _network_pass(x, y, split, settings, layout, seed + 100 * r, with_ig)
+        full = _correlations(pred, y)
+        suff_score += _correlations(suff, y) / len(splits)
+        nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
+        ig += g / len(splits)
+        preds.append(pred)
+    table = _set_table(list(data.targets.columns), layout, suff_score, nec_score)
+    return table, np.stack(preds), ig
+
+
+def set_scores_stability(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Kendall's tau between the set scores of runs with different seeds, per target.
+
+    Parameters
+    ----------
+    tables : dict
+        Seed -> ``gene_sets`` table; the first seed is compared with each other one.
+    """
+    from scipy.stats import kendalltau
+
+    seeds = list(tables)
+    rows = []
+    base = tables[seeds[0]].set_index(["target", "gene_set"])
+    for other in seeds[1:]:
+        cmp = tables[other].set_index(["target", "gene_set"])
+        for target in base.index.get_level_values(0).unique():
+            a = base.loc[target, "score"]
+            b = cmp.loc[target, "score"].reindex(a.index)
+            tau = kendalltau(a.to_numpy(), b.to_numpy()).statistic if len(a) > 1 else np.nan
+            rows.append(
+                {
+                    "target": target,
+                    "seed": seeds[0],
+                    "other_seed": other,
+                    "kendall_tau": float(tau),
+                    "same_top_set": bool(a.idxmax() == b.idxmax()),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["target", "seed", "other_seed", "kendall_tau", "same_top_set"]
+    )
+
+
+def genemap(
+    data: GenemapData, gene_sets: dict, settings: GenemapSettings | None = None, seed: int = 0
+) -> GenemapResult:
+    """Fit, compare and interpret the gene-to-image-feature models.
+
+    Parameters
+    ----------
+    data : GenemapData
+        From :func:`radsem.genemap.join_tables`.
+    gene_sets : dict
+        Set name -> genes, restricted to measured genes (:func:`radsem.genemap.match_gene_sets`).
+    settings : GenemapSettings, optional
+    seed : int
+        Seeds the folds, the networks, the random sets and the bootstrap; the same seed gives
+        the same numbers.
+
+    Returns
+    -------
+    GenemapResult
+    """
+    import torch
+
+    settings = settings or GenemapSettings()
+    n = len(data.genes)
+    if n < 2 * settings.folds:
+        raise DataError(f"{n} patients are too few for {settings.folds}-fold cross-validation")
+    position = {g: i for i, g in enumerate(data.genes.columns)}
+    sets_idx = {}
+    for name, genes in gene_sets.items():
+        missing = [g for g in genes if g not in position]
+        if missing:
+            raise DataError(
+                f"gene set {name!r}: gene(s) {missing[:5]} are not expression "
+                "columns; pass the sets through match_gene_sets first"
+            )
+        sets_idx[name] = np.array(sorted(position[g] for g in genes), dtype=np.int64)
+    if not sets_idx:
+        raise DataError("no gene sets to score")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        splits = _folds(n, settings.folds, settings.repeats, seed)
+        tables, (net_pred, ig) = {}, (None, None)
+        tables[seed], net_pred, ig = _interpretation(
+            data, sets_idx, settings, seed, splits, with_ig=True
+        )
+        predictions = {"network": net_pred}
+        x = data.genes.to_numpy(float)
+        y = data.targets.to_numpy(float)
+        for name in settings.models:
+            if name == "network":
+                continue
+            pred = np.empty((settings.repeats, n, y.shape[1]))
+            for r, split in enumerate(splits):
+                for test in split:
+                    train = np.setdiff1d(np.arange(n), test)
+                    with warnings.catch_warnings():
+                        from sklearn.exceptions import ConvergenceWarning
+
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                        model = make_model(name, seed=seed + r).fit(x[train], y[train])
+                    pred[r, test] = model.predict(x[test])
+            predictions[name] = pred
+        for k in range(1, settings.stability_seeds + 1):
+            other = seed + 7919 * k
+            tables[other], _, _ = _interpretation(
+                data,
+                sets_idx,
+                settings,
+                other,
+                _folds(n, settings.folds, settings.repeats, other),
+                with_ig=False,
+            )
+    finally:
+        torch.set_num_threads(threads)
+    order = [m for m in MODEL_NAMES if m in predictions]
+    performance = performance_table(
+        data.targets,
+        {m: predictions[m] for m in order},
+        data.label_targets,
+        settings.n_boot,
+        settings.level,
+        seed,
+    )
+    rows = []
+    for j, target in enumerate(data.targets.columns):
+        imp = pd.Series(ig[:, j], index=data.genes.columns)
+        ranks = imp.rank(ascending=False, method="first").astype(int)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "target": target,
+                    "gene": imp.index,
+                    "importance": imp.to_numpy(),
+                    "rank": ranks.to_numpy(),
+                }
+            ).sort_values("rank", kind="stable")
+        )
+    importance = pd.concat(rows, ignore_index=True)
+    return GenemapResult(
+        performance=performance,
+        gene_importance=importance,
+        gene_sets=tables[seed],
+        stability=set_scores_stability(tables),
+        predictions=predictions,
+        data=data,
+        settings=settings,
+        seed=seed,
+        sets={k: list(v) for k, v in gene_sets.items()},
+    )

@@ -1,0 +1,131 @@
+"""Gene-map mechanics against independent references: metrics (scikit-learn, scipy,
+statsmodels), gene masking (captum on the genes and direct masking), layouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from radsem.genemap.interpret import (
+    build_layout,
+    gene_attributions,
+    masked_predictions,
+    masked_predictions_genes,
+)
+from radsem.genemap.metrics import auc, mae, performance_table, r2, spearman
+from radsem.genemap.models import GeneNetwork, NetworkSettings
+from radsem.genemap.run import benjamini_hochberg
+
+
+def test_metrics_match_references(rng):
+    from scipy.stats import spearmanr
+    from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score
+
+    y = rng.standard_normal(60)
+    p = 0.5 * y + rng.standard_normal(60)
+    p[:5] = p[5]  # ties
+    assert r2(y, p) == pytest.approx(r2_score(y, p))
+    assert spearman(y, p) == pytest.approx(spearmanr(y, p).statistic)
+    assert mae(y, p) == pytest.approx(mean_absolute_error(y, p))
+    pos = y > np.median(y)
+    assert auc(pos, p) == pytest.approx(roc_auc_score(pos, p))
+    # vectorised over leading axes
+    both = np.stack([p, -p])
+    assert auc(pos, both) == pytest.approx([roc_auc_score(pos, p), roc_auc_score(pos, -p)])
+
+
+def test_benjamini_hochberg_matches_statsmodels(rng):
+    from statsmodels.stats.multitest import multipletests
+
+    p = rng.uniform(size=25) ** 3
+    assert benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1])
+    assert np.isnan(benjamini_hochberg(np.array([0.1, np.nan]))[1])
+
+
+def test_performance_table_paired_comparison(rng):
+    n = 80
+    y = pd.DataFrame({"t": rng.standard_normal(n)})
+    good = y["t"].to_numpy() + 0.3 * rng.standard_normal(n)
+    preds = {"network": good[None, :, None], "mean": np.zeros((1, n, 1))}
+    table = performance_table(y, preds, n_boot=300, seed=1).set_index("model")
+    assert table.loc["network", "r2_lower"] > 0.7
+    assert table.loc["mean", "r2_diff"] == pytest.approx(
+        table.loc["mean", "r2"] - table.loc["network", "r2"]
+    )
+    assert table.loc["mean", "r2_diff_upper"] < 0
+    assert table.loc["mean", "p_value"] < 0.01
+    assert np.isnan(table.loc["network", "p_value"])
+    again = performance_table(y, preds, n_boot=300, seed=1).set_index("model")
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_layout_random_sets_are_size_matched_and_disjoint_per_layer():
+    rng = np.random.default_rng(3)
+    sets = {"a": np.arange(0, 10), "b": np.arange(5, 15), "c": np.arange(40, 47)}
+    lay = build_layout(sets, 60, 25, rng)
+    assert lay.names[:3] == ["a", "b", "c"]
+    assert (lay.sizes[lay.is_random] == 10).sum() == 25
+    assert (lay.sizes[lay.is_random] == 7).sum()
+    covered = []
+    for mask, numbers in lay.layers:
+        for k, g in enumerate(numbers):
+            assert sorted(np.flatnonzero(mask == k)) == sorted(lay.members[g])
+            covered.append(g)
+    assert sorted(covered) == list(range(len(lay.names)))
+    assert all(len(m) == s for m, s in zip(lay.members, lay.sizes, strict=True))
+
+
+@pytest.fixture(scope="module")
+def small_net():
+    torch.manual_seed(0)
+    net = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 30))
+    y = np.column_stack([x[:, :3].sum(1), x[:, 10] ** 2]) + 0.1 * rng.standard_normal((50, 2))
+    net.fit(x, y)
+    return net, x
+
+
+@pytest.mark.parametrize("mode", ["sufficiency", "necessity"])
+def test_masking_equals_captum_on_genes_and_direct_masking(small_net, mode):
+    net, x = small_net
+    xz = net.x_scaler_.transform(x[:12])
+    lay = build_layout(
+        {"s1": np.arange(0, 5), "s2": np.arange(3, 9)}, 30, 6, np.random.default_rng(1)
+    )
+    fast = masked_predictions(net.module_, xz, lay, mode)
+    slow = masked_predictions_genes(net.module_, xz, lay, mode)
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
+    for g, members in enumerate(lay.members):
+        keep = np.zeros(30, dtype=bool)
+        keep[members] = True
+        if mode == "necessity":
+            keep = ~keep
+        direct = np.where(keep, xz, 0.0)
+        with torch.no_grad():
+            want = net.module_(torch.as_tensor(direct, dtype=torch.float32)).numpy()
+        np.testing.assert_allclose(fast[g], want, atol=1e-5)
+
+
+def test_integrated_gradients_complete(small_net):
+    """Completeness: attributions sum to f(x) - f(baseline) (up to integration error)."""
+    net, x = small_net
+    xz = net.x_scaler_.transform(x[:6])
+    attr = gene_attributions(net.module_, xz, n_steps=200)
+    with torch.no_grad():
+        fx = net.module_(torch.as_tensor(xz, dtype=torch.float32)).numpy()
+        f0 = net.module_(torch.zeros((1, 30))).numpy()
+    np.testing.assert_allclose(attr.sum(1), fx - f0, atol=0.02)
+
+
+def test_network_is_deterministic_and_learns(small_net):
+    net, x = small_net
+    rng = np.random.default_rng(0)
+    x2 = rng.standard_normal((50, 30))
+    y = np.column_stack([x[:, :3].sum(1), x[:, 10] ** 2])
+    a = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=4).fit(x, y).predict(x2)
+    b = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=4).fit(x, y).predict(x2)
+    np.testing.assert_array_equal(a, b)
+    assert np.corrcoef(a[:, 0], x2[:, :3].sum(1))[0, 1] > 0.7
