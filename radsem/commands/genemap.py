@@ -99,24 +99,28 @@ def run(args: argparse.Namespace) -> int:
         read_gmt,
     )
     from radsem.io import read_table
+    from radsem.io.guard import check_outputs
 
     if (args.labels is None) != (args.label is None):
         from radsem.errors import DataError
 
         raise DataError("give --labels and --label together")
     inputs = [args.expression, args.features]
+    if args.labels:
+        inputs.append(args.labels)
+    if args.gene_sets.lower() != "hpv":
+        inputs.append(args.gene_sets)
+    # refuse an output over or inside an input before any work (checked again when writing)
+    check_outputs(inputs, folders=[args.out])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         expression = read_table(args.expression)
         features = read_table(args.features)
         labels = read_table(args.labels) if args.labels else None
-        if args.labels:
-            inputs.append(args.labels)
         if args.gene_sets.lower() == "hpv":
             sets = hpv_mechanism_sets()
         else:
             sets = read_gmt(args.gene_sets)
-            inputs.append(args.gene_sets)
         data = join_tables(
             expression,
             features,

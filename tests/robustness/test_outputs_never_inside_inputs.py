@@ -78,6 +78,13 @@ CASES = {
     "simulate: over a folder that is not a cohort": (
         "simulate --n 5 --no-images --out {i} --overwrite --quiet"
     ),
+    "genemap: into the expression table's folder": (
+        "genemap --expression {i}/hs.csv --features {i}/hs.csv --gene-sets hpv --out {i} --quiet"
+    ),
+    "genemap: into the cohort holding the expression, via a link": (
+        "genemap --expression {c}/clinical.csv --features {i}/hs.csv --gene-sets hpv "
+        "--out {r}/link-cohort --overwrite --quiet"
+    ),
     "import-dicom: cohort inside the DICOM source": (
         "import-dicom {i} --out {i}/cohort --mapping {r}/mapping.csv --quiet"
     ),
