@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radsem._optional import require
 from radsem.errors import ImageError
 from radsem.io.tables import file_mode
 
@@ -23,7 +24,7 @@ def read_image(path: str | os.PathLike):
     ImageError
         If the file is missing or cannot be read.
     """
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     path = Path(path)
     if not path.is_file():
@@ -37,7 +38,7 @@ def read_image(path: str | os.PathLike):
 
 def image_array(path: str | os.PathLike) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Read an image as a numpy array in ``(z, y, x)`` order and its spacing ``(sz, sy, sx)``."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     image = read_image(path)
     return sitk.GetArrayFromImage(image), tuple(float(s) for s in reversed(image.GetSpacing()))
@@ -63,7 +64,7 @@ def write_image(array: np.ndarray, path: str | os.PathLike, spacing: Sequence[fl
     ITK's NIfTI writer stores no time stamp (the gzip header has mtime 0), so identical arrays
     give identical bytes; the file is written under a temporary name and renamed.
     """
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     array = np.asarray(array)
     if array.ndim != 3:

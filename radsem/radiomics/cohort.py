@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from radsem._optional import require
 from radsem.errors import DataError, RadsemError
 from radsem.radiomics.extract import build_extractor
 from radsem.radiomics.settings import SERIES, resolve_settings, settings_hash
@@ -85,7 +86,7 @@ def _hash_path(path: Path, digest) -> None:
 
 
 def _cache_key(row: Mapping, settings: Mapping) -> str:
-    import radiomics
+    radiomics = require("radiomics", "radiomic feature extraction")
 
     from radsem import __version__
 
@@ -246,6 +247,8 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     tumour too small for texture matrices) is listed in ``failures`` with the reason and skipped.
     No DICOM header value is read into any output.
     """
+    require("SimpleITK", "radiomic feature extraction")
+    require("radiomics.featureextractor", "radiomic feature extraction")
     table = images_table(images)
     resolved = resolve_settings(settings)
     build_extractor(resolved)  # reject bad settings once, before any patient

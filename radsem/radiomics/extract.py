@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radsem._optional import require
 from radsem.errors import DataError, ImageError
 from radsem.radiomics._nonfinite import nonfinite_voxels
 from radsem.radiomics.settings import SERIES, resolve_settings
@@ -39,7 +40,7 @@ def read_volume(path: str | os.PathLike):
     ImageError
         Missing or unreadable file, a folder without (or with several) DICOM series.
     """
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     path = Path(path)
     if path.is_dir():
@@ -93,7 +94,7 @@ def _describe(image) -> str:
 
 
 def _prepare_mask(mask, t2, label: int, name: str):
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     if not _same_grid(mask, t2):
         raise ImageError(f"{name}: the mask is not on the T2 grid (mask {_describe(mask)}; "
@@ -111,7 +112,7 @@ def _prepare_mask(mask, t2, label: int, name: str):
 
 def _normalise(image, scale: float, name: str):
     """Divide a volume by the mean of all its voxels and multiply by ``scale``."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     arr = sitk.GetArrayFromImage(image).astype(np.float64)
     mean = float(np.mean(arr))
@@ -124,7 +125,7 @@ def _normalise(image, scale: float, name: str):
 
 
 def _resample(image, reference, interpolator: str):
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     kind = {"linear": sitk.sitkLinear, "bspline": sitk.sitkBSpline,
             "nearest": sitk.sitkNearestNeighbor}[interpolator]
@@ -133,14 +134,14 @@ def _resample(image, reference, interpolator: str):
 
 
 def _mask_array(mask) -> np.ndarray:
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     return sitk.GetArrayViewFromImage(mask)
 
 
 def _coverage(image, reference, roi) -> float:
     """Share of tumour voxels (T2 grid) whose centre lies inside ``image``'s field of view."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     inside = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
     inside.CopyInformation(image)
@@ -186,7 +187,7 @@ def _thread_log() -> _ThreadLog:
     global _THREAD_LOG
     with _INSTALL_LOCK:
         if _THREAD_LOG is None:
-            import radiomics
+            radiomics = require("radiomics", "radiomic feature extraction")
 
             handler = _ThreadLog()
             logging.getLogger("radiomics").addHandler(handler)
@@ -211,7 +212,7 @@ def build_extractor(settings: Mapping, with_shape: bool = True, check: bool = Tr
     """
     import io
 
-    from radiomics import featureextractor
+    featureextractor = require("radiomics.featureextractor", "radiomic feature extraction")
 
     classes = {k: (list(v) if v else None) for k, v in settings["featureClass"].items()}
     params = {"setting": dict(settings["setting"]), "imageType": dict(settings["imageType"]),
@@ -268,7 +269,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     diagnostics dict (voxel count, bins used, warnings). Raises :class:`ImageError` when
     pyradiomics refuses the region (too small for texture matrices, ...).
     """
-    from radiomics import imageoperations
+    imageoperations = require("radiomics.imageoperations", "radiomic feature extraction")
 
     extractor = _cached_extractor(settings, with_shape)
     if not extractor.enabledFeatures:
@@ -289,7 +290,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
                          f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
                          "the tumour may be too small for texture matrices") from exc
     features = {k: float(v) for k, v in result.items() if not k.startswith("diagnostics_")}
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     arr = sitk.GetArrayViewFromImage(image)[_mask_array(mask) == 1]
     setting = settings["setting"]
