@@ -9,7 +9,7 @@ al. did, fits the Cox models, and writes every table and a Markdown report to on
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -22,6 +22,8 @@ import pandas as pd
 
 from radsem._version import __version__
 from radsem.errors import DataError
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["DemoResult", "run_demo", "sem_table", "DEMO_MECHANISM_MODEL"]
 
@@ -75,7 +77,7 @@ class _Steps:
 
     def say(self, text: str) -> None:
         if self.progress:
-            print(text, file=sys.stderr, flush=True)
+            _log.info(text)
 
     def run(self, name: str, func: Callable[[], Any]) -> Any:
         self.say(f"[radsem demo] {name} ...")
@@ -213,7 +215,7 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
 
     crops = crop_cohort(cohort, progress=False)
     cae = ConvAutoencoder(latent_dim=6, epochs=epochs, patience=8, random_state=seed,
-                          n_threads=2, progress=False).fit(crops)
+                          n_threads=2, progress=steps.progress).fit(crops)
     latent = cae.transform(crops)
     steps.objects["crops"] = crops
     steps.table("deep/cae_latent", latent)
@@ -246,7 +248,8 @@ def _gan(steps: _Steps, cohort, seed: int, epochs: int):
         steps.result.notes.append(
             f"expression GAN: clade(s) {', '.join(map(str, too_small))} left out "
             f"(fewer than {_GAN_MIN_PER_CLASS} patients with expression)")
-    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2, progress=False)
+    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2,
+                          progress=steps.progress)
     evaluation = evaluate_gan(gan, expression, labels, random_state=seed)
     steps.table("deep/gan_evaluation", evaluation, index=False)
     gan.fit(expression, labels)
@@ -440,7 +443,7 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
             clinical=("advanced", "age"), random_state=seed)
     settings = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 3,
                 "random_state": seed, "n_jobs": min(jobs, 2)}
-    result = compare_models(data, models, **settings)
+    result = compare_models(data, models, progress=steps.progress, **settings)
     steps.table("compare/summary", result.summary(), index=False)
     steps.table("compare/paired", result.paired(), index=False)
     steps.table("compare/per_fold", result.folds, index=False)
@@ -454,7 +457,7 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     steps.result.notes.append(
         f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
     binary = compare_models(data, demo_families(list(features.columns), seed), outcome="binary",
-                            horizon=DEMO_HORIZON, **settings)
+                            horizon=DEMO_HORIZON, progress=steps.progress, **settings)
     steps.table("compare/binary_summary", binary.summary(), index=False)
     steps.table("compare/binary_paired", binary.paired("auc"), index=False)
     steps.table("compare/binary_failures", binary.failures, index=False)

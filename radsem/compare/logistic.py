@@ -15,6 +15,7 @@ import copy
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.compare.models import CoxFamily
 from radsem.errors import DataError, ModelSpecificationError
 
@@ -152,5 +153,5 @@ def ridge_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, theta: float = 0
             diverged = True
     if diverged:
         warnings.warn("logistic regression did not converge (separated cases and controls?); "
-                      "use a penalizer", ConvergenceWarning, stacklevel=3)
+                      "use a penalizer", ConvergenceWarning, stacklevel=user_stacklevel())
     return coef

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, ModelSpecificationError, RadsemWarning
 from radsem.estimation.robust_fit import rmsea
 
@@ -182,7 +183,7 @@ def _table(rows: list[dict], scaled: bool) -> pd.DataFrame:
             f"models are not nested, or the less restricted model failed to reach a global "
             f"optimum (smallest difference = {np.nanmin(d_stat[1:]):.6g})",
             RadsemWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     out = {"Df": df, "AIC": [r["AIC"] for r in rows], "BIC": [r["BIC"] for r in rows],
            "Chisq": stat}  # fmt: skip

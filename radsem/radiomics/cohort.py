@@ -132,10 +132,9 @@ def _work(row: dict, settings: dict, cache_dir: str | None) -> dict:
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm
+    from radsem._progress import progress_bar
 
-    return tqdm(total=total, disable=not enabled, desc="radiomics", unit="patient",
-                file=sys.stderr)
+    return progress_bar(total=total, enabled=enabled, desc="radiomics", unit="patient")
 
 
 def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: int,
@@ -215,7 +214,8 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
 
 def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = None,
                    n_jobs: int = 1, cache_dir: str | os.PathLike | None = None,
-                   dask_client: Any = None, progress: bool = True) -> ExtractionResult:
+                   dask_client: Any = None, progress: bool = True, *,
+                   client: Any = None) -> ExtractionResult:
     """Extract every patient's multi-sequence radiomic profile.
 
     Parameters
@@ -232,9 +232,12 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         resolved settings and the radsem and pyradiomics versions; a re-run reuses them (resume).
         Entries are written atomically.
     dask_client : distributed.Client or str, optional
-        Run on a Dask cluster (a client, or a scheduler address) instead of local processes.
+        Former name of ``client``.
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (on a terminal).
+    client : distributed.Client or str, optional
+        Run on a Dask cluster (a client, or a scheduler address such as ``--scheduler``
+        passes) instead of local processes; the same name as in every other parallel step.
 
     Returns
     -------
@@ -249,6 +252,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     """
     require("SimpleITK", "radiomic feature extraction")
     require("radiomics.featureextractor", "radiomic feature extraction")
+    if client is not None and dask_client is not None:
+        raise DataError("give the Dask cluster once: client= (dask_client is its former name)")
+    dask_client = client if client is not None else dask_client
     table = images_table(images)
     resolved = resolve_settings(settings)
     build_extractor(resolved)  # reject bad settings once, before any patient

@@ -157,7 +157,7 @@ class ComparisonRun:
 def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
                    out: str | os.PathLike | None = None, overwrite: bool = False,
                    n_jobs: int | None = None, progress: bool = False,
-                   command: str | None = None) -> ComparisonRun:
+                   command: str | None = None, client=None) -> ComparisonRun:
     """Run the comparison of a configuration file and write its tables and report.
 
     Parameters
@@ -175,6 +175,9 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
         Progress bar over folds (stderr).
     command : str, optional
         Command line recorded in the provenance.
+    client : distributed.Client or str, optional
+        Run the folds and the optimism bootstrap on this Dask cluster (a client or a scheduler
+        address, ``--scheduler``); same numbers as a local run.
 
     Returns
     -------
@@ -209,12 +212,13 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
     notes = list(data.notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = compare_models(frame, models, progress=progress, **settings)
+        result = compare_models(frame, models, progress=progress, client=client, **settings)
         optimism = None
         if config.n_boot:
             optimism = optimism_bootstrap(frame, models, time=config.time, event=config.event,
                                           n_boot=config.n_boot, random_state=config.boot_seed,
-                                          n_jobs=settings["n_jobs"], alpha=config.alpha)
+                                          n_jobs=settings["n_jobs"], alpha=config.alpha,
+                                          client=client, progress=progress)
     notes += [f"{w.category.__name__}: {w.message}" for w in caught
               if not issubclass(w.category, DeprecationWarning)]
     times = "once" if config.repeats == 1 else f"{config.repeats} times"
