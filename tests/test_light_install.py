@@ -87,7 +87,8 @@ def test_sem_and_report_work_without_extras_and_features_name_their_extra(tmp_pa
     assert result["chisq"] == pytest.approx(85.306, abs=1e-3)
     assert result["fit_exit"] == 0
     report = (tmp_path / "fit" / "report.html").read_text(encoding="utf-8")
-    assert "visual" in report and "data:image/svg+xml" in report  # the path diagram
+    assert "visual" in report
+    assert "data:image/svg+xml" in report
     assert json.loads((tmp_path / "fit" / "fit.json").read_text(encoding="utf-8"))
     assert result["extract_exit"] == 3
     assert 'pip install "radsem[imaging]"' in result["extract_err"]
@@ -101,7 +102,8 @@ def test_require_names_the_extra_and_returns_the_module():
     import numpy  # noqa: F401 - any importable module under a known extra name is fine here
 
     assert extra_for("radiomics.featureextractor") == "imaging"
-    assert extra_for("torch") == "deep" and extra_for("rpy2") == "r"
+    assert extra_for("torch") == "deep"
+    assert extra_for("rpy2") == "r"
     assert set(EXTRAS.values()) == {"imaging", "deep", "r"}
     with pytest.raises(KeyError):
         extra_for("numpy")

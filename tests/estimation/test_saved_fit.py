@@ -20,7 +20,8 @@ def test_save_and_load_give_the_same_tables(tmp_path, kwargs):
     fit = radsem.cfa(HS, data=load("HolzingerSwineford1939"), **kwargs)
     path = fit.save(tmp_path / "hs.json")
     record = json.loads(path.read_text(encoding="utf-8"))
-    assert record["format"] == "radsem.fit" and record["format_version"] == 1
+    assert record["format"] == "radsem.fit"
+    assert record["format_version"] == 1
     assert "x1" not in json.dumps(record["options"])  # options only, no data
     back = radsem.load_fit(path)
     pd.testing.assert_frame_equal(back.parameter_estimates(), fit.parameter_estimates())
@@ -28,7 +29,9 @@ def test_save_and_load_give_the_same_tables(tmp_path, kwargs):
     pd.testing.assert_series_equal(back.fit_measures(), pd.Series(fit.fit_measures(),
                                                                   dtype=float))
     assert back.summary() == fit.summary()
-    assert back.model == HS and back.nobs == 301 and back.converged
+    assert back.model == HS
+    assert back.nobs == 301
+    assert back.converged
     assert repr(back).startswith("<SavedFit SemFit ML N=301")
     again = back.save(tmp_path / "again.json")
     assert again.read_bytes() == path.read_bytes()
