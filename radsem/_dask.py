@@ -30,10 +30,8 @@ __all__ = ["map_tasks", "dask_client", "worker_count"]
 
 def worker_count(n_jobs: int) -> int:
     """Number of local workers for ``n_jobs`` (``-1``: all cores)."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (
-            n_jobs >= 1 or n_jobs == -1):
-        raise DataError(f"n_jobs must be a positive whole number or -1 (all cores), got "
-                        f"{n_jobs!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (n_jobs >= 1 or n_jobs == -1):
+        raise DataError(f"n_jobs must be a positive whole number or -1 (all cores), got {n_jobs!r}")
     return max(1, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
@@ -58,8 +56,10 @@ def dask_client(client: Any) -> Iterator[Any]:
             new.close()
         return
     if not (hasattr(client, "submit") and hasattr(client, "gather")):
-        raise DataError("client must be a dask.distributed.Client or a scheduler address "
-                        f"such as 'tcp://127.0.0.1:8786', got {type(client).__name__}")
+        raise DataError(
+            "client must be a dask.distributed.Client or a scheduler address "
+            f"such as 'tcp://127.0.0.1:8786', got {type(client).__name__}"
+        )
     yield client
 
 
@@ -99,7 +99,8 @@ def _on_joblib(fn, items, workers, shared, bar, backend) -> list:
         config["inner_max_num_threads"] = max(1, (os.cpu_count() or 1) // workers)
     with parallel_config(**config):
         gen = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(fn)(item, **shared) for item in items)
+            delayed(fn)(item, **shared) for item in items
+        )
         out = []
         for value in gen:
             out.append(value)
@@ -107,9 +108,17 @@ def _on_joblib(fn, items, workers, shared, bar, backend) -> list:
     return out
 
 
-def map_tasks(fn: Callable[..., Any], items: Iterable[Any], *, client: Any = None,
-              n_jobs: int = 1, shared: Mapping[str, Any] | None = None, progress: bool = False,
-              desc: str | None = None, backend: str = "loky") -> list:
+def map_tasks(
+    fn: Callable[..., Any],
+    items: Iterable[Any],
+    *,
+    client: Any = None,
+    n_jobs: int = 1,
+    shared: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    desc: str | None = None,
+    backend: str = "loky",
+) -> list:
     """``[fn(item, **shared) for item in items]``, locally, in worker processes or on Dask.
 
     Parameters

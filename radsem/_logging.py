@@ -38,8 +38,9 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> int:
             logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(logging.Formatter(
-        "%(name)s: %(levelname)s: %(message)s" if verbose else "%(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(name)s: %(levelname)s: %(message)s" if verbose else "%(message)s")
+    )
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False

@@ -68,7 +68,7 @@ def require(module: str, feature: str) -> ModuleType:
         top = module.split(".", 1)[0]
         raise MissingExtraError(
             f"{feature} needs the optional package {top!r}, which is not installed "
-            f"({type(exc).__name__}: {exc}); install it with: pip install \"radsem[{extra}]\" "
+            f'({type(exc).__name__}: {exc}); install it with: pip install "radsem[{extra}]" '
             "(or radsem[all])",
             extra,
         ) from exc

@@ -27,8 +27,9 @@ def _affine(x: float, *, a: float, b: float) -> float:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=":0") as c:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as c:
         yield c
 
 
@@ -46,9 +47,15 @@ def surv():
     lp = 0.8 * x[:, 0] - 0.5 * x[:, 1]
     t = rng.exponential(np.exp(-lp) * 20)
     c = rng.uniform(5, 60, n)
-    return pd.DataFrame({"advanced": rng.binomial(1, 0.4, n), "age": rng.normal(60, 8, n),
-                         **{f"g{j}": x[:, j] for j in range(4)},
-                         "time": np.minimum(t, c), "event": (t <= c).astype(int)})
+    return pd.DataFrame(
+        {
+            "advanced": rng.binomial(1, 0.4, n),
+            "age": rng.normal(60, 8, n),
+            **{f"g{j}": x[:, j] for j in range(4)},
+            "time": np.minimum(t, c),
+            "event": (t <= c).astype(int),
+        }
+    )
 
 
 def test_map_tasks_same_results_every_route(client, cluster):
@@ -57,8 +64,9 @@ def test_map_tasks_same_results_every_route(client, cluster):
     assert local == [2.0 * i + 1.0 for i in items]
     assert map_tasks(_affine, items, n_jobs=2, shared={"a": 2.0, "b": 1.0}) == local
     assert map_tasks(_affine, items, client=client, shared={"a": 2.0, "b": 1.0}) == local
-    by_address = map_tasks(_affine, items, client=cluster.scheduler_address,
-                           shared={"a": 2.0, "b": 1.0})
+    by_address = map_tasks(
+        _affine, items, client=cluster.scheduler_address, shared={"a": 2.0, "b": 1.0}
+    )
     assert by_address == local
     assert map_tasks(_affine, [], client=client, shared={"a": 1.0, "b": 0.0}) == []
     with pytest.raises(DataError, match="scheduler address"):
@@ -78,8 +86,10 @@ def test_sem_bootstrap_on_dask_equals_local(client):
 
 
 def test_optimism_bootstrap_on_dask_equals_local(client, surv):
-    models = {"clinical": ClinicalCox(), "genes": PenalisedCox([f"g{j}" for j in range(4)],
-                                                               penalizer=1.0)}
+    models = {
+        "clinical": ClinicalCox(),
+        "genes": PenalisedCox([f"g{j}" for j in range(4)], penalizer=1.0),
+    }
     kw = dict(time="time", event="event", n_boot=6, random_state=3)
     local = optimism_bootstrap(surv, models, **kw)
     remote = optimism_bootstrap(surv, models, client=client, **kw)
@@ -88,10 +98,11 @@ def test_optimism_bootstrap_on_dask_equals_local(client, surv):
 
 
 def test_comparison_folds_on_dask_equal_local(client, surv):
-    models = {"clinical": ClinicalCox(), "genes": PenalisedCox([f"g{j}" for j in range(4)],
-                                                               penalizer=1.0)}
-    kw = dict(time="time", event="event", n_splits=3, n_repeats=1, random_state=5,
-              horizons=[12.0])
+    models = {
+        "clinical": ClinicalCox(),
+        "genes": PenalisedCox([f"g{j}" for j in range(4)], penalizer=1.0),
+    }
+    kw = dict(time="time", event="event", n_splits=3, n_repeats=1, random_state=5, horizons=[12.0])
     local = compare_models(surv, models, **kw)
     remote = compare_models(surv, models, client=client, **kw)
     pd.testing.assert_frame_equal(remote.folds, local.folds)

@@ -71,11 +71,20 @@ SCRIPT = BLOCKER + textwrap.dedent("""
 
 
 def _run(tmp_path: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[1]),
-                                                       os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
     code = "import radsem.deep, radsem.io\n" + SCRIPT
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                          text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -93,7 +102,7 @@ def test_sem_and_report_work_without_extras_and_features_name_their_extra(tmp_pa
     assert result["extract_exit"] == 3
     assert 'pip install "radsem[imaging]"' in result["extract_err"]
     assert result["messages"]["deep"][0] == "deep"
-    assert 'radsem[deep]' in result["messages"]["deep"][1]
+    assert "radsem[deep]" in result["messages"]["deep"][1]
     assert result["messages"]["gan"][0] == "deep"
     assert result["messages"]["image"][0] == "imaging"
 

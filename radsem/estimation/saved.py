@@ -67,9 +67,11 @@ def _value(v: Any) -> Any:
 
 
 def _table(frame: pd.DataFrame) -> dict:
-    return {"columns": [str(c) for c in frame.columns],
-            "dtypes": [str(t) for t in frame.dtypes],
-            "data": [[_value(v) for v in row] for row in frame.itertuples(index=False)]}
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "dtypes": [str(t) for t in frame.dtypes],
+        "data": [[_value(v) for v in row] for row in frame.itertuples(index=False)],
+    }
 
 
 def _frame(record: dict) -> pd.DataFrame:
@@ -99,13 +101,21 @@ def fit_record(fit) -> dict:
     except Exception:  # noqa: BLE001 - a fit without a standardized solution still saves
         std = None
     measures = pd.Series(fit.fit_measures(), dtype=float)
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "radsem_version": __version__,
-            "class": type(fit).__name__, "model": fit.model, "options": _value(fit.options),
-            "nobs": int(fit.nobs), "converged": bool(fit.converged),
-            "iterations": int(getattr(fit, "iterations", 0)),
-            "fit_measures": {str(k): _value(v) for k, v in measures.items()},
-            "parameter_estimates": _table(fit.parameter_estimates()),
-            "standardized_solution": std, "summary": fit.summary()}
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "radsem_version": __version__,
+        "class": type(fit).__name__,
+        "model": fit.model,
+        "options": _value(fit.options),
+        "nobs": int(fit.nobs),
+        "converged": bool(fit.converged),
+        "iterations": int(getattr(fit, "iterations", 0)),
+        "fit_measures": {str(k): _value(v) for k, v in measures.items()},
+        "parameter_estimates": _table(fit.parameter_estimates()),
+        "standardized_solution": std,
+        "summary": fit.summary(),
+    }
 
 
 def save_fit(fit, path: str | os.PathLike) -> Path:
@@ -172,9 +182,11 @@ class SavedFit:
 
     def __repr__(self) -> str:
         fm = self.fit_measures()
-        return (f"<SavedFit {self.fitted_class} {self.options.get('estimator', '?')} "
-                f"N={self.nobs} chisq={fm.get('chisq', np.nan):.3f} "
-                f"df={fm.get('df', np.nan):.0f} converged={self.converged}>")
+        return (
+            f"<SavedFit {self.fitted_class} {self.options.get('estimator', '?')} "
+            f"N={self.nobs} chisq={fm.get('chisq', np.nan):.3f} "
+            f"df={fm.get('df', np.nan):.0f} converged={self.converged}>"
+        )
 
 
 def load_fit(path: str | os.PathLike) -> SavedFit:
@@ -205,10 +217,14 @@ def load_fit(path: str | os.PathLike) -> SavedFit:
     if isinstance(record, dict) and isinstance(record.get("fit"), dict):
         record = record["fit"]  # the fit.json of `radsem fit`
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise DataError(f"{path}: not a saved radsem fit (expected \"format\": \"{FORMAT}\"; "
-                        "write one with fit.save(path) or radsem fit --format json)")
+        raise DataError(
+            f'{path}: not a saved radsem fit (expected "format": "{FORMAT}"; '
+            "write one with fit.save(path) or radsem fit --format json)"
+        )
     version = record.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise DataError(f"{path}: saved-fit format version {version!r} is newer than this "
-                        f"radsem reads ({FORMAT_VERSION}); update radsem")
+        raise DataError(
+            f"{path}: saved-fit format version {version!r} is newer than this "
+            f"radsem reads ({FORMAT_VERSION}); update radsem"
+        )
     return SavedFit(record)

@@ -26,8 +26,7 @@ def test_save_and_load_give_the_same_tables(tmp_path, kwargs):
     back = radsem.load_fit(path)
     pd.testing.assert_frame_equal(back.parameter_estimates(), fit.parameter_estimates())
     pd.testing.assert_frame_equal(back.standardized_solution(), fit.standardized_solution())
-    pd.testing.assert_series_equal(back.fit_measures(), pd.Series(fit.fit_measures(),
-                                                                  dtype=float))
+    pd.testing.assert_series_equal(back.fit_measures(), pd.Series(fit.fit_measures(), dtype=float))
     assert back.summary() == fit.summary()
     assert back.model == HS
     assert back.nobs == 301
@@ -40,8 +39,21 @@ def test_save_and_load_give_the_same_tables(tmp_path, kwargs):
 def test_fit_json_of_the_command_is_reloadable(tmp_path, capsys):
     load("HolzingerSwineford1939").to_csv(tmp_path / "hs.csv", index=False)
     (tmp_path / "hs.lav").write_text(HS)
-    assert main(["fit", str(tmp_path / "hs.lav"), str(tmp_path / "hs.csv"), "--kind", "cfa",
-                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "hs.lav"),
+                str(tmp_path / "hs.csv"),
+                "--kind",
+                "cfa",
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     back = radsem.load_fit(tmp_path / "out" / "fit.json")
     fit = radsem.cfa(HS, data=load("HolzingerSwineford1939"))
     pd.testing.assert_frame_equal(back.parameter_estimates(), fit.parameter_estimates())

@@ -20,7 +20,8 @@ def workbook(tmp_path):
     path = tmp_path / "hs.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         hs.head(5).assign(patient_id=["007", "8", "9", "10", "11"]).to_excel(
-            writer, sheet_name="notes", index=False)
+            writer, sheet_name="notes", index=False
+        )
         hs.to_excel(writer, sheet_name="data", index=False)
     return path, hs
 
@@ -56,8 +57,20 @@ def test_excel_header_problems(tmp_path):
 def test_fit_command_reads_a_sheet(workbook, tmp_path, capsys):
     path, hs = workbook
     (tmp_path / "hs.lav").write_text(HS)
-    code = main(["fit", str(tmp_path / "hs.lav"), str(path), "--sheet", "data", "--kind",
-                 "cfa", "--out", str(tmp_path / "fit"), "--quiet"])
+    code = main(
+        [
+            "fit",
+            str(tmp_path / "hs.lav"),
+            str(path),
+            "--sheet",
+            "data",
+            "--kind",
+            "cfa",
+            "--out",
+            str(tmp_path / "fit"),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     back = radsem.load_fit(tmp_path / "fit" / "fit.json")
     assert back.fit_measures()["chisq"] == pytest.approx(85.306, abs=1e-3)
