@@ -151,7 +151,8 @@ def test_ridge_logistic_separation_and_singular_design():
     with pytest.warns(ConvergenceWarning, match="separated"):
         ridge_logistic(x, y, np.ones(20))
     penalised = ridge_logistic(x, y, np.ones(20), theta=1.0)  # finite with a penalty
-    assert np.all(np.isfinite(penalised)) and penalised[1] > 0
+    assert np.all(np.isfinite(penalised))
+    assert penalised[1] > 0
     with pytest.raises(DataError, match="singular"):
         ridge_logistic(np.column_stack([x, 2 * x]), 1 - y, np.ones(20))
 
