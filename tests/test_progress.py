@@ -75,3 +75,39 @@ def test_long_steps_draw_bars_when_asked(monkeypatch, capsys):
     assert "SEM bootstrap: 100%" in capsys.readouterr().err
     choose_k(X, ks=[2, 3], n_refs=2, n_subsamples=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_verbose_and_quiet_set_the_log_level(capsys):
+    import logging
+
+    from radsem._dask import map_tasks
+    from radsem._logging import configure_logging
+
+    try:
+        assert configure_logging(verbose=True) == logging.DEBUG
+        map_tasks(abs, [-1, 2])
+        assert "2 task(s) of abs in this process" in capsys.readouterr().err
+        assert configure_logging(quiet=True) == logging.WARNING
+        map_tasks(abs, [-1, 2])
+        logging.getLogger("radsem.demo").info("step done")
+        assert capsys.readouterr().err == ""
+        assert configure_logging() == logging.INFO
+        logging.getLogger("radsem.demo").info("step done")
+        assert capsys.readouterr().err == "step done\n"
+    finally:
+        logger = logging.getLogger("radsem")
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+
+def test_every_command_has_verbose_and_quiet():
+    import argparse
+
+    from radsem import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert sub.choices
+    for name, command in sub.choices.items():
+        assert {"--verbose", "--quiet"} <= set(command._option_string_actions), name
