@@ -67,7 +67,7 @@ def require(module: str, feature: str) -> ModuleType:
     except ImportError as exc:
         top = module.split(".", 1)[0]
         raise MissingExtraError(
-            f"{feature} needs the optional package {top!r}, which is not installed "
+            f"{feature}: the optional package {top!r} is not installed "
             f'({type(exc).__name__}: {exc}); install it with: pip install "radsem[{extra}]" '
             "(or radsem[all])",
             extra,
