@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-PAGES = {"sem_report.html": 7000, "outcome_report.html": 9000}  # viewport heights (px)
+PAGES = {"sem_report.html": 6000, "outcome_report.html": 9000}  # viewport heights (px)
 
 
 def screenshot(html: Path, png: Path, height: int, width: int = 1280) -> None:
@@ -48,8 +48,17 @@ def screenshot(html: Path, png: Path, height: int, width: int = 1280) -> None:
         )
         with Image.open(raw) as im:
             im = im.convert("RGB")
+            ink = [
+                y
+                for y in range(im.height - 1, -1, -1)
+                if min(im.crop((0, y, im.width, y + 1)).getextrema()[c][0] for c in range(3)) < 245
+            ]
+            if ink:  # drop the empty viewport below the end of the page
+                im = im.crop((0, 0, im.width, min(im.height, ink[0] + 30)))
             scale = 1000 / im.width
             small = im.resize((1000, round(im.height * scale)), Image.LANCZOS)
+            # a 256-colour palette keeps text and plots legible at a fraction of the size
+            small = small.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
             tmp_png = png.with_suffix(".tmp.png")
             small.save(tmp_png, optimize=True)
             tmp_png.replace(png)

@@ -476,9 +476,10 @@ def _model_sections(report, fit, name, pe, recorded, diagram_values, residuals, 
         fm = _measures(fit)
     fsec = report.add_section(f"{name}: fit measures",
                               fit_measures_table(fm, f"Fit measures: {name}"), level=3)
-    for sentence in beyond_guides(fm):
-        fsec.add(Text(sentence + " See the note under the table: guides are context, not "
-                      "verdicts.", "warning"))
+    beyond = beyond_guides(fm)
+    if beyond:
+        fsec.add(Text("Beyond the Hu & Bentler (1999) guides: " + " ".join(beyond) + " Guides "
+                      "are context, not verdicts (see the note under the table).", "warning"))
     psec = report.add_section(f"{name}: parameter estimates", Text(
         "Std.all: completely standardized estimates. CI: Wald confidence intervals.", "note"),
         *_pe_tables(pe, name), level=3)
