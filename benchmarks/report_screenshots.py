@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-PAGES = {"sem_report.html": 6000, "outcome_report.html": 9000}  # viewport heights (px)
+PAGES = {"sem_report.html": 6000, "outcome_report.html": 12000}  # viewport heights (px)
 
 
 def screenshot(html: Path, png: Path, height: int, width: int = 1280) -> None:

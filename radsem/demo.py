@@ -630,6 +630,8 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
                         "wrap them." if absent else "")] if "binary_comparison" in objects else []
     report = comparison_report(
         warnings=warned, decision=decision, metric_notes=metric_notes,
+        calibration_labels=("Predicted recurrence-free survival", "Observed (Kaplan-Meier) "
+                            "recurrence-free survival"),
         horizon=comparison.horizons[0] if comparison is not None and comparison.horizons
         else None,
         metrics=metrics, differences=differences,

@@ -107,7 +107,8 @@ def comparison_report(metrics: pd.DataFrame | None = None,
                       provenance: Provenance | Mapping | None = None,
                       notes=(), warnings=(), decision: pd.DataFrame | None = None,
                       horizon: float | None = None, time_unit: str = "months",
-                      metric_notes=()) -> Report:
+                      metric_notes=(), calibration_labels: tuple[str, str] | None = None
+                      ) -> Report:
     """Build a comparison report from tables; sections appear for the inputs given.
 
     Parameters
@@ -150,6 +151,10 @@ def comparison_report(metrics: pd.DataFrame | None = None,
         Unit of follow-up times (axis labels, captions); default months.
     metric_notes : sequence of str
         Notes printed under the metrics table (e.g. why a family has no row for a metric).
+    calibration_labels : (str, str), optional
+        Axis labels of the calibration plot (what ``predicted`` and ``observed`` are, e.g.
+        predicted and Kaplan-Meier recurrence-free survival); default "Predicted probability"
+        and "Observed proportion", with the horizon.
 
     Returns
     -------
@@ -184,10 +189,11 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     if calibration is not None:
         grp = "model" if "model" in calibration.columns else None
         lo = "ci_lower" if {"ci_lower", "ci_upper"} <= set(calibration.columns) else None
+        xlab, ylab = calibration_labels or (f"Predicted probability{when}",
+                                            f"Observed proportion{when}")
         report.add_section(f"Calibration{when}", plots.calibration_plot(
             calibration, lower=lo, upper="ci_upper" if lo else None, group=grp,
-            xlabel=f"Predicted probability of the event{when}",
-            ylabel=f"Observed proportion{when}"),
+            xlabel=xlab, ylabel=ylab),
             ResultTable(calibration, title=f"Calibration by risk group{when}"))
     if decision is not None:
         grp = "model" if "model" in decision.columns else None
