@@ -148,7 +148,8 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     horizon : float, optional
         Horizon of the calibration and decision curves, in ``time_unit``.
     time_unit : str
-        Unit of follow-up times (axis labels, captions); default months.
+        Unit of follow-up times (axis labels, captions); default months; ``""`` when unknown
+        ("time units").
     metric_notes : sequence of str
         Notes printed under the metrics table (e.g. why a family has no row for a metric).
     calibration_labels : (str, str), optional

@@ -5,6 +5,7 @@ optionally bootstrap the optimism, and write the tables and the comparison repor
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,12 +257,23 @@ def _report(config, run, settings, inputs, command):
     provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
                             command=command or "radsem.workflows.run_comparison")
     key = "AUC" if _key_metric(result) == "auc" else "Harrell's C"
-    notes = [*run.notes, f"Metrics are means over the folds with corrected resampled-t "
+    warned = [n for n in run.notes if re.match(r"^\w*Warning: ", n)]
+    notes = [*(n for n in run.notes if n not in warned),
+             f"Metrics are means over the folds with corrected resampled-t "
              f"{1 - config.alpha:.0%} intervals (Nadeau & Bengio 2003); the differences between "
              f"models are paired per fold, in {key} (first model minus second)."]
+    decision = getattr(result, "decision", None)
+    if decision is not None and len(decision) and {"model", "threshold", "net_benefit",
+                                                   "treat_all"} <= set(decision.columns):
+        decision = (decision.groupby(["model", "threshold"], sort=False)
+                    [["net_benefit", "treat_all"]].mean().reset_index())
+    else:
+        decision = None
     report = comparison_report(metrics=metrics, differences=differences,
                                calibration=calibration if len(calibration) else None,
-                               title=config.title, provenance=provenance, notes=notes)
+                               title=config.title, provenance=provenance, notes=notes,
+                               warnings=warned, decision=decision, time_unit="",
+                               horizon=result.horizons[0] if result.horizons else None)
     if run.optimism is not None:
         report.add_section("Optimism-corrected C-index (bootstrap)", Text(
             "Harrell's bootstrap: apparent C minus the mean optimism over "
