@@ -80,14 +80,27 @@ class Provenance:
         self.date = date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         self.versions = {"radsem": __version__, "python": sys.version.split()[0],
                          "platform": f"{platform.system()} {platform.machine()}"}
-        for name in imported_packages() if packages is None else packages:
+        self._auto = packages is None
+        self._add_versions(imported_packages() if packages is None else packages)
+
+    def _add_versions(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name in self.versions:
+                continue
             try:
                 self.versions[name] = metadata.version(name)
             except metadata.PackageNotFoundError:
                 continue
 
+    def _refresh(self) -> None:
+        """With the default package list, also record packages imported since creation (e.g.
+        matplotlib, imported when the report's figures are drawn)."""
+        if getattr(self, "_auto", False):
+            self._add_versions(imported_packages())
+
     def as_dict(self) -> dict:
         """Everything recorded, as plain data (JSON-serialisable)."""
+        self._refresh()
         return {"date": self.date, "command": self.command, "versions": dict(self.versions),
                 "options": {k: _plain(v) for k, v in self.options.items()},
                 "seeds": {k: _plain(v) for k, v in self.seeds.items()},
@@ -95,6 +108,7 @@ class Provenance:
 
     def frame(self) -> pd.DataFrame:
         """One row per recorded item: ``item``, ``value``."""
+        self._refresh()
         rows = [("date (UTC)", self.date)]
         if self.command:
             rows.append(("command", self.command))
