@@ -39,6 +39,7 @@ _LAZY = {
     "growth": "radsem.estimation.api",
     "lavaan": "radsem.estimation.api",
     "anova": "radsem.estimation.anova",
+    "load_fit": "radsem.estimation.saved",
 }
 
 

@@ -4,14 +4,20 @@
 inside loky/joblib worker processes on some Python builds (the resource tracker's lock). Code
 that may run in a worker asks for a bar through :func:`progress_bar`, which returns a silent
 stand-in unless a bar is wanted.
+
+A bar is drawn only when it is asked for (``enabled``: the commands' ``--quiet`` switches it
+off) *and* standard error is a terminal, so logs and CI output stay free of bar updates; set
+``RADSEM_PROGRESS=1`` to draw bars anyway (``0``: never).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "bars_wanted"]
 
 
 class _SilentBar:
@@ -29,6 +35,9 @@ class _SilentBar:
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         """Ignore postfix values."""
 
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
+        """Ignore postfix text."""
+
     def set_description(self, *args: Any, **kwargs: Any) -> None:
         """Ignore descriptions."""
 
@@ -42,10 +51,24 @@ class _SilentBar:
         return None
 
 
-def progress_bar(iterable: Iterable | None = None, *, enabled: bool, **kwargs: Any):
-    """A tqdm bar over ``iterable`` (to stderr) when ``enabled``, otherwise a silent stand-in."""
+def bars_wanted(enabled: bool) -> bool:
+    """Whether a bar asked for with ``enabled`` is drawn (terminal, ``RADSEM_PROGRESS``)."""
     if not enabled:
+        return False
+    forced = os.environ.get("RADSEM_PROGRESS", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def progress_bar(iterable: Iterable | None = None, *, enabled: bool, **kwargs: Any):
+    """A tqdm bar over ``iterable`` (to stderr) when ``enabled`` and stderr is a terminal (see
+    :func:`bars_wanted`), otherwise a silent stand-in with the same methods."""
+    if not bars_wanted(enabled):
         return _SilentBar(iterable)
     from tqdm.auto import tqdm
 
+    kwargs.setdefault("file", sys.stderr)
+    kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, **kwargs)

@@ -8,7 +8,8 @@ from importlib import metadata
 
 _PACKAGES = (
     "radsem", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "scikit-survival",
-    "lifelines", "pingouin", "kmedoids", "semopy", "SimpleITK", "pyradiomics", "torch", "rpy2",
+    "pingouin", "kmedoids", "semopy", "jinja2", "openpyxl", "dask", "SimpleITK", "pyradiomics",
+    "torch", "monai", "rpy2",
 )
 
 

@@ -59,6 +59,17 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
+def _add_common_options(command: argparse.ArgumentParser) -> None:
+    """``--verbose`` and ``--quiet`` on every sub-command (logging levels, progress bars)."""
+    taken = command._option_string_actions
+    if "--verbose" not in taken:
+        command.add_argument("--verbose", action="store_true",
+                             help="log every detail (DEBUG), e.g. where parallel tasks run")
+    if "--quiet" not in taken:
+        command.add_argument("--quiet", action="store_true",
+                             help="no progress bars; log warnings and errors only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``radsem`` command with every sub-command."""
     parser = _Parser(
@@ -80,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
             description=help_text[0].upper() + help_text[1:] + ".",
         )
         module.configure(command)
+        _add_common_options(command)
         command.set_defaults(_module=name)
     return parser
 
@@ -97,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from radsem._logging import configure_logging
+
+    configure_logging(verbose=args.verbose, quiet=args.quiet)
     try:
         return int(import_module(f"radsem.commands.{args._module}").run(args) or EXIT_OK)
     except _UsageError as exc:

@@ -9,7 +9,8 @@ al. did, fits the Cox models, and writes every table and a Markdown report to on
 from __future__ import annotations
 
 import json
-import sys
+import logging
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -22,6 +23,8 @@ import pandas as pd
 
 from radsem._version import __version__
 from radsem.errors import DataError
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["DemoResult", "run_demo", "sem_table", "DEMO_MECHANISM_MODEL"]
 
@@ -75,7 +78,7 @@ class _Steps:
 
     def say(self, text: str) -> None:
         if self.progress:
-            print(text, file=sys.stderr, flush=True)
+            _log.info(text)
 
     def run(self, name: str, func: Callable[[], Any]) -> Any:
         self.say(f"[radsem demo] {name} ...")
@@ -220,7 +223,7 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
 
     crops = crop_cohort(cohort, progress=False)
     cae = ConvAutoencoder(latent_dim=6, epochs=epochs, patience=8, random_state=seed,
-                          n_threads=2, progress=False).fit(crops)
+                          n_threads=2, progress=steps.progress).fit(crops)
     latent = cae.transform(crops)
     steps.objects["crops"] = crops
     steps.table("deep/cae_latent", latent)
@@ -253,7 +256,8 @@ def _gan(steps: _Steps, cohort, seed: int, epochs: int):
         steps.result.notes.append(
             f"expression GAN: clade(s) {', '.join(map(str, too_small))} left out "
             f"(fewer than {_GAN_MIN_PER_CLASS} patients with expression)")
-    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2, progress=False)
+    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2,
+                          progress=steps.progress)
     evaluation = evaluate_gan(gan, expression, labels, random_state=seed)
     steps.table("deep/gan_evaluation", evaluation, index=False)
     gan.fit(expression, labels)
@@ -362,14 +366,16 @@ def _survival(steps: _Steps, cohort, labels: pd.Series, scores: pd.DataFrame | N
     }.items():
         result = _cox_or_firth(steps, name, data, time="dss_time", event="dss_event",
                                covariates=covariates)
-        hazard_ratios[name] = result.hazard_ratios()
+        hazard_ratios[name] = _hr_table(result)
         rows.append(_cox_rows(result, name))
     if scores is not None and len(scores):
-        with_scores = data.join(scores, how="inner")
-        name = "SEM mechanism scores + FIGO + age (recurrence)"
+        # factor scores in standard-deviation units, so each hazard ratio is per SD
+        z = (scores - scores.mean()) / scores.std(ddof=1)
+        with_scores = data.join(z, how="inner")
+        name = "SEM mechanism scores (per SD) + FIGO + age (recurrence)"
         result = _cox_or_firth(steps, name, with_scores, time="time", event="event",
                                covariates=[*scores.columns, "advanced", "age"])
-        hazard_ratios[name] = result.hazard_ratios()
+        hazard_ratios[name] = _hr_table(result, per_sd=list(scores.columns))
         rows.append(_cox_rows(result, name))
     steps.table("survival/cox_models", pd.concat(rows, ignore_index=True), index=False)
     steps.table("survival/logrank_clusters", pd.DataFrame(
@@ -394,6 +400,16 @@ def _cox_or_firth(steps: _Steps, name: str, data: pd.DataFrame, **kwargs):
     steps.result.notes.append(
         f"Cox model '{name}': {separated[0].message} Refitted with Firth's penalised likelihood.")
     return cox(data, firth=True, **kwargs)
+
+
+def _hr_table(result, per_sd=()) -> pd.DataFrame:
+    """Hazard ratios with N, events and the per-SD terms recorded for the report."""
+    table = result.hazard_ratios()
+    if per_sd:
+        table.index = [f"{t} (per SD)" if t in per_sd else t for t in table.index]
+    table.attrs.update(n=int(result.n), events=int(result.n_events),
+                       per_sd=[f"{t} (per SD)" for t in per_sd])
+    return table
 
 
 def _cox_rows(result, name: str) -> pd.DataFrame:
@@ -423,6 +439,9 @@ def demo_families(radiomic: list[str], seed: int) -> dict:
     }
 
 
+#: Horizons (months) of the time-dependent AUC, calibration and decision curves (first one).
+DEMO_HORIZONS = (24.0, 12.0, 36.0)
+
 #: Horizon (months) of the demo's second comparison: recurrence within two years.
 DEMO_HORIZON = 24.0
 
@@ -449,7 +468,12 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
             clinical=("advanced", "age"), random_state=seed)
     settings = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 3,
                 "random_state": seed, "n_jobs": min(jobs, 2)}
-    result = compare_models(data, models, **settings)
+    # time-dependent metrics at clinically meaningful horizons (months); the first one is
+    # also the horizon of the calibration table and the decision curves
+    horizons = [h for h in DEMO_HORIZONS if h < float(data.loc[data["event"] == 1,
+                                                                "time"].max())]
+    result = compare_models(data, models, progress=steps.progress,
+                            horizons=horizons or None, **settings)
     steps.table("compare/summary", result.summary(), index=False)
     steps.table("compare/paired", result.paired(), index=False)
     steps.table("compare/per_fold", result.folds, index=False)
@@ -459,11 +483,11 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     if result.horizons:
         steps.result.notes.append(
             f"calibration: observed (Kaplan-Meier) vs predicted recurrence-free survival at "
-            f"{result.horizons[0]:.1f} months by risk tertile, averaged over folds")
+            f"{result.horizons[0]:g} months by risk tertile, averaged over folds")
     steps.result.notes.append(
         f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
     binary = compare_models(data, demo_families(list(features.columns), seed), outcome="binary",
-                            horizon=DEMO_HORIZON, **settings)
+                            horizon=DEMO_HORIZON, progress=steps.progress, **settings)
     steps.table("compare/binary_summary", binary.summary(), index=False)
     steps.table("compare/binary_paired", binary.paired("auc"), index=False)
     steps.table("compare/binary_failures", binary.failures, index=False)
@@ -560,6 +584,10 @@ def _write_report(steps: _Steps, n: int, seed: int) -> None:
     atomic_write_bytes(json.dumps(provenance, indent=2).encode(), result.out / "provenance.json")
 
 
+#: notes that record a warning ("step: SomeWarning: message"), shown in their own section
+_WARNING_NOTE = re.compile(r"^[^:]+: \w*Warning: ")
+
+
 def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int) -> None:
     """The SEM report and the outcome-model report, as self-contained HTML files."""
     from radsem.report import Provenance, comparison_report, sem_report
@@ -584,14 +612,37 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
         paired = objects["comparison"].paired()
         differences = paired.assign(
             comparison=paired["model"] + " - " + paired["reference"]).rename(
-            columns={"mean": "estimate"})[["comparison", "estimate", "ci_lower", "ci_upper"]]
+            columns={"mean": "estimate"})[["comparison", "metric", "estimate", "ci_lower",
+                                           "ci_upper", "pvalue"]]
     if "binary_comparison" in objects and metrics is not None:
         binary = objects["binary_comparison"].summary()
         binary = binary[binary["metric"].isin(["auc", "brier"])].rename(
             columns={"mean": "estimate"})[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
         binary["metric"] = binary["metric"] + f" ({DEMO_HORIZON:g} months)"
         metrics = pd.concat([metrics, binary], ignore_index=True)
+    notes = [x for x in steps.result.notes if not _WARNING_NOTE.match(x)]
+    warned = [x for x in steps.result.notes if _WARNING_NOTE.match(x)]
+    comparison = objects.get("comparison")
+    decision = None
+    if comparison is not None and comparison.decision is not None and len(comparison.decision):
+        decision = (comparison.decision.groupby(["model", "threshold"], sort=False)
+                    [["net_benefit", "treat_all"]].mean().reset_index())
+    absent = []
+    if "binary_comparison" in objects and metrics is not None:
+        binary_models = set(objects["binary_comparison"].summary()["model"])
+        absent = sorted(set(metrics["model"]) - binary_models)
+    metric_notes = [f"Rows '({DEMO_HORIZON:g} months)': recurrence within {DEMO_HORIZON:g} "
+                    "months as a binary outcome (IPCW), same folds. " + (
+                        f"Not run for {', '.join(absent)}: the demo keeps the binary comparison "
+                        "to the families that train in seconds (the joint SEM-Cox model and the "
+                        "autoencoder would double its run time); radsem.compare.Logistic can "
+                        "wrap them." if absent else "")] if "binary_comparison" in objects else []
     report = comparison_report(
+        warnings=warned, decision=decision, metric_notes=metric_notes,
+        calibration_labels=("Predicted recurrence-free survival", "Observed (Kaplan-Meier) "
+                            "recurrence-free survival"),
+        horizon=comparison.horizons[0] if comparison is not None and comparison.horizons
+        else None,
         metrics=metrics, differences=differences,
         hazard_ratios=objects.get("hazard_ratios"), km=objects.get("km"),
         calibration=(_calibration_by_model(objects["comparison"]) if "comparison" in objects
@@ -599,7 +650,7 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
         logrank=objects.get("logrank"), feature_ranking=objects.get("feature_ranking"),
         cluster_features=objects.get("cluster_features"), clusters=objects.get("clusters"),
         title="radsem demo: outcome models", provenance=provenance,
-        notes=[f"Simulated cohort of {n} patients (seed {seed}); see report.md for every table.",
-               *steps.result.notes],
+        notes=[f"Simulated cohort of {n} patients (seed {seed}); follow-up in months; see "
+               "report.md for every table.", *notes],
     )
     report.to_html(out / "outcome_report.html")

@@ -14,6 +14,7 @@ __all__ = [
     "ImageError",
     "EstimationError",
     "EngineUnavailableError",
+    "MissingExtraError",
     "RadsemWarning",
     "ConvergenceWarning",
     "ImproperSolutionWarning",
@@ -101,6 +102,15 @@ class EstimationError(RadsemError, RuntimeError):
 
 class EngineUnavailableError(RadsemError, ImportError):
     """An optional engine (lavaan through rpy2, semopy, ...) is not installed or not usable."""
+
+
+class MissingExtraError(EngineUnavailableError):
+    """A feature needs an optional extra of radsem (``imaging``, ``deep`` or ``r``) that is not
+    installed; the message names the ``pip install "radsem[...]"`` line to run."""
+
+    def __init__(self, message: str, extra: str) -> None:
+        self.extra = extra
+        super().__init__(message)
 
 
 class RadsemWarning(UserWarning):

@@ -58,6 +58,13 @@ def test_demo_writes_every_step(demo):
         "no risk tertiles" in note for note in demo.notes)
     assert "Calibration" in html
     assert "LogrankResult(" not in html
+    # what a clinician reads: per-SD SEM hazard ratios with N and events, decision curves,
+    # warnings apart from the overview
+    assert "(per SD)" in html
+    assert "events)" in html
+    assert 'id="decision-curves' in html
+    if any(": " in n and "Warning: " in n for n in demo.notes):
+        assert '<section id="warnings">' in html
     assert "P001" not in html  # no patient identifiers in the report
 
 

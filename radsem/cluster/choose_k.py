@@ -90,7 +90,7 @@ def _stability_pick(stab: pd.Series, tol: float = 0.01) -> int:
 
 def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "pam",
              n_refs: int = 20, n_subsamples: int = 20, subsample_fraction: float = 0.8,
-             random_state: int | None = 0) -> ChooseKResult:
+             random_state: int | None = 0, progress: bool = False) -> ChooseKResult:
     """Compare K by silhouette, Calinski-Harabasz, Davies-Bouldin, gap and resampling stability.
 
     Parameters
@@ -107,6 +107,8 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
         Stability: mean adjusted Rand index between the full-data clustering and the clustering
         of random subsamples (restricted to the subsampled rows).
     random_state : int
+    progress : bool
+        Show a progress bar over the candidate K (stderr, on a terminal).
 
     Returns
     -------
@@ -145,8 +147,11 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
         return KMedoids(k, metric=metric, method=method,
                         random_state=int(rng.integers(2**31)) if method != "pam" else None)
 
+    from radsem._progress import progress_bar
+
     diss = dissimilarity(X, metric=metric)
     rows = []
+    bar = progress_bar(total=len(ks) + 1, enabled=progress, desc="choosing K")
     for k in ks:
         lab = make(k).fit_predict(X)
         stab, stab_sd = _stability(X, k, make, n_subsamples, subsample_fraction, rng)
@@ -154,8 +159,12 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
                      "calinski_harabasz": calinski_harabasz_score(X, lab),
                      "davies_bouldin": davies_bouldin_score(X, lab),
                      "stability": stab, "stability_sd": stab_sd})
+        bar.update()
     table = pd.DataFrame(rows).set_index("k")
+    bar.set_postfix(step="gap statistic")
     gap, se = _gap(X, ks, make, n_refs, rng)
+    bar.update()
+    bar.close()
     table["gap"], table["gap_se"] = gap, se
     gap_pick = ks[-1]
     for j in range(len(ks) - 1):

@@ -27,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "CONFIG-output next to it)")
     parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                         help="parallel folds (default: the file's n_jobs)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="run the folds and bootstrap on a Dask cluster at this scheduler "
+                        "address")
     parser.add_argument("--check", action="store_true",
                         help="only validate the configuration and its files, run nothing")
     parser.add_argument("--overwrite", action="store_true",
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     command = f"radsem compare {Path(args.config).name}"
     result = run_comparison(config, out=args.out, overwrite=args.overwrite, n_jobs=args.jobs,
-                            progress=not args.quiet, command=command)
+                            progress=not args.quiet, command=command, client=args.scheduler)
     if not args.quiet:
         print(result.summary())
     if len(result.result.failures):

@@ -23,7 +23,10 @@ def _names(text: str) -> list[str]:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``radsem fit``."""
     parser.add_argument("model", metavar="MODEL.lav", help="model in lavaan syntax (UTF-8)")
-    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv or .parquet)")
+    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or "
+                        ".xlsx)")
+    parser.add_argument("--sheet", default=None, metavar="NAME",
+                        help="sheet of an .xlsx data file, by name or number (default: first)")
     parser.add_argument("--kind", default="sem", type=str.lower, choices=("sem", "cfa", "growth"),
                         help="lavaan function whose defaults apply (default sem)")
     parser.add_argument("--estimator", default=None, type=str.upper, choices=ESTIMATORS,
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                        se=args.se, fixed_x="default" if args.fixed_x is None else args.fixed_x,
                        cross_check=args.cross_check, formats=args.formats, title=args.title,
                        overwrite=args.overwrite, progress=not args.quiet,
-                       command=_command(args))
+                       command=_command(args), sheet=args.sheet)
     if not args.quiet:
         print(result.summary())
     for warning in result.warnings:

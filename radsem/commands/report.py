@@ -12,7 +12,10 @@ _FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".tex": "latex"}
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL.lav", help="model in lavaan syntax")
-    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv or .parquet)")
+    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or "
+                        ".xlsx)")
+    parser.add_argument("--sheet", default=None, metavar="NAME",
+                        help="sheet of an .xlsx data file, by name or number (default: first)")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="report to write: .html (self-contained), .md or .tex")
     parser.add_argument("--estimator", default="ML", help="estimator (default ML)")
@@ -59,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
     from pathlib import Path
 
-    from tqdm import tqdm
-
+    from radsem._progress import progress_bar
     from radsem.errors import DataError, ImproperSolutionWarning
     from radsem.io import check_outputs, read_table
     from radsem.report import sem_report
@@ -80,13 +82,13 @@ def run(args: argparse.Namespace) -> int:
     except (UnicodeDecodeError, OSError) as exc:
         raise DataError(f"{model_path}: cannot be read as UTF-8 text: {exc}") from exc
     fitter = _fitter(args.function)
-    data = read_table(args.data)
+    data = read_table(args.data, sheet=args.sheet)
     options = {"estimator": args.estimator, "missing": args.missing, "std_lv": args.std_lv}
     if args.group:
         if args.group not in data.columns:
             raise DataError(f"--group {args.group!r} is not a column of {args.data}")
         options["group"] = args.group
-    bar = tqdm(total=3, desc="radsem report", file=sys.stderr, disable=args.quiet)
+    bar = progress_bar(total=3, desc="radsem report", enabled=not args.quiet)
     bar.set_postfix_str("fitting")
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem._warnings import user_stacklevel
 from radsem.compare._align import align_rows
 from radsem.compare._guard import guarded_fit
 from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
@@ -235,22 +236,21 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
     return rows, preds, calib, fails
 
 
-def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
-    import contextlib
-
-    from joblib import Parallel, delayed, parallel_config
-    from tqdm.auto import tqdm
-
+def _fold_task(split, *, data, models, time, event, extra, binary):
     from radsem.compare._binary_fold import run_fold_binary
 
     fold_fn = run_fold_binary if binary else _run_fold
-    tasks = (delayed(fold_fn)(data, models, time, event, r, f, tr, te, *extra)
-             for r, f, tr, te in splits)
-    ctx = (parallel_config(backend="dask", wait_for_workers_timeout=60) if client is not None
-           else contextlib.nullcontext())
-    with ctx:
-        gen = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-        return list(tqdm(gen, total=len(splits), desc="folds", disable=not progress))
+    r, f, tr, te = split
+    return fold_fn(data, models, time, event, r, f, tr, te, *extra)
+
+
+def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
+    from radsem._dask import map_tasks
+
+    shared = {"data": data, "models": models, "time": time, "event": event, "extra": extra,
+              "binary": binary}
+    return map_tasks(_fold_task, splits, client=client, n_jobs=n_jobs, shared=shared,
+                     progress=progress, desc="folds")
 
 
 def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: str, event: str,
@@ -284,11 +284,12 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
         Seed of the splits (same seed, same numbers).
     n_jobs : int
         Folds run in parallel locally through joblib.
-    client : dask.distributed.Client, optional
-        Run the folds on this Dask cluster instead (joblib's Dask backend; ``n_jobs`` is then
-        the number of concurrent tasks, -1 for all workers).
+    client : dask.distributed.Client or str, optional
+        Run the folds on this Dask cluster instead (a client, or a scheduler address; the data
+        and model families are sent to each worker once; ``n_jobs`` is then ignored). Same
+        seed, same numbers as a local run (:func:`radsem._dask.map_tasks`).
     progress : bool
-        Show a progress bar over folds (stderr).
+        Show a progress bar over folds (stderr, on a terminal).
     alpha : float
         1 - confidence level of the intervals.
     outcome : {"survival", "binary"}
@@ -405,7 +406,7 @@ def _report_failures(fails: pd.DataFrame, rows: list, names: list[str]) -> None:
     head = (f"model(s) {', '.join(map(repr, unscored))} could not be scored (failed in every "
             "fold; see result.failures); " if unscored else "")
     warnings.warn(f"{head}{len(fails)} fit problems across folds (see result.failures); "
-                  f"{reason}", RadsemWarning, stacklevel=3)
+                  f"{reason}", RadsemWarning, stacklevel=user_stacklevel())
 
 def _binary_setup(data, out, horizon, censoring, time, event, n_splits):
     """Labels at the horizon: exclusion (with a warning) and the strata of the folds."""
@@ -420,7 +421,7 @@ def _binary_setup(data, out, horizon, censoring, time, event, n_splits):
         warnings.warn(f"{int(undetermined.sum())} of {len(data)} patients were censored before "
                       f"the horizon {float(horizon):g} and are excluded from the binary "
                       "outcome (censoring='exclude'; 'ipcw' keeps them through weights)",
-                      DataWarning, stacklevel=3)
+                      DataWarning, stacklevel=user_stacklevel())
         data = data.loc[~undetermined]
         lab = lab.loc[~undetermined]
     # strata: case / control / censored before the horizon

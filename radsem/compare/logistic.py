@@ -15,6 +15,7 @@ import copy
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.compare.models import CoxFamily
 from radsem.errors import DataError, ModelSpecificationError
 
@@ -43,9 +44,9 @@ class Logistic:
     -----
     Weights (IPCW from :func:`radsem.compare.binary.horizon_labels`) are rescaled to mean 1
     over the patients with positive weight, so the penalty has the same meaning as for n
-    unweighted patients. Ridge and plain fits by Newton-Raphson (:func:`ridge_logistic`;
-    checked against statsmodels' weighted GLM and scikit-learn's ``LogisticRegression`` in the
-    tests); the elastic net by scikit-learn (saga).
+    unweighted patients. Ridge and plain fits by scikit-learn's Newton-Cholesky solver
+    (:func:`ridge_logistic`; checked against statsmodels' weighted GLM in the tests); the
+    elastic net by scikit-learn (saga).
     """
 
     def __init__(self, family, penalizer: float | None = None, max_iter: int = 2000):
@@ -106,47 +107,51 @@ class Logistic:
 
 
 def ridge_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, theta: float = 0.0,
-                   max_iter: int = 100, tol: float = 1e-9) -> np.ndarray:
-    """Weighted (ridge) logistic regression by Newton-Raphson with step halving.
+                   max_iter: int = 100, tol: float = 1e-10) -> np.ndarray:
+    """Weighted (ridge) logistic regression: scikit-learn's Newton-Cholesky solver.
 
     Maximises ``sum_i w_i [y_i eta_i - log(1 + exp(eta_i))] - theta / 2 ||b||^2`` with
-    ``eta = b0 + X b`` (intercept unpenalised). Returns ``[b0, b]``. Without a penalty and with
-    separated classes the maximum is at infinity: a ConvergenceWarning says so.
+    ``eta = b0 + X b`` (intercept unpenalised), which is scikit-learn's
+    ``LogisticRegression(C=1 / theta)`` with ``sample_weight=w`` (``C=inf`` without a penalty).
+    Returns ``[b0, b]``. Without a penalty and with separated classes the maximum is at
+    infinity: a :class:`radsem.ConvergenceWarning` says so.
+
+    Raises
+    ------
+    DataError
+        Without a penalty, when the design is singular (collinear or constant columns).
     """
     import warnings
 
-    from scipy.special import expit
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
 
     from radsem.errors import ConvergenceWarning
 
-    A = np.column_stack([np.ones(len(y)), X])
-    pen = np.full(A.shape[1], float(theta))
-    pen[0] = 0.0
-
-    def objective(b):
-        eta = A @ b
-        return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))) - 0.5 * np.sum(pen * b * b))
-
-    b = np.zeros(A.shape[1])
-    b[0] = np.log(np.sum(w * y) / np.sum(w * (1 - y)))
-    f = objective(b)
-    for _ in range(max_iter):
-        p = expit(A @ b)
-        grad = A.T @ (w * (y - p)) - pen * b
-        H = (A * (w * p * (1 - p))[:, None]).T @ A + np.diag(pen)
-        try:
-            step = np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError as exc:
-            raise DataError("the logistic design is singular (collinear or constant "
-                            "columns)") from exc
-        for _ in range(30):
-            f_new = objective(b + step)
-            if f_new >= f - 1e-12 * abs(f):
-                break
-            step = step / 2
-        b, f_old, f = b + step, f, f_new
-        if np.max(np.abs(step)) < tol or abs(f - f_old) < tol * (abs(f) + tol):
-            return b
-    warnings.warn("logistic regression did not converge (separated cases and controls?); "
-                  "use a penalizer", ConvergenceWarning, stacklevel=3)
-    return b
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    theta = float(theta)
+    if theta == 0:
+        A = np.column_stack([np.ones(len(y)), X])
+        if np.linalg.matrix_rank(A) < A.shape[1]:
+            raise DataError("the logistic design is singular (collinear or constant columns)")
+    est = LogisticRegression(C=np.inf if theta == 0 else 1.0 / theta, solver="newton-cholesky",
+                             tol=tol, max_iter=max_iter)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SklearnConvergenceWarning)
+        est.fit(X, y.astype(int), sample_weight=np.asarray(w, dtype=float))
+    others = [c for c in caught if not issubclass(c.category, SklearnConvergenceWarning)]
+    for c in others:
+        warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
+    coef = np.r_[est.intercept_, est.coef_.ravel()]
+    diverged = len(others) < len(caught)
+    if theta == 0:  # no finite maximum when a direction separates cases from controls
+        eta = coef[0] + X @ coef[1:]
+        pos = np.asarray(w, dtype=float) > 0
+        cases, controls = eta[pos & (y == 1)], eta[pos & (y == 0)]
+        if cases.min() >= controls.max() or np.max(np.abs(eta)) > 30:
+            diverged = True
+    if diverged:
+        warnings.warn("logistic regression did not converge (separated cases and controls?); "
+                      "use a penalizer", ConvergenceWarning, stacklevel=user_stacklevel())
+    return coef

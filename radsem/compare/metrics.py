@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, DataError
 from radsem.survival import concordance_index, cox, kaplan_meier
 
@@ -231,7 +232,7 @@ def calibration(test, risk) -> float:
         fit = cox(frame, "time", "event", ["lp"], max_iter=_MAX_ITER)
     if not fit.converged and fit.n_iter >= _MAX_ITER:
         warnings.warn("calibration slope: the Cox fit did not converge; slope set to NaN",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
         return np.nan
     # without separation the 1-D partial likelihood is strictly concave with a finite maximum,
     # so a stop before max_iter (radsem.survival's "log-likelihood no longer changes" exit) is

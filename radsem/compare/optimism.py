@@ -16,6 +16,11 @@ from radsem.errors import DataError, ModelSpecificationError, RadsemError
 __all__ = ["optimism_bootstrap"]
 
 
+def _replicate(task, *, data, models, time, event):
+    name, idx = task
+    return _one(data, models[name], time, event, idx)
+
+
 def _one(data, proto, time, event, idx):
     model = copy.deepcopy(proto)
     boot = data.iloc[idx]  # index labels kept (repeated), so patient-keyed steps still work
@@ -34,7 +39,8 @@ def _one(data, proto, time, event, idx):
 
 def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time: str,
                        event: str, n_boot: int = 200, random_state: int | None = 0,
-                       n_jobs: int = 1, client=None, alpha: float = 0.05) -> pd.DataFrame:
+                       n_jobs: int = 1, client=None, alpha: float = 0.05,
+                       progress: bool = False) -> pd.DataFrame:
     """Optimism-corrected Harrell's C (Harrell, Lee & Mark 1996) for each model family.
 
     Parameters
@@ -48,11 +54,13 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     random_state : int, optional
     n_jobs : int
         Replicates run in parallel through joblib.
-    client : dask.distributed.Client, optional
-        Run the replicates on this Dask cluster (joblib's Dask backend; ``n_jobs=-1`` for all
-        workers). Same seed, same numbers as locally.
+    client : dask.distributed.Client or str, optional
+        Run the replicates on this Dask cluster (a client or a scheduler address; see
+        :func:`radsem._dask.map_tasks`). Same seed, same numbers as locally.
     alpha : float
         Level of the percentile interval of the optimism.
+    progress : bool
+        Show a progress bar over replicates (stderr, on a terminal).
 
     Returns
     -------
@@ -67,9 +75,7 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     mean_b O_b. Every data-dependent step of the family is repeated in each replicate. Failed
     replicates (no convergence, degenerate resample) are dropped and counted.
     """
-    import contextlib
-
-    from joblib import Parallel, delayed, parallel_config
+    from radsem._dask import map_tasks
 
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
@@ -78,11 +84,10 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     y = Outcome.from_frame(data, time, event)
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(data), len(data)) for _ in range(int(n_boot))]
-    ctx = (parallel_config(backend="dask", wait_for_workers_timeout=60) if client is not None
-           else contextlib.nullcontext())
-    with ctx:
-        flat = Parallel(n_jobs=n_jobs)(delayed(_one)(data, proto, time, event, idx)
-                                       for proto in models.values() for idx in draws)
+    tasks = [(name, idx) for name in models for idx in draws]
+    flat = map_tasks(_replicate, tasks, client=client, n_jobs=n_jobs, progress=progress,
+                     desc="optimism bootstrap",
+                     shared={"data": data, "models": dict(models), "time": time, "event": event})
     flat = np.asarray(flat, dtype=float).reshape(len(models), len(draws))
     rows = []
     for (name, proto), opt in zip(models.items(), flat, strict=True):

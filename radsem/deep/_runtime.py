@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import torch
 
+from radsem._optional import require
 from radsem.errors import DataError
+
+torch = require("torch", "the deep models")
 
 __all__ = ["torch_session", "check_random_state_int", "atomic_torch_save", "safe_torch_load"]
 

@@ -8,10 +8,9 @@ import os
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from torch import nn
 
+from radsem._optional import require
 from radsem.deep._runtime import (
     atomic_torch_save,
     check_random_state_int,
@@ -20,6 +19,9 @@ from radsem.deep._runtime import (
 )
 from radsem.deep.crops import Crops
 from radsem.errors import DataError, EstimationError
+
+torch = require("torch", "the convolutional autoencoder")
+nn = torch.nn
 
 __all__ = ["ConvAutoencoder"]
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
 __all__ = ["cohort_expression"]
@@ -51,5 +52,5 @@ def cohort_expression(cohort, conditions: Sequence[str] = ("hpv_type",)
     if not keep.all():
         warnings.warn(f"{int((~keep).sum())} of {len(keep)} patients with expression have no "
                       f"{'/'.join(conditions)} label and were left out", DataWarning,
-                      stacklevel=2)
+                      stacklevel=user_stacklevel())
     return expr.loc[keep], labels.loc[keep]

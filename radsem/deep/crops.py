@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from radsem._optional import require
 from radsem.errors import DataError, ImageError
 
 __all__ = [
@@ -298,7 +299,7 @@ def perturb_mask(mask: np.ndarray, operation: str, voxels: int = 1, in_plane: bo
 
 
 def _read_case(row: pd.Series, sequences: Sequence[str]) -> Case:
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     from radsem.io.images import check_plausible, read_image
 

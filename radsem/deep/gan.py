@@ -7,10 +7,9 @@ import os
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator
-from torch import nn
 
+from radsem._optional import require
 from radsem.deep._runtime import (
     atomic_torch_save,
     check_random_state_int,
@@ -18,6 +17,9 @@ from radsem.deep._runtime import (
     torch_session,
 )
 from radsem.errors import DataError, EstimationError
+
+torch = require("torch", "the conditional GAN")
+nn = torch.nn
 
 __all__ = ["ConditionalWGAN", "combine_real_synthetic", "OUTCOME_COLUMNS"]
 

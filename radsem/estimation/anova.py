@@ -10,10 +10,75 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, ModelSpecificationError, RadsemWarning
 from radsem.estimation.robust_fit import rmsea
 
-__all__ = ["anova", "satorra_bentler_2001"]
+__all__ = ["anova", "satorra_bentler_2001", "AnovaTable"]
+
+#: what each route of :func:`anova` computes, as shown above its table
+TESTS = {
+    "standard": "Chi-squared difference test (likelihood ratio; lavaan's lavTestLRT, "
+                "method \"standard\")",
+    "satorra.bentler.2001": "Scaled chi-squared difference test (Satorra & Bentler 2001; "
+                            "lavTestLRT method \"satorra.bentler.2001\"); the Chisq column "
+                            "holds the standard statistics, as in lavaan",
+    "satorra.2000": "Scaled-and-shifted chi-squared difference test for ordered indicators "
+                    "(Asparouhov & Muthen 2006; lavTestLRT method \"satorra.2000\")",
+}
+
+
+class AnovaTable(pd.DataFrame):
+    """The table of :func:`anova`: a DataFrame that also says which test it holds.
+
+    Attributes
+    ----------
+    test : str
+        lavaan's name of the method (``"standard"``, ``"satorra.bentler.2001"`` or
+        ``"satorra.2000"``).
+    test_description : str
+        The test in words, printed above the table.
+    """
+
+    _metadata = ["test", "test_description"]
+
+    @property
+    def _constructor(self):
+        return AnovaTable
+
+    def __repr__(self) -> str:
+        head = getattr(self, "test_description", None)
+        body = super().__repr__()
+        return f"{head}\n\n{body}" if head else body
+
+
+def _with_test(frame: pd.DataFrame, method: str) -> AnovaTable:
+    table = AnovaTable(frame)
+    table.test = method
+    table.test_description = TESTS[method]
+    return table
+
+
+def _caller_names(fits, frame) -> list[str] | None:
+    """The variable names the caller gave the fits (``anova(fit_free, fit_equal)``), when
+    each fit has exactly one and they differ; else None."""
+    if frame is None:
+        return None
+    scopes = [frame.f_locals, frame.f_globals]
+    names = []
+    for fit in fits:
+        found = None
+        for scope in scopes:
+            hits = [k for k, v in list(scope.items()) if v is fit and not k.startswith("_")]
+            if len(hits) == 1:
+                found = hits[0]
+                break
+            if hits:
+                return None
+        if found is None:
+            return None
+        names.append(found)
+    return names if len(set(names)) == len(names) else None
 
 _REQUIRED = ("chisq", "df")
 
@@ -72,14 +137,18 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         measures with at least ``chisq``, ``df``, and ``aic``, ``bic``, ``ntotal``; scaled
         fits also ``chisq.scaling.factor``).
     model_names : sequence of str, optional
-        Row labels (default ``"model 1"``, ``"model 2"``, ... in the order given).
+        Row labels. Default: the names of the caller's variables holding the fits
+        (``anova(fit_free, fit_equal)`` labels the rows ``fit_free`` and ``fit_equal``, as
+        lavaan does), else ``"model 1"``, ``"model 2"``, ... in the order given.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per model, sorted by degrees of freedom (least restricted first), with
-        lavaan's columns ``Df, AIC, BIC, Chisq, Chisq diff, [RMSEA,] Df diff, Pr(>Chisq)``.
-        The ``RMSEA`` of the difference is included for standard (unscaled) tests only.
+    AnovaTable
+        A DataFrame with one row per model, sorted by degrees of freedom (least restricted
+        first), with lavaan's columns ``Df, AIC, BIC, Chisq, Chisq diff, [RMSEA,] Df diff,
+        Pr(>Chisq)``. The ``RMSEA`` of the difference is included for standard (unscaled)
+        tests only. Its ``test`` attribute names the test used (lavaan's method name) and
+        ``test_description`` says it in words; both are printed above the table.
 
     Raises
     ------
@@ -106,6 +175,14 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
     """
     if len(fits) < 2:
         raise ModelSpecificationError("anova() needs at least two fitted models to compare")
+    import inspect
+
+    if model_names is None:
+        caller = inspect.currentframe().f_back
+        try:
+            model_names = _caller_names(fits, caller)
+        finally:
+            del caller
     names = list(model_names) if model_names is not None else [
         f"model {i + 1}" for i in range(len(fits))
     ]
@@ -117,7 +194,7 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
             raise ModelSpecificationError(
                 "some models have ordered indicators (WLSMV) and others not; compare fits of "
                 "the same data with the same estimator")
-        return _categorical_table(list(fits), names)
+        return _with_test(_categorical_table(list(fits), names), "satorra.2000")
     rows = []
     for name, fit in zip(names, fits, strict=True):
         fm = _measures(fit)
@@ -140,7 +217,8 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
             "some models have a scaled (robust) test statistic and others not; fit all with "
             "the same estimator"
         )
-    return _table(rows, scaled=any_scaled)
+    return _with_test(_table(rows, scaled=any_scaled),
+                      "satorra.bentler.2001" if any_scaled else "standard")
 
 
 def _is_categorical(fit) -> bool:
@@ -182,7 +260,7 @@ def _table(rows: list[dict], scaled: bool) -> pd.DataFrame:
             f"models are not nested, or the less restricted model failed to reach a global "
             f"optimum (smallest difference = {np.nanmin(d_stat[1:]):.6g})",
             RadsemWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     out = {"Df": df, "AIC": [r["AIC"] for r in rows], "BIC": [r["BIC"] for r in rows],
            "Chisq": stat}  # fmt: skip

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, DataError, EstimationError
 from radsem.estimation.fit import SemFit
 from radsem.estimation.inference import check_level
@@ -125,9 +126,9 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=5)  # fmt: skip
+                      "trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
-    fit._check_improper(stacklevel=6)
+    fit._check_improper(stacklevel=user_stacklevel())
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit

@@ -22,6 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import (
     ConvergenceWarning,
     EstimationError,
@@ -131,18 +132,33 @@ def _workers(n_jobs: int) -> int:
     return n_jobs
 
 
-def run_replicates(ctx: RefitContext, indices: list[np.ndarray], n_jobs: int = 1):
-    """Refit every replicate (in parallel over ``n_jobs`` processes); list of Replicate."""
+def _chunk(indices: list[np.ndarray], *, ctx: RefitContext) -> list[Replicate]:
+    return ctx.refit_many(indices, np.arange(indices[0].shape[0]))
+
+
+def _backend() -> str:
+    import sys
+
+    fork = sys.platform.startswith("linux") and "torch" not in sys.modules
+    return "multiprocessing" if fork else "loky"
+
+
+def run_replicates(ctx: RefitContext, indices: list[np.ndarray], n_jobs: int = 1, *,
+                   client=None, progress: bool = False) -> list[Replicate]:
+    """Refit every replicate (in this process, ``n_jobs`` local processes or on the Dask
+    cluster ``client``, see :func:`radsem._dask.map_tasks`); list of Replicate in order."""
+    from radsem._dask import map_tasks
+
     R = indices[0].shape[0]
     workers = min(_workers(n_jobs), R)
-    if workers == 1:
+    if workers == 1 and client is None and not progress:
         return ctx.refit_many(indices, np.arange(R))
-    from joblib import delayed
-
-    chunks = [c for c in np.array_split(np.arange(R), 4 * workers) if c.size]
-    parts = _parallel(workers)(
-        delayed(_work)(ctx, [idx[c] for idx in indices], np.arange(c.size)) for c in chunks
-    )
+    # every replicate starts from the full-sample estimate, so chunking changes no number
+    n_chunks = min(R, max(4 * workers, 50 if progress or client is not None else 1))
+    chunks = [c for c in np.array_split(np.arange(R), n_chunks) if c.size]
+    parts = map_tasks(_chunk, [[idx[c] for idx in indices] for c in chunks], client=client,
+                      n_jobs=workers, shared={"ctx": ctx}, progress=progress,
+                      desc="SEM bootstrap", backend=_backend())
     return [rep for part in parts for rep in part]
 
 
@@ -485,7 +501,8 @@ def _check_ci_args(level, boot_ci_type, acceleration) -> None:
 
 # -- entry point ----------------------------------------------------------------------------
 def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A002
-              n_jobs: int = 1, *, stacklevel: int = 2) -> BootstrapResult:  # fmt: skip
+              n_jobs: int = 1, *, client=None, progress: bool = False,
+              stacklevel: int = 2) -> BootstrapResult:  # fmt: skip
     """Bootstrap a fitted model (lavaan's ``bootstrapLavaan``).
 
     Parameters
@@ -501,6 +518,11 @@ def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A0
         Seeds the resample indices (same seed, same draws, for any ``n_jobs``).
     n_jobs : int
         Processes to refit in (``-1``: all cores).
+    client : distributed.Client or str, optional
+        Refit on this Dask cluster instead (a client or a scheduler address); the same draws,
+        so the same numbers as a local run (:func:`radsem._dask.map_tasks`).
+    progress : bool
+        Show a progress bar over replicates (stderr, on a terminal).
 
     Returns
     -------
@@ -540,10 +562,10 @@ def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A0
             warnings.warn("Bollen-Stine with missing data uses Enders' (2002) pattern-wise "
                           "transformation, an approximation that no independent implementation "
                           "checks (lavaan refuses this case); treat its p-value as indicative",
-                          RadsemWarning, stacklevel=stacklevel)  # fmt: skip
+                          RadsemWarning, stacklevel=user_stacklevel())  # fmt: skip
     ctx = RefitContext(problem, data, fit._theta, fit.options["estimator"], fiml)
     indices, used = draw_indices([d.shape[0] for d in data], int(R), seed)
-    reps = run_replicates(ctx, indices, n_jobs)
+    reps = run_replicates(ctx, indices, n_jobs, client=client, progress=progress)
     result = BootstrapResult(fit, type, int(R), used, indices, reps, ctx, n_jobs)
     bad = np.concatenate([result.failed_idx, result.nonconverged_idx])
     if result.n_successful == 0:
@@ -552,12 +574,12 @@ def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A0
     if bad.size:
         warnings.warn(f"{bad.size} of {R} bootstrap replicates failed or did not converge "
                       f"(replicates {_short(np.sort(bad))}); they are excluded",
-                      ConvergenceWarning, stacklevel=stacklevel)  # fmt: skip
+                      ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
     improper = result.nonadmissible_idx
     if improper.size:
         warnings.warn(f"{improper.size} of {R} bootstrap replicates have improper solutions "
                       f"(replicates {_short(improper)}); they are kept, as lavaan does",
-                      ImproperSolutionWarning, stacklevel=stacklevel)  # fmt: skip
+                      ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
     return result
 
 

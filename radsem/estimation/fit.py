@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import EstimationError, ImproperSolutionWarning
 from radsem.estimation.baseline import baseline_partable
 from radsem.estimation.inference import check_level, defined_vcov, vcov_theta
@@ -150,14 +151,16 @@ class SemFit:
 
         o = self.options
         return bootstrap(self, o.get("bootstrap", 1000), "ordinary", o.get("seed"),
-                         o.get("n_jobs", 1), stacklevel=6)  # fmt: skip
+                         o.get("n_jobs", 1), stacklevel=user_stacklevel())  # fmt: skip
 
     def bootstrap(self, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A002
-                  n_jobs: int = 1):  # fmt: skip
-        """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.bootstrap`."""
+                  n_jobs: int = 1, *, client=None, progress: bool = False):  # fmt: skip
+        """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.bootstrap`
+        (``client``: a Dask client or scheduler address)."""
         from radsem.estimation.bootstrap import bootstrap
 
-        return bootstrap(self, R, type, seed, n_jobs, stacklevel=3)
+        return bootstrap(self, R, type, seed, n_jobs, client=client, progress=progress,
+                         stacklevel=user_stacklevel())
 
     def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
         """lavaan's ``modindices()``: see :func:`radsem.estimation.modification.modindices`."""
@@ -358,6 +361,13 @@ class SemFit:
 
         return summary_text(self)
 
+    def save(self, path):
+        """Save the fit as documented JSON (no pickle, no data); read it back with
+        :func:`radsem.load_fit`. See :mod:`radsem.estimation.saved` for the format."""
+        from radsem.estimation.saved import save_fit
+
+        return save_fit(self, path)
+
     def cross_check(self, engine: str = "lavaan"):
         """Refit with another engine; see :func:`radsem.engines.cross_check`."""
         from radsem.engines import cross_check
@@ -373,7 +383,7 @@ class SemFit:
         if len(neg):
             names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
             warnings.warn(f"some estimated variances are negative: {names}",
-                          ImproperSolutionWarning, stacklevel=stacklevel)  # fmt: skip
+                          ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
         p = len(self.spec.observed)
         for g in range(len(self._problem.stats)):
             _, omega, _ = self._problem.model.implied_full(self._theta, g)
@@ -381,7 +391,7 @@ class SemFit:
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
                 warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
                               "is not positive definite", ImproperSolutionWarning,
-                              stacklevel=stacklevel)  # fmt: skip
+                              stacklevel=user_stacklevel())  # fmt: skip
 
 
 def _name(row) -> str:

@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning, EstimationError
 from radsem.estimation.optimize import large_product
 
@@ -185,7 +186,7 @@ def missing_patterns(data: np.ndarray, names: list[str] | None = None) -> Missin
             f"{empty.size} case(s) with every variable missing were removed "
             f"(rows {', '.join(str(i) for i in empty[:10])}{' ...' if empty.size > 10 else ''})",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     kept = np.flatnonzero(obs.any(axis=1))
     x = x[kept]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, EstimationError
 from radsem.estimation.missing import MissingPatterns, fiml_loglik
 from radsem.estimation.optimize import small_blas
@@ -145,6 +146,6 @@ def em_saturated(
         warnings.warn(
             f"EM for the saturated model did not converge in {max_iter} iterations",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return SaturatedMoments(mu, sigma, fiml_loglik(mp, mu, sigma), it, converged)

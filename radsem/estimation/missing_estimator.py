@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning, EstimationError
 from radsem.estimation.missing import (
     MissingPatterns,
@@ -191,7 +192,7 @@ def drop_missing_covariates(stats: list, x_idx: Sequence[int], names: Sequence[s
         warnings.warn(
             f"{int((~keep).sum())} case(s) with missing values on the fixed exogenous "
             f"covariate(s) {label} were removed (fixed_x=True conditions on them; use "
-            "fixed_x=False to keep these cases)", DataWarning, stacklevel=3,
+            "fixed_x=False to keep these cases)", DataWarning, stacklevel=user_stacklevel(),
         )  # fmt: skip
         arr = arr[keep]
         n = arr.shape[0]

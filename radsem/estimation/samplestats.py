@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
 __all__ = ["SampleStats", "sample_stats", "group_split"]
@@ -113,7 +114,7 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
             warnings.warn(
                 f"{dropped} of {arr.shape[0]} rows{where} have missing values and were "
                 "dropped (listwise deletion; use missing='ml' for FIML)",
-                DataWarning, stacklevel=3,
+                DataWarning, stacklevel=user_stacklevel(),
             )  # fmt: skip
         arr = arr[keep]
     else:

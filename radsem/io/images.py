@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radsem._optional import require
 from radsem.errors import ImageError
 from radsem.io.tables import file_mode, fsync_folder
 
@@ -167,7 +168,7 @@ def read_image(path: str | os.PathLike, *, dimension: int | None = 3):
         NaN in NIfTI files as 0); the wrong number of dimensions; a folder without exactly one
         DICOM series.
     """
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     path = Path(path)
     if path.is_dir():
@@ -237,7 +238,7 @@ def check_plausible(values: np.ndarray, mask: np.ndarray, name: str) -> None:
 def image_array(path: str | os.PathLike) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Read an image (:func:`read_image`) as a numpy array in ``(z, y, x)`` order and its
     spacing ``(sz, sy, sx)``."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     image = read_image(path)
     return sitk.GetArrayFromImage(image), tuple(float(s) for s in reversed(image.GetSpacing()))
@@ -268,7 +269,7 @@ def write_image(
     give identical bytes; the file is written under a temporary name, flushed to disk (fsync)
     and renamed.
     """
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading and writing images")
 
     array = np.asarray(array)
     if array.ndim != 3:

@@ -1,4 +1,4 @@
-"""Reading and atomically writing tables (CSV and Parquet)."""
+"""Reading tables (CSV, TSV, Parquet, Excel) and writing them atomically (CSV, Parquet)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ __all__ = ["read_table", "write_table", "atomic_write_bytes", "atomic_write_many
 _CSV = (".csv", ".txt")
 _TSV = (".tsv", ".tab")
 _PARQUET = (".parquet", ".pq")
+_EXCEL = (".xlsx", ".xlsm")
 
 
 def _kind(path: Path) -> str:
@@ -26,16 +27,65 @@ def _kind(path: Path) -> str:
         return "tsv"
     if suffix in _PARQUET:
         return "parquet"
-    raise DataError(f"{path}: unknown table format {suffix!r} (use .csv, .tsv or .parquet)")
+    if suffix in _EXCEL:
+        return "excel"
+    raise DataError(f"{path}: unknown table format {suffix!r} (use .csv, .tsv, .parquet or "
+                    ".xlsx)")
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV, TSV or Parquet table.
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """One sheet of an Excel workbook (the first unless ``sheet`` names or numbers one)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a bad file
+        raise DataError(f"{path}: cannot be read as an Excel workbook ({exc})") from exc
+    try:
+        names = list(book.sheetnames)
+    finally:
+        book.close()
+    if sheet is None:
+        chosen = names[0]
+    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet not in names
+                                    and sheet.isdigit()):
+        k = int(sheet)
+        if not 1 <= k <= len(names):
+            raise DataError(f"{path}: sheet number {k} does not exist (the workbook has "
+                            f"{len(names)}: {', '.join(names)})")
+        chosen = names[k - 1]
+    elif sheet in names:
+        chosen = sheet
+    else:
+        raise DataError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+    header = pd.read_excel(path, sheet_name=chosen, nrows=0, engine="openpyxl")
+    names_in_header = [str(c) for c in header.columns]
+    ids = {c: str for c in header.columns if str(c).strip() == "patient_id"}
+    frame = pd.read_excel(path, sheet_name=chosen, dtype=ids or None, engine="openpyxl")
+    if frame.empty and not len(frame.columns):
+        raise DataError(f"{path}: sheet {chosen!r} is empty")
+    dup = sorted({h for h in names_in_header if names_in_header.count(h) > 1})
+    if dup or any(str(c).startswith("Unnamed: ") for c in frame.columns):
+        problem = (f"duplicated column name(s) {', '.join(dup)}" if dup
+                   else "a column without a name in the header row")
+        raise DataError(f"{path}: sheet {chosen!r} has {problem}; the first row must name "
+                        "every column")
+    frame.columns = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    if "patient_id" in frame.columns:
+        frame["patient_id"] = frame["patient_id"].where(
+            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip())
+    return frame
+
+
+def read_table(path: str | os.PathLike, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or Excel table.
 
     Parameters
     ----------
     path : str or path-like
-        File ending in ``.csv``, ``.tsv`` or ``.parquet``.
+        File ending in ``.csv``, ``.tsv``, ``.parquet`` or ``.xlsx``.
+    sheet : str or int, optional
+        Excel only: the sheet to read, by name or number (1 = first); default the first sheet.
 
     Returns
     -------
@@ -51,6 +101,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     kind = _kind(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
+    if sheet is not None and kind != "excel":
+        raise DataError(f"{path}: a sheet can only be chosen in an Excel (.xlsx) file")
+    if kind == "excel":
+        return _read_excel(path, sheet)
     try:
         if kind == "parquet":
             frame = pd.read_parquet(path)

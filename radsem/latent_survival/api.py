@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import EstimationError, ModelSpecificationError
 from radsem.latent_survival.joint import check_improper, fit_joint
 from radsem.latent_survival.problem import build_problem
@@ -171,7 +172,7 @@ def _joint(problem, start, pieces, cuts, points, level) -> LatentSurvivalFit:
     vcov = jac @ est.vcov @ jac.T
     nalpha = len(alpha)
     se_alpha = np.sqrt(np.clip(np.diag(est.vcov)[-nalpha:], 0.0, None))
-    check_improper(problem, theta, stacklevel=4)
+    check_improper(problem, theta, stacklevel=user_stacklevel())
     return LatentSurvivalFit(problem, "joint", theta, vcov, np.concatenate([c_nodes, gamma]),
                              loglik=est.loglik, npar=len(est.psi), converged=est.converged,
                              baseline=(lik.grid.cuts, alpha, se_alpha),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
 __all__ = ["check_survival", "complete_covariates", "PiecewiseGrid", "piecewise_grid"]
@@ -69,7 +70,7 @@ def complete_covariates(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarra
         hit = [c for c, h in zip(cols, np.isnan(arr).any(axis=0), strict=True) if h]
         warnings.warn(f"{int((~keep).sum())} of {len(keep)} patients with missing values on "
                       f"the covariate(s) {', '.join(hit)} were removed (the model conditions "
-                      "on observed covariates)", DataWarning, stacklevel=3)
+                      "on observed covariates)", DataWarning, stacklevel=user_stacklevel())
     return keep
 
 

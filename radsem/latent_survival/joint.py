@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, ImproperSolutionWarning
 from radsem.latent_survival.data import piecewise_grid
 from radsem.latent_survival.likelihood import JointLikelihood
@@ -120,7 +121,7 @@ def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
     if not converged:
         warnings.warn(f"the joint likelihood did not converge ({res.message}; Newton decrement "
                       f"{decrement:.2g}); estimates are not trustworthy", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=user_stacklevel())
     vcov = np.full((len(psi), len(psi)), np.nan)
     if pd_info:
         vcov = np.linalg.inv(-hess)
@@ -129,7 +130,7 @@ def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
         warnings.warn("the observed information matrix of the joint model is not positive "
                       f"definite (smallest eigenvalue {evals.min():.3g}): the model may not be "
                       "identified; standard errors are not available", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=user_stacklevel())
     return JointEstimate(psi, vcov, float(ll), converged, str(res.message), int(res.nit), lik)
 
 
@@ -145,4 +146,4 @@ def check_improper(problem: LatentSurvivalProblem, theta: np.ndarray, stacklevel
     neg = [f"{par.at[k, 'lhs']}" for k in np.flatnonzero(var & (values < 0))]
     if neg:
         warnings.warn(f"negative variance estimate(s) for {', '.join(neg)}: the solution is "
-                      "improper", ImproperSolutionWarning, stacklevel=stacklevel)
+                      "improper", ImproperSolutionWarning, stacklevel=user_stacklevel())

@@ -99,7 +99,9 @@ class JointLikelihood:
 
     def __init__(self, measurement: MeasurementPart | None, node_terms, covariates: np.ndarray,
                  event: np.ndarray, grid: PiecewiseGrid, points: int = 15) -> None:
-        import torch
+        from radsem._optional import require
+
+        torch = require("torch", "the joint latent-survival model (method='joint')")
 
         self.measurement = measurement
         self.node_terms = np.asarray(list(node_terms), dtype=int)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from radsem._optional import require
 from radsem._workers import die_with_parent
 from radsem.errors import DataError, RadsemError
 from radsem.radiomics.extract import build_extractor
@@ -111,7 +111,7 @@ def _hash_path(path: Path, digest) -> None:
 
 
 def _cache_key(row: Mapping, settings: Mapping, spec: list | None = None) -> str:
-    import radiomics
+    radiomics = require("radiomics", "radiomic feature extraction")
 
     from radsem import __version__
 
@@ -190,10 +190,9 @@ def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | N
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm.auto import tqdm
+    from radsem._progress import progress_bar
 
-    return tqdm(total=total, disable=not enabled, desc="radiomics", unit="patient",
-                file=sys.stderr)
+    return progress_bar(total=total, enabled=enabled, desc="radiomics", unit="patient")
 
 
 def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: int,
@@ -281,7 +280,8 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
 def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = None,
                    n_jobs: int = 1, cache_dir: str | os.PathLike | None = None,
                    dask_client: Any = None, progress: bool = True, *, series: Any = None,
-                   roi: str | None = None, absolute_paths: bool = False) -> ExtractionResult:
+                   roi: str | None = None, absolute_paths: bool = False,
+                   client: Any = None) -> ExtractionResult:
     """Extract every patient's multi-sequence radiomic profile.
 
     Parameters
@@ -298,9 +298,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         resolved settings and the radsem and pyradiomics versions; a re-run reuses them (resume).
         Entries are written atomically.
     dask_client : distributed.Client or str, optional
-        Run on a Dask cluster (a client, or a scheduler address) instead of local processes.
+        Former name of ``client``.
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (on a terminal).
     series : DataFrame or mapping, optional
         The cohort's series (like ``series.csv``: ``series, modality``, optional ``reference``,
         ``roi``, ``units``; or ``{"ct": "CT", "pet": "PT"}``); default: the cohort's own
@@ -309,6 +309,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         RTSTRUCT ROI / SEG segment name or pattern, overriding ``series.csv``.
     absolute_paths : bool
         Keep absolute input paths in the failure reasons (default: ``<patient>/<file>``).
+    client : distributed.Client or str, optional
+        Run on a Dask cluster (a client, or a scheduler address such as ``--scheduler``
+        passes) instead of local processes; the same name as in every other parallel step.
 
     Returns
     -------
@@ -323,6 +326,11 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     read into any output. Local worker processes end with the process that started them (also
     when it is killed).
     """
+    require("SimpleITK", "radiomic feature extraction")
+    require("radiomics.featureextractor", "radiomic feature extraction")
+    if client is not None and dask_client is not None:
+        raise DataError("give the Dask cluster once: client= (dask_client is its former name)")
+    dask_client = client if client is not None else dask_client
     source = _source(images)
     spec = _spec(source, series)
     table = images_table(source, spec)

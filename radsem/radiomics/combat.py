@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 from radsem.radiomics.harmonize import _check_unique
 
@@ -175,7 +176,7 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
                 g_star[j], d_star[j] = _nonparametric(rows, gamma_hat[j], delta_hat[j])
         if not np.isfinite(g_star).all() or not np.isfinite(d_star).all():
             warnings.warn("ComBat produced non-finite batch estimates (a feature is constant "
-                          "within a batch?)", DataWarning, stacklevel=2)
+                          "within a batch?)", DataWarning, stacklevel=user_stacklevel())
         cols = pd.Index(X.columns)
         self.gamma_star_ = pd.DataFrame(g_star, index=self.batches_, columns=cols)
         self.delta_star_ = pd.DataFrame(d_star, index=self.batches_, columns=cols)

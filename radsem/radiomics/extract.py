@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from radsem._optional import require
 from radsem.errors import DataError, ImageError
 from radsem.io.images import check_plausible, read_image
 from radsem.radiomics.settings import SERIES, resolve_settings
@@ -45,7 +46,7 @@ def _describe(image) -> str:
 
 
 def _prepare_mask(mask, t2, label: int, name: str):
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     if not _same_grid(mask, t2):
         raise ImageError(f"{name}: the mask is not on the T2 grid (mask {_describe(mask)}; "
@@ -63,7 +64,7 @@ def _prepare_mask(mask, t2, label: int, name: str):
 
 def _normalise(image, scale: float, name: str):
     """Divide a volume by the mean of all its voxels and multiply by ``scale``."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     arr = sitk.GetArrayFromImage(image).astype(np.float64)
     mean = float(np.mean(arr))
@@ -76,7 +77,7 @@ def _normalise(image, scale: float, name: str):
 
 
 def _resample(image, reference, interpolator: str):
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     kind = {"linear": sitk.sitkLinear, "bspline": sitk.sitkBSpline,
             "nearest": sitk.sitkNearestNeighbor}[interpolator]
@@ -85,14 +86,14 @@ def _resample(image, reference, interpolator: str):
 
 
 def _mask_array(mask) -> np.ndarray:
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     return sitk.GetArrayViewFromImage(mask)
 
 
 def _coverage(image, reference, roi) -> float:
     """Share of tumour voxels (T2 grid) whose centre lies inside ``image``'s field of view."""
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     inside = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
     inside.CopyInformation(image)
@@ -138,7 +139,7 @@ def _thread_log() -> _ThreadLog:
     global _THREAD_LOG
     with _INSTALL_LOCK:
         if _THREAD_LOG is None:
-            import radiomics
+            radiomics = require("radiomics", "radiomic feature extraction")
 
             handler = _ThreadLog()
             logging.getLogger("radiomics").addHandler(handler)
@@ -163,7 +164,7 @@ def build_extractor(settings: Mapping, with_shape: bool = True, check: bool = Tr
     """
     import io
 
-    from radiomics import featureextractor
+    featureextractor = require("radiomics.featureextractor", "radiomic feature extraction")
 
     classes = {k: (list(v) if v else None) for k, v in settings["featureClass"].items()}
     params = {"setting": dict(settings["setting"]), "imageType": dict(settings["imageType"]),
@@ -257,7 +258,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     diagnostics dict (voxel count, bins used, warnings). Raises :class:`ImageError` when
     pyradiomics refuses the region (too small for texture matrices, ...).
     """
-    from radiomics import imageoperations
+    imageoperations = require("radiomics.imageoperations", "radiomic feature extraction")
 
     extractor = _cached_extractor(settings, with_shape)
     if not extractor.enabledFeatures:
@@ -278,7 +279,7 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
                          f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
                          "the tumour may be too small for texture matrices") from exc
     features, complex_notes = _real_values(result)
-    import SimpleITK as sitk
+    sitk = require("SimpleITK", "reading images")
 
     arr = sitk.GetArrayViewFromImage(image)[_mask_array(mask) == 1]
     setting = settings["setting"]

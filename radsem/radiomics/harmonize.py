@@ -11,6 +11,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
 __all__ = ["ProtocolHarmonizer", "protocol_association", "COMMON_PARAMETERS",
@@ -293,7 +294,7 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         if dropped:
             listed = "; ".join(f"{r['series']} {r['parameter']} ({r['reason']})" for r in dropped)
             warnings.warn(f"protocol parameters dropped from the harmonisation model: {listed}",
-                          DataWarning, stacklevel=3)
+                          DataWarning, stacklevel=user_stacklevel())
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.series_of_ = series_of
 
@@ -319,7 +320,7 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         sd = corrected.std(axis=0, ddof=1)
         if (sd <= 0).any():
             warnings.warn(f"{int((sd <= 0).sum())} feature(s) are constant after correction; "
-                          "their z-scores are set to 0", DataWarning, stacklevel=2)
+                          "their z-scores are set to 0", DataWarning, stacklevel=user_stacklevel())
         self.scale_ = sd.where(sd > 0, 1.0)
         after = protocol_association(corrected, self._table(protocol), parameters=self.parameters,
                                      fdr=self.fdr, alpha=self.alpha,

@@ -7,6 +7,7 @@ from radsem.report.path_diagram import diagram_layout, path_diagram
 from radsem.report.plots import (
     calibration_plot,
     cluster_heatmap,
+    decision_curve_plot,
     feature_ranking_plot,
     forest_plot,
     kaplan_meier_plot,
@@ -34,6 +35,7 @@ __all__ = [
     "calibration_plot",
     "feature_ranking_plot",
     "cluster_heatmap",
+    "decision_curve_plot",
     "sem_report",
     "fit_measures_table",
     "missing_patterns",

@@ -4,7 +4,6 @@ self-contained HTML file, Markdown (figures beside it) or LaTeX."""
 from __future__ import annotations
 
 import base64
-import html
 import io
 import os
 import re
@@ -98,43 +97,8 @@ class Section:
         return self
 
 
-_CSS = """
-:root { --fg:#1b1b1b; --muted:#555; --rule:#bbb; --accent:#1f5fa8; --warn:#8a4b00; }
-body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--fg); max-width: 1100px; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; }
-h1 { font-size: 1.7em; border-bottom: 2px solid var(--accent); padding-bottom: .2em; }
-h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid var(--rule); }
-h3 { font-size: 1.1em; margin-top: 1.5em; }
-nav.toc { background: #f5f7fa; padding: .5em 1em; border: 1px solid #dde3ea; }
-nav.toc ul { margin: .2em 0; padding-left: 1.2em; }
-nav.toc ul ul { font-size: .92em; columns: 2; }
-table.radsem-table { border-collapse: collapse; margin: 1em 0; font-size: .88em;
-  font-variant-numeric: tabular-nums; }
-table.radsem-table caption { text-align: left; padding-bottom: .4em; }
-table.radsem-table caption .caption { color: var(--muted); }
-table.radsem-table thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
-table.radsem-table tbody tr:last-child td, table.radsem-table tbody tr:last-child th {
-  border-bottom: 2px solid #333; }
-table.radsem-table th, table.radsem-table td { padding: .2em .7em; text-align: left; }
-table.radsem-table .num { text-align: right; }
-table.radsem-table tbody th { font-weight: normal; }
-table.radsem-table tfoot td { font-size: .9em; color: var(--muted); border: none; }
-figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; }
-figcaption { color: var(--muted); font-size: .9em; }
-p.note { color: var(--muted); }
-p.warning { color: var(--warn); background: #fff6e5; border-left: 4px solid #e0a030;
-  padding: .3em .7em; }
-.scroll { overflow-x: auto; }
-pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: .6em; overflow-x: auto; }
-@media print {
-  body { max-width: none; margin: 0; font-size: 10pt; }
-  nav.toc { display: none; }
-  h2 { page-break-before: auto; page-break-after: avoid; }
-  table.radsem-table, figure { page-break-inside: avoid; }
-  .scroll { overflow: visible; }
-}
-"""
+#: rows above which a table scrolls inside a box instead of stretching the page
+TALL_TABLE_ROWS = 25
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -183,47 +147,44 @@ class Report:
     # ---------------------------------------------------------------- HTML
     def to_html(self, path: str | os.PathLike | None = None) -> str:
         """One self-contained HTML page (inline CSS, images as data URIs, no external
-        resources); written atomically to ``path`` when given. Returns the HTML."""
-        esc = html.escape
+        resources), rendered from the template ``radsem/report/templates/report.html.j2``;
+        written atomically to ``path`` when given. Returns the HTML."""
+        from markupsafe import Markup
+
+        from radsem.report._templates import read_asset, render
+
         used: set[str] = set()
         sections = self._all_sections()
         ids = [_slug(s.title, used) for s in sections]
-        body = [f"<h1>{esc(self.title)}</h1>", '<nav class="toc"><strong>Contents</strong><ul>']
-        depth = 2
-        for k, (s, i) in enumerate(zip(sections, ids, strict=True)):
-            lvl = 3 if s.level >= 3 else 2
-            if lvl > depth and k:
-                body[-1] = body[-1].removesuffix("</li>") + "<ul>"
-            elif lvl < depth:
-                body.append("</ul></li>")
-            depth = lvl
-            body.append(f'<li><a href="#{i}">{esc(s.title)}</a></li>')
-        if depth == 3:
-            body.append("</ul></li>")
-        body.append("</ul></nav>")
+        toc: list[dict] = []
+        for s, i in zip(sections, ids, strict=True):
+            entry = {"id": i, "title": s.title, "children": []}
+            if s.level >= 3 and toc:
+                toc[-1]["children"].append(entry)
+            else:
+                toc.append(entry)
         nfig = 0
+        rendered = []
         for sec, sid in zip(sections, ids, strict=True):
-            lvl = min(max(sec.level, 2), 4)
-            body.append(f'<section id="{sid}"><h{lvl}>{esc(sec.title)}</h{lvl}>')
+            blocks = []
             for b in sec.blocks:
                 if isinstance(b, Text) and b.kind == "code":
-                    body.append(f"<pre><code>{esc(b.text)}</code></pre>")
+                    blocks.append({"kind": "code", "text": b.text})
                 elif isinstance(b, Text):
-                    body.append(f'<p class="{esc(b.kind)}">{esc(b.text)}</p>')
+                    blocks.append({"kind": "text", "style": b.kind, "text": b.text})
                 elif isinstance(b, ResultTable):
-                    body.append(f'<div class="scroll">{b.to_html()}</div>')
+                    tall = len(b.frame) > TALL_TABLE_ROWS
+                    blocks.append({"kind": "table", "html": Markup(b.to_html()),
+                                   "wrapper": "scroll tall" if tall else "scroll"})
                 else:
                     nfig += 1
                     uri = "data:image/svg+xml;base64," + base64.b64encode(b.svg).decode()
-                    body.append(f'<figure id="figure-{nfig}"><img src="{uri}" alt="{esc(b.alt)}">'
-                                f"<figcaption>Figure {nfig}. {esc(b.caption)}</figcaption>"
-                                "</figure>")
-            body.append("</section>")
-        page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<meta name=\"generator\" content=\"radsem\">"
-                f"<title>{esc(self.title)}</title><style>{_CSS}</style></head>\n<body>\n"
-                + "\n".join(body) + "\n</body></html>\n")
+                    blocks.append({"kind": "figure", "number": nfig, "uri": uri, "alt": b.alt,
+                                   "caption": b.caption})
+            rendered.append({"id": sid, "level": min(max(sec.level, 2), 4), "title": sec.title,
+                             "blocks": blocks})
+        page = render("report.html.j2", title=self.title, css=Markup(read_asset("report.css")),
+                      toc=toc, sections=rendered)
         if path is not None:
             _write(path, page.encode("utf-8"))
         return page

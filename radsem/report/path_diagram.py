@@ -332,6 +332,7 @@ def path_diagram(model, values: str | None = "std_all", group: int = 1, residual
         if len(ints) and col:
             cap += " Intercepts: " + ", ".join(f"{r.lhs} {_fmt(r[col], digits)}"
                                                for _, r in ints.iterrows()) + "."
+    _fit_to_content(fig, ax)
     return figure_from_matplotlib(fig, caption=cap, alt=cap, data={"edges": edges,
                                                                    "positions": pos})
 
@@ -390,6 +391,26 @@ def _covariance(ax, a, b, label, gid, patch_cls):
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
     dx, dy = x1 - x0, y1 - y0
     _label(ax, mx + rad * dy / 2, my - rad * dx / 2, label, gid)
+
+
+def _fit_to_content(fig, ax, pad: float = 0.12) -> None:
+    """Shrink the axes' limits (and the figure) to what is drawn: the fixed margins around the
+    nodes otherwise leave blank bands above and below the diagram in the report."""
+    from matplotlib.transforms import Bbox
+
+    ax.set_position([0.0, 0.0, 1.0, 1.0])
+    width = fig.get_size_inches()[0]
+    for _ in range(2):  # text keeps its size in points while the data scale changes
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [a.get_window_extent(renderer) for a in [*ax.patches, *ax.texts]]
+        if not boxes:
+            return
+        box = Bbox.union(boxes).transformed(ax.transData.inverted())
+        x0, x1, y0, y1 = box.x0 - pad, box.x1 + pad, box.y0 - pad, box.y1 + pad
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        fig.set_size_inches(width, max(width * (y1 - y0) / (x1 - x0), 1.0))
 
 
 def _self_loop(ax, a, label, gid, nodes):

@@ -12,7 +12,7 @@ import pandas as pd
 from radsem.errors import DataError
 
 __all__ = ["kaplan_meier_plot", "numbers_at_risk", "forest_plot", "calibration_plot",
-           "feature_ranking_plot", "cluster_heatmap"]
+           "feature_ranking_plot", "cluster_heatmap", "decision_curve_plot"]
 
 _COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#17a2b8", "#6d4c41",
             "#e84393")
@@ -375,7 +375,8 @@ def cluster_heatmap(features: pd.DataFrame, clusters, max_features: int = 40,
     sax.imshow(codes, aspect="auto", cmap=ListedColormap(list(_COLOURS[:len(uniq)]) or
                                                          ["#333"]), interpolation="nearest")
     sax.set_xticks([])
-    ax.set_yticks([])
+    # the strip shares the heatmap's y axis: label the clusters once, on the strip only
+    ax.tick_params(axis="y", left=False, labelleft=False)
     sax.set_yticks([float(np.mean(np.where(codes[:, 0] == k)[0])) for k in range(len(uniq))],
                    uniq)
     ax.set_xticks(range(len(cols)), [str(c) for c in cols], rotation=90, fontsize=7)
@@ -389,3 +390,61 @@ def cluster_heatmap(features: pd.DataFrame, clusters, max_features: int = 40,
                       f"(rows) ordered by cluster; colours clipped at +/-{clip:g}.")
     return figure_from_matplotlib(fig, caption=cap, data={"matrix": mat, "columns": cols,
                                                           "clusters": rank.to_numpy()[idx]})
+
+
+# ------------------------------------------------------------------ decision curve
+def decision_curve_plot(frame: pd.DataFrame, threshold: str = "threshold",
+                        net_benefit: str = "net_benefit", treat_all: str = "treat_all",
+                        group: str | None = "model", horizon: float | None = None,
+                        time_unit: str = "months", title: str | None = None,
+                        caption: str | None = None):
+    """Net benefit against the threshold probability (decision curve analysis).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per threshold (and model): ``threshold``, ``net_benefit``, ``treat_all``, e.g.
+        the fold-averaged ``ComparisonResult.decision`` table.
+    group : str or None
+        Column naming the model of each row.
+    horizon : float, optional
+        The horizon of the predicted risk, for the axis label.
+
+    Notes
+    -----
+    Vickers & Elkin (2006): a model is useful at a threshold where its net benefit exceeds both
+    treating everyone (``treat_all``) and no one (0).
+    """
+    cols = [threshold, net_benefit, treat_all] + ([group] if group else [])
+    _need(frame, cols, "decision_curve_plot")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    groups = list(dict.fromkeys(frame[group])) if group else [None]
+    drawn = {}
+    for k, g in enumerate(groups):
+        sub = (frame if g is None else frame[frame[group] == g]).sort_values(threshold)
+        x, y = sub[threshold].to_numpy(float), sub[net_benefit].to_numpy(float)
+        ax.plot(x, y, "-", color=_COLOURS[k % len(_COLOURS)], lw=1.6,
+                label="model" if g is None else str(g))
+        drawn["model" if g is None else str(g)] = (x, y)
+    every = frame.groupby(threshold, sort=True)[treat_all].mean()
+    ax.plot(every.index.to_numpy(float), every.to_numpy(float), "--", color="#555555", lw=1.2,
+            label="treat all")
+    ax.axhline(0.0, color="#999999", lw=1.0, ls=":", label="treat none")
+    values = np.concatenate([np.ravel(frame[net_benefit].to_numpy(float)), [0.0]])
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.1
+    ax.set_ylim(-0.05 * max(top, 0.05), max(top, 0.05) * 1.15)
+    when = f" by {horizon:g} {time_unit}" if horizon is not None else ""
+    ax.set_xlabel(f"Threshold probability of the event{when}")
+    ax.set_ylabel("Net benefit")
+    ax.grid(alpha=0.25)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title)
+    from radsem.report.document import figure_from_matplotlib
+
+    cap = caption or ("Decision curves: net benefit of acting on each model's predicted risk "
+                      "at each threshold probability, against treating everyone (dashed) or no "
+                      "one (dotted); a model helps where its curve lies above both.")
+    drawn["treat all"] = (every.index.to_numpy(float), every.to_numpy(float))
+    return figure_from_matplotlib(fig, caption=cap, data={"curves": drawn})

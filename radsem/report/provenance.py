@@ -18,8 +18,20 @@ from radsem.errors import DataError
 
 __all__ = ["Provenance", "sha256_file"]
 
-_PACKAGES = ("numpy", "scipy", "pandas", "matplotlib", "statsmodels", "scikit-learn",
-             "lifelines", "scikit-survival", "rpy2")
+#: distributions radsem may use, with their import names; a report records those imported in
+#: the process that made it (so never a package radsem did not use)
+_IMPORTS = {"numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "matplotlib": "matplotlib",
+            "statsmodels": "statsmodels", "scikit-learn": "sklearn",
+            "scikit-survival": "sksurv", "kmedoids": "kmedoids", "pingouin": "pingouin",
+            "semopy": "semopy", "jinja2": "jinja2", "dask": "dask",
+            "distributed": "distributed", "SimpleITK": "SimpleITK",
+            "pyradiomics": "radiomics", "torch": "torch", "monai": "monai", "rpy2": "rpy2"}
+_PACKAGES = None  # default of Provenance(packages=...): the imported ones
+
+
+def imported_packages() -> list[str]:
+    """The distributions of :data:`_IMPORTS` whose module is imported in this process."""
+    return [dist for dist, module in _IMPORTS.items() if module in sys.modules]
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -51,13 +63,14 @@ class Provenance:
     date : str, optional
         ISO-8601 UTC time; now by default.
     packages : iterable of str, optional
-        Package versions to record besides radsem and Python.
+        Package versions to record besides radsem and Python; default: the packages radsem
+        may use that are imported in this process (:func:`imported_packages`).
     """
 
     def __init__(self, inputs: Iterable[str | os.PathLike] = (),
                  options: Mapping | None = None, seeds: Mapping | None = None,
                  command: str | None = None, date: str | None = None,
-                 packages: Iterable[str] = _PACKAGES) -> None:
+                 packages: Iterable[str] | None = _PACKAGES) -> None:
         from radsem._version import __version__
 
         self.inputs = {Path(p).name: sha256_file(p) for p in inputs}
@@ -67,14 +80,27 @@ class Provenance:
         self.date = date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         self.versions = {"radsem": __version__, "python": sys.version.split()[0],
                          "platform": f"{platform.system()} {platform.machine()}"}
-        for name in packages:
+        self._auto = packages is None
+        self._add_versions(imported_packages() if packages is None else packages)
+
+    def _add_versions(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name in self.versions:
+                continue
             try:
                 self.versions[name] = metadata.version(name)
             except metadata.PackageNotFoundError:
                 continue
 
+    def _refresh(self) -> None:
+        """With the default package list, also record packages imported since creation (e.g.
+        matplotlib, imported when the report's figures are drawn)."""
+        if getattr(self, "_auto", False):
+            self._add_versions(imported_packages())
+
     def as_dict(self) -> dict:
         """Everything recorded, as plain data (JSON-serialisable)."""
+        self._refresh()
         return {"date": self.date, "command": self.command, "versions": dict(self.versions),
                 "options": {k: _plain(v) for k, v in self.options.items()},
                 "seeds": {k: _plain(v) for k, v in self.seeds.items()},
@@ -82,6 +108,7 @@ class Provenance:
 
     def frame(self) -> pd.DataFrame:
         """One row per recorded item: ``item``, ``value``."""
+        self._refresh()
         rows = [("date (UTC)", self.date)]
         if self.command:
             rows.append(("command", self.command))

@@ -16,7 +16,8 @@ from radsem.report.provenance import Provenance
 from radsem.report.table import ResultTable
 
 __all__ = ["sem_report", "fit_measures_table", "missing_patterns", "compare_fits",
-           "chisq_difference", "fit_warnings"]
+           "chisq_difference", "fit_warnings", "r_squared", "compact_missing_patterns",
+           "beyond_guides"]
 
 CUTOFF_NOTE = ("Guides in the context column are the Hu & Bentler (1999) cut-offs (CFI and TLI "
                ">= 0.95, RMSEA <= 0.06, SRMR <= 0.08). They are context, not verdicts: they "
@@ -72,6 +73,8 @@ def fit_measures_table(fm: pd.Series, title: str | None = "Fit measures") -> Res
             rows.append((key, label, fm[key], lo, hi, ""))
     frame = pd.DataFrame(rows, columns=["measure", "description", "value", "ci_lower",
                                         "ci_upper", "context"])
+    frame["vs guide"] = [_guide_flag(k, v) for k, v in zip(frame["measure"], frame["value"],
+                                                            strict=True)]
     level = fm.get("rmsea.ci.level", 0.90)
     level = 0.90 if not np.isfinite(level) else level
     pv = [i for i, k in enumerate(frame["measure"]) if "pvalue" in k]
@@ -82,6 +85,68 @@ def fit_measures_table(fm: pd.Series, title: str | None = "Fit measures") -> Res
                        labels={"ci_lower": f"{level:.0%} CI lower",
                                "ci_upper": f"{level:.0%} CI upper"},
                        notes=[CUTOFF_NOTE])
+
+
+#: Hu & Bentler (1999) guides: measure -> (direction, cut-off)
+GUIDES = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08),
+          "cfi.robust": (">=", 0.95), "tli.robust": (">=", 0.95),
+          "rmsea.robust": ("<=", 0.06)}
+
+
+def _guide_flag(key: str, value: float) -> str:
+    """'within guide' / 'BEYOND GUIDE (> 0.08)' for measures with a Hu & Bentler guide."""
+    if key not in GUIDES or not np.isfinite(value):
+        return ""
+    direction, cut = GUIDES[key]
+    ok = value >= cut if direction == ">=" else value <= cut
+    if ok:
+        return "within guide"
+    return f"BEYOND GUIDE ({'<' if direction == '>=' else '>'} {cut:g})"
+
+
+def beyond_guides(fm: pd.Series) -> list[str]:
+    """Sentences naming the fit measures beyond their Hu & Bentler (1999) guide."""
+    out = []
+    for key, (direction, cut) in GUIDES.items():
+        value = float(fm.get(key, np.nan))
+        if np.isfinite(value) and _guide_flag(key, value).startswith("BEYOND"):
+            side = "below" if direction == ">=" else "above"
+            out.append(f"{key.upper().replace('.ROBUST', ' (robust)')} = {value:.3f} is {side} "
+                       f"the guide of {cut:g}.")
+    return out
+
+
+def r_squared(pe: pd.DataFrame) -> pd.DataFrame:
+    """R-squared of every endogenous variable (lavaan's ``inspect(fit, "r2")``): one minus the
+    standardized residual variance, for indicators of latent variables and outcomes of
+    regressions."""
+    if "std_all" not in pe.columns:
+        return pd.DataFrame(columns=["variable", "R2"])
+    endo = list(dict.fromkeys([*pe.loc[pe["op"] == "=~", "rhs"], *pe.loc[pe["op"] == "~", "lhs"]]))
+    var = pe[(pe["op"] == "~~") & (pe["lhs"] == pe["rhs"]) & pe["lhs"].isin(endo)]
+    cols = ["group"] if "group" in pe.columns and pe["group"].nunique() > 1 else []
+    out = var[["lhs", *cols]].rename(columns={"lhs": "variable"}).copy()
+    out["R2"] = 1.0 - var["std_all"].astype(float).to_numpy()
+    order = {v: i for i, v in enumerate(endo)}
+    out = out.sort_values(by=[*cols, "variable"], key=lambda c: c.map(order) if c.name ==
+                          "variable" else c, kind="stable")
+    return out.reset_index(drop=True)
+
+
+def compact_missing_patterns(patterns: pd.DataFrame) -> pd.DataFrame:
+    """The missing-data patterns as one short row each: how many rows, how many variables are
+    missing, and which (instead of one 0/1 column per variable, too wide for a page)."""
+    variables = [c for c in patterns.columns if c not in ("n", "n_missing")]
+    rows = []
+    for _, r in patterns.iterrows():
+        if pd.isna(r.get("n_missing")):
+            rows.append({"rows": int(r["n"]), "variables missing": np.nan,
+                         "which": "(rarer patterns pooled)"})
+            continue
+        gone = [v for v in variables if r[v] == 0]
+        rows.append({"rows": int(r["n"]), "variables missing": int(r["n_missing"]),
+                     "which": ", ".join(gone) if gone else "none (complete)"})
+    return pd.DataFrame(rows, columns=["rows", "variables missing", "which"])
 
 
 def _fmt_measure(key: str, value: float, is_p: bool) -> str:
@@ -371,8 +436,9 @@ def sem_report(fits, names: Sequence[str] | None = None, data: pd.DataFrame | No
         complete = int(data[[v for v in variables if v in data.columns]].notna().all(1).sum())
         report.add_section("Missing data", Text(
             f"{complete} of {len(data)} rows are complete on the {len(variables)} observed "
-            "model variables. Each row below is a pattern (1 observed, 0 missing) with the "
-            "number of rows showing it."), ResultTable(pats, title="Missing-data patterns"))
+            "model variables. Each row below is a pattern of missing values with the "
+            "number of rows showing it and the variables missing in it."),
+            ResultTable(compact_missing_patterns(pats), title="Missing-data patterns"))
     if len(fits) > 1:
         sec = report.add_section("Model comparison", ResultTable(
             compare_fits(fits, names), title="Fit measures side by side",
@@ -408,11 +474,21 @@ def _model_sections(report, fit, name, pe, recorded, diagram_values, residuals, 
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         fm = _measures(fit)
-    report.add_section(f"{name}: fit measures", fit_measures_table(fm, f"Fit measures: {name}"),
-                       level=3)
-    report.add_section(f"{name}: parameter estimates", Text(
+    fsec = report.add_section(f"{name}: fit measures",
+                              fit_measures_table(fm, f"Fit measures: {name}"), level=3)
+    beyond = beyond_guides(fm)
+    if beyond:
+        fsec.add(Text("Beyond the Hu & Bentler (1999) guides: " + " ".join(beyond) + " Guides "
+                      "are context, not verdicts (see the note under the table).", "warning"))
+    psec = report.add_section(f"{name}: parameter estimates", Text(
         "Std.all: completely standardized estimates. CI: Wald confidence intervals.", "note"),
         *_pe_tables(pe, name), level=3)
+    r2 = r_squared(pe)
+    if len(r2):
+        psec.add(ResultTable(r2, title=f"R-squared of the endogenous variables: {name}",
+                             labels={"R2": "R²"}, digits=3,
+                             notes=["R² = 1 - standardized residual variance (lavaan's "
+                                    "inspect(fit, \"r2\"))."]))
     dia = report.add_section(f"{name}: path diagram", level=3)
     values = diagram_values if diagram_values in pe.columns else "est"
     try:

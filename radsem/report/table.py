@@ -17,7 +17,7 @@ __all__ = ["ResultTable", "format_pvalue", "format_number", "latex_escape", "PVA
 
 #: Column names formatted as p-values unless ``pvalue_columns`` says otherwise.
 PVALUE_COLUMNS = frozenset({"pvalue", "p", "p_value", "p.value", "Pr(>Chisq)", "rmsea.pvalue",
-                            "pvalue.scaled", "p_adj", "padj", "fdr"})
+                            "pvalue.scaled", "p_adj", "padj", "fdr", "p (Holm)"})
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, DataError
 from radsem.survival._coxcore import RiskSets, cox_terms, newton_cox, score_residuals
 from radsem.survival._data import Design, build_design, survival_data
@@ -337,7 +338,7 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
                       "partial likelihood is monotone (a covariate separates the event times, "
                       "e.g. it is the follow-up time itself); coefficients are meaningless and "
                       "standard errors are set to NaN. Use firth=True or drop the covariate.",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
         naive = np.full_like(naive, np.nan)
     cov = naive
     u0 = null.score
@@ -387,8 +388,9 @@ def _warn_divergence(names, beta, last_step, converged, sd=None) -> None:
             f"{', '.join(diverging)} grow without bound (monotone likelihood: the events are "
             "perfectly separated by these covariates); their estimates and standard errors "
             "are meaningless. Use firth=True for finite, bias-reduced estimates.",
-            ConvergenceWarning, stacklevel=3)
+            ConvergenceWarning, stacklevel=user_stacklevel())
     elif not converged:
         warnings.warn("the Newton-Raphson iterations did not converge; raise max_iter or "
-                      "check the covariates for collinearity", ConvergenceWarning, stacklevel=3)
+                      "check the covariates for collinearity", ConvergenceWarning,
+                      stacklevel=user_stacklevel())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, stats
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning
 from radsem.survival._coxcore import RiskSets, _revcum, cox_terms
 
@@ -191,7 +192,7 @@ def firth_fit(rs: RiskSets, max_iter: int = 100, profile: bool = True):
     beta, ll, info, terms, it, converged = _maximise(rs, np.zeros(p), np.ones(p, bool), max_iter)
     if not converged:
         warnings.warn("the Firth-penalised Newton iterations did not converge",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
     null_ll = firth_terms(rs, np.zeros(p))[0]
     se = np.sqrt(np.diag(np.linalg.inv(info)))
     extra = {"loglik": ll, "null_loglik": null_ll}

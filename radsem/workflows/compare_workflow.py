@@ -5,6 +5,7 @@ optionally bootstrap the optimism, and write the tables and the comparison repor
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ class ComparisonRun:
 def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
                    out: str | os.PathLike | None = None, overwrite: bool = False,
                    n_jobs: int | None = None, progress: bool = False,
-                   command: str | None = None) -> ComparisonRun:
+                   command: str | None = None, client=None) -> ComparisonRun:
     """Run the comparison of a configuration file and write its tables and report.
 
     Parameters
@@ -175,6 +176,9 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
         Progress bar over folds (stderr).
     command : str, optional
         Command line recorded in the provenance.
+    client : distributed.Client or str, optional
+        Run the folds and the optimism bootstrap on this Dask cluster (a client or a scheduler
+        address, ``--scheduler``); same numbers as a local run.
 
     Returns
     -------
@@ -209,12 +213,13 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
     notes = list(data.notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = compare_models(frame, models, progress=progress, **settings)
+        result = compare_models(frame, models, progress=progress, client=client, **settings)
         optimism = None
         if config.n_boot:
             optimism = optimism_bootstrap(frame, models, time=config.time, event=config.event,
                                           n_boot=config.n_boot, random_state=config.boot_seed,
-                                          n_jobs=settings["n_jobs"], alpha=config.alpha)
+                                          n_jobs=settings["n_jobs"], alpha=config.alpha,
+                                          client=client, progress=progress)
     notes += [f"{w.category.__name__}: {w.message}" for w in caught
               if not issubclass(w.category, DeprecationWarning)]
     times = "once" if config.repeats == 1 else f"{config.repeats} times"
@@ -256,12 +261,23 @@ def _report(config, run, settings, inputs, command):
     provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
                             command=command or "radsem.workflows.run_comparison")
     key = "AUC" if _key_metric(result) == "auc" else "Harrell's C"
-    notes = [*run.notes, f"Metrics are means over the folds with corrected resampled-t "
+    warned = [n for n in run.notes if re.match(r"^\w*Warning: ", n)]
+    notes = [*(n for n in run.notes if n not in warned),
+             f"Metrics are means over the folds with corrected resampled-t "
              f"{1 - config.alpha:.0%} intervals (Nadeau & Bengio 2003); the differences between "
              f"models are paired per fold, in {key} (first model minus second)."]
+    decision = getattr(result, "decision", None)
+    if decision is not None and len(decision) and {"model", "threshold", "net_benefit",
+                                                   "treat_all"} <= set(decision.columns):
+        decision = (decision.groupby(["model", "threshold"], sort=False)
+                    [["net_benefit", "treat_all"]].mean().reset_index())
+    else:
+        decision = None
     report = comparison_report(metrics=metrics, differences=differences,
                                calibration=calibration if len(calibration) else None,
-                               title=config.title, provenance=provenance, notes=notes)
+                               title=config.title, provenance=provenance, notes=notes,
+                               warnings=warned, decision=decision, time_unit="",
+                               horizon=result.horizons[0] if result.horizons else None)
     if run.optimism is not None:
         report.add_section("Optimism-corrected C-index (bootstrap)", Text(
             "Harrell's bootstrap: apparent C minus the mean optimism over "

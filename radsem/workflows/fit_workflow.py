@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -305,7 +304,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
               cross_check: str | None = None,
               formats: Sequence[str] | str = ("html", "csv", "json"), title: str | None = None,
               overwrite: bool = False, progress: bool = False,
-              command: str | None = None) -> FitWorkflowResult:
+              command: str | None = None, sheet: str | int | None = None) -> FitWorkflowResult:
     """Fit a model file to a data file and write the fit report and its tables.
 
     Parameters
@@ -313,7 +312,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     model : path
         Model in lavaan syntax (UTF-8 text, e.g. ``models/hpv_mechanisms_cfa.lav``).
     data : path
-        Data table: ``.csv``, ``.tsv`` or ``.parquet`` (:func:`radsem.io.read_table`).
+        Data table: ``.csv``, ``.tsv``, ``.parquet`` or ``.xlsx`` (:func:`radsem.io.read_table`).
     out : path, optional
         Output folder; default ``<model folder>/<model name>-fit``. It may not be the folder
         of an input, and files of an earlier run are replaced only with ``overwrite``.
@@ -338,6 +337,8 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
         Progress bar on standard error.
     command : str, optional
         The command line recorded in the provenance.
+    sheet : str or int, optional
+        Sheet of an Excel data file (name or number; default the first).
 
     Returns
     -------
@@ -349,8 +350,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     the fit's warnings (non-convergence, improper solutions, listwise deletion) are recorded in
     the report and the JSON file. Every file is written atomically; inputs are only read.
     """
-    from tqdm import tqdm
-
+    from radsem._progress import progress_bar
     from radsem.io import read_table
     from radsem.report import Provenance, Text, sem_report
     from radsem.report.sem_report import fit_warnings
@@ -360,7 +360,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
         raise DataError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
     chosen = _formats(formats)
     text = read_model_file(model_path)
-    table = read_table(data_path)
+    table = read_table(data_path, sheet=sheet)
     if table.empty:
         raise DataError(f"{data_path}: the table has no rows")
     options = _options(table, data_path, estimator=estimator, missing=missing, group=group,
@@ -373,8 +373,7 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     out = Path(out) if out is not None else model_path.parent / f"{model_path.stem}-fit"
     target = prepare_output(out, [model_path, data_path], planned, overwrite=overwrite)
 
-    bar = tqdm(total=3 + bool(cross_check), desc="radsem fit", file=sys.stderr,
-               disable=not progress)
+    bar = progress_bar(total=3 + bool(cross_check), desc="radsem fit", enabled=progress)
     bar.set_postfix_str("fitting")
     fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
     bar.update()
@@ -418,6 +417,8 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
 
 
 def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> None:
+    from radsem.estimation.saved import fit_record
+
     out, report, fit = result.out, result.report, result.fit
     for fmt in ("html", "md", "tex"):
         if fmt in chosen:
@@ -442,7 +443,8 @@ def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> Non
                    "proper": not result.improper, "warnings": result.warnings,
                    "notes": result.notes,
                    "fit_measures": measures, "parameters": pe,
-                   "provenance": provenance.as_dict()}
+                   "provenance": provenance.as_dict(),
+                   "fit": fit_record(fit)}  # radsem.load_fit reads this
         if result.cross_check is not None:
             payload["cross_check"] = {"engine": engine, "agree": result.cross_check.agree,
                                       "max_abs_diff": result.cross_check.max_abs_diff}

@@ -143,6 +143,20 @@ def test_ridge_logistic_matches_statsmodels_and_sklearn():
                                np.r_[sk.intercept_, sk.coef_.ravel()], atol=1e-6)
 
 
+def test_ridge_logistic_separation_and_singular_design():
+    from radsem.errors import ConvergenceWarning
+
+    x = np.arange(20.0)[:, None]
+    y = (x[:, 0] > 9.5).astype(float)
+    with pytest.warns(ConvergenceWarning, match="separated"):
+        ridge_logistic(x, y, np.ones(20))
+    penalised = ridge_logistic(x, y, np.ones(20), theta=1.0)  # finite with a penalty
+    assert np.all(np.isfinite(penalised))
+    assert penalised[1] > 0
+    with pytest.raises(DataError, match="singular"):
+        ridge_logistic(np.column_stack([x, 2 * x]), 1 - y, np.ones(20))
+
+
 def test_binary_metrics_properties():
     import statsmodels.api as sm
 

@@ -106,3 +106,24 @@ def test_anova_equal_df_gives_no_pvalue():
 def test_anova_bad_inputs(fits, error, message):
     with pytest.raises(error, match=message):
         anova(*fits)
+
+
+def test_anova_names_models_from_variables_and_says_which_test():
+    import radsem
+    from radsem.datasets import load
+
+    data = load("HolzingerSwineford1939")
+    free = radsem.cfa(HS_MODEL, data)
+    orthogonal = radsem.cfa(HS_MODEL, data, orthogonal=True)
+    table = radsem.anova(orthogonal, free)
+    assert list(table.index) == ["free", "orthogonal"]
+    assert table.test == "standard"
+    assert repr(table).startswith("Chi-squared difference test (likelihood ratio")
+    assert table.iloc[:1].test == "standard"  # kept by slices
+    named = radsem.anova(orthogonal, free, model_names=["b", "a"])
+    assert list(named.index) == ["a", "b"]
+    robust = radsem.anova(radsem.cfa(HS_MODEL, data, estimator="MLR"),
+                          radsem.cfa(HS_MODEL, data, estimator="MLR", orthogonal=True))
+    assert robust.test == "satorra.bentler.2001"
+    assert list(robust.index) == ["model 1", "model 2"]  # no variables to name them by
+    assert "Satorra & Bentler 2001" in repr(robust)

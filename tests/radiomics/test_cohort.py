@@ -84,7 +84,7 @@ def test_dask_local_cluster(bad_cohort, patients):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        res = extract_cohort(bad_cohort, dask_client=client, progress=False)
+        res = extract_cohort(bad_cohort, client=client, progress=False)
         by_address = extract_cohort(patients.iloc[:1], dask_client=cluster.scheduler_address,
                                     progress=False)
     serial = extract_cohort(patients, progress=False)

@@ -200,3 +200,23 @@ def test_check_only_validates(config_path, capsys):
     code, out, _ = _run(capsys, config_path, "--check")
     assert code == 0
     assert "valid; families: clinical, ridge radiomics" in out
+
+
+def test_compare_on_a_dask_scheduler_same_numbers(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    from radsem.simulate import simulate_cohort
+
+    cohort = simulate_cohort(n=80, seed=2, images=False)
+    table = cohort.clinical.merge(cohort.latent, on="patient_id").rename(
+        columns={"patient_id": "pid"})
+    table.to_parquet(tmp_path / "patients.parquet")
+    (tmp_path / "c.yaml").write_text(TABLE_CONFIG)
+    assert _run(capsys, tmp_path / "c.yaml", "--out", tmp_path / "local", "--quiet")[0] == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster:
+        code, _, err = _run(capsys, tmp_path / "c.yaml", "--out", tmp_path / "dask", "--quiet",
+                            "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    for name in ("summary.csv", "per_fold.csv", "predictions.csv", "paired.csv"):
+        assert ((tmp_path / "local" / name).read_bytes()
+                == (tmp_path / "dask" / name).read_bytes()), name

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
 __all__ = ["MAX_LEVELS", "encode_ordinal", "cut_into_categories"]
@@ -64,7 +65,7 @@ def _warn_lexicographic(levels: list, name: str) -> None:
             f"as text {levels} (as lavaan does). Convert the column to numbers, or to an "
             "ordered Categorical, if that is not the intended order",
             DataWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import (
     ConvergenceWarning,
     DataError,
@@ -136,7 +137,7 @@ def _listwise(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         warnings.warn(
             f"{dropped} of {len(data)} rows have missing values in the model's variables and "
             "were removed (listwise deletion, lavaan's default with ordered variables)",
-            DataWarning, stacklevel=6,  # user -> sem -> fit_model -> wrapper -> fit_ordinal
+            DataWarning, stacklevel=user_stacklevel(),
         )  # fmt: skip
         data = data.loc[complete]
     return data
@@ -275,6 +276,6 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     fit = OrdinalFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=5)  # fmt: skip
-    fit._check_improper(stacklevel=6)
+                      "trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
+    fit._check_improper(stacklevel=user_stacklevel())
     return fit

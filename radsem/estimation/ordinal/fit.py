@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import EstimationError, ImproperSolutionWarning
 from radsem.estimation.fit import SemFit
 from radsem.estimation.standardize import standardize
@@ -190,7 +191,7 @@ class OrdinalFit(SemFit):
         if len(neg):
             names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
             warnings.warn(f"some estimated variances are negative: {names}",
-                          ImproperSolutionWarning, stacklevel=stacklevel)  # fmt: skip
+                          ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
         model = self._problem.model
         ram, theta_ram = model.ram_model(self._theta)
         p = len(model.observed)
@@ -200,4 +201,4 @@ class OrdinalFit(SemFit):
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
                 warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
                               "is not positive definite", ImproperSolutionWarning,
-                              stacklevel=stacklevel)  # fmt: skip
+                              stacklevel=user_stacklevel())  # fmt: skip

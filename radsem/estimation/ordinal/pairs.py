@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataWarning
 from radsem.estimation.ordinal.margins import Margin
 from radsem.estimation.ordinal.polychoric import fit_polychoric_pairs
@@ -175,6 +176,6 @@ def fit_correlations(
                 f"the correlation between {variables[i]} and {variables[j]} is (nearly) 1.0 "
                 f"({cor[i, j]:.4f})",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
     return cor, tuple(zero_pairs), batch

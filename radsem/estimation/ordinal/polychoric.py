@@ -37,6 +37,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataWarning
 from radsem.estimation.ordinal.bivariate_normal import bvn_cdf, bvn_pdf
 
@@ -177,7 +178,7 @@ def _two_by_two(freq: np.ndarray, th1: np.ndarray, th2: np.ndarray, label: str):
             f"two empty cells in the 2 x 2 table of {label}: correlation set to "
             f"{'+1' if table[0, 0] > 0 else '-1'}",
             DataWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         return (1.0 if table[0, 0] > 0 else -1.0), table
     if empty.size == 1:
@@ -236,7 +237,7 @@ def fit_polychoric_pairs(
                 warnings.warn(
                     f"estimation of the polychoric correlation of {labels[p]} did not converge",
                     DataWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
         rho[todo] = fitted
     return PolychoricPairs(rho=rho, zero_cells=zero_cells)

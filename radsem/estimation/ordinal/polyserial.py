@@ -28,6 +28,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataWarning
 
 __all__ = ["fit_polyserial_pairs", "polyserial_scores"]
@@ -167,7 +168,7 @@ def fit_polyserial_pairs(
             warnings.warn(
                 f"estimation of the polyserial correlation of {labels[p]} did not converge",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
     return rho
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning, ModelSpecificationError
 from radsem.estimation.ordinal.margins import fit_margins
 from radsem.estimation.ordinal.nacov import gamma_from_margins
@@ -122,7 +123,8 @@ def _handle_missing(data: pd.DataFrame, variables: list[str], missing: str) -> p
         raise DataError(f"missing must be 'listwise' or 'pairwise', got {missing!r}")
     dropped = int((~keep).sum())
     if dropped:
-        warnings.warn(f"{dropped} of {len(frame)} rows {what}", DataWarning, stacklevel=3)
+        warnings.warn(f"{dropped} of {len(frame)} rows {what}", DataWarning,
+                      stacklevel=user_stacklevel())
         frame = frame.loc[keep]
     return frame
 

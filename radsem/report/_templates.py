@@ -1,0 +1,32 @@
+"""The jinja2 templates of the reports (package data under ``radsem/report/templates``)."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+__all__ = ["render", "read_asset"]
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("radsem.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render(name: str, **context: Any) -> str:
+    """Render the template ``name`` (e.g. ``"report.html.j2"``) with ``context``."""
+    return _environment().get_template(name).render(**context)
+
+
+@functools.lru_cache(maxsize=None)
+def read_asset(name: str) -> str:
+    """A static file of the templates folder (e.g. the report's CSS), as text."""
+    return resources.files("radsem.report").joinpath("templates", name).read_text("utf-8")

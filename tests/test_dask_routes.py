@@ -1,0 +1,109 @@
+"""Every parallel step runs on a Dask cluster through one route (``client=`` / ``--scheduler``)
+and gives the same numbers as a local run with the same seed.
+
+Extraction on Dask is tested in tests/radiomics/test_cohort.py::test_dask_local_cluster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import radsem
+from radsem._dask import map_tasks, worker_count
+from radsem.compare import ClinicalCox, PenalisedCox, compare_models, optimism_bootstrap
+from radsem.datasets import load
+from radsem.errors import DataError
+
+distributed = pytest.importorskip("distributed")
+
+HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+
+
+def _affine(x: float, *, a: float, b: float) -> float:
+    return a * x + b
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def surv():
+    rng = np.random.default_rng(3)
+    n = 160
+    x = rng.normal(size=(n, 4))
+    lp = 0.8 * x[:, 0] - 0.5 * x[:, 1]
+    t = rng.exponential(np.exp(-lp) * 20)
+    c = rng.uniform(5, 60, n)
+    return pd.DataFrame(
+        {
+            "advanced": rng.binomial(1, 0.4, n),
+            "age": rng.normal(60, 8, n),
+            **{f"g{j}": x[:, j] for j in range(4)},
+            "time": np.minimum(t, c),
+            "event": (t <= c).astype(int),
+        }
+    )
+
+
+def test_map_tasks_same_results_every_route(client, cluster):
+    items = list(range(7))
+    local = map_tasks(_affine, items, shared={"a": 2.0, "b": 1.0})
+    assert local == [2.0 * i + 1.0 for i in items]
+    assert map_tasks(_affine, items, n_jobs=2, shared={"a": 2.0, "b": 1.0}) == local
+    assert map_tasks(_affine, items, client=client, shared={"a": 2.0, "b": 1.0}) == local
+    by_address = map_tasks(
+        _affine, items, client=cluster.scheduler_address, shared={"a": 2.0, "b": 1.0}
+    )
+    assert by_address == local
+    assert map_tasks(_affine, [], client=client, shared={"a": 1.0, "b": 0.0}) == []
+    with pytest.raises(DataError, match="scheduler address"):
+        map_tasks(_affine, items, client=42, shared={"a": 1.0, "b": 0.0})
+    with pytest.raises(DataError, match="n_jobs"):
+        worker_count(0)
+
+
+def test_sem_bootstrap_on_dask_equals_local(client):
+    fit = radsem.cfa(HS, data=load("HolzingerSwineford1939"))
+    local = fit.bootstrap(R=12, seed=7)
+    remote = fit.bootstrap(R=12, seed=7, client=client)
+    parallel = fit.bootstrap(R=12, seed=7, n_jobs=2)
+    np.testing.assert_array_equal(remote.draws, local.draws)
+    np.testing.assert_array_equal(parallel.draws, local.draws)
+    pd.testing.assert_series_equal(remote.se, local.se)
+
+
+def test_optimism_bootstrap_on_dask_equals_local(client, surv):
+    models = {
+        "clinical": ClinicalCox(),
+        "genes": PenalisedCox([f"g{j}" for j in range(4)], penalizer=1.0),
+    }
+    kw = dict(time="time", event="event", n_boot=6, random_state=3)
+    local = optimism_bootstrap(surv, models, **kw)
+    remote = optimism_bootstrap(surv, models, client=client, **kw)
+    pd.testing.assert_frame_equal(remote, local)
+    assert local["n_failed"].eq(0).all()
+
+
+def test_comparison_folds_on_dask_equal_local(client, surv):
+    models = {
+        "clinical": ClinicalCox(),
+        "genes": PenalisedCox([f"g{j}" for j in range(4)], penalizer=1.0),
+    }
+    kw = dict(time="time", event="event", n_splits=3, n_repeats=1, random_state=5, horizons=[12.0])
+    local = compare_models(surv, models, **kw)
+    remote = compare_models(surv, models, client=client, **kw)
+    pd.testing.assert_frame_equal(remote.folds, local.folds)
+    pd.testing.assert_frame_equal(remote.predictions, local.predictions)
