@@ -39,7 +39,8 @@ $(STAMP): pyproject.toml requirements-build.txt $(LOCK)
 # pip-compile keeps every pinned version it can and moves only what the change requires;
 # `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions.
 lock: setup
-	$(PY) -m piptools compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+	@echo "refreshing $(LOCK) from pyproject.toml and requirements-build.txt"
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
 	    --no-emit-find-links --pip-args "--no-build-isolation" --extra all --extra dev \
 	    $(LOCK_ARGS) -o $(LOCK) pyproject.toml requirements-build.txt
 
