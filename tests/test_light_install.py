@@ -53,7 +53,7 @@ SCRIPT = BLOCKER + textwrap.dedent("""
                                    "--out", str(out / "fit"), "--quiet"])
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        result["extract_exit"] = cli.main(["extract", str(out), "--out",
+        result["extract_exit"] = cli.main(["extract", str(out / "cohort"), "--out",
                                            str(out / "features.csv"), "--quiet"])
     result["extract_err"] = err.getvalue()
     messages = {}
