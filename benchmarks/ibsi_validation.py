@@ -311,7 +311,7 @@ def validation(root: Path, patients: list[str], work: Path) -> dict:
     return out
 
 
-def all_masks(root: Path) -> pd.DataFrame:
+def all_masks(root: Path, verbose: bool = False) -> pd.DataFrame:
     """Section 3: every RTSTRUCT of the validation set against the published NIfTI mask."""
     import SimpleITK as sitk
 
@@ -341,6 +341,8 @@ def all_masks(root: Path) -> pd.DataFrame:
             rows.append(
                 (patient, folder, int(ours.sum()), int(theirs.sum()), dice(ours, theirs), "")
             )
+            if verbose:
+                print(" ", *rows[-1][:5], flush=True)
     return pd.DataFrame(rows, columns=["patient", "series", "radsem", "published", "dice", "note"])
 
 
@@ -410,7 +412,7 @@ def main(argv=None) -> int:
     if args.all_masks:
         print("\n== 3. every RTSTRUCT vs the published NIfTI masks ==")
         t0 = time.perf_counter()
-        table = all_masks(root)
+        table = all_masks(root, verbose=True)
         ok = table.dropna(subset=["dice"])
         print(table.groupby("series")["dice"].agg(["count", "min", "median"]).to_string())
         print(
