@@ -338,8 +338,19 @@ def all_masks(root: Path, verbose: bool = False) -> pd.DataFrame:
             if ours.shape != theirs.shape:
                 rows.append((patient, folder, int(ours.sum()), int(theirs.sum()), np.nan, "grid"))
                 continue
+            note = ""
+            extra = np.argwhere(ours & ~theirs)
+            if len(extra) or np.any(theirs & ~ours):
+                far = max(
+                    edge_distances(src / patient / folder / "mask" / "RS.dcm", series.image, extra),
+                    default=np.nan,
+                )
+                note = (
+                    f"{len(extra)} only radsem (max {far:.1g} voxel from an edge), "
+                    f"{int(np.sum(theirs & ~ours))} only published"
+                )
             rows.append(
-                (patient, folder, int(ours.sum()), int(theirs.sum()), dice(ours, theirs), "")
+                (patient, folder, int(ours.sum()), int(theirs.sum()), dice(ours, theirs), note)
             )
             if verbose:
                 print(" ", *rows[-1][:5], flush=True)
