@@ -50,6 +50,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="clinical table keyed by the original PatientID (column "
         "patient_id), copied under the pseudonyms",
     )
+    parser.add_argument(
+        "--reference",
+        metavar="NAME",
+        default=None,
+        help="series whose RTSTRUCT/SEG gives the mask, for patients with one mask per "
+        "series (default: the series with a mask in most patients, ties to the first rule)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         series=series,
         roi=args.roi,
         clinical=args.clinical,
+        reference=args.reference,
     )
     if not args.quiet:
         names = ", ".join(

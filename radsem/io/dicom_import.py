@@ -3,8 +3,10 @@
 Every DICOM file under the source folder is read (headers only) and grouped by ``PatientID``
 and ``SeriesInstanceUID``. Each image series is given the name of the first rule it matches
 (modality and a case-insensitive glob pattern on ``SeriesDescription``); unmatched series are
-ignored. The patient's RTSTRUCT or SEG must reference one of the matched series, which becomes
-the reference series (the mask's grid). Per patient, every series is read with the checks of
+ignored. The patient's RTSTRUCT or SEG objects must reference matched series; the cohort's
+reference series (the mask's grid) is the one carrying a mask in most patients (or the one
+asked for), and a patient with one mask per series (CT, PET, MR contours) uses the one drawn
+on it. Per patient, every series is read with the checks of
 :func:`radsem.io.dicom_series.read_dicom_series`, PET converted to SUVbw, the mask rasterised
 onto the reference series, and all written as gzipped NIfTI: the cohort holds no DICOM header,
 so no name, id, date, UID or institution can reach it. Patients get pseudonyms ``P001``,
@@ -149,8 +151,13 @@ def _survey(source: Path, rules) -> dict[str, dict]:
     return patients
 
 
-def _plan(entry: dict) -> tuple[dict[str, str], str, Path]:
-    """Matched series (name -> uid), the reference name and the mask file of one patient."""
+def _plan(entry: dict) -> tuple[dict[str, str], dict[str, list[Path]]]:
+    """Matched series (name -> uid) of one patient and its masks per referenced series name.
+
+    A patient may carry one RTSTRUCT/SEG per series (e.g. a contour drawn on the CT, one on
+    the PET and one on the MR, as in the IBSI validation data); the cohort's reference series
+    decides which one is used.
+    """
     several = {n: len(u) for n, u in entry["named"].items() if len(u) > 1}
     if several:
         raise ImageError(
@@ -162,20 +169,48 @@ def _plan(entry: dict) -> tuple[dict[str, str], str, Path]:
     if not named:
         raise ImageError("no series matches the rules")
     by_uid = {u: n for n, u in named.items()}
-    masks = [(p, refs & set(by_uid)) for p, refs in entry["masks"]]
-    masks = [(p, refs) for p, refs in masks if refs]
+    masks: dict[str, list[Path]] = {}
+    for path, refs in entry["masks"]:
+        for uid in sorted(refs & set(by_uid)):
+            masks.setdefault(by_uid[uid], []).append(path)
     if not masks:
         raise ImageError(
             f"no RTSTRUCT or SEG referencing one of the matched series "
             f"({', '.join(sorted(named))}); {len(entry['masks'])} mask object(s) "
             "found"
         )
-    if len(masks) > 1:
+    return named, masks
+
+
+def _mask_for(masks: dict[str, list[Path]], reference: str) -> Path:
+    """The one mask object drawn on the reference series of one patient."""
+    found = masks.get(reference, [])
+    if not found:
         raise ImageError(
-            f"{len(masks)} RTSTRUCT/SEG objects reference the matched series; keep one per patient"
+            f"no RTSTRUCT or SEG on the cohort's reference series {reference!r} "
+            f"(masks drawn on: {', '.join(sorted(masks))})"
         )
-    path, refs = masks[0]
-    return named, by_uid[sorted(refs)[0]], path
+    if len(found) > 1:
+        raise ImageError(
+            f"{len(found)} RTSTRUCT/SEG objects reference the series {reference!r}; "
+            "keep one per series"
+        )
+    return found[0]
+
+
+def _choose_reference(plans: dict, wanted: list[str], rules, asked: str | None) -> str | None:
+    """The series asked for, else the one carrying a mask in most patients (ties: earlier rule)."""
+    if asked is not None:
+        if asked not in wanted:
+            raise DataError(
+                f"--reference {asked!r}: not one of the cohort's series ({', '.join(wanted)})"
+            )
+        return asked
+    counts = Counter(n for _, masks in plans.values() for n in masks if n in wanted)
+    if not counts:
+        return None
+    order = {name: i for i, (name, _, _) in enumerate(rules)}
+    return min(counts, key=lambda n: (-counts[n], order.get(n, len(order))))
 
 
 def _write_image(image, path: Path) -> None:
@@ -212,6 +247,7 @@ def import_dicom(
     series: list[str] | None = None,
     roi: str | None = None,
     clinical: str | os.PathLike | None = None,
+    reference: str | None = None,
 ) -> ImportResult:
     """Build a cohort folder from a DICOM tree (see the module documentation).
 
@@ -234,6 +270,10 @@ def import_dicom(
     clinical : path, optional
         A table keyed by the original ``PatientID`` (column ``patient_id``); its other columns
         are copied to the cohort's ``clinical.csv`` under the pseudonyms.
+    reference : str, optional
+        The series whose RTSTRUCT/SEG gives the mask (its grid is the mask's grid). Default:
+        the series carrying a mask in most patients, ties going to the earlier rule. Patients
+        with masks on several series (one per series) use the one on this series.
 
     Returns
     -------
@@ -292,8 +332,7 @@ def import_dicom(
         if unknown:
             raise DataError(f"--series {unknown}: no rule of that name ({list(modality_of)})")
         wanted = list(series)
-    references = Counter(p[1] for p in plans.values() if p[1] in wanted)
-    reference = references.most_common(1)[0][0] if references else None
+    reference = _choose_reference(plans, wanted, rules, reference)
     staging = _staging(out)
     try:
         kept = _import_patients(patients, plans, wanted, reference, modality_of, roi, staging, rows)
@@ -336,13 +375,16 @@ def _import_patients(
     from radsem.radiomics.multiseries import load_mask, load_series
 
     kept: list[tuple[str, str]] = []
-    for original, (named, ref, mask_path) in plans.items():
+    for original, (named, masks) in plans.items():
         lacking = [s for s in wanted if s not in named]
-        reason = None
+        reason, ref, mask_path = None, reference, None
         if lacking:
             reason = f"series {lacking} not found"
-        elif ref != reference:
-            reason = f"the mask is drawn on {ref!r}, the cohort's reference series is {reference!r}"
+        else:
+            try:
+                mask_path = _mask_for(masks, reference)
+            except ImageError as exc:
+                reason = str(exc)
         pseudonym = f"P{len(kept) + 1:03d}"
         if reason is None:
             reason = _convert(

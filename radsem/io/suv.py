@@ -84,10 +84,11 @@ def _scan_start(header: dict, where: str) -> _dt.datetime:
     return series
 
 
-def _injection(header: dict, where: str) -> _dt.datetime:
+def _injection(header: dict, where: str) -> tuple[_dt.datetime, str]:
+    """The injection time and the header field(s) it was taken from."""
     stamp = _dt_value(header.get("RadiopharmaceuticalStartDateTime"))
     if stamp is not None:
-        return stamp
+        return stamp, "RadiopharmaceuticalStartDateTime"
     date = header.get("SeriesDate") or header.get("AcquisitionDate")
     when = _datetime(date, header.get("RadiopharmaceuticalStartTime"))
     if when is None:
@@ -96,7 +97,7 @@ def _injection(header: dict, where: str) -> _dt.datetime:
             "(RadiopharmaceuticalStartDateTime or RadiopharmaceuticalStartTime in "
             "RadiopharmaceuticalInformationSequence); decay correction impossible"
         )
-    return when
+    return when, "RadiopharmaceuticalStartTime (on the series date)"
 
 
 def suv_factor(header: dict, *, where: str = "PET series") -> float:
@@ -145,16 +146,17 @@ def suv_factor(header: dict, *, where: str = "PET series") -> float:
     if decay == "ADMIN":
         return weight_g / dose
     half_life = _positive(header, "RadionuclideHalfLife", "s", where)
-    elapsed = (_scan_start(header, where) - _injection(header, where)).total_seconds()
+    injected, source = _injection(header, where)
+    elapsed = (_scan_start(header, where) - injected).total_seconds()
     if elapsed < 0:
         raise ImageError(
             f"{where}: PET injection time is {-elapsed:.0f} s after the scan start; "
-            "check RadiopharmaceuticalStartTime"
+            f"check {source} (a date shifted by de-identification?)"
         )
     if elapsed > MAX_UPTAKE_SECONDS:
         raise ImageError(
             f"{where}: PET injection {elapsed / 3600:.1f} h before the scan start "
-            "(more than 24 h); check the injection date and time"
+            f"(more than 24 h); check {source} (a date shifted by de-identification?)"
         )
     decayed = dose * 2.0 ** (-elapsed / half_life)
     return weight_g / decayed

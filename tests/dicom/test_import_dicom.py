@@ -182,3 +182,72 @@ def test_refusals(tree, tmp_path):
         ]
     )
     assert code == 3
+
+
+@pytest.fixture(scope="module")
+def per_series_tree(ct_case, tmp_path_factory):
+    """One RTSTRUCT per series (as in the IBSI validation data): patient B-02 has contours on
+    its CT and on its PET, patient C-03 only on its PET."""
+    import pydicom
+
+    root = tmp_path_factory.mktemp("per_series") / "src"
+    hu, mask = ct_case["hu"], ct_case["mask"]
+    activity = np.where(mask.astype(bool), 8000.0, 1500.0)
+    for pid, on in (("B-02", ("ct", "pet")), ("C-03", ("pet",))):
+        folder = root / pid
+        write_ct(folder / "ct", hu, series=f"ct{pid}")
+        write_pet(
+            folder / "pet", activity, spacing=CT_SPACING, origin=CT_ORIGIN, series=f"pet{pid}"
+        )
+        for name in on:
+            write_rtstruct(folder / name, {f"GTV_{name}": mask}, folder / f"rs_{name}.dcm")
+        for f in folder.rglob("*.dcm"):
+            ds = pydicom.dcmread(f)
+            ds.PatientID = pid
+            ds.save_as(f)
+    return root
+
+
+def test_one_mask_per_series_uses_the_reference_series(per_series_tree, tmp_path, ct_case):
+    """Regression (found on the IBSI validation data): a patient with an RTSTRUCT on each
+    series was refused ("keep one per patient"); the mask drawn on the cohort's reference
+    series (most patients', or ``reference=``) is now used."""
+    import SimpleITK as sitk
+
+    res = import_dicom(per_series_tree, tmp_path / "a", tmp_path / "ids_a.csv", roi="GTV*")
+    # the PET carries a mask in both patients, the CT in one: the PET is the reference
+    assert res.series.set_index("series")["reference"].to_dict() == {"ct": 0, "pet": 1}
+    assert res.n_imported == 2
+    for pid in ("P001", "P002"):
+        got = sitk.ReadImage(str(tmp_path / "a" / "images" / pid / "mask.nii.gz"))
+        np.testing.assert_array_equal(sitk.GetArrayFromImage(got), ct_case["mask"])
+    res = import_dicom(
+        per_series_tree, tmp_path / "b", tmp_path / "ids_b.csv", roi="GTV*", reference="ct"
+    )
+    assert res.series["reference"].tolist() == [1, 0]
+    assert res.mapping["status"].tolist() == ["imported", "skipped"]
+    assert res.mapping["reason"].iloc[1] == (
+        "no RTSTRUCT or SEG on the cohort's reference series 'ct' (masks drawn on: pet)"
+    )
+    mask = sitk.ReadImage(str(tmp_path / "b" / "images" / "P001" / "mask.nii.gz"))
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(mask), ct_case["mask"])
+    with pytest.raises(DataError, match="--reference 't1': not one of the cohort's series"):
+        import_dicom(per_series_tree, tmp_path / "c", tmp_path / "ids_c.csv", reference="t1")
+    code = main(
+        [
+            "import-dicom",
+            str(per_series_tree),
+            "--out",
+            str(tmp_path / "d"),
+            "--mapping",
+            str(tmp_path / "ids_d.csv"),
+            "--roi",
+            "GTV*",
+            "--reference",
+            "ct",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert pd.read_csv(tmp_path / "ids_d.csv")["status"].tolist() == ["imported", "skipped"]
+    assert pd.read_csv(tmp_path / "d" / "series.csv")["reference"].tolist() == [1, 0]

@@ -86,13 +86,27 @@ def test_scan_start_is_the_earliest_acquisition_when_before_the_series_time(tmp_
         ({"drop": ("RadionuclideTotalDose",)}, "RadionuclideTotalDose .* missing"),
         ({"drop": ("RadionuclideHalfLife",)}, "RadionuclideHalfLife .* missing"),
         ({"units": "CNTS"}, "Units is 'CNTS'"),
-        ({"injection": "120000"}, "after the scan start"),
+        ({"injection": "120000"}, "after the scan start; check RadiopharmaceuticalStartTime"),
     ],
 )
 def test_pet_without_the_headers_suv_needs(tmp_path, activity, kwargs, message):
     series = read_dicom_series(_pet(tmp_path, activity, **kwargs))
     with pytest.raises(ImageError, match=message):
         suv_factor(series.header, where="patient X pet")
+
+
+def test_injection_datetime_a_day_late_names_the_field(tmp_path, activity):
+    """Regression (IBSI STS_002: RadiopharmaceuticalStartDateTime one day after the series
+    date, as de-identification shifted it): refused naming the field actually used."""
+    series = read_dicom_series(_pet(tmp_path, activity))
+    late = dict(series.header, RadiopharmaceuticalStartDateTime="20240103100000")
+    with pytest.raises(
+        ImageError, match="after the scan start; check RadiopharmaceuticalStartDateTime"
+    ):
+        suv_factor(late, where="patient X pet")
+    early = dict(series.header, RadiopharmaceuticalStartDateTime="20231230100000")
+    with pytest.raises(ImageError, match="more than 24 h.*RadiopharmaceuticalStartDateTime"):
+        suv_factor(early, where="patient X pet")
 
 
 def test_ct_geometry_constants():
