@@ -119,7 +119,7 @@ class ExpressionImageGenerator(BaseEstimator):
     """
 
     def __init__(self, latent_dim: int = 8, n_components: int = 16, base_channels: int = 8,
-                 epochs: int = 80, batch_size: int = 16, lr: float = 1e-3,
+                 epochs: int = 60, batch_size: int = 16, lr: float = 1e-3,
                  random_state: int | None = None, n_threads: int = 1,
                  progress: bool = False) -> None:
         self.latent_dim = latent_dim
@@ -392,3 +392,66 @@ class ExpressionImageGenerator(BaseEstimator):
         net.eval()
         model.net_ = net
         return model
+
+
+def fit_cohort(cohort, random_state: int | None = 0, progress: bool = False,
+               **params) -> tuple[ExpressionImageGenerator, dict]:
+    """Train a generator on the patients of a cohort folder with both images and expression.
+
+    Parameters
+    ----------
+    cohort : str, path or Cohort
+        A cohort folder (see ``docs/cohort-folder.md``) or a :func:`radsem.io.read_cohort`
+        result.
+    random_state : int or None
+    **params
+        Settings of :class:`ExpressionImageGenerator`.
+
+    Returns
+    -------
+    model : ExpressionImageGenerator
+    summary : dict
+        ``n_images``, ``n_expression``, ``n_train`` and ``expression_only`` (patients with
+        expression but no images: not used, the generator needs both).
+    """
+    from radsem.deep.crops import load_cases
+    from radsem.deep.imagegen_data import cut_image_set
+    from radsem.io import read_cohort
+
+    if isinstance(cohort, str | os.PathLike):
+        cohort = read_cohort(cohort)
+    expr = cohort.expression
+    if expr.shape[1] <= 1 or expr.empty:
+        raise DataError(f"{cohort.path}: the cohort has no expression.csv rows; the generator "
+                        "learns from patients with both expression and images")
+    if cohort.images.empty:
+        raise DataError(f"{cohort.path}: the cohort has no images")
+    with_images = set(cohort.images["patient_id"])
+    both = [p for p in expr["patient_id"] if p in with_images]
+    if len(both) < 4:
+        raise DataError(f"{cohort.path}: only {len(both)} patients have both images and "
+                        "expression; the generator needs at least 4")
+    rows = cohort.images.loc[cohort.images["patient_id"].isin(set(both))]
+    images = cut_image_set(load_cases(rows, progress=progress))
+    table = check_gene_table(expr.set_index("patient_id").loc[both],
+                             what=f"{cohort.path}/expression")
+    model = ExpressionImageGenerator(random_state=random_state, progress=progress, **params)
+    model.fit(images, table)
+    summary = {"n_images": len(cohort.images), "n_expression": len(expr),
+               "n_train": len(both), "expression_only": len(set(expr["patient_id"]) - with_images)}
+    return model, summary
+
+
+def sample_cohort(model: ExpressionImageGenerator, expression: pd.DataFrame,
+                  out: str | os.PathLike, random_state: int | None = 0) -> Path:
+    """Generate images for every row of ``expression`` and write them as a cohort folder.
+
+    The folder gets ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz``, ``expression.csv`` and a
+    placeholder ``clinical.csv`` (see
+    :func:`~radsem.deep.imagegen_data.write_generated_cohort`), so ``radsem extract`` runs on it.
+    """
+    from radsem.deep.imagegen_data import write_generated_cohort
+
+    expr = check_gene_table(expression, model.genes_, what="sampling expression")
+    images, ids = model.sample(expr, random_state)
+    return write_generated_cohort(images, ids, model.spacing_, out, expression=expr)
