@@ -67,28 +67,59 @@ class ConditionedAutoencoder(ConvAutoencoder):
     auxiliary loss.
     """
 
-    def __init__(self, latent_dim: int = 8, dims: int = 3, channels: int | None = 3,
-                 base_channels: int = 8, n_blocks: int = 3, epochs: int = 100,
-                 batch_size: int = 16, lr: float = 1e-3, weight_decay: float = 0.0,
-                 patience: int = 10, validation_fraction: float = 0.2,
-                 random_state: int | None = None, n_threads: int = 1,
-                 progress: bool = True, aux_weight: float = 1.0) -> None:
-        super().__init__(latent_dim=latent_dim, dims=dims, channels=channels,
-                         base_channels=base_channels, n_blocks=n_blocks, epochs=epochs,
-                         batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                         patience=patience, validation_fraction=validation_fraction,
-                         random_state=random_state, n_threads=n_threads, progress=progress)
+    def __init__(
+        self,
+        latent_dim: int = 8,
+        dims: int = 3,
+        channels: int | None = 3,
+        base_channels: int = 8,
+        n_blocks: int = 3,
+        epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int = 10,
+        validation_fraction: float = 0.2,
+        random_state: int | None = None,
+        n_threads: int = 1,
+        progress: bool = True,
+        aux_weight: float = 1.0,
+    ) -> None:
+        super().__init__(
+            latent_dim=latent_dim,
+            dims=dims,
+            channels=channels,
+            base_channels=base_channels,
+            n_blocks=n_blocks,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            patience=patience,
+            validation_fraction=validation_fraction,
+            random_state=random_state,
+            n_threads=n_threads,
+            progress=progress,
+        )
         self.aux_weight = aux_weight
 
     def _build(self) -> _CondNet:
         grid = tuple(int(g) for g in self.input_shape_[1:])
-        return _CondNet(int(self.input_shape_[0]), grid, int(self.latent_dim),
-                        int(self.base_channels), int(self.n_blocks), len(self.target_names_))
+        return _CondNet(
+            int(self.input_shape_[0]),
+            grid,
+            int(self.latent_dim),
+            int(self.base_channels),
+            int(self.n_blocks),
+            len(self.target_names_),
+        )
 
     def _targets(self, X, y, n: int) -> np.ndarray:
         if y is None:
-            raise DataError("ConditionedAutoencoder.fit needs targets y (use ConvAutoencoder "
-                            "for an unconditional model)")
+            raise DataError(
+                "ConditionedAutoencoder.fit needs targets y (use ConvAutoencoder "
+                "for an unconditional model)"
+            )
         if isinstance(y, pd.Series):
             y = y.to_frame()
         if isinstance(y, pd.DataFrame):
@@ -133,8 +164,10 @@ class ConditionedAutoencoder(ConvAutoencoder):
         self.validation_index_ = np.sort(perm[:n_val])
         self.train_index_ = np.sort(perm[n_val:])
         if has[self.train_index_].sum() < 2:
-            raise DataError(f"only {int(has[self.train_index_].sum())} training patients have "
-                            "targets; the auxiliary head needs at least 2")
+            raise DataError(
+                f"only {int(has[self.train_index_].sum())} training patients have "
+                "targets; the auxiliary head needs at least 2"
+            )
         self.n_conditioned_ = int(has[self.train_index_].sum())
         self.input_shape_ = tuple(int(s) for s in data.shape[1:])
         axes = (0,) + tuple(range(2, data.ndim))
@@ -167,18 +200,18 @@ class ConditionedAutoencoder(ConvAutoencoder):
         records = []
         with torch_session(seed, self.n_threads):
             net = self._build()
-            opt = torch.optim.Adam(net.parameters(), lr=float(self.lr),
-                                   weight_decay=float(self.weight_decay))
+            opt = torch.optim.Adam(
+                net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
+            )
             best, best_state, best_epoch, waited = math.inf, None, 0, 0
-            bar = progress_bar(range(1, self.epochs + 1), desc="cond. CAE",
-                               enabled=self.progress)
+            bar = progress_bar(range(1, self.epochs + 1), desc="cond. CAE", enabled=self.progress)
             val_idx = torch.from_numpy(self.validation_index_)
             for epoch in bar:
                 net.train()
                 order = torch.from_numpy(self.train_index_[rng.permutation(len(train))])
                 tot_r = tot_a = 0.0
                 for start in range(0, len(order), self.batch_size):
-                    idx = order[start:start + self.batch_size]
+                    idx = order[start : start + self.batch_size]
                     rec, aux = losses(net, idx)
                     opt.zero_grad()
                     (rec + w * aux).backward()
@@ -209,8 +242,9 @@ class ConditionedAutoencoder(ConvAutoencoder):
         net.eval()
         self.net_ = net
         self.best_epoch_ = int(best_epoch)
-        self.history_ = pd.DataFrame(records, columns=["epoch", "train_loss", "train_aux",
-                                                       "val_loss", "val_aux"])
+        self.history_ = pd.DataFrame(
+            records, columns=["epoch", "train_loss", "train_aux", "val_loss", "val_aux"]
+        )
         return self
 
     def predict_targets(self, X) -> pd.DataFrame:
@@ -225,7 +259,9 @@ class ConditionedAutoencoder(ConvAutoencoder):
         """Write weights, configuration and target standardisation to ``path`` (atomically)."""
         self._check_fitted()
         payload = {
-            "kind": _KIND, "format": 1, "params": self.get_params(),
+            "kind": _KIND,
+            "format": 1,
+            "params": self.get_params(),
             "input_shape": list(self.input_shape_),
             "channel_mean": torch.from_numpy(self.channel_mean_.copy()),
             "channel_scale": torch.from_numpy(self.channel_scale_.copy()),
@@ -242,8 +278,10 @@ class ConditionedAutoencoder(ConvAutoencoder):
         """Read a model written by :meth:`save` (``torch.load(weights_only=True)``)."""
         payload = safe_torch_load(path, _KIND)
         if payload.get("format") != 1:
-            raise DataError(f"{os.fspath(path)!r}: format {payload.get('format')!r} is not "
-                            "supported by this radsem (reads format 1)")
+            raise DataError(
+                f"{os.fspath(path)!r}: format {payload.get('format')!r} is not "
+                "supported by this radsem (reads format 1)"
+            )
         model = cls(**payload["params"])
         model.input_shape_ = tuple(payload["input_shape"])
         model.channel_mean_ = payload["channel_mean"].numpy()

@@ -20,8 +20,11 @@ from radsem.errors import DataError
 __all__ = ["mechanism_scores", "PCACodes", "compare_codes", "summarise_codes"]
 
 
-def mechanism_scores(expression: pd.DataFrame, gene_sets: Mapping[str, Mapping[str, float]],
-                     reference: pd.DataFrame | None = None) -> pd.DataFrame:
+def mechanism_scores(
+    expression: pd.DataFrame,
+    gene_sets: Mapping[str, Mapping[str, float]],
+    reference: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Gene-set scores: the mean of the signed, standardised genes of each set.
 
     Parameters
@@ -58,7 +61,8 @@ class PCACodes:
     def _std(self, data: np.ndarray) -> np.ndarray:
         shape = (1, -1) + (1,) * (data.ndim - 2)
         return ((data - self.mean_.reshape(shape)) / self.scale_.reshape(shape)).reshape(
-            len(data), -1)
+            len(data), -1
+        )
 
     def fit(self, X, y=None) -> PCACodes:
         data = X.data if isinstance(X, Crops) else np.asarray(X, dtype=np.float32)
@@ -69,18 +73,24 @@ class PCACodes:
         self.scale_ = sd
         self.shape_ = data.shape[1:]
         k = min(self.n_components, len(data) - 1)
-        self.pca_ = PCA(n_components=k, random_state=0).fit(self._std(data))
+        self.pca_ = PCA(n_components=k, svd_solver="full").fit(self._std(data))
         return self
 
     def transform(self, X) -> pd.DataFrame:
-        data, index = (X.data, X.patient_id) if isinstance(X, Crops) else (
-            np.asarray(X, dtype=np.float32), pd.RangeIndex(len(X)))
+        data, index = (
+            (X.data, X.patient_id)
+            if isinstance(X, Crops)
+            else (np.asarray(X, dtype=np.float32), pd.RangeIndex(len(X)))
+        )
         z = self.pca_.transform(self._std(data))
         return pd.DataFrame(z, index=index, columns=[f"latent_{i}" for i in range(z.shape[1])])
 
     def reconstruction_error(self, X) -> pd.Series:
-        data, index = (X.data, X.patient_id) if isinstance(X, Crops) else (
-            np.asarray(X, dtype=np.float32), pd.RangeIndex(len(X)))
+        data, index = (
+            (X.data, X.patient_id)
+            if isinstance(X, Crops)
+            else (np.asarray(X, dtype=np.float32), pd.RangeIndex(len(X)))
+        )
         s = self._std(data)
         rec = self.pca_.inverse_transform(self.pca_.transform(s))
         return pd.Series(((s - rec) ** 2).mean(axis=1), index=index, name="mse")
@@ -93,8 +103,9 @@ def _r2(y_true: np.ndarray, y_pred: np.ndarray, train_mean: np.ndarray) -> float
     return float(np.mean(1.0 - ss_res / ss_tot))
 
 
-def _codes_r2(tr_codes: pd.DataFrame, te_codes: pd.DataFrame, tr_y: pd.DataFrame,
-              te_y: pd.DataFrame) -> float:
+def _codes_r2(
+    tr_codes: pd.DataFrame, te_codes: pd.DataFrame, tr_y: pd.DataFrame, te_y: pd.DataFrame
+) -> float:
     mu, sd = tr_codes.mean(), tr_codes.std().replace(0, 1.0)
     a = ((tr_codes - mu) / sd).to_numpy()
     b = ((te_codes - mu) / sd).to_numpy()
@@ -102,10 +113,19 @@ def _codes_r2(tr_codes: pd.DataFrame, te_codes: pd.DataFrame, tr_y: pd.DataFrame
     return _r2(te_y.to_numpy(), ridge.predict(b), tr_y.to_numpy().mean(axis=0))
 
 
-def compare_codes(crops: Crops, expression: pd.DataFrame,
-                  gene_sets: Mapping[str, Mapping[str, float]], *, cae=None, conditioned=None,
-                  target: str = "mechanisms", n_pcs: int = 4, n_splits: int = 3,
-                  random_state: int = 0) -> pd.DataFrame:
+def compare_codes(
+    crops: Crops,
+    expression: pd.DataFrame,
+    gene_sets: Mapping[str, Mapping[str, float]],
+    *,
+    cae=None,
+    conditioned=None,
+    target: str = "mechanisms",
+    n_pcs: int = 4,
+    n_splits: int = 3,
+    random_state: int = 0,
+    return_models: bool = False,
+):
     """K-fold comparison of conditioned CAE, unconditional CAE and PCA codes.
 
     Parameters
@@ -125,9 +145,12 @@ def compare_codes(crops: Crops, expression: pd.DataFrame,
     n_pcs : int
         Expression principal components scored (and used as targets when ``target="pcs"``).
 
+    return_models : bool
+        Also return the three models fitted on the first fold's training patients.
+
     Returns
     -------
-    DataFrame
+    DataFrame (and, with ``return_models``, a dict of the first fold's fitted models)
         One row per fold and model: ``fold, model, r2_mechanisms, r2_pcs, mse_test``.
         R² is held-out (ridge regression from the standardised codes, penalty chosen by
         leave-one-out on the training fold), averaged over the scores / PCs; targets are
@@ -143,13 +166,13 @@ def compare_codes(crops: Crops, expression: pd.DataFrame,
         expression = expression.set_index("patient_id")
     expression = expression.dropna()
     cae = cae if cae is not None else ConvAutoencoder(progress=False)
-    conditioned = conditioned if conditioned is not None else ConditionedAutoencoder(
-        progress=False)
+    conditioned = conditioned if conditioned is not None else ConditionedAutoencoder(progress=False)
     ids = crops.patient_id
     n = len(ids)
     if n < 3 * n_splits:
         raise DataError(f"{n} patients are too few for {n_splits}-fold cross-validation")
     rows = []
+    first: dict = {}
     folds = KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n))
     for k, (tr, te) in enumerate(folds):
         tr_ids, te_ids = ids[tr], ids[te]
@@ -158,8 +181,10 @@ def compare_codes(crops: Crops, expression: pd.DataFrame,
         e_tr = expression.loc[expression.index.intersection(tr_ids)]
         e_te = expression.loc[expression.index.intersection(te_ids)]
         if len(e_tr) < 5 or len(e_te) < 3:
-            raise DataError(f"fold {k}: too few patients with expression ({len(e_tr)} training,"
-                            f" {len(e_te)} held out)")
+            raise DataError(
+                f"fold {k}: too few patients with expression ({len(e_tr)} training,"
+                f" {len(e_te)} held out)"
+            )
         mech_tr = mechanism_scores(e_tr, gene_sets)
         mech_te = mechanism_scores(e_te, gene_sets, reference=e_tr)
         g_mu, g_sd = e_tr.mean(), e_tr.std().replace(0, 1.0)
@@ -168,20 +193,26 @@ def compare_codes(crops: Crops, expression: pd.DataFrame,
         pcs_te = pd.DataFrame(pca.transform((e_te - g_mu) / g_sd), index=e_te.index)
         y = mech_tr if target == "mechanisms" else pcs_tr
         models = {
-            "conditioned": clone(conditioned).set_params(random_state=random_state + k)
+            "conditioned": clone(conditioned)
+            .set_params(random_state=random_state + k)
             .fit(tr_x, y),
             "unconditional": clone(cae).set_params(random_state=random_state + k).fit(tr_x),
             "pca": PCACodes(int(cae.latent_dim)).fit(tr_x),
         }
+        if not first:
+            first = models
         for name, model in models.items():
             codes_tr, codes_te = model.transform(tr_x), model.transform(te_x)
-            r2m = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], mech_tr,
-                            mech_te)
+            r2m = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], mech_tr, mech_te)
             r2p = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], pcs_tr, pcs_te)
-            mse = float(model.reconstruction_error(te_x).mean()) if name == "pca" else float(
-                _std_mse(model, te_x, models["pca"]))
+            mse = (
+                float(model.reconstruction_error(te_x).mean())
+                if name == "pca"
+                else float(_std_mse(model, te_x, models["pca"]))
+            )
             rows.append((k, name, r2m, r2p, mse))
-    return pd.DataFrame(rows, columns=["fold", "model", "r2_mechanisms", "r2_pcs", "mse_test"])
+    out = pd.DataFrame(rows, columns=["fold", "model", "r2_mechanisms", "r2_pcs", "mse_test"])
+    return (out, first) if return_models else out
 
 
 def _std_mse(model, X: Crops, pca: PCACodes) -> float:
@@ -194,6 +225,7 @@ def summarise_codes(folds: pd.DataFrame) -> pd.DataFrame:
     """Mean and SD over folds per model, with the conditioned-minus-unconditional R² gain and
     the reconstruction ratio (conditioned / unconditional)."""
     agg = folds.groupby("model", sort=False)[["r2_mechanisms", "r2_pcs", "mse_test"]].agg(
-        ["mean", "std"])
+        ["mean", "std"]
+    )
     agg.columns = [f"{a}_{b}" for a, b in agg.columns]
     return agg

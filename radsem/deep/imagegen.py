@@ -43,17 +43,24 @@ def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
 class _CVAENet(nn.Module):
     """Encoder q(z|x,c), conditional prior p(z|c), decoder p(x|z,c) on (4, Z, Y, X) crops."""
 
-    def __init__(self, grid: tuple[int, int, int], n_cond: int, latent: int, base: int,
-                 n_blocks: int = 3, hidden: int = 64) -> None:
+    def __init__(
+        self,
+        grid: tuple[int, int, int],
+        n_cond: int,
+        latent: int,
+        base: int,
+        n_blocks: int = 3,
+        hidden: int = 64,
+    ) -> None:
         super().__init__()
-        widths = [base * 2 ** b for b in range(n_blocks)]
+        widths = [base * 2**b for b in range(n_blocks)]
         enc: list[nn.Module] = []
         prev = 4
         for w in widths:
             enc += [nn.Conv3d(prev, w, 3, stride=2, padding=1), nn.LeakyReLU(0.1)]
             prev = w
         self.encoder = nn.Sequential(*enc, nn.Flatten())
-        self.reduced = (widths[-1],) + tuple(g // 2 ** n_blocks for g in grid)
+        self.reduced = (widths[-1],) + tuple(g // 2**n_blocks for g in grid)
         flat = math.prod(self.reduced)
         self.cond = _mlp(n_cond, hidden, hidden)
         self.posterior = nn.Linear(flat + hidden, 2 * latent)
@@ -118,10 +125,18 @@ class ExpressionImageGenerator(BaseEstimator):
     This is the plain ELBO: no weights were tuned.
     """
 
-    def __init__(self, latent_dim: int = 8, n_components: int = 16, base_channels: int = 8,
-                 epochs: int = 60, batch_size: int = 16, lr: float = 1e-3,
-                 random_state: int | None = None, n_threads: int = 1,
-                 progress: bool = False) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 8,
+        n_components: int = 16,
+        base_channels: int = 8,
+        epochs: int = 60,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        random_state: int | None = None,
+        n_threads: int = 1,
+        progress: bool = False,
+    ) -> None:
         self.latent_dim = latent_dim
         self.n_components = n_components
         self.base_channels = base_channels
@@ -151,8 +166,12 @@ class ExpressionImageGenerator(BaseEstimator):
         return torch.from_numpy(pcs.astype(np.float32))
 
     def _build(self) -> _CVAENet:
-        return _CVAENet(tuple(self.grid_), int(self.components_.shape[0]),
-                        int(self.latent_dim), int(self.base_channels))
+        return _CVAENet(
+            tuple(self.grid_),
+            int(self.components_.shape[0]),
+            int(self.latent_dim),
+            int(self.base_channels),
+        )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, images: ImageSet, expression: pd.DataFrame) -> ExpressionImageGenerator:
@@ -174,8 +193,10 @@ class ExpressionImageGenerator(BaseEstimator):
         expr = check_gene_table(expression)
         common = [p for p in images.patient_id if p in set(expr.index)]
         if len(common) < 4:
-            raise DataError(f"only {len(common)} patients have both images and expression; "
-                            "the generator needs at least 4")
+            raise DataError(
+                f"only {len(common)} patients have both images and expression; "
+                "the generator needs at least 4"
+            )
         data = images.subset(common).data
         if data.shape[1] != 4 or data.ndim != 5:
             raise DataError(f"expected crops of shape (n, 4, Z, Y, X), got {data.shape}")
@@ -212,14 +233,13 @@ class ExpressionImageGenerator(BaseEstimator):
         with torch_session(seed, self.n_threads) as gen:
             net = self._build()
             opt = torch.optim.Adam(net.parameters(), lr=float(self.lr))
-            bar = progress_bar(range(1, self.epochs + 1), desc="imagegen",
-                               enabled=self.progress)
+            bar = progress_bar(range(1, self.epochs + 1), desc="imagegen", enabled=self.progress)
             for epoch in bar:
                 net.train()
                 order = torch.from_numpy(rng.permutation(len(x)))
                 sums = np.zeros(4)
                 for start in range(0, len(order), self.batch_size):
-                    idx = order[start:start + self.batch_size]
+                    idx = order[start : start + self.batch_size]
                     parts = self._elbo(net, x[idx], c[idx], gen)
                     opt.zero_grad()
                     parts[0].backward()
@@ -228,8 +248,9 @@ class ExpressionImageGenerator(BaseEstimator):
                 mean = sums / len(x)
                 if not np.isfinite(mean[0]):
                     bar.close()
-                    raise EstimationError(f"generator training diverged at epoch {epoch}; "
-                                          f"lower lr (now {self.lr})")
+                    raise EstimationError(
+                        f"generator training diverged at epoch {epoch}; lower lr (now {self.lr})"
+                    )
                 records.append((epoch, *mean))
                 bar.set_postfix(loss=f"{mean[0]:.1f}")
             bar.close()
@@ -244,8 +265,9 @@ class ExpressionImageGenerator(BaseEstimator):
     def _to_tensor(self, data: np.ndarray) -> torch.Tensor:
         out = np.empty(data.shape, dtype=np.float32)
         shape = (1, -1, 1, 1, 1)
-        out[:, :3] = (data[:, :3] - self.channel_mean_.reshape(shape)) / \
-            self.channel_scale_.reshape(shape)
+        out[:, :3] = (
+            data[:, :3] - self.channel_mean_.reshape(shape)
+        ) / self.channel_scale_.reshape(shape)
         out[:, 3] = data[:, 3]
         return torch.from_numpy(out)
 
@@ -257,14 +279,18 @@ class ExpressionImageGenerator(BaseEstimator):
         z = mu_q + eps * (0.5 * lv_q).exp()
         out = net.decode(z, h)
         sse = 0.5 * ((out[:, :3] - x[:, :3]) ** 2).flatten(1).sum(1)
-        bce = nn.functional.binary_cross_entropy_with_logits(
-            out[:, 3], x[:, 3], reduction="none").flatten(1).sum(1)
+        bce = (
+            nn.functional.binary_cross_entropy_with_logits(out[:, 3], x[:, 3], reduction="none")
+            .flatten(1)
+            .sum(1)
+        )
         kl = _kl(mu_q, lv_q, mu_p, lv_p)
         return (sse + bce + kl).mean(), sse.mean(), bce.mean(), kl.mean()
 
     # ------------------------------------------------------------------ generation
-    def sample(self, expression: pd.DataFrame, random_state: int | None = None, *,
-               mode: str = "sample") -> tuple[np.ndarray, pd.Index]:
+    def sample(
+        self, expression: pd.DataFrame, random_state: int | None = None, *, mode: str = "sample"
+    ) -> tuple[np.ndarray, pd.Index]:
         """Generate one crop per row of ``expression``.
 
         Parameters
@@ -295,14 +321,22 @@ class ExpressionImageGenerator(BaseEstimator):
             z = mu if mode == "mean" else mu + eps * (0.5 * lv).exp()
             out = self.net_.decode(z, h).numpy().astype(np.float64)
         shape = (1, -1, 1, 1, 1)
-        out[:, :3] = out[:, :3] * self.channel_scale_.reshape(shape) + \
-            self.channel_mean_.reshape(shape)
+        out[:, :3] = out[:, :3] * self.channel_scale_.reshape(shape) + self.channel_mean_.reshape(
+            shape
+        )
         out[:, 3] = 1.0 / (1.0 + np.exp(-out[:, 3]))
         return out.astype(np.float32), expr.index
 
     # ------------------------------------------------------------------ persistence
-    _ARRAYS = ("gene_mean_", "gene_scale_", "pc_mean_", "components_", "pc_scale_",
-               "channel_mean_", "channel_scale_")
+    _ARRAYS = (
+        "gene_mean_",
+        "gene_scale_",
+        "pc_mean_",
+        "components_",
+        "pc_scale_",
+        "channel_mean_",
+        "channel_scale_",
+    )
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write ``model.json`` (format, version, genes, settings) and ``weights.pt``
@@ -318,16 +352,21 @@ class ExpressionImageGenerator(BaseEstimator):
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
         meta = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "radsem_version": __version__,
-            "genes": self.genes_, "params": {k: v for k, v in self.get_params().items()
-                                             if k not in ("progress",)},
-            "grid": list(self.grid_), "spacing": list(self.spacing_),
-            "n_train": len(self.patients_), "train_patients": self.patients_,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "radsem_version": __version__,
+            "genes": self.genes_,
+            "params": {k: v for k, v in self.get_params().items() if k not in ("progress",)},
+            "grid": list(self.grid_),
+            "spacing": list(self.spacing_),
+            "n_train": len(self.patients_),
+            "train_patients": self.patients_,
             "history": {c: [float(v) for v in self.history_[c]] for c in self.history_},
         }
         payload = {"state_dict": self.net_.state_dict()}
-        payload.update({k: torch.from_numpy(np.ascontiguousarray(getattr(self, k)))
-                        for k in self._ARRAYS})
+        payload.update(
+            {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k))) for k in self._ARRAYS}
+        )
         try:
             os.chmod(tmp, file_mode(folder=True))
             from radsem.deep._runtime import atomic_torch_save
@@ -362,13 +401,17 @@ class ExpressionImageGenerator(BaseEstimator):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{meta_path}: not valid JSON ({exc})") from exc
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise DataError(f"{meta_path}: not a radsem imagegen model "
-                            f"(format {meta.get('format') if isinstance(meta, dict) else None!r})")
+            raise DataError(
+                f"{meta_path}: not a radsem imagegen model "
+                f"(format {meta.get('format') if isinstance(meta, dict) else None!r})"
+            )
         if meta.get("format_version") != FORMAT_VERSION:
-            raise DataError(f"{folder}: model folder format version "
-                            f"{meta.get('format_version')!r} (written by radsem "
-                            f"{meta.get('radsem_version', '?')}); this radsem reads version "
-                            f"{FORMAT_VERSION} only: retrain with `radsem imagegen train`")
+            raise DataError(
+                f"{folder}: model folder format version "
+                f"{meta.get('format_version')!r} (written by radsem "
+                f"{meta.get('radsem_version', '?')}); this radsem reads version "
+                f"{FORMAT_VERSION} only: retrain with `radsem imagegen train`"
+            )
         weights = folder / "weights.pt"
         if not weights.is_file():
             raise DataError(f"{folder}: weights.pt is missing")
@@ -394,8 +437,9 @@ class ExpressionImageGenerator(BaseEstimator):
         return model
 
 
-def fit_cohort(cohort, random_state: int | None = 0, progress: bool = False,
-               **params) -> tuple[ExpressionImageGenerator, dict]:
+def fit_cohort(
+    cohort, random_state: int | None = 0, progress: bool = False, **params
+) -> tuple[ExpressionImageGenerator, dict]:
     """Train a generator on the patients of a cohort folder with both images and expression.
 
     Parameters
@@ -422,28 +466,41 @@ def fit_cohort(cohort, random_state: int | None = 0, progress: bool = False,
         cohort = read_cohort(cohort)
     expr = cohort.expression
     if expr.shape[1] <= 1 or expr.empty:
-        raise DataError(f"{cohort.path}: the cohort has no expression.csv rows; the generator "
-                        "learns from patients with both expression and images")
+        raise DataError(
+            f"{cohort.path}: the cohort has no expression.csv rows; the generator "
+            "learns from patients with both expression and images"
+        )
     if cohort.images.empty:
         raise DataError(f"{cohort.path}: the cohort has no images")
     with_images = set(cohort.images["patient_id"])
     both = [p for p in expr["patient_id"] if p in with_images]
     if len(both) < 4:
-        raise DataError(f"{cohort.path}: only {len(both)} patients have both images and "
-                        "expression; the generator needs at least 4")
+        raise DataError(
+            f"{cohort.path}: only {len(both)} patients have both images and "
+            "expression; the generator needs at least 4"
+        )
     rows = cohort.images.loc[cohort.images["patient_id"].isin(set(both))]
     images = cut_image_set(load_cases(rows, progress=progress))
-    table = check_gene_table(expr.set_index("patient_id").loc[both],
-                             what=f"{cohort.path}/expression")
+    table = check_gene_table(
+        expr.set_index("patient_id").loc[both], what=f"{cohort.path}/expression"
+    )
     model = ExpressionImageGenerator(random_state=random_state, progress=progress, **params)
     model.fit(images, table)
-    summary = {"n_images": len(cohort.images), "n_expression": len(expr),
-               "n_train": len(both), "expression_only": len(set(expr["patient_id"]) - with_images)}
+    summary = {
+        "n_images": len(cohort.images),
+        "n_expression": len(expr),
+        "n_train": len(both),
+        "expression_only": len(set(expr["patient_id"]) - with_images),
+    }
     return model, summary
 
 
-def sample_cohort(model: ExpressionImageGenerator, expression: pd.DataFrame,
-                  out: str | os.PathLike, random_state: int | None = 0) -> Path:
+def sample_cohort(
+    model: ExpressionImageGenerator,
+    expression: pd.DataFrame,
+    out: str | os.PathLike,
+    random_state: int | None = 0,
+) -> Path:
     """Generate images for every row of ``expression`` and write them as a cohort folder.
 
     The folder gets ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz``, ``expression.csv`` and a

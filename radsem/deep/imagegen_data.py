@@ -38,8 +38,9 @@ __all__ = [
 #: Channels of a generator crop: the three sequences and the tumour mask (partial volume 0-1).
 GEN_CHANNELS = ("t2", "dwi", "adc", "mask")
 #: Default crop: 16 x 32 x 32 voxels over 64 x 80 x 80 mm around the tumour centroid.
-GEN_SPEC = CropSpec(dims=3, shape=(16, 32, 32), extent_mm=(64.0, 80.0, 80.0),
-                    center="centroid", normalize="none")
+GEN_SPEC = CropSpec(
+    dims=3, shape=(16, 32, 32), extent_mm=(64.0, 80.0, 80.0), center="centroid", normalize="none"
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,9 @@ def cut_image_set(cases: Sequence[Case], spec: CropSpec = GEN_SPEC) -> ImageSet:
     for c in cases:
         image = np.asarray(c.image, dtype=np.float64)
         if image.shape[0] != 3:
-            raise ImageError(f"patient {c.patient_id}: expected 3 sequences (t2, dwi, adc), "
-                             f"got {image.shape[0]}")
+            raise ImageError(
+                f"patient {c.patient_id}: expected 3 sequences (t2, dwi, adc), got {image.shape[0]}"
+            )
         stacked = np.concatenate([image, (np.asarray(c.mask) > 0)[None].astype(np.float64)])
         crop = crop_case(stacked, c.mask, c.spacing, spec)
         crop[3] = np.clip(crop[3], 0.0, 1.0)
@@ -115,8 +117,9 @@ def cohort_image_set(cohort, spec: CropSpec = GEN_SPEC, progress: bool = False) 
     return cut_image_set(load_cases(cohort, progress=progress), spec)
 
 
-def check_gene_table(table: pd.DataFrame, genes: Sequence[str] | None = None,
-                     what: str = "expression") -> pd.DataFrame:
+def check_gene_table(
+    table: pd.DataFrame, genes: Sequence[str] | None = None, what: str = "expression"
+) -> pd.DataFrame:
     """Validate a patients x genes table: numeric, no missing values, known genes.
 
     Parameters
@@ -141,14 +144,17 @@ def check_gene_table(table: pd.DataFrame, genes: Sequence[str] | None = None,
     if table.empty or table.shape[1] == 0:
         raise DataError(f"{what} has no patients or no genes")
     if table.index.has_duplicates:
-        raise DataError(f"{what}: duplicated patient ids "
-                        f"{sorted(set(table.index[table.index.duplicated()]))[:5]}")
+        raise DataError(
+            f"{what}: duplicated patient ids "
+            f"{sorted(set(table.index[table.index.duplicated()]))[:5]}"
+        )
     if genes is not None:
         genes = [str(g) for g in genes]
         unseen = [str(c) for c in table.columns if str(c) not in set(genes)]
         if unseen:
-            raise DataError(f"{what} has {len(unseen)} gene(s) the model was not trained on: "
-                            f"{unseen[:20]}")
+            raise DataError(
+                f"{what} has {len(unseen)} gene(s) the model was not trained on: {unseen[:20]}"
+            )
         absent = [g for g in genes if g not in set(map(str, table.columns))]
         if absent:
             raise DataError(f"{what} lacks {len(absent)} gene(s) the model needs: {absent[:20]}")
@@ -161,9 +167,11 @@ def check_gene_table(table: pd.DataFrame, genes: Sequence[str] | None = None,
     bad = ~np.isfinite(values)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"{what}: patient {table.index[r]!r}, column {table.columns[c]!r}: "
-                        f"missing or non-finite value ({int(bad.sum())} such cell(s) in all); "
-                        "impute or drop before using the generator")
+        raise DataError(
+            f"{what}: patient {table.index[r]!r}, column {table.columns[c]!r}: "
+            f"missing or non-finite value ({int(bad.sum())} such cell(s) in all); "
+            "impute or drop before using the generator"
+        )
     return table.astype(float)
 
 
@@ -179,9 +187,13 @@ def binarise_mask(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return mask
 
 
-def write_generated_cohort(images: np.ndarray, patient_id: Sequence[str],
-                           spacing: Sequence[float], out: str | os.PathLike,
-                           expression: pd.DataFrame | None = None) -> Path:
+def write_generated_cohort(
+    images: np.ndarray,
+    patient_id: Sequence[str],
+    spacing: Sequence[float],
+    out: str | os.PathLike,
+    expression: pd.DataFrame | None = None,
+) -> Path:
     """Write generated crops as a cohort folder, atomically.
 
     Parameters
@@ -220,14 +232,14 @@ def write_generated_cohort(images: np.ndarray, patient_id: Sequence[str],
         clinical = pd.DataFrame({"patient_id": ids, "time": 0.0, "event": 0, "generated": 1})
         write_table(clinical, tmp / "clinical.csv")
         if expression is not None:
-            write_table(expression.rename_axis("patient_id").reset_index(),
-                        tmp / "expression.csv")
+            write_table(expression.rename_axis("patient_id").reset_index(), tmp / "expression.csv")
         for pid, vol in zip(ids, images, strict=True):
             sub = tmp / "images" / pid
             sub.mkdir(parents=True)
             for k, name in enumerate(("t2", "dwi", "adc")):
-                write_image(np.clip(vol[k], 0.0, None).astype(np.float32),
-                            sub / f"{name}.nii.gz", spacing)
+                write_image(
+                    np.clip(vol[k], 0.0, None).astype(np.float32), sub / f"{name}.nii.gz", spacing
+                )
             mask = binarise_mask(vol[3])
             if not mask.any():
                 empty.append(pid)
@@ -239,6 +251,9 @@ def write_generated_cohort(images: np.ndarray, patient_id: Sequence[str],
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if empty:
-        warnings.warn(f"{len(empty)} generated patient(s) have an empty tumour mask: {empty[:10]}",
-                      DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(empty)} generated patient(s) have an empty tumour mask: {empty[:10]}",
+            DataWarning,
+            stacklevel=2,
+        )
     return out

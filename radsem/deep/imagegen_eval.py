@@ -35,8 +35,9 @@ FEATURES = ("volume_ml", "mean_adc", "heterogeneity", "mean_t2", "mean_dwi")
 _DRIVERS = {"volume_ml": "radius", "mean_adc": "adc", "heterogeneity": "heterogeneity"}
 
 
-def crop_features(data: np.ndarray, spacing: Sequence[float],
-                  index: Sequence[str] | None = None) -> pd.DataFrame:
+def crop_features(
+    data: np.ndarray, spacing: Sequence[float], index: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Tumour features of crops ``(n, 4, Z, Y, X)`` (T2, DWI, ADC, mask probability).
 
     ``volume_ml``: voxels of the mask (probability > 0.5, largest component) x voxel volume;
@@ -52,8 +53,9 @@ def crop_features(data: np.ndarray, spacing: Sequence[float],
             continue
         t2 = v[0][m].astype(np.float64)
         het = float(t2.std() / t2.mean()) if t2.mean() > 0 else np.nan
-        rows.append((m.sum() * vox_ml, float(v[2][m].mean()), het, float(t2.mean()),
-                     float(v[1][m].mean())))
+        rows.append(
+            (m.sum() * vox_ml, float(v[2][m].mean()), het, float(t2.mean()), float(v[1][m].mean()))
+        )
     idx = pd.Index(index if index is not None else range(len(rows)), name="patient_id")
     return pd.DataFrame(rows, columns=list(FEATURES), index=idx)
 
@@ -69,8 +71,10 @@ def true_directions(truth: dict) -> pd.DataFrame:
         tumour = truth["parameters"]["tumour"]
         mechanisms = list(truth["parameters"]["mechanisms"])
     except (KeyError, TypeError) as exc:
-        raise DataError("truth has no parameters.tumour / parameters.mechanisms "
-                        "(a simulated cohort's truth.json is needed)") from exc
+        raise DataError(
+            "truth has no parameters.tumour / parameters.mechanisms "
+            "(a simulated cohort's truth.json is needed)"
+        ) from exc
     rows = []
     for mech in mechanisms:
         for feat, prefix in _DRIVERS.items():
@@ -106,8 +110,9 @@ class ImageGenEvaluation:
         """Share of (patient, draw, mechanism, feature) counterfactuals in the true direction."""
         if self.counterfactual.empty:
             return float("nan")
-        return float(np.average(self.counterfactual["right_direction"],
-                                weights=self.counterfactual["n"]))
+        return float(
+            np.average(self.counterfactual["right_direction"], weights=self.counterfactual["n"])
+        )
 
 
 def _energy(a: np.ndarray, b: np.ndarray) -> float:
@@ -117,8 +122,13 @@ def _energy(a: np.ndarray, b: np.ndarray) -> float:
     return 2 * mean_dist(a, b) - mean_dist(a, a) - mean_dist(b, b)
 
 
-def _distribution(real_all: pd.DataFrame, real_test: pd.DataFrame, gen: pd.DataFrame,
-                  rng: np.random.Generator, n_halves: int = 50) -> pd.DataFrame:
+def _distribution(
+    real_all: pd.DataFrame,
+    real_test: pd.DataFrame,
+    gen: pd.DataFrame,
+    rng: np.random.Generator,
+    n_halves: int = 50,
+) -> pd.DataFrame:
     feats = list(FEATURES)
     sd = real_all[feats].std().replace(0, 1.0)
     r_all = (real_all[feats] / sd).dropna().to_numpy()
@@ -131,18 +141,31 @@ def _distribution(real_all: pd.DataFrame, real_test: pd.DataFrame, gen: pd.DataF
     ref = {f: [] for f in [*feats, "all (energy)"]}
     for _ in range(n_halves):
         perm = rng.permutation(len(r_all))
-        a, b = r_all[perm[:m]], r_all[perm[m:2 * m]]
+        a, b = r_all[perm[:m]], r_all[perm[m : 2 * m]]
         for j, f in enumerate(feats):
             ref[f].append(stats.wasserstein_distance(a[:, j], b[:, j]))
         ref["all (energy)"].append(_energy(a, b))
     ok = len(g) >= 2  # generated crops whose mask is empty have no intensity features
     for j, f in enumerate(feats):
-        rows.append((f, stats.wasserstein_distance(g[:, j], r_test[:, j]) if ok else np.nan,
-                     np.mean(ref[f]), np.quantile(ref[f], 0.95)))
-    rows.append(("all (energy)", _energy(g, r_test) if ok else np.nan,
-                 np.mean(ref["all (energy)"]), np.quantile(ref["all (energy)"], 0.95)))
-    out = pd.DataFrame(rows, columns=["feature", "generated_vs_real", "real_vs_real_mean",
-                                      "real_vs_real_q95"])
+        rows.append(
+            (
+                f,
+                stats.wasserstein_distance(g[:, j], r_test[:, j]) if ok else np.nan,
+                np.mean(ref[f]),
+                np.quantile(ref[f], 0.95),
+            )
+        )
+    rows.append(
+        (
+            "all (energy)",
+            _energy(g, r_test) if ok else np.nan,
+            np.mean(ref["all (energy)"]),
+            np.quantile(ref["all (energy)"], 0.95),
+        )
+    )
+    out = pd.DataFrame(
+        rows, columns=["feature", "generated_vs_real", "real_vs_real_mean", "real_vs_real_q95"]
+    )
     out["ratio"] = out["generated_vs_real"] / out["real_vs_real_mean"]
     return out
 
@@ -152,7 +175,7 @@ def _flat(model, data: np.ndarray) -> np.ndarray:
 
 
 def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d2 = (a ** 2).sum(1)[:, None] + (b ** 2).sum(1)[None, :] - 2 * a @ b.T
+    d2 = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
     return np.sqrt(np.maximum(d2, 0.0).min(axis=1) / a.shape[1])
 
 
@@ -161,12 +184,18 @@ def _memorisation(model, train: np.ndarray, test: np.ndarray, gen: np.ndarray) -
     d_real = _nearest(_flat(model, test), tr)
     d_gen = _nearest(_flat(model, gen), tr)
     q05 = float(np.quantile(d_real, 0.05))
-    rows = [("held-out real -> nearest training", float(np.median(d_real)),
-             float(d_real.min()), 0.05),
-            ("generated -> nearest training", float(np.median(d_gen)), float(d_gen.min()),
-             float((d_gen < q05).mean()))]
-    return pd.DataFrame(rows, columns=["comparison", "median_rms", "min_rms",
-                                       "share_below_real_q05"])
+    rows = [
+        ("held-out real -> nearest training", float(np.median(d_real)), float(d_real.min()), 0.05),
+        (
+            "generated -> nearest training",
+            float(np.median(d_gen)),
+            float(d_gen.min()),
+            float((d_gen < q05).mean()),
+        ),
+    ]
+    return pd.DataFrame(
+        rows, columns=["comparison", "median_rms", "min_rms", "share_below_real_q05"]
+    )
 
 
 def _derangement(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -176,10 +205,17 @@ def _derangement(n: int, rng: np.random.Generator) -> np.ndarray:
             return perm
 
 
-def evaluate_generator(images: ImageSet, expression: pd.DataFrame, *, estimator=None,
-                       truth: dict | None = None, test_size: float = 0.3, n_draws: int = 3,
-                       traversal: str = "hypoxia", random_state: int = 0
-                       ) -> ImageGenEvaluation:
+def evaluate_generator(
+    images: ImageSet,
+    expression: pd.DataFrame,
+    *,
+    estimator=None,
+    truth: dict | None = None,
+    test_size: float = 0.3,
+    n_draws: int = 3,
+    traversal: str = "hypoxia",
+    random_state: int = 0,
+) -> ImageGenEvaluation:
     """Fit the generator on training patients and evaluate it on held-out patients.
 
     Parameters
@@ -217,8 +253,10 @@ def evaluate_generator(images: ImageSet, expression: pd.DataFrame, *, estimator=
     n = len(ids)
     n_test = int(round(test_size * n))
     if not 0 < test_size < 1 or n_test < 5 or n - n_test < 8:
-        raise DataError(f"cannot hold out {test_size!r} of {n} patients with images and "
-                        "expression (need >= 5 held out and >= 8 for training)")
+        raise DataError(
+            f"cannot hold out {test_size!r} of {n} patients with images and "
+            "expression (need >= 5 held out and >= 8 for training)"
+        )
     rng = np.random.default_rng(random_state)
     perm = rng.permutation(n)
     test = [ids[i] for i in sorted(perm[:n_test])]
@@ -255,14 +293,28 @@ def evaluate_generator(images: ImageSet, expression: pd.DataFrame, *, estimator=
         rsh, psh = rho(real_test[f], shuf_feats[f])
         finite = [r for r in rs if np.isfinite(r)]
         rows.append((f, r1, p1, float(np.mean(finite)) if finite else np.nan, rm, rsh, psh))
-    spearman = pd.DataFrame(rows, columns=["feature", "rho_generated", "p_generated",
-                                           "rho_generated_mean_of_draws", "rho_prior_mean_z",
-                                           "rho_shuffled", "p_shuffled"])
+    spearman = pd.DataFrame(
+        rows,
+        columns=[
+            "feature",
+            "rho_generated",
+            "p_generated",
+            "rho_generated_mean_of_draws",
+            "rho_prior_mean_z",
+            "rho_shuffled",
+            "p_shuffled",
+        ],
+    )
 
-    counterfactual = pd.DataFrame(columns=["mechanism", "feature", "true_sign", "n",
-                                           "right_direction", "mean_change"])
-    gallery = {"test": test[:4], "real": images.subset(test[:4]).data,
-               "generated": draws[0][:4], "spacing": sp}
+    counterfactual = pd.DataFrame(
+        columns=["mechanism", "feature", "true_sign", "n", "right_direction", "mean_change"]
+    )
+    gallery = {
+        "test": test[:4],
+        "real": images.subset(test[:4]).data,
+        "generated": draws[0][:4],
+        "spacing": sp,
+    }
     if truth is not None:
         directions = true_directions(truth)
         mm = _mechanism_genes(truth)
@@ -275,17 +327,27 @@ def evaluate_generator(images: ImageSet, expression: pd.DataFrame, *, estimator=
             shifted = x_test.copy()
             for g, load in zip(genes["gene"], genes["loading"], strict=True):
                 shifted[g] = shifted[g] + 2.0 * np.sign(load) * scale[g]
-            cf = [crop_features(model.sample(shifted, random_state + 1000 + d)[0], sp, test)
-                  for d in range(n_draws)]
+            cf = [
+                crop_features(model.sample(shifted, random_state + 1000 + d)[0], sp, test)
+                for d in range(n_draws)
+            ]
             for _, row in group.iterrows():
                 f = row["feature"]
-                diff = np.concatenate([(c[f] - g[f]).to_numpy() for c, g in
-                                       zip(cf, gen_feats, strict=True)])
+                diff = np.concatenate(
+                    [(c[f] - g[f]).to_numpy() for c, g in zip(cf, gen_feats, strict=True)]
+                )
                 ok = np.isfinite(diff)
                 right = np.sign(diff[ok]) == row["sign"]
-                crow.append((mech, f, int(row["sign"]), int(ok.sum()),
-                             float(right.mean()) if ok.any() else np.nan,
-                             float(np.mean(diff[ok])) if ok.any() else np.nan))
+                crow.append(
+                    (
+                        mech,
+                        f,
+                        int(row["sign"]),
+                        int(ok.sum()),
+                        float(right.mean()) if ok.any() else np.nan,
+                        float(np.mean(diff[ok])) if ok.any() else np.nan,
+                    )
+                )
         counterfactual = pd.DataFrame(crow, columns=counterfactual.columns)
         tgenes = mm.loc[(mm["mechanism"] == traversal) & mm["gene"].isin(model.genes_)]
         if not tgenes.empty:
@@ -300,12 +362,20 @@ def evaluate_generator(images: ImageSet, expression: pd.DataFrame, *, estimator=
             gallery["traversal_patient"] = test[0]
 
     distribution = _distribution(real_all, real_test, gen_feats[0], rng)
-    memorisation = _memorisation(model, images.subset(train).data, images.subset(test).data,
-                                 draws[0])
-    return ImageGenEvaluation(spearman=spearman, counterfactual=counterfactual,
-                              distribution=distribution, memorisation=memorisation,
-                              fit_seconds=fit_seconds, n_train=len(train), n_test=len(test),
-                              model=model, gallery=gallery)
+    memorisation = _memorisation(
+        model, images.subset(train).data, images.subset(test).data, draws[0]
+    )
+    return ImageGenEvaluation(
+        spearman=spearman,
+        counterfactual=counterfactual,
+        distribution=distribution,
+        memorisation=memorisation,
+        fit_seconds=fit_seconds,
+        n_train=len(train),
+        n_test=len(test),
+        model=model,
+        gallery=gallery,
+    )
 
 
 def _slice(vol: np.ndarray) -> int:
@@ -366,36 +436,66 @@ def traversal_figure(evaluation: ImageGenEvaluation):
     return fig
 
 
-def imagegen_section(evaluation: ImageGenEvaluation, title: str = "Images generated from "
-                     "expression"):
+def imagegen_section(
+    evaluation: ImageGenEvaluation, title: str = "Images generated from expression"
+):
     """A report :class:`~radsem.report.Section` with the evaluation tables and the gallery."""
     from radsem.report.document import Section, figure_from_matplotlib
     from radsem.report.table import ResultTable
 
     sec = Section(title)
-    sec.add(f"Conditional VAE trained on {evaluation.n_train} patients in "
-            f"{evaluation.fit_seconds:.0f} s; {evaluation.n_test} held-out patients.")
-    sec.add(ResultTable(evaluation.spearman, title="Generated vs real features (Spearman)",
-                        caption="Held-out patients; shuffled: expression permuted across "
-                                "patients before generating (should be near 0)."))
+    sec.add(
+        f"Conditional VAE trained on {evaluation.n_train} patients in "
+        f"{evaluation.fit_seconds:.0f} s; {evaluation.n_test} held-out patients."
+    )
+    sec.add(
+        ResultTable(
+            evaluation.spearman,
+            title="Generated vs real features (Spearman)",
+            caption="Held-out patients; shuffled: expression permuted across "
+            "patients before generating (should be near 0).",
+        )
+    )
     if not evaluation.counterfactual.empty:
-        sec.add(ResultTable(evaluation.counterfactual, title="Counterfactuals (+2 SD)",
-                            caption=f"Share in the true direction: "
-                                    f"{evaluation.counterfactual_rate:.2f}."))
-    sec.add(ResultTable(evaluation.distribution, title="Distribution distance",
-                        caption="Wasserstein-1 of standardised features and energy distance; "
-                                "reference: random real-vs-real halves of the same size."))
-    sec.add(ResultTable(evaluation.memorisation, title="Memorisation check",
-                        caption="RMS distance (standardised voxels) to the nearest training "
-                                "crop; generated crops much closer than held-out real ones "
-                                "would indicate copying."))
-    sec.add(figure_from_matplotlib(gallery_figure(evaluation),
-                                   caption="Real and generated crops of held-out patients "
-                                           "(largest tumour slice, mask outlined)."))
+        sec.add(
+            ResultTable(
+                evaluation.counterfactual,
+                title="Counterfactuals (+2 SD)",
+                caption=f"Share in the true direction: {evaluation.counterfactual_rate:.2f}.",
+            )
+        )
+    sec.add(
+        ResultTable(
+            evaluation.distribution,
+            title="Distribution distance",
+            caption="Wasserstein-1 of standardised features and energy distance; "
+            "reference: random real-vs-real halves of the same size.",
+        )
+    )
+    sec.add(
+        ResultTable(
+            evaluation.memorisation,
+            title="Memorisation check",
+            caption="RMS distance (standardised voxels) to the nearest training "
+            "crop; generated crops much closer than held-out real ones "
+            "would indicate copying.",
+        )
+    )
+    sec.add(
+        figure_from_matplotlib(
+            gallery_figure(evaluation),
+            caption="Real and generated crops of held-out patients "
+            "(largest tumour slice, mask outlined).",
+        )
+    )
     if "traversal" in evaluation.gallery:
         g = evaluation.gallery
-        sec.add(figure_from_matplotlib(traversal_figure(evaluation),
-                                       caption=f"Traversal: {g['traversal_name']} genes of "
-                                               f"patient {g['traversal_patient']} moved from "
-                                               "-2 to +2 SD (z at the prior mean)."))
+        sec.add(
+            figure_from_matplotlib(
+                traversal_figure(evaluation),
+                caption=f"Traversal: {g['traversal_name']} genes of "
+                f"patient {g['traversal_patient']} moved from "
+                "-2 to +2 SD (z at the prior mean).",
+            )
+        )
     return sec

@@ -56,7 +56,9 @@ def test_crops_have_mask_channel_and_fixed_extent(data):
     assert images.data.shape == (len(cohort.images), 4, 16, 32, 32)
     assert images.spacing == (4.0, 2.5, 2.5)
     m = images.data[:, 3]
-    assert m.min() >= 0 and m.max() <= 1 and (m > 0.5).any(axis=(1, 2, 3)).all()
+    assert m.min() >= 0
+    assert m.max() <= 1
+    assert (m > 0.5).any(axis=(1, 2, 3)).all()
     # the fixed box keeps tumour size: mask volume on the crop tracks the true mask volume
     truth = pd.DataFrame(cohort.truth["patients"]).set_index("patient_id")
     vol = crop_features(images.data, images.spacing, list(images.patient_id))["volume_ml"]
@@ -81,7 +83,8 @@ def test_binarise_keeps_largest_component():
     p[1:3, 1:4, 1:4] = 0.9
     p[0, 6, 6] = 0.8
     m = binarise_mask(p)
-    assert m.sum() == 18 and not m[0, 6, 6]
+    assert m.sum() == 18
+    assert not m[0, 6, 6]
 
 
 def test_fit_sample_shapes_and_determinism(data):
@@ -92,8 +95,10 @@ def test_fit_sample_shapes_and_determinism(data):
     both = [p for p in images.patient_id if p in expr.index]
     assert a.patients_ == both
     out, ids = a.sample(expr.iloc[:3], random_state=5)
-    assert out.shape == (3, 4, 16, 32, 32) and list(ids) == list(expr.index[:3])
-    assert 0 <= out[:, 3].min() and out[:, 3].max() <= 1
+    assert out.shape == (3, 4, 16, 32, 32)
+    assert list(ids) == list(expr.index[:3])
+    assert 0 <= out[:, 3].min()
+    assert out[:, 3].max() <= 1
     again, _ = b.sample(expr.iloc[:3], random_state=5)
     np.testing.assert_array_equal(out, again)
     other, _ = a.sample(expr.iloc[:3], random_state=6)
@@ -111,10 +116,12 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
     model = ExpressionImageGenerator(random_state=0, **TINY).fit(images, expr)
     folder = model.save(tmp_path / "model")
     meta = json.loads((folder / "model.json").read_text())
-    assert meta["format_version"] == FORMAT_VERSION and meta["genes"] == model.genes_
+    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["genes"] == model.genes_
     loaded = ExpressionImageGenerator.load(folder)
-    np.testing.assert_array_equal(loaded.sample(expr.iloc[:2], 3)[0],
-                                  model.sample(expr.iloc[:2], 3)[0])
+    np.testing.assert_array_equal(
+        loaded.sample(expr.iloc[:2], 3)[0], model.sample(expr.iloc[:2], 3)[0]
+    )
     with pytest.raises(DataError, match="not an empty folder"):
         model.save(folder)
     meta["format_version"] = FORMAT_VERSION + 1
@@ -171,47 +178,139 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
     from radsem.io import read_cohort
 
     model_dir = tmp_path / "model"
-    assert main(["imagegen", "train", str(cohort_dir), "--out", str(model_dir), "--seed", "2",
-                 "--epochs", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "imagegen",
+                "train",
+                str(cohort_dir),
+                "--out",
+                str(model_dir),
+                "--seed",
+                "2",
+                "--epochs",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     cohort = read_cohort(cohort_dir)
     expr = cohort.expression.iloc[:2]
     expr_path = tmp_path / "expr.csv"
     expr.to_csv(expr_path, index=False)
     out = tmp_path / "generated"
-    assert main(["imagegen", "sample", "--model", str(model_dir), "--expression",
-                 str(expr_path), "--out", str(out), "--seed", "4", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "imagegen",
+                "sample",
+                "--model",
+                str(model_dir),
+                "--expression",
+                str(expr_path),
+                "--out",
+                str(out),
+                "--seed",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     gen = read_cohort(out)
     assert list(gen.images["patient_id"]) == list(expr["patient_id"])
     assert (gen.clinical["generated"] == 1).all()
     from radsem.io import image_array
 
     arr, spacing = image_array(gen.images["mask"][0])
-    assert arr.shape == (16, 32, 32) and spacing == (4.0, 2.5, 2.5)
+    assert arr.shape == (16, 32, 32)
+    assert spacing == (4.0, 2.5, 2.5)
     # same seed -> same bytes
     out2 = tmp_path / "generated2"
-    assert main(["imagegen", "sample", "--model", str(model_dir), "--expression",
-                 str(expr_path), "--out", str(out2), "--seed", "4", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "imagegen",
+                "sample",
+                "--model",
+                str(model_dir),
+                "--expression",
+                str(expr_path),
+                "--out",
+                str(out2),
+                "--seed",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     for name in ("t2", "adc", "mask"):
         pid = expr["patient_id"].iloc[0]
-        assert (out / "images" / pid / f"{name}.nii.gz").read_bytes() == \
-            (out2 / "images" / pid / f"{name}.nii.gz").read_bytes()
+        assert (out / "images" / pid / f"{name}.nii.gz").read_bytes() == (
+            out2 / "images" / pid / f"{name}.nii.gz"
+        ).read_bytes()
     # the generated folder is not written over
     capsys.readouterr()
-    assert main(["imagegen", "sample", "--model", str(model_dir), "--expression",
-                 str(expr_path), "--out", str(out), "--quiet"]) == 3
+    assert (
+        main(
+            [
+                "imagegen",
+                "sample",
+                "--model",
+                str(model_dir),
+                "--expression",
+                str(expr_path),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 3
+    )
     assert "not an empty folder" in capsys.readouterr().err
     # unseen genes are named, exit 3, no traceback
     expr.assign(FAKE1=1.0).to_csv(tmp_path / "bad.csv", index=False)
-    assert main(["imagegen", "sample", "--model", str(model_dir), "--expression",
-                 str(tmp_path / "bad.csv"), "--out", str(tmp_path / "x"), "--quiet"]) == 3
+    assert (
+        main(
+            [
+                "imagegen",
+                "sample",
+                "--model",
+                str(model_dir),
+                "--expression",
+                str(tmp_path / "bad.csv"),
+                "--out",
+                str(tmp_path / "x"),
+                "--quiet",
+            ]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
-    assert "FAKE1" in err and "Traceback" not in err
+    assert "FAKE1" in err
+    assert "Traceback" not in err
     # a model folder from another version
     meta = json.loads((model_dir / "model.json").read_text())
     meta["format_version"] = 99
     (model_dir / "model.json").write_text(json.dumps(meta))
-    assert main(["imagegen", "sample", "--model", str(model_dir), "--expression",
-                 str(expr_path), "--out", str(tmp_path / "y"), "--quiet"]) == 3
+    assert (
+        main(
+            [
+                "imagegen",
+                "sample",
+                "--model",
+                str(model_dir),
+                "--expression",
+                str(expr_path),
+                "--out",
+                str(tmp_path / "y"),
+                "--quiet",
+            ]
+        )
+        == 3
+    )
     assert "format version 99" in capsys.readouterr().err
 
 
@@ -223,8 +322,11 @@ def test_generated_cohort_runs_through_extract(tmp_path, data):
     model = ExpressionImageGenerator(random_state=0, **TINY).fit(images, expr)
     # a tiny model's masks can be empty; force a plausible one by sampling at the prior mean
     # of a model trained a few more epochs is not needed: extraction must run either way
-    out = sample_cohort(model, expr.iloc[:2], tmp_path / "g", random_state=0) \
-        if _masks_nonempty(model, expr.iloc[:2]) else None
+    out = (
+        sample_cohort(model, expr.iloc[:2], tmp_path / "g", random_state=0)
+        if _masks_nonempty(model, expr.iloc[:2])
+        else None
+    )
     if out is None:
         pytest.skip("tiny model generated empty masks")
     result = extract_cohort(out, progress=False)
@@ -246,8 +348,10 @@ def test_fit_cohort_reports_expression_only(cohort_dir):
 def test_true_directions_from_truth(data):
     cohort, _, _ = data
     d = true_directions(cohort.truth).set_index(["mechanism", "feature"])["sign"]
-    assert d[("E7", "volume_ml")] == 1 and d[("E7", "mean_adc")] == -1
-    assert d[("hypoxia", "mean_adc")] == 1 and ("E6", "volume_ml") not in d.index
+    assert d[("E7", "volume_ml")] == 1
+    assert d[("E7", "mean_adc")] == -1
+    assert d[("hypoxia", "mean_adc")] == 1
+    assert ("E6", "volume_ml") not in d.index
     with pytest.raises(DataError, match="truth"):
         true_directions({})
 
@@ -255,12 +359,18 @@ def test_true_directions_from_truth(data):
 def test_evaluate_generator_tables_and_section(data):
     cohort, images, expr = data
     est = ExpressionImageGenerator(**TINY)
-    ev = evaluate_generator(images, expr, estimator=est, truth=cohort.truth, test_size=0.3,
-                            n_draws=2, random_state=0)
-    assert ev.n_test == 5 and ev.n_train + ev.n_test == len(
-        [p for p in images.patient_id if p in expr.index])
-    assert list(ev.spearman["feature"]) == ["volume_ml", "mean_adc", "heterogeneity",
-                                            "mean_t2", "mean_dwi"]
+    ev = evaluate_generator(
+        images, expr, estimator=est, truth=cohort.truth, test_size=0.3, n_draws=2, random_state=0
+    )
+    assert ev.n_test == 5
+    assert ev.n_train + ev.n_test == len([p for p in images.patient_id if p in expr.index])
+    assert list(ev.spearman["feature"]) == [
+        "volume_ml",
+        "mean_adc",
+        "heterogeneity",
+        "mean_t2",
+        "mean_dwi",
+    ]
     assert set(ev.counterfactual["mechanism"]) <= {"E7", "hypoxia", "immune"}
     assert ev.counterfactual["n"].max() <= 2 * ev.n_test
     assert ev.distribution["feature"].iloc[-1] == "all (energy)"
@@ -269,7 +379,8 @@ def test_evaluate_generator_tables_and_section(data):
     from radsem.report import Report
 
     html = Report("t", [sec]).to_html()
-    assert "Counterfactuals" in html and "Memorisation" in html
+    assert "Counterfactuals" in html
+    assert "Memorisation" in html
     assert html.count("<figure") == 2  # gallery and traversal
     with pytest.raises(DataError, match="hold out"):
         evaluate_generator(images, expr, estimator=est, test_size=0.9)
