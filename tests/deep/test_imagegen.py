@@ -384,3 +384,27 @@ def test_evaluate_generator_tables_and_section(data):
     assert html.count("<figure") == 2  # gallery and traversal
     with pytest.raises(DataError, match="hold out"):
         evaluate_generator(images, expr, estimator=est, test_size=0.9)
+
+
+def test_rare_subtype_augmentation_runs(data):
+    from radsem.deep.gan import ConditionalWGAN
+    from radsem.deep.imagegen_eval import rare_subtype_augmentation
+
+    cohort, images, expr = data
+    labels = cohort.clinical.set_index("patient_id")["hpv_type"]
+    labels = labels.where(labels == "HPV16", "rare")  # two levels: common and rare
+    out = rare_subtype_augmentation(
+        images,
+        expr,
+        labels,
+        estimator=ExpressionImageGenerator(**TINY),
+        gan=ConditionalWGAN(epochs=2, progress=False, min_per_class=2),
+        min_count=40,
+        test_size=0.3,
+        random_state=0,
+    )
+    assert set(out["model"]) == {"real only", "augmented"}
+    assert set(out["patients"]) == {"all held-out", "rare subtypes"}
+    assert (out["n_synthetic"] > 0).all()
+    with pytest.raises(DataError, match="no subtype has fewer than 1"):
+        rare_subtype_augmentation(images, expr, labels, min_count=1)
