@@ -101,6 +101,7 @@ class ImageGenEvaluation:
     distribution: pd.DataFrame
     memorisation: pd.DataFrame
     fit_seconds: float
+    fit_cpu_seconds: float
     n_train: int
     n_test: int
     model: object = field(repr=False)
@@ -264,9 +265,9 @@ def evaluate_generator(
     train = [ids[i] for i in sorted(perm[n_test:])]
     est = clone(estimator) if estimator is not None else ExpressionImageGenerator()
     est.set_params(random_state=random_state)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = est.fit(images.subset(train), expr.loc[train])
-    fit_seconds = time.perf_counter() - t0
+    fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
 
     sp = images.spacing
     real_test = crop_features(images.subset(test).data, sp, test)
