@@ -373,6 +373,7 @@ def evaluate_generator(
         distribution=distribution,
         memorisation=memorisation,
         fit_seconds=fit_seconds,
+        fit_cpu_seconds=fit_cpu_seconds,
         n_train=len(train),
         n_test=len(test),
         model=model,
@@ -448,7 +449,8 @@ def imagegen_section(
     sec = Section(title)
     sec.add(
         f"Conditional VAE trained on {evaluation.n_train} patients in "
-        f"{evaluation.fit_seconds:.0f} s; {evaluation.n_test} held-out patients."
+        f"{evaluation.fit_seconds:.0f} s ({evaluation.fit_cpu_seconds:.0f} s CPU); "
+        f"{evaluation.n_test} held-out patients."
     )
     sec.add(
         ResultTable(
