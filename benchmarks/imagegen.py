@@ -244,7 +244,7 @@ def rare_part(out: Path) -> None:
         images, expr, labels, min_count=10, test_size=0.3, random_state=0
     )
     print(
-        f"\n== Rare subtypes: training-split subtype counts "
+        f"\n== Rare subtypes: subtype counts among patients with expression "
         f"{labels.loc[labels.index.isin(expr.index)].value_counts().to_dict()} "
         f"({time.perf_counter() - t0:.0f} s) =="
     )
