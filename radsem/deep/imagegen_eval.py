@@ -240,7 +240,8 @@ def evaluate_generator(
     -------
     ImageGenEvaluation
         ``spearman``: per feature, Spearman rho of generated (first draw; mean over draws;
-        ``z`` at the prior mean) and of shuffled-expression generated vs real features;
+        ``z`` at the prior mean) and of shuffled-expression generated vs real features (one
+        draw, and ``z`` at the prior mean);
         ``counterfactual``: per mechanism and driven feature, the share of patients x draws
         moving in the true direction when the mechanism's genes move by +2 training SD (in
         the direction of their loading); ``distribution``: Wasserstein-1 per standardised
@@ -279,6 +280,7 @@ def evaluate_generator(
     shuffled = x_test.iloc[_derangement(len(test), rng)]
     shuffled.index = x_test.index
     shuf_feats = crop_features(model.sample(shuffled, random_state + 1000)[0], sp, test)
+    shuf_mean = crop_features(model.sample(shuffled, random_state, mode="mean")[0], sp, test)
 
     def rho(a: pd.Series, b: pd.Series) -> tuple[float, float]:
         ok = a.notna() & b.notna()
@@ -293,8 +295,10 @@ def evaluate_generator(
         rs = [rho(real_test[f], g[f])[0] for g in gen_feats]
         rm = rho(real_test[f], mean_feats[f])[0]
         rsh, psh = rho(real_test[f], shuf_feats[f])
+        rshm = rho(real_test[f], shuf_mean[f])[0]
         finite = [r for r in rs if np.isfinite(r)]
-        rows.append((f, r1, p1, float(np.mean(finite)) if finite else np.nan, rm, rsh, psh))
+        mean_rs = float(np.mean(finite)) if finite else np.nan
+        rows.append((f, r1, p1, mean_rs, rm, rsh, psh, rshm))
     spearman = pd.DataFrame(
         rows,
         columns=[
@@ -305,6 +309,7 @@ def evaluate_generator(
             "rho_prior_mean_z",
             "rho_shuffled",
             "p_shuffled",
+            "rho_shuffled_prior_mean_z",
         ],
     )
 
