@@ -1,5 +1,6 @@
-"""Deep models in torch: a convolutional autoencoder for tumour crops and a conditional WGAN-GP
-for expression profiles, with their evaluation.
+"""Deep models in torch: a convolutional autoencoder for tumour crops (also conditioned on
+expression), a conditional WGAN-GP for expression profiles and a conditional VAE generating
+tumour images from expression, with their evaluation.
 
 torch is imported only when a torch-based name is first used (``radsem.deep.crops`` needs
 numpy/scipy only), and never by ``import radsem``.
@@ -29,6 +30,10 @@ __all__ = [
     "evaluate_gan",
     "augmentation_stability",
     "cohort_expression",
+    "ExpressionImageGenerator",
+    "evaluate_generator",
+    "ConditionedAutoencoder",
+    "compare_codes",
 ]
 
 _WHERE = {
@@ -42,6 +47,8 @@ _WHERE = {
     "ConditionalWGAN": "gan", "combine_real_synthetic": "gan",
     "evaluate_gan": "gan_eval", "augmentation_stability": "gan_eval",
     "cohort_expression": "cohort",
+    "ExpressionImageGenerator": "imagegen", "evaluate_generator": "imagegen_eval",
+    "ConditionedAutoencoder": "condae", "compare_codes": "condae_eval",
 }
 
 

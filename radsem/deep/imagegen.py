@@ -1,0 +1,514 @@
+"""Conditional VAE generating tumour crops (T2, DWI, ADC and the mask) from gene expression.
+
+The condition is the patient's expression, standardised with training means and SDs and
+projected on its first principal components (fitted on the training patients). The model is a
+conditional VAE with a learned conditional prior (Sohn, Lee & Yan, NeurIPS 2015): an encoder
+``q(z | x, c)``, a prior network ``p(z | c)`` and a decoder ``p(x | z, c)``; generation draws
+``z`` from the conditional prior, so the expression sets what the image shares with it and ``z``
+the rest. Images are standardised per channel; the mask is a fourth output channel with a
+Bernoulli likelihood (logits).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+
+from radsem.deep._runtime import check_random_state_int, torch_session
+from radsem.deep.imagegen_data import ImageSet, check_gene_table
+from radsem.errors import DataError, EstimationError
+
+__all__ = ["ExpressionImageGenerator", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "radsem.ExpressionImageGenerator"
+#: Version of the model folder layout (``model.json`` + ``weights.pt``); loading any other
+#: version is refused with a clear error.
+FORMAT_VERSION = 1
+
+
+def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.LeakyReLU(0.1), nn.Linear(hidden, n_out))
+
+
+class _CVAENet(nn.Module):
+    """Encoder q(z|x,c), conditional prior p(z|c), decoder p(x|z,c) on (4, Z, Y, X) crops."""
+
+    def __init__(
+        self,
+        grid: tuple[int, int, int],
+        n_cond: int,
+        latent: int,
+        base: int,
+        n_blocks: int = 3,
+        hidden: int = 64,
+    ) -> None:
+        super().__init__()
+        widths = [base * 2**b for b in range(n_blocks)]
+        enc: list[nn.Module] = []
+        prev = 4
+        for w in widths:
+            enc += [nn.Conv3d(prev, w, 3, stride=2, padding=1), nn.LeakyReLU(0.1)]
+            prev = w
+        self.encoder = nn.Sequential(*enc, nn.Flatten())
+        self.reduced = (widths[-1],) + tuple(g // 2**n_blocks for g in grid)
+        flat = math.prod(self.reduced)
+        self.cond = _mlp(n_cond, hidden, hidden)
+        self.posterior = nn.Linear(flat + hidden, 2 * latent)
+        self.prior = _mlp(hidden, hidden, 2 * latent)
+        self.from_latent = nn.Sequential(nn.Linear(latent + hidden, flat), nn.LeakyReLU(0.1))
+        dec: list[nn.Module] = []
+        for w_in, w_out in zip(widths[::-1], widths[::-1][1:] + [base], strict=True):
+            dec += [nn.ConvTranspose3d(w_in, w_out, 4, stride=2, padding=1), nn.LeakyReLU(0.1)]
+        dec.append(nn.Conv3d(base, 4, 3, padding=1))
+        self.decoder = nn.Sequential(*dec)
+
+    def prior_params(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.prior(h).chunk(2, dim=1)
+        return mu, logvar.clamp(-8.0, 8.0)
+
+    def posterior_params(self, x: torch.Tensor, h: torch.Tensor):
+        mu, logvar = self.posterior(torch.cat([self.encoder(x), h], dim=1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-8.0, 8.0)
+
+    def decode(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        flat = self.from_latent(torch.cat([z, h], dim=1))
+        return self.decoder(flat.reshape((z.shape[0],) + self.reduced))
+
+
+def _kl(mu_q, lv_q, mu_p, lv_p) -> torch.Tensor:
+    """KL(N(mu_q, e^lv_q) || N(mu_p, e^lv_p)) summed over dimensions, per row."""
+    return 0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1.0).sum(1)
+
+
+class ExpressionImageGenerator(BaseEstimator):
+    """Generate T2/DWI/ADC tumour crops and their masks from gene expression (conditional VAE).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of ``z`` (what the image does not share with the expression).
+    n_components : int
+        Principal components of the standardised expression used as the condition (capped at
+        the number of genes and of training patients minus one).
+    base_channels : int
+        Width of the first convolution (doubles per stride-2 block; 3 blocks).
+    epochs, batch_size, lr : training settings (Adam, fixed number of epochs).
+    random_state : int or None
+        Seeds the initialisation and the batch order.
+    n_threads : int
+        torch intra-op threads.
+    progress : bool
+        Show a progress bar.
+
+    Attributes
+    ----------
+    genes_ : list of str
+    history_ : DataFrame
+        ``epoch, loss, image_mse, mask_bce, kl`` (per patient and voxel / dimension).
+    spacing_ : tuple of 3 floats
+        Voxel size of the crops (written into generated NIfTI files).
+
+    Notes
+    -----
+    Loss per patient: ``0.5 * sum (x - x_hat)^2`` over the standardised image voxels (unit
+    Gaussian likelihood) + binary cross-entropy of the mask channel + KL(q(z|x,c) || p(z|c)).
+    This is the plain ELBO: no weights were tuned.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 8,
+        n_components: int = 16,
+        base_channels: int = 8,
+        epochs: int = 60,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        random_state: int | None = None,
+        n_threads: int = 1,
+        progress: bool = False,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.n_components = n_components
+        self.base_channels = base_channels
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.progress = progress
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        for name in ("latent_dim", "n_components", "base_channels", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise DataError(f"{name} must be a positive integer, got {value!r}")
+        if not float(self.lr) > 0:
+            raise DataError(f"lr must be positive, got {self.lr!r}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise DataError("this ExpressionImageGenerator is not fitted yet; call fit() first")
+
+    def _condition(self, expression: pd.DataFrame) -> torch.Tensor:
+        x = (expression.to_numpy(dtype=np.float64) - self.gene_mean_) / self.gene_scale_
+        pcs = (x - self.pc_mean_) @ self.components_.T / self.pc_scale_
+        return torch.from_numpy(pcs.astype(np.float32))
+
+    def _build(self) -> _CVAENet:
+        return _CVAENet(
+            tuple(self.grid_),
+            int(self.components_.shape[0]),
+            int(self.latent_dim),
+            int(self.base_channels),
+        )
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, images: ImageSet, expression: pd.DataFrame) -> ExpressionImageGenerator:
+        """Train on the patients present in both ``images`` and ``expression``.
+
+        Parameters
+        ----------
+        images : ImageSet
+            Crops with the mask channel (:func:`~radsem.deep.imagegen_data.cut_image_set`).
+        expression : DataFrame
+            Patients x genes (log2), indexed by patient or with ``patient_id``; no missing
+            values.
+        """
+        from radsem._progress import progress_bar
+
+        self._check_params()
+        if not isinstance(images, ImageSet):
+            raise DataError("images must be an ImageSet (see radsem.deep.imagegen_data)")
+        expr = check_gene_table(expression)
+        common = [p for p in images.patient_id if p in set(expr.index)]
+        if len(common) < 4:
+            raise DataError(
+                f"only {len(common)} patients have both images and expression; "
+                "the generator needs at least 4"
+            )
+        data = images.subset(common).data
+        if data.shape[1] != 4 or data.ndim != 5:
+            raise DataError(f"expected crops of shape (n, 4, Z, Y, X), got {data.shape}")
+        if any(g % 8 for g in data.shape[2:]):
+            raise DataError(f"every crop side must be divisible by 8, got {data.shape[2:]}")
+        expr = expr.loc[common]
+        seed = check_random_state_int(self.random_state)
+        rng = np.random.default_rng(seed)
+        self.genes_ = [str(g) for g in expr.columns]
+        self.grid_ = tuple(int(g) for g in data.shape[2:])
+        self.spacing_ = tuple(float(s) for s in images.spacing)
+        self.patients_ = list(common)
+        g = expr.to_numpy(dtype=np.float64)
+        self.gene_mean_ = g.mean(axis=0)
+        sd = g.std(axis=0)
+        sd[sd < 1e-8] = 1.0
+        self.gene_scale_ = sd
+        z = (g - self.gene_mean_) / self.gene_scale_
+        k = int(min(self.n_components, z.shape[1], len(z) - 1))
+        self.pc_mean_ = z.mean(axis=0)
+        _, s, vt = np.linalg.svd(z - self.pc_mean_, full_matrices=False)
+        vt = vt[:k]
+        vt *= np.where(vt[np.arange(k), np.abs(vt).argmax(axis=1)] < 0, -1.0, 1.0)[:, None]
+        self.components_ = vt
+        self.pc_scale_ = np.maximum(s[:k] / math.sqrt(max(len(z) - 1, 1)), 1e-8)
+        img = data[:, :3].astype(np.float64)
+        self.channel_mean_ = img.mean(axis=(0, 2, 3, 4))
+        cs = img.std(axis=(0, 2, 3, 4))
+        cs[cs < 1e-8] = 1.0
+        self.channel_scale_ = cs
+        x = self._to_tensor(data)
+        c = self._condition(expr)
+        records = []
+        with torch_session(seed, self.n_threads) as gen:
+            net = self._build()
+            opt = torch.optim.Adam(net.parameters(), lr=float(self.lr))
+            bar = progress_bar(range(1, self.epochs + 1), desc="imagegen", enabled=self.progress)
+            for epoch in bar:
+                net.train()
+                order = torch.from_numpy(rng.permutation(len(x)))
+                sums = np.zeros(4)
+                for start in range(0, len(order), self.batch_size):
+                    idx = order[start : start + self.batch_size]
+                    parts = self._elbo(net, x[idx], c[idx], gen)
+                    opt.zero_grad()
+                    parts[0].backward()
+                    opt.step()
+                    sums += np.array([float(p.detach()) for p in parts]) * len(idx)
+                mean = sums / len(x)
+                if not np.isfinite(mean[0]):
+                    bar.close()
+                    raise EstimationError(
+                        f"generator training diverged at epoch {epoch}; lower lr (now {self.lr})"
+                    )
+                records.append((epoch, *mean))
+                bar.set_postfix(loss=f"{mean[0]:.1f}")
+            bar.close()
+        net.eval()
+        self.net_ = net
+        n_img = 3 * math.prod(self.grid_)
+        hist = pd.DataFrame(records, columns=["epoch", "loss", "image_sse", "mask_bce", "kl"])
+        hist["image_mse"] = 2.0 * hist["image_sse"] / n_img
+        self.history_ = hist.drop(columns="image_sse")
+        return self
+
+    def _to_tensor(self, data: np.ndarray) -> torch.Tensor:
+        out = np.empty(data.shape, dtype=np.float32)
+        shape = (1, -1, 1, 1, 1)
+        out[:, :3] = (
+            data[:, :3] - self.channel_mean_.reshape(shape)
+        ) / self.channel_scale_.reshape(shape)
+        out[:, 3] = data[:, 3]
+        return torch.from_numpy(out)
+
+    def _elbo(self, net: _CVAENet, x: torch.Tensor, c: torch.Tensor, gen: torch.Generator):
+        h = net.cond(c)
+        mu_q, lv_q = net.posterior_params(x, h)
+        mu_p, lv_p = net.prior_params(h)
+        eps = torch.randn(mu_q.shape, generator=gen)
+        z = mu_q + eps * (0.5 * lv_q).exp()
+        out = net.decode(z, h)
+        sse = 0.5 * ((out[:, :3] - x[:, :3]) ** 2).flatten(1).sum(1)
+        bce = (
+            nn.functional.binary_cross_entropy_with_logits(out[:, 3], x[:, 3], reduction="none")
+            .flatten(1)
+            .sum(1)
+        )
+        kl = _kl(mu_q, lv_q, mu_p, lv_p)
+        return (sse + bce + kl).mean(), sse.mean(), bce.mean(), kl.mean()
+
+    # ------------------------------------------------------------------ generation
+    def sample(
+        self, expression: pd.DataFrame, random_state: int | None = None, *, mode: str = "sample"
+    ) -> tuple[np.ndarray, pd.Index]:
+        """Generate one crop per row of ``expression``.
+
+        Parameters
+        ----------
+        expression : DataFrame
+            Patients x the model's genes (all of them, no others, no missing values).
+        random_state : int or None
+            Seeds the draws of ``z`` (same seed, same images).
+        mode : {"sample", "mean"}
+            ``z`` drawn from the conditional prior, or its mean (the typical image).
+
+        Returns
+        -------
+        images : ndarray of float32, shape (n, 4, Z, Y, X)
+            T2, DWI, ADC in the training units and the mask probability.
+        patient_id : Index
+        """
+        self._check_fitted()
+        if mode not in ("sample", "mean"):
+            raise DataError(f"mode must be 'sample' or 'mean', got {mode!r}")
+        expr = check_gene_table(expression, self.genes_, what="sampling expression")
+        c = self._condition(expr)
+        seed = check_random_state_int(random_state)
+        with torch_session(seed, self.n_threads) as gen, torch.no_grad():
+            h = self.net_.cond(c)
+            mu, lv = self.net_.prior_params(h)
+            eps = torch.randn(mu.shape, generator=gen)
+            z = mu if mode == "mean" else mu + eps * (0.5 * lv).exp()
+            out = self.net_.decode(z, h).numpy().astype(np.float64)
+        shape = (1, -1, 1, 1, 1)
+        out[:, :3] = out[:, :3] * self.channel_scale_.reshape(shape) + self.channel_mean_.reshape(
+            shape
+        )
+        out[:, 3] = 1.0 / (1.0 + np.exp(-out[:, 3]))
+        return out.astype(np.float32), expr.index
+
+    # ------------------------------------------------------------------ persistence
+    _ARRAYS = (
+        "gene_mean_",
+        "gene_scale_",
+        "pc_mean_",
+        "components_",
+        "pc_scale_",
+        "channel_mean_",
+        "channel_scale_",
+    )
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write ``model.json`` (format, version, genes, settings) and ``weights.pt``
+        (state dict and standardisation arrays) into a new folder, atomically."""
+        from radsem import __version__
+        from radsem.io import atomic_write_bytes
+        from radsem.io.tables import file_mode
+
+        self._check_fitted()
+        folder = Path(folder).absolute()
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise DataError(f"{folder}: exists and is not an empty folder (choose a new --out)")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "radsem_version": __version__,
+            "genes": self.genes_,
+            "params": {k: v for k, v in self.get_params().items() if k not in ("progress",)},
+            "grid": list(self.grid_),
+            "spacing": list(self.spacing_),
+            "n_train": len(self.patients_),
+            "train_patients": self.patients_,
+            "history": {c: [float(v) for v in self.history_[c]] for c in self.history_},
+        }
+        payload = {"state_dict": self.net_.state_dict()}
+        payload.update(
+            {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k))) for k in self._ARRAYS}
+        )
+        try:
+            os.chmod(tmp, file_mode(folder=True))
+            from radsem.deep._runtime import atomic_torch_save
+
+            atomic_torch_save(payload, tmp / "weights.pt")
+            text = json.dumps(meta, indent=1, allow_nan=False) + "\n"
+            atomic_write_bytes(text.encode("utf-8"), tmp / "model.json")
+            if folder.exists():
+                folder.rmdir()
+            os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> ExpressionImageGenerator:
+        """Read a model folder written by :meth:`save` (weights with ``weights_only=True``).
+
+        Raises
+        ------
+        DataError
+            The folder is missing, is not a generator model, or was written in another
+            format version.
+        """
+        folder = Path(folder)
+        meta_path = folder / "model.json"
+        if not meta_path.is_file():
+            raise DataError(f"{folder}: not a radsem imagegen model folder (no model.json)")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{meta_path}: not valid JSON ({exc})") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise DataError(
+                f"{meta_path}: not a radsem imagegen model "
+                f"(format {meta.get('format') if isinstance(meta, dict) else None!r})"
+            )
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise DataError(
+                f"{folder}: model folder format version "
+                f"{meta.get('format_version')!r} (written by radsem "
+                f"{meta.get('radsem_version', '?')}); this radsem reads version "
+                f"{FORMAT_VERSION} only: retrain with `radsem imagegen train`"
+            )
+        weights = folder / "weights.pt"
+        if not weights.is_file():
+            raise DataError(f"{folder}: weights.pt is missing")
+        try:
+            payload = torch.load(weights, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - unreadable weights are a data problem
+            raise DataError(f"{weights}: not readable model weights ({exc})") from exc
+        model = cls(**meta["params"])
+        model.genes_ = list(meta["genes"])
+        model.grid_ = tuple(meta["grid"])
+        model.spacing_ = tuple(meta["spacing"])
+        model.patients_ = list(meta["train_patients"])
+        model.history_ = pd.DataFrame(meta["history"])
+        try:
+            for k in cls._ARRAYS:
+                setattr(model, k, payload[k].numpy().astype(np.float64))
+            net = model._build()
+            net.load_state_dict(payload["state_dict"])
+        except (KeyError, RuntimeError) as exc:
+            raise DataError(f"{weights}: weights do not match model.json ({exc})") from exc
+        net.eval()
+        model.net_ = net
+        return model
+
+
+def fit_cohort(
+    cohort, random_state: int | None = 0, progress: bool = False, **params
+) -> tuple[ExpressionImageGenerator, dict]:
+    """Train a generator on the patients of a cohort folder with both images and expression.
+
+    Parameters
+    ----------
+    cohort : str, path or Cohort
+        A cohort folder (see ``docs/cohort-folder.md``) or a :func:`radsem.io.read_cohort`
+        result.
+    random_state : int or None
+    **params
+        Settings of :class:`ExpressionImageGenerator`.
+
+    Returns
+    -------
+    model : ExpressionImageGenerator
+    summary : dict
+        ``n_images``, ``n_expression``, ``n_train`` and ``expression_only`` (patients with
+        expression but no images: not used, the generator needs both).
+    """
+    from radsem.deep.crops import load_cases
+    from radsem.deep.imagegen_data import cut_image_set
+    from radsem.io import read_cohort
+
+    if isinstance(cohort, str | os.PathLike):
+        cohort = read_cohort(cohort)
+    expr = cohort.expression
+    if expr.shape[1] <= 1 or expr.empty:
+        raise DataError(
+            f"{cohort.path}: the cohort has no expression.csv rows; the generator "
+            "learns from patients with both expression and images"
+        )
+    if cohort.images.empty:
+        raise DataError(f"{cohort.path}: the cohort has no images")
+    with_images = set(cohort.images["patient_id"])
+    both = [p for p in expr["patient_id"] if p in with_images]
+    if len(both) < 4:
+        raise DataError(
+            f"{cohort.path}: only {len(both)} patients have both images and "
+            "expression; the generator needs at least 4"
+        )
+    rows = cohort.images.loc[cohort.images["patient_id"].isin(set(both))]
+    images = cut_image_set(load_cases(rows, progress=progress))
+    table = check_gene_table(
+        expr.set_index("patient_id").loc[both], what=f"{cohort.path}/expression"
+    )
+    model = ExpressionImageGenerator(random_state=random_state, progress=progress, **params)
+    model.fit(images, table)
+    summary = {
+        "n_images": len(cohort.images),
+        "n_expression": len(expr),
+        "n_train": len(both),
+        "expression_only": len(set(expr["patient_id"]) - with_images),
+    }
+    return model, summary
+
+
+def sample_cohort(
+    model: ExpressionImageGenerator,
+    expression: pd.DataFrame,
+    out: str | os.PathLike,
+    random_state: int | None = 0,
+) -> Path:
+    """Generate images for every row of ``expression`` and write them as a cohort folder.
+
+    The folder gets ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz``, ``expression.csv`` and a
+    placeholder ``clinical.csv`` (see
+    :func:`~radsem.deep.imagegen_data.write_generated_cohort`), so ``radsem extract`` runs on it.
+    """
+    from radsem.deep.imagegen_data import write_generated_cohort
+
+    expr = check_gene_table(expression, model.genes_, what="sampling expression")
+    images, ids = model.sample(expr, random_state)
+    return write_generated_cohort(images, ids, model.spacing_, out, expression=expr)
