@@ -74,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from radsem.errors import DataError, DataWarning
+    from radsem.io.guard import check_outputs
 
     if args.action == "train":
+        check_outputs([args.cohort], folders=[args.out])
         from radsem.deep.imagegen import fit_cohort
 
         out = Path(args.out)
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from radsem.deep.imagegen import ExpressionImageGenerator, sample_cohort
     from radsem.io import read_table
 
+    check_outputs([args.model, args.expression], folders=[args.out])
     model = ExpressionImageGenerator.load(args.model)
     expr_path = Path(args.expression)
     if not expr_path.is_file():
