@@ -18,6 +18,8 @@ __all__ = ["Cohort", "read_cohort", "IMAGE_FILES"]
 #: Files expected in ``images/<patient_id>/``, by column of :attr:`Cohort.images`.
 IMAGE_FILES = {"t2": "t2.nii.gz", "dwi": "dwi.nii.gz", "adc": "adc.nii.gz",
                "mask": "mask.nii.gz"}
+#: Files an image folder may lack: a patient without a mask can still be segmented.
+OPTIONAL_IMAGES = frozenset({"mask"})
 _IMAGE_COLUMNS = ("patient_id", *IMAGE_FILES)
 
 
@@ -37,7 +39,8 @@ class Cohort:
         (may be empty).
     images : DataFrame
         ``patient_id, t2, dwi, adc, mask``: absolute paths of the NIfTI files; patients without
-        images are absent.
+        images are absent; ``mask`` is None for a patient without ``mask.nii.gz`` (unlabelled:
+        ``radsem segment predict`` makes one).
     truth : dict or None
         The generating parameters of a simulated cohort (``truth.json``), else None.
     path : Path
@@ -91,8 +94,13 @@ def _read_images(folder: Path, order: list[str]) -> pd.DataFrame:
         for column, name in IMAGE_FILES.items():
             path = sub / name
             if not path.is_file():
+                if column in OPTIONAL_IMAGES:
+                    row[column] = None  # no tumour mask yet: radsem segment predicts one
+                    continue
+                needed = [n for c, n in IMAGE_FILES.items() if c not in OPTIONAL_IMAGES]
                 raise ImageError(f"{path}: image file missing for patient {sub.name!r} "
-                                 f"(every image folder needs {', '.join(IMAGE_FILES.values())})")
+                                 f"(every image folder needs {', '.join(needed)}; "
+                                 "mask.nii.gz is optional)")
             row[column] = str(path.resolve())
         rows.append(row)
     rank = {pid: i for i, pid in enumerate(order)}
@@ -107,7 +115,8 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
     ----------
     path : str or path-like
         Folder with ``clinical.csv`` (required), ``expression.csv``, ``protocol.csv``,
-        ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz`` and ``truth.json`` (all optional).
+        ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz`` and ``truth.json`` (all optional;
+        an image folder needs t2, dwi and adc, the mask may be absent).
         Each table may be CSV or Parquet (``clinical.parquet`` ...).
 
     Returns
@@ -121,7 +130,7 @@ def read_cohort(path: str | os.PathLike) -> Cohort:
         patient id, missing/negative time, event not 0/1, non-numeric expression, ...
         The message names the file, the row (CSV line number) and the column.
     ImageError
-        An image folder lacks one of its four files.
+        An image folder lacks one of its three image files.
 
     Examples
     --------

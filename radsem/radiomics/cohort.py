@@ -67,8 +67,8 @@ def images_table(source: Any) -> pd.DataFrame:
     dup = table["patient_id"][table["patient_id"].duplicated()].unique().tolist()
     if dup:
         raise DataError(f"patient_id values repeated in the images table: {dup[:5]}")
-    if table[list(_COLUMNS[1:])].isna().any().any():
-        bad = table.loc[table[list(_COLUMNS[1:])].isna().any(axis=1), "patient_id"].tolist()
+    if table[list(_COLUMNS[1:4])].isna().any().any():  # a missing mask is a per-patient failure
+        bad = table.loc[table[list(_COLUMNS[1:4])].isna().any(axis=1), "patient_id"].tolist()
         raise DataError(f"missing image paths for patient(s) {bad[:5]}")
     return table.reset_index(drop=True)
 
@@ -264,11 +264,15 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
             raise DataError(f"{cache_path}: cannot create the cache folder ({exc.strerror})"
                             ) from exc
         cache = str(cache_path.resolve())
-    rows = table.to_dict(orient="records")
+    unmasked = table["mask"].isna()
+    results = [{"patient_id": pid, "failure": f"patient {pid}: no tumour mask (mask.nii.gz "
+                "absent; predict one with radsem segment predict)"}
+               for pid in table.loc[unmasked, "patient_id"]]
+    rows = table.loc[~unmasked].to_dict(orient="records")
     rows = [{k: (str(v) if k != "patient_id" else v) for k, v in row.items()} for row in rows]
     if dask_client is not None:
-        results = list(_run_dask(rows, resolved, cache, dask_client, progress))
+        results += list(_run_dask(rows, resolved, cache, dask_client, progress))
     else:
-        results = list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
-                                  progress))
+        results += list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
+                                   progress))
     return _assemble(results, table["patient_id"].tolist(), resolved)
