@@ -35,8 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     train.add_argument("cohort", metavar="COHORT", help="cohort folder")
     train.add_argument("--out", required=True, metavar="MODEL_DIR",
                        help="model folder to write (weights.pt, model.json)")
-    train.add_argument("--epochs", type=_positive, default=12, metavar="N",
-                       help="training epochs (default 12)")
+    train.add_argument("--epochs", type=_positive, default=8, metavar="N",
+                       help="training epochs (default 8)")
     train.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed (default 0)")
     train.add_argument("--architecture", choices=("attention_unet", "unet"),
                        default="attention_unet", help="network (default attention_unet)")

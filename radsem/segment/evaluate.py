@@ -106,8 +106,10 @@ def _icc3(values: pd.DataFrame) -> tuple[float, float, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # constant feature: NaN, reported so
         icc = pg.intraclass_corr(long, targets="patient", raters="mask", ratings="value")
-    row = icc.set_index("Type").loc["ICC3"]
-    lo, hi = row["CI95%"]
+    table = icc.set_index("Type")
+    # pingouin >= 0.7 names ICC(3,1) (two-way, consistency, single) "ICC(C,1)"; older "ICC3"
+    row = table.loc["ICC(C,1)"] if "ICC(C,1)" in table.index else table.loc["ICC3"]
+    lo, hi = row["CI95"] if "CI95" in row.index else row["CI95%"]
     return float(row["ICC"]), float(lo), float(hi)
 
 

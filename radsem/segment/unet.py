@@ -70,9 +70,7 @@ class UNetSegmenter:
         Labelled patients that could not be read for training.
     """
 
-    method = "attention_unet"
-
-    def __init__(self, epochs: int = 12, patch_size: Sequence[int] = (16, 32, 32),
+    def __init__(self, epochs: int = 8, patch_size: Sequence[int] = (16, 32, 32),
                  patches_per_case: int = 2, architecture: str = "attention_unet",
                  channels: Sequence[int] = (8, 16, 32),
                  strides: Sequence[Any] = ((1, 2, 2), (2, 2, 2)), batch_size: int = 4,
@@ -228,6 +226,11 @@ class UNetSegmenter:
     def predict_case(self, case: Case) -> np.ndarray:
         """Binary tumour mask of one case after region growing (may be empty)."""
         return grow_region(self.predict_proba(case), self.config_["high"], self.config_["low"])
+
+    @property
+    def method(self) -> str:
+        """The method name recorded with every mask (the architecture)."""
+        return str(self.architecture)
 
     @property
     def model_hash(self) -> str | None:
