@@ -18,13 +18,27 @@ from radsem.errors import DataError, ImageError, RadsemError
 from radsem.segment.postprocess import touches_border
 from radsem.segment.volumes import Case, cohort_images, read_case
 
-__all__ = ["SegmentationResult", "predict_masks", "read_training_cases", "with_predicted_masks",
-           "load_predictions", "write_mask",
-           "TABLE_COLUMNS"]
+__all__ = [
+    "SegmentationResult",
+    "predict_masks",
+    "read_training_cases",
+    "with_predicted_masks",
+    "load_predictions",
+    "write_mask",
+    "TABLE_COLUMNS",
+]
 
 #: Columns of ``segmentation.csv``.
-TABLE_COLUMNS = ["patient_id", "status", "voxels", "volume_ml", "touches_border", "method",
-                 "model_hash", "reason"]
+TABLE_COLUMNS = [
+    "patient_id",
+    "status",
+    "voxels",
+    "volume_ml",
+    "touches_border",
+    "method",
+    "model_hash",
+    "reason",
+]
 
 
 @dataclass
@@ -55,8 +69,9 @@ def _read(row: dict) -> Case:
     return read_case(row["patient_id"], row["t2"], row["dwi"], row["adc"], row.get("mask"))
 
 
-def read_training_cases(cohort: Any, patients: Sequence[str] | None = None
-                        ) -> tuple[list[Case], list[tuple[str, str]]]:
+def read_training_cases(
+    cohort: Any, patients: Sequence[str] | None = None
+) -> tuple[list[Case], list[tuple[str, str]]]:
     """The labelled patients as :class:`Case` objects, and the ones that could not be read.
 
     Raises
@@ -71,12 +86,12 @@ def read_training_cases(cohort: Any, patients: Sequence[str] | None = None
         wanted = [str(p) for p in patients]
         unknown = sorted(set(wanted) - set(labelled["patient_id"]))
         if unknown:
-            raise DataError(f"patients without images or mask cannot be trained on: "
-                            f"{unknown[:5]}")
+            raise DataError(f"patients without images or mask cannot be trained on: {unknown[:5]}")
         labelled = labelled.set_index("patient_id").loc[wanted].reset_index()
     if labelled.empty:
-        raise DataError("no patient with a tumour mask (images/<patient_id>/mask.nii.gz) to "
-                        "train on")
+        raise DataError(
+            "no patient with a tumour mask (images/<patient_id>/mask.nii.gz) to train on"
+        )
     cases, failures = [], []
     for row in labelled.to_dict(orient="records"):
         try:
@@ -85,13 +100,19 @@ def read_training_cases(cohort: Any, patients: Sequence[str] | None = None
             failures.append((row["patient_id"], str(exc)))
             continue
         if not case.mask.any():
-            failures.append((row["patient_id"], f"patient {row['patient_id']}: the mask is "
-                                                "empty (no tumour voxel)"))
+            failures.append(
+                (
+                    row["patient_id"],
+                    f"patient {row['patient_id']}: the mask is empty (no tumour voxel)",
+                )
+            )
             continue
         cases.append(case)
     if not cases:
-        raise DataError(f"none of the {len(labelled)} labelled patients could be read; first "
-                        f"reason: {failures[0][1]}")
+        raise DataError(
+            f"none of the {len(labelled)} labelled patients could be read; first "
+            f"reason: {failures[0][1]}"
+        )
     return cases, failures
 
 
@@ -101,16 +122,19 @@ def _check_out(out: Path, table: pd.DataFrame, overwrite: bool) -> None:
     target = out.resolve()
     for root in roots:
         if target == root or root in target.parents:
-            raise DataError(f"{out}: the output folder is inside the cohort's images ({root}); "
-                            "choose a folder outside the input")
+            raise DataError(
+                f"{out}: the output folder is inside the cohort's images ({root}); "
+                "choose a folder outside the input"
+            )
     if target.exists() and not target.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()):
         if not overwrite:
             raise DataError(f"{out}: folder exists and is not empty (use overwrite)")
         if not (target / "segmentation.csv").is_file():
-            raise DataError(f"{out}: refusing to write into a non-empty folder that holds no "
-                            "segmentation.csv")
+            raise DataError(
+                f"{out}: refusing to write into a non-empty folder that holds no segmentation.csv"
+            )
 
 
 def write_mask(mask: np.ndarray, reference: Any, path: Path) -> None:
@@ -135,9 +159,15 @@ def write_mask(mask: np.ndarray, reference: Any, path: Path) -> None:
             os.unlink(tmp)
 
 
-def predict_masks(segmenter: Any, cohort: Any, out: str | os.PathLike | None = None, *,
-                  patients: Sequence[str] | None = None, overwrite: bool = False,
-                  progress: bool = False) -> SegmentationResult:
+def predict_masks(
+    segmenter: Any,
+    cohort: Any,
+    out: str | os.PathLike | None = None,
+    *,
+    patients: Sequence[str] | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> SegmentationResult:
     """Predict a tumour mask for every patient with images.
 
     Parameters
@@ -164,8 +194,10 @@ def predict_masks(segmenter: Any, cohort: Any, out: str | os.PathLike | None = N
 
     table = cohort_images(cohort)
     if table.empty:
-        raise ImageError("the cohort has no images to segment (images/<patient_id>/t2.nii.gz, "
-                         "dwi.nii.gz, adc.nii.gz)")
+        raise ImageError(
+            "the cohort has no images to segment (images/<patient_id>/t2.nii.gz, "
+            "dwi.nii.gz, adc.nii.gz)"
+        )
     if patients is not None:
         wanted = [str(p) for p in patients]
         unknown = sorted(set(wanted) - set(table["patient_id"]))
@@ -179,11 +211,19 @@ def predict_masks(segmenter: Any, cohort: Any, out: str | os.PathLike | None = N
         target.mkdir(parents=True, exist_ok=True)
     rows, masks, cases = [], {}, {}
     method, model_hash = segmenter.method, segmenter.model_hash
-    for row in tqdm(table.to_dict(orient="records"), total=len(table), desc="segmenting",
-                    disable=not progress):
+    for row in tqdm(
+        table.to_dict(orient="records"), total=len(table), desc="segmenting", disable=not progress
+    ):
         pid = row["patient_id"]
-        base = {"patient_id": pid, "method": method, "model_hash": model_hash,
-                "voxels": 0, "volume_ml": 0.0, "touches_border": False, "reason": ""}
+        base = {
+            "patient_id": pid,
+            "method": method,
+            "model_hash": model_hash,
+            "voxels": 0,
+            "volume_ml": 0.0,
+            "touches_border": False,
+            "reason": "",
+        }
         try:
             case = _read(row)
         except RadsemError as exc:
@@ -194,21 +234,36 @@ def predict_masks(segmenter: Any, cohort: Any, out: str | os.PathLike | None = N
         voxels = int(mask.sum())
         volume = voxels * float(np.prod(case.spacing)) / 1000.0
         if voxels == 0:
-            rows.append({**base, "status": "failed",
-                         "reason": f"patient {pid}: the predicted mask is empty (no voxel "
-                                   "above the threshold); no mask written"})
+            rows.append(
+                {
+                    **base,
+                    "status": "failed",
+                    "reason": f"patient {pid}: the predicted mask is empty (no voxel "
+                    "above the threshold); no mask written",
+                }
+            )
             continue
         border = touches_border(mask)
         status, reason = "ok", ""
         if border:
             status = "flagged"
-            reason = (f"patient {pid}: the predicted mask touches the volume border (tumour "
-                      "may extend beyond the field of view; check it)")
+            reason = (
+                f"patient {pid}: the predicted mask touches the volume border (tumour "
+                "may extend beyond the field of view; check it)"
+            )
         masks[pid] = mask
         if target is not None:
             write_mask(mask, case.reference, target / pid / "mask.nii.gz")
-        rows.append({**base, "status": status, "voxels": voxels, "volume_ml": round(volume, 6),
-                     "touches_border": border, "reason": reason})
+        rows.append(
+            {
+                **base,
+                "status": status,
+                "voxels": voxels,
+                "volume_ml": round(volume, 6),
+                "touches_border": border,
+                "reason": reason,
+            }
+        )
     result = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     if target is not None:
         from radsem.io import write_table
@@ -236,8 +291,9 @@ def with_predicted_masks(cohort: Any, predicted: str | os.PathLike) -> Any:
     folder = Path(predicted)
     seg_path = folder / "segmentation.csv"
     if not seg_path.is_file():
-        raise DataError(f"{seg_path}: not found; {folder} is not an output of radsem segment "
-                        "predict")
+        raise DataError(
+            f"{seg_path}: not found; {folder} is not an output of radsem segment predict"
+        )
     from radsem.io import read_table
 
     seg = read_table(seg_path).set_index("patient_id")
@@ -282,8 +338,9 @@ def load_predictions(cohort: Any, predicted: str | os.PathLike) -> SegmentationR
     folder = Path(predicted)
     seg_path = folder / "segmentation.csv"
     if not seg_path.is_file():
-        raise DataError(f"{seg_path}: not found; {folder} is not an output of radsem segment "
-                        "predict")
+        raise DataError(
+            f"{seg_path}: not found; {folder} is not an output of radsem segment predict"
+        )
     seg = read_table(seg_path)
     missing = [c for c in TABLE_COLUMNS if c not in seg.columns]
     if missing:
@@ -305,8 +362,9 @@ def load_predictions(cohort: Any, predicted: str | os.PathLike) -> SegmentationR
             continue
         image = read_volume(folder / pid / "mask.nii.gz")
         if not _same_grid(image, case.reference):
-            raise ImageError(f"{folder / pid / 'mask.nii.gz'}: predicted mask not on the T2 grid "
-                             f"of patient {pid}")
+            raise ImageError(
+                f"{folder / pid / 'mask.nii.gz'}: predicted mask not on the T2 grid "
+                f"of patient {pid}"
+            )
         masks[pid] = sitk.GetArrayFromImage(image) > 0
-    return SegmentationResult(table=seg.loc[:, TABLE_COLUMNS], masks=masks, cases=cases,
-                              out=folder)
+    return SegmentationResult(table=seg.loc[:, TABLE_COLUMNS], masks=masks, cases=cases, out=folder)

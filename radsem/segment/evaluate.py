@@ -21,12 +21,23 @@ from radsem.segment.metrics import mask_metrics
 
 __all__ = ["evaluate_segmentation", "summarise_evaluation", "feature_agreement"]
 
-_METRIC_COLUMNS = ["patient_id", "set", "method", "status", "dice", "hd95_vox", "hd95_mm",
-                   "volume_pred_ml", "volume_ref_ml", "volume_diff_pct"]
+_METRIC_COLUMNS = [
+    "patient_id",
+    "set",
+    "method",
+    "status",
+    "dice",
+    "hd95_vox",
+    "hd95_mm",
+    "volume_pred_ml",
+    "volume_ref_ml",
+    "volume_diff_pct",
+]
 
 
-def evaluate_segmentation(results: Sequence[Any], training_patients: Sequence[str] = ()
-                          ) -> pd.DataFrame:
+def evaluate_segmentation(
+    results: Sequence[Any], training_patients: Sequence[str] = ()
+) -> pd.DataFrame:
     """Per-patient agreement of each method's masks with the reference masks.
 
     Parameters
@@ -53,17 +64,25 @@ def evaluate_segmentation(results: Sequence[Any], training_patients: Sequence[st
             if case.mask is None:
                 continue
             pred = result.masks.get(pid, np.zeros_like(case.mask))
-            rows.append({"patient_id": pid, "set": "training" if pid in train else "held-out",
-                         "method": method, "status": status.get(pid, "failed"),
-                         **mask_metrics(pred, case.mask, case.spacing)})
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "set": "training" if pid in train else "held-out",
+                    "method": method,
+                    "status": status.get(pid, "failed"),
+                    **mask_metrics(pred, case.mask, case.spacing),
+                }
+            )
     if not rows:
-        raise DataError("no patient with a reference mask among the segmented patients: "
-                        "nothing to evaluate")
+        raise DataError(
+            "no patient with a reference mask among the segmented patients: nothing to evaluate"
+        )
     return pd.DataFrame(rows).loc[:, _METRIC_COLUMNS]
 
 
-def summarise_evaluation(per_patient: pd.DataFrame, model: str = "attention_unet",
-                         baseline: str = "threshold") -> pd.DataFrame:
+def summarise_evaluation(
+    per_patient: pd.DataFrame, model: str = "attention_unet", baseline: str = "threshold"
+) -> pd.DataFrame:
     """Medians by set and method, and the paired Wilcoxon test of Dice (model vs baseline).
 
     Returns
@@ -77,13 +96,21 @@ def summarise_evaluation(per_patient: pd.DataFrame, model: str = "attention_unet
 
     out = []
     for (set_, method), g in per_patient.groupby(["set", "method"], sort=True):
-        out.append({"set": set_, "method": method, "n": len(g),
-                    "dice_median": g["dice"].median(), "dice_q25": g["dice"].quantile(0.25),
-                    "dice_q75": g["dice"].quantile(0.75),
-                    "hd95_vox_median": g["hd95_vox"].median(),
-                    "hd95_mm_median": g["hd95_mm"].median(),
-                    "abs_volume_diff_pct_median": g["volume_diff_pct"].abs().median(),
-                    "failed": int((g["status"] == "failed").sum()), "wilcoxon_p": np.nan})
+        out.append(
+            {
+                "set": set_,
+                "method": method,
+                "n": len(g),
+                "dice_median": g["dice"].median(),
+                "dice_q25": g["dice"].quantile(0.25),
+                "dice_q75": g["dice"].quantile(0.75),
+                "hd95_vox_median": g["hd95_vox"].median(),
+                "hd95_mm_median": g["hd95_mm"].median(),
+                "abs_volume_diff_pct_median": g["volume_diff_pct"].abs().median(),
+                "failed": int((g["status"] == "failed").sum()),
+                "wilcoxon_p": np.nan,
+            }
+        )
     table = pd.DataFrame(out).set_index(["set", "method"])
     for set_ in table.index.get_level_values("set").unique():
         if (set_, model) not in table.index or (set_, baseline) not in table.index:
@@ -93,7 +120,8 @@ def summarise_evaluation(per_patient: pd.DataFrame, model: str = "attention_unet
         diff = wide[model] - wide[baseline]
         if len(wide) >= 5 and np.any(diff != 0):
             table.loc[(set_, model), "wilcoxon_p"] = float(
-                stats.wilcoxon(wide[model], wide[baseline]).pvalue)
+                stats.wilcoxon(wide[model], wide[baseline]).pvalue
+            )
     return table
 
 
@@ -101,8 +129,9 @@ def _icc3(values: pd.DataFrame) -> tuple[float, float, float]:
     """ICC(3,1) of a patients x 2 table through pingouin, with its 95 % CI."""
     import pingouin as pg
 
-    long = values.reset_index(names="patient").melt(id_vars="patient", var_name="mask",
-                                                    value_name="value")
+    long = values.reset_index(names="patient").melt(
+        id_vars="patient", var_name="mask", value_name="value"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # constant feature: NaN, reported so
         icc = pg.intraclass_corr(long, targets="patient", raters="mask", ratings="value")
@@ -131,15 +160,23 @@ def feature_agreement(reference: pd.DataFrame, predicted: pd.DataFrame) -> pd.Da
     common = reference.index.intersection(predicted.index)
     features = [c for c in reference.columns if c in predicted.columns]
     if len(common) < 5:
-        raise DataError(f"feature agreement needs at least 5 patients extracted with both "
-                        f"masks, got {len(common)}")
+        raise DataError(
+            f"feature agreement needs at least 5 patients extracted with both "
+            f"masks, got {len(common)}"
+        )
     rows = []
     for feat in features:
-        pair = pd.DataFrame({"reference": reference.loc[common, feat],
-                             "predicted": predicted.loc[common, feat]}).astype(float).dropna()
+        pair = (
+            pd.DataFrame(
+                {"reference": reference.loc[common, feat], "predicted": predicted.loc[common, feat]}
+            )
+            .astype(float)
+            .dropna()
+        )
         if len(pair) < 5 or pair.std().min() <= 1e-12 * max(pair.abs().max().max(), 1.0):
             continue
         icc, lo, hi = _icc3(pair)
         rows.append({"feature": feat, "icc": icc, "ci_low": lo, "ci_high": hi, "n": len(pair)})
-    return pd.DataFrame(rows, columns=["feature", "icc", "ci_low", "ci_high", "n"]
-                        ).set_index("feature")
+    return pd.DataFrame(rows, columns=["feature", "icc", "ci_low", "ci_high", "n"]).set_index(
+        "feature"
+    )

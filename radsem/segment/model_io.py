@@ -46,13 +46,20 @@ def save_model(folder: str | os.PathLike, state_dict: dict, metadata: dict[str, 
     except OSError as exc:
         raise DataError(f"{folder}: cannot create the model folder ({exc.strerror})") from exc
     weights = folder / "weights.pt"
-    atomic_torch_save({"kind": _KIND, "format_version": FORMAT_VERSION,
-                       "state_dict": state_dict}, weights)
+    atomic_torch_save(
+        {"kind": _KIND, "format_version": FORMAT_VERSION, "state_dict": state_dict}, weights
+    )
     digest = file_hash(weights)
-    meta = {"kind": _KIND, "format_version": FORMAT_VERSION, "radsem_version": __version__,
-            **metadata, "weights_sha256": digest}
-    atomic_write_bytes((json.dumps(meta, indent=1, allow_nan=False) + "\n").encode("utf-8"),
-                       folder / "model.json")
+    meta = {
+        "kind": _KIND,
+        "format_version": FORMAT_VERSION,
+        "radsem_version": __version__,
+        **metadata,
+        "weights_sha256": digest,
+    }
+    atomic_write_bytes(
+        (json.dumps(meta, indent=1, allow_nan=False) + "\n").encode("utf-8"), folder / "model.json"
+    )
     return digest
 
 
@@ -74,8 +81,10 @@ def load_model(folder: str | os.PathLike) -> tuple[dict, dict[str, Any]]:
         raise DataError(f"{folder}: model folder not found")
     for path in (meta_path, weights):
         if not path.is_file():
-            raise DataError(f"{path}: missing; {folder} is not a radsem segmentation model "
-                            "folder (written by radsem segment train)")
+            raise DataError(
+                f"{path}: missing; {folder} is not a radsem segmentation model "
+                "folder (written by radsem segment train)"
+            )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -84,17 +93,24 @@ def load_model(folder: str | os.PathLike) -> tuple[dict, dict[str, Any]]:
         raise DataError(f"{meta_path}: not a radsem segmentation model")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
-        raise DataError(f"{folder}: model folder format {version!r} (written by radsem "
-                        f"{meta.get('radsem_version', '?')}); this radsem reads format "
-                        f"{FORMAT_VERSION} only - retrain with radsem segment train")
+        raise DataError(
+            f"{folder}: model folder format {version!r} (written by radsem "
+            f"{meta.get('radsem_version', '?')}); this radsem reads format "
+            f"{FORMAT_VERSION} only - retrain with radsem segment train"
+        )
     digest = file_hash(weights)
     if digest != meta.get("weights_sha256"):
-        raise DataError(f"{weights}: SHA-256 {digest[:12]}... differs from the "
-                        f"{str(meta.get('weights_sha256'))[:12]}... recorded in model.json "
-                        "(corrupt or replaced weights)")
+        raise DataError(
+            f"{weights}: SHA-256 {digest[:12]}... differs from the "
+            f"{str(meta.get('weights_sha256'))[:12]}... recorded in model.json "
+            "(corrupt or replaced weights)"
+        )
     payload = safe_torch_load(weights, _KIND)
     if payload.get("format_version") != FORMAT_VERSION or not isinstance(
-            payload.get("state_dict"), dict):
-        raise DataError(f"{weights}: weights of format {payload.get('format_version')!r}; "
-                        f"expected {FORMAT_VERSION}")
+        payload.get("state_dict"), dict
+    ):
+        raise DataError(
+            f"{weights}: weights of format {payload.get('format_version')!r}; "
+            f"expected {FORMAT_VERSION}"
+        )
     return payload["state_dict"], meta

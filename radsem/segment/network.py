@@ -28,12 +28,27 @@ def build_network(config: Mapping[str, Any]):
     if arch not in ARCHITECTURES:
         raise DataError(f"architecture must be one of {list(ARCHITECTURES)}, got {arch!r}")
     channels = tuple(int(c) for c in config["channels"])
-    strides = tuple(tuple(int(v) for v in s) if isinstance(s, (list, tuple)) else int(s)
-                    for s in config["strides"])
+    strides = tuple(
+        tuple(int(v) for v in s) if isinstance(s, (list, tuple)) else int(s)
+        for s in config["strides"]
+    )
     if len(channels) < 2 or len(strides) != len(channels) - 1 or min(channels) < 1:
         raise DataError(f"channels {channels} need one stride fewer than levels, got {strides}")
     if arch == "attention_unet":
-        return AttentionUnet(spatial_dims=3, in_channels=3, out_channels=2, channels=channels,
-                             strides=strides, dropout=float(config.get("dropout", 0.0)))
-    return UNet(spatial_dims=3, in_channels=3, out_channels=2, channels=channels,
-                strides=strides, num_res_units=1, dropout=float(config.get("dropout", 0.0)))
+        return AttentionUnet(
+            spatial_dims=3,
+            in_channels=3,
+            out_channels=2,
+            channels=channels,
+            strides=strides,
+            dropout=float(config.get("dropout", 0.0)),
+        )
+    return UNet(
+        spatial_dims=3,
+        in_channels=3,
+        out_channels=2,
+        channels=channels,
+        strides=strides,
+        num_res_units=1,
+        dropout=float(config.get("dropout", 0.0)),
+    )

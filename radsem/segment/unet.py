@@ -70,13 +70,23 @@ class UNetSegmenter:
         Labelled patients that could not be read for training.
     """
 
-    def __init__(self, epochs: int = 8, patch_size: Sequence[int] = (16, 32, 32),
-                 patches_per_case: int = 2, architecture: str = "attention_unet",
-                 channels: Sequence[int] = (8, 16, 32),
-                 strides: Sequence[Any] = ((1, 2, 2), (2, 2, 2)), batch_size: int = 4,
-                 learning_rate: float = 3e-3, positive_fraction: float = 0.67,
-                 high: float = 0.5, low: float = 0.3, random_state: int = 0,
-                 n_threads: int = 1, progress: bool = False) -> None:
+    def __init__(
+        self,
+        epochs: int = 8,
+        patch_size: Sequence[int] = (16, 32, 32),
+        patches_per_case: int = 2,
+        architecture: str = "attention_unet",
+        channels: Sequence[int] = (8, 16, 32),
+        strides: Sequence[Any] = ((1, 2, 2), (2, 2, 2)),
+        batch_size: int = 4,
+        learning_rate: float = 3e-3,
+        positive_fraction: float = 0.67,
+        high: float = 0.5,
+        low: float = 0.3,
+        random_state: int = 0,
+        n_threads: int = 1,
+        progress: bool = False,
+    ) -> None:
         self.epochs = epochs
         self.patch_size = patch_size
         self.patches_per_case = patches_per_case
@@ -110,13 +120,19 @@ class UNetSegmenter:
         if not float(self.learning_rate) > 0:
             raise DataError(f"learning_rate must be positive, got {self.learning_rate!r}")
         strides = [list(s) if isinstance(s, (list, tuple)) else int(s) for s in self.strides]
-        return {"architecture": self.architecture, "channels": [int(c) for c in self.channels],
-                "strides": strides, "patch_size": list(patch), "high": float(self.high),
-                "low": float(self.low)}
+        return {
+            "architecture": self.architecture,
+            "channels": [int(c) for c in self.channels],
+            "strides": strides,
+            "patch_size": list(patch),
+            "high": float(self.high),
+            "low": float(self.low),
+        }
 
     # -- training --------------------------------------------------------------------------
-    def _patches(self, rng: np.random.Generator, cases: list[Case], patch: tuple[int, ...]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def _patches(
+        self, rng: np.random.Generator, cases: list[Case], patch: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = [], []
         for case in cases:
             image = _pad_to(case.channels, patch)
@@ -127,8 +143,9 @@ class UNetSegmenter:
                     centre = tumour[rng.integers(len(tumour))]
                 else:
                     centre = [rng.integers(n) for n in mask.shape]
-                start = [int(np.clip(c - p // 2, 0, n - p))
-                         for c, p, n in zip(centre, patch, mask.shape)]
+                start = [
+                    int(np.clip(c - p // 2, 0, n - p)) for c, p, n in zip(centre, patch, mask.shape)
+                ]
                 sl = tuple(slice(s, s + p) for s, p in zip(start, patch))
                 x, y = image[(slice(None), *sl)], mask[sl]
                 for axis in (1, 2):  # in-plane flips (the y and x axes of the patch)
@@ -179,8 +196,8 @@ class UNetSegmenter:
                 x_all, y_all = self._patches(rng, cases, patch)
                 losses = []
                 for b in range(0, len(x_all), self.batch_size):
-                    x = torch.from_numpy(x_all[b:b + self.batch_size])
-                    y = torch.from_numpy(y_all[b:b + self.batch_size].astype(np.int64))
+                    x = torch.from_numpy(x_all[b : b + self.batch_size])
+                    y = torch.from_numpy(y_all[b : b + self.batch_size].astype(np.int64))
                     opt.zero_grad()
                     loss = loss_fn(net(x), y)
                     loss.backward()
@@ -189,8 +206,10 @@ class UNetSegmenter:
                     losses.append(float(loss.detach()))
                 self.history_.append(float(np.mean(losses)))
                 if self.progress:
-                    print(f"  epoch {epoch + 1}/{self.epochs}: loss {self.history_[-1]:.4f}",
-                          flush=True)
+                    print(
+                        f"  epoch {epoch + 1}/{self.epochs}: loss {self.history_[-1]:.4f}",
+                        flush=True,
+                    )
             net.eval()
         self.network_ = net
         self.config_ = config
@@ -217,8 +236,13 @@ class UNetSegmenter:
         image = _pad_to(case.channels, patch)
         with torch_session(0, int(self.n_threads)), torch.no_grad():
             logits = sliding_window_inference(
-                torch.from_numpy(np.ascontiguousarray(image))[None], roi_size=patch,
-                sw_batch_size=4, predictor=self.network_, overlap=0.25, mode="gaussian")
+                torch.from_numpy(np.ascontiguousarray(image))[None],
+                roi_size=patch,
+                sw_batch_size=4,
+                predictor=self.network_,
+                overlap=0.25,
+                mode="gaussian",
+            )
             prob = torch.softmax(logits, dim=1)[0, 1].numpy()
         off = [(p - n) // 2 if p > n else 0 for p, n in zip(prob.shape, shape)]
         return prob[tuple(slice(o, o + n) for o, n in zip(off, shape))]
@@ -243,13 +267,19 @@ class UNetSegmenter:
         from radsem.segment.model_io import save_model
 
         self._check_fitted()
-        meta = {"method": self.method, "config": self.config_,
-                "training": {"epochs": int(self.epochs), "seed": int(self.random_state),
-                             "patches_per_case": int(self.patches_per_case),
-                             "batch_size": int(self.batch_size),
-                             "learning_rate": float(self.learning_rate),
-                             "loss_history": [round(v, 6) for v in self.history_],
-                             "patients": list(self.training_patients_)}}
+        meta = {
+            "method": self.method,
+            "config": self.config_,
+            "training": {
+                "epochs": int(self.epochs),
+                "seed": int(self.random_state),
+                "patches_per_case": int(self.patches_per_case),
+                "batch_size": int(self.batch_size),
+                "learning_rate": float(self.learning_rate),
+                "loss_history": [round(v, 6) for v in self.history_],
+                "patients": list(self.training_patients_),
+            },
+        }
         state = {k: v.detach().clone() for k, v in self.network_.state_dict().items()}
         self.model_hash_ = save_model(folder, state, meta)
         return self.model_hash_
@@ -267,13 +297,22 @@ class UNetSegmenter:
             net = build_network(config)
             net.load_state_dict(state)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise DataError(f"{folder}: the weights do not fit the recorded network "
-                            f"configuration ({str(exc).splitlines()[0]})") from exc
+            raise DataError(
+                f"{folder}: the weights do not fit the recorded network "
+                f"configuration ({str(exc).splitlines()[0]})"
+            ) from exc
         net.eval()
-        model = cls(epochs=int(training.get("epochs", 1)), architecture=config["architecture"],
-                    channels=config["channels"], strides=config["strides"],
-                    patch_size=config["patch_size"], high=config["high"], low=config["low"],
-                    random_state=int(training.get("seed", 0)), n_threads=n_threads)
+        model = cls(
+            epochs=int(training.get("epochs", 1)),
+            architecture=config["architecture"],
+            channels=config["channels"],
+            strides=config["strides"],
+            patch_size=config["patch_size"],
+            high=config["high"],
+            low=config["low"],
+            random_state=int(training.get("seed", 0)),
+            n_threads=n_threads,
+        )
         model.network_ = net
         model.config_ = config
         model.training_patients_ = list(training.get("patients", []))
@@ -283,6 +322,7 @@ class UNetSegmenter:
 
     def __repr__(self) -> str:
         state = "trained" if self.network_ is not None else "untrained"
-        return (f"UNetSegmenter({self.architecture}, channels={tuple(self.channels)}, "
-                f"epochs={self.epochs}, {state})")
-
+        return (
+            f"UNetSegmenter({self.architecture}, channels={tuple(self.channels)}, "
+            f"epochs={self.epochs}, {state})"
+        )

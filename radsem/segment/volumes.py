@@ -53,8 +53,13 @@ def _scale(arr: np.ndarray) -> np.ndarray:
     return ((arr - mid) / max(hi - lo, 1e-6)).astype(np.float32)
 
 
-def read_case(patient_id: str, t2: str | os.PathLike, dwi: str | os.PathLike,
-              adc: str | os.PathLike, mask: str | os.PathLike | None = None) -> Case:
+def read_case(
+    patient_id: str,
+    t2: str | os.PathLike,
+    dwi: str | os.PathLike,
+    adc: str | os.PathLike,
+    mask: str | os.PathLike | None = None,
+) -> Case:
     """Read one patient's volumes onto the T2 grid.
 
     Raises
@@ -70,23 +75,27 @@ def read_case(patient_id: str, t2: str | os.PathLike, dwi: str | os.PathLike,
     name = f"patient {patient_id}"
     ref = read_volume(t2)
     if min(ref.GetSize()) < _MIN_SIZE:
-        raise ImageError(f"{name}: T2 volume {ref.GetSize()} is smaller than {_MIN_SIZE} voxels "
-                         "along an axis")
+        raise ImageError(
+            f"{name}: T2 volume {ref.GetSize()} is smaller than {_MIN_SIZE} voxels along an axis"
+        )
     arrays = [sitk.GetArrayFromImage(ref).astype(np.float32)]
     for label, path in (("DWI", dwi), ("ADC", adc)):
         image = read_volume(path)
         on_t2 = sitk.GetArrayFromImage(_resample(image, ref, "linear"))
         if not np.any(on_t2):
-            raise ImageError(f"{name}: the {label} volume does not overlap the T2 volume "
-                             f"({label} {_describe(image)}; T2 {_describe(ref)})")
+            raise ImageError(
+                f"{name}: the {label} volume does not overlap the T2 volume "
+                f"({label} {_describe(image)}; T2 {_describe(ref)})"
+            )
         arrays.append(on_t2)
     channels = np.stack([_scale(a) for a in arrays])
     reference_mask = None
     if mask is not None and not (isinstance(mask, float) and np.isnan(mask)):
         m = read_volume(mask)
         if not _same_grid(m, ref):
-            raise ImageError(f"{name}: the mask is not on the T2 grid (mask {_describe(m)}; "
-                             f"T2 {_describe(ref)})")
+            raise ImageError(
+                f"{name}: the mask is not on the T2 grid (mask {_describe(m)}; T2 {_describe(ref)})"
+            )
         reference_mask = sitk.GetArrayFromImage(m) > 0
     spacing = tuple(float(s) for s in reversed(ref.GetSpacing()))
     return Case(str(patient_id), channels, reference_mask, ref, spacing)
@@ -101,8 +110,10 @@ def cohort_images(source: Any) -> pd.DataFrame:
         source = read_cohort(source)
     table = getattr(source, "images", source)
     if not isinstance(table, pd.DataFrame):
-        raise DataError("expected a cohort folder, a Cohort or a DataFrame of image paths "
-                        f"(patient_id, t2, dwi, adc[, mask]); got {type(source).__name__}")
+        raise DataError(
+            "expected a cohort folder, a Cohort or a DataFrame of image paths "
+            f"(patient_id, t2, dwi, adc[, mask]); got {type(source).__name__}"
+        )
     missing = [c for c in ("patient_id", *CHANNELS) if c not in table.columns]
     if missing:
         raise DataError(f"the images table lacks column(s) {missing}")

@@ -8,15 +8,25 @@ import pytest
 from radsem.simulate import simulate
 
 #: A network small enough to train a couple of epochs in seconds.
-TINY = {"channels": (4, 8), "strides": ((1, 2, 2),), "patch_size": (8, 16, 16),
-        "batch_size": 4, "patches_per_case": 2}
+TINY = {
+    "channels": (4, 8),
+    "strides": ((1, 2, 2),),
+    "patch_size": (8, 16, 16),
+    "batch_size": 4,
+    "patches_per_case": 2,
+}
 
 
 @pytest.fixture(scope="session")
 def cohort_dir(tmp_path_factory):
     """10 patients on an 8 x 24 x 24 grid, 3 of them without a mask."""
-    return simulate(10, seed=3, out=tmp_path_factory.mktemp("seg") / "cohort",
-                    image_shape=(8, 24, 24), unlabelled=0.3)
+    return simulate(
+        10,
+        seed=3,
+        out=tmp_path_factory.mktemp("seg") / "cohort",
+        image_shape=(8, 24, 24),
+        unlabelled=0.3,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ def test_fit_uses_only_labelled_patients(cohort_dir, trained):
     labelled = cohort.images.loc[cohort.images["mask"].notna(), "patient_id"].tolist()
     assert seg.training_patients_ == labelled
     assert len(labelled) == 7  # 10 patients, 30 % unlabelled
-    assert len(seg.history_) == 2 and all(np.isfinite(seg.history_))
+    assert len(seg.history_) == 2
+    assert all(np.isfinite(seg.history_))
 
 
 def test_predict_writes_masks_on_the_t2_grid(cohort_dir, trained, tmp_path):
@@ -54,7 +55,8 @@ def test_predict_writes_masks_on_the_t2_grid(cohort_dir, trained, tmp_path):
         assert mask.GetOrigin() == t2.GetOrigin()
         assert mask.GetDirection() == t2.GetDirection()
         arr = sitk.GetArrayFromImage(mask)
-        assert arr.dtype == np.uint8 and int(arr.sum()) == row.voxels
+        assert arr.dtype == np.uint8
+        assert int(arr.sum()) == row.voxels
         np.testing.assert_array_equal(arr > 0, result.masks[row.patient_id])
 
 
@@ -62,8 +64,9 @@ def test_loaded_model_predicts_like_the_fitted_one(cohort_dir, trained):
     seg, folder = trained
     row = read_cohort(cohort_dir).images.iloc[0]
     case = read_case(row["patient_id"], row["t2"], row["dwi"], row["adc"], row["mask"])
-    np.testing.assert_allclose(load_segmenter(folder).predict_proba(case),
-                               seg.predict_proba(case), atol=1e-6)
+    np.testing.assert_allclose(
+        load_segmenter(folder).predict_proba(case), seg.predict_proba(case), atol=1e-6
+    )
     assert load_segmenter(folder).model_hash == file_hash(folder / "weights.pt")
 
 
@@ -89,8 +92,9 @@ def test_bad_settings_are_refused(cohort_dir):
     with pytest.raises(DataError, match="epochs"):
         UNetSegmenter(epochs=0).fit(cohort_dir)
     with pytest.raises(DataError, match="architecture"):
-        UNetSegmenter(epochs=1, architecture="vnet", **{k: v for k, v in TINY.items()}
-                      ).fit(cohort_dir)
+        UNetSegmenter(epochs=1, architecture="vnet", **{k: v for k, v in TINY.items()}).fit(
+            cohort_dir
+        )
     with pytest.raises(DataError, match="not trained"):
         UNetSegmenter().predict_proba(None)
 
@@ -146,10 +150,12 @@ def test_empty_and_border_masks_are_recorded(cohort_dir, tmp_path):
     assert empty.table["reason"].str.contains("predicted mask is empty").all()
     assert not list((tmp_path / "e").glob("*/mask.nii.gz"))
     border = predict_masks(_Fixed("border"), cohort_dir, tmp_path / "b")
-    assert set(border.table["status"]) == {"flagged"} and border.table["touches_border"].all()
+    assert set(border.table["status"]) == {"flagged"}
+    assert border.table["touches_border"].all()
     assert len(list((tmp_path / "b").glob("*/mask.nii.gz"))) == 10
     inside = predict_masks(_Fixed("inside"), cohort_dir)
-    assert set(inside.table["status"]) == {"ok"} and (inside.table["voxels"] == 32).all()
+    assert set(inside.table["status"]) == {"ok"}
+    assert (inside.table["voxels"] == 32).all()
 
 
 def test_output_folder_rules(cohort_dir, tmp_path):

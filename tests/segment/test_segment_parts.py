@@ -16,7 +16,7 @@ from radsem.segment.volumes import Case
 
 def _box(shape, z, y, x):
     m = np.zeros(shape, dtype=bool)
-    m[z[0]:z[1], y[0]:y[1], x[0]:x[1]] = True
+    m[z[0] : z[1], y[0] : y[1], x[0] : x[1]] = True
     return m
 
 
@@ -25,6 +25,7 @@ def test_dice_and_hd95_of_shifted_boxes():
     pred = _box((10, 30, 30), (2, 8), (7, 17), (5, 15))  # shifted 2 voxels in y
     out = mask_metrics(pred, ref, spacing=(4.0, 1.5, 1.5))
     assert out["dice"] == pytest.approx(2 * 6 * 8 * 10 / (2 * 600), abs=1e-6)
+
     # brute-force symmetric surface distances: the 95th percentile over both directions
     def surface(m):
         return np.argwhere(m & ~ndimage.binary_erosion(m))
@@ -40,7 +41,8 @@ def test_dice_and_hd95_of_shifted_boxes():
 def test_metrics_of_empty_and_mismatched_masks():
     ref = _box((6, 10, 10), (1, 4), (2, 6), (2, 6))
     out = mask_metrics(np.zeros_like(ref), ref)
-    assert out["dice"] == 0.0 and np.isnan(out["hd95_vox"])
+    assert out["dice"] == 0.0
+    assert np.isnan(out["hd95_vox"])
     assert out["volume_diff_pct"] == pytest.approx(-100.0)
     with pytest.raises(ImageError, match="differ in shape"):
         mask_metrics(ref[:-1], ref)
@@ -75,8 +77,9 @@ def _case(pid, rng, with_organ):
 
 def test_threshold_baseline_tunes_its_fraction(rng, monkeypatch):
     cases = [_case(f"P{i}", rng, with_organ=True) for i in range(6)]
-    monkeypatch.setattr("radsem.segment.cohort.read_training_cases",
-                        lambda cohort, patients=None: (cases, []))
+    monkeypatch.setattr(
+        "radsem.segment.cohort.read_training_cases", lambda cohort, patients=None: (cases, [])
+    )
     base = ThresholdSegmenter(fraction=0.3).fit(None)
     # the organ is at half the tumour's brightness: only a fraction above it excludes it
     assert 0.5 < base.fraction < 0.9
@@ -107,11 +110,14 @@ def test_evaluation_tables():
         r.table = pd.DataFrame({"patient_id": list(r.cases), "status": "ok", "method": method})
         results.append(r)
     per = evaluate_segmentation(results, training_patients=["P0", "P1", "P2"])
-    assert len(per) == 16 and set(per["set"]) == {"training", "held-out"}
+    assert len(per) == 16
+    assert set(per["set"]) == {"training", "held-out"}
     summary = summarise_evaluation(per)
     assert summary.loc[("held-out", "attention_unet"), "n"] == 5
-    assert (summary.loc[("held-out", "attention_unet"), "dice_median"]
-            > summary.loc[("held-out", "threshold"), "dice_median"])
+    assert (
+        summary.loc[("held-out", "attention_unet"), "dice_median"]
+        > summary.loc[("held-out", "threshold"), "dice_median"]
+    )
     assert summary.loc[("held-out", "attention_unet"), "wilcoxon_p"] < 0.1
     rows.append(summary)
 
@@ -129,15 +135,23 @@ def _icc3(x):
 
 def test_feature_agreement_is_icc3(rng):
     idx = pd.Index([f"P{i}" for i in range(20)], name="patient_id")
-    ref = pd.DataFrame({"a": rng.normal(size=20), "b": rng.normal(size=20),
-                        "const": 1.0}, index=idx)
-    pred = pd.DataFrame({"a": ref["a"] + rng.normal(0, 0.3, 20) + 5.0,  # offset: ICC3 ignores
-                         "b": rng.normal(size=20), "const": 1.0}, index=idx)
+    ref = pd.DataFrame(
+        {"a": rng.normal(size=20), "b": rng.normal(size=20), "const": 1.0}, index=idx
+    )
+    pred = pd.DataFrame(
+        {
+            "a": ref["a"] + rng.normal(0, 0.3, 20) + 5.0,  # offset: ICC3 ignores
+            "b": rng.normal(size=20),
+            "const": 1.0,
+        },
+        index=idx,
+    )
     icc = feature_agreement(ref, pred)
     assert list(icc.index) == ["a", "b"]  # the constant feature has no ICC
     for feat in ("a", "b"):
         x = np.column_stack([ref[feat], pred[feat]])
         assert icc.loc[feat, "icc"] == pytest.approx(_icc3(x), abs=1e-6)
-    assert icc.loc["a", "icc"] > 0.8 and abs(icc.loc["b", "icc"]) < 0.6
+    assert icc.loc["a", "icc"] > 0.8
+    assert abs(icc.loc["b", "icc"]) < 0.6
     with pytest.raises(DataError, match="at least 5 patients"):
         feature_agreement(ref.iloc[:3], pred.iloc[:3])
