@@ -244,7 +244,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     -----
     A patient whose images cannot be used (unreadable file, empty mask, mask not on the T2 grid,
     tumour too small for texture matrices) is listed in ``failures`` with the reason and skipped.
-    No DICOM header value is read into any output.
+    No DICOM header value is read into any output. When the images table has a
+    ``mask_source`` column (:func:`radsem.segment.with_predicted_masks`), the diagnostics
+    repeat it per patient and series.
     """
     table = images_table(images)
     resolved = resolve_settings(settings)
@@ -275,4 +277,10 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     else:
         results += list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
                                    progress))
-    return _assemble(results, table["patient_id"].tolist(), resolved)
+    result = _assemble(results, table["patient_id"].tolist(), resolved)
+    source = getattr(images, "images", images)
+    if isinstance(source, pd.DataFrame) and "mask_source" in source.columns:
+        # where each mask came from (reference, or predicted by radsem.segment + model hash)
+        sources = dict(zip(source["patient_id"].astype(str), source["mask_source"]))
+        result.diagnostics["mask_source"] = result.diagnostics["patient_id"].map(sources)
+    return result

@@ -60,3 +60,24 @@ def test_organs_make_the_threshold_leak():
         ratios.append(np.mean(dwi[~mask] > 0.6 * tumour))
     # several percent of the non-tumour voxels are as bright as 60 % of the tumour's median
     assert np.median(ratios) > 0.01
+
+
+def test_extraction_records_the_mask_source(cohort_dir, tmp_path):
+    from radsem.radiomics import extract_cohort
+    from radsem.segment import predict_masks, with_predicted_masks
+
+    class Box:
+        method, model_hash = "box", "h0"
+
+        def predict_case(self, case):
+            mask = np.zeros(case.channels.shape[1:], dtype=bool)
+            mask[2:6, 8:16, 8:16] = True
+            return mask
+
+    predict_masks(Box(), cohort_dir, tmp_path / "p")
+    cohort = with_predicted_masks(read_cohort(cohort_dir), tmp_path / "p")
+    result = extract_cohort(cohort, progress=False)
+    assert result.failures.empty
+    source = result.diagnostics.groupby("patient_id")["mask_source"].first()
+    assert (source == "predicted:box:h0").sum() == 3
+    assert (source == "reference").sum() == 7
