@@ -131,11 +131,17 @@ def lasso_select(X: np.ndarray, y: np.ndarray, k: int, seed: int) -> np.ndarray:
     losses = np.zeros(len(_C_GRID))
     for tr, te in inner.split(X, y):
         for i, c in enumerate(_C_GRID):
-            m = LogisticRegression(C=c, l1_ratio=1.0, solver="liblinear").fit(X[tr], y[tr])
+            m = LogisticRegression(C=c, l1_ratio=1.0, solver="liblinear", random_state=seed).fit(
+                X[tr], y[tr]
+            )
             p = np.clip(m.predict_proba(X[te])[:, 1], 1e-9, 1 - 1e-9)
             losses[i] -= np.sum(y[te] * np.log(p) + (1 - y[te]) * np.log(1 - p))
     best = _C_GRID[int(np.argmin(losses))]
-    coef = LogisticRegression(C=best, l1_ratio=1.0, solver="liblinear").fit(X, y).coef_[0]
+    coef = (
+        LogisticRegression(C=best, l1_ratio=1.0, solver="liblinear", random_state=seed)
+        .fit(X, y)
+        .coef_[0]
+    )
     nonzero = np.flatnonzero(coef)
     if nonzero.size == 0:
         return mrmr_select(X, y, 1)
