@@ -49,6 +49,9 @@ def main() -> None:
         "auc",
         "ci_lower",
         "ci_upper",
+        "auc_folds",
+        "ci_lower_folds",
+        "ci_upper_folds",
         "brier",
         "calibration_slope",
     ]
@@ -96,6 +99,8 @@ def main() -> None:
                     "ci_lower": r.ci_lower,
                     "ci_upper": r.ci_upper,
                     "covers_0.5": r.ci_lower < 0.5 < r.ci_upper,
+                    "auc_folds": r.auc_folds,
+                    "folds_cover_0.5": r.ci_lower_folds < 0.5 < r.ci_upper_folds,
                     "auc_of_true_E7": chance,
                 }
             )
@@ -104,7 +109,8 @@ def main() -> None:
     print(table.round(3).to_string(index=False))
     print(
         f"\nmedian AUC {table['auc'].median():.3f}; CI covers 0.5 in "
-        f"{table['covers_0.5'].mean():.0%} of {len(table)} fits"
+        f"{table['covers_0.5'].mean():.0%} of {len(table)} fits (DeLong, pooled out-of-fold); "
+        f"the fold interval covers 0.5 in {table['folds_cover_0.5'].mean():.0%}"
     )
 
 

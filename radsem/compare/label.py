@@ -35,9 +35,14 @@ class LabelComparison:
     Attributes
     ----------
     summary : DataFrame
-        One row per model (``group, selector, classifier``): ``auc, se, ci_lower, ci_upper,
-        brier, calibration_intercept, calibration_slope, n_features`` (median number selected
-        over the outer folds), ``n_cases, n_controls``.
+        One row per model (``group, selector, classifier``): ``auc, se, ci_lower, ci_upper``
+        (pooled out-of-fold AUC, DeLong), ``brier, calibration_intercept, calibration_slope,
+        n_features`` (median number selected over the outer folds), ``auc_folds,
+        ci_lower_folds, ci_upper_folds`` (mean per-fold AUC with the corrected resampled-t
+        interval, which also carries the variation between the fold models), ``n_cases,
+        n_controls``. The DeLong interval treats the pooled out-of-fold scores as fixed and is
+        too narrow under the null (see docs/segmentation.md); prefer the fold interval, or more
+        repeats, for a claim that a label is predictable.
     paired : DataFrame
         DeLong tests of AUC differences between feature groups, for every selector and
         classifier: ``selector, classifier, group_a, group_b, auc_a, auc_b, diff, ci_lower,
@@ -171,6 +176,18 @@ def _default_groups(columns: Sequence[str]) -> dict[str, list[str]]:
     return groups
 
 
+def _fold_ci(values: list[float], n_splits: int) -> dict[str, float]:
+    """Mean per-fold AUC with the corrected resampled-t interval (Nadeau and Bengio 2003)."""
+    from radsem.compare.harness import corrected_ci
+
+    ci = corrected_ci(values, test_fraction=1.0 / (n_splits - 1))
+    return {
+        "auc_folds": ci["mean"],
+        "ci_lower_folds": ci["ci_lower"],
+        "ci_upper_folds": ci["ci_upper"],
+    }
+
+
 def _check_inputs(features, label, groups, selectors, classifiers, n_splits, positive):
     """Validated (X, y, positive, groups, notes) for :func:`compare_label`."""
     if not isinstance(features, pd.DataFrame):
@@ -302,6 +319,7 @@ def compare_label(
     probs = {m: np.zeros(len(y)) for m in models}
     chosen: dict[tuple[str, str], list[str]] = {}
     n_sel: dict[tuple, list[int]] = {m: [] for m in models}
+    fold_auc: dict[tuple, list[float]] = {m: [] for m in models}
     for rep in range(int(n_repeats)):
         outer = StratifiedKFold(n_splits, shuffle=True, random_state=seed + rep)
         for fold, (tr, te) in enumerate(outer.split(np.zeros(len(y)), y)):
@@ -321,7 +339,9 @@ def compare_label(
                     chosen.setdefault((g, s), []).extend(cols[keep[i]] for i in idx)
                     for c in classifiers:
                         model = _classifier(c, fold_seed).fit(Xtr[:, idx], y[tr])
-                        probs[(g, s, c)][te] += model.predict_proba(Xte[:, idx])[:, 1]
+                        p_te = model.predict_proba(Xte[:, idx])[:, 1]
+                        probs[(g, s, c)][te] += p_te
+                        fold_auc[(g, s, c)].append(float(binary_auc(y[te], p_te)["auc"]))
                         n_sel[(g, s, c)].append(len(idx))
     rows = []
     for m in models:
@@ -341,6 +361,7 @@ def compare_label(
                 "calibration_intercept": cal["calibration_intercept"],
                 "calibration_slope": cal["calibration_slope"],
                 "n_features": float(np.median(n_sel[m])),
+                **_fold_ci(fold_auc[m], n_splits),
                 "n_cases": int(auc["n_cases"]),
                 "n_controls": int(auc["n_controls"]),
             }

@@ -41,6 +41,7 @@ def test_label_signal_is_found_where_it_is(result):
     for sel in ("lasso", "mrmr"):
         for clf in ("logistic", "random_forest"):
             assert s.loc[("ADC", sel, clf), "ci_lower"] > 0.6
+            assert s.loc[("ADC", sel, clf), "ci_lower_folds"] > 0.5
             assert s.loc[("T2", sel, clf), "ci_lower"] < 0.5 < s.loc[("T2", sel, clf), "ci_upper"]
     # the out-of-fold AUC is the plain AUC of the stored predictions
     y = (label == "wt").astype(int).loc[res.predictions.index]
@@ -69,6 +70,8 @@ def test_permuted_label_covers_one_half(result):
     )
     assert (res.summary["ci_lower"] < 0.5).all()
     assert (res.summary["ci_upper"] > 0.5).all()
+    assert (res.summary["ci_lower_folds"] < 0.5).all()
+    assert (res.summary["ci_upper_folds"] > 0.5).all()
 
 
 def test_same_seed_same_result(result):
