@@ -123,7 +123,7 @@ def _check_out(out: Path, table: pd.DataFrame, overwrite: bool) -> None:
     for root in roots:
         if target == root or root in target.parents:
             raise DataError(
-                f"{out}: the output folder is inside the cohort's images ({root}); "
+                f"{out}: the output folder is inside the cohort or its images ({root}); "
                 "choose a folder outside the input"
             )
     if target.exists() and not target.is_dir():

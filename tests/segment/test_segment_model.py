@@ -161,6 +161,9 @@ def test_empty_and_border_masks_are_recorded(cohort_dir, tmp_path):
 def test_output_folder_rules(cohort_dir, tmp_path):
     with pytest.raises(DataError, match="inside the cohort"):
         predict_masks(_Fixed("inside"), cohort_dir, cohort_dir / "images" / "pred")
+    with pytest.raises(DataError, match="inside the cohort"):
+        predict_masks(_Fixed("inside"), cohort_dir, cohort_dir / "pred")
+    assert not (cohort_dir / "pred").exists()
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")
     with pytest.raises(DataError, match="not empty"):
