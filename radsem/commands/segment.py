@@ -161,7 +161,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from radsem.segment.evaluate import evaluate_segmentation, summarise_evaluation
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    for source in (args.cohort, args.predicted):
+        src = Path(source).resolve()
+        if out.resolve() == src or src in out.resolve().parents:
+            raise DataError(f"{out}: the evaluation folder must lie outside the input {source}")
     training: list[str] = []
     if args.model is not None:
         from radsem.segment.model_io import load_model
@@ -177,6 +180,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     per_patient = evaluate_segmentation([model, baseline], training)
     method = str(model.table["method"].iloc[0])
     summary = summarise_evaluation(per_patient, model=method, baseline="threshold")
+    out.mkdir(parents=True, exist_ok=True)
     write_table(per_patient, out / "per_patient.csv")
     write_table(summary.reset_index(), out / "summary.csv")
     if args.radiomics:

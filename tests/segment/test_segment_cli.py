@@ -87,6 +87,8 @@ def test_train_predict_evaluate(cohort_dir, tmp_path, capsys):
 
 
 def test_bad_input_exits_3(cohort_dir, tmp_path, capsys):
+    empty = tmp_path / "nopred"
+    empty.mkdir()
     assert (
         main(
             [
@@ -111,7 +113,7 @@ def test_bad_input_exits_3(cohort_dir, tmp_path, capsys):
                 "evaluate",
                 str(cohort_dir),
                 "--predicted",
-                str(tmp_path),
+                str(empty),
                 "--out",
                 str(tmp_path / "e"),
             ]
@@ -119,6 +121,22 @@ def test_bad_input_exits_3(cohort_dir, tmp_path, capsys):
         == 3
     )
     assert "segmentation.csv: not found" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "segment",
+                "evaluate",
+                str(cohort_dir),
+                "--predicted",
+                str(empty),
+                "--out",
+                str(cohort_dir / "eval"),
+            ]
+        )
+        == 3
+    )
+    assert "must lie outside the input" in capsys.readouterr().err
+    assert not (cohort_dir / "eval").exists()
     assert (
         main(["segment", "train", str(cohort_dir), "--out", str(tmp_path / "m"), "--epochs", "0"])
         == 2
