@@ -71,6 +71,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-shape", type=_shape, default=(16, 48, 48), metavar="Z,Y,X",
                         help="T2 grid in voxels (default 16,48,48; at most 4,194,304 voxels, "
                         "e.g. 64,256,256)")
+    parser.add_argument("--unlabelled", type=_share, default=0.0, metavar="SHARE",
+                        help="share of patients written without mask.nii.gz (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = simulate(args.n, args.seed, args.out, overwrite=args.overwrite, images=args.images,
                     progress=not args.quiet, missing_expression=args.missing_expression,
-                    image_shape=args.image_shape)
+                    image_shape=args.image_shape, unlabelled=args.unlabelled)
     if args.quiet:
         return 0
     cohort = read_cohort(path)
@@ -93,5 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  with expression   {len(cohort.expression)} ({genes} genes)")
     print(f"  with images       {len(cohort.images)} (T2, DWI, ADC, mask; "
           f"{clin['scanner'].nunique()} scanners)")
+    if len(cohort.images) and cohort.images["mask"].isna().any():
+        print(f"  without a mask    {int(cohort.images['mask'].isna().sum())} (unlabelled)")
     print("  load it with      radsem.io.read_cohort(" + repr(str(path)) + ")")
     return 0

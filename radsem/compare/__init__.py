@@ -9,6 +9,7 @@ from radsem.compare.binary import (
 )
 from radsem.compare.cae import CAECox, CropStore
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
+from radsem.compare.label import LabelComparison, compare_label
 from radsem.compare.logistic import Logistic
 from radsem.compare.metrics import Outcome, evaluate
 from radsem.compare.models import (
@@ -29,4 +30,5 @@ __all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel"
            "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
            "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test",
            "sem_scorer", "CAECox", "CropStore", "Logistic", "horizon_labels", "binary_auc",
-           "paired_auc", "binary_metrics", "binary_decision_curve"]
+           "paired_auc", "binary_metrics", "binary_decision_curve", "compare_label",
+           "LabelComparison"]

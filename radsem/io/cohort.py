@@ -19,6 +19,8 @@ __all__ = ["Cohort", "read_cohort", "IMAGE_FILES"]
 #: Files expected in ``images/<patient_id>/``, by column of :attr:`Cohort.images`.
 IMAGE_FILES = {"t2": "t2.nii.gz", "dwi": "dwi.nii.gz", "adc": "adc.nii.gz",
                "mask": "mask.nii.gz"}
+#: Files an image folder may lack: a patient without a mask can still be segmented.
+OPTIONAL_IMAGES = frozenset({"mask"})
 _IMAGE_COLUMNS = ("patient_id", *IMAGE_FILES)
 
 
@@ -39,7 +41,8 @@ class Cohort:
     images : DataFrame
         ``patient_id, t2, dwi, adc, mask``: absolute paths of the NIfTI files; patients without
         an image folder are absent. A file missing from an image folder keeps its expected path,
-        so that readers report it for that patient only.
+        so that readers report it for that patient only; ``mask`` is None for a patient without
+        ``mask.nii.gz`` (unlabelled: ``radsem segment predict`` makes one).
     truth : dict or None
         The generating parameters of a simulated cohort (``truth.json``), else None.
     path : Path
@@ -96,9 +99,13 @@ def _read_images(folder: Path, order: list[str]) -> pd.DataFrame:
                             "clinical.csv")
         row = {"patient_id": sub.name}
         for column, name in IMAGE_FILES.items():
+            path = sub / name
+            if column in OPTIONAL_IMAGES and not path.is_file():
+                row[column] = None  # no tumour mask yet: radsem segment predicts one
+                continue
             # a missing file keeps its expected path: the reader reports it for this patient
             # (radsem.io.read_image: "image file not found"), the rest of the cohort goes on
-            row[column] = str((sub / name).resolve())
+            row[column] = str(path.resolve())
         rows.append(row)
     rank = {pid: i for i, pid in enumerate(order)}
     frame = pd.DataFrame(rows, columns=list(_IMAGE_COLUMNS))
@@ -142,7 +149,8 @@ def read_cohort(path: str | os.PathLike, *, require_outcome: bool = True) -> Coh
     ----------
     path : str or path-like
         Folder with ``clinical.csv`` (required), ``expression.csv``, ``protocol.csv``,
-        ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz`` and ``truth.json`` (all optional).
+        ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz`` and ``truth.json`` (all optional;
+        the mask may be absent: ``radsem segment predict`` makes one).
         Each table may be CSV or Parquet (``clinical.parquet`` ...). A ``series.csv``
         declares other series and modalities (see :mod:`radsem.io.series`).
     require_outcome : bool

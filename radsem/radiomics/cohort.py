@@ -324,7 +324,9 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
     mask not on the T2 grid, a series constant inside the mask, tumour too small for texture
     matrices) is listed in ``failures`` with the reason and skipped. No DICOM header value is
     read into any output. Local worker processes end with the process that started them (also
-    when it is killed).
+    when it is killed). When the images table has a ``mask_source`` column
+    (:func:`radsem.segment.with_predicted_masks`), the diagnostics repeat it per patient and
+    series.
     """
     require("SimpleITK", "radiomic feature extraction")
     require("radiomics.featureextractor", "radiomic feature extraction")
@@ -364,15 +366,25 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
             raise DataError(f"{cache_path}: cannot create the cache folder ({exc.strerror})"
                             ) from exc
         cache = str(cache_path.resolve())
-    rows = table.to_dict(orient="records")
+    unmasked = table["mask"].isna() if "mask" in table.columns else table["patient_id"].isna()
+    results = [{"patient_id": pid, "failure": f"patient {pid}: no tumour mask (mask.nii.gz "
+                "absent; predict one with radsem segment predict)"}
+               for pid in table.loc[unmasked, "patient_id"]]
+    rows = table.loc[~unmasked].to_dict(orient="records")
     rows = [{k: (v if k == "patient_id" else "" if pd.isna(v) else str(v))
              for k, v in row.items()} for row in rows]
     spec_rows = spec.astype(object).where(spec.notna(), None).to_dict(orient="records") \
         if general else None
     if dask_client is not None:
-        results = list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows,
-                                 absolute_paths))
+        results += list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows,
+                                  absolute_paths))
     else:
-        results = list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
-                                  progress, spec_rows, absolute_paths))
-    return _assemble(results, table["patient_id"].tolist(), resolved)
+        results += list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
+                                   progress, spec_rows, absolute_paths))
+    result = _assemble(results, table["patient_id"].tolist(), resolved)
+    source = getattr(images, "images", images)
+    if isinstance(source, pd.DataFrame) and "mask_source" in source.columns:
+        # where each mask came from (reference, or predicted by radsem.segment + model hash)
+        sources = dict(zip(source["patient_id"].astype(str), source["mask_source"]))
+        result.diagnostics["mask_source"] = result.diagnostics["patient_id"].map(sources)
+    return result

@@ -74,7 +74,8 @@ def check_image_budget(shape: Sequence[int], n: int = 1) -> None:
                         "written); use fewer patients, a smaller image_shape or images=False")
 
 
-def _check_args(n, seed, image_shape, missing_expression, dwi_factor) -> tuple[int, ...]:
+def _check_args(n, seed, image_shape, missing_expression, dwi_factor, unlabelled=0.0
+                ) -> tuple[int, ...]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DataError(f"n must be a positive whole number of patients, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -89,6 +90,9 @@ def _check_args(n, seed, image_shape, missing_expression, dwi_factor) -> tuple[i
     if not 0.0 <= float(missing_expression) < 1.0:
         raise DataError("missing_expression is the share of patients without expression and "
                         f"must be in [0, 1), got {missing_expression!r}")
+    if not 0.0 <= float(unlabelled) < 1.0:
+        raise DataError("unlabelled is the share of patients without a tumour mask and must be "
+                        f"in [0, 1), got {unlabelled!r}")
     if int(dwi_factor) < 1:
         raise DataError(f"dwi_factor must be >= 1, got {dwi_factor!r}")
     return shape
@@ -141,7 +145,7 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
                     image_shape: Sequence[int] = (16, 48, 48),
                     missing_expression: float = 0.45, dwi_factor: int = 2,
                     params: SimulationParameters | None = None,
-                    progress: bool = False) -> SimulatedCohort:
+                    progress: bool = False, unlabelled: float = 0.0) -> SimulatedCohort:
     """Simulate a cervical-cancer radiogenomic cohort with known ground truth.
 
     Parameters
@@ -167,6 +171,11 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
         Generating parameters (default :func:`~radsem.simulate.default_parameters`).
     progress : bool
         Show a progress bar while rendering images.
+    unlabelled : float
+        Share of patients (rounded down, drawn at random) whose tumour mask is not written to
+        the cohort folder (``truth["patients"]["labelled"]`` is False for them; the reference
+        mask stays in :attr:`SimulatedCohort.images` for evaluation). Their masks are what
+        ``radsem segment predict`` supplies.
 
     Returns
     -------
@@ -187,7 +196,7 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
     >>> cohort.clinical.shape[0], sorted(cohort.latent.columns)[:2]
     (30, ['E6', 'E7'])
     """
-    shape = _check_args(n, seed, image_shape, missing_expression, dwi_factor)
+    shape = _check_args(n, seed, image_shape, missing_expression, dwi_factor, unlabelled)
     if images:
         check_image_budget(shape, n)
     n, seed, dwi_factor = int(n), int(seed), int(dwi_factor)
@@ -203,6 +212,12 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
     per_patient = latent.merge(outcomes[["patient_id", "lp_recurrence", "lp_death"]],
                                on="patient_id")
     per_patient["has_expression"] = ~missing
+    labelled = np.ones(n, dtype=bool)
+    n_unlabelled = int(np.floor(float(unlabelled) * n))
+    if n_unlabelled:  # own stream: every other draw is the same with and without unlabelled
+        pick = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(98,)))
+        labelled[pick.choice(n, n_unlabelled, replace=False)] = False
+    per_patient["labelled"] = labelled
     volumes: dict[str, PatientImages] = {}
     if images:
         volumes, tumours = _render_all(seed, params, clinical, latent, protocol, shape,

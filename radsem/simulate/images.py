@@ -40,6 +40,7 @@ class TumourGeometry:
     amplitudes: np.ndarray
     omega: np.ndarray  # (2, _N_FEATURES, 3) random Fourier frequencies of two texture fields
     omega_phase: np.ndarray  # (2, _N_FEATURES)
+    organs: tuple = ()  # ((centre (z, y, x), semi-axes (z, y, x), ADC / T2 factors), ...)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
     necrosis = float(0.55 * special.expit(2.0 * (eta["hypoxia"] - 1.0)))
     room = np.maximum(np.asarray(fov) / 2.0 - radius * (1.0 + 2.0 * irr) - 3.0, 0.0)
     centre = tuple(float(c) for c in rng.uniform(-1.0, 1.0, 3) * room * 0.5)
+    # the adjacent organs come from a child stream, so the draws of the tumour (and of the noise
+    # later drawn from ``rng``) are the same with and without them
+    organs = _draw_organs(rng.spawn(1)[0], radius, centre, fov)
     return TumourGeometry(
         radius=radius, irregularity=float(irr), heterogeneity=het, necrosis=necrosis, adc=adc,
         centre=centre, directions=_unit(rng, _N_HARMONICS),
@@ -91,7 +95,29 @@ def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
         amplitudes=rng.standard_normal(_N_HARMONICS),
         omega=rng.standard_normal((2, _N_FEATURES, 3)) / _TEXTURE_LENGTH_MM,
         omega_phase=rng.uniform(0, 2 * np.pi, (2, _N_FEATURES)),
+        organs=organs,
     )
+
+
+def _draw_organs(rng: np.random.Generator, radius: float, centre: tuple[float, float, float],
+                 fov: Sequence[float]) -> tuple:
+    """One or two smooth ellipsoidal structures next to the tumour (lymph node, bowel loop)
+    with tumour-like T2 signal and restricted diffusion, touching the tumour in most patients:
+    what makes a threshold + largest-component segmentation leak out of the tumour."""
+    organs = []
+    for _ in range(int(rng.integers(1, 3))):
+        semi = radius * rng.uniform(0.45, 0.85) * np.array([1.4, 1.0, 1.0])
+        semi *= np.exp(rng.normal(0.0, 0.15, 3)) * np.array([1.0, 1.0, 1.0])
+        angle = rng.uniform(0, 2 * np.pi)
+        direction = np.array([rng.normal(0.0, 0.25), np.sin(angle), np.cos(angle)])
+        direction /= np.linalg.norm(direction)
+        gap = rng.uniform(-0.15, 0.35) * semi[1:].mean()  # < 0: overlapping the tumour edge
+        where = np.asarray(centre) + direction * (radius + semi[1:].mean() + gap)
+        limit = np.asarray(fov) / 2.0 - 2.0
+        where = np.clip(where, -limit, limit)
+        factors = (float(rng.uniform(1.05, 1.25)), float(rng.uniform(0.85, 0.97)))
+        organs.append((tuple(float(c) for c in where), tuple(float(a) for a in semi), factors))
+    return tuple(organs)
 
 
 def _axes(shape: Sequence[int], spacing: Sequence[float]) -> list[np.ndarray]:
@@ -145,8 +171,18 @@ def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGe
     stroma_r = np.array([max(1.3 * geo.radius, geo.radius + 6.0)] * 3) * np.array([0.8, 1.0, 1.2])
     ell = np.linalg.norm(rel / stroma_r, axis=1)
     stroma = special.expit((1.0 - ell) / 0.08)
+    organ = np.zeros(len(dist))
+    organ_adc = np.ones(len(dist))
+    organ_t2 = np.ones(len(dist))
+    for where, semi, (adc_f, t2_f) in geo.organs:
+        r = np.linalg.norm((points - np.asarray(where)) / np.asarray(semi), axis=1)
+        w = special.expit((1.0 - r) * min(semi) / (0.3 * max(spacing)))
+        organ_adc = np.where(w > organ, adc_f, organ_adc)
+        organ_t2 = np.where(w > organ, t2_f, organ_t2)
+        organ = np.maximum(organ, w)
     return {"tumour": tumour, "necrosis": necrosis, "stroma": stroma,
-            "texture": _texture(axes, geo, 0)}
+            "texture": _texture(axes, geo, 0), "organ": organ, "organ_adc": organ_adc,
+            "organ_t2": organ_t2}
 
 
 def _mix(tissue: dict[str, np.ndarray], geo: TumourGeometry, tp: dict, name: str,
@@ -159,6 +195,9 @@ def _mix(tissue: dict[str, np.ndarray], geo: TumourGeometry, tp: dict, name: str
     tum_map = tum * (1.0 + scale * geo.heterogeneity * tissue["texture"])
     inside = tissue["necrosis"] * nec_v + (1 - tissue["necrosis"]) * tum_map
     outside = tissue["stroma"] * stroma_v + (1 - tissue["stroma"]) * fat_v
+    # adjacent organs: homogeneous, tumour-like T2 and diffusion (a little less restricted)
+    organ_v = tum * {"t2": tissue["organ_t2"], "pd": 1.0, "adc": tissue["organ_adc"]}[name]
+    outside = tissue["organ"] * organ_v + (1 - tissue["organ"]) * outside
     return tissue["tumour"] * inside + (1 - tissue["tumour"]) * outside
 
 
@@ -205,7 +244,7 @@ def render_patient(rng: np.random.Generator, geo: TumourGeometry, scanner: dict,
             images["mask"] = (tissue["tumour"] > 0.5).reshape(shape)
             continue
         adc_map = _mix(tissue, geo, tissue_params, "adc", 1.5) * scanner["adc_bias"]
-        fat = (1 - tissue["tumour"]) * (1 - tissue["stroma"])
+        fat = (1 - tissue["tumour"]) * (1 - tissue["stroma"]) * (1 - tissue["organ"])
         pd_dwi = pd_map * (1.0 - 0.9 * fat)
         s0 = k * pd_dwi * (1 - np.exp(-dwi_tr / t1)) * np.exp(-scanner["dwi_te"] / t2_map) * bias
         b = float(max(scanner["b_values"]))

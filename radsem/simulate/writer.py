@@ -95,6 +95,10 @@ def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> No
     if not cohort.images:
         return
     (folder / "images").mkdir()
+    patients = cohort.truth["patients"]
+    unlabelled = {pid for pid, lab in zip(patients["patient_id"],
+                                          patients.get("labelled", [True] * len(patients)))
+                  if not lab}
     for pid, img in tqdm(cohort.images.items(), total=len(cohort.images),
                          desc="writing images", disable=not progress):
         sub = folder / "images" / pid
@@ -102,6 +106,8 @@ def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> No
         arrays = {"t2": (img.t2, img.t2_spacing), "dwi": (img.dwi, img.dwi_spacing),
                   "adc": (img.adc, img.dwi_spacing), "mask": (img.mask, img.t2_spacing)}
         for key, name in IMAGE_FILES.items():
+            if key == "mask" and pid in unlabelled:
+                continue
             array, spacing = arrays[key]
             write_image(array, sub / name, spacing)
 

@@ -75,6 +75,10 @@ CASES = {
     "compare: inside the cohort via a link": (
         "compare {i}/compare.yaml --out {r}/link-cohort/results --quiet --overwrite"
     ),
+    "segment: model inside the cohort": "segment train {c} --out {c}/model --quiet",
+    "segment: predictions into the cohort via a link": (
+        "segment predict {r}/link-cohort --model {r}/no-model --out {c} --quiet"
+    ),
     "simulate: over a folder that is not a cohort": (
         "simulate --n 5 --no-images --out {i} --overwrite --quiet"
     ),

@@ -1,0 +1,213 @@
+"""``radsem segment``: train a tumour segmentation model, predict masks, evaluate them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "automatic tumour segmentation: train | predict | evaluate (attention U-Net, MONAI)"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    train = sub.add_parser("train", help="train on the patients of a cohort that have a mask")
+    train.add_argument("cohort", metavar="COHORT", help="cohort folder")
+    train.add_argument(
+        "--out",
+        required=True,
+        metavar="MODEL_DIR",
+        help="model folder to write (weights.pt, model.json)",
+    )
+    train.add_argument(
+        "--epochs", type=_positive, default=8, metavar="N", help="training epochs (default 8)"
+    )
+    train.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed (default 0)")
+    train.add_argument(
+        "--architecture",
+        choices=("attention_unet", "unet"),
+        default="attention_unet",
+        help="network (default attention_unet)",
+    )
+    train.add_argument(
+        "--threads", type=_positive, default=1, metavar="N", help="torch threads (default 1)"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    pred = sub.add_parser("predict", help="predict a mask for every patient with images")
+    pred.add_argument("cohort", metavar="COHORT", help="cohort folder (masks not needed)")
+    how = pred.add_mutually_exclusive_group(required=True)
+    how.add_argument("--model", metavar="MODEL_DIR", help="model folder from segment train")
+    how.add_argument(
+        "--threshold",
+        action="store_true",
+        help="the baseline instead: DWI threshold + largest component (its "
+        "fraction tuned on the cohort's labelled patients)",
+    )
+    pred.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT_DIR",
+        help="folder for <patient_id>/mask.nii.gz and segmentation.csv",
+    )
+    pred.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the masks of an earlier segment predict output",
+    )
+    pred.add_argument("--quiet", action="store_true", help="no progress output")
+
+    ev = sub.add_parser("evaluate", help="compare predicted with reference masks (+ baseline)")
+    ev.add_argument("cohort", metavar="COHORT", help="cohort folder with reference masks")
+    ev.add_argument(
+        "--predicted", required=True, metavar="OUT_DIR", help="output folder of segment predict"
+    )
+    ev.add_argument(
+        "--model",
+        metavar="MODEL_DIR",
+        default=None,
+        help="model folder: splits training / held-out patients and tunes the "
+        "baseline on the training patients",
+    )
+    ev.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="folder for per_patient.csv, summary.csv (and feature_icc.csv)",
+    )
+    ev.add_argument(
+        "--radiomics",
+        action="store_true",
+        help="also ICC(3,1) of the radiomic features (predicted vs reference mask)",
+    )
+    ev.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes for radiomic extraction (default 1)",
+    )
+    ev.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _train(args: argparse.Namespace) -> int:
+    from radsem.segment import UNetSegmenter
+
+    seg = UNetSegmenter(
+        epochs=args.epochs,
+        architecture=args.architecture,
+        random_state=args.seed,
+        n_threads=args.threads,
+        progress=not args.quiet,
+    )
+    seg.fit(args.cohort)
+    digest = seg.save(args.out)
+    if not args.quiet:
+        print(
+            f"wrote {args.out}: {seg.method} trained on {len(seg.training_patients_)} "
+            f"patients in {seg.fit_seconds_:.0f} s (model hash {digest[:12]})"
+        )
+        for pid, reason in seg.failures_:
+            print(f"  skipped {pid}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from radsem.segment import ThresholdSegmenter, load_segmenter, predict_masks
+
+    if args.threshold:
+        seg = ThresholdSegmenter().fit(args.cohort)
+    else:
+        seg = load_segmenter(args.model)
+    result = predict_masks(
+        seg, args.cohort, args.out, overwrite=args.overwrite, progress=not args.quiet
+    )
+    if not args.quiet:
+        counts = result.table["status"].value_counts()
+        print(
+            f"wrote {Path(args.out) / 'segmentation.csv'}: {counts.get('ok', 0)} ok, "
+            f"{counts.get('flagged', 0)} flagged, {counts.get('failed', 0)} failed"
+        )
+        for row in result.table[result.table["status"] != "ok"].itertuples():
+            print(f"  {row.status} {row.patient_id}: {row.reason}", file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from radsem.errors import DataError
+    from radsem.io import write_table
+    from radsem.segment import ThresholdSegmenter, predict_masks
+    from radsem.segment.cohort import load_predictions
+    from radsem.segment.evaluate import evaluate_segmentation, summarise_evaluation
+
+    out = Path(args.out)
+    for source in (args.cohort, args.predicted):
+        src = Path(source).resolve()
+        if out.resolve() == src or src in out.resolve().parents:
+            raise DataError(f"{out}: the evaluation folder must lie outside the input {source}")
+    training: list[str] = []
+    if args.model is not None:
+        from radsem.segment.model_io import load_model
+
+        _, meta = load_model(args.model)
+        training = list(meta.get("training", {}).get("patients", []))
+    model = load_predictions(args.cohort, args.predicted)
+    patients = [p for p, c in model.cases.items() if c.mask is not None]
+    if not patients:
+        raise DataError(f"{args.cohort}: no segmented patient has a reference mask")
+    base = ThresholdSegmenter().fit(args.cohort, patients=training or None)
+    baseline = predict_masks(base, args.cohort, patients=patients)
+    per_patient = evaluate_segmentation([model, baseline], training)
+    method = str(model.table["method"].iloc[0])
+    summary = summarise_evaluation(per_patient, model=method, baseline="threshold")
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(per_patient, out / "per_patient.csv")
+    write_table(summary.reset_index(), out / "summary.csv")
+    if args.radiomics:
+        from radsem.radiomics import extract_cohort
+        from radsem.segment.evaluate import feature_agreement
+        from radsem.segment.volumes import cohort_images
+
+        images = cohort_images(args.cohort).set_index("patient_id").loc[patients]
+        ref = extract_cohort(images.reset_index(), n_jobs=args.jobs, progress=False)
+        have = [p for p in patients if p in model.masks]
+        pred_images = images.loc[have].copy()
+        pred_images["mask"] = [
+            str((Path(args.predicted) / p / "mask.nii.gz").resolve()) for p in have
+        ]
+        pred = extract_cohort(pred_images.reset_index(), n_jobs=args.jobs, progress=False)
+        icc = feature_agreement(ref.features, pred.features)
+        write_table(icc.reset_index(), out / "feature_icc.csv")
+        if not args.quiet:
+            print(
+                f"  ICC(3,1) >= 0.75 for {float((icc['icc'] >= 0.75).mean()):.0%} of "
+                f"{len(icc)} features"
+            )
+    if not args.quiet:
+        print(summary.round(3).to_string())
+        print(f"wrote {out / 'per_patient.csv'}, {out / 'summary.csv'}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"train": _train, "predict": _predict, "evaluate": _evaluate}[args.action](args)
