@@ -111,8 +111,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from radsem.io.guard import check_outputs
     from radsem.segment import UNetSegmenter
 
+    check_outputs([args.cohort], folders=[args.out])
     seg = UNetSegmenter(
         epochs=args.epochs,
         architecture=args.architecture,
@@ -133,8 +135,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from radsem.io.guard import check_outputs
     from radsem.segment import ThresholdSegmenter, load_segmenter, predict_masks
 
+    check_outputs([args.cohort, args.model], folders=[args.out])
     if args.threshold:
         seg = ThresholdSegmenter().fit(args.cohort)
     else:
@@ -156,15 +160,13 @@ def _predict(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from radsem.errors import DataError
     from radsem.io import write_table
+    from radsem.io.guard import check_outputs
     from radsem.segment import ThresholdSegmenter, predict_masks
     from radsem.segment.cohort import load_predictions
     from radsem.segment.evaluate import evaluate_segmentation, summarise_evaluation
 
     out = Path(args.out)
-    for source in (args.cohort, args.predicted):
-        src = Path(source).resolve()
-        if out.resolve() == src or src in out.resolve().parents:
-            raise DataError(f"{out}: the evaluation folder must lie outside the input {source}")
+    check_outputs([args.cohort, args.predicted, args.model], folders=[out])
     training: list[str] = []
     if args.model is not None:
         from radsem.segment.model_io import load_model

@@ -30,8 +30,8 @@ def test_write_table_is_deterministic_and_keeps_input(tmp_path):
 
 
 def test_table_errors(tmp_path):
-    with pytest.raises(DataError, match="unknown table format '.xlsx'"):
-        read_table(tmp_path / "t.xlsx")
+    with pytest.raises(DataError, match="unknown table format '.sav'"):
+        read_table(tmp_path / "t.sav")
     with pytest.raises(DataError, match="file not found"):
         read_table(tmp_path / "t.csv")
     (tmp_path / "empty.csv").write_text("")

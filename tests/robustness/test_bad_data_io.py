@@ -91,5 +91,5 @@ def test_bad_table_files(tmp_path):
     (tmp_path / "x.parquet").write_text("not parquet")
     with pytest.raises(DataError, match="cannot be read as a parquet table"):
         read_table(tmp_path / "x.parquet")
-    with pytest.raises(DataError, match="unknown table format '.xlsx'"):
-        read_table(tmp_path / "x.xlsx")
+    with pytest.raises(DataError, match="unknown table format '.sav'"):
+        read_table(tmp_path / "x.sav")

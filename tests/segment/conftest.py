@@ -4,17 +4,9 @@ figures are in benchmarks/segmentation.py)."""
 from __future__ import annotations
 
 import pytest
+from segment_settings import TINY
 
 from radsem.simulate import simulate
-
-#: A network small enough to train a couple of epochs in seconds.
-TINY = {
-    "channels": (4, 8),
-    "strides": ((1, 2, 2),),
-    "patch_size": (8, 16, 16),
-    "batch_size": 4,
-    "patches_per_case": 2,
-}
 
 
 @pytest.fixture(scope="session")

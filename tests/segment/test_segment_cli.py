@@ -135,7 +135,7 @@ def test_bad_input_exits_3(cohort_dir, tmp_path, capsys):
         )
         == 3
     )
-    assert "must lie outside the input" in capsys.readouterr().err
+    assert "inside the input folder" in capsys.readouterr().err
     assert not (cohort_dir / "eval").exists()
     assert (
         main(["segment", "train", str(cohort_dir), "--out", str(tmp_path / "m"), "--epochs", "0"])

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import SimpleITK as sitk
-from conftest import TINY
+from segment_settings import TINY
 
 from radsem.errors import DataError
 from radsem.io import read_cohort
