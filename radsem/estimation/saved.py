@@ -106,9 +106,11 @@ def fit_record(fit) -> dict:
         "format_version": FORMAT_VERSION,
         "radsem_version": __version__,
         "class": type(fit).__name__,
-        "model": fit.model,
-        "options": _value(fit.options),
-        "nobs": int(fit.nobs),
+        # every fit class has the tables; the model text, options and nobs where it keeps them
+        # (a latent-survival fit counts the patients it used as n_used)
+        "model": getattr(fit, "model", None),
+        "options": _value(getattr(fit, "options", {})),
+        "nobs": int(getattr(fit, "nobs", getattr(fit, "n_used", 0))),
         "converged": bool(fit.converged),
         "iterations": int(getattr(fit, "iterations", 0)),
         "fit_measures": {str(k): _value(v) for k, v in measures.items()},
