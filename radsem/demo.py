@@ -139,7 +139,9 @@ def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *,
     Parameters
     ----------
     out : str or Path
-        Output folder (created; must be empty unless ``overwrite``).
+        Output folder (created; must be empty unless ``overwrite``). It appears complete when
+        the demo has finished and not at all when a step fails (an earlier demo's folder is
+        then left as it was).
     n : int
         Number of simulated patients (at least 40).
     seed : int
@@ -158,28 +160,31 @@ def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *,
     -------
     DemoResult
     """
-    import shutil
+    from radsem.io.staging import staged_folder
 
     out = Path(out).resolve()
     _check_arguments(n, jobs, out, overwrite)
-    if out.exists() and overwrite:
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    steps = _Steps(out, progress)
-
-    cohort = steps.run("simulate cohort", lambda: _simulate(out / "cohort", n, seed))
-    cohort = steps.run("segment unlabelled patients", lambda: _segment(steps, cohort, out, seed))
-    features = steps.run("extract radiomics", lambda: _extract(steps, cohort, out, jobs))
-    harmonised = steps.run("harmonise radiomics", lambda: _harmonise(steps, cohort, features))
-    steps.run("autoencoder", lambda: _autoencoder(steps, cohort, harmonised, seed, epochs))
-    steps.run("expression GAN", lambda: _gan(steps, cohort, seed, 5 * epochs))
-    scores = steps.run("structural equation model", lambda: _sem(steps, cohort))
-    labels = steps.run("k-medoids clusters", lambda: _clusters(steps, cohort, harmonised, seed))
-    steps.run("survival models", lambda: _survival(steps, cohort, labels, scores))
-    steps.run("compare outcome models",
-              lambda: _compare(steps, cohort, features, seed, jobs, epochs))
-    steps.run("report", lambda: _write_report(steps, n, seed))
-    steps.run("HTML reports", lambda: _write_html_reports(steps, n, seed, jobs, epochs))
+    # written whole or not at all: the steps write into a hidden sibling folder that replaces
+    # ``out`` (an earlier demo's output, checked above) only when every step has finished
+    with staged_folder(out) as work:
+        steps = _Steps(work, progress)
+        cohort = steps.run("simulate cohort", lambda: _simulate(work / "cohort", n, seed))
+        cohort = steps.run("segment unlabelled patients",
+                           lambda: _segment(steps, cohort, work, seed))
+        features = steps.run("extract radiomics", lambda: _extract(steps, cohort, work, jobs))
+        harmonised = steps.run("harmonise radiomics",
+                               lambda: _harmonise(steps, cohort, features))
+        steps.run("autoencoder", lambda: _autoencoder(steps, cohort, harmonised, seed, epochs))
+        steps.run("expression GAN", lambda: _gan(steps, cohort, seed, 5 * epochs))
+        scores = steps.run("structural equation model", lambda: _sem(steps, cohort))
+        labels = steps.run("k-medoids clusters",
+                           lambda: _clusters(steps, cohort, harmonised, seed))
+        steps.run("survival models", lambda: _survival(steps, cohort, labels, scores))
+        steps.run("compare outcome models",
+                  lambda: _compare(steps, cohort, features, seed, jobs, epochs))
+        steps.run("report", lambda: _write_report(steps, n, seed))
+        steps.run("HTML reports", lambda: _write_html_reports(steps, n, seed, jobs, epochs))
+    steps.result.out = out
     return steps.result
 
 

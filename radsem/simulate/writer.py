@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from radsem.errors import DataError
 from radsem.io.cohort import IMAGE_FILES
 from radsem.io.images import write_image
-from radsem.io.tables import atomic_write_bytes, file_mode, write_table
+from radsem.io.staging import clean_stale_temporaries, staged_folder
+from radsem.io.tables import atomic_write_bytes, write_table
 from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
 
 __all__ = ["write_cohort", "simulate", "clean_stale_temporaries"]
@@ -34,54 +33,6 @@ def _prepare_target(path: Path, overwrite: bool) -> None:
                         ) from exc
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise DataError(f"{path.parent}: folder is not writable")
-
-
-#: Marker inside a temporary cohort folder: ``<pid> <host>`` of the process writing it.
-_MARKER = ".radsem-writing"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but belongs to someone else, or cannot tell: keep its folder
-    return True
-
-
-def clean_stale_temporaries(path: Path) -> list[Path]:
-    """Remove temporary folders a killed earlier run left next to the cohort folder ``path``.
-
-    Only folders named as :func:`write_cohort` names them (``.<name>.<8 characters>.tmp``) that
-    hold its marker file naming a process of this machine that no longer runs are removed; a
-    folder of a run still in progress, of another machine, or without the marker is kept.
-
-    Returns
-    -------
-    list of Path
-        The folders removed.
-    """
-    import re
-    import socket
-
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp$")
-    removed = []
-    if not path.parent.is_dir():
-        return removed
-    for entry in path.parent.iterdir():
-        if not pattern.match(entry.name) or entry.is_symlink() or not entry.is_dir():
-            continue
-        try:
-            pid_text, host = (entry / _MARKER).read_text(encoding="utf-8").split(maxsplit=1)
-            pid = int(pid_text)
-        except (OSError, ValueError):
-            continue
-        if host.strip() != socket.gethostname() or pid == os.getpid() or _alive(pid):
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 
 def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> None:
@@ -143,30 +94,8 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
         raise DataError(f"write_cohort expects a SimulatedCohort, got {type(cohort).__name__}")
     path = Path(path).absolute()
     _prepare_target(path, overwrite)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    except OSError as exc:
-        raise DataError(f"{path.parent}: cannot write there ({exc.strerror})") from exc
-    old = None
-    try:
-        import socket
-
-        atomic_write_bytes(f"{os.getpid()} {socket.gethostname()}\n".encode(), tmp / _MARKER)
-        clean_stale_temporaries(path)
-        os.chmod(tmp, file_mode(folder=True))
+    with staged_folder(path) as tmp:
         _write_contents(cohort, tmp, progress)
-        (tmp / _MARKER).unlink()
-        if path.exists():
-            old = path.parent / f"{tmp.name}.old"
-            os.replace(path, old)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and old.exists() and not path.exists():
-            os.replace(old, path)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return path
 
 

@@ -245,3 +245,27 @@ def test_image_shape_is_bounded(tmp_path, capsys):
         simulate_cohort(100, 0, image_shape=(64, 256, 256))
     assert len(simulate_cohort(100, 0, images=False, image_shape=(64, 256, 256)).clinical) == 100
     assert not (tmp_path / "c").exists()
+
+
+def test_failed_demo_leaves_no_output_and_keeps_an_earlier_one(tmp_path, monkeypatch):
+    """A demo that fails part-way writes nothing (it used to leave a half-written folder), and an
+    earlier demo's folder it was to replace stays as it was."""
+    import radsem.demo as demo
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("step failed")
+
+    monkeypatch.setattr(demo, "_harmonise", broken)
+    out = tmp_path / "demo"
+    with pytest.raises(RuntimeError, match="step failed"):
+        demo.run_demo(out, n=40, seed=1, jobs=1, epochs=1, progress=False)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary folder left either
+
+    earlier = out / "cohort" / "clinical.csv"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("patient_id\nP1\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="step failed"):
+        demo.run_demo(out, n=40, seed=1, jobs=1, epochs=1, progress=False, overwrite=True)
+    assert earlier.read_text(encoding="utf-8") == "patient_id\nP1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
