@@ -228,7 +228,9 @@ def _train(module, x, y, settings: NetworkSettings, generator, loss_fn=None, spl
         )
     else:
         opt = torch.optim.AdamW(
-            [p for p in module.parameters() if p.requires_grad], lr=settings.learning_rate, weight_decay=settings.weight_decay
+            [p for p in module.parameters() if p.requires_grad],
+            lr=settings.learning_rate,
+            weight_decay=settings.weight_decay,
         )
     supervised = loss_fn is None
     loss_fn = loss_fn or torch.nn.functional.mse_loss

@@ -169,7 +169,15 @@ def test_lavaan_identifiers():
 @pytest.mark.slow
 def test_stability_table(result):
     st = result.stability
-    assert list(st.columns) == ["target", "seed", "other_seed", "kendall_tau", "same_top_set"]
+    assert list(st.columns) == [
+        "target",
+        "seed",
+        "other_seed",
+        "kendall_tau",
+        "n_significant",
+        "kendall_tau_significant",
+        "same_top_set",
+    ]
     linear = [f"feature_0{k}" for k in (1, 2, 3)]
     assert st.set_index("target").loc[linear, "same_top_set"].all()
     assert st["kendall_tau"].between(-1, 1).all()
