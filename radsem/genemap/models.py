@@ -53,12 +53,12 @@ class NetworkSettings:
     validation_share : float
         Share of the training fold held out for early stopping.
     pretrain : bool
-        Initialise the first block from a gene autoencoder trained on the training fold's
-        genes (Smedley et al. 2021).
+        Initialise the first learned block from a gene autoencoder trained on the training
+        fold's genes (Smedley et al. 2021); the ridge path is not affected.
     l1 : float
-        Lasso penalty on the first layer's weights (sparse input, as in LassoNet-style
-        genomic networks); without it a dense 2,000-input layer fitted on ~160 patients
-        behaves like ridge regression and misses sparse drivers.
+        Lasso penalty on the first learned layer's weights, added to the loss (default 0:
+        through AdamW's subgradient steps it does not make weights exactly zero, and it did
+        not improve held-out R² in the checks of docs/genemap.md).
     optimizer : {"adamw", "sgd"}
         AdamW, or SGD with momentum 0.9.
     members : int
@@ -75,7 +75,9 @@ class NetworkSettings:
     calibrate : bool
         Rescale the ensemble's outputs per target by the least-squares slope (clipped to
         [0, 1]) and intercept of the observed on the predicted values in the members' inner
-        validation splits, shrinking over-confident predictions towards the mean.
+        validation splits, shrinking over-confident predictions towards the mean (default
+        off: estimated on ~32 patients the slope is itself noisy, and the ridge path already
+        chooses its shrinkage by leave-one-out error).
     """
 
     hidden: tuple = (64, 32)

@@ -223,7 +223,7 @@ def test_cli_runs_and_refuses_to_overwrite(cohort, tmp_path, capsys):
     assert main(_args(cohort, tmp_path / "out", *fast)) == 3
     assert "already holds" in capsys.readouterr().err
     assert main(_args(cohort, cohort["expression.csv"].parent, *fast)) == 3
-    assert "holds the input" in capsys.readouterr().err
+    assert "is the folder of the input" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
