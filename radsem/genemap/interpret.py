@@ -134,7 +134,11 @@ class _GroupGates:
         self.n = x.shape[0]
         self.parts = []
         for net in members:
-            at = next(i for i, m in enumerate(net) if isinstance(m, torch.nn.Linear))
+            at = next(
+                i
+                for i, m in enumerate(net)
+                if isinstance(m, torch.nn.Linear) or type(m).__name__ == "GeneInput"
+            )
             weight, bias = net[at].weight.detach(), net[at].bias.detach()
             parts = torch.stack(
                 [x[:, member == k] @ weight[:, member == k].T for k in range(n_groups)]

@@ -171,6 +171,7 @@ def genemap_report(result, inputs=(), command: str | None = None):
             "n_random": n_random_sets(s, len(result.sets)),
             "alpha": s.alpha,
             "pretrain": s.network.pretrain,
+            "linear_path": s.network.linear_path,
             "stability_seeds": s.stability_seeds,
         },
         packages=("numpy", "pandas", "scikit-learn", "torch", "captum"),

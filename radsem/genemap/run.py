@@ -92,7 +92,8 @@ class GenemapResult:
         set kept) with the observed target; necessity = loss of that correlation when the set
         alone is dropped; p against size-matched random sets; q Benjamini-Hochberg per target.
     stability : DataFrame
-        ``target, seed, other_seed, kendall_tau, same_top_set``.
+        ``target, seed, other_seed, kendall_tau`` (all sets), ``n_significant,
+        kendall_tau_significant`` (sets with q < alpha in either run), ``same_top_set``.
     predictions : dict
         Model -> out-of-fold predictions (repeats, patients, targets).
     data : GenemapData
@@ -253,13 +254,24 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig):
     return table, np.stack(preds), ig
 
 
-def set_scores_stability(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
+def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
     """Kendall's tau between the set scores of runs with different seeds, per target.
 
     Parameters
     ----------
     tables : dict
         Seed -> ``gene_sets`` table; the first seed is compared with each other one.
+    alpha : float
+        ``kendall_tau_significant`` is tau over the sets with ``q_value < alpha`` in either
+        run (NaN when fewer than 3 such sets): the order of the sets that carry signal,
+        next to ``kendall_tau`` over all sets, most of which are null sets whose order is
+        noise.
+
+    Returns
+    -------
+    DataFrame
+        ``target, seed, other_seed, kendall_tau, n_significant, kendall_tau_significant,
+        same_top_set``.
     """
     from scipy.stats import kendalltau
 
@@ -272,18 +284,28 @@ def set_scores_stability(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
             a = base.loc[target, "score"]
             b = cmp.loc[target, "score"].reindex(a.index)
             tau = kendalltau(a.to_numpy(), b.to_numpy()).statistic if len(a) > 1 else np.nan
+            sig = (base.loc[target, "q_value"] < alpha).to_numpy() | (
+                cmp.loc[target, "q_value"].reindex(a.index) < alpha
+            ).to_numpy()
+            tau_sig = (
+                kendalltau(a.to_numpy()[sig], b.to_numpy()[sig]).statistic
+                if sig.sum() >= 3
+                else np.nan
+            )
             rows.append(
                 {
                     "target": target,
                     "seed": seeds[0],
                     "other_seed": other,
                     "kendall_tau": float(tau),
+                    "n_significant": int(sig.sum()),
+                    "kendall_tau_significant": float(tau_sig),
                     "same_top_set": bool(a.idxmax() == b.idxmax()),
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["target", "seed", "other_seed", "kendall_tau", "same_top_set"]
-    )
+    columns = ["target", "seed", "other_seed", "kendall_tau", "n_significant"]
+    columns += ["kendall_tau_significant", "same_top_set"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def genemap(
@@ -389,7 +411,7 @@ def genemap(
         performance=performance,
         gene_importance=importance,
         gene_sets=tables[seed],
-        stability=set_scores_stability(tables),
+        stability=set_scores_stability(tables, settings.alpha),
         predictions=predictions,
         data=data,
         settings=settings,

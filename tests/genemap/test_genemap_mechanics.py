@@ -129,3 +129,79 @@ def test_network_is_deterministic_and_learns(small_net):
     b = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=4).fit(x, y).predict(x2)
     np.testing.assert_array_equal(a, b)
     assert np.corrcoef(a[:, 0], x2[:, :3].sum(1))[0, 1] > 0.7
+
+
+def test_ridge_loo_matches_scikit_learn(rng):
+    """Per-target penalty by exact leave-one-out error, as scikit-learn's RidgeCV (GCV mode)."""
+    from sklearn.linear_model import RidgeCV
+
+    from radsem.genemap.models import ridge_loo
+
+    x = rng.standard_normal((40, 120))
+    y = np.column_stack([x[:, :4].sum(1), rng.standard_normal(40), x[:, 5]])
+    y += 0.5 * rng.standard_normal((40, 3))
+    coef, intercept, alpha = ridge_loo(x, y)
+    s2max = np.linalg.svd(x - x.mean(0), compute_uv=False).max() ** 2
+    ref = RidgeCV(alphas=s2max * np.logspace(-4, 2, 40), alpha_per_target=True).fit(x, y)
+    np.testing.assert_allclose(alpha, ref.alpha_, rtol=1e-6)
+    np.testing.assert_allclose(coef, ref.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(intercept, ref.intercept_, atol=1e-6)
+    assert alpha[1] > alpha[0]  # the pure-noise target is shrunk harder
+
+
+def test_untrained_network_is_the_ridge_fit(rng):
+    """The linear path is the ridge fit on the inner training rows; the non-linear blocks
+    start at zero, so a network stopped before its first epoch predicts exactly that."""
+    from radsem.genemap.models import _split, ridge_loo
+
+    x = rng.standard_normal((60, 40))
+    y = np.column_stack([x[:, :3].sum(1), np.maximum(x[:, 7], 0)]) + rng.standard_normal((60, 2))
+    s = NetworkSettings(hidden=(8,), max_epochs=0)
+    net = GeneNetwork(s, seed=3).fit(x, y)
+    val, tr = _split(60, s, torch.Generator().manual_seed(3))
+    xz, yz = net.x_scaler_.transform(x), net.y_scaler_.transform(y)
+    coef, intercept, _ = ridge_loo(xz[tr.numpy()], yz[tr.numpy()])
+    want = (xz @ coef + intercept) * net.y_scaler_.scale_ + net.y_scaler_.mean_
+    np.testing.assert_allclose(net.predict(x), want, atol=1e-4)
+
+
+def test_masking_without_the_linear_path(rng):
+    """The plain ReLU network (``linear_path=False``) is masked exactly as well."""
+    x = rng.standard_normal((30, 12))
+    y = x[:, :2] + 0.1 * rng.standard_normal((30, 2))
+    net = GeneNetwork(NetworkSettings(hidden=(6,), linear_path=False, max_epochs=20), seed=0)
+    net.fit(x, y)
+    xz = net.x_scaler_.transform(x[:5])
+    lay = build_layout({"a": np.arange(0, 4), "b": np.arange(4, 9)}, 12, 3, rng)
+    for mode in ("sufficiency", "necessity"):
+        fast = masked_predictions(net.module_, xz, lay, mode)
+        np.testing.assert_allclose(
+            fast, masked_predictions_genes(net.module_, xz, lay, mode), atol=1e-5
+        )
+
+
+def test_stability_over_all_and_significant_sets():
+    from scipy.stats import kendalltau
+
+    from radsem.genemap.run import set_scores_stability
+
+    names = [f"S{k}" for k in range(8)]
+    a = pd.DataFrame(
+        {
+            "target": "f",
+            "gene_set": names,
+            "score": [0.9, 0.5, 0.4, 0.1, 0.05, 0.0, -0.1, 0.02],
+            "q_value": [0.01, 0.02, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9],
+        }
+    )
+    b = a.assign(
+        score=[0.8, 0.3, 0.45, -0.1, 0.1, 0.02, 0.0, 0.01],
+        q_value=[0.01, 0.2, 0.04, 0.9, 0.9, 0.9, 0.9, 0.9],
+    )
+    st = set_scores_stability({1: a, 2: b}, alpha=0.05).iloc[0]
+    assert st["kendall_tau"] == pytest.approx(kendalltau(a.score, b.score).statistic)
+    assert st["n_significant"] == 3
+    assert st["kendall_tau_significant"] == pytest.approx(
+        kendalltau(a.score[:3], b.score[:3]).statistic
+    )
+    assert st["same_top_set"]

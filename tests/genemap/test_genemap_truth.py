@@ -169,7 +169,15 @@ def test_lavaan_identifiers():
 @pytest.mark.slow
 def test_stability_table(result):
     st = result.stability
-    assert list(st.columns) == ["target", "seed", "other_seed", "kendall_tau", "same_top_set"]
+    assert list(st.columns) == [
+        "target",
+        "seed",
+        "other_seed",
+        "kendall_tau",
+        "n_significant",
+        "kendall_tau_significant",
+        "same_top_set",
+    ]
     linear = [f"feature_0{k}" for k in (1, 2, 3)]
     assert st.set_index("target").loc[linear, "same_top_set"].all()
     assert st["kendall_tau"].between(-1, 1).all()
@@ -215,7 +223,7 @@ def test_cli_runs_and_refuses_to_overwrite(cohort, tmp_path, capsys):
     assert main(_args(cohort, tmp_path / "out", *fast)) == 3
     assert "already holds" in capsys.readouterr().err
     assert main(_args(cohort, cohort["expression.csv"].parent, *fast)) == 3
-    assert "folder of the input" in capsys.readouterr().err
+    assert "is the folder of the input" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
