@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml requirements-build.txt $(LOCK)
 lock: setup
 	@echo "refreshing $(LOCK) from pyproject.toml and requirements-build.txt"
 	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
-	    --no-emit-find-links --pip-args "--no-build-isolation" --extra all --extra dev \
+	    --no-emit-find-links --pip-args "--no-build-isolation" --extra imaging --extra deep --extra r --extra dev \
 	    $(LOCK_ARGS) -o $(LOCK) pyproject.toml requirements-build.txt
 
 demo: setup
