@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radsem.commands._arguments import jobs
+
 HELP = "compare outcome model families by cross-validation, as a YAML file describes"
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 or -1 (all cores), got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="output folder (default: the file's 'output', else "
                         "CONFIG-output next to it)")
-    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+    parser.add_argument("--jobs", type=jobs, default=None, metavar="N",
                         help="parallel folds (default: the file's n_jobs)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="run the folds and bootstrap on a Dask cluster at this scheduler "

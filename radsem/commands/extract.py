@@ -6,18 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from radsem.commands._arguments import jobs
+
 HELP = ("extract pyradiomics features of a cohort's series (T2/DWI/ADC, or CT/PET/MR from "
         "series.csv): features, diagnostics, failures")
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 or -1 (all cores), got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "are written next to it as FILE-stem.diagnostics/.failures")
     parser.add_argument("--params", metavar="YAML", default=None,
                         help="pyradiomics parameter file (default: binWidth 10, original image)")
-    parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+    parser.add_argument("--jobs", type=jobs, default=1, metavar="N",
                         help="worker processes (default 1; -1: all cores)")
     parser.add_argument("--cache", metavar="DIR", default=None,
                         help="cache folder; a re-run reuses finished patients")

@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radsem.commands._arguments import non_negative, positive
+
 HELP = "map gene sets onto image features: networks, peer models and gene masking"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,21 +37,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="table with a categorical label (histology, HPV clade)",
     )
     parser.add_argument("--label", metavar="COLUMN", help="the label column of --labels")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--folds", type=_positive, default=5, help="folds (default 5)")
+    parser.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
+    parser.add_argument("--folds", type=positive, default=5, help="folds (default 5)")
     parser.add_argument(
-        "--repeats", type=_positive, default=2, help="repeats of the cross-validation (default 2)"
+        "--repeats", type=positive, default=2, help="repeats of the cross-validation (default 2)"
     )
     parser.add_argument(
         "--random-sets",
-        type=_positive,
+        type=non_negative,
         default=None,
         metavar="N",
         help="size-matched random sets per set size (default: max(200, 2 x sets / 0.05))",
     )
     parser.add_argument(
         "--stability-seeds",
-        type=_positive,
+        type=non_negative,
         default=1,
         metavar="N",
         help="extra seeds for the stability check (default 1; 0 skips it)",

@@ -5,24 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radsem.commands._arguments import non_negative, positive
+
 HELP = "generate T2/DWI/ADC tumour images and masks from gene expression (train, sample)"
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _epochs(text: str) -> int:
-    value = _seed(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL_DIR",
         help="new folder for the model (model.json + weights.pt)",
     )
-    train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    train.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
     train.add_argument(
         "--epochs",
-        type=_epochs,
+        type=positive,
         default=None,
         metavar="N",
         help="training epochs (default: the model's default)",
@@ -65,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sample.add_argument(
         "--out", required=True, metavar="OUT_DIR", help="new cohort folder to write"
     )
-    sample.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    sample.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
     sample.add_argument("--quiet", action="store_true", help="no summary")
 
 

@@ -6,27 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from radsem.commands._arguments import non_negative, positive
+
 HELP = "automatic tumour segmentation: train | predict | evaluate (attention U-Net, MONAI)"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="model folder to write (weights.pt, model.json)",
     )
     train.add_argument(
-        "--epochs", type=_positive, default=8, metavar="N", help="training epochs (default 8)"
+        "--epochs", type=positive, default=8, metavar="N", help="training epochs (default 8)"
     )
-    train.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed (default 0)")
+    train.add_argument("--seed", type=non_negative, default=0, metavar="S", help="seed (default 0)")
     train.add_argument(
         "--architecture",
         choices=("attention_unet", "unet"),
@@ -50,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="network (default attention_unet)",
     )
     train.add_argument(
-        "--threads", type=_positive, default=1, metavar="N", help="torch threads (default 1)"
+        "--threads", type=positive, default=1, metavar="N", help="torch threads (default 1)"
     )
     train.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -102,7 +84,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     ev.add_argument(
         "--jobs",
-        type=_positive,
+        type=positive,
         default=1,
         metavar="N",
         help="worker processes for radiomic extraction (default 1)",

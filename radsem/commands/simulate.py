@@ -5,27 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radsem.commands._arguments import non_negative, positive
+
 HELP = "simulate a cervical-cancer radiogenomic cohort with known ground truth"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def _share(text: str) -> float:
@@ -57,9 +39,9 @@ def _shape(text: str) -> tuple[int, int, int]:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", type=_positive_int, default=150, metavar="N",
+    parser.add_argument("--n", type=positive, default=150, metavar="N",
                         help="number of patients (default 150)")
-    parser.add_argument("--seed", type=_seed, default=0,
+    parser.add_argument("--seed", type=non_negative, default=0,
                         help="random seed; the same seed writes the same bytes (default 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="cohort folder to write")
     parser.add_argument("--overwrite", action="store_true",
