@@ -53,3 +53,16 @@ def r_cluster():
 
 
 needs_r = _needs_r
+
+
+@pytest.fixture(autouse=True)
+def _process_locale_restored():
+    """Put the process locale back after each test: a native library that switches it to "C"
+    (ITK's GDCM DICOM writer does) would make Python's default text encoding ASCII for every
+    later test, so that a test would pass or fail depending on the order of the suite."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_ALL)
+    yield
+    if locale.setlocale(locale.LC_ALL) != saved:
+        locale.setlocale(locale.LC_ALL, saved)

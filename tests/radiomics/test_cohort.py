@@ -108,6 +108,18 @@ def test_bad_arguments(patients):
 
 
 def _write_dicom_series(image, folder, name: str, pid: str) -> None:
+    import locale
+
+    # ITK's GDCM writer switches the process locale to "C" (Python's default text encoding then
+    # becomes ASCII for every later test): put it back when the slices are written
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        _write_slices(image, folder, name, pid)
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)
+
+
+def _write_slices(image, folder, name: str, pid: str) -> None:
     import SimpleITK as sitk
 
     folder.mkdir()
