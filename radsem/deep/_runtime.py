@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +16,13 @@ from radsem.errors import DataError
 
 torch = require("torch", "the deep models")
 
-__all__ = ["torch_session", "check_random_state_int", "atomic_torch_save", "safe_torch_load"]
+__all__ = [
+    "torch_session",
+    "check_random_state_int",
+    "atomic_torch_save",
+    "safe_torch_load",
+    "EarlyStopping",
+]
 
 
 def check_random_state_int(random_state: int | None) -> int:
@@ -78,3 +86,28 @@ def safe_torch_load(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     if not isinstance(payload, dict) or payload.get("kind") != kind:
         raise DataError(f"{os.fspath(path)!r} does not hold a radsem {kind} model")
     return payload
+
+
+class EarlyStopping:
+    """Keep the weights of the epoch with the lowest monitored loss and say when to stop.
+
+    An epoch improves on the best when its loss is lower by more than ``tol``; training stops
+    after ``patience`` epochs in a row without an improvement.
+    """
+
+    def __init__(self, patience: int, tol: float = 1e-7) -> None:
+        self.patience = int(patience)
+        self.tol = float(tol)
+        self.best = math.inf
+        self.best_epoch = 0
+        self.best_state: dict | None = None
+        self._waited = 0
+
+    def update(self, monitor: float, epoch: int, net: Any) -> bool:
+        """Record one epoch's monitored loss; True when training should stop."""
+        if monitor < self.best - self.tol:
+            self.best, self.best_epoch, self._waited = monitor, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        self._waited += 1
+        return self._waited >= self.patience

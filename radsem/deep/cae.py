@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 
@@ -12,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from radsem._optional import require
 from radsem.deep._runtime import (
+    EarlyStopping,
     atomic_torch_save,
     check_random_state_int,
     safe_torch_load,
@@ -218,7 +218,7 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
             net = self._build()
             opt = torch.optim.Adam(net.parameters(), lr=float(self.lr),
                                    weight_decay=float(self.weight_decay))
-            best, best_state, best_epoch, waited = math.inf, None, 0, 0
+            stopper = EarlyStopping(self.patience)
             bar = progress_bar(range(1, self.epochs + 1), desc="CAE", enabled=self.progress)
             for epoch in bar:
                 net.train()
@@ -240,18 +240,13 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
                     bar.close()
                     raise EstimationError(f"autoencoder training diverged at epoch {epoch} "
                                           f"(loss {monitor}); lower lr (now {self.lr})")
-                if monitor < best - 1e-7:
-                    best, best_epoch, waited = monitor, epoch, 0
-                    best_state = copy.deepcopy(net.state_dict())
-                else:
-                    waited += 1
-                    if waited >= self.patience:
-                        break
+                if stopper.update(monitor, epoch, net):
+                    break
             bar.close()
-            net.load_state_dict(best_state)
+            net.load_state_dict(stopper.best_state)
         net.eval()
         self.net_ = net
-        self.best_epoch_ = int(best_epoch)
+        self.best_epoch_ = int(stopper.best_epoch)
         self.history_ = pd.DataFrame(records, columns=["epoch", "train_loss", "val_loss"])
         return self
 

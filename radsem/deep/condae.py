@@ -10,7 +10,6 @@ head from the code to the standardised targets; the loss is the reconstruction e
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from radsem.deep._runtime import (
+    EarlyStopping,
     atomic_torch_save,
     check_random_state_int,
     safe_torch_load,
@@ -203,7 +203,7 @@ class ConditionedAutoencoder(ConvAutoencoder):
             opt = torch.optim.Adam(
                 net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
             )
-            best, best_state, best_epoch, waited = math.inf, None, 0, 0
+            stopper = EarlyStopping(self.patience)
             bar = progress_bar(range(1, self.epochs + 1), desc="cond. CAE", enabled=self.progress)
             val_idx = torch.from_numpy(self.validation_index_)
             for epoch in bar:
@@ -230,18 +230,13 @@ class ConditionedAutoencoder(ConvAutoencoder):
                 if not math.isfinite(monitor):
                     bar.close()
                     raise EstimationError(f"training diverged at epoch {epoch}; lower lr")
-                if monitor < best - 1e-7:
-                    best, best_epoch, waited = monitor, epoch, 0
-                    best_state = copy.deepcopy(net.state_dict())
-                else:
-                    waited += 1
-                    if waited >= self.patience:
-                        break
+                if stopper.update(monitor, epoch, net):
+                    break
             bar.close()
-            net.load_state_dict(best_state)
+            net.load_state_dict(stopper.best_state)
         net.eval()
         self.net_ = net
-        self.best_epoch_ = int(best_epoch)
+        self.best_epoch_ = int(stopper.best_epoch)
         self.history_ = pd.DataFrame(
             records, columns=["epoch", "train_loss", "train_aux", "val_loss", "val_aux"]
         )
