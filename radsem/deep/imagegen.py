@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -343,14 +341,12 @@ class ExpressionImageGenerator(BaseEstimator):
         (state dict and standardisation arrays) into a new folder, atomically."""
         from radsem import __version__
         from radsem.io import atomic_write_bytes
-        from radsem.io.tables import file_mode
+        from radsem.io.staging import staged_folder
 
         self._check_fitted()
         folder = Path(folder).absolute()
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise DataError(f"{folder}: exists and is not an empty folder (choose a new --out)")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -367,19 +363,12 @@ class ExpressionImageGenerator(BaseEstimator):
         payload.update(
             {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k))) for k in self._ARRAYS}
         )
-        try:
-            os.chmod(tmp, file_mode(folder=True))
-            from radsem.deep._runtime import atomic_torch_save
+        from radsem.deep._runtime import atomic_torch_save
 
+        with staged_folder(folder) as tmp:
             atomic_torch_save(payload, tmp / "weights.pt")
             text = json.dumps(meta, indent=1, allow_nan=False) + "\n"
             atomic_write_bytes(text.encode("utf-8"), tmp / "model.json")
-            if folder.exists():
-                folder.rmdir()
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod

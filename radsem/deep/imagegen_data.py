@@ -10,8 +10,6 @@ rescale every tumour to the grid and z-score every channel, which would erase bo
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -216,7 +214,7 @@ def write_generated_cohort(
     are still written and reported by a :class:`~radsem.errors.DataWarning`.
     """
     from radsem.io import write_image, write_table
-    from radsem.io.tables import file_mode
+    from radsem.io.staging import staged_folder
 
     out = Path(out).absolute()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -224,11 +222,8 @@ def write_generated_cohort(
     ids = [str(p) for p in patient_id]
     if len(ids) != len(images):
         raise DataError(f"{len(images)} generated images but {len(ids)} patient ids")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     empty = []
-    try:
-        os.chmod(tmp, file_mode(folder=True))
+    with staged_folder(out) as tmp:
         clinical = pd.DataFrame({"patient_id": ids, "time": 0.0, "event": 0, "generated": 1})
         write_table(clinical, tmp / "clinical.csv")
         if expression is not None:
@@ -244,12 +239,6 @@ def write_generated_cohort(
             if not mask.any():
                 empty.append(pid)
             write_image(mask.astype(np.uint8), sub / "mask.nii.gz", spacing)
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     if empty:
         warnings.warn(
             f"{len(empty)} generated patient(s) have an empty tumour mask: {empty[:10]}",

@@ -19,7 +19,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +221,7 @@ def _write_image(image, path: Path) -> None:
     sitk.WriteImage(image, str(path), True)
 
 
-def _staging(out: Path) -> Path:
+def _check_new_folder(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(
             f"{out}: the output folder exists and is not empty; radsem import-dicom "
@@ -230,7 +229,6 @@ def _staging(out: Path) -> Path:
         )
     if not out.parent.is_dir():
         raise DataError(f"{out}: the folder {out.parent} does not exist")
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -286,6 +284,7 @@ def import_dicom(
         files, no patient imported. Per-patient problems are recorded in the mapping instead.
     """
     from radsem.io.guard import check_outputs
+    from radsem.io.staging import staged_folder
     from radsem.io.tables import read_table, write_table
 
     source, out, mapping = Path(source), Path(out), Path(mapping)
@@ -333,8 +332,8 @@ def import_dicom(
             raise DataError(f"--series {unknown}: no rule of that name ({list(modality_of)})")
         wanted = list(series)
     reference = _choose_reference(plans, wanted, rules, reference)
-    staging = _staging(out)
-    try:
+    _check_new_folder(out)
+    with staged_folder(out) as staging:
         kept = _import_patients(patients, plans, wanted, reference, modality_of, roi, staging, rows)
         table = pd.DataFrame(
             rows, columns=["original_patient_id", "patient_id", "status", "reason"]
@@ -359,12 +358,6 @@ def import_dicom(
         shutil.rmtree(staging / ".series", ignore_errors=True)
         write_table(spec, staging / "series.csv")
         write_table(_clinical(kept, clinical, read_table), staging / "clinical.csv")
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return ImportResult(cohort=out, series=spec, mapping=table)
 
 
