@@ -52,6 +52,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check radsem tests benchmarks examples
+	$(VENV)/bin/ruff format --check radsem tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

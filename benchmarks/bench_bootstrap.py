@@ -51,11 +51,21 @@ def rows() -> list[tuple[str, str, str, pd.DataFrame, dict]]:
     return [
         ("mediation with := (n = 300)", "sem", MEDIATION, _mediation(), {}),
         ("HS CFA ML (n = 301)", "cfa", HOLZINGER_SWINEFORD_CFA, hs, {}),
-        ("PoliticalDemocracy ML (n = 75)", "sem", POLITICAL_DEMOCRACY_SEM,
-         load("PoliticalDemocracy"), {}),
-        ("HS two groups, equal loadings", "cfa", HOLZINGER_SWINEFORD_CFA, hs,
-         {"group": "school", "group_equal": ["loadings"]}),
-    ]  # fmt: skip
+        (
+            "PoliticalDemocracy ML (n = 75)",
+            "sem",
+            POLITICAL_DEMOCRACY_SEM,
+            load("PoliticalDemocracy"),
+            {},
+        ),
+        (
+            "HS two groups, equal loadings",
+            "cfa",
+            HOLZINGER_SWINEFORD_CFA,
+            hs,
+            {"group": "school", "group_equal": ["loadings"]},
+        ),
+    ]
 
 
 _LAVAAN = """
@@ -90,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--R", type=int, default=1000, help="bootstrap replicates")
     parser.add_argument("--only", default="", help="rows whose name contains this text")
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
-                        help="radsem n_jobs values to time")  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=int, nargs="+", default=[1, 2], help="radsem n_jobs values to time"
+    )
     parser.add_argument("--no-lavaan", action="store_true", help="time radsem only")
     args = parser.parse_args(argv)
     have_r = False
@@ -101,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         have_r = r_available("lavaan")
         if not have_r:
             print("lavaan not available: timing radsem only", file=sys.stderr)
-    header = (f"{'model':34s} {'R':>5s} " + " ".join(f"{f'radsem j={j} s':>14s}" for j in args.jobs)
-              + f" {'lavaan s':>9s} {'lavaan/radsem':>13s} {'max rel SE diff':>15s}")  # fmt: skip
+    header = (
+        f"{'model':34s} {'R':>5s} "
+        + " ".join(f"{f'radsem j={j} s':>14s}" for j in args.jobs)
+        + f" {'lavaan s':>9s} {'lavaan/radsem':>13s} {'max rel SE diff':>15s}"
+    )
     print(header)
     print("-" * len(header))
     for name, func, model, data, opts in rows():
@@ -114,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             times = []
             for jobs in args.jobs:
                 t0 = time.perf_counter()
-                fit = getattr(radsem, func)(model, data, se="bootstrap", bootstrap=args.R,
-                                            seed=1, n_jobs=jobs, **opts)  # fmt: skip
+                fit = getattr(radsem, func)(
+                    model, data, se="bootstrap", bootstrap=args.R, seed=1, n_jobs=jobs, **opts
+                )
                 pe = fit.parameter_estimates()
                 times.append(time.perf_counter() - t0)
         lav_s, ratio, diff = float("nan"), float("nan"), float("nan")
@@ -124,9 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             rdata = to_r_dataframe(data)
             call(func, model, rdata, _r_args(opts))  # warm-up (no bootstrap)
             t0 = time.perf_counter()
-            lpe = from_r_dataframe(call(func, model, to_r_dataframe(data),
-                                        _r_args({**opts, "se": "bootstrap",
-                                                 "bootstrap": args.R})))  # fmt: skip
+            lpe = from_r_dataframe(
+                call(
+                    func,
+                    model,
+                    to_r_dataframe(data),
+                    _r_args({**opts, "se": "bootstrap", "bootstrap": args.R}),
+                )
+            )
             lav_s = time.perf_counter() - t0
             ratio = lav_s / times[0]
             ours = pe.assign(group=np.where(pe["op"] == ":=", 0, pe["group"]))

@@ -54,8 +54,9 @@ def bench_delong(n: int) -> pd.DataFrame:
         cases, ctrl = y == 1, y == 0
         out = []
         for s in (a, b):
-            psi = (s[cases][:, None] > s[ctrl][None, :]) + 0.5 * (s[cases][:, None]
-                                                                  == s[ctrl][None, :])
+            psi = (s[cases][:, None] > s[ctrl][None, :]) + 0.5 * (
+                s[cases][:, None] == s[ctrl][None, :]
+            )
             out.append((psi.mean(), psi.mean(axis=1), psi.mean(axis=0)))
         (aa, v10a, v01a), (ab, v10b, v01b) = out
         m, k = cases.sum(), ctrl.sum()
@@ -66,11 +67,26 @@ def bench_delong(n: int) -> pd.DataFrame:
 
     t_r, res = _timed(lambda: paired_auc(y, a, b))
     t_b, (d, se) = _timed(brute)
-    return pd.DataFrame([
-        {"n": n, "method": "radsem paired_auc (sorting)", "seconds": t_r,
-         "diff": res["diff"], "se": res["se"], "ratio_to_radsem": 1.0},
-        {"n": n, "method": "brute-force pair matrix", "seconds": t_b, "diff": d, "se": se,
-         "ratio_to_radsem": t_b / t_r}])
+    return pd.DataFrame(
+        [
+            {
+                "n": n,
+                "method": "radsem paired_auc (sorting)",
+                "seconds": t_r,
+                "diff": res["diff"],
+                "se": res["se"],
+                "ratio_to_radsem": 1.0,
+            },
+            {
+                "n": n,
+                "method": "brute-force pair matrix",
+                "seconds": t_b,
+                "diff": d,
+                "se": se,
+                "ratio_to_radsem": t_b / t_r,
+            },
+        ]
+    )
 
 
 def bench_logistic(n: int) -> pd.DataFrame:
@@ -84,21 +100,37 @@ def bench_logistic(n: int) -> pd.DataFrame:
     y = rng.binomial(1, expit(-3 + 0.05 * X[:, 0] + X[:, 1])).astype(float)
     w = rng.uniform(0.5, 2.0, n)
     t_r, b_r = _timed(lambda: ridge_logistic(X, y, w))
-    t_s, glm = _timed(lambda: sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial(),
-                                     var_weights=w).fit())
+    t_s, glm = _timed(
+        lambda: sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial(), var_weights=w).fit()
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_k, sk = _timed(lambda: LogisticRegression(C=np.inf, max_iter=10000).fit(
-            X, y, sample_weight=w))
+        t_k, sk = _timed(
+            lambda: LogisticRegression(C=np.inf, max_iter=10000).fit(X, y, sample_weight=w)
+        )
     b_k = np.r_[sk.intercept_, sk.coef_.ravel()]
-    return pd.DataFrame([
-        {"method": "radsem ridge_logistic (Newton)", "seconds": t_r, "max_abs_diff_vs_glm":
-         float(np.max(np.abs(b_r - glm.params))), "ratio_to_radsem": 1.0},
-        {"method": "statsmodels GLM (IRLS)", "seconds": t_s, "max_abs_diff_vs_glm": 0.0,
-         "ratio_to_radsem": t_s / t_r},
-        {"method": "scikit-learn LogisticRegression (lbfgs)", "seconds": t_k,
-         "max_abs_diff_vs_glm": float(np.max(np.abs(b_k - glm.params))),
-         "ratio_to_radsem": t_k / t_r}])
+    return pd.DataFrame(
+        [
+            {
+                "method": "radsem ridge_logistic (Newton)",
+                "seconds": t_r,
+                "max_abs_diff_vs_glm": float(np.max(np.abs(b_r - glm.params))),
+                "ratio_to_radsem": 1.0,
+            },
+            {
+                "method": "statsmodels GLM (IRLS)",
+                "seconds": t_s,
+                "max_abs_diff_vs_glm": 0.0,
+                "ratio_to_radsem": t_s / t_r,
+            },
+            {
+                "method": "scikit-learn LogisticRegression (lbfgs)",
+                "seconds": t_k,
+                "max_abs_diff_vs_glm": float(np.max(np.abs(b_k - glm.params))),
+                "ratio_to_radsem": t_k / t_r,
+            },
+        ]
+    )
 
 
 def _simulated(n: int, seed: int = 1):
@@ -117,37 +149,69 @@ def bench_binary(n: int, repeats: int) -> None:
     from radsem.compare import ClinicalCox, ClusterCox, PenalisedCox, ScoreCox, compare_models
 
     data, rad = _simulated(n)
-    models = {"clinical": ClinicalCox(),
-              "truth": ScoreCox(columns=LATENT),
-              "truth + clinical": ScoreCox(columns=LATENT, clinical=["advanced", "age"]),
-              "ridge(rad)": PenalisedCox(rad, penalizer=5.0),
-              "cluster(rad)": ClusterCox(rad, n_clusters=3)}
+    models = {
+        "clinical": ClinicalCox(),
+        "truth": ScoreCox(columns=LATENT),
+        "truth + clinical": ScoreCox(columns=LATENT, clinical=["advanced", "age"]),
+        "ridge(rad)": PenalisedCox(rad, penalizer=5.0),
+        "cluster(rad)": ClusterCox(rad, n_clusters=3),
+    }
     for label, frame in (("simulated", data), ("null (permuted outcome)", _permuted(data))):
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            res = compare_models(frame, models, time="time", event="event", n_splits=5,
-                                 n_repeats=repeats, outcome="binary", horizon=24,
-                                 random_state=0)
+            res = compare_models(
+                frame,
+                models,
+                time="time",
+                event="event",
+                n_splits=5,
+                n_repeats=repeats,
+                outcome="binary",
+                horizon=24,
+                random_state=0,
+            )
         sec = time.perf_counter() - t
         s = res.summary().pivot(index="model", columns="metric", values="mean")
         ci = res.summary().query("metric == 'auc'").set_index("model")
-        s["auc_ci"] = [f"({ci.loc[m, 'ci_lower']:.3f}, {ci.loc[m, 'ci_upper']:.3f})"
-                       for m in s.index]
-        print(f"\n## Binary outcome (recurrence within 24 months), {label}: n={len(frame)}, "
-              f"5-fold x {repeats}, {sec:.1f} s, {len(res.failures)} fit problems")
-        print(s.loc[list(models), ["auc", "auc_ci", "brier", "calibration_intercept",
-                                   "calibration_slope", "oe"]].round(3).to_string())
-        print(res.paired("auc", reference="clinical")[
-            ["model", "mean", "ci_lower", "ci_upper", "pvalue"]].round(4).to_string(index=False))
+        s["auc_ci"] = [
+            f"({ci.loc[m, 'ci_lower']:.3f}, {ci.loc[m, 'ci_upper']:.3f})" for m in s.index
+        ]
+        print(
+            f"\n## Binary outcome (recurrence within 24 months), {label}: n={len(frame)}, "
+            f"5-fold x {repeats}, {sec:.1f} s, {len(res.failures)} fit problems"
+        )
+        print(
+            s.loc[
+                list(models),
+                ["auc", "auc_ci", "brier", "calibration_intercept", "calibration_slope", "oe"],
+            ]
+            .round(3)
+            .to_string()
+        )
+        print(
+            res.paired("auc", reference="clinical")[
+                ["model", "mean", "ci_lower", "ci_upper", "pvalue"]
+            ]
+            .round(4)
+            .to_string(index=False)
+        )
         print("pooled out-of-fold DeLong (repeat 0):")
-        print(res.paired_auc("clinical")[["model", "auc_a", "auc_b", "diff", "ci_lower",
-                                          "ci_upper", "pvalue"]].round(4).to_string(index=False))
+        print(
+            res.paired_auc("clinical")[
+                ["model", "auc_a", "auc_b", "diff", "ci_lower", "ci_upper", "pvalue"]
+            ]
+            .round(4)
+            .to_string(index=False)
+        )
         dc = res.decision.groupby(["threshold", "model"])["net_benefit"].mean().unstack()
         dc["treat all"] = res.decision.groupby("threshold")["treat_all"].mean()
         print("decision curve (mean net benefit over folds):")
-        print(dc.loc[[0.1, 0.2, 0.3], ["clinical", "truth + clinical", "ridge(rad)",
-                                       "treat all"]].round(3).to_string())
+        print(
+            dc.loc[[0.1, 0.2, 0.3], ["clinical", "truth + clinical", "ridge(rad)", "treat all"]]
+            .round(3)
+            .to_string()
+        )
         n_und = int(((frame.event == 0) & (frame.time < 24)).sum())
         print(f"censored before 24 months (weight 0 under IPCW): {n_und}")
 
@@ -168,23 +232,37 @@ def bench_cae(n: int, epochs: int) -> None:
         t_sim = time.perf_counter() - t
         t = time.perf_counter()
         cae = CAECox.from_cohort(cohort, epochs=epochs, random_state=0)
-        cae_clin = CAECox(cae.crops, epochs=epochs, clinical=["advanced", "age"],
-                          random_state=0)
+        cae_clin = CAECox(cae.crops, epochs=epochs, clinical=["advanced", "age"], random_state=0)
         t_crop = time.perf_counter() - t
     data = cohort.clinical.set_index("patient_id")[["age", "figo_stage", "time", "event"]]
     models = {"clinical": ClinicalCox(), "CAE codes": cae, "CAE + clinical": cae_clin}
     t = time.perf_counter()
-    res = compare_models(data, models, time="time", event="event", n_splits=3, n_repeats=2,
-                         horizons=[24.0], random_state=0)
+    res = compare_models(
+        data,
+        models,
+        time="time",
+        event="event",
+        n_splits=3,
+        n_repeats=2,
+        horizons=[24.0],
+        random_state=0,
+    )
     sec = time.perf_counter() - t
-    print(f"\n## CAE-feature Cox on a simulated cohort folder: n={len(data)} "
-          f"({int(data.event.sum())} events), crops {cae.crops.data.shape[1:]}, {epochs} "
-          f"epochs; simulate {t_sim:.1f} s, crop {t_crop:.1f} s, 3-fold x 2: {sec:.1f} s "
-          f"({sec / 6:.2f} s per fold for 3 models), {len(res.failures)} fit problems")
+    print(
+        f"\n## CAE-feature Cox on a simulated cohort folder: n={len(data)} "
+        f"({int(data.event.sum())} events), crops {cae.crops.data.shape[1:]}, {epochs} "
+        f"epochs; simulate {t_sim:.1f} s, crop {t_crop:.1f} s, 3-fold x 2: {sec:.1f} s "
+        f"({sec / 6:.2f} s per fold for 3 models), {len(res.failures)} fit problems"
+    )
     s = res.summary().query("metric in ['harrell_c', 'auc@24', 'ibs']")
     print(s.pivot(index="model", columns="metric", values="mean").round(3).to_string())
-    print(res.paired("harrell_c", reference="clinical")[
-        ["model", "mean", "ci_lower", "ci_upper", "pvalue"]].round(4).to_string(index=False))
+    print(
+        res.paired("harrell_c", reference="clinical")[
+            ["model", "mean", "ci_lower", "ci_upper", "pvalue"]
+        ]
+        .round(4)
+        .to_string(index=False)
+    )
 
 
 def main() -> None:

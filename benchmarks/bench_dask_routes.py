@@ -31,13 +31,13 @@ def main(R: int = 200) -> int:
     two = fit.bootstrap(R=R, seed=11, n_jobs=2)
     same = np.array_equal(two.draws, local.draws)
     print(f"2 local processes : {time.perf_counter() - start:6.1f} s  same draws: {same}")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
         start = time.perf_counter()
         remote = fit.bootstrap(R=R, seed=11, client=cluster.scheduler_address)
         same_dask = np.array_equal(remote.draws, local.draws)
-        print(f"Dask LocalCluster : {time.perf_counter() - start:6.1f} s  same draws: "
-              f"{same_dask}")
+        print(f"Dask LocalCluster : {time.perf_counter() - start:6.1f} s  same draws: {same_dask}")
     return 0 if same and same_dask else 1
 
 

@@ -45,18 +45,34 @@ def synthetic_cohort(n: int, seed: int = 0, shape=(24, 48, 48)):
         contrast = rng.uniform(0.5, 3.0, size=3)
         hetero = rng.uniform(0.0, 1.0)
         texture = rng.normal(size=shape)
-        image = np.stack([
-            100 + 25 * contrast[k] * np.exp(-d) * (1 + hetero * np.sin(3 * yy / r[1]))
-            + 6 * texture + rng.normal(scale=3, size=shape) for k in range(3)])
+        image = np.stack(
+            [
+                100
+                + 25 * contrast[k] * np.exp(-d) * (1 + hetero * np.sin(3 * yy / r[1]))
+                + 6 * texture
+                + rng.normal(scale=3, size=shape)
+                for k in range(3)
+            ]
+        )
         pid = f"SIM{i:04d}"
         cases.append(Case(image, mask, (4.0, 1.0, 1.0), pid, ("t2", "dwi", "adc")))
-        row = {"patient_id": pid, "shape_voxels": float(mask.sum()),
-               "shape_elongation": float(r.max() / r.min())}
+        row = {
+            "patient_id": pid,
+            "shape_voxels": float(mask.sum()),
+            "shape_elongation": float(r.max() / r.min()),
+        }
         for k, ch in enumerate(("t2", "dwi", "adc")):
             v = image[k][mask]
-            row.update({f"{ch}_mean": v.mean(), f"{ch}_sd": v.std(), f"{ch}_skew": stats.skew(v),
-                        f"{ch}_kurt": stats.kurtosis(v), f"{ch}_p10": np.percentile(v, 10),
-                        f"{ch}_p90": np.percentile(v, 90)})
+            row.update(
+                {
+                    f"{ch}_mean": v.mean(),
+                    f"{ch}_sd": v.std(),
+                    f"{ch}_skew": stats.skew(v),
+                    f"{ch}_kurt": stats.kurtosis(v),
+                    f"{ch}_p10": np.percentile(v, 10),
+                    f"{ch}_p90": np.percentile(v, 90),
+                }
+            )
         feats.append(row)
         risk.append(0.8 * np.log(mask.sum()) - 0.6 * contrast[2] + 0.8 * hetero)
     risk = np.asarray(risk)
@@ -64,8 +80,9 @@ def synthetic_cohort(n: int, seed: int = 0, shape=(24, 48, 48)):
     t_event = rng.exponential(40.0 * np.exp(-risk))
     t_cens = rng.uniform(12, 80, size=n)
     ids = [c.patient_id for c in cases]
-    outcome = pd.DataFrame({"time": np.minimum(t_event, t_cens),
-                            "event": (t_event <= t_cens).astype(int)}, index=ids)
+    outcome = pd.DataFrame(
+        {"time": np.minimum(t_event, t_cens), "event": (t_event <= t_cens).astype(int)}, index=ids
+    )
     radiomics = pd.DataFrame(feats).set_index("patient_id")
     return cases, radiomics, outcome
 
@@ -73,16 +90,25 @@ def synthetic_cohort(n: int, seed: int = 0, shape=(24, 48, 48)):
 def synthetic_hpv_expression(seed: int = 0, n_genes: int = 40):
     """150 patients, 8 HPV types (two common, six rare), three correlated gene modules."""
     rng = np.random.default_rng(seed)
-    types = {"HPV16": 70, "HPV18": 30, "HPV45": 12, "HPV31": 10, "HPV33": 9, "HPV52": 8,
-             "HPV58": 6, "HPV35": 5}
+    types = {
+        "HPV16": 70,
+        "HPV18": 30,
+        "HPV45": 12,
+        "HPV31": 10,
+        "HPV33": 9,
+        "HPV52": 8,
+        "HPV58": 6,
+        "HPV35": 5,
+    }
     load = rng.uniform(0.5, 0.9, size=n_genes)
     module = np.arange(n_genes) % 3
     rows, labels = [], []
     for j, (t, k) in enumerate(types.items()):
         shift = rng.normal(scale=0.8, size=n_genes) * (j > 0)
         f = rng.normal(size=(k, 3))
-        rows.append(7 + shift + f[:, module] * load + rng.normal(size=(k, n_genes))
-                    * np.sqrt(1 - load ** 2))
+        rows.append(
+            7 + shift + f[:, module] * load + rng.normal(size=(k, n_genes)) * np.sqrt(1 - load**2)
+        )
         labels += [t] * k
     ids = [f"P{i:04d}" for i in range(len(labels))]
     genes = [f"GENE{g:02d}" for g in range(n_genes)]
@@ -118,8 +144,9 @@ def run_one(kind: str, n: int, epochs: int) -> dict:
         if kind == "cae":
             from radsem.deep.cae import ConvAutoencoder
 
-            model = ConvAutoencoder(latent_dim=8, epochs=epochs, patience=epochs,
-                                    random_state=0, progress=False).fit(crops)
+            model = ConvAutoencoder(
+                latent_dim=8, epochs=epochs, patience=epochs, random_state=0, progress=False
+            ).fit(crops)
             out["epochs"] = len(model.history_)
         else:
             from sklearn.decomposition import PCA
@@ -138,20 +165,25 @@ def run_one(kind: str, n: int, epochs: int) -> dict:
         else:  # per-class multivariate normal: the simplest conditional generator
             for lv in labels.unique():
                 x = expr[labels == lv].to_numpy()
-                np.random.default_rng(0).multivariate_normal(x.mean(0), np.cov(x.T), size=100,
-                                                             check_valid="ignore")
+                np.random.default_rng(0).multivariate_normal(
+                    x.mean(0), np.cov(x.T), size=100, check_valid="ignore"
+                )
             out["epochs"] = 1
         out["n"], out["p"] = expr.shape
     out["fit_s"] = time.perf_counter() - t0
     out["per_epoch_s"] = out["fit_s"] / out["epochs"]
-    out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    out["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
 
 
 def timed(kind: str, n: int, epochs: int) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--one", kind, "--n", str(n),
-                          "--epochs", str(epochs)], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, __file__, "--one", kind, "--n", str(n), "--epochs", str(epochs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -175,22 +207,34 @@ def cae_tables(n: int, epochs: int) -> dict[str, pd.DataFrame]:
     fov_crops = crop_cases(cases, fov)
     fov_model = ConvAutoencoder(**params).fit(fov_crops)
     fov_stab = latent_stability(fov_model, cases, fov, random_state=0)
-    cidx = downstream_cindex(latent, radiomics, outcome, n_splits=5, n_repeats=2, random_state=0,
-                             other={"latent_fixed_fov": fov_model.transform(fov_crops),
-                                    "radiomics_without_volume":
-                                        radiomics.drop(columns="shape_voxels")})
+    cidx = downstream_cindex(
+        latent,
+        radiomics,
+        outcome,
+        n_splits=5,
+        n_repeats=2,
+        random_state=0,
+        other={
+            "latent_fixed_fov": fov_model.transform(fov_crops),
+            "radiomics_without_volume": radiomics.drop(columns="shape_voxels"),
+        },
+    )
     sel = select_radiomic_features(latent, radiomics, corr_threshold=0.9, random_state=0)
     stab = pd.concat([stab.assign(crop="bbox"), fov_stab.assign(crop="fixed_fov")])
     stab_summary = stab.groupby(["crop", "perturbation"], sort=False)["icc"].agg(
-        ["median", "min", "max"])
+        ["median", "min", "max"]
+    )
     recon_fov = reconstruction_benchmark(ConvAutoencoder(**params), fov_crops, random_state=0)
     recon = pd.concat([recon.assign(crop="bbox"), recon_fov.assign(crop="fixed_fov")])
-    return {"CAE held-out reconstruction (standardised MSE per voxel)": recon,
-            "Latent stability, ICC(3,1) per perturbation (over latent features)":
-                stab_summary.reset_index(),
-            "Cross-validated C-index (ridge Cox, 5-fold x 2)": cidx,
-            "CAE-guided radiomic selection (top 10)": sel.table.head(10),
-            "CAE training curve (every 5th epoch)": model.history_.iloc[::5]}
+    return {
+        "CAE held-out reconstruction (standardised MSE per voxel)": recon,
+        "Latent stability, ICC(3,1) per perturbation (over latent features)": (
+            stab_summary.reset_index()
+        ),
+        "Cross-validated C-index (ridge Cox, 5-fold x 2)": cidx,
+        "CAE-guided radiomic selection (top 10)": sel.table.head(10),
+        "CAE training curve (every 5th epoch)": model.history_.iloc[::5],
+    }
 
 
 def gan_tables(epochs: int) -> dict[str, pd.DataFrame]:
@@ -201,17 +245,24 @@ def gan_tables(epochs: int) -> dict[str, pd.DataFrame]:
     expr, er = breast_cancer()
     gan = ConditionalWGAN(epochs=epochs, random_state=0, progress=False)
     out["Breast cancer (198 x 76 genes), conditioned on ER: held-out evaluation"] = evaluate_gan(
-        gan, expr, er, random_state=0)
+        gan, expr, er, random_state=0
+    )
     fitted = ConditionalWGAN(epochs=epochs, random_state=0, progress=False).fit(expr, er)
-    out["Breast cancer: one-factor loading spread, 5 top-PC1 genes, 100 bootstraps"] = \
+    out["Breast cancer: one-factor loading spread, 5 top-PC1 genes, 100 bootstraps"] = (
         augmentation_stability(fitted, expr, er, n_boot=100, random_state=0)
+    )
     hx, hl = synthetic_hpv_expression()
     out["Simulated HPV expression (150 x 40, 8 types): held-out evaluation"] = evaluate_gan(
-        ConditionalWGAN(epochs=epochs, random_state=0, progress=False), hx, hl, test_size=0.4,
-        random_state=0)
+        ConditionalWGAN(epochs=epochs, random_state=0, progress=False),
+        hx,
+        hl,
+        test_size=0.4,
+        random_state=0,
+    )
     fitted = ConditionalWGAN(epochs=epochs, random_state=0, progress=False).fit(hx, hl)
     out["Simulated HPV: loading spread with/without augmentation"] = augmentation_stability(
-        fitted, hx, hl, n_boot=100, random_state=0)
+        fitted, hx, hl, n_boot=100, random_state=0
+    )
     return out
 
 
@@ -221,8 +272,12 @@ def main() -> int:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=150)
     ap.add_argument("--epochs", type=int, default=None)
-    ap.add_argument("--part", choices=("all", "timing", "cae", "gan"), default="all",
-                    help="run only the timings or only one model's evaluation tables")
+    ap.add_argument(
+        "--part",
+        choices=("all", "timing", "cae", "gan"),
+        default="all",
+        help="run only the timings or only one model's evaluation tables",
+    )
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.n, args.epochs)))
@@ -246,16 +301,27 @@ def main() -> int:
 
 
 def timing_table(n: int, cae_epochs: int, gan_epochs: int) -> None:
-    rows = [timed("cae", n, cae_epochs), timed("pca", n, 1),
-            timed("gan_breast", 0, gan_epochs), timed("mvn_breast", 0, 1),
-            timed("gan_hpv", 0, gan_epochs), timed("mvn_hpv", 0, 1)]
+    rows = [
+        timed("cae", n, cae_epochs),
+        timed("pca", n, 1),
+        timed("gan_breast", 0, gan_epochs),
+        timed("mvn_breast", 0, 1),
+        timed("gan_hpv", 0, gan_epochs),
+        timed("mvn_hpv", 0, 1),
+    ]
     table = pd.DataFrame(rows).set_index("kind")
-    table["ratio_to_peer"] = [table.loc["cae", "fit_s"] / table.loc["pca", "fit_s"], 1.0,
-                              table.loc["gan_breast", "fit_s"] / table.loc["mvn_breast", "fit_s"],
-                              1.0, table.loc["gan_hpv", "fit_s"] / table.loc["mvn_hpv", "fit_s"],
-                              1.0]
-    print(f"# radsem.deep benchmark (torch threads = 1; CAE on {n} simulated patients, "
-          f"crops 3 x 16 x 32 x 32; GAN {gan_epochs} epochs)\n")
+    table["ratio_to_peer"] = [
+        table.loc["cae", "fit_s"] / table.loc["pca", "fit_s"],
+        1.0,
+        table.loc["gan_breast", "fit_s"] / table.loc["mvn_breast", "fit_s"],
+        1.0,
+        table.loc["gan_hpv", "fit_s"] / table.loc["mvn_hpv", "fit_s"],
+        1.0,
+    ]
+    print(
+        f"# radsem.deep benchmark (torch threads = 1; CAE on {n} simulated patients, "
+        f"crops 3 x 16 x 32 x 32; GAN {gan_epochs} epochs)\n"
+    )
     print(table.round(3).to_string(), flush=True)
 
 

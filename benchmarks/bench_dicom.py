@@ -139,8 +139,10 @@ def main(argv=None) -> int:
             f"grid {shape} (z, y, x), {args.patients} PET/CT patient(s), "
             f"{nifti.features.shape[1]} features each"
         )
-        print(f"DICOM route vs imported NIfTI route: max relative feature difference = "
-              f"{diff:.3g} ({worst}; NIfTI stores the spacing as float32)")
+        print(
+            f"DICOM route vs imported NIfTI route: max relative feature difference = "
+            f"{diff:.3g} ({worst}; NIfTI stores the spacing as float32)"
+        )
         for k, (d, n_got, n_known) in enumerate(dice):
             print(f"patient {k}: RTSTRUCT Dice {d:.6f}, voxels {n_got} (known mask {n_known})")
         print(f"SUV factor relative error vs closed form: {suv_err:.2e}")

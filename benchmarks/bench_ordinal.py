@@ -53,18 +53,38 @@ def simulate_ordinal(n: int, factors: int, per_factor: int, categories: int, see
 def rows(quick: bool):
     hs = load("HolzingerSwineford1939")
     out = [
-        ("HS CFA, 9 items x 3 categories, n=301", HOLZINGER_SWINEFORD_CFA,
-         cut_into_categories(hs[ITEMS], 3), {"ordered": ITEMS}),
-        ("HS CFA, 9 binary items, n=301", HOLZINGER_SWINEFORD_CFA,
-         cut_into_categories(hs[ITEMS], 2), {"ordered": ITEMS}),
-    ]  # fmt: skip
+        (
+            "HS CFA, 9 items x 3 categories, n=301",
+            HOLZINGER_SWINEFORD_CFA,
+            cut_into_categories(hs[ITEMS], 3),
+            {"ordered": ITEMS},
+        ),
+        (
+            "HS CFA, 9 binary items, n=301",
+            HOLZINGER_SWINEFORD_CFA,
+            cut_into_categories(hs[ITEMS], 2),
+            {"ordered": ITEMS},
+        ),
+    ]
     if not quick:
         model, data = simulate_ordinal(1000, 4, 5, 4)
-        out.append(("simulated CFA, 4 factors x 5 items x 4 categories, n=1000", model, data,
-                    {"ordered": list(data.columns)}))  # fmt: skip
+        out.append(
+            (
+                "simulated CFA, 4 factors x 5 items x 4 categories, n=1000",
+                model,
+                data,
+                {"ordered": list(data.columns)},
+            )
+        )
         model, data = simulate_ordinal(2000, 6, 5, 5, seed=2)
-        out.append(("simulated CFA, 6 factors x 5 items x 5 categories, n=2000", model, data,
-                    {"ordered": list(data.columns)}))  # fmt: skip
+        out.append(
+            (
+                "simulated CFA, 6 factors x 5 items x 5 categories, n=2000",
+                model,
+                data,
+                {"ordered": list(data.columns)},
+            )
+        )
     return out
 
 
@@ -90,6 +110,7 @@ def main() -> None:
     have_r = lavaan_available()
     print(f"{'model':<60}{'radsem s':>10}{'lavaan s':>10}{'ratio':>8}")
     for name, model, data, opts in rows(args.quick):
+
         def run_radsem(model=model, data=data, opts=opts):
             radsem.cfa(model, data, **opts).fit_measures()
 

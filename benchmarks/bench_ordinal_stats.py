@@ -59,9 +59,12 @@ def _cases(quick: bool):
 
     cases = [
         ("HS x1-x9, 3 categories", case_frame("hs3"), ORDINAL_CASES["hs3"].ordered),
-        ("HS mixed 4 ordinal + 5 continuous", case_frame("hs_mixed"),
-         ORDINAL_CASES["hs_mixed"].ordered),
-    ]  # fmt: skip
+        (
+            "HS mixed 4 ordinal + 5 continuous",
+            case_frame("hs_mixed"),
+            ORDINAL_CASES["hs_mixed"].ordered,
+        ),
+    ]
     if not quick:
         for n, p, k in [(1000, 20, 5), (2000, 40, 4)]:
             frame = _simulated(n, p, k, seed=p)

@@ -42,8 +42,9 @@ def direct_pyradiomics(images: pd.DataFrame) -> float:
             img = sitk.Cast(sitk.ReadImage(getattr(row, series)), sitk.sitkFloat32)
             img = img * float(100.0 / sitk.GetArrayViewFromImage(img).mean())
             if series != "t2":
-                img = sitk.Resample(img, t2, sitk.Transform(), sitk.sitkLinear, 0.0,
-                                    sitk.sitkFloat32)
+                img = sitk.Resample(
+                    img, t2, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32
+                )
             ex = featureextractor.RadiomicsFeatureExtractor(binWidth=10)
             if series != "t2":
                 ex.enabledFeatures.pop("shape", None)
@@ -91,8 +92,12 @@ def main() -> None:
     if not args.no_dask:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cl, Client(cl) as client:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cl,
+            Client(cl) as client,
+        ):
             client.submit(sum, [1]).result()  # workers up before timing
             td, _ = timed(extract_cohort, images, dask_client=client, progress=False)
         rows.append(("radsem on Dask LocalCluster, 2 processes", td))
@@ -117,14 +122,18 @@ def main() -> None:
         warnings.simplefilter("always")
         h = ProtocolHarmonizer(protocol=protocol).fit(res.features)
     k = res.features.shape[1]
-    print(f"protocol-associated features (BH q < 0.05): before {h.n_associated_before_}/{k}, "
-          f"after {h.n_associated_after_}/{k}")
+    print(
+        f"protocol-associated features (BH q < 0.05): before {h.n_associated_before_}/{k}, "
+        f"after {h.n_associated_after_}/{k}"
+    )
     for w in caught:
         print("  note:", str(w.message)[:300])
     by_series = h.report_.groupby("series")["associated"].agg(["sum", "size"])
     print(by_series.to_string())
-    print(f"median F-test p-value before {np.median(h.report_['pvalue']):.3g}, "
-          f"after {np.median(h.report_['pvalue_after']):.3g}")
+    print(
+        f"median F-test p-value before {np.median(h.report_['pvalue']):.3g}, "
+        f"after {np.median(h.report_['pvalue_after']):.3g}"
+    )
 
 
 if __name__ == "__main__":

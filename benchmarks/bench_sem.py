@@ -200,8 +200,10 @@ def _time_row(runners: dict, row: Row, repeat: int) -> dict[str, float | str]:
                 times[name].append(value)
             else:
                 status[name] = value
-    return {name: status.get(name, statistics.median(times[name]) if times[name] else "absent")
-            for name in runners}  # fmt: skip
+    return {
+        name: status.get(name, statistics.median(times[name]) if times[name] else "absent")
+        for name in runners
+    }
 
 
 def _load() -> str:
@@ -216,8 +218,10 @@ def _machine() -> str:
 
     import numpy
 
-    return (f"{platform.machine()} {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
-            f"numpy {numpy.__version__}")  # fmt: skip
+    return (
+        f"{platform.machine()} {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}"
+    )
 
 
 def _fmt(value: float | str) -> str:
@@ -282,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     frame = pd.DataFrame(table)
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine()}; load average "
-          f"{load_before} before, {_load()} after")  # fmt: skip
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine()}; load average "
+        f"{load_before} before, {_load()} after"
+    )
     print(
         f"median wall time of {repeat} fit(s) per cell, seconds (after one warm-up fit per "
         "engine; the engines take turns within each repetition)"

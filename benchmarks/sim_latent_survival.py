@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 
 E6_GENES = ("CDKN1A", "MDM2", "BAX", "GADD45A")
-MARKERS = {"E6": [f"n{g}" for g in E6_GENES],
-           "E7": ["CDKN2A", "MKI67", "MCM2", "MCM7"],
-           "immune": ["HLA_A", "HLA_B", "HLA_C", "HLA_DQB1"],
-           "hypoxia": ["CA9", "VEGFA", "SLC2A1", "LDHA"]}
+MARKERS = {
+    "E6": [f"n{g}" for g in E6_GENES],
+    "E7": ["CDKN2A", "MKI67", "MCM2", "MCM7"],
+    "immune": ["HLA_A", "HLA_B", "HLA_C", "HLA_DQB1"],
+    "hypoxia": ["CA9", "VEGFA", "SLC2A1", "LDHA"],
+}
 TERMS = ["E6", "E7", "immune", "hypoxia", "stage_II", "stage_III", "stage_IV", "age50"]
 METHODS = ("joint", "regression_calibration", "plausible_values", "naive")
 
@@ -62,8 +64,7 @@ def model_syntax(params) -> str:
         first = genes[0]
         true = loading[first[1:]] * -1 if first.startswith("n") else loading[first]
         lines.append(f"{mech} =~ {true:.6g}*{first} + " + " + ".join(genes[1:]))
-    lines += ["recurrence =~ Surv(time, event)",
-              "recurrence ~ " + " + ".join(TERMS)]
+    lines += ["recurrence =~ Surv(time, event)", "recurrence ~ " + " + ".join(TERMS)]
     return "\n".join(lines)
 
 
@@ -109,11 +110,18 @@ def one_replicate(n: int, seed: int, params, syntax: str, draws: int) -> list[di
                 start = fit.coef.to_numpy()
             se = np.sqrt(np.diag(fit.vcov().to_numpy()))
             for k, term in enumerate(fit.coef.index):
-                rows.append({"rep": seed, "method": method, "term": term,
-                             "est": fit.coef.iloc[k], "se": se[k],
-                             "converged": fit.converged,
-                             "seconds": time.perf_counter() - t0,
-                             "events": int(problem.event.sum())})
+                rows.append(
+                    {
+                        "rep": seed,
+                        "method": method,
+                        "term": term,
+                        "est": fit.coef.iloc[k],
+                        "se": se[k],
+                        "converged": fit.converged,
+                        "seconds": time.perf_counter() - t0,
+                        "events": int(problem.event.sum()),
+                    }
+                )
     for row in rows:
         row["warnings"] = len(caught)
     return rows
@@ -123,30 +131,48 @@ def summarise(raw: pd.DataFrame, true: dict[str, float]) -> pd.DataFrame:
     """Per term and method over the converged fits (``reps`` says how many)."""
     raw = raw[raw["converged"].astype(bool)]
     raw = raw.assign(truth=raw["term"].map(true))
-    raw["covered"] = (np.abs(raw["est"] - raw["truth"]) <= 1.959964 * raw["se"])
+    raw["covered"] = np.abs(raw["est"] - raw["truth"]) <= 1.959964 * raw["se"]
     g = raw.groupby(["term", "method"], sort=False)
-    out = pd.DataFrame({
-        "truth": g["truth"].first(), "mean_est": g["est"].mean(),
-        "bias": g["est"].mean() - g["truth"].first(),
-        "rel_bias_pct": 100 * (g["est"].mean() / g["truth"].first() - 1),
-        "emp_sd": g["est"].std(), "mean_se": g["se"].mean(),
-        "coverage_95": g["covered"].mean(), "reps": g["est"].size()})
+    out = pd.DataFrame(
+        {
+            "truth": g["truth"].first(),
+            "mean_est": g["est"].mean(),
+            "bias": g["est"].mean() - g["truth"].first(),
+            "rel_bias_pct": 100 * (g["est"].mean() / g["truth"].first() - 1),
+            "emp_sd": g["est"].std(),
+            "mean_se": g["se"].mean(),
+            "coverage_95": g["covered"].mean(),
+            "reps": g["est"].size(),
+        }
+    )
     order = {t: k for k, t in enumerate(TERMS)}
     morder = {m: k for k, m in enumerate(METHODS)}
     out = out.reset_index()
-    out = out.sort_values(["term", "method"], key=lambda s: s.map(order if s.name == "term"
-                                                                   else morder))
+    out = out.sort_values(
+        ["term", "method"], key=lambda s: s.map(order if s.name == "term" else morder)
+    )
     return out.reset_index(drop=True)
 
 
 def markdown(table: pd.DataFrame, meta: str) -> str:
-    cols = ["term", "method", "truth", "mean_est", "bias", "rel_bias_pct", "emp_sd", "mean_se",
-            "coverage_95", "reps"]
+    cols = [
+        "term",
+        "method",
+        "truth",
+        "mean_est",
+        "bias",
+        "rel_bias_pct",
+        "emp_sd",
+        "mean_se",
+        "coverage_95",
+        "reps",
+    ]
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     body = ""
     for r in table[cols].itertuples(index=False):
-        body += ("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r)
-                 + " |\n")
+        body += (
+            "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |\n"
+        )
     return meta + "\n\n" + head + body
 
 
@@ -164,14 +190,17 @@ def _report(rows, params, args, failed: int, done: int, t0: float) -> str:
     table = summarise(raw, truth(params))
     conv = raw.groupby("method")["converged"].mean().to_dict()
     secs = raw.groupby(["method", "rep"])["seconds"].first().groupby("method").mean()
-    meta = (f"Command: `python benchmarks/sim_latent_survival.py --reps {args.reps} --n {args.n} "
-            f"--seed {args.seed} --draws {args.draws}`  \n"
-            f"Replicates fitted: {done - failed} of {done} (summaries over the converged fits "
-            "of each method, see `reps`); mean events per cohort "
-            f"{raw['events'].mean():.1f}; share converged: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in conv.items())
-            + "  \nMean seconds per fit: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items())
-            + f"; total {time.perf_counter() - t0:.0f} s")
+    meta = (
+        f"Command: `python benchmarks/sim_latent_survival.py --reps {args.reps} --n {args.n} "
+        f"--seed {args.seed} --draws {args.draws}`  \n"
+        f"Replicates fitted: {done - failed} of {done} (summaries over the converged fits "
+        "of each method, see `reps`); mean events per cohort "
+        f"{raw['events'].mean():.1f}; share converged: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in conv.items())
+        + "  \nMean seconds per fit: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in secs.items())
+        + f"; total {time.perf_counter() - t0:.0f} s"
+    )
     return markdown(table, meta)
 
 
@@ -198,8 +227,9 @@ def main(argv=None) -> int:
             print(f"replicate {r} failed: {exc}", file=sys.stderr)
         if (r + 1) % 10 == 0 and r + 1 < args.reps and rows:  # checkpoint
             _write_atomic(args.out, _report(rows, params, args, failed, r + 1, t0))
-            _write_atomic(os.path.splitext(args.out)[0] + ".csv",
-                          pd.DataFrame(rows).to_csv(index=False))
+            _write_atomic(
+                os.path.splitext(args.out)[0] + ".csv", pd.DataFrame(rows).to_csv(index=False)
+            )
     text = _report(rows, params, args, failed, args.reps, t0)
     print(text)
     _write_atomic(args.out, text)

@@ -35,19 +35,37 @@ cohort = simulate_cohort(n=300, seed=SEED, images=False)
 clinical = cohort.clinical.set_index("patient_id")
 expression = cohort.expression.set_index("patient_id")
 expression.columns = [lavaan_name(c) for c in expression.columns]  # HLA-A -> HLA_A
-data = (clinical[["age", "figo_stage", "time", "event"]]
-        .assign(advanced=clinical["figo_stage"].isin(["III", "IV"]).astype(int))
-        .join(expression, how="inner"))
-print(f"{len(data)} of {len(clinical)} patients have expression; "
-      f"{int(data['event'].sum())} recurrences")
+data = (
+    clinical[["age", "figo_stage", "time", "event"]]
+    .assign(advanced=clinical["figo_stage"].isin(["III", "IV"]).astype(int))
+    .join(expression, how="inner")
+)
+print(
+    f"{len(data)} of {len(clinical)} patients have expression; "
+    f"{int(data['event'].sum())} recurrences"
+)
 
 # ------------------------------------------------------------------ 2. the SEM
 model = (Path(__file__).resolve().parents[1] / "models" / "hpv_mechanisms_cfa.lav").read_text()
 fit = radsem.cfa(model, data, estimator="MLR")
 measures = fit.fit_measures()
 print("\nfit of the mechanism CFA (MLR):")
-print(measures[["npar", "chisq.scaled", "df", "pvalue.scaled", "cfi.robust", "tli.robust",
-                "rmsea.robust", "srmr"]].round(3).to_string())
+print(
+    measures[
+        [
+            "npar",
+            "chisq.scaled",
+            "df",
+            "pvalue.scaled",
+            "cfi.robust",
+            "tli.robust",
+            "rmsea.robust",
+            "srmr",
+        ]
+    ]
+    .round(3)
+    .to_string()
+)
 loadings = fit.parameter_estimates().query("op == '=~'")
 print("\nstandardised loadings (std.all) per mechanism: min / max")
 print(loadings.groupby("lhs")["std_all"].agg(["min", "max"]).round(2).to_string())
@@ -61,27 +79,41 @@ mechanisms = list(scores.columns)
 result = cox(with_scores, time="time", event="event", covariates=[*mechanisms, "advanced", "age"])
 print("\nCox model on the factor scores (per SD) + FIGO III/IV + age, in sample:")
 print(result.hazard_ratios().round(3).to_string())
-lr = nested_lr_test(with_scores, time="time", event="event", base=["advanced", "age"],
-                    added=mechanisms)
-print(f"likelihood-ratio test of the scores over FIGO + age: chisq = {lr['statistic']:.1f}, "
-      f"df = {int(lr['df'])}, p = {lr['pvalue']:.2g}")
-print("(two caveats: factor scores carry measurement error, which attenuates their HRs, and "
-      "in-sample performance is optimistic; the cross-validation below addresses the second)")
+lr = nested_lr_test(
+    with_scores, time="time", event="event", base=["advanced", "age"], added=mechanisms
+)
+print(
+    f"likelihood-ratio test of the scores over FIGO + age: chisq = {lr['statistic']:.1f}, "
+    f"df = {int(lr['df'])}, p = {lr['pvalue']:.2g}"
+)
+print(
+    "(two caveats: factor scores carry measurement error, which attenuates their HRs, and "
+    "in-sample performance is optimistic; the cross-validation below addresses the second)"
+)
 
 # ------------------------------------------------------------------ 4. cross-validated comparison
 models = {
     "clinical (FIGO + age)": ClinicalCox(),
-    "SEM scores + clinical": ScoreCox(scorer=sem_scorer(model, estimator="MLR"),
-                                      clinical=("advanced", "age")),
+    "SEM scores + clinical": ScoreCox(
+        scorer=sem_scorer(model, estimator="MLR"), clinical=("advanced", "age")
+    ),
 }
-comparison = compare_models(data, models, time="time", event="event", n_splits=3, n_repeats=2,
-                            horizons=[24.0], random_state=SEED)
+comparison = compare_models(
+    data,
+    models,
+    time="time",
+    event="event",
+    n_splits=3,
+    n_repeats=2,
+    horizons=[24.0],
+    random_state=SEED,
+)
 summary = comparison.summary()
 print("\ncross-validated metrics (3-fold x 2, mean with corrected resampled-t 95% CI):")
-table = summary[summary["metric"].isin(["harrell_c", "uno_c", "auc@24", "ibs",
-                                        "calibration_slope"])]
-print(table[["model", "metric", "mean", "ci_lower", "ci_upper"]].round(3)
-      .to_string(index=False))
+table = summary[
+    summary["metric"].isin(["harrell_c", "uno_c", "auc@24", "ibs", "calibration_slope"])
+]
+print(table[["model", "metric", "mean", "ci_lower", "ci_upper"]].round(3).to_string(index=False))
 paired = comparison.paired("harrell_c", reference="clinical (FIGO + age)")
 print("\npaired difference in Harrell's C against the clinical model:")
 print(paired[["model", "mean", "ci_lower", "ci_upper", "pvalue"]].round(4).to_string(index=False))

@@ -20,8 +20,13 @@ fit = radsem.cfa(MODEL, data)
 print(fit.summary())
 
 measures = fit.fit_measures()
-print(measures[["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
-                "rmsea.ci.upper", "srmr"]].round(3).to_string())
+print(
+    measures[
+        ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr"]
+    ]
+    .round(3)
+    .to_string()
+)
 
 # the five largest modification indices (lavaan's modindices(fit, sort. = TRUE))
 print(fit.modindices().sort_values("mi", ascending=False).head(5).round(3).to_string())

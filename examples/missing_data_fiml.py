@@ -36,10 +36,16 @@ fits = {
     "listwise deletion": radsem.cfa(MODEL, incomplete.dropna()),
     "FIML + MLR": radsem.cfa(MODEL, incomplete, missing="ml", estimator="MLR"),
 }
-loadings = pd.DataFrame({
-    name: fit.parameter_estimates().query("op == '=~'").set_index("rhs")["est"]
-    for name, fit in fits.items()
-})
+loadings = pd.DataFrame(
+    {
+        name: fit.parameter_estimates().query("op == '=~'").set_index("rhs")["est"]
+        for name, fit in fits.items()
+    }
+)
 print(loadings.round(3).to_string())
-print(fits["FIML + MLR"].fit_measures()[["chisq.scaled", "df", "cfi.robust", "rmsea.robust"]]
-      .round(3).to_string())
+print(
+    fits["FIML + MLR"]
+    .fit_measures()[["chisq.scaled", "df", "cfi.robust", "rmsea.robust"]]
+    .round(3)
+    .to_string()
+)

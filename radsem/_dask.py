@@ -70,8 +70,12 @@ def _on_dask(fn, items, client, shared, bar) -> list:
     from distributed import as_completed
 
     with dask_client(client) as c:
-        _log.debug("%d task(s) of %s on the Dask cluster at %s", len(items), fn.__name__,
-                   c.scheduler.address)
+        _log.debug(
+            "%d task(s) of %s on the Dask cluster at %s",
+            len(items),
+            fn.__name__,
+            c.scheduler.address,
+        )
         # one copy of each shared object per worker, not one per task
         remote = {k: c.scatter([v], broadcast=True)[0] for k, v in shared.items()}
         futures = [c.submit(fn, item, **remote, pure=False) for item in items]
@@ -164,8 +168,12 @@ def map_tasks(
         if client is not None:
             return _on_dask(fn, items, client, shared, bar)
         workers = min(worker_count(n_jobs), max(len(items), 1))
-        _log.debug("%d task(s) of %s in %s", len(items), fn.__name__,
-                   "this process" if workers == 1 else f"{workers} {backend} worker processes")
+        _log.debug(
+            "%d task(s) of %s in %s",
+            len(items),
+            fn.__name__,
+            "this process" if workers == 1 else f"{workers} {backend} worker processes",
+        )
         if workers == 1:
             out = []
             for item in items:

@@ -41,8 +41,10 @@ def _load_r(packages: tuple[str, ...]) -> str | None:
         import rpy2.robjects as ro
         from rpy2.robjects.packages import importr, isinstalled
     except ImportError as exc:
-        return (f"rpy2/R not usable: {type(exc).__name__}: {exc}; install rpy2 with: "
-                "pip install \"radsem[r]\"")
+        return (
+            f"rpy2/R not usable: {type(exc).__name__}: {exc}; install rpy2 with: "
+            'pip install "radsem[r]"'
+        )
     except Exception as exc:  # noqa: BLE001 - any failure means "R is not usable here"
         return f"rpy2/R not usable: {type(exc).__name__}: {exc}"
     # keep R's start-up chatter ("This is lavaan ...") out of the user's console

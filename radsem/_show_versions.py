@@ -7,9 +7,24 @@ import sys
 from importlib import metadata
 
 _PACKAGES = (
-    "radsem", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "scikit-survival",
-    "pingouin", "kmedoids", "semopy", "jinja2", "openpyxl", "dask", "SimpleITK", "pyradiomics",
-    "torch", "monai", "rpy2",
+    "radsem",
+    "numpy",
+    "scipy",
+    "pandas",
+    "statsmodels",
+    "scikit-learn",
+    "scikit-survival",
+    "pingouin",
+    "kmedoids",
+    "semopy",
+    "jinja2",
+    "openpyxl",
+    "dask",
+    "SimpleITK",
+    "pyradiomics",
+    "torch",
+    "monai",
+    "rpy2",
 )
 
 

@@ -36,7 +36,6 @@ EXIT_NOT_CONVERGED = 4
 EXIT_INTERRUPTED = 130
 
 
-
 def _command_modules() -> list[str]:
     """Names of the sub-command modules, in alphabetical order."""
     import pkgutil
@@ -44,7 +43,8 @@ def _command_modules() -> list[str]:
     import radsem.commands
 
     return sorted(
-        info.name for info in pkgutil.iter_modules(radsem.commands.__path__)
+        info.name
+        for info in pkgutil.iter_modules(radsem.commands.__path__)
         if not info.name.startswith("_")
     )
 
@@ -63,11 +63,15 @@ def _add_common_options(command: argparse.ArgumentParser) -> None:
     """``--verbose`` and ``--quiet`` on every sub-command (logging levels, progress bars)."""
     taken = command._option_string_actions
     if "--verbose" not in taken:
-        command.add_argument("--verbose", action="store_true",
-                             help="log every detail (DEBUG), e.g. where parallel tasks run")
+        command.add_argument(
+            "--verbose",
+            action="store_true",
+            help="log every detail (DEBUG), e.g. where parallel tasks run",
+        )
     if "--quiet" not in taken:
-        command.add_argument("--quiet", action="store_true",
-                             help="no progress bars; log warnings and errors only")
+        command.add_argument(
+            "--quiet", action="store_true", help="no progress bars; log warnings and errors only"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = import_module(f"radsem.commands.{name}")
         help_text = module.HELP
         command = sub.add_parser(
-            name.replace("_", "-"), help=help_text,
+            name.replace("_", "-"),
+            help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
         )
         module.configure(command)
@@ -130,9 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: a short message, the traceback only on request
         if os.environ.get("RADSEM_DEBUG"):
             raise
-        print(f"radsem {args.command}: internal error: {type(exc).__name__}: {exc}\n"
-              "This is a bug in radsem; please report it with the command line used "
-              "(set RADSEM_DEBUG=1 to see the traceback).", file=sys.stderr)
+        print(
+            f"radsem {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in radsem; please report it with the command line used "
+            "(set RADSEM_DEBUG=1 to see the traceback).",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

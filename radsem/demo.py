@@ -117,23 +117,37 @@ class _Steps:
 
 def _check_arguments(n: int, jobs: int, out: Path, overwrite: bool) -> None:
     if n < 40:
-        raise DataError(f"the demo needs at least 40 patients (got n={n}) for its Cox models "
-                        "and cross-checks to be meaningful")
+        raise DataError(
+            f"the demo needs at least 40 patients (got n={n}) for its Cox models "
+            "and cross-checks to be meaningful"
+        )
     if jobs < 1:
         raise DataError(f"jobs must be at least 1 (got {jobs})")
     if out.exists() and not out.is_dir():
         raise DataError(f"output folder {out} exists and is not a folder")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise DataError(f"output folder {out} exists and is not empty; choose another "
-                            "folder or pass overwrite=True (--overwrite)")
+            raise DataError(
+                f"output folder {out} exists and is not empty; choose another "
+                "folder or pass overwrite=True (--overwrite)"
+            )
         if not (out / "cohort" / "clinical.csv").is_file():  # the demo's first output
-            raise DataError(f"refusing to replace {out}: it is not the output folder of an "
-                            "earlier demo (it has no cohort/clinical.csv); choose another folder")
+            raise DataError(
+                f"refusing to replace {out}: it is not the output folder of an "
+                "earlier demo (it has no cohort/clinical.csv); choose another folder"
+            )
 
 
-def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *, jobs: int = 2,
-             epochs: int = 40, overwrite: bool = False, progress: bool = True) -> DemoResult:
+def run_demo(
+    out: str | Path = "demo-output",
+    n: int = 120,
+    seed: int = 2026,
+    *,
+    jobs: int = 2,
+    epochs: int = 40,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> DemoResult:
     """Run the whole radsem pipeline on a simulated cohort and write its results.
 
     Parameters
@@ -169,19 +183,19 @@ def run_demo(out: str | Path = "demo-output", n: int = 120, seed: int = 2026, *,
     with staged_folder(out) as work:
         steps = _Steps(work, progress)
         cohort = steps.run("simulate cohort", lambda: _simulate(work / "cohort", n, seed))
-        cohort = steps.run("segment unlabelled patients",
-                           lambda: _segment(steps, cohort, work, seed))
+        cohort = steps.run(
+            "segment unlabelled patients", lambda: _segment(steps, cohort, work, seed)
+        )
         features = steps.run("extract radiomics", lambda: _extract(steps, cohort, work, jobs))
-        harmonised = steps.run("harmonise radiomics",
-                               lambda: _harmonise(steps, cohort, features))
+        harmonised = steps.run("harmonise radiomics", lambda: _harmonise(steps, cohort, features))
         steps.run("autoencoder", lambda: _autoencoder(steps, cohort, harmonised, seed, epochs))
         steps.run("expression GAN", lambda: _gan(steps, cohort, seed, 5 * epochs))
         scores = steps.run("structural equation model", lambda: _sem(steps, cohort))
-        labels = steps.run("k-medoids clusters",
-                           lambda: _clusters(steps, cohort, harmonised, seed))
+        labels = steps.run("k-medoids clusters", lambda: _clusters(steps, cohort, harmonised, seed))
         steps.run("survival models", lambda: _survival(steps, cohort, labels, scores))
-        steps.run("compare outcome models",
-                  lambda: _compare(steps, cohort, features, seed, jobs, epochs))
+        steps.run(
+            "compare outcome models", lambda: _compare(steps, cohort, features, seed, jobs, epochs)
+        )
         steps.run("report", lambda: _write_report(steps, n, seed))
         steps.run("HTML reports", lambda: _write_html_reports(steps, n, seed, jobs, epochs))
     steps.result.out = out
@@ -224,20 +238,31 @@ def _segment(steps: _Steps, cohort, out: Path, seed: int):
     predicted = predict_masks(seg, cohort, out / "segmentation" / "masks", patients=unlabelled)
     steps.table("segmentation/predicted", predicted.table, index=False)
     if check:
-        per = evaluate_segmentation([predict_masks(seg, cohort, patients=check),
-                                     predict_masks(base, cohort, patients=check)], train)
-        steps.table("segmentation/evaluation",
-                    summarise_evaluation(per, model=seg.method).reset_index(),
-                    index=False)
+        per = evaluate_segmentation(
+            [
+                predict_masks(seg, cohort, patients=check),
+                predict_masks(base, cohort, patients=check),
+            ],
+            train,
+        )
+        steps.table(
+            "segmentation/evaluation",
+            summarise_evaluation(per, model=seg.method).reset_index(),
+            index=False,
+        )
     failed = int((predicted.table["status"] == "failed").sum())
     steps.result.notes.append(
         f"segmentation: {len(unlabelled)} patient(s) had no tumour mask; a U-Net "
         f"({DEMO_SEG['epochs']} epochs on {len(train)} labelled patients, model hash "
         f"{seg.model_hash[:12]}) predicted theirs ({failed} failed); radiomics and crops use "
-        "the predicted masks for them (mask_source in segmentation/mask_source.csv)")
+        "the predicted masks for them (mask_source in segmentation/mask_source.csv)"
+    )
     completed = with_predicted_masks(cohort, out / "segmentation" / "masks")
-    steps.table("segmentation/mask_source",
-                completed.images.loc[:, ["patient_id", "mask_source"]], index=False)
+    steps.table(
+        "segmentation/mask_source",
+        completed.images.loc[:, ["patient_id", "mask_source"]],
+        index=False,
+    )
     return completed
 
 
@@ -259,11 +284,16 @@ def _harmonise(steps: _Steps, cohort, features: pd.DataFrame) -> pd.DataFrame:
     harmoniser = ProtocolHarmonizer(protocol=cohort.protocol).fit(features)
     harmonised = harmoniser.transform(features)
     after = protocol_association(harmonised, cohort.protocol)
-    counts = pd.DataFrame({
-        "features": [len(before), len(after)],
-        "associated_with_protocol": [int(before["associated"].sum()),
-                                     int(after["associated"].sum())],
-    }, index=pd.Index(["before", "after"], name="harmonisation"))
+    counts = pd.DataFrame(
+        {
+            "features": [len(before), len(after)],
+            "associated_with_protocol": [
+                int(before["associated"].sum()),
+                int(after["associated"].sum()),
+            ],
+        },
+        index=pd.Index(["before", "after"], name="harmonisation"),
+    )
     steps.table("radiomics/harmonisation_counts", counts)
     steps.table("radiomics/features_harmonised", harmonised)
     return harmonised
@@ -278,19 +308,30 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
     )
 
     crops = crop_cohort(cohort, progress=False)
-    cae = ConvAutoencoder(latent_dim=6, epochs=epochs, patience=8, random_state=seed,
-                          n_threads=2, progress=steps.progress).fit(crops)
+    cae = ConvAutoencoder(
+        latent_dim=6,
+        epochs=epochs,
+        patience=8,
+        random_state=seed,
+        n_threads=2,
+        progress=steps.progress,
+    ).fit(crops)
     latent = cae.transform(crops)
     steps.objects["crops"] = crops
     steps.table("deep/cae_latent", latent)
     steps.table("deep/cae_history", pd.DataFrame(cae.history_), index=False)
     common = latent.index.intersection(harmonised.index)
-    selection = select_radiomic_features(latent.loc[common], harmonised.loc[common],
-                                         max_features=20, random_state=seed)
+    selection = select_radiomic_features(
+        latent.loc[common], harmonised.loc[common], max_features=20, random_state=seed
+    )
     steps.table("deep/cae_radiomic_selection", selection.table, index=False)
     clinical = cohort.clinical.set_index("patient_id").loc[common]
-    value = downstream_cindex(latent.loc[common], harmonised.loc[common, selection.selected],
-                              clinical[["time", "event"]], random_state=seed)
+    value = downstream_cindex(
+        latent.loc[common],
+        harmonised.loc[common, selection.selected],
+        clinical[["time", "event"]],
+        random_state=seed,
+    )
     steps.table("deep/cae_downstream_cindex", value, index=False)
     return latent
 
@@ -311,9 +352,9 @@ def _gan(steps: _Steps, cohort, seed: int, epochs: int):
         expression, labels = expression.loc[keep], labels.loc[keep]
         steps.result.notes.append(
             f"expression GAN: clade(s) {', '.join(map(str, too_small))} left out "
-            f"(fewer than {_GAN_MIN_PER_CLASS} patients with expression)")
-    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2,
-                          progress=steps.progress)
+            f"(fewer than {_GAN_MIN_PER_CLASS} patients with expression)"
+        )
+    gan = ConditionalWGAN(epochs=epochs, random_state=seed, n_threads=2, progress=steps.progress)
     evaluation = evaluate_gan(gan, expression, labels, random_state=seed)
     steps.table("deep/gan_evaluation", evaluation, index=False)
     gan.fit(expression, labels)
@@ -352,8 +393,12 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
 
     data = sem_table(cohort)
     # FIML: patients without expression still contribute through their stage (a fixed covariate)
-    fit = radsem.sem(DEMO_MECHANISM_MODEL, data.drop(columns="age").reset_index(drop=True),
-                     missing="ml", estimator="MLR")
+    fit = radsem.sem(
+        DEMO_MECHANISM_MODEL,
+        data.drop(columns="age").reset_index(drop=True),
+        missing="ml",
+        estimator="MLR",
+    )
     steps.table("sem/parameter_estimates", fit.parameter_estimates(), index=False)
     measures = fit.fit_measures()
     steps.table("sem/fit_measures", measures.rename_axis("measure").rename("value").to_frame())
@@ -375,7 +420,8 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
         steps.result.notes.append(
             f"SEM cross-check with lavaan: {verdict}; largest differences: estimates "
             f"{check.max_abs_diff:.2e} (absolute), standard errors {check.max_se_reldiff:.2e} "
-            f"and fit measures {check.max_fit_reldiff:.2e} (relative)")
+            f"and fit measures {check.max_fit_reldiff:.2e} (relative)"
+        )
     has_expression = data.drop(columns=["age", "advanced"]).notna().any(axis=1).to_numpy()
     scores = fit.predict(method="regression")
     scores.index = data.index
@@ -390,13 +436,19 @@ def _clusters(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int) -> pd.
     clinical = cohort.clinical.set_index("patient_id").loc[harmonised.index]
     model = KMedoids(n_clusters=3, metric="sqeuclidean", method="pam", random_state=seed)
     raw = model.fit_predict(harmonised.to_numpy())
-    labels = pd.Series(renumber_by_event_rate(raw, clinical["dss_event"].to_numpy()),
-                       index=harmonised.index, name="cluster")
+    labels = pd.Series(
+        renumber_by_event_rate(raw, clinical["dss_event"].to_numpy()),
+        index=harmonised.index,
+        name="cluster",
+    )
     steps.table("clusters/labels", labels.to_frame())
     ranking = feature_ranking(harmonised, labels.to_numpy())
     steps.table("clusters/feature_ranking", ranking)
-    steps.objects.update(clusters=labels, cluster_features=harmonised,
-                         feature_ranking=ranking.rename_axis("feature").reset_index())
+    steps.objects.update(
+        clusters=labels,
+        cluster_features=harmonised,
+        feature_ranking=ranking.rename_axis("feature").reset_index(),
+    )
     return labels
 
 
@@ -420,8 +472,9 @@ def _survival(steps: _Steps, cohort, labels: pd.Series, scores: pd.DataFrame | N
         "cluster 2/3 vs 1": ["cluster_high"],
         "cluster 2/3 vs 1 + FIGO + age": ["cluster_high", "advanced", "age"],
     }.items():
-        result = _cox_or_firth(steps, name, data, time="dss_time", event="dss_event",
-                               covariates=covariates)
+        result = _cox_or_firth(
+            steps, name, data, time="dss_time", event="dss_event", covariates=covariates
+        )
         hazard_ratios[name] = _hr_table(result)
         rows.append(_cox_rows(result, name))
     if scores is not None and len(scores):
@@ -429,13 +482,22 @@ def _survival(steps: _Steps, cohort, labels: pd.Series, scores: pd.DataFrame | N
         z = (scores - scores.mean()) / scores.std(ddof=1)
         with_scores = data.join(z, how="inner")
         name = "SEM mechanism scores (per SD) + FIGO + age (recurrence)"
-        result = _cox_or_firth(steps, name, with_scores, time="time", event="event",
-                               covariates=[*scores.columns, "advanced", "age"])
+        result = _cox_or_firth(
+            steps,
+            name,
+            with_scores,
+            time="time",
+            event="event",
+            covariates=[*scores.columns, "advanced", "age"],
+        )
         hazard_ratios[name] = _hr_table(result, per_sd=list(scores.columns))
         rows.append(_cox_rows(result, name))
     steps.table("survival/cox_models", pd.concat(rows, ignore_index=True), index=False)
-    steps.table("survival/logrank_clusters", pd.DataFrame(
-        {"statistic": [test.statistic], "df": [test.df], "pvalue": [test.pvalue]}), index=False)
+    steps.table(
+        "survival/logrank_clusters",
+        pd.DataFrame({"statistic": [test.statistic], "df": [test.df], "pvalue": [test.pvalue]}),
+        index=False,
+    )
 
 
 def _cox_or_firth(steps: _Steps, name: str, data: pd.DataFrame, **kwargs):
@@ -454,7 +516,8 @@ def _cox_or_firth(steps: _Steps, name: str, data: pd.DataFrame, **kwargs):
     if not separated:
         return result
     steps.result.notes.append(
-        f"Cox model '{name}': {separated[0].message} Refitted with Firth's penalised likelihood.")
+        f"Cox model '{name}': {separated[0].message} Refitted with Firth's penalised likelihood."
+    )
     return cox(data, firth=True, **kwargs)
 
 
@@ -463,8 +526,9 @@ def _hr_table(result, per_sd=()) -> pd.DataFrame:
     table = result.hazard_ratios()
     if per_sd:
         table.index = [f"{t} (per SD)" if t in per_sd else t for t in table.index]
-    table.attrs.update(n=int(result.n), events=int(result.n_events),
-                       per_sd=[f"{t} (per SD)" for t in per_sd])
+    table.attrs.update(
+        n=int(result.n), events=int(result.n_events), per_sd=[f"{t} (per SD)" for t in per_sd]
+    )
     return table
 
 
@@ -476,8 +540,7 @@ def _cox_rows(result, name: str) -> pd.DataFrame:
 
 
 #: the measurement part of the demo model, scored inside each training fold of the comparison
-_MEASUREMENT_MODEL = "\n".join(
-    line for line in DEMO_MECHANISM_MODEL.splitlines() if "=~" in line)
+_MEASUREMENT_MODEL = "\n".join(line for line in DEMO_MECHANISM_MODEL.splitlines() if "=~" in line)
 
 
 def demo_families(radiomic: list[str], seed: int) -> dict:
@@ -490,8 +553,9 @@ def demo_families(radiomic: list[str], seed: int) -> dict:
         "clinical Cox (FIGO III/IV + age)": ClinicalCox(),
         "penalised radiomic Cox": PenalisedCox(features=radiomic, penalizer=1.0),
         "radiomic clusters (k-medoids) Cox": ClusterCox(features=radiomic, random_state=seed),
-        "SEM mechanism scores + clinical": ScoreCox(scorer=sem_scorer(_MEASUREMENT_MODEL),
-                                                    clinical=("advanced", "age")),
+        "SEM mechanism scores + clinical": ScoreCox(
+            scorer=sem_scorer(_MEASUREMENT_MODEL), clinical=("advanced", "age")
+        ),
     }
 
 
@@ -502,8 +566,9 @@ DEMO_HORIZONS = (24.0, 12.0, 36.0)
 DEMO_HORIZON = 24.0
 
 
-def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int,
-             epochs: int) -> None:
+def _compare(
+    steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int, epochs: int
+) -> None:
     """Cross-validated comparison of the outcome models on the patients with expression; every
     data-dependent step (scaling, clustering, SEM fit, joint SEM-Cox fit, autoencoder) is
     refitted inside each training fold. Two outcomes: time to recurrence, and recurrence
@@ -517,19 +582,30 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     models = demo_families(list(features.columns), seed)
     models["latent mechanisms -> recurrence (joint SEM-Cox)"] = LatentSurvivalModel(
         DEMO_MECHANISM_MODEL + "\nsurv ~ E6 + E7 + immune + hypoxia + advanced + age",
-        method="joint")
+        method="joint",
+    )
     if "crops" in steps.objects:
         models["CAE image codes + clinical Cox"] = CAECox(
-            steps.objects["crops"], id_column="patient_id", epochs=max(2, epochs // 4),
-            clinical=("advanced", "age"), random_state=seed)
-    settings = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 3,
-                "random_state": seed, "n_jobs": min(jobs, 2)}
+            steps.objects["crops"],
+            id_column="patient_id",
+            epochs=max(2, epochs // 4),
+            clinical=("advanced", "age"),
+            random_state=seed,
+        )
+    settings = {
+        "time": "time",
+        "event": "event",
+        "n_splits": 3,
+        "n_repeats": 3,
+        "random_state": seed,
+        "n_jobs": min(jobs, 2),
+    }
     # time-dependent metrics at clinically meaningful horizons (months); the first one is
     # also the horizon of the calibration table and the decision curves
-    horizons = [h for h in DEMO_HORIZONS if h < float(data.loc[data["event"] == 1,
-                                                                "time"].max())]
-    result = compare_models(data, models, progress=steps.progress,
-                            horizons=horizons or None, **settings)
+    horizons = [h for h in DEMO_HORIZONS if h < float(data.loc[data["event"] == 1, "time"].max())]
+    result = compare_models(
+        data, models, progress=steps.progress, horizons=horizons or None, **settings
+    )
     steps.table("compare/summary", result.summary(), index=False)
     steps.table("compare/paired", result.paired(), index=False)
     steps.table("compare/per_fold", result.folds, index=False)
@@ -539,18 +615,27 @@ def _compare(steps: _Steps, cohort, features: pd.DataFrame, seed: int, jobs: int
     if result.horizons:
         steps.result.notes.append(
             f"calibration: observed (Kaplan-Meier) vs predicted recurrence-free survival at "
-            f"{result.horizons[0]:g} months by risk tertile, averaged over folds")
+            f"{result.horizons[0]:g} months by risk tertile, averaged over folds"
+        )
     steps.result.notes.append(
-        f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3")
-    binary = compare_models(data, demo_families(list(features.columns), seed), outcome="binary",
-                            horizon=DEMO_HORIZON, progress=steps.progress, **settings)
+        f"outcome comparison: {len(data)} patients with expression and images, 3-fold CV x 3"
+    )
+    binary = compare_models(
+        data,
+        demo_families(list(features.columns), seed),
+        outcome="binary",
+        horizon=DEMO_HORIZON,
+        progress=steps.progress,
+        **settings,
+    )
     steps.table("compare/binary_summary", binary.summary(), index=False)
     steps.table("compare/binary_paired", binary.paired("auc"), index=False)
     steps.table("compare/binary_failures", binary.failures, index=False)
     steps.objects["binary_comparison"] = binary
     steps.result.notes.append(
         f"recurrence within {DEMO_HORIZON:g} months: same folds, logistic counterparts of the "
-        "families, censoring before the horizon by inverse-probability weights")
+        "families, censoring before the horizon by inverse-probability weights"
+    )
 
 
 def _score_tertiles(steps: _Steps, result, data: pd.DataFrame, model: str) -> None:
@@ -570,8 +655,9 @@ def _score_tertiles(steps: _Steps, result, data: pd.DataFrame, model: str) -> No
     km = kaplan_meier(frame, time="time", event="event", group="tertile")
     steps.table("compare/km_by_score_tertile", km.table, index=False)
     steps.objects.setdefault("km", {})[title] = km.table
-    steps.objects.setdefault("logrank", {})[title] = logrank(frame, time="time", event="event",
-                                                             group="tertile")
+    steps.objects.setdefault("logrank", {})[title] = logrank(
+        frame, time="time", event="event", group="tertile"
+    )
 
 
 def _calibration_by_model(result) -> pd.DataFrame | None:
@@ -580,8 +666,9 @@ def _calibration_by_model(result) -> pd.DataFrame | None:
     cal = result.calibration
     if cal is None or cal.empty or not {"predicted", "observed"} <= set(cal.columns):
         return None
-    return (cal.groupby(["model", "group"], sort=False)[["predicted", "observed"]].mean()
-            .reset_index())
+    return (
+        cal.groupby(["model", "group"], sort=False)[["predicted", "observed"]].mean().reset_index()
+    )
 
 
 # --------------------------------------------------------------------------- report
@@ -601,10 +688,14 @@ def _markdown_table(frame: pd.DataFrame, max_rows: int = 25) -> str:
 
 
 _REPORT_SECTIONS = [
-    ("Automatic segmentation: check on labelled patients (model vs threshold baseline)",
-     "segmentation/evaluation"),
-    ("Automatic segmentation: predicted masks of the unlabelled patients",
-     "segmentation/predicted"),
+    (
+        "Automatic segmentation: check on labelled patients (model vs threshold baseline)",
+        "segmentation/evaluation",
+    ),
+    (
+        "Automatic segmentation: predicted masks of the unlabelled patients",
+        "segmentation/predicted",
+    ),
     ("Radiomic harmonisation", "radiomics/harmonisation_counts"),
     ("Autoencoder: downstream discrimination", "deep/cae_downstream_cindex"),
     ("GAN evaluation per HPV clade", "deep/gan_evaluation"),
@@ -616,8 +707,10 @@ _REPORT_SECTIONS = [
     ("Cross-validated comparison of outcome models", "compare/summary"),
     ("Paired differences between outcome models", "compare/paired"),
     ("Model fits that failed inside cross-validation folds", "compare/failures"),
-    (f"Recurrence within {DEMO_HORIZON:g} months: cross-validated metrics",
-     "compare/binary_summary"),
+    (
+        f"Recurrence within {DEMO_HORIZON:g} months: cross-validated metrics",
+        "compare/binary_summary",
+    ),
     (f"Recurrence within {DEMO_HORIZON:g} months: paired differences", "compare/binary_paired"),
     ("Log-rank test across clusters", "survival/logrank_clusters"),
 ]
@@ -627,8 +720,10 @@ def _write_report(steps: _Steps, n: int, seed: int) -> None:
     from radsem.io import atomic_write_bytes
 
     result = steps.result
-    parts = [f"# radsem demo report\n\nradsem {__version__}; simulated cohort of {n} patients, "
-             f"seed {seed}. Every table is also a CSV file in this folder.\n"]
+    parts = [
+        f"# radsem demo report\n\nradsem {__version__}; simulated cohort of {n} patients, "
+        f"seed {seed}. Every table is also a CSV file in this folder.\n"
+    ]
     for title, key in _REPORT_SECTIONS:
         if key in result.tables:
             frame = result.tables[key]
@@ -656,28 +751,35 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
     provenance = Provenance(
         inputs=sorted(p for p in (out / "cohort").glob("*.csv")),
         options={"n": n, "jobs": jobs, "epochs": epochs, "sem": "missing=ml, estimator=MLR"},
-        seeds={"demo": seed}, command="radsem demo",
+        seeds={"demo": seed},
+        command="radsem demo",
     )
     if "sem_fit" in objects:
-        report = sem_report([objects["sem_fit"]], names=["HPV oncogenic mechanisms"],
-                            data=objects["sem_data"],
-                            title="radsem demo: HPV oncogenic-mechanism SEM",
-                            provenance=provenance)
+        report = sem_report(
+            [objects["sem_fit"]],
+            names=["HPV oncogenic mechanisms"],
+            data=objects["sem_data"],
+            title="radsem demo: HPV oncogenic-mechanism SEM",
+            provenance=provenance,
+        )
         report.to_html(out / "sem_report.html")
     metrics = differences = None
     if "comparison" in objects:
         summary = objects["comparison"].summary()
         metrics = summary[summary["metric"].isin(["harrell_c", "uno_c", "ibs"])].rename(
-            columns={"mean": "estimate"})[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
+            columns={"mean": "estimate"}
+        )[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
         paired = objects["comparison"].paired()
         differences = paired.assign(
-            comparison=paired["model"] + " - " + paired["reference"]).rename(
-            columns={"mean": "estimate"})[["comparison", "metric", "estimate", "ci_lower",
-                                           "ci_upper", "pvalue"]]
+            comparison=paired["model"] + " - " + paired["reference"]
+        ).rename(columns={"mean": "estimate"})[
+            ["comparison", "metric", "estimate", "ci_lower", "ci_upper", "pvalue"]
+        ]
     if "binary_comparison" in objects and metrics is not None:
         binary = objects["binary_comparison"].summary()
         binary = binary[binary["metric"].isin(["auc", "brier"])].rename(
-            columns={"mean": "estimate"})[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
+            columns={"mean": "estimate"}
+        )[["model", "metric", "estimate", "ci_lower", "ci_upper"]]
         binary["metric"] = binary["metric"] + f" ({DEMO_HORIZON:g} months)"
         metrics = pd.concat([metrics, binary], ignore_index=True)
     notes = [x for x in steps.result.notes if not _WARNING_NOTE.match(x)]
@@ -685,32 +787,59 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
     comparison = objects.get("comparison")
     decision = None
     if comparison is not None and comparison.decision is not None and len(comparison.decision):
-        decision = (comparison.decision.groupby(["model", "threshold"], sort=False)
-                    [["net_benefit", "treat_all"]].mean().reset_index())
+        decision = (
+            comparison.decision.groupby(["model", "threshold"], sort=False)[
+                ["net_benefit", "treat_all"]
+            ]
+            .mean()
+            .reset_index()
+        )
     absent = []
     if "binary_comparison" in objects and metrics is not None:
         binary_models = set(objects["binary_comparison"].summary()["model"])
         absent = sorted(set(metrics["model"]) - binary_models)
-    metric_notes = [f"Rows '({DEMO_HORIZON:g} months)': recurrence within {DEMO_HORIZON:g} "
-                    "months as a binary outcome (IPCW), same folds. " + (
-                        f"Not run for {', '.join(absent)}: the demo keeps the binary comparison "
-                        "to the families that train in seconds (the joint SEM-Cox model and the "
-                        "autoencoder would double its run time); radsem.compare.Logistic can "
-                        "wrap them." if absent else "")] if "binary_comparison" in objects else []
+    metric_notes = (
+        [
+            f"Rows '({DEMO_HORIZON:g} months)': recurrence within {DEMO_HORIZON:g} "
+            "months as a binary outcome (IPCW), same folds. "
+            + (
+                f"Not run for {', '.join(absent)}: the demo keeps the binary comparison "
+                "to the families that train in seconds (the joint SEM-Cox model and the "
+                "autoencoder would double its run time); radsem.compare.Logistic can "
+                "wrap them."
+                if absent
+                else ""
+            )
+        ]
+        if "binary_comparison" in objects
+        else []
+    )
     report = comparison_report(
-        warnings=warned, decision=decision, metric_notes=metric_notes,
-        calibration_labels=("Predicted recurrence-free survival", "Observed (Kaplan-Meier) "
-                            "recurrence-free survival"),
-        horizon=comparison.horizons[0] if comparison is not None and comparison.horizons
-        else None,
-        metrics=metrics, differences=differences,
-        hazard_ratios=objects.get("hazard_ratios"), km=objects.get("km"),
-        calibration=(_calibration_by_model(objects["comparison"]) if "comparison" in objects
-                     else None),
-        logrank=objects.get("logrank"), feature_ranking=objects.get("feature_ranking"),
-        cluster_features=objects.get("cluster_features"), clusters=objects.get("clusters"),
-        title="radsem demo: outcome models", provenance=provenance,
-        notes=[f"Simulated cohort of {n} patients (seed {seed}); follow-up in months; see "
-               "report.md for every table.", *notes],
+        warnings=warned,
+        decision=decision,
+        metric_notes=metric_notes,
+        calibration_labels=(
+            "Predicted recurrence-free survival",
+            "Observed (Kaplan-Meier) recurrence-free survival",
+        ),
+        horizon=comparison.horizons[0] if comparison is not None and comparison.horizons else None,
+        metrics=metrics,
+        differences=differences,
+        hazard_ratios=objects.get("hazard_ratios"),
+        km=objects.get("km"),
+        calibration=(
+            _calibration_by_model(objects["comparison"]) if "comparison" in objects else None
+        ),
+        logrank=objects.get("logrank"),
+        feature_ranking=objects.get("feature_ranking"),
+        cluster_features=objects.get("cluster_features"),
+        clusters=objects.get("clusters"),
+        title="radsem demo: outcome models",
+        provenance=provenance,
+        notes=[
+            f"Simulated cohort of {n} patients (seed {seed}); follow-up in months; see "
+            "report.md for every table.",
+            *notes,
+        ],
     )
     report.to_html(out / "outcome_report.html")

@@ -69,8 +69,13 @@ class ModelSpecificationError(RadsemError, ValueError):
         The offending line, shown under the message with a caret.
     """
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None,
-                 text: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        text: str | None = None,
+    ) -> None:
         self.message = message
         self.line = None if line is None else int(line)
         self.column = None if column is None else int(column)

@@ -38,24 +38,31 @@ def test_demo_writes_every_step(demo):
     compared = demo.tables["compare/summary"].query("metric == 'harrell_c'").dropna(subset=["mean"])
     failed = set(demo.tables["compare/failures"]["model"])
     assert set(compared["model"]) | failed == {
-        "clinical Cox (FIGO III/IV + age)", "penalised radiomic Cox",
-        "radiomic clusters (k-medoids) Cox", "SEM mechanism scores + clinical",
-        "CAE image codes + clinical Cox", "latent mechanisms -> recurrence (joint SEM-Cox)"}
+        "clinical Cox (FIGO III/IV + age)",
+        "penalised radiomic Cox",
+        "radiomic clusters (k-medoids) Cox",
+        "SEM mechanism scores + clinical",
+        "CAE image codes + clinical Cox",
+        "latent mechanisms -> recurrence (joint SEM-Cox)",
+    }
     assert "clinical Cox (FIGO III/IV + age)" in set(compared["model"])
     assert compared["mean"].between(0, 1).all()
     # the same families, as logistic models for recurrence within the demo's horizon
     auc = demo.tables["compare/binary_summary"].query("metric == 'auc'").dropna(subset=["mean"])
     binary_failed = set(demo.tables["compare/binary_failures"]["model"])
     assert "clinical Cox (FIGO III/IV + age)" in set(auc["model"])
-    assert set(auc["model"]) | binary_failed >= {"clinical Cox (FIGO III/IV + age)",
-                                                 "penalised radiomic Cox"}
+    assert set(auc["model"]) | binary_failed >= {
+        "clinical Cox (FIGO III/IV + age)",
+        "penalised radiomic Cox",
+    }
     assert auc["mean"].between(0, 1).all()
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["seed"] == 5
     html = (out / "outcome_report.html").read_text()
     assert "Kaplan-Meier" in html
     assert "tertile of out-of-fold risk" in html or any(
-        "no risk tertiles" in note for note in demo.notes)
+        "no risk tertiles" in note for note in demo.notes
+    )
     assert "Calibration" in html
     assert "LogrankResult(" not in html
     # what a clinician reads: per-SD SEM hazard ratios with N and events, decision curves,

@@ -53,10 +53,15 @@ def test_page_python_blocks_run(page: Path, tmp_path: Path):
     script.write_text(source, encoding="utf-8")
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, env=env,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=900,
     )
     assert result.returncode == 0, (
         f"{page.relative_to(ROOT)}: its Python blocks fail as written\n"
-        + result.stdout[-2000:] + result.stderr[-4000:]
+        + result.stdout[-2000:]
+        + result.stderr[-4000:]
     )

@@ -28,7 +28,9 @@ def test_docs_build_strict(tmp_path):
     """mkdocs --strict turns broken links and pages missing from the navigation into errors."""
     result = subprocess.run(
         [_tool("mkdocs"), "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -36,9 +38,30 @@ def test_docs_build_strict(tmp_path):
 def test_ruff_clean():
     result = subprocess.run(
         [_tool("ruff"), "check", "radsem", "tests", "benchmarks", "examples"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_clean():
+    """Every file is in ``ruff format`` style, with no ``fmt: skip`` escapes."""
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "radsem", "tests", "benchmarks", "examples"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    escapes = [
+        str(path.relative_to(ROOT))
+        for folder in ("radsem", "tests", "benchmarks", "examples")
+        for path in (ROOT / folder).rglob("*.py")
+        if "fmt: " + "skip" in path.read_text(encoding="utf-8")
+        or "fmt: " + "off" in path.read_text(encoding="utf-8")
+    ]
+    assert not escapes, escapes
 
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -50,7 +73,11 @@ def test_example_runs(script, tmp_path):
     """Every example script runs to completion (in a scratch folder, so nothing is left behind)."""
     env = dict(os.environ, MPLBACKEND="Agg", RADSEM_EXAMPLE_OUT=str(tmp_path))
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, env=env,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

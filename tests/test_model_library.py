@@ -16,8 +16,12 @@ from radsem.spec import build_partable
 MODELS = Path(__file__).resolve().parents[1] / "models"
 MECHANISMS = {"E6", "E7", "immune", "hypoxia"}
 # the imaging indicators of hpv_mechanisms_recurrence.lav, as radsem.radiomics names them
-IMAGING = ["t2_original_shape_MeshVolume", "t2_original_shape_Sphericity",
-           "t2_original_firstorder_Entropy", "adc_original_firstorder_Mean"]
+IMAGING = [
+    "t2_original_shape_MeshVolume",
+    "t2_original_shape_Sphericity",
+    "t2_original_firstorder_Entropy",
+    "adc_original_firstorder_Mean",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,7 @@ def test_every_library_model_parses_against_simulated_columns(data):
             continue
         assert set(spec.latent) == MECHANISMS | {"imaging"}, path.name
         assert (outcome.name, outcome.time, outcome.event) == ("recurrence", "time", "event")
-        assert outcome.predictors == ["E6", "E7", "immune", "hypoxia", "imaging", "advanced",
-                                      "age"]
+        assert outcome.predictors == ["E6", "E7", "immune", "hypoxia", "imaging", "advanced", "age"]
         assert set(spec.observed) >= set(IMAGING), path.name
 
 
@@ -56,12 +59,14 @@ def test_demo_model_is_the_library_stage_model(data):
     library = (MODELS / "hpv_mechanisms_stage.lav").read_text()
     columns = list(data.columns)
     assert _key(build_partable(library, observed=columns)) == _key(
-        build_partable(DEMO_MECHANISM_MODEL, observed=columns))
+        build_partable(DEMO_MECHANISM_MODEL, observed=columns)
+    )
 
 
 def test_cfa_recovers_the_sign_and_size_of_true_loadings(cohort, data):
-    fit = radsem.cfa((MODELS / "hpv_mechanisms_cfa.lav").read_text(), data.reset_index(drop=True),
-                     missing="ml")
+    fit = radsem.cfa(
+        (MODELS / "hpv_mechanisms_cfa.lav").read_text(), data.reset_index(drop=True), missing="ml"
+    )
     assert fit.converged
     est = fit.parameter_estimates().query("op == '=~'")
     truth = cohort.truth["measurement_model"]
@@ -116,8 +121,9 @@ def imaging_cohort(tmp_path_factory):
     # extraction)
     cohort = simulate_cohort(n=150, seed=11, images=True, image_shape=(6, 24, 24))
     folder = write_cohort(cohort, tmp_path_factory.mktemp("imaging") / "cohort")
-    settings = {"featureClass": {"shape": ["MeshVolume", "Sphericity"],
-                                 "firstorder": ["Mean", "Entropy"]}}
+    settings = {
+        "featureClass": {"shape": ["MeshVolume", "Sphericity"], "firstorder": ["Mean", "Entropy"]}
+    }
     result = extract_cohort(read_cohort(folder), settings=settings, progress=False)
     assert len(result.failures) == 0
     features = result.features.copy()
@@ -129,8 +135,9 @@ def imaging_cohort(tmp_path_factory):
 
 def test_recurrence_model_recovers_the_truths_hazard_directions(imaging_cohort):
     cohort, table = imaging_cohort
-    fit = radsem.sem((MODELS / "hpv_mechanisms_recurrence.lav").read_text(),
-                     table.reset_index(drop=True))
+    fit = radsem.sem(
+        (MODELS / "hpv_mechanisms_recurrence.lav").read_text(), table.reset_index(drop=True)
+    )
     assert fit.converged
     hr = fit.hazard_ratios()
     truth = cohort.truth["parameters"]["recurrence_log_hr"]

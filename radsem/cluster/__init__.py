@@ -6,5 +6,13 @@ from radsem.cluster.choose_k import ChooseKResult, choose_k
 from radsem.cluster.halle import feature_ranking, renumber_by_event_rate
 from radsem.cluster.kmedoids import KMedoids, dissimilarity
 
-__all__ = ["KMedoids", "dissimilarity", "renumber_by_event_rate", "feature_ranking",
-           "characterise_clusters", "differential_expression", "choose_k", "ChooseKResult"]
+__all__ = [
+    "KMedoids",
+    "dissimilarity",
+    "renumber_by_event_rate",
+    "feature_ranking",
+    "characterise_clusters",
+    "differential_expression",
+    "choose_k",
+    "ChooseKResult",
+]

@@ -33,24 +33,32 @@ def numeric_matrix(X, what: str = "X", finite: bool = True) -> np.ndarray:
             raise DataError(f"{what} has duplicated column name(s): {', '.join(dup)}")
         bad = _bad_columns(X)
         if bad:
-            raise DataError(f"{what} must be numeric; non-numeric column(s): "
-                            + ", ".join(bad[:8]) + (" ..." if len(bad) > 8 else ""))
-        arr = X.astype(float).to_numpy(dtype=float, na_value=np.nan) if X.shape[1] else \
-            np.zeros((len(X), 0))
+            raise DataError(
+                f"{what} must be numeric; non-numeric column(s): "
+                + ", ".join(bad[:8])
+                + (" ..." if len(bad) > 8 else "")
+            )
+        arr = (
+            X.astype(float).to_numpy(dtype=float, na_value=np.nan)
+            if X.shape[1]
+            else np.zeros((len(X), 0))
+        )
     else:
         try:
             arr = np.asarray(X, dtype=float)
         except (TypeError, ValueError):
-            raise DataError(f"{what} must be numeric (rows = patients, columns = features)") \
-                from None
+            raise DataError(
+                f"{what} must be numeric (rows = patients, columns = features)"
+            ) from None
     if arr.ndim != 2:
         raise DataError(f"{what} must be a 2-D array (rows = patients, columns = features)")
     if arr.shape[1] == 0:
         raise DataError(f"{what} has no feature columns")
     if finite and not np.all(np.isfinite(arr)):
         n_bad = int((~np.isfinite(arr)).any(axis=1).sum())
-        raise DataError(f"{what} has missing or infinite values in {n_bad} row(s); "
-                        "impute or drop them first")
+        raise DataError(
+            f"{what} has missing or infinite values in {n_bad} row(s); impute or drop them first"
+        )
     return arr
 
 
@@ -60,8 +68,7 @@ def label_vector(labels, n: int, what: str = "labels") -> np.ndarray:
     if lab.ndim != 1 or len(lab) != n:
         raise DataError(f"{what} must have one entry per row ({n}), got shape {lab.shape}")
     if pd.isna(pd.Series(lab, dtype=object)).any():
-        raise DataError(f"{what} have missing values; drop those rows or give every row a "
-                        "cluster")
+        raise DataError(f"{what} have missing values; drop those rows or give every row a cluster")
     return lab
 
 
@@ -82,6 +89,5 @@ def align_to(values, index: pd.Index, what: str = "labels"):
         raise DataError(f"{what} and the data must have unique row labels to be aligned")
     unknown = values.index.difference(index)
     if len(unknown):
-        raise DataError(f"{what} are given for rows {list(unknown[:5])} that are not in the "
-                        "data")
+        raise DataError(f"{what} are given for rows {list(unknown[:5])} that are not in the data")
     return values.reindex(index).to_numpy()

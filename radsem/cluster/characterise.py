@@ -31,9 +31,14 @@ def _categorical_test(table: np.ndarray, n_resamples: int, rng) -> tuple[str, fl
     return "chi-square", float(chi2), float(p)
 
 
-def characterise_clusters(data: pd.DataFrame, labels, categorical: Sequence[str] = (),
-                          continuous: Sequence[str] = (), n_resamples: int = 2000,
-                          random_state: int | None = 0) -> pd.DataFrame:
+def characterise_clusters(
+    data: pd.DataFrame,
+    labels,
+    categorical: Sequence[str] = (),
+    continuous: Sequence[str] = (),
+    n_resamples: int = 2000,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
     """One row per variable: per-cluster summary, test, statistic, p-value and BH q-value.
 
     Parameters
@@ -84,8 +89,13 @@ def characterise_clusters(data: pd.DataFrame, labels, categorical: Sequence[str]
     for col in continuous:
         x = _numeric_column(data[col], col)
         samples = [x[(lab == g) & x.notna()].to_numpy() for g in groups]
-        summ = {f"cluster_{g}": f"{np.median(s):.3g} [{np.percentile(s, 25):.3g}, "
-                f"{np.percentile(s, 75):.3g}]" if len(s) else "" for g, s in zip(groups, samples)}
+        summ = {
+            f"cluster_{g}": f"{np.median(s):.3g} [{np.percentile(s, 25):.3g}, "
+            f"{np.percentile(s, 75):.3g}]"
+            if len(s)
+            else ""
+            for g, s in zip(groups, samples)
+        }
         ok = [s for s in samples if len(s)]
         test = "kruskal-wallis"
         if len(ok) < 2:
@@ -98,8 +108,12 @@ def characterise_clusters(data: pd.DataFrame, labels, categorical: Sequence[str]
     for col in categorical:
         keep = data[col].notna()
         tab = pd.crosstab(data.loc[keep, col], lab[keep]).reindex(columns=groups, fill_value=0)
-        summ = {f"cluster_{g}": "; ".join(f"{lvl}: {n} ({100 * n / max(tab[g].sum(), 1):.0f}%)"
-                                          for lvl, n in tab[g].items()) for g in groups}
+        summ = {
+            f"cluster_{g}": "; ".join(
+                f"{lvl}: {n} ({100 * n / max(tab[g].sum(), 1):.0f}%)" for lvl, n in tab[g].items()
+            )
+            for g in groups
+        }
         if tab.shape[0] == 0:
             test, stat, p = "none (all missing)", np.nan, np.nan
         elif tab.shape[0] < 2:
@@ -154,9 +168,15 @@ def differential_expression(expression: pd.DataFrame, labels) -> pd.DataFrame:
         else:
             stat, p = np.nan, np.nan
         means = [s.mean() if len(s) else np.nan for s in samples]
-        res.append({"gene": gene, "statistic": stat, "pvalue": p,
-                    **{f"mean_{g}": m for g, m in zip(groups, means)},
-                    "max_log2fc": _spread(means)})
+        res.append(
+            {
+                "gene": gene,
+                "statistic": stat,
+                "pvalue": p,
+                **{f"mean_{g}": m for g, m in zip(groups, means)},
+                "max_log2fc": _spread(means),
+            }
+        )
     out = pd.DataFrame(res).set_index("gene")
     out.insert(2, "qvalue", _bh(out["pvalue"].to_numpy(float)))
     return out.sort_values("pvalue", kind="stable")
@@ -167,8 +187,9 @@ def _labels(labels, data: pd.DataFrame) -> pd.Series:
     rows without a label are left out."""
     lab = align_to(labels, data.index)
     if lab.ndim != 1 or len(lab) != len(data):
-        raise DataError(f"labels must have one entry per row of data ({len(data)}), "
-                        f"got shape {lab.shape}")
+        raise DataError(
+            f"labels must have one entry per row of data ({len(data)}), got shape {lab.shape}"
+        )
     lab = pd.Series(lab)  # positional: the index of data may repeat
     return lab[lab.notna()]
 
@@ -181,8 +202,10 @@ def _numeric_column(col: pd.Series, name) -> pd.Series:
     x = pd.to_numeric(col, errors="coerce").astype(float)
     bad = x.isna() & col.notna()
     if bad.any():
-        raise DataError(f"continuous variable '{name}' has {int(bad.sum())} non-numeric "
-                        f"value(s), e.g. {col[bad].iloc[0]!r}; declare it categorical= instead")
+        raise DataError(
+            f"continuous variable '{name}' has {int(bad.sum())} non-numeric "
+            f"value(s), e.g. {col[bad].iloc[0]!r}; declare it categorical= instead"
+        )
     return x
 
 

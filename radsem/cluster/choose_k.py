@@ -88,9 +88,18 @@ def _stability_pick(stab: pd.Series, tol: float = 0.01) -> int:
     return int(max(k for k, v in stab.items() if v >= stab.max() - tol))
 
 
-def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "pam",
-             n_refs: int = 20, n_subsamples: int = 20, subsample_fraction: float = 0.8,
-             random_state: int | None = 0, progress: bool = False) -> ChooseKResult:
+def choose_k(
+    X,
+    ks=range(2, 9),
+    *,
+    metric: str = "sqeuclidean",
+    method: str = "pam",
+    n_refs: int = 20,
+    n_subsamples: int = 20,
+    subsample_fraction: float = 0.8,
+    random_state: int | None = 0,
+    progress: bool = False,
+) -> ChooseKResult:
     """Compare K by silhouette, Calinski-Harabasz, Davies-Bouldin, gap and resampling stability.
 
     Parameters
@@ -134,8 +143,9 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
         raise DataError(f"ks must lie between 2 and n - 1 = {len(X) - 1}")
     n_distinct = len(np.unique(X, axis=0))
     if n_distinct < ks[-1]:
-        raise DataError(f"X has only {n_distinct} distinct row(s); it cannot be split into "
-                        f"{ks[-1]} clusters")
+        raise DataError(
+            f"X has only {n_distinct} distinct row(s); it cannot be split into {ks[-1]} clusters"
+        )
     for name, value in (("n_refs", n_refs), ("n_subsamples", n_subsamples)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise DataError(f"{name} must be a positive integer, got {value!r}")
@@ -144,8 +154,12 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
     rng = np.random.default_rng(random_state)
 
     def make(k):
-        return KMedoids(k, metric=metric, method=method,
-                        random_state=int(rng.integers(2**31)) if method != "pam" else None)
+        return KMedoids(
+            k,
+            metric=metric,
+            method=method,
+            random_state=int(rng.integers(2**31)) if method != "pam" else None,
+        )
 
     from radsem._progress import progress_bar
 
@@ -155,10 +169,16 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
     for k in ks:
         lab = make(k).fit_predict(X)
         stab, stab_sd = _stability(X, k, make, n_subsamples, subsample_fraction, rng)
-        rows.append({"k": k, "silhouette": silhouette_score(diss, lab, metric="precomputed"),
-                     "calinski_harabasz": calinski_harabasz_score(X, lab),
-                     "davies_bouldin": davies_bouldin_score(X, lab),
-                     "stability": stab, "stability_sd": stab_sd})
+        rows.append(
+            {
+                "k": k,
+                "silhouette": silhouette_score(diss, lab, metric="precomputed"),
+                "calinski_harabasz": calinski_harabasz_score(X, lab),
+                "davies_bouldin": davies_bouldin_score(X, lab),
+                "stability": stab,
+                "stability_sd": stab_sd,
+            }
+        )
         bar.update()
     table = pd.DataFrame(rows).set_index("k")
     bar.set_postfix(step="gap statistic")
@@ -171,9 +191,14 @@ def choose_k(X, ks=range(2, 9), *, metric: str = "sqeuclidean", method: str = "p
         if gap[j] >= gap[j + 1] - se[j + 1]:
             gap_pick = ks[j]
             break
-    picks = pd.Series({"silhouette": int(table["silhouette"].idxmax()),
-                       "calinski_harabasz": int(table["calinski_harabasz"].idxmax()),
-                       "davies_bouldin": int(table["davies_bouldin"].idxmin()),
-                       "gap": int(gap_pick), "stability": _stability_pick(table["stability"])},
-                      name="k")
+    picks = pd.Series(
+        {
+            "silhouette": int(table["silhouette"].idxmax()),
+            "calinski_harabasz": int(table["calinski_harabasz"].idxmax()),
+            "davies_bouldin": int(table["davies_bouldin"].idxmin()),
+            "gap": int(gap_pick),
+            "stability": _stability_pick(table["stability"]),
+        },
+        name="k",
+    )
     return ChooseKResult(table, picks, bool(picks.nunique() == 1))

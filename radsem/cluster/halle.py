@@ -73,8 +73,12 @@ def feature_ranking(X: pd.DataFrame, labels, high: float = 1.85, mid: float = 1.
         Index feature; columns ``fr``, ``band`` ("high", "mid", "low") and the cluster means
         ``mean_<label>`` (the data of the FR plot).
     """
-    columns = pd.Index(X.columns if isinstance(X, pd.DataFrame) else
-                       range(np.shape(X)[1] if np.ndim(X) == 2 else 0), name="feature")
+    columns = pd.Index(
+        X.columns
+        if isinstance(X, pd.DataFrame)
+        else range(np.shape(X)[1] if np.ndim(X) == 2 else 0),
+        name="feature",
+    )
     values = numeric_matrix(X)
     if isinstance(X, pd.DataFrame):
         labels = align_to(labels, X.index)
@@ -84,7 +88,7 @@ def feature_ranking(X: pd.DataFrame, labels, high: float = 1.85, mid: float = 1.
         raise DataError("feature ranking needs at least two clusters")
     m = means.to_numpy()
     diff = m[:, None, :] - m[None, :, :]
-    fr = np.sqrt((diff ** 2).sum(axis=(0, 1)) / 2.0)  # each unordered pair counted twice
+    fr = np.sqrt((diff**2).sum(axis=(0, 1)) / 2.0)  # each unordered pair counted twice
     out = pd.DataFrame({"fr": fr}, index=columns.copy())
     out["band"] = np.where(fr > high, "high", np.where(fr > mid, "mid", "low"))
     for g, row in means.iterrows():

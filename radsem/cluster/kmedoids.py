@@ -14,22 +14,41 @@ from radsem.errors import DataError
 __all__ = ["KMedoids", "dissimilarity"]
 
 _METHODS = ("pam", "fasterpam")
-_METRICS = ("braycurtis", "canberra", "chebyshev", "cityblock", "correlation", "cosine",
-            "dice", "euclidean", "hamming", "jaccard", "jensenshannon", "mahalanobis",
-            "minkowski", "rogerstanimoto", "russellrao", "seuclidean", "sokalsneath",
-            "sqeuclidean", "yule")  # scipy's cdist metrics
+_METRICS = (
+    "braycurtis",
+    "canberra",
+    "chebyshev",
+    "cityblock",
+    "correlation",
+    "cosine",
+    "dice",
+    "euclidean",
+    "hamming",
+    "jaccard",
+    "jensenshannon",
+    "mahalanobis",
+    "minkowski",
+    "rogerstanimoto",
+    "russellrao",
+    "seuclidean",
+    "sokalsneath",
+    "sqeuclidean",
+    "yule",
+)  # scipy's cdist metrics
 
 
 def dissimilarity(X: np.ndarray, Y: np.ndarray | None = None, metric: str = "sqeuclidean"):
     """Pairwise dissimilarities with scipy's ``cdist`` names ("sqeuclidean", "euclidean", ...)."""
     if metric not in _METRICS:
-        raise DataError(f"metric must be a scipy cdist metric ({', '.join(_METRICS)}), got "
-                        f"{metric!r}")
+        raise DataError(
+            f"metric must be a scipy cdist metric ({', '.join(_METRICS)}), got {metric!r}"
+        )
     X = numeric_matrix(X)
     Y = X if Y is None else numeric_matrix(Y, "Y")
     if Y.shape[1] != X.shape[1]:
-        raise DataError(f"X and Y need the same features; got {X.shape[1]} and {Y.shape[1]} "
-                        "columns")
+        raise DataError(
+            f"X and Y need the same features; got {X.shape[1]} and {Y.shape[1]} columns"
+        )
     return cdist(X, Y, metric=metric)
 
 
@@ -61,8 +80,14 @@ class KMedoids(ClusterMixin, BaseEstimator):
     dissimilarity matrix itself, which this class builds.
     """
 
-    def __init__(self, n_clusters: int = 3, metric: str = "sqeuclidean", method: str = "pam",
-                 max_iter: int = 300, random_state: int | None = None) -> None:
+    def __init__(
+        self,
+        n_clusters: int = 3,
+        metric: str = "sqeuclidean",
+        method: str = "pam",
+        max_iter: int = 300,
+        random_state: int | None = None,
+    ) -> None:
         self.n_clusters = n_clusters
         self.metric = metric
         self.method = method
@@ -73,15 +98,20 @@ class KMedoids(ClusterMixin, BaseEstimator):
         if self.method not in _METHODS:
             raise DataError(f"method must be one of {', '.join(_METHODS)}, got {self.method!r}")
         if self.metric != "precomputed" and self.metric not in _METRICS:
-            raise DataError(f"metric must be 'precomputed' or a scipy cdist metric "
-                            f"({', '.join(_METRICS)}), got {self.metric!r}")
+            raise DataError(
+                f"metric must be 'precomputed' or a scipy cdist metric "
+                f"({', '.join(_METRICS)}), got {self.metric!r}"
+            )
         X = numeric_matrix(X)
-        if not isinstance(self.n_clusters, (int, np.integer)) or not \
-                2 <= self.n_clusters <= X.shape[0] - 1:
-            raise DataError(f"n_clusters must be an integer between 2 and n - 1 = "
-                            f"{X.shape[0] - 1}, got {self.n_clusters!r}")
-        if self.metric == "precomputed" and (X.shape[0] != X.shape[1] or
-                                             not np.allclose(X, X.T)):
+        if (
+            not isinstance(self.n_clusters, (int, np.integer))
+            or not 2 <= self.n_clusters <= X.shape[0] - 1
+        ):
+            raise DataError(
+                f"n_clusters must be an integer between 2 and n - 1 = "
+                f"{X.shape[0] - 1}, got {self.n_clusters!r}"
+            )
+        if self.metric == "precomputed" and (X.shape[0] != X.shape[1] or not np.allclose(X, X.T)):
             raise DataError("a precomputed dissimilarity matrix must be square and symmetric")
         if self.metric == "precomputed" and np.any(X < 0):
             raise DataError("a precomputed dissimilarity matrix cannot have negative entries")
@@ -96,13 +126,20 @@ class KMedoids(ClusterMixin, BaseEstimator):
         if self.method == "pam":
             res = kmedoids.pam(diss, int(self.n_clusters), max_iter=self.max_iter, init="build")
         else:
-            res = kmedoids.fasterpam(diss, int(self.n_clusters), max_iter=self.max_iter,
-                                     init="random", random_state=self.random_state, n_cpu=1)
+            res = kmedoids.fasterpam(
+                diss,
+                int(self.n_clusters),
+                max_iter=self.max_iter,
+                init="random",
+                random_state=self.random_state,
+                n_cpu=1,
+            )
         self.medoid_indices_ = np.asarray(res.medoids, dtype=int)
         self.labels_ = np.asarray(res.labels, dtype=int)
         self.inertia_ = float(diss[np.arange(len(diss)), self.medoid_indices_[self.labels_]].sum())
-        self.cluster_centers_ = None if self.metric == "precomputed" else \
-            X[self.medoid_indices_].copy()
+        self.cluster_centers_ = (
+            None if self.metric == "precomputed" else X[self.medoid_indices_].copy()
+        )
         self.n_features_in_ = X.shape[1]
         return self
 

@@ -23,41 +23,98 @@ def _names(text: str) -> list[str]:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``radsem fit``."""
     parser.add_argument("model", metavar="MODEL.lav", help="model in lavaan syntax (UTF-8)")
-    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or "
-                        ".xlsx)")
-    parser.add_argument("--sheet", default=None, metavar="NAME",
-                        help="sheet of an .xlsx data file, by name or number (default: first)")
-    parser.add_argument("--kind", default="sem", type=str.lower, choices=("sem", "cfa", "growth"),
-                        help="lavaan function whose defaults apply (default sem)")
-    parser.add_argument("--estimator", default=None, type=str.upper, choices=ESTIMATORS,
-                        help="estimator, any case (default: ML, or WLSMV with --ordered, as "
-                        "lavaan)")
-    parser.add_argument("--missing", default="listwise", type=str.lower, choices=MISSING,
-                        help="listwise deletion or ml (full-information ML; lavaan's aliases "
-                        "fiml, direct); default listwise")
+    parser.add_argument(
+        "data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or .xlsx)"
+    )
+    parser.add_argument(
+        "--sheet",
+        default=None,
+        metavar="NAME",
+        help="sheet of an .xlsx data file, by name or number (default: first)",
+    )
+    parser.add_argument(
+        "--kind",
+        default="sem",
+        type=str.lower,
+        choices=("sem", "cfa", "growth"),
+        help="lavaan function whose defaults apply (default sem)",
+    )
+    parser.add_argument(
+        "--estimator",
+        default=None,
+        type=str.upper,
+        choices=ESTIMATORS,
+        help="estimator, any case (default: ML, or WLSMV with --ordered, as lavaan)",
+    )
+    parser.add_argument(
+        "--missing",
+        default="listwise",
+        type=str.lower,
+        choices=MISSING,
+        help="listwise deletion or ml (full-information ML; lavaan's aliases "
+        "fiml, direct); default listwise",
+    )
     parser.add_argument("--group", metavar="COLUMN", help="column defining groups")
-    parser.add_argument("--group-equal", type=_names, default=[], metavar="LIST",
-                        help="equality constraints across groups, e.g. loadings,intercepts")
-    parser.add_argument("--ordered", type=_names, default=[], metavar="LIST",
-                        help="ordinal indicators (comma-separated columns)")
-    parser.add_argument("--std-lv", action="store_true",
-                        help="identify latent variables by fixing their variances to 1")
-    parser.add_argument("--se", default=None, type=str.lower, choices=SE,
-                        help="standard errors: standard, robust (Huber-White, or robust.sem with "
-                        "ordered indicators), bootstrap or none (default: lavaan's for the "
-                        "estimator)")
-    parser.add_argument("--fixed-x", dest="fixed_x", action=argparse.BooleanOptionalAction,
-                        default=None, help="treat exogenous covariates as fixed (default: "
-                        "lavaan's default for the kind)")
-    parser.add_argument("--cross-check", choices=("lavaan", "semopy"), default=None,
-                        help="refit with another engine and compare the results")
-    parser.add_argument("--out", metavar="DIR", default=None,
-                        help="output folder (default: MODEL-fit next to the model file)")
-    parser.add_argument("--format", dest="formats", default="html,csv,json", metavar="LIST",
-                        help="any of html,md,tex,csv,json (default html,csv,json)")
+    parser.add_argument(
+        "--group-equal",
+        type=_names,
+        default=[],
+        metavar="LIST",
+        help="equality constraints across groups, e.g. loadings,intercepts",
+    )
+    parser.add_argument(
+        "--ordered",
+        type=_names,
+        default=[],
+        metavar="LIST",
+        help="ordinal indicators (comma-separated columns)",
+    )
+    parser.add_argument(
+        "--std-lv",
+        action="store_true",
+        help="identify latent variables by fixing their variances to 1",
+    )
+    parser.add_argument(
+        "--se",
+        default=None,
+        type=str.lower,
+        choices=SE,
+        help="standard errors: standard, robust (Huber-White, or robust.sem with "
+        "ordered indicators), bootstrap or none (default: lavaan's for the "
+        "estimator)",
+    )
+    parser.add_argument(
+        "--fixed-x",
+        dest="fixed_x",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="treat exogenous covariates as fixed (default: lavaan's default for the kind)",
+    )
+    parser.add_argument(
+        "--cross-check",
+        choices=("lavaan", "semopy"),
+        default=None,
+        help="refit with another engine and compare the results",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output folder (default: MODEL-fit next to the model file)",
+    )
+    parser.add_argument(
+        "--format",
+        dest="formats",
+        default="html,csv,json",
+        metavar="LIST",
+        help="any of html,md,tex,csv,json (default html,csv,json)",
+    )
     parser.add_argument("--title", default=None, help="report title")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace the files of an earlier run in the output folder")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an earlier run in the output folder",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -65,8 +122,15 @@ def _command(args: argparse.Namespace) -> str:
     """The command line with file names only (folders may name a person)."""
     from pathlib import Path
 
-    parts = ["radsem fit", Path(args.model).name, Path(args.data).name, "--kind", args.kind,
-             "--missing", args.missing]
+    parts = [
+        "radsem fit",
+        Path(args.model).name,
+        Path(args.data).name,
+        "--kind",
+        args.kind,
+        "--missing",
+        args.missing,
+    ]
     if args.estimator:
         parts += ["--estimator", args.estimator]
     if args.group:
@@ -90,19 +154,36 @@ def run(args: argparse.Namespace) -> int:
     """Fit, write, print a summary; exit 4 when the fit did not converge or is improper."""
     from radsem.workflows import fit_files
 
-    result = fit_files(args.model, args.data, out=args.out, kind=args.kind,
-                       estimator=args.estimator, missing=args.missing, group=args.group,
-                       group_equal=args.group_equal, ordered=args.ordered, std_lv=args.std_lv,
-                       se=args.se, fixed_x="default" if args.fixed_x is None else args.fixed_x,
-                       cross_check=args.cross_check, formats=args.formats, title=args.title,
-                       overwrite=args.overwrite, progress=not args.quiet,
-                       command=_command(args), sheet=args.sheet)
+    result = fit_files(
+        args.model,
+        args.data,
+        out=args.out,
+        kind=args.kind,
+        estimator=args.estimator,
+        missing=args.missing,
+        group=args.group,
+        group_equal=args.group_equal,
+        ordered=args.ordered,
+        std_lv=args.std_lv,
+        se=args.se,
+        fixed_x="default" if args.fixed_x is None else args.fixed_x,
+        cross_check=args.cross_check,
+        formats=args.formats,
+        title=args.title,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        command=_command(args),
+        sheet=args.sheet,
+    )
     if not args.quiet:
         print(result.summary())
     for warning in result.warnings:
         print(f"radsem fit: warning: {warning}", file=sys.stderr)
     if not result.ok:
-        print("radsem fit: the model did not converge or the solution is improper; see the "
-              "warnings section of the report", file=sys.stderr)
+        print(
+            "radsem fit: the model did not converge or the solution is improper; see the "
+            "warnings section of the report",
+            file=sys.stderr,
+        )
         return 4
     return 0

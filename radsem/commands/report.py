@@ -12,21 +12,40 @@ _FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".tex": "latex"}
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL.lav", help="model in lavaan syntax")
-    parser.add_argument("data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or "
-                        ".xlsx)")
-    parser.add_argument("--sheet", default=None, metavar="NAME",
-                        help="sheet of an .xlsx data file, by name or number (default: first)")
-    parser.add_argument("--out", required=True, metavar="FILE",
-                        help="report to write: .html (self-contained), .md or .tex")
+    parser.add_argument(
+        "data", metavar="DATA.csv", help="data table (.csv, .tsv, .parquet or .xlsx)"
+    )
+    parser.add_argument(
+        "--sheet",
+        default=None,
+        metavar="NAME",
+        help="sheet of an .xlsx data file, by name or number (default: first)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="report to write: .html (self-contained), .md or .tex",
+    )
     parser.add_argument("--estimator", default="ML", help="estimator (default ML)")
-    parser.add_argument("--missing", default="listwise", choices=("listwise", "ml"),
-                        help="missing data: listwise deletion or full-information ML "
-                             "(default listwise)")
+    parser.add_argument(
+        "--missing",
+        default="listwise",
+        choices=("listwise", "ml"),
+        help="missing data: listwise deletion or full-information ML (default listwise)",
+    )
     parser.add_argument("--group", metavar="COLUMN", help="column defining groups")
-    parser.add_argument("--function", default="sem", choices=("sem", "cfa", "growth"),
-                        help="lavaan function whose defaults apply (default sem)")
-    parser.add_argument("--std-lv", action="store_true",
-                        help="identify latent variables by fixing their variances to 1")
+    parser.add_argument(
+        "--function",
+        default="sem",
+        choices=("sem", "cfa", "growth"),
+        help="lavaan function whose defaults apply (default sem)",
+    )
+    parser.add_argument(
+        "--std-lv",
+        action="store_true",
+        help="identify latent variables by fixing their variances to 1",
+    )
     parser.add_argument("--title", default=None, help="report title")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -40,17 +59,27 @@ def _fitter(name: str):
         return getattr(radsem, name)
     except (ImportError, AttributeError) as exc:
         raise EngineUnavailableError(
-            f"radsem's SEM engine (radsem.{name}) is not available in this installation: "
-            f"{exc}") from None
+            f"radsem's SEM engine (radsem.{name}) is not available in this installation: {exc}"
+        ) from None
 
 
 def _command(args: argparse.Namespace) -> str:
     """The command line, with file names only (folders may name a person)."""
     from pathlib import Path
 
-    parts = ["radsem report", Path(args.model).name, Path(args.data).name, "--out",
-             Path(args.out).name, "--estimator", args.estimator, "--missing", args.missing,
-             "--function", args.function]
+    parts = [
+        "radsem report",
+        Path(args.model).name,
+        Path(args.data).name,
+        "--out",
+        Path(args.out).name,
+        "--estimator",
+        args.estimator,
+        "--missing",
+        args.missing,
+        "--function",
+        args.function,
+    ]
     if args.group:
         parts += ["--group", args.group]
     if args.std_lv:
@@ -98,11 +127,17 @@ def run(args: argparse.Namespace) -> int:
         bar.update()
     bar.set_postfix_str("report")
     name = model_path.stem
-    report = sem_report({name: fit}, data=data, title=args.title or f"SEM report: {name}",
-                        warnings={name: caught}, provenance={
-                            "inputs": [model_path, args.data], "options": {
-                                "function": args.function, **options},
-                            "command": _command(args)})
+    report = sem_report(
+        {name: fit},
+        data=data,
+        title=args.title or f"SEM report: {name}",
+        warnings={name: caught},
+        provenance={
+            "inputs": [model_path, args.data],
+            "options": {"function": args.function, **options},
+            "command": _command(args),
+        },
+    )
     bar.update()
     bar.set_postfix_str("writing")
     {"html": report.to_html, "markdown": report.to_markdown, "latex": report.to_latex}[fmt](out)
@@ -112,7 +147,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {out}")
     improper = any(issubclass(w.category, ImproperSolutionWarning) for w in caught)
     if not getattr(fit, "converged", True) or improper:
-        print("radsem report: the model did not converge or the solution is improper; see the "
-              "warnings section of the report", file=sys.stderr)
+        print(
+            "radsem report: the model did not converge or the solution is improper; see the "
+            "warnings section of the report",
+            file=sys.stderr,
+        )
         return 4
     return 0

@@ -26,9 +26,31 @@ from radsem.compare.optimism import optimism_bootstrap
 from radsem.compare.paired import paired_concordance
 from radsem.compare.scorers import sem_scorer
 
-__all__ = ["compare_models", "ComparisonResult", "corrected_ci", "SurvivalModel", "CoxFamily",
-           "ClinicalCox", "PenalisedCox", "ClusterCox", "ScoreCox", "advanced_stage",
-           "Outcome", "evaluate", "paired_concordance", "optimism_bootstrap", "nested_lr_test",
-           "sem_scorer", "CAECox", "CropStore", "Logistic", "horizon_labels", "binary_auc",
-           "paired_auc", "binary_metrics", "binary_decision_curve", "compare_label",
-           "LabelComparison"]
+__all__ = [
+    "compare_models",
+    "ComparisonResult",
+    "corrected_ci",
+    "SurvivalModel",
+    "CoxFamily",
+    "ClinicalCox",
+    "PenalisedCox",
+    "ClusterCox",
+    "ScoreCox",
+    "advanced_stage",
+    "Outcome",
+    "evaluate",
+    "paired_concordance",
+    "optimism_bootstrap",
+    "nested_lr_test",
+    "sem_scorer",
+    "CAECox",
+    "CropStore",
+    "Logistic",
+    "horizon_labels",
+    "binary_auc",
+    "paired_auc",
+    "binary_metrics",
+    "binary_decision_curve",
+    "compare_label",
+    "LabelComparison",
+]

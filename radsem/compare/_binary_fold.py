@@ -33,16 +33,16 @@ def run_fold_binary(data, models, time, event, rep, fold, tr, te, horizon, censo
         lab_tr = horizon_labels(y_tr, horizon, censoring=censoring)
         lab_te = horizon_labels(y_te, horizon, train=y_tr, censoring=censoring)
     except RadsemError as exc:
-        fails.append({"repeat": rep, "fold": fold, "model": "(all)",
-                      "error": f"{type(exc).__name__}: {exc}"})
+        fails.append(
+            {"repeat": rep, "fold": fold, "model": "(all)", "error": f"{type(exc).__name__}: {exc}"}
+        )
         return rows, preds, calib, fails
     y, w = lab_te["label"].to_numpy(), lab_te["weight"].to_numpy()
     for name, proto in models.items():
         model = copy.deepcopy(as_binary_family(proto))
 
         def work(model=model):
-            model.fit(train, lab_tr["label"].to_numpy(), lab_tr["weight"].to_numpy(), time,
-                      event)
+            model.fit(train, lab_tr["label"].to_numpy(), lab_tr["weight"].to_numpy(), time, event)
             prob = align_rows(model.predict_proba(test), test, "predict_proba")
             prob = prob.to_numpy(dtype=float)
             return prob, binary_metrics(y, prob, w)
@@ -52,10 +52,31 @@ def run_fold_binary(data, models, time, event, rep, fold, tr, te, horizon, censo
         if out is None:
             continue
         prob, res = out
-        rows += [{"repeat": rep, "fold": fold, "model": name, "metric": k, "value": v,
-                  "n_train": len(tr), "n_test": len(te)} for k, v in res.items()]
-        preds.append(pd.DataFrame({"repeat": rep, "fold": fold, "model": name,
-                                   "row": test.index, "risk": prob, "label": y, "weight": w}))
+        rows += [
+            {
+                "repeat": rep,
+                "fold": fold,
+                "model": name,
+                "metric": k,
+                "value": v,
+                "n_train": len(tr),
+                "n_test": len(te),
+            }
+            for k, v in res.items()
+        ]
+        preds.append(
+            pd.DataFrame(
+                {
+                    "repeat": rep,
+                    "fold": fold,
+                    "model": name,
+                    "row": test.index,
+                    "risk": prob,
+                    "label": y,
+                    "weight": w,
+                }
+            )
+        )
         ct = binary_calibration_table(y, prob, w)
         calib.append(ct.assign(repeat=rep, fold=fold, model=name))
         dc = binary_decision_curve(y, prob, w)

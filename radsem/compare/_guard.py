@@ -26,5 +26,6 @@ def guarded_fit(work: Callable[[], Any], where: dict) -> tuple[Any | None, list[
             result = work()
         except (RadsemError, np.linalg.LinAlgError, ValueError) as exc:
             return None, [{**where, "error": f"{type(exc).__name__}: {exc}"}]
-    return result, [{**where, "error": f"warning {w.category.__name__}: {w.message}"}
-                    for w in caught]
+    return result, [
+        {**where, "error": f"warning {w.category.__name__}: {w.message}"} for w in caught
+    ]

@@ -18,8 +18,15 @@ from scipy import special, stats
 from radsem.compare.metrics import _as_outcome
 from radsem.errors import DataError
 
-__all__ = ["horizon_labels", "censoring_survival", "binary_auc", "paired_auc",
-           "binary_metrics", "binary_decision_curve", "binary_calibration_table"]
+__all__ = [
+    "horizon_labels",
+    "censoring_survival",
+    "binary_auc",
+    "paired_auc",
+    "binary_metrics",
+    "binary_decision_curve",
+    "binary_calibration_table",
+]
 
 
 def censoring_survival(train) -> tuple[np.ndarray, np.ndarray]:
@@ -34,8 +41,9 @@ def censoring_survival(train) -> tuple[np.ndarray, np.ndarray]:
     y = _as_outcome(train)
     cens = ~y.event
     times = np.unique(y.time[cens])
-    at_risk = ((y.time[None, :] > times[:, None])
-               | ((y.time[None, :] == times[:, None]) & cens[None, :])).sum(axis=1)
+    at_risk = (
+        (y.time[None, :] > times[:, None]) | ((y.time[None, :] == times[:, None]) & cens[None, :])
+    ).sum(axis=1)
     n_cens = (y.time[None, cens] == times[:, None]).sum(axis=1)
     return times, np.cumprod(1.0 - n_cens / at_risk)
 
@@ -46,8 +54,7 @@ def _g(times: np.ndarray, surv: np.ndarray, t: np.ndarray, left: bool) -> np.nda
     return np.concatenate([[1.0], surv])[idx]
 
 
-def horizon_labels(outcome, horizon: float, train=None, censoring: str = "ipcw"
-                   ) -> pd.DataFrame:
+def horizon_labels(outcome, horizon: float, train=None, censoring: str = "ipcw") -> pd.DataFrame:
     """Binary labels (event by ``horizon``) and weights for patients of ``outcome``.
 
     Parameters
@@ -88,14 +95,18 @@ def horizon_labels(outcome, horizon: float, train=None, censoring: str = "ipcw"
         g_case = _g(times, surv, y.time, left=True)
         g_h = float(_g(times, surv, np.array([h]), left=True)[0])
         if g_h <= 0:
-            raise DataError(f"no follow-up beyond the horizon {h:g}: the censoring survival "
-                            "G(H) is 0, so controls cannot be weighted; choose a shorter "
-                            "horizon")
+            raise DataError(
+                f"no follow-up beyond the horizon {h:g}: the censoring survival "
+                "G(H) is 0, so controls cannot be weighted; choose a shorter "
+                "horizon"
+            )
         with np.errstate(divide="ignore"):
             weight = np.where(case, 1.0 / g_case, np.where(control, 1.0 / g_h, 0.0))
         if not np.all(np.isfinite(weight)):
-            raise DataError("a case has censoring survival 0 at its event time; the horizon "
-                            "lies beyond the follow-up of the weighting data")
+            raise DataError(
+                "a case has censoring survival 0 at its event time; the horizon "
+                "lies beyond the follow-up of the weighting data"
+            )
     return pd.DataFrame({"label": label, "weight": weight, "determined": case | control})
 
 
@@ -184,8 +195,16 @@ def binary_auc(y, score, weights=None, alpha: float = 0.05) -> pd.Series:
     var = float(_var_parts(v10[None], v01[None], np.array([a]), ws, wc)[0, 0])
     se = float(np.sqrt(var))
     q = stats.norm.ppf(1 - alpha / 2)
-    return pd.Series({"auc": a, "se": se, "ci_lower": a - q * se, "ci_upper": a + q * se,
-                      "n_cases": int((yk == 1).sum()), "n_controls": int((yk == 0).sum())})
+    return pd.Series(
+        {
+            "auc": a,
+            "se": se,
+            "ci_lower": a - q * se,
+            "ci_upper": a + q * se,
+            "n_cases": int((yk == 1).sum()),
+            "n_controls": int((yk == 0).sum()),
+        }
+    )
 
 
 def paired_auc(y, score_a, score_b, weights=None, alpha: float = 0.05) -> pd.Series:
@@ -213,13 +232,23 @@ def paired_auc(y, score_a, score_b, weights=None, alpha: float = 0.05) -> pd.Ser
     else:
         z = 0.0 if diff == 0 else np.nan
     q = stats.norm.ppf(1 - alpha / 2)
-    return pd.Series({"auc_a": aa, "auc_b": ab, "diff": diff, "se": se, "z": z,
-                      "pvalue": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
-                      "ci_lower": diff - q * se, "ci_upper": diff + q * se})
+    return pd.Series(
+        {
+            "auc_a": aa,
+            "auc_b": ab,
+            "diff": diff,
+            "se": se,
+            "z": z,
+            "pvalue": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+            "ci_lower": diff - q * se,
+            "ci_upper": diff + q * se,
+        }
+    )
 
 
-def _logit_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray,
-               max_iter: int = 50) -> np.ndarray | None:
+def _logit_fit(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray, max_iter: int = 50
+) -> np.ndarray | None:
     """Weighted logistic regression by Newton-Raphson (None when it does not converge)."""
     b = np.zeros(X.shape[1])
     prev = -np.inf
@@ -260,16 +289,19 @@ def binary_metrics(y, prob, weights=None) -> dict[str, float]:
     ones = np.ones((yk.size, 1))
     slope = _logit_fit(np.column_stack([ones, lp]), yk, wk, np.zeros(yk.size))
     cil = _logit_fit(ones, yk, wk, lp)
-    return {"auc": auc["auc"], "auc_se": auc["se"],
-            "brier": float(np.sum(wk * (yk - p) ** 2) / wk.sum()),
-            "calibration_intercept": float(cil[0]) if cil is not None else np.nan,
-            "calibration_slope": float(slope[1]) if slope is not None else np.nan,
-            "oe": float(np.sum(wk * yk) / np.sum(wk * p))}
+    return {
+        "auc": auc["auc"],
+        "auc_se": auc["se"],
+        "brier": float(np.sum(wk * (yk - p) ** 2) / wk.sum()),
+        "calibration_intercept": float(cil[0]) if cil is not None else np.nan,
+        "calibration_slope": float(slope[1]) if slope is not None else np.nan,
+        "oe": float(np.sum(wk * yk) / np.sum(wk * p)),
+    }
 
 
-def binary_decision_curve(y, prob, weights=None,
-                          thresholds: Sequence[float] = tuple(np.arange(0.05, 0.51, 0.05))
-                          ) -> pd.DataFrame:
+def binary_decision_curve(
+    y, prob, weights=None, thresholds: Sequence[float] = tuple(np.arange(0.05, 0.51, 0.05))
+) -> pd.DataFrame:
     """Net benefit of treating when p >= pt (Vickers & Elkin 2006), IPCW-weighted.
 
     NB(pt) = [sum w y 1(p >= pt) - sum w (1 - y) 1(p >= pt) pt / (1 - pt)] / sum w; treat all
@@ -284,9 +316,14 @@ def binary_decision_curve(y, prob, weights=None,
         odds = pt / (1 - pt)
         pos = p >= pt
         nb = (np.sum(wk * yk * pos) - np.sum(wk * (1 - yk) * pos) * odds) / total
-        rows.append({"threshold": pt, "n_positive": int(pos.sum()), "net_benefit": float(nb),
-                     "treat_all": float((np.sum(wk * yk) - np.sum(wk * (1 - yk)) * odds)
-                                        / total)})
+        rows.append(
+            {
+                "threshold": pt,
+                "n_positive": int(pos.sum()),
+                "net_benefit": float(nb),
+                "treat_all": float((np.sum(wk * yk) - np.sum(wk * (1 - yk)) * odds) / total),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -301,8 +338,12 @@ def binary_calibration_table(y, prob, weights=None, n_groups: int = 3) -> pd.Dat
     rows = []
     for g, idx in enumerate(np.array_split(np.argsort(p, kind="stable"), n_groups), start=1):
         w = wk[idx]
-        rows.append({"group": g, "n": int(idx.size),
-                     "predicted": float(np.sum(w * p[idx]) / w.sum()),
-                     "observed": float(np.sum(w * yk[idx]) / w.sum())})
+        rows.append(
+            {
+                "group": g,
+                "n": int(idx.size),
+                "predicted": float(np.sum(w * p[idx]) / w.sum()),
+                "observed": float(np.sum(w * yk[idx]) / w.sum()),
+            }
+        )
     return pd.DataFrame(rows)
-

@@ -49,8 +49,9 @@ class CropStore:
                 return src(pid)
             except KeyError:
                 return None
-        raise ModelSpecificationError("crops must be a radsem.deep Crops stack, a mapping "
-                                      "patient id -> array, or a callable")
+        raise ModelSpecificationError(
+            "crops must be a radsem.deep Crops stack, a mapping patient id -> array, or a callable"
+        )
 
     def stack(self, ids: Sequence) -> np.ndarray:
         """The crops of ``ids`` stacked on a first axis; DataError names patients without one."""
@@ -63,13 +64,16 @@ class CropStore:
                 arrays.append(np.asarray(a, dtype=np.float32))
         if missing:
             more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
-            raise DataError(f"no image crop for patient(s) {', '.join(missing[:5])}{more}; "
-                            "crop every patient of the comparison (or drop those without "
-                            "images from the data)")
+            raise DataError(
+                f"no image crop for patient(s) {', '.join(missing[:5])}{more}; "
+                "crop every patient of the comparison (or drop those without "
+                "images from the data)"
+            )
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
-            raise DataError(f"crops have mismatched shapes {sorted(shapes)[:3]}; cut them all "
-                            "with one CropSpec")
+            raise DataError(
+                f"crops have mismatched shapes {sorted(shapes)[:3]}; cut them all with one CropSpec"
+            )
         return np.stack(arrays)
 
 
@@ -114,9 +118,17 @@ class CAECox(CoxFamily):
     autoencoder that records the patients it is trained on.
     """
 
-    def __init__(self, crops, id_column: str | None = None, autoencoder=None,
-                 latent_dim: int = 4, epochs: int = 10, penalizer: float = 1.0,
-                 clinical: Sequence[str] = (), random_state: int | None = 0):
+    def __init__(
+        self,
+        crops,
+        id_column: str | None = None,
+        autoencoder=None,
+        latent_dim: int = 4,
+        epochs: int = 10,
+        penalizer: float = 1.0,
+        clinical: Sequence[str] = (),
+        random_state: int | None = 0,
+    ):
         self.crops = crops
         self.id_column = id_column
         self.autoencoder = autoencoder
@@ -127,8 +139,13 @@ class CAECox(CoxFamily):
         self.random_state = random_state
 
     @classmethod
-    def from_cohort(cls, cohort: object | str | os.PathLike, spec=None,
-                    sequences: Sequence[str] = ("t2", "dwi", "adc"), **kwargs) -> CAECox:
+    def from_cohort(
+        cls,
+        cohort: object | str | os.PathLike,
+        spec=None,
+        sequences: Sequence[str] = ("t2", "dwi", "adc"),
+        **kwargs,
+    ) -> CAECox:
         """Crop a cohort (a :func:`radsem.io.read_cohort` result or its folder) once.
 
         ``spec`` defaults to ``CropSpec(shape=(8, 16, 16))`` (small and fast); other keyword
@@ -140,8 +157,7 @@ class CAECox(CoxFamily):
             from radsem.io import read_cohort
 
             cohort = read_cohort(cohort)
-        crops = crop_cohort(cohort, spec or CropSpec(shape=(8, 16, 16)), sequences,
-                            progress=False)
+        crops = crop_cohort(cohort, spec or CropSpec(shape=(8, 16, 16)), sequences, progress=False)
         return cls(crops, **kwargs)
 
     def check_data(self, data: pd.DataFrame) -> None:
@@ -162,9 +178,18 @@ class CAECox(CoxFamily):
 
         if self.autoencoder is not None:
             return clone(self.autoencoder)
-        return ConvAutoencoder(latent_dim=self.latent_dim, dims=dims, channels=None,
-                               base_channels=4, n_blocks=2, epochs=self.epochs, batch_size=8,
-                               patience=5, random_state=self.random_state, progress=False)
+        return ConvAutoencoder(
+            latent_dim=self.latent_dim,
+            dims=dims,
+            channels=None,
+            base_channels=4,
+            n_blocks=2,
+            epochs=self.epochs,
+            batch_size=8,
+            patience=5,
+            random_state=self.random_state,
+            progress=False,
+        )
 
     def _encode(self, frame: pd.DataFrame) -> pd.DataFrame:
         from radsem.deep.crops import Crops
@@ -184,11 +209,14 @@ class CAECox(CoxFamily):
         ids = self._ids(train)
         data = self.store_.stack(ids)
         if data.ndim not in (4, 5):
-            raise DataError(f"crops must be (channels, y, x) or (channels, z, y, x) arrays, got "
-                            f"{data.shape[1:]}")
+            raise DataError(
+                f"crops must be (channels, y, x) or (channels, z, y, x) arrays, got "
+                f"{data.shape[1:]}"
+            )
         self.train_ids_ = ids
         self.autoencoder_ = self._make_autoencoder(data.ndim - 2).fit(
-            Crops(data, pd.Index([str(i) for i in ids])))
+            Crops(data, pd.Index([str(i) for i in ids]))
+        )
         self.scaler_ = _Scaler().fit(self._encode(train))
 
     def _design(self, frame):
@@ -196,4 +224,3 @@ class CAECox(CoxFamily):
         if self.clinical:
             X = pd.concat([X, ClinicalCox(self.clinical)._design(frame)], axis=1)
         return X
-

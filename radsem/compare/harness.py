@@ -49,16 +49,32 @@ def corrected_ci(values, test_fraction: float, alpha: float = 0.05) -> dict[str,
     v = v[np.isfinite(v)]
     J = v.size
     if J == 0:
-        return {"mean": np.nan, "sd": np.nan, "se": np.nan, "ci_lower": np.nan,
-                "ci_upper": np.nan, "t": np.nan, "pvalue": np.nan, "n_folds": 0}
+        return {
+            "mean": np.nan,
+            "sd": np.nan,
+            "se": np.nan,
+            "ci_lower": np.nan,
+            "ci_upper": np.nan,
+            "t": np.nan,
+            "pvalue": np.nan,
+            "n_folds": 0,
+        }
     m = float(v.mean())
     sd = float(v.std(ddof=1)) if J > 1 else np.nan
-    se = float(np.sqrt((1.0 / J + test_fraction) * sd ** 2)) if J > 1 else np.nan
+    se = float(np.sqrt((1.0 / J + test_fraction) * sd**2)) if J > 1 else np.nan
     q = stats.t.ppf(1 - alpha / 2, J - 1) if J > 1 else np.nan
     t = m / se if J > 1 and se > 0 else np.nan
     p = float(2 * stats.t.sf(abs(t), J - 1)) if np.isfinite(t) else np.nan
-    return {"mean": m, "sd": sd, "se": se, "ci_lower": m - q * se, "ci_upper": m + q * se,
-            "t": t, "pvalue": p, "n_folds": J}
+    return {
+        "mean": m,
+        "sd": sd,
+        "se": se,
+        "ci_lower": m - q * se,
+        "ci_upper": m + q * se,
+        "t": t,
+        "pvalue": p,
+        "n_folds": J,
+    }
 
 
 # metrics that live in [0, 1] (per-fold SEs and calibration slopes/ratios do not)
@@ -111,10 +127,13 @@ class ComparisonResult:
         head = f"ComparisonResult({n} folds, {len(self.failures)} fit problems)"
         if not n:
             return head
-        key, label = (("auc", "AUC") if self.outcome == "binary" else ("harrell_c", "Harrell's C"))
+        key, label = ("auc", "AUC") if self.outcome == "binary" else ("harrell_c", "Harrell's C")
         c = self.summary().query("metric == @key")
-        return head + f"\n{label}:\n" + c[["model", "mean", "ci_lower", "ci_upper"]].to_string(
-            index=False)
+        return (
+            head
+            + f"\n{label}:\n"
+            + c[["model", "mean", "ci_lower", "ci_upper"]].to_string(index=False)
+        )
 
     def summary(self) -> pd.DataFrame:
         """Per model and metric: ``mean, sd, se, ci_lower, ci_upper, n_folds`` over all folds.
@@ -127,9 +146,13 @@ class ComparisonResult:
             s = corrected_ci(sub["value"], self.test_fraction, self.alpha)
             if _BOUNDED.match(str(metric)):
                 s["ci_lower"], s["ci_upper"] = max(s["ci_lower"], 0.0), min(s["ci_upper"], 1.0)
-            rows.append({"model": model, "metric": metric,
-                         **{k: s[k] for k in ("mean", "sd", "se", "ci_lower", "ci_upper",
-                                              "n_folds")}})
+            rows.append(
+                {
+                    "model": model,
+                    "metric": metric,
+                    **{k: s[k] for k in ("mean", "sd", "se", "ci_lower", "ci_upper", "n_folds")},
+                }
+            )
         return pd.DataFrame(rows)
 
     def paired(self, metric: str = "harrell_c", reference: str | None = None) -> pd.DataFrame:
@@ -140,23 +163,38 @@ class ComparisonResult:
         """
         sub = self.folds[self.folds["metric"] == metric]
         if sub.empty:
-            raise DataError(f"no metric {metric!r}; available: "
-                            f"{', '.join(self.folds['metric'].unique())}")
-        wide = sub.pivot_table(index=["repeat", "fold"], columns="model", values="value",
-                               dropna=False)
+            raise DataError(
+                f"no metric {metric!r}; available: {', '.join(self.folds['metric'].unique())}"
+            )
+        wide = sub.pivot_table(
+            index=["repeat", "fold"], columns="model", values="value", dropna=False
+        )
         models = list(dict.fromkeys(sub["model"]))
         if reference is not None and reference not in models:
             raise DataError(f"unknown reference model {reference!r}")
-        pairs = ([(m, reference) for m in models if m != reference] if reference is not None
-                 else [(a, b) for i, a in enumerate(models) for b in models[i + 1:]])
+        pairs = (
+            [(m, reference) for m in models if m != reference]
+            if reference is not None
+            else [(a, b) for i, a in enumerate(models) for b in models[i + 1 :]]
+        )
         rows = []
         for a, b in pairs:
             s = corrected_ci(wide[a] - wide[b], self.test_fraction, self.alpha)
             rows.append({"model": a, "reference": b, "metric": metric, **s})
-        columns = ["model", "reference", "metric", "mean", "sd", "se", "ci_lower", "ci_upper",
-                   "t", "pvalue", "n_folds"]
+        columns = [
+            "model",
+            "reference",
+            "metric",
+            "mean",
+            "sd",
+            "se",
+            "ci_lower",
+            "ci_upper",
+            "t",
+            "pvalue",
+            "n_folds",
+        ]
         return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
-
 
     def paired_auc(self, reference: str, repeat: int = 0) -> pd.DataFrame:
         """DeLong tests of the AUC difference ``model - reference`` (binary outcome only).
@@ -182,9 +220,13 @@ class ComparisonResult:
             if m == reference:
                 continue
             ok = wide[[m, reference]].notna().all(axis=1).to_numpy()
-            d = paired_auc(meta["label"].to_numpy()[ok], wide[m].to_numpy()[ok],
-                           wide[reference].to_numpy()[ok], meta["weight"].to_numpy()[ok],
-                           alpha=self.alpha)
+            d = paired_auc(
+                meta["label"].to_numpy()[ok],
+                wide[m].to_numpy()[ok],
+                wide[reference].to_numpy()[ok],
+                meta["weight"].to_numpy()[ok],
+                alpha=self.alpha,
+            )
             rows.append({"model": m, "reference": reference, **d.to_dict()})
         return pd.DataFrame(rows)
 
@@ -214,8 +256,11 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
         def work(model=model):
             model.fit(train, time, event)
             risk = align_rows(model.predict_risk(test), test)
-            surv = (align_rows(model.predict_survival(test, grid), test, "predict_survival")
-                    if hasattr(model, "predict_survival") else None)
+            surv = (
+                align_rows(model.predict_survival(test, grid), test, "predict_survival")
+                if hasattr(model, "predict_survival")
+                else None
+            )
             return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
 
         out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})
@@ -223,13 +268,31 @@ def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times)
         if out is None:
             continue
         risk, surv, res = out
-        rows += [{"repeat": rep, "fold": fold, "model": name, "metric": k, "value": v,
-                  "n_train": len(tr), "n_test": len(te)} for k, v in res.items()]
-        preds.append(pd.DataFrame({"repeat": rep, "fold": fold, "model": name,
-                                   "row": test.index, "risk": risk.to_numpy()}))
+        rows += [
+            {
+                "repeat": rep,
+                "fold": fold,
+                "model": name,
+                "metric": k,
+                "value": v,
+                "n_train": len(tr),
+                "n_test": len(te),
+            }
+            for k, v in res.items()
+        ]
+        preds.append(
+            pd.DataFrame(
+                {
+                    "repeat": rep,
+                    "fold": fold,
+                    "model": name,
+                    "row": test.index,
+                    "risk": risk.to_numpy(),
+                }
+            )
+        )
         if surv is not None and horizons:
-            ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(),
-                                   horizons[0])
+            ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(), horizons[0])
             calib.append(ct.assign(repeat=rep, fold=fold, model=name))
             dc = decision_curve(y_te, 1.0 - surv[horizons[0]].to_numpy(), horizons[0])
             calib.append(dc.assign(repeat=rep, fold=fold, model=name, kind="decision"))
@@ -247,18 +310,44 @@ def _fold_task(split, *, data, models, time, event, extra, binary):
 def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
     from radsem._dask import map_tasks
 
-    shared = {"data": data, "models": models, "time": time, "event": event, "extra": extra,
-              "binary": binary}
-    return map_tasks(_fold_task, splits, client=client, n_jobs=n_jobs, shared=shared,
-                     progress=progress, desc="folds")
+    shared = {
+        "data": data,
+        "models": models,
+        "time": time,
+        "event": event,
+        "extra": extra,
+        "binary": binary,
+    }
+    return map_tasks(
+        _fold_task,
+        splits,
+        client=client,
+        n_jobs=n_jobs,
+        shared=shared,
+        progress=progress,
+        desc="folds",
+    )
 
 
-def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: str, event: str,
-                   n_splits: int = 5, n_repeats: int = 5, horizons: Sequence[float] | None = None,
-                   ibs_times: Sequence[float] | None = None, random_state: int | None = 0,
-                   n_jobs: int = 1, client=None, progress: bool = False,
-                   alpha: float = 0.05, outcome: str = "survival", horizon: float | None = None,
-                   censoring: str = "ipcw") -> ComparisonResult:
+def compare_models(
+    data: pd.DataFrame,
+    models: Mapping[str, object],
+    *,
+    time: str,
+    event: str,
+    n_splits: int = 5,
+    n_repeats: int = 5,
+    horizons: Sequence[float] | None = None,
+    ibs_times: Sequence[float] | None = None,
+    random_state: int | None = 0,
+    n_jobs: int = 1,
+    client=None,
+    progress: bool = False,
+    alpha: float = 0.05,
+    outcome: str = "survival",
+    horizon: float | None = None,
+    censoring: str = "ipcw",
+) -> ComparisonResult:
     """Compare model families by repeated stratified K-fold cross-validation.
 
     Parameters
@@ -337,8 +426,7 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
     for name, m in models.items():
-        if not (hasattr(m, "fit") and (hasattr(m, "predict_risk")
-                                       or hasattr(m, "predict_proba"))):
+        if not (hasattr(m, "fit") and (hasattr(m, "predict_risk") or hasattr(m, "predict_proba"))):
             raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
     out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
@@ -346,47 +434,56 @@ def compare_models(data: pd.DataFrame, models: Mapping[str, object], *, time: st
     if not out.event.any():
         raise DataError("the outcome has no events: nothing to discriminate")
     if min(out.event.sum(), (~out.event).sum()) < n_splits:
-        raise DataError(f"fewer than n_splits={n_splits} events or censored patients: "
-                        "cannot stratify the folds")
+        raise DataError(
+            f"fewer than n_splits={n_splits} events or censored patients: cannot stratify the folds"
+        )
     binary = outcome == "binary"
     if outcome not in ("survival", "binary"):
         raise DataError(f"outcome must be 'survival' or 'binary', got {outcome!r}")
     if binary:
-        data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event,
-                                               n_splits)
+        data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event, n_splits)
         out = Outcome.from_frame(data, time, event)
         ibs_times = ()
     else:
         horizons, ibs_times = _default_grid(out, horizons, ibs_times)
         strata = out.event
     if not data.index.is_unique:
-        raise DataError("the data index must be unique (it identifies patients, e.g. for "
-                        "protocol tables); use reset_index() or set a patient id")
+        raise DataError(
+            "the data index must be unique (it identifies patients, e.g. for "
+            "protocol tables); use reset_index() or set a patient id"
+        )
     for m in models.values():  # families that can check their inputs up front (e.g. crops)
         if hasattr(m, "check_data"):
             m.check_data(data)
-    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
-                                 random_state=random_state)
-    splits = [(i // n_splits, i % n_splits, tr, te)
-              for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), strata))]
+    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
+    splits = [
+        (i // n_splits, i % n_splits, tr, te)
+        for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), strata))
+    ]
     extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
-    results = _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
-                       binary)
+    results = _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary)
     rows = [x for res in results for x in res[0]]
     preds = [x for res in results for x in res[1]]
     calib = [x for res in results for x in res[2] if "kind" not in x]
     dec = [x.drop(columns="kind") for res in results for x in res[2] if "kind" in x]
-    fails = pd.DataFrame([x for res in results for x in res[3]],
-                         columns=["repeat", "fold", "model", "error"])
+    fails = pd.DataFrame(
+        [x for res in results for x in res[3]], columns=["repeat", "fold", "model", "error"]
+    )
     _report_failures(fails, rows, list(models))
     return ComparisonResult(
-        folds=pd.DataFrame(rows, columns=["repeat", "fold", "model", "metric", "value",
-                                          "n_train", "n_test"]),
+        folds=pd.DataFrame(
+            rows, columns=["repeat", "fold", "model", "metric", "value", "n_train", "n_test"]
+        ),
         predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
         calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
         decision=pd.concat(dec, ignore_index=True) if dec else pd.DataFrame(),
-        failures=fails, horizons=horizons, ibs_times=ibs_times,
-        test_fraction=1.0 / (n_splits - 1), alpha=alpha, outcome=outcome)
+        failures=fails,
+        horizons=horizons,
+        ibs_times=ibs_times,
+        test_fraction=1.0 / (n_splits - 1),
+        alpha=alpha,
+        outcome=outcome,
+    )
 
 
 def _report_failures(fails: pd.DataFrame, rows: list, names: list[str]) -> None:
@@ -401,35 +498,51 @@ def _report_failures(fails: pd.DataFrame, rows: list, names: list[str]) -> None:
     reason += str(first["error"])
     if not scored:
         cls = DataError if str(first["error"]).startswith("DataError") else EstimationError
-        raise cls(f"no model could be scored: {', '.join(map(repr, unscored))} failed in every "
-                  f"fold; {reason}")
-    head = (f"model(s) {', '.join(map(repr, unscored))} could not be scored (failed in every "
-            "fold; see result.failures); " if unscored else "")
-    warnings.warn(f"{head}{len(fails)} fit problems across folds (see result.failures); "
-                  f"{reason}", RadsemWarning, stacklevel=user_stacklevel())
+        raise cls(
+            f"no model could be scored: {', '.join(map(repr, unscored))} failed in every "
+            f"fold; {reason}"
+        )
+    head = (
+        f"model(s) {', '.join(map(repr, unscored))} could not be scored (failed in every "
+        "fold; see result.failures); "
+        if unscored
+        else ""
+    )
+    warnings.warn(
+        f"{head}{len(fails)} fit problems across folds (see result.failures); {reason}",
+        RadsemWarning,
+        stacklevel=user_stacklevel(),
+    )
+
 
 def _binary_setup(data, out, horizon, censoring, time, event, n_splits):
     """Labels at the horizon: exclusion (with a warning) and the strata of the folds."""
     from radsem.compare.binary import horizon_labels
 
     if horizon is None:
-        raise DataError("outcome='binary' needs a horizon (e.g. horizon=24 for recurrence "
-                        "within 24 months)")
+        raise DataError(
+            "outcome='binary' needs a horizon (e.g. horizon=24 for recurrence within 24 months)"
+        )
     lab = horizon_labels(out, horizon, censoring=censoring)
     undetermined = ~lab["determined"].to_numpy()
     if censoring == "exclude" and undetermined.any():
-        warnings.warn(f"{int(undetermined.sum())} of {len(data)} patients were censored before "
-                      f"the horizon {float(horizon):g} and are excluded from the binary "
-                      "outcome (censoring='exclude'; 'ipcw' keeps them through weights)",
-                      DataWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            f"{int(undetermined.sum())} of {len(data)} patients were censored before "
+            f"the horizon {float(horizon):g} and are excluded from the binary "
+            "outcome (censoring='exclude'; 'ipcw' keeps them through weights)",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
         data = data.loc[~undetermined]
         lab = lab.loc[~undetermined]
     # strata: case / control / censored before the horizon
     strata = lab["label"].fillna(2).to_numpy()
     counts = np.bincount(strata.astype(int), minlength=2)
     if min(counts[0], counts[1]) < n_splits:
-        raise DataError(f"{int(counts[1])} cases and {int(counts[0])} controls at the horizon "
-                        f"{float(horizon):g}: fewer than n_splits={n_splits} of either")
+        raise DataError(
+            f"{int(counts[1])} cases and {int(counts[0])} controls at the horizon "
+            f"{float(horizon):g}: fewer than n_splits={n_splits} of either"
+        )
     if len(counts) > 2 and 0 < counts[2] < n_splits:
         strata = np.where(strata == 2, 0, strata)  # too few to stratify on: join the controls
     return data, strata, (float(horizon),)

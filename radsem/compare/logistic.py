@@ -88,8 +88,13 @@ class Logistic:
         if l1 > 0:
             from sklearn.linear_model import LogisticRegression
 
-            est = LogisticRegression(l1_ratio=l1, C=1.0 / (keep.sum() * theta),
-                                     solver="saga", max_iter=self.max_iter, random_state=0)
+            est = LogisticRegression(
+                l1_ratio=l1,
+                C=1.0 / (keep.sum() * theta),
+                solver="saga",
+                max_iter=self.max_iter,
+                random_state=0,
+            )
             est.fit(Xk, yk.astype(int), sample_weight=w)
             coef = np.r_[est.intercept_, est.coef_.ravel()]
         else:
@@ -106,8 +111,14 @@ class Logistic:
         return pd.Series(p, index=test.index, name="probability")
 
 
-def ridge_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, theta: float = 0.0,
-                   max_iter: int = 100, tol: float = 1e-10) -> np.ndarray:
+def ridge_logistic(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    theta: float = 0.0,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+) -> np.ndarray:
     """Weighted (ridge) logistic regression: scikit-learn's Newton-Cholesky solver.
 
     Maximises ``sum_i w_i [y_i eta_i - log(1 + exp(eta_i))] - theta / 2 ||b||^2`` with
@@ -135,8 +146,12 @@ def ridge_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, theta: float = 0
         A = np.column_stack([np.ones(len(y)), X])
         if np.linalg.matrix_rank(A) < A.shape[1]:
             raise DataError("the logistic design is singular (collinear or constant columns)")
-    est = LogisticRegression(C=np.inf if theta == 0 else 1.0 / theta, solver="newton-cholesky",
-                             tol=tol, max_iter=max_iter)
+    est = LogisticRegression(
+        C=np.inf if theta == 0 else 1.0 / theta,
+        solver="newton-cholesky",
+        tol=tol,
+        max_iter=max_iter,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SklearnConvergenceWarning)
         est.fit(X, y.astype(int), sample_weight=np.asarray(w, dtype=float))
@@ -152,6 +167,9 @@ def ridge_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, theta: float = 0
         if cases.min() >= controls.max() or np.max(np.abs(eta)) > 30:
             diverged = True
     if diverged:
-        warnings.warn("logistic regression did not converge (separated cases and controls?); "
-                      "use a penalizer", ConvergenceWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            "logistic regression did not converge (separated cases and controls?); use a penalizer",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     return coef

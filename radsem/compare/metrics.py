@@ -19,8 +19,17 @@ from radsem.survival import concordance_index, cox, kaplan_meier
 
 _MAX_ITER = 50
 
-__all__ = ["Outcome", "harrell_c", "uno_c", "time_dependent_auc", "integrated_brier",
-           "calibration", "calibration_table", "decision_curve", "evaluate"]
+__all__ = [
+    "Outcome",
+    "harrell_c",
+    "uno_c",
+    "time_dependent_auc",
+    "integrated_brier",
+    "calibration",
+    "calibration_table",
+    "decision_curve",
+    "evaluate",
+]
 
 
 class Outcome:
@@ -138,8 +147,7 @@ def uno_c(train, test, risk, tau: float | None = None) -> float:
     tt = test.truncate(tau)
     if not tt.event.any():
         return np.nan
-    return float(concordance_index_ipcw(train.structured(), tt.structured(), r,
-                                        tau=tau)[0])
+    return float(concordance_index_ipcw(train.structured(), tt.structured(), r, tau=tau)[0])
 
 
 def time_dependent_auc(train, test, risk, horizons: Sequence[float]) -> pd.Series:
@@ -162,13 +170,17 @@ def time_dependent_auc(train, test, risk, horizons: Sequence[float]) -> pd.Serie
     for h in np.atleast_1d(np.asarray(horizons, dtype=float)):
         cases = tt.event & (tt.time <= h)
         ok = h < tmax and cases.any() and np.any(tt.time > h)
-        out[float(h)] = (float(cumulative_dynamic_auc(train.structured(), tt.structured(), r,
-                                                      [h])[0][0]) if ok else np.nan)
+        out[float(h)] = (
+            float(cumulative_dynamic_auc(train.structured(), tt.structured(), r, [h])[0][0])
+            if ok
+            else np.nan
+        )
     return pd.Series(out, name="auc", dtype=float).rename_axis("horizon")
 
 
-def integrated_brier(train, test, survival: pd.DataFrame | np.ndarray,
-                     times: Sequence[float]) -> float:
+def integrated_brier(
+    train, test, survival: pd.DataFrame | np.ndarray, times: Sequence[float]
+) -> float:
     """Integrated Brier score of predicted survival curves over ``times``.
 
     Parameters
@@ -196,8 +208,11 @@ def integrated_brier(train, test, survival: pd.DataFrame | np.ndarray,
     keep = (times >= test.time.min()) & (times < tmax)
     if keep.sum() < 2:
         return np.nan
-    return float(integrated_brier_score(train.structured(), test.truncate(tmax).structured(),
-                                        S[:, keep], times[keep]))
+    return float(
+        integrated_brier_score(
+            train.structured(), test.truncate(tmax).structured(), S[:, keep], times[keep]
+        )
+    )
 
 
 def _separated(test: Outcome, r: np.ndarray) -> bool:
@@ -231,8 +246,11 @@ def calibration(test, risk) -> float:
         warnings.simplefilter("ignore", ConvergenceWarning)  # judged below
         fit = cox(frame, "time", "event", ["lp"], max_iter=_MAX_ITER)
     if not fit.converged and fit.n_iter >= _MAX_ITER:
-        warnings.warn("calibration slope: the Cox fit did not converge; slope set to NaN",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            "calibration slope: the Cox fit did not converge; slope set to NaN",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
         return np.nan
     # without separation the 1-D partial likelihood is strictly concave with a finite maximum,
     # so a stop before max_iter (radsem.survival's "log-likelihood no longer changes" exit) is
@@ -240,8 +258,9 @@ def calibration(test, risk) -> float:
     return float(fit.params["lp"]) / sd
 
 
-def calibration_table(test, risk, survival_at_horizon, horizon: float,
-                      n_groups: int = 3) -> pd.DataFrame:
+def calibration_table(
+    test, risk, survival_at_horizon, horizon: float, n_groups: int = 3
+) -> pd.DataFrame:
     """Observed (Kaplan-Meier) vs mean predicted survival at ``horizon`` by risk group.
 
     Patients are split into ``n_groups`` groups of (near) equal size by the quantiles of
@@ -262,14 +281,24 @@ def calibration_table(test, risk, survival_at_horizon, horizon: float,
     for g in range(1, n_groups + 1):
         sel = group == g
         obs = km.loc[g].iloc[0] if g in km.index else np.nan
-        rows.append({"group": g, "n": int(sel.sum()), "events": int(test.event[sel].sum()),
-                     "predicted": float(s[sel].mean()), "observed": float(obs)})
+        rows.append(
+            {
+                "group": g,
+                "n": int(sel.sum()),
+                "events": int(test.event[sel].sum()),
+                "predicted": float(s[sel].mean()),
+                "observed": float(obs),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def decision_curve(test, event_probability, horizon: float,
-                   thresholds: Sequence[float] = tuple(np.arange(0.05, 0.51, 0.05))
-                   ) -> pd.DataFrame:
+def decision_curve(
+    test,
+    event_probability,
+    horizon: float,
+    thresholds: Sequence[float] = tuple(np.arange(0.05, 0.51, 0.05)),
+) -> pd.DataFrame:
     """Net benefit of acting when the predicted event probability by ``horizon`` is >= pt.
 
     Returns
@@ -298,14 +327,26 @@ def decision_curve(test, event_probability, horizon: float,
             km = kaplan_meier(frame[pos], "time", "event").survival_at([horizon])
             r_pos = 1.0 - float(km.iloc[0, 0])
             nb = r_pos * pos.mean() - (1 - r_pos) * pos.mean() * odds
-        rows.append({"threshold": pt, "n_positive": int(pos.sum()), "net_benefit": nb,
-                     "treat_all": r_all - (1 - r_all) * odds})
+        rows.append(
+            {
+                "threshold": pt,
+                "n_positive": int(pos.sum()),
+                "net_benefit": nb,
+                "treat_all": r_all - (1 - r_all) * odds,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def evaluate(train, test, risk, survival: pd.DataFrame | None = None,
-             horizons: Sequence[float] = (), ibs_times: Sequence[float] | None = None,
-             tau: float | None = None) -> dict[str, float]:
+def evaluate(
+    train,
+    test,
+    risk,
+    survival: pd.DataFrame | None = None,
+    horizons: Sequence[float] = (),
+    ibs_times: Sequence[float] | None = None,
+    tau: float | None = None,
+) -> dict[str, float]:
     """All metrics for one test fold, as a flat ``{metric: value}`` dict.
 
     Keys: ``harrell_c, harrell_c_se, uno_c, calibration_slope``, ``auc@h`` per horizon and, when
@@ -316,14 +357,19 @@ def evaluate(train, test, risk, survival: pd.DataFrame | None = None,
     train, test = _as_outcome(train), _as_outcome(test)
     r = _risk(risk, len(test))
     c, se = harrell_c(test, r)
-    out = {"harrell_c": c, "harrell_c_se": se, "uno_c": uno_c(train, test, r, tau=tau),
-           "calibration_slope": calibration(test, r)}
+    out = {
+        "harrell_c": c,
+        "harrell_c_se": se,
+        "uno_c": uno_c(train, test, r, tau=tau),
+        "calibration_slope": calibration(test, r),
+    }
     for h, v in time_dependent_auc(train, test, r, horizons).items():
         out[f"auc@{h:g}"] = v
     if survival is not None:
         if ibs_times is not None and len(ibs_times) >= 2:
-            out["ibs"] = integrated_brier(train, test, survival[list(ibs_times)].to_numpy(),
-                                          ibs_times)
+            out["ibs"] = integrated_brier(
+                train, test, survival[list(ibs_times)].to_numpy(), ibs_times
+            )
         frame = pd.DataFrame({"time": test.time, "event": test.event.astype(int)})
         km = kaplan_meier(frame, "time", "event").survival_at(list(horizons))
         for j, h in enumerate(horizons):

@@ -18,8 +18,15 @@ import pandas as pd
 from radsem.errors import DataError, ModelSpecificationError
 from radsem.survival import cox
 
-__all__ = ["SurvivalModel", "CoxFamily", "ClinicalCox", "PenalisedCox", "ClusterCox",
-           "ScoreCox", "advanced_stage"]
+__all__ = [
+    "SurvivalModel",
+    "CoxFamily",
+    "ClinicalCox",
+    "PenalisedCox",
+    "ClusterCox",
+    "ScoreCox",
+    "advanced_stage",
+]
 
 
 class SurvivalModel:
@@ -124,8 +131,13 @@ class ScoreCox(CoxFamily):
         Ridge penalty of the Cox fit.
     """
 
-    def __init__(self, columns: Sequence[str] = (), scorer: Callable | None = None,
-                 clinical: Sequence[str] = (), penalizer: float = 0.0):
+    def __init__(
+        self,
+        columns: Sequence[str] = (),
+        scorer: Callable | None = None,
+        clinical: Sequence[str] = (),
+        penalizer: float = 0.0,
+    ):
         self.columns = columns
         self.scorer = scorer
         self.clinical = clinical
@@ -184,8 +196,14 @@ class PenalisedCox(CoxFamily):
         training fold (after scaling).
     """
 
-    def __init__(self, features: Sequence[str], penalizer: float = 1.0, l1_ratio: float = 0.0,
-                 harmonizer=None, select: int | None = None):
+    def __init__(
+        self,
+        features: Sequence[str],
+        penalizer: float = 1.0,
+        l1_ratio: float = 0.0,
+        harmonizer=None,
+        select: int | None = None,
+    ):
         self.features = features
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
@@ -215,8 +233,9 @@ class PenalisedCox(CoxFamily):
         Z = self.scaler_.transform(X)
         self.selected_ = list(Z.columns)
         if self.select is not None and self.select < Z.shape[1]:
-            score = _univariable_score(Z.to_numpy(), train[time].to_numpy(float),
-                                       train[event].to_numpy(float))
+            score = _univariable_score(
+                Z.to_numpy(), train[time].to_numpy(float), train[event].to_numpy(float)
+            )
             top = np.argsort(-score, kind="stable")[: int(self.select)]
             self.selected_ = [Z.columns[i] for i in sorted(top)]
 
@@ -232,24 +251,27 @@ class PenalisedCox(CoxFamily):
         self._fit_design(train, time, event)
         y = np.empty(len(train), dtype=[("event", bool), ("time", float)])
         y["event"], y["time"] = train[event].to_numpy() > 0, train[time].to_numpy(float)
-        self.coxnet_ = CoxnetSurvivalAnalysis(alphas=[self.penalizer], l1_ratio=self.l1_ratio,
-                                              fit_baseline_model=True)
+        self.coxnet_ = CoxnetSurvivalAnalysis(
+            alphas=[self.penalizer], l1_ratio=self.l1_ratio, fit_baseline_model=True
+        )
         self.coxnet_.fit(self._design(train).to_numpy(), y)
         return self
 
     def predict_risk(self, test):
         if self.l1_ratio == 0:
             return super().predict_risk(test)
-        return pd.Series(self.coxnet_.predict(self._design(test).to_numpy()), index=test.index,
-                         name="risk")
+        return pd.Series(
+            self.coxnet_.predict(self._design(test).to_numpy()), index=test.index, name="risk"
+        )
 
     def predict_survival(self, test, times):
         if self.l1_ratio == 0:
             return super().predict_survival(test, times)
         fns = self.coxnet_.predict_survival_function(self._design(test).to_numpy())
         times = np.atleast_1d(np.asarray(times, float))
-        return pd.DataFrame([f(np.clip(times, f.x[0], f.x[-1])) for f in fns], index=test.index,
-                            columns=times)
+        return pd.DataFrame(
+            [f(np.clip(times, f.x[0], f.x[-1])) for f in fns], index=test.index, columns=times
+        )
 
 
 def _univariable_score(Z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarray:
@@ -258,14 +280,14 @@ def _univariable_score(Z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np
     Zs, ts, es = Z[order], time[order], event[order]
     n_risk = np.arange(1, len(ts) + 1, dtype=float)
     cz = np.cumsum(Zs, axis=0)
-    cz2 = np.cumsum(Zs ** 2, axis=0)
+    cz2 = np.cumsum(Zs**2, axis=0)
     # risk set of subject i in decreasing-time order: all j with t_j >= t_i (last index of tie)
     last = np.searchsorted(-ts, -ts, side="right") - 1
     mean = cz[last] / n_risk[last][:, None]
-    var = cz2[last] / n_risk[last][:, None] - mean ** 2
+    var = cz2[last] / n_risk[last][:, None] - mean**2
     U = (es[:, None] * (Zs - mean)).sum(axis=0)
     V = (es[:, None] * var).sum(axis=0)
-    return np.where(V > 0, U ** 2 / np.where(V > 0, V, 1.0), 0.0)
+    return np.where(V > 0, U**2 / np.where(V > 0, V, 1.0), 0.0)
 
 
 class ClusterCox(CoxFamily):
@@ -290,8 +312,15 @@ class ClusterCox(CoxFamily):
     random_state : int, optional
     """
 
-    def __init__(self, features: Sequence[str], n_clusters: int = 3, metric: str = "sqeuclidean",
-                 clusterer=None, clinical: Sequence[str] = (), random_state: int | None = 0):
+    def __init__(
+        self,
+        features: Sequence[str],
+        n_clusters: int = 3,
+        metric: str = "sqeuclidean",
+        clusterer=None,
+        clinical: Sequence[str] = (),
+        random_state: int | None = 0,
+    ):
         self.features = features
         self.n_clusters = n_clusters
         self.metric = metric
@@ -308,9 +337,11 @@ class ClusterCox(CoxFamily):
         X = train[list(self.features)]
         self.scaler_ = _Scaler().fit(X)
         Z = self.scaler_.transform(X).to_numpy()
-        est = (KMedoids(n_clusters=self.n_clusters, metric=self.metric,
-                        random_state=self.random_state) if self.clusterer is None
-               else clone(self.clusterer))
+        est = (
+            KMedoids(n_clusters=self.n_clusters, metric=self.metric, random_state=self.random_state)
+            if self.clusterer is None
+            else clone(self.clusterer)
+        )
         self.clusterer_ = est.fit(Z)
         raw = np.asarray(self.clusterer_.labels_)
         new = renumber_by_event_rate(raw, train[event].to_numpy(), train[time].to_numpy())
@@ -325,8 +356,9 @@ class ClusterCox(CoxFamily):
 
     def _design(self, frame):
         cl = self.clusters(frame)
-        X = pd.DataFrame({f"cluster{k}": (cl == k).astype(int) for k in self.levels_[1:]},
-                         index=frame.index)
+        X = pd.DataFrame(
+            {f"cluster{k}": (cl == k).astype(int) for k in self.levels_[1:]}, index=frame.index
+        )
         if self.clinical:
             X = pd.concat([X, ClinicalCox(self.clinical)._design(frame)], axis=1)
         return X

@@ -13,8 +13,15 @@ from radsem.survival import cox
 __all__ = ["nested_lr_test"]
 
 
-def nested_lr_test(data: pd.DataFrame, *, time: str, event: str, base: Sequence[str],
-                   added: Sequence[str], strata: str | Sequence[str] | None = None) -> pd.Series:
+def nested_lr_test(
+    data: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    base: Sequence[str],
+    added: Sequence[str],
+    strata: str | Sequence[str] | None = None,
+) -> pd.Series:
     """Does adding covariates (e.g. a biomarker) to a Cox model improve its fit?
 
     Parameters
@@ -46,8 +53,9 @@ def nested_lr_test(data: pd.DataFrame, *, time: str, event: str, base: Sequence[
     overlap = sorted(set(base) & set(added))
     if overlap:
         raise ModelSpecificationError(f"covariates in both base and added: {', '.join(overlap)}")
-    cols = base + added + [time, event] + ([strata] if isinstance(strata, str)
-                                           else list(strata or []))
+    cols = (
+        base + added + [time, event] + ([strata] if isinstance(strata, str) else list(strata or []))
+    )
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise DataError(f"column(s) {', '.join(map(repr, missing))} not in the data")
@@ -60,5 +68,13 @@ def nested_lr_test(data: pd.DataFrame, *, time: str, event: str, base: Sequence[
         l0, p0 = full.loglik[0], 0
     lr = 2.0 * (full.loglik[1] - l0)
     df = len(full.params) - p0
-    return pd.Series({"loglik_base": l0, "loglik_full": full.loglik[1], "statistic": lr,
-                      "df": df, "pvalue": float(stats.chi2.sf(lr, df)), "n": len(rows)})
+    return pd.Series(
+        {
+            "loglik_base": l0,
+            "loglik_full": full.loglik[1],
+            "statistic": lr,
+            "df": df,
+            "pvalue": float(stats.chi2.sf(lr, df)),
+            "n": len(rows),
+        }
+    )

@@ -28,19 +28,32 @@ def _one(data, proto, time, event, idx):
         warnings.simplefilter("ignore")
         try:
             model.fit(boot, time, event)
-            c_boot = harrell_c(Outcome.from_frame(boot, time, event),
-                               align_rows(model.predict_risk(boot), boot).to_numpy())[0]
-            c_orig = harrell_c(Outcome.from_frame(data, time, event),
-                               align_rows(model.predict_risk(data), data).to_numpy())[0]
+            c_boot = harrell_c(
+                Outcome.from_frame(boot, time, event),
+                align_rows(model.predict_risk(boot), boot).to_numpy(),
+            )[0]
+            c_orig = harrell_c(
+                Outcome.from_frame(data, time, event),
+                align_rows(model.predict_risk(data), data).to_numpy(),
+            )[0]
         except (RadsemError, np.linalg.LinAlgError, ValueError):
             return np.nan
     return c_boot - c_orig
 
 
-def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time: str,
-                       event: str, n_boot: int = 200, random_state: int | None = 0,
-                       n_jobs: int = 1, client=None, alpha: float = 0.05,
-                       progress: bool = False) -> pd.DataFrame:
+def optimism_bootstrap(
+    data: pd.DataFrame,
+    models: Mapping[str, object],
+    *,
+    time: str,
+    event: str,
+    n_boot: int = 200,
+    random_state: int | None = 0,
+    n_jobs: int = 1,
+    client=None,
+    alpha: float = 0.05,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Optimism-corrected Harrell's C (Harrell, Lee & Mark 1996) for each model family.
 
     Parameters
@@ -85,21 +98,34 @@ def optimism_bootstrap(data: pd.DataFrame, models: Mapping[str, object], *, time
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(data), len(data)) for _ in range(int(n_boot))]
     tasks = [(name, idx) for name in models for idx in draws]
-    flat = map_tasks(_replicate, tasks, client=client, n_jobs=n_jobs, progress=progress,
-                     desc="optimism bootstrap",
-                     shared={"data": data, "models": dict(models), "time": time, "event": event})
+    flat = map_tasks(
+        _replicate,
+        tasks,
+        client=client,
+        n_jobs=n_jobs,
+        progress=progress,
+        desc="optimism bootstrap",
+        shared={"data": data, "models": dict(models), "time": time, "event": event},
+    )
     flat = np.asarray(flat, dtype=float).reshape(len(models), len(draws))
     rows = []
     for (name, proto), opt in zip(models.items(), flat, strict=True):
         full = copy.deepcopy(proto).fit(data, time, event)
         apparent = harrell_c(y, align_rows(full.predict_risk(data), data).to_numpy())[0]
         ok = opt[np.isfinite(opt)]
-        lo, hi = (np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size
-                  else (np.nan, np.nan))
+        lo, hi = np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size else (np.nan, np.nan)
         mean = float(ok.mean()) if ok.size else np.nan
-        rows.append({"model": name, "apparent": apparent, "optimism": mean,
-                     "corrected": apparent - mean,
-                     "optimism_sd": float(ok.std(ddof=1)) if ok.size > 1 else np.nan,
-                     "optimism_ci_lower": lo, "optimism_ci_upper": hi, "n_boot": int(n_boot),
-                     "n_failed": int(n_boot - ok.size)})
+        rows.append(
+            {
+                "model": name,
+                "apparent": apparent,
+                "optimism": mean,
+                "corrected": apparent - mean,
+                "optimism_sd": float(ok.std(ddof=1)) if ok.size > 1 else np.nan,
+                "optimism_ci_lower": lo,
+                "optimism_ci_upper": hi,
+                "n_boot": int(n_boot),
+                "n_failed": int(n_boot - ok.size),
+            }
+        )
     return pd.DataFrame(rows)

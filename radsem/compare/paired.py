@@ -17,12 +17,17 @@ def _influence(time: np.ndarray, event: np.ndarray, risk: np.ndarray, chunk: int
     infl = np.zeros((n, 3))
     ev = np.flatnonzero(event)
     for lo in range(0, ev.size, chunk):
-        rows = ev[lo:lo + chunk]
+        rows = ev[lo : lo + chunk]
         ti, xi = time[rows][:, None], risk[rows][:, None]
         # j outlives i: later time, or a censored time equal to i's event time
         later = (time[None, :] > ti) | ((time[None, :] == ti) & ~event[None, :])
-        for col, m in enumerate((later & (xi > risk[None, :]), later & (xi < risk[None, :]),
-                                 later & (xi == risk[None, :]))):
+        for col, m in enumerate(
+            (
+                later & (xi > risk[None, :]),
+                later & (xi < risk[None, :]),
+                later & (xi == risk[None, :]),
+            )
+        ):
             infl[rows, col] += m.sum(axis=1)
             infl[:, col] += m.sum(axis=0)
     return infl
@@ -70,7 +75,18 @@ def paired_concordance(outcome, risk_a, risk_b, alpha: float = 0.05) -> pd.Serie
     diff, se = ca - cb, float(np.sqrt(max(va + vb - 2 * cab, 0.0)))
     z = diff / se if se > 0 else np.nan
     q = stats.norm.ppf(1 - alpha / 2)
-    return pd.Series({"c_a": ca, "c_b": cb, "se_a": np.sqrt(va), "se_b": np.sqrt(vb),
-                      "cov": cab, "diff": diff, "se": se, "z": z,
-                      "pvalue": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
-                      "ci_lower": diff - q * se, "ci_upper": diff + q * se})
+    return pd.Series(
+        {
+            "c_a": ca,
+            "c_b": cb,
+            "se_a": np.sqrt(va),
+            "se_b": np.sqrt(vb),
+            "cov": cab,
+            "diff": diff,
+            "se": se,
+            "z": z,
+            "pvalue": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+            "ci_lower": diff - q * se,
+            "ci_upper": diff + q * se,
+        }
+    )

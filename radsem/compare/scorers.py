@@ -12,8 +12,9 @@ from radsem.errors import DataError, EstimationError
 __all__ = ["sem_scorer"]
 
 
-def sem_scorer(model: str, *, kind: str = "cfa", method: str = "regression",
-               **options) -> Callable[[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
+def sem_scorer(
+    model: str, *, kind: str = "cfa", method: str = "regression", **options
+) -> Callable[[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
     """A scorer that fits an SEM on the training fold and scores any patients with it.
 
     Parameters
@@ -59,15 +60,18 @@ def sem_scorer(model: str, *, kind: str = "cfa", method: str = "regression",
         B, *_ = np.linalg.lstsq(A, S.to_numpy(), rcond=None)
         resid = np.abs(A @ B - S.to_numpy()).max()
         if not resid <= 1e-6 * max(1.0, np.abs(S.to_numpy()).max()):
-            raise EstimationError(f"factor scores are not affine in the indicators on the "
-                                  f"training fold (max residual {resid:.2g}); more training "
-                                  "rows than indicators are needed")
+            raise EstimationError(
+                f"factor scores are not affine in the indicators on the "
+                f"training fold (max residual {resid:.2g}); more training "
+                "rows than indicators are needed"
+            )
         names = list(S.columns)
 
         def transform(frame: pd.DataFrame) -> pd.DataFrame:
             Yn = _indicators(frame, observed)
-            return pd.DataFrame(np.column_stack([np.ones(len(Yn)), Yn]) @ B, index=frame.index,
-                                columns=names)
+            return pd.DataFrame(
+                np.column_stack([np.ones(len(Yn)), Yn]) @ B, index=frame.index, columns=names
+            )
 
         transform.fit_ = fit
         return transform

@@ -37,18 +37,28 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Case": "crops", "CropSpec": "crops", "Crops": "crops", "crop_case": "crops",
-    "crop_cases": "crops", "crop_cohort": "crops", "load_cases": "crops",
+    "Case": "crops",
+    "CropSpec": "crops",
+    "Crops": "crops",
+    "crop_case": "crops",
+    "crop_cases": "crops",
+    "crop_cohort": "crops",
+    "load_cases": "crops",
     "perturb_mask": "crops",
     "ConvAutoencoder": "cae",
     "select_radiomic_features": "selection",
-    "reconstruction_benchmark": "cae_eval", "latent_stability": "cae_eval",
+    "reconstruction_benchmark": "cae_eval",
+    "latent_stability": "cae_eval",
     "downstream_cindex": "cae_eval",
-    "ConditionalWGAN": "gan", "combine_real_synthetic": "gan",
-    "evaluate_gan": "gan_eval", "augmentation_stability": "gan_eval",
+    "ConditionalWGAN": "gan",
+    "combine_real_synthetic": "gan",
+    "evaluate_gan": "gan_eval",
+    "augmentation_stability": "gan_eval",
     "cohort_expression": "cohort",
-    "ExpressionImageGenerator": "imagegen", "evaluate_generator": "imagegen_eval",
-    "ConditionedAutoencoder": "condae", "compare_codes": "condae_eval",
+    "ExpressionImageGenerator": "imagegen",
+    "evaluate_generator": "imagegen_eval",
+    "ConditionedAutoencoder": "condae",
+    "compare_codes": "condae_eval",
 }
 
 

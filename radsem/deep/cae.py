@@ -31,20 +31,26 @@ _KIND = "radsem.ConvAutoencoder"
 class _CAENet(nn.Module):
     """Strided-convolution encoder, linear bottleneck, transposed-convolution decoder."""
 
-    def __init__(self, channels: int, grid: tuple[int, ...], latent_dim: int, base_channels: int,
-                 n_blocks: int) -> None:
+    def __init__(
+        self,
+        channels: int,
+        grid: tuple[int, ...],
+        latent_dim: int,
+        base_channels: int,
+        n_blocks: int,
+    ) -> None:
         super().__init__()
         dims = len(grid)
         conv = nn.Conv3d if dims == 3 else nn.Conv2d
         convt = nn.ConvTranspose3d if dims == 3 else nn.ConvTranspose2d
-        widths = [base_channels * 2 ** b for b in range(n_blocks)]
+        widths = [base_channels * 2**b for b in range(n_blocks)]
         enc: list[nn.Module] = []
         prev = channels
         for w in widths:
             enc += [conv(prev, w, kernel_size=3, stride=2, padding=1), nn.LeakyReLU(0.1)]
             prev = w
         self.encoder = nn.Sequential(*enc, nn.Flatten())
-        self.reduced = (widths[-1],) + tuple(g // 2 ** n_blocks for g in grid)
+        self.reduced = (widths[-1],) + tuple(g // 2**n_blocks for g in grid)
         flat = math.prod(self.reduced)
         self.to_latent = nn.Linear(flat, latent_dim)
         self.from_latent = nn.Sequential(nn.Linear(latent_dim, flat), nn.LeakyReLU(0.1))
@@ -112,12 +118,23 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
     ``torch.use_deterministic_algorithms(True)`` and a fixed thread count.
     """
 
-    def __init__(self, latent_dim: int = 8, dims: int = 3, channels: int | None = 3,
-                 base_channels: int = 8, n_blocks: int = 3, epochs: int = 100,
-                 batch_size: int = 16, lr: float = 1e-3, weight_decay: float = 0.0,
-                 patience: int = 10, validation_fraction: float = 0.2,
-                 random_state: int | None = None, n_threads: int = 1,
-                 progress: bool = True) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 8,
+        dims: int = 3,
+        channels: int | None = 3,
+        base_channels: int = 8,
+        n_blocks: int = 3,
+        epochs: int = 100,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        patience: int = 10,
+        validation_fraction: float = 0.2,
+        random_state: int | None = None,
+        n_threads: int = 1,
+        progress: bool = True,
+    ) -> None:
         self.latent_dim = latent_dim
         self.dims = dims
         self.channels = channels
@@ -135,16 +152,16 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        for name in ("latent_dim", "base_channels", "n_blocks", "epochs", "batch_size",
-                     "patience"):
+        for name in ("latent_dim", "base_channels", "n_blocks", "epochs", "batch_size", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise DataError(f"{name} must be a positive integer, got {value!r}")
         if self.dims not in (2, 3):
             raise DataError(f"dims must be 2 or 3, got {self.dims!r}")
         if not 0.0 <= float(self.validation_fraction) < 1.0:
-            raise DataError("validation_fraction must be in [0, 1), "
-                            f"got {self.validation_fraction!r}")
+            raise DataError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
+            )
         if not float(self.lr) > 0:
             raise DataError(f"lr must be positive, got {self.lr!r}")
 
@@ -157,21 +174,27 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
         if not np.issubdtype(data.dtype, np.number):
             raise DataError(f"crops must be numeric, got dtype {data.dtype}")
         if data.ndim != self.dims + 2:
-            raise DataError(f"dims={self.dims} needs crops of shape (n, channels, "
-                            f"{'Z, Y, X' if self.dims == 3 else 'Y, X'}), got shape {data.shape}")
+            raise DataError(
+                f"dims={self.dims} needs crops of shape (n, channels, "
+                f"{'Z, Y, X' if self.dims == 3 else 'Y, X'}), got shape {data.shape}"
+            )
         if self.channels is not None and data.shape[1] != self.channels:
             raise DataError(f"expected {self.channels} channels, got {data.shape[1]}")
         if not np.isfinite(data).all():
             raise DataError("crops contain NaN or infinite values")
         if fitting:
-            step = 2 ** self.n_blocks
+            step = 2**self.n_blocks
             bad = [g for g in data.shape[2:] if g % step]
             if bad:
-                raise DataError(f"every crop side must be divisible by 2**n_blocks = {step}; "
-                                f"grid {data.shape[2:]} is not")
+                raise DataError(
+                    f"every crop side must be divisible by 2**n_blocks = {step}; "
+                    f"grid {data.shape[2:]} is not"
+                )
         elif tuple(data.shape[1:]) != tuple(self.input_shape_):
-            raise DataError(f"crops have shape {tuple(data.shape[1:])} but the autoencoder was "
-                            f"fitted on {tuple(self.input_shape_)}")
+            raise DataError(
+                f"crops have shape {tuple(data.shape[1:])} but the autoencoder was "
+                f"fitted on {tuple(self.input_shape_)}"
+            )
         return data.astype(np.float32, copy=False), index
 
     def _standardise(self, data: np.ndarray) -> torch.Tensor:
@@ -181,8 +204,13 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
 
     def _build(self) -> _CAENet:
         grid = tuple(int(g) for g in self.input_shape_[1:])
-        return _CAENet(int(self.input_shape_[0]), grid, int(self.latent_dim),
-                       int(self.base_channels), int(self.n_blocks))
+        return _CAENet(
+            int(self.input_shape_[0]),
+            grid,
+            int(self.latent_dim),
+            int(self.base_channels),
+            int(self.n_blocks),
+        )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None) -> ConvAutoencoder:
@@ -198,8 +226,10 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
         if self.validation_fraction > 0:
             n_val = max(n_val, 1)
         if n - n_val < 2:
-            raise DataError(f"{n} patients are too few to train an autoencoder with a "
-                            f"validation share of {self.validation_fraction}")
+            raise DataError(
+                f"{n} patients are too few to train an autoencoder with a "
+                f"validation share of {self.validation_fraction}"
+            )
         perm = rng.permutation(n)
         self.validation_index_ = np.sort(perm[:n_val])
         self.train_index_ = np.sort(perm[n_val:])
@@ -216,8 +246,9 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
         records = []
         with torch_session(seed, self.n_threads):
             net = self._build()
-            opt = torch.optim.Adam(net.parameters(), lr=float(self.lr),
-                                   weight_decay=float(self.weight_decay))
+            opt = torch.optim.Adam(
+                net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
+            )
             stopper = EarlyStopping(self.patience)
             bar = progress_bar(range(1, self.epochs + 1), desc="CAE", enabled=self.progress)
             for epoch in bar:
@@ -225,7 +256,7 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
                 order = torch.from_numpy(rng.permutation(len(x_train)))
                 total = 0.0
                 for start in range(0, len(order), self.batch_size):
-                    batch = x_train[order[start:start + self.batch_size]]
+                    batch = x_train[order[start : start + self.batch_size]]
                     opt.zero_grad()
                     loss = nn.functional.mse_loss(net(batch), batch)
                     loss.backward()
@@ -238,8 +269,10 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
                 monitor = val_loss if x_val is not None else train_loss
                 if not math.isfinite(monitor):
                     bar.close()
-                    raise EstimationError(f"autoencoder training diverged at epoch {epoch} "
-                                          f"(loss {monitor}); lower lr (now {self.lr})")
+                    raise EstimationError(
+                        f"autoencoder training diverged at epoch {epoch} "
+                        f"(loss {monitor}); lower lr (now {self.lr})"
+                    )
                 if stopper.update(monitor, epoch, net):
                     break
             bar.close()
@@ -253,13 +286,14 @@ class ConvAutoencoder(TransformerMixin, BaseEstimator):
     def _batches(self, x: torch.Tensor):
         step = max(int(self.batch_size), 1) * 4
         for start in range(0, len(x), step):
-            yield x[start:start + step]
+            yield x[start : start + step]
 
     def _loss(self, net: _CAENet, x: torch.Tensor) -> float:
         net.eval()
         with torch.no_grad():
-            total = sum(float(nn.functional.mse_loss(net(b), b, reduction="sum"))
-                        for b in self._batches(x))
+            total = sum(
+                float(nn.functional.mse_loss(net(b), b, reduction="sum")) for b in self._batches(x)
+            )
         return total / x.numel()
 
     def _check_fitted(self) -> None:

@@ -25,8 +25,9 @@ def _as_array(X) -> tuple[np.ndarray, pd.Index]:
     return data, pd.RangeIndex(len(data))
 
 
-def reconstruction_benchmark(estimator, X, *, test_size: float = 0.25,
-                             random_state: int = 0) -> pd.DataFrame:
+def reconstruction_benchmark(
+    estimator, X, *, test_size: float = 0.25, random_state: int = 0
+) -> pd.DataFrame:
     """Held-out reconstruction error of a CAE against PCA and the mean crop.
 
     Parameters
@@ -75,9 +76,14 @@ def reconstruction_benchmark(estimator, X, *, test_size: float = 0.25,
     rows.append(("cae", k, np.mean((z_train - rec_train) ** 2), np.mean((z_test - rec_test) ** 2)))
     n_comp = min(k, len(train) - 1, z_train.shape[1])
     pca = PCA(n_components=n_comp, random_state=random_state).fit(z_train)
-    rows.append(("pca", n_comp,
-                 np.mean((z_train - pca.inverse_transform(pca.transform(z_train))) ** 2),
-                 np.mean((z_test - pca.inverse_transform(pca.transform(z_test))) ** 2)))
+    rows.append(
+        (
+            "pca",
+            n_comp,
+            np.mean((z_train - pca.inverse_transform(pca.transform(z_train))) ** 2),
+            np.mean((z_test - pca.inverse_transform(pca.transform(z_test))) ** 2),
+        )
+    )
     centre = z_train.mean(axis=0)
     rows.append(("mean", 0, np.mean((z_train - centre) ** 2), np.mean((z_test - centre) ** 2)))
     out = pd.DataFrame(rows, columns=["model", "n_components", "mse_train", "mse_test"])
@@ -85,13 +91,15 @@ def reconstruction_benchmark(estimator, X, *, test_size: float = 0.25,
     return out
 
 
-def _perturbed(cases: Sequence[Case], kind: str, noise_sd: float, rng: np.random.Generator
-               ) -> list[Case]:
+def _perturbed(
+    cases: Sequence[Case], kind: str, noise_sd: float, rng: np.random.Generator
+) -> list[Case]:
     out = []
     for c in cases:
         if kind in ("dilate", "erode"):
-            out.append(Case(c.image, perturb_mask(c.mask, kind, 1), c.spacing, c.patient_id,
-                            c.channels))
+            out.append(
+                Case(c.image, perturb_mask(c.mask, kind, 1), c.spacing, c.patient_id, c.channels)
+            )
         elif kind == "noise":
             mask = np.asarray(c.mask) > 0
             sd = np.asarray(c.image, dtype=float)[:, mask].std(axis=1)
@@ -105,18 +113,25 @@ def _perturbed(cases: Sequence[Case], kind: str, noise_sd: float, rng: np.random
 def _icc(wide: pd.DataFrame, icc: str) -> tuple[float, float, float]:
     import pingouin as pg
 
-    long = wide.reset_index(names="target").melt(id_vars="target", var_name="rater",
-                                                  value_name="value")
+    long = wide.reset_index(names="target").melt(
+        id_vars="target", var_name="rater", value_name="value"
+    )
     tab = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value")
     row = tab.loc[tab["Type"] == icc].iloc[0]
     ci = row["CI95"] if "CI95" in tab.columns else row["CI95%"]
     return float(row["ICC"]), float(ci[0]), float(ci[1])
 
 
-def latent_stability(estimator, cases: Sequence[Case], spec: CropSpec | None = None, *,
-                     perturbations: Sequence[str] = ("dilate", "erode", "noise"),
-                     noise_sd: float = 0.1, icc: str = "ICC(C,1)",
-                     random_state: int = 0) -> pd.DataFrame:
+def latent_stability(
+    estimator,
+    cases: Sequence[Case],
+    spec: CropSpec | None = None,
+    *,
+    perturbations: Sequence[str] = ("dilate", "erode", "noise"),
+    noise_sd: float = 0.1,
+    icc: str = "ICC(C,1)",
+    random_state: int = 0,
+) -> pd.DataFrame:
     """Intraclass correlation of each latent feature between original and perturbed inputs.
 
     Parameters
@@ -155,8 +170,9 @@ def latent_stability(estimator, cases: Sequence[Case], spec: CropSpec | None = N
     base = estimator.transform(crop_cases(cases, spec))
     versions = {"original": base}
     for kind in perturbations:
-        versions[kind] = estimator.transform(crop_cases(_perturbed(cases, kind, noise_sd, rng),
-                                                        spec))
+        versions[kind] = estimator.transform(
+            crop_cases(_perturbed(cases, kind, noise_sd, rng), spec)
+        )
     rows = []
     groups = [(k, ["original", k]) for k in perturbations] + [("all", list(versions))]
     for name, keys in groups:
@@ -200,11 +216,19 @@ def _inner_alpha(x, time, event, alphas, seed) -> float:
     return float(alphas[int(np.argmax(scores))])
 
 
-def downstream_cindex(latent: pd.DataFrame, radiomics: pd.DataFrame, outcome: pd.DataFrame, *,
-                      other: Mapping[str, pd.DataFrame] | None = None,
-                      time: str = "time", event: str = "event", n_splits: int = 5,
-                      n_repeats: int = 1, alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
-                      random_state: int = 0) -> pd.DataFrame:
+def downstream_cindex(
+    latent: pd.DataFrame,
+    radiomics: pd.DataFrame,
+    outcome: pd.DataFrame,
+    *,
+    other: Mapping[str, pd.DataFrame] | None = None,
+    time: str = "time",
+    event: str = "event",
+    n_splits: int = 5,
+    n_repeats: int = 1,
+    alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0),
+    random_state: int = 0,
+) -> pd.DataFrame:
     """Cross-validated C-index of a ridge-penalised Cox model on latent vs radiomic features.
 
     Parameters
@@ -249,10 +273,11 @@ def downstream_cindex(latent: pd.DataFrame, radiomics: pd.DataFrame, outcome: pd
     t = outcome.loc[common, time].to_numpy(dtype=float)
     e = outcome.loc[common, event].to_numpy().astype(bool)
     if len(common) < 4 * n_splits or e.sum() < n_splits:
-        raise DataError(f"{len(common)} patients with {int(e.sum())} events are too few for "
-                        f"{n_splits}-fold cross-validation")
-    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
-                                 random_state=random_state)
+        raise DataError(
+            f"{len(common)} patients with {int(e.sum())} events are too few for "
+            f"{n_splits}-fold cross-validation"
+        )
+    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
     folds = list(cv.split(np.zeros(len(t)), e))
     rows = []
     for name, df in sets.items():
@@ -264,5 +289,15 @@ def downstream_cindex(latent: pd.DataFrame, radiomics: pd.DataFrame, outcome: pd
             scores.append(_cindex(_fit_cox(xtr, t[tr], e[tr], alpha), xte, t[te], e[te]))
         s = np.asarray(scores)
         rows.append((name, x.shape[1], len(common), s.mean(), s.std(ddof=1), s.min(), s.max()))
-    return pd.DataFrame(rows, columns=["feature_set", "n_features", "n_patients", "cindex_mean",
-                                       "cindex_sd", "cindex_min", "cindex_max"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "feature_set",
+            "n_features",
+            "n_patients",
+            "cindex_mean",
+            "cindex_sd",
+            "cindex_min",
+            "cindex_max",
+        ],
+    )

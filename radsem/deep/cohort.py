@@ -14,8 +14,9 @@ from radsem.errors import DataError, DataWarning
 __all__ = ["cohort_expression"]
 
 
-def cohort_expression(cohort, conditions: Sequence[str] = ("hpv_type",)
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cohort_expression(
+    cohort, conditions: Sequence[str] = ("hpv_type",)
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Expression and condition labels of the patients that have both.
 
     Parameters
@@ -50,7 +51,10 @@ def cohort_expression(cohort, conditions: Sequence[str] = ("hpv_type",)
     labels = labels.reindex(expr.index)
     keep = labels.notna().all(axis=1)
     if not keep.all():
-        warnings.warn(f"{int((~keep).sum())} of {len(keep)} patients with expression have no "
-                      f"{'/'.join(conditions)} label and were left out", DataWarning,
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            f"{int((~keep).sum())} of {len(keep)} patients with expression have no "
+            f"{'/'.join(conditions)} label and were left out",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
     return expr.loc[keep], labels.loc[keep]

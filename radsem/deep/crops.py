@@ -109,19 +109,26 @@ class CropSpec:
             shape = DEFAULT_SHAPE_3D if self.dims == 3 else DEFAULT_SHAPE_2D
         shape = tuple(int(s) for s in shape)
         if len(shape) != self.dims or min(shape) < 1:
-            raise DataError(f"shape must be {self.dims} positive integers for dims={self.dims}, "
-                            f"got {self.shape!r}")
+            raise DataError(
+                f"shape must be {self.dims} positive integers for dims={self.dims}, "
+                f"got {self.shape!r}"
+            )
         if self.center not in ("bbox", "centroid"):
             raise DataError(f"center must be 'bbox' or 'centroid', got {self.center!r}")
         if self.normalize not in ("zscore", "none"):
             raise DataError(f"normalize must be 'zscore' or 'none', got {self.normalize!r}")
         if not np.isfinite(self.margin) or self.margin < 0:
             raise DataError(f"margin must be a non-negative number, got {self.margin!r}")
-        if self.extent_mm is not None and (len(self.extent_mm) != 3
-                                           or not min(float(e) for e in self.extent_mm) > 0):
+        if self.extent_mm is not None and (
+            len(self.extent_mm) != 3 or not min(float(e) for e in self.extent_mm) > 0
+        ):
             raise DataError(f"extent_mm must be three positive sizes in mm, got {self.extent_mm!r}")
-        if self.dims == 2 and self.slices != "largest" and (
-            isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1
+        if (
+            self.dims == 2
+            and self.slices != "largest"
+            and (
+                isinstance(self.slices, bool) or not isinstance(self.slices, int) or self.slices < 1
+            )
         ):
             raise DataError(f"slices must be 'largest' or a positive integer, got {self.slices!r}")
         return shape
@@ -195,8 +202,12 @@ def _normalise(crop: np.ndarray, image: np.ndarray, mask: np.ndarray, spec: Crop
     crop /= sd.reshape((-1,) + (1,) * (crop.ndim - 1))
 
 
-def crop_case(image: np.ndarray, mask: np.ndarray, spacing: Sequence[float] | None = None,
-              spec: CropSpec | None = None) -> np.ndarray:
+def crop_case(
+    image: np.ndarray,
+    mask: np.ndarray,
+    spacing: Sequence[float] | None = None,
+    spec: CropSpec | None = None,
+) -> np.ndarray:
     """Cut one tumour-centred crop.
 
     Parameters
@@ -235,8 +246,7 @@ def crop_case(image: np.ndarray, mask: np.ndarray, spacing: Sequence[float] | No
             zs = np.clip(np.arange(start, start + k), 0, mask.shape[0] - 1).astype(float)
         axes = [zs] + [_axis_coords(center[a], half[a], grid[a - 1]) for a in (1, 2)]
     coords = np.stack(np.meshgrid(*axes, indexing="ij"))
-    crop = np.stack([ndimage.map_coordinates(ch, coords, order=1, mode="nearest")
-                     for ch in image])
+    crop = np.stack([ndimage.map_coordinates(ch, coords, order=1, mode="nearest") for ch in image])
     _normalise(crop, image, mask, spec)
     if spec.mask_background:
         inside = ndimage.map_coordinates(mask.astype(float), coords, order=1, mode="constant") > 0.5
@@ -246,8 +256,9 @@ def crop_case(image: np.ndarray, mask: np.ndarray, spacing: Sequence[float] | No
     return crop.astype(np.float32)
 
 
-def stack_crops(crops: Iterable[np.ndarray], patient_id: Iterable, channels: Sequence[str] = ()
-                ) -> Crops:
+def stack_crops(
+    crops: Iterable[np.ndarray], patient_id: Iterable, channels: Sequence[str] = ()
+) -> Crops:
     """Stack per-patient crops into a :class:`Crops`, checking that all shapes agree."""
     crops = [np.asarray(c, dtype=np.float32) for c in crops]
     ids = pd.Index([str(p) for p in patient_id], name="patient_id")
@@ -259,25 +270,30 @@ def stack_crops(crops: Iterable[np.ndarray], patient_id: Iterable, channels: Seq
         raise DataError(f"duplicated patient ids: {sorted(set(ids[ids.duplicated()]))[:5]}")
     shapes = {c.shape for c in crops}
     if len(shapes) > 1:
-        raise DataError(f"crops have mismatched shapes {sorted(shapes)}; "
-                        "cut them all with one CropSpec")
+        raise DataError(
+            f"crops have mismatched shapes {sorted(shapes)}; cut them all with one CropSpec"
+        )
     return Crops(np.stack(crops), ids, tuple(channels))
 
 
-def crop_cases(cases: Sequence[Case], spec: CropSpec | None = None, progress: bool = False
-               ) -> Crops:
+def crop_cases(
+    cases: Sequence[Case], spec: CropSpec | None = None, progress: bool = False
+) -> Crops:
     """Crop a list of :class:`Case` objects with one :class:`CropSpec`."""
     from radsem._progress import progress_bar
 
     spec = spec or CropSpec()
-    out = [crop_case(c.image, c.mask, c.spacing, spec)
-           for c in progress_bar(cases, desc="crops", enabled=progress)]
+    out = [
+        crop_case(c.image, c.mask, c.spacing, spec)
+        for c in progress_bar(cases, desc="crops", enabled=progress)
+    ]
     channels = cases[0].channels if cases else ()
     return stack_crops(out, [c.patient_id for c in cases], channels)
 
 
-def perturb_mask(mask: np.ndarray, operation: str, voxels: int = 1, in_plane: bool = True
-                 ) -> np.ndarray:
+def perturb_mask(
+    mask: np.ndarray, operation: str, voxels: int = 1, in_plane: bool = True
+) -> np.ndarray:
     """Dilate or erode a mask by ``voxels`` voxels (a re-segmentation perturbation).
 
     ``in_plane=True`` uses a 2D cross in each axial slice (radiologists outline per slice);
@@ -316,12 +332,15 @@ def _read_case(row: pd.Series, sequences: Sequence[str]) -> Case:
     channels = []
     for seq in sequences:
         img = read(row[seq], seq)
-        if (img.GetSize() != mask_img.GetSize()
-                or not np.allclose(img.GetSpacing(), mask_img.GetSpacing())
-                or not np.allclose(img.GetOrigin(), mask_img.GetOrigin())
-                or not np.allclose(img.GetDirection(), mask_img.GetDirection())):
-            img = sitk.Resample(img, mask_img, sitk.Transform(), sitk.sitkLinear, 0.0,
-                                sitk.sitkFloat64)
+        if (
+            img.GetSize() != mask_img.GetSize()
+            or not np.allclose(img.GetSpacing(), mask_img.GetSpacing())
+            or not np.allclose(img.GetOrigin(), mask_img.GetOrigin())
+            or not np.allclose(img.GetDirection(), mask_img.GetDirection())
+        ):
+            img = sitk.Resample(
+                img, mask_img, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat64
+            )
         values = sitk.GetArrayFromImage(img).astype(np.float64)
         check_plausible(values, mask, f"patient {pid} {seq.upper()}")
         channels.append(values)
@@ -329,8 +348,9 @@ def _read_case(row: pd.Series, sequences: Sequence[str]) -> Case:
     return Case(np.stack(channels), mask, spacing, str(pid), tuple(sequences))
 
 
-def load_cases(cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress: bool = False
-               ) -> list[Case]:
+def load_cases(
+    cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress: bool = False
+) -> list[Case]:
     """Read the NIfTI volumes of a cohort into :class:`Case` objects.
 
     Parameters
@@ -349,12 +369,19 @@ def load_cases(cohort, sequences: Sequence[str] = ("t2", "dwi", "adc"), progress
     if missing:
         raise DataError(f"image table lacks columns {missing}")
     rows = images.dropna(subset=["mask", *sequences])
-    return [_read_case(r, sequences) for _, r in
-            progress_bar(rows.iterrows(), total=len(rows), desc="reading images",
-                         enabled=progress)]
+    return [
+        _read_case(r, sequences)
+        for _, r in progress_bar(
+            rows.iterrows(), total=len(rows), desc="reading images", enabled=progress
+        )
+    ]
 
 
-def crop_cohort(cohort, spec: CropSpec | None = None,
-                sequences: Sequence[str] = ("t2", "dwi", "adc"), progress: bool = True) -> Crops:
+def crop_cohort(
+    cohort,
+    spec: CropSpec | None = None,
+    sequences: Sequence[str] = ("t2", "dwi", "adc"),
+    progress: bool = True,
+) -> Crops:
     """Read a cohort's images and crop every patient with complete images."""
     return crop_cases(load_cases(cohort, sequences, progress), spec, progress)

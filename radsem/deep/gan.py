@@ -25,8 +25,21 @@ __all__ = ["ConditionalWGAN", "combine_real_synthetic", "OUTCOME_COLUMNS"]
 
 _KIND = "radsem.ConditionalWGAN"
 #: Column names refused as genes: outcomes must never be generated or carried by synthetic rows.
-OUTCOME_COLUMNS = frozenset({"time", "event", "status", "dss_event", "dss_time", "os_event",
-                             "os_time", "pfs_event", "pfs_time", "recurrence", "death"})
+OUTCOME_COLUMNS = frozenset(
+    {
+        "time",
+        "event",
+        "status",
+        "dss_event",
+        "dss_time",
+        "os_event",
+        "os_time",
+        "pfs_event",
+        "pfs_time",
+        "recurrence",
+        "death",
+    }
+)
 
 
 class _Conditioner(nn.Module):
@@ -41,8 +54,13 @@ class _Conditioner(nn.Module):
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden),
-                         nn.LeakyReLU(0.2), nn.Linear(hidden, n_out))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, n_out),
+    )
 
 
 class _Generator(nn.Module):
@@ -76,8 +94,10 @@ def _as_expression(expression: pd.DataFrame) -> pd.DataFrame:
         expression = expression.set_index("patient_id")
     outcome = sorted(c for c in expression.columns if str(c).lower() in OUTCOME_COLUMNS)
     if outcome:
-        raise DataError(f"expression has outcome columns {outcome}; pass genes only "
-                        "(synthetic rows never carry outcomes)")
+        raise DataError(
+            f"expression has outcome columns {outcome}; pass genes only "
+            "(synthetic rows never carry outcomes)"
+        )
     nonnum = [c for c in expression.columns if not pd.api.types.is_numeric_dtype(expression[c])]
     if nonnum:
         raise DataError(f"expression has non-numeric columns {nonnum[:5]}; pass genes only")
@@ -88,8 +108,10 @@ def _as_expression(expression: pd.DataFrame) -> pd.DataFrame:
     values = expression.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         bad = expression.columns[~np.isfinite(values).all(axis=0)].tolist()
-        raise DataError(f"expression has missing or infinite values in genes {bad[:5]}; "
-                        "impute or drop them first")
+        raise DataError(
+            f"expression has missing or infinite values in genes {bad[:5]}; "
+            "impute or drop them first"
+        )
     return expression
 
 
@@ -102,8 +124,9 @@ def _as_labels(labels, index: pd.Index) -> pd.DataFrame:
         labels = labels.set_index("patient_id")
     missing = index.difference(labels.index)
     if len(missing):
-        raise DataError(f"{len(missing)} patients have expression but no label, e.g. "
-                        f"{list(missing[:3])}")
+        raise DataError(
+            f"{len(missing)} patients have expression but no label, e.g. {list(missing[:3])}"
+        )
     labels = labels.loc[index]
     if labels.isna().any().any():
         bad = labels.columns[labels.isna().any()].tolist()
@@ -159,11 +182,21 @@ class ConditionalWGAN(BaseEstimator):
     :math:`-E[D(G(z|c)|c)]`.
     """
 
-    def __init__(self, latent_dim: int = 32, hidden: int = 64, embedding_dim: int = 8,
-                 epochs: int = 300, batch_size: int = 32, n_critic: int = 5,
-                 gp_weight: float = 10.0, lr: float = 1e-3, min_per_class: int = 3,
-                 random_state: int | None = None, n_threads: int = 1,
-                 progress: bool = True) -> None:
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        hidden: int = 64,
+        embedding_dim: int = 8,
+        epochs: int = 300,
+        batch_size: int = 32,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        lr: float = 1e-3,
+        min_per_class: int = 3,
+        random_state: int | None = None,
+        n_threads: int = 1,
+        progress: bool = True,
+    ) -> None:
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.embedding_dim = embedding_dim
@@ -179,8 +212,15 @@ class ConditionalWGAN(BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
     def _check_params(self) -> None:
-        for name in ("latent_dim", "hidden", "embedding_dim", "epochs", "batch_size", "n_critic",
-                     "min_per_class"):
+        for name in (
+            "latent_dim",
+            "hidden",
+            "embedding_dim",
+            "epochs",
+            "batch_size",
+            "n_critic",
+            "min_per_class",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise DataError(f"{name} must be a positive integer, got {value!r}")
@@ -228,14 +268,15 @@ class ConditionalWGAN(BaseEstimator):
         counts = labs.iloc[:, 0].value_counts()
         small = counts[counts < self.min_per_class]
         if len(small):
-            raise DataError(f"too few samples for {labs.columns[0]} level(s) "
-                            f"{ {str(k): int(v) for k, v in small.items()} }; "
-                            f"each needs at least min_per_class={self.min_per_class}")
+            raise DataError(
+                f"too few samples for {labs.columns[0]} level(s) "
+                f"{ {str(k): int(v) for k, v in small.items()} }; "
+                f"each needs at least min_per_class={self.min_per_class}"
+            )
         self.genes_ = [str(c) for c in expr.columns]
         self.conditions_ = [str(c) for c in labs.columns]
         labs.columns = self.conditions_
-        self.categories_ = {c: sorted({_py(v) for v in labs[c]}, key=str)
-                            for c in self.conditions_}
+        self.categories_ = {c: sorted({_py(v) for v in labs[c]}, key=str) for c in self.conditions_}
         self.class_counts_ = {_py(k): int(v) for k, v in counts.items()}
         x = expr.to_numpy(dtype=np.float64)
         self.mean_ = x.mean(axis=0)
@@ -254,8 +295,7 @@ class ConditionalWGAN(BaseEstimator):
             opt_d = torch.optim.Adam(d.parameters(), lr=float(self.lr), betas=(0.5, 0.9))
             n_steps = max(1, math.ceil(n / self.batch_size))
             size = min(self.batch_size, n)
-            bar = progress_bar(range(1, self.epochs + 1), desc="WGAN-GP",
-                               enabled=self.progress)
+            bar = progress_bar(range(1, self.epochs + 1), desc="WGAN-GP", enabled=self.progress)
             for epoch in bar:
                 stats = {"critic": [], "gen": [], "w": [], "gp": []}
                 for _ in range(n_steps):
@@ -264,21 +304,29 @@ class ConditionalWGAN(BaseEstimator):
                         self._critic_step(g, d, opt_d, real[idx], codes[idx], gen, stats)
                     pick = torch.from_numpy(rng.integers(0, n, size=size))
                     self._generator_step(g, d, opt_g, codes[pick], gen, stats)
-                rec = (epoch, np.mean(stats["critic"]),
-                       np.mean(stats["gen"]) if stats["gen"] else math.nan,
-                       np.mean(stats["w"]), np.mean(stats["gp"]))
+                rec = (
+                    epoch,
+                    np.mean(stats["critic"]),
+                    np.mean(stats["gen"]) if stats["gen"] else math.nan,
+                    np.mean(stats["w"]),
+                    np.mean(stats["gp"]),
+                )
                 records.append(rec)
                 if not np.isfinite(rec[1]):
                     bar.close()
-                    raise EstimationError(f"WGAN-GP training diverged at epoch {epoch} "
-                                          f"(critic loss {rec[1]}); lower lr (now {self.lr})")
+                    raise EstimationError(
+                        f"WGAN-GP training diverged at epoch {epoch} "
+                        f"(critic loss {rec[1]}); lower lr (now {self.lr})"
+                    )
                 bar.set_postfix(critic=f"{rec[1]:.3f}", W=f"{rec[3]:.3f}")
             bar.close()
         g.eval()
         d.eval()
         self.generator_, self.critic_ = g, d
-        self.history_ = pd.DataFrame(records, columns=["epoch", "critic_loss", "generator_loss",
-                                                       "wasserstein", "gradient_penalty"])
+        self.history_ = pd.DataFrame(
+            records,
+            columns=["epoch", "critic_loss", "generator_loss", "wasserstein", "gradient_penalty"],
+        )
         return self
 
     def _critic_step(self, g, d, opt, x, c, gen, stats) -> None:
@@ -314,8 +362,9 @@ class ConditionalWGAN(BaseEstimator):
         """
         self._check_fitted()
         if isinstance(conditions, pd.Series):
-            conditions = conditions.to_frame(self.conditions_[0] if conditions.name is None
-                                             else conditions.name)
+            conditions = conditions.to_frame(
+                self.conditions_[0] if conditions.name is None else conditions.name
+            )
         if not isinstance(conditions, pd.DataFrame):
             raise DataError("conditions must be a Series or DataFrame of labels")
         missing = [c for c in self.conditions_ if c not in conditions.columns]
@@ -326,11 +375,17 @@ class ConditionalWGAN(BaseEstimator):
         with torch_session(seed, self.n_threads) as gen, torch.no_grad():
             z = torch.randn(len(codes), self.latent_dim, generator=gen)
             out = self.generator_(z, codes).numpy().astype(np.float64)
-        return pd.DataFrame(out * self.scale_ + self.mean_, index=conditions.index,
-                            columns=self.genes_)
+        return pd.DataFrame(
+            out * self.scale_ + self.mean_, index=conditions.index, columns=self.genes_
+        )
 
-    def augment(self, expression: pd.DataFrame, labels, n_per_class: int | dict | str = 10,
-                random_state: int | None = None) -> pd.DataFrame:
+    def augment(
+        self,
+        expression: pd.DataFrame,
+        labels,
+        n_per_class: int | dict | str = 10,
+        random_state: int | None = None,
+    ) -> pd.DataFrame:
         """Synthetic rows for each level of the primary condition, flagged as synthetic.
 
         Parameters
@@ -360,25 +415,31 @@ class ConditionalWGAN(BaseEstimator):
         labs.columns = [str(c) for c in labs.columns]
         primary = self.conditions_[0]
         if list(labs.columns) != self.conditions_:
-            raise DataError(f"labels must have the columns {self.conditions_}, got "
-                            f"{list(labs.columns)}")
+            raise DataError(
+                f"labels must have the columns {self.conditions_}, got {list(labs.columns)}"
+            )
         self._encode(labs)
         counts = labs[primary].value_counts()
         if isinstance(n_per_class, str):
             if n_per_class != "balance":
-                raise DataError(f"n_per_class must be an int, a dict or 'balance', got "
-                                f"{n_per_class!r}")
+                raise DataError(
+                    f"n_per_class must be an int, a dict or 'balance', got {n_per_class!r}"
+                )
             wanted = {k: int(counts.max() - v) for k, v in counts.items()}
         elif isinstance(n_per_class, dict):
             unknown = [k for k in n_per_class if k not in counts.index]
             if unknown:
-                raise DataError(f"unknown {primary} label(s) {unknown} in n_per_class; "
-                                f"known: {list(counts.index)}")
+                raise DataError(
+                    f"unknown {primary} label(s) {unknown} in n_per_class; "
+                    f"known: {list(counts.index)}"
+                )
             wanted = dict(n_per_class)
         else:
             wanted = {k: n_per_class for k in counts.index}
-        if any(isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0
-               for v in wanted.values()):
+        if any(
+            isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0
+            for v in wanted.values()
+        ):
             raise DataError("n_per_class values must be non-negative integers")
         rng = np.random.default_rng(check_random_state_int(random_state))
         parts = []
@@ -386,31 +447,40 @@ class ConditionalWGAN(BaseEstimator):
             pool = labs[labs[primary] == level]
             rows = pool.iloc[rng.integers(0, len(pool), size=int(wanted[level]))]
             parts.append(rows)
-        cond = (pd.concat(parts, ignore_index=True) if parts
-                else labs.iloc[:0].reset_index(drop=True))
+        cond = (
+            pd.concat(parts, ignore_index=True) if parts else labs.iloc[:0].reset_index(drop=True)
+        )
         genes = self.sample(cond, random_state=int(rng.integers(2**31)))
         width = max(4, len(str(len(cond))))
         out = cond.copy()
         out.insert(0, "patient_id", [f"SYN-{i + 1:0{width}d}" for i in range(len(cond))])
         out["synthetic"] = True
-        out = pd.concat([out, genes[[str(c) for c in expr.columns]].set_axis(expr.columns, axis=1)],
-                        axis=1)
+        out = pd.concat(
+            [out, genes[[str(c) for c in expr.columns]].set_axis(expr.columns, axis=1)], axis=1
+        )
         return out
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write weights, configuration, gene scaling and history to ``path`` (atomically)."""
         self._check_fitted()
-        atomic_torch_save({
-            "kind": _KIND, "format": 1, "params": self.get_params(),
-            "genes": list(self.genes_), "conditions": list(self.conditions_),
-            "categories": {k: list(v) for k, v in self.categories_.items()},
-            "class_counts": [[k, v] for k, v in self.class_counts_.items()],
-            "mean": torch.from_numpy(self.mean_.copy()),
-            "scale": torch.from_numpy(self.scale_.copy()),
-            "generator": self.generator_.state_dict(), "critic": self.critic_.state_dict(),
-            "history": {c: self.history_[c].tolist() for c in self.history_},
-        }, path)
+        atomic_torch_save(
+            {
+                "kind": _KIND,
+                "format": 1,
+                "params": self.get_params(),
+                "genes": list(self.genes_),
+                "conditions": list(self.conditions_),
+                "categories": {k: list(v) for k, v in self.categories_.items()},
+                "class_counts": [[k, v] for k, v in self.class_counts_.items()],
+                "mean": torch.from_numpy(self.mean_.copy()),
+                "scale": torch.from_numpy(self.scale_.copy()),
+                "generator": self.generator_.state_dict(),
+                "critic": self.critic_.state_dict(),
+                "history": {c: self.history_[c].tolist() for c in self.history_},
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ConditionalWGAN:
@@ -431,8 +501,9 @@ class ConditionalWGAN(BaseEstimator):
         return model
 
 
-def combine_real_synthetic(expression: pd.DataFrame, labels, synthetic: pd.DataFrame
-                           ) -> pd.DataFrame:
+def combine_real_synthetic(
+    expression: pd.DataFrame, labels, synthetic: pd.DataFrame
+) -> pd.DataFrame:
     """Stack real rows (``synthetic=False``) and rows from :meth:`ConditionalWGAN.augment`.
 
     The result has the columns of ``synthetic``; real patients keep their ids.

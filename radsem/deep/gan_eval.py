@@ -18,8 +18,13 @@ from sklearn.preprocessing import StandardScaler
 from radsem.deep.gan import ConditionalWGAN, _as_expression, _as_labels
 from radsem.errors import DataError
 
-__all__ = ["mmd2_rbf", "correlation_distance", "c2st_auroc", "evaluate_gan",
-           "augmentation_stability"]
+__all__ = [
+    "mmd2_rbf",
+    "correlation_distance",
+    "c2st_auroc",
+    "evaluate_gan",
+    "augmentation_stability",
+]
 
 
 def mmd2_rbf(x: np.ndarray, y: np.ndarray, bandwidth: float | None = None) -> float:
@@ -40,11 +45,14 @@ def mmd2_rbf(x: np.ndarray, y: np.ndarray, bandwidth: float | None = None) -> fl
     if bandwidth is None:
         off = sq[np.triu_indices(len(z), 1)]
         bandwidth = float(np.sqrt(np.median(off))) or 1.0
-    k = np.exp(-sq / (2.0 * bandwidth ** 2))
+    k = np.exp(-sq / (2.0 * bandwidth**2))
     m, n = len(x), len(y)
     kxx, kyy, kxy = k[:m, :m], k[m:, m:], k[:m, m:]
-    return float((kxx.sum() - np.trace(kxx)) / (m * (m - 1))
-                 + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2.0 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+        - 2.0 * kxy.mean()
+    )
 
 
 def correlation_distance(x: np.ndarray, y: np.ndarray) -> float:
@@ -58,7 +66,7 @@ def correlation_distance(x: np.ndarray, y: np.ndarray) -> float:
 
     def corr(a: np.ndarray) -> np.ndarray:
         a = a - a.mean(axis=0)
-        sd = np.sqrt((a ** 2).sum(axis=0))
+        sd = np.sqrt((a**2).sum(axis=0))
         sd[sd < 1e-12] = np.inf
         a = a / sd
         c = a.T @ a
@@ -68,8 +76,9 @@ def correlation_distance(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.linalg.norm(corr(x) - corr(y), "fro"))
 
 
-def c2st_auroc(real: np.ndarray, synthetic: np.ndarray, classifier: str = "forest",
-               random_state: int = 0) -> float:
+def c2st_auroc(
+    real: np.ndarray, synthetic: np.ndarray, classifier: str = "forest", random_state: int = 0
+) -> float:
     """Classifier two-sample test: cross-validated AUROC of telling real from synthetic rows.
 
     0.5 means the classifier cannot tell them apart (ideal); 1 means perfectly separable.
@@ -80,8 +89,9 @@ def c2st_auroc(real: np.ndarray, synthetic: np.ndarray, classifier: str = "fores
     if folds < 2:
         return float("nan")
     if classifier == "forest":
-        model = RandomForestClassifier(n_estimators=100, min_samples_leaf=2,
-                                       random_state=random_state, n_jobs=1)
+        model = RandomForestClassifier(
+            n_estimators=100, min_samples_leaf=2, random_state=random_state, n_jobs=1
+        )
     elif classifier == "logistic":
         model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
     else:
@@ -92,13 +102,21 @@ def c2st_auroc(real: np.ndarray, synthetic: np.ndarray, classifier: str = "fores
 
 
 def _subtype_classifier():
-    return make_pipeline(StandardScaler(),
-                         LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000))
+    return make_pipeline(
+        StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
+    )
 
 
-def evaluate_gan(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *,
-                 test_size: float = 0.3, refit: bool = True, classifier: str = "forest",
-                 random_state: int = 0) -> pd.DataFrame:
+def evaluate_gan(
+    estimator: ConditionalWGAN,
+    expression: pd.DataFrame,
+    labels,
+    *,
+    test_size: float = 0.3,
+    refit: bool = True,
+    classifier: str = "forest",
+    random_state: int = 0,
+) -> pd.DataFrame:
     """Per-class fidelity and utility of a conditional GAN, judged on held-out real patients.
 
     Parameters
@@ -136,8 +154,12 @@ def evaluate_gan(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *
     labs = _as_labels(labels, expr.index)
     primary = labs.iloc[:, 0].astype(object)
     try:
-        tr, te = train_test_split(np.arange(len(expr)), test_size=test_size,
-                                  stratify=primary.astype(str), random_state=random_state)
+        tr, te = train_test_split(
+            np.arange(len(expr)),
+            test_size=test_size,
+            stratify=primary.astype(str),
+            random_state=random_state,
+        )
     except ValueError as exc:
         raise DataError(f"cannot split the patients for evaluation: {exc}") from exc
     tr, te = np.sort(tr), np.sort(te)
@@ -148,8 +170,9 @@ def evaluate_gan(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *
     z = (x - mu) / sd
     levels = sorted(primary.unique(), key=str)
     counts = {lv: int((primary == lv).sum()) for lv in levels}
-    synth = model.augment(expr.iloc[tr], labs.iloc[tr], n_per_class=counts,
-                          random_state=random_state + 1)
+    synth = model.augment(
+        expr.iloc[tr], labs.iloc[tr], n_per_class=counts, random_state=random_state + 1
+    )
     zs = (synth[list(expr.columns)].to_numpy(float) - mu) / sd
     ys = synth[labs.columns[0]].to_numpy(object)
     y = primary.to_numpy(object)
@@ -161,26 +184,56 @@ def evaluate_gan(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *
     for lv in levels:
         r_tr, r_te = z[tr][y[tr] == lv], z[te][y[te] == lv]
         s_all = zs[ys == lv]
-        s_tr = s_all[:len(r_tr)]
+        s_tr = s_all[: len(r_tr)]
         r_all = z[y == lv]
         hit = y[te] == lv
-        rows.append((lv, len(r_tr), len(r_te), len(s_all),
-                     c2st_auroc(r_all, s_all[:len(r_all)], classifier, random_state),
-                     mmd2_rbf(s_tr, r_te), mmd2_rbf(r_tr, r_te),
-                     correlation_distance(s_tr, r_te), correlation_distance(r_tr, r_te),
-                     float(np.mean(pred_s[hit] == str(lv))) if multi and hit.any() else np.nan,
-                     float(np.mean(pred_r[hit] == str(lv))) if multi and hit.any() else np.nan))
-    s_tr_all = np.vstack([zs[ys == lv][:int((y[tr] == lv).sum())] for lv in levels])
-    rows.append(("all", len(tr), len(te), len(zs),
-                 c2st_auroc(z, zs[:len(z)], classifier, random_state),
-                 mmd2_rbf(s_tr_all, z[te]), mmd2_rbf(z[tr], z[te]),
-                 correlation_distance(s_tr_all, z[te]), correlation_distance(z[tr], z[te]),
-                 float(np.mean(pred_s == y[te].astype(str))) if multi else np.nan,
-                 float(np.mean(pred_r == y[te].astype(str))) if multi else np.nan))
-    return pd.DataFrame(rows, columns=["label", "n_train", "n_test", "n_synthetic", "c2st_auroc",
-                                       "mmd2", "mmd2_baseline", "corr_distance",
-                                       "corr_distance_baseline", "tstr_accuracy",
-                                       "trtr_accuracy"])
+        rows.append(
+            (
+                lv,
+                len(r_tr),
+                len(r_te),
+                len(s_all),
+                c2st_auroc(r_all, s_all[: len(r_all)], classifier, random_state),
+                mmd2_rbf(s_tr, r_te),
+                mmd2_rbf(r_tr, r_te),
+                correlation_distance(s_tr, r_te),
+                correlation_distance(r_tr, r_te),
+                float(np.mean(pred_s[hit] == str(lv))) if multi and hit.any() else np.nan,
+                float(np.mean(pred_r[hit] == str(lv))) if multi and hit.any() else np.nan,
+            )
+        )
+    s_tr_all = np.vstack([zs[ys == lv][: int((y[tr] == lv).sum())] for lv in levels])
+    rows.append(
+        (
+            "all",
+            len(tr),
+            len(te),
+            len(zs),
+            c2st_auroc(z, zs[: len(z)], classifier, random_state),
+            mmd2_rbf(s_tr_all, z[te]),
+            mmd2_rbf(z[tr], z[te]),
+            correlation_distance(s_tr_all, z[te]),
+            correlation_distance(z[tr], z[te]),
+            float(np.mean(pred_s == y[te].astype(str))) if multi else np.nan,
+            float(np.mean(pred_r == y[te].astype(str))) if multi else np.nan,
+        )
+    )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "label",
+            "n_train",
+            "n_test",
+            "n_synthetic",
+            "c2st_auroc",
+            "mmd2",
+            "mmd2_baseline",
+            "corr_distance",
+            "corr_distance_baseline",
+            "tstr_accuracy",
+            "trtr_accuracy",
+        ],
+    )
 
 
 def _one_factor_loadings(x: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
@@ -194,10 +247,17 @@ def _one_factor_loadings(x: np.ndarray, reference: np.ndarray | None) -> np.ndar
     return lam if float(lam @ ref) >= 0 else -lam
 
 
-def augmentation_stability(estimator: ConditionalWGAN, expression: pd.DataFrame, labels, *,
-                           indicators: Sequence[str] | None = None, n_indicators: int = 5,
-                           n_boot: int = 50, n_synthetic: int | None = None,
-                           random_state: int = 0) -> pd.DataFrame:
+def augmentation_stability(
+    estimator: ConditionalWGAN,
+    expression: pd.DataFrame,
+    labels,
+    *,
+    indicators: Sequence[str] | None = None,
+    n_indicators: int = 5,
+    n_boot: int = 50,
+    n_synthetic: int | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
     """Does GAN augmentation stabilise a per-subtype one-factor measurement model?
 
     For each level of the primary label, the real rows are bootstrapped ``n_boot`` times; on
@@ -266,9 +326,30 @@ def augmentation_stability(estimator: ConditionalWGAN, expression: pd.DataFrame,
         lam_r, lam_a = np.array(lam_r), np.array(lam_a)
         sd_r = float(lam_r.std(axis=0, ddof=1).mean())
         sd_a = float(lam_a.std(axis=0, ddof=1).mean())
-        rows.append((lv, n, n_syn, len(indicators), sd_r, sd_a, sd_a / sd_r,
-                     float(np.abs(lam_r.mean(axis=0) - ref).mean()),
-                     float(np.abs(lam_a.mean(axis=0) - ref).mean())))
-    return pd.DataFrame(rows, columns=["label", "n_real", "n_synthetic", "n_indicators",
-                                       "loading_sd_real", "loading_sd_augmented", "sd_ratio",
-                                       "bias_real", "bias_augmented"])
+        rows.append(
+            (
+                lv,
+                n,
+                n_syn,
+                len(indicators),
+                sd_r,
+                sd_a,
+                sd_a / sd_r,
+                float(np.abs(lam_r.mean(axis=0) - ref).mean()),
+                float(np.abs(lam_a.mean(axis=0) - ref).mean()),
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "label",
+            "n_real",
+            "n_synthetic",
+            "n_indicators",
+            "loading_sd_real",
+            "loading_sd_augmented",
+            "sd_ratio",
+            "bias_real",
+            "bias_augmented",
+        ],
+    )

@@ -49,11 +49,17 @@ def _align(latent: pd.DataFrame, radiomics: pd.DataFrame) -> tuple[pd.DataFrame,
     return lat, rad
 
 
-def select_radiomic_features(latent: pd.DataFrame, radiomics: pd.DataFrame, *,
-                             corr_threshold: float = 0.9, min_r2: float = 0.0,
-                             max_features: int | None = None, n_splits: int = 5,
-                             alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0),
-                             random_state: int = 0) -> FeatureSelection:
+def select_radiomic_features(
+    latent: pd.DataFrame,
+    radiomics: pd.DataFrame,
+    *,
+    corr_threshold: float = 0.9,
+    min_r2: float = 0.0,
+    max_features: int | None = None,
+    n_splits: int = 5,
+    alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0),
+    random_state: int = 0,
+) -> FeatureSelection:
     """Rank radiomic features by how well the CAE code predicts them, then prune redundancy.
 
     Parameters
@@ -93,8 +99,10 @@ def select_radiomic_features(latent: pd.DataFrame, radiomics: pd.DataFrame, *,
     lat, rad = _align(latent, radiomics)
     n = len(lat)
     if n < max(2 * n_splits, 10):
-        raise DataError(f"only {n} patients have both latent and radiomic features; "
-                        f"need at least {max(2 * n_splits, 10)}")
+        raise DataError(
+            f"only {n} patients have both latent and radiomic features; "
+            f"need at least {max(2 * n_splits, 10)}"
+        )
     reason = pd.Series("", index=rad.columns, dtype=object)
     reason[rad.isna().any()] = "missing"
     sd = rad.std()
@@ -107,7 +115,7 @@ def select_radiomic_features(latent: pd.DataFrame, radiomics: pd.DataFrame, *,
         model = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas, alpha_per_target=True))
         cv = KFold(n_splits=n_splits, shuffle=True, random_state=random_state)
         pred = cross_val_predict(model, lat.to_numpy(dtype=float), y, cv=cv)
-        r2[usable] = 1.0 - ((y - pred) ** 2).sum(axis=0) / (y ** 2).sum(axis=0)
+        r2[usable] = 1.0 - ((y - pred) ** 2).sum(axis=0) / (y**2).sum(axis=0)
     order = r2[usable].sort_values(ascending=False, kind="stable").index
     corr = rad[usable].corr().abs() if usable else pd.DataFrame()
     selected: list[str] = []
@@ -129,9 +137,15 @@ def select_radiomic_features(latent: pd.DataFrame, radiomics: pd.DataFrame, *,
             continue
         selected.append(feat)
         reason[feat] = "selected"
-    table = pd.DataFrame({"feature": rad.columns, "r2_cv": r2.to_numpy(),
-                          "reason": reason.to_numpy(), "redundant_with": redundant_with.to_numpy(),
-                          "abs_corr": abs_corr.to_numpy()})
+    table = pd.DataFrame(
+        {
+            "feature": rad.columns,
+            "r2_cv": r2.to_numpy(),
+            "reason": reason.to_numpy(),
+            "redundant_with": redundant_with.to_numpy(),
+            "abs_corr": abs_corr.to_numpy(),
+        }
+    )
     table["selected"] = table["reason"] == "selected"
     table["rank"] = table["r2_cv"].rank(ascending=False, method="first")
     table = table.sort_values(["rank"], na_position="last").reset_index(drop=True)

@@ -27,13 +27,46 @@ __all__ = ["check_model_text", "ALLOWED_FUNCTIONS"]
 ALLOWED_FUNCTIONS = frozenset(
     {
         # lavaan modifiers
-        "c", "start", "label", "equal", "lower", "upper", "efa", "rv", "prior",
+        "c",
+        "start",
+        "label",
+        "equal",
+        "lower",
+        "upper",
+        "efa",
+        "rv",
+        "prior",
         # arithmetic in defined parameters and constraints
-        "exp", "log", "log10", "log2", "log1p", "expm1", "sqrt", "abs", "sign",
-        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
-        "pnorm", "qnorm", "dnorm", "plogis", "qlogis", "min", "max", "sum", "prod", "mean",
+        "exp",
+        "log",
+        "log10",
+        "log2",
+        "log1p",
+        "expm1",
+        "sqrt",
+        "abs",
+        "sign",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "pnorm",
+        "qnorm",
+        "dnorm",
+        "plogis",
+        "qlogis",
+        "min",
+        "max",
+        "sum",
+        "prod",
+        "mean",
     }
-)  # fmt: skip
+)
 
 _TOKEN = re.compile(
     r"""

@@ -8,9 +8,20 @@ import pandas as pd
 __all__ = ["PARAMETER_COLUMNS", "MODINDEX_COLUMNS", "tidy_parameters", "tidy_modindices"]
 
 PARAMETER_COLUMNS = [
-    "lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-    "ci_lower", "ci_upper", "std_lv", "std_all",
-]  # fmt: skip
+    "lhs",
+    "op",
+    "rhs",
+    "group",
+    "label",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci_lower",
+    "ci_upper",
+    "std_lv",
+    "std_all",
+]
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
 
 _RENAME = {

@@ -24,8 +24,15 @@ _ABS_FLOOR = {"se": 1e-8, "fit": 1e-6}
 _KEY = ["lhs", "op", "rhs", "group"]
 # options that describe the radsem call rather than the model (never sent to another engine)
 _NOT_FOR_ENGINES = {
-    "model_type", "function", "verbose", "progress", "max_iter", "tol", "level", "n_jobs",
-}  # fmt: skip
+    "model_type",
+    "function",
+    "verbose",
+    "progress",
+    "max_iter",
+    "tol",
+    "level",
+    "n_jobs",
+}
 
 
 def fit_engine(engine: str, model: str, data: pd.DataFrame, function: str = "sem", **options: Any):
@@ -276,8 +283,10 @@ def cross_check(
     if dropped:
         result.notes.append(f"options not passed to {engine}: {', '.join(dropped)}")
     if options.get("se") == "bootstrap":
-        result.notes.append(f"bootstrap standard errors: {engine} draws its own resamples, so "
-                            "its SEs differ from radsem's by Monte Carlo error")
+        result.notes.append(
+            f"bootstrap standard errors: {engine} draws its own resamples, so "
+            "its SEs differ from radsem's by Monte Carlo error"
+        )
     if not getattr(other, "converged", True):
         warnings.warn(f"{engine} did not converge on this model", RadsemWarning, stacklevel=2)
         result.notes.append(f"{engine} did not converge")

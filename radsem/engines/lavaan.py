@@ -307,9 +307,7 @@ class LavaanFit:
                 "parameterEstimates",
                 {"object": self._fit, "standardized": ro.BoolVector([True])},
             )
-            self._cache["pe"] = self._user_expressions(
-                tidy_parameters(_r.from_r_dataframe(table))
-            )
+            self._cache["pe"] = self._user_expressions(tidy_parameters(_r.from_r_dataframe(table)))
         return self._cache["pe"].copy()
 
     def standardized_solution(self) -> pd.DataFrame:

@@ -19,12 +19,12 @@ __all__ = ["anova", "satorra_bentler_2001", "AnovaTable"]
 #: what each route of :func:`anova` computes, as shown above its table
 TESTS = {
     "standard": "Chi-squared difference test (likelihood ratio; lavaan's lavTestLRT, "
-                "method \"standard\")",
+    'method "standard")',
     "satorra.bentler.2001": "Scaled chi-squared difference test (Satorra & Bentler 2001; "
-                            "lavTestLRT method \"satorra.bentler.2001\"); the Chisq column "
-                            "holds the standard statistics, as in lavaan",
+    'lavTestLRT method "satorra.bentler.2001"); the Chisq column '
+    "holds the standard statistics, as in lavaan",
     "satorra.2000": "Scaled-and-shifted chi-squared difference test for ordered indicators "
-                    "(Asparouhov & Muthen 2006; lavTestLRT method \"satorra.2000\")",
+    '(Asparouhov & Muthen 2006; lavTestLRT method "satorra.2000")',
 }
 
 
@@ -79,6 +79,7 @@ def _caller_names(fits, frame) -> list[str] | None:
             return None
         names.append(found)
     return names if len(set(names)) == len(names) else None
+
 
 _REQUIRED = ("chisq", "df")
 
@@ -183,9 +184,11 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
             model_names = _caller_names(fits, caller)
         finally:
             del caller
-    names = list(model_names) if model_names is not None else [
-        f"model {i + 1}" for i in range(len(fits))
-    ]
+    names = (
+        list(model_names)
+        if model_names is not None
+        else [f"model {i + 1}" for i in range(len(fits))]
+    )
     if len(names) != len(fits):
         raise ModelSpecificationError(f"{len(names)} model names for {len(fits)} models")
     categorical = [_is_categorical(f) for f in fits]
@@ -193,7 +196,8 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         if not all(categorical):
             raise ModelSpecificationError(
                 "some models have ordered indicators (WLSMV) and others not; compare fits of "
-                "the same data with the same estimator")
+                "the same data with the same estimator"
+            )
         return _with_test(_categorical_table(list(fits), names), "satorra.2000")
     rows = []
     for name, fit in zip(names, fits, strict=True):
@@ -201,11 +205,18 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         missing = [k for k in _REQUIRED if not np.isfinite(_get(fm, k))]
         if missing:
             raise ModelSpecificationError(f"{name}: no {', '.join(missing)} (was it fitted?)")
-        rows.append({
-            "name": name, "Df": _get(fm, "df"), "AIC": _get(fm, "aic"), "BIC": _get(fm, "bic"),
-            "Chisq": _get(fm, "chisq"), "c": _get(fm, "chisq.scaling.factor"),
-            "ntotal": _get(fm, "ntotal"), "ngroups": _get(fm, "ngroups", 1.0),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "Df": _get(fm, "df"),
+                "AIC": _get(fm, "aic"),
+                "BIC": _get(fm, "bic"),
+                "Chisq": _get(fm, "chisq"),
+                "c": _get(fm, "chisq.scaling.factor"),
+                "ntotal": _get(fm, "ntotal"),
+                "ngroups": _get(fm, "ngroups", 1.0),
+            }
+        )
     rows.sort(key=lambda r: r["Df"])  # stable, as R's order()
     ntot = {r["ntotal"] for r in rows if np.isfinite(r["ntotal"])}
     if len(ntot) > 1:
@@ -217,8 +228,9 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
             "some models have a scaled (robust) test statistic and others not; fit all with "
             "the same estimator"
         )
-    return _with_test(_table(rows, scaled=any_scaled),
-                      "satorra.bentler.2001" if any_scaled else "standard")
+    return _with_test(
+        _table(rows, scaled=any_scaled), "satorra.bentler.2001" if any_scaled else "standard"
+    )
 
 
 def _is_categorical(fit) -> bool:
@@ -241,9 +253,17 @@ def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:
         d_stat[m], d_df[m], pval[m] = test.chisq_diff, test.df_diff, test.pvalue
     chisq = [float(fits[i].fit_measures()["chisq"]) for i in order]
     return pd.DataFrame(
-        {"Df": [int(fits[i]._df) for i in order], "AIC": np.nan, "BIC": np.nan, "Chisq": chisq,
-         "Chisq diff": d_stat, "Df diff": d_df, "Pr(>Chisq)": pval},
-        index=pd.Index([names[i] for i in order], name=None))  # fmt: skip
+        {
+            "Df": [int(fits[i]._df) for i in order],
+            "AIC": np.nan,
+            "BIC": np.nan,
+            "Chisq": chisq,
+            "Chisq diff": d_stat,
+            "Df diff": d_df,
+            "Pr(>Chisq)": pval,
+        },
+        index=pd.Index([names[i] for i in order], name=None),
+    )
 
 
 def _table(rows: list[dict], scaled: bool) -> pd.DataFrame:
@@ -262,12 +282,17 @@ def _table(rows: list[dict], scaled: bool) -> pd.DataFrame:
             RadsemWarning,
             stacklevel=user_stacklevel(),
         )
-    out = {"Df": df, "AIC": [r["AIC"] for r in rows], "BIC": [r["BIC"] for r in rows],
-           "Chisq": stat}  # fmt: skip
+    out = {
+        "Df": df,
+        "AIC": [r["AIC"] for r in rows],
+        "BIC": [r["BIC"] for r in rows],
+        "Chisq": stat,
+    }
     if scaled:
         for m in range(n - 1):
-            t, k, _ = satorra_bentler_2001(stat[m], df[m], rows[m]["c"],
-                                           stat[m + 1], df[m + 1], rows[m + 1]["c"])  # fmt: skip
+            t, k, _ = satorra_bentler_2001(
+                stat[m], df[m], rows[m]["c"], stat[m + 1], df[m + 1], rows[m + 1]["c"]
+            )
             d_stat[m + 1], d_df[m + 1] = t, k
         out["Chisq diff"] = d_stat
     else:

@@ -25,8 +25,14 @@ _ESTIMATORS = ("ML", "GLS", "ULS", "MLR")
 _SE = ("standard", "robust.huber.white", "robust", "none", "bootstrap")
 
 
-def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
-              estimator: str | None = None, **options) -> SemFit:  # fmt: skip
+def fit_model(
+    model: str,
+    data: pd.DataFrame,
+    model_type: str = "sem",
+    *,
+    estimator: str | None = None,
+    **options,
+) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
     Models with ordered variables go to :func:`radsem.estimation.ordinal.estimate.fit_ordinal`
@@ -37,26 +43,42 @@ def fit_model(model: str, data: pd.DataFrame, model_type: str = "sem", *,
 
     if isinstance(data, pd.DataFrame) and data.columns.duplicated().any():
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
-        raise DataError(f"the data have duplicate column names: {', '.join(dup)}; each "
-                        "variable must appear once")  # fmt: skip
+        raise DataError(
+            f"the data have duplicate column names: {', '.join(dup)}; each "
+            "variable must appear once"
+        )
     if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
-        return fit_survival_model(model, data, model_type=model_type, estimator=estimator,
-                                  **options)
+        return fit_survival_model(
+            model, data, model_type=model_type, estimator=estimator, **options
+        )
     if wants_ordinal(model, data, estimator, options):
         return fit_ordinal(model, data, model_type, estimator=estimator, **options)
     return _fit_continuous(model, data, model_type, estimator=estimator, **options)
 
 
 @small_blas
-def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
-              estimator: str | None = None, group: str | None = None,
-              group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
-              std_lv: bool = False, meanstructure: bool | str = "default",
-              fixed_x: bool | str = "default", orthogonal: bool = False,
-              missing: str = "listwise", se: str | None = None,
-              information: str | None = None, level: float = 0.95,
-              bootstrap: int = 1000, seed=None, n_jobs: int = 1,
-              **spec_options) -> SemFit:  # fmt: skip
+def _fit_continuous(
+    model: str,
+    data: pd.DataFrame,
+    model_type: str = "sem",
+    *,
+    estimator: str | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    std_lv: bool = False,
+    meanstructure: bool | str = "default",
+    fixed_x: bool | str = "default",
+    orthogonal: bool = False,
+    missing: str = "listwise",
+    se: str | None = None,
+    information: str | None = None,
+    level: float = 0.95,
+    bootstrap: int = 1000,
+    seed=None,
+    n_jobs: int = 1,
+    **spec_options,
+) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
     See :func:`sem` for the parameters.
@@ -93,12 +115,21 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
     labels, frames = group_split(data, group)
     spec = build_partable(
-        model, [c for c in data.columns if c != group], model_type=model_type,
-        ngroups=len(frames), group_labels=labels if group else None,
-        meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x,
-        group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-        estimator=est, missing=missing, **spec_options,
-    )  # fmt: skip
+        model,
+        [c for c in data.columns if c != group],
+        model_type=model_type,
+        ngroups=len(frames),
+        group_labels=labels if group else None,
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+        orthogonal=orthogonal,
+        fixed_x=fixed_x,
+        group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial),
+        estimator=est,
+        missing=missing,
+        **spec_options,
+    )
     stats = []
     for lab, frame in zip(labels, frames, strict=True):
         st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
@@ -115,18 +146,30 @@ def _fit_continuous(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     problem = SemProblem(spec, stats, core)
     result = _optimise(problem, stats, spec.std_lv)
     options = {
-        "model_type": model_type, "estimator": est, "group": group,
-        "group_equal": list(group_equal), "group_partial": list(group_partial),
-        "std_lv": std_lv, "meanstructure": spec.meanstructure, "fixed_x": spec.fixed_x,
-        "orthogonal": orthogonal, "missing": missing, "se": se, "information": information,
-        "level": level, **spec_options,
-    }  # fmt: skip
+        "model_type": model_type,
+        "estimator": est,
+        "group": group,
+        "group_equal": list(group_equal),
+        "group_partial": list(group_partial),
+        "std_lv": std_lv,
+        "meanstructure": spec.meanstructure,
+        "fixed_x": spec.fixed_x,
+        "orthogonal": orthogonal,
+        "missing": missing,
+        "se": se,
+        "information": information,
+        "level": level,
+        **spec_options,
+    }
     if se == "bootstrap":
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
-        warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
+        warnings.warn(
+            f"the optimiser did not converge: {result.message}; estimates are not trustworthy",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
     fit._check_improper(stacklevel=user_stacklevel())
     if se == "bootstrap":
@@ -141,7 +184,8 @@ def _optimise(problem, stats, std_lv: bool):
     result = None
     for simple in (False, True):
         start = problem.model.theta_from_values(
-            start_values(problem.model, stats, std_lv, simple=simple))
+            start_values(problem.model, stats, std_lv, simple=simple)
+        )
         with np.errstate(all="ignore"):
             cand = minimize(problem, start)
         if result is None or (cand.converged, -cand.fmin) > (result.converged, -result.fmin):

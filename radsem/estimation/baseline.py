@@ -7,8 +7,9 @@ import pandas as pd
 __all__ = ["baseline_partable"]
 
 
-def baseline_partable(observed, exogenous, ngroups: int, meanstructure: bool,
-                      fixed_x: bool = True) -> pd.DataFrame:  # fmt: skip
+def baseline_partable(
+    observed, exogenous, ngroups: int, meanstructure: bool, fixed_x: bool = True
+) -> pd.DataFrame:
     """lavaan's independence model: free variances (and means) of the observed variables;
     the exogenous covariates (``ov.x``) keep a saturated covariance block -- fixed at the
     sample values with fixed.x (``exo = 1``), free parameters otherwise."""

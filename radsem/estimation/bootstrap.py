@@ -50,14 +50,19 @@ _ACCELERATION = ("jackknife", "regression")
 # -- arguments, indices, names ------------------------------------------------------------
 def _check_args(R, type, n_jobs) -> None:  # noqa: A002
     if isinstance(R, bool) or not isinstance(R, numbers.Integral) or R < 2:
-        raise EstimationError(f"the number of bootstrap replicates R must be an integer >= 2, "
-                              f"got {R!r}")  # fmt: skip
+        raise EstimationError(
+            f"the number of bootstrap replicates R must be an integer >= 2, got {R!r}"
+        )
     if type not in BOOT_TYPES:
         raise EstimationError(f"unknown bootstrap type {type!r}; choose one of {BOOT_TYPES}")
-    if (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
-            or not (n_jobs >= 1 or n_jobs == -1)):  # fmt: skip
-        raise EstimationError(f"n_jobs must be a positive integer or -1 (all cores), got "
-                              f"{n_jobs!r}")  # fmt: skip
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, numbers.Integral)
+        or not (n_jobs >= 1 or n_jobs == -1)
+    ):
+        raise EstimationError(
+            f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}"
+        )
 
 
 def draw_indices(nobs, R: int, seed=None) -> tuple[list[np.ndarray], int | None]:
@@ -143,8 +148,14 @@ def _backend() -> str:
     return "multiprocessing" if fork else "loky"
 
 
-def run_replicates(ctx: RefitContext, indices: list[np.ndarray], n_jobs: int = 1, *,
-                   client=None, progress: bool = False) -> list[Replicate]:
+def run_replicates(
+    ctx: RefitContext,
+    indices: list[np.ndarray],
+    n_jobs: int = 1,
+    *,
+    client=None,
+    progress: bool = False,
+) -> list[Replicate]:
     """Refit every replicate (in this process, ``n_jobs`` local processes or on the Dask
     cluster ``client``, see :func:`radsem._dask.map_tasks`); list of Replicate in order."""
     from radsem._dask import map_tasks
@@ -156,9 +167,16 @@ def run_replicates(ctx: RefitContext, indices: list[np.ndarray], n_jobs: int = 1
     # every replicate starts from the full-sample estimate, so chunking changes no number
     n_chunks = min(R, max(4 * workers, 50 if progress or client is not None else 1))
     chunks = [c for c in np.array_split(np.arange(R), n_chunks) if c.size]
-    parts = map_tasks(_chunk, [[idx[c] for idx in indices] for c in chunks], client=client,
-                      n_jobs=workers, shared={"ctx": ctx}, progress=progress,
-                      desc="SEM bootstrap", backend=_backend())
+    parts = map_tasks(
+        _chunk,
+        [[idx[c] for idx in indices] for c in chunks],
+        client=client,
+        n_jobs=workers,
+        shared={"ctx": ctx},
+        progress=progress,
+        desc="SEM bootstrap",
+        backend=_backend(),
+    )
     return [rep for part in parts for rep in part]
 
 
@@ -177,9 +195,7 @@ def run_jackknife(ctx: RefitContext, n_jobs: int = 1) -> list[Replicate]:
     from joblib import delayed
 
     chunks = [c for c in np.array_split(np.arange(len(subsets)), 4 * workers) if c.size]
-    parts = _parallel(workers)(
-        delayed(_jack_work)(ctx, [subsets[k] for k in c]) for c in chunks
-    )
+    parts = _parallel(workers)(delayed(_jack_work)(ctx, [subsets[k] for k in c]) for c in chunks)
     return [rep for part in parts for rep in part]
 
 
@@ -212,8 +228,17 @@ class BootstrapResult:
         Per group the ``R x n_g`` resampled row numbers.
     """
 
-    def __init__(self, fit, type: str, R: int, seed, indices, replicates: list[Replicate],
-                 ctx: RefitContext, n_jobs: int) -> None:  # noqa: A002  # fmt: skip
+    def __init__(
+        self,
+        fit,
+        type: str,
+        R: int,
+        seed,
+        indices,
+        replicates: list[Replicate],
+        ctx: RefitContext,
+        n_jobs: int,
+    ) -> None:  # noqa: A002
         model = fit._problem.model
         self._fit = fit
         self._ctx = ctx
@@ -233,13 +258,15 @@ class BootstrapResult:
         self._values = values
         self.chisq = pd.Series([r.chisq for r in replicates], index=idx, name="chisq")
         self.status = pd.Series([r.status for r in replicates], index=idx, name="status")
-        self.admissible = pd.Series([r.status == "ok" and r.admissible for r in replicates],
-                                    index=idx, name="admissible")  # fmt: skip
+        self.admissible = pd.Series(
+            [r.status == "ok" and r.admissible for r in replicates], index=idx, name="admissible"
+        )
         self.messages = pd.Series([r.message for r in replicates], index=idx, name="message")
         self.defined_draws = pd.DataFrame(
             np.array([self._defined(t) for t in theta]).reshape(R, len(self.defined_names)),
-            index=idx, columns=self.defined_names,
-        )  # fmt: skip
+            index=idx,
+            columns=self.defined_names,
+        )
 
     # -- bookkeeping ----------------------------------------------------------------------
     @cached_property
@@ -283,10 +310,15 @@ class BootstrapResult:
     @property
     def counts(self) -> pd.Series:
         """Numbers of successful, failed, non-converged and non-admissible replicates."""
-        return pd.Series({"requested": self.R, "successful": self.n_successful,
-                          "failed": self.failed_idx.size,
-                          "nonconverged": self.nonconverged_idx.size,
-                          "nonadmissible": self.nonadmissible_idx.size})  # fmt: skip
+        return pd.Series(
+            {
+                "requested": self.R,
+                "successful": self.n_successful,
+                "failed": self.failed_idx.size,
+                "nonconverged": self.nonconverged_idx.size,
+                "nonadmissible": self.nonadmissible_idx.size,
+            }
+        )
 
     @property
     def ok(self) -> np.ndarray:
@@ -299,9 +331,11 @@ class BootstrapResult:
         return int(self.ok.sum())
 
     def __repr__(self) -> str:
-        return (f"<BootstrapResult {self.type} R={self.R} successful={self.n_successful} "
-                f"failed={self.failed_idx.size} nonconverged={self.nonconverged_idx.size} "
-                f"nonadmissible={self.nonadmissible_idx.size}>")  # fmt: skip
+        return (
+            f"<BootstrapResult {self.type} R={self.R} successful={self.n_successful} "
+            f"failed={self.failed_idx.size} nonconverged={self.nonconverged_idx.size} "
+            f"nonadmissible={self.nonadmissible_idx.size}>"
+        )
 
     # -- test -----------------------------------------------------------------------------
     @property
@@ -340,8 +374,7 @@ class BootstrapResult:
     def _jackknife(self) -> tuple[np.ndarray, np.ndarray]:
         reps = run_jackknife(self._ctx, self._n_jobs)
         nfree = self.draws.shape[1]
-        theta = np.array([r.theta if r.theta is not None else np.full(nfree, np.nan)
-                          for r in reps])  # fmt: skip
+        theta = np.array([r.theta if r.theta is not None else np.full(nfree, np.nan) for r in reps])
         return theta, np.array([self._defined(t) for t in theta]).reshape(len(reps), -1)
 
     def _freq(self) -> tuple[np.ndarray, np.ndarray]:
@@ -366,8 +399,9 @@ class BootstrapResult:
         draws = (self.draws if which == "free" else self.defined_draws).to_numpy()[self.ok]
         return regression_acceleration(draws, freq, first)
 
-    def intervals(self, level: float = 0.95, boot_ci_type: str = "perc",
-                  acceleration: str = "jackknife") -> pd.DataFrame:  # fmt: skip
+    def intervals(
+        self, level: float = 0.95, boot_ci_type: str = "perc", acceleration: str = "jackknife"
+    ) -> pd.DataFrame:
         """Confidence limits of every free parameter and ``:=`` quantity.
 
         Parameters
@@ -404,21 +438,28 @@ class BootstrapResult:
                 ci = basic_ci(est, t, level)
             elif boot_ci_type == "norm":
                 mean_theta = self.draws.to_numpy()[self.ok].mean(axis=0)
-                bias = (t.mean(axis=0) - est if which == "free"
-                        else self._defined(mean_theta) - est)  # fmt: skip
+                bias = t.mean(axis=0) - est if which == "free" else self._defined(mean_theta) - est
                 ci = normal_ci(est, se.to_numpy(), bias, level)
             else:
-                acc = (None if boot_ci_type == "bca.simple"
-                       else self._acceleration(which, acceleration))  # fmt: skip
+                acc = (
+                    None
+                    if boot_ci_type == "bca.simple"
+                    else self._acceleration(which, acceleration)
+                )
                 ci = bca_ci(est, t, level, acc)
-            parts.append(pd.DataFrame({"est": est, "se": se.to_numpy(), "ci_lower": ci[:, 0],
-                                       "ci_upper": ci[:, 1]}, index=draws.columns))  # fmt: skip
+            parts.append(
+                pd.DataFrame(
+                    {"est": est, "se": se.to_numpy(), "ci_lower": ci[:, 0], "ci_upper": ci[:, 1]},
+                    index=draws.columns,
+                )
+            )
         if not parts:
             return pd.DataFrame(columns=["est", "se", "ci_lower", "ci_upper"])
         return pd.concat(parts)
 
-    def table_intervals(self, table: pd.DataFrame, level: float, boot_ci_type: str,
-                        acceleration: str = "jackknife") -> tuple[np.ndarray, np.ndarray]:
+    def table_intervals(
+        self, table: pd.DataFrame, level: float, boot_ci_type: str, acceleration: str = "jackknife"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper limits aligned with the rows of ``SemFit._table`` (fixed
         parameters get ``[est, est]``, as lavaan)."""
         ci = self.intervals(level, boot_ci_type, acceleration)
@@ -449,14 +490,18 @@ class BootstrapResult:
             model.set_fixed_values(self._values[b])
             rows.append(standardize(model, self.draws.to_numpy()[b], type, exo))
         par = model.par
-        cols = [f"{r.lhs}~1" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}" for r in
-                par.itertuples()]  # fmt: skip
+        cols = [f"{r.lhs}~1" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}" for r in par.itertuples()]
         cols = [c if g == 1 else f"{c}.g{g}" for c, g in zip(cols, par["group"], strict=True)]
-        return pd.DataFrame(np.array(rows).reshape(-1, len(par)),
-                            index=self.draws.index[self.ok], columns=cols)  # fmt: skip
+        return pd.DataFrame(
+            np.array(rows).reshape(-1, len(par)), index=self.draws.index[self.ok], columns=cols
+        )
 
-    def standardized_intervals(self, type: str = "std.all", level: float = 0.95,  # noqa: A002
-                               boot_ci_type: str = "perc") -> pd.DataFrame:  # fmt: skip
+    def standardized_intervals(
+        self,
+        type: str = "std.all",
+        level: float = 0.95,  # noqa: A002
+        boot_ci_type: str = "perc",
+    ) -> pd.DataFrame:
         """Bootstrap SE and ``perc``/``basic``/``norm``/``bca.simple`` limits of the
         standardised solution (lavaan's ``standardizedSolution`` uses the delta method)."""
         _check_ci_args(level, boot_ci_type, "jackknife")
@@ -483,26 +528,39 @@ class BootstrapResult:
         else:
             ci = bca_ci(est, t, level)
         par = fit._problem.model.par
-        out = par[["lhs", "op", "rhs", "group"]].reset_index(drop=True).assign(
-            est_std=est, se=np.where(fixed, 0.0, se), ci_lower=ci[:, 0], ci_upper=ci[:, 1])
+        out = (
+            par[["lhs", "op", "rhs", "group"]]
+            .reset_index(drop=True)
+            .assign(est_std=est, se=np.where(fixed, 0.0, se), ci_lower=ci[:, 0], ci_upper=ci[:, 1])
+        )
         return out
 
 
 def _check_ci_args(level, boot_ci_type, acceleration) -> None:
     if boot_ci_type not in BOOT_CI_TYPES:
-        raise EstimationError(f"unknown boot_ci_type {boot_ci_type!r}; choose one of "
-                              f"{BOOT_CI_TYPES}")  # fmt: skip
+        raise EstimationError(
+            f"unknown boot_ci_type {boot_ci_type!r}; choose one of {BOOT_CI_TYPES}"
+        )
     if acceleration not in _ACCELERATION:
-        raise EstimationError(f"unknown acceleration {acceleration!r}; choose one of "
-                              f"{_ACCELERATION}")  # fmt: skip
+        raise EstimationError(
+            f"unknown acceleration {acceleration!r}; choose one of {_ACCELERATION}"
+        )
     if not (isinstance(level, numbers.Real) and 0 < level < 1):
         raise EstimationError(f"level must be between 0 and 1, got {level!r}")
 
 
 # -- entry point ----------------------------------------------------------------------------
-def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A002
-              n_jobs: int = 1, *, client=None, progress: bool = False,
-              stacklevel: int = 2) -> BootstrapResult:  # fmt: skip
+def bootstrap(
+    fit,
+    R: int = 1000,
+    type: str = "ordinary",
+    seed=None,  # noqa: A002
+    n_jobs: int = 1,
+    *,
+    client=None,
+    progress: bool = False,
+    stacklevel: int = 2,
+) -> BootstrapResult:
     """Bootstrap a fitted model (lavaan's ``bootstrapLavaan``).
 
     Parameters
@@ -559,27 +617,37 @@ def bootstrap(fit, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A0
     if type == "bollen.stine":
         data = bollen_stine_data(problem, fit._theta)
         if fiml:
-            warnings.warn("Bollen-Stine with missing data uses Enders' (2002) pattern-wise "
-                          "transformation, an approximation that no independent implementation "
-                          "checks (lavaan refuses this case); treat its p-value as indicative",
-                          RadsemWarning, stacklevel=user_stacklevel())  # fmt: skip
+            warnings.warn(
+                "Bollen-Stine with missing data uses Enders' (2002) pattern-wise "
+                "transformation, an approximation that no independent implementation "
+                "checks (lavaan refuses this case); treat its p-value as indicative",
+                RadsemWarning,
+                stacklevel=user_stacklevel(),
+            )
     ctx = RefitContext(problem, data, fit._theta, fit.options["estimator"], fiml)
     indices, used = draw_indices([d.shape[0] for d in data], int(R), seed)
     reps = run_replicates(ctx, indices, n_jobs, client=client, progress=progress)
     result = BootstrapResult(fit, type, int(R), used, indices, reps, ctx, n_jobs)
     bad = np.concatenate([result.failed_idx, result.nonconverged_idx])
     if result.n_successful == 0:
-        raise EstimationError(f"all {R} bootstrap replicates failed; first reason: "
-                              f"{reps[0].message}")  # fmt: skip
+        raise EstimationError(
+            f"all {R} bootstrap replicates failed; first reason: {reps[0].message}"
+        )
     if bad.size:
-        warnings.warn(f"{bad.size} of {R} bootstrap replicates failed or did not converge "
-                      f"(replicates {_short(np.sort(bad))}); they are excluded",
-                      ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
+        warnings.warn(
+            f"{bad.size} of {R} bootstrap replicates failed or did not converge "
+            f"(replicates {_short(np.sort(bad))}); they are excluded",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     improper = result.nonadmissible_idx
     if improper.size:
-        warnings.warn(f"{improper.size} of {R} bootstrap replicates have improper solutions "
-                      f"(replicates {_short(improper)}); they are kept, as lavaan does",
-                      ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
+        warnings.warn(
+            f"{improper.size} of {R} bootstrap replicates have improper solutions "
+            f"(replicates {_short(improper)}); they are kept, as lavaan does",
+            ImproperSolutionWarning,
+            stacklevel=user_stacklevel(),
+        )
     return result
 
 

@@ -33,9 +33,16 @@ from scipy import stats
 from radsem.errors import EstimationError, RadsemWarning
 
 __all__ = [
-    "BOOT_CI_TYPES", "boot_quantile", "percentile_ci", "basic_ci", "normal_ci", "bca_ci",
-    "jackknife_acceleration", "regression_acceleration", "check_boot_ci_type",
-]  # fmt: skip
+    "BOOT_CI_TYPES",
+    "boot_quantile",
+    "percentile_ci",
+    "basic_ci",
+    "normal_ci",
+    "bca_ci",
+    "jackknife_acceleration",
+    "regression_acceleration",
+    "check_boot_ci_type",
+]
 
 BOOT_CI_TYPES = ("perc", "basic", "norm", "bca.simple", "bca")
 
@@ -79,9 +86,12 @@ def _caller_stacklevel() -> int:
 
 def _warn_extreme(count: int) -> None:
     if count:
-        warnings.warn(f"{count} bootstrap interval(s) use the smallest or largest draw as an "
-                      "endpoint (too few replicates for this level); increase R",
-                      RadsemWarning, stacklevel=_caller_stacklevel())  # fmt: skip
+        warnings.warn(
+            f"{count} bootstrap interval(s) use the smallest or largest draw as an "
+            "endpoint (too few replicates for this level); increase R",
+            RadsemWarning,
+            stacklevel=_caller_stacklevel(),
+        )
 
 
 def _columns(draws: np.ndarray, alphas_per_col) -> np.ndarray:
@@ -108,8 +118,7 @@ def basic_ci(est: np.ndarray, draws: np.ndarray, level: float = 0.95) -> np.ndar
     return np.column_stack([2 * est - q[:, 1], 2 * est - q[:, 0]])
 
 
-def normal_ci(est: np.ndarray, se: np.ndarray, bias: np.ndarray,
-              level: float = 0.95) -> np.ndarray:  # fmt: skip
+def normal_ci(est: np.ndarray, se: np.ndarray, bias: np.ndarray, level: float = 0.95) -> np.ndarray:
     """Bias-corrected normal intervals ``t0 - bias -/+ z se``."""
     z = stats.norm.ppf((1 + level) / 2)
     centre = np.asarray(est, float) - np.asarray(bias, float)
@@ -117,8 +126,9 @@ def normal_ci(est: np.ndarray, se: np.ndarray, bias: np.ndarray,
     return np.column_stack([centre - z * se, centre + z * se])
 
 
-def bca_ci(est: np.ndarray, draws: np.ndarray, level: float = 0.95,
-           acceleration: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def bca_ci(
+    est: np.ndarray, draws: np.ndarray, level: float = 0.95, acceleration: np.ndarray | None = None
+) -> np.ndarray:
     """Bias-corrected and accelerated intervals (``acceleration=None``: lavaan's
     ``bca.simple``, ``a = 0``). Columns without variation get ``[t0, t0]``."""
     draws = np.atleast_2d(np.asarray(draws, float))
@@ -161,8 +171,7 @@ def jackknife_acceleration(jack: np.ndarray) -> np.ndarray:
     return _accel(jack.mean(axis=0) - jack)
 
 
-def regression_acceleration(draws: np.ndarray, freq: np.ndarray,
-                            first: np.ndarray) -> np.ndarray:  # fmt: skip
+def regression_acceleration(draws: np.ndarray, freq: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Acceleration from influence values estimated by least squares of the draws on the
     bootstrap frequencies (lavaan's ``"bca"``).
 
@@ -187,5 +196,6 @@ def regression_acceleration(draws: np.ndarray, freq: np.ndarray,
 def check_boot_ci_type(boot_ci_type: str) -> None:
     """Raise :class:`EstimationError` for an unknown interval type."""
     if boot_ci_type not in BOOT_CI_TYPES:
-        raise EstimationError(f"unknown boot_ci_type {boot_ci_type!r}; choose one of "
-                              f"{BOOT_CI_TYPES}")  # fmt: skip
+        raise EstimationError(
+            f"unknown boot_ci_type {boot_ci_type!r}; choose one of {BOOT_CI_TYPES}"
+        )

@@ -79,16 +79,18 @@ class RefitContext:
         Whether the fit used ``missing="ml"``.
     """
 
-    def __init__(self, problem, data: list[np.ndarray], theta: np.ndarray, estimator: str,
-                 fiml: bool) -> None:  # fmt: skip
+    def __init__(
+        self, problem, data: list[np.ndarray], theta: np.ndarray, estimator: str, fiml: bool
+    ) -> None:
         self.problem = problem
         self.data = [np.asarray(d, float) for d in data]
         self.theta = np.asarray(theta, float).copy()
         self.estimator = estimator
         self.fiml = bool(fiml)
         par = problem.model.par
-        self._has_exo = bool(((par["exo"].to_numpy(int) == 1)
-                              & (par["free"].to_numpy(int) == 0)).any())  # fmt: skip
+        self._has_exo = bool(
+            ((par["exo"].to_numpy(int) == 1) & (par["free"].to_numpy(int) == 0)).any()
+        )
 
     # -- sample statistics ----------------------------------------------------------------
     def new_estimator(self):
@@ -146,19 +148,28 @@ class RefitContext:
             try:
                 est = self.new_estimator()
                 fiml = est if self.fiml else None
-                stats = [self.group_stats(arr[idx], fiml)
-                         for arr, idx in zip(self.data, rows, strict=True)]  # fmt: skip
+                stats = [
+                    self.group_stats(arr[idx], fiml)
+                    for arr, idx in zip(self.data, rows, strict=True)
+                ]
                 prob = self.problem_for(stats, est)
                 res = minimize(prob, self.theta)
-            except (_ReplicateFailed, RadsemError, np.linalg.LinAlgError, ValueError,
-                    FloatingPointError, ZeroDivisionError) as exc:  # fmt: skip
+            except (
+                _ReplicateFailed,
+                RadsemError,
+                np.linalg.LinAlgError,
+                ValueError,
+                FloatingPointError,
+                ZeroDivisionError,
+            ) as exc:
                 return Replicate(None, None, np.nan, "failed", False, str(exc))
         if not res.converged:
             return Replicate(None, None, np.nan, "nonconverged", False, res.message)
         values = prob.model.values(res.theta)
         ok, why = admissible(prob.model, res.theta)
-        return Replicate(res.theta.copy(), values, 2.0 * prob.ntotal * float(res.fmin), "ok",
-                         ok, why)  # fmt: skip
+        return Replicate(
+            res.theta.copy(), values, 2.0 * prob.ntotal * float(res.fmin), "ok", ok, why
+        )
 
     def refit_many(self, indices: list[np.ndarray], which: np.ndarray) -> list[Replicate]:
         """Refit the replicates ``which`` (``indices[g][b]`` are the rows of replicate ``b``)."""

@@ -39,8 +39,9 @@ def symmetric_sqrt(a: np.ndarray, inverse: bool = False) -> np.ndarray:
     return (vec * root) @ vec.T
 
 
-def _transform(y: np.ndarray, m: np.ndarray, s: np.ndarray, mu: np.ndarray,
-               sigma: np.ndarray) -> np.ndarray:  # fmt: skip
+def _transform(
+    y: np.ndarray, m: np.ndarray, s: np.ndarray, mu: np.ndarray, sigma: np.ndarray
+) -> np.ndarray:
     return (y - m) @ symmetric_sqrt(s, inverse=True) @ symmetric_sqrt(sigma) + mu
 
 
@@ -73,8 +74,8 @@ def bollen_stine_data(problem, theta: np.ndarray) -> list[np.ndarray]:
             o = np.flatnonzero(obs)
             if o.size == 0:
                 continue
-            z[np.ix_(rows, o)] = _transform(y[np.ix_(rows, o)], st.mean[o],
-                                            st.cov[np.ix_(o, o)], mu[o],
-                                            sigma[np.ix_(o, o)])  # fmt: skip
+            z[np.ix_(rows, o)] = _transform(
+                y[np.ix_(rows, o)], st.mean[o], st.cov[np.ix_(o, o)], mu[o], sigma[np.ix_(o, o)]
+            )
         out.append(z)
     return out

@@ -105,9 +105,7 @@ class Constraints:
         (chain rule through the copy of ``theta`` into the parameter rows); None when an
         expression uses a ``:=`` parameter or the row map is unknown."""
         defined = {name for name, _ in self._defined}
-        if self._cols is None or any(
-            set(e.names) & defined for item in items for e in item[:2]
-        ):
+        if self._cols is None or any(set(e.names) & defined for item in items for e in item[:2]):
             return None
         env = self._env(theta)
         jac = np.zeros((len(items), self.nfree))
@@ -159,8 +157,7 @@ class Constraints:
         sol, *_ = np.linalg.lstsq(jac, -h0, rcond=None)
         if not np.allclose(jac @ sol, -h0, atol=1e-8):
             raise ModelSpecificationError(
-                "the equality constraints contradict each other: "
-                + "; ".join(self.text["eq"])
+                "the equality constraints contradict each other: " + "; ".join(self.text["eq"])
             )
         self.theta0 = sol
         self.K = _null_space(jac, rank) if rank else np.eye(n)

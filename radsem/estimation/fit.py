@@ -61,9 +61,11 @@ class SemFit:
 
     def __repr__(self) -> str:
         fm = self.fit_measures()
-        return (f"<{type(self).__name__} {self.options['estimator']} N={self.nobs} "
-                f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
-                f"converged={self.converged}>")  # fmt: skip
+        return (
+            f"<{type(self).__name__} {self.options['estimator']} N={self.nobs} "
+            f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
+            f"converged={self.converged}>"
+        )
 
     # -- counts ---------------------------------------------------------------------------
     @property
@@ -101,16 +103,24 @@ class SemFit:
     def _baseline(self) -> tuple[float, float]:
         pb = self._problem
         exo = self.spec.exogenous if self.spec.fixed_x else self.spec.names.ov_x
-        table = baseline_partable(self.spec.observed, exo, len(pb.stats), pb.meanstructure,
-                                  fixed_x=bool(self.spec.fixed_x))  # fmt: skip
+        table = baseline_partable(
+            self.spec.observed,
+            exo,
+            len(pb.stats),
+            pb.meanstructure,
+            fixed_x=bool(self.spec.fixed_x),
+        )
         prob = SemProblem(self.spec, pb.stats, pb.estimator, partable=table)
         prob.constraints = _NoConstraints(prob.nfree)
         idx = {v: k for k, v in enumerate(self.spec.observed)}
-        start = np.array([
-            pb.stats[g - 1].cov[idx[v], idx[w]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
-            for v, op, w, g in zip(table["lhs"], table["op"], table["rhs"], table["group"],
-                                   strict=True)
-        ])  # fmt: skip
+        start = np.array(
+            [
+                pb.stats[g - 1].cov[idx[v], idx[w]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
+                for v, op, w, g in zip(
+                    table["lhs"], table["op"], table["rhs"], table["group"], strict=True
+                )
+            ]
+        )
         res = minimize(prob, start[table["free"].to_numpy() > 0])
         return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)
 
@@ -123,8 +133,7 @@ class SemFit:
             return self._robust.vcov
         if self.options.get("se") == "bootstrap":
             return self._boot.vcov
-        return vcov_theta(self._problem, self._theta, self.options.get("information",
-                                                                        "expected"))
+        return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
 
     @property
     def _fiml(self) -> bool:
@@ -138,9 +147,14 @@ class SemFit:
 
         scaled = self.options["estimator"] == "MLR" or self.options["se"] == "robust.huber.white"
         try:
-            return robust_inference(self._problem, self._theta, 2 * self._problem.ntotal
-                                    * self._fmin, self._df, self.options["information"],
-                                    scaled=scaled)  # fmt: skip
+            return robust_inference(
+                self._problem,
+                self._theta,
+                2 * self._problem.ntotal * self._fmin,
+                self._df,
+                self.options["information"],
+                scaled=scaled,
+            )
         except ValueError as exc:
             raise EstimationError(f"robust inference is not available here: {exc}") from exc
 
@@ -150,17 +164,39 @@ class SemFit:
         from radsem.estimation.bootstrap import bootstrap
 
         o = self.options
-        return bootstrap(self, o.get("bootstrap", 1000), "ordinary", o.get("seed"),
-                         o.get("n_jobs", 1), stacklevel=user_stacklevel())  # fmt: skip
+        return bootstrap(
+            self,
+            o.get("bootstrap", 1000),
+            "ordinary",
+            o.get("seed"),
+            o.get("n_jobs", 1),
+            stacklevel=user_stacklevel(),
+        )
 
-    def bootstrap(self, R: int = 1000, type: str = "ordinary", seed=None,  # noqa: A002
-                  n_jobs: int = 1, *, client=None, progress: bool = False):  # fmt: skip
+    def bootstrap(
+        self,
+        R: int = 1000,
+        type: str = "ordinary",
+        seed=None,  # noqa: A002
+        n_jobs: int = 1,
+        *,
+        client=None,
+        progress: bool = False,
+    ):
         """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.bootstrap`
         (``client``: a Dask client or scheduler address)."""
         from radsem.estimation.bootstrap import bootstrap
 
-        return bootstrap(self, R, type, seed, n_jobs, client=client, progress=progress,
-                         stacklevel=user_stacklevel())
+        return bootstrap(
+            self,
+            R,
+            type,
+            seed,
+            n_jobs,
+            client=client,
+            progress=progress,
+            stacklevel=user_stacklevel(),
+        )
 
     def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
         """lavaan's ``modindices()``: see :func:`radsem.estimation.modification.modindices`."""
@@ -183,11 +219,17 @@ class SemFit:
         se[model.free_rows] = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
         if self.options.get("se") == "none":
             se[:] = np.nan
-        out = pd.DataFrame({
-            "lhs": par["lhs"].to_numpy(), "op": par["op"].to_numpy(),
-            "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
-            "label": par["label"].to_numpy() if "label" in par else "", "est": values, "se": se,
-        })  # fmt: skip
+        out = pd.DataFrame(
+            {
+                "lhs": par["lhs"].to_numpy(),
+                "op": par["op"].to_numpy(),
+                "rhs": par["rhs"].to_numpy(),
+                "group": par["group"].to_numpy(int),
+                "label": par["label"].to_numpy() if "label" in par else "",
+                "est": values,
+                "se": se,
+            }
+        )
         std = self._std_columns(self._theta)
         for col, vals in std.items():
             out[col] = vals
@@ -197,10 +239,18 @@ class SemFit:
             if self.options.get("se") == "bootstrap":  # lavaan: SD of the := draws
                 dse = self._boot.defined_se.to_numpy()
             std_cols = self._defined_std(names, std)
-            extra = pd.DataFrame({
-                "lhs": names, "op": ":=", "rhs": [e.text for _, e in self.spec.defined()],
-                "group": 0, "label": names, "est": dest, "se": dse, **std_cols,
-            })  # fmt: skip
+            extra = pd.DataFrame(
+                {
+                    "lhs": names,
+                    "op": ":=",
+                    "rhs": [e.text for _, e in self.spec.defined()],
+                    "group": 0,
+                    "label": names,
+                    "est": dest,
+                    "se": dse,
+                    **std_cols,
+                }
+            )
             out = pd.concat([out, extra], ignore_index=True)
         return out
 
@@ -209,8 +259,10 @@ class SemFit:
         parameter kinds, e.g. thresholds, override this)."""
         exo = self.spec.exogenous if self.spec.fixed_x else ()
         model = self._problem.model
-        return {col: standardize(model, theta, col.replace("_", "."), exo)
-                for col in ("std_lv", "std_all", "std_nox")}
+        return {
+            col: standardize(model, theta, col.replace("_", "."), exo)
+            for col in ("std_lv", "std_all", "std_nox")
+        }
 
     def _defined_std(self, names, std: dict[str, np.ndarray]) -> dict[str, list]:
         """The standardized columns of the ``:=`` rows, from the standardized parameters."""
@@ -220,8 +272,9 @@ class SemFit:
             out[col] = [defined[n] for n in names]
         return out
 
-    def parameter_estimates(self, level: float | None = None,
-                            boot_ci_type: str = "perc") -> pd.DataFrame:  # fmt: skip
+    def parameter_estimates(
+        self, level: float | None = None, boot_ci_type: str = "perc"
+    ) -> pd.DataFrame:
         """lavaan's ``parameterEstimates()``: one row per parameter (and ``:=`` definition).
 
         Columns ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower, ci_upper,
@@ -284,8 +337,9 @@ class SemFit:
         """Sample minus implied moments per group: ``"raw"`` or ``"cor"`` (correlations)."""
         obs = list(self.spec.observed)
         out = []
-        for st, (mu, sig) in zip(self._problem.stats, self._problem.implied_moments(self._theta),
-                                 strict=True):  # fmt: skip
+        for st, (mu, sig) in zip(
+            self._problem.stats, self._problem.implied_moments(self._theta), strict=True
+        ):
             if type == "raw":
                 res, mres = st.cov - sig, st.mean - mu
             elif type == "cor":
@@ -300,8 +354,9 @@ class SemFit:
             out.append(item)
         return out
 
-    def predict(self, method: str | pd.DataFrame = "regression",
-                newdata: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+    def predict(
+        self, method: str | pd.DataFrame = "regression", newdata: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Factor scores of the latent variables (lavaan's ``lavPredict``).
 
         Parameters
@@ -332,8 +387,9 @@ class SemFit:
 
         if isinstance(method, pd.DataFrame):
             if newdata is not None:
-                raise EstimationError("give new data once: predict(newdata) or "
-                                      "predict(method, newdata=...)")  # fmt: skip
+                raise EstimationError(
+                    "give new data once: predict(newdata) or predict(method, newdata=...)"
+                )
             method, newdata = "regression", method
         method = check_method(method)
         lat = list(self.spec.latent)
@@ -350,9 +406,10 @@ class SemFit:
             return scores
         parts = [
             (g, pos, factor_scores(self, g, st.data, method))
-            for (g, st), pos in zip(enumerate(self._problem.stats), used_positions(self),
-                                    strict=True)
-        ]  # fmt: skip
+            for (g, st), pos in zip(
+                enumerate(self._problem.stats), used_positions(self), strict=True
+            )
+        ]
         return to_input_rows(self, parts, lat)
 
     def summary(self) -> str:
@@ -382,16 +439,22 @@ class SemFit:
         neg = var[var["est"] < 0]
         if len(neg):
             names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
-            warnings.warn(f"some estimated variances are negative: {names}",
-                          ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
+            warnings.warn(
+                f"some estimated variances are negative: {names}",
+                ImproperSolutionWarning,
+                stacklevel=user_stacklevel(),
+            )
         p = len(self.spec.observed)
         for g in range(len(self._problem.stats)):
             _, omega, _ = self._problem.model.implied_full(self._theta, g)
             lat = omega[p:, p:]
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
-                warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
-                              "is not positive definite", ImproperSolutionWarning,
-                              stacklevel=user_stacklevel())  # fmt: skip
+                warnings.warn(
+                    f"the covariance matrix of the latent variables (group {g + 1}) "
+                    "is not positive definite",
+                    ImproperSolutionWarning,
+                    stacklevel=user_stacklevel(),
+                )
 
 
 def _name(row) -> str:

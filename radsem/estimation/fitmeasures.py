@@ -55,8 +55,19 @@ def _rms(values: np.ndarray) -> float:
 
 def _residual_indices(stats, moments, meanstructure, weights):
     out = {}
-    parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean",
-                             "mplus", "mplus_nomean")}  # fmt: skip
+    parts = {
+        k: []
+        for k in (
+            "rmr",
+            "rmr_nomean",
+            "srmr",
+            "srmr_nomean",
+            "crmr",
+            "crmr_nomean",
+            "mplus",
+            "mplus_nomean",
+        )
+    }
     for st, (mu, sig) in zip(stats, moments, strict=True):
         p = sig.shape[0]
         r, c = vech_indices(p)
@@ -71,9 +82,11 @@ def _residual_indices(stats, moments, meanstructure, weights):
         mstd = mraw / sd
         mmpl = st.mean / sd - mu / sdi
         pieces = {
-            "rmr": (raw, mraw), "srmr": (std, mstd), "crmr": (cor[off], mstd),
+            "rmr": (raw, mraw),
+            "srmr": (std, mstd),
+            "crmr": (cor[off], mstd),
             "mplus": (mplus, mmpl),
-        }  # fmt: skip
+        }
         for key, (cov_part, mean_part) in pieces.items():
             parts[key + "_nomean"].append(_rms(cov_part))
             full = np.concatenate([cov_part, mean_part]) if meanstructure else cov_part
@@ -102,8 +115,13 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
     exo = fit.spec.exogenous if fit.spec.fixed_x else ()
     xi = [fit.spec.observed.index(x) for x in exo]
     total = 0.0
-    for w, st, (mu, sig), wg in zip(problem.nobs / problem.ntotal, problem.stats, moments,
-                                    problem.h1_information(theta), strict=True):  # fmt: skip
+    for w, st, (mu, sig), wg in zip(
+        problem.nobs / problem.ntotal,
+        problem.stats,
+        moments,
+        problem.h1_information(theta),
+        strict=True,
+    ):
         p = sig.shape[0]
         r, c = vech_indices(p)
         keep = ~(np.isin(r, xi) & np.isin(c, xi))
@@ -131,34 +149,51 @@ def fit_measures(fit) -> dict[str, float]:
     normal = est in ("ML", "GLS")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
     bchi, bdf = fit._baseline
-    out.update({"baseline.chisq": bchi, "baseline.df": bdf,
-                "baseline.pvalue": float(stats.chi2.sf(bchi, bdf)) if normal else np.nan})
+    out.update(
+        {
+            "baseline.chisq": bchi,
+            "baseline.df": bdf,
+            "baseline.pvalue": float(stats.chi2.sf(bchi, bdf)) if normal else np.nan,
+        }
+    )
     out.update(incremental_indices(chisq, df, bchi, bdf))
     moments = problem.implied_moments(theta)
     if getattr(problem.estimator, "h1", None) is not None:  # FIML: h1 from EM
         # fixed.x: as with complete data, lavaan reports the log-likelihood of y given x
         h1 = sum(problem.estimator.h1(st).logl for st in problem.stats) - _x_loglik(fit)
         logl = h1 - chisq / 2
-        out.update({
-            "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + npar * math.log(n), "ntotal": n,
-            "bic2": -2 * logl + npar * math.log((n + 2) / 24),
-        })  # fmt: skip
+        out.update(
+            {
+                "logl": logl,
+                "unrestricted.logl": h1,
+                "aic": -2 * logl + 2 * npar,
+                "bic": -2 * logl + npar * math.log(n),
+                "ntotal": n,
+                "bic2": -2 * logl + npar * math.log((n + 2) / 24),
+            }
+        )
     elif est == "ML":
-        logl = sum(_loglik(st, mu, sig, ms) for st, (mu, sig) in
-                   zip(problem.stats, moments, strict=True))  # fmt: skip
-        h1 = sum(-0.5 * st.nobs * (st.cov.shape[0] * (LOG_2PI + 1) + st.logdet)
-                 for st in problem.stats)  # fmt: skip
+        logl = sum(
+            _loglik(st, mu, sig, ms) for st, (mu, sig) in zip(problem.stats, moments, strict=True)
+        )
+        h1 = sum(
+            -0.5 * st.nobs * (st.cov.shape[0] * (LOG_2PI + 1) + st.logdet) for st in problem.stats
+        )
         # lavaan (fixed.x): the log-likelihood of y given x -- the saturated marginal
         # log-likelihood of the exogenous covariates is subtracted from both values
         xlogl = _x_loglik(fit)
         logl -= xlogl
         h1 -= xlogl
-        out.update({
-            "logl": logl, "unrestricted.logl": h1, "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + npar * math.log(n), "ntotal": n,
-            "bic2": -2 * logl + npar * math.log((n + 2) / 24),
-        })  # fmt: skip
+        out.update(
+            {
+                "logl": logl,
+                "unrestricted.logl": h1,
+                "aic": -2 * logl + 2 * npar,
+                "bic": -2 * logl + npar * math.log(n),
+                "ntotal": n,
+                "bic2": -2 * logl + npar * math.log((n + 2) / 24),
+            }
+        )
     else:
         out["ntotal"] = n
     # lavaan uses N - G instead of N in the RMSEA family (and cn, mfi, ecvi) except for ML
@@ -173,12 +208,19 @@ def fit_measures(fit) -> dict[str, float]:
     out["rmsea.notclose.pvalue"] = rm["rmsea.notclose.pvalue"]
     out["rmsea.notclose.h0"] = 0.08
     res = _residual_indices(problem.stats, moments, ms, problem.nobs / n)
-    out.update({
-        "rmr": res["rmr"], "rmr_nomean": res["rmr_nomean"], "srmr": res["srmr"],
-        "srmr_bentler": res["srmr"], "srmr_bentler_nomean": res["srmr_nomean"],
-        "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
-        "srmr_mplus": res["mplus"], "srmr_mplus_nomean": res["mplus_nomean"],
-    })  # fmt: skip
+    out.update(
+        {
+            "rmr": res["rmr"],
+            "rmr_nomean": res["rmr_nomean"],
+            "srmr": res["srmr"],
+            "srmr_bentler": res["srmr"],
+            "srmr_bentler_nomean": res["srmr_nomean"],
+            "crmr": res["crmr"],
+            "crmr_nomean": res["crmr_nomean"],
+            "srmr_mplus": res["mplus"],
+            "srmr_mplus_nomean": res["mplus_nomean"],
+        }
+    )
     for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
         crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
         if df == 0 and chisq < 1e-8:  # saturated: lavaan's NA

@@ -101,8 +101,9 @@ class RamModel:
     :meth:`set_fixed_values`.
     """
 
-    def __init__(self, partable: pd.DataFrame, observed, latent, ngroups: int,
-                 meanstructure: bool) -> None:  # fmt: skip
+    def __init__(
+        self, partable: pd.DataFrame, observed, latent, ngroups: int, meanstructure: bool
+    ) -> None:
         bad = sorted(set(partable["op"]) - _SUPPORTED)
         if bad:
             raise ModelSpecificationError(
@@ -143,8 +144,14 @@ class RamModel:
                 kind.append(1), ii.append(nodes[lhs]), jj.append(nodes[rhs])
             else:
                 kind.append(2), ii.append(nodes[lhs]), jj.append(0)
-        return GroupMatrices(rows, np.array(kind, int), np.array(ii, int), np.array(jj, int),
-                             len(nodes), len(self.observed))  # fmt: skip
+        return GroupMatrices(
+            rows,
+            np.array(kind, int),
+            np.array(ii, int),
+            np.array(jj, int),
+            len(nodes),
+            len(self.observed),
+        )
 
     # -- values ---------------------------------------------------------------------------
     def set_fixed_values(self, values: np.ndarray) -> None:

@@ -134,10 +134,14 @@ class MissingPatterns:
         for pat in self.patterns:
             by_q.setdefault(int(pat.idx.size), []).append(pat)
         return tuple(
-            (np.array([p.idx for p in pats]), np.array([p.freq for p in pats], float),
-             np.array([p.mean for p in pats]), np.array([p.cov for p in pats]))
+            (
+                np.array([p.idx for p in pats]),
+                np.array([p.freq for p in pats], float),
+                np.array([p.mean for p in pats]),
+                np.array([p.cov for p in pats]),
+            )
             for _, pats in sorted(by_q.items())
-        )  # fmt: skip
+        )
 
     def pattern_table(self) -> np.ndarray:
         """Boolean matrix (npatterns, p) of observed variables, one row per pattern."""
@@ -201,8 +205,9 @@ def missing_patterns(data: np.ndarray, names: list[str] | None = None) -> Missin
         m = y.mean(axis=0)
         yc = y - m
         patterns.append(
-            _Pattern(mask, rows, y, m, yc.T @ yc / rows.size, np.flatnonzero(mask),
-                     np.flatnonzero(~mask))
+            _Pattern(
+                mask, rows, y, m, yc.T @ yc / rows.size, np.flatnonzero(mask), np.flatnonzero(~mask)
+            )
         )
     return MissingPatterns(x, kept, empty, tuple(patterns))
 
@@ -213,8 +218,7 @@ def _stacked_inverse_logdet(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         chol = np.linalg.cholesky(stack)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
-            "the covariance matrix (or a sub-matrix of observed variables) is not positive "
-            "definite"
+            "the covariance matrix (or a sub-matrix of observed variables) is not positive definite"
         ) from exc
     cinv = np.linalg.inv(chol)
     logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
@@ -293,9 +297,7 @@ def fiml_gradient(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> np.
         w, _, d = _block_pieces(block, mu, sigma)
         wd = np.einsum("kij,kj->ki", w, d)
         np.add.at(gmu, idx, freq[:, None] * wd)
-        g = 0.5 * freq[:, None, None] * (
-            w @ cov @ w + wd[:, :, None] * wd[:, None, :] - w
-        )
+        g = 0.5 * freq[:, None, None] * (w @ cov @ w + wd[:, :, None] * wd[:, None, :] - w)
         np.add.at(gsig, (idx[:, :, None], idx[:, None, :]), g)
     return np.concatenate([gmu, _vech_weighted(gsig)])
 

@@ -30,8 +30,13 @@ from radsem.estimation.missing_em import SaturatedMoments, em_saturated
 __all__ = ["FIML", "drop_missing_covariates", "resolve_missing"]
 
 #: lavaan's other spellings of the ``missing`` options radsem has
-_MISSING_ALIASES = {"fiml": "ml", "direct": "ml", "default": "listwise", "fiml.x": "ml.x",
-                    "direct.x": "ml.x"}
+_MISSING_ALIASES = {
+    "fiml": "ml",
+    "direct": "ml",
+    "default": "listwise",
+    "fiml.x": "ml.x",
+    "direct.x": "ml.x",
+}
 
 
 def resolve_missing(missing) -> str:
@@ -51,12 +56,14 @@ def resolve_missing(missing) -> str:
             "missing='ml' with fixed_x=False (the covariates become random: the same cases "
             "are used, but their moments are free parameters, so npar, df and logl differ "
             "from lavaan's ml.x) or missing='ml' (cases with a missing covariate are "
-            "removed, as lavaan does)")  # fmt: skip
+            "removed, as lavaan does)"
+        )
     if key not in ("listwise", "ml"):
-        raise EstimationError(f"missing must be 'listwise' or 'ml' (lavaan's aliases 'fiml', "
-                              f"'direct'), got {missing!r}")  # fmt: skip
+        raise EstimationError(
+            f"missing must be 'listwise' or 'ml' (lavaan's aliases 'fiml', "
+            f"'direct'), got {missing!r}"
+        )
     return key
-
 
 
 class FIML:
@@ -187,13 +194,18 @@ def drop_missing_covariates(stats: list, x_idx: Sequence[int], names: Sequence[s
             out.append(st)
             continue
         hit = np.isnan(arr[:, xi]).any(axis=0)
-        label = (", ".join(n for n, h in zip(names, hit, strict=True) if h)
-                 if len(names) == xi.size else "among the exogenous covariates")  # fmt: skip
+        label = (
+            ", ".join(n for n, h in zip(names, hit, strict=True) if h)
+            if len(names) == xi.size
+            else "among the exogenous covariates"
+        )
         warnings.warn(
             f"{int((~keep).sum())} case(s) with missing values on the fixed exogenous "
             f"covariate(s) {label} were removed (fixed_x=True conditions on them; use "
-            "fixed_x=False to keep these cases)", DataWarning, stacklevel=user_stacklevel(),
-        )  # fmt: skip
+            "fixed_x=False to keep these cases)",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
         arr = arr[keep]
         n = arr.shape[0]
         if n < 2:

@@ -43,8 +43,7 @@ def candidate_rows(spec, meanstructure: bool) -> list[tuple[str, str, str, int]]
     rows += [(a, "~~", b) for a, b in _lower_pairs(ov_x)]
     rows += [(a, "~~", b) for a, b in _lower_pairs(lv)]
     lv_set = set(lv)
-    rows += [(y, "~", x) for y in eqs for x in eqs
-             if y != x and not (y in ov_ind and x in lv_set)]  # fmt: skip
+    rows += [(y, "~", x) for y in eqs for x in eqs if y != x and not (y in ov_ind and x in lv_set)]
     if meanstructure:
         rows += [(v, "~1", "") for v in ov + lv]
     return [(lhs, op, rhs, g) for g in range(1, spec.ngroups + 1) for lhs, op, rhs in rows]
@@ -67,7 +66,10 @@ def _extended_table(spec, values: np.ndarray, model_par: pd.DataFrame, meanstruc
 
 
 def modification_indices(
-    problem, theta: np.ndarray, i22_inv: np.ndarray, free_remove: bool = True,
+    problem,
+    theta: np.ndarray,
+    i22_inv: np.ndarray,
+    free_remove: bool = True,
     na_remove: bool = True,
 ) -> pd.DataFrame:
     """Score tests for fixing-to-free every parameter lavaan considers (estimator ML).
@@ -152,9 +154,11 @@ def _standardized_epc(problem, theta, values, rows: pd.DataFrame, epc, kind: str
         _, omega, _ = model.implied_full(theta, g)
         sd = np.sqrt(np.clip(np.diag(omega), 0, None))
         resvar = {}
-        for pos in np.flatnonzero((par["group"].to_numpy(int) == g + 1)
-                                  & (par["op"] == "~~").to_numpy()
-                                  & (par["lhs"] == par["rhs"]).to_numpy()):  # fmt: skip
+        for pos in np.flatnonzero(
+            (par["group"].to_numpy(int) == g + 1)
+            & (par["op"] == "~~").to_numpy()
+            & (par["lhs"] == par["rhs"]).to_numpy()
+        ):
             resvar[par.at[pos, "lhs"]] = values[pos]
 
         def scale(var, sd=sd):

@@ -21,9 +21,15 @@ from radsem.estimation.matrices import vech_indices
 from radsem.estimation.samplestats import SampleStats
 
 __all__ = [
-    "ML", "GLS", "ULS", "ESTIMATORS", "normal_weight", "normal_quadratic", "vech",
+    "ML",
+    "GLS",
+    "ULS",
+    "ESTIMATORS",
+    "normal_weight",
+    "normal_quadratic",
+    "vech",
     "moment_vector",
-]  # fmt: skip
+]
 
 
 def vech(a: np.ndarray) -> np.ndarray:
@@ -142,8 +148,9 @@ class ML:
         """Expected information of the saturated model at ``Sigma`` (per case)."""
         return normal_weight(np.linalg.inv(sigma), self.meanstructure)
 
-    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
-                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+    def quadratic(
+        self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray, d: np.ndarray
+    ) -> np.ndarray:
         """``d' W d`` without forming ``W`` (fast path of :meth:`weight`)."""
         return normal_quadratic(np.linalg.inv(sigma), d, self.meanstructure)
 
@@ -191,8 +198,9 @@ class GLS(_LeastSquares):
     def _make_weight(self, st: SampleStats) -> np.ndarray:
         return normal_weight(np.linalg.inv(st.cov), self.meanstructure)
 
-    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
-                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+    def quadratic(
+        self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray, d: np.ndarray
+    ) -> np.ndarray:
         """``d' W d`` without forming ``W``."""
         return normal_quadratic(np.linalg.inv(st.cov), d, self.meanstructure)
 
@@ -202,8 +210,9 @@ class ULS(_LeastSquares):
 
     name = "ULS"
 
-    def quadratic(self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray,
-                  d: np.ndarray) -> np.ndarray:  # fmt: skip
+    def quadratic(
+        self, st: SampleStats, mu: np.ndarray, sigma: np.ndarray, d: np.ndarray
+    ) -> np.ndarray:
         """``d' d``."""
         return d.T @ d
 

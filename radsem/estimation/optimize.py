@@ -58,6 +58,7 @@ def small_blas(func):
 
     return wrapper
 
+
 _MAX_DAMPED = 20
 
 
@@ -144,8 +145,9 @@ def _lbfgs(problem, cons, z: np.ndarray):
             return 1e20, np.zeros_like(zz)
         return f, k.T @ problem.gradient(th)
 
-    res = optimize.minimize(fun, z, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})  # fmt: skip
+    res = optimize.minimize(
+        fun, z, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15}
+    )
     return res.x, float(res.fun), res.nit
 
 
@@ -159,15 +161,21 @@ def _slsqp(problem, cons, z: np.ndarray):
     def jac(zz):
         return k.T @ problem.gradient(cons.to_theta(zz))
 
-    res = optimize.minimize(fun, z, jac=jac, method="SLSQP",
-                            constraints=cons.slsqp_constraints(),
-                            options={"maxiter": 2000, "ftol": 1e-14})  # fmt: skip
+    res = optimize.minimize(
+        fun,
+        z,
+        jac=jac,
+        method="SLSQP",
+        constraints=cons.slsqp_constraints(),
+        options={"maxiter": 2000, "ftol": 1e-14},
+    )
     return res
 
 
 @small_blas
-def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
-             tol: float = 1e-13) -> OptimResult:  # fmt: skip
+def minimize(
+    problem, theta_start: np.ndarray, max_iter: int = 500, tol: float = 1e-13
+) -> OptimResult:
     """Minimise ``problem.fmin`` subject to ``problem.constraints``.
 
     Returns an :class:`OptimResult` with ``theta`` (all ``nfree`` parameters), ``fmin``,
@@ -179,10 +187,19 @@ def minimize(problem, theta_start: np.ndarray, max_iter: int = 500,
         res = _slsqp(problem, cons, z0)
         theta = cons.to_theta(res.x)
         g = problem.gradient(theta)
-        ok = bool(res.success) and np.all(np.abs(cons.g(theta)) >= -1e-8) if cons.n_ineq else \
-            bool(res.success)  # fmt: skip
-        return OptimResult(theta, problem.fmin(theta), bool(ok and np.isfinite(g).all()),
-                           int(res.nit), "SLSQP", str(res.message))  # fmt: skip
+        ok = (
+            bool(res.success) and np.all(np.abs(cons.g(theta)) >= -1e-8)
+            if cons.n_ineq
+            else bool(res.success)
+        )
+        return OptimResult(
+            theta,
+            problem.fmin(theta),
+            bool(ok and np.isfinite(g).all()),
+            int(res.nit),
+            "SLSQP",
+            str(res.message),
+        )
     if not np.isfinite(problem.fmin(cons.to_theta(z0))):
         z0 = cons.to_z(_feasible_start(problem, cons.to_theta(z0)))
     z, f, ok, it = _scoring(problem, cons, z0, max_iter, tol)

@@ -24,8 +24,9 @@ METHODS = ("regression", "bartlett")
 
 def check_method(method) -> str:
     if not isinstance(method, str) or method not in METHODS:
-        raise EstimationError(f"factor-score method must be 'regression' or 'bartlett', "
-                              f"got {method!r}")  # fmt: skip
+        raise EstimationError(
+            f"factor-score method must be 'regression' or 'bartlett', got {method!r}"
+        )
     return method
 
 
@@ -93,8 +94,10 @@ def split_newdata(fit, newdata: pd.DataFrame) -> list[tuple[int, np.ndarray, np.
     labels = list(fit.spec.group_labels)
     unknown = [v for v in pd.unique(col) if v not in labels]
     if unknown:
-        raise DataError(f"newdata have group value(s) {unknown} that the model was not fitted "
-                        f"to (groups {labels})")  # fmt: skip
+        raise DataError(
+            f"newdata have group value(s) {unknown} that the model was not fitted "
+            f"to (groups {labels})"
+        )
     out = []
     for g, lab in enumerate(labels):
         rows = (col == lab).to_numpy()

@@ -106,8 +106,9 @@ class SemProblem:
     def fmin(self, theta: np.ndarray) -> float:
         """lavaan's fit function value ``sum_g (n_g/N) F_g`` (``inf`` outside the domain)."""
         total = 0.0
-        for w, st, (mu, sig) in zip(self.weights, self.stats, self.implied_moments(theta),
-                                    strict=True):  # fmt: skip
+        for w, st, (mu, sig) in zip(
+            self.weights, self.stats, self.implied_moments(theta), strict=True
+        ):
             f = self.estimator.value(st, mu, sig)
             if not np.isfinite(f):
                 return np.inf
@@ -118,8 +119,9 @@ class SemProblem:
         """Analytic gradient of :meth:`fmin` (chain rule through :meth:`delta`)."""
         grad = np.zeros(self.nfree)
         moments = self.implied_moments(theta)
-        for w, st, (mu, sig), d in zip(self.weights, self.stats, moments, self.delta(theta),
-                                       strict=True):  # fmt: skip
+        for w, st, (mu, sig), d in zip(
+            self.weights, self.stats, moments, self.delta(theta), strict=True
+        ):
             grad += w * (d.T @ self.estimator.gradient(st, mu, sig))
         return grad
 
@@ -128,13 +130,18 @@ class SemProblem:
         info = np.zeros((self.nfree, self.nfree))
         quadratic = getattr(self.estimator, "quadratic", None)
         if quadratic is not None:  # fast path: the estimator forms Delta' W Delta itself
-            for w, st, (mu, sig), d in zip(self.weights, self.stats,
-                                           self.implied_moments(theta), self.delta(theta),
-                                           strict=True):  # fmt: skip
+            for w, st, (mu, sig), d in zip(
+                self.weights,
+                self.stats,
+                self.implied_moments(theta),
+                self.delta(theta),
+                strict=True,
+            ):
                 info += w * quadratic(st, mu, sig, d)
             return info
-        for w, d, wg in zip(self.weights, self.delta(theta), self.h1_information(theta),
-                            strict=True):  # fmt: skip
+        for w, d, wg in zip(
+            self.weights, self.delta(theta), self.h1_information(theta), strict=True
+        ):
             info += w * (d.T @ wg @ d)
         return info
 

@@ -149,7 +149,11 @@ class ScaledTest:
 
 
 def scaled_test(
-    chisq: float, df: float, trace: float, h1: float = np.nan, h0: float = np.nan,
+    chisq: float,
+    df: float,
+    trace: float,
+    h1: float = np.nan,
+    h0: float = np.nan,
     test: str = "yuan.bentler.mplus",
 ) -> ScaledTest:
     """Scale a chi-square by ``c = trace / df`` (NaN when ``df <= 0`` or ``c < 0``)."""
@@ -159,8 +163,16 @@ def scaled_test(
     if c < 0:
         c = np.nan
     stat = chisq / c
-    return ScaledTest(float(stat), df, float(stats.chi2.sf(stat, df)), float(c), float(trace),
-                      float(h1), float(h0), test)  # fmt: skip
+    return ScaledTest(
+        float(stat),
+        df,
+        float(stats.chi2.sf(stat, df)),
+        float(c),
+        float(trace),
+        float(h1),
+        float(h0),
+        test,
+    )
 
 
 def _inv_skip_zero(a1: np.ndarray) -> tuple[np.ndarray, int]:

@@ -101,8 +101,10 @@ def baseline_fit(
     xi = np.asarray(list(x_idx), dtype=int)
     if xi.size:
         if np.isnan(x[:, xi]).any():
-            raise EstimationError("fixed exogenous covariates must be fully observed (lavaan "
-                                  "removes the cases with a missing covariate)")  # fmt: skip
+            raise EstimationError(
+                "fixed exogenous covariates must be fully observed (lavaan "
+                "removes the cases with a missing covariate)"
+            )
         xs = x[:, xi] - x[:, xi].mean(axis=0)
         cov[np.ix_(xi, xi)] = xs.T @ xs / mp.nobs
     xf = np.setdiff1d(np.asarray(list(x_free), dtype=int), xi)
@@ -185,6 +187,6 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
     start = 0
     for b in blocks:
         k = b.shape[0]
-        out[start:start + k, start:start + k] = b
+        out[start : start + k, start : start + k] = b
         start += k
     return out

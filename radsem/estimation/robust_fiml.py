@@ -18,7 +18,11 @@ from radsem.errors import EstimationError
 from radsem.estimation.missing import dup_quadratic, x_moment_mask
 
 __all__ = [
-    "FimlCorrected", "complete_chisq", "normal_information", "zero_safe_inverse", "fiml_corrected",
+    "FimlCorrected",
+    "complete_chisq",
+    "normal_information",
+    "zero_safe_inverse",
+    "fiml_corrected",
 ]
 
 
@@ -36,22 +40,29 @@ class FimlCorrected:
 
 
 def complete_chisq(
-    nobs: int, mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+    nobs: int,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
     meanstructure: bool = True,
-) -> float:  # fmt: skip
+) -> float:
     """Normal-theory chi-square ``N F_ML`` of moments ``(mu, Sigma)`` for complete-data
     statistics ``(mean, cov)``: ``N [log|Sigma| - log|S| + tr(S Sigma^-1) - p + d' Sigma^-1 d]``.
     """
     w = np.linalg.inv(sigma)
     d = mean - mu if meanstructure else np.zeros_like(mean)
-    val = (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(cov)[1] + np.sum(cov * w)
-           - cov.shape[0] + d @ w @ d)  # fmt: skip
+    val = (
+        np.linalg.slogdet(sigma)[1]
+        - np.linalg.slogdet(cov)[1]
+        + np.sum(cov * w)
+        - cov.shape[0]
+        + d @ w @ d
+    )
     return float(nobs * val)
 
 
-def normal_information(
-    sigma: np.ndarray, meanstructure: bool = True, x_idx=None
-) -> np.ndarray:  # fmt: skip
+def normal_information(sigma: np.ndarray, meanstructure: bool = True, x_idx=None) -> np.ndarray:
     """Complete-data (expected) h1 information ``blockdiag(W, 1/2 D'(W kron W)D)``.
 
     The rows and columns of the moments of fixed exogenous covariates (``x_idx``: their
@@ -89,7 +100,7 @@ def _bdiag(blocks):
     out = np.zeros((size, size))
     k = 0
     for b in blocks:
-        out[k:k + b.shape[0], k:k + b.shape[0]] = b
+        out[k : k + b.shape[0], k : k + b.shape[0]] = b
         k += b.shape[0]
     return out
 
@@ -177,5 +188,6 @@ def fiml_corrected(
         c3 = float(np.float64(k_for(delta, E_inv, basis)) / df3)
         c3n = float(np.float64(k_for(delta_null, E_inv_null)) / df3_null)
         xx3_scaled = float(np.float64(xx3) / c3)
-    return FimlCorrected(float(xx3), float(df3), c3, xx3_scaled, float(xx3_null),
-                         float(df3_null), c3n)  # fmt: skip
+    return FimlCorrected(
+        float(xx3), float(df3), c3, xx3_scaled, float(xx3_null), float(df3_null), c3n
+    )

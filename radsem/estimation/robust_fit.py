@@ -29,8 +29,14 @@ def _use_chat(df: float, c_hat: float, c_hat_null: float) -> bool:
     return df > 0 and c_hat != 1 and c_hat_null != 1
 
 
-def cfi(x2: float, df: float, x2_null: float, df_null: float,
-        c_hat: float = 1.0, c_hat_null: float = 1.0) -> float:  # fmt: skip
+def cfi(
+    x2: float,
+    df: float,
+    x2_null: float,
+    df_null: float,
+    c_hat: float = 1.0,
+    c_hat_null: float = 1.0,
+) -> float:
     """Comparative fit index; with ``c_hat`` the robust CFI of Brosseau-Liard & Savalei (2014).
 
     ``1 - max(X2 - c df, 0) / max(X2 - c df, X2_0 - c_0 df_0, 0)``.
@@ -46,8 +52,14 @@ def cfi(x2: float, df: float, x2_null: float, df_null: float,
     return 1.0 - t1 / t2
 
 
-def tli(x2: float, df: float, x2_null: float, df_null: float,
-        c_hat: float = 1.0, c_hat_null: float = 1.0) -> float:  # fmt: skip
+def tli(
+    x2: float,
+    df: float,
+    x2_null: float,
+    df_null: float,
+    c_hat: float = 1.0,
+    c_hat_null: float = 1.0,
+) -> float:
     """Tucker-Lewis (non-normed) index, robust with ``c_hat`` (as lavaan's ``tli``/``nnfi``)."""
     if _nan(x2, df, x2_null, df_null, c_hat, c_hat_null):
         return np.nan
@@ -88,8 +100,9 @@ def rmsea(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0) -
     return math.sqrt(max(x2 / n / df - c_hat / n, 0.0)) * math.sqrt(groups)
 
 
-def rmsea_ci(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0,
-             level: float = 0.90) -> tuple[float, float]:  # fmt: skip
+def rmsea_ci(
+    x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0, level: float = 0.90
+) -> tuple[float, float]:
     """RMSEA confidence interval from the non-central chi-square (as lavaan, exact roots).
 
     The non-centrality ``lambda`` solving ``P(chi2_df(lambda) <= X2) = p`` comes from
@@ -124,8 +137,15 @@ def _ncp(x2: float, df: float, p: float) -> float:
     return float(special.chndtrinc(x2, df, p))
 
 
-def rmsea_pvalue(x2: float, df: float, n: float, groups: int = 1, c_hat: float = 1.0,
-                 h0: float = 0.05, close: bool = True) -> float:  # fmt: skip
+def rmsea_pvalue(
+    x2: float,
+    df: float,
+    n: float,
+    groups: int = 1,
+    c_hat: float = 1.0,
+    h0: float = 0.05,
+    close: bool = True,
+) -> float:
     """Test of close fit (``P(X2 >= x2 | rmsea = h0)``) or, ``close=False``, of not-close fit."""
     if _nan(x2, df, n, c_hat) or df <= 0:
         return np.nan
@@ -134,11 +154,14 @@ def rmsea_pvalue(x2: float, df: float, n: float, groups: int = 1, c_hat: float =
     return 1.0 - cdf if close else cdf
 
 
-def incremental_indices(x2, df, x2_null, df_null, suffix="", c_hat=1.0, c_hat_null=1.0,
-                        others=True) -> dict[str, float]:  # fmt: skip
+def incremental_indices(
+    x2, df, x2_null, df_null, suffix="", c_hat=1.0, c_hat_null=1.0, others=True
+) -> dict[str, float]:
     """``cfi, tli`` (and ``nnfi, rfi, nfi, pnfi, ifi, rni``) with a name suffix."""
-    out = {f"cfi{suffix}": cfi(x2, df, x2_null, df_null, c_hat, c_hat_null),
-           f"tli{suffix}": tli(x2, df, x2_null, df_null, c_hat, c_hat_null)}  # fmt: skip
+    out = {
+        f"cfi{suffix}": cfi(x2, df, x2_null, df_null, c_hat, c_hat_null),
+        f"tli{suffix}": tli(x2, df, x2_null, df_null, c_hat, c_hat_null),
+    }
     if not others:
         return out
     out[f"nnfi{suffix}"] = out[f"tli{suffix}"]
@@ -153,6 +176,7 @@ def incremental_indices(x2, df, x2_null, df_null, suffix="", c_hat=1.0, c_hat_nu
 
 # rfi, nfi, pnfi, ifi: the case distinctions of lavaan 0.6-14 (lav_fit_rfi etc.), including
 # the NA (NaN) cases of a zero baseline (e.g. a model of one observed variable)
+
 
 def _rfi(x2, df, x2_null, df_null) -> float:
     if _nan(x2, df, x2_null, df_null) or df > df_null:
@@ -190,8 +214,9 @@ def _ifi(x2, df, x2_null) -> float:
     return np.nan if _zero(t2) else t1 / t2
 
 
-def rmsea_indices(x2, df, n, groups=1, c_hat=1.0, suffix="", x2_ci=None,
-                  level=0.90) -> dict[str, float]:  # fmt: skip
+def rmsea_indices(
+    x2, df, n, groups=1, c_hat=1.0, suffix="", x2_ci=None, level=0.90
+) -> dict[str, float]:
     """``rmsea``, its CI and close/not-close p-values with a name suffix.
 
     ``x2_ci`` is the statistic used for the interval and p-values when it differs from the
@@ -268,8 +293,10 @@ def robust_fit_measures(
 
 
 def _robust_only(df, baseline_df, n, groups, fiml) -> dict[str, float]:
-    out = incremental_indices(fiml.xx3, df, fiml.xx3_null, baseline_df, ".robust",
-                              fiml.c_hat3, fiml.c_hat3_null)  # fmt: skip
-    out.update(rmsea_indices(fiml.xx3, fiml.df3, n, groups, fiml.c_hat3, ".robust",
-                             x2_ci=fiml.xx3_scaled))  # fmt: skip
+    out = incremental_indices(
+        fiml.xx3, df, fiml.xx3_null, baseline_df, ".robust", fiml.c_hat3, fiml.c_hat3_null
+    )
+    out.update(
+        rmsea_indices(fiml.xx3, fiml.df3, n, groups, fiml.c_hat3, ".robust", x2_ci=fiml.xx3_scaled)
+    )
     return out

@@ -149,31 +149,50 @@ def robust_inference(
         e_inv = constrained_inverse(info, basis)
         vcov, b0 = robust_vcov(e_inv, deltas, b1s, nobs)
         test = yuan_bentler_mplus(chisq, df, a1, b1u, b0, e_inv, nobs, problem.nfree)
-        out.update({
-            "chisq.scaled": test.stat, "df.scaled": df, "pvalue.scaled": test.pvalue,
-            "chisq.scaling.factor": test.scaling_factor,
-            "baseline.chisq.scaled": bscaled.stat, "baseline.df.scaled": bdf,
-            "baseline.pvalue.scaled": bscaled.pvalue,
-            "baseline.chisq.scaling.factor": bscaled.scaling_factor,
-            "scaling.factor.h1": test.scaling_factor_h1,
-            "scaling.factor.h0": test.scaling_factor_h0,
-        })  # fmt: skip
+        out.update(
+            {
+                "chisq.scaled": test.stat,
+                "df.scaled": df,
+                "pvalue.scaled": test.pvalue,
+                "chisq.scaling.factor": test.scaling_factor,
+                "baseline.chisq.scaled": bscaled.stat,
+                "baseline.df.scaled": bdf,
+                "baseline.pvalue.scaled": bscaled.pvalue,
+                "baseline.chisq.scaling.factor": bscaled.scaling_factor,
+                "scaling.factor.h1": test.scaling_factor_h1,
+                "scaling.factor.h0": test.scaling_factor_h0,
+            }
+        )
     corrected = None
     if fiml:
         n = sum(nobs)
-        xx3 = sum(complete_chisq(mp.nobs, hm, hc, mu, sg)
-                  for mp, mu, sg, hm, hc, _ in groups)  # fmt: skip
-        xx3n = sum(complete_chisq(mp.nobs, hm, hc, b.mean, b.cov)
-                   for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True))  # fmt: skip
+        xx3 = sum(complete_chisq(mp.nobs, hm, hc, mu, sg) for mp, mu, sg, hm, hc, _ in groups)
+        xx3n = sum(
+            complete_chisq(mp.nobs, hm, hc, b.mean, b.cov)
+            for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True)
+        )
         wc = [normal_information(g[4], meanstructure, ov_x) for g in groups]
         corrected = fiml_corrected(
-            xx3, df, xx3n, bdf, a1, b1u, wc, deltas, _stack_baseline_deltas(bases), nobs,
-            version="V3" if scaled else "V6", basis=basis,
-        )  # fmt: skip
+            xx3,
+            df,
+            xx3n,
+            bdf,
+            a1,
+            b1u,
+            wc,
+            deltas,
+            _stack_baseline_deltas(bases),
+            nobs,
+            version="V3" if scaled else "V6",
+            basis=basis,
+        )
     else:
         n = sum(nobs)
-    out.update(robust_fit_measures(chisq, df, test, bchisq, bdf, bscaled if scaled else None,
-                                   n, len(groups), corrected))  # fmt: skip
+    out.update(
+        robust_fit_measures(
+            chisq, df, test, bchisq, bdf, bscaled if scaled else None, n, len(groups), corrected
+        )
+    )
     return RobustResult(vcov, test, out)
 
 
@@ -184,7 +203,7 @@ def _stack_baseline_deltas(bases) -> list[np.ndarray]:
     start = 0
     for b in bases:
         d = np.zeros((b.delta.shape[0], total))
-        d[:, start:start + b.npar] = b.delta
+        d[:, start : start + b.npar] = b.delta
         out.append(d)
         start += b.npar
     return out

@@ -81,8 +81,9 @@ def group_split(data: pd.DataFrame, group: str | None, group_labels=None):
     return tuple(labels), frames
 
 
-def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "listwise",
-                 label: str = "") -> SampleStats:  # fmt: skip
+def sample_stats(
+    data: pd.DataFrame, observed: Sequence[str], missing: str = "listwise", label: str = ""
+) -> SampleStats:
     """Sample statistics of one group, after checking the data.
 
     Raises
@@ -114,8 +115,9 @@ def sample_stats(data: pd.DataFrame, observed: Sequence[str], missing: str = "li
             warnings.warn(
                 f"{dropped} of {arr.shape[0]} rows{where} have missing values and were "
                 "dropped (listwise deletion; use missing='ml' for FIML)",
-                DataWarning, stacklevel=user_stacklevel(),
-            )  # fmt: skip
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         arr = arr[keep]
     else:
         arr = arr[~np.isnan(arr).all(axis=1)]

@@ -29,8 +29,10 @@ def _row(op, i, j, value, sd, svar, scale_ok):
     if op == "~~":
         if i == j:
             return value / si**2
-        ri, rj = (np.sqrt(svar[i]) if scale_ok[i] else 1.0), (np.sqrt(svar[j]) if scale_ok[j]
-                                                             else 1.0)  # fmt: skip
+        ri, rj = (
+            (np.sqrt(svar[i]) if scale_ok[i] else 1.0),
+            (np.sqrt(svar[j]) if scale_ok[j] else 1.0),
+        )
         if svar[i] > 0 and svar[j] > 0 and scale_ok[i] and scale_ok[j]:
             return value / (ri * rj)
         return value / (si * sj)

@@ -23,12 +23,16 @@ import numpy as np
 __all__ = ["start_values"]
 
 
-def _loading_guess(cov: np.ndarray, marker: int, j: int, others: list[int],
-                   scale: float = 1.0) -> float:
+def _loading_guess(
+    cov: np.ndarray, marker: int, j: int, others: list[int], scale: float = 1.0
+) -> float:
     """``lambda_j = lambda_marker * median_k(s_jk / s_mk)`` (the marker's own loading,
     fixed or 1, sets scale and sign)."""
-    ratios = [cov[j, k] / cov[marker, k] for k in others
-              if k not in (j, marker) and abs(cov[marker, k]) > 1e-8]  # fmt: skip
+    ratios = [
+        cov[j, k] / cov[marker, k]
+        for k in others
+        if k not in (j, marker) and abs(cov[marker, k]) > 1e-8
+    ]
     if not ratios:
         return 1.0
     val = float(np.median(ratios))
@@ -69,8 +73,9 @@ def start_values(model, stats: list, std_lv: bool, simple: bool = False) -> np.n
             if free[pos] == 0 or np.isfinite(ustart[pos]):
                 continue
             lhs, op, rhs = par.at[pos, "lhs"], par.at[pos, "op"], par.at[pos, "rhs"]
-            vals[pos] = _one(op, lhs, rhs, obs, cov, mean, indicators, std_lv,
-                             markers.get(lhs, 1.0))
+            vals[pos] = _one(
+                op, lhs, rhs, obs, cov, mean, indicators, std_lv, markers.get(lhs, 1.0)
+            )
         if not (std_lv or simple):
             _latent_variances(sub, rows, vals, free, ustart, obs, cov)
     return vals
@@ -82,11 +87,20 @@ def _latent_variances(sub, rows, vals, free, ustart, obs, cov) -> None:
     lhs, op, rhs = sub["lhs"].to_numpy(), sub["op"].to_numpy(), sub["rhs"].to_numpy()
     for k, pos in enumerate(rows):
         name = lhs[k]
-        if (op[k] != "~~" or rhs[k] != name or name in obs or name in endogenous
-                or free[pos] == 0 or np.isfinite(ustart[pos])):  # fmt: skip
+        if (
+            op[k] != "~~"
+            or rhs[k] != name
+            or name in obs
+            or name in endogenous
+            or free[pos] == 0
+            or np.isfinite(ustart[pos])
+        ):
             continue
-        meas = [(obs[rhs[m]], vals[rows[m]]) for m in np.flatnonzero((op == "=~") & (lhs == name))
-                if rhs[m] in obs and abs(vals[rows[m]]) > 1e-8]  # fmt: skip
+        meas = [
+            (obs[rhs[m]], vals[rows[m]])
+            for m in np.flatnonzero((op == "=~") & (lhs == name))
+            if rhs[m] in obs and abs(vals[rows[m]]) > 1e-8
+        ]
         if len(meas) < 2:
             continue
         idx = np.array([i for i, _ in meas])

@@ -33,8 +33,12 @@ def _section(lines, t, key, title, endo=frozenset()):
     sub = _rows(t, key)
     if sub.empty:
         return
-    lines += ["", f"{title}:", f"{'':20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
-              f"{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}"]  # fmt: skip
+    lines += [
+        "",
+        f"{title}:",
+        f"{'':20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}"
+        f"{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}",
+    ]
     last = None
     for r in sub.itertuples():
         if key in ("=~", "~") or key == "~~cov":
@@ -51,9 +55,9 @@ def _section(lines, t, key, title, endo=frozenset()):
             f"{name:<20.20}{_num(r.est)}{'' if fixed else _num(r.se)}"
             f"{'' if fixed else _num(r.z, 9, 3)}{'' if fixed else _num(r.pvalue)}"
             f"{' ' * 27 if fixed else ''}{_num(r.std_lv)}{_num(r.std_all)}"
-            if not fixed else
-            f"{name:<20.20}{_num(r.est)}{' ' * 27}{_num(r.std_lv)}{_num(r.std_all)}"
-        )  # fmt: skip
+            if not fixed
+            else f"{name:<20.20}{_num(r.est)}{' ' * 27}{_num(r.std_lv)}{_num(r.std_all)}"
+        )
 
 
 def summary_text(fit) -> str:
@@ -71,8 +75,7 @@ def summary_text(fit) -> str:
         f"  {'Number of model parameters':<40}{int(pb.nfree):>12}",
     ]
     if fit._problem.constraints.n_eq:
-        lines.append(f"  {'Number of equality constraints':<40}"
-                     f"{fit._problem.constraints.n_eq:>12}")  # fmt: skip
+        lines.append(f"  {'Number of equality constraints':<40}{fit._problem.constraints.n_eq:>12}")
     lines.append("")
     if len(pb.stats) > 1:
         lines.append(f"  {'Number of observations per group:':<40}")
@@ -81,10 +84,12 @@ def summary_text(fit) -> str:
     else:
         lines.append(f"  {'Number of observations':<40}{pb.stats[0].nobs:>12}")
     lines += [
-        "", "Model Test User Model:", "",
+        "",
+        "Model Test User Model:",
+        "",
         f"  {'Test statistic':<40}{fm['chisq']:>12.3f}",
         f"  {'Degrees of freedom':<40}{int(fm['df']):>12}",
-    ]  # fmt: skip
+    ]
     if np.isfinite(fm.get("pvalue", np.nan)):
         lines.append(f"  {'P-value (Chi-square)':<40}{fm['pvalue']:>12.3f}")
     if "chisq.scaled" in fm.index:
@@ -93,9 +98,13 @@ def summary_text(fit) -> str:
             f"  {'Scaling correction factor':<40}{fm['chisq.scaling.factor']:>12.3f}",
             f"  {'P-value (scaled)':<40}{fm['pvalue.scaled']:>12.3f}",
         ]
-    lines += ["", "Parameter Estimates:", "",
-              f"  {'Standard errors':<30}{fit.options.get('se', 'standard'):>22}",
-              f"  {'Information':<40}{fit.options.get('information', 'expected').title():>12}"]
+    lines += [
+        "",
+        "Parameter Estimates:",
+        "",
+        f"  {'Standard errors':<30}{fit.options.get('se', 'standard'):>22}",
+        f"  {'Information':<40}{fit.options.get('information', 'expected').title():>12}",
+    ]
     for g in range(1, len(pb.stats) + 1):
         t = pe[pe["group"] == g]
         if len(pb.stats) > 1:
@@ -105,9 +114,11 @@ def summary_text(fit) -> str:
             _section(lines, t, key, title, endo)
     defined = pe[pe["op"] == ":="]
     if len(defined):
-        lines += ["", "Defined Parameters:",
-                  f"{'':20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}"]
+        lines += [
+            "",
+            "Defined Parameters:",
+            f"{'':20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}",
+        ]
         for r in defined.itertuples():
-            lines.append(f"    {r.lhs:<16.16}{_num(r.est)}{_num(r.se)}{_num(r.z)}"
-                         f"{_num(r.pvalue)}")  # fmt: skip
+            lines.append(f"    {r.lhs:<16.16}{_num(r.est)}{_num(r.se)}{_num(r.z)}{_num(r.pvalue)}")
     return "\n".join(lines) + "\n"

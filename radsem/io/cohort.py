@@ -17,8 +17,7 @@ from radsem.io.validate import check_clinical, check_expression, check_protocol
 __all__ = ["Cohort", "read_cohort", "IMAGE_FILES"]
 
 #: Files expected in ``images/<patient_id>/``, by column of :attr:`Cohort.images`.
-IMAGE_FILES = {"t2": "t2.nii.gz", "dwi": "dwi.nii.gz", "adc": "adc.nii.gz",
-               "mask": "mask.nii.gz"}
+IMAGE_FILES = {"t2": "t2.nii.gz", "dwi": "dwi.nii.gz", "adc": "adc.nii.gz", "mask": "mask.nii.gz"}
 #: Files an image folder may lack: a patient without a mask can still be segmented.
 OPTIONAL_IMAGES = frozenset({"mask"})
 _IMAGE_COLUMNS = ("patient_id", *IMAGE_FILES)
@@ -68,9 +67,11 @@ class Cohort:
 
     def __repr__(self) -> str:
         genes = max(self.expression.shape[1] - 1, 0)
-        return (f"Cohort({str(self.path)!r}: {len(self.clinical)} patients, "
-                f"{len(self.expression)} with expression ({genes} genes), "
-                f"{len(self.images)} with images)")
+        return (
+            f"Cohort({str(self.path)!r}: {len(self.clinical)} patients, "
+            f"{len(self.expression)} with expression ({genes} genes), "
+            f"{len(self.images)} with images)"
+        )
 
 
 def _find(folder: Path, stem: str, required: bool) -> Path | None:
@@ -95,8 +96,9 @@ def _read_images(folder: Path, order: list[str]) -> pd.DataFrame:
         if not sub.is_dir():
             continue
         if sub.name not in known:
-            raise DataError(f"{sub}: image folder of patient {sub.name!r}, who is not in "
-                            "clinical.csv")
+            raise DataError(
+                f"{sub}: image folder of patient {sub.name!r}, who is not in clinical.csv"
+            )
         row = {"patient_id": sub.name}
         for column, name in IMAGE_FILES.items():
             path = sub / name
@@ -121,20 +123,25 @@ def _read_series_images(folder: Path, order: list[str], spec: pd.DataFrame) -> p
     known, rows = set(order), []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if sub.name not in known:
-            raise DataError(f"{sub}: image folder of patient {sub.name!r}, who is not in "
-                            "clinical.csv")
+            raise DataError(
+                f"{sub}: image folder of patient {sub.name!r}, who is not in clinical.csv"
+            )
         row = {"patient_id": sub.name}
         for name in names:
             found = find_series_file(sub, name)
             if found is None:
-                raise ImageError(f"{sub / name}: series {name!r} missing for patient "
-                                 f"{sub.name!r} (expected {name}.nii.gz or a DICOM folder "
-                                 f"{name}/, as declared in series.csv)")
+                raise ImageError(
+                    f"{sub / name}: series {name!r} missing for patient "
+                    f"{sub.name!r} (expected {name}.nii.gz or a DICOM folder "
+                    f"{name}/, as declared in series.csv)"
+                )
             row[name] = str(found.resolve())
         mask = find_mask_file(sub)
         if mask is None:
-            raise ImageError(f"{sub / 'mask.nii.gz'}: mask missing for patient {sub.name!r} "
-                             "(mask.nii.gz, or mask.dcm holding an RTSTRUCT or SEG)")
+            raise ImageError(
+                f"{sub / 'mask.nii.gz'}: mask missing for patient {sub.name!r} "
+                "(mask.nii.gz, or mask.dcm holding an RTSTRUCT or SEG)"
+            )
         row["mask"] = str(mask.resolve())
         rows.append(row)
     rank = {pid: i for i, pid in enumerate(order)}
@@ -187,8 +194,11 @@ def read_cohort(path: str | os.PathLike, *, require_outcome: bool = True) -> Coh
     clin_path = _find(folder, "clinical", required=True)
     clinical = check_clinical(clin_path, read_table(clin_path), require_outcome=require_outcome)
     series_path = _find(folder, "series", required=False)
-    spec = (DEFAULT_SERIES.copy() if series_path is None
-            else check_series(series_path, read_table(series_path)))
+    spec = (
+        DEFAULT_SERIES.copy()
+        if series_path is None
+        else check_series(series_path, read_table(series_path))
+    )
     known = set(clinical["patient_id"])
     expr_path = _find(folder, "expression", required=False)
     if expr_path is None:
@@ -209,7 +219,17 @@ def read_cohort(path: str | os.PathLike, *, require_outcome: bool = True) -> Coh
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{truth_path}: not valid JSON ({exc})") from exc
     order = clinical["patient_id"].tolist()
-    images = (_read_images(folder, order) if series_path is None
-              else _read_series_images(folder, order, spec))
-    return Cohort(clinical=clinical, expression=expression, protocol=protocol, images=images,
-                  truth=truth, path=folder.resolve(), series=spec)
+    images = (
+        _read_images(folder, order)
+        if series_path is None
+        else _read_series_images(folder, order, spec)
+    )
+    return Cohort(
+        clinical=clinical,
+        expression=expression,
+        protocol=protocol,
+        images=images,
+        truth=truth,
+        path=folder.resolve(),
+        series=spec,
+    )

@@ -10,8 +10,14 @@ import pandas as pd
 
 from radsem.errors import DataError
 
-__all__ = ["read_table", "write_table", "atomic_write_bytes", "atomic_write_many", "table_bytes",
-           "fsync_folder"]
+__all__ = [
+    "read_table",
+    "write_table",
+    "atomic_write_bytes",
+    "atomic_write_many",
+    "table_bytes",
+    "fsync_folder",
+]
 
 _CSV = (".csv", ".txt")
 _TSV = (".tsv", ".tab")
@@ -29,8 +35,7 @@ def _kind(path: Path) -> str:
         return "parquet"
     if suffix in _EXCEL:
         return "excel"
-    raise DataError(f"{path}: unknown table format {suffix!r} (use .csv, .tsv, .parquet or "
-                    ".xlsx)")
+    raise DataError(f"{path}: unknown table format {suffix!r} (use .csv, .tsv, .parquet or .xlsx)")
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -47,12 +52,15 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         book.close()
     if sheet is None:
         chosen = names[0]
-    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet not in names
-                                    and sheet.isdigit()):
+    elif isinstance(sheet, int) or (
+        isinstance(sheet, str) and sheet not in names and sheet.isdigit()
+    ):
         k = int(sheet)
         if not 1 <= k <= len(names):
-            raise DataError(f"{path}: sheet number {k} does not exist (the workbook has "
-                            f"{len(names)}: {', '.join(names)})")
+            raise DataError(
+                f"{path}: sheet number {k} does not exist (the workbook has "
+                f"{len(names)}: {', '.join(names)})"
+            )
         chosen = names[k - 1]
     elif sheet in names:
         chosen = sheet
@@ -66,14 +74,19 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet {chosen!r} is empty")
     dup = sorted({h for h in names_in_header if names_in_header.count(h) > 1})
     if dup or any(str(c).startswith("Unnamed: ") for c in frame.columns):
-        problem = (f"duplicated column name(s) {', '.join(dup)}" if dup
-                   else "a column without a name in the header row")
-        raise DataError(f"{path}: sheet {chosen!r} has {problem}; the first row must name "
-                        "every column")
+        problem = (
+            f"duplicated column name(s) {', '.join(dup)}"
+            if dup
+            else "a column without a name in the header row"
+        )
+        raise DataError(
+            f"{path}: sheet {chosen!r} has {problem}; the first row must name every column"
+        )
     frame.columns = [c.strip() if isinstance(c, str) else c for c in frame.columns]
     if "patient_id" in frame.columns:
         frame["patient_id"] = frame["patient_id"].where(
-            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip())
+            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip()
+        )
     return frame
 
 
@@ -114,37 +127,44 @@ def read_table(path: str | os.PathLike, sheet: str | int | None = None) -> pd.Da
         sep = "\t" if kind == "tsv" else ","
         header = _header_names(path, sep)
         ids = {name: str for name in header if name.strip() == "patient_id"}
-        frame = pd.read_csv(path, sep=sep, dtype=ids or None, keep_default_na=True,
-                            encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, sep=sep, dtype=ids or None, keep_default_na=True, encoding="utf-8-sig"
+        )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
-                        "as UTF-8 (or Parquet)") from exc
+        raise DataError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+            "as UTF-8 (or Parquet)"
+        ) from exc
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read as a {kind} table: {exc}") from exc
     return _check_csv_shape(path, frame, sep, [name.strip() for name in header])
 
 
-def _check_csv_shape(path: Path, frame: pd.DataFrame, sep: str,
-                     header: list[str]) -> pd.DataFrame:
+def _check_csv_shape(path: Path, frame: pd.DataFrame, sep: str, header: list[str]) -> pd.DataFrame:
     """Problems pandas passes over silently: repeated or padded header names, extra fields."""
     if not isinstance(frame.index, pd.RangeIndex):
-        raise DataError(f"{path}: some rows have more fields than the header line; check the "
-                        "separator and quoting")
+        raise DataError(
+            f"{path}: some rows have more fields than the header line; check the "
+            "separator and quoting"
+        )
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup:
         raise DataError(f"{path}: duplicated column name(s) in the header: {', '.join(dup)}")
     if len(frame.columns) == 1 and sep == "," and any(c in str(frame.columns[0]) for c in ";\t"):
-        raise DataError(f"{path}: only one column, {str(frame.columns[0])[:40]!r}; the file "
-                        "seems to use ';' or tabs as separator (radsem reads comma-separated "
-                        ".csv and tab-separated .tsv)")
+        raise DataError(
+            f"{path}: only one column, {str(frame.columns[0])[:40]!r}; the file "
+            "seems to use ';' or tabs as separator (radsem reads comma-separated "
+            ".csv and tab-separated .tsv)"
+        )
     stripped = [c.strip() if isinstance(c, str) else c for c in frame.columns]
     if stripped != list(frame.columns):
         frame.columns = stripped
     if "patient_id" in frame.columns:  # ' P1 ' and 'P1' are the same patient
         frame["patient_id"] = frame["patient_id"].where(
-            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip())
+            frame["patient_id"].isna(), frame["patient_id"].astype(str).str.strip()
+        )
     return frame
 
 
@@ -231,8 +251,7 @@ def atomic_write_many(files: dict[str | os.PathLike, bytes]) -> None:
     try:
         for tmp, path in staged:
             # with several files, keep each old file until all new ones are in place
-            backup = _stage(path.read_bytes(), path) if len(staged) > 1 and path.is_file() \
-                else None
+            backup = _stage(path.read_bytes(), path) if len(staged) > 1 and path.is_file() else None
             os.replace(tmp, path)
             done.append((path, backup))
             backup = None
@@ -249,8 +268,9 @@ def atomic_write_many(files: dict[str | os.PathLike, bytes]) -> None:
         fsync_folder(folder)
 
 
-def table_bytes(frame: pd.DataFrame, path: str | os.PathLike, *,
-                float_format: str | None = None) -> bytes:
+def table_bytes(
+    frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str | None = None
+) -> bytes:
     """The bytes :func:`write_table` would write for ``frame`` at ``path`` (format from the
     extension)."""
     if not isinstance(frame, pd.DataFrame):
@@ -262,13 +282,18 @@ def table_bytes(frame: pd.DataFrame, path: str | os.PathLike, *,
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         return buffer.getvalue()
-    text = frame.to_csv(index=False, sep="\t" if kind == "tsv" else ",",
-                        float_format=float_format, lineterminator="\n")
+    text = frame.to_csv(
+        index=False,
+        sep="\t" if kind == "tsv" else ",",
+        float_format=float_format,
+        lineterminator="\n",
+    )
     return text.encode("utf-8")
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike, *,
-                float_format: str | None = None) -> None:
+def write_table(
+    frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str | None = None
+) -> None:
     """Write a DataFrame to CSV, TSV or Parquet atomically, without its index.
 
     Parameters

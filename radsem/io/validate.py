@@ -36,8 +36,9 @@ def _where(path: Path, frame: pd.DataFrame, pos: int) -> str:
 def _require(path: Path, frame: pd.DataFrame, columns: Iterable[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"{path.name}: required column(s) {missing} missing "
-                        f"(found: {list(frame.columns)[:12]})")
+        raise DataError(
+            f"{path.name}: required column(s) {missing} missing (found: {list(frame.columns)[:12]})"
+        )
 
 
 def _check_ids(path: Path, frame: pd.DataFrame, key: tuple[str, ...] = ("patient_id",)) -> None:
@@ -59,8 +60,9 @@ def _numeric(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
     bad = values.isna() & raw.notna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{_where(path, frame, pos)}, column {column!r}: "
-                        f"{_show(raw.iloc[pos])} is not a number")
+        raise DataError(
+            f"{_where(path, frame, pos)}, column {column!r}: {_show(raw.iloc[pos])} is not a number"
+        )
     return values.astype(float)
 
 
@@ -71,20 +73,23 @@ def _check_survival(path: Path, frame: pd.DataFrame, time: str, event: str) -> N
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         value = frame[time].iloc[pos]
         reason = "missing" if pd.isna(value) else f"{_show(value)} is negative or not finite"
-        raise DataError(f"{_where(path, frame, pos)}, column {time!r}: time {reason} "
-                        "(follow-up times must be known and >= 0)")
+        raise DataError(
+            f"{_where(path, frame, pos)}, column {time!r}: time {reason} "
+            "(follow-up times must be known and >= 0)"
+        )
     events = _numeric(path, frame, event)
     bad = ~events.isin([0.0, 1.0])
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{_where(path, frame, pos)}, column {event!r}: event must be 0 "
-                        f"(censored) or 1 (event), got {_show(frame[event].iloc[pos])}")
+        raise DataError(
+            f"{_where(path, frame, pos)}, column {event!r}: event must be 0 "
+            f"(censored) or 1 (event), got {_show(frame[event].iloc[pos])}"
+        )
     frame[time] = times
     frame[event] = events.astype(int)
 
 
-def check_clinical(path: Path, frame: pd.DataFrame, require_outcome: bool = True
-                   ) -> pd.DataFrame:
+def check_clinical(path: Path, frame: pd.DataFrame, require_outcome: bool = True) -> pd.DataFrame:
     """Validate the clinical table and return a cleaned copy (times float, events int).
 
     With ``require_outcome=False`` the ``time``/``event`` columns may be absent (radiomic
@@ -108,8 +113,10 @@ def check_clinical(path: Path, frame: pd.DataFrame, require_outcome: bool = True
         bad = (age < 0) | (age > 120)
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{_where(path, frame, pos)}, column 'age': "
-                            f"{_show(frame['age'].iloc[pos])} is not a plausible age in years")
+            raise DataError(
+                f"{_where(path, frame, pos)}, column 'age': "
+                f"{_show(frame['age'].iloc[pos])} is not a plausible age in years"
+            )
         frame["age"] = age
     return frame
 
@@ -118,8 +125,10 @@ def _check_known(path: Path, frame: pd.DataFrame, known: set[str]) -> None:
     unknown = ~frame["patient_id"].isin(known)
     if unknown.any():
         pos = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise DataError(f"{_where(path, frame, pos)}: patient id not in clinical.csv "
-                        f"({int(unknown.sum())} unknown patient(s) in all)")
+        raise DataError(
+            f"{_where(path, frame, pos)}: patient id not in clinical.csv "
+            f"({int(unknown.sum())} unknown patient(s) in all)"
+        )
 
 
 def check_expression(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.DataFrame:
@@ -141,8 +150,9 @@ def check_expression(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.Dat
             frame[gene] = _numeric(path, frame, gene)
         values = frame[gene].to_numpy(dtype=float, na_value=np.nan)
         if len(values) and np.isnan(values).all():
-            raise DataError(f"{path.name}, column {gene!r}: no observed values (all missing); "
-                            "drop the gene")
+            raise DataError(
+                f"{path.name}, column {gene!r}: no observed values (all missing); drop the gene"
+            )
         if np.isinf(values).any():
             pos = int(np.flatnonzero(np.isinf(values))[0])
             raise DataError(f"{_where(path, frame, pos)}, column {gene!r}: infinite value")
@@ -150,8 +160,9 @@ def check_expression(path: Path, frame: pd.DataFrame, known: set[str]) -> pd.Dat
     return frame
 
 
-def check_protocol(path: Path, frame: pd.DataFrame, known: set[str],
-                   series: tuple[str, ...] | None = None) -> pd.DataFrame:
+def check_protocol(
+    path: Path, frame: pd.DataFrame, known: set[str], series: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """Validate the protocol table (one row per patient and series).
 
     ``series``: the allowed series names (default T2, DWI, ADC; a cohort with ``series.csv``
@@ -167,6 +178,8 @@ def check_protocol(path: Path, frame: pd.DataFrame, known: set[str],
     bad = ~frame["series"].isin(allowed)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{_where(path, frame, pos)}, column 'series': "
-                        f"{_show(frame['series'].iloc[pos])} is not one of {list(allowed)}")
+        raise DataError(
+            f"{_where(path, frame, pos)}, column 'series': "
+            f"{_show(frame['series'].iloc[pos])} is not one of {list(allowed)}"
+        )
     return frame

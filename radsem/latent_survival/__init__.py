@@ -6,5 +6,11 @@ from radsem.latent_survival.family import LatentSurvivalModel
 from radsem.latent_survival.result import LatentSurvivalFit
 from radsem.latent_survival.syntax import SurvivalOutcome, split_survival
 
-__all__ = ["latent_survival", "LatentSurvivalFit", "LatentSurvivalModel", "SurvivalOutcome",
-           "split_survival", "METHODS"]
+__all__ = [
+    "latent_survival",
+    "LatentSurvivalFit",
+    "LatentSurvivalModel",
+    "SurvivalOutcome",
+    "split_survival",
+    "METHODS",
+]

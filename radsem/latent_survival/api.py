@@ -28,11 +28,20 @@ def _check_int(value, name: str, low: int) -> int:
     return int(value)
 
 
-def latent_survival(model: str, data: pd.DataFrame, *,
-                    survival: Mapping[str, tuple[str, str]] | None = None,
-                    method: str = "joint", seed: int | None = None, draws: int = 20,
-                    baseline_pieces: int = 6, baseline_cuts=None, quadrature_points: int = 15,
-                    level: float = 0.95, **sem_options) -> LatentSurvivalFit:
+def latent_survival(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    survival: Mapping[str, tuple[str, str]] | None = None,
+    method: str = "joint",
+    seed: int | None = None,
+    draws: int = 20,
+    baseline_pieces: int = 6,
+    baseline_cuts=None,
+    quadrature_points: int = 15,
+    level: float = 0.95,
+    **sem_options,
+) -> LatentSurvivalFit:
     """Proportional-hazards regression of a censored time on latent and observed variables.
 
     Parameters
@@ -101,14 +110,30 @@ def latent_survival(model: str, data: pd.DataFrame, *,
     if seed is not None:
         _check_int(seed, "seed", 0)
     problem = build_problem(model, data, survival, **sem_options)
-    return fit_problem(problem, method, seed=seed, draws=draws,
-                       baseline_pieces=baseline_pieces, baseline_cuts=baseline_cuts,
-                       quadrature_points=quadrature_points, level=level)
+    return fit_problem(
+        problem,
+        method,
+        seed=seed,
+        draws=draws,
+        baseline_pieces=baseline_pieces,
+        baseline_cuts=baseline_cuts,
+        quadrature_points=quadrature_points,
+        level=level,
+    )
 
 
-def fit_problem(problem, method: str = "joint", *, seed: int | None = None, draws: int = 20,
-                baseline_pieces: int = 6, baseline_cuts=None, quadrature_points: int = 15,
-                level: float = 0.95, start: np.ndarray | None = None) -> LatentSurvivalFit:
+def fit_problem(
+    problem,
+    method: str = "joint",
+    *,
+    seed: int | None = None,
+    draws: int = 20,
+    baseline_pieces: int = 6,
+    baseline_cuts=None,
+    quadrature_points: int = 15,
+    level: float = 0.95,
+    start: np.ndarray | None = None,
+) -> LatentSurvivalFit:
     """Estimate an already built :class:`LatentSurvivalProblem` (parameters as
     :func:`latent_survival`; ``start``: survival coefficients to start the joint fit from,
     default regression calibration). Lets several methods share one measurement fit."""
@@ -117,18 +142,19 @@ def fit_problem(problem, method: str = "joint", *, seed: int | None = None, draw
     if (problem.measurement is None or not problem.node_terms) and method != "joint":
         raise ModelSpecificationError(
             f"method {method!r} needs latent (SEM) variables in the survival regression; "
-            "without them use method='joint' or radsem.survival.cox")
+            "without them use method='joint' or radsem.survival.cox"
+        )
     if start is not None and method == "joint":
         rc_coef = np.asarray(start, float)
     elif problem.measurement is None or len(problem.node_terms) == 0:
         rc_coef = _cox_start(problem)
     else:
-        rc = regression_calibration(problem, draws=draws if method == "regression_calibration"
-                                    else 0, seed=seed)
+        rc = regression_calibration(
+            problem, draws=draws if method == "regression_calibration" else 0, seed=seed
+        )
         rc_coef = rc.coef
     if method == "joint":
-        return _joint(problem, rc_coef, baseline_pieces, baseline_cuts, quadrature_points,
-                      level)
+        return _joint(problem, rc_coef, baseline_pieces, baseline_cuts, quadrature_points, level)
     if method == "regression_calibration":
         est = rc
     elif method == "plausible_values":
@@ -142,9 +168,18 @@ def fit_problem(problem, method: str = "joint", *, seed: int | None = None, draw
     vcov[:ntheta, :ntheta] = problem.sem_fit._vcov
     vcov[ntheta:, ntheta:] = est.vcov
     npar = int(problem.sem_fit.fit_measures()["npar"]) + k
-    return LatentSurvivalFit(problem, method, theta, vcov, est.coef, npar=npar,
-                             converged=bool(problem.sem_fit.converged), n_used=est.n_used,
-                             info=est.info, level=level)
+    return LatentSurvivalFit(
+        problem,
+        method,
+        theta,
+        vcov,
+        est.coef,
+        npar=npar,
+        converged=bool(problem.sem_fit.converged),
+        n_used=est.n_used,
+        info=est.info,
+        level=level,
+    )
 
 
 def _cox_start(problem) -> np.ndarray:
@@ -154,8 +189,9 @@ def _cox_start(problem) -> np.ndarray:
 
 
 def _joint(problem, start, pieces, cuts, points, level) -> LatentSurvivalFit:
-    est = fit_joint(problem, start, baseline_pieces=pieces, baseline_cuts=cuts,
-                    quadrature_points=points)
+    est = fit_joint(
+        problem, start, baseline_pieces=pieces, baseline_cuts=cuts, quadrature_points=points
+    )
     lik = est.likelihood
     z, c_nodes, gamma, alpha = lik.split(est.psi)
     nz = len(z)
@@ -164,32 +200,52 @@ def _joint(problem, start, pieces, cuts, points, level) -> LatentSurvivalFit:
         meas = problem.measurement
         theta = meas.theta0 + meas.K @ z
         jac = np.zeros((len(theta) + ncoef, len(est.psi)))
-        jac[:len(theta), :nz] = meas.K
+        jac[: len(theta), :nz] = meas.K
     else:
         theta = np.zeros(0)
         jac = np.zeros((ncoef, len(est.psi)))
-    jac[len(theta):, nz:nz + ncoef] = np.eye(ncoef)
+    jac[len(theta) :, nz : nz + ncoef] = np.eye(ncoef)
     vcov = jac @ est.vcov @ jac.T
     nalpha = len(alpha)
     se_alpha = np.sqrt(np.clip(np.diag(est.vcov)[-nalpha:], 0.0, None))
     check_improper(problem, theta, stacklevel=user_stacklevel())
-    return LatentSurvivalFit(problem, "joint", theta, vcov, np.concatenate([c_nodes, gamma]),
-                             loglik=est.loglik, npar=len(est.psi), converged=est.converged,
-                             baseline=(lik.grid.cuts, alpha, se_alpha),
-                             info={"iterations": est.iterations, "message": est.message},
-                             level=level)
+    return LatentSurvivalFit(
+        problem,
+        "joint",
+        theta,
+        vcov,
+        np.concatenate([c_nodes, gamma]),
+        loglik=est.loglik,
+        npar=len(est.psi),
+        converged=est.converged,
+        baseline=(lik.grid.cuts, alpha, se_alpha),
+        info={"iterations": est.iterations, "message": est.message},
+        level=level,
+    )
 
 
 def wants_survival(model, options: Mapping) -> bool:
     """True when a model or the options of :func:`radsem.sem` ask for a survival outcome."""
-    return (options.get("survival") is not None or "survival_method" in options
-            or (isinstance(model, str) and bool(_SURV.search(model))))
+    return (
+        options.get("survival") is not None
+        or "survival_method" in options
+        or (isinstance(model, str) and bool(_SURV.search(model)))
+    )
 
 
-def fit_survival_model(model: str, data: pd.DataFrame, *, model_type: str = "sem",
-                       estimator: str | None = None, group=None, missing: str | None = None,
-                       se: str | None = None, meanstructure="default", information=None,
-                       **options) -> LatentSurvivalFit:
+def fit_survival_model(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    model_type: str = "sem",
+    estimator: str | None = None,
+    group=None,
+    missing: str | None = None,
+    se: str | None = None,
+    meanstructure="default",
+    information=None,
+    **options,
+) -> LatentSurvivalFit:
     """What ``radsem.sem(model, data, survival_method=...)`` runs (see
     :func:`latent_survival`); ``survival_method`` defaults to ``"joint"``.
 
@@ -197,20 +253,27 @@ def fit_survival_model(model: str, data: pd.DataFrame, *, model_type: str = "sem
     compatibility); the mean structure is always estimated.
     """
     if str(estimator or "ML").upper() != "ML":
-        raise EstimationError("a survival outcome is estimated by maximum likelihood "
-                              f"(estimator='ML'), got estimator={estimator!r}")
+        raise EstimationError(
+            "a survival outcome is estimated by maximum likelihood "
+            f"(estimator='ML'), got estimator={estimator!r}"
+        )
     if group is not None:
-        raise ModelSpecificationError("multi-group models with a survival outcome are not "
-                                      "supported")
+        raise ModelSpecificationError(
+            "multi-group models with a survival outcome are not supported"
+        )
     if se not in (None, "standard"):
-        raise EstimationError("with a survival outcome se must be 'standard' (observed "
-                              "information, or Rubin's rules for plausible values)")
+        raise EstimationError(
+            "with a survival outcome se must be 'standard' (observed "
+            "information, or Rubin's rules for plausible values)"
+        )
     if information not in (None, "observed"):
-        raise EstimationError("with a survival outcome standard errors use the observed "
-                              "information")
+        raise EstimationError(
+            "with a survival outcome standard errors use the observed information"
+        )
     if model_type not in ("sem", "cfa"):
-        raise ModelSpecificationError(f"a survival outcome needs sem() or cfa(), not "
-                                      f"{model_type}()")
+        raise ModelSpecificationError(
+            f"a survival outcome needs sem() or cfa(), not {model_type}()"
+        )
     if missing not in (None, "listwise", "ml"):
         raise EstimationError(f"missing must be 'listwise' or 'ml', got {missing!r}")
     method = options.pop("survival_method", "joint")

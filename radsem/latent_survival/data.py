@@ -22,8 +22,10 @@ def _numeric(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     if s.dtype == bool:
         s = s.astype(float)
     if not pd.api.types.is_numeric_dtype(s):
-        raise DataError(f"{what} column {col!r} must be numeric, got dtype {s.dtype} "
-                        "(recode categories into 0/1 indicator columns)")
+        raise DataError(
+            f"{what} column {col!r} must be numeric, got dtype {s.dtype} "
+            "(recode categories into 0/1 indicator columns)"
+        )
     return s.to_numpy(dtype=float)
 
 
@@ -39,8 +41,10 @@ def check_survival(data: pd.DataFrame, time: str, event: str) -> tuple[np.ndarra
     t = _numeric(data, time, "time")
     d = _numeric(data, event, "event")
     if np.isnan(t).any():
-        raise DataError(f"time column {time!r} has {int(np.isnan(t).sum())} missing value(s); "
-                        "every patient needs a follow-up time")
+        raise DataError(
+            f"time column {time!r} has {int(np.isnan(t).sum())} missing value(s); "
+            "every patient needs a follow-up time"
+        )
     if not np.isfinite(t).all():
         raise DataError(f"time column {time!r} has infinite values")
     if (t < 0).any():
@@ -49,11 +53,12 @@ def check_survival(data: pd.DataFrame, time: str, event: str) -> tuple[np.ndarra
         raise DataError(f"event column {event!r} has {int(np.isnan(d).sum())} missing value(s)")
     if not np.isin(d, (0.0, 1.0)).all():
         bad = np.unique(d[~np.isin(d, (0.0, 1.0))])[:3]
-        raise DataError(f"event column {event!r} must be 0 (censored) or 1 (event), found "
-                        f"{', '.join(f'{v:g}' for v in bad)}")
+        raise DataError(
+            f"event column {event!r} must be 0 (censored) or 1 (event), found "
+            f"{', '.join(f'{v:g}' for v in bad)}"
+        )
     if d.sum() == 0:
-        raise DataError(f"event column {event!r} has no events: hazard ratios cannot be "
-                        "estimated")
+        raise DataError(f"event column {event!r} has no events: hazard ratios cannot be estimated")
     return t, d
 
 
@@ -68,9 +73,13 @@ def complete_covariates(data: pd.DataFrame, columns: Sequence[str]) -> np.ndarra
     keep = ~np.isnan(arr).any(axis=1)
     if not keep.all():
         hit = [c for c, h in zip(cols, np.isnan(arr).any(axis=0), strict=True) if h]
-        warnings.warn(f"{int((~keep).sum())} of {len(keep)} patients with missing values on "
-                      f"the covariate(s) {', '.join(hit)} were removed (the model conditions "
-                      "on observed covariates)", DataWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            f"{int((~keep).sum())} of {len(keep)} patients with missing values on "
+            f"the covariate(s) {', '.join(hit)} were removed (the model conditions "
+            "on observed covariates)",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
     return keep
 
 
@@ -94,8 +103,9 @@ class PiecewiseGrid:
     interval: np.ndarray
 
 
-def piecewise_grid(time: np.ndarray, event: np.ndarray, pieces: int = 6,
-                   cuts: Sequence[float] | None = None) -> PiecewiseGrid:
+def piecewise_grid(
+    time: np.ndarray, event: np.ndarray, pieces: int = 6, cuts: Sequence[float] | None = None
+) -> PiecewiseGrid:
     """Intervals with (about) equal numbers of events: inner cut points at event-time
     quantiles ``k / pieces`` (duplicates removed).
 
@@ -112,8 +122,9 @@ def piecewise_grid(time: np.ndarray, event: np.ndarray, pieces: int = 6,
         inner = np.unique(inner[(inner > 0) & (inner < ev.max())])
     else:
         inner = np.asarray(list(cuts), dtype=float)
-        if inner.size and ((inner <= 0).any() or not np.isfinite(inner).all()
-                           or (np.diff(inner) <= 0).any()):
+        if inner.size and (
+            (inner <= 0).any() or not np.isfinite(inner).all() or (np.diff(inner) <= 0).any()
+        ):
             raise DataError("baseline cut points must be positive, finite and increasing")
     edges = np.concatenate([[0.0], inner, [np.inf]])
     lo, hi = edges[:-1], edges[1:]

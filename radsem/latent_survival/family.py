@@ -36,8 +36,14 @@ class LatentSurvivalModel:
         The fit on the training rows.
     """
 
-    def __init__(self, model_syntax: str, method: str = "joint", outcome: str = "surv",
-                 seed: int = 0, options: dict | None = None) -> None:
+    def __init__(
+        self,
+        model_syntax: str,
+        method: str = "joint",
+        outcome: str = "surv",
+        seed: int = 0,
+        options: dict | None = None,
+    ) -> None:
         self.model_syntax = model_syntax
         self.method = method
         self.outcome = outcome
@@ -49,9 +55,14 @@ class LatentSurvivalModel:
         from radsem.latent_survival.api import _SURV, latent_survival
 
         survival = None if _SURV.search(self.model_syntax) else {self.outcome: (time, event)}
-        self.fit_ = latent_survival(self.model_syntax, train, survival=survival,
-                                    method=self.method, seed=self.seed,
-                                    **dict(self.options or {}))
+        self.fit_ = latent_survival(
+            self.model_syntax,
+            train,
+            survival=survival,
+            method=self.method,
+            seed=self.seed,
+            **dict(self.options or {}),
+        )
         return self
 
     def predict_risk(self, test: pd.DataFrame) -> pd.Series:

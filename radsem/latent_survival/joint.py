@@ -30,8 +30,9 @@ class JointEstimate:
     likelihood: JointLikelihood
 
 
-def piecewise_start(exposure: np.ndarray, interval: np.ndarray, event: np.ndarray,
-                    lp: np.ndarray) -> np.ndarray:
+def piecewise_start(
+    exposure: np.ndarray, interval: np.ndarray, event: np.ndarray, lp: np.ndarray
+) -> np.ndarray:
     """Piecewise-exponential log hazards given a fixed linear predictor (closed form)."""
     k = exposure.shape[1]
     events = np.bincount(interval[event == 1], minlength=k).astype(float)
@@ -81,9 +82,15 @@ class _torch_threads:
         torch.set_num_threads(self.before)
 
 
-def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
-              baseline_pieces: int = 6, baseline_cuts=None, quadrature_points: int = 15,
-              max_iter: int = 2000) -> JointEstimate:
+def fit_joint(
+    problem: LatentSurvivalProblem,
+    start_coef: np.ndarray,
+    *,
+    baseline_pieces: int = 6,
+    baseline_cuts=None,
+    quadrature_points: int = 15,
+    max_iter: int = 2000,
+) -> JointEstimate:
     """Maximise the joint log-likelihood from the measurement MLE and two-step coefficients.
 
     Warns
@@ -93,8 +100,14 @@ def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
         (standard errors then unavailable).
     """
     grid = piecewise_grid(problem.time, problem.event, baseline_pieces, baseline_cuts)
-    lik = JointLikelihood(problem.measurement, problem.node_terms, problem.covariates,
-                          problem.event, grid, quadrature_points)
+    lik = JointLikelihood(
+        problem.measurement,
+        problem.node_terms,
+        problem.covariates,
+        problem.event,
+        grid,
+        quadrature_points,
+    )
     z0 = np.zeros(0)
     if problem.measurement is not None:
         meas = problem.measurement
@@ -106,9 +119,13 @@ def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
     alpha0 = piecewise_start(grid.exposure, grid.interval, problem.event, m + 0.5 * s2)
     psi = np.concatenate([z0, start_coef[:nn], start_coef[nn:], alpha0])
     with _torch_threads():
-        res = optimize.minimize(lik.objective, psi, jac=True, method="L-BFGS-B",
-                                options={"maxiter": int(max_iter), "maxcor": 30,
-                                         "ftol": 1e-14, "gtol": 1e-9})
+        res = optimize.minimize(
+            lik.objective,
+            psi,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": int(max_iter), "maxcor": 30, "ftol": 1e-14, "gtol": 1e-9},
+        )
         psi, ll, hess = _newton_polish(lik, res.x)
         _, grad = lik.objective(psi)
     grad = grad * lik.n
@@ -119,23 +136,28 @@ def fit_joint(problem: LatentSurvivalProblem, start_coef: np.ndarray, *,
     decrement = float(grad @ np.linalg.solve(-hess, grad)) if pd_info else np.inf
     converged = bool(np.isfinite(ll) and decrement < 1e-6)
     if not converged:
-        warnings.warn(f"the joint likelihood did not converge ({res.message}; Newton decrement "
-                      f"{decrement:.2g}); estimates are not trustworthy", ConvergenceWarning,
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            f"the joint likelihood did not converge ({res.message}; Newton decrement "
+            f"{decrement:.2g}); estimates are not trustworthy",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     vcov = np.full((len(psi), len(psi)), np.nan)
     if pd_info:
         vcov = np.linalg.inv(-hess)
         vcov = 0.5 * (vcov + vcov.T)
     else:
-        warnings.warn("the observed information matrix of the joint model is not positive "
-                      f"definite (smallest eigenvalue {evals.min():.3g}): the model may not be "
-                      "identified; standard errors are not available", ConvergenceWarning,
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            "the observed information matrix of the joint model is not positive "
+            f"definite (smallest eigenvalue {evals.min():.3g}): the model may not be "
+            "identified; standard errors are not available",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     return JointEstimate(psi, vcov, float(ll), converged, str(res.message), int(res.nit), lik)
 
 
-def check_improper(problem: LatentSurvivalProblem, theta: np.ndarray, stacklevel: int = 3
-                   ) -> None:
+def check_improper(problem: LatentSurvivalProblem, theta: np.ndarray, stacklevel: int = 3) -> None:
     """``ImproperSolutionWarning`` for negative variances at the joint solution."""
     if problem.measurement is None:
         return
@@ -145,5 +167,8 @@ def check_improper(problem: LatentSurvivalProblem, theta: np.ndarray, stacklevel
     var = (par["op"] == "~~").to_numpy() & (par["lhs"] == par["rhs"]).to_numpy()
     neg = [f"{par.at[k, 'lhs']}" for k in np.flatnonzero(var & (values < 0))]
     if neg:
-        warnings.warn(f"negative variance estimate(s) for {', '.join(neg)}: the solution is "
-                      "improper", ImproperSolutionWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            f"negative variance estimate(s) for {', '.join(neg)}: the solution is improper",
+            ImproperSolutionWarning,
+            stacklevel=user_stacklevel(),
+        )

@@ -97,8 +97,15 @@ class JointLikelihood:
     The packed vector is ``(z, c_nodes, gamma, alpha)``; :meth:`split` unpacks it.
     """
 
-    def __init__(self, measurement: MeasurementPart | None, node_terms, covariates: np.ndarray,
-                 event: np.ndarray, grid: PiecewiseGrid, points: int = 15) -> None:
+    def __init__(
+        self,
+        measurement: MeasurementPart | None,
+        node_terms,
+        covariates: np.ndarray,
+        event: np.ndarray,
+        grid: PiecewiseGrid,
+        points: int = 15,
+    ) -> None:
         from radsem._optional import require
 
         torch = require("torch", "the joint latent-survival model (method='joint')")
@@ -111,8 +118,7 @@ class JointLikelihood:
         self.points = int(points)
         self.n = len(self.event)
         nz = measurement.nz if measurement is not None else 0
-        self.sizes = (nz, len(self.node_terms), self.covariates.shape[1],
-                      grid.exposure.shape[1])
+        self.sizes = (nz, len(self.node_terms), self.covariates.shape[1], grid.exposure.shape[1])
         t = torch.float64
         self._d = torch.as_tensor(self.event, dtype=t)
         self._x = torch.as_tensor(self.covariates, dtype=t)
@@ -127,9 +133,14 @@ class JointLikelihood:
             self._theta0 = torch.as_tensor(measurement.theta0, dtype=t)
             self._K = torch.as_tensor(measurement.K, dtype=t)
             lng = torch.long
-            self._pat = [(torch.as_tensor(r, dtype=lng), torch.as_tensor(o, dtype=lng),
-                          torch.as_tensor(measurement.data[np.ix_(r, o)], dtype=t))
-                         for r, o in _patterns(measurement.data)]
+            self._pat = [
+                (
+                    torch.as_tensor(r, dtype=lng),
+                    torch.as_tensor(o, dtype=lng),
+                    torch.as_tensor(measurement.data[np.ix_(r, o)], dtype=t),
+                )
+                for r, o in _patterns(measurement.data)
+            ]
 
     @property
     def npar(self) -> int:
@@ -140,7 +151,7 @@ class JointLikelihood:
         """``(z, c_nodes, gamma, alpha)`` views of a packed vector (numpy or torch)."""
         out, k = [], 0
         for size in self.sizes:
-            out.append(psi[k:k + size])
+            out.append(psi[k : k + size])
             k += size
         return tuple(out)
 
@@ -157,15 +168,17 @@ class JointLikelihood:
         nv = gm.nv
         a_sel, s_sel, m_sel = (np.flatnonzero(kind == k) for k in (0, 1, 2))
         zero = torch.zeros((nv, nv), dtype=values.dtype)
-        a = zero.index_put((torch.as_tensor(gm.i[a_sel]), torch.as_tensor(gm.j[a_sel])),
-                           v[a_sel])
+        a = zero.index_put((torch.as_tensor(gm.i[a_sel]), torch.as_tensor(gm.j[a_sel])), v[a_sel])
         si, sj = gm.i[s_sel], gm.j[s_sel]
         off = s_sel[si != sj]  # each covariance once more, transposed (no duplicate index:
-        s = zero.index_put((torch.as_tensor(np.concatenate([si, gm.j[off]])),  # index_put
-                            torch.as_tensor(np.concatenate([sj, gm.i[off]]))),  # would double
-                           torch.cat([v[s_sel], v[off]]))  # the gradient of a variance)
-        m = torch.zeros(nv, dtype=values.dtype).index_put((torch.as_tensor(gm.i[m_sel]),),
-                                                          v[m_sel])
+        s = zero.index_put(
+            (
+                torch.as_tensor(np.concatenate([si, gm.j[off]])),  # index_put
+                torch.as_tensor(np.concatenate([sj, gm.i[off]])),
+            ),  # would double
+            torch.cat([v[s_sel], v[off]]),
+        )  # the gradient of a variance)
+        m = torch.zeros(nv, dtype=values.dtype).index_put((torch.as_tensor(gm.i[m_sel]),), v[m_sel])
         eye = torch.eye(nv, dtype=values.dtype)
         b = torch.linalg.solve(eye - a, eye)
         return b @ m, b @ s @ b.T
@@ -180,8 +193,11 @@ class JointLikelihood:
             return torch.zeros((), dtype=dt), lp_x, torch.zeros(self.n, dtype=dt)
         nu, omega = self.moments(z)
         nv = nu.shape[0]
-        c = torch.zeros(nv, dtype=dt).index_put((torch.as_tensor(self.node_terms),), c_nodes) \
-            if len(self.node_terms) else torch.zeros(nv, dtype=dt)
+        c = (
+            torch.zeros(nv, dtype=dt).index_put((torch.as_tensor(self.node_terms),), c_nodes)
+            if len(self.node_terms)
+            else torch.zeros(nv, dtype=dt)
+        )
         oc = omega @ c
         cvar = c @ oc
         cmean = c @ nu
@@ -223,7 +239,8 @@ class JointLikelihood:
             return None
         cumhaz = self._exp @ torch.exp(alpha)
         surv = (self._d * alpha[self._k]).sum() + log_integral(
-            mean, torch.clamp(var, min=0.0), self._d, cumhaz, self.points).sum()
+            mean, torch.clamp(var, min=0.0), self._d, cumhaz, self.points
+        ).sum()
         return meas, surv
 
     def loglik(self, psi) -> float:
@@ -260,7 +277,8 @@ class JointLikelihood:
                 raise EstimationError(
                     "the joint likelihood is undefined at the solution (the implied covariance "
                     "matrix of the indicators is not positive definite); too few patients or "
-                    "an unidentified measurement model?")
+                    "an unidentified measurement model?"
+                )
             return out[0] + out[1]
 
         h = torch.autograd.functional.hessian(fn, torch.as_tensor(np.asarray(psi, float)))

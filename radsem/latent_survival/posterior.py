@@ -22,8 +22,9 @@ def _pattern_groups(data: np.ndarray):
         yield np.flatnonzero(inverse == k), np.flatnonzero(key)
 
 
-def conditional_moments(nu: np.ndarray, omega: np.ndarray, data: np.ndarray,
-                        targets) -> tuple[np.ndarray, np.ndarray]:
+def conditional_moments(
+    nu: np.ndarray, omega: np.ndarray, data: np.ndarray, targets
+) -> tuple[np.ndarray, np.ndarray]:
     """``E(v_T | y_O)`` and ``Cov(v_T | y_O)`` for every row of ``data``.
 
     Parameters

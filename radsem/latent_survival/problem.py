@@ -16,8 +16,16 @@ from radsem.latent_survival.syntax import SurvivalOutcome, split_survival
 
 __all__ = ["LatentSurvivalProblem", "build_problem"]
 
-_NOT_SUPPORTED = ("group", "estimator", "missing", "se", "information", "ordered",
-                  "group_equal", "group_partial")
+_NOT_SUPPORTED = (
+    "group",
+    "estimator",
+    "missing",
+    "se",
+    "information",
+    "ordered",
+    "group_equal",
+    "group_partial",
+)
 
 
 @dataclass
@@ -85,9 +93,12 @@ def _fit_measurement(sem_syntax: str, frame: pd.DataFrame, options: dict):
     return fit_model(sem_syntax, frame, "sem", estimator="ML", missing="ml", **options)
 
 
-def build_problem(model: str, data: pd.DataFrame,
-                  survival: Mapping[str, tuple[str, str]] | None = None,
-                  **sem_options) -> LatentSurvivalProblem:
+def build_problem(
+    model: str,
+    data: pd.DataFrame,
+    survival: Mapping[str, tuple[str, str]] | None = None,
+    **sem_options,
+) -> LatentSurvivalProblem:
     """Parse, check and fit the measurement part (see :func:`latent_survival`).
 
     Raises
@@ -102,19 +113,26 @@ def build_problem(model: str, data: pd.DataFrame,
     if bad:
         raise ModelSpecificationError(
             f"option(s) {bad} are not available with a survival outcome (single group, "
-            "continuous indicators, joint maximum likelihood with FIML)")
+            "continuous indicators, joint maximum likelihood with FIML)"
+        )
     sem_syntax, outcome = split_survival(model, survival)
     if outcome is None:
         raise ModelSpecificationError(
             "the model declares no survival outcome; add 'name =~ Surv(time, event)' or pass "
-            "survival={'name': ('time', 'event')}")
+            "survival={'name': ('time', 'event')}"
+        )
     check_survival(data, outcome.time, outcome.event)
     latent, observed, exogenous = [], [], []
     if sem_syntax is not None:
-        spec = build_partable(sem_syntax, list(data.columns), model_type="sem",
-                              meanstructure=True, missing="ml", estimator="ML",
-                              **{k: v for k, v in sem_options.items()
-                                 if k in ("std_lv", "orthogonal", "fixed_x")})
+        spec = build_partable(
+            sem_syntax,
+            list(data.columns),
+            model_type="sem",
+            meanstructure=True,
+            missing="ml",
+            estimator="ML",
+            **{k: v for k, v in sem_options.items() if k in ("std_lv", "orthogonal", "fixed_x")},
+        )
         latent, observed = list(spec.latent), list(spec.observed)
         exogenous = list(spec.exogenous) if spec.fixed_x else []
     nodes = observed + latent
@@ -122,8 +140,10 @@ def build_problem(model: str, data: pd.DataFrame,
     covariate_names = [v for v in outcome.predictors if v not in nodes]
     unknown = [v for v in covariate_names if v not in data.columns]
     if unknown:
-        raise DataError(f"predictor(s) {', '.join(map(repr, unknown))} of {outcome.name!r} are "
-                        "neither latent variables of the model nor columns of the data")
+        raise DataError(
+            f"predictor(s) {', '.join(map(repr, unknown))} of {outcome.name!r} are "
+            "neither latent variables of the model nor columns of the data"
+        )
     if outcome.time in outcome.predictors or outcome.event in outcome.predictors:
         raise ModelSpecificationError("the time and event columns cannot be predictors")
     keep = complete_covariates(data, covariate_names + exogenous)
@@ -136,23 +156,38 @@ def build_problem(model: str, data: pd.DataFrame,
         raise DataError(
             f"{len(frame)} patients are too few for a model with {len(observed)} observed "
             f"variables and {len(outcome.predictors)} hazard predictors: the covariance matrix "
-            f"and the hazard regression need at least {needed} patients")
+            f"and the hazard regression need at least {needed} patients"
+        )
     sem_fit = measurement = None
     node_terms: list[int] = []
     if sem_syntax is not None:
-        sem_fit = _fit_measurement(sem_syntax, frame[observed].reset_index(drop=True),
-                                   dict(sem_options))
+        sem_fit = _fit_measurement(
+            sem_syntax, frame[observed].reset_index(drop=True), dict(sem_options)
+        )
         cons = sem_fit._problem.constraints
         if cons.n_ineq or not cons.linear:
             raise ModelSpecificationError(
                 "inequality and nonlinear equality constraints are not supported with a "
-                "survival outcome")
+                "survival outcome"
+            )
         ram = sem_fit._problem.model
         values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-        measurement = MeasurementPart(ram, np.asarray(cons.theta0, float),
-                                      np.asarray(cons.K, float), values)
+        measurement = MeasurementPart(
+            ram, np.asarray(cons.theta0, float), np.asarray(cons.K, float), values
+        )
         node_terms = [nodes.index(v) for v in node_names]
     covs = frame[covariate_names].to_numpy(float).reshape(len(frame), -1)
-    return LatentSurvivalProblem(outcome, sem_syntax, frame, time, event, sem_fit, measurement,
-                                 node_terms, node_names, covariate_names, covs,
-                                 dict(sem_options))
+    return LatentSurvivalProblem(
+        outcome,
+        sem_syntax,
+        frame,
+        time,
+        event,
+        sem_fit,
+        measurement,
+        node_terms,
+        node_names,
+        covariate_names,
+        covs,
+        dict(sem_options),
+    )

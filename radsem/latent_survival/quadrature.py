@@ -34,8 +34,9 @@ def gauss_hermite(points: int) -> tuple[np.ndarray, np.ndarray]:
     return x, logw
 
 
-def posterior_mode(m: np.ndarray, s2: np.ndarray, d: np.ndarray, h: np.ndarray,
-                   iterations: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def posterior_mode(
+    m: np.ndarray, s2: np.ndarray, d: np.ndarray, h: np.ndarray, iterations: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
     """Mode ``u*`` and curvature scale ``sigma`` of ``g(u) = d u - H e^u - (u-m)^2 / (2 s2)``.
 
     ``g'`` is decreasing and concave, so Newton's method started right of the root
@@ -64,7 +65,7 @@ def log_integral_numpy(m, s2, d, h, points: int = 15) -> np.ndarray:
     ustar, sig = posterior_mode(m, s2, d, h)
     u = ustar[..., None] + np.sqrt(2.0) * sig[..., None] * x
     g = d[..., None] * u - h[..., None] * np.exp(u) - (u - m[..., None]) ** 2 / (2 * s2[..., None])
-    terms = logw + x ** 2 + g
+    terms = logw + x**2 + g
     top = terms.max(axis=-1, keepdims=True)
     lse = top[..., 0] + np.log(np.exp(terms - top).sum(axis=-1))
     return np.log(np.sqrt(2.0) * sig) + lse - 0.5 * np.log(2 * np.pi * s2)
@@ -98,13 +99,14 @@ def log_integral(m, s2, d, h, points: int = 15):
     s2 = torch.clamp(s2, min=1e-8)  # keeps the unused branch finite (torch.where gradients)
     x, logw = gauss_hermite(points)
     with torch.no_grad():
-        ustar, sig = posterior_mode(m.detach().numpy(), s2.detach().numpy(),
-                                    d.detach().numpy(), h.detach().numpy())
+        ustar, sig = posterior_mode(
+            m.detach().numpy(), s2.detach().numpy(), d.detach().numpy(), h.detach().numpy()
+        )
     xt = torch.as_tensor(x, dtype=m.dtype)
     lw = torch.as_tensor(logw, dtype=m.dtype)
     sig_t = torch.as_tensor(sig, dtype=m.dtype)
     u = torch.as_tensor(ustar, dtype=m.dtype)[:, None] + np.sqrt(2.0) * sig_t[:, None] * xt
     g = d[:, None] * u - h[:, None] * torch.exp(u) - (u - m[:, None]) ** 2 / (2 * s2[:, None])
-    lse = torch.logsumexp(lw + xt ** 2 + g, dim=1)
+    lse = torch.logsumexp(lw + xt**2 + g, dim=1)
     quad = torch.log(np.sqrt(2.0) * sig_t) + lse - 0.5 * torch.log(2 * np.pi * s2)
     return torch.where(exact, closed, quad)

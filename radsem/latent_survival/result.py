@@ -14,10 +14,12 @@ from radsem.latent_survival.problem import LatentSurvivalProblem
 
 __all__ = ["LatentSurvivalFit"]
 
-_METHOD_NAMES = {"joint": "joint maximum likelihood",
-                 "regression_calibration": "two-step regression calibration",
-                 "plausible_values": "two-step plausible values (Rubin's rules)",
-                 "naive": "naive two-step (Bartlett factor scores into Cox)"}
+_METHOD_NAMES = {
+    "joint": "joint maximum likelihood",
+    "regression_calibration": "two-step regression calibration",
+    "plausible_values": "two-step plausible values (Rubin's rules)",
+    "naive": "naive two-step (Bartlett factor scores into Cox)",
+}
 
 
 class LatentSurvivalFit:
@@ -39,11 +41,22 @@ class LatentSurvivalFit:
         joint fit).
     """
 
-    def __init__(self, problem: LatentSurvivalProblem, method: str, theta: np.ndarray,
-                 vcov: np.ndarray, coef: np.ndarray, *, loglik: float = np.nan,
-                 npar: int | None = None, converged: bool = True, baseline=None,
-                 n_used: int | None = None, info: dict | None = None,
-                 level: float = 0.95) -> None:
+    def __init__(
+        self,
+        problem: LatentSurvivalProblem,
+        method: str,
+        theta: np.ndarray,
+        vcov: np.ndarray,
+        coef: np.ndarray,
+        *,
+        loglik: float = np.nan,
+        npar: int | None = None,
+        converged: bool = True,
+        baseline=None,
+        n_used: int | None = None,
+        info: dict | None = None,
+        level: float = 0.95,
+    ) -> None:
         self._problem = problem
         self.method = method
         self.outcome = problem.outcome
@@ -62,8 +75,10 @@ class LatentSurvivalFit:
         self.measurement_fit = problem.sem_fit
 
     def __repr__(self) -> str:
-        return (f"<LatentSurvivalFit {self.method} N={len(self._problem.time)} "
-                f"events={int(self._problem.event.sum())} converged={self.converged}>")
+        return (
+            f"<LatentSurvivalFit {self.method} N={len(self._problem.time)} "
+            f"events={int(self._problem.event.sum())} converged={self.converged}>"
+        )
 
     # -- pieces -------------------------------------------------------------------------
     @property
@@ -117,7 +132,7 @@ class LatentSurvivalFit:
         prob = self._problem
         latent = set(prob.latent)
         nn = len(prob.node_terms)
-        se_coef = np.sqrt(np.clip(np.diag(self._vcov)[self._ntheta:], 0.0, None))
+        se_coef = np.sqrt(np.clip(np.diag(self._vcov)[self._ntheta :], 0.0, None))
         est_sd, se_sd = self._per_sd
         rows = []
         for k, name in enumerate(self.coef.index):
@@ -126,9 +141,19 @@ class LatentSurvivalFit:
             else:
                 scale, sd, est, se = "per unit", np.nan, self.coef.iloc[k], se_coef[k]
             z = est / se if se > 0 else np.nan
-            rows.append({"scale": scale, "sd": sd, "log_hr": est, "se": se, "z": z,
-                         "pvalue": 2 * stats.norm.sf(abs(z)), "hr": np.exp(est),
-                         "ci_lower": np.exp(est - zc * se), "ci_upper": np.exp(est + zc * se)})
+            rows.append(
+                {
+                    "scale": scale,
+                    "sd": sd,
+                    "log_hr": est,
+                    "se": se,
+                    "z": z,
+                    "pvalue": 2 * stats.norm.sf(abs(z)),
+                    "hr": np.exp(est),
+                    "ci_lower": np.exp(est - zc * se),
+                    "ci_upper": np.exp(est + zc * se),
+                }
+            )
         return pd.DataFrame(rows, index=pd.Index(self.coef.index, name="term"))
 
     def parameter_estimates(self, level: float | None = None) -> pd.DataFrame:
@@ -146,17 +171,34 @@ class LatentSurvivalFit:
             ram = prob.measurement.ram
             par = ram.par
             se = np.zeros(len(par))
-            se[ram.free_rows] = se_all[:self._ntheta]
-            frames.append(pd.DataFrame({
-                "lhs": par["lhs"].to_numpy(), "op": par["op"].to_numpy(),
-                "rhs": par["rhs"].to_numpy(), "group": par["group"].to_numpy(int),
-                "label": par["label"].to_numpy() if "label" in par else "",
-                "est": ram.values(self._theta), "se": se}))
+            se[ram.free_rows] = se_all[: self._ntheta]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "lhs": par["lhs"].to_numpy(),
+                        "op": par["op"].to_numpy(),
+                        "rhs": par["rhs"].to_numpy(),
+                        "group": par["group"].to_numpy(int),
+                        "label": par["label"].to_numpy() if "label" in par else "",
+                        "est": ram.values(self._theta),
+                        "se": se,
+                    }
+                )
+            )
         labels = {t.name: t.label for t in self.outcome.terms}
-        frames.append(pd.DataFrame({
-            "lhs": self.outcome.name, "op": "~", "rhs": list(self.coef.index), "group": 1,
-            "label": [labels.get(n, "") for n in self.coef.index],
-            "est": self.coef.to_numpy(), "se": se_all[self._ntheta:]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "lhs": self.outcome.name,
+                    "op": "~",
+                    "rhs": list(self.coef.index),
+                    "group": 1,
+                    "label": [labels.get(n, "") for n in self.coef.index],
+                    "est": self.coef.to_numpy(),
+                    "se": se_all[self._ntheta :],
+                }
+            )
+        )
         out = pd.concat(frames, ignore_index=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["z"] = np.where(out["se"] > 0, out["est"] / out["se"], np.nan)
@@ -171,22 +213,36 @@ class LatentSurvivalFit:
         if self._baseline is None:
             return pd.DataFrame(columns=["start", "end", "log_hazard", "se", "hazard"])
         cuts, alpha, se = self._baseline
-        return pd.DataFrame({"start": cuts[:-1], "end": cuts[1:], "log_hazard": alpha,
-                             "se": se, "hazard": np.exp(alpha)})
+        return pd.DataFrame(
+            {
+                "start": cuts[:-1],
+                "end": cuts[1:],
+                "log_hazard": alpha,
+                "se": se,
+                "hazard": np.exp(alpha),
+            }
+        )
 
     def fit_measures(self) -> pd.Series:
         """``npar, logl, aic, bic, ntotal, nevents`` (``logl`` of the joint likelihood; ``NaN``
         for the two-step methods, which maximise no joint likelihood)."""
         n = len(self._problem.time)
         ll = self._loglik
-        return pd.Series({"npar": float(self._npar), "logl": ll,
-                          "aic": -2 * ll + 2 * self._npar,
-                          "bic": -2 * ll + np.log(n) * self._npar, "ntotal": float(n),
-                          "nevents": float(self._problem.event.sum())}, name=self.method)
+        return pd.Series(
+            {
+                "npar": float(self._npar),
+                "logl": ll,
+                "aic": -2 * ll + 2 * self._npar,
+                "bic": -2 * ll + np.log(n) * self._npar,
+                "ntotal": float(n),
+                "nevents": float(self._problem.event.sum()),
+            },
+            name=self.method,
+        )
 
     def vcov(self) -> pd.DataFrame:
         """Covariance of the survival coefficients (per unit)."""
-        v = self._vcov[self._ntheta:, self._ntheta:]
+        v = self._vcov[self._ntheta :, self._ntheta :]
         return pd.DataFrame(v, index=self.coef.index, columns=self.coef.index)
 
     # -- prediction -----------------------------------------------------------------------
@@ -217,22 +273,28 @@ class LatentSurvivalFit:
     def summary(self) -> str:
         """A text report: method, sample, hazard ratios and the measurement model."""
         fm = self.fit_measures()
-        lines = [f"Latent-variable proportional-hazards model ({_METHOD_NAMES[self.method]})",
-                 f"  outcome: {self.outcome.name} = Surv({self.outcome.time}, "
-                 f"{self.outcome.event})",
-                 f"  patients {int(fm['ntotal'])}, events {int(fm['nevents'])}, used in the "
-                 f"survival fit {self.n_used}, converged: {self.converged}"]
+        lines = [
+            f"Latent-variable proportional-hazards model ({_METHOD_NAMES[self.method]})",
+            f"  outcome: {self.outcome.name} = Surv({self.outcome.time}, {self.outcome.event})",
+            f"  patients {int(fm['ntotal'])}, events {int(fm['nevents'])}, used in the "
+            f"survival fit {self.n_used}, converged: {self.converged}",
+        ]
         if np.isfinite(fm["logl"]):
-            lines.append(f"  logl {fm['logl']:.3f}  npar {int(fm['npar'])}  AIC {fm['aic']:.3f}"
-                         f"  BIC {fm['bic']:.3f}")
+            lines.append(
+                f"  logl {fm['logl']:.3f}  npar {int(fm['npar'])}  AIC {fm['aic']:.3f}"
+                f"  BIC {fm['bic']:.3f}"
+            )
         hr = self.hazard_ratios()
         lines += ["", "Hazard ratios:", hr.to_string(float_format=lambda v: f"{v:.4f}")]
         pe = self.parameter_estimates()
         meas = pe[pe["lhs"] != self.outcome.name]
         if len(meas):
             cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue"]
-            lines += ["", "Measurement / structural model:",
-                      meas[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}")]
+            lines += [
+                "",
+                "Measurement / structural model:",
+                meas[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+            ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -64,21 +64,28 @@ def _err(msg: str, tok: Token, lines: list[str]) -> ModelSyntaxError:
 def _parse_declaration(st: list[Token], lines: list[str]) -> tuple[str, str, str]:
     """``name =~ Surv(time, event)`` -> (name, time, event)."""
     if st[0].kind != "NAME" or not is_valid_name(st[0].text):
-        raise _err("a survival outcome must be declared as 'name =~ Surv(time, event)'",
-                   st[0], lines)
+        raise _err(
+            "a survival outcome must be declared as 'name =~ Surv(time, event)'", st[0], lines
+        )
     if len(st) < 2 or st[1].text != "=~":
         where = st[1] if len(st) > 1 else st[0]
-        raise _err("Surv(time, event) can only appear on the right of '=~' "
-                   "(write 'name =~ Surv(time, event)')", where, lines)
+        raise _err(
+            "Surv(time, event) can only appear on the right of '=~' "
+            "(write 'name =~ Surv(time, event)')",
+            where,
+            lines,
+        )
     if len(st) < 3 or st[2].text != "Surv":
-        raise _err("a survival declaration must have Surv(time, event) alone on the right "
-                   "of '=~'", st[2] if len(st) > 2 else st[1], lines)
+        raise _err(
+            "a survival declaration must have Surv(time, event) alone on the right of '=~'",
+            st[2] if len(st) > 2 else st[1],
+            lines,
+        )
     shape = ["(", "NAME", ",", "NAME", ")"]
     body = st[3:]
     for k, want in enumerate(shape):
         if k >= len(body):
-            raise _err("Surv() needs exactly two column names: Surv(time, event)", st[-1],
-                       lines)
+            raise _err("Surv() needs exactly two column names: Surv(time, event)", st[-1], lines)
         tok = body[k]
         ok = tok.kind in ("NAME", "STRING") if want == "NAME" else tok.text == want
         if not ok:
@@ -99,10 +106,15 @@ def _parse_regression(st: list[Token], lines: list[str]) -> list[SurvivalTerm]:
         label = ""
         tok = toks[k]
         if k + 1 < len(toks) and toks[k + 1].text == "*":
-            if tok.kind not in ("NAME", "STRING") or (tok.kind == "NAME"
-                                                      and not is_valid_name(tok.text)):
-                raise _err("only a label may modify a predictor of a survival outcome "
-                           "(fixed values and start values are not supported here)", tok, lines)
+            if tok.kind not in ("NAME", "STRING") or (
+                tok.kind == "NAME" and not is_valid_name(tok.text)
+            ):
+                raise _err(
+                    "only a label may modify a predictor of a survival outcome "
+                    "(fixed values and start values are not supported here)",
+                    tok,
+                    lines,
+                )
             label = tok.value
             k += 2
             if k >= len(toks):
@@ -116,8 +128,9 @@ def _parse_regression(st: list[Token], lines: list[str]) -> list[SurvivalTerm]:
         k += 1
         if k < len(toks):
             if toks[k].text != "+":
-                raise _err(f"expected '+' between predictors, found {toks[k].text!r}",
-                           toks[k], lines)
+                raise _err(
+                    f"expected '+' between predictors, found {toks[k].text!r}", toks[k], lines
+                )
             k += 1
             if k >= len(toks):
                 raise _err("the formula ends with '+'", toks[-1], lines)
@@ -147,23 +160,29 @@ def _declarations(statements, lines, survival):
     for name, cols in dict(survival or {}).items():
         if not isinstance(name, str) or not is_valid_name(name):
             raise ModelSpecificationError(f"survival outcome name {name!r} is not a valid name")
-        if (not isinstance(cols, (tuple, list)) or len(cols) != 2
-                or not all(isinstance(c, str) for c in cols)):
+        if (
+            not isinstance(cols, (tuple, list))
+            or len(cols) != 2
+            or not all(isinstance(c, str) for c in cols)
+        ):
             raise ModelSpecificationError(
-                f"survival={{{name!r}: ...}} must give two column names (time, event), "
-                f"got {cols!r}")
+                f"survival={{{name!r}: ...}} must give two column names (time, event), got {cols!r}"
+            )
         if name in decl:
             raise ModelSpecificationError(
-                f"survival outcome {name!r} is declared both in the model and in survival=")
+                f"survival outcome {name!r} is declared both in the model and in survival="
+            )
         decl[name] = (cols[0], cols[1])
     if len(decl) > 1:
         raise ModelSpecificationError(
-            f"only one survival outcome per model is supported, got {sorted(decl)}")
+            f"only one survival outcome per model is supported, got {sorted(decl)}"
+        )
     return decl
 
 
-def split_survival(model: str, survival: Mapping[str, tuple[str, str]] | None = None
-                   ) -> tuple[str | None, SurvivalOutcome | None]:
+def split_survival(
+    model: str, survival: Mapping[str, tuple[str, str]] | None = None
+) -> tuple[str | None, SurvivalOutcome | None]:
     """Take the survival outcome out of a model.
 
     Parameters
@@ -200,7 +219,7 @@ def split_survival(model: str, survival: Mapping[str, tuple[str, str]] | None = 
     decl = _declarations(statements, lines, survival)
     if not decl:
         return model, None
-    (name, (time, event)), = decl.items()
+    ((name, (time, event)),) = decl.items()
     terms: list[SurvivalTerm] = []
     for st in statements:
         if any(t.kind == "NAME" and t.text == "Surv" for t in st):
@@ -219,11 +238,15 @@ def split_survival(model: str, survival: Mapping[str, tuple[str, str]] | None = 
                     f"the survival outcome {name!r} can only appear as "
                     f"'{name} =~ Surv(time, event)' and '{name} ~ predictors' (it is a "
                     "hazard, not a variable other parts of the model can use)",
-                    tok.line, tok.column, lines[tok.line - 1])
+                    tok.line,
+                    tok.column,
+                    lines[tok.line - 1],
+                )
     if not terms:
         raise ModelSpecificationError(
             f"survival outcome {name!r} is declared but has no regression; add a line such "
-            f"as '{name} ~ E6 + E7 + age'")
+            f"as '{name} ~ E6 + E7 + age'"
+        )
     sem = "\n".join(lines)
     rest = sem if sem.strip() and any(split_statements(sem)[0]) else None
     return rest, SurvivalOutcome(name, time, event, tuple(terms))

@@ -27,8 +27,14 @@ from radsem.latent_survival.posterior import bartlett_scores, conditional_moment
 from radsem.latent_survival.problem import LatentSurvivalProblem
 from radsem.latent_survival.quadrature import posterior_mode
 
-__all__ = ["TwoStepEstimate", "naive", "regression_calibration", "plausible_values",
-           "draw_theta", "breslow"]
+__all__ = [
+    "TwoStepEstimate",
+    "naive",
+    "regression_calibration",
+    "plausible_values",
+    "draw_theta",
+    "breslow",
+]
 
 
 class TwoStepEstimate:
@@ -85,8 +91,9 @@ def naive(problem: LatentSurvivalProblem) -> TwoStepEstimate:
     return TwoStepEstimate(coef, cov, len(rows), {"dropped": len(design) - len(rows)})
 
 
-def regression_calibration(problem: LatentSurvivalProblem, draws: int = 20,
-                           seed: int | None = None) -> TwoStepEstimate:
+def regression_calibration(
+    problem: LatentSurvivalProblem, draws: int = 20, seed: int | None = None
+) -> TwoStepEstimate:
     """Posterior means ``E(v | y_obs, x)`` into a Cox model; first-step variance from
     ``draws`` parameter draws (``0``: Cox variance only)."""
     mean, _ = _node_means(problem, problem.sem_fit._theta)
@@ -94,12 +101,17 @@ def regression_calibration(problem: LatentSurvivalProblem, draws: int = 20,
     between = np.zeros_like(cov)
     if draws and draws > 1:
         rng = np.random.default_rng(seed)
-        est = np.array([_cox(problem, _design(problem, _node_means(problem, th)[0]))[0]
-                        for th in draw_theta(problem, rng, int(draws))])
+        est = np.array(
+            [
+                _cox(problem, _design(problem, _node_means(problem, th)[0]))[0]
+                for th in draw_theta(problem, rng, int(draws))
+            ]
+        )
         between = np.atleast_2d(np.cov(est, rowvar=False))
         cov = cov + (1.0 + 1.0 / draws) * between
-    return TwoStepEstimate(coef, cov, len(problem.time), {"draws": int(draws or 0),
-                                                         "between": between})
+    return TwoStepEstimate(
+        coef, cov, len(problem.time), {"draws": int(draws or 0), "between": between}
+    )
 
 
 def breslow(time: np.ndarray, event: np.ndarray, lp: np.ndarray) -> np.ndarray:
@@ -129,9 +141,12 @@ def _draw_u(rng, mean, var, d, h, grid: int = 241) -> np.ndarray:
     return u[np.arange(len(mean)), np.minimum(pick, grid - 1)] + jitter
 
 
-def plausible_values(problem: LatentSurvivalProblem, draws: int = 20,
-                     seed: int | None = None, start: TwoStepEstimate | None = None
-                     ) -> TwoStepEstimate:
+def plausible_values(
+    problem: LatentSurvivalProblem,
+    draws: int = 20,
+    seed: int | None = None,
+    start: TwoStepEstimate | None = None,
+) -> TwoStepEstimate:
     """Plausible values of the SEM nodes in the survival regression, drawn given the outcome;
     Cox per draw; Rubin's rules."""
     if int(draws) < 2:
@@ -170,5 +185,9 @@ def plausible_values(problem: LatentSurvivalProblem, draws: int = 20,
     within = np.mean(covs, axis=0)
     between = np.atleast_2d(np.cov(ests, rowvar=False))
     total = within + (1.0 + 1.0 / draws) * between
-    return TwoStepEstimate(ests.mean(axis=0), total, len(problem.time),
-                           {"draws": int(draws), "within": within, "between": between})
+    return TwoStepEstimate(
+        ests.mean(axis=0),
+        total,
+        len(problem.time),
+        {"draws": int(draws), "within": within, "between": between},
+    )

@@ -47,8 +47,10 @@ class ExtractionResult:
     settings: dict
 
     def __repr__(self) -> str:
-        return (f"ExtractionResult({self.features.shape[0]} patients x "
-                f"{self.features.shape[1]} features, {len(self.failures)} failed)")
+        return (
+            f"ExtractionResult({self.features.shape[0]} patients x "
+            f"{self.features.shape[1]} features, {len(self.failures)} failed)"
+        )
 
 
 def _source(source: Any) -> Any:
@@ -69,8 +71,10 @@ def _spec(source: Any, series: Any) -> pd.DataFrame:
     if isinstance(series, Mapping):
         series = pd.DataFrame({"series": list(series), "modality": list(series.values())})
     if not isinstance(series, pd.DataFrame):
-        raise DataError("series must be a DataFrame (series, modality, ...) or a mapping of "
-                        f"series name to modality; got {type(series).__name__}")
+        raise DataError(
+            "series must be a DataFrame (series, modality, ...) or a mapping of "
+            f"series name to modality; got {type(series).__name__}"
+        )
     return check_series(Path("series"), series)
 
 
@@ -85,8 +89,10 @@ def images_table(source: Any, series: Any = None) -> pd.DataFrame:
     columns = ("patient_id", *spec["series"], "mask")
     table = getattr(source, "images", source)
     if not isinstance(table, pd.DataFrame):
-        raise DataError("expected a DataFrame of image paths (patient_id, t2, dwi, adc, mask), "
-                        f"a Cohort or a cohort folder; got {type(source).__name__}")
+        raise DataError(
+            "expected a DataFrame of image paths (patient_id, t2, dwi, adc, mask), "
+            f"a Cohort or a cohort folder; got {type(source).__name__}"
+        )
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise DataError(f"the images table lacks column(s) {missing}; needs {list(columns)}")
@@ -116,7 +122,7 @@ def _cache_key(row: Mapping, settings: Mapping, spec: list | None = None) -> str
     from radsem import __version__
 
     digest = hashlib.sha256()
-    for col in (_COLUMNS[1:] if spec is None else [k for k in row if k != "patient_id"]):
+    for col in _COLUMNS[1:] if spec is None else [k for k in row if k != "patient_id"]:
         digest.update(col.encode())
         _hash_path(Path(row[col]), digest)
     if spec is not None:
@@ -135,8 +141,13 @@ def _short_paths(reason: str, row: dict) -> str:
     return reason
 
 
-def _work(row: dict, settings: dict, cache_dir: str | None, spec: list | None = None,
-          absolute_paths: bool = False) -> dict:
+def _work(
+    row: dict,
+    settings: dict,
+    cache_dir: str | None,
+    spec: list | None = None,
+    absolute_paths: bool = False,
+) -> dict:
     """Extract one patient; never raises for a bad patient (the reason is returned)."""
     out = _work_inner(row, settings, cache_dir, spec)
     if "failure" in out and not absolute_paths:
@@ -168,22 +179,32 @@ def _work_inner(row: dict, settings: dict, cache_dir: str | None, spec: list | N
                 except (OSError, ValueError):
                     pass  # unreadable cache entry: recompute and overwrite it
         if spec is None:
-            features, diag = extract_patient(row["t2"], row["dwi"], row["adc"], row["mask"],
-                                             settings, name=f"patient {pid}")
+            features, diag = extract_patient(
+                row["t2"], row["dwi"], row["adc"], row["mask"], settings, name=f"patient {pid}"
+            )
         else:
             features, diag = extract_series_patient(
-                {r["series"]: row[r["series"]] for r in spec}, row["mask"],
-                pd.DataFrame(spec), settings["modality"], name=f"patient {pid}")
+                {r["series"]: row[r["series"]] for r in spec},
+                row["mask"],
+                pd.DataFrame(spec),
+                settings["modality"],
+                name=f"patient {pid}",
+            )
     except RadsemError as exc:
         text = str(exc) if str(exc).startswith(f"patient {pid}") else f"patient {pid}: {exc}"
         return {"patient_id": pid, "failure": text}
     except OSError as exc:
         return {"patient_id": pid, "failure": f"patient {pid}: cannot read input ({exc})"}
     except Exception as exc:  # noqa: BLE001 - one patient must never stop the cohort
-        return {"patient_id": pid, "failure": f"patient {pid}: unexpected "
-                                              f"{type(exc).__name__}: {exc}"}
-    out = {"features": {k: float(v) for k, v in features.items()},
-           "order": list(features.index), "diagnostics": diag}
+        return {
+            "patient_id": pid,
+            "failure": f"patient {pid}: unexpected {type(exc).__name__}: {exc}",
+        }
+    out = {
+        "features": {k: float(v) for k, v in features.items()},
+        "order": list(features.index),
+        "diagnostics": diag,
+    }
     if cache_file is not None:
         atomic_write_bytes(json.dumps(out).encode("utf-8"), cache_file)
     return {**out, "patient_id": pid, "cached": False}
@@ -195,9 +216,15 @@ def _progress(total: int, enabled: bool):
     return progress_bar(total=total, enabled=enabled, desc="radiomics", unit="patient")
 
 
-def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: int,
-               progress: bool, spec: list | None = None, absolute_paths: bool = False
-               ) -> Iterable[dict]:
+def _run_local(
+    rows: list[dict],
+    settings: dict,
+    cache_dir: str | None,
+    n_jobs: int,
+    progress: bool,
+    spec: list | None = None,
+    absolute_paths: bool = False,
+) -> Iterable[dict]:
     bar = _progress(len(rows), progress)
     try:
         if n_jobs == 1:
@@ -207,10 +234,12 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=n_jobs, initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(_work, row, settings, cache_dir, spec, absolute_paths)
-                       for row in rows]
+        with ProcessPoolExecutor(
+            max_workers=n_jobs, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
+            futures = [
+                pool.submit(_work, row, settings, cache_dir, spec, absolute_paths) for row in rows
+            ]
             for fut in as_completed(futures):
                 yield fut.result()
                 bar.update()
@@ -218,9 +247,15 @@ def _run_local(rows: list[dict], settings: dict, cache_dir: str | None, n_jobs: 
         bar.close()
 
 
-def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: Any,
-              progress: bool, spec: list | None = None, absolute_paths: bool = False
-              ) -> Iterable[dict]:
+def _run_dask(
+    rows: list[dict],
+    settings: dict,
+    cache_dir: str | None,
+    client: Any,
+    progress: bool,
+    spec: list | None = None,
+    absolute_paths: bool = False,
+) -> Iterable[dict]:
     try:
         from distributed import Client, as_completed
     except ImportError as exc:
@@ -232,15 +267,21 @@ def _run_dask(rows: list[dict], settings: dict, cache_dir: str | None, client: A
         try:
             client = Client(client)
         except (OSError, TimeoutError) as exc:
-            raise DataError(f"cannot connect to the Dask scheduler at {client!r} "
-                            f"({' '.join(str(exc).split())[:200]})") from exc
+            raise DataError(
+                f"cannot connect to the Dask scheduler at {client!r} "
+                f"({' '.join(str(exc).split())[:200]})"
+            ) from exc
     elif not isinstance(client, Client):
-        raise DataError("dask_client must be a distributed.Client or a scheduler address, got "
-                        f"{type(client).__name__}")
+        raise DataError(
+            "dask_client must be a distributed.Client or a scheduler address, got "
+            f"{type(client).__name__}"
+        )
     bar = _progress(len(rows), progress)
     try:
-        futures = [client.submit(_work, row, settings, cache_dir, spec, absolute_paths,
-                                 pure=False) for row in rows]
+        futures = [
+            client.submit(_work, row, settings, cache_dir, spec, absolute_paths, pure=False)
+            for row in rows
+        ]
         for fut in as_completed(futures):
             yield fut.result()
             bar.update()
@@ -263,25 +304,51 @@ def _assemble(results: list[dict], order: list[str], settings: dict) -> Extracti
             columns = r["order"]
         feats[pid] = r["features"]
         for series in r["diagnostics"]:
-            diags.append({"patient_id": pid, "series": series, **r["diagnostics"][series],
-                          "cached": bool(r["cached"])})
+            diags.append(
+                {
+                    "patient_id": pid,
+                    "series": series,
+                    **r["diagnostics"][series],
+                    "cached": bool(r["cached"]),
+                }
+            )
     features = pd.DataFrame.from_dict(feats, orient="index", columns=columns, dtype=float)
     features.index = pd.Index(features.index, name="patient_id", dtype=object)
-    diag_cols = ["patient_id", "series", "voxels", "bins", "spacing_x", "spacing_y", "spacing_z",
-                 "volume_mean", "roi_mean", "warnings", "cached"]
+    diag_cols = [
+        "patient_id",
+        "series",
+        "voxels",
+        "bins",
+        "spacing_x",
+        "spacing_y",
+        "spacing_z",
+        "volume_mean",
+        "roi_mean",
+        "warnings",
+        "cached",
+    ]
     extra = [k for k in ("modality", "suv_factor") if any(k in d for d in diags)]
     diag_cols[2:2] = extra
     diagnostics = pd.DataFrame(diags, columns=diag_cols)
     failures = pd.DataFrame(fails, columns=["patient_id", "reason"])
-    return ExtractionResult(features=features, diagnostics=diagnostics, failures=failures,
-                            settings=settings)
+    return ExtractionResult(
+        features=features, diagnostics=diagnostics, failures=failures, settings=settings
+    )
 
 
-def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = None,
-                   n_jobs: int = 1, cache_dir: str | os.PathLike | None = None,
-                   dask_client: Any = None, progress: bool = True, *, series: Any = None,
-                   roi: str | None = None, absolute_paths: bool = False,
-                   client: Any = None) -> ExtractionResult:
+def extract_cohort(
+    images: Any,
+    settings: Mapping | str | os.PathLike | None = None,
+    n_jobs: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+    dask_client: Any = None,
+    progress: bool = True,
+    *,
+    series: Any = None,
+    roi: str | None = None,
+    absolute_paths: bool = False,
+    client: Any = None,
+) -> ExtractionResult:
     """Extract every patient's multi-sequence radiomic profile.
 
     Parameters
@@ -363,24 +430,43 @@ def extract_cohort(images: Any, settings: Mapping | str | os.PathLike | None = N
         try:
             cache_path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DataError(f"{cache_path}: cannot create the cache folder ({exc.strerror})"
-                            ) from exc
+            raise DataError(
+                f"{cache_path}: cannot create the cache folder ({exc.strerror})"
+            ) from exc
         cache = str(cache_path.resolve())
     unmasked = table["mask"].isna() if "mask" in table.columns else table["patient_id"].isna()
-    results = [{"patient_id": pid, "failure": f"patient {pid}: no tumour mask (mask.nii.gz "
-                "absent; predict one with radsem segment predict)"}
-               for pid in table.loc[unmasked, "patient_id"]]
+    results = [
+        {
+            "patient_id": pid,
+            "failure": f"patient {pid}: no tumour mask (mask.nii.gz "
+            "absent; predict one with radsem segment predict)",
+        }
+        for pid in table.loc[unmasked, "patient_id"]
+    ]
     rows = table.loc[~unmasked].to_dict(orient="records")
-    rows = [{k: (v if k == "patient_id" else "" if pd.isna(v) else str(v))
-             for k, v in row.items()} for row in rows]
-    spec_rows = spec.astype(object).where(spec.notna(), None).to_dict(orient="records") \
-        if general else None
+    rows = [
+        {k: (v if k == "patient_id" else "" if pd.isna(v) else str(v)) for k, v in row.items()}
+        for row in rows
+    ]
+    spec_rows = (
+        spec.astype(object).where(spec.notna(), None).to_dict(orient="records") if general else None
+    )
     if dask_client is not None:
-        results += list(_run_dask(rows, resolved, cache, dask_client, progress, spec_rows,
-                                  absolute_paths))
+        results += list(
+            _run_dask(rows, resolved, cache, dask_client, progress, spec_rows, absolute_paths)
+        )
     else:
-        results += list(_run_local(rows, resolved, cache, min(n_jobs, max(len(rows), 1)),
-                                   progress, spec_rows, absolute_paths))
+        results += list(
+            _run_local(
+                rows,
+                resolved,
+                cache,
+                min(n_jobs, max(len(rows), 1)),
+                progress,
+                spec_rows,
+                absolute_paths,
+            )
+        )
     result = _assemble(results, table["patient_id"].tolist(), resolved)
     source = getattr(images, "images", images)
     if isinstance(source, pd.DataFrame) and "mask_source" in source.columns:

@@ -18,12 +18,12 @@ __all__ = ["ComBatHarmonizer"]
 
 def _aprior(delta: np.ndarray) -> float:
     m, s2 = delta.mean(), delta.var(ddof=1)
-    return (2 * s2 + m ** 2) / s2
+    return (2 * s2 + m**2) / s2
 
 
 def _bprior(delta: np.ndarray) -> float:
     m, s2 = delta.mean(), delta.var(ddof=1)
-    return (m * s2 + m ** 3) / s2
+    return (m * s2 + m**3) / s2
 
 
 def _parametric(sdat, g_hat, d_hat, g_bar, t2, a, b, tol=1e-4, max_iter=1000):
@@ -34,8 +34,9 @@ def _parametric(sdat, g_hat, d_hat, g_bar, t2, a, b, tol=1e-4, max_iter=1000):
         g_new = (t2 * n * g_hat + d_old * g_bar) / (t2 * n + d_old)
         sum2 = ((sdat - g_new) ** 2).sum(axis=0)
         d_new = (0.5 * sum2 + b) / (n / 2.0 + a - 1.0)
-        change = max(np.max(np.abs(g_new - g_old) / np.abs(g_old)),
-                     np.max(np.abs(d_new - d_old) / d_old))
+        change = max(
+            np.max(np.abs(g_new - g_old) / np.abs(g_old)), np.max(np.abs(d_new - d_old) / d_old)
+        )
         g_old, d_old = g_new, d_new
         if change <= tol:
             break
@@ -95,8 +96,13 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
     ``fit`` are adjusted with the fitted estimates.
     """
 
-    def __init__(self, batch=None, covariates: pd.DataFrame | None = None,
-                 parametric: bool = True, mean_only: bool = False) -> None:
+    def __init__(
+        self,
+        batch=None,
+        covariates: pd.DataFrame | None = None,
+        parametric: bool = True,
+        mean_only: bool = False,
+    ) -> None:
         self.batch = batch
         self.covariates = covariates
         self.parametric = parametric
@@ -104,8 +110,9 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
 
     def _batch(self, X: pd.DataFrame) -> pd.Series:
         if not isinstance(self.batch, pd.Series):
-            raise DataError("batch must be a pandas Series of batch labels indexed like the "
-                            "features")
+            raise DataError(
+                "batch must be a pandas Series of batch labels indexed like the features"
+            )
         b = self.batch.reindex(X.index)
         if b.isna().any():
             raise DataError(f"no batch label for patient(s) {X.index[b.isna()].tolist()[:5]}")
@@ -116,12 +123,16 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
             return np.empty((len(X), 0))
         cov = self.covariates.reindex(X.index)
         if cov.isna().any().any():
-            raise DataError("covariates are missing for patient(s) "
-                            f"{X.index[cov.isna().any(axis=1)].tolist()[:5]}")
+            raise DataError(
+                "covariates are missing for patient(s) "
+                f"{X.index[cov.isna().any(axis=1)].tolist()[:5]}"
+            )
         if fitting:
-            self.covariate_levels_ = {c: sorted(cov[c].astype(str).unique())
-                                      for c in cov.columns
-                                      if not pd.api.types.is_numeric_dtype(cov[c])}
+            self.covariate_levels_ = {
+                c: sorted(cov[c].astype(str).unique())
+                for c in cov.columns
+                if not pd.api.types.is_numeric_dtype(cov[c])
+            }
         parts = []
         for c in cov.columns:
             if c in self.covariate_levels_:
@@ -143,8 +154,9 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
             raise DataError("ComBat needs at least 2 batches")
         sizes = batch.value_counts()
         if (sizes < 2).any():
-            raise DataError(f"batch(es) {sizes.index[sizes < 2].tolist()} have fewer than 2 "
-                            "patients")
+            raise DataError(
+                f"batch(es) {sizes.index[sizes < 2].tolist()} have fewer than 2 patients"
+            )
         B = np.column_stack([(batch == b).to_numpy(float) for b in self.batches_])
         C = self._covariate_matrix(X, fitting=True)
         design = np.column_stack([B, C])
@@ -157,8 +169,10 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
         self.covariate_coef_ = coef[nb:]
         self.var_pooled_ = ((Y - design @ coef) ** 2).mean(axis=0)
         if (self.var_pooled_ <= 0).any():
-            raise DataError("feature(s) with zero residual variance: "
-                            f"{list(X.columns[self.var_pooled_ <= 0])[:5]}")
+            raise DataError(
+                "feature(s) with zero residual variance: "
+                f"{list(X.columns[self.var_pooled_ <= 0])[:5]}"
+            )
         s = (Y - self.grand_mean_ - C @ self.covariate_coef_) / np.sqrt(self.var_pooled_)
         gamma_hat = np.linalg.solve(B.T @ B, B.T @ s)
         delta_hat = np.vstack([s[B[:, j] == 1].var(axis=0, ddof=1) for j in range(nb)])
@@ -170,13 +184,23 @@ class ComBatHarmonizer(TransformerMixin, BaseEstimator):
                 g_star[j] = (t2 * gamma_hat[j] + g_bar) / (t2 + 1.0)  # sva: n = 1, d = 1
             elif self.parametric:
                 g_star[j], d_star[j] = _parametric(
-                    rows, gamma_hat[j], delta_hat[j], gamma_hat[j].mean(),
-                    gamma_hat[j].var(ddof=1), _aprior(delta_hat[j]), _bprior(delta_hat[j]))
+                    rows,
+                    gamma_hat[j],
+                    delta_hat[j],
+                    gamma_hat[j].mean(),
+                    gamma_hat[j].var(ddof=1),
+                    _aprior(delta_hat[j]),
+                    _bprior(delta_hat[j]),
+                )
             else:
                 g_star[j], d_star[j] = _nonparametric(rows, gamma_hat[j], delta_hat[j])
         if not np.isfinite(g_star).all() or not np.isfinite(d_star).all():
-            warnings.warn("ComBat produced non-finite batch estimates (a feature is constant "
-                          "within a batch?)", DataWarning, stacklevel=user_stacklevel())
+            warnings.warn(
+                "ComBat produced non-finite batch estimates (a feature is constant "
+                "within a batch?)",
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         cols = pd.Index(X.columns)
         self.gamma_star_ = pd.DataFrame(g_star, index=self.batches_, columns=cols)
         self.delta_star_ = pd.DataFrame(d_star, index=self.batches_, columns=cols)

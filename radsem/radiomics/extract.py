@@ -32,30 +32,38 @@ _BENIGN = ("GLCM is symmetrical",)
 
 
 def _same_grid(a, b) -> bool:
-    return (a.GetSize() == b.GetSize()
-            and np.allclose(a.GetSpacing(), b.GetSpacing(), rtol=_GEOMETRY_TOL, atol=1e-6)
-            and np.allclose(a.GetOrigin(), b.GetOrigin(),
-                            atol=_GEOMETRY_TOL * max(min(a.GetSpacing()), 1e-6))
-            and np.allclose(a.GetDirection(), b.GetDirection(), atol=_GEOMETRY_TOL))
+    return (
+        a.GetSize() == b.GetSize()
+        and np.allclose(a.GetSpacing(), b.GetSpacing(), rtol=_GEOMETRY_TOL, atol=1e-6)
+        and np.allclose(
+            a.GetOrigin(), b.GetOrigin(), atol=_GEOMETRY_TOL * max(min(a.GetSpacing()), 1e-6)
+        )
+        and np.allclose(a.GetDirection(), b.GetDirection(), atol=_GEOMETRY_TOL)
+    )
 
 
 def _describe(image) -> str:
-    return (f"size {image.GetSize()}, spacing "
-            f"{tuple(round(s, 4) for s in image.GetSpacing())}, origin "
-            f"{tuple(round(o, 3) for o in image.GetOrigin())}")
+    return (
+        f"size {image.GetSize()}, spacing "
+        f"{tuple(round(s, 4) for s in image.GetSpacing())}, origin "
+        f"{tuple(round(o, 3) for o in image.GetOrigin())}"
+    )
 
 
 def _prepare_mask(mask, t2, label: int, name: str):
     sitk = require("SimpleITK", "reading images")
 
     if not _same_grid(mask, t2):
-        raise ImageError(f"{name}: the mask is not on the T2 grid (mask {_describe(mask)}; "
-                         f"T2 {_describe(t2)})")
+        raise ImageError(
+            f"{name}: the mask is not on the T2 grid (mask {_describe(mask)}; T2 {_describe(t2)})"
+        )
     arr = sitk.GetArrayViewFromImage(mask)
     if not np.any(arr == label):
         if np.any(arr != 0):
-            raise ImageError(f"{name}: the mask has no voxel with label {label} (labels present: "
-                             f"{sorted(np.unique(arr).tolist())[:10]})")
+            raise ImageError(
+                f"{name}: the mask has no voxel with label {label} (labels present: "
+                f"{sorted(np.unique(arr).tolist())[:10]})"
+            )
         raise ImageError(f"{name}: the mask is empty (no tumour voxel)")
     binary = sitk.GetImageFromArray((arr == label).astype(np.uint8))
     binary.CopyInformation(t2)
@@ -69,8 +77,9 @@ def _normalise(image, scale: float, name: str):
     arr = sitk.GetArrayFromImage(image).astype(np.float64)
     mean = float(np.mean(arr))
     if not np.isfinite(mean) or mean <= 0:
-        raise ImageError(f"{name}: the whole-volume mean is {mean:g}; it must be positive to "
-                         "normalise by it")
+        raise ImageError(
+            f"{name}: the whole-volume mean is {mean:g}; it must be positive to normalise by it"
+        )
     out = sitk.GetImageFromArray((arr / mean * scale).astype(np.float32))
     out.CopyInformation(image)
     return out, mean
@@ -79,10 +88,14 @@ def _normalise(image, scale: float, name: str):
 def _resample(image, reference, interpolator: str):
     sitk = require("SimpleITK", "reading images")
 
-    kind = {"linear": sitk.sitkLinear, "bspline": sitk.sitkBSpline,
-            "nearest": sitk.sitkNearestNeighbor}[interpolator]
-    return sitk.Resample(sitk.Cast(image, sitk.sitkFloat32), reference, sitk.Transform(), kind,
-                         0.0, sitk.sitkFloat32)
+    kind = {
+        "linear": sitk.sitkLinear,
+        "bspline": sitk.sitkBSpline,
+        "nearest": sitk.sitkNearestNeighbor,
+    }[interpolator]
+    return sitk.Resample(
+        sitk.Cast(image, sitk.sitkFloat32), reference, sitk.Transform(), kind, 0.0, sitk.sitkFloat32
+    )
 
 
 def _mask_array(mask) -> np.ndarray:
@@ -97,8 +110,9 @@ def _coverage(image, reference, roi) -> float:
 
     inside = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
     inside.CopyInformation(image)
-    on_t2 = sitk.Resample(inside, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
-                          sitk.sitkUInt8)
+    on_t2 = sitk.Resample(
+        inside, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8
+    )
     tumour = sitk.GetArrayViewFromImage(roi) == 1
     return float(np.mean(sitk.GetArrayViewFromImage(on_t2)[tumour] > 0))
 
@@ -167,8 +181,11 @@ def build_extractor(settings: Mapping, with_shape: bool = True, check: bool = Tr
     featureextractor = require("radiomics.featureextractor", "radiomic feature extraction")
 
     classes = {k: (list(v) if v else None) for k, v in settings["featureClass"].items()}
-    params = {"setting": dict(settings["setting"]), "imageType": dict(settings["imageType"]),
-              "featureClass": classes}
+    params = {
+        "setting": dict(settings["setting"]),
+        "imageType": dict(settings["imageType"]),
+        "featureClass": classes,
+    }
     sink = io.StringIO()
     if not check:
         with _BUILD_LOCK:  # pyradiomics' schema validation (YAML parsing) is not thread-safe
@@ -180,8 +197,9 @@ def build_extractor(settings: Mapping, with_shape: bool = True, check: bool = Tr
             extractor = featureextractor.RadiomicsFeatureExtractor(params)
     except Exception as exc:  # noqa: BLE001 - pykwalify/pyradiomics raise assorted types
         detail = " ".join(sink.getvalue().split())[-300:]
-        raise DataError(f"pyradiomics rejects the extraction settings: {exc} {detail}".strip()
-                        ) from exc
+        raise DataError(
+            f"pyradiomics rejects the extraction settings: {exc} {detail}".strip()
+        ) from exc
     return _drop_shape(extractor, with_shape)
 
 
@@ -250,8 +268,9 @@ def _real_values(result: Mapping) -> tuple[dict[str, float], list[str]]:
     return values, notes
 
 
-def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
-                   ) -> tuple[dict[str, float], dict[str, Any]]:
+def extract_series(
+    image, mask, settings: Mapping, with_shape: bool, name: str
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Run pyradiomics on one image/mask pair with resolved settings.
 
     Returns the features (pyradiomics names, e.g. ``original_glcm_Contrast``) and a small
@@ -262,22 +281,30 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
 
     extractor = _cached_extractor(settings, with_shape)
     if not extractor.enabledFeatures:
-        return {}, {"voxels": int(np.count_nonzero(_mask_array(mask))), "bins": 0,
-                    "roi_mean": float("nan"), "warnings": ""}
+        return {}, {
+            "voxels": int(np.count_nonzero(_mask_array(mask))),
+            "bins": 0,
+            "roi_mean": float("nan"),
+            "warnings": "",
+        }
     in_main = threading.current_thread() is threading.main_thread()
     caught: list = []
     try:
-        with _thread_log() as messages, np.errstate(all="ignore"), \
-                (warnings.catch_warnings(record=True) if in_main else contextlib.nullcontext()
-                 ) as record:
+        with (
+            _thread_log() as messages,
+            np.errstate(all="ignore"),
+            warnings.catch_warnings(record=True) if in_main else contextlib.nullcontext() as record,
+        ):
             if in_main:
                 warnings.simplefilter("always")
             result = extractor.execute(image, mask, label=1)
             caught = list(record or [])
     except (ValueError, RuntimeError, IndexError, ZeroDivisionError) as exc:
-        raise ImageError(f"{name}: pyradiomics cannot compute features for this region "
-                         f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
-                         "the tumour may be too small for texture matrices") from exc
+        raise ImageError(
+            f"{name}: pyradiomics cannot compute features for this region "
+            f"({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); "
+            "the tumour may be too small for texture matrices"
+        ) from exc
     features, complex_notes = _real_values(result)
     sitk = require("SimpleITK", "reading images")
 
@@ -286,9 +313,10 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     if setting.get("binCount") is not None:
         n_bins = int(setting["binCount"])
     else:
-        edges = imageoperations.getBinEdges(np.asarray(arr, dtype=np.float64),
-                                            **{k: v for k, v in setting.items()
-                                               if k == "binWidth"})
+        edges = imageoperations.getBinEdges(
+            np.asarray(arr, dtype=np.float64),
+            **{k: v for k, v in setting.items() if k == "binWidth"},
+        )
         n_bins = int(len(edges) - 1)
     notes = [m for m in messages if not m.startswith(_BENIGN)]
     notes += [str(w.message) for w in caught]
@@ -296,14 +324,24 @@ def extract_series(image, mask, settings: Mapping, with_shape: bool, name: str
     n_nan = sum(1 for v in features.values() if not np.isfinite(v))
     if n_nan:
         notes.append(f"{n_nan} feature(s) are not finite")
-    diag = {"voxels": int(arr.size), "bins": n_bins,
-            "roi_mean": float(np.mean(arr)), "warnings": "; ".join(dict.fromkeys(notes))}
+    diag = {
+        "voxels": int(arr.size),
+        "bins": n_bins,
+        "roi_mean": float(np.mean(arr)),
+        "warnings": "; ".join(dict.fromkeys(notes)),
+    }
     return features, diag
 
 
-def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os.PathLike,
-                    mask: str | os.PathLike, settings: Mapping | str | os.PathLike | None = None,
-                    *, name: str = "patient") -> tuple[pd.Series, dict]:
+def extract_patient(
+    t2: str | os.PathLike,
+    dwi: str | os.PathLike,
+    adc: str | os.PathLike,
+    mask: str | os.PathLike,
+    settings: Mapping | str | os.PathLike | None = None,
+    *,
+    name: str = "patient",
+) -> tuple[pd.Series, dict]:
     """Extract the multi-sequence radiomic profile of one patient.
 
     Parameters
@@ -347,8 +385,9 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
     paths = {"t2": t2, "dwi": dwi, "adc": adc}
     images = {s: read_volume(p) for s, p in paths.items()}
     reference = images["t2"]
-    roi = _prepare_mask(read_volume(mask), reference, int(resolved["setting"].get("label", 1)),
-                        name)
+    roi = _prepare_mask(
+        read_volume(mask), reference, int(resolved["setting"].get("label", 1)), name
+    )
     import SimpleITK as sitk
 
     inside = sitk.GetArrayViewFromImage(roi) == 1
@@ -365,17 +404,26 @@ def extract_patient(t2: str | os.PathLike, dwi: str | os.PathLike, adc: str | os
         if series != "t2":
             covered = _coverage(image, reference, roi)
             if covered == 0:
-                raise ImageError(f"{label}: the volume does not overlap the tumour mask on the T2 "
-                                 "grid (check the image geometry)")
+                raise ImageError(
+                    f"{label}: the volume does not overlap the tumour mask on the T2 "
+                    "grid (check the image geometry)"
+                )
             image = _resample(image, reference, rs["resample_interpolator"])
         check_plausible(sitk.GetArrayViewFromImage(image), inside, label)
         feats, diag = extract_series(image, roi, resolved, series == rs["shape_series"], label)
         if covered < 1.0:
-            note = (f"{1 - covered:.1%} of the tumour lies outside the {series.upper()} field of "
-                    "view (resampled as 0)")
+            note = (
+                f"{1 - covered:.1%} of the tumour lies outside the {series.upper()} field of "
+                "view (resampled as 0)"
+            )
             diag["warnings"] = "; ".join(w for w in (diag["warnings"], note) if w)
         features.update({f"{series}_{k}": v for k, v in feats.items()})
-        diagnostics[series] = {**diag, "spacing_x": spacing[0], "spacing_y": spacing[1],
-                               "spacing_z": spacing[2], "volume_mean": mean}
+        diagnostics[series] = {
+            **diag,
+            "spacing_x": spacing[0],
+            "spacing_y": spacing[1],
+            "spacing_z": spacing[2],
+            "volume_mean": mean,
+        }
     order = sorted(features, key=lambda k: ("_shape_" not in k, SERIES.index(k.split("_")[0])))
     return pd.Series({k: features[k] for k in order}, name=name, dtype=float), diagnostics

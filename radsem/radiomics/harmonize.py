@@ -14,12 +14,26 @@ from sklearn.utils.validation import check_is_fitted
 from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning
 
-__all__ = ["ProtocolHarmonizer", "protocol_association", "COMMON_PARAMETERS",
-           "DIFFUSION_PARAMETERS", "SERIES_PREFIXES"]
+__all__ = [
+    "ProtocolHarmonizer",
+    "protocol_association",
+    "COMMON_PARAMETERS",
+    "DIFFUSION_PARAMETERS",
+    "SERIES_PREFIXES",
+]
 
 #: Acquisition parameters used for every series (Halle et al. 2024).
-COMMON_PARAMETERS = ("voxel_volume", "anisotropy", "TR", "TE", "flip_angle", "n_averages",
-                     "field_strength", "echo_train_length", "phase_encoding")
+COMMON_PARAMETERS = (
+    "voxel_volume",
+    "anisotropy",
+    "TR",
+    "TE",
+    "flip_angle",
+    "n_averages",
+    "field_strength",
+    "echo_train_length",
+    "phase_encoding",
+)
 #: Extra parameters for DWI and ADC features.
 DIFFUSION_PARAMETERS = ("b_max", "n_b_values")
 #: Feature-name prefix -> protocol series.
@@ -37,8 +51,10 @@ def _series_of(columns: Sequence[str], prefixes: dict[str, str]) -> dict[str, st
         else:
             bad.append(col)
     if bad:
-        raise DataError(f"cannot tell the MR series of feature(s) {bad[:5]}: names must start "
-                        f"with one of {list(prefixes)} (see series_prefixes)")
+        raise DataError(
+            f"cannot tell the MR series of feature(s) {bad[:5]}: names must start "
+            f"with one of {list(prefixes)} (see series_prefixes)"
+        )
     return out
 
 
@@ -52,11 +68,15 @@ def _check_unique(X: pd.DataFrame) -> None:
 
 def _check_features(X, min_rows: int = 3) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
-        raise DataError("features must be a DataFrame indexed by patient_id, got "
-                        f"{type(X).__name__}")
+        raise DataError(
+            f"features must be a DataFrame indexed by patient_id, got {type(X).__name__}"
+        )
     _check_unique(X)
-    bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])
-           or pd.api.types.is_bool_dtype(X[c])]
+    bad = [
+        c
+        for c in X.columns
+        if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+    ]
     if bad:
         raise DataError(f"non-numeric feature column(s) {bad[:5]}; harmonisation needs numbers")
     if X.shape[0] < min_rows:
@@ -64,16 +84,20 @@ def _check_features(X, min_rows: int = 3) -> pd.DataFrame:
     values = X.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         cols = X.columns[~np.isfinite(values).all(axis=0)].tolist()
-        raise DataError(f"missing or infinite values in feature(s) {cols[:5]}; impute or drop "
-                        "them first")
+        raise DataError(
+            f"missing or infinite values in feature(s) {cols[:5]}; impute or drop them first"
+        )
     return X
 
 
 def _protocol_rows(protocol: pd.DataFrame, index: pd.Index, series: str) -> pd.DataFrame:
     if not isinstance(protocol, pd.DataFrame) or not {"patient_id", "series"} <= set(
-            protocol.columns):
-        raise DataError("the protocol table must be a DataFrame with columns patient_id, "
-                        "series and the acquisition parameters")
+        protocol.columns
+    ):
+        raise DataError(
+            "the protocol table must be a DataFrame with columns patient_id, "
+            "series and the acquisition parameters"
+        )
     part = protocol[protocol["series"].astype(str).str.upper() == series]
     part = part.assign(patient_id=part["patient_id"].astype(str))
     if part["patient_id"].duplicated().any():
@@ -83,23 +107,27 @@ def _protocol_rows(protocol: pd.DataFrame, index: pd.Index, series: str) -> pd.D
     ids = index.astype(str)
     missing = [p for p in ids if p not in part.index]
     if missing:
-        raise DataError(f"the protocol table has no {series} row for {len(missing)} patient(s), "
-                        f"e.g. {missing[:5]}; it must cover every patient")
+        raise DataError(
+            f"the protocol table has no {series} row for {len(missing)} patient(s), "
+            f"e.g. {missing[:5]}; it must cover every patient"
+        )
     return part.loc[ids]
 
 
 class _Design:
     """Design matrix of one series: numeric parameters + dummy-coded categorical ones."""
 
-    def __init__(self, rows: pd.DataFrame, parameters: Sequence[str], series: str,
-                 explicit: bool) -> None:
+    def __init__(
+        self, rows: pd.DataFrame, parameters: Sequence[str], series: str, explicit: bool
+    ) -> None:
         self.series = series
         used, self.dropped = [], {}
         for p in parameters:
             if p not in rows.columns:
                 if explicit:
-                    raise DataError(f"protocol parameter {p!r} is not a column of the protocol "
-                                    "table")
+                    raise DataError(
+                        f"protocol parameter {p!r} is not a column of the protocol table"
+                    )
                 self.dropped[p] = "not in the protocol table"
                 continue
             used.append(p)
@@ -117,15 +145,19 @@ class _Design:
             values = rows[p].astype(str).where(rows[p].notna())
             unknown = sorted(set(values.dropna()) - set(levels))
             if unknown:
-                raise DataError(f"{self.series} parameter {p!r} has value(s) {unknown} not seen "
-                                "when the harmoniser was fitted")
+                raise DataError(
+                    f"{self.series} parameter {p!r} has value(s) {unknown} not seen "
+                    "when the harmoniser was fitted"
+                )
             for level in levels[1:]:
                 parts[f"{p}[{level}]"] = (values == level).astype(float).where(values.notna())
         frame = pd.DataFrame(parts, index=rows.index)
         if frame.isna().any().any():
             cols = frame.columns[frame.isna().any()].tolist()
-            raise DataError(f"missing {self.series} protocol values in {cols} for patient(s) "
-                            f"{frame.index[frame.isna().any(axis=1)].tolist()[:5]}")
+            raise DataError(
+                f"missing {self.series} protocol values in {cols} for patient(s) "
+                f"{frame.index[frame.isna().any(axis=1)].tolist()[:5]}"
+            )
         return frame
 
     def _prune(self, full: pd.DataFrame) -> list[str]:
@@ -137,8 +169,10 @@ class _Design:
                 self.dropped[col] = "constant"
                 continue
             trial = np.column_stack([base, x])
-            if np.linalg.matrix_rank(trial, tol=1e-8 * np.abs(trial).max() * len(x)) < \
-                    trial.shape[1]:
+            if (
+                np.linalg.matrix_rank(trial, tol=1e-8 * np.abs(trial).max() * len(x))
+                < trial.shape[1]
+            ):
                 self.dropped[col] = "collinear with " + (", ".join(keep) or "the intercept")
                 continue
             base, keep = trial, [*keep, col]
@@ -154,7 +188,7 @@ def _ols_f(Z: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     n, k = Z.shape
     beta, *_ = np.linalg.lstsq(Z, Y, rcond=None)
     resid = Y - Z @ beta
-    rss = (resid ** 2).sum(axis=0)
+    rss = (resid**2).sum(axis=0)
     tss = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
     df1, df2 = k - 1, n - k
     if df1 < 1 or df2 < 1:
@@ -162,7 +196,7 @@ def _ols_f(Z: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         return beta, nan, nan
     with np.errstate(divide="ignore", invalid="ignore"):
         f = ((tss - rss) / df1) / (rss / df2)
-    f = np.where(tss <= 1e-12 * np.maximum(1.0, (Y ** 2).sum(axis=0)), 0.0, f)
+    f = np.where(tss <= 1e-12 * np.maximum(1.0, (Y**2).sum(axis=0)), 0.0, f)
     f = np.where(np.isinf(f) | np.isnan(f), np.where(rss <= 0, np.inf, 0.0), f)
     return beta, f, stats.f.sf(f, df1, df2)
 
@@ -179,19 +213,30 @@ def _adjust(p: np.ndarray, method: str | None) -> np.ndarray:
     return out
 
 
-def protocol_association(X: pd.DataFrame, protocol: pd.DataFrame, *,
-                         parameters: Sequence[str] | None = None, fdr: str | None = "bh",
-                         alpha: float = 0.05,
-                         series_prefixes: dict[str, str] | None = None,
-                         diffusion_parameters: Sequence[str] | None = None) -> pd.DataFrame:
+def protocol_association(
+    X: pd.DataFrame,
+    protocol: pd.DataFrame,
+    *,
+    parameters: Sequence[str] | None = None,
+    fdr: str | None = "bh",
+    alpha: float = 0.05,
+    series_prefixes: dict[str, str] | None = None,
+    diffusion_parameters: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Test each feature for association with the acquisition protocol (overall OLS F-test).
 
     Returns a DataFrame indexed by feature: ``series, n_parameters, F, pvalue, pvalue_fdr,
     associated`` (``pvalue_fdr < alpha``). Arguments as in :class:`ProtocolHarmonizer`.
     """
-    h = ProtocolHarmonizer(protocol=protocol, alpha=alpha, fdr=fdr, parameters=parameters,
-                           diffusion_parameters=diffusion_parameters,
-                           series_prefixes=series_prefixes, zscore=False)
+    h = ProtocolHarmonizer(
+        protocol=protocol,
+        alpha=alpha,
+        fdr=fdr,
+        parameters=parameters,
+        diffusion_parameters=diffusion_parameters,
+        series_prefixes=series_prefixes,
+        zscore=False,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         h._fit_models(_check_features(X), protocol)
@@ -240,10 +285,16 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
     F statistics and p-values agree with ``statsmodels.OLS`` (tested).
     """
 
-    def __init__(self, protocol: pd.DataFrame | None = None, alpha: float = 0.05,
-                 fdr: str | None = "bh", parameters: Sequence[str] | None = None,
-                 diffusion_parameters: Sequence[str] | None = None,
-                 series_prefixes: dict[str, str] | None = None, zscore: bool = True) -> None:
+    def __init__(
+        self,
+        protocol: pd.DataFrame | None = None,
+        alpha: float = 0.05,
+        fdr: str | None = "bh",
+        parameters: Sequence[str] | None = None,
+        diffusion_parameters: Sequence[str] | None = None,
+        series_prefixes: dict[str, str] | None = None,
+        zscore: bool = True,
+    ) -> None:
         self.protocol = protocol
         self.alpha = alpha
         self.fdr = fdr
@@ -269,10 +320,12 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         table = self._table(protocol)
         prefixes = self.series_prefixes or SERIES_PREFIXES
         series_of = _series_of(list(X.columns), prefixes)
-        common = list(self.parameters) if self.parameters is not None else list(
-            COMMON_PARAMETERS)
-        diffusion = list(self.diffusion_parameters) if self.diffusion_parameters is not None \
+        common = list(self.parameters) if self.parameters is not None else list(COMMON_PARAMETERS)
+        diffusion = (
+            list(self.diffusion_parameters)
+            if self.diffusion_parameters is not None
             else list(DIFFUSION_PARAMETERS)
+        )
         self.designs_, self._fits_ = {}, {}
         dropped = []
         for series in dict.fromkeys(series_of.values()):
@@ -287,29 +340,41 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
             Y = X[cols].to_numpy(dtype=float)
             beta, f, p = _ols_f(Z, Y)
             self.designs_[series] = design
-            self._fits_[series] = {"columns": cols, "beta": beta, "F": f, "p": p,
-                                   "k": Z.shape[1] - 1, "fitted_mean": (Z @ beta).mean(axis=0)}
-        self.dropped_parameters_ = pd.DataFrame(dropped, columns=["series", "parameter",
-                                                                  "reason"])
+            self._fits_[series] = {
+                "columns": cols,
+                "beta": beta,
+                "F": f,
+                "p": p,
+                "k": Z.shape[1] - 1,
+                "fitted_mean": (Z @ beta).mean(axis=0),
+            }
+        self.dropped_parameters_ = pd.DataFrame(dropped, columns=["series", "parameter", "reason"])
         if dropped:
             listed = "; ".join(f"{r['series']} {r['parameter']} ({r['reason']})" for r in dropped)
-            warnings.warn(f"protocol parameters dropped from the harmonisation model: {listed}",
-                          DataWarning, stacklevel=user_stacklevel())
+            warnings.warn(
+                f"protocol parameters dropped from the harmonisation model: {listed}",
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.series_of_ = series_of
 
     def _association_table(self, fits: dict) -> pd.DataFrame:
-        frames = [pd.DataFrame({"series": s, "n_parameters": fit["k"], "F": fit["F"],
-                                "pvalue": fit["p"]}, index=pd.Index(fit["columns"],
-                                                                    name="feature"))
-                  for s, fit in fits.items()]
+        frames = [
+            pd.DataFrame(
+                {"series": s, "n_parameters": fit["k"], "F": fit["F"], "pvalue": fit["p"]},
+                index=pd.Index(fit["columns"], name="feature"),
+            )
+            for s, fit in fits.items()
+        ]
         table = pd.concat(frames).loc[list(self.feature_names_in_)]
         table["pvalue_fdr"] = _adjust(table["pvalue"].to_numpy(), _FDR[self.fdr])
         table["associated"] = table["pvalue_fdr"] < self.alpha
         return table
 
-    def fit(self, X: pd.DataFrame, y=None, protocol: pd.DataFrame | None = None
-            ) -> ProtocolHarmonizer:
+    def fit(
+        self, X: pd.DataFrame, y=None, protocol: pd.DataFrame | None = None
+    ) -> ProtocolHarmonizer:
         """Fit the per-feature protocol models on training patients (rows of ``X``)."""
         X = _check_features(X)
         self._fit_models(X, protocol)
@@ -319,15 +384,25 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
         self.mean_ = corrected.mean(axis=0)
         sd = corrected.std(axis=0, ddof=1)
         if (sd <= 0).any():
-            warnings.warn(f"{int((sd <= 0).sum())} feature(s) are constant after correction; "
-                          "their z-scores are set to 0", DataWarning, stacklevel=user_stacklevel())
+            warnings.warn(
+                f"{int((sd <= 0).sum())} feature(s) are constant after correction; "
+                "their z-scores are set to 0",
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         self.scale_ = sd.where(sd > 0, 1.0)
-        after = protocol_association(corrected, self._table(protocol), parameters=self.parameters,
-                                     fdr=self.fdr, alpha=self.alpha,
-                                     series_prefixes=self.series_prefixes,
-                                     diffusion_parameters=self.diffusion_parameters)
-        self.report_ = before.join(after[["F", "pvalue", "pvalue_fdr", "associated"]],
-                                   rsuffix="_after")
+        after = protocol_association(
+            corrected,
+            self._table(protocol),
+            parameters=self.parameters,
+            fdr=self.fdr,
+            alpha=self.alpha,
+            series_prefixes=self.series_prefixes,
+            diffusion_parameters=self.diffusion_parameters,
+        )
+        self.report_ = before.join(
+            after[["F", "pvalue", "pvalue_fdr", "associated"]], rsuffix="_after"
+        )
         self.n_associated_before_ = int(before["associated"].sum())
         self.n_associated_after_ = int(after["associated"].sum())
         return self
@@ -359,16 +434,23 @@ class ProtocolHarmonizer(TransformerMixin, BaseEstimator):
             out = (out - self.mean_) / self.scale_
         return out
 
-    def fit_transform(self, X: pd.DataFrame, y=None, protocol: pd.DataFrame | None = None
-                      ) -> pd.DataFrame:
+    def fit_transform(
+        self, X: pd.DataFrame, y=None, protocol: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Fit, then transform the same patients."""
         return self.fit(X, y, protocol=protocol).transform(X, protocol=protocol)
 
-    def association_report(self, X: pd.DataFrame, protocol: pd.DataFrame | None = None
-                           ) -> pd.DataFrame:
+    def association_report(
+        self, X: pd.DataFrame, protocol: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Protocol association of any feature table (e.g. held-out patients after transform)."""
         check_is_fitted(self, "correct_")
-        return protocol_association(X, self._table(protocol), parameters=self.parameters,
-                                    fdr=self.fdr, alpha=self.alpha,
-                                    series_prefixes=self.series_prefixes,
-                                    diffusion_parameters=self.diffusion_parameters)
+        return protocol_association(
+            X,
+            self._table(protocol),
+            parameters=self.parameters,
+            fdr=self.fdr,
+            alpha=self.alpha,
+            series_prefixes=self.series_prefixes,
+            diffusion_parameters=self.diffusion_parameters,
+        )

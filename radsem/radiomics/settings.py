@@ -21,10 +21,21 @@ SERIES = ("t2", "dwi", "adc")
 DEFAULT_SETTINGS: dict[str, Any] = {
     "setting": {"binWidth": 10, "label": 1},
     "imageType": {"Original": {}},
-    "featureClass": {"firstorder": [], "glcm": [], "glrlm": [], "glszm": [], "gldm": [],
-                     "ngtdm": [], "shape": []},
-    "radsem": {"normalize": True, "scale": 100.0, "shape_series": "t2",
-               "resample_interpolator": "linear"},
+    "featureClass": {
+        "firstorder": [],
+        "glcm": [],
+        "glrlm": [],
+        "glszm": [],
+        "gldm": [],
+        "ngtdm": [],
+        "shape": [],
+    },
+    "radsem": {
+        "normalize": True,
+        "scale": 100.0,
+        "shape_series": "t2",
+        "resample_interpolator": "linear",
+    },
 }
 
 _SECTIONS = ("setting", "imageType", "featureClass", "radsem")
@@ -49,12 +60,15 @@ def _load(settings: Mapping | str | os.PathLike) -> dict:
         if loaded is None:
             return {}
         if not isinstance(loaded, Mapping):
-            raise DataError(f"{path}: a parameter file must be a mapping with sections "
-                            f"{', '.join(_SECTIONS)}")
+            raise DataError(
+                f"{path}: a parameter file must be a mapping with sections {', '.join(_SECTIONS)}"
+            )
         return dict(loaded)
     if not isinstance(settings, Mapping):
-        raise DataError("settings must be a dict, a YAML parameter file path, or None; got "
-                        f"{type(settings).__name__}")
+        raise DataError(
+            "settings must be a dict, a YAML parameter file path, or None; got "
+            f"{type(settings).__name__}"
+        )
     return dict(settings)
 
 
@@ -97,14 +111,17 @@ def resolve_settings(settings: Mapping | str | os.PathLike | None = None) -> dic
         out["radsem" if key in _RADSEM_KEYS else "setting"][key] = copy.deepcopy(value)
     unknown = set(out["radsem"]) - _RADSEM_KEYS
     if unknown:
-        raise DataError(f"unknown radsem setting(s) {sorted(unknown)}; known: "
-                        f"{sorted(_RADSEM_KEYS)}")
+        raise DataError(
+            f"unknown radsem setting(s) {sorted(unknown)}; known: {sorted(_RADSEM_KEYS)}"
+        )
     rs = out["radsem"]
     if rs["shape_series"] not in SERIES:
         raise DataError(f"shape_series must be one of {SERIES}, got {rs['shape_series']!r}")
     if rs["resample_interpolator"] not in ("linear", "bspline", "nearest"):
-        raise DataError("resample_interpolator must be 'linear', 'bspline' or 'nearest', got "
-                        f"{rs['resample_interpolator']!r}")
+        raise DataError(
+            "resample_interpolator must be 'linear', 'bspline' or 'nearest', got "
+            f"{rs['resample_interpolator']!r}"
+        )
     try:
         rs["scale"] = float(rs["scale"])
     except (TypeError, ValueError):

@@ -61,16 +61,27 @@ def _differences_section(report: Report, differences: pd.DataFrame) -> None:
             f"Multiplicity: {k} comparisons. 'pvalue' is each comparison's own test; "
             f"'p (Holm)' is adjusted by Holm's step-down method over the {k} comparisons "
             "(family-wise error rate 5% at p (Holm) < 0.05). Confidence intervals are not "
-            "adjusted.")
+            "adjusted."
+        )
     else:
-        notes.append("No p-values were given for these differences; read the intervals, which "
-                     "are not adjusted for the number of comparisons.")
+        notes.append(
+            "No p-values were given for these differences; read the intervals, which "
+            "are not adjusted for the number of comparisons."
+        )
     table = table.rename(columns={"pvalue": "p"})
-    report.add_section("Differences between models", ResultTable(
-        table, title="Metric differences", notes=notes), _forest_or_note(
-            differences, estimate="estimate", label=lab, log=False,
-            xlabel="Difference", caption="Differences between models with confidence "
-            "intervals; dashed line at 0 (no difference)."))
+    report.add_section(
+        "Differences between models",
+        ResultTable(table, title="Metric differences", notes=notes),
+        _forest_or_note(
+            differences,
+            estimate="estimate",
+            label=lab,
+            log=False,
+            xlabel="Difference",
+            caption="Differences between models with confidence "
+            "intervals; dashed line at 0 (no difference).",
+        ),
+    )
 
 
 def _hazard_ratio_section(report: Report, hazard_ratios) -> None:
@@ -85,30 +96,45 @@ def _hazard_ratio_section(report: Report, hazard_ratios) -> None:
             counts.append("N and number of events not recorded for this model.")
         per_sd = frame.attrs.get("per_sd")
         if per_sd:
-            counts.append("Hazard ratios of " + ", ".join(per_sd) + " are per standard "
-                          "deviation of the score.")
+            counts.append(
+                "Hazard ratios of " + ", ".join(per_sd) + " are per standard "
+                "deviation of the score."
+            )
         title = f"Hazard ratios: {name}"
         if n is not None and events is not None:
             title += f" (N = {int(n)}, {int(events)} events)"
-        sec.add(ResultTable(frame, title=title, notes=counts),
-                _forest_or_note(frame, estimate="hr", label=_label_column(frame),
-                                xlabel="Hazard ratio (log scale)",
-                                caption=f"Hazard ratios with 95% CIs: {name}."))
+        sec.add(
+            ResultTable(frame, title=title, notes=counts),
+            _forest_or_note(
+                frame,
+                estimate="hr",
+                label=_label_column(frame),
+                xlabel="Hazard ratio (log scale)",
+                caption=f"Hazard ratios with 95% CIs: {name}.",
+            ),
+        )
 
 
-def comparison_report(metrics: pd.DataFrame | None = None,
-                      differences: pd.DataFrame | None = None,
-                      hazard_ratios: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None,
-                      km: Mapping[str, object] | None = None,
-                      logrank: Mapping[str, object] | None = None,
-                      calibration: pd.DataFrame | None = None,
-                      feature_ranking=None, cluster_features: pd.DataFrame | None = None,
-                      clusters=None, title: str = "Outcome model comparison",
-                      provenance: Provenance | Mapping | None = None,
-                      notes=(), warnings=(), decision: pd.DataFrame | None = None,
-                      horizon: float | None = None, time_unit: str = "months",
-                      metric_notes=(), calibration_labels: tuple[str, str] | None = None
-                      ) -> Report:
+def comparison_report(
+    metrics: pd.DataFrame | None = None,
+    differences: pd.DataFrame | None = None,
+    hazard_ratios: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None,
+    km: Mapping[str, object] | None = None,
+    logrank: Mapping[str, object] | None = None,
+    calibration: pd.DataFrame | None = None,
+    feature_ranking=None,
+    cluster_features: pd.DataFrame | None = None,
+    clusters=None,
+    title: str = "Outcome model comparison",
+    provenance: Provenance | Mapping | None = None,
+    notes=(),
+    warnings=(),
+    decision: pd.DataFrame | None = None,
+    horizon: float | None = None,
+    time_unit: str = "months",
+    metric_notes=(),
+    calibration_labels: tuple[str, str] | None = None,
+) -> Report:
     """Build a comparison report from tables; sections appear for the inputs given.
 
     Parameters
@@ -173,33 +199,53 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     if notes:
         report.add_section("Overview", *[Text(n) for n in notes])
     if metrics is not None:
-        report.add_section("Cross-validated metrics", ResultTable(
-            metrics, title="Metrics with confidence intervals", notes=metric_notes))
+        report.add_section(
+            "Cross-validated metrics",
+            ResultTable(metrics, title="Metrics with confidence intervals", notes=metric_notes),
+        )
     if differences is not None:
         _differences_section(report, differences)
     if hazard_ratios is not None:
         _hazard_ratio_section(report, hazard_ratios)
     for name, table in (km or {}).items():
-        sec = report.add_section(f"Kaplan-Meier: {name}", plots.kaplan_meier_plot(
-            table, title=None, xlabel=unit[:1].upper() + unit[1:],
-            caption=f"Kaplan-Meier curves {name} with 95% pointwise confidence bands; time in "
-            f"{unit}; numbers at risk under the plot."))
+        sec = report.add_section(
+            f"Kaplan-Meier: {name}",
+            plots.kaplan_meier_plot(
+                table,
+                title=None,
+                xlabel=unit[:1].upper() + unit[1:],
+                caption=f"Kaplan-Meier curves {name} with 95% pointwise confidence bands; time in "
+                f"{unit}; numbers at risk under the plot.",
+            ),
+        )
         if logrank and name in logrank:
             sec.add(*_logrank_blocks(logrank[name]))
     when = f" at {horizon:g} {unit}" if horizon is not None else ""
     if calibration is not None:
         grp = "model" if "model" in calibration.columns else None
         lo = "ci_lower" if {"ci_lower", "ci_upper"} <= set(calibration.columns) else None
-        xlab, ylab = calibration_labels or (f"Predicted probability{when}",
-                                            f"Observed proportion{when}")
-        report.add_section(f"Calibration{when}", plots.calibration_plot(
-            calibration, lower=lo, upper="ci_upper" if lo else None, group=grp,
-            xlabel=xlab, ylabel=ylab),
-            ResultTable(calibration, title=f"Calibration by risk group{when}"))
+        xlab, ylab = calibration_labels or (
+            f"Predicted probability{when}",
+            f"Observed proportion{when}",
+        )
+        report.add_section(
+            f"Calibration{when}",
+            plots.calibration_plot(
+                calibration,
+                lower=lo,
+                upper="ci_upper" if lo else None,
+                group=grp,
+                xlabel=xlab,
+                ylabel=ylab,
+            ),
+            ResultTable(calibration, title=f"Calibration by risk group{when}"),
+        )
     if decision is not None:
         grp = "model" if "model" in decision.columns else None
-        report.add_section(f"Decision curves{when}", plots.decision_curve_plot(
-            decision, group=grp, horizon=horizon, time_unit=unit))
+        report.add_section(
+            f"Decision curves{when}",
+            plots.decision_curve_plot(decision, group=grp, horizon=horizon, time_unit=unit),
+        )
     if feature_ranking is not None:
         report.add_section("Feature ranking (FR)", plots.feature_ranking_plot(feature_ranking))
     if cluster_features is not None:
@@ -209,9 +255,15 @@ def comparison_report(metrics: pd.DataFrame | None = None,
     if not report.sections:
         raise DataError("comparison_report: no input given (metrics, km, ...)")
     if warnings:
-        report.add_section("Warnings", Text(
-            f"{len(warnings)} warning(s) raised during the analysis, collected here rather "
-            "than among the results.", "note"), *[Text(w, "warning") for w in warnings])
+        report.add_section(
+            "Warnings",
+            Text(
+                f"{len(warnings)} warning(s) raised during the analysis, collected here rather "
+                "than among the results.",
+                "note",
+            ),
+            *[Text(w, "warning") for w in warnings],
+        )
     return report
 
 
@@ -219,8 +271,12 @@ def _logrank_blocks(result) -> list:
     """A log-rank result as a sentence and its observed/expected table (plain text otherwise)."""
     if not all(hasattr(result, k) for k in ("statistic", "df", "pvalue")):
         return [Text(f"Log-rank test: {result}")]
-    blocks = [Text(f"Log-rank test: chi-square {float(result.statistic):.2f} on "
-                   f"{int(result.df)} df, p {_p_phrase(float(result.pvalue))}.")]
+    blocks = [
+        Text(
+            f"Log-rank test: chi-square {float(result.statistic):.2f} on "
+            f"{int(result.df)} df, p {_p_phrase(float(result.pvalue))}."
+        )
+    ]
     table = getattr(result, "table", None)
     if isinstance(table, pd.DataFrame) and not table.empty:
         blocks.append(ResultTable(table, title="Observed and expected events by group"))

@@ -54,8 +54,9 @@ class Figure:
         return self.svg.decode("utf-8")
 
 
-def figure_from_matplotlib(fig, caption: str = "", alt: str = "", data: dict | None = None,
-                           dpi: int = 110) -> Figure:
+def figure_from_matplotlib(
+    fig, caption: str = "", alt: str = "", data: dict | None = None, dpi: int = 110
+) -> Figure:
     """Render a matplotlib figure to SVG (text kept as text) and PNG, then close it."""
     import matplotlib.pyplot as plt
     from matplotlib import rc_context
@@ -66,8 +67,7 @@ def figure_from_matplotlib(fig, caption: str = "", alt: str = "", data: dict | N
             fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
             svg = buf.getvalue()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
-                    metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
         png = buf.getvalue()
     finally:
         plt.close(fig)
@@ -91,8 +91,9 @@ class Section:
             if isinstance(b, str):
                 b = Text(b)
             if not isinstance(b, Text | ResultTable | Figure):
-                raise DataError(f"a report section holds Text, ResultTable or Figure, "
-                                f"not {type(b).__name__}")
+                raise DataError(
+                    f"a report section holds Text, ResultTable or Figure, not {type(b).__name__}"
+                )
             self.blocks.append(b)
         return self
 
@@ -121,8 +122,9 @@ class Report:
         Created with defaults (versions, date) when not given.
     """
 
-    def __init__(self, title: str, sections: Iterable[Section] = (),
-                 provenance: Provenance | None = None) -> None:
+    def __init__(
+        self, title: str, sections: Iterable[Section] = (), provenance: Provenance | None = None
+    ) -> None:
         self.title = str(title)
         self.sections = list(sections)
         self.provenance = provenance if provenance is not None else Provenance()
@@ -135,9 +137,13 @@ class Report:
 
     def _all_sections(self) -> list[Section]:
         prov = Section("Provenance").add(
-            Text("How this report was made, so that it can be reproduced. Input files are "
-                 "identified by name and SHA-256 hash only.", "note"),
-            self.provenance.table())
+            Text(
+                "How this report was made, so that it can be reproduced. Input files are "
+                "identified by name and SHA-256 hash only.",
+                "note",
+            ),
+            self.provenance.table(),
+        )
         return [*self.sections, prov]
 
     def figures(self) -> list[Figure]:
@@ -174,17 +180,40 @@ class Report:
                     blocks.append({"kind": "text", "style": b.kind, "text": b.text})
                 elif isinstance(b, ResultTable):
                     tall = len(b.frame) > TALL_TABLE_ROWS
-                    blocks.append({"kind": "table", "html": Markup(b.to_html()),
-                                   "wrapper": "scroll tall" if tall else "scroll"})
+                    blocks.append(
+                        {
+                            "kind": "table",
+                            "html": Markup(b.to_html()),
+                            "wrapper": "scroll tall" if tall else "scroll",
+                        }
+                    )
                 else:
                     nfig += 1
                     uri = "data:image/svg+xml;base64," + base64.b64encode(b.svg).decode()
-                    blocks.append({"kind": "figure", "number": nfig, "uri": uri, "alt": b.alt,
-                                   "caption": b.caption})
-            rendered.append({"id": sid, "level": min(max(sec.level, 2), 4), "title": sec.title,
-                             "blocks": blocks})
-        page = render("report.html.j2", title=self.title, css=Markup(read_asset("report.css")),
-                      toc=toc, sections=rendered)
+                    blocks.append(
+                        {
+                            "kind": "figure",
+                            "number": nfig,
+                            "uri": uri,
+                            "alt": b.alt,
+                            "caption": b.caption,
+                        }
+                    )
+            rendered.append(
+                {
+                    "id": sid,
+                    "level": min(max(sec.level, 2), 4),
+                    "title": sec.title,
+                    "blocks": blocks,
+                }
+            )
+        page = render(
+            "report.html.j2",
+            title=self.title,
+            css=Markup(read_asset("report.css")),
+            toc=toc,
+            sections=rendered,
+        )
         if path is not None:
             _write(path, page.encode("utf-8"))
         return page
@@ -208,8 +237,11 @@ class Report:
                 if isinstance(b, Text) and b.kind == "code":
                     out += ["```", b.text.rstrip("\n"), "```", ""]
                 elif isinstance(b, Text):
-                    text = b.text if b.kind == "p" else (
-                        f"> **Warning:** {b.text}" if b.kind == "warning" else f"*{b.text}*")
+                    text = (
+                        b.text
+                        if b.kind == "p"
+                        else (f"> **Warning:** {b.text}" if b.kind == "warning" else f"*{b.text}*")
+                    )
                     out += [text, ""]
                 elif isinstance(b, ResultTable):
                     out += [b.to_markdown(), ""]
@@ -219,8 +251,12 @@ class Report:
                     if folder is not None:
                         folder.mkdir(exist_ok=True)
                         _write(folder / name, b.svg)
-                    out += [f"![{_md_alt(b.alt)}]({folder.name if folder else '.'}/{name})", "",
-                            f"*Figure {nfig}. {b.caption}*", ""]
+                    out += [
+                        f"![{_md_alt(b.alt)}]({folder.name if folder else '.'}/{name})",
+                        "",
+                        f"*Figure {nfig}. {b.caption}*",
+                        "",
+                    ]
         text = "\n".join(out).rstrip() + "\n"
         if path is not None:
             _write(path, text.encode("utf-8"))
@@ -234,11 +270,18 @@ class Report:
         if path is not None:
             path = Path(path)
             folder = path.parent / f"{path.stem}_files"
-        out = [r"\documentclass[11pt]{article}", r"\usepackage[T1]{fontenc}",
-               r"\usepackage[utf8]{inputenc}", r"\usepackage{booktabs}",
-               r"\usepackage{graphicx}", r"\usepackage[margin=2cm]{geometry}",
-               r"\title{" + latex_escape(self.title) + "}", r"\date{" + latex_escape(
-                   self.provenance.date) + "}", r"\begin{document}", r"\maketitle"]
+        out = [
+            r"\documentclass[11pt]{article}",
+            r"\usepackage[T1]{fontenc}",
+            r"\usepackage[utf8]{inputenc}",
+            r"\usepackage{booktabs}",
+            r"\usepackage{graphicx}",
+            r"\usepackage[margin=2cm]{geometry}",
+            r"\title{" + latex_escape(self.title) + "}",
+            r"\date{" + latex_escape(self.provenance.date) + "}",
+            r"\begin{document}",
+            r"\maketitle",
+        ]
         nfig = 0
         for sec in self._all_sections():
             cmd = {2: "section", 3: "subsection"}.get(sec.level, "subsubsection")
@@ -258,10 +301,14 @@ class Report:
                         folder.mkdir(exist_ok=True)
                         _write(folder / name, b.png)
                     rel = f"{folder.name}/{name}" if folder else name
-                    out += [r"\begin{figure}[htbp]", r"\centering",
-                            r"\includegraphics[width=\linewidth,height=0.8\textheight,"
-                            r"keepaspectratio]{" + rel + "}",
-                            r"\caption{" + latex_escape(b.caption) + "}", r"\end{figure}"]
+                    out += [
+                        r"\begin{figure}[htbp]",
+                        r"\centering",
+                        r"\includegraphics[width=\linewidth,height=0.8\textheight,"
+                        r"keepaspectratio]{" + rel + "}",
+                        r"\caption{" + latex_escape(b.caption) + "}",
+                        r"\end{figure}",
+                    ]
         out.append(r"\end{document}")
         text = "\n".join(out) + "\n"
         if path is not None:

@@ -21,9 +21,9 @@ from radsem.errors import DataError
 __all__ = ["path_diagram", "diagram_layout"]
 
 _DRAWN = ("=~", "~", "~~")
-_H = 0.55          # node height
-_GAP_Y = 0.35      # vertical gap between stacked nodes
-_GAP_X = 0.3       # horizontal gap between nodes in a row
+_H = 0.55  # node height
+_GAP_Y = 0.35  # vertical gap between stacked nodes
+_GAP_X = 0.3  # horizontal gap between nodes in a row
 
 
 @dataclass
@@ -123,13 +123,17 @@ def diagram_layout(table: pd.DataFrame, group: int = 1) -> dict[str, tuple[float
             owner[v] = f
             indicators[f].append(v)
     names = list(dict.fromkeys([*t["lhs"], *t.loc[t["op"].isin(_DRAWN), "rhs"]]))
-    names = [n for n in names if n in set(t.loc[t["op"].isin(_DRAWN), ["lhs", "rhs"]]
-                                          .to_numpy().ravel())]
+    names = [
+        n for n in names if n in set(t.loc[t["op"].isin(_DRAWN), ["lhs", "rhs"]].to_numpy().ravel())
+    ]
     structural = [n for n in names if n not in owner]
     reg = t[t["op"] == "~"]
     edges = list(zip(reg["rhs"], reg["lhs"], strict=True))
-    edges += [(a, b) for a, b in zip(t.loc[t["op"] == "=~", "lhs"], t.loc[t["op"] == "=~", "rhs"],
-                                     strict=True) if b in latent]  # higher-order factors
+    edges += [
+        (a, b)
+        for a, b in zip(t.loc[t["op"] == "=~", "lhs"], t.loc[t["op"] == "=~", "rhs"], strict=True)
+        if b in latent
+    ]  # higher-order factors
     layer = _layers(structural, edges)
     nodes = {n: _Node(n, n in latent) for n in names}
     nlayers = max(layer.values(), default=0) + 1
@@ -160,11 +164,16 @@ def _layered_layout(structural, layer, nlayers, indicators, nodes) -> None:
     col_w = 2.6 + max((nodes[n].w for n in structural), default=1.0)
     extra = {}
     for k in range(nlayers):
-        extra[k] = max((sum(nodes[i].w for i in indicators.get(n, [])) for n in by_layer[k]
-                        if 0 < k < nlayers - 1), default=0.0)
+        extra[k] = max(
+            (
+                sum(nodes[i].w for i in indicators.get(n, []))
+                for n in by_layer[k]
+                if 0 < k < nlayers - 1
+            ),
+            default=0.0,
+        )
     xs, x = {}, 0.0
-    left_ind = max((nodes[i].w for n in by_layer[0] for i in indicators.get(n, [])),
-                   default=0.0)
+    left_ind = max((nodes[i].w for n in by_layer[0] for i in indicators.get(n, [])), default=0.0)
     x = left_ind + 1.8 if left_ind else 0.0
     for k in range(nlayers):
         xs[k] = x + max(extra[k] / 2, 0)
@@ -197,8 +206,9 @@ def _layered_layout(structural, layer, nlayers, indicators, nodes) -> None:
 
 def _centre_layers(by_layer, nlayers, indicators, nodes) -> None:
     for k in range(nlayers):  # centre every layer vertically
-        members = [nodes[n] for n in by_layer[k]] + [nodes[i] for n in by_layer[k]
-                                                    for i in indicators.get(n, [])]
+        members = [nodes[n] for n in by_layer[k]] + [
+            nodes[i] for n in by_layer[k] for i in indicators.get(n, [])
+        ]
         if members:
             mid = (max(m.y for m in members) + min(m.y for m in members)) / 2
             for m in members:
@@ -217,8 +227,9 @@ def _select(table: pd.DataFrame, group: int) -> pd.DataFrame:
     t = table[table["op"].isin(_DRAWN)]
     if "group" in t.columns and t["group"].nunique() > 1:
         if group not in set(t["group"]):
-            raise DataError(f"group {group} is not in the parameter table "
-                            f"(groups: {sorted(set(t['group']))})")
+            raise DataError(
+                f"group {group} is not in the parameter table (groups: {sorted(set(t['group']))})"
+            )
         t = t[t["group"] == group]
     return t
 
@@ -227,14 +238,23 @@ def _value_column(table: pd.DataFrame, values: str | None) -> str | None:
     if values is None:
         return None
     if values not in table.columns:
-        raise DataError(f"values={values!r} is not a column of the parameter table "
-                        f"(columns: {list(table.columns)})")
+        raise DataError(
+            f"values={values!r} is not a column of the parameter table "
+            f"(columns: {list(table.columns)})"
+        )
     return values
 
 
-def path_diagram(model, values: str | None = "std_all", group: int = 1, residuals: bool = False,
-                 intercepts: bool = False, digits: int = 2, title: str | None = None,
-                 caption: str | None = None):
+def path_diagram(
+    model,
+    values: str | None = "std_all",
+    group: int = 1,
+    residuals: bool = False,
+    intercepts: bool = False,
+    digits: int = 2,
+    title: str | None = None,
+    caption: str | None = None,
+):
     """Draw the path diagram of a model.
 
     Parameters
@@ -282,8 +302,7 @@ def path_diagram(model, values: str | None = "std_all", group: int = 1, residual
     span_x = max(xs) - min(xs) + 3.5
     span_y = max(ys) - min(ys) + 3.0
     scale = min(1.0, 16.0 / span_x, 14.0 / span_y)
-    fig, ax = plt.subplots(figsize=(max(span_x * 0.85 * scale, 4), max(span_y * 0.85 * scale,
-                                                                         3)))
+    fig, ax = plt.subplots(figsize=(max(span_x * 0.85 * scale, 4), max(span_y * 0.85 * scale, 3)))
     ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)
     ax.set_ylim(min(ys) - 1.4, max(ys) + 1.4)
     ax.set_aspect("equal")
@@ -292,12 +311,25 @@ def path_diagram(model, values: str | None = "std_all", group: int = 1, residual
         if n.latent:
             patch = Ellipse((n.x, n.y), n.w, n.h, facecolor="#e8f0fb", edgecolor="#1f3f6e", lw=1.4)
         else:
-            patch = Rectangle((n.x - n.w / 2, n.y - n.h / 2), n.w, n.h, facecolor="white",
-                              edgecolor="#333333", lw=1.1)
+            patch = Rectangle(
+                (n.x - n.w / 2, n.y - n.h / 2),
+                n.w,
+                n.h,
+                facecolor="white",
+                edgecolor="#333333",
+                lw=1.1,
+            )
         patch.set_gid(f"node-{_safe(n.name)}")
         ax.add_patch(patch)
-        ax.text(n.x, n.y, n.name, ha="center", va="center", fontsize=10,
-                fontweight="bold" if n.latent else "normal")
+        ax.text(
+            n.x,
+            n.y,
+            n.name,
+            ha="center",
+            va="center",
+            fontsize=10,
+            fontweight="bold" if n.latent else "normal",
+        )
     sel = _select(table, group)
     edges = []
     for idx, row in sel.iterrows():
@@ -316,25 +348,42 @@ def path_diagram(model, values: str | None = "std_all", group: int = 1, residual
         else:
             src, dst = (a, b) if row["op"] == "=~" else (b, a)
             _arrow(ax, src, dst, label, gid, FancyArrowPatch, 0.62 if row["op"] == "=~" else 0.5)
-        edges.append({"row": idx, "lhs": row["lhs"], "op": row["op"], "rhs": row["rhs"],
-                      "label": label, "value": value, "gid": gid})
+        edges.append(
+            {
+                "row": idx,
+                "lhs": row["lhs"],
+                "op": row["op"],
+                "rhs": row["rhs"],
+                "label": label,
+                "value": value,
+                "gid": gid,
+            }
+        )
     if title:
         ax.set_title(title)
-    what = {"std_all": "completely standardized estimates (std.all)",
-            "std_lv": "estimates standardized by latent variances (std.lv)",
-            "est": "unstandardized estimates"}.get(col or "", col or "no values")
-    cap = caption or (f"Path diagram{' (group ' + str(group) + ')' if _ngroups(table) > 1 else ''}"
-                      f": ellipses are latent variables, rectangles observed variables; "
-                      f"single-headed arrows are loadings and regressions, curved double-headed "
-                      f"arrows covariances; numbers are {what}.")
+    what = {
+        "std_all": "completely standardized estimates (std.all)",
+        "std_lv": "estimates standardized by latent variances (std.lv)",
+        "est": "unstandardized estimates",
+    }.get(col or "", col or "no values")
+    cap = caption or (
+        f"Path diagram{' (group ' + str(group) + ')' if _ngroups(table) > 1 else ''}"
+        f": ellipses are latent variables, rectangles observed variables; "
+        f"single-headed arrows are loadings and regressions, curved double-headed "
+        f"arrows covariances; numbers are {what}."
+    )
     if intercepts:
         ints = table[(table["op"] == "~1")]
         if len(ints) and col:
-            cap += " Intercepts: " + ", ".join(f"{r.lhs} {_fmt(r[col], digits)}"
-                                               for _, r in ints.iterrows()) + "."
+            cap += (
+                " Intercepts: "
+                + ", ".join(f"{r.lhs} {_fmt(r[col], digits)}" for _, r in ints.iterrows())
+                + "."
+            )
     _fit_to_content(fig, ax)
-    return figure_from_matplotlib(fig, caption=cap, alt=cap, data={"edges": edges,
-                                                                   "positions": pos})
+    return figure_from_matplotlib(
+        fig, caption=cap, alt=cap, data={"edges": edges, "positions": pos}
+    )
 
 
 def _ngroups(table: pd.DataFrame) -> int:
@@ -360,16 +409,33 @@ def _safe(name: str) -> str:
 
 def _label(ax, x, y, text, gid):
     if text:
-        t = ax.text(x, y, text, ha="center", va="center", fontsize=8.5, zorder=5,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+        t = ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
+        )
         t.set_gid(f"{gid}-label")
 
 
 def _arrow(ax, src, dst, label, gid, patch_cls, frac):
     x0, y0 = src.boundary(dst.x, dst.y)
     x1, y1 = dst.boundary(src.x, src.y)
-    arrow = patch_cls((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=11, lw=1.1,
-                      color="#222222", shrinkA=0, shrinkB=0, zorder=2)
+    arrow = patch_cls(
+        (x0, y0),
+        (x1, y1),
+        arrowstyle="-|>",
+        mutation_scale=11,
+        lw=1.1,
+        color="#222222",
+        shrinkA=0,
+        shrinkB=0,
+        zorder=2,
+    )
     arrow.set_gid(gid)
     ax.add_patch(arrow)
     _label(ax, x0 + frac * (x1 - x0), y0 + frac * (y1 - y0), label, gid)
@@ -382,9 +448,18 @@ def _covariance(ax, a, b, label, gid, patch_cls):
         rad = -0.4 if b.y < a.y else 0.4
     x0, y0 = a.boundary(b.x, b.y)
     x1, y1 = b.boundary(a.x, a.y)
-    arrow = patch_cls((x0, y0), (x1, y1), arrowstyle="<|-|>", mutation_scale=9, lw=1.0,
-                      color="#5a5a5a", connectionstyle=f"arc3,rad={rad}", shrinkA=1, shrinkB=1,
-                      zorder=1)
+    arrow = patch_cls(
+        (x0, y0),
+        (x1, y1),
+        arrowstyle="<|-|>",
+        mutation_scale=9,
+        lw=1.0,
+        color="#5a5a5a",
+        connectionstyle=f"arc3,rad={rad}",
+        shrinkA=1,
+        shrinkB=1,
+        zorder=1,
+    )
     arrow.set_gid(gid)
     ax.add_patch(arrow)
     # label at the apex of the arc (arc3 control point, half-way in a quadratic Bezier)
@@ -435,10 +510,12 @@ def _self_loop(ax, a, label, gid, nodes):
     p1 = (ex - vx * half, ey - vy * half)
     c0 = (p0[0] + ux * 0.55 + vx * 0.1, p0[1] + uy * 0.55 + vy * 0.1)
     c1 = (p1[0] + ux * 0.55 - vx * 0.1, p1[1] + uy * 0.55 - vy * 0.1)
-    path = MplPath([p0, c0, c1, p1], [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4,
-                                      MplPath.CURVE4])
-    loop = FancyArrowPatch(path=path, arrowstyle="<|-|>", mutation_scale=8, lw=0.9,
-                           color="#777777", zorder=1)
+    path = MplPath(
+        [p0, c0, c1, p1], [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4]
+    )
+    loop = FancyArrowPatch(
+        path=path, arrowstyle="<|-|>", mutation_scale=8, lw=0.9, color="#777777", zorder=1
+    )
     loop.set_gid(gid)
     ax.add_patch(loop)
     _label(ax, ex + ux * 0.62, ey + uy * 0.62, label, gid)

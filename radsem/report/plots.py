@@ -11,11 +11,17 @@ import pandas as pd
 
 from radsem.errors import DataError
 
-__all__ = ["kaplan_meier_plot", "numbers_at_risk", "forest_plot", "calibration_plot",
-           "feature_ranking_plot", "cluster_heatmap", "decision_curve_plot"]
+__all__ = [
+    "kaplan_meier_plot",
+    "numbers_at_risk",
+    "forest_plot",
+    "calibration_plot",
+    "feature_ranking_plot",
+    "cluster_heatmap",
+    "decision_curve_plot",
+]
 
-_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#17a2b8", "#6d4c41",
-            "#e84393")
+_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#17a2b8", "#6d4c41", "#e84393")
 
 
 def _pyplot():
@@ -33,8 +39,7 @@ def _need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise DataError(f"{what} needs a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"{what}: the table lacks columns {missing} "
-                        f"(it has {list(frame.columns)})")
+        raise DataError(f"{what}: the table lacks columns {missing} (it has {list(frame.columns)})")
     if frame.empty:
         raise DataError(f"{what}: the table is empty")
 
@@ -72,9 +77,15 @@ def numbers_at_risk(km, times: Sequence[float]) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.Index(times, name="time")).T.rename_axis("group")
 
 
-def kaplan_meier_plot(km, times: Sequence[float] | None = None, ci: bool = True,
-                      title: str | None = None, xlabel: str = "Time",
-                      ylabel: str = "Survival probability", caption: str | None = None):
+def kaplan_meier_plot(
+    km,
+    times: Sequence[float] | None = None,
+    ci: bool = True,
+    title: str | None = None,
+    xlabel: str = "Time",
+    ylabel: str = "Survival probability",
+    caption: str | None = None,
+):
     """Kaplan-Meier curves by group with confidence bands and a numbers-at-risk table.
 
     Parameters
@@ -136,26 +147,60 @@ def kaplan_meier_plot(km, times: Sequence[float] | None = None, ci: bool = True,
     for k, g in enumerate(groups):
         yk = len(groups) - 1 - k
         for t, n in zip(times, at_risk.loc[g], strict=True):
-            rax.text(t, yk, str(int(n)), ha="center", va="center", fontsize=8.5,
-                     color=_COLOURS[k % len(_COLOURS)])
-        rax.text(-0.07, yk, str(g), ha="right", va="center", fontsize=8.5,
-                 transform=rax.get_yaxis_transform(), color=_COLOURS[k % len(_COLOURS)])
-    rax.text(-0.07, len(groups) - 0.3, "At risk", ha="right", va="bottom", fontsize=8.5,
-             fontweight="bold", transform=rax.get_yaxis_transform())
+            rax.text(
+                t,
+                yk,
+                str(int(n)),
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color=_COLOURS[k % len(_COLOURS)],
+            )
+        rax.text(
+            -0.07,
+            yk,
+            str(g),
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            transform=rax.get_yaxis_transform(),
+            color=_COLOURS[k % len(_COLOURS)],
+        )
+    rax.text(
+        -0.07,
+        len(groups) - 0.3,
+        "At risk",
+        ha="right",
+        va="bottom",
+        fontsize=8.5,
+        fontweight="bold",
+        transform=rax.get_yaxis_transform(),
+    )
     ax.set_xlabel(xlabel)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or ("Kaplan-Meier estimates" + (" by group" if len(groups) > 1 else "")
-                      + (" with pointwise confidence bands" if ci else "")
-                      + "; ticks mark censored times; numbers at risk below.")
+    cap = caption or (
+        "Kaplan-Meier estimates"
+        + (" by group" if len(groups) > 1 else "")
+        + (" with pointwise confidence bands" if ci else "")
+        + "; ticks mark censored times; numbers at risk below."
+    )
     return figure_from_matplotlib(fig, caption=cap, data={"steps": steps, "at_risk": at_risk})
 
 
 # ------------------------------------------------------------------ forest
-def forest_plot(frame: pd.DataFrame, estimate: str = "hr", lower: str = "ci_lower",
-                upper: str = "ci_upper", label: str | None = None, null: float | None = None,
-                log: bool | None = None, xlabel: str | None = None, title: str | None = None,
-                caption: str | None = None):
+def forest_plot(
+    frame: pd.DataFrame,
+    estimate: str = "hr",
+    lower: str = "ci_lower",
+    upper: str = "ci_upper",
+    label: str | None = None,
+    null: float | None = None,
+    log: bool | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+):
     """Point estimates with confidence intervals, one row per line (hazard ratios on a log
     axis by default when ``estimate == "hr"``; differences on a linear axis around 0).
 
@@ -200,24 +245,39 @@ def forest_plot(frame: pd.DataFrame, estimate: str = "hr", lower: str = "ci_lowe
     ax.set_xlabel(xlabel or estimate)
     ax.grid(axis="x", alpha=0.25)
     for yi, e, a, b in zip(y, est, lo, hi, strict=True):
-        ax.annotate(f"{e:.2f} ({a:.2f}, {b:.2f})", (1.01, yi), xycoords=("axes fraction", "data"),
-                    va="center", fontsize=8.5)
+        ax.annotate(
+            f"{e:.2f} ({a:.2f}, {b:.2f})",
+            (1.01, yi),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            fontsize=8.5,
+        )
     if title:
         ax.set_title(title)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or (f"Forest plot: {estimate} with confidence intervals; dashed line at "
-                      f"{null:g} (no effect).")
+    cap = caption or (
+        f"Forest plot: {estimate} with confidence intervals; dashed line at {null:g} (no effect)."
+    )
     if dropped:
-        cap += (f" Not drawn (estimate or interval missing, infinite{' or <= 0' if log else ''}):"
-                f" {', '.join(dropped)}.")
-    return figure_from_matplotlib(fig, caption=cap, data={
-        "estimate": np.asarray(pts.get_xdata(), float), "y": np.asarray(pts.get_ydata(), float),
-        "labels": names})
+        cap += (
+            f" Not drawn (estimate or interval missing, infinite{' or <= 0' if log else ''}):"
+            f" {', '.join(dropped)}."
+        )
+    return figure_from_matplotlib(
+        fig,
+        caption=cap,
+        data={
+            "estimate": np.asarray(pts.get_xdata(), float),
+            "y": np.asarray(pts.get_ydata(), float),
+            "labels": names,
+        },
+    )
 
 
-def _drawable_rows(frame: pd.DataFrame, columns: list[str], log: bool, label: str | None
-                   ) -> tuple[pd.DataFrame, list[str]]:
+def _drawable_rows(
+    frame: pd.DataFrame, columns: list[str], log: bool, label: str | None
+) -> tuple[pd.DataFrame, list[str]]:
     """Rows whose values can be drawn (finite, and positive on a log axis), and the labels of
     the others (e.g. the infinite hazard ratio of a separated Cox model)."""
     values = frame[columns].apply(pd.to_numeric, errors="coerce").to_numpy(float)
@@ -225,18 +285,28 @@ def _drawable_rows(frame: pd.DataFrame, columns: list[str], log: bool, label: st
     if log:
         ok &= (values > 0).all(axis=1)
     if not ok.any():
-        raise DataError("forest_plot: no row has a finite"
-                        + (", positive (log axis)" if log else "") + " estimate and interval")
+        raise DataError(
+            "forest_plot: no row has a finite"
+            + (", positive (log axis)" if log else "")
+            + " estimate and interval"
+        )
     names = frame[label] if label else frame.index
     return frame.loc[ok], [str(v) for v in np.asarray(names)[~ok]]
 
 
 # ------------------------------------------------------------------ calibration
-def calibration_plot(frame: pd.DataFrame, predicted: str = "predicted",
-                     observed: str = "observed", lower: str | None = None,
-                     upper: str | None = None, group: str | None = None,
-                     title: str | None = None, caption: str | None = None,
-                     xlabel: str = "Predicted probability", ylabel: str = "Observed proportion"):
+def calibration_plot(
+    frame: pd.DataFrame,
+    predicted: str = "predicted",
+    observed: str = "observed",
+    lower: str | None = None,
+    upper: str | None = None,
+    group: str | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+    xlabel: str = "Predicted probability",
+    ylabel: str = "Observed proportion",
+):
     """Observed against predicted risk (by risk group), with the line of perfect calibration.
 
     ``frame`` has one row per risk bin: ``predicted`` (mean predicted risk), ``observed``
@@ -255,12 +325,20 @@ def calibration_plot(frame: pd.DataFrame, predicted: str = "predicted",
         col = _COLOURS[k % len(_COLOURS)]
         x, y = sub[predicted].to_numpy(float), sub[observed].to_numpy(float)
         if lower and upper:
-            ax.errorbar(x, y, yerr=[y - sub[lower].to_numpy(float),
-                                    sub[upper].to_numpy(float) - y],
-                        fmt="none", ecolor=col, alpha=0.6, capsize=2)
+            ax.errorbar(
+                x,
+                y,
+                yerr=[y - sub[lower].to_numpy(float), sub[upper].to_numpy(float) - y],
+                fmt="none",
+                ecolor=col,
+                alpha=0.6,
+                capsize=2,
+            )
         (line,) = ax.plot(x, y, "o-", color=col, label=None if g is None else str(g), ms=5)
-        drawn["all" if g is None else g] = (np.asarray(line.get_xdata(), float),
-                                            np.asarray(line.get_ydata(), float))
+        drawn["all" if g is None else g] = (
+            np.asarray(line.get_xdata(), float),
+            np.asarray(line.get_ydata(), float),
+        )
     hi = float(np.nanmax(frame[[predicted, observed]].to_numpy(float)))
     lim = min(1.0, max(hi * 1.1, 0.05)) if hi <= 1 else hi * 1.1
     ax.plot([0, lim], [0, lim], ls="--", color="#999999", lw=1)
@@ -275,14 +353,21 @@ def calibration_plot(frame: pd.DataFrame, predicted: str = "predicted",
         ax.set_title(title)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or ("Calibration: observed against predicted risk per risk group; the dashed "
-                      "diagonal is perfect calibration.")
+    cap = caption or (
+        "Calibration: observed against predicted risk per risk group; the dashed "
+        "diagonal is perfect calibration."
+    )
     return figure_from_matplotlib(fig, caption=cap, data={"points": drawn})
 
 
 # ------------------------------------------------------------------ feature ranking
-def feature_ranking_plot(ranking, top: int = 30, bands: tuple[float, float] = (1.50, 1.85),
-                         title: str | None = None, caption: str | None = None):
+def feature_ranking_plot(
+    ranking,
+    top: int = 30,
+    bands: tuple[float, float] = (1.50, 1.85),
+    title: str | None = None,
+    caption: str | None = None,
+):
     """Horizontal bars of the feature ranking FR (Halle et al. 2024), highest first, with the
     bands FR > 1.85 and 1.50 < FR <= 1.85 highlighted.
 
@@ -318,17 +403,31 @@ def feature_ranking_plot(ranking, top: int = 30, bands: tuple[float, float] = (1
         ax.set_title(title)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or (f"Top {len(fr)} features by FR; red: FR > {high:.2f}, orange: "
-                      f"{low:.2f} < FR <= {high:.2f} (the bands of Halle et al. 2024).")
-    return figure_from_matplotlib(fig, caption=cap, data={
-        "features": [str(i) for i in fr.index],
-        "widths": np.array([b.get_width() for b in bars]), "colours": colours})
+    cap = caption or (
+        f"Top {len(fr)} features by FR; red: FR > {high:.2f}, orange: "
+        f"{low:.2f} < FR <= {high:.2f} (the bands of Halle et al. 2024)."
+    )
+    return figure_from_matplotlib(
+        fig,
+        caption=cap,
+        data={
+            "features": [str(i) for i in fr.index],
+            "widths": np.array([b.get_width() for b in bars]),
+            "colours": colours,
+        },
+    )
 
 
 # ------------------------------------------------------------------ heatmap
-def cluster_heatmap(features: pd.DataFrame, clusters, max_features: int = 40,
-                    order: Sequence[str] | None = None, clip: float = 3.0,
-                    title: str | None = None, caption: str | None = None):
+def cluster_heatmap(
+    features: pd.DataFrame,
+    clusters,
+    max_features: int = 40,
+    order: Sequence[str] | None = None,
+    clip: float = 3.0,
+    title: str | None = None,
+    caption: str | None = None,
+):
     """Heatmap of z-scored features (columns) for the cases (rows) sorted by cluster.
 
     Rows carry no case labels (no identifiers in reports); a colour strip shows the clusters.
@@ -366,19 +465,28 @@ def cluster_heatmap(features: pd.DataFrame, clusters, max_features: int = 40,
     fig = plt.figure(figsize=(min(2 + 0.22 * len(cols), 14), 5.2))
     ax = fig.add_axes([0.12, 0.28, 0.76, 0.64])
     sax = fig.add_axes([0.08, 0.28, 0.025, 0.64], sharey=ax)
-    im = ax.imshow(np.clip(mat, -clip, clip), aspect="auto", cmap="RdBu_r", vmin=-clip,
-                   vmax=clip, interpolation="nearest")
+    im = ax.imshow(
+        np.clip(mat, -clip, clip),
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-clip,
+        vmax=clip,
+        interpolation="nearest",
+    )
     uniq = sorted(set(rank))
     codes = np.array([uniq.index(v) for v in rank.to_numpy()[idx]])[:, None]
     from matplotlib.colors import ListedColormap
 
-    sax.imshow(codes, aspect="auto", cmap=ListedColormap(list(_COLOURS[:len(uniq)]) or
-                                                         ["#333"]), interpolation="nearest")
+    sax.imshow(
+        codes,
+        aspect="auto",
+        cmap=ListedColormap(list(_COLOURS[: len(uniq)]) or ["#333"]),
+        interpolation="nearest",
+    )
     sax.set_xticks([])
     # the strip shares the heatmap's y axis: label the clusters once, on the strip only
     ax.tick_params(axis="y", left=False, labelleft=False)
-    sax.set_yticks([float(np.mean(np.where(codes[:, 0] == k)[0])) for k in range(len(uniq))],
-                   uniq)
+    sax.set_yticks([float(np.mean(np.where(codes[:, 0] == k)[0])) for k in range(len(uniq))], uniq)
     ax.set_xticks(range(len(cols)), [str(c) for c in cols], rotation=90, fontsize=7)
     cax = fig.add_axes([0.9, 0.28, 0.02, 0.64])
     fig.colorbar(im, cax=cax, label="z-score")
@@ -386,18 +494,27 @@ def cluster_heatmap(features: pd.DataFrame, clusters, max_features: int = 40,
         ax.set_title(title)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or (f"Z-scored features (columns, {len(cols)} shown) of {len(labels)} cases "
-                      f"(rows) ordered by cluster; colours clipped at +/-{clip:g}.")
-    return figure_from_matplotlib(fig, caption=cap, data={"matrix": mat, "columns": cols,
-                                                          "clusters": rank.to_numpy()[idx]})
+    cap = caption or (
+        f"Z-scored features (columns, {len(cols)} shown) of {len(labels)} cases "
+        f"(rows) ordered by cluster; colours clipped at +/-{clip:g}."
+    )
+    return figure_from_matplotlib(
+        fig, caption=cap, data={"matrix": mat, "columns": cols, "clusters": rank.to_numpy()[idx]}
+    )
 
 
 # ------------------------------------------------------------------ decision curve
-def decision_curve_plot(frame: pd.DataFrame, threshold: str = "threshold",
-                        net_benefit: str = "net_benefit", treat_all: str = "treat_all",
-                        group: str | None = "model", horizon: float | None = None,
-                        time_unit: str = "months", title: str | None = None,
-                        caption: str | None = None):
+def decision_curve_plot(
+    frame: pd.DataFrame,
+    threshold: str = "threshold",
+    net_benefit: str = "net_benefit",
+    treat_all: str = "treat_all",
+    group: str | None = "model",
+    horizon: float | None = None,
+    time_unit: str = "months",
+    title: str | None = None,
+    caption: str | None = None,
+):
     """Net benefit against the threshold probability (decision curve analysis).
 
     Parameters
@@ -424,12 +541,24 @@ def decision_curve_plot(frame: pd.DataFrame, threshold: str = "threshold",
     for k, g in enumerate(groups):
         sub = (frame if g is None else frame[frame[group] == g]).sort_values(threshold)
         x, y = sub[threshold].to_numpy(float), sub[net_benefit].to_numpy(float)
-        ax.plot(x, y, "-", color=_COLOURS[k % len(_COLOURS)], lw=1.6,
-                label="model" if g is None else str(g))
+        ax.plot(
+            x,
+            y,
+            "-",
+            color=_COLOURS[k % len(_COLOURS)],
+            lw=1.6,
+            label="model" if g is None else str(g),
+        )
         drawn["model" if g is None else str(g)] = (x, y)
     every = frame.groupby(threshold, sort=True)[treat_all].mean()
-    ax.plot(every.index.to_numpy(float), every.to_numpy(float), "--", color="#555555", lw=1.2,
-            label="treat all")
+    ax.plot(
+        every.index.to_numpy(float),
+        every.to_numpy(float),
+        "--",
+        color="#555555",
+        lw=1.2,
+        label="treat all",
+    )
     ax.axhline(0.0, color="#999999", lw=1.0, ls=":", label="treat none")
     values = np.concatenate([np.ravel(frame[net_benefit].to_numpy(float)), [0.0]])
     top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.1
@@ -443,8 +572,10 @@ def decision_curve_plot(frame: pd.DataFrame, threshold: str = "threshold",
         ax.set_title(title)
     from radsem.report.document import figure_from_matplotlib
 
-    cap = caption or ("Decision curves: net benefit of acting on each model's predicted risk "
-                      "at each threshold probability, against treating everyone (dashed) or no "
-                      "one (dotted); a model helps where its curve lies above both.")
+    cap = caption or (
+        "Decision curves: net benefit of acting on each model's predicted risk "
+        "at each threshold probability, against treating everyone (dashed) or no "
+        "one (dotted); a model helps where its curve lies above both."
+    )
     drawn["treat all"] = (every.index.to_numpy(float), every.to_numpy(float))
     return figure_from_matplotlib(fig, caption=cap, data={"curves": drawn})

@@ -20,12 +20,26 @@ __all__ = ["Provenance", "sha256_file"]
 
 #: distributions radsem may use, with their import names; a report records those imported in
 #: the process that made it (so never a package radsem did not use)
-_IMPORTS = {"numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "matplotlib": "matplotlib",
-            "statsmodels": "statsmodels", "scikit-learn": "sklearn",
-            "scikit-survival": "sksurv", "kmedoids": "kmedoids", "pingouin": "pingouin",
-            "semopy": "semopy", "jinja2": "jinja2", "dask": "dask",
-            "distributed": "distributed", "SimpleITK": "SimpleITK",
-            "pyradiomics": "radiomics", "torch": "torch", "monai": "monai", "rpy2": "rpy2"}
+_IMPORTS = {
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "pandas": "pandas",
+    "matplotlib": "matplotlib",
+    "statsmodels": "statsmodels",
+    "scikit-learn": "sklearn",
+    "scikit-survival": "sksurv",
+    "kmedoids": "kmedoids",
+    "pingouin": "pingouin",
+    "semopy": "semopy",
+    "jinja2": "jinja2",
+    "dask": "dask",
+    "distributed": "distributed",
+    "SimpleITK": "SimpleITK",
+    "pyradiomics": "radiomics",
+    "torch": "torch",
+    "monai": "monai",
+    "rpy2": "rpy2",
+}
 _PACKAGES = None  # default of Provenance(packages=...): the imported ones
 
 
@@ -67,10 +81,15 @@ class Provenance:
         may use that are imported in this process (:func:`imported_packages`).
     """
 
-    def __init__(self, inputs: Iterable[str | os.PathLike] = (),
-                 options: Mapping | None = None, seeds: Mapping | None = None,
-                 command: str | None = None, date: str | None = None,
-                 packages: Iterable[str] | None = _PACKAGES) -> None:
+    def __init__(
+        self,
+        inputs: Iterable[str | os.PathLike] = (),
+        options: Mapping | None = None,
+        seeds: Mapping | None = None,
+        command: str | None = None,
+        date: str | None = None,
+        packages: Iterable[str] | None = _PACKAGES,
+    ) -> None:
         from radsem._version import __version__
 
         self.inputs = {Path(p).name: sha256_file(p) for p in inputs}
@@ -78,8 +97,11 @@ class Provenance:
         self.seeds = dict(seeds or {})
         self.command = command
         self.date = date or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-        self.versions = {"radsem": __version__, "python": sys.version.split()[0],
-                         "platform": f"{platform.system()} {platform.machine()}"}
+        self.versions = {
+            "radsem": __version__,
+            "python": sys.version.split()[0],
+            "platform": f"{platform.system()} {platform.machine()}",
+        }
         self._auto = packages is None
         self._add_versions(imported_packages() if packages is None else packages)
 
@@ -101,10 +123,14 @@ class Provenance:
     def as_dict(self) -> dict:
         """Everything recorded, as plain data (JSON-serialisable)."""
         self._refresh()
-        return {"date": self.date, "command": self.command, "versions": dict(self.versions),
-                "options": {k: _plain(v) for k, v in self.options.items()},
-                "seeds": {k: _plain(v) for k, v in self.seeds.items()},
-                "inputs": dict(self.inputs)}
+        return {
+            "date": self.date,
+            "command": self.command,
+            "versions": dict(self.versions),
+            "options": {k: _plain(v) for k, v in self.options.items()},
+            "seeds": {k: _plain(v) for k, v in self.seeds.items()},
+            "inputs": dict(self.inputs),
+        }
 
     def frame(self) -> pd.DataFrame:
         """One row per recorded item: ``item``, ``value``."""

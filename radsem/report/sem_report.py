@@ -15,14 +15,24 @@ from radsem.report.document import Report, Text
 from radsem.report.provenance import Provenance
 from radsem.report.table import ResultTable
 
-__all__ = ["sem_report", "fit_measures_table", "missing_patterns", "compare_fits",
-           "chisq_difference", "fit_warnings", "r_squared", "compact_missing_patterns",
-           "beyond_guides"]
+__all__ = [
+    "sem_report",
+    "fit_measures_table",
+    "missing_patterns",
+    "compare_fits",
+    "chisq_difference",
+    "fit_warnings",
+    "r_squared",
+    "compact_missing_patterns",
+    "beyond_guides",
+]
 
-CUTOFF_NOTE = ("Guides in the context column are the Hu & Bentler (1999) cut-offs (CFI and TLI "
-               ">= 0.95, RMSEA <= 0.06, SRMR <= 0.08). They are context, not verdicts: they "
-               "were derived for ML estimation of continuous data and shift with sample size, "
-               "model size and the size of the loadings.")
+CUTOFF_NOTE = (
+    "Guides in the context column are the Hu & Bentler (1999) cut-offs (CFI and TLI "
+    ">= 0.95, RMSEA <= 0.06, SRMR <= 0.08). They are context, not verdicts: they "
+    "were derived for ML estimation of continuous data and shift with sample size, "
+    "model size and the size of the loadings."
+)
 
 # (key, label, context); robust variants are added when present
 _MEASURES = (
@@ -40,21 +50,41 @@ _MEASURES = (
     ("npar", "Free parameters", ""),
     ("ntotal", "N used", ""),
 )
-_ROBUST = (("chisq.scaled", "Chi-square (scaled)"), ("df.scaled", "Degrees of freedom (scaled)"),
-           ("pvalue.scaled", "p-value (scaled)"), ("cfi.robust", "CFI (robust)"),
-           ("tli.robust", "TLI (robust)"), ("rmsea.robust", "RMSEA (robust)"))
-_OPS = (("=~", "Latent variables (loadings)"), ("~", "Regressions"), ("~~cov", "Covariances"),
-        ("~~var", "Variances"), ("~1", "Intercepts"), ("|", "Thresholds"),
-        (":=", "Defined parameters"))
-_PE_LABELS = {"ci_lower": "CI lower", "ci_upper": "CI upper", "std_all": "Std.all",
-              "std_lv": "Std.lv", "est": "Estimate", "se": "Std.Err", "z": "z-value",
-              "pvalue": "P(>|z|)"}
+_ROBUST = (
+    ("chisq.scaled", "Chi-square (scaled)"),
+    ("df.scaled", "Degrees of freedom (scaled)"),
+    ("pvalue.scaled", "p-value (scaled)"),
+    ("cfi.robust", "CFI (robust)"),
+    ("tli.robust", "TLI (robust)"),
+    ("rmsea.robust", "RMSEA (robust)"),
+)
+_OPS = (
+    ("=~", "Latent variables (loadings)"),
+    ("~", "Regressions"),
+    ("~~cov", "Covariances"),
+    ("~~var", "Variances"),
+    ("~1", "Intercepts"),
+    ("|", "Thresholds"),
+    (":=", "Defined parameters"),
+)
+_PE_LABELS = {
+    "ci_lower": "CI lower",
+    "ci_upper": "CI upper",
+    "std_all": "Std.all",
+    "std_lv": "Std.lv",
+    "est": "Estimate",
+    "se": "Std.Err",
+    "z": "z-value",
+    "pvalue": "P(>|z|)",
+}
 
 
 def _measures(fit) -> pd.Series:
     if not hasattr(fit, "fit_measures"):
-        raise DataError(f"{type(fit).__name__} has no fit_measures(); sem_report needs fitted "
-                        "models from radsem.sem/cfa/growth or radsem.engines")
+        raise DataError(
+            f"{type(fit).__name__} has no fit_measures(); sem_report needs fitted "
+            "models from radsem.sem/cfa/growth or radsem.engines"
+        )
     return pd.Series(fit.fit_measures(), dtype=float)
 
 
@@ -71,26 +101,40 @@ def fit_measures_table(fm: pd.Series, title: str | None = "Fit measures") -> Res
             lo = fm.get("rmsea.ci.lower.robust", np.nan) if key == "rmsea.robust" else np.nan
             hi = fm.get("rmsea.ci.upper.robust", np.nan) if key == "rmsea.robust" else np.nan
             rows.append((key, label, fm[key], lo, hi, ""))
-    frame = pd.DataFrame(rows, columns=["measure", "description", "value", "ci_lower",
-                                        "ci_upper", "context"])
-    frame["vs guide"] = [_guide_flag(k, v) for k, v in zip(frame["measure"], frame["value"],
-                                                            strict=True)]
+    frame = pd.DataFrame(
+        rows, columns=["measure", "description", "value", "ci_lower", "ci_upper", "context"]
+    )
+    frame["vs guide"] = [
+        _guide_flag(k, v) for k, v in zip(frame["measure"], frame["value"], strict=True)
+    ]
     level = fm.get("rmsea.ci.level", 0.90)
     level = 0.90 if not np.isfinite(level) else level
     pv = [i for i, k in enumerate(frame["measure"]) if "pvalue" in k]
     formatted = frame.copy()
-    formatted["value"] = [_fmt_measure(k, v, i in pv) for i, (k, v) in
-                          enumerate(zip(frame["measure"], frame["value"], strict=True))]
-    return ResultTable(formatted, title=title, digits=3, right_align=["value"],
-                       labels={"ci_lower": f"{level:.0%} CI lower",
-                               "ci_upper": f"{level:.0%} CI upper"},
-                       notes=[CUTOFF_NOTE])
+    formatted["value"] = [
+        _fmt_measure(k, v, i in pv)
+        for i, (k, v) in enumerate(zip(frame["measure"], frame["value"], strict=True))
+    ]
+    return ResultTable(
+        formatted,
+        title=title,
+        digits=3,
+        right_align=["value"],
+        labels={"ci_lower": f"{level:.0%} CI lower", "ci_upper": f"{level:.0%} CI upper"},
+        notes=[CUTOFF_NOTE],
+    )
 
 
 #: Hu & Bentler (1999) guides: measure -> (direction, cut-off)
-GUIDES = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08),
-          "cfi.robust": (">=", 0.95), "tli.robust": (">=", 0.95),
-          "rmsea.robust": ("<=", 0.06)}
+GUIDES = {
+    "cfi": (">=", 0.95),
+    "tli": (">=", 0.95),
+    "rmsea": ("<=", 0.06),
+    "srmr": ("<=", 0.08),
+    "cfi.robust": (">=", 0.95),
+    "tli.robust": (">=", 0.95),
+    "rmsea.robust": ("<=", 0.06),
+}
 
 
 def _guide_flag(key: str, value: float) -> str:
@@ -111,8 +155,10 @@ def beyond_guides(fm: pd.Series) -> list[str]:
         value = float(fm.get(key, np.nan))
         if np.isfinite(value) and _guide_flag(key, value).startswith("BEYOND"):
             side = "below" if direction == ">=" else "above"
-            out.append(f"{key.upper().replace('.ROBUST', ' (robust)')} = {value:.3f} is {side} "
-                       f"the guide of {cut:g}.")
+            out.append(
+                f"{key.upper().replace('.ROBUST', ' (robust)')} = {value:.3f} is {side} "
+                f"the guide of {cut:g}."
+            )
     return out
 
 
@@ -128,8 +174,11 @@ def r_squared(pe: pd.DataFrame) -> pd.DataFrame:
     out = var[["lhs", *cols]].rename(columns={"lhs": "variable"}).copy()
     out["R2"] = 1.0 - var["std_all"].astype(float).to_numpy()
     order = {v: i for i, v in enumerate(endo)}
-    out = out.sort_values(by=[*cols, "variable"], key=lambda c: c.map(order) if c.name ==
-                          "variable" else c, kind="stable")
+    out = out.sort_values(
+        by=[*cols, "variable"],
+        key=lambda c: c.map(order) if c.name == "variable" else c,
+        kind="stable",
+    )
     return out.reset_index(drop=True)
 
 
@@ -140,12 +189,22 @@ def compact_missing_patterns(patterns: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in patterns.iterrows():
         if pd.isna(r.get("n_missing")):
-            rows.append({"rows": int(r["n"]), "variables missing": np.nan,
-                         "which": "(rarer patterns pooled)"})
+            rows.append(
+                {
+                    "rows": int(r["n"]),
+                    "variables missing": np.nan,
+                    "which": "(rarer patterns pooled)",
+                }
+            )
             continue
         gone = [v for v in variables if r[v] == 0]
-        rows.append({"rows": int(r["n"]), "variables missing": int(r["n_missing"]),
-                     "which": ", ".join(gone) if gone else "none (complete)"})
+        rows.append(
+            {
+                "rows": int(r["n"]),
+                "variables missing": int(r["n_missing"]),
+                "which": ", ".join(gone) if gone else "none (complete)",
+            }
+        )
     return pd.DataFrame(rows, columns=["rows", "variables missing", "which"])
 
 
@@ -159,8 +218,9 @@ def _fmt_measure(key: str, value: float, is_p: bool) -> str:
     return f"{value:.3f}"
 
 
-def missing_patterns(data: pd.DataFrame, variables: Sequence[str] | None = None,
-                     max_patterns: int = 15) -> pd.DataFrame:
+def missing_patterns(
+    data: pd.DataFrame, variables: Sequence[str] | None = None, max_patterns: int = 15
+) -> pd.DataFrame:
     """Missing-data patterns: one row per pattern (1 observed, 0 missing) with its count.
 
     Rows are sorted by frequency; patterns beyond ``max_patterns`` are pooled in a last row
@@ -198,8 +258,10 @@ def fit_warnings(fit, pe: pd.DataFrame, extra: Sequence = ()) -> list[str]:
     out = []
     conv = getattr(fit, "converged", None)
     if conv is False:
-        out.append("The optimiser did not converge: the estimates, standard errors and fit "
-                   "measures are not trustworthy.")
+        out.append(
+            "The optimiser did not converge: the estimates, standard errors and fit "
+            "measures are not trustworthy."
+        )
     elif conv is None:
         out.append("The fit object does not say whether the optimiser converged.")
     for w in [*(getattr(fit, "warnings", None) or ()), *extra]:
@@ -211,14 +273,21 @@ def fit_warnings(fit, pe: pd.DataFrame, extra: Sequence = ()) -> list[str]:
     var = pe[(pe["op"] == "~~") & (pe["lhs"] == pe["rhs"])]
     for r in var[var["est"] < 0].itertuples():
         grp = f" (group {r.group})" if "group" in pe.columns and pe["group"].nunique() > 1 else ""
-        out.append(f"Improper solution: the variance of {r.lhs}{grp} is negative "
-                   f"({r.est:.3f}), a Heywood case.")
+        out.append(
+            f"Improper solution: the variance of {r.lhs}{grp} is negative "
+            f"({r.est:.3f}), a Heywood case."
+        )
     if "std_all" in pe.columns:
-        bad = pe[(pe["op"].isin(("=~", "~~"))) & (pe["lhs"] != pe["rhs"])
-                 & (pe["std_all"].abs() > 1 + 1e-8)]
+        bad = pe[
+            (pe["op"].isin(("=~", "~~")))
+            & (pe["lhs"] != pe["rhs"])
+            & (pe["std_all"].abs() > 1 + 1e-8)
+        ]
         for r in bad.itertuples():
-            out.append(f"Improper solution: the standardized {r.lhs} {r.op} {r.rhs} is "
-                       f"{r.std_all:.3f}, beyond +/-1.")
+            out.append(
+                f"Improper solution: the standardized {r.lhs} {r.op} {r.rhs} is "
+                f"{r.std_all:.3f}, beyond +/-1."
+            )
     return out
 
 
@@ -227,8 +296,11 @@ def _pe_tables(pe: pd.DataFrame, name: str) -> list[ResultTable]:
     cols = ["lhs", "op", "rhs"] + (["group"] if multi else [])
     if "label" in pe.columns and (pe["label"].fillna("").astype(str) != "").any():
         cols.append("label")
-    cols += [c for c in ("est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all")
-             if c in pe.columns]
+    cols += [
+        c
+        for c in ("est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all")
+        if c in pe.columns
+    ]
     tables = []
     for key, title in _OPS:
         if key == "~~cov":
@@ -244,8 +316,7 @@ def _pe_tables(pe: pd.DataFrame, name: str) -> list[ResultTable]:
                 for c in ("se", "ci_lower", "ci_upper"):
                     if c in rows.columns:
                         rows[c] = rows[c].astype(float).mask(fixed)
-            tables.append(ResultTable(rows,
-                                      title=f"{title}: {name}", labels=_PE_LABELS))
+            tables.append(ResultTable(rows, title=f"{title}: {name}", labels=_PE_LABELS))
     return tables
 
 
@@ -271,8 +342,21 @@ def _modindices(fit, top: int):
 
 def compare_fits(fits: Sequence, names: Sequence[str]) -> pd.DataFrame:
     """Side-by-side fit measures of several models (rows: models)."""
-    keys = ("npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
-            "rmsea.ci.upper", "srmr", "aic", "bic")
+    keys = (
+        "npar",
+        "ntotal",
+        "chisq",
+        "df",
+        "pvalue",
+        "cfi",
+        "tli",
+        "rmsea",
+        "rmsea.ci.lower",
+        "rmsea.ci.upper",
+        "srmr",
+        "aic",
+        "bic",
+    )
     rows = []
     for fit in fits:
         fm = _measures(fit)
@@ -295,8 +379,13 @@ def chisq_difference(fits: Sequence, names: Sequence[str]) -> tuple[pd.DataFrame
             anova = None
         if anova is not None:
             return anova(*fits, model_names=list(names)), list(caught)
-    rows = sorted(((float(_measures(f)["df"]), float(_measures(f)["chisq"]), n)
-                   for f, n in zip(fits, names, strict=True)), key=lambda r: r[0])
+    rows = sorted(
+        (
+            (float(_measures(f)["df"]), float(_measures(f)["chisq"]), n)
+            for f, n in zip(fits, names, strict=True)
+        ),
+        key=lambda r: r[0],
+    )
     out = pd.DataFrame(rows, columns=["Df", "Chisq", "name"]).set_index("name")
     out.index.name = None
     out["Chisq diff"] = out["Chisq"].diff()
@@ -333,8 +422,10 @@ def _normalise(fits, names):
         raise DataError(f"model names must be unique: {names}")
     for fit, name in zip(fits, names, strict=True):
         if not hasattr(fit, "parameter_estimates") or not hasattr(fit, "fit_measures"):
-            raise DataError(f"{name}: {type(fit).__name__} is not a fitted model (it needs "
-                            "parameter_estimates() and fit_measures())")
+            raise DataError(
+                f"{name}: {type(fit).__name__} is not a fitted model (it needs "
+                "parameter_estimates() and fit_measures())"
+            )
     return fits, [str(n) for n in names]
 
 
@@ -348,8 +439,9 @@ def _nested_sets(nested, names) -> list[list[str]]:
         group = [str(g) for g in group]
         unknown = [g for g in group if g not in names]
         if unknown or len(group) < 2:
-            raise DataError(f"nested sets must name at least two of the models {names}; "
-                            f"got {group}")
+            raise DataError(
+                f"nested sets must name at least two of the models {names}; got {group}"
+            )
         sets.append(group)
     return sets
 
@@ -361,16 +453,21 @@ def _overview(fits, names, data) -> ResultTable:
         pe = fit.parameter_estimates()
         opts = getattr(fit, "options", {}) or {}
         latent = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "lhs"]))
-        rows.append({
-            "model": name, "estimator": opts.get("estimator", ""),
-            "missing": opts.get("missing", ""),
-            "N in data": len(data) if data is not None else np.nan,
-            "N used": fm.get("ntotal", getattr(fit, "nobs", np.nan)),
-            "groups": int(fm.get("ngroups", 1)) if np.isfinite(fm.get("ngroups", 1)) else 1,
-            "observed": len(_observed(pe)), "latent": len(latent),
-            "free parameters": fm.get("npar", np.nan), "df": fm.get("df", np.nan),
-            "converged": getattr(fit, "converged", None),
-        })
+        rows.append(
+            {
+                "model": name,
+                "estimator": opts.get("estimator", ""),
+                "missing": opts.get("missing", ""),
+                "N in data": len(data) if data is not None else np.nan,
+                "N used": fm.get("ntotal", getattr(fit, "nobs", np.nan)),
+                "groups": int(fm.get("ngroups", 1)) if np.isfinite(fm.get("ngroups", 1)) else 1,
+                "observed": len(_observed(pe)),
+                "latent": len(latent),
+                "free parameters": fm.get("npar", np.nan),
+                "df": fm.get("df", np.nan),
+                "converged": getattr(fit, "converged", None),
+            }
+        )
     frame = pd.DataFrame(rows).set_index("model")
     for c in ("N in data", "N used", "free parameters", "df"):
         if frame[c].notna().all() and (frame[c] % 1 == 0).all():
@@ -379,11 +476,18 @@ def _overview(fits, names, data) -> ResultTable:
     return ResultTable(frame, title="Data and model summary")
 
 
-def sem_report(fits, names: Sequence[str] | None = None, data: pd.DataFrame | None = None,
-               title: str = "Structural equation model report", provenance=None,
-               nested=None, warnings: Mapping[str, Sequence] | None = None,
-               diagram_values: str | None = "std_all", residuals: bool = False,
-               top_mi: int = 10) -> Report:
+def sem_report(
+    fits,
+    names: Sequence[str] | None = None,
+    data: pd.DataFrame | None = None,
+    title: str = "Structural equation model report",
+    provenance=None,
+    nested=None,
+    warnings: Mapping[str, Sequence] | None = None,
+    diagram_values: str | None = "std_all",
+    residuals: bool = False,
+    top_mi: int = 10,
+) -> Report:
     """Build the fit report of one or several SEM fits.
 
     Parameters
@@ -424,49 +528,86 @@ def sem_report(fits, names: Sequence[str] | None = None, data: pd.DataFrame | No
     sets = _nested_sets(nested, names)
     recorded = {str(k): list(v) for k, v in (warnings or {}).items()}
     report = Report(title, provenance=_provenance(provenance, fits, names))
-    intro = report.add_section("Overview", Text(
-        f"{len(fits)} model{'s' if len(fits) > 1 else ''} fitted. Numbers are rounded for "
-        "display only. Fit indices describe how well the model reproduces the observed "
-        "covariances; they are shown with the conventional cut-offs as context."))
+    intro = report.add_section(
+        "Overview",
+        Text(
+            f"{len(fits)} model{'s' if len(fits) > 1 else ''} fitted. Numbers are rounded for "
+            "display only. Fit indices describe how well the model reproduces the observed "
+            "covariances; they are shown with the conventional cut-offs as context."
+        ),
+    )
     intro.add(_overview(fits, names, data))
     pes = [fit.parameter_estimates() for fit in fits]
     if data is not None:
         variables = list(dict.fromkeys(v for pe in pes for v in _observed(pe)))
         pats = missing_patterns(data, variables)
         complete = int(data[[v for v in variables if v in data.columns]].notna().all(1).sum())
-        report.add_section("Missing data", Text(
-            f"{complete} of {len(data)} rows are complete on the {len(variables)} observed "
-            "model variables. Each row below is a pattern of missing values with the "
-            "number of rows showing it and the variables missing in it."),
-            ResultTable(compact_missing_patterns(pats), title="Missing-data patterns"))
+        report.add_section(
+            "Missing data",
+            Text(
+                f"{complete} of {len(data)} rows are complete on the {len(variables)} observed "
+                "model variables. Each row below is a pattern of missing values with the "
+                "number of rows showing it and the variables missing in it."
+            ),
+            ResultTable(compact_missing_patterns(pats), title="Missing-data patterns"),
+        )
     if len(fits) > 1:
-        sec = report.add_section("Model comparison", ResultTable(
-            compare_fits(fits, names), title="Fit measures side by side",
-            labels={"rmsea.ci.lower": "RMSEA CI lower", "rmsea.ci.upper": "RMSEA CI upper"},
-            notes=["AIC and BIC compare models fitted to the same data (smaller is better); "
-                   "chi-square difference tests need nested models."]))
+        sec = report.add_section(
+            "Model comparison",
+            ResultTable(
+                compare_fits(fits, names),
+                title="Fit measures side by side",
+                labels={"rmsea.ci.lower": "RMSEA CI lower", "rmsea.ci.upper": "RMSEA CI upper"},
+                notes=[
+                    "AIC and BIC compare models fitted to the same data (smaller is better); "
+                    "chi-square difference tests need nested models."
+                ],
+            ),
+        )
         if not sets:
-            sec.add(Text("No chi-square difference test: declare nested models with "
-                         "nested=True or nested=[[...names...]] to obtain them.", "note"))
+            sec.add(
+                Text(
+                    "No chi-square difference test: declare nested models with "
+                    "nested=True or nested=[[...names...]] to obtain them.",
+                    "note",
+                )
+            )
         for group in sets:
             idx = [names.index(g) for g in group]
             table, caught = chisq_difference([fits[i] for i in idx], group)
             for c in ("Df", "Df diff"):
                 if c in table.columns and (table[c].dropna() % 1 == 0).all():
                     table[c] = table[c].astype("Int64")
-            sec.add(ResultTable(table, title="Chi-square difference test: " + ", ".join(group),
-                                notes=["Rows sorted by degrees of freedom; each test compares "
-                                       "a model with the one above it."]))
+            sec.add(
+                ResultTable(
+                    table,
+                    title="Chi-square difference test: " + ", ".join(group),
+                    notes=[
+                        "Rows sorted by degrees of freedom; each test compares "
+                        "a model with the one above it."
+                    ],
+                )
+            )
             for w in caught:
                 sec.add(Text(str(w.message), "warning"))
     for fit, name, pe in zip(fits, names, pes, strict=True):
-        _model_sections(report, fit, name, pe, recorded.get(name, []), diagram_values,
-                        residuals, top_mi, path_diagram)
+        _model_sections(
+            report,
+            fit,
+            name,
+            pe,
+            recorded.get(name, []),
+            diagram_values,
+            residuals,
+            top_mi,
+            path_diagram,
+        )
     return report
 
 
-def _model_sections(report, fit, name, pe, recorded, diagram_values, residuals, top_mi,
-                    path_diagram) -> None:
+def _model_sections(
+    report, fit, name, pe, recorded, diagram_values, residuals, top_mi, path_diagram
+) -> None:
     head = report.add_section(f"Model: {name}")
     model_text = getattr(fit, "model", None)
     if isinstance(model_text, str):
@@ -474,21 +615,35 @@ def _model_sections(report, fit, name, pe, recorded, diagram_values, residuals, 
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         fm = _measures(fit)
-    fsec = report.add_section(f"{name}: fit measures",
-                              fit_measures_table(fm, f"Fit measures: {name}"), level=3)
+    fsec = report.add_section(
+        f"{name}: fit measures", fit_measures_table(fm, f"Fit measures: {name}"), level=3
+    )
     beyond = beyond_guides(fm)
     if beyond:
-        fsec.add(Text("Beyond the Hu & Bentler (1999) guides: " + " ".join(beyond) + " Guides "
-                      "are context, not verdicts (see the note under the table).", "warning"))
-    psec = report.add_section(f"{name}: parameter estimates", Text(
-        "Std.all: completely standardized estimates. CI: Wald confidence intervals.", "note"),
-        *_pe_tables(pe, name), level=3)
+        fsec.add(
+            Text(
+                "Beyond the Hu & Bentler (1999) guides: " + " ".join(beyond) + " Guides "
+                "are context, not verdicts (see the note under the table).",
+                "warning",
+            )
+        )
+    psec = report.add_section(
+        f"{name}: parameter estimates",
+        Text("Std.all: completely standardized estimates. CI: Wald confidence intervals.", "note"),
+        *_pe_tables(pe, name),
+        level=3,
+    )
     r2 = r_squared(pe)
     if len(r2):
-        psec.add(ResultTable(r2, title=f"R-squared of the endogenous variables: {name}",
-                             labels={"R2": "R²"}, digits=3,
-                             notes=["R² = 1 - standardized residual variance (lavaan's "
-                                    "inspect(fit, \"r2\"))."]))
+        psec.add(
+            ResultTable(
+                r2,
+                title=f"R-squared of the endogenous variables: {name}",
+                labels={"R2": "R²"},
+                digits=3,
+                notes=['R² = 1 - standardized residual variance (lavaan\'s inspect(fit, "r2")).'],
+            )
+        )
     dia = report.add_section(f"{name}: path diagram", level=3)
     values = diagram_values if diagram_values in pe.columns else "est"
     try:
@@ -500,19 +655,23 @@ def _model_sections(report, fit, name, pe, recorded, diagram_values, residuals, 
     if mi is None:
         mis.add(Text("Modification indices are not available for this fit object.", "note"))
     else:
-        mis.add(Text("The largest modification indices: the expected drop in chi-square if the "
-                     "parameter were freed (epc: its expected value; sepc_all: standardized). "
-                     "Freeing parameters because of large indices alone capitalises on chance.",
-                     "note"), ResultTable(mi, title=f"Modification indices (top {top_mi}): "
-                                                    f"{name}"))
+        mis.add(
+            Text(
+                "The largest modification indices: the expected drop in chi-square if the "
+                "parameter were freed (epc: its expected value; sepc_all: standardized). "
+                "Freeing parameters because of large indices alone capitalises on chance.",
+                "note",
+            ),
+            ResultTable(mi, title=f"Modification indices (top {top_mi}): {name}"),
+        )
     problems = fit_warnings(fit, pe, [*recorded, *caught, *mi_caught])
     warn = report.add_section(f"{name}: warnings", level=3)
     if problems:
         warn.add(*[Text(p, "warning") for p in problems])
     else:
-        warn.add(Text("None: the optimiser converged, no variance is negative and no "
-                      "standardized loading or correlation exceeds 1 in absolute value."))
-
-
-
-
+        warn.add(
+            Text(
+                "None: the optimiser converged, no variance is negative and no "
+                "standardized loading or correlation exceeds 1 in absolute value."
+            )
+        )

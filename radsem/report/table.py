@@ -16,13 +16,35 @@ from radsem.errors import DataError
 __all__ = ["ResultTable", "format_pvalue", "format_number", "latex_escape", "PVALUE_COLUMNS"]
 
 #: Column names formatted as p-values unless ``pvalue_columns`` says otherwise.
-PVALUE_COLUMNS = frozenset({"pvalue", "p", "p_value", "p.value", "Pr(>Chisq)", "rmsea.pvalue",
-                            "pvalue.scaled", "p_adj", "padj", "fdr", "p (Holm)"})
+PVALUE_COLUMNS = frozenset(
+    {
+        "pvalue",
+        "p",
+        "p_value",
+        "p.value",
+        "Pr(>Chisq)",
+        "rmsea.pvalue",
+        "pvalue.scaled",
+        "p_adj",
+        "padj",
+        "fdr",
+        "p (Holm)",
+    }
+)
 
 _LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 
 
@@ -107,18 +129,25 @@ class ResultTable:
     | 0.51 | <0.001 |
     """
 
-    def __init__(self, frame: pd.DataFrame, title: str | None = None, caption: str | None = None,
-                 digits: int | Mapping[str, int] = 3, notes: Sequence[str] = (),
-                 pvalue_columns: Sequence[str] | None = None,
-                 labels: Mapping[str, str] | None = None, index: bool | None = None,
-                 right_align: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        title: str | None = None,
+        caption: str | None = None,
+        digits: int | Mapping[str, int] = 3,
+        notes: Sequence[str] = (),
+        pvalue_columns: Sequence[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        index: bool | None = None,
+        right_align: Sequence[str] = (),
+    ) -> None:
         if isinstance(frame, pd.Series):
             frame = frame.to_frame()
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"ResultTable needs a pandas DataFrame, got {type(frame).__name__}")
         if isinstance(notes, str):
             notes = (notes,)
-        for col, d in (digits.items() if isinstance(digits, Mapping) else [(None, digits)]):
+        for col, d in digits.items() if isinstance(digits, Mapping) else [(None, digits)]:
             if isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= d <= 15:
                 where = f" of column {col!r}" if col is not None else ""
                 raise DataError(f"digits{where} must be a whole number from 0 to 15, got {d!r}")
@@ -136,8 +165,11 @@ class ResultTable:
             raise DataError(f"pvalue_columns not in the table: {unknown}")
         self.pvalue_columns = tuple(pvalue_columns)
         if index is None:
-            index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
-                         and frame.index.step == 1)
+            index = not (
+                isinstance(frame.index, pd.RangeIndex)
+                and frame.index.start == 0
+                and frame.index.step == 1
+            )
         self.index = bool(index)
 
     # ---------------------------------------------------------------- cell formatting
@@ -154,8 +186,9 @@ class ResultTable:
             out.append((str(name), [format_number(v) for v in self.frame.index], False))
         for col in self.frame.columns:
             values = self.frame[col]
-            numeric = (pd.api.types.is_numeric_dtype(values) and not
-                       pd.api.types.is_bool_dtype(values)) or col in self.right_align
+            numeric = (
+                pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            ) or col in self.right_align
             if col in self.pvalue_columns:
                 cells = [format_pvalue(v, self._digits(col)) for v in values]
             else:
@@ -182,8 +215,10 @@ class ResultTable:
             lines.append("")
 
         def row(items):
-            parts = [(s.rjust(w) if num else s.ljust(w))
-                     for s, w, (_, _, num) in zip(items, widths, cols, strict=True)]
+            parts = [
+                (s.rjust(w) if num else s.ljust(w))
+                for s, w, (_, _, num) in zip(items, widths, cols, strict=True)
+            ]
             return ("  " + "  ".join(parts)).rstrip()
 
         lines.append(row([h for h, _, _ in cols]))
@@ -210,9 +245,13 @@ class ResultTable:
                 cap += (" " if cap else "") + f'<span class="caption">{esc(self.caption)}</span>'
             out.append(f"<caption>{cap}</caption>")
         num_cls = ' class="num"'
-        out.append("<thead><tr>" + "".join(
-            f'<th scope="col"{num_cls if num else ""}>{esc(h)}</th>' for h, _, num in cols
-        ) + "</tr></thead>")
+        out.append(
+            "<thead><tr>"
+            + "".join(
+                f'<th scope="col"{num_cls if num else ""}>{esc(h)}</th>' for h, _, num in cols
+            )
+            + "</tr></thead>"
+        )
         out.append("<tbody>")
         for i in range(len(self.frame)):
             cells = []
@@ -224,8 +263,11 @@ class ResultTable:
             out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</tbody>")
         if self.notes:
-            out.append(f'<tfoot><tr><td colspan="{len(cols)}">' + "<br>".join(
-                esc(n) for n in self.notes) + "</td></tr></tfoot>")
+            out.append(
+                f'<tfoot><tr><td colspan="{len(cols)}">'
+                + "<br>".join(esc(n) for n in self.notes)
+                + "</td></tr></tfoot>"
+            )
         out.append("</table>")
         return "\n".join(out)
 
@@ -234,6 +276,7 @@ class ResultTable:
 
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown pipe table (title in bold, notes as a paragraph)."""
+
         def esc(text: str) -> str:
             text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
             # '<' opening an HTML tag (<script>, </b>, <!--) would be rendered as HTML
@@ -242,8 +285,9 @@ class ResultTable:
         cols = self._columns()
         lines = []
         if self.title:
-            lines.append(f"**{esc(self.title)}**" + (f" {esc(self.caption)}" if self.caption
-                                                     else ""))
+            lines.append(
+                f"**{esc(self.title)}**" + (f" {esc(self.caption)}" if self.caption else "")
+            )
             lines.append("")
         elif self.caption:
             lines += [esc(self.caption), ""]

@@ -41,8 +41,9 @@ def stage_thresholds(params: SimulationParameters) -> np.ndarray:
     return stats.norm.ppf(cum) * sd
 
 
-def _latent(rng: np.random.Generator, params: SimulationParameters, hpv: np.ndarray,
-            clade: np.ndarray) -> np.ndarray:
+def _latent(
+    rng: np.random.Generator, params: SimulationParameters, hpv: np.ndarray, clade: np.ndarray
+) -> np.ndarray:
     k = len(params.mechanisms)
     eta = rng.standard_normal((len(hpv), k))
     out = np.empty_like(eta)
@@ -54,8 +55,9 @@ def _latent(rng: np.random.Generator, params: SimulationParameters, hpv: np.ndar
     return out + means
 
 
-def simulate_patients(n: int, rng: np.random.Generator, params: SimulationParameters
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_patients(
+    n: int, rng: np.random.Generator, params: SimulationParameters
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Draw the patient-level covariates and the latent mechanisms.
 
     Returns
@@ -73,8 +75,9 @@ def simulate_patients(n: int, rng: np.random.Generator, params: SimulationParame
     histology = np.empty(n, dtype=object)
     for group in pd.unique(clade):
         rows = clade == group
-        histology[rows] = _pick(rng, list(params.histology_levels), params.histology[group],
-                                int(rows.sum()))
+        histology[rows] = _pick(
+            rng, list(params.histology_levels), params.histology[group], int(rows.sum())
+        )
     age_p = params.age
     lo = (age_p["low"] - age_p["mean"]) / age_p["sd"]
     hi = (age_p["high"] - age_p["mean"]) / age_p["sd"]
@@ -87,11 +90,18 @@ def simulate_patients(n: int, rng: np.random.Generator, params: SimulationParame
     figo = stages[np.searchsorted(stage_thresholds(params), score)]
     scanners = list(params.scanners)
     scanner = _pick(rng, scanners, [params.scanners[s]["share"] for s in scanners], n)
-    patients = pd.DataFrame({
-        "patient_id": ids, "age": age, "figo2018": figo,
-        "figo_stage": [main_stage(s) for s in figo], "histology": histology,
-        "hpv_type": hpv, "hpv_clade": clade, "scanner": scanner,
-    })
+    patients = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "age": age,
+            "figo2018": figo,
+            "figo_stage": [main_stage(s) for s in figo],
+            "histology": histology,
+            "hpv_type": hpv,
+            "hpv_clade": clade,
+            "scanner": scanner,
+        }
+    )
     latent = pd.DataFrame(eta, columns=list(params.mechanisms))
     latent.insert(0, "patient_id", ids)
     return patients, latent

@@ -20,8 +20,20 @@ from radsem.simulate.survival import simulate_outcomes
 __all__ = ["SimulatedCohort", "simulate_cohort"]
 
 _STAGE_INDEX = {"I": 0, "II": 1, "III": 2, "IV": 3}
-_CLINICAL_COLUMNS = ["patient_id", "age", "figo2018", "figo_stage", "histology", "hpv_type",
-                     "hpv_clade", "scanner", "time", "event", "dss_time", "dss_event"]
+_CLINICAL_COLUMNS = [
+    "patient_id",
+    "age",
+    "figo2018",
+    "figo_stage",
+    "histology",
+    "hpv_type",
+    "hpv_clade",
+    "scanner",
+    "time",
+    "event",
+    "dss_time",
+    "dss_event",
+]
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,10 @@ class SimulatedCohort:
     truth: dict = field(repr=False)
 
     def __repr__(self) -> str:
-        return (f"SimulatedCohort({len(self.clinical)} patients, {len(self.expression)} with "
-                f"expression, {len(self.images)} with images, seed {self.truth['seed']})")
+        return (
+            f"SimulatedCohort({len(self.clinical)} patients, {len(self.expression)} with "
+            f"expression, {len(self.images)} with images, seed {self.truth['seed']})"
+        )
 
 
 #: Largest simulated T2 volume in voxels (e.g. 64 x 256 x 256): rendering one patient needs
@@ -65,17 +79,22 @@ def check_image_budget(shape: Sequence[int], n: int = 1) -> None:
     :data:`MAX_COHORT_VOXELS` for the cohort, with a message instead of a ``MemoryError``."""
     voxels = int(np.prod([int(s) for s in shape], dtype=object))
     if voxels > MAX_IMAGE_VOXELS:
-        raise DataError(f"image_shape {tuple(int(s) for s in shape)} has {voxels:,} voxels; the "
-                        f"simulator's limit is {MAX_IMAGE_VOXELS:,} voxels per volume (e.g. "
-                        "64,256,256)")
+        raise DataError(
+            f"image_shape {tuple(int(s) for s in shape)} has {voxels:,} voxels; the "
+            f"simulator's limit is {MAX_IMAGE_VOXELS:,} voxels per volume (e.g. "
+            "64,256,256)"
+        )
     if voxels * int(n) > MAX_COHORT_VOXELS:
-        raise DataError(f"{n} patients x {voxels:,} voxels exceed the simulator's limit of "
-                        f"{MAX_COHORT_VOXELS:,} voxels per cohort (kept in memory until "
-                        "written); use fewer patients, a smaller image_shape or images=False")
+        raise DataError(
+            f"{n} patients x {voxels:,} voxels exceed the simulator's limit of "
+            f"{MAX_COHORT_VOXELS:,} voxels per cohort (kept in memory until "
+            "written); use fewer patients, a smaller image_shape or images=False"
+        )
 
 
-def _check_args(n, seed, image_shape, missing_expression, dwi_factor, unlabelled=0.0
-                ) -> tuple[int, ...]:
+def _check_args(
+    n, seed, image_shape, missing_expression, dwi_factor, unlabelled=0.0
+) -> tuple[int, ...]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise DataError(f"n must be a positive whole number of patients, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -85,43 +104,75 @@ def _check_args(n, seed, image_shape, missing_expression, dwi_factor, unlabelled
     except (TypeError, ValueError) as exc:
         raise DataError(f"image_shape must be 3 integers (z, y, x), got {image_shape!r}") from exc
     if len(shape) != 3 or shape[0] < 4 or min(shape[1:]) < 8:
-        raise DataError(f"image_shape must be (z, y, x) with z >= 4 and y, x >= 8, got "
-                        f"{image_shape!r}")
+        raise DataError(
+            f"image_shape must be (z, y, x) with z >= 4 and y, x >= 8, got {image_shape!r}"
+        )
     if not 0.0 <= float(missing_expression) < 1.0:
-        raise DataError("missing_expression is the share of patients without expression and "
-                        f"must be in [0, 1), got {missing_expression!r}")
+        raise DataError(
+            "missing_expression is the share of patients without expression and "
+            f"must be in [0, 1), got {missing_expression!r}"
+        )
     if not 0.0 <= float(unlabelled) < 1.0:
-        raise DataError("unlabelled is the share of patients without a tumour mask and must be "
-                        f"in [0, 1), got {unlabelled!r}")
+        raise DataError(
+            "unlabelled is the share of patients without a tumour mask and must be "
+            f"in [0, 1), got {unlabelled!r}"
+        )
     if int(dwi_factor) < 1:
         raise DataError(f"dwi_factor must be >= 1, got {dwi_factor!r}")
     return shape
 
 
-def _render_all(seed: int, params: SimulationParameters, clinical: pd.DataFrame,
-                latent: pd.DataFrame, protocol: pd.DataFrame, shape: tuple[int, ...],
-                dwi_factor: int, progress: bool) -> tuple[dict, pd.DataFrame]:
+def _render_all(
+    seed: int,
+    params: SimulationParameters,
+    clinical: pd.DataFrame,
+    latent: pd.DataFrame,
+    protocol: pd.DataFrame,
+    shape: tuple[int, ...],
+    dwi_factor: int,
+    progress: bool,
+) -> tuple[dict, pd.DataFrame]:
     from tqdm.auto import tqdm
 
     tr = protocol.pivot(index="patient_id", columns="series", values="TR")
     images, rows = {}, []
     mech = list(params.mechanisms)
-    for i, row in enumerate(tqdm(clinical.itertuples(index=False), total=len(clinical),
-                                 desc="simulating images", disable=not progress)):
+    for i, row in enumerate(
+        tqdm(
+            clinical.itertuples(index=False),
+            total=len(clinical),
+            desc="simulating images",
+            disable=not progress,
+        )
+    ):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(99, i)))
         scanner = params.scanners[row.scanner]
         t2_sp, _ = grid_spacing(scanner, shape, dwi_factor)
         fov = [n * s for n, s in zip(shape, t2_sp)]
         eta = dict(zip(mech, latent.iloc[i][mech].to_numpy(dtype=float)))
         geo = draw_tumour(rng, params.tumour, _STAGE_INDEX[row.figo_stage], eta, fov)
-        img = render_patient(rng, geo, scanner, float(tr.at[row.patient_id, "T2"]),
-                             float(tr.at[row.patient_id, "DWI"]), shape, dwi_factor,
-                             params.tumour)
+        img = render_patient(
+            rng,
+            geo,
+            scanner,
+            float(tr.at[row.patient_id, "T2"]),
+            float(tr.at[row.patient_id, "DWI"]),
+            shape,
+            dwi_factor,
+            params.tumour,
+        )
         images[row.patient_id] = img
-        rows.append({"patient_id": row.patient_id, "tumour_radius_mm": geo.radius,
-                     "irregularity": geo.irregularity, "heterogeneity": geo.heterogeneity,
-                     "necrosis_fraction": geo.necrosis, "adc_tumour": geo.adc,
-                     "mask_volume_ml": float(img.mask.sum()) * float(np.prod(t2_sp)) / 1000})
+        rows.append(
+            {
+                "patient_id": row.patient_id,
+                "tumour_radius_mm": geo.radius,
+                "irregularity": geo.irregularity,
+                "heterogeneity": geo.heterogeneity,
+                "necrosis_fraction": geo.necrosis,
+                "adc_tumour": geo.adc,
+                "mask_volume_ml": float(img.mask.sum()) * float(np.prod(t2_sp)) / 1000,
+            }
+        )
     return images, pd.DataFrame(rows)
 
 
@@ -141,11 +192,18 @@ def _plain(value):
     return value
 
 
-def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
-                    image_shape: Sequence[int] = (16, 48, 48),
-                    missing_expression: float = 0.45, dwi_factor: int = 2,
-                    params: SimulationParameters | None = None,
-                    progress: bool = False, unlabelled: float = 0.0) -> SimulatedCohort:
+def simulate_cohort(
+    n: int = 150,
+    seed: int = 0,
+    *,
+    images: bool = True,
+    image_shape: Sequence[int] = (16, 48, 48),
+    missing_expression: float = 0.45,
+    dwi_factor: int = 2,
+    params: SimulationParameters | None = None,
+    progress: bool = False,
+    unlabelled: float = 0.0,
+) -> SimulatedCohort:
     """Simulate a cervical-cancer radiogenomic cohort with known ground truth.
 
     Parameters
@@ -205,12 +263,12 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
     patients, latent = simulate_patients(n, streams[0], params)
     outcomes = simulate_outcomes(streams[1], params, patients, latent)
     expression = simulate_expression(streams[2], params, patients, latent)
-    missing, intercept = expression_missing(streams[3], params, patients,
-                                            float(missing_expression))
+    missing, intercept = expression_missing(streams[3], params, patients, float(missing_expression))
     protocol = simulate_protocol(streams[4], params, patients, shape, dwi_factor)
     clinical = patients.merge(outcomes, on="patient_id")[_CLINICAL_COLUMNS]
-    per_patient = latent.merge(outcomes[["patient_id", "lp_recurrence", "lp_death"]],
-                               on="patient_id")
+    per_patient = latent.merge(
+        outcomes[["patient_id", "lp_recurrence", "lp_death"]], on="patient_id"
+    )
     per_patient["has_expression"] = ~missing
     labelled = np.ones(n, dtype=bool)
     n_unlabelled = int(np.floor(float(unlabelled) * n))
@@ -220,12 +278,17 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
     per_patient["labelled"] = labelled
     volumes: dict[str, PatientImages] = {}
     if images:
-        volumes, tumours = _render_all(seed, params, clinical, latent, protocol, shape,
-                                       dwi_factor, progress)
+        volumes, tumours = _render_all(
+            seed, params, clinical, latent, protocol, shape, dwi_factor, progress
+        )
         per_patient = per_patient.merge(tumours, on="patient_id")
     truth = {
-        "radsem_version": __version__, "seed": seed, "n": n, "images": bool(images),
-        "image_shape": list(shape), "dwi_factor": dwi_factor,
+        "radsem_version": __version__,
+        "seed": seed,
+        "n": n,
+        "images": bool(images),
+        "image_shape": list(shape),
+        "dwi_factor": dwi_factor,
         "missing_expression": float(missing_expression),
         "missing_intercept": intercept,
         "stage_thresholds": stage_thresholds(params),
@@ -234,5 +297,10 @@ def simulate_cohort(n: int = 150, seed: int = 0, *, images: bool = True,
         "patients": per_patient.to_dict(orient="list"),
     }
     return SimulatedCohort(
-        clinical=clinical, expression=expression.loc[~missing].reset_index(drop=True),
-        protocol=protocol, latent=latent, images=volumes, truth=_plain(truth))
+        clinical=clinical,
+        expression=expression.loc[~missing].reset_index(drop=True),
+        protocol=protocol,
+        latent=latent,
+        images=volumes,
+        truth=_plain(truth),
+    )

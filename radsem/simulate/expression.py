@@ -10,8 +10,13 @@ from scipy import optimize, special
 
 from radsem.simulate.parameters import SimulationParameters
 
-__all__ = ["simulate_expression", "expression_missing", "loading_table", "lavaan_name",
-           "measurement_syntax"]
+__all__ = [
+    "simulate_expression",
+    "expression_missing",
+    "loading_table",
+    "lavaan_name",
+    "measurement_syntax",
+]
 
 _HISTOLOGY_SIGN = {"squamous": 0.5, "adenocarcinoma": -0.5, "adenosquamous": 0.0}
 
@@ -29,8 +34,17 @@ def loading_table(params: SimulationParameters) -> pd.DataFrame:
     """
     rows = []
     for gene, (mech, lam, mean, sd) in params.markers.items():
-        rows.append({"gene": gene, "mechanism": mech, "std_loading": lam, "mean": mean,
-                     "sd": sd, "loading": sd * lam, "residual_var": sd ** 2 * (1 - lam ** 2)})
+        rows.append(
+            {
+                "gene": gene,
+                "mechanism": mech,
+                "std_loading": lam,
+                "mean": mean,
+                "sd": sd,
+                "loading": sd * lam,
+                "residual_var": sd**2 * (1 - lam**2),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -53,12 +67,18 @@ def measurement_syntax(params: SimulationParameters | None = None) -> str:
     immune =~ HLA_A + HLA_B + HLA_C + HLA_DQ
     """
     table = loading_table(params if params is not None else SimulationParameters())
-    return "\n".join(f"{mech} =~ " + " + ".join(lavaan_name(g) for g in grp["gene"])
-                     for mech, grp in table.groupby("mechanism", sort=False))
+    return "\n".join(
+        f"{mech} =~ " + " + ".join(lavaan_name(g) for g in grp["gene"])
+        for mech, grp in table.groupby("mechanism", sort=False)
+    )
 
 
-def simulate_expression(rng: np.random.Generator, params: SimulationParameters,
-                        patients: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
+def simulate_expression(
+    rng: np.random.Generator,
+    params: SimulationParameters,
+    patients: pd.DataFrame,
+    latent: pd.DataFrame,
+) -> pd.DataFrame:
     """log2 expression of every patient (before missingness), rounded to 3 decimals."""
     n = len(patients)
     table = loading_table(params)
@@ -66,8 +86,11 @@ def simulate_expression(rng: np.random.Generator, params: SimulationParameters,
     eta = latent[list(params.mechanisms)].to_numpy()
     cols = np.array([mech_index[m] for m in table["mechanism"]])
     noise = rng.standard_normal((n, len(table)))
-    markers = (table["mean"].to_numpy() + eta[:, cols] * table["loading"].to_numpy()
-               + noise * np.sqrt(table["residual_var"].to_numpy()))
+    markers = (
+        table["mean"].to_numpy()
+        + eta[:, cols] * table["loading"].to_numpy()
+        + noise * np.sqrt(table["residual_var"].to_numpy())
+    )
     other = params.other_genes
     shift = patients["histology"].map(_HISTOLOGY_SIGN).to_numpy(dtype=float)
     means = np.array([v[0] for v in other.values()])
@@ -87,8 +110,9 @@ def _logit_terms(params: SimulationParameters, patients: pd.DataFrame) -> np.nda
     return site + stage + age
 
 
-def expression_missing(rng: np.random.Generator, params: SimulationParameters,
-                       patients: pd.DataFrame, share: float) -> tuple[np.ndarray, float]:
+def expression_missing(
+    rng: np.random.Generator, params: SimulationParameters, patients: pd.DataFrame, share: float
+) -> tuple[np.ndarray, float]:
     """Which patients lack expression (missing at random given site, stage and age).
 
     ``logit P(missing_i) = b0 + site_i + stage_i + a (age_i - 52) / 10``; the intercept ``b0``

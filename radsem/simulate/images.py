@@ -61,8 +61,13 @@ def _unit(rng: np.random.Generator, k: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
-                eta: dict[str, float], fov: Sequence[float]) -> TumourGeometry:
+def draw_tumour(
+    rng: np.random.Generator,
+    tumour: dict,
+    stage_index: int,
+    eta: dict[str, float],
+    fov: Sequence[float],
+) -> TumourGeometry:
     """Draw the tumour geometry from the latent mechanisms and the FIGO main stage.
 
     ``log R = log_radius_mm + radius_stage[stage] + radius_E7 E7 + radius_hypoxia hypoxia + e``,
@@ -70,17 +75,40 @@ def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
     (coefficients in ``tumour``); necrotic core radius fraction ``0.55 expit(2 (hypoxia - 1))``.
     """
     p = tumour
-    log_r = (p["log_radius_mm"] + p["radius_stage"][stage_index] + p["radius_E7"] * eta["E7"]
-             + p["radius_hypoxia"] * eta["hypoxia"] + p["radius_sd"] * rng.standard_normal())
-    irr = max(0.02, p["irregularity"] + p["irregularity_E7"] * eta["E7"]
-              + p["irregularity_hypoxia"] * eta["hypoxia"]
-              + p["irregularity_stage"] * stage_index)
+    log_r = (
+        p["log_radius_mm"]
+        + p["radius_stage"][stage_index]
+        + p["radius_E7"] * eta["E7"]
+        + p["radius_hypoxia"] * eta["hypoxia"]
+        + p["radius_sd"] * rng.standard_normal()
+    )
+    irr = max(
+        0.02,
+        p["irregularity"]
+        + p["irregularity_E7"] * eta["E7"]
+        + p["irregularity_hypoxia"] * eta["hypoxia"]
+        + p["irregularity_stage"] * stage_index,
+    )
     irr = min(irr, 0.30)
     radius = float(np.clip(np.exp(log_r), 5.0, 0.36 * min(fov)))
-    het = float(np.clip(p["heterogeneity"] + p["heterogeneity_hypoxia"] * eta["hypoxia"]
-                        + p["heterogeneity_E7"] * eta["E7"], 0.02, 0.35))
-    adc = float(max(500.0, p["adc_tumour"] + p["adc_E7"] * eta["E7"]
-                    + p["adc_hypoxia"] * eta["hypoxia"] + p["adc_immune"] * eta["immune"]))
+    het = float(
+        np.clip(
+            p["heterogeneity"]
+            + p["heterogeneity_hypoxia"] * eta["hypoxia"]
+            + p["heterogeneity_E7"] * eta["E7"],
+            0.02,
+            0.35,
+        )
+    )
+    adc = float(
+        max(
+            500.0,
+            p["adc_tumour"]
+            + p["adc_E7"] * eta["E7"]
+            + p["adc_hypoxia"] * eta["hypoxia"]
+            + p["adc_immune"] * eta["immune"],
+        )
+    )
     necrosis = float(0.55 * special.expit(2.0 * (eta["hypoxia"] - 1.0)))
     room = np.maximum(np.asarray(fov) / 2.0 - radius * (1.0 + 2.0 * irr) - 3.0, 0.0)
     centre = tuple(float(c) for c in rng.uniform(-1.0, 1.0, 3) * room * 0.5)
@@ -88,8 +116,13 @@ def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
     # later drawn from ``rng``) are the same with and without them
     organs = _draw_organs(rng.spawn(1)[0], radius, centre, fov)
     return TumourGeometry(
-        radius=radius, irregularity=float(irr), heterogeneity=het, necrosis=necrosis, adc=adc,
-        centre=centre, directions=_unit(rng, _N_HARMONICS),
+        radius=radius,
+        irregularity=float(irr),
+        heterogeneity=het,
+        necrosis=necrosis,
+        adc=adc,
+        centre=centre,
+        directions=_unit(rng, _N_HARMONICS),
         frequencies=rng.integers(1, 4, _N_HARMONICS).astype(float) * np.pi,
         phases=rng.uniform(0, 2 * np.pi, _N_HARMONICS),
         amplitudes=rng.standard_normal(_N_HARMONICS),
@@ -99,8 +132,12 @@ def draw_tumour(rng: np.random.Generator, tumour: dict, stage_index: int,
     )
 
 
-def _draw_organs(rng: np.random.Generator, radius: float, centre: tuple[float, float, float],
-                 fov: Sequence[float]) -> tuple:
+def _draw_organs(
+    rng: np.random.Generator,
+    radius: float,
+    centre: tuple[float, float, float],
+    fov: Sequence[float],
+) -> tuple:
     """One or two smooth ellipsoidal structures next to the tumour (lymph node, bowel loop)
     with tumour-like T2 signal and restricted diffusion, touching the tumour in most patients:
     what makes a threshold + largest-component segmentation leak out of the tumour."""
@@ -138,29 +175,31 @@ def _texture(axes: Sequence[np.ndarray], geo: TumourGeometry, which: int) -> np.
     ex = np.exp(1j * omega[:, 2, None] * axes[2][None, :])
     zy = (ez[:, :, None] * ey[:, None, :]).reshape(len(omega), -1)
     # Re(zy^T ex) with real products; einsum beats BLAS for these thin shapes
-    field = (np.einsum("kn,kx->nx", zy.real, ex.real)
-             - np.einsum("kn,kx->nx", zy.imag, ex.imag))
+    field = np.einsum("kn,kx->nx", zy.real, ex.real) - np.einsum("kn,kx->nx", zy.imag, ex.imag)
     return np.sqrt(2.0 / _N_FEATURES) * field.reshape(-1)
 
 
-def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGeometry
-             ) -> dict[str, np.ndarray]:
+def _tissues(
+    axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGeometry
+) -> dict[str, np.ndarray]:
     """Partial-volume weights of tumour, necrosis (within tumour), stroma and fat."""
     points = _coords(axes)
     rel = points - np.asarray(geo.centre)
     dist = np.linalg.norm(rel, axis=1)
     # the tumour weight is computed only near the tumour (beyond its largest possible radius
     # plus 10 partial-volume widths it is below 5e-5 and set to 0)
-    reach = (geo.radius * (1.0 + geo.irregularity * np.abs(geo.amplitudes).sum()
-                           / np.sqrt(_N_HARMONICS / 2)) + 3.0 * max(spacing))
+    reach = geo.radius * (
+        1.0 + geo.irregularity * np.abs(geo.amplitudes).sum() / np.sqrt(_N_HARMONICS / 2)
+    ) + 3.0 * max(spacing)
     near = dist < reach
     d = dist[near]
     u = rel[near] / np.maximum(d, 1e-9)[:, None]
     # einsum: BLAS matmul with an inner dimension of 3 is slow for tall arrays
     proj = np.einsum("nk,jk->nj", u, geo.directions)
     wave = np.cos(proj * geo.frequencies + geo.phases) @ geo.amplitudes
-    surface = geo.radius * np.maximum(1.0 + geo.irregularity * wave / np.sqrt(_N_HARMONICS / 2),
-                                      0.3)
+    surface = geo.radius * np.maximum(
+        1.0 + geo.irregularity * wave / np.sqrt(_N_HARMONICS / 2), 0.3
+    )
     blur = 0.3 * np.sqrt(((u * np.asarray(spacing)) ** 2).sum(axis=1))
     tumour = np.zeros(len(dist))
     tumour[near] = special.expit((surface - d) / blur)
@@ -180,17 +219,26 @@ def _tissues(axes: Sequence[np.ndarray], spacing: Sequence[float], geo: TumourGe
         organ_adc = np.where(w > organ, adc_f, organ_adc)
         organ_t2 = np.where(w > organ, t2_f, organ_t2)
         organ = np.maximum(organ, w)
-    return {"tumour": tumour, "necrosis": necrosis, "stroma": stroma,
-            "texture": _texture(axes, geo, 0), "organ": organ, "organ_adc": organ_adc,
-            "organ_t2": organ_t2}
+    return {
+        "tumour": tumour,
+        "necrosis": necrosis,
+        "stroma": stroma,
+        "texture": _texture(axes, geo, 0),
+        "organ": organ,
+        "organ_adc": organ_adc,
+        "organ_t2": organ_t2,
+    }
 
 
-def _mix(tissue: dict[str, np.ndarray], geo: TumourGeometry, tp: dict, name: str,
-         scale: float) -> np.ndarray:
+def _mix(
+    tissue: dict[str, np.ndarray], geo: TumourGeometry, tp: dict, name: str, scale: float
+) -> np.ndarray:
     """Tissue property map: tumour (textured) / necrosis inside, stroma / fat outside."""
-    base = {"t2": (tp["t2_tumour_ms"], tp["t2_stroma_ms"], tp["t2_fat_ms"], 200.0),
-            "pd": (tp["pd_tumour"], tp["pd_stroma"], tp["pd_fat"], 1.0),
-            "adc": (geo.adc, tp["adc_stroma"], tp["adc_fat"], 2100.0)}[name]
+    base = {
+        "t2": (tp["t2_tumour_ms"], tp["t2_stroma_ms"], tp["t2_fat_ms"], 200.0),
+        "pd": (tp["pd_tumour"], tp["pd_stroma"], tp["pd_fat"], 1.0),
+        "adc": (geo.adc, tp["adc_stroma"], tp["adc_fat"], 2100.0),
+    }[name]
     tum, stroma_v, fat_v, nec_v = base
     tum_map = tum * (1.0 + scale * geo.heterogeneity * tissue["texture"])
     inside = tissue["necrosis"] * nec_v + (1 - tissue["necrosis"]) * tum_map
@@ -206,9 +254,16 @@ def _rician(rng: np.random.Generator, signal: np.ndarray, sd: float) -> np.ndarr
     return np.hypot(signal + noise[0], noise[1])
 
 
-def render_patient(rng: np.random.Generator, geo: TumourGeometry, scanner: dict, tr: float,
-                   dwi_tr: float, shape: Sequence[int], dwi_factor: int, tissue_params: dict
-                   ) -> PatientImages:
+def render_patient(
+    rng: np.random.Generator,
+    geo: TumourGeometry,
+    scanner: dict,
+    tr: float,
+    dwi_tr: float,
+    shape: Sequence[int],
+    dwi_factor: int,
+    tissue_params: dict,
+) -> PatientImages:
     """Render the four volumes of one patient on the scanner's grids.
 
     Notes
@@ -230,8 +285,9 @@ def render_patient(rng: np.random.Generator, geo: TumourGeometry, scanner: dict,
     for grid, grid_shape, sp in (("t2", tuple(shape), t2_sp), ("dwi", d_shape, dwi_sp)):
         axes = _axes(grid_shape, sp)
         fov_y = grid_shape[1] * sp[1]
-        bias = np.broadcast_to((1.0 + bias_amp * axes[1] / (fov_y / 2.0))[None, :, None],
-                               grid_shape).reshape(-1)
+        bias = np.broadcast_to(
+            (1.0 + bias_amp * axes[1] / (fov_y / 2.0))[None, :, None], grid_shape
+        ).reshape(-1)
         tissue = _tissues(axes, sp, geo)
         pd_map = _mix(tissue, geo, tissue_params, "pd", 0.3)
         t2_map = _mix(tissue, geo, tissue_params, "t2", 0.6)
@@ -256,8 +312,16 @@ def render_patient(rng: np.random.Generator, geo: TumourGeometry, scanner: dict,
         images["adc"] = np.clip(np.round(adc), 0, 4000).astype(np.int16).reshape(d_shape)
     mask = images["mask"]
     if not mask.any():  # a tumour is always visible on at least the voxel nearest its centre
-        idx = [int(np.clip(round(c / s + (n - 1) / 2.0), 0, n - 1))
-               for c, s, n in zip(geo.centre, t2_sp, shape)]
+        idx = [
+            int(np.clip(round(c / s + (n - 1) / 2.0), 0, n - 1))
+            for c, s, n in zip(geo.centre, t2_sp, shape)
+        ]
         mask[tuple(idx)] = True
-    return PatientImages(t2=images["t2"], dwi=images["dwi"], adc=images["adc"],
-                         mask=mask.astype(np.uint8), t2_spacing=t2_sp, dwi_spacing=dwi_sp)
+    return PatientImages(
+        t2=images["t2"],
+        dwi=images["dwi"],
+        adc=images["adc"],
+        mask=mask.astype(np.uint8),
+        t2_spacing=t2_sp,
+        dwi_spacing=dwi_sp,
+    )

@@ -10,8 +10,9 @@ from radsem.simulate.parameters import SimulationParameters
 __all__ = ["linear_predictor", "simulate_outcomes"]
 
 
-def linear_predictor(coef: dict, mechanisms, patients: pd.DataFrame,
-                     latent: pd.DataFrame) -> np.ndarray:
+def linear_predictor(
+    coef: dict, mechanisms, patients: pd.DataFrame, latent: pd.DataFrame
+) -> np.ndarray:
     """``lp = beta' eta + gamma_stage + delta (age - 50)`` (reference: stage I, age 50)."""
     lp = latent[list(mechanisms)].to_numpy() @ np.array([coef[m] for m in mechanisms])
     for stage in ("II", "III", "IV"):
@@ -19,15 +20,18 @@ def linear_predictor(coef: dict, mechanisms, patients: pd.DataFrame,
     return lp + coef["age_per_year"] * (patients["age"].to_numpy(dtype=float) - 50.0)
 
 
-def _weibull_ph(rng: np.random.Generator, rate: float, shape: float, lp: np.ndarray
-                ) -> np.ndarray:
+def _weibull_ph(rng: np.random.Generator, rate: float, shape: float, lp: np.ndarray) -> np.ndarray:
     """Inverse-transform draw from ``h(t) = rate * shape * t^(shape-1) * exp(lp)``."""
     e = rng.standard_exponential(len(lp))
     return (e / (rate * np.exp(lp))) ** (1.0 / shape)
 
 
-def simulate_outcomes(rng: np.random.Generator, params: SimulationParameters,
-                      patients: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
+def simulate_outcomes(
+    rng: np.random.Generator,
+    params: SimulationParameters,
+    patients: pd.DataFrame,
+    latent: pd.DataFrame,
+) -> pd.DataFrame:
     """Recurrence (``time``, ``event``) and disease-specific survival (``dss_time``,
     ``dss_event``) in months.
 
@@ -54,11 +58,14 @@ def simulate_outcomes(rng: np.random.Generator, params: SimulationParameters,
     time = np.minimum(t_rec, c)
     dss_time = np.minimum(t_death, c)
     # at least 0.01 month after rounding, so no time is 0
-    return pd.DataFrame({
-        "patient_id": patients["patient_id"].to_numpy(),
-        "time": np.maximum(np.round(time, 2), 0.01),
-        "event": (t_rec <= c).astype(int),
-        "dss_time": np.maximum(np.round(dss_time, 2), 0.01),
-        "dss_event": (t_death <= c).astype(int),
-        "lp_recurrence": lp_rec, "lp_death": lp_dth,
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"].to_numpy(),
+            "time": np.maximum(np.round(time, 2), 0.01),
+            "event": (t_rec <= c).astype(int),
+            "dss_time": np.maximum(np.round(dss_time, 2), 0.01),
+            "dss_event": (t_death <= c).astype(int),
+            "lp_recurrence": lp_rec,
+            "lp_death": lp_dth,
+        }
+    )

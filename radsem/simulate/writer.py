@@ -21,16 +21,19 @@ def _prepare_target(path: Path, overwrite: bool) -> None:
         raise DataError(f"{path}: exists and is not a folder")
     if path.is_dir() and any(path.iterdir()):
         if not overwrite:
-            raise DataError(f"{path}: folder exists and is not empty (use overwrite=True, "
-                            "or --overwrite on the command line, to replace it)")
+            raise DataError(
+                f"{path}: folder exists and is not empty (use overwrite=True, "
+                "or --overwrite on the command line, to replace it)"
+            )
         if not (path / "clinical.csv").is_file():
-            raise DataError(f"{path}: refusing to overwrite a non-empty folder that is not a "
-                            "cohort folder (it has no clinical.csv)")
+            raise DataError(
+                f"{path}: refusing to overwrite a non-empty folder that is not a "
+                "cohort folder (it has no clinical.csv)"
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"{path.parent}: cannot create the output folder ({exc.strerror})"
-                        ) from exc
+        raise DataError(f"{path.parent}: cannot create the output folder ({exc.strerror})") from exc
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise DataError(f"{path.parent}: folder is not writable")
 
@@ -47,15 +50,24 @@ def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> No
         return
     (folder / "images").mkdir()
     patients = cohort.truth["patients"]
-    unlabelled = {pid for pid, lab in zip(patients["patient_id"],
-                                          patients.get("labelled", [True] * len(patients)))
-                  if not lab}
-    for pid, img in tqdm(cohort.images.items(), total=len(cohort.images),
-                         desc="writing images", disable=not progress):
+    unlabelled = {
+        pid
+        for pid, lab in zip(
+            patients["patient_id"], patients.get("labelled", [True] * len(patients))
+        )
+        if not lab
+    }
+    for pid, img in tqdm(
+        cohort.images.items(), total=len(cohort.images), desc="writing images", disable=not progress
+    ):
         sub = folder / "images" / pid
         sub.mkdir()
-        arrays = {"t2": (img.t2, img.t2_spacing), "dwi": (img.dwi, img.dwi_spacing),
-                  "adc": (img.adc, img.dwi_spacing), "mask": (img.mask, img.t2_spacing)}
+        arrays = {
+            "t2": (img.t2, img.t2_spacing),
+            "dwi": (img.dwi, img.dwi_spacing),
+            "adc": (img.adc, img.dwi_spacing),
+            "mask": (img.mask, img.t2_spacing),
+        }
         for key, name in IMAGE_FILES.items():
             if key == "mask" and pid in unlabelled:
                 continue
@@ -63,8 +75,12 @@ def _write_contents(cohort: SimulatedCohort, folder: Path, progress: bool) -> No
             write_image(array, sub / name, spacing)
 
 
-def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bool = False,
-                 progress: bool = False) -> Path:
+def write_cohort(
+    cohort: SimulatedCohort,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> Path:
     """Write a :class:`SimulatedCohort` as a cohort folder (see ``docs/cohort-folder.md``).
 
     Parameters
@@ -99,8 +115,15 @@ def write_cohort(cohort: SimulatedCohort, path: str | os.PathLike, overwrite: bo
     return path
 
 
-def simulate(n: int, seed: int, out: str | os.PathLike, overwrite: bool = False,
-             images: bool = True, progress: bool = False, **kwargs) -> Path:
+def simulate(
+    n: int,
+    seed: int,
+    out: str | os.PathLike,
+    overwrite: bool = False,
+    images: bool = True,
+    progress: bool = False,
+    **kwargs,
+) -> Path:
     """Simulate a cohort and write it as a cohort folder in one step.
 
     Parameters

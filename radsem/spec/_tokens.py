@@ -32,11 +32,27 @@ _PUNCT = "+*(),?-/^:=;"
 #: words R reserves (lavaan names must be valid R names)
 R_RESERVED = frozenset(
     {
-        "if", "else", "repeat", "while", "function", "for", "in", "next", "break",
-        "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_",
-        "NA_character_", "NA_complex_",
+        "if",
+        "else",
+        "repeat",
+        "while",
+        "function",
+        "for",
+        "in",
+        "next",
+        "break",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "Inf",
+        "NaN",
+        "NA",
+        "NA_integer_",
+        "NA_real_",
+        "NA_character_",
+        "NA_complex_",
     }
-)  # fmt: skip
+)
 
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NAME_START = re.compile(r"[^\W\d]|\.(?!\d)", re.UNICODE)

@@ -66,9 +66,10 @@ def _single_indicators(rows: list[dict]) -> set[str]:
         per_lv[r["lhs"]] = per_lv.get(r["lhs"], 0) + 1
         per_ind[r["rhs"]] = per_ind.get(r["rhs"], 0) + 1
     return {
-        r["rhs"] for r in mm
+        r["rhs"]
+        for r in mm
         if per_lv[r["lhs"]] == 1 and r["lhs"] != r["rhs"] and per_ind[r["rhs"]] == 1
-    }  # fmt: skip
+    }
 
 
 def _fix_identification(rows: list[dict], lv: set[str], opt: SpecOptions) -> None:
@@ -86,8 +87,9 @@ def _fix_identification(rows: list[dict], lv: set[str], opt: SpecOptions) -> Non
                 r["free"], r["ustart"] = 0, 1.0
     if opt.auto_var and opt.auto_fix_single:
         single = _single_indicators(rows)
-        _set(rows, lambda r: _is_var(r) and r["lhs"] in single and _is_default(r),
-             free=0, ustart=0.0)  # fmt: skip
+        _set(
+            rows, lambda r: _is_var(r) and r["lhs"] in single and _is_default(r), free=0, ustart=0.0
+        )
 
 
 def _fix_covariances(rows: list[dict], names: VariableNames, opt: SpecOptions) -> None:
@@ -97,9 +99,18 @@ def _fix_covariances(rows: list[dict], names: VariableNames, opt: SpecOptions) -
         (opt.orthogonal_x, set(names.lv_x)),
     ):
         if flag:
-            _set(rows, lambda r, s=group: r["op"] == "~~" and r["lhs"] != r["rhs"]
-                 and _is_default(r) and r["lhs"] in s and r["rhs"] in s,
-                 free=0, ustart=0.0)  # fmt: skip
+            _set(
+                rows,
+                lambda r, s=group: (
+                    r["op"] == "~~"
+                    and r["lhs"] != r["rhs"]
+                    and _is_default(r)
+                    and r["lhs"] in s
+                    and r["rhs"] in s
+                ),
+                free=0,
+                ustart=0.0,
+            )
 
 
 def _fix_means(rows: list[dict], names: VariableNames, ov_ord, opt: SpecOptions) -> None:
@@ -111,8 +122,12 @@ def _fix_means(rows: list[dict], names: VariableNames, ov_ord, opt: SpecOptions)
         (not opt.int_lv_free, set(names.lv)),
     ):
         if flag:
-            _set(rows, lambda r, s=group: r["op"] == "~1" and r["lhs"] in s and _is_default(r),
-                 free=0, ustart=0.0)  # fmt: skip
+            _set(
+                rows,
+                lambda r, s=group: r["op"] == "~1" and r["lhs"] in s and _is_default(r),
+                free=0,
+                ustart=0.0,
+            )
 
 
 def _fix_exogenous(rows: list[dict], names: VariableNames, opt: SpecOptions) -> None:
@@ -121,10 +136,20 @@ def _fix_exogenous(rows: list[dict], names: VariableNames, opt: SpecOptions) -> 
         return
     fix = 0 if opt.fixed_x else None
     start = _NAN if opt.fixed_x else None
-    _set(rows, lambda r: r["op"] == "~~" and r["lhs"] in x and r["rhs"] in x and _is_default(r),
-         free=fix, ustart=start, exo=1)  # fmt: skip
-    _set(rows, lambda r: r["op"] == "~1" and r["lhs"] in x and _is_default(r),
-         free=fix, ustart=start, exo=1)  # fmt: skip
+    _set(
+        rows,
+        lambda r: r["op"] == "~~" and r["lhs"] in x and r["rhs"] in x and _is_default(r),
+        free=fix,
+        ustart=start,
+        exo=1,
+    )
+    _set(
+        rows,
+        lambda r: r["op"] == "~1" and r["lhs"] in x and _is_default(r),
+        free=fix,
+        ustart=start,
+        exo=1,
+    )
     if opt.conditional_x:
         nox = set(names.lv) | set(names.ov_nox)
         _set(rows, lambda r: r["op"] == "~" and r["lhs"] in nox and r["rhs"] in x, exo=1)
@@ -153,22 +178,39 @@ def replicate_groups(
         grp = [dict(r, group=g) for r in rows]
         if g > 1:
             if (
-                opt.meanstructure and not opt.int_lv_free
-                and ("intercepts" in eq or "thresholds" in eq) and "means" not in eq
-            ):  # fmt: skip
-                _set(grp, lambda r: r["op"] == "~1" and r["lhs"] in lv and r["user"] == 0,
-                     free=1, ustart=_NAN)  # fmt: skip
+                opt.meanstructure
+                and not opt.int_lv_free
+                and ("intercepts" in eq or "thresholds" in eq)
+                and "means" not in eq
+            ):
+                _set(
+                    grp,
+                    lambda r: r["op"] == "~1" and r["lhs"] in lv and r["user"] == 0,
+                    free=1,
+                    ustart=_NAN,
+                )
             if opt.std_lv and "loadings" in eq and "lv.variances" not in eq:
-                _set(grp, lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"]
-                     and r["lhs"] in lv and r["user"] == 0, free=1, ustart=_NAN)  # fmt: skip
+                _set(
+                    grp,
+                    lambda r: (
+                        r["op"] == "~~"
+                        and r["lhs"] == r["rhs"]
+                        and r["lhs"] in lv
+                        and r["user"] == 0
+                    ),
+                    free=1,
+                    ustart=_NAN,
+                )
             if "thresholds" in eq and any(r["op"] == "~*~" for r in grp):
                 if opt.auto_delta and opt.parameterization == "delta":
                     _set(grp, lambda r: r["op"] == "~*~", free=1, ustart=_NAN)
                 elif opt.parameterization == "theta":
                     o = set(ov_ord)
-                    _set(grp, lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"]
-                         and r["lhs"] in o, free=1, ustart=_NAN)  # fmt: skip
+                    _set(
+                        grp,
+                        lambda r: r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in o,
+                        free=1,
+                        ustart=_NAN,
+                    )
         out += grp
     return out
-
-

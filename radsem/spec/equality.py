@@ -76,11 +76,11 @@ def _equality_labels(rows: list[dict], opt: SpecOptions) -> list[str]:
             "means": lambda r: r["op"] == "~1" and r["lhs"] in lv,
             "regressions": lambda r: r["op"] == "~",
             "residuals": lambda r: r["op"] == "~~" and r["lhs"] in nox and r["lhs"] == r["rhs"],
-            "residual.covariances": lambda r: r["op"] == "~~" and r["lhs"] in nox
-            and r["lhs"] != r["rhs"],
+            "residual.covariances": lambda r: (
+                r["op"] == "~~" and r["lhs"] in nox and r["lhs"] != r["rhs"]
+            ),
             "lv.variances": lambda r: r["op"] == "~~" and r["lhs"] in lv and r["lhs"] == r["rhs"],
-            "lv.covariances": lambda r: r["op"] == "~~" and r["lhs"] in lv
-            and r["lhs"] != r["rhs"],
+            "lv.covariances": lambda r: r["op"] == "~~" and r["lhs"] in lv and r["lhs"] != r["rhs"],
         }
         partial = set(opt.group_partial)
         ref_label = {}
@@ -135,8 +135,9 @@ def equality_constraints(rows: list[dict], opt: SpecOptions) -> list[dict]:
                 rows[i]["ustart"], rows[i]["free"] = value, 0
             continue
         for o in idx[1:]:
-            extra.append({"lhs": rows[ref]["plabel"], "op": "==", "rhs": rows[o]["plabel"],
-                          "user": 2})  # fmt: skip
+            extra.append(
+                {"lhs": rows[ref]["plabel"], "op": "==", "rhs": rows[o]["plabel"], "user": 2}
+            )
         for i in idx:
             if not rows[i]["label"]:
                 rows[i]["label"] = rows[ref]["plabel"]
@@ -179,5 +180,3 @@ def check_constraints(rows: list[dict], constraints: list[Statement]) -> None:
             )
         if stmt.op == ":=":
             defined.add(stmt.left.text)
-
-

@@ -314,9 +314,7 @@ def expression_from_tokens(
     names: list[str] = []
     _names(tree, names)
     text = "".join(t.value if t.kind == "STRING" else t.text for t in tokens)
-    positions = tuple(
-        (t.value, t.line, t.column) for t in tokens if t.kind in ("NAME", "STRING")
-    )
+    positions = tuple((t.value, t.line, t.column) for t in tokens if t.kind in ("NAME", "STRING"))
     return Expression(text, tuple(names), tree, positions)
 
 

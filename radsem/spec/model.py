@@ -83,12 +83,12 @@ class ModelSpec:
 
     @property
     def model_type(self) -> str:
-        """"sem", "cfa", "growth" or "lavaan"."""
+        """ "sem", "cfa", "growth" or "lavaan"."""
         return self.options.model_type
 
     @property
     def parameterization(self) -> str:
-        """"delta" or "theta" (ordered variables)."""
+        """ "delta" or "theta" (ordered variables)."""
         return self.options.parameterization
 
     @property
@@ -123,8 +123,9 @@ class ModelSpec:
         pt = self.partable
         out: list[tuple[str, Expression]] = []
         known = set(self._expression_names(definitions=False))
-        for name, text in zip(pt.loc[pt["op"] == ":=", "lhs"], pt.loc[pt["op"] == ":=", "rhs"],
-                              strict=True):  # fmt: skip
+        for name, text in zip(
+            pt.loc[pt["op"] == ":=", "lhs"], pt.loc[pt["op"] == ":=", "rhs"], strict=True
+        ):
             out.append((name, compile_expression(text, known)))
             known.add(name)
         return out
@@ -152,8 +153,7 @@ class ModelSpec:
         vals = list(values)
         if len(vals) != len(self.parameters()):
             raise ModelSpecificationError(
-                f"expected {len(self.parameters())} values (one per parameter row), "
-                f"got {len(vals)}"
+                f"expected {len(self.parameters())} values (one per parameter row), got {len(vals)}"
             )
         return {name: float(vals[pos]) for name, pos in self._label_rows.items()}
 

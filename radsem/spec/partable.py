@@ -32,9 +32,21 @@ __all__ = ["build_partable", "PARTABLE_COLUMNS"]
 
 #: columns of :attr:`ModelSpec.partable`, in order
 PARTABLE_COLUMNS = (
-    "id", "lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo",
-    "label", "plabel", "lower", "upper",
-)  # fmt: skip
+    "id",
+    "lhs",
+    "op",
+    "rhs",
+    "user",
+    "block",
+    "group",
+    "free",
+    "ustart",
+    "exo",
+    "label",
+    "plabel",
+    "lower",
+    "upper",
+)
 
 _NAN = math.nan
 
@@ -58,15 +70,19 @@ def _flatten(statements: Sequence[Statement]) -> tuple[list[dict], list[Statemen
                 rhs = term.name
                 if op == "=~" and lhs == rhs:
                     raise _syntax_error(
-                        stmt, term.line, term.column,
+                        stmt,
+                        term.line,
+                        term.column,
                         f"latent variable {lhs!r} cannot be measured by itself",
-                    )  # fmt: skip
+                    )
                 if op == "~*~" and lhs != rhs:
                     raise _syntax_error(
-                        stmt, term.line, term.column,
+                        stmt,
+                        term.line,
+                        term.column,
                         f"a scaling factor is written '{lhs} ~*~ {lhs}' (the same variable "
                         "on both sides)",
-                    )  # fmt: skip
+                    )
                 if op == "~" and lhs == rhs:
                     raise _syntax_error(
                         stmt, term.line, term.column, f"{lhs!r} is regressed on itself"
@@ -74,14 +90,20 @@ def _flatten(statements: Sequence[Statement]) -> tuple[list[dict], list[Statemen
                 keys = [(lhs, op, rhs)] + ([(rhs, op, lhs)] if op == "~~" else [])
                 if any(k in seen for k in keys):
                     raise _syntax_error(
-                        stmt, term.line, term.column,
+                        stmt,
+                        term.line,
+                        term.column,
                         f"duplicate model element: {lhs} {op} {rhs or '1'}",
-                    )  # fmt: skip
+                    )
                 row = {
-                    "lhs": lhs, "op": op, "rhs": rhs, "user": 1, "exo": 0,
+                    "lhs": lhs,
+                    "op": op,
+                    "rhs": rhs,
+                    "user": 1,
+                    "exo": 0,
                     "mods": {m.kind: m.values for m in term.modifiers},
                     "where": (stmt, term.line, term.column),
-                }  # fmt: skip
+                }
                 seen[(lhs, op, rhs)] = row
                 rows.append(row)
     return rows, constraints
@@ -149,8 +171,9 @@ def _check_observed(names: VariableNames, observed, ordered_declared, rows: list
         raise DataError(msg)
     clash = [v for v in names.lv if v in have]
     if clash:
-        where = next((r["where"] for r in rows if r["op"] == "=~" and r["lhs"] in clash),
-                     (None, None, None))  # fmt: skip
+        where = next(
+            (r["where"] for r in rows if r["op"] == "=~" and r["lhs"] in clash), (None, None, None)
+        )
         raise ModelSpecificationError(
             f"latent variable name(s) {', '.join(clash)} are also columns of the data; "
             "rename the latent variable(s)",
@@ -187,7 +210,8 @@ def _check_scaling(rows: list[dict], names: VariableNames, ov_ord: list[str]) ->
 def _user_rows(model) -> tuple[list[Statement], list[dict], list[Statement]]:
     if not isinstance(model, (str, list, tuple)):
         raise ModelSpecificationError(
-            f"model must be a string in lavaan syntax, got {type(model).__name__}")
+            f"model must be a string in lavaan syntax, got {type(model).__name__}"
+        )
     statements = parse_model(model) if isinstance(model, str) else list(model)
     if not statements:
         raise ModelSyntaxError("empty model: no formulas found", 1, 1, None)
@@ -232,8 +256,17 @@ def _finish(rows: list[dict], constraints: list[Statement], opt: SpecOptions) ->
     ] + eq_rows
     for r in con_rows:
         label = r["lhs"] if r["op"] == ":=" else ""
-        r.update(block=0, group=0, free=0, ustart=_NAN, exo=0, plabel="", label=label,
-                 lower=-math.inf, upper=math.inf)  # fmt: skip
+        r.update(
+            block=0,
+            group=0,
+            free=0,
+            ustart=_NAN,
+            exo=0,
+            plabel="",
+            label=label,
+            lower=-math.inf,
+            upper=math.inf,
+        )
         r["id"] = len(rows) + 1
         rows.append(r)
     k = 0
@@ -358,20 +391,36 @@ def build_partable(
     ov_ord, counts = _ordered_names(_ordered_in_model(ordered, names), names, user_rows)
     _check_scaling(user_rows, names, ov_ord)
     auto = {
-        "auto_fix_first": auto_fix_first, "auto_fix_single": auto_fix_single,
-        "auto_var": auto_var, "auto_cov_lv_x": auto_cov_lv_x, "auto_cov_y": auto_cov_y,
-        "auto_th": auto_th, "auto_delta": auto_delta,
-    }  # fmt: skip
+        "auto_fix_first": auto_fix_first,
+        "auto_fix_single": auto_fix_single,
+        "auto_var": auto_var,
+        "auto_cov_lv_x": auto_cov_lv_x,
+        "auto_cov_y": auto_cov_y,
+        "auto_th": auto_th,
+        "auto_delta": auto_delta,
+    }
     opt = resolve_options(
-        model_type=model_type, ngroups=ngroups,
+        model_type=model_type,
+        ngroups=ngroups,
         has_intercepts=any(r["op"] == "~1" for r in user_rows),
-        categorical=bool(ov_ord), has_ov_x=bool(names.ov_x), meanstructure=meanstructure,
-        std_lv=std_lv, orthogonal=orthogonal, orthogonal_x=orthogonal_x,
-        orthogonal_y=orthogonal_y, fixed_x=fixed_x, conditional_x=conditional_x,
-        int_ov_free=int_ov_free, int_lv_free=int_lv_free, auto=auto,
-        group_equal=group_equal, group_partial=group_partial,
-        parameterization=parameterization, estimator=estimator, missing=missing,
-    )  # fmt: skip
+        categorical=bool(ov_ord),
+        has_ov_x=bool(names.ov_x),
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+        orthogonal=orthogonal,
+        orthogonal_x=orthogonal_x,
+        orthogonal_y=orthogonal_y,
+        fixed_x=fixed_x,
+        conditional_x=conditional_x,
+        int_ov_free=int_ov_free,
+        int_lv_free=int_lv_free,
+        auto=auto,
+        group_equal=group_equal,
+        group_partial=group_partial,
+        parameterization=parameterization,
+        estimator=estimator,
+        missing=missing,
+    )
     if group_labels is not None and len(group_labels) != ngroups:
         raise ModelSpecificationError(
             f"{len(group_labels)} group labels given for ngroups={ngroups}"
@@ -399,7 +448,8 @@ def build_partable(
         exogenous=names.ov_x if opt.fixed_x or opt.conditional_x else (),
         ordered=tuple(ov_ord),
         ngroups=opt.ngroups,
-        group_labels=tuple(group_labels) if group_labels is not None
+        group_labels=tuple(group_labels)
+        if group_labels is not None
         else tuple(range(1, opt.ngroups + 1)),
         options=opt,
     )

@@ -116,9 +116,7 @@ class _StatementParser:
                 found = i
         if found < 0:
             tok = self.tokens[0]
-            raise self.error(
-                "no lavaan operator (=~, ~, ~~, ==, :=, <, >, |) in this formula", tok
-            )
+            raise self.error("no lavaan operator (=~, ~, ~~, ==, :=, <, >, |) in this formula", tok)
         return found
 
     # -- statements ----------------------------------------------------------------------
@@ -300,18 +298,14 @@ class _TermParser:
                 raise self.error(f"unexpected function call {tok.text}()", tok)
             self.owner.check_name(tok)
             if op == "|" and not _THRESHOLD.fullmatch(tok.text):
-                raise self.error(
-                    f"threshold names must be t1, t2, ... (found {tok.text!r})", tok
-                )
+                raise self.error(f"threshold names must be t1, t2, ... (found {tok.text!r})", tok)
             if ":" in tok.text:
                 raise self.error("interaction terms are not supported", tok)
             return tok.text
         if isinstance(value, float) and op == "~" and value in (0.0, 1.0):
             return ""
         if isinstance(value, float) and op == "=~" and value == 0.0:
-            raise self.error(
-                "'=~ 0' (a latent variable without indicators) is not supported", tok
-            )
+            raise self.error("'=~ 0' (a latent variable without indicators) is not supported", tok)
         raise self.error(f"expected a variable name, found {tok.text!r}", tok)
 
     # factor := ['-'|'+'] number | '(' number-expression ')' | NA | name | "string" | call

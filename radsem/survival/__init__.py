@@ -7,5 +7,14 @@ from radsem.survival.kaplan_meier import KaplanMeierResult, kaplan_meier
 from radsem.survival.logrank import LogrankResult, logrank
 from radsem.survival.zph import cox_zph
 
-__all__ = ["cox", "CoxResult", "concordance_index", "Concordance", "kaplan_meier",
-           "KaplanMeierResult", "logrank", "LogrankResult", "cox_zph"]
+__all__ = [
+    "cox",
+    "CoxResult",
+    "concordance_index",
+    "Concordance",
+    "kaplan_meier",
+    "KaplanMeierResult",
+    "logrank",
+    "LogrankResult",
+    "cox_zph",
+]

@@ -57,8 +57,22 @@ class RiskSets:
         k = len(blocks_with_death)
         n_deaths = np.bincount(group_of_death, minlength=k).astype(float)
         w_deaths = np.bincount(group_of_death, weights=ws[death_idx], minlength=k)
-        return cls(Xs, ts, es, ws, ss, order, start, end, group_of_death, death_idx,
-                   n_deaths, w_deaths, ts[start], ss[start])
+        return cls(
+            Xs,
+            ts,
+            es,
+            ws,
+            ss,
+            order,
+            start,
+            end,
+            group_of_death,
+            death_idx,
+            n_deaths,
+            w_deaths,
+            ts[start],
+            ss[start],
+        )
 
 
 def _revcum(a: np.ndarray) -> np.ndarray:

@@ -31,8 +31,14 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def survival_data(data: pd.DataFrame, time: str, event: str, columns: Sequence[str] = (),
-                  missing: str = "raise", require_events: bool = True) -> SurvivalData:
+def survival_data(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    columns: Sequence[str] = (),
+    missing: str = "raise",
+    require_events: bool = True,
+) -> SurvivalData:
     """Validate time/event columns and the other needed columns of ``data``.
 
     Raises :class:`DataError` for unknown columns, negative / missing / non-finite times, events
@@ -47,8 +53,10 @@ def survival_data(data: pd.DataFrame, time: str, event: str, columns: Sequence[s
         raise DataError("data has no rows")
     duplicated = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
     if duplicated:
-        raise DataError(f"data has duplicated column name(s): {', '.join(duplicated)}; "
-                        "rename them so each column is unique")
+        raise DataError(
+            f"data has duplicated column name(s): {', '.join(duplicated)}; "
+            "rename them so each column is unique"
+        )
     needed = [time, event] + [c for c in columns if c not in (time, event)]
     unknown = [c for c in needed if c not in data.columns]
     if unknown:
@@ -57,35 +65,45 @@ def survival_data(data: pd.DataFrame, time: str, event: str, columns: Sequence[s
     t = pd.to_numeric(frame[time], errors="coerce")
     bad_type = t.isna() & frame[time].notna()
     if bad_type.any():
-        raise DataError(f"time column '{time}' must be numeric; "
-                        f"{int(bad_type.sum())} value(s) are not numbers")
+        raise DataError(
+            f"time column '{time}' must be numeric; {int(bad_type.sum())} value(s) are not numbers"
+        )
     if t.isna().any():
-        raise DataError(f"time column '{time}' has {int(t.isna().sum())} missing value(s); "
-                        "survival times must be known (remove those rows first)")
+        raise DataError(
+            f"time column '{time}' has {int(t.isna().sum())} missing value(s); "
+            "survival times must be known (remove those rows first)"
+        )
     if not np.all(np.isfinite(t.to_numpy(float))):
         raise DataError(f"time column '{time}' has infinite values")
     if (t < 0).any():
-        raise DataError(f"time column '{time}' has {int((t < 0).sum())} negative value(s); "
-                        "survival times must be >= 0")
+        raise DataError(
+            f"time column '{time}' has {int((t < 0).sum())} negative value(s); "
+            "survival times must be >= 0"
+        )
     ev = frame[event]
     if ev.isna().any():
         raise DataError(f"event column '{event}' has {int(ev.isna().sum())} missing value(s)")
     evn = pd.to_numeric(ev.astype(float) if ev.dtype == bool else ev, errors="coerce")
     if evn.isna().any() or not evn.isin([0, 1]).all():
         vals = sorted(map(str, pd.unique(ev)))[:6]
-        raise DataError(f"event column '{event}' must be coded 0 (censored) / 1 (event); "
-                        f"found values {', '.join(vals)}")
+        raise DataError(
+            f"event column '{event}' must be coded 0 (censored) / 1 (event); "
+            f"found values {', '.join(vals)}"
+        )
     others = [c for c in needed if c not in (time, event)]
     na_rows = frame[others].isna().any(axis=1) if others else pd.Series(False, index=frame.index)
     n_dropped = int(na_rows.sum())
     if n_dropped and missing == "raise":
         cols = [c for c in others if frame[c].isna().any()]
-        raise DataError(f"{n_dropped} row(s) have missing values in {', '.join(map(str, cols))}; "
-                        "impute them or pass missing='drop' to analyse complete cases")
+        raise DataError(
+            f"{n_dropped} row(s) have missing values in {', '.join(map(str, cols))}; "
+            "impute them or pass missing='drop' to analyse complete cases"
+        )
     keep = ~na_rows.to_numpy()
     if not keep.any():
-        raise DataError("no row is complete in " + ", ".join(map(str, others))
-                        + "; nothing is left to analyse")
+        raise DataError(
+            "no row is complete in " + ", ".join(map(str, others)) + "; nothing is left to analyse"
+        )
     frame = frame.loc[keep]
     evv = evn.to_numpy(float)[keep]
     if require_events and evv.sum() == 0:
@@ -110,15 +128,20 @@ def _levels(series: pd.Series, ref) -> list:
         levels = sorted(pd.unique(series.dropna()), key=lambda v: (str(type(v)), v))
     if ref is not None:
         if ref not in levels:
-            raise DataError(f"reference level {ref!r} of '{series.name}' is not in the data "
-                            f"(levels: {', '.join(map(str, levels))})")
+            raise DataError(
+                f"reference level {ref!r} of '{series.name}' is not in the data "
+                f"(levels: {', '.join(map(str, levels))})"
+            )
         levels = [ref] + [lv for lv in levels if lv != ref]
     return levels
 
 
-def build_design(frame: pd.DataFrame, covariates: Sequence[str],
-                 categorical: Mapping | Sequence | None = None,
-                 levels: Mapping[str, list] | None = None) -> Design:
+def build_design(
+    frame: pd.DataFrame,
+    covariates: Sequence[str],
+    categorical: Mapping | Sequence | None = None,
+    levels: Mapping[str, list] | None = None,
+) -> Design:
     """Numeric columns as they are; categorical ones as treatment dummies ``col[T.level]``.
 
     A column is categorical when named in ``categorical`` (a list, or a mapping to its reference
@@ -127,8 +150,11 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str],
     ``levels`` (from a fitted design) re-uses a stored coding for new data.
     """
     covariates = _as_list(covariates)
-    refs = dict(categorical) if isinstance(categorical, Mapping) else {
-        c: None for c in _as_list(categorical)}
+    refs = (
+        dict(categorical)
+        if isinstance(categorical, Mapping)
+        else {c: None for c in _as_list(categorical)}
+    )
     unknown = [c for c in refs if c not in covariates]
     if unknown:
         raise DataError(f"categorical column(s) not among the covariates: {', '.join(unknown)}")
@@ -136,25 +162,34 @@ def build_design(frame: pd.DataFrame, covariates: Sequence[str],
     for col in covariates:
         s = frame[col]
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
-            raise DataError(f"covariate '{col}' holds dates or durations; convert it to a number "
-                            "(e.g. age in years, days since diagnosis) first")
+            raise DataError(
+                f"covariate '{col}' holds dates or durations; convert it to a number "
+                "(e.g. age in years, days since diagnosis) first"
+            )
         if levels is not None:  # new data: keep the coding of the fitted design
             is_cat = col in levels
         else:
             is_cat = col in refs or not (
-                pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
+                pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+            )
         if is_cat:
             lv = levels[col] if levels is not None and col in levels else _levels(s, refs.get(col))
             unseen = set(pd.unique(s)) - set(lv)
             if unseen:
-                raise DataError(f"'{col}' has level(s) not seen when fitting: "
-                                f"{', '.join(map(str, sorted(map(str, unseen))))}")
+                raise DataError(
+                    f"'{col}' has level(s) not seen when fitting: "
+                    f"{', '.join(map(str, sorted(map(str, unseen))))}"
+                )
             if levels is None and len(lv) < 2:
-                raise DataError(f"categorical covariate '{col}' has a single level "
-                                f"({', '.join(map(str, lv))}); it cannot be estimated")
+                raise DataError(
+                    f"categorical covariate '{col}' has a single level "
+                    f"({', '.join(map(str, lv))}); it cannot be estimated"
+                )
             if levels is None and len(lv) > max(len(frame) // 2, 2):
-                raise DataError(f"categorical covariate '{col}' has {len(lv)} levels for "
-                                f"{len(frame)} rows; is it a numeric column stored as text?")
+                raise DataError(
+                    f"categorical covariate '{col}' has {len(lv)} levels for "
+                    f"{len(frame)} rows; is it a numeric column stored as text?"
+                )
             coding[col] = lv
             for level in lv[1:]:
                 blocks.append((s == level).to_numpy(float))

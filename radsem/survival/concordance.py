@@ -74,7 +74,7 @@ def concordance_index(time, event, risk, strata=None, weights=None, chunk: int =
         tk, ek, xk, wk = t[idx], e[idx], x[idx], w[idx]
         ev = np.flatnonzero(ek)
         for lo in range(0, len(ev), chunk):
-            rows = ev[lo:lo + chunk]
+            rows = ev[lo : lo + chunk]
             ti, xi = tk[rows][:, None], xk[rows][:, None]
             later = (tk[None, :] > ti) | ((tk[None, :] == ti) & ~ek[None, :])
             same_ev = (tk[None, :] == ti) & ek[None, :]
@@ -94,7 +94,7 @@ def concordance_index(time, event, risk, strata=None, weights=None, chunk: int =
         return Concordance(np.nan, np.nan, _counts(counts))
     somer = (conc - disc) / npair
     dfbeta = w * ((infl[:, 0] - infl[:, 1]) / npair - somer / npair * infl[:, :3].sum(axis=1))
-    var = np.sum(dfbeta ** 2) / 4.0
+    var = np.sum(dfbeta**2) / 4.0
     return Concordance(float((somer + 1) / 2), float(np.sqrt(var)), _counts(counts))
 
 
@@ -111,9 +111,11 @@ def _vector(values, name: str) -> np.ndarray:
     if isinstance(values, pd.Series):
         if pd.api.types.is_datetime64_any_dtype(values):
             raise DataError(f"{name} holds dates; convert them to numbers first")
-        values = values.to_numpy(dtype=float, na_value=np.nan) if (
-            pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)) \
+        values = (
+            values.to_numpy(dtype=float, na_value=np.nan)
+            if (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
             else values.to_numpy()
+        )
     try:
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -129,8 +131,9 @@ def _validate(time, event, risk, strata, weights):
     if n == 0:
         raise DataError("concordance needs at least one observation; got none")
     if len(ev) != n or len(x) != n:
-        raise DataError(f"time, event and risk must have the same length; got {n}, "
-                        f"{len(ev)} and {len(x)}")
+        raise DataError(
+            f"time, event and risk must have the same length; got {n}, {len(ev)} and {len(x)}"
+        )
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise DataError("time must be finite and >= 0 without missing values")
     if not np.all(np.isin(ev, [0.0, 1.0])):

@@ -56,13 +56,13 @@ class CoxResult:
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index,
-                         name="se")
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index, name="se")
 
     @property
     def naive_se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.naive_cov.to_numpy())), index=self.params.index,
-                         name="se")
+        return pd.Series(
+            np.sqrt(np.diag(self.naive_cov.to_numpy())), index=self.params.index, name="se"
+        )
 
     @property
     def robust_se(self) -> pd.Series | None:
@@ -71,14 +71,17 @@ class CoxResult:
     def hazard_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Hazard ratios exp(coef) with Wald confidence limits (profile limits when Firth)."""
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-            raise DataError(f"alpha must be between 0 and 1 (0.05 for 95% intervals), got "
-                            f"{alpha!r}")
+            raise DataError(
+                f"alpha must be between 0 and 1 (0.05 for 95% intervals), got {alpha!r}"
+            )
         z = stats.norm.ppf(1 - alpha / 2)
         lo, hi = self.params - z * self.se, self.params + z * self.se
         if self.firth and "profile_ci" in self._fit and abs(alpha - 0.05) < 1e-12:
             lo, hi = self._fit["profile_ci"]["lower"], self._fit["profile_ci"]["upper"]
-        return pd.DataFrame({"hr": np.exp(self.params), "ci_lower": np.exp(lo),
-                             "ci_upper": np.exp(hi)}, index=self.params.index)
+        return pd.DataFrame(
+            {"hr": np.exp(self.params), "ci_lower": np.exp(lo), "ci_upper": np.exp(hi)},
+            index=self.params.index,
+        )
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -88,8 +91,9 @@ class CoxResult:
         ``coxphf``); z stays the Wald ratio.
         """
         z = self.params / self.se
-        table = pd.DataFrame({"coef": self.params, "exp(coef)": np.exp(self.params),
-                              "se(coef)": self.naive_se})
+        table = pd.DataFrame(
+            {"coef": self.params, "exp(coef)": np.exp(self.params), "se(coef)": self.naive_se}
+        )
         if self.robust:
             table["robust se"] = self.se
         table["z"] = z
@@ -112,15 +116,21 @@ class CoxResult:
         rows = {"likelihood_ratio": lr, "wald": wald, "score": self.score_test_stat}
         if self.robust:
             rows["robust_score"] = self.robust_score_stat
-        return pd.DataFrame({"statistic": rows, "df": p,
-                             "pvalue": {k: stats.chi2.sf(v, p) for k, v in rows.items()}})
+        return pd.DataFrame(
+            {
+                "statistic": rows,
+                "df": p,
+                "pvalue": {k: stats.chi2.sf(v, p) for k, v in rows.items()},
+            }
+        )
 
     @cached_property
     def concordance(self) -> Concordance:
         """Harrell's C of the linear predictor, with R's infinitesimal-jackknife SE."""
         f = self._fit
-        return concordance_index(f["time"], f["event"], f["lp"], strata=f["strata"],
-                                 weights=f["weights"])
+        return concordance_index(
+            f["time"], f["event"], f["lp"], strata=f["strata"], weights=f["weights"]
+        )
 
     # ------------------------------------------------------------------ prediction
     def _lp(self, newdata: pd.DataFrame) -> np.ndarray:
@@ -138,12 +148,15 @@ class CoxResult:
         except (TypeError, ValueError) as exc:
             if isinstance(exc, DataError):
                 raise
-            raise DataError(f"newdata covariates must be numeric like the fitted data ({exc})"
-                            ) from None
+            raise DataError(
+                f"newdata covariates must be numeric like the fitted data ({exc})"
+            ) from None
         bad = [n for n, ok in zip(d.names, np.isfinite(d.X).all(axis=0)) if not ok]
         if bad:
-            raise DataError(f"newdata has missing or infinite values in {', '.join(bad)}; "
-                            "predictions need complete covariates")
+            raise DataError(
+                f"newdata has missing or infinite values in {', '.join(bad)}; "
+                "predictions need complete covariates"
+            )
         return (d.X - self._fit["center"]) @ self.params.to_numpy()
 
     def predict_lp(self, newdata: pd.DataFrame) -> pd.Series:
@@ -157,8 +170,9 @@ class CoxResult:
     def baseline_cumulative_hazard(self) -> pd.DataFrame:
         """Breslow/Efron baseline cumulative hazard at the covariate means, per stratum."""
         f = self._fit
-        return pd.DataFrame({"stratum": f["base_stratum"], "time": f["base_time"],
-                             "cumhaz": f["base_cumhaz"]})
+        return pd.DataFrame(
+            {"stratum": f["base_stratum"], "time": f["base_time"], "cumhaz": f["base_cumhaz"]}
+        )
 
     def predict_survival(self, newdata: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
         """Predicted survival S(t | x) for each row of ``newdata`` (rows) at ``times`` (columns).
@@ -183,8 +197,11 @@ class CoxResult:
             missing = [c for c in cols if c not in newdata.columns]
             if missing:
                 raise DataError(f"newdata needs the strata column(s) {', '.join(missing)}")
-            key = (newdata[cols].astype(str).agg("|".join, axis=1) if len(cols) > 1
-                   else newdata[cols[0]])
+            key = (
+                newdata[cols].astype(str).agg("|".join, axis=1)
+                if len(cols) > 1
+                else newdata[cols[0]]
+            )
             codes = key.map(f["strata_map"])
             if codes.isna().any():
                 raise DataError("newdata has strata not seen when fitting")
@@ -202,8 +219,10 @@ class CoxResult:
         return pd.DataFrame(out, index=newdata.index, columns=times)
 
     def __repr__(self) -> str:
-        return (f"CoxResult(n={self.n}, events={self.n_events}, ties={self.ties!r})\n"
-                + self.summary.to_string())
+        return (
+            f"CoxResult(n={self.n}, events={self.n_events}, ties={self.ties!r})\n"
+            + self.summary.to_string()
+        )
 
 
 def _strata_codes(frame, strata):
@@ -218,13 +237,17 @@ def _strata_codes(frame, strata):
 def _check_design(design: Design, n: int, penalised: bool) -> None:
     p = design.X.shape[1]
     if n <= p and not penalised:
-        raise DataError(f"{n} complete rows are too few for {p} coefficients "
-                        "(a ridge penalty, penalizer > 0, can fit p >= n)")
+        raise DataError(
+            f"{n} complete rows are too few for {p} coefficients "
+            "(a ridge penalty, penalizer > 0, can fit p >= n)"
+        )
     for j, name in enumerate(design.names):
         col = design.X[:, j]
         if np.ptp(col) == 0:
-            raise DataError(f"covariate '{name}' is constant; it cannot be estimated "
-                            "(drop it, or check the category levels)")
+            raise DataError(
+                f"covariate '{name}' is constant; it cannot be estimated "
+                "(drop it, or check the category levels)"
+            )
         if not np.all(np.isfinite(col)):
             raise DataError(f"covariate '{name}' has infinite values")
     if penalised:
@@ -235,15 +258,28 @@ def _check_design(design: Design, n: int, penalised: bool) -> None:
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         null = vt[-1]
         involved = [n for n, v in zip(design.names, null) if abs(v) > 1e-6]
-        raise DataError("the covariates are perfectly collinear (" + ", ".join(involved)
-                        + "); drop one of them")
+        raise DataError(
+            "the covariates are perfectly collinear (" + ", ".join(involved) + "); drop one of them"
+        )
 
 
-def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
-        strata: str | Sequence[str] | None = None, ties: str = "efron", penalizer: float = 0.0,
-        robust: bool = False, cluster: str | None = None, weights: str | None = None,
-        categorical: Mapping | Sequence | None = None, firth: bool = False,
-        missing: str = "raise", max_iter: int = 50) -> CoxResult:
+def cox(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    strata: str | Sequence[str] | None = None,
+    ties: str = "efron",
+    penalizer: float = 0.0,
+    robust: bool = False,
+    cluster: str | None = None,
+    weights: str | None = None,
+    categorical: Mapping | Sequence | None = None,
+    firth: bool = False,
+    missing: str = "raise",
+    max_iter: int = 50,
+) -> CoxResult:
     """Fit a Cox proportional-hazards model (R ``coxph`` numbers).
 
     Parameters
@@ -289,8 +325,12 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     """
     if ties not in ("efron", "breslow"):
         raise DataError(f"ties must be 'efron' or 'breslow', got {ties!r}")
-    if isinstance(penalizer, bool) or not isinstance(penalizer, (int, float, np.number)) \
-            or not np.isfinite(penalizer) or penalizer < 0:
+    if (
+        isinstance(penalizer, bool)
+        or not isinstance(penalizer, (int, float, np.number))
+        or not np.isfinite(penalizer)
+        or penalizer < 0
+    ):
         raise DataError(f"penalizer must be a finite number >= 0, got {penalizer!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise DataError(f"max_iter must be a positive integer, got {max_iter!r}")
@@ -305,8 +345,11 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     frame = sd.frame
     design = build_design(frame, covariates, categorical)
     _check_design(design, len(frame), penalizer > 0)
-    w = np.ones(len(frame)) if weights is None else pd.to_numeric(
-        frame[weights], errors="coerce").to_numpy(float, na_value=np.nan)
+    w = (
+        np.ones(len(frame))
+        if weights is None
+        else pd.to_numeric(frame[weights], errors="coerce").to_numpy(float, na_value=np.nan)
+    )
     if np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise DataError("case weights must be positive and finite")
     scodes, strata_col, strata_map = _strata_codes(frame, strata)
@@ -322,23 +365,29 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
         last_step = np.zeros_like(beta)
     else:
         beta, terms, n_iter, converged, last_step = newton_cox(
-            rs, efron, penalizer=penalizer, max_iter=max_iter)
+            rs, efron, penalizer=penalizer, max_iter=max_iter
+        )
         info_used = terms.info + penalizer * np.eye(len(beta))
         extra_fit = {}
     names = design.names
-    _warn_divergence(names, beta, last_step, converged,
-                     None if firth or penalizer > 0 else design.X.std(axis=0))
+    _warn_divergence(
+        names, beta, last_step, converged, None if firth or penalizer > 0 else design.X.std(axis=0)
+    )
     try:
         naive = np.linalg.inv(info_used)
     except np.linalg.LinAlgError:
         naive = np.linalg.pinv(info_used)
-    if not (np.all(np.isfinite(beta)) and np.all(np.isfinite(naive))
-            and np.all(np.diag(naive) > 0)):
-        warnings.warn("the information matrix is not positive definite at the last iterate: the "
-                      "partial likelihood is monotone (a covariate separates the event times, "
-                      "e.g. it is the follow-up time itself); coefficients are meaningless and "
-                      "standard errors are set to NaN. Use firth=True or drop the covariate.",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
+    if not (
+        np.all(np.isfinite(beta)) and np.all(np.isfinite(naive)) and np.all(np.diag(naive) > 0)
+    ):
+        warnings.warn(
+            "the information matrix is not positive definite at the last iterate: the "
+            "partial likelihood is monotone (a covariate separates the event times, "
+            "e.g. it is the follow-up time itself); coefficients are meaningless and "
+            "standard errors are set to NaN. Use firth=True or drop the covariate.",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
         naive = np.full_like(naive, np.nan)
     cov = naive
     u0 = null.score
@@ -358,39 +407,69 @@ def cox(data: pd.DataFrame, time: str, event: str, covariates: Sequence[str], *,
     fitted_ll = terms.loglik if not firth else extra_fit["loglik"]
     null_ll = null.loglik if not firth else extra_fit["null_loglik"]
     shift = float(np.max(rs.X @ beta))
-    base_cum = np.concatenate([np.cumsum(terms.haz_k[rs.group_stratum == s])
-                               for s in np.unique(rs.group_stratum)]) * np.exp(-shift)
-    fit = {"time": sd.time, "event": sd.event, "lp": lp, "strata": scodes if strata else None,
-           "weights": w, "center": center, "strata_col": strata_col, "strata_map": strata_map,
-           "base_stratum": rs.group_stratum, "base_time": rs.group_time,
-           "base_cumhaz": base_cum, "risk_sets": rs, "terms": terms, **extra_fit}
+    base_cum = np.concatenate(
+        [np.cumsum(terms.haz_k[rs.group_stratum == s]) for s in np.unique(rs.group_stratum)]
+    ) * np.exp(-shift)
+    fit = {
+        "time": sd.time,
+        "event": sd.event,
+        "lp": lp,
+        "strata": scodes if strata else None,
+        "weights": w,
+        "center": center,
+        "strata_col": strata_col,
+        "strata_map": strata_map,
+        "base_stratum": rs.group_stratum,
+        "base_time": rs.group_time,
+        "base_cumhaz": base_cum,
+        "risk_sets": rs,
+        "terms": terms,
+        **extra_fit,
+    }
     idx = pd.Index(names)
     return CoxResult(
         params=pd.Series(beta, index=idx, name="coef"),
         cov=pd.DataFrame(cov, index=idx, columns=idx),
         naive_cov=pd.DataFrame(naive, index=idx, columns=idx),
-        loglik=(float(null_ll), float(fitted_ll)), score_test_stat=score_stat,
+        loglik=(float(null_ll), float(fitted_ll)),
+        score_test_stat=score_stat,
         robust_score_stat=robust_score,
-        n=len(frame), n_events=int(sd.event.sum()), n_dropped=sd.n_dropped, ties=ties,
-        robust=bool(robust or cluster is not None), penalizer=float(penalizer), firth=firth,
-        converged=converged, n_iter=n_iter, design=design, _fit=fit)
+        n=len(frame),
+        n_events=int(sd.event.sum()),
+        n_dropped=sd.n_dropped,
+        ties=ties,
+        robust=bool(robust or cluster is not None),
+        penalizer=float(penalizer),
+        firth=firth,
+        converged=converged,
+        n_iter=n_iter,
+        design=design,
+        _fit=fit,
+    )
 
 
 def _warn_divergence(names, beta, last_step, converged, sd=None) -> None:
     # a coefficient still moving once the likelihood has converged, or one whose hazard ratio
     # per SD exceeds exp(25) (the likelihood flattened out at machine precision), is infinite
     sd = np.zeros(len(beta)) if sd is None else sd
-    diverging = [n for n, b, s, d in zip(names, beta, last_step, sd)
-                 if (abs(s) > 1e-4 * max(1.0, abs(b)) and abs(b) > 3) or abs(b) * d > 25]
+    diverging = [
+        n
+        for n, b, s, d in zip(names, beta, last_step, sd)
+        if (abs(s) > 1e-4 * max(1.0, abs(b)) and abs(b) > 3) or abs(b) * d > 25
+    ]
     if diverging:
         warnings.warn(
             "the partial likelihood keeps increasing as the coefficient(s) of "
             f"{', '.join(diverging)} grow without bound (monotone likelihood: the events are "
             "perfectly separated by these covariates); their estimates and standard errors "
             "are meaningless. Use firth=True for finite, bias-reduced estimates.",
-            ConvergenceWarning, stacklevel=user_stacklevel())
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     elif not converged:
-        warnings.warn("the Newton-Raphson iterations did not converge; raise max_iter or "
-                      "check the covariates for collinearity", ConvergenceWarning,
-                      stacklevel=user_stacklevel())
-
+        warnings.warn(
+            "the Newton-Raphson iterations did not converge; raise max_iter or "
+            "check the covariates for collinearity",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )

@@ -36,17 +36,21 @@ def firth_terms(rs: RiskSets, beta: np.ndarray):
     c0 = _revcum(r)
     c1 = _revcum(r[:, None] * X)
     c2 = _revcum(r[:, None, None] * X[:, :, None] * X[:, None, :])
-    c3 = _revcum(r[:, None, None, None] * X[:, :, None, None] * X[:, None, :, None]
-                 * X[:, None, None, :])
+    c3 = _revcum(
+        r[:, None, None, None] * X[:, :, None, None] * X[:, None, :, None] * X[:, None, None, :]
+    )
     s0 = c0[rs.start] - c0[rs.end]
     a = (c1[rs.start] - c1[rs.end]) / s0[:, None]
     big_b = (c2[rs.start] - c2[rs.end]) / s0[:, None, None]
     t3 = (c3[rs.start] - c3[rs.end]) / s0[:, None, None, None]  # (K, p, p, r)
     wd = rs.w_deaths
     bvec = big_b - a[:, :, None] * a[:, None, :]  # (K, p, r): b_r as column r
-    d_info = (t3 - big_b[:, :, :, None] * a[:, None, None, :]
-              - bvec[:, :, None, :] * a[:, None, :, None]
-              - a[:, :, None, None] * bvec[:, None, :, :])
+    d_info = (
+        t3
+        - big_b[:, :, :, None] * a[:, None, None, :]
+        - bvec[:, :, None, :] * a[:, None, :, None]
+        - a[:, :, None, None] * bvec[:, None, :, :]
+    )
     d_info = np.einsum("k,kpqr->pqr", wd, d_info)
     inv = np.linalg.inv(info)
     grad = terms.score + 0.5 * np.einsum("qp,pqr->r", inv, d_info)
@@ -88,9 +92,13 @@ def firth_information(rs: RiskSets, beta: np.ndarray, info: np.ndarray) -> np.nd
     mq1 = mean_over_risk((r * quad)[:, None] * X)  # E[(x'Ax) x]
     mq2 = mean_over_risk((r * quad)[:, None, None] * x2)  # E[(x'Ax) x x'] = A : m4
     mu2 = m2 - a[:, :, None] * a[:, None, :]
-    mu3 = (m3 - m2[:, :, :, None] * a[:, None, None, :] - m2[:, :, None, :] * a[:, None, :, None]
-           - a[:, :, None, None] * m2[:, None, :, :]
-           + 2 * a[:, :, None, None] * a[:, None, :, None] * a[:, None, None, :])
+    mu3 = (
+        m3
+        - m2[:, :, :, None] * a[:, None, None, :]
+        - m2[:, :, None, :] * a[:, None, :, None]
+        - a[:, :, None, None] * m2[:, None, :, :]
+        + 2 * a[:, :, None, None] * a[:, None, :, None] * a[:, None, None, :]
+    )
     u = a @ inv  # (K, p): A a
     aua = np.einsum("kp,kp->k", a, u)  # a'Aa
     tr_m2 = np.einsum("kpq,pq->k", m2, inv)  # E[x'Ax]
@@ -98,9 +106,17 @@ def firth_information(rs: RiskSets, beta: np.ndarray, info: np.ndarray) -> np.nd
     m2u = np.einsum("kpr,kp->kr", m2, u)  # m2 A a
     outer = lambda v, w: v[:, :, None] * w[:, None, :]  # noqa: E731
     # A : mu4 (contracted over the first two indices), raw-to-central term by term
-    a_mu4 = (mq2 - outer(mq1, a) - outer(a, mq1) - 2 * m3u
-             + tr_m2[:, None, None] * outer(a, a) + 2 * outer(m2u, a) + 2 * outer(a, m2u)
-             + aua[:, None, None] * m2 - 3 * aua[:, None, None] * outer(a, a))
+    a_mu4 = (
+        mq2
+        - outer(mq1, a)
+        - outer(a, mq1)
+        - 2 * m3u
+        + tr_m2[:, None, None] * outer(a, a)
+        + 2 * outer(m2u, a)
+        + 2 * outer(a, m2u)
+        + aua[:, None, None] * m2
+        - 3 * aua[:, None, None] * outer(a, a)
+    )
     mu2_a_mu2 = np.einsum("kpr,pq,kqs->krs", mu2, inv, mu2)
     tr_mu2 = np.einsum("kpq,pq->k", mu2, inv)
     a_kappa4 = a_mu4 - tr_mu2[:, None, None] * mu2 - 2 * mu2_a_mu2
@@ -191,8 +207,11 @@ def firth_fit(rs: RiskSets, max_iter: int = 100, profile: bool = True):
     p = rs.X.shape[1]
     beta, ll, info, terms, it, converged = _maximise(rs, np.zeros(p), np.ones(p, bool), max_iter)
     if not converged:
-        warnings.warn("the Firth-penalised Newton iterations did not converge",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
+        warnings.warn(
+            "the Firth-penalised Newton iterations did not converge",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     null_ll = firth_terms(rs, np.zeros(p))[0]
     se = np.sqrt(np.diag(np.linalg.inv(info)))
     extra = {"loglik": ll, "null_loglik": null_ll}

@@ -67,9 +67,18 @@ def _km_one(t: np.ndarray, e: np.ndarray, conf_type: str, z: float) -> pd.DataFr
         se_log = np.sqrt(green)
         se_log = np.where(surv > 0, se_log, np.nan)
         lower, upper = _confint(surv, se_log, conf_type, z)
-    return pd.DataFrame({"time": ut, "n_risk": n_risk.astype(int), "n_event": n_event.astype(int),
-                         "n_censor": n_censor.astype(int), "surv": surv,
-                         "std_err": se_log * surv, "lower": lower, "upper": upper})
+    return pd.DataFrame(
+        {
+            "time": ut,
+            "n_risk": n_risk.astype(int),
+            "n_event": n_event.astype(int),
+            "n_censor": n_censor.astype(int),
+            "surv": surv,
+            "std_err": se_log * surv,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
 
 
 def _confint(surv, se, conf_type, z):
@@ -104,8 +113,15 @@ def _first_below_half(y: np.ndarray, x: np.ndarray) -> float:
     return float(xs[0])
 
 
-def kaplan_meier(data: pd.DataFrame, time: str, event: str, group: str | None = None, *,
-                 conf_type: str = "log", conf_level: float = 0.95) -> KaplanMeierResult:
+def kaplan_meier(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    group: str | None = None,
+    *,
+    conf_type: str = "log",
+    conf_level: float = 0.95,
+) -> KaplanMeierResult:
     """Kaplan-Meier survival curves, as R ``survfit(Surv(time, event) ~ group)``.
 
     Parameters
@@ -134,10 +150,11 @@ def kaplan_meier(data: pd.DataFrame, time: str, event: str, group: str | None = 
         raise DataError(f"conf_type must be one of {', '.join(_CONF_TYPES)}, got {conf_type!r}")
     if not 0 < conf_level < 1:
         raise DataError("conf_level must be between 0 and 1")
-    sd = survival_data(data, time, event, [group] if group else [], missing="raise",
-                       require_events=False)
+    sd = survival_data(
+        data, time, event, [group] if group else [], missing="raise", require_events=False
+    )
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
-    groups = (pd.Series(sd.frame[group].to_numpy()) if group else pd.Series(["all"] * len(sd.time)))
+    groups = pd.Series(sd.frame[group].to_numpy()) if group else pd.Series(["all"] * len(sd.time))
     tables, medians, raw = [], [], {}
     for g in sorted(pd.unique(groups), key=lambda v: (str(type(v)), v)):
         sel = (groups == g).to_numpy()
@@ -146,10 +163,17 @@ def kaplan_meier(data: pd.DataFrame, time: str, event: str, group: str | None = 
         tables.append(tab)
         raw[g] = sd.time[sel]
         x = tab["time"].to_numpy()
-        medians.append({"group": g, "n": int(sel.sum()), "events": int(sd.event[sel].sum()),
-                        "median": _first_below_half(tab["surv"].to_numpy(), x),
-                        "ci_lower": _first_below_half(tab["lower"].to_numpy(), x),
-                        "ci_upper": _first_below_half(tab["upper"].to_numpy(), x)})
+        medians.append(
+            {
+                "group": g,
+                "n": int(sel.sum()),
+                "events": int(sd.event[sel].sum()),
+                "median": _first_below_half(tab["surv"].to_numpy(), x),
+                "ci_lower": _first_below_half(tab["lower"].to_numpy(), x),
+                "ci_upper": _first_below_half(tab["upper"].to_numpy(), x),
+            }
+        )
     table = pd.concat(tables, ignore_index=True)
-    return KaplanMeierResult(table, pd.DataFrame(medians).set_index("group"), conf_type,
-                             conf_level, raw)
+    return KaplanMeierResult(
+        table, pd.DataFrame(medians).set_index("group"), conf_type, conf_level, raw
+    )

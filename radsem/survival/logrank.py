@@ -36,8 +36,10 @@ class LogrankResult:
     rho: float
 
     def __repr__(self) -> str:
-        return (f"LogrankResult(chisq={self.statistic:.4g}, df={self.df}, "
-                f"p={self.pvalue:.4g})\n{self.table.to_string()}")
+        return (
+            f"LogrankResult(chisq={self.statistic:.4g}, df={self.df}, "
+            f"p={self.pvalue:.4g})\n{self.table.to_string()}"
+        )
 
 
 def _stratum_terms(t, e, g, n_groups, rho):
@@ -53,7 +55,7 @@ def _stratum_terms(t, e, g, n_groups, rho):
         n_g = np.bincount(g[at_risk], minlength=n_groups).astype(float)
         d_g = np.bincount(g[died], minlength=n_groups).astype(float)
         n, d = n_g.sum(), d_g.sum()
-        w = km ** rho if rho else 1.0
+        w = km**rho if rho else 1.0
         obs += w * d_g
         exp_ += w * d * n_g / n
         if n > 1:
@@ -63,8 +65,15 @@ def _stratum_terms(t, e, g, n_groups, rho):
     return obs, exp_, var
 
 
-def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
-            strata: str | None = None, rho: float = 0.0) -> LogrankResult:
+def logrank(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    group: str,
+    *,
+    strata: str | None = None,
+    rho: float = 0.0,
+) -> LogrankResult:
     """Test equality of survival curves across groups (R ``survdiff``).
 
     Parameters
@@ -91,8 +100,11 @@ def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
     df = rank(V). Checked against R survival 3.5 ``survdiff`` (lung by sex; veteran by trt
     stratified by celltype; rho = 1).
     """
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.number)) \
-            or not np.isfinite(rho):
+    if (
+        isinstance(rho, bool)
+        or not isinstance(rho, (int, float, np.number))
+        or not np.isfinite(rho)
+    ):
         raise DataError(f"rho must be a finite number (0 log-rank, 1 Peto-Peto), got {rho!r}")
     cols = [group] + ([strata] if strata else [])
     sd = survival_data(data, time, event, cols, missing="raise", require_events=True)
@@ -100,7 +112,7 @@ def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
     if len(labels) < 2:
         raise DataError(f"'{group}' has a single level; a log-rank test needs two or more groups")
     gcode = pd.Categorical(sd.frame[group], categories=labels).codes.astype(int)
-    scode = (pd.factorize(sd.frame[strata])[0] if strata else np.zeros(len(gcode), dtype=int))
+    scode = pd.factorize(sd.frame[strata])[0] if strata else np.zeros(len(gcode), dtype=int)
     k = len(labels)
     obs, exp_, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
     for s in np.unique(scode):
@@ -110,15 +122,30 @@ def logrank(data: pd.DataFrame, time: str, event: str, group: str, *,
     diff = obs - exp_
     df = int(np.linalg.matrix_rank(var))
     if df == 0:
-        raise DataError(f"the groups of '{group}' cannot be compared: no event time has two "
-                        "groups at risk" + (f" within a stratum of '{strata}'" if strata else "")
-                        + " (every stratum holds a single group, or events only in one group "
-                        "after the others left follow-up)")
+        raise DataError(
+            f"the groups of '{group}' cannot be compared: no event time has two "
+            "groups at risk"
+            + (f" within a stratum of '{strata}'" if strata else "")
+            + " (every stratum holds a single group, or events only in one group "
+            "after the others left follow-up)"
+        )
     stat = float(diff @ np.linalg.pinv(var) @ diff)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table = pd.DataFrame({"N": np.bincount(gcode, minlength=k), "observed": obs,
-                              "expected": exp_, "(O-E)^2/E": diff ** 2 / exp_,
-                              "(O-E)^2/V": diff ** 2 / np.diag(var)},
-                             index=pd.Index(labels, name=group))
-    return LogrankResult(stat, df, float(stats.chi2.sf(stat, df)) if df else np.nan, table,
-                         pd.DataFrame(var, index=labels, columns=labels), float(rho))
+        table = pd.DataFrame(
+            {
+                "N": np.bincount(gcode, minlength=k),
+                "observed": obs,
+                "expected": exp_,
+                "(O-E)^2/E": diff**2 / exp_,
+                "(O-E)^2/V": diff**2 / np.diag(var),
+            },
+            index=pd.Index(labels, name=group),
+        )
+    return LogrankResult(
+        stat,
+        df,
+        float(stats.chi2.sf(stat, df)) if df else np.nan,
+        table,
+        pd.DataFrame(var, index=labels, columns=labels),
+        float(rho),
+    )

@@ -18,8 +18,10 @@ def _transform(kind: str, time: np.ndarray, event: np.ndarray) -> np.ndarray:
         return time.astype(float)
     if kind == "log":
         if np.any(time[event > 0] <= 0):
-            raise DataError("transform='log' needs event times > 0; some events are at time 0 "
-                            "(use transform='km' or 'rank')")
+            raise DataError(
+                "transform='log' needs event times > 0; some events are at time 0 "
+                "(use transform='km' or 'rank')"
+            )
         with np.errstate(divide="ignore"):
             return np.log(time)
     if kind == "rank":
@@ -73,8 +75,9 @@ def cox_zph(result: CoxResult, transform: str = "km", terms: bool = True) -> pd.
     Checked against R survival 3.5 cox.zph on lung and veteran.
     """
     if not isinstance(result, CoxResult):
-        raise DataError(f"cox_zph needs a fitted Cox model (radsem.survival.cox), "
-                        f"got {type(result).__name__}")
+        raise DataError(
+            f"cox_zph needs a fitted Cox model (radsem.survival.cox), got {type(result).__name__}"
+        )
     if result.firth or result.penalizer:
         raise DataError("cox_zph needs an unpenalised Cox fit")
     f = result._fit
@@ -91,7 +94,7 @@ def cox_zph(result: CoxResult, transform: str = "km", terms: bool = True) -> pd.
     u = np.einsum("k,kp->p", gk, tm.score_k)
     i0 = tm.info_k.sum(axis=0)
     i1 = np.einsum("k,kpq->pq", gk, tm.info_k)
-    i2 = np.einsum("k,kpq->pq", gk ** 2, tm.info_k)
+    i2 = np.einsum("k,kpq->pq", gk**2, tm.info_k)
     p = len(u)
     imat = np.block([[i0, i1], [i1, i2]])
     groups = _terms(result) if terms else {n: [j] for j, n in enumerate(result.design.names)}

@@ -21,7 +21,20 @@ from radsem.workflows.fit_workflow import (
     read_model_file,
 )
 
-__all__ = ["fit_files", "FitWorkflowResult", "ModelFileSyntaxError", "read_model_file",
-           "ConfigError", "ComparisonConfig", "read_comparison_config", "load_comparison",
-           "ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison",
-           "register_family", "unregister_family", "registered_families"]
+__all__ = [
+    "fit_files",
+    "FitWorkflowResult",
+    "ModelFileSyntaxError",
+    "read_model_file",
+    "ConfigError",
+    "ComparisonConfig",
+    "read_comparison_config",
+    "load_comparison",
+    "ComparisonData",
+    "ComparisonRun",
+    "read_comparison_data",
+    "run_comparison",
+    "register_family",
+    "unregister_family",
+    "registered_families",
+]

@@ -19,9 +19,14 @@ from radsem.errors import DataError
 __all__ = ["prepare_output", "output_folder", "write_json", "write_text", "write_csv", "plain"]
 
 
-def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
-                   planned: Iterable[str], *, overwrite: bool = False,
-                   protected_folders: Iterable[str | os.PathLike] = ()) -> Path:
+def prepare_output(
+    out: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike],
+    planned: Iterable[str],
+    *,
+    overwrite: bool = False,
+    protected_folders: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Check an output folder that cannot overwrite any input (created later, by
     :func:`output_folder`, only when there is something to write).
 
@@ -60,9 +65,11 @@ def prepare_output(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
     if target.is_dir() and not overwrite:
         clash = sorted(name for name in planned if (target / name).exists())
         if clash:
-            raise DataError(f"output folder {out} already holds {', '.join(clash[:4])}"
-                            f"{' ...' if len(clash) > 4 else ''} from an earlier run; choose "
-                            "another folder or pass --overwrite (overwrite=True)")
+            raise DataError(
+                f"output folder {out} already holds {', '.join(clash[:4])}"
+                f"{' ...' if len(clash) > 4 else ''} from an earlier run; choose "
+                "another folder or pass --overwrite (overwrite=True)"
+            )
     return target
 
 

@@ -27,12 +27,24 @@ class ConfigError(RadsemError, ValueError):
         1-based line in the file.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
         self.file, self.key, self.line, self.message = file, key, line, message
-        where = [part for part in (
-            file, f"line {line}" if line is not None else None,
-            f"key '{key}'" if key else None) if part]
+        where = [
+            part
+            for part in (
+                file,
+                f"line {line}" if line is not None else None,
+                f"key '{key}'" if key else None,
+            )
+            if part
+        ]
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
@@ -92,13 +104,18 @@ def _convert(node, file: str, yaml) -> Item:
         for key_node, value_node in node.value:
             merge = key_node.tag == "tag:yaml.org,2002:merge"
             if not isinstance(key_node, yaml.ScalarNode) or merge:
-                raise ConfigError("keys must be plain names (no merge keys or complex keys)",
-                                  file=file, line=key_node.start_mark.line + 1)
+                raise ConfigError(
+                    "keys must be plain names (no merge keys or complex keys)",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                )
             key = str(key_node.value)
             if key in out:
-                raise ConfigError(f"duplicated key {key!r} (first on line "
-                                  f"{out[key].key_line})", file=file,
-                                  line=key_node.start_mark.line + 1)
+                raise ConfigError(
+                    f"duplicated key {key!r} (first on line {out[key].key_line})",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                )
             item = _convert(value_node, file, yaml)
             item.key_line = key_node.start_mark.line + 1
             out[key] = item
@@ -135,15 +152,15 @@ class Checker:
     def key(self, name: str) -> str:
         return f"{self.where}.{name}" if self.where else name
 
-    def error(self, message: str, item: Item | None = None, name: str | None = None
-              ) -> ConfigError:
+    def error(self, message: str, item: Item | None = None, name: str | None = None) -> ConfigError:
         line = None
         if item is not None:
             line = item.key_line if item.key_line is not None else item.line
             if not isinstance(item.value, dict | list):
                 line = item.line
-        return ConfigError(message, file=self.file, key=self.key(name) if name else
-                           (self.where or None), line=line)
+        return ConfigError(
+            message, file=self.file, key=self.key(name) if name else (self.where or None), line=line
+        )
 
     def allow(self, allowed: Iterable[str], required: Iterable[str] = ()) -> None:
         """Refuse unknown keys (with a suggestion) and missing required keys."""
@@ -152,13 +169,20 @@ class Checker:
             if name not in allowed:
                 close = difflib.get_close_matches(name, allowed, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise ConfigError(f"unknown key {name!r}{hint} (allowed here: "
-                                  f"{', '.join(allowed)})", file=self.file, key=self.key(name),
-                                  line=item.key_line)
+                raise ConfigError(
+                    f"unknown key {name!r}{hint} (allowed here: {', '.join(allowed)})",
+                    file=self.file,
+                    key=self.key(name),
+                    line=item.key_line,
+                )
         for name in required:
             if name not in self.values:
-                raise ConfigError(f"required key {name!r} is missing", file=self.file,
-                                  key=self.key(name), line=self.item.line)
+                raise ConfigError(
+                    f"required key {name!r} is missing",
+                    file=self.file,
+                    key=self.key(name),
+                    line=self.item.line,
+                )
 
     def has(self, name: str) -> bool:
         return name in self.values and self.values[name].value is not None
@@ -174,8 +198,9 @@ class Checker:
         item = self.values.get(name)
         return default if item is None else item.plain()
 
-    def text(self, name: str, default: str | None = None, choices: Iterable[str] | None = None
-             ) -> str | None:
+    def text(
+        self, name: str, default: str | None = None, choices: Iterable[str] | None = None
+    ) -> str | None:
         if not self.has(name):
             return default
         item = self.values[name]
@@ -185,8 +210,13 @@ class Checker:
             raise self.error(f"{item.value!r} is not one of {', '.join(choices)}", item, name)
         return item.value
 
-    def integer(self, name: str, default: int | None = None, minimum: int | None = None,
-                allowed: Iterable[int] = ()) -> int | None:
+    def integer(
+        self,
+        name: str,
+        default: int | None = None,
+        minimum: int | None = None,
+        allowed: Iterable[int] = (),
+    ) -> int | None:
         if not self.has(name):
             return default
         item = self.values[name]
@@ -197,8 +227,14 @@ class Checker:
             raise self.error(f"must be at least {minimum}, got {value}", item, name)
         return value
 
-    def number(self, name: str, default: float | None = None, low: float | None = None,
-               high: float | None = None, open_low: bool = False) -> float | None:
+    def number(
+        self,
+        name: str,
+        default: float | None = None,
+        low: float | None = None,
+        high: float | None = None,
+        open_low: bool = False,
+    ) -> float | None:
         if not self.has(name):
             return default
         item = self.values[name]
@@ -207,8 +243,9 @@ class Checker:
             raise self.error(f"expected a number, got {_kind(value)}", item, name)
         value = float(value)
         if low is not None and (value < low or (open_low and value == low)):
-            raise self.error(f"must be {'>' if open_low else '>='} {low:g}, got {value:g}",
-                             item, name)
+            raise self.error(
+                f"must be {'>' if open_low else '>='} {low:g}, got {value:g}", item, name
+            )
         if high is not None and value > high:
             raise self.error(f"must be <= {high:g}, got {value:g}", item, name)
         return value
@@ -232,15 +269,20 @@ class Checker:
         out = []
         for entry in values:
             if not isinstance(entry.value, str) or not entry.value.strip():
-                raise ConfigError(f"expected a name, got {_kind(entry.value)}", file=self.file,
-                                  key=self.key(name), line=entry.line)
+                raise ConfigError(
+                    f"expected a name, got {_kind(entry.value)}",
+                    file=self.file,
+                    key=self.key(name),
+                    line=entry.line,
+                )
             out.append(entry.value)
         if len(set(out)) != len(out):
             raise self.error("names are repeated", item, name)
         return out
 
-    def path(self, name: str, base: Path, kind: str | None = None, exists: bool = True
-             ) -> Path | None:
+    def path(
+        self, name: str, base: Path, kind: str | None = None, exists: bool = True
+    ) -> Path | None:
         """A path relative to ``base`` (the configuration file's folder); ``kind`` is
         ``"file"`` or ``"dir"``; checked to exist when ``exists``."""
         text = self.text(name)

@@ -14,21 +14,47 @@ from radsem.errors import DataError
 from radsem.workflows._yaml import Checker, ConfigError, load_yaml
 from radsem.workflows.families import registered_families, resolve_family, valid_families_text
 
-__all__ = ["ConfigError", "ComparisonConfig", "DataSpec", "FamilySpec", "FAMILIES",
-           "read_comparison_config", "load_comparison", "measurement_part"]
+__all__ = [
+    "ConfigError",
+    "ComparisonConfig",
+    "DataSpec",
+    "FamilySpec",
+    "FAMILIES",
+    "read_comparison_config",
+    "load_comparison",
+    "measurement_part",
+]
 
 #: Built-in model families: YAML name -> (radsem.compare class, allowed keys)
 FAMILIES = {
     "clinical_cox": ("ClinicalCox", ("covariates",)),
-    "penalised_cox": ("PenalisedCox", ("features", "penalizer", "l1_ratio", "harmonize",
-                                       "select")),
-    "cluster_cox": ("ClusterCox", ("features", "n_clusters", "metric", "clinical",
-                                   "random_state")),
-    "sem_score_cox": ("ScoreCox", ("model", "measurement_only", "kind", "method", "estimator",
-                                   "clinical", "columns", "penalizer")),
+    "penalised_cox": ("PenalisedCox", ("features", "penalizer", "l1_ratio", "harmonize", "select")),
+    "cluster_cox": ("ClusterCox", ("features", "n_clusters", "metric", "clinical", "random_state")),
+    "sem_score_cox": (
+        "ScoreCox",
+        (
+            "model",
+            "measurement_only",
+            "kind",
+            "method",
+            "estimator",
+            "clinical",
+            "columns",
+            "penalizer",
+        ),
+    ),
 }
-_TOP = ("version", "title", "data", "outcome", "families", "cross_validation", "bootstrap",
-        "n_jobs", "output")
+_TOP = (
+    "version",
+    "title",
+    "data",
+    "outcome",
+    "families",
+    "cross_validation",
+    "bootstrap",
+    "n_jobs",
+    "output",
+)
 _METRICS = ("sqeuclidean", "euclidean", "manhattan", "cityblock", "cosine", "correlation")
 
 
@@ -84,13 +110,19 @@ class ComparisonConfig:
     output: Path | None = None
     title: str = "Outcome model comparison"
 
-    def compare_settings(self, *, seed: int | None = None, n_jobs: int | None = None
-                         ) -> dict[str, Any]:
+    def compare_settings(
+        self, *, seed: int | None = None, n_jobs: int | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments of :func:`radsem.compare.compare_models` (besides data, models)."""
-        settings = {"time": self.time, "event": self.event, "n_splits": self.folds,
-                    "n_repeats": self.repeats,
-                    "random_state": self.seed if seed is None else int(seed),
-                    "n_jobs": self.n_jobs if n_jobs is None else int(n_jobs), "alpha": self.alpha}
+        settings = {
+            "time": self.time,
+            "event": self.event,
+            "n_splits": self.folds,
+            "n_repeats": self.repeats,
+            "random_state": self.seed if seed is None else int(seed),
+            "n_jobs": self.n_jobs if n_jobs is None else int(n_jobs),
+            "alpha": self.alpha,
+        }
         if self.horizons is not None:
             settings["horizons"] = list(self.horizons)
         if self.outcome == "binary":
@@ -100,13 +132,18 @@ class ComparisonConfig:
     def feature_set_names(self) -> list[str]:
         return list(self.data.join) if self.data is not None else []
 
-    def used_columns(self, columns: Sequence[str], feature_sets: Mapping[str, Sequence[str]]
-                     | None = None) -> list[str]:
+    def used_columns(
+        self, columns: Sequence[str], feature_sets: Mapping[str, Sequence[str]] | None = None
+    ) -> list[str]:
         """Data columns the families and the outcome use (for complete-case selection)."""
         used = [self.time, self.event]
         for spec in self.families:
-            for value in (spec.params.get("covariates"), spec.params.get("clinical"),
-                          spec.params.get("columns"), spec.columns):
+            for value in (
+                spec.params.get("covariates"),
+                spec.params.get("clinical"),
+                spec.params.get("columns"),
+                spec.columns,
+            ):
                 used += list(value or ())
             if "features" in spec.params:
                 used += _features(spec, spec.params["features"], columns, feature_sets)
@@ -116,9 +153,14 @@ class ComparisonConfig:
             used[used.index("advanced")] = "figo_stage"
         return [c for c in dict.fromkeys(used) if c in columns]
 
-    def build_models(self, *, columns: Sequence[str] | None = None,
-                     feature_sets: Mapping[str, Sequence[str]] | None = None,
-                     protocol=None, seed: int | None = None) -> dict[str, Any]:
+    def build_models(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        feature_sets: Mapping[str, Sequence[str]] | None = None,
+        protocol=None,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
         """Unfitted model families by name, in the order of the file.
 
         Parameters
@@ -146,8 +188,7 @@ class ComparisonConfig:
 # --------------------------------------------------------------------------- reading
 
 
-def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
-                           ) -> ComparisonConfig:
+def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True) -> ComparisonConfig:
     """Read and validate a comparison configuration file.
 
     Parameters
@@ -173,8 +214,11 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
     base = path.resolve().parent
     version = top.integer("version", 1)
     if version != 1:
-        raise top.error(f"unknown schema version {version} (this radsem reads version 1)",
-                        top.values["version"], "version")
+        raise top.error(
+            f"unknown schema version {version} (this radsem reads version 1)",
+            top.values["version"],
+            "version",
+        )
     data = _data(top.sub("data"), base, check_data) if top.has("data") else None
     outcome = _outcome(top)
     folds, repeats, seed, alpha = _cv(top)
@@ -182,8 +226,11 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
     if top.has("bootstrap"):
         boot = top.sub("bootstrap")
         if outcome["outcome"] == "binary":
-            raise boot.error("the optimism bootstrap corrects Harrell's C of survival "
-                             "outcomes; remove it for a binary outcome", boot.item)
+            raise boot.error(
+                "the optimism bootstrap corrects Harrell's C of survival "
+                "outcomes; remove it for a binary outcome",
+                boot.item,
+            )
         boot.allow(("n_boot", "seed"), required=("n_boot",))
         n_boot, boot_seed = boot.integer("n_boot", minimum=2), boot.integer("seed", seed, 0)
     n_jobs = top.integer("n_jobs", 1, minimum=1, allowed=(-1,))
@@ -191,33 +238,59 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True
     if top.has("output"):
         output = top.path("output", base, exists=False)
     families = _families(top, base, data)
-    return ComparisonConfig(path=path, families=families, time=outcome["time"],
-                            event=outcome["event"], horizons=outcome["horizons"],
-                            outcome=outcome["outcome"], horizon=outcome.get("horizon"),
-                            censoring=outcome.get("censoring", "ipcw"), data=data,
-                            folds=folds, repeats=repeats,
-                            seed=seed, alpha=alpha, n_boot=n_boot, boot_seed=boot_seed,
-                            n_jobs=n_jobs, output=output,
-                            title=top.text("title", "Outcome model comparison"))
+    return ComparisonConfig(
+        path=path,
+        families=families,
+        time=outcome["time"],
+        event=outcome["event"],
+        horizons=outcome["horizons"],
+        outcome=outcome["outcome"],
+        horizon=outcome.get("horizon"),
+        censoring=outcome.get("censoring", "ipcw"),
+        data=data,
+        folds=folds,
+        repeats=repeats,
+        seed=seed,
+        alpha=alpha,
+        n_boot=n_boot,
+        boot_seed=boot_seed,
+        n_jobs=n_jobs,
+        output=output,
+        title=top.text("title", "Outcome model comparison"),
+    )
 
 
 def _data(sec: Checker, base: Path, check: bool) -> DataSpec:
     sec.allow(("cohort", "table", "id", "join", "complete_cases"))
     if sec.has("cohort") == sec.has("table"):
-        raise sec.error("give exactly one of 'cohort' (a cohort folder) and 'table' (a CSV, TSV "
-                        "or Parquet file)", sec.item)
+        raise sec.error(
+            "give exactly one of 'cohort' (a cohort folder) and 'table' (a CSV, TSV "
+            "or Parquet file)",
+            sec.item,
+        )
     cohort = sec.path("cohort", base, "dir", exists=check)
     table = sec.path("table", base, "file", exists=check)
-    if table is not None and table.suffix.lower() not in (".csv", ".tsv", ".txt", ".tab",
-                                                          ".parquet", ".pq"):
+    if table is not None and table.suffix.lower() not in (
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".tab",
+        ".parquet",
+        ".pq",
+    ):
         raise sec.error("the table must be .csv, .tsv or .parquet", sec.values["table"], "table")
     join = {}
     if sec.has("join"):
         tables = sec.sub("join")
         for name in tables.values:
             join[name] = tables.path(name, base, "file", exists=check)
-    return DataSpec(cohort=cohort, table=table, id=sec.text("id", "patient_id"), join=join,
-                    complete_cases=sec.boolean("complete_cases", True))
+    return DataSpec(
+        cohort=cohort,
+        table=table,
+        id=sec.text("id", "patient_id"),
+        join=join,
+        complete_cases=sec.boolean("complete_cases", True),
+    )
 
 
 def _harness_supports_binary() -> bool:
@@ -234,22 +307,30 @@ def _outcome(top: Checker) -> dict[str, Any]:
     sec = top.sub("outcome")
     sec.allow(("type", "time", "event", "horizons", "horizon", "censoring"))
     kind = sec.text("type", "survival")
-    if kind not in ("survival", "binary") or (kind == "binary"
-                                              and not _harness_supports_binary()):
-        raise sec.error(f"outcome type {kind!r} is not supported by this installation's "
-                        "comparison harness", sec.values["type"], "type")
-    out = {"time": sec.text("time", "time"), "event": sec.text("event", "event"),
-           "horizons": None, "outcome": kind}
+    if kind not in ("survival", "binary") or (kind == "binary" and not _harness_supports_binary()):
+        raise sec.error(
+            f"outcome type {kind!r} is not supported by this installation's comparison harness",
+            sec.values["type"],
+            "type",
+        )
+    out = {
+        "time": sec.text("time", "time"),
+        "event": sec.text("event", "event"),
+        "horizons": None,
+        "outcome": kind,
+    }
     if kind == "binary":
         if not sec.has("horizon"):
-            raise sec.error("outcome type 'binary' needs 'horizon' (event by this time)",
-                            sec.item)
+            raise sec.error("outcome type 'binary' needs 'horizon' (event by this time)", sec.item)
         out["horizon"] = sec.number("horizon", low=0.0, open_low=True)
         out["censoring"] = sec.text("censoring", "ipcw", choices=("ipcw", "exclude"))
         for name in ("horizons",):
             if sec.has(name):
-                raise sec.error("horizons are for survival outcomes; a binary outcome has one "
-                                "'horizon'", sec.values[name], name)
+                raise sec.error(
+                    "horizons are for survival outcomes; a binary outcome has one 'horizon'",
+                    sec.values[name],
+                    name,
+                )
         return out
     for name in ("horizon", "censoring"):
         if sec.has(name):
@@ -261,8 +342,12 @@ def _outcome(top: Checker) -> dict[str, Any]:
         for entry in values:
             v = entry.value
             if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise ConfigError(f"horizons must be positive numbers, got {v!r}",
-                                  file=sec.file, key=sec.key("horizons"), line=entry.line)
+                raise ConfigError(
+                    f"horizons must be positive numbers, got {v!r}",
+                    file=sec.file,
+                    key=sec.key("horizons"),
+                    line=entry.line,
+                )
             horizons.append(float(v))
         out["horizons"] = tuple(horizons)
     return out
@@ -273,9 +358,12 @@ def _cv(top: Checker) -> tuple[int, int, int, float]:
         return 5, 5, 0, 0.05
     sec = top.sub("cross_validation")
     sec.allow(("folds", "repeats", "seed", "alpha"))
-    return (sec.integer("folds", 5, minimum=2), sec.integer("repeats", 5, minimum=1),
-            sec.integer("seed", 0, minimum=0),
-            sec.number("alpha", 0.05, low=0.0, high=0.5, open_low=True))
+    return (
+        sec.integer("folds", 5, minimum=2),
+        sec.integer("repeats", 5, minimum=1),
+        sec.integer("seed", 0, minimum=0),
+        sec.number("alpha", 0.05, low=0.0, high=0.5, open_low=True),
+    )
 
 
 def _families(top: Checker, base: Path, data: DataSpec | None) -> tuple[FamilySpec, ...]:
@@ -287,8 +375,7 @@ def _families(top: Checker, base: Path, data: DataSpec | None) -> tuple[FamilySp
         fam = sec.sub(name)
         kind = fam.text("family")
         if kind is None:
-            raise fam.error(f"required key 'family' is missing ({valid_families_text()})",
-                            fam.item)
+            raise fam.error(f"required key 'family' is missing ({valid_families_text()})", fam.item)
         if kind in FAMILIES:
             fam.allow(("family", *FAMILIES[kind][1]))
             params = _builtin_params(fam, kind, base, data)
@@ -297,26 +384,35 @@ def _families(top: Checker, base: Path, data: DataSpec | None) -> tuple[FamilySp
             fam.allow(("family", "params", "columns"))
             params = fam.raw("params", {}) or {}
             if not isinstance(params, dict):
-                raise fam.error("params must be a mapping of keyword arguments",
-                                fam.values["params"], "params")
+                raise fam.error(
+                    "params must be a mapping of keyword arguments", fam.values["params"], "params"
+                )
             spec = FamilySpec(name, kind, params, fam.item.key_line, tuple(fam.names("columns")))
             _user_family(spec, fam, base)  # construct now: errors before any work
             out.append(spec)
         else:
-            raise fam.error(f"unknown family {kind!r}: {valid_families_text()}",
-                            fam.values["family"], "family")
+            raise fam.error(
+                f"unknown family {kind!r}: {valid_families_text()}", fam.values["family"], "family"
+            )
     return tuple(out)
 
 
 def _features_param(fam: Checker, data: DataSpec | None):
     item = fam.values.get("features")
     if item is None or item.value is None:
-        raise fam.error("required key 'features' is missing (a list of columns, the name of "
-                        "a joined table, or {regex: PATTERN})", fam.item)
+        raise fam.error(
+            "required key 'features' is missing (a list of columns, the name of "
+            "a joined table, or {regex: PATTERN})",
+            fam.item,
+        )
     if isinstance(item.value, str):
         if data is not None and item.value not in data.join:
-            raise fam.error(f"{item.value!r} is not a table under data.join (have: "
-                            f"{', '.join(data.join) or 'none'})", item, "features")
+            raise fam.error(
+                f"{item.value!r} is not a table under data.join (have: "
+                f"{', '.join(data.join) or 'none'})",
+                item,
+                "features",
+            )
         return item.value
     if isinstance(item.value, dict):
         sub = fam.sub("features")
@@ -325,8 +421,9 @@ def _features_param(fam: Checker, data: DataSpec | None):
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise sub.error(f"invalid regular expression: {exc}", sub.values["regex"],
-                            "regex") from None
+            raise sub.error(
+                f"invalid regular expression: {exc}", sub.values["regex"], "regex"
+            ) from None
         return {"regex": pattern}
     names = fam.names("features")
     if not names:
@@ -340,18 +437,26 @@ def _builtin_params(fam: Checker, kind: str, base: Path, data: DataSpec | None) 
     if kind == "penalised_cox":
         harmonize = fam.boolean("harmonize", False)
         if harmonize and data is not None and data.cohort is None:
-            raise fam.error("harmonize: true needs a cohort folder with a protocol table "
-                            "(data.cohort)", fam.values["harmonize"], "harmonize")
-        return {"features": _features_param(fam, data),
-                "penalizer": fam.number("penalizer", 1.0, low=0.0),
-                "l1_ratio": fam.number("l1_ratio", 0.0, low=0.0, high=1.0),
-                "harmonize": harmonize, "select": fam.integer("select", None, minimum=1)}
+            raise fam.error(
+                "harmonize: true needs a cohort folder with a protocol table (data.cohort)",
+                fam.values["harmonize"],
+                "harmonize",
+            )
+        return {
+            "features": _features_param(fam, data),
+            "penalizer": fam.number("penalizer", 1.0, low=0.0),
+            "l1_ratio": fam.number("l1_ratio", 0.0, low=0.0, high=1.0),
+            "harmonize": harmonize,
+            "select": fam.integer("select", None, minimum=1),
+        }
     if kind == "cluster_cox":
-        return {"features": _features_param(fam, data),
-                "n_clusters": fam.integer("n_clusters", 3, minimum=2),
-                "metric": fam.text("metric", "sqeuclidean", choices=_METRICS),
-                "clinical": fam.names("clinical"),
-                "random_state": fam.integer("random_state", None, minimum=0)}
+        return {
+            "features": _features_param(fam, data),
+            "n_clusters": fam.integer("n_clusters", 3, minimum=2),
+            "metric": fam.text("metric", "sqeuclidean", choices=_METRICS),
+            "clinical": fam.names("clinical"),
+            "random_state": fam.integer("random_state", None, minimum=0),
+        }
     from radsem.workflows.fit_workflow import read_model_file
 
     path = fam.path("model", base, "file")
@@ -362,14 +467,20 @@ def _builtin_params(fam: Checker, kind: str, base: Path, data: DataSpec | None) 
     if measurement_only:
         text = measurement_part(text)
         if not text.strip():
-            raise fam.error(f"{path.name} has no '=~' statement to keep", fam.values["model"],
-                            "model")
-    return {"model": text, "model_file": path, "measurement_only": measurement_only,
-            "kind": fam.text("kind", "cfa", choices=("cfa", "sem")),
-            "method": fam.text("method", "regression", choices=("regression", "bartlett")),
-            "estimator": fam.text("estimator", "ML", choices=("ML", "MLR", "GLS", "ULS")),
-            "clinical": fam.names("clinical"), "columns": fam.names("columns"),
-            "penalizer": fam.number("penalizer", 0.0, low=0.0)}
+            raise fam.error(
+                f"{path.name} has no '=~' statement to keep", fam.values["model"], "model"
+            )
+    return {
+        "model": text,
+        "model_file": path,
+        "measurement_only": measurement_only,
+        "kind": fam.text("kind", "cfa", choices=("cfa", "sem")),
+        "method": fam.text("method", "regression", choices=("regression", "bartlett")),
+        "estimator": fam.text("estimator", "ML", choices=("ML", "MLR", "GLS", "ULS")),
+        "clinical": fam.names("clinical"),
+        "columns": fam.names("columns"),
+        "penalizer": fam.number("penalizer", 0.0, low=0.0),
+    }
 
 
 def measurement_part(model: str) -> str:
@@ -383,7 +494,7 @@ def measurement_part(model: str) -> str:
         if st.op != "=~":
             continue
         end = statements[i + 1].line - 1 if i + 1 < len(statements) else len(lines)
-        keep += [line.split("#")[0].rstrip() for line in lines[st.line - 1: end]]
+        keep += [line.split("#")[0].rstrip() for line in lines[st.line - 1 : end]]
     return "\n".join(line for line in keep if line.strip()) + "\n"
 
 
@@ -412,8 +523,9 @@ def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
         except TypeError as exc:
             raise DataError(f"{spec.family}({', '.join(spec.params)}) failed: {exc}") from None
         if not (hasattr(model, "fit") and hasattr(model, "predict_risk")):
-            raise DataError(f"{spec.family} has no fit/predict_risk methods (see "
-                            "radsem.compare.SurvivalModel)")
+            raise DataError(
+                f"{spec.family} has no fit/predict_risk methods (see radsem.compare.SurvivalModel)"
+            )
     except DataError as exc:
         if fam is None:
             raise
@@ -426,17 +538,21 @@ def _features(spec: FamilySpec, selector, columns, feature_sets) -> list[str]:
         return list(selector)
     if isinstance(selector, dict):
         if columns is None:
-            raise DataError(f"family {spec.name!r}: a regex feature selector needs the data "
-                            "columns")
+            raise DataError(
+                f"family {spec.name!r}: a regex feature selector needs the data columns"
+            )
         found = [c for c in columns if re.search(selector["regex"], str(c))]
         if not found:
-            raise DataError(f"family {spec.name!r}: no column matches the regex "
-                            f"{selector['regex']!r}")
+            raise DataError(
+                f"family {spec.name!r}: no column matches the regex {selector['regex']!r}"
+            )
         return found
     sets = dict(feature_sets or {})
     if selector not in sets:
-        raise DataError(f"family {spec.name!r}: unknown feature set {selector!r} (known: "
-                        f"{', '.join(sets) or 'none'})")
+        raise DataError(
+            f"family {spec.name!r}: unknown feature set {selector!r} (known: "
+            f"{', '.join(sets) or 'none'})"
+        )
     return list(sets[selector])
 
 
@@ -452,24 +568,35 @@ def _build(spec: FamilySpec, columns, feature_sets, protocol, seed: int, path) -
             from radsem.radiomics import ProtocolHarmonizer
 
             if protocol is None or len(protocol) == 0:
-                raise DataError(f"family {spec.name!r}: harmonize needs the cohort's protocol "
-                                "table")
+                raise DataError(
+                    f"family {spec.name!r}: harmonize needs the cohort's protocol table"
+                )
             harmonizer = ProtocolHarmonizer(protocol=protocol)
-        return compare.PenalisedCox(features=_features(spec, p["features"], columns,
-                                                       feature_sets),
-                                    penalizer=p["penalizer"], l1_ratio=p["l1_ratio"],
-                                    harmonizer=harmonizer, select=p["select"])
+        return compare.PenalisedCox(
+            features=_features(spec, p["features"], columns, feature_sets),
+            penalizer=p["penalizer"],
+            l1_ratio=p["l1_ratio"],
+            harmonizer=harmonizer,
+            select=p["select"],
+        )
     if spec.family == "cluster_cox":
-        return compare.ClusterCox(features=_features(spec, p["features"], columns, feature_sets),
-                                  n_clusters=p["n_clusters"], metric=p["metric"],
-                                  clinical=tuple(p["clinical"]),
-                                  random_state=seed if p["random_state"] is None
-                                  else p["random_state"])
+        return compare.ClusterCox(
+            features=_features(spec, p["features"], columns, feature_sets),
+            n_clusters=p["n_clusters"],
+            metric=p["metric"],
+            clinical=tuple(p["clinical"]),
+            random_state=seed if p["random_state"] is None else p["random_state"],
+        )
     if spec.family == "sem_score_cox":
-        scorer = compare.sem_scorer(p["model"], kind=p["kind"], method=p["method"],
-                                    estimator=p["estimator"])
-        return compare.ScoreCox(columns=tuple(p["columns"]), scorer=scorer,
-                                clinical=tuple(p["clinical"]), penalizer=p["penalizer"])
+        scorer = compare.sem_scorer(
+            p["model"], kind=p["kind"], method=p["method"], estimator=p["estimator"]
+        )
+        return compare.ScoreCox(
+            columns=tuple(p["columns"]),
+            scorer=scorer,
+            clinical=tuple(p["clinical"]),
+            penalizer=p["penalizer"],
+        )
     base = Path(path).resolve().parent if path is not None else None
     return _user_family(spec, None, base)
 
@@ -487,20 +614,29 @@ def _check_columns(config: ComparisonConfig, models, columns, feature_sets) -> N
         if "advanced" in need and "advanced" not in have and "figo_stage" in have:
             need.remove("advanced")  # derived from figo_stage (FIGO III/IV)
         missing = [c for c in dict.fromkeys(need) if c not in have]
-        missing = [f"'{c}'" + (" (or 'figo_stage' to derive it from)" if c == "advanced"
-                                else "") for c in missing]
+        missing = [
+            f"'{c}'" + (" (or 'figo_stage' to derive it from)" if c == "advanced" else "")
+            for c in missing
+        ]
         if missing:
-            raise DataError(f"family {spec.name!r}: column(s) {', '.join(missing[:8])}"
-                            f"{' ...' if len(missing) > 8 else ''} not in the data")
+            raise DataError(
+                f"family {spec.name!r}: column(s) {', '.join(missing[:8])}"
+                f"{' ...' if len(missing) > 8 else ''} not in the data"
+            )
     for col in (config.time, config.event):
         if col not in have:
             raise DataError(f"outcome column {col!r} is not in the data")
 
 
-def load_comparison(path: str | os.PathLike, *, feature_sets: Mapping[str, Sequence[str]]
-                    | None = None, columns: Sequence[str] | None = None,
-                    seed: int | None = None, n_jobs: int | None = None, protocol=None
-                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+def load_comparison(
+    path: str | os.PathLike,
+    *,
+    feature_sets: Mapping[str, Sequence[str]] | None = None,
+    columns: Sequence[str] | None = None,
+    seed: int | None = None,
+    n_jobs: int | None = None,
+    protocol=None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The model families and the :func:`~radsem.compare.compare_models` settings of a file.
 
     For callers that bring their own data (the demo); the file's ``data`` section, if any, is
@@ -533,7 +669,7 @@ def load_comparison(path: str | os.PathLike, *, feature_sets: Mapping[str, Seque
     >>> result = compare_models(data, models, **settings)  # doctest: +SKIP
     """
     config = read_comparison_config(path, check_data=False)
-    models = config.build_models(columns=columns, feature_sets=feature_sets, protocol=protocol,
-                                 seed=seed)
+    models = config.build_models(
+        columns=columns, feature_sets=feature_sets, protocol=protocol, seed=seed
+    )
     return models, config.compare_settings(seed=seed, n_jobs=n_jobs)
-

@@ -18,8 +18,17 @@ from radsem.workflows.compare_config import ComparisonConfig, read_comparison_co
 
 __all__ = ["ComparisonData", "ComparisonRun", "read_comparison_data", "run_comparison"]
 
-_TABLES = ("summary.csv", "paired.csv", "per_fold.csv", "failures.csv", "predictions.csv",
-           "calibration.csv", "report.html", "report.md", "comparison.json")
+_TABLES = (
+    "summary.csv",
+    "paired.csv",
+    "per_fold.csv",
+    "failures.csv",
+    "predictions.csv",
+    "calibration.csv",
+    "report.html",
+    "report.md",
+    "comparison.json",
+)
 
 
 @dataclass
@@ -57,23 +66,30 @@ def _cohort_frame(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Path]]
         expression.columns = [lavaan_name(c) for c in expression.columns]
         clash = [c for c in expression.columns if c in clinical.columns]
         if clash:
-            raise DataError(f"{folder}: expression column(s) {', '.join(clash[:5])} repeat "
-                            "clinical columns")
+            raise DataError(
+                f"{folder}: expression column(s) {', '.join(clash[:5])} repeat clinical columns"
+            )
         clinical = clinical.join(expression, how="left")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".parquet"))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".parquet")
+    )
     return clinical, cohort.protocol, files
 
 
 def _indexed(table: pd.DataFrame, id_column: str, source: Path) -> pd.DataFrame:
     if id_column not in table.columns:
-        raise DataError(f"{source}: no id column {id_column!r} (set data.id); columns: "
-                        f"{', '.join(map(str, table.columns[:10]))}")
+        raise DataError(
+            f"{source}: no id column {id_column!r} (set data.id); columns: "
+            f"{', '.join(map(str, table.columns[:10]))}"
+        )
     ids = table[id_column]
     if ids.isna().any() or ids.duplicated().any():
         bad = ids[ids.isna() | ids.duplicated()].iloc[0]
-        raise DataError(f"{source}: id column {id_column!r} has an empty or duplicated value "
-                        f"({bad!r})")
+        raise DataError(
+            f"{source}: id column {id_column!r} has an empty or duplicated value ({bad!r})"
+        )
     return table.set_index(id_column)
 
 
@@ -102,25 +118,31 @@ def read_comparison_data(config: ComparisonConfig) -> ComparisonData:
         extra = _indexed(read_table(path), spec.id, path)
         clash = [c for c in extra.columns if c in frame.columns]
         if clash:
-            raise DataError(f"{path}: column(s) {', '.join(map(str, clash[:5]))} of the joined "
-                            f"table {name!r} are already in the data")
+            raise DataError(
+                f"{path}: column(s) {', '.join(map(str, clash[:5]))} of the joined "
+                f"table {name!r} are already in the data"
+            )
         extra.columns = [str(c) for c in extra.columns]
         sets[name] = list(extra.columns)
         before = len(frame)
         frame = frame.join(extra, how="inner")
         inputs.append(path)
         if len(frame) < before:
-            notes.append(f"{before - len(frame)} patient(s) not in the joined table {name!r} "
-                         "left out")
-    data = ComparisonData(frame=frame, feature_sets=sets, protocol=protocol, inputs=inputs,
-                          notes=notes)
+            notes.append(
+                f"{before - len(frame)} patient(s) not in the joined table {name!r} left out"
+            )
+    data = ComparisonData(
+        frame=frame, feature_sets=sets, protocol=protocol, inputs=inputs, notes=notes
+    )
     if spec.complete_cases:
         used = config.used_columns(list(frame.columns), sets)
         keep = frame[used].notna().all(axis=1)
         if not keep.all():
-            data.notes.append(f"{int((~keep).sum())} of {len(frame)} patients with a missing "
-                              "value in a column the models or the outcome use were left out "
-                              "(complete cases)")
+            data.notes.append(
+                f"{int((~keep).sum())} of {len(frame)} patients with a missing "
+                "value in a column the models or the outcome use were left out "
+                "(complete cases)"
+            )
         data.frame = frame.loc[keep]
     if data.frame.empty:
         raise DataError("no patient is left for the comparison")
@@ -148,17 +170,24 @@ class ComparisonRun:
         lines = [f"{label} (cross-validated, corrected 95% CI):"]
         width = max((len(m) for m in c["model"]), default=5)
         for row in c.itertuples():
-            lines.append(f"  {row.model:<{width}}  {row.mean:.3f} "
-                         f"[{row.ci_lower:.3f}, {row.ci_upper:.3f}]")
+            lines.append(
+                f"  {row.model:<{width}}  {row.mean:.3f} [{row.ci_lower:.3f}, {row.ci_upper:.3f}]"
+            )
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  wrote {p}" for p in self.files.values()]
         return "\n".join(lines)
 
 
-def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
-                   out: str | os.PathLike | None = None, overwrite: bool = False,
-                   n_jobs: int | None = None, progress: bool = False,
-                   command: str | None = None, client=None) -> ComparisonRun:
+def run_comparison(
+    config: str | os.PathLike | ComparisonConfig,
+    *,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    command: str | None = None,
+    client=None,
+) -> ComparisonRun:
     """Run the comparison of a configuration file and write its tables and report.
 
     Parameters
@@ -197,8 +226,9 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
         config = read_comparison_config(config)
     data = read_comparison_data(config)
     frame = data.frame
-    models = config.build_models(columns=list(frame.columns), feature_sets=data.feature_sets,
-                                 protocol=data.protocol)
+    models = config.build_models(
+        columns=list(frame.columns), feature_sets=data.feature_sets, protocol=data.protocol
+    )
     settings = config.compare_settings(n_jobs=n_jobs)
     if out is None and config.output is None and config.path is None:
         raise DataError("give an output folder (out=...) for a configuration without a file")
@@ -208,23 +238,36 @@ def run_comparison(config: str | os.PathLike | ComparisonConfig, *,
     inputs = [p for p in (config.path, *data.inputs, *lav_files) if p is not None]
     planned = list(_TABLES) + (["optimism.csv"] if config.n_boot else [])
     protected = [config.data.cohort] if config.data.cohort is not None else []
-    target = prepare_output(out, inputs, planned, overwrite=overwrite,
-                            protected_folders=protected)
+    target = prepare_output(out, inputs, planned, overwrite=overwrite, protected_folders=protected)
     notes = list(data.notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = compare_models(frame, models, progress=progress, client=client, **settings)
         optimism = None
         if config.n_boot:
-            optimism = optimism_bootstrap(frame, models, time=config.time, event=config.event,
-                                          n_boot=config.n_boot, random_state=config.boot_seed,
-                                          n_jobs=settings["n_jobs"], alpha=config.alpha,
-                                          client=client, progress=progress)
-    notes += [f"{w.category.__name__}: {w.message}" for w in caught
-              if not issubclass(w.category, DeprecationWarning)]
+            optimism = optimism_bootstrap(
+                frame,
+                models,
+                time=config.time,
+                event=config.event,
+                n_boot=config.n_boot,
+                random_state=config.boot_seed,
+                n_jobs=settings["n_jobs"],
+                alpha=config.alpha,
+                client=client,
+                progress=progress,
+            )
+    notes += [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if not issubclass(w.category, DeprecationWarning)
+    ]
     times = "once" if config.repeats == 1 else f"{config.repeats} times"
-    notes.insert(0, f"{len(frame)} patients, {config.folds}-fold cross-validation repeated "
-                    f"{times} (seed {settings['random_state']}).")
+    notes.insert(
+        0,
+        f"{len(frame)} patients, {config.folds}-fold cross-validation repeated "
+        f"{times} (seed {settings['random_state']}).",
+    )
     run = ComparisonRun(result=result, report=None, out=target, optimism=optimism, notes=notes)
     run.report = _report(config, run, settings, inputs, command)
     with output_folder(target, planned):
@@ -239,53 +282,93 @@ def _report(config, run, settings, inputs, command):
     summary = result.summary()
     summary = summary[~summary["metric"].isin(["harrell_c_se", "auc_se"])]  # per-fold SEs
     metrics = summary.rename(columns={"mean": "estimate"})[
-        ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]].reset_index(drop=True)
+        ["model", "metric", "estimate", "ci_lower", "ci_upper", "n_folds"]
+    ].reset_index(drop=True)
     paired = result.paired(_key_metric(result))
     columns = ["comparison", "estimate", "ci_lower", "ci_upper", "pvalue"]
     if len(paired):
-        differences = paired.assign(comparison=paired["model"] + " - " + paired["reference"]
-                                    ).rename(columns={"mean": "estimate"})[columns]
+        differences = paired.assign(
+            comparison=paired["model"] + " - " + paired["reference"]
+        ).rename(columns={"mean": "estimate"})[columns]
     else:  # a single model family: nothing to compare it with
         differences = None
     calibration = _calibration(result)
-    options = {"families": {s.name: s.family for s in config.families},
-               "outcome": {"type": config.outcome, "time": config.time, "event": config.event,
-                           **({"horizon": config.horizon, "censoring": config.censoring}
-                              if config.outcome == "binary" else {})},
-               "cross_validation": {"folds": config.folds, "repeats": config.repeats,
-                                    "alpha": config.alpha}, "n_jobs": settings["n_jobs"]}
+    options = {
+        "families": {s.name: s.family for s in config.families},
+        "outcome": {
+            "type": config.outcome,
+            "time": config.time,
+            "event": config.event,
+            **(
+                {"horizon": config.horizon, "censoring": config.censoring}
+                if config.outcome == "binary"
+                else {}
+            ),
+        },
+        "cross_validation": {
+            "folds": config.folds,
+            "repeats": config.repeats,
+            "alpha": config.alpha,
+        },
+        "n_jobs": settings["n_jobs"],
+    }
     seeds = {"cross_validation": settings["random_state"]}
     if config.n_boot:
         seeds["bootstrap"] = config.boot_seed
         options["bootstrap"] = {"n_boot": config.n_boot}
-    provenance = Provenance(inputs=inputs, options=options, seeds=seeds,
-                            command=command or "radsem.workflows.run_comparison")
+    provenance = Provenance(
+        inputs=inputs,
+        options=options,
+        seeds=seeds,
+        command=command or "radsem.workflows.run_comparison",
+    )
     key = "AUC" if _key_metric(result) == "auc" else "Harrell's C"
     warned = [n for n in run.notes if re.match(r"^\w*Warning: ", n)]
-    notes = [*(n for n in run.notes if n not in warned),
-             f"Metrics are means over the folds with corrected resampled-t "
-             f"{1 - config.alpha:.0%} intervals (Nadeau & Bengio 2003); the differences between "
-             f"models are paired per fold, in {key} (first model minus second)."]
+    notes = [
+        *(n for n in run.notes if n not in warned),
+        f"Metrics are means over the folds with corrected resampled-t "
+        f"{1 - config.alpha:.0%} intervals (Nadeau & Bengio 2003); the differences between "
+        f"models are paired per fold, in {key} (first model minus second).",
+    ]
     decision = getattr(result, "decision", None)
-    if decision is not None and len(decision) and {"model", "threshold", "net_benefit",
-                                                   "treat_all"} <= set(decision.columns):
-        decision = (decision.groupby(["model", "threshold"], sort=False)
-                    [["net_benefit", "treat_all"]].mean().reset_index())
+    if (
+        decision is not None
+        and len(decision)
+        and {"model", "threshold", "net_benefit", "treat_all"} <= set(decision.columns)
+    ):
+        decision = (
+            decision.groupby(["model", "threshold"], sort=False)[["net_benefit", "treat_all"]]
+            .mean()
+            .reset_index()
+        )
     else:
         decision = None
-    report = comparison_report(metrics=metrics, differences=differences,
-                               calibration=calibration if len(calibration) else None,
-                               title=config.title, provenance=provenance, notes=notes,
-                               warnings=warned, decision=decision, time_unit="",
-                               horizon=result.horizons[0] if result.horizons else None)
+    report = comparison_report(
+        metrics=metrics,
+        differences=differences,
+        calibration=calibration if len(calibration) else None,
+        title=config.title,
+        provenance=provenance,
+        notes=notes,
+        warnings=warned,
+        decision=decision,
+        time_unit="",
+        horizon=result.horizons[0] if result.horizons else None,
+    )
     if run.optimism is not None:
-        report.add_section("Optimism-corrected C-index (bootstrap)", Text(
-            "Harrell's bootstrap: apparent C minus the mean optimism over "
-            f"{config.n_boot} resamples (seed {config.boot_seed})."),
-            ResultTable(run.optimism, title="Optimism-corrected Harrell's C"))
+        report.add_section(
+            "Optimism-corrected C-index (bootstrap)",
+            Text(
+                "Harrell's bootstrap: apparent C minus the mean optimism over "
+                f"{config.n_boot} resamples (seed {config.boot_seed})."
+            ),
+            ResultTable(run.optimism, title="Optimism-corrected Harrell's C"),
+        )
     if len(result.failures):
-        report.add_section("Fit problems inside folds", ResultTable(
-            result.failures, title="Failures and warnings per fold"))
+        report.add_section(
+            "Fit problems inside folds",
+            ResultTable(result.failures, title="Failures and warnings per fold"),
+        )
     return report
 
 
@@ -312,9 +395,14 @@ def _calibration(result) -> pd.DataFrame:
 
 def _write(run: ComparisonRun, config, settings) -> None:
     out, result = run.out, run.result
-    tables = {"summary.csv": result.summary(), "paired.csv": result.paired(_key_metric(result)),
-              "per_fold.csv": result.folds, "failures.csv": result.failures,
-              "predictions.csv": result.predictions, "calibration.csv": _calibration(result)}
+    tables = {
+        "summary.csv": result.summary(),
+        "paired.csv": result.paired(_key_metric(result)),
+        "per_fold.csv": result.folds,
+        "failures.csv": result.failures,
+        "predictions.csv": result.predictions,
+        "calibration.csv": _calibration(result),
+    }
     if run.optimism is not None:
         tables["optimism.csv"] = run.optimism
     for name, frame in tables.items():
@@ -323,10 +411,13 @@ def _write(run: ComparisonRun, config, settings) -> None:
     run.files["report.html"] = out / "report.html"
     run.report.to_markdown(out / "report.md")
     run.files["report.md"] = out / "report.md"
-    payload = {"configuration": config.path.name if config.path else None,
-               "settings": settings,
-               "families": {s.name: s.family for s in config.families},
-               "horizons": list(result.horizons), "notes": run.notes,
-               "summary": result.summary(),
-               "provenance": run.report.provenance.as_dict()}
+    payload = {
+        "configuration": config.path.name if config.path else None,
+        "settings": settings,
+        "families": {s.name: s.family for s in config.families},
+        "horizons": list(result.horizons),
+        "notes": run.notes,
+        "summary": result.summary(),
+        "provenance": run.report.provenance.as_dict(),
+    }
     run.files["comparison.json"] = write_json(payload, out / "comparison.json")

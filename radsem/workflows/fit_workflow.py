@@ -20,13 +20,16 @@ from radsem.errors import (
 )
 from radsem.workflows._files import output_folder, prepare_output, write_csv, write_json
 
-__all__ = ["FORMATS", "ModelFileSyntaxError", "FitWorkflowResult", "read_model_file",
-           "fit_files"]
+__all__ = ["FORMATS", "ModelFileSyntaxError", "FitWorkflowResult", "read_model_file", "fit_files"]
 
 #: Output formats of :func:`fit_files` and the files they write.
-FORMATS = {"html": ("report.html",), "md": ("report.md",), "tex": ("report.tex",),
-           "csv": ("parameters.csv", "fit_measures.csv", "modindices.csv"),
-           "json": ("fit.json",)}
+FORMATS = {
+    "html": ("report.html",),
+    "md": ("report.md",),
+    "tex": ("report.tex",),
+    "csv": ("parameters.csv", "fit_measures.csv", "modindices.csv"),
+    "json": ("fit.json",),
+}
 _KINDS = ("sem", "cfa", "growth")
 _ENGINES = ("lavaan", "semopy")
 
@@ -132,16 +135,20 @@ class FitWorkflowResult:
             value = fm.get(key)
             return "n/a" if value is None or pd.isna(value) else fmt.format(value)
 
-        lines = [f"{opts.get('model_type', 'sem')} fit, estimator {opts.get('estimator', '?')},"
-                 f" missing={opts.get('missing', '?')}: "
-                 f"{'converged' if getattr(self.fit, 'converged', False) else 'NOT converged'}",
-                 f"  N used {get('ntotal', '{:.0f}')}, free parameters {get('npar', '{:.0f}')}",
-                 f"  chi-square {get('chisq')} on {get('df', '{:.0f}')} df, p = {get('pvalue')}",
-                 f"  CFI {get('cfi')}  TLI {get('tli')}  RMSEA {get('rmsea')} "
-                 f"[{get('rmsea.ci.lower')}, {get('rmsea.ci.upper')}]  SRMR {get('srmr')}"]
+        lines = [
+            f"{opts.get('model_type', 'sem')} fit, estimator {opts.get('estimator', '?')},"
+            f" missing={opts.get('missing', '?')}: "
+            f"{'converged' if getattr(self.fit, 'converged', False) else 'NOT converged'}",
+            f"  N used {get('ntotal', '{:.0f}')}, free parameters {get('npar', '{:.0f}')}",
+            f"  chi-square {get('chisq')} on {get('df', '{:.0f}')} df, p = {get('pvalue')}",
+            f"  CFI {get('cfi')}  TLI {get('tli')}  RMSEA {get('rmsea')} "
+            f"[{get('rmsea.ci.lower')}, {get('rmsea.ci.upper')}]  SRMR {get('srmr')}",
+        ]
         if "chisq.scaled" in fm.index:
-            lines.append(f"  scaled chi-square {get('chisq.scaled')}, CFI (robust) "
-                         f"{get('cfi.robust')}, RMSEA (robust) {get('rmsea.robust')}")
+            lines.append(
+                f"  scaled chi-square {get('chisq.scaled')}, CFI (robust) "
+                f"{get('cfi.robust')}, RMSEA (robust) {get('rmsea.robust')}"
+            )
         if self.cross_check is not None:
             lines.append(f"  {str(self.cross_check).splitlines()[0]}")
         lines += [f"  warning: {w}" for w in self.warnings]
@@ -156,8 +163,10 @@ def _formats(formats: Sequence[str] | str) -> list[str]:
     chosen = [str(f).lower() for f in formats]
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise DataError(f"unknown output format(s) {', '.join(map(repr, unknown)) or '(none)'};"
-                        f" choose from {', '.join(FORMATS)}")
+        raise DataError(
+            f"unknown output format(s) {', '.join(map(repr, unknown)) or '(none)'};"
+            f" choose from {', '.join(FORMATS)}"
+        )
     return list(dict.fromkeys(chosen))
 
 
@@ -170,8 +179,9 @@ def _check_engine(engine: str | None) -> None:
         from radsem.engines import lavaan_available
 
         if not lavaan_available():
-            raise EngineUnavailableError("--cross-check lavaan needs R with lavaan through "
-                                         "rpy2, which is not usable here")
+            raise EngineUnavailableError(
+                "--cross-check lavaan needs R with lavaan through rpy2, which is not usable here"
+            )
     else:
         import importlib.util
 
@@ -183,20 +193,24 @@ def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> list[str]
     """The ordered columns, checked to exist (their categories are the engine's business)."""
     missing = [name for name in ordered if name not in data.columns]
     if missing:
-        raise DataError(f"ordered variable(s) {', '.join(map(repr, missing))} not columns of "
-                        f"{data_path}")
+        raise DataError(
+            f"ordered variable(s) {', '.join(map(repr, missing))} not columns of {data_path}"
+        )
     return list(ordered)
 
 
-def _options(data, data_path, *, estimator, missing, group, group_equal, ordered, std_lv, se,
-             fixed_x) -> dict:
+def _options(
+    data, data_path, *, estimator, missing, group, group_equal, ordered, std_lv, se, fixed_x
+) -> dict:
     options = {"missing": missing, "std_lv": bool(std_lv)}
     if estimator is not None:
         options["estimator"] = estimator
     if group is not None:
         if group not in data.columns:
-            raise DataError(f"group column {group!r} is not a column of {data_path}; "
-                            f"columns: {', '.join(map(str, data.columns[:20]))}")
+            raise DataError(
+                f"group column {group!r} is not a column of {data_path}; "
+                f"columns: {', '.join(map(str, data.columns[:20]))}"
+            )
         options["group"] = group
     if group_equal:
         if group is None:
@@ -222,7 +236,7 @@ def _locate_unknown(text: str, error: DataError, model_path, data_path) -> DataE
     message = str(error)
     if not message.startswith(_NOT_FOUND):
         return DataError(f"{data_path}: {message}")
-    names = message[len(_NOT_FOUND):].split(".")[0].split(", ")
+    names = message[len(_NOT_FOUND) :].split(".")[0].split(", ")
     for st in parse_model(text):
         places = [(n, st.line, st.column) for n in st.lhs]
         places += [(t.name, t.line, t.column) for t in st.rhs]
@@ -249,7 +263,8 @@ def _do_fit(kind, text, data, options, model_path, data_path):
             if "ordered" in str(exc) and "ordered" in options:
                 raise ModelSpecificationError(
                     "ordinal indicators (--ordered) are not supported by this installation's "
-                    f"SEM engine: {exc}") from None
+                    f"SEM engine: {exc}"
+                ) from None
             raise
     return fit, [w for w in caught if not issubclass(w.category, DeprecationWarning)]
 
@@ -295,16 +310,28 @@ def _cross_check_section(report, check, engine) -> None:
     sec.add(ResultTable(check.parameters, title=f"Estimates: radsem vs {engine}"))
 
 
-def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
-              out: str | os.PathLike | None = None, kind: str = "sem",
-              estimator: str | None = None,
-              missing: str = "listwise", group: str | None = None,
-              group_equal: Sequence[str] = (), ordered: Sequence[str] = (),
-              std_lv: bool = False, se: str | None = None, fixed_x: bool | str = "default",
-              cross_check: str | None = None,
-              formats: Sequence[str] | str = ("html", "csv", "json"), title: str | None = None,
-              overwrite: bool = False, progress: bool = False,
-              command: str | None = None, sheet: str | int | None = None) -> FitWorkflowResult:
+def fit_files(
+    model: str | os.PathLike,
+    data: str | os.PathLike,
+    *,
+    out: str | os.PathLike | None = None,
+    kind: str = "sem",
+    estimator: str | None = None,
+    missing: str = "listwise",
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    ordered: Sequence[str] = (),
+    std_lv: bool = False,
+    se: str | None = None,
+    fixed_x: bool | str = "default",
+    cross_check: str | None = None,
+    formats: Sequence[str] | str = ("html", "csv", "json"),
+    title: str | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    command: str | None = None,
+    sheet: str | int | None = None,
+) -> FitWorkflowResult:
     """Fit a model file to a data file and write the fit report and its tables.
 
     Parameters
@@ -363,9 +390,18 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     table = read_table(data_path, sheet=sheet)
     if table.empty:
         raise DataError(f"{data_path}: the table has no rows")
-    options = _options(table, data_path, estimator=estimator, missing=missing, group=group,
-                       group_equal=group_equal, ordered=ordered, std_lv=std_lv, se=se,
-                       fixed_x=fixed_x)
+    options = _options(
+        table,
+        data_path,
+        estimator=estimator,
+        missing=missing,
+        group=group,
+        group_equal=group_equal,
+        ordered=ordered,
+        std_lv=std_lv,
+        se=se,
+        fixed_x=fixed_x,
+    )
     _check_engine(cross_check)
     planned = [name for f in chosen for name in FORMATS[f]]
     if cross_check and "csv" in chosen:
@@ -388,25 +424,40 @@ def fit_files(model: str | os.PathLike, data: str | os.PathLike, *,
     bar.set_postfix_str("report")
     name = model_path.stem
     mi, mi_note = _modindices(fit)
-    provenance = Provenance(inputs=[model_path, data_path], options={"kind": kind, **options},
-                            command=command or f"radsem.workflows.fit_files({model_path.name}, "
-                                               f"{data_path.name})")
+    provenance = Provenance(
+        inputs=[model_path, data_path],
+        options={"kind": kind, **options},
+        command=command or f"radsem.workflows.fit_files({model_path.name}, {data_path.name})",
+    )
     report = None
     if any(f in chosen for f in ("html", "md", "tex")):  # the diagram takes a few seconds
         shown = fit if mi_note is None else _WithoutModindices(fit)
-        report = sem_report({name: shown}, data=table, title=title or f"SEM report: {name}",
-                            warnings={name: caught}, provenance=provenance)
+        report = sem_report(
+            {name: shown},
+            data=table,
+            title=title or f"SEM report: {name}",
+            warnings={name: caught},
+            provenance=provenance,
+        )
         if check is not None:
             _cross_check_section(report, check, cross_check)
         if mi_note is not None:
             report.add_section("Notes", Text(mi_note, "note"))
     pe = fit.parameter_estimates()
     problems = fit_warnings(fit, pe, caught)
-    improper = (any(issubclass(w.category, ImproperSolutionWarning) for w in caught)
-                or any(p.startswith("Improper solution") for p in problems))
-    result = FitWorkflowResult(fit=fit, report=report, out=target, warnings=problems,
-                               cross_check=check, improper=improper, modindices=mi,
-                               notes=[mi_note] if mi_note else [])
+    improper = any(issubclass(w.category, ImproperSolutionWarning) for w in caught) or any(
+        p.startswith("Improper solution") for p in problems
+    )
+    result = FitWorkflowResult(
+        fit=fit,
+        report=report,
+        out=target,
+        warnings=problems,
+        cross_check=check,
+        improper=improper,
+        modindices=mi,
+        notes=[mi_note] if mi_note else [],
+    )
     bar.update()
     bar.set_postfix_str("writing")
     with output_folder(target, planned):
@@ -428,24 +479,33 @@ def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> Non
             result.files[path.name] = path
     measures = pd.Series(fit.fit_measures(), dtype=float)
     if "csv" in chosen:
-        tables = {"parameters.csv": pe,
-                  "fit_measures.csv": measures.rename_axis("measure").rename("value")
-                  .reset_index(),
-                  "modindices.csv": result.modindices}
+        tables = {
+            "parameters.csv": pe,
+            "fit_measures.csv": measures.rename_axis("measure").rename("value").reset_index(),
+            "modindices.csv": result.modindices,
+        }
         if result.cross_check is not None:
             tables[f"cross_check_{engine}.csv"] = result.cross_check.parameters
         for fname, frame in tables.items():
             result.files[fname] = write_csv(frame, out / fname)
     if "json" in chosen:
-        payload = {"model": model_path.name, "data": data_path.name,
-                   "options": dict(getattr(fit, "options", {}) or {}),
-                   "converged": bool(getattr(fit, "converged", False)),
-                   "proper": not result.improper, "warnings": result.warnings,
-                   "notes": result.notes,
-                   "fit_measures": measures, "parameters": pe,
-                   "provenance": provenance.as_dict(),
-                   "fit": fit_record(fit)}  # radsem.load_fit reads this
+        payload = {
+            "model": model_path.name,
+            "data": data_path.name,
+            "options": dict(getattr(fit, "options", {}) or {}),
+            "converged": bool(getattr(fit, "converged", False)),
+            "proper": not result.improper,
+            "warnings": result.warnings,
+            "notes": result.notes,
+            "fit_measures": measures,
+            "parameters": pe,
+            "provenance": provenance.as_dict(),
+            "fit": fit_record(fit),
+        }  # radsem.load_fit reads this
         if result.cross_check is not None:
-            payload["cross_check"] = {"engine": engine, "agree": result.cross_check.agree,
-                                      "max_abs_diff": result.cross_check.max_abs_diff}
+            payload["cross_check"] = {
+                "engine": engine,
+                "agree": result.cross_check.agree,
+                "max_abs_diff": result.cross_check.max_abs_diff,
+            }
         result.files["fit.json"] = write_json(payload, out / "fit.json")

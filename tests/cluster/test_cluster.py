@@ -45,8 +45,9 @@ def test_pam_matches_r(r_cluster, rng, metric):
             fit = KMedoids(k, metric=metric).fit(X)
             with (ro.default_converter + numpy2ri.converter).context():
                 res = pam(D, k)
-            np.testing.assert_array_equal(np.sort(fit.medoid_indices_),
-                                          np.sort(np.asarray(res["id.med"]) - 1))
+            np.testing.assert_array_equal(
+                np.sort(fit.medoid_indices_), np.sort(np.asarray(res["id.med"]) - 1)
+            )
             assert fit.inertia_ / len(X) == pytest.approx(np.asarray(res["objective"])[1])
 
 
@@ -72,8 +73,10 @@ def test_kmedoids_contract(rng):
 
 def test_feature_ranking_by_hand():
     # cluster means of feature a: 0, 1, 3 -> FR = sqrt(1 + 9 + 4) = sqrt(14)
-    X = pd.DataFrame({"a": [0, 0, 1, 1, 3, 3], "b": [0.5, -0.5, 0.2, -0.2, 0.1, -0.1],
-                      "c": [0, 0, 2, 2, 0, 0]}, dtype=float)
+    X = pd.DataFrame(
+        {"a": [0, 0, 1, 1, 3, 3], "b": [0.5, -0.5, 0.2, -0.2, 0.1, -0.1], "c": [0, 0, 2, 2, 0, 0]},
+        dtype=float,
+    )
     fr = feature_ranking(X, [1, 1, 2, 2, 3, 3])
     assert list(fr.index) == ["a", "c", "b"]
     assert fr.loc["a", "fr"] == pytest.approx(np.sqrt(14))
@@ -91,8 +94,7 @@ def test_renumber_by_event_rate():
     np.testing.assert_array_equal(renumber_by_event_rate(labels, event), [3, 3, 1, 1, 1, 2, 2])
     # per person-time: c has 1 event in 1 month, the fastest rate
     time = [10, 10, 1, 1, 1, 0.5, 0.5]
-    np.testing.assert_array_equal(renumber_by_event_rate(labels, event, time)[[0, 2, 5]],
-                                  [1, 2, 3])
+    np.testing.assert_array_equal(renumber_by_event_rate(labels, event, time)[[0, 2, 5]], [1, 2, 3])
     with pytest.raises(DataError, match="0/1"):
         renumber_by_event_rate(labels, [2] * 7)
 
@@ -100,11 +102,16 @@ def test_renumber_by_event_rate():
 def test_characterisation_against_scipy_and_r(rng):
     n = 60
     lab = np.repeat([1, 2, 3], 20)
-    data = pd.DataFrame({"age": rng.normal(50 + 3 * lab, 8), "figo": rng.choice(["I/II", "III/IV"],
-                         n, p=[0.6, 0.4]), "hist": rng.choice(["sq", "ad", "other"], n,
-                                                              p=[0.7, 0.2, 0.1])})
-    tab = characterise_clusters(data, lab, categorical=["figo", "hist"], continuous=["age"],
-                                n_resamples=500, random_state=1)
+    data = pd.DataFrame(
+        {
+            "age": rng.normal(50 + 3 * lab, 8),
+            "figo": rng.choice(["I/II", "III/IV"], n, p=[0.6, 0.4]),
+            "hist": rng.choice(["sq", "ad", "other"], n, p=[0.7, 0.2, 0.1]),
+        }
+    )
+    tab = characterise_clusters(
+        data, lab, categorical=["figo", "hist"], continuous=["age"], n_resamples=500, random_state=1
+    )
     kw = stats.kruskal(*[data.age[lab == g] for g in (1, 2, 3)])
     assert tab.loc["age", "pvalue"] == pytest.approx(kw.pvalue)
     ct = pd.crosstab(data.figo, lab).to_numpy()
@@ -140,8 +147,9 @@ def test_differential_expression(rng):
     de = differential_expression(expr, lab)
     assert de.index[0] == "g0"
     assert de.loc["g0", "qvalue"] < 1e-6
-    assert de.loc["g0", "max_log2fc"] == pytest.approx(abs(expr.g0[lab == 2].mean()
-                                                           - expr.g0[lab == 1].mean()))
+    assert de.loc["g0", "max_log2fc"] == pytest.approx(
+        abs(expr.g0[lab == 2].mean() - expr.g0[lab == 1].mean())
+    )
 
 
 def test_choose_k_recovers_k_and_is_deterministic(rng):

@@ -25,6 +25,12 @@ def cox_data():
     lp = x[:, 0] - 0.5 * x[:, 1]
     t = rng.exponential(np.exp(-lp))
     c = rng.exponential(2.5, n)
-    return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "lp": lp,
-                         "time": np.round(np.minimum(t, c), 2) + 0.01,
-                         "event": (t <= c).astype(int)})
+    return pd.DataFrame(
+        {
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+            "lp": lp,
+            "time": np.round(np.minimum(t, c), 2) + 0.01,
+            "event": (t <= c).astype(int),
+        }
+    )

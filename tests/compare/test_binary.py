@@ -39,14 +39,18 @@ def test_delong_matches_proc_on_asah():
     test-var.R of pROC 1.18): roc.test(r.wfns, r.s100b), roc.test(r.wfns, r.ndka), var(roc)."""
     d = pd.read_csv(ASAH)
     y = d["outcome"]
-    for col, var in (("wfns", 0.00146991470882363), ("ndka", 0.0031908105493913),
-                     ("s100b", 0.00266868245717244)):
+    for col, var in (
+        ("wfns", 0.00146991470882363),
+        ("ndka", 0.0031908105493913),
+        ("s100b", 0.00266868245717244),
+    ):
         assert binary_auc(y, d[col])["se"] ** 2 == pytest.approx(var, rel=1e-10)
     t1 = paired_auc(y, d["wfns"], d["s100b"])
     assert t1["z"] == pytest.approx(2.20898359144091, rel=1e-10)
     assert t1["pvalue"] == pytest.approx(0.0271757822291882, rel=1e-9)
     assert (t1["ci_lower"], t1["ci_upper"]) == pytest.approx(
-        (0.0104061769564846, 0.174214419249478), rel=1e-9)
+        (0.0104061769564846, 0.174214419249478), rel=1e-9
+    )
     t2 = paired_auc(y, d["wfns"], d["ndka"])
     assert t2["z"] == pytest.approx(2.79777591868904, rel=1e-10)
     assert t2["pvalue"] == pytest.approx(0.00514557970691098, rel=1e-9)
@@ -84,11 +88,12 @@ def test_weighted_auc_equals_replicated_rows():
     y, a, _, w = _binary_sample(n=80, seed=3)
     k = np.random.default_rng(4).integers(1, 4, len(y))
     rep = np.repeat(np.arange(len(y)), k)
-    assert binary_auc(y, a, k)["auc"] == pytest.approx(binary_auc(y[rep], a[rep])["auc"],
-                                                       rel=1e-12)
+    assert binary_auc(y, a, k)["auc"] == pytest.approx(binary_auc(y[rep], a[rep])["auc"], rel=1e-12)
     p = expit(a)
-    np.testing.assert_allclose(binary_decision_curve(y, p, k)["net_benefit"],
-                               binary_decision_curve(y[rep], p[rep])["net_benefit"])
+    np.testing.assert_allclose(
+        binary_decision_curve(y, p, k)["net_benefit"],
+        binary_decision_curve(y[rep], p[rep])["net_benefit"],
+    )
 
 
 @pytest.fixture
@@ -139,8 +144,9 @@ def test_ridge_logistic_matches_statsmodels_and_sklearn():
     np.testing.assert_allclose(ridge_logistic(X, y, w), glm.params, rtol=1e-8)
     Z = (X - X.mean(0)) / X.std(0)
     sk = LogisticRegression(C=1 / 3.0, tol=1e-12, max_iter=10000).fit(Z, y, sample_weight=w)
-    np.testing.assert_allclose(ridge_logistic(Z, y, w, theta=3.0),
-                               np.r_[sk.intercept_, sk.coef_.ravel()], atol=1e-6)
+    np.testing.assert_allclose(
+        ridge_logistic(Z, y, w, theta=3.0), np.r_[sk.intercept_, sk.coef_.ravel()], atol=1e-6
+    )
 
 
 def test_ridge_logistic_separation_and_singular_design():
@@ -172,11 +178,11 @@ def test_binary_metrics_properties():
     over = binary_metrics(y, expit(2 * lp), w)  # too extreme: slope 1/2 of the original
     assert over["calibration_slope"] == pytest.approx(m["calibration_slope"] / 2, rel=1e-6)
     assert over["auc"] == pytest.approx(m["auc"], rel=1e-12)
-    glm = sm.GLM(y, sm.add_constant(logit(expit(lp))), family=sm.families.Binomial(),
-                 var_weights=w).fit()
+    glm = sm.GLM(
+        y, sm.add_constant(logit(expit(lp))), family=sm.families.Binomial(), var_weights=w
+    ).fit()
     assert m["calibration_slope"] == pytest.approx(glm.params[1], rel=1e-7)
-    glm0 = sm.GLM(y, np.ones(n), family=sm.families.Binomial(), offset=lp,
-                  var_weights=w).fit()
+    glm0 = sm.GLM(y, np.ones(n), family=sm.families.Binomial(), offset=lp, var_weights=w).fit()
     assert m["calibration_intercept"] == pytest.approx(glm0.params[0], abs=1e-8)
     assert binary_metrics(y, np.full(n, 0.5))["brier"] == pytest.approx(0.25)
     dc = binary_decision_curve(y, np.ones(n) * 0.99, w)
@@ -193,8 +199,9 @@ def frame(cox_data):
     rng = np.random.default_rng(2)
     extra = pd.DataFrame(rng.normal(size=(len(cox_data), 6)), columns=[f"n{j}" for j in range(6)])
     stage = rng.choice(["I", "IIB", "IIIC1", "IVA"], len(cox_data))
-    return pd.concat([cox_data, extra], axis=1).assign(figo_stage=stage,
-                                                       age=rng.normal(50, 10, len(cox_data)))
+    return pd.concat([cox_data, extra], axis=1).assign(
+        figo_stage=stage, age=rng.normal(50, 10, len(cox_data))
+    )
 
 
 class _RiskOnly:
@@ -213,13 +220,13 @@ def test_logistic_counterparts(frame):
     lab = horizon_labels((train.time, train.event), 1.0)
     y, w = lab["label"].to_numpy(), lab["weight"].to_numpy()
     feats = ["x1", "x2"] + [f"n{j}" for j in range(6)]
-    pen = Logistic(PenalisedCox(feats, penalizer=2.0, select=4)).fit(train, y, w, "time",
-                                                                     "event")
+    pen = Logistic(PenalisedCox(feats, penalizer=2.0, select=4)).fit(train, y, w, "time", "event")
     assert len(pen.params_) == 5  # intercept + 4 selected, scaled in the fold
     keep = w > 0
     Z = pen.family_._design(train).to_numpy()[keep]
-    np.testing.assert_allclose(pen.params_, ridge_logistic(Z, y[keep], w[keep] / w[keep].mean(),
-                                                           2.0))
+    np.testing.assert_allclose(
+        pen.params_, ridge_logistic(Z, y[keep], w[keep] / w[keep].mean(), 2.0)
+    )
     clin = Logistic(ClinicalCox()).fit(train, y, w, "time", "event")
     assert list(clin.params_.index) == ["Intercept", "advanced", "age"]
     p = clin.predict_proba(test)
@@ -227,8 +234,9 @@ def test_logistic_counterparts(frame):
     assert ((p > 0) & (p < 1)).all()
     cl = Logistic(ClusterCox(feats, n_clusters=2)).fit(train, y, w, "time", "event")
     assert list(cl.params_.index) == ["Intercept", "cluster2"]
-    enet = Logistic(PenalisedCox(feats, penalizer=0.05, l1_ratio=0.5)).fit(train, y, w, "time",
-                                                                           "event")
+    enet = Logistic(PenalisedCox(feats, penalizer=0.05, l1_ratio=0.5)).fit(
+        train, y, w, "time", "event"
+    )
     assert (enet.params_.drop("Intercept") == 0).sum() >= 2  # the lasso part zeroes columns
     assert (pen.params_ != 0).all()
     assert enet.params_["x1"] > 0
@@ -241,14 +249,25 @@ def test_logistic_counterparts(frame):
 
 
 def _models():
-    return {"clinical": ClinicalCox(),
-            "latent": ScoreCox(columns=LATENT, clinical=["advanced", "age"])}
+    return {
+        "clinical": ClinicalCox(),
+        "latent": ScoreCox(columns=LATENT, clinical=["advanced", "age"]),
+    }
 
 
 def test_binary_truth_ranks_latent_first(cohort):
     data = cohort.set_index("patient_id")
-    res = compare_models(data, _models(), time="time", event="event", n_splits=5, n_repeats=2,
-                         outcome="binary", horizon=24, random_state=0)
+    res = compare_models(
+        data,
+        _models(),
+        time="time",
+        event="event",
+        n_splits=5,
+        n_repeats=2,
+        outcome="binary",
+        horizon=24,
+        random_state=0,
+    )
     assert res.failures.empty
     assert repr(res).startswith("ComparisonResult(10 folds, 0 fit problems)\nAUC:")
     s = res.summary().set_index(["model", "metric"])["mean"]
@@ -271,10 +290,20 @@ def test_binary_truth_ranks_latent_first(cohort):
 def test_binary_null_outcome_and_exclusion(cohort):
     rng = np.random.default_rng(8)
     perm = rng.permutation(len(cohort))
-    null = cohort.assign(time=cohort["time"].to_numpy()[perm],
-                         event=cohort["event"].to_numpy()[perm])
-    res = compare_models(null, _models(), time="time", event="event", n_splits=5, n_repeats=2,
-                         outcome="binary", horizon=24, random_state=0)
+    null = cohort.assign(
+        time=cohort["time"].to_numpy()[perm], event=cohort["event"].to_numpy()[perm]
+    )
+    res = compare_models(
+        null,
+        _models(),
+        time="time",
+        event="event",
+        n_splits=5,
+        n_repeats=2,
+        outcome="binary",
+        horizon=24,
+        random_state=0,
+    )
     d = res.paired_auc("clinical").iloc[0]
     assert d["ci_lower"] < 0 < d["ci_upper"]
     p = res.paired("auc", reference="clinical").iloc[0]
@@ -284,8 +313,17 @@ def test_binary_null_outcome_and_exclusion(cohort):
     n_out = int(((cohort.event == 0) & (cohort.time < 24)).sum())
     assert n_out > 0
     with pytest.warns(DataWarning, match=f"{n_out} of {len(cohort)} patients were censored"):
-        ex = compare_models(cohort, _models(), time="time", event="event", n_splits=3,
-                            n_repeats=1, outcome="binary", horizon=24, censoring="exclude")
+        ex = compare_models(
+            cohort,
+            _models(),
+            time="time",
+            event="event",
+            n_splits=3,
+            n_repeats=1,
+            outcome="binary",
+            horizon=24,
+            censoring="exclude",
+        )
     assert ex.predictions.groupby("model")["row"].nunique().eq(len(cohort) - n_out).all()
     assert (ex.predictions["weight"] == 1).all()
 
@@ -307,8 +345,15 @@ def test_binary_same_seed_same_numbers_in_parallel(cohort):
     from joblib import parallel_config
 
     sub = cohort.iloc[:200]
-    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1,
-          "outcome": "binary", "horizon": 24.0, "random_state": 4}
+    kw = {
+        "time": "time",
+        "event": "event",
+        "n_splits": 3,
+        "n_repeats": 1,
+        "outcome": "binary",
+        "horizon": 24.0,
+        "random_state": 4,
+    }
     a = compare_models(sub, _models(), **kw)
     with parallel_config(backend="threading"):  # the parallel path, without process start-up
         b = compare_models(sub, _models(), n_jobs=2, **kw)

@@ -45,8 +45,18 @@ def cohort_folder(tmp_path_factory):
 
 
 def _small_cae(**kw):
-    return RecordingCAE(latent_dim=3, channels=None, base_channels=4, n_blocks=2, epochs=3,
-                        batch_size=8, patience=3, random_state=0, progress=False, **kw)
+    return RecordingCAE(
+        latent_dim=3,
+        channels=None,
+        base_channels=4,
+        n_blocks=2,
+        epochs=3,
+        batch_size=8,
+        patience=3,
+        random_state=0,
+        progress=False,
+        **kw,
+    )
 
 
 def test_autoencoder_never_sees_test_patients(cohort_folder):
@@ -54,8 +64,16 @@ def test_autoencoder_never_sees_test_patients(cohort_folder):
     SEEN["fit"].clear()
     SEEN["transform"].clear()
     model = CAECox(crops, autoencoder=_small_cae(), penalizer=1.0)
-    res = compare_models(data, {"cae": model}, time="time", event="event", n_splits=3,
-                         n_repeats=1, horizons=[24.0], random_state=0)
+    res = compare_models(
+        data,
+        {"cae": model},
+        time="time",
+        event="event",
+        n_splits=3,
+        n_repeats=1,
+        horizons=[24.0],
+        random_state=0,
+    )
     assert res.failures.empty
     assert len(SEEN["fit"]) == 3
     preds = res.predictions
@@ -96,12 +114,21 @@ def test_same_seed_same_table_and_cohort_folder(cohort_folder):
     path, cohort, _, data = cohort_folder
     model = CAECox.from_cohort(path, epochs=2, random_state=0)
     assert model.crops.data.shape[1:] == (3, 8, 16, 16)
-    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1, "horizons": [24.0],
-          "random_state": 5}
+    kw = {
+        "time": "time",
+        "event": "event",
+        "n_splits": 3,
+        "n_repeats": 1,
+        "horizons": [24.0],
+        "random_state": 5,
+    }
     models = {"clinical": ClinicalCox(), "cae": model}
     a = compare_models(data, models, **kw)
-    b = compare_models(data, {"clinical": ClinicalCox(),
-                              "cae": CAECox.from_cohort(cohort, epochs=2, random_state=0)}, **kw)
+    b = compare_models(
+        data,
+        {"clinical": ClinicalCox(), "cae": CAECox.from_cohort(cohort, epochs=2, random_state=0)},
+        **kw,
+    )
     pd.testing.assert_frame_equal(a.folds, b.folds)
     assert a.failures.empty
     assert set(a.folds["model"]) == {"clinical", "cae"}
@@ -113,23 +140,30 @@ def test_id_column_mapping_and_callable(cohort_folder):
     as_dict = {p: crops.data[i] for i, p in enumerate(crops.patient_id)}
     train, test = frame.iloc[:30], frame.iloc[30:]
     r1 = CAECox(as_dict, id_column="patient_id", epochs=2).fit(train, "time", "event")
-    r2 = CAECox(as_dict.__getitem__, id_column="patient_id", epochs=2).fit(train, "time",
-                                                                          "event")
+    r2 = CAECox(as_dict.__getitem__, id_column="patient_id", epochs=2).fit(train, "time", "event")
     pd.testing.assert_series_equal(r1.predict_risk(test), r2.predict_risk(test))
     assert r1.predict_risk(test).index.equals(test.index)
 
 
 def test_missing_crops_and_bad_input(cohort_folder):
     _, _, crops, data = cohort_folder
-    extra = pd.DataFrame({"age": [50.0], "figo_stage": ["IIB"], "time": [10.0], "event": [1]},
-                         index=pd.Index(["NOIMG7"], name="patient_id"))
+    extra = pd.DataFrame(
+        {"age": [50.0], "figo_stage": ["IIB"], "time": [10.0], "event": [1]},
+        index=pd.Index(["NOIMG7"], name="patient_id"),
+    )
     bigger = pd.concat([data, extra])
     with pytest.raises(DataError, match="no image crop for patient.*NOIMG7"):
         CAECox(crops, epochs=1).fit(bigger, "time", "event")
     # the harness checks up front, before any fold runs
     with pytest.raises(DataError, match="NOIMG7"):
-        compare_models(bigger, {"cae": CAECox(crops, epochs=1)}, time="time", event="event",
-                       n_splits=3, n_repeats=1)
+        compare_models(
+            bigger,
+            {"cae": CAECox(crops, epochs=1)},
+            time="time",
+            event="event",
+            n_splits=3,
+            n_repeats=1,
+        )
     with pytest.raises(DataError, match="patient-id column 'pid'"):
         CAECox(crops, id_column="pid").fit(data, "time", "event")
     with pytest.raises(ModelSpecificationError, match="Crops stack, a mapping"):
@@ -149,7 +183,8 @@ def test_logistic_counterpart_trains_the_cae_on_training_rows(cohort_folder):
     lab = horizon_labels((train.time, train.event), 24.0)
     SEEN["fit"].clear()
     m = Logistic(CAECox(crops, autoencoder=_small_cae(), penalizer=1.0)).fit(
-        train, lab["label"].to_numpy(), lab["weight"].to_numpy(), "time", "event")
+        train, lab["label"].to_numpy(), lab["weight"].to_numpy(), "time", "event"
+    )
     assert SEEN["fit"] == [list(train.index)]
     p = m.predict_proba(test)
     assert p.index.equals(test.index)

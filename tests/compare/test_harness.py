@@ -33,8 +33,16 @@ class _LeakySelect(PenalisedCox):
 def test_noise_outcome_gives_chance_c_out_of_sample(noise):
     features = [c for c in noise.columns if c.startswith("f")]
     model = PenalisedCox(features, penalizer=10.0)
-    res = compare_models(noise, {"pen": model}, time="time", event="event", n_splits=5,
-                         n_repeats=1, horizons=[0.5], random_state=1)
+    res = compare_models(
+        noise,
+        {"pen": model},
+        time="time",
+        event="event",
+        n_splits=5,
+        n_repeats=1,
+        horizons=[0.5],
+        random_state=1,
+    )
     s = res.summary().set_index("metric").loc["harrell_c"]
     assert abs(s["mean"] - 0.5) < 3 * s["se"]
     assert s["ci_lower"] < 0.5 < s["ci_upper"]
@@ -48,21 +56,37 @@ def test_noise_outcome_gives_chance_c_out_of_sample(noise):
     z = (noise[features] - noise[features].mean()) / noise[features].std()
     score = _univariable_score(z.to_numpy(), noise["time"].to_numpy(), noise["event"].to_numpy())
     chosen = [features[i] for i in np.argsort(-score)[:10]]
-    leaky = compare_models(noise, {"leak": _LeakySelect(chosen, 1.0)}, time="time",
-                           event="event", n_splits=5, n_repeats=2, horizons=[0.5],
-                           random_state=1)
+    leaky = compare_models(
+        noise,
+        {"leak": _LeakySelect(chosen, 1.0)},
+        time="time",
+        event="event",
+        n_splits=5,
+        n_repeats=2,
+        horizons=[0.5],
+        random_state=1,
+    )
     ls = leaky.summary().set_index("metric").loc["harrell_c"]
     assert ls["ci_lower"] > 0.5
 
 
 def _models():
-    return {"clinical": ClinicalCox(),
-            "latent": ScoreCox(columns=LATENT, clinical=["advanced", "age"])}
+    return {
+        "clinical": ClinicalCox(),
+        "latent": ScoreCox(columns=LATENT, clinical=["advanced", "age"]),
+    }
 
 
 def test_truth_ranks_latent_model_first(cohort):
-    res = compare_models(cohort.set_index("patient_id"), _models(), time="time", event="event",
-                         n_splits=5, n_repeats=2, random_state=0)
+    res = compare_models(
+        cohort.set_index("patient_id"),
+        _models(),
+        time="time",
+        event="event",
+        n_splits=5,
+        n_repeats=2,
+        random_state=0,
+    )
     d = res.paired("harrell_c", reference="clinical").iloc[0]
     assert d["model"] == "latent"
     assert d["ci_lower"] > 0
@@ -82,10 +106,12 @@ def test_truth_ranks_latent_model_first(cohort):
 def test_null_outcome_shows_no_difference(cohort):
     rng = np.random.default_rng(8)
     perm = rng.permutation(len(cohort))
-    null = cohort.assign(time=cohort["time"].to_numpy()[perm],
-                         event=cohort["event"].to_numpy()[perm])
-    res = compare_models(null, _models(), time="time", event="event", n_splits=5, n_repeats=2,
-                         random_state=0)
+    null = cohort.assign(
+        time=cohort["time"].to_numpy()[perm], event=cohort["event"].to_numpy()[perm]
+    )
+    res = compare_models(
+        null, _models(), time="time", event="event", n_splits=5, n_repeats=2, random_state=0
+    )
     d = res.paired("harrell_c", reference="clinical").iloc[0]
     assert d["ci_lower"] < 0 < d["ci_upper"]
     s = res.summary().query("metric == 'harrell_c'")
@@ -127,8 +153,9 @@ def test_bad_inputs(cohort):
         compare_models(pd.concat([cohort, cohort]), _models(), time="time", event="event")
     with pytest.raises(DataError, match="no events"):
         compare_models(cohort.assign(event=0), _models(), time="time", event="event")
-    res = compare_models(cohort.iloc[:150], _models(), time="time", event="event", n_splits=3,
-                         n_repeats=1)
+    res = compare_models(
+        cohort.iloc[:150], _models(), time="time", event="event", n_splits=3, n_repeats=1
+    )
     with pytest.raises(DataError, match="no metric 'x'"):
         res.paired("x")
     with pytest.raises(DataError, match="unknown reference"):
@@ -139,8 +166,14 @@ def test_optimism_bootstrap_removes_noise_optimism(noise):
     from radsem.compare import optimism_bootstrap
 
     feats = [f"f{j}" for j in range(40)]
-    res = optimism_bootstrap(noise, {"pen": PenalisedCox(feats, penalizer=2.0)}, time="time",
-                             event="event", n_boot=12, random_state=0).iloc[0]
+    res = optimism_bootstrap(
+        noise,
+        {"pen": PenalisedCox(feats, penalizer=2.0)},
+        time="time",
+        event="event",
+        n_boot=12,
+        random_state=0,
+    ).iloc[0]
     assert res["apparent"] > 0.65
     assert res["optimism"] > 0.1
     assert abs(res["corrected"] - 0.5) < 0.1
@@ -150,11 +183,18 @@ def test_optimism_bootstrap_removes_noise_optimism(noise):
 def test_dask_client_gives_the_same_numbers(cohort):
     distributed = pytest.importorskip("distributed")
     sub = cohort.iloc[:150]
-    kw = {"time": "time", "event": "event", "n_splits": 3, "n_repeats": 1, "horizons": [20.0],
-          "random_state": 2}
+    kw = {
+        "time": "time",
+        "event": "event",
+        "n_splits": 3,
+        "n_repeats": 1,
+        "horizons": [20.0],
+        "random_state": 2,
+    }
     local = compare_models(sub, _models(), **kw).folds
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
-                            dashboard_address=None) as client:
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
         remote = compare_models(sub, _models(), client=client, n_jobs=-1, **kw).folds
     pd.testing.assert_frame_equal(local, remote)
 
@@ -163,12 +203,15 @@ def test_optimism_bootstrap_on_dask_gives_the_same_numbers(noise):
     distributed = pytest.importorskip("distributed")
     from radsem.compare import optimism_bootstrap
 
-    models = {"pen": PenalisedCox([f"f{j}" for j in range(10)], penalizer=2.0),
-              "pen2": PenalisedCox([f"f{j}" for j in range(5)], penalizer=1.0)}
+    models = {
+        "pen": PenalisedCox([f"f{j}" for j in range(10)], penalizer=2.0),
+        "pen2": PenalisedCox([f"f{j}" for j in range(5)], penalizer=1.0),
+    }
     kw = {"time": "time", "event": "event", "n_boot": 6, "random_state": 3}
     local = optimism_bootstrap(noise, models, **kw)
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
-                            dashboard_address=None) as client:
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
         remote = optimism_bootstrap(noise, models, client=client, n_jobs=-1, **kw)
     pd.testing.assert_frame_equal(local, remote)
     assert list(local["model"]) == ["pen", "pen2"]
@@ -193,8 +236,11 @@ def test_models_failing_in_every_fold(cohort):
     assert len(res.failures) == 3
     assert set(res.failures["model"]) == {"broken"}
     assert set(res.summary()["model"]) == {"clinical"}
-    with pytest.raises(EstimationError, match=r"no model could be scored: 'broken', 'b2' .*"
-                       r"LinAlgError: singular matrix"):
+    with pytest.raises(
+        EstimationError,
+        match=r"no model could be scored: 'broken', 'b2' .*"
+        r"LinAlgError: singular matrix",
+    ):
         compare_models(data, {"broken": _Broken(), "b2": _Broken()}, **kw)
     with pytest.raises(DataError, match=r"no model could be scored: 'text' failed in every fold"):
         compare_models(data.assign(age="old"), {"text": ClinicalCox(covariates=["age"])}, **kw)
@@ -206,14 +252,33 @@ def test_bounded_metric_intervals_stay_in_the_unit_interval():
     from radsem.compare import ComparisonResult
 
     values = [0.99, 0.70, 0.98, 0.75, 0.97, 0.72]
-    folds = pd.DataFrame([{"repeat": 0, "fold": k, "model": "m", "metric": metric,
-                           "value": v * scale, "n_train": 60, "n_test": 30}
-                          for metric, scale in (("harrell_c", 1.0), ("auc", 1.0),
-                                                ("calibration_slope", 1.0))
-                          for k, v in enumerate(values)])
+    folds = pd.DataFrame(
+        [
+            {
+                "repeat": 0,
+                "fold": k,
+                "model": "m",
+                "metric": metric,
+                "value": v * scale,
+                "n_train": 60,
+                "n_test": 30,
+            }
+            for metric, scale in (("harrell_c", 1.0), ("auc", 1.0), ("calibration_slope", 1.0))
+            for k, v in enumerate(values)
+        ]
+    )
     empty = pd.DataFrame()
-    result = ComparisonResult(folds, empty, empty, empty, empty, horizons=(12.0,),
-                              ibs_times=(), test_fraction=0.5, alpha=0.05)
+    result = ComparisonResult(
+        folds,
+        empty,
+        empty,
+        empty,
+        empty,
+        horizons=(12.0,),
+        ibs_times=(),
+        test_fraction=0.5,
+        alpha=0.05,
+    )
     summary = result.summary().set_index("metric")
     for metric in ("harrell_c", "auc"):
         assert summary.loc[metric, "ci_upper"] == 1.0

@@ -38,8 +38,7 @@ def _brute_uno(train, test, risk, tau):
         w = G(test.time[i]) ** -2
         for j in range(len(test)):
             # a censored time tied with an event time counts as longer (scikit-survival, R)
-            if test.time[i] < test.time[j] or (test.time[i] == test.time[j]
-                                               and not test.event[j]):
+            if test.time[i] < test.time[j] or (test.time[i] == test.time[j] and not test.event[j]):
                 den += w
                 num += w * (1.0 if risk[i] > risk[j] else 0.5 if risk[i] == risk[j] else 0.0)
     return num / den
@@ -63,8 +62,11 @@ def _brute_auc(train, test, risk, t):
 def split(cox_data):
     train, test = cox_data.iloc[:200], cox_data.iloc[200:].reset_index(drop=True)
     risk = test["x1"].to_numpy() - 0.3 * test["x2"].to_numpy()
-    return (Outcome.from_frame(train, "time", "event"), Outcome.from_frame(test, "time", "event"),
-            np.round(risk, 1))  # rounding makes ties in the predictions
+    return (
+        Outcome.from_frame(train, "time", "event"),
+        Outcome.from_frame(test, "time", "event"),
+        np.round(risk, 1),
+    )  # rounding makes ties in the predictions
 
 
 def test_harrell_c_matches_r_concordance(r_survival, split):
@@ -74,11 +76,13 @@ def test_harrell_c_matches_r_concordance(r_survival, split):
     from radsem._r import to_r_dataframe
 
     _, test, risk = split
-    ro.globalenv["d"] = to_r_dataframe(pd.DataFrame({"time": test.time,
-                                                     "event": test.event.astype(float),
-                                                     "risk": risk}))
-    res = ro.r("local({f <- survival::concordance(survival::Surv(time, event) ~ risk, d, "
-               "reverse = TRUE); c(f$concordance, sqrt(f$var))})")
+    ro.globalenv["d"] = to_r_dataframe(
+        pd.DataFrame({"time": test.time, "event": test.event.astype(float), "risk": risk})
+    )
+    res = ro.r(
+        "local({f <- survival::concordance(survival::Surv(time, event) ~ risk, d, "
+        "reverse = TRUE); c(f$concordance, sqrt(f$var))})"
+    )
     c, se = harrell_c(test, risk)
     np.testing.assert_allclose([c, se], np.asarray(res), rtol=1e-8)
 
@@ -93,8 +97,9 @@ def test_uno_c_matches_definition(split):
     train, test, risk = split
     train, test = _untie(train), _untie(test)
     tau = float(np.quantile(test.time, 0.8))
-    np.testing.assert_allclose(uno_c(train, test, risk, tau=tau),
-                               _brute_uno(train, test, risk, tau), rtol=1e-10)
+    np.testing.assert_allclose(
+        uno_c(train, test, risk, tau=tau), _brute_uno(train, test, risk, tau), rtol=1e-10
+    )
 
 
 def test_auc_matches_definition(split):
@@ -102,8 +107,9 @@ def test_auc_matches_definition(split):
     train, test = _untie(train), _untie(test)
     hs = np.quantile(test.time[test.event], [0.3, 0.6])
     auc = time_dependent_auc(train, test, risk, hs)
-    np.testing.assert_allclose(auc.to_numpy(), [_brute_auc(train, test, risk, h) for h in hs],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        auc.to_numpy(), [_brute_auc(train, test, risk, h) for h in hs], rtol=1e-10
+    )
     # beyond the follow-up there are no controls: NaN, not an error
     assert np.isnan(time_dependent_auc(train, test, risk, [1e6]).iloc[0])
 
@@ -134,15 +140,29 @@ def test_calibration_table_and_evaluate(cox_data):
     fit = cox(train, "time", "event", ["x1", "x2"])
     lp = fit.predict_lp(test).to_numpy()
     surv = fit.predict_survival(test, [0.5, 1.0])
-    tab = calibration_table(Outcome.from_frame(test, "time", "event"), lp, surv[0.5], 0.5,
-                            n_groups=4)
+    tab = calibration_table(
+        Outcome.from_frame(test, "time", "event"), lp, surv[0.5], 0.5, n_groups=4
+    )
     assert tab["n"].sum() == len(test)
     assert tab["predicted"].is_monotonic_decreasing  # higher risk group, lower survival
-    res = evaluate(Outcome.from_frame(train, "time", "event"),
-                   Outcome.from_frame(test, "time", "event"), lp, surv, horizons=[0.5, 1.0],
-                   ibs_times=[0.5, 1.0])
-    assert set(res) >= {"harrell_c", "uno_c", "calibration_slope", "auc@0.5", "auc@1", "ibs",
-                        "oe@0.5", "oe@1"}
+    res = evaluate(
+        Outcome.from_frame(train, "time", "event"),
+        Outcome.from_frame(test, "time", "event"),
+        lp,
+        surv,
+        horizons=[0.5, 1.0],
+        ibs_times=[0.5, 1.0],
+    )
+    assert set(res) >= {
+        "harrell_c",
+        "uno_c",
+        "calibration_slope",
+        "auc@0.5",
+        "auc@1",
+        "ibs",
+        "oe@0.5",
+        "oe@1",
+    }
     assert 0.6 < res["harrell_c"] < 0.9
 
 
@@ -166,8 +186,14 @@ def test_paired_concordance_matches_r(r_survival, cox_data):
     from radsem._r import to_r_dataframe
     from radsem.compare.paired import paired_concordance
 
-    d = pd.DataFrame({"time": cox_data["time"], "event": cox_data["event"].astype(float),
-                      "ra": np.round(cox_data["x1"], 1), "rb": -cox_data["x2"]})
+    d = pd.DataFrame(
+        {
+            "time": cox_data["time"],
+            "event": cox_data["event"].astype(float),
+            "ra": np.round(cox_data["x1"], 1),
+            "rb": -cox_data["x2"],
+        }
+    )
     ro.globalenv["d"] = to_r_dataframe(d)
     res = ro.r("""local({f1 <- survival::coxph(survival::Surv(time, event) ~ ra, d)
                  f2 <- survival::coxph(survival::Surv(time, event) ~ rb, d)
@@ -175,8 +201,9 @@ def test_paired_concordance_matches_r(r_survival, cox_data):
                  c(cc$concordance, cc$var[1, 1], cc$var[2, 2], cc$var[1, 2])})""")
     r = np.asarray(res)
     p = paired_concordance((d["time"], d["event"]), d["ra"], d["rb"])
-    np.testing.assert_allclose([p["c_a"], p["c_b"], p["se_a"] ** 2, p["se_b"] ** 2, p["cov"]],
-                               r, rtol=1e-7)
+    np.testing.assert_allclose(
+        [p["c_a"], p["c_b"], p["se_a"] ** 2, p["se_b"] ** 2, p["cov"]], r, rtol=1e-7
+    )
 
 
 def test_paired_concordance_properties(cox_data):

@@ -18,8 +18,9 @@ def frame(cox_data):
     rng = np.random.default_rng(2)
     extra = pd.DataFrame(rng.normal(size=(len(cox_data), 6)), columns=[f"n{j}" for j in range(6)])
     stage = rng.choice(["I", "IIB", "IIIC1", "IVA"], len(cox_data))
-    return pd.concat([cox_data, extra], axis=1).assign(figo_stage=stage,
-                                                       age=rng.normal(50, 10, len(cox_data)))
+    return pd.concat([cox_data, extra], axis=1).assign(
+        figo_stage=stage, age=rng.normal(50, 10, len(cox_data))
+    )
 
 
 def test_clinical_cox_equals_direct_fit(frame):
@@ -29,8 +30,9 @@ def test_clinical_cox_equals_direct_fit(frame):
     pd.testing.assert_series_equal(m.cox_.params, ref.params)
     lp = ref.predict_lp(test.assign(advanced=advanced_stage(test)))
     np.testing.assert_allclose(m.predict_risk(test), lp)
-    assert list(advanced_stage(frame.iloc[:4])) == [int(s[:3] in ("III", "IVA"))
-                                                    for s in frame["figo_stage"].iloc[:4]]
+    assert list(advanced_stage(frame.iloc[:4])) == [
+        int(s[:3] in ("III", "IVA")) for s in frame["figo_stage"].iloc[:4]
+    ]
 
 
 def test_score_cox_scorer_sees_training_rows_only(frame):
@@ -38,8 +40,7 @@ def test_score_cox_scorer_sees_training_rows_only(frame):
 
     def scorer(train):
         seen.append(train.index.copy())
-        w = np.linalg.lstsq(train[["x1", "x2"]].to_numpy(), train["lp"].to_numpy(),
-                            rcond=None)[0]
+        w = np.linalg.lstsq(train[["x1", "x2"]].to_numpy(), train["lp"].to_numpy(), rcond=None)[0]
         return lambda f: pd.DataFrame({"score": f[["x1", "x2"]].to_numpy() @ w})
 
     train, test = frame.iloc[:200], frame.iloc[200:]
@@ -57,7 +58,8 @@ def test_penalised_cox_preprocessing_is_fold_local(frame):
     feats = ["x1", "x2"] + [f"n{j}" for j in range(6)]
     train, test = frame.iloc[:200], frame.iloc[200:]
     m = PenalisedCox(feats, penalizer=0.5, select=3, harmonizer=StandardScaler()).fit(
-        train, "time", "event")
+        train, "time", "event"
+    )
     assert {"0", "1"} <= set(m.selected_)  # x1, x2 (columns 0, 1 after the transformer)
     np.testing.assert_allclose(m.scaler_.mean_, 0.0, atol=1e-12)  # scaled train has mean 0
     np.testing.assert_allclose(m.harmonizer_.mean_, train[feats].mean(), rtol=1e-12)
@@ -102,9 +104,11 @@ def test_nested_lr_test_matches_r_anova(r_survival, frame):
 
     d = frame[["time", "event", "age", "x1", "x2"]].astype(float)
     ro.globalenv["d"] = to_r_dataframe(d)
-    r = np.asarray(ro.r("""local({f0 <- survival::coxph(survival::Surv(time, event) ~ age, d)
+    r = np.asarray(
+        ro.r("""local({f0 <- survival::coxph(survival::Surv(time, event) ~ age, d)
         f1 <- survival::coxph(survival::Surv(time, event) ~ age + x1 + x2, d)
-        a <- anova(f0, f1); c(a$Chisq[2], a$Df[2], a[["Pr(>|Chi|)"]][2])})"""))
+        a <- anova(f0, f1); c(a$Chisq[2], a$Df[2], a[["Pr(>|Chi|)"]][2])})""")
+    )
     res = nested_lr_test(d, time="time", event="event", base=["age"], added=["x1", "x2"])
     np.testing.assert_allclose([res["statistic"], res["df"], res["pvalue"]], r, rtol=1e-6)
 
@@ -146,8 +150,9 @@ def test_protocol_harmoniser_inside_the_fold():
     assert model.harmonizer_.n_associated_after_ == 0
     assert model.harmonizer is harm  # the user's transformer is cloned, never fitted
     assert model.predict_risk(test).notna().all()
-    res = compare_models(d, {"harm": model}, time="time", event="event", n_splits=3,
-                         n_repeats=1, random_state=0)
+    res = compare_models(
+        d, {"harm": model}, time="time", event="event", n_splits=3, n_repeats=1, random_state=0
+    )
     assert res.failures.empty
 
 

@@ -27,8 +27,9 @@ def test_out_of_fold_scores_track_the_true_mechanisms(expr):
     train, test = d.iloc[:150], d.iloc[150:]
     transform = sem_scorer(MODEL)(train)
     # on the training rows the affine map reproduces SemFit.predict exactly
-    np.testing.assert_allclose(transform(train).to_numpy(),
-                               transform.fit_.predict().to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(
+        transform(train).to_numpy(), transform.fit_.predict().to_numpy(), atol=1e-8
+    )
     s = transform(test)
     assert s.index.equals(test.index)
     for f in ("E6", "E7", "immune", "hypoxia"):
@@ -38,10 +39,18 @@ def test_out_of_fold_scores_track_the_true_mechanisms(expr):
 
 def test_sem_biomarker_beats_clinical_in_cv(expr):
     d, _ = expr
-    res = compare_models(d, {"clinical": ClinicalCox(),
-                             "sem": ScoreCox(scorer=sem_scorer(MODEL), clinical=["advanced",
-                                                                                "age"])},
-                         time="time", event="event", n_splits=3, n_repeats=1, random_state=0)
+    res = compare_models(
+        d,
+        {
+            "clinical": ClinicalCox(),
+            "sem": ScoreCox(scorer=sem_scorer(MODEL), clinical=["advanced", "age"]),
+        },
+        time="time",
+        event="event",
+        n_splits=3,
+        n_repeats=1,
+        random_state=0,
+    )
     assert res.failures.empty
     diff = res.paired(reference="clinical").iloc[0]
     assert diff["mean"] > 0.04

@@ -20,8 +20,12 @@ def make_cases(n: int, seed: int = 0, shape=(12, 24, 24)) -> list[Case]:
         mask = d <= 1.0
         contrast = rng.uniform(1.0, 3.0, size=3)
         texture = rng.normal(size=shape)
-        image = np.stack([100 + 20 * contrast[k] * np.exp(-d) + 5 * texture
-                          + rng.normal(scale=2, size=shape) for k in range(3)])
+        image = np.stack(
+            [
+                100 + 20 * contrast[k] * np.exp(-d) + 5 * texture + rng.normal(scale=2, size=shape)
+                for k in range(3)
+            ]
+        )
         cases.append(Case(image, mask, (3.0, 1.0, 1.0), f"P{i:03d}", ("t2", "dwi", "adc")))
     return cases
 
@@ -35,10 +39,13 @@ def make_expression(n_per_class=(40, 30, 8), n_genes: int = 8, seed: int = 0):
         shift = np.zeros(n_genes)
         shift[k % n_genes] = 3.0
         f = rng.normal(size=(n, 1))
-        x = 8 + shift + f * loadings + rng.normal(size=(n, n_genes)) * np.sqrt(1 - loadings ** 2)
+        x = 8 + shift + f * loadings + rng.normal(size=(n, n_genes)) * np.sqrt(1 - loadings**2)
         rows.append(x)
         labels += [f"HPV{[16, 18, 45][k]}"] * n
     ids = [f"P{i:03d}" for i in range(sum(n_per_class))]
-    expr = pd.DataFrame(np.vstack(rows), index=pd.Index(ids, name="patient_id"),
-                        columns=[f"G{j}" for j in range(n_genes)])
+    expr = pd.DataFrame(
+        np.vstack(rows),
+        index=pd.Index(ids, name="patient_id"),
+        columns=[f"G{j}" for j in range(n_genes)],
+    )
     return expr, pd.Series(labels, index=expr.index, name="hpv_type")

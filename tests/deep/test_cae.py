@@ -15,8 +15,17 @@ SPEC = CropSpec(shape=(8, 16, 16))
 
 
 def _small(**kw):
-    params = dict(latent_dim=4, base_channels=4, n_blocks=2, epochs=6, batch_size=8,
-                  lr=3e-3, patience=3, random_state=7, progress=False)
+    params = dict(
+        latent_dim=4,
+        base_channels=4,
+        n_blocks=2,
+        epochs=6,
+        batch_size=8,
+        lr=3e-3,
+        patience=3,
+        random_state=7,
+        progress=False,
+    )
     params.update(kw)
     return ConvAutoencoder(**params)
 
@@ -56,8 +65,9 @@ def test_same_seed_same_numbers_and_state_restored(crops, fitted):
     threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     state = torch.random.get_rng_state()
     again = _small().fit(crops)
-    np.testing.assert_array_equal(again.transform(crops).to_numpy(),
-                                  fitted.transform(crops).to_numpy())
+    np.testing.assert_array_equal(
+        again.transform(crops).to_numpy(), fitted.transform(crops).to_numpy()
+    )
     pd.testing.assert_frame_equal(again.history_, fitted.history_)
     other = _small(random_state=8).fit(crops)
     assert not np.allclose(other.transform(crops).to_numpy(), fitted.transform(crops).to_numpy())
@@ -71,8 +81,9 @@ def test_save_load_round_trip(tmp_path, fitted, crops):
     fitted.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["cae.pt"]  # no temp file left behind
     loaded = ConvAutoencoder.load(path)
-    np.testing.assert_array_equal(loaded.transform(crops).to_numpy(),
-                                  fitted.transform(crops).to_numpy())
+    np.testing.assert_array_equal(
+        loaded.transform(crops).to_numpy(), fitted.transform(crops).to_numpy()
+    )
     np.testing.assert_allclose(loaded.reconstruct(crops), fitted.reconstruct(crops))
     pd.testing.assert_frame_equal(loaded.history_, fitted.history_)
     assert loaded.get_params() == fitted.get_params()
@@ -102,8 +113,9 @@ def test_2d_autoencoder(cases):
 
 def test_learns_structure_better_than_the_mean():
     crops = crop_cases(make_cases(40), SPEC)
-    table = reconstruction_benchmark(_small(epochs=60, patience=60, lr=3e-3), crops,
-                                     test_size=0.25, random_state=0)
+    table = reconstruction_benchmark(
+        _small(epochs=60, patience=60, lr=3e-3), crops, test_size=0.25, random_state=0
+    )
     assert list(table["model"]) == ["cae", "pca", "mean"]
     mean_row = table.set_index("model").loc["mean"]
     assert mean_row["r2_test"] == pytest.approx(0.0)

@@ -26,8 +26,15 @@ def _icc_c1(wide: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def model(cases):
-    return ConvAutoencoder(latent_dim=3, base_channels=4, n_blocks=2, epochs=5, batch_size=8,
-                           random_state=3, progress=False).fit(crop_cases(cases, SPEC))
+    return ConvAutoencoder(
+        latent_dim=3,
+        base_channels=4,
+        n_blocks=2,
+        epochs=5,
+        batch_size=8,
+        random_state=3,
+        progress=False,
+    ).fit(crop_cases(cases, SPEC))
 
 
 def test_latent_stability_matches_anova_icc(model, cases):
@@ -47,8 +54,9 @@ def test_latent_stability_matches_anova_icc(model, cases):
     row = table[(table["perturbation"] == "dilate") & (table["feature"] == "latent_0")]
     assert row["icc"].iloc[0] == pytest.approx(_icc_c1(wide), abs=1e-8)
     # same seed, same table
-    pd.testing.assert_frame_equal(table, latent_stability(model, cases, SPEC, noise_sd=0.2,
-                                                          random_state=1))
+    pd.testing.assert_frame_equal(
+        table, latent_stability(model, cases, SPEC, noise_sd=0.2, random_state=1)
+    )
 
 
 def test_latent_stability_bad_input(model, cases):
@@ -63,22 +71,24 @@ def test_latent_stability_bad_input(model, cases):
 def _survival(n=120, seed=0):
     rng = np.random.default_rng(seed)
     idx = pd.Index([f"P{i:03d}" for i in range(n)], name="patient_id")
-    latent = pd.DataFrame(rng.normal(size=(n, 3)), index=idx,
-                          columns=["latent_0", "latent_1", "latent_2"])
-    radiomics = pd.DataFrame(rng.normal(size=(n, 20)), index=idx,
-                             columns=[f"rad_{j}" for j in range(20)])
+    latent = pd.DataFrame(
+        rng.normal(size=(n, 3)), index=idx, columns=["latent_0", "latent_1", "latent_2"]
+    )
+    radiomics = pd.DataFrame(
+        rng.normal(size=(n, 20)), index=idx, columns=[f"rad_{j}" for j in range(20)]
+    )
     hazard = np.exp(1.2 * latent["latent_0"].to_numpy())
     t_event = rng.exponential(1 / hazard)
     t_cens = rng.exponential(1.5, size=n)
-    outcome = pd.DataFrame({"time": np.minimum(t_event, t_cens),
-                            "event": (t_event <= t_cens).astype(int)}, index=idx)
+    outcome = pd.DataFrame(
+        {"time": np.minimum(t_event, t_cens), "event": (t_event <= t_cens).astype(int)}, index=idx
+    )
     return latent, radiomics, outcome
 
 
 def test_downstream_cindex_finds_the_informative_set():
     latent, radiomics, outcome = _survival()
-    table = downstream_cindex(latent, radiomics, outcome.reset_index(), n_splits=4,
-                              random_state=0)
+    table = downstream_cindex(latent, radiomics, outcome.reset_index(), n_splits=4, random_state=0)
     assert list(table["feature_set"]) == ["latent", "radiomics"]
     t = table.set_index("feature_set")
     assert t.loc["latent", "cindex_mean"] > 0.68
@@ -96,13 +106,15 @@ def test_select_radiomic_features_ranks_and_prunes():
     rng = np.random.default_rng(5)
     n = 80
     latent = pd.DataFrame(rng.normal(size=(n, 3)), columns=["latent_0", "latent_1", "latent_2"])
-    radiomics = pd.DataFrame({
-        "explained": latent["latent_0"] + 0.3 * rng.normal(size=n),
-        "twin": 2.0 * latent["latent_0"] + 0.05 * rng.normal(size=n),
-        "partly": latent["latent_1"] + 1.0 * rng.normal(size=n),
-        "noise": rng.normal(size=n),
-        "constant": np.ones(n),
-    })
+    radiomics = pd.DataFrame(
+        {
+            "explained": latent["latent_0"] + 0.3 * rng.normal(size=n),
+            "twin": 2.0 * latent["latent_0"] + 0.05 * rng.normal(size=n),
+            "partly": latent["latent_1"] + 1.0 * rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "constant": np.ones(n),
+        }
+    )
     before = radiomics.copy()
     sel = select_radiomic_features(latent, radiomics, corr_threshold=0.9, min_r2=0.1)
     pd.testing.assert_frame_equal(radiomics, before)
@@ -124,12 +136,14 @@ def test_select_radiomic_features_ranks_and_prunes():
     from sklearn.preprocessing import StandardScaler
 
     y = radiomics["partly"].to_numpy()
-    pred = cross_val_predict(make_pipeline(StandardScaler(),
-                                           RidgeCV(alphas=(0.1, 1.0, 10.0, 100.0))),
-                             latent.to_numpy(), (y - y.mean()) / y.std(),
-                             cv=KFold(5, shuffle=True, random_state=0))
+    pred = cross_val_predict(
+        make_pipeline(StandardScaler(), RidgeCV(alphas=(0.1, 1.0, 10.0, 100.0))),
+        latent.to_numpy(),
+        (y - y.mean()) / y.std(),
+        cv=KFold(5, shuffle=True, random_state=0),
+    )
     z = (y - y.mean()) / y.std()
-    assert t.loc["partly", "r2_cv"] == pytest.approx(1 - ((z - pred) ** 2).sum() / (z ** 2).sum())
+    assert t.loc["partly", "r2_cv"] == pytest.approx(1 - ((z - pred) ** 2).sum() / (z**2).sum())
     capped = select_radiomic_features(latent, radiomics, max_features=1)
     assert len(capped.selected) == 1
 

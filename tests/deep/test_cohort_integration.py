@@ -17,8 +17,15 @@ def test_simulated_cohort_folder(tmp_path):
     assert crops.data.shape == (len(cohort.images), 3, 8, 16, 16)
     assert list(crops.patient_id) == list(cohort.images["patient_id"])
     assert np.isfinite(crops.data).all()
-    cae = ConvAutoencoder(latent_dim=2, base_channels=4, n_blocks=2, epochs=2, batch_size=4,
-                          random_state=0, progress=False).fit(crops)
+    cae = ConvAutoencoder(
+        latent_dim=2,
+        base_channels=4,
+        n_blocks=2,
+        epochs=2,
+        batch_size=4,
+        random_state=0,
+        progress=False,
+    ).fit(crops)
     latent = cae.transform(crops)
     assert list(latent.index) == list(crops.patient_id)
     expr, labels = cohort_expression(cohort, ("hpv_type", "hpv_clade"))

@@ -68,8 +68,9 @@ def test_2d_largest_slice_and_k_slices():
     image, mask = _blob(centre=(6, 15, 20))
     one = crop_case(image, mask, spec=CropSpec(dims=2, shape=(16, 16)))
     assert one.shape == (1, 16, 16)
-    three = crop_case(np.stack([image, image]), mask,
-                      spec=CropSpec(dims=2, shape=(16, 16), slices=3))
+    three = crop_case(
+        np.stack([image, image]), mask, spec=CropSpec(dims=2, shape=(16, 16), slices=3)
+    )
     assert three.shape == (6, 16, 16)
     # the middle of the three slices is the largest-area slice (z = 6)
     np.testing.assert_allclose(three[1], one[0], atol=1e-5)
@@ -138,8 +139,9 @@ def test_load_cases_from_nifti_resamples_onto_mask_grid(tmp_path, cases):
     assert loaded[0].spacing == (3.0, 1.0, 1.0)
     np.testing.assert_allclose(loaded[0].image[0], cases[0].image[0], rtol=1e-6)
     # the resampled DWI agrees with the original where the coarse grid matches
-    np.testing.assert_allclose(loaded[0].image[1][:, 2:-2:2, 2:-2:2],
-                               cases[0].image[1][:, 2:-2:2, 2:-2:2], rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded[0].image[1][:, 2:-2:2, 2:-2:2], cases[0].image[1][:, 2:-2:2, 2:-2:2], rtol=1e-6
+    )
     crops = crop_cohort(table, CropSpec(shape=(8, 16, 16)), progress=False)
     assert crops.data.shape == (2, 3, 8, 16, 16)
     with pytest.raises(DataError, match="lacks columns"):
@@ -160,11 +162,15 @@ def test_fixed_extent_keeps_absolute_size():
     small_img, small = _blob(radius=2)
     big_img, big = _blob(radius=4)
     # bounding-box crops rescale both tumours to the grid; fixed-extent crops do not
-    frac = [(crop_case(i, m, spec=spec)[0] > 100).mean() for i, m in
-            ((small_img, small), (big_img, big))]
+    frac = [
+        (crop_case(i, m, spec=spec)[0] > 100).mean()
+        for i, m in ((small_img, small), (big_img, big))
+    ]
     assert frac[1] > 4 * frac[0]
-    bbox = [(crop_case(i, m, spec=CropSpec(shape=(8, 16, 16), normalize="none"))[0] > 100).mean()
-            for i, m in ((small_img, small), (big_img, big))]
+    bbox = [
+        (crop_case(i, m, spec=CropSpec(shape=(8, 16, 16), normalize="none"))[0] > 100).mean()
+        for i, m in ((small_img, small), (big_img, big))
+    ]
     assert abs(bbox[1] - bbox[0]) < 0.15
     with pytest.raises(DataError, match="extent_mm"):
         crop_case(small_img, small, spec=CropSpec(extent_mm=(10.0, 0.0, 10.0)))
@@ -174,8 +180,6 @@ def test_torch_is_not_imported_by_radsem_or_crops():
     import subprocess
     import sys
 
-    code = ("import sys, radsem, radsem.deep, radsem.deep.crops; "
-            "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = "import sys, radsem, radsem.deep, radsem.deep.crops; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,8 +10,16 @@ from radsem.errors import DataError
 
 
 def _small(**kw):
-    params = dict(latent_dim=8, hidden=32, embedding_dim=4, epochs=40, batch_size=32,
-                  lr=2e-3, random_state=11, progress=False)
+    params = dict(
+        latent_dim=8,
+        hidden=32,
+        embedding_dim=4,
+        epochs=40,
+        batch_size=32,
+        lr=2e-3,
+        random_state=11,
+        progress=False,
+    )
     params.update(kw)
     return ConditionalWGAN(**params)
 
@@ -34,8 +42,13 @@ def test_conditioning_is_learned(fitted, expression):
     # generated values are on the input (log2) scale, not standardised
     assert abs(synth.to_numpy().mean() - expr.to_numpy().mean()) < 0.5
     h = fitted.history_
-    assert list(h.columns) == ["epoch", "critic_loss", "generator_loss", "wasserstein",
-                               "gradient_penalty"]
+    assert list(h.columns) == [
+        "epoch",
+        "critic_loss",
+        "generator_loss",
+        "wasserstein",
+        "gradient_penalty",
+    ]
     assert len(h) == 40
     assert np.isfinite(h.to_numpy()).all()
 
@@ -59,7 +72,8 @@ def test_augment_rows_are_flagged_and_outcome_free(fitted, expression):
     assert not {"time", "event"} & set(aug.columns)
     balanced = fitted.augment(expr, labels, n_per_class="balance", random_state=3)
     counts = labels.value_counts() + balanced["hpv_type"].value_counts().reindex(
-        labels.value_counts().index, fill_value=0)
+        labels.value_counts().index, fill_value=0
+    )
     assert counts.nunique() == 1
     both = combine_real_synthetic(expr, labels, aug)
     assert len(both) == len(expr) + len(aug)
@@ -92,8 +106,7 @@ def test_determinism_and_round_trip(tmp_path, fitted, expression):
     path = tmp_path / "gan.pt"
     fitted.save(path)
     loaded = ConditionalWGAN.load(path)
-    pd.testing.assert_frame_equal(a, loaded.augment(expr, labels, n_per_class=3,
-                                                    random_state=9))
+    pd.testing.assert_frame_equal(a, loaded.augment(expr, labels, n_per_class=3, random_state=9))
     assert loaded.class_counts_ == fitted.class_counts_
     pd.testing.assert_frame_equal(loaded.history_, fitted.history_)
 
@@ -137,8 +150,9 @@ def test_cohort_expression(expression):
     from radsem.errors import DataWarning
 
     expr, labels = expression
-    clinical = pd.DataFrame({"patient_id": expr.index, "hpv_type": labels.to_numpy(),
-                             "time": 1.0, "event": 0})
+    clinical = pd.DataFrame(
+        {"patient_id": expr.index, "hpv_type": labels.to_numpy(), "time": 1.0, "event": 0}
+    )
     clinical.loc[0, "hpv_type"] = None
     cohort = SimpleNamespace(expression=expr.reset_index(), clinical=clinical)
     with pytest.warns(DataWarning, match="1 of 78"):

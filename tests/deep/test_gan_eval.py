@@ -14,14 +14,27 @@ from radsem.deep.gan_eval import (
 )
 from radsem.errors import DataError
 
-COLUMNS = ["label", "n_train", "n_test", "n_synthetic", "c2st_auroc", "mmd2", "mmd2_baseline",
-           "corr_distance", "corr_distance_baseline", "tstr_accuracy", "trtr_accuracy"]
+COLUMNS = [
+    "label",
+    "n_train",
+    "n_test",
+    "n_synthetic",
+    "c2st_auroc",
+    "mmd2",
+    "mmd2_baseline",
+    "corr_distance",
+    "corr_distance_baseline",
+    "tstr_accuracy",
+    "trtr_accuracy",
+]
 
 
 def _mmd2_loops(x, y, sigma):
     """Direct double-loop unbiased MMD^2 (Gretton et al. 2012, eq. 3), for checking."""
+
     def k(a, b):
-        return np.exp(-np.sum((a - b) ** 2) / (2 * sigma ** 2))
+        return np.exp(-np.sum((a - b) ** 2) / (2 * sigma**2))
+
     m, n = len(x), len(y)
     kxx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     kyy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
@@ -61,8 +74,16 @@ def test_c2st(rng):
 
 
 def _gan(**kw):
-    params = dict(latent_dim=8, hidden=32, embedding_dim=4, epochs=100, batch_size=32, lr=2e-3,
-                  random_state=2, progress=False)
+    params = dict(
+        latent_dim=8,
+        hidden=32,
+        embedding_dim=4,
+        epochs=100,
+        batch_size=32,
+        lr=2e-3,
+        random_state=2,
+        progress=False,
+    )
     params.update(kw)
     return ConditionalWGAN(**params)
 
@@ -134,5 +155,6 @@ def test_real_data_breast_cancer_er():
     pos = fitted.sample(pd.Series(["positive"] * 64, name="er"), random_state=0).to_numpy()
     real_neg = expr[er == "negative"].to_numpy()
     mu, sd = expr.to_numpy().mean(0), expr.to_numpy().std(0)
-    assert mmd2_rbf((neg - mu) / sd, (real_neg - mu) / sd) < mmd2_rbf((pos - mu) / sd,
-                                                                      (real_neg - mu) / sd)
+    assert mmd2_rbf((neg - mu) / sd, (real_neg - mu) / sd) < mmd2_rbf(
+        (pos - mu) / sd, (real_neg - mu) / sd
+    )

@@ -51,8 +51,16 @@ def test_lavaan_against_itself(hs_lavaan):
     assert result.agree
     assert result.max_abs_diff == 0
     assert list(result.parameters.columns[:9]) == [
-        "lhs", "op", "rhs", "group", "est_radsem", "est_lavaan", "diff", "se_radsem", "se_lavaan",
-    ]  # fmt: skip
+        "lhs",
+        "op",
+        "rhs",
+        "group",
+        "est_radsem",
+        "est_lavaan",
+        "diff",
+        "se_radsem",
+        "se_lavaan",
+    ]
     assert len(result.parameters) == len(hs_lavaan.parameter_estimates())
     assert "AGREE" in str(result)
 

@@ -52,6 +52,7 @@ def load_reference() -> dict:
     """The stored lavaan bootstrap results."""
     return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
 
+
 _REFITS = """
 function(func, model, data, idx, args) {
   ns <- asNamespace("lavaan")
@@ -123,40 +124,54 @@ def _int_matrix(rows: np.ndarray):
     return ro.r["matrix"](ro.IntVector(rows.ravel(order="F").tolist()), nrow=rows.shape[0])
 
 
-def lavaan_refits(func: str, model: str, data: pd.DataFrame, rows: np.ndarray,
-                  **options) -> pd.DataFrame:  # fmt: skip
+def lavaan_refits(
+    func: str, model: str, data: pd.DataFrame, rows: np.ndarray, **options
+) -> pd.DataFrame:
     """lavaan's ``coef()``, chisq and post-check (1 = admissible) on ``data.iloc[rows[b]]``
     for every replicate ``b``."""
     import rpy2.robjects as ro
 
-    out = ro.r(_REFITS)(func, model, to_r_dataframe(data.reset_index(drop=True)),
-                        _int_matrix(rows), _args(options))  # fmt: skip
+    out = ro.r(_REFITS)(
+        func, model, to_r_dataframe(data.reset_index(drop=True)), _int_matrix(rows), _args(options)
+    )
     names = list(ro.r["colnames"](out))
     return pd.DataFrame(np.asarray(out), columns=names)
 
 
-def lavaan_bootstrap(func: str, model: str, data: pd.DataFrame, R: int, seed: int,
-                     **options) -> pd.DataFrame:  # fmt: skip
+def lavaan_bootstrap(
+    func: str, model: str, data: pd.DataFrame, R: int, seed: int, **options
+) -> pd.DataFrame:
     """parameterEstimates(boot.ci.type = "perc") of lavaan's ``se = "bootstrap"``."""
     import rpy2.robjects as ro
 
-    return from_r_dataframe(ro.r(_BOOT)(func, model, to_r_dataframe(data), R, seed,
-                                        _args(options)))  # fmt: skip
+    return from_r_dataframe(ro.r(_BOOT)(func, model, to_r_dataframe(data), R, seed, _args(options)))
 
 
-def lavaan_intervals(func: str, model: str, data: pd.DataFrame, draws: np.ndarray,
-                     boot_ci_type: str, level: float, **options) -> pd.DataFrame:  # fmt: skip
+def lavaan_intervals(
+    func: str,
+    model: str,
+    data: pd.DataFrame,
+    draws: np.ndarray,
+    boot_ci_type: str,
+    level: float,
+    **options,
+) -> pd.DataFrame:
     """lavaan's parameterEstimates intervals computed from radsem's draws."""
     import rpy2.robjects as ro
 
-    boot = ro.r["matrix"](ro.FloatVector(np.asarray(draws, float).ravel(order="F").tolist()),
-                          nrow=draws.shape[0])  # fmt: skip
-    return from_r_dataframe(ro.r(_CI_FROM_DRAWS)(func, model, to_r_dataframe(data), boot,
-                                                 boot_ci_type, level, _args(options)))  # fmt: skip
+    boot = ro.r["matrix"](
+        ro.FloatVector(np.asarray(draws, float).ravel(order="F").tolist()), nrow=draws.shape[0]
+    )
+    return from_r_dataframe(
+        ro.r(_CI_FROM_DRAWS)(
+            func, model, to_r_dataframe(data), boot, boot_ci_type, level, _args(options)
+        )
+    )
 
 
-def lavaan_bollen_stine(func: str, model: str, data: pd.DataFrame, R: int, seed: int,
-                        **options) -> tuple[float, int]:  # fmt: skip
+def lavaan_bollen_stine(
+    func: str, model: str, data: pd.DataFrame, R: int, seed: int, **options
+) -> tuple[float, int]:
     """lavaan's Bollen-Stine p-value and number of successful replicates."""
     import rpy2.robjects as ro
 

@@ -47,8 +47,13 @@ def test_anova_matches_lavtestlrt(r_lavaan, estimator, request):
     assert list(ours.columns) == expected_cols
     assert list(ref.columns) == expected_cols
     for col in expected_cols:
-        np.testing.assert_allclose(ours[col].to_numpy(float), ref[col].to_numpy(float),
-                                   rtol=1e-10, equal_nan=True, err_msg=col)  # fmt: skip
+        np.testing.assert_allclose(
+            ours[col].to_numpy(float),
+            ref[col].to_numpy(float),
+            rtol=1e-10,
+            equal_nan=True,
+            err_msg=col,
+        )
     if estimator == "ML":
         _check_radsem_fits(data, ref)
 
@@ -57,13 +62,21 @@ def _check_radsem_fits(data, ref):
     """radsem's own fits (SemFit objects) give lavaan's table up to optimiser tolerance."""
     import radsem
 
-    fits = [radsem.cfa(HS_MODEL, data), radsem.cfa(HS_MODEL, data, orthogonal=True),
-            radsem.cfa(EQUAL, data, orthogonal=True)]  # fmt: skip
+    fits = [
+        radsem.cfa(HS_MODEL, data),
+        radsem.cfa(HS_MODEL, data, orthogonal=True),
+        radsem.cfa(EQUAL, data, orthogonal=True),
+    ]
     ours = anova(*fits)
     assert list(ours.index) == ["model 1", "model 2", "model 3"]
     for col in ours.columns:
-        np.testing.assert_allclose(ours[col].to_numpy(float), ref[col].to_numpy(float),
-                                   rtol=1e-5, equal_nan=True, err_msg=col)  # fmt: skip
+        np.testing.assert_allclose(
+            ours[col].to_numpy(float),
+            ref[col].to_numpy(float),
+            rtol=1e-5,
+            equal_nan=True,
+            err_msg=col,
+        )
 
 
 def test_satorra_bentler_2001_formula():
@@ -76,8 +89,7 @@ def test_satorra_bentler_2001_formula():
 
 
 def _fm(chisq, df, **extra):
-    return pd.Series({"chisq": chisq, "df": df, "aic": 100.0, "bic": 110.0, "ntotal": 301,
-                      **extra})  # fmt: skip
+    return pd.Series({"chisq": chisq, "df": df, "aic": 100.0, "bic": 110.0, "ntotal": 301, **extra})
 
 
 def test_anova_warns_when_restricted_model_fits_better():
@@ -95,14 +107,20 @@ def test_anova_equal_df_gives_no_pvalue():
     ("fits", "error", "message"),
     [
         ((_fm(1.0, 2),), ModelSpecificationError, "at least two"),
-        ((_fm(1.0, 2), _fm(3.0, 4, **{"chisq.scaling.factor": 1.1})), ModelSpecificationError,
-         "scaled"),
-        ((_fm(1.0, 2), pd.Series({"chisq": 3.0, "df": 4, "ntotal": 200})), DataError,
-         "different numbers of cases"),
+        (
+            (_fm(1.0, 2), _fm(3.0, 4, **{"chisq.scaling.factor": 1.1})),
+            ModelSpecificationError,
+            "scaled",
+        ),
+        (
+            (_fm(1.0, 2), pd.Series({"chisq": 3.0, "df": 4, "ntotal": 200})),
+            DataError,
+            "different numbers of cases",
+        ),
         ((_fm(1.0, 2), pd.Series({"df": 4})), ModelSpecificationError, "no chisq"),
         ((_fm(1.0, 2), "fit"), TypeError, "fit_measures"),
     ],
-)  # fmt: skip
+)
 def test_anova_bad_inputs(fits, error, message):
     with pytest.raises(error, match=message):
         anova(*fits)
@@ -122,8 +140,10 @@ def test_anova_names_models_from_variables_and_says_which_test():
     assert table.iloc[:1].test == "standard"  # kept by slices
     named = radsem.anova(orthogonal, free, model_names=["b", "a"])
     assert list(named.index) == ["a", "b"]
-    robust = radsem.anova(radsem.cfa(HS_MODEL, data, estimator="MLR"),
-                          radsem.cfa(HS_MODEL, data, estimator="MLR", orthogonal=True))
+    robust = radsem.anova(
+        radsem.cfa(HS_MODEL, data, estimator="MLR"),
+        radsem.cfa(HS_MODEL, data, estimator="MLR", orthogonal=True),
+    )
     assert robust.test == "satorra.bentler.2001"
     assert list(robust.index) == ["model 1", "model 2"]  # no variables to name them by
     assert "Satorra & Bentler 2001" in repr(robust)

@@ -67,8 +67,12 @@ def _rows(data: pd.DataFrame, group: str | None, indices, b: int) -> np.ndarray:
     if group is None:
         return indices[0][b]
     labels = pd.unique(data[group])
-    return np.concatenate([np.flatnonzero(data[group].to_numpy() == lab)[indices[g][b]]
-                           for g, lab in enumerate(labels)])  # fmt: skip
+    return np.concatenate(
+        [
+            np.flatnonzero(data[group].to_numpy() == lab)[indices[g][b]]
+            for g, lab in enumerate(labels)
+        ]
+    )
 
 
 # -- reproducibility ------------------------------------------------------------------------
@@ -106,7 +110,7 @@ def test_replicate_equals_fit_of_resampled_data(hs):
         refit = radsem.sem(model, hs.iloc[_rows(hs, None, res.indices, b)])
         np.testing.assert_allclose(res.draws.iloc[b].to_numpy(), refit._theta, atol=1e-6)
         std = res.standardized_draws("std.all").iloc[b].to_numpy()
-        np.testing.assert_allclose(std, refit._table["std_all"].to_numpy()[:std.size], atol=1e-6)
+        np.testing.assert_allclose(std, refit._table["std_all"].to_numpy()[: std.size], atol=1e-6)
     assert list(res.draws.columns) == free_parameter_names(fit._problem.model)
 
 
@@ -116,8 +120,9 @@ def test_multigroup_resamples_within_groups(hs):
     sizes = [st.nobs for st in fit._problem.stats]
     assert [idx.shape for idx in res.indices] == [(4, n) for n in sizes]
     rows = _rows(hs, "school", res.indices, 2)
-    refit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, hs.iloc[rows], group="school",
-                       group_equal=["loadings"])  # fmt: skip
+    refit = radsem.cfa(
+        HOLZINGER_SWINEFORD_CFA, hs.iloc[rows], group="school", group_equal=["loadings"]
+    )
     np.testing.assert_allclose(res.draws.iloc[2].to_numpy(), refit._theta, atol=1e-6)
 
 
@@ -137,8 +142,9 @@ def test_se_bootstrap_table_uses_the_draws(med_fit):
     dpe = pe[pe["op"] == ":="]
     np.testing.assert_allclose(dpe["se"], res.defined_draws.std(ddof=1).to_numpy(), rtol=1e-12)
     free = model.free_rows
-    np.testing.assert_allclose(pe["z"].to_numpy()[free], pe["est"].to_numpy()[free]
-                               / draws.std(axis=0))  # fmt: skip
+    np.testing.assert_allclose(
+        pe["z"].to_numpy()[free], pe["est"].to_numpy()[free] / draws.std(axis=0)
+    )
     lo, hi = percentile_ci(res.defined_draws.to_numpy(), 0.95).T
     np.testing.assert_allclose(dpe["ci_lower"], lo)
     np.testing.assert_allclose(dpe["ci_upper"], hi)
@@ -227,8 +233,9 @@ def test_full_bca_uses_jackknife_and_regression_acceleration():
 # -- Bollen-Stine -------------------------------------------------------------------------------
 @pytest.mark.parametrize("estimator", ["ML", "GLS", "ULS"])
 def test_bollen_stine_data_reproduce_the_implied_moments(hs, estimator):
-    fit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, hs, group="school", meanstructure=True,
-                     estimator=estimator)  # fmt: skip
+    fit = radsem.cfa(
+        HOLZINGER_SWINEFORD_CFA, hs, group="school", meanstructure=True, estimator=estimator
+    )
     z = bollen_stine_data(fit._problem, fit._theta)
     for g, (zg, imp) in enumerate(zip(z, fit.implied(), strict=True)):
         frame = pd.DataFrame(zg, columns=fit.spec.observed)
@@ -237,10 +244,15 @@ def test_bollen_stine_data_reproduce_the_implied_moments(hs, estimator):
         np.testing.assert_allclose(cov, imp["cov"].to_numpy(), atol=1e-10)
         np.testing.assert_allclose(st.mean, imp["mean"].to_numpy(), atol=1e-10)
     # the model fits the transformed data exactly: same estimates, chi-square 0
-    frame = pd.concat([pd.DataFrame(zg, columns=fit.spec.observed).assign(school=lab)
-                       for zg, lab in zip(z, pd.unique(hs["school"]), strict=True)])  # fmt: skip
-    refit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, frame, group="school", meanstructure=True,
-                       estimator=estimator)  # fmt: skip
+    frame = pd.concat(
+        [
+            pd.DataFrame(zg, columns=fit.spec.observed).assign(school=lab)
+            for zg, lab in zip(z, pd.unique(hs["school"]), strict=True)
+        ]
+    )
+    refit = radsem.cfa(
+        HOLZINGER_SWINEFORD_CFA, frame, group="school", meanstructure=True, estimator=estimator
+    )
     np.testing.assert_allclose(refit._theta, fit._theta, atol=1e-6)
     assert refit.fit_measures()["chisq"] < 1e-8
 
@@ -266,8 +278,9 @@ def test_fiml_bootstrap_and_pattern_wise_bollen_stine(hs):
     data = _hs_missing()
     fit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, data, missing="ml")
     res = fit.bootstrap(R=4, seed=2)
-    refit = radsem.cfa(HOLZINGER_SWINEFORD_CFA, data.iloc[_rows(data, None, res.indices, 1)],
-                       missing="ml")  # fmt: skip
+    refit = radsem.cfa(
+        HOLZINGER_SWINEFORD_CFA, data.iloc[_rows(data, None, res.indices, 1)], missing="ml"
+    )
     np.testing.assert_allclose(res.draws.iloc[1].to_numpy(), refit._theta, atol=1e-5)
     z = bollen_stine_data(fit._problem, fit._theta)[0]
     assert np.array_equal(np.isnan(z), np.isnan(fit._problem.stats[0].data))
@@ -311,16 +324,22 @@ def test_improper_replicates_are_kept_and_reported():
     assert improper.size > 0
     assert res.draws.iloc[improper].notna().all().all()
     assert res.n_successful == 20
-    assert all("dem65" in m or "negative" in m or "positive" in m
-               for m in res.messages.iloc[improper])  # fmt: skip
+    assert all(
+        "dem65" in m or "negative" in m or "positive" in m for m in res.messages.iloc[improper]
+    )
 
 
 # -- bad input ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"R": 1}, "integer >= 2"), ({"R": 10.5}, "integer >= 2"), ({"R": True}, "integer >= 2"),
-    ({"type": "parametric"}, "unknown bootstrap type 'parametric'"),
-    ({"n_jobs": 0}, "n_jobs must be"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"R": 1}, "integer >= 2"),
+        ({"R": 10.5}, "integer >= 2"),
+        ({"R": True}, "integer >= 2"),
+        ({"type": "parametric"}, "unknown bootstrap type 'parametric'"),
+        ({"n_jobs": 0}, "n_jobs must be"),
+    ],
+)
 def test_bad_bootstrap_arguments(med_fit, kwargs, message):
     with pytest.raises(EstimationError, match=message):
         med_fit.bootstrap(**{"R": 10, **kwargs})
@@ -351,16 +370,36 @@ def test_standardized_intervals(med_fit, med_boot):
 # -- parity with lavaan 0.6-14 --------------------------------------------------------------------
 _REFIT_CASES = {
     "PoliticalDemocracy ML": ("sem", POLITICAL_DEMOCRACY_SEM, "PoliticalDemocracy", None, {}),
-    "HS CFA GLS": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939", None,
-                   {"estimator": "GLS"}),
-    "HS CFA ULS": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939", None,
-                   {"estimator": "ULS"}),
-    "HS two groups, equal loadings": ("cfa", HOLZINGER_SWINEFORD_CFA, "HolzingerSwineford1939",
-                                      "school", {"group_equal": ["loadings"]}),
+    "HS CFA GLS": (
+        "cfa",
+        HOLZINGER_SWINEFORD_CFA,
+        "HolzingerSwineford1939",
+        None,
+        {"estimator": "GLS"},
+    ),
+    "HS CFA ULS": (
+        "cfa",
+        HOLZINGER_SWINEFORD_CFA,
+        "HolzingerSwineford1939",
+        None,
+        {"estimator": "ULS"},
+    ),
+    "HS two groups, equal loadings": (
+        "cfa",
+        HOLZINGER_SWINEFORD_CFA,
+        "HolzingerSwineford1939",
+        "school",
+        {"group_equal": ["loadings"]},
+    ),
     "mediation with fixed.x": ("sem", MEDIATION, None, None, {}),
-    "HS FIML, 15% missing on x2 x5 x9": ("cfa", HOLZINGER_SWINEFORD_CFA, "hs_missing", None,
-                                         {"missing": "ml"}),
-}  # fmt: skip
+    "HS FIML, 15% missing on x2 x5 x9": (
+        "cfa",
+        HOLZINGER_SWINEFORD_CFA,
+        "hs_missing",
+        None,
+        {"missing": "ml"},
+    ),
+}
 
 
 def _case_data(name: str | None) -> pd.DataFrame:
@@ -380,11 +419,15 @@ def _hs_missing() -> pd.DataFrame:
 
 
 @pytest.mark.r
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.slow) if ("groups" in c or "FIML" in c or "ULS" in c)
-    else c
-    for c in _REFIT_CASES
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.slow)
+        if ("groups" in c or "FIML" in c or "ULS" in c)
+        else c
+        for c in _REFIT_CASES
+    ],
+)
 def test_replicates_equal_lavaan_refits_on_the_same_resamples(r_lavaan, case):
     from _bootstrap_reference import lavaan_refits
 
@@ -400,10 +443,12 @@ def test_replicates_equal_lavaan_refits_on_the_same_resamples(r_lavaan, case):
     assert list(ref.columns[:-2]) == list(res.draws.columns)
     ok = res.ok & np.isfinite(ref["chisq"].to_numpy())
     assert ok.sum() >= 3
-    np.testing.assert_allclose(res.draws.to_numpy()[ok], ref.iloc[:, :-2].to_numpy()[ok],
-                               atol=2e-4, rtol=1e-4)  # fmt: skip
-    np.testing.assert_allclose(res.chisq.to_numpy()[ok], ref["chisq"].to_numpy()[ok],
-                               rtol=1e-5, atol=1e-8)  # fmt: skip
+    np.testing.assert_allclose(
+        res.draws.to_numpy()[ok], ref.iloc[:, :-2].to_numpy()[ok], atol=2e-4, rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        res.chisq.to_numpy()[ok], ref["chisq"].to_numpy()[ok], rtol=1e-5, atol=1e-8
+    )
     # the same replicates are flagged as improper (lavaan's post-check)
     lavaan_ok = ref["admissible"].to_numpy()[ok] == 1
     np.testing.assert_array_equal(res.admissible.to_numpy()[ok], lavaan_ok)
@@ -427,8 +472,7 @@ def test_bollen_stine_replicates_equal_lavaan_refits(r_lavaan):
 def test_intervals_equal_lavaan_intervals_from_the_same_draws(r_lavaan, med_fit, med_boot, kind):
     from _bootstrap_reference import lavaan_intervals
 
-    ref = lavaan_intervals("sem", MEDIATION, mediation_data(), med_boot.draws.to_numpy(), kind,
-                           0.9)  # fmt: skip
+    ref = lavaan_intervals("sem", MEDIATION, mediation_data(), med_boot.draws.to_numpy(), kind, 0.9)
     mine = med_boot.intervals(0.9, kind)
     ref = ref[(ref["op"] != "~~") | (ref["lhs"] != "x")]  # fixed.x variance of x: not free
     ref_lab = ref["label"].where(ref["label"] != "", ref["lhs"] + ref["op"] + ref["rhs"])
@@ -447,8 +491,12 @@ def test_bootstrap_se_and_percentile_limits_match_lavaan_within_mc_error(med_fit
     assert len(merged) == 7  # a, b, c, two residual variances, ab, total
     np.testing.assert_allclose(merged["est"], merged["est_r"], atol=1e-6)
     draws = pd.concat([med_boot.draws, med_boot.defined_draws], axis=1)
-    names = [lab if lab else f"{lhs}{op}{rhs}" for lhs, op, rhs, lab in zip(
-        merged["lhs"], merged["op"], merged["rhs"], merged["label"], strict=True)]  # fmt: skip
+    names = [
+        lab if lab else f"{lhs}{op}{rhs}"
+        for lhs, op, rhs, lab in zip(
+            merged["lhs"], merged["op"], merged["rhs"], merged["label"], strict=True
+        )
+    ]
     t = draws[names].to_numpy()
     z = (t - t.mean(axis=0)) / t.std(axis=0)
     kurt = (z**4).mean(axis=0)

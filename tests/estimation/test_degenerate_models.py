@@ -17,11 +17,28 @@ def two_columns():
 
 
 # lavaan 0.6-14, sem("x1 ~~ x1"): zero baseline df; NA where lavaan gives NA
-ONE_VARIABLE_LAVAAN = {"df": 0.0, "baseline.df": 0.0, "cfi": 1.0, "tli": 1.0, "nnfi": 1.0,
-                       "rfi": 1.0, "nfi": np.nan, "pnfi": np.nan, "ifi": np.nan, "rni": np.nan,
-                       "rmsea": 0.0, "gfi": 1.0, "agfi": 1.0, "pgfi": 0.0, "mfi": 1.0,
-                       "cn_05": np.nan, "cn_01": np.nan, "pvalue": np.nan,
-                       "baseline.pvalue": np.nan, "rmsea.pvalue": np.nan}
+ONE_VARIABLE_LAVAAN = {
+    "df": 0.0,
+    "baseline.df": 0.0,
+    "cfi": 1.0,
+    "tli": 1.0,
+    "nnfi": 1.0,
+    "rfi": 1.0,
+    "nfi": np.nan,
+    "pnfi": np.nan,
+    "ifi": np.nan,
+    "rni": np.nan,
+    "rmsea": 0.0,
+    "gfi": 1.0,
+    "agfi": 1.0,
+    "pgfi": 0.0,
+    "mfi": 1.0,
+    "cn_05": np.nan,
+    "cn_01": np.nan,
+    "pvalue": np.nan,
+    "baseline.pvalue": np.nan,
+    "rmsea.pvalue": np.nan,
+}
 
 
 def test_fit_measures_of_a_one_variable_model(two_columns):
@@ -32,8 +49,9 @@ def test_fit_measures_of_a_one_variable_model(two_columns):
         else:
             assert fm[key] == pytest.approx(value, abs=1e-10), key
     assert np.isnan(fm["crmr"])  # no correlations to compare
-    assert fm["logl"] == pytest.approx(-0.5 * 50 * (np.log(2 * np.pi * two_columns["x1"].var(
-        ddof=0)) + 1))
+    assert fm["logl"] == pytest.approx(
+        -0.5 * 50 * (np.log(2 * np.pi * two_columns["x1"].var(ddof=0)) + 1)
+    )
 
 
 def test_fit_measures_of_a_one_variable_model_match_lavaan(two_columns, r_lavaan):
@@ -41,8 +59,27 @@ def test_fit_measures_of_a_one_variable_model_match_lavaan(two_columns, r_lavaan
 
     _, lav, _ = lavaan_fit("x1 ~~ x1", two_columns)
     fm = radsem.sem("x1 ~~ x1", two_columns).fit_measures()
-    for key in ("cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "logl", "aic", "bic",
-                "cn_05", "cn_01", "gfi", "agfi", "pgfi", "mfi", "ecvi", "rmsea"):
+    for key in (
+        "cfi",
+        "tli",
+        "nnfi",
+        "rfi",
+        "nfi",
+        "pnfi",
+        "ifi",
+        "rni",
+        "logl",
+        "aic",
+        "bic",
+        "cn_05",
+        "cn_01",
+        "gfi",
+        "agfi",
+        "pgfi",
+        "mfi",
+        "ecvi",
+        "rmsea",
+    ):
         if np.isnan(lav[key]):
             assert np.isnan(fm[key]), key
         else:
@@ -75,16 +112,20 @@ MODEL = "F1 =~ x1 + x2 + x3\nF2 =~ x4 + x5 + x6"
 def six():
     rng = np.random.default_rng(31)
     f = rng.normal(size=(40, 2))
-    return pd.DataFrame({f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=40)
-                         for i in range(6)})
+    return pd.DataFrame(
+        {f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=40) for i in range(6)}
+    )
 
 
 @pytest.mark.parametrize("rows", [4, 6])
 def test_fiml_with_no_more_cases_than_variables_is_a_data_error(six, rows):
     from radsem.errors import DataError
 
-    with pytest.raises(DataError, match=f"too few cases: {rows} rows with data for 6 observed "
-                                        "variables; full-information ML needs more cases"):
+    with pytest.raises(
+        DataError,
+        match=f"too few cases: {rows} rows with data for 6 observed "
+        "variables; full-information ML needs more cases",
+    ):
         radsem.cfa(MODEL, six.iloc[:rows], missing="ml")
 
 
@@ -100,11 +141,13 @@ def test_fiml_counts_cases_with_any_data_per_group(six):
 
 # --- factor scores of new data (lavPredict(newdata=)) ----------------------------------------
 
+
 def _train_test():
     rng = np.random.default_rng(31)
     f = rng.normal(size=(200, 2))
-    d = pd.DataFrame({f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=200) + i
-                      for i in range(6)})
+    d = pd.DataFrame(
+        {f"x{i + 1}": f[:, i // 3] * 0.8 + rng.normal(scale=0.6, size=200) + i for i in range(6)}
+    )
     test = d.iloc[150:].copy()
     test.iloc[::5, 1] = np.nan
     return d.iloc[:150], test

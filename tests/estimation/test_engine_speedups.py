@@ -42,11 +42,9 @@ def test_exact_constraint_jacobians_equal_central_differences(model, options):
     cons = fit._problem.constraints
     theta = fit._theta + 0.013
     if cons.n_eq:
-        np.testing.assert_allclose(cons.jacobian_h(theta), cons.jacobian(cons.h, theta),
-                                   atol=1e-8)  # fmt: skip
+        np.testing.assert_allclose(cons.jacobian_h(theta), cons.jacobian(cons.h, theta), atol=1e-8)
     if cons.n_ineq:
-        np.testing.assert_allclose(cons.jacobian_g(theta), cons.jacobian(cons.g, theta),
-                                   atol=1e-8)  # fmt: skip
+        np.testing.assert_allclose(cons.jacobian_g(theta), cons.jacobian(cons.g, theta), atol=1e-8)
     if cons.linear and cons.n_eq:
         jac = cons.jacobian_h(theta)
         np.testing.assert_allclose(jac @ cons.K, 0.0, atol=1e-10)  # K spans the null space
@@ -65,20 +63,23 @@ def test_normal_quadratic_equals_explicit_weight(p, meanstructure):
     d = rng.normal(size=((p if meanstructure else 0) + p * (p + 1) // 2, 11))
     d[:, [1, 4]] = 0.0  # parameters of another group
     want = d.T @ normal_weight(vinv, meanstructure) @ d
-    np.testing.assert_allclose(normal_quadratic(vinv, d, meanstructure), want,
-                               rtol=1e-12, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        normal_quadratic(vinv, d, meanstructure), want, rtol=1e-12, atol=1e-12
+    )
 
 
-@pytest.mark.parametrize(("x2", "df", "n"), [(85.3, 24, 301), (609.5, 186, 60), (5.0, 8, 100),
-                                             (2000.0, 500, 2000)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("x2", "df", "n"), [(85.3, 24, 301), (609.5, 186, 60), (5.0, 8, 100), (2000.0, 500, 2000)]
+)
 def test_rmsea_interval_equals_root_finding(x2, df, n):
     lo, hi = rmsea_ci(x2, df, n)
 
     def root(p):
         if stats.chi2.cdf(x2, df) < p:
             return 0.0
-        lam = optimize.brentq(lambda v: stats.ncx2.cdf(x2, df, v) - p, 0.0, max(n, 4 * x2),
-                              xtol=1e-12)  # fmt: skip
+        lam = optimize.brentq(
+            lambda v: stats.ncx2.cdf(x2, df, v) - p, 0.0, max(n, 4 * x2), xtol=1e-12
+        )
         return np.sqrt(lam / (n * df))
 
     assert lo == pytest.approx(root(0.95), rel=1e-9, abs=1e-12)

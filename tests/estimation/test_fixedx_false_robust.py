@@ -24,8 +24,10 @@ from radsem.estimation.missing import missing_patterns
 from radsem.estimation.missing_em import em_saturated
 from radsem.estimation.robust_baseline import baseline_fit
 
-HS_COV_MODEL = ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
-                "visual ~ sex\nspeed ~ ageyr")  # fmt: skip
+HS_COV_MODEL = (
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    "visual ~ sex\nspeed ~ ageyr"
+)
 
 
 def _hs_mar(seed: int = 11) -> pd.DataFrame:
@@ -37,8 +39,14 @@ def _hs_mar(seed: int = 11) -> pd.DataFrame:
     d["sex"] = d["sex"] - 1
     rng = np.random.default_rng(seed)
     out = d.copy()
-    for col, anchor in (("x2", "x1"), ("x3", "x1"), ("x5", "x4"), ("x6", "x4"),
-                        ("x8", "x7"), ("x9", "x7")):  # fmt: skip
+    for col, anchor in (
+        ("x2", "x1"),
+        ("x3", "x1"),
+        ("x5", "x4"),
+        ("x6", "x4"),
+        ("x8", "x7"),
+        ("x9", "x7"),
+    ):
         z = (d[anchor] - d[anchor].mean()) / d[anchor].std()
         prob = 1 / (1 + np.exp(-(np.log(0.15 / 0.85) + z)))
         out.loc[rng.random(len(d)) < prob.to_numpy(), col] = np.nan
@@ -72,8 +80,14 @@ def _pair(case: str, estimator: str):
 def test_robust_indices_with_random_covariates_match_lavaan(r_lavaan, case, estimator):
     ours, ref = _pair(case, estimator)
     fa, fb = ours.fit_measures(), ref.fit_measures()
-    names = ["cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
-             "rmsea.ci.upper.robust", "rmsea.pvalue.robust"]  # fmt: skip
+    names = [
+        "cfi.robust",
+        "tli.robust",
+        "rmsea.robust",
+        "rmsea.ci.lower.robust",
+        "rmsea.ci.upper.robust",
+        "rmsea.pvalue.robust",
+    ]
     if estimator == "MLR":
         names += ["baseline.chisq.scaled", "baseline.df.scaled", "cfi.scaled"]
     for key in names:
@@ -84,16 +98,20 @@ def test_robust_indices_with_random_covariates_match_lavaan(r_lavaan, case, esti
         if np.isfinite(want) and not np.isclose(got, want, rtol=1e-4, atol=1e-8):
             bad.append((key, got, want))
     assert not bad, bad
-    m = ours.parameter_estimates().merge(ref.parameter_estimates(),
-                                         on=["lhs", "op", "rhs", "group"], suffixes=("", "_l"))
+    m = ours.parameter_estimates().merge(
+        ref.parameter_estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("", "_l")
+    )
     np.testing.assert_allclose(m["est"], m["est_l"], atol=1e-4)
     np.testing.assert_allclose(m["se"], m["se_l"], rtol=1e-4, atol=1e-7)
 
 
 def test_baseline_frees_the_covariate_block():
     rng = np.random.default_rng(3)
-    x = rng.multivariate_normal(np.zeros(4), [[1, .3, .2, 0], [.3, 1, .1, .2], [.2, .1, 1, .5],
-                                              [0, .2, .5, 1]], size=200)  # fmt: skip
+    x = rng.multivariate_normal(
+        np.zeros(4),
+        [[1, 0.3, 0.2, 0], [0.3, 1, 0.1, 0.2], [0.2, 0.1, 1, 0.5], [0, 0.2, 0.5, 1]],
+        size=200,
+    )
     x[rng.random(200) < 0.2, 0] = np.nan
     x[rng.random(200) < 0.2, 3] = np.nan
     mp = missing_patterns(x)

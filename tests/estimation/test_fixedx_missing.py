@@ -26,13 +26,24 @@ from radsem.estimation.missing_estimator import drop_missing_covariates
 from radsem.estimation.robust_fiml import fiml_corrected, normal_information, zero_safe_inverse
 from radsem.estimation.samplestats import SampleStats
 
-HS_COV_MODEL = ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
-                "visual ~ sex\nspeed ~ ageyr")  # fmt: skip
+HS_COV_MODEL = (
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    "visual ~ sex\nspeed ~ ageyr"
+)
 PATH_MODEL = "y1 ~ x1 + x2\ny2 ~ y1 + x2"
 # measures named in the task; each must be present in both programs
 CORE = ("chisq", "df", "logl", "unrestricted.logl", "cfi", "tli", "rmsea", "srmr", "npar")
-ROBUST = ("chisq.scaled", "chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust",
-          "tli.robust", "rmsea.scaled", "rmsea.robust", "baseline.chisq.scaled")  # fmt: skip
+ROBUST = (
+    "chisq.scaled",
+    "chisq.scaling.factor",
+    "cfi.scaled",
+    "tli.scaled",
+    "cfi.robust",
+    "tli.robust",
+    "rmsea.scaled",
+    "rmsea.robust",
+    "baseline.chisq.scaled",
+)
 
 
 def _demo() -> tuple[str, pd.DataFrame]:
@@ -54,8 +65,14 @@ def _hs_mar(rate: float = 0.15, seed: int = 11) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     out = d.copy()
     target = rate * 9 / 6
-    for col, anchor in (("x2", "x1"), ("x3", "x1"), ("x5", "x4"), ("x6", "x4"),
-                        ("x8", "x7"), ("x9", "x7")):  # fmt: skip
+    for col, anchor in (
+        ("x2", "x1"),
+        ("x3", "x1"),
+        ("x5", "x4"),
+        ("x6", "x4"),
+        ("x8", "x7"),
+        ("x9", "x7"),
+    ):
         z = (d[anchor] - d[anchor].mean()) / d[anchor].std()
         prob = 1 / (1 + np.exp(-(np.log(target / (1 - target)) + z)))
         out.loc[rng.random(len(d)) < prob.to_numpy(), col] = np.nan
@@ -91,8 +108,11 @@ def _pair(case: str, estimator: str):
         "demo": lambda: (*_demo(), {"missing": "ml"}),
         "hs": lambda: (HS_COV_MODEL, _hs_mar(), {"missing": "ml"}),
         "path": lambda: (PATH_MODEL, _path(), {}),
-        "groups": lambda: (HS_COV_MODEL.rsplit("\n", 1)[0], _hs_groups(),
-                           {"missing": "ml", "group": "school", "group_equal": ("loadings",)}),
+        "groups": lambda: (
+            HS_COV_MODEL.rsplit("\n", 1)[0],
+            _hs_groups(),
+            {"missing": "ml", "group": "school", "group_equal": ("loadings",)},
+        ),
     }[case]()
     ours = radsem.sem(model, data, estimator=estimator, **opts)
     ref = fit_lavaan(model, data, estimator=estimator, **opts)
@@ -169,8 +189,9 @@ def test_drop_missing_covariates_units():
     assert out.nobs == 3
     assert np.isnan(arr[1, 1])
     np.testing.assert_allclose(out.mean, [2.5, 2 / 3])
-    bad = SampleStats(np.array([[1.0, np.nan], [2.0, np.nan], [3.0, 1.0]]), 3, np.zeros(2),
-                      np.eye(2))  # fmt: skip
+    bad = SampleStats(
+        np.array([[1.0, np.nan], [2.0, np.nan], [3.0, 1.0]]), 3, np.zeros(2), np.eye(2)
+    )
     with pytest.warns(DataWarning), pytest.raises(DataError, match="too few cases"):
         drop_missing_covariates([bad], [1], ["x"])
 
@@ -186,8 +207,9 @@ def test_zero_safe_inverse_and_x_rows():
     assert np.all(info[:, mask] == 0)
     inv = zero_safe_inverse(info)
     keep = ~mask
-    np.testing.assert_allclose(inv[np.ix_(keep, keep)] @ info[np.ix_(keep, keep)],
-                               np.eye(keep.sum()), atol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        inv[np.ix_(keep, keep)] @ info[np.ix_(keep, keep)], np.eye(keep.sum()), atol=1e-10
+    )
     assert np.all(inv[mask] == 0)
     # without covariates it is the ordinary inverse
     full = normal_information(sigma)

@@ -27,8 +27,9 @@ from radsem.spec import build_partable  # noqa: E402
 @functools.lru_cache(maxsize=None)
 def _fit(case: str):
     data, missing = (hs_mar(), "ml") if case == "mar20" else (hs_frame(), "listwise")
-    spec = build_partable(HS_MODEL, list(data.columns), model_type="cfa", missing=missing,
-                          estimator="MLR")  # fmt: skip
+    spec = build_partable(
+        HS_MODEL, list(data.columns), model_type="cfa", missing=missing, estimator="MLR"
+    )
     st = sample_stats(data, spec.observed, missing=missing)
     prob = problem_mod.SemProblem(spec, [st], estimator=FIML() if missing == "ml" else "ML")
     theta0 = prob.model.theta_from_values(start_values(prob.model, [st], spec.std_lv))
@@ -77,10 +78,16 @@ def test_fiml_logl_observed_se_and_robust_indices_for_ml(r_lavaan):
     rob = robust_inference(prob, res.theta, chisq, df, scaled=False)
     assert rob.vcov is None
     assert set(rob.fit_measures) == {
-        "cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust",
-        "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+        "cfi.robust",
+        "tli.robust",
+        "nnfi.robust",
+        "rni.robust",
+        "rmsea.robust",
+        "rmsea.ci.lower.robust",
+        "rmsea.ci.upper.robust",
+        "rmsea.pvalue.robust",
         "rmsea.notclose.pvalue.robust",
-    }  # fmt: skip
+    }
     assert rob.fit_measures["cfi.robust"] > 0.8
 
 
@@ -110,14 +117,29 @@ def test_multigroup_fiml_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
     data = hs_mar()
     data.insert(0, "school", load("HolzingerSwineford1939")["school"].to_numpy())
     labels, frames = group_split(data, "school")
-    spec = build_partable(HS_MODEL, HS_VARS, model_type="cfa", ngroups=2, group_labels=labels,
-                          missing="ml", estimator="MLR", group_equal=("loadings",))  # fmt: skip
+    spec = build_partable(
+        HS_MODEL,
+        HS_VARS,
+        model_type="cfa",
+        ngroups=2,
+        group_labels=labels,
+        missing="ml",
+        estimator="MLR",
+        group_equal=("loadings",),
+    )
     stats = [sample_stats(f, spec.observed, "ml") for f in frames]
     prob = problem_mod.SemProblem(spec, stats, FIML())
     res = minimize(prob, prob.model.theta_from_values(start_values(prob.model, stats, False)))
     chisq = 2 * prob.ntotal * res.fmin
-    ref = LavaanRef("cfa", HS_MODEL, data, estimator="MLR", missing="ml", group="school",
-                    group_equal=ro.StrVector(["loadings"]))  # fmt: skip
+    ref = LavaanRef(
+        "cfa",
+        HS_MODEL,
+        data,
+        estimator="MLR",
+        missing="ml",
+        group="school",
+        group_equal=ro.StrVector(["loadings"]),
+    )
     fm = ref.fit_measures()
     assert chisq == pytest.approx(fm["chisq"], rel=1e-6)
     free = _free(ref)

@@ -48,8 +48,10 @@ class LavaanRef:
 
         from radsem._r import to_r_dataframe
 
-        wrappers = {"cfa": "function(...) lavaan::cfa(...)",
-                    "sem": "function(...) lavaan::sem(...)"}  # fmt: skip
+        wrappers = {
+            "cfa": "function(...) lavaan::cfa(...)",
+            "sem": "function(...) lavaan::sem(...)",
+        }
         opts = {k.replace("_", "."): v for k, v in options.items()}
         self.fit = ro.r(wrappers[fun])(model=model, data=to_r_dataframe(data), **opts)
         self._ns = ro.r("function(f, ...) utils::getFromNamespace(f, 'lavaan')(...)")

@@ -91,11 +91,16 @@ def test_gradient_is_derivative_of_loglik(mp, rng):
     v0 = np.concatenate([mu, sigma[r, c]])
     grad = fiml_gradient(mp, mu, sigma)
     h = 1e-5
-    num = np.array([
-        (fiml_loglik(mp, (v0 + h * e)[:9], _unvech((v0 + h * e)[9:], 9))
-         - fiml_loglik(mp, (v0 - h * e)[:9], _unvech((v0 - h * e)[9:], 9))) / (2 * h)
-        for e in np.eye(v0.size)
-    ])  # fmt: skip
+    num = np.array(
+        [
+            (
+                fiml_loglik(mp, (v0 + h * e)[:9], _unvech((v0 + h * e)[9:], 9))
+                - fiml_loglik(mp, (v0 - h * e)[:9], _unvech((v0 - h * e)[9:], 9))
+            )
+            / (2 * h)
+            for e in np.eye(v0.size)
+        ]
+    )
     np.testing.assert_allclose(grad, num, rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(fiml_scores(mp, mu, sigma).sum(axis=0), grad, atol=1e-9)
 
@@ -110,13 +115,13 @@ def test_observed_information_is_minus_hessian(mp, rng):
 
     h = 1e-6
     hess = np.array([(grad(v0 + h * e) - grad(v0 - h * e)) / (2 * h) for e in np.eye(v0.size)])
-    np.testing.assert_allclose(fiml_information_observed(mp, mu, sigma), -hess / mp.nobs,
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(fiml_information_observed(mp, mu, sigma), -hess / mp.nobs, atol=1e-6)
 
 
 def test_complete_data_reduces_to_sample_moments(rng):
-    x = rng.normal(size=(200, 4)) @ np.array([[1, 0.5, 0, 0], [0, 1, 0.3, 0], [0, 0, 1, 0],
-                                              [0.2, 0, 0, 1.0]])  # fmt: skip
+    x = rng.normal(size=(200, 4)) @ np.array(
+        [[1, 0.5, 0, 0], [0, 1, 0.3, 0], [0, 0, 1, 0], [0.2, 0, 0, 1.0]]
+    )
     mp = missing_patterns(x)
     assert mp.complete
     assert mp.npatterns == 1

@@ -59,18 +59,32 @@ def test_modindices_match_lavaan(r_lavaan, case):
         data, model, fun = load("PoliticalDemocracy").astype(float), POLDEM, "sem"
     ours = _ours(model, data, fun)
     ref = _lavaan(LavaanRef(fun, model, data))
-    assert list(ours.columns) == ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv",
-                                  "sepc_all", "sepc_nox"]  # fmt: skip
+    assert list(ours.columns) == [
+        "lhs",
+        "op",
+        "rhs",
+        "group",
+        "mi",
+        "epc",
+        "sepc_lv",
+        "sepc_all",
+        "sepc_nox",
+    ]
     assert len(ours) == len(ref)
     for col in ("lhs", "op", "rhs"):
         assert list(ours[col]) == list(ref[col]), col
     assert (ours["group"] == 1).all()
     # lavaan's optimiser stops at ~1e-6 in the estimates; the indices follow
     np.testing.assert_allclose(ours["mi"], ref["mi"], rtol=1e-4, atol=5e-4)
-    for ours_col, ref_col in (("epc", "epc"), ("sepc_lv", "sepc.lv"), ("sepc_all", "sepc.all"),
-                              ("sepc_nox", "sepc.nox")):  # fmt: skip
-        np.testing.assert_allclose(ours[ours_col], ref[ref_col], rtol=1e-3, atol=2e-5,
-                                   err_msg=ours_col)  # fmt: skip
+    for ours_col, ref_col in (
+        ("epc", "epc"),
+        ("sepc_lv", "sepc.lv"),
+        ("sepc_all", "sepc.all"),
+        ("sepc_nox", "sepc.nox"),
+    ):
+        np.testing.assert_allclose(
+            ours[ours_col], ref[ref_col], rtol=1e-3, atol=2e-5, err_msg=ours_col
+        )
 
 
 def test_candidates_cover_lavaans_default_set():

@@ -25,19 +25,21 @@ f1 =~ y1 + y2 + y3 + y4 + y5
 f2 =~ y6 + y7 + y8 + y9 + y10
 f3 =~ y11 + y12 + y13 + y14 + y15
 """
-LOADINGS = np.array([1, .64, .47, .96, .54, 1, .85, 2.19, 2.17, 1.72, 1, .40, .50, .59, .60])
-RESIDUALS = np.array([.3, .3, .33, .6, .3, .3, .3, 1.0, .8, .7, 1.2, .35, .55, .5, 1.0])
+LOADINGS = np.array(
+    [1, 0.64, 0.47, 0.96, 0.54, 1, 0.85, 2.19, 2.17, 1.72, 1, 0.40, 0.50, 0.59, 0.60]
+)
+RESIDUALS = np.array([0.3, 0.3, 0.33, 0.6, 0.3, 0.3, 0.3, 1.0, 0.8, 0.7, 1.2, 0.35, 0.55, 0.5, 1.0])
 PHI = (
-    np.array([[.71, .15, -.04], [.15, .51, -.28], [-.04, -.28, 2.16]]),
-    np.array([[.74, .12, -.16], [.12, .49, -.44], [-.16, -.44, 2.80]]),
-)  # fmt: skip
+    np.array([[0.71, 0.15, -0.04], [0.15, 0.51, -0.28], [-0.04, -0.28, 2.16]]),
+    np.array([[0.74, 0.12, -0.16], [0.12, 0.49, -0.44], [-0.16, -0.44, 2.80]]),
+)
 FAILED_BEFORE = (21, 24, 26)
 
 
 def _lambda() -> np.ndarray:
     lam = np.zeros((15, 3))
     for k in range(3):
-        lam[5 * k:5 * k + 5, k] = LOADINGS[5 * k:5 * k + 5]
+        lam[5 * k : 5 * k + 5, k] = LOADINGS[5 * k : 5 * k + 5]
     return lam
 
 
@@ -89,8 +91,9 @@ def test_optimizer_recovers_from_lavaan_start():
     problem = fit._problem
     values = start_values(problem.model, problem.stats, std_lv=False)
     par = problem.model.par
-    lv_var = ((par["op"] == "~~") & (par["lhs"] == par["rhs"])
-              & par["lhs"].isin(["f1", "f2", "f3"])).to_numpy()  # fmt: skip
+    lv_var = (
+        (par["op"] == "~~") & (par["lhs"] == par["rhs"]) & par["lhs"].isin(["f1", "f2", "f3"])
+    ).to_numpy()
     values[lv_var] = 0.05
     res = minimize(problem, problem.model.theta_from_values(values))
     assert res.converged

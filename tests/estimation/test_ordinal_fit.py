@@ -60,8 +60,7 @@ def _compare_parameters(pe: pd.DataFrame, ref: pd.DataFrame, est_tol: float) -> 
     merged = pe.merge(ref, on=keys, suffixes=("", "_ref"), how="outer", indicator=True)
     assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", keys]
     np.testing.assert_allclose(merged["est"], merged["est_ref"], rtol=0, atol=est_tol)
-    np.testing.assert_allclose(merged["std_all"], merged["std_all_ref"], rtol=0,
-                               atol=est_tol)  # fmt: skip
+    np.testing.assert_allclose(merged["std_all"], merged["std_all_ref"], rtol=0, atol=est_tol)
     se, se_ref = merged["se"].to_numpy(), merged["se_ref"].to_numpy()
     free = se_ref > 0
     assert np.all(se[~free] == 0)
@@ -224,7 +223,8 @@ def test_row_order_does_not_matter(fits):
     ref = _get(fits, "hs3_wlsmv")
     np.testing.assert_allclose(fit._theta, ref._theta, atol=1e-8)
     assert fit.fit_measures()["chisq.scaled"] == pytest.approx(
-        ref.fit_measures()["chisq.scaled"], rel=1e-8)
+        ref.fit_measures()["chisq.scaled"], rel=1e-8
+    )
 
 
 @pytest.mark.parametrize("name", ["hs3_wlsmv", "hs3_theta"])
@@ -236,8 +236,9 @@ def test_live_lavaan_parity(r_lavaan, fits, name):
         warnings.simplefilter("ignore")
         lav = fit_lavaan(case.model, case_data(name), case.function, **case.options)
     fit = _get(fits, name)
-    _compare_parameters(fit.parameter_estimates(), lav.parameter_estimates(),
-                        _LOOSE.get(name, 1e-5))  # fmt: skip
+    _compare_parameters(
+        fit.parameter_estimates(), lav.parameter_estimates(), _LOOSE.get(name, 1e-5)
+    )
     _compare_measures(fit.fit_measures(), lav.fit_measures())
 
 
@@ -251,8 +252,10 @@ def test_warnings_point_at_the_caller():
 
 @pytest.mark.parametrize(
     ("options", "match"),
-    [({"ordered": ITEMS, "bogus": 1}, "unknown option"),
-     ({"ordered": ITEMS, "level": 95}, "level must be")],
+    [
+        ({"ordered": ITEMS, "bogus": 1}, "unknown option"),
+        ({"ordered": ITEMS, "level": 95}, "level must be"),
+    ],
 )
 def test_bad_options(options, match):
     with pytest.raises(EstimationError, match=match):
@@ -333,13 +336,18 @@ def test_ebm_scores_by_group_equal_single_group_fits(fits):
 def test_ebm_scores_do_not_depend_on_the_parameterization(fits):
     """Delta and theta describe the same model; with std_lv the latent scale is the same too."""
     case = ORDINAL_CASES["hs3_stdlv"]
-    theta = radsem.cfa(case.model, case_data("hs3_stdlv"),
-                       **{**case.options, "parameterization": "theta"})  # fmt: skip
-    np.testing.assert_allclose(theta.predict().to_numpy(),
-                               _get(fits, "hs3_stdlv").predict().to_numpy(), atol=1e-5)
+    theta = radsem.cfa(
+        case.model, case_data("hs3_stdlv"), **{**case.options, "parameterization": "theta"}
+    )
+    np.testing.assert_allclose(
+        theta.predict().to_numpy(), _get(fits, "hs3_stdlv").predict().to_numpy(), atol=1e-5
+    )
     # marker identification: the theta factors are the delta factors / sd(marker residual)
     delta = _get(fits, "hs3_wlsmv")
     pe = delta.parameter_estimates()
     resid = pe[(pe["op"] == "~~") & pe["lhs"].isin(["x1", "x4", "x7"])]["est"].to_numpy()
-    np.testing.assert_allclose(_get(fits, "hs3_theta").predict().to_numpy(),
-                               delta.predict().to_numpy() / np.sqrt(resid), atol=2e-4)
+    np.testing.assert_allclose(
+        _get(fits, "hs3_theta").predict().to_numpy(),
+        delta.predict().to_numpy() / np.sqrt(resid),
+        atol=2e-4,
+    )

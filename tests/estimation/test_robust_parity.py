@@ -48,30 +48,46 @@ def _ours(ref: LavaanRef, data, scaled: bool) -> tuple[dict, np.ndarray]:
     vcov, b0 = robust_vcov(e_inv, [delta], [b1_model], [n])
     base = baseline_fit(mp, meanstructure)
     bchisq, bdf, bpvalue, bscaled, _ = baseline_test([base], em.logl, [a1], [b1_h1], [n])
-    out = {"baseline.chisq": bchisq, "baseline.df": bdf, "baseline.pvalue": bpvalue,
-           "unrestricted.logl": em.logl}  # fmt: skip
+    out = {
+        "baseline.chisq": bchisq,
+        "baseline.df": bdf,
+        "baseline.pvalue": bpvalue,
+        "unrestricted.logl": em.logl,
+    }
     chisq, df = fm["chisq"], fm["df"]
     test = None
     if scaled:
         test = yuan_bentler_mplus(chisq, df, [a1], [b1_h1], b0, e_inv, [n], delta.shape[1])
-        out.update({
-            "chisq.scaled": test.stat, "pvalue.scaled": test.pvalue,
-            "chisq.scaling.factor": test.scaling_factor,
-            "scaling.factor.h1": test.scaling_factor_h1,
-            "scaling.factor.h0": test.scaling_factor_h0,
-            "baseline.chisq.scaled": bscaled.stat, "baseline.pvalue.scaled": bscaled.pvalue,
-            "baseline.chisq.scaling.factor": bscaled.scaling_factor,
-        })  # fmt: skip
+        out.update(
+            {
+                "chisq.scaled": test.stat,
+                "pvalue.scaled": test.pvalue,
+                "chisq.scaling.factor": test.scaling_factor,
+                "scaling.factor.h1": test.scaling_factor_h1,
+                "scaling.factor.h0": test.scaling_factor_h0,
+                "baseline.chisq.scaled": bscaled.stat,
+                "baseline.pvalue.scaled": bscaled.pvalue,
+                "baseline.chisq.scaling.factor": bscaled.scaling_factor,
+            }
+        )
     fiml = None
     if not mp.complete:
         fiml = fiml_corrected(
-            complete_chisq(n, em.mean, em.cov, mu, sigma), df,
-            complete_chisq(n, em.mean, em.cov, base.mean, base.cov), bdf,
-            [a1], [b1_h1], [normal_information(em.cov)], [delta], [base.delta], [n],
+            complete_chisq(n, em.mean, em.cov, mu, sigma),
+            df,
+            complete_chisq(n, em.mean, em.cov, base.mean, base.cov),
+            bdf,
+            [a1],
+            [b1_h1],
+            [normal_information(em.cov)],
+            [delta],
+            [base.delta],
+            [n],
             version="V3" if scaled else "V6",
-        )  # fmt: skip
-    out.update(robust_fit_measures(chisq, df, test, bchisq, bdf, bscaled if scaled else None,
-                                   n, 1, fiml))  # fmt: skip
+        )
+    out.update(
+        robust_fit_measures(chisq, df, test, bchisq, bdf, bscaled if scaled else None, n, 1, fiml)
+    )
     return out, vcov
 
 
@@ -127,10 +143,18 @@ def test_fiml_corrected_v6_matches_lavaan(mlr_missing):
     b1 = fiml_information_firstorder(mp, em.mean, em.cov)
     n = mp.nobs
     fc = fiml_corrected(
-        complete_chisq(n, em.mean, em.cov, mu, sigma), ref["df3"],
-        complete_chisq(n, em.mean, em.cov, base.mean, base.cov), ref["df3.null"],
-        [a1], [b1], [normal_information(em.cov)], [delta], [base.delta], [n], version="V6",
-    )  # fmt: skip
+        complete_chisq(n, em.mean, em.cov, mu, sigma),
+        ref["df3"],
+        complete_chisq(n, em.mean, em.cov, base.mean, base.cov),
+        ref["df3.null"],
+        [a1],
+        [b1],
+        [normal_information(em.cov)],
+        [delta],
+        [base.delta],
+        [n],
+        version="V6",
+    )
     assert fc.c_hat3 == pytest.approx(ref["c.hat3"], rel=1e-9)
     assert fc.xx3 == pytest.approx(ref["XX3"], rel=1e-9)
     assert fc.xx3_scaled == pytest.approx(ref["XX3.scaled"], rel=1e-9)
@@ -168,11 +192,11 @@ def test_multigroup_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
     fit = radsem.cfa(model, data, group="school", group_equal=["loadings"])
     fm = fit.fit_measures()
     rob = robust_inference(fit._problem, fit._theta, fm["chisq"], fm["df"])
-    ref = LavaanRef("cfa", model, data, estimator="MLR", group="school",
-                    group_equal=ro.StrVector(["loadings"]))  # fmt: skip
+    ref = LavaanRef(
+        "cfa", model, data, estimator="MLR", group="school", group_equal=ro.StrVector(["loadings"])
+    )
     pt = ref.partable()
-    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"],
-                               rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"], rtol=1e-4)
     lfm = ref.fit_measures()
     for key, val in rob.fit_measures.items():
         assert val == pytest.approx(lfm[key], rel=1e-4, abs=1e-8), key
@@ -191,8 +215,7 @@ def test_mlr_with_fixed_exogenous_covariates_matches_lavaan(r_lavaan):
     rob = robust_inference(fit._problem, fit._theta, fm["chisq"], fm["df"])
     ref = LavaanRef("sem", model, data, estimator="MLR")
     pt = ref.partable()
-    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"],
-                               rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(np.sqrt(np.diag(rob.vcov)), pt.loc[pt["free"] > 0, "se"], rtol=1e-4)
     lfm = ref.fit_measures()
     for key, val in rob.fit_measures.items():
         assert val == pytest.approx(lfm[key], rel=1e-5, abs=1e-8), key

@@ -13,8 +13,10 @@ import pytest
 
 import radsem
 
-HS_COV_MODEL = ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
-                "visual ~ sex\nspeed ~ ageyr")  # fmt: skip
+HS_COV_MODEL = (
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    "visual ~ sex\nspeed ~ ageyr"
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,8 +52,9 @@ def test_ml_huber_white_matches_lavaan(r_lavaan, model, options):
 
     ours = radsem.sem(model, _hs(), estimator="ML", se="robust.huber.white", **options)
     ref = fit_lavaan(model, _hs(), estimator="ML", se="robust.huber.white", **options)
-    m = ours.parameter_estimates().merge(ref.parameter_estimates(),
-                                         on=["lhs", "op", "rhs", "group"], suffixes=("", "_l"))
+    m = ours.parameter_estimates().merge(
+        ref.parameter_estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("", "_l")
+    )
     assert len(m) == len(ref.parameter_estimates())
     np.testing.assert_allclose(m["est"], m["est_l"], atol=1e-4)
     np.testing.assert_allclose(m["se"], m["se_l"], rtol=1e-4, atol=1e-8)

@@ -17,8 +17,9 @@ def test_gamma_nt_inverts_the_normal_information(rng):
     a = rng.normal(size=(4, 4))
     sigma = a @ a.T + 4 * np.eye(4)
     w = np.linalg.inv(sigma)
-    np.testing.assert_allclose(gamma_nt(sigma, meanstructure=False) @ (0.5 * dup_quadratic(w, w)),
-                               np.eye(10), atol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        gamma_nt(sigma, meanstructure=False) @ (0.5 * dup_quadratic(w, w)), np.eye(10), atol=1e-10
+    )
     np.testing.assert_allclose(gamma_nt(sigma) @ normal_information(sigma), np.eye(14), atol=1e-10)
 
 

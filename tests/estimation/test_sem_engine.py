@@ -28,8 +28,7 @@ def hs_fit(hs):
 
 @pytest.mark.parametrize("estimator", ["ML", "GLS", "ULS"])
 def test_analytic_gradient_matches_finite_differences(hs, estimator, rng):
-    fit = radsem.sem(PD_REG, load("PoliticalDemocracy"), estimator=estimator,
-                     meanstructure=True)  # fmt: skip
+    fit = radsem.sem(PD_REG, load("PoliticalDemocracy"), estimator=estimator, meanstructure=True)
     prob = fit._problem
     theta = fit._theta + rng.normal(scale=0.05, size=fit._theta.size)
     err = optimize.check_grad(prob.fmin, prob.gradient, theta, epsilon=1e-7)
@@ -61,8 +60,21 @@ def test_solution_is_stationary_and_implied_pd(hs_fit):
 
 def test_outputs_shapes_and_immutability(hs_fit):
     pe = hs_fit.parameter_estimates()
-    assert list(pe.columns[:13]) == ["lhs", "op", "rhs", "group", "label", "est", "se", "z",
-                                     "pvalue", "ci_lower", "ci_upper", "std_lv", "std_all"]
+    assert list(pe.columns[:13]) == [
+        "lhs",
+        "op",
+        "rhs",
+        "group",
+        "label",
+        "est",
+        "se",
+        "z",
+        "pvalue",
+        "ci_lower",
+        "ci_upper",
+        "std_lv",
+        "std_all",
+    ]
     assert set(pe["group"]) == {1, 2}
     scores = hs_fit.predict()
     assert scores.shape == (301, 4)
@@ -138,8 +150,13 @@ def test_bad_options(hs):
 def test_improper_solution_warns(rng):
     n = 200
     f = rng.normal(size=n)
-    data = pd.DataFrame({"a": f + 0.01 * rng.normal(size=n), "b": 0.3 * f + rng.normal(size=n),
-                         "c": 0.3 * f + rng.normal(size=n)})  # fmt: skip
+    data = pd.DataFrame(
+        {
+            "a": f + 0.01 * rng.normal(size=n),
+            "b": 0.3 * f + rng.normal(size=n),
+            "c": 0.3 * f + rng.normal(size=n),
+        }
+    )
     data["a"] = data["a"] * 3
     with pytest.warns(ImproperSolutionWarning, match="negative"):
         radsem.cfa("f =~ a + b + c", data)

@@ -13,12 +13,45 @@ from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA, POLITICAL_DE
 HS_MODEL = HOLZINGER_SWINEFORD_CFA
 PD_MODEL = POLITICAL_DEMOCRACY_SEM
 FIT_KEYS = [
-    "npar", "fmin", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli",
-    "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "logl", "unrestricted.logl", "aic", "bic",
-    "ntotal", "bic2", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmr",
-    "rmr_nomean", "srmr", "srmr_bentler", "srmr_bentler_nomean", "crmr", "srmr_mplus",
-    "cn_05", "gfi", "agfi", "pgfi", "mfi", "ecvi",
-]  # fmt: skip
+    "npar",
+    "fmin",
+    "chisq",
+    "df",
+    "pvalue",
+    "baseline.chisq",
+    "baseline.df",
+    "cfi",
+    "tli",
+    "nnfi",
+    "rfi",
+    "nfi",
+    "pnfi",
+    "ifi",
+    "rni",
+    "logl",
+    "unrestricted.logl",
+    "aic",
+    "bic",
+    "ntotal",
+    "bic2",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "rmsea.pvalue",
+    "rmr",
+    "rmr_nomean",
+    "srmr",
+    "srmr_bentler",
+    "srmr_bentler_nomean",
+    "crmr",
+    "srmr_mplus",
+    "cn_05",
+    "gfi",
+    "agfi",
+    "pgfi",
+    "mfi",
+    "ecvi",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +83,17 @@ def _compare(fit, model, data, func, std=False, skip=(), **options):
         ms = pe.merge(lstd[key + ["est.std"]], on=key)
         np.testing.assert_allclose(ms["std_all"], ms["est.std"], atol=1e-4)
     fm = fit.fit_measures()
-    keys = [k for k in FIT_KEYS if k in lfm.index and np.isfinite(lfm[k])
-            and not (k.startswith("cn_") and lfm["df"] == 0) and k not in skip]  # fmt: skip
-    np.testing.assert_allclose(fm[keys].to_numpy(float), lfm[keys].to_numpy(float),
-                               rtol=1e-3, atol=1e-8, err_msg=str(keys))  # fmt: skip
+    keys = [
+        k
+        for k in FIT_KEYS
+        if k in lfm.index
+        and np.isfinite(lfm[k])
+        and not (k.startswith("cn_") and lfm["df"] == 0)
+        and k not in skip
+    ]
+    np.testing.assert_allclose(
+        fm[keys].to_numpy(float), lfm[keys].to_numpy(float), rtol=1e-3, atol=1e-8, err_msg=str(keys)
+    )
     return merged, fm, lfm
 
 
@@ -139,21 +179,47 @@ def test_fiml_missing_values(r_lavaan, hs):
 
 
 MORE_CASES = {
-    "higher_order": (HS_MODEL + "g =~ visual + textual + speed\n", "HolzingerSwineford1939",
-                     "cfa", {}),
-    "nonlinear_equality": ("visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\na == b^2",
-                           "HolzingerSwineford1939", "cfa", {}),
-    "group_partial": ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", "HolzingerSwineford1939",
-                      "cfa", {"group": "school",
-                              "group_equal": ["loadings", "intercepts", "residuals"],
-                              "group_partial": ["visual=~x2", "x3~1"]}),
-    "group_labels_c": ("visual =~ x1 + c(a, a)*x2 + c(b, b)*x3\ntextual =~ x4 + x5 + x6",
-                       "HolzingerSwineford1939", "cfa", {"group": "school"}),
-    "latent_on_observed_std_lv": ("dem60 =~ y1 + y2 + y3 + y4\ndem60 ~ x1 + x2",
-                                  "PoliticalDemocracy", "sem", {"std_lv": True}),
-    "path_fixed_x_false": ("y1 ~ x1 + x2\ny5 ~ y1 + x1", "PoliticalDemocracy", "sem",
-                           {"fixed_x": False}),
-}  # fmt: skip
+    "higher_order": (
+        HS_MODEL + "g =~ visual + textual + speed\n",
+        "HolzingerSwineford1939",
+        "cfa",
+        {},
+    ),
+    "nonlinear_equality": (
+        "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\na == b^2",
+        "HolzingerSwineford1939",
+        "cfa",
+        {},
+    ),
+    "group_partial": (
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+        "HolzingerSwineford1939",
+        "cfa",
+        {
+            "group": "school",
+            "group_equal": ["loadings", "intercepts", "residuals"],
+            "group_partial": ["visual=~x2", "x3~1"],
+        },
+    ),
+    "group_labels_c": (
+        "visual =~ x1 + c(a, a)*x2 + c(b, b)*x3\ntextual =~ x4 + x5 + x6",
+        "HolzingerSwineford1939",
+        "cfa",
+        {"group": "school"},
+    ),
+    "latent_on_observed_std_lv": (
+        "dem60 =~ y1 + y2 + y3 + y4\ndem60 ~ x1 + x2",
+        "PoliticalDemocracy",
+        "sem",
+        {"std_lv": True},
+    ),
+    "path_fixed_x_false": (
+        "y1 ~ x1 + x2\ny5 ~ y1 + x1",
+        "PoliticalDemocracy",
+        "sem",
+        {"fixed_x": False},
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(MORE_CASES))

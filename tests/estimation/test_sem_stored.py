@@ -41,13 +41,22 @@ def test_matches_stored_lavaan(name):
     free = merged["se_r"] > 0
     np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_r"], rtol=1e-3)
     std = merged["std_all_r"].notna()
-    np.testing.assert_allclose(merged.loc[std, "std_all"], merged.loc[std, "std_all_r"],
-                               atol=5e-4)  # fmt: skip
+    np.testing.assert_allclose(merged.loc[std, "std_all"], merged.loc[std, "std_all_r"], atol=5e-4)
     fm = fit.fit_measures()
     skip = {"gfi", "agfi", "pgfi"} if fit.options["missing"] == "ml" else set()
-    keys = [k for k in ref.fit_measures.index if k in fm.index and k not in skip
-            and np.isfinite(ref.fit_measures[k]) and abs(ref.fit_measures[k]) > 1e-8
-            and not (k.startswith("cn_") and ref.fit_measures["df"] == 0)]  # fmt: skip
+    keys = [
+        k
+        for k in ref.fit_measures.index
+        if k in fm.index
+        and k not in skip
+        and np.isfinite(ref.fit_measures[k])
+        and abs(ref.fit_measures[k]) > 1e-8
+        and not (k.startswith("cn_") and ref.fit_measures["df"] == 0)
+    ]
     assert len(keys) > 20
-    np.testing.assert_allclose(fm[keys].to_numpy(float), ref.fit_measures[keys].to_numpy(float),
-                               rtol=1e-3, err_msg=str(keys))  # fmt: skip
+    np.testing.assert_allclose(
+        fm[keys].to_numpy(float),
+        ref.fit_measures[keys].to_numpy(float),
+        rtol=1e-3,
+        err_msg=str(keys),
+    )

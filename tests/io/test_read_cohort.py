@@ -15,8 +15,14 @@ from radsem.io import Cohort, image_array, read_cohort, read_image, write_table
 
 
 def _clinical(**overrides) -> pd.DataFrame:
-    frame = pd.DataFrame({"patient_id": ["A1", "A2", "A3"], "age": [40.0, 55.5, 61.0],
-                          "time": [12.0, 30.5, 7.25], "event": [1, 0, 1]})
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["A1", "A2", "A3"],
+            "age": [40.0, 55.5, 61.0],
+            "time": [12.0, 30.5, 7.25],
+            "event": [1, 0, 1],
+        }
+    )
     for key, value in overrides.items():
         frame[key] = value
     return frame
@@ -27,8 +33,7 @@ def test_round_trip(small_cohort, small_folder):
     assert isinstance(cohort, Cohort)
     assert cohort.path == Path(small_folder).resolve()
     pd.testing.assert_frame_equal(cohort.clinical, small_cohort.clinical, check_dtype=False)
-    pd.testing.assert_frame_equal(cohort.expression, small_cohort.expression,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(cohort.expression, small_cohort.expression, check_dtype=False)
     pd.testing.assert_frame_equal(cohort.protocol, small_cohort.protocol, check_dtype=False)
     assert cohort.truth == small_cohort.truth
     assert list(cohort.images.columns) == ["patient_id", "t2", "dwi", "adc", "mask"]
@@ -69,17 +74,20 @@ def test_ids_stay_text(make_folder):
     assert cohort.patient_ids == ["007", "008", "010"]
 
 
-@pytest.mark.parametrize(("overrides", "match"), [
-    ({"patient_id": ["A1", "A2", "A1"]}, r"clinical.csv, row 4: duplicated patient_id='A1'"),
-    ({"patient_id": ["A1", None, "A3"]}, r"row 3, column 'patient_id': missing patient id"),
-    ({"time": [12.0, -1.0, 3.0]}, r"row 3, patient_id 'A2', column 'time'.*negative"),
-    ({"time": [12.0, None, 3.0]}, r"row 3, patient_id 'A2', column 'time': time missing"),
-    ({"time": [12.0, "soon", 3.0]}, r"column 'time': 'soon' is not a number"),
-    ({"event": [1, 2, 0]}, r"row 3, patient_id 'A2', column 'event': event must be 0"),
-    ({"event": [1, 0, None]}, r"row 4, patient_id 'A3', column 'event'"),
-    ({"age": [40, 300, 50]}, r"column 'age': 300"),
-    ({"dss_event": [0, 1, 0]}, r"\['dss_time'\] missing"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"patient_id": ["A1", "A2", "A1"]}, r"clinical.csv, row 4: duplicated patient_id='A1'"),
+        ({"patient_id": ["A1", None, "A3"]}, r"row 3, column 'patient_id': missing patient id"),
+        ({"time": [12.0, -1.0, 3.0]}, r"row 3, patient_id 'A2', column 'time'.*negative"),
+        ({"time": [12.0, None, 3.0]}, r"row 3, patient_id 'A2', column 'time': time missing"),
+        ({"time": [12.0, "soon", 3.0]}, r"column 'time': 'soon' is not a number"),
+        ({"event": [1, 2, 0]}, r"row 3, patient_id 'A2', column 'event': event must be 0"),
+        ({"event": [1, 0, None]}, r"row 4, patient_id 'A3', column 'event'"),
+        ({"age": [40, 300, 50]}, r"column 'age': 300"),
+        ({"dss_event": [0, 1, 0]}, r"\['dss_time'\] missing"),
+    ],
+)
 def test_clinical_errors(make_folder, overrides, match):
     with pytest.raises(DataError, match=match):
         read_cohort(make_folder(clinical=_clinical(**overrides)))
@@ -98,13 +106,18 @@ def test_missing_files_and_columns(make_folder, tmp_path):
 def test_expression_errors(make_folder):
     clin = _clinical()
     bad_id = pd.DataFrame({"patient_id": ["A1", "ZZ"], "MKI67": [8.0, 9.0]})
-    with pytest.raises(DataError, match=r"expression.csv, row 3, patient_id 'ZZ': patient id "
-                                        r"not in clinical.csv"):
+    with pytest.raises(
+        DataError,
+        match=r"expression.csv, row 3, patient_id 'ZZ': patient id "
+        r"not in clinical.csv",
+    ):
         read_cohort(make_folder(clinical=clin, expression=bad_id))
-    text = pd.DataFrame({"patient_id": ["A1", "A2"], "MKI67": [8.0, 9.0],
-                         "TOP2A": ["7.5", "high"]})
-    with pytest.raises(DataError, match=r"row 3, patient_id 'A2', column 'TOP2A': 'high' is "
-                                        r"not a number"):
+    text = pd.DataFrame({"patient_id": ["A1", "A2"], "MKI67": [8.0, 9.0], "TOP2A": ["7.5", "high"]})
+    with pytest.raises(
+        DataError,
+        match=r"row 3, patient_id 'A2', column 'TOP2A': 'high' is "
+        r"not a number",
+    ):
         read_cohort(make_folder(clinical=clin, expression=text))
     dup = pd.DataFrame({"patient_id": ["A1", "A1"], "MKI67": [8.0, 9.0]})
     with pytest.raises(DataError, match="duplicated patient_id='A1'"):

@@ -8,8 +8,9 @@ import pandas as pd
 ONE_FACTOR = "f =~ y1 + y2 + y3\nrec =~ Surv(time, event)\nrec ~ f + age"
 
 
-def one_factor_data(n: int = 250, seed: int = 1, beta: float = 0.5, gamma: float = 0.3,
-                    missing: int = 50) -> pd.DataFrame:
+def one_factor_data(
+    n: int = 250, seed: int = 1, beta: float = 0.5, gamma: float = 0.3, missing: int = 50
+) -> pd.DataFrame:
     """``f ~ N(0, 1)``, three indicators (loadings 1, .8, .7), exponential PH time on ``f``
     and ``age``; the first ``missing`` patients lack all indicators."""
     rng = np.random.default_rng(seed)
@@ -19,7 +20,8 @@ def one_factor_data(n: int = 250, seed: int = 1, beta: float = 0.5, gamma: float
     t = rng.exponential(1.0 / (0.1 * np.exp(beta * eta + gamma * age)))
     c = rng.uniform(0, 15, n)
     df = pd.DataFrame(y, columns=["y1", "y2", "y3"]).assign(
-        age=age, time=np.round(np.minimum(t, c), 4) + 1e-4, event=(t <= c).astype(int))
+        age=age, time=np.round(np.minimum(t, c), 4) + 1e-4, event=(t <= c).astype(int)
+    )
     df.loc[: missing - 1, ["y1", "y2", "y3"]] = np.nan
     return df
 
@@ -37,13 +39,16 @@ def small_cohort(n: int, seed: int) -> tuple[pd.DataFrame, str, dict]:
     p.stage_loadings = {k: 0.0 for k in p.stage_loadings}
     p.recurrence_log_hr = dict(p.recurrence_log_hr, E6=0.0, hypoxia=0.0, E7=0.5, immune=-0.5)
     cohort = simulate_cohort(n, seed=seed, images=False, missing_expression=0.3, params=p)
-    df = cohort.clinical.merge(cohort.expression.rename(columns=lavaan_name), on="patient_id",
-                               how="left")
+    df = cohort.clinical.merge(
+        cohort.expression.rename(columns=lavaan_name), on="patient_id", how="left"
+    )
     df["advanced"] = df["figo_stage"].isin(["III", "IV"]).astype(float)
     df["age10"] = (df["age"] - 50.0) / 10.0
-    model = ("E7 =~ 1.12*CDKN2A + MKI67 + MCM2\n"
-             "immune =~ 0.42*HLA_A + HLA_B + STAT1\n"
-             "rec =~ Surv(time, event)\n"
-             "rec ~ E7 + immune + advanced + age10")
+    model = (
+        "E7 =~ 1.12*CDKN2A + MKI67 + MCM2\n"
+        "immune =~ 0.42*HLA_A + HLA_B + STAT1\n"
+        "rec =~ Surv(time, event)\n"
+        "rec ~ E7 + immune + advanced + age10"
+    )
     truth = {"E7": 0.5, "immune": -0.5}
     return df, model, truth

@@ -29,8 +29,19 @@ def test_sem_dispatches_and_tables_have_lavaan_columns(joint):
     assert isinstance(joint, LatentSurvivalFit)
     assert joint.method == "joint"
     pe = joint.parameter_estimates()
-    assert list(pe.columns) == ["lhs", "op", "rhs", "group", "label", "est", "se", "z",
-                                "pvalue", "ci_lower", "ci_upper"]
+    assert list(pe.columns) == [
+        "lhs",
+        "op",
+        "rhs",
+        "group",
+        "label",
+        "est",
+        "se",
+        "z",
+        "pvalue",
+        "ci_lower",
+        "ci_upper",
+    ]
     rows = pe[pe["lhs"] == "rec"]
     assert rows["rhs"].tolist() == ["f", "age"]
     assert set(pe["op"]) == {"=~", "~~", "~1", "~"}
@@ -42,8 +53,12 @@ def test_sem_dispatches_and_tables_have_lavaan_columns(joint):
 
 def test_keyword_equals_declaration(data):
     a = latent_survival(ONE_FACTOR, data, method="naive")
-    b = radsem.sem("f =~ y1 + y2 + y3\nrec ~ f + age", data,
-                   survival={"rec": ("time", "event")}, survival_method="naive")
+    b = radsem.sem(
+        "f =~ y1 + y2 + y3\nrec ~ f + age",
+        data,
+        survival={"rec": ("time", "event")},
+        survival_method="naive",
+    )
     np.testing.assert_array_equal(a.coef.to_numpy(), b.coef.to_numpy())
 
 
@@ -81,14 +96,17 @@ def _bad(data, **change):
     return df
 
 
-@pytest.mark.parametrize(("mutate", "match"), [
-    (lambda d: d.drop(columns="time"), "time column 'time' is not in the data"),
-    (lambda d: d.assign(time=d["time"].where(d.index != 3, -1.0)), "negative times"),
-    (lambda d: d.assign(time=d["time"].where(d.index != 3)), "missing value"),
-    (lambda d: d.assign(event=d["event"].where(d.index != 3, 2)), "must be 0 .censored."),
-    (lambda d: d.assign(event=0), "no events"),
-    (lambda d: d.assign(age=d["age"].astype(str)), "must be numeric"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda d: d.drop(columns="time"), "time column 'time' is not in the data"),
+        (lambda d: d.assign(time=d["time"].where(d.index != 3, -1.0)), "negative times"),
+        (lambda d: d.assign(time=d["time"].where(d.index != 3)), "missing value"),
+        (lambda d: d.assign(event=d["event"].where(d.index != 3, 2)), "must be 0 .censored."),
+        (lambda d: d.assign(event=0), "no events"),
+        (lambda d: d.assign(age=d["age"].astype(str)), "must be numeric"),
+    ],
+)
 def test_bad_survival_data(data, mutate, match):
     with pytest.raises(DataError, match=match):
         latent_survival(ONE_FACTOR, mutate(data), method="naive")
@@ -111,8 +129,9 @@ def test_bad_options(data):
 
 def test_compare_family(data):
     train, test = data.iloc[::2], data.iloc[1::2]
-    fam = LatentSurvivalModel("f =~ y1 + y2 + y3\nsurv ~ f + age",
-                              method="regression_calibration", options={"draws": 0})
+    fam = LatentSurvivalModel(
+        "f =~ y1 + y2 + y3\nsurv ~ f + age", method="regression_calibration", options={"draws": 0}
+    )
     with pytest.raises(DataError, match="call fit"):
         fam.predict_risk(test)
     with warnings.catch_warnings():

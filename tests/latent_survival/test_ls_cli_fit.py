@@ -33,8 +33,11 @@ def table(tmp_path_factory) -> Path:
     data = sem_table(cohort)
     latent = cohort.latent.set_index("patient_id").reindex(data.index)
     rng = np.random.default_rng(0)
-    phenotype = (0.4 * latent["E7"].to_numpy() + 0.4 * latent["hypoxia"].to_numpy()
-                 + 0.7 * rng.standard_normal(len(data)))  # fmt: skip
+    phenotype = (
+        0.4 * latent["E7"].to_numpy()
+        + 0.4 * latent["hypoxia"].to_numpy()
+        + 0.7 * rng.standard_normal(len(data))
+    )
     for col, loading in IMAGING.items():
         x = loading * phenotype + 0.6 * rng.standard_normal(len(data))
         data[col] = (x - x.mean()) / x.std(ddof=1)
@@ -59,8 +62,7 @@ def test_survival_syntax_errors_name_file_line_column(tmp_path):
 
 def test_radsem_fit_fits_the_library_survival_model(table, tmp_path, capsys):
     out = tmp_path / "fit"
-    code = main(["fit", str(MODEL), str(table), "--out", str(out), "--missing", "ml",
-                 "--quiet"])  # fmt: skip
+    code = main(["fit", str(MODEL), str(table), "--out", str(out), "--missing", "ml", "--quiet"])
     assert code == 0, capsys.readouterr().err
     pe = pd.read_csv(out / "parameters.csv")
     hazards = pe[(pe["lhs"] == "recurrence") & (pe["op"] == "~")].set_index("rhs")

@@ -22,8 +22,9 @@ def problem():
 
 def _likelihood(problem, pieces=4):
     grid = piecewise_grid(problem.time, problem.event, pieces)
-    return JointLikelihood(problem.measurement, problem.node_terms, problem.covariates,
-                           problem.event, grid), grid
+    return JointLikelihood(
+        problem.measurement, problem.node_terms, problem.covariates, problem.event, grid
+    ), grid
 
 
 def test_zero_effects_split_into_fiml_and_piecewise_exponential(problem):
@@ -49,8 +50,7 @@ def test_measurement_loglik_matches_lavaan(problem, r_lavaan):
 
     data = one_factor_data()[["y1", "y2", "y3"]]
     data = data[data.notna().any(axis=1)]
-    logl = float(fit_lavaan("f =~ y1 + y2 + y3", data, "sem", missing="ml")
-                 .fit_measures()["logl"])
+    logl = float(fit_lavaan("f =~ y1 + y2 + y3", data, "sem", missing="ml").fit_measures()["logl"])
     lik, _ = _likelihood(problem)
     meas = problem.measurement
     z = meas.K.T @ (problem.sem_fit._theta - meas.theta0)
@@ -82,8 +82,9 @@ def _cox_data(n=80, seed=4):
     x = rng.standard_normal((n, 2))
     t = rng.exponential(1 / np.exp(0.5 * x[:, 0] - 0.4 * x[:, 1]))
     c = rng.exponential(2.0, n)
-    df = pd.DataFrame({"age": x[:, 0], "x2": x[:, 1], "time": np.minimum(t, c),
-                       "event": (t <= c).astype(int)})
+    df = pd.DataFrame(
+        {"age": x[:, 0], "x2": x[:, 1], "time": np.minimum(t, c), "event": (t <= c).astype(int)}
+    )
     # censoring moved to the next event time (censored at or after the last event: to it),
     # so that every patient at risk over an interval between event times is exposed to all
     # of it: the piecewise-exponential profile likelihood is then Breslow's
@@ -114,8 +115,9 @@ def test_piecewise_cox_matches_r_coxph(r_survival):
     df = _cox_data()
     cuts = np.unique(df.loc[df["event"] == 1, "time"])[:-1]
     fit = latent_survival("r =~ Surv(time, event)\nr ~ age + x2", df, baseline_cuts=cuts)
-    rfit = r_function("coxph", "survival")(ro.Formula("Surv(time, event) ~ age + x2"),
-                                           data=to_r_dataframe(df), ties="breslow")
+    rfit = r_function("coxph", "survival")(
+        ro.Formula("Surv(time, event) ~ age + x2"), data=to_r_dataframe(df), ties="breslow"
+    )
     coef = np.asarray(ro.r["coef"](rfit))
     np.testing.assert_allclose(fit.coef.to_numpy(), coef, atol=1e-6)
 
@@ -124,5 +126,4 @@ def test_few_pieces_close_to_cox():
     df = _cox_data(200, 8)
     fit = latent_survival("r =~ Surv(time, event)\nr ~ age + x2", df, baseline_pieces=6)
     ref = radsem.survival.cox(df, "time", "event", ["age", "x2"])
-    assert np.all(np.abs(fit.coef.to_numpy() - ref.params.to_numpy())
-                  < 0.15 * ref.se.to_numpy())
+    assert np.all(np.abs(fit.coef.to_numpy() - ref.params.to_numpy()) < 0.15 * ref.se.to_numpy())

@@ -10,23 +10,27 @@ from scipy import integrate, stats
 from radsem.latent_survival.quadrature import log_integral, log_integral_numpy, posterior_mode
 
 CASES = [  # m, s2, d, H
-    (0.0, 1.0, 1, 0.3), (0.5, 0.2, 0, 0.05), (-1.0, 2.5, 1, 4.0), (2.0, 0.05, 1, 0.8),
-    (0.3, 1.5, 0, 12.0), (-2.0, 0.6, 1, 0.001),
+    (0.0, 1.0, 1, 0.3),
+    (0.5, 0.2, 0, 0.05),
+    (-1.0, 2.5, 1, 4.0),
+    (2.0, 0.05, 1, 0.8),
+    (0.3, 1.5, 0, 12.0),
+    (-2.0, 0.6, 1, 0.001),
 ]
 
 
 def _quad(m, s2, d, h):
     s = np.sqrt(s2)
     f = lambda u: np.exp(d * u - h * np.exp(u)) * stats.norm.pdf(u, m, s)  # noqa: E731
-    return np.log(integrate.quad(f, m - 12 * s, m + 12 * s, epsabs=0, epsrel=1e-12,
-                                 limit=400)[0])
+    return np.log(integrate.quad(f, m - 12 * s, m + 12 * s, epsabs=0, epsrel=1e-12, limit=400)[0])
 
 
 @pytest.mark.parametrize(("m", "s2", "d", "h"), CASES)
 @pytest.mark.parametrize(("points", "tol"), [(15, 5e-6), (40, 1e-9)])
 def test_matches_adaptive_scipy_quad(m, s2, d, h, points, tol):
-    got = log_integral_numpy(np.array([m]), np.array([s2]), np.array([d], float),
-                             np.array([h]), points=points)[0]
+    got = log_integral_numpy(
+        np.array([m]), np.array([s2]), np.array([d], float), np.array([h]), points=points
+    )[0]
     assert got == pytest.approx(_quad(m, s2, d, h), abs=tol)
 
 
@@ -49,14 +53,19 @@ def test_torch_equals_numpy_and_gradient_is_exact():
     np.testing.assert_allclose(
         val.detach().numpy(),
         log_integral_numpy(*(t.detach().numpy() for t in (m, s2, d, h)), points=40),
-        rtol=0, atol=1e-12)
+        rtol=0,
+        atol=1e-12,
+    )
     val.sum().backward()
     eps = 1e-6
     for k, case in enumerate(CASES):
         mm, ss, dd, hh = case
+
         def f(a, b, dd=dd, hh=hh):
-            return log_integral_numpy(np.array([a]), np.array([b]), np.array([dd]),
-                                      np.array([hh]), points=40)[0]
+            return log_integral_numpy(
+                np.array([a]), np.array([b]), np.array([dd]), np.array([hh]), points=40
+            )[0]
+
         fd_m = (f(mm + eps, ss) - f(mm - eps, ss)) / (2 * eps)
         fd_s = (f(mm, ss + eps) - f(mm, ss - eps)) / (2 * eps)
         assert m.grad[k].item() == pytest.approx(fd_m, abs=1e-5)
@@ -74,4 +83,4 @@ def test_mode_solves_the_score_equation():
     m, s2 = rng.normal(0, 2, 200), rng.uniform(0.01, 5, 200)
     d, h = rng.integers(0, 2, 200).astype(float), np.exp(rng.normal(0, 3, 200))
     u, sig = posterior_mode(m, s2, d, h)
-    assert np.max(np.abs(d - h * np.exp(u) - (u - m) / s2) * sig ** 2) < 1e-8
+    assert np.max(np.abs(d - h * np.exp(u) - (u - m) / s2) * sig**2) < 1e-8

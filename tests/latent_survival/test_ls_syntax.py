@@ -10,8 +10,10 @@ from radsem.spec import parse_model
 
 
 def test_declaration_is_removed_and_lines_keep_their_numbers():
-    model = ("# measurement\nf =~ y1 + y2 + y3\nrec =~ Surv(rfs_months, rfs_event)\n"
-             "rec ~ lab*f + age\ng =~ y4 + y5 + y6")
+    model = (
+        "# measurement\nf =~ y1 + y2 + y3\nrec =~ Surv(rfs_months, rfs_event)\n"
+        "rec ~ lab*f + age\ng =~ y4 + y5 + y6"
+    )
     sem, out = split_survival(model)
     assert (out.name, out.time, out.event) == ("rec", "rfs_months", "rfs_event")
     assert out.predictors == ["f", "age"]
@@ -53,30 +55,36 @@ def test_only_survival_part_leaves_no_sem():
     assert out.predictors == ["age"]
 
 
-@pytest.mark.parametrize(("model", "line", "column", "match"), [
-    ("f =~ y1\nr =~ Surv(t)\nr ~ f", 2, 12, "exactly two column names"),
-    ("r =~ Surv(t, d, e)\nr ~ f", 1, 15, "exactly two column names"),
-    ("r =~ Surv(t, 3)\nr ~ f", 1, 14, "exactly two column names"),
-    ("r ~ Surv(t, d)", 1, 3, "right of '=~'"),
-    ("r =~ x + Surv(t, d)\nr ~ f", 1, 6, "alone on the right"),
-    ("r =~ Surv(t, d) + x\nr ~ f", 1, 17, "unexpected text"),
-    ("r =~ Surv(t, d)\nr ~ 2*f", 2, 5, "only a label"),
-    ("r =~ Surv(t, d)\nr ~ f + f", 2, 9, "appears twice"),
-])
+@pytest.mark.parametrize(
+    ("model", "line", "column", "match"),
+    [
+        ("f =~ y1\nr =~ Surv(t)\nr ~ f", 2, 12, "exactly two column names"),
+        ("r =~ Surv(t, d, e)\nr ~ f", 1, 15, "exactly two column names"),
+        ("r =~ Surv(t, 3)\nr ~ f", 1, 14, "exactly two column names"),
+        ("r ~ Surv(t, d)", 1, 3, "right of '=~'"),
+        ("r =~ x + Surv(t, d)\nr ~ f", 1, 6, "alone on the right"),
+        ("r =~ Surv(t, d) + x\nr ~ f", 1, 17, "unexpected text"),
+        ("r =~ Surv(t, d)\nr ~ 2*f", 2, 5, "only a label"),
+        ("r =~ Surv(t, d)\nr ~ f + f", 2, 9, "appears twice"),
+    ],
+)
 def test_malformed_surv_names_line_and_column(model, line, column, match):
     with pytest.raises(ModelSyntaxError, match=match) as info:
         split_survival(model)
     assert (info.value.line, info.value.column) == (line, column)
 
 
-@pytest.mark.parametrize(("model", "survival", "match"), [
-    ("r =~ Surv(t, d)", None, "has no regression"),
-    ("r =~ Surv(t, d)\ns =~ Surv(u, e)\nr ~ f\ns ~ f", None, "only one survival outcome"),
-    ("r =~ Surv(t, d)\nr ~ f\nf ~ r", None, "can only appear"),
-    ("r =~ Surv(t, d)\nr ~ f", {"r": ("t", "d")}, "both in the model"),
-    ("f =~ y1 + y2\nr ~ f", {"r": ("t",)}, "two column names"),
-    ("f =~ y1 + y2\nr ~ f", {"1r": ("t", "d")}, "not a valid name"),
-])
+@pytest.mark.parametrize(
+    ("model", "survival", "match"),
+    [
+        ("r =~ Surv(t, d)", None, "has no regression"),
+        ("r =~ Surv(t, d)\ns =~ Surv(u, e)\nr ~ f\ns ~ f", None, "only one survival outcome"),
+        ("r =~ Surv(t, d)\nr ~ f\nf ~ r", None, "can only appear"),
+        ("r =~ Surv(t, d)\nr ~ f", {"r": ("t", "d")}, "both in the model"),
+        ("f =~ y1 + y2\nr ~ f", {"r": ("t",)}, "two column names"),
+        ("f =~ y1 + y2\nr ~ f", {"1r": ("t", "d")}, "not a valid name"),
+    ],
+)
 def test_specification_errors(model, survival, match):
     with pytest.raises(ModelSpecificationError, match=match):
         split_survival(model, survival)

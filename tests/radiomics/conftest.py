@@ -36,10 +36,12 @@ def make_patient(folder: Path, seed: int, radius: float = 5.0) -> dict:
     adc = (1000 + rng.normal(0, 150, small)).astype(np.float32)
     coarse = (T2_SPACING[0], 2.0, 2.0)
     shift = (0.0, 0.5, 0.5)  # DWI voxel centres of a 2x coarser grid covering the same FOV
-    return {"t2": write(t2, folder / "t2.nii.gz"),
-            "dwi": write(dwi, folder / "dwi.nii.gz", coarse, shift),
-            "adc": write(adc, folder / "adc.nii.gz", coarse, shift),
-            "mask": write(mask, folder / "mask.nii.gz")}
+    return {
+        "t2": write(t2, folder / "t2.nii.gz"),
+        "dwi": write(dwi, folder / "dwi.nii.gz", coarse, shift),
+        "adc": write(adc, folder / "adc.nii.gz", coarse, shift),
+        "mask": write(mask, folder / "mask.nii.gz"),
+    }
 
 
 @pytest.fixture(scope="session")

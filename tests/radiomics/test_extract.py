@@ -13,8 +13,15 @@ from radsem.radiomics import extract_patient, resolve_settings
 from radsem.radiomics.extract import extract_series, read_volume
 
 #: Per-class counts of Halle et al. (METHODS.md section 2); pyradiomics 3.0.1 defaults agree.
-PAPER_COUNTS = {"shape": 14, "firstorder": 18, "glcm": 24, "glrlm": 16, "glszm": 16, "gldm": 14,
-                "ngtdm": 5}
+PAPER_COUNTS = {
+    "shape": 14,
+    "firstorder": 18,
+    "glcm": 24,
+    "glrlm": 16,
+    "glszm": 16,
+    "gldm": 14,
+    "ngtdm": 5,
+}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +63,9 @@ def test_matches_pyradiomics_on_the_prepared_images(one, patients):
     t2, mask = read_volume(row.t2), read_volume(row["mask"])
     dwi = sitk.Cast(read_volume(row.dwi), sitk.sitkFloat32)
     mean = sitk.GetArrayViewFromImage(dwi).mean()
-    dwi = sitk.Resample(dwi * float(100.0 / mean), t2, sitk.Transform(), sitk.sitkLinear, 0.0,
-                        sitk.sitkFloat32)
+    dwi = sitk.Resample(
+        dwi * float(100.0 / mean), t2, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32
+    )
     ex = featureextractor.RadiomicsFeatureExtractor(binWidth=10)
     ex.disableAllFeatures()
     ex.enableFeatureClassByName("glcm")
@@ -93,16 +101,23 @@ def test_deterministic(one, patients):
 def test_settings_override_dict_and_yaml(tmp_path, patients):
     row = patients.iloc[0]
     params = tmp_path / "params.yaml"
-    params.write_text("setting:\n  binWidth: 25\nfeatureClass:\n  firstorder: []\n  glcm:\n"
-                      "    - Contrast\nradsem:\n  normalize: true\n")
+    params.write_text(
+        "setting:\n  binWidth: 25\nfeatureClass:\n  firstorder: []\n  glcm:\n"
+        "    - Contrast\nradsem:\n  normalize: true\n"
+    )
     f_yaml, d_yaml = extract_patient(row.t2, row.dwi, row.adc, row["mask"], settings=params)
     assert len(f_yaml) == 3 * 19
-    f_dict, d_dict = extract_patient(row.t2, row.dwi, row.adc, row["mask"],
-                                     settings={"binWidth": 25, "featureClass": {
-                                         "firstorder": [], "glcm": ["Contrast"]}})
+    f_dict, d_dict = extract_patient(
+        row.t2,
+        row.dwi,
+        row.adc,
+        row["mask"],
+        settings={"binWidth": 25, "featureClass": {"firstorder": [], "glcm": ["Contrast"]}},
+    )
     pd.testing.assert_series_equal(f_yaml, f_dict)
-    _, d_default = extract_patient(row.t2, row.dwi, row.adc, row["mask"],
-                                   settings={"featureClass": {"firstorder": []}})
+    _, d_default = extract_patient(
+        row.t2, row.dwi, row.adc, row["mask"], settings={"featureClass": {"firstorder": []}}
+    )
     assert d_yaml["t2"]["bins"] < d_default["t2"]["bins"]  # wider bins, fewer of them
 
 
@@ -142,8 +157,9 @@ def test_image_errors(tmp_path, patients, write_image):
     empty = write(np.zeros((8, 24, 24), np.uint8), tmp_path / "empty.nii.gz")
     with pytest.raises(ImageError, match="the mask is empty"):
         extract_patient(row.t2, row.dwi, row.adc, empty)
-    shifted = write(np.ones((8, 24, 24), np.uint8), tmp_path / "shifted.nii.gz",
-                    origin=(0.0, 3.0, 0.0))
+    shifted = write(
+        np.ones((8, 24, 24), np.uint8), tmp_path / "shifted.nii.gz", origin=(0.0, 3.0, 0.0)
+    )
     with pytest.raises(ImageError, match="not on the T2 grid"):
         extract_patient(row.t2, row.dwi, row.adc, shifted)
     one_voxel = np.zeros((8, 24, 24), np.uint8)
@@ -158,8 +174,9 @@ def test_image_errors(tmp_path, patients, write_image):
 
 def test_shape_only_settings_give_t2_shape(patients):
     row = patients.iloc[2]
-    f, d = extract_patient(row.t2, row.dwi, row.adc, row["mask"],
-                           settings={"featureClass": {"shape": []}})
+    f, d = extract_patient(
+        row.t2, row.dwi, row.adc, row["mask"], settings={"featureClass": {"shape": []}}
+    )
     assert len(f) == 14
     assert all(c.startswith("t2_original_shape_") for c in f.index)
     assert d["dwi"]["bins"] == 0
@@ -174,21 +191,31 @@ def test_extract_series_without_normalisation_matches_pyradiomics(tmp_path, pati
     feats, _ = extract_series(img, mask, resolve_settings({"normalize": False}), True, "x")
     direct = featureextractor.RadiomicsFeatureExtractor(binWidth=10).execute(img, mask)
     assert feats["original_firstorder_Mean"] == pytest.approx(
-        float(direct["original_firstorder_Mean"]))
+        float(direct["original_firstorder_Mean"])
+    )
     assert feats["original_shape_MeshVolume"] == pytest.approx(
-        float(direct["original_shape_MeshVolume"]))
+        float(direct["original_shape_MeshVolume"])
+    )
 
 
 def test_diffusion_volume_outside_the_tumour(tmp_path, patients, write_image):
     """A DWI that does not overlap the tumour is refused; a partial overlap is a warning."""
     row = patients.iloc[0]
-    far = write_image(np.full((8, 12, 12), 50.0, np.float32), tmp_path / "far.nii.gz",
-                      spacing=(4.0, 2.0, 2.0), origin=(0.0, 500.0, 0.0))
+    far = write_image(
+        np.full((8, 12, 12), 50.0, np.float32),
+        tmp_path / "far.nii.gz",
+        spacing=(4.0, 2.0, 2.0),
+        origin=(0.0, 500.0, 0.0),
+    )
     with pytest.raises(ImageError, match="does not overlap the tumour"):
         extract_patient(row.t2, far, row.adc, row["mask"])
     rng = np.random.default_rng(1)
-    half = write_image((50 + rng.gamma(4, 10, (8, 12, 6))).astype(np.float32),
-                       tmp_path / "half.nii.gz", spacing=(4.0, 2.0, 2.0), origin=(0.0, 0.5, 0.5))
+    half = write_image(
+        (50 + rng.gamma(4, 10, (8, 12, 6))).astype(np.float32),
+        tmp_path / "half.nii.gz",
+        spacing=(4.0, 2.0, 2.0),
+        origin=(0.0, 0.5, 0.5),
+    )
     _, diag = extract_patient(row.t2, half, row.adc, row["mask"])
     assert "outside the DWI field of view" in diag["dwi"]["warnings"]
     assert "outside" not in diag["adc"]["warnings"]

@@ -28,8 +28,19 @@ def test_extract_command(cohort_dir, tmp_path, capsys):
     out = tmp_path / "features.parquet"
     params = tmp_path / "p.yaml"
     params.write_text("setting:\n  binWidth: 10\n")
-    code = main(["extract", str(folder), "--out", str(out), "--params", str(params),
-                 "--cache", str(tmp_path / "cache"), "--quiet"])
+    code = main(
+        [
+            "extract",
+            str(folder),
+            "--out",
+            str(out),
+            "--params",
+            str(params),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     feats = pd.read_parquet(out)
     assert feats["patient_id"].tolist() == [ids[0], ids[2]]
@@ -41,8 +52,10 @@ def test_extract_command(cohort_dir, tmp_path, capsys):
     assert len(diag) == 6
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     out_csv = tmp_path / "f.csv"
-    assert main(["extract", str(folder), "--out", str(out_csv),
-                 "--cache", str(tmp_path / "cache")]) == 0
+    assert (
+        main(["extract", str(folder), "--out", str(out_csv), "--cache", str(tmp_path / "cache")])
+        == 0
+    )
     captured = capsys.readouterr()
     assert "skipped" in captured.err
     again = pd.read_csv(out_csv, dtype={"patient_id": str})
@@ -57,6 +70,7 @@ def test_extract_command_bad_input(cohort_dir, tmp_path, capsys):
     assert main(["extract", str(folder), "--out", str(tmp_path / "f.csv"), "--jobs", "0"]) == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("featureClass:\n  nosuch: []\n")
-    assert main(["extract", str(folder), "--out", str(tmp_path / "f.csv"), "--params",
-                 str(bad)]) == 3
+    assert (
+        main(["extract", str(folder), "--out", str(tmp_path / "f.csv"), "--params", str(bad)]) == 3
+    )
     assert "pyradiomics rejects" in capsys.readouterr().err

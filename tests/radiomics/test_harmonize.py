@@ -30,11 +30,23 @@ def make_protocol(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Se
         for series in ("T2", "DWI", "ADC"):
             dw = series != "T2"
             vx = px * (2 if dw else 1)
-            rows.append({"patient_id": pid, "series": series, "field_strength": fs,
-                         "TR": tr, "TE": te, "flip_angle": 90.0 if dw else flip,
-                         "n_averages": avg, "echo_train_length": etl, "phase_encoding": pe,
-                         "voxel_volume": vx * vx * sz, "anisotropy": sz / vx,
-                         "b_max": bmax if dw else np.nan, "n_b_values": nb if dw else np.nan})
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "series": series,
+                    "field_strength": fs,
+                    "TR": tr,
+                    "TE": te,
+                    "flip_angle": 90.0 if dw else flip,
+                    "n_averages": avg,
+                    "echo_train_length": etl,
+                    "phase_encoding": pe,
+                    "voxel_volume": vx * vx * sz,
+                    "anisotropy": sz / vx,
+                    "b_max": bmax if dw else np.nan,
+                    "n_b_values": nb if dw else np.nan,
+                }
+            )
     return pd.DataFrame(rows), scanner
 
 
@@ -51,7 +63,8 @@ def cohort():
         series = ("t2", "dwi", "adc")[k % 3]
         scanner_part = shift * (1.0 + 0.1 * k) if k < 20 else 0.0
         cols[f"{series}_original_firstorder_F{k}"] = (
-            10 + 0.8 * biology.to_numpy() + scanner_part + rng.normal(0, 0.6, n))
+            10 + 0.8 * biology.to_numpy() + scanner_part + rng.normal(0, 0.6, n)
+        )
     X = pd.DataFrame(cols, index=pd.Index(scanner.index, name="patient_id"))
     return X, protocol, scanner, biology
 
@@ -136,8 +149,12 @@ def test_sklearn_pipeline(cohort):
     X, protocol, _, biology = cohort
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        scores = cross_val_score(make_pipeline(ProtocolHarmonizer(protocol=protocol),
-                                               LinearRegression()), X, biology, cv=3)
+        scores = cross_val_score(
+            make_pipeline(ProtocolHarmonizer(protocol=protocol), LinearRegression()),
+            X,
+            biology,
+            cv=3,
+        )
     assert scores.mean() > 0.5
 
 
@@ -168,8 +185,9 @@ def test_errors_and_warnings(cohort):
     with pytest.warns(DataWarning, match=r"TE \(constant\)"):
         h = ProtocolHarmonizer(protocol=const).fit(X)
     assert h.n_associated_after_ == 0
-    assert ((h.dropped_parameters_.parameter == "TE")
-            & (h.dropped_parameters_.reason == "constant")).sum() == 3
+    assert (
+        (h.dropped_parameters_.parameter == "TE") & (h.dropped_parameters_.reason == "constant")
+    ).sum() == 3
     with pytest.raises(DataError, match="not a column"):
         ProtocolHarmonizer(protocol=protocol, parameters=["TE", "gradient"]).fit(X)
     h = _fit(X, protocol)
@@ -179,6 +197,7 @@ def test_errors_and_warnings(cohort):
 
 
 # ------------------------------------------------------------------ ComBat
+
 
 def _combat_data(seed=3):
     rng = np.random.default_rng(seed)
@@ -196,8 +215,10 @@ needs_sva = pytest.mark.skipif(_probe(("sva",)) is not None, reason="needs R wit
 
 
 @needs_sva
-@pytest.mark.parametrize(("parametric", "mean_only", "tol"),
-                         [(True, False, 1e-5), (False, False, 1e-10), (True, True, 1e-10)])
+@pytest.mark.parametrize(
+    ("parametric", "mean_only", "tol"),
+    [(True, False, 1e-5), (False, False, 1e-10), (True, True, 1e-10)],
+)
 def test_combat_matches_sva(parametric, mean_only, tol):
     """R: sva::ComBat(dat = t(X), batch, mod = cbind(1, age), par.prior, mean.only)."""
     import rpy2.robjects as ro
@@ -207,15 +228,21 @@ def test_combat_matches_sva(parametric, mean_only, tol):
     from radsem._r import r_function
 
     X, batch, cov = _combat_data()
-    ours = ComBatHarmonizer(batch=batch, covariates=cov, parametric=parametric,
-                            mean_only=mean_only).fit_transform(X)
+    ours = ComBatHarmonizer(
+        batch=batch, covariates=cov, parametric=parametric, mean_only=mean_only
+    ).fit_transform(X)
     combat = r_function("ComBat", "sva")
     with localconverter(ro.default_converter + numpy2ri.converter):
         dat = ro.r["matrix"](X.to_numpy().T.copy(), nrow=X.shape[1])
         mod = ro.r["cbind"](1.0, cov["age"].to_numpy())
-        ref = np.asarray(combat(dat=dat, batch=ro.StrVector(batch.tolist()), mod=mod,
-                                **{"par.prior": parametric, "mean.only": mean_only,
-                                   "prior.plots": False}))
+        ref = np.asarray(
+            combat(
+                dat=dat,
+                batch=ro.StrVector(batch.tolist()),
+                mod=mod,
+                **{"par.prior": parametric, "mean.only": mean_only, "prior.plots": False},
+            )
+        )
     np.testing.assert_allclose(ours.to_numpy(), ref.T, rtol=tol, atol=tol)
 
 
@@ -241,8 +268,9 @@ def test_combat_errors():
     with pytest.raises(DataError, match="at least 2 batches"):
         ComBatHarmonizer(batch=batch.map(lambda b: "one")).fit(X)
     with pytest.raises(DataError, match="confounded"):
-        ComBatHarmonizer(batch=batch, covariates=pd.DataFrame(
-            {"site": batch}, index=batch.index)).fit(X)
+        ComBatHarmonizer(
+            batch=batch, covariates=pd.DataFrame({"site": batch}, index=batch.index)
+        ).fit(X)
     h = ComBatHarmonizer(batch=batch).fit(X.iloc[:40])
     with pytest.raises(DataError, match="not seen in fit"):
         h.transform(X.iloc[40:])

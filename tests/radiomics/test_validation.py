@@ -30,14 +30,31 @@ def test_breast1_matches_pyradiomics_baseline():
     All 107 baseline features (shape, first-order, GLCM, GLRLM, GLSZM, GLDM, NGTDM) are compared.
     """
     base_settings, expected = _baseline()
-    keep = ("binWidth", "voxelArrayShift", "distances", "force2D", "force2Ddimension",
-            "label", "minimumROIDimensions", "padDistance", "gldm_a", "weightingNorm")
-    settings = resolve_settings({"setting": {k: base_settings[k] for k in keep
-                                             if base_settings.get(k) is not None},
-                                 "normalize": False})
-    feats, diag = extract_series(read_volume(DATA / "breast1_image.nrrd"),
-                                 read_volume(DATA / "breast1_label.nrrd"), settings, True,
-                                 "breast1")
+    keep = (
+        "binWidth",
+        "voxelArrayShift",
+        "distances",
+        "force2D",
+        "force2Ddimension",
+        "label",
+        "minimumROIDimensions",
+        "padDistance",
+        "gldm_a",
+        "weightingNorm",
+    )
+    settings = resolve_settings(
+        {
+            "setting": {k: base_settings[k] for k in keep if base_settings.get(k) is not None},
+            "normalize": False,
+        }
+    )
+    feats, diag = extract_series(
+        read_volume(DATA / "breast1_image.nrrd"),
+        read_volume(DATA / "breast1_label.nrrd"),
+        settings,
+        True,
+        "breast1",
+    )
     assert diag["voxels"] == 143  # the baseline's diagnostics_Mask-original_VoxelNum
     common = sorted(set(expected) & set(feats))
     assert len(common) >= 100
@@ -86,9 +103,15 @@ IBSI_REFERENCE = {
     "original_firstorder_InterquartileRange": ("Intensity interquartile range", "SALO", 3.0),
     "original_firstorder_Range": ("Intensity range", "2OJQ", 5.0),
     "original_firstorder_MeanAbsoluteDeviation": (
-        "Intensity-based mean absolute deviation", "4FUA", 1.55),
+        "Intensity-based mean absolute deviation",
+        "4FUA",
+        1.55,
+    ),
     "original_firstorder_RobustMeanAbsoluteDeviation": (
-        "Intensity-based robust mean absolute deviation", "1128", 1.11),
+        "Intensity-based robust mean absolute deviation",
+        "1128",
+        1.11,
+    ),
     "original_firstorder_Energy": ("Intensity-based energy", "N8CA", 567.0),
     "original_firstorder_RootMeanSquared": ("Root mean square intensity", "5ZWQ", 2.77),
     "original_firstorder_Entropy": ("Discretised intensity entropy", "TLU2", 1.27),
@@ -139,8 +162,9 @@ def phantom_images():
 @pytest.fixture(scope="module")
 def phantom_features(phantom_images):
     image, mask = phantom_images
-    settings = resolve_settings({"normalize": False, "binWidth": 1,
-                                 "featureClass": {"firstorder": [], "shape": []}})
+    settings = resolve_settings(
+        {"normalize": False, "binWidth": 1, "featureClass": {"firstorder": [], "shape": []}}
+    )
     return extract_series(image, mask, settings, True, "IBSI phantom")
 
 

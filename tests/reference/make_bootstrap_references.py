@@ -57,16 +57,35 @@ def main() -> None:
         "mediation": {
             "model": MEDIATION,
             "parameters": [
-                {"lhs": lhs, "op": op, "rhs": rhs, "est": float(est), "se": float(se),
-                 "ci_lower": float(lo), "ci_upper": float(hi)}
+                {
+                    "lhs": lhs,
+                    "op": op,
+                    "rhs": rhs,
+                    "est": float(est),
+                    "se": float(se),
+                    "ci_lower": float(lo),
+                    "ci_upper": float(hi),
+                }
                 for lhs, op, rhs, est, se, lo, hi in zip(
-                    rows["lhs"], rows["op"], rows["rhs"], rows["est"], rows["se"],
-                    rows["ci.lower"], rows["ci.upper"], strict=True)
+                    rows["lhs"],
+                    rows["op"],
+                    rows["rhs"],
+                    rows["est"],
+                    rows["se"],
+                    rows["ci.lower"],
+                    rows["ci.upper"],
+                    strict=True,
+                )
             ],
             "seconds": t1 - t0,
         },
-        "bollen_stine": {"model": ONE_FACTOR, "data": "factor_data()", "pvalue": pvalue,
-                         "successful": n_ok, "seconds": t2 - t1},
+        "bollen_stine": {
+            "model": ONE_FACTOR,
+            "data": "factor_data()",
+            "pvalue": pvalue,
+            "successful": n_ok,
+            "seconds": t2 - t1,
+        },
     }
     atomic_write_text(REFERENCE_FILE, json.dumps(payload, indent=1) + "\n")
     print(json.dumps(payload, indent=1))

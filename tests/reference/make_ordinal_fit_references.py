@@ -44,18 +44,26 @@ def main() -> None:
         cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "std_lv", "std_all"]
         mi = None
         if name in MI_CASES:
-            mi = [{k: json_value(v) for k, v in row.items()}
-                  for row in fit.modindices().to_dict("records")]
+            mi = [
+                {k: json_value(v) for k, v in row.items()}
+                for row in fit.modindices().to_dict("records")
+            ]
         record = {
             "modindices": mi,
-            "case": name, "model": case.model, "function": case.function,
-            "options": case.options, "converged": bool(fit.converged), "versions": versions,
-            "parameters": [{k: json_value(v) for k, v in row.items()}
-                           for row in pe[cols].to_dict("records")],
+            "case": name,
+            "model": case.model,
+            "function": case.function,
+            "options": case.options,
+            "converged": bool(fit.converged),
+            "versions": versions,
+            "parameters": [
+                {k: json_value(v) for k, v in row.items()} for row in pe[cols].to_dict("records")
+            ],
             "fit_measures": {k: json_value(v) for k, v in fit.fit_measures().items()},
-        }  # fmt: skip
-        atomic_write_text(HERE / f"{name}.json",
-                          json.dumps(record, indent=1, sort_keys=False) + "\n")
+        }
+        atomic_write_text(
+            HERE / f"{name}.json", json.dumps(record, indent=1, sort_keys=False) + "\n"
+        )
         print(f"  {name}: {len(pe)} parameters")
     difference_tests(versions)
     factor_scores(versions)
@@ -79,8 +87,11 @@ def difference_tests(versions: dict) -> None:
     for pair, (restricted, free) in DIFF_PAIRS.items():
         table = from_r_dataframe(lrt(_lavaan_fit(free)._fit, _lavaan_fit(restricted)._fit))
         row = table.iloc[1]
-        out[pair] = {"chisq_diff": float(row["Chisq diff"]), "df_diff": int(row["Df diff"]),
-                     "pvalue": float(row["Pr(>Chisq)"])}  # fmt: skip
+        out[pair] = {
+            "chisq_diff": float(row["Chisq diff"]),
+            "df_diff": int(row["Df diff"]),
+            "pvalue": float(row["Pr(>Chisq)"]),
+        }
         print(f"  {pair}: {out[pair]}")
     record = {"versions": versions, "pairs": DIFF_PAIRS, "tests": out}
     atomic_write_text(HERE / "difftests.json", json.dumps(record, indent=1) + "\n")
@@ -92,8 +103,12 @@ def factor_scores(versions: dict) -> None:
 
     for name in SCORE_CASES:
         scores = np.array(ro.r("function(f) lavaan::lavPredict(f)")(_lavaan_fit(name)._fit))
-        record = {"versions": versions, "case": name, "method": "EBM",
-                  "scores": [[float(v) for v in row] for row in scores]}  # fmt: skip
+        record = {
+            "versions": versions,
+            "case": name,
+            "method": "EBM",
+            "scores": [[float(v) for v in row] for row in scores],
+        }
         atomic_write_text(HERE / f"scores_{name}.json", json.dumps(record) + "\n")
         print(f"  scores {name}: {scores.shape}")
 

@@ -22,11 +22,19 @@ from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
 from radsem.estimation.ordinal import cut_into_categories
 
 __all__ = [
-    "ORDINAL_CASES", "DIFF_PAIRS", "MI_CASES", "SCORE_CASES", "OrdinalCase", "case_data",
+    "ORDINAL_CASES",
+    "DIFF_PAIRS",
+    "MI_CASES",
+    "SCORE_CASES",
+    "OrdinalCase",
+    "case_data",
     "case_options",
-    "load_ordinal_reference", "load_difference_tests", "load_factor_scores", "load_modindices",
+    "load_ordinal_reference",
+    "load_difference_tests",
+    "load_factor_scores",
+    "load_modindices",
     "HERE",
-]  # fmt: skip
+]
 
 HERE = Path(__file__).resolve().parent / "ordinal_fit"
 ITEMS = [f"x{i}" for i in range(1, 10)]
@@ -51,32 +59,43 @@ _STRUCT = HOLZINGER_SWINEFORD_CFA + "\nspeed ~ visual + textual\n"
 ORDINAL_CASES: dict[str, OrdinalCase] = {
     "hs3_wlsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", _ALL),
     "hs3_stdlv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "std_lv": True}),
-    "hs3_theta": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa",
-                             {**_ALL, "parameterization": "theta"}),
+    "hs3_theta": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "parameterization": "theta"}),
     "hs2_binary": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", _ALL, categories=2),
     "hs3_struct": OrdinalCase(_STRUCT, "sem", _ALL),
-    "hs3_mixed": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa",
-                             {"ordered": ["x1", "x2", "x3", "x7", "x8", "x9"]},
-                             continuous=("x4", "x5", "x6")),
+    "hs3_mixed": OrdinalCase(
+        HOLZINGER_SWINEFORD_CFA,
+        "cfa",
+        {"ordered": ["x1", "x2", "x3", "x7", "x8", "x9"]},
+        continuous=("x4", "x5", "x6"),
+    ),
     "hs3_covariate_joint": OrdinalCase(
-        HOLZINGER_SWINEFORD_CFA + "\nvisual ~ ageyr\n", "sem",
-        {**_ALL, "fixed_x": False, "conditional_x": False}, extra=("ageyr",)),
+        HOLZINGER_SWINEFORD_CFA + "\nvisual ~ ageyr\n",
+        "sem",
+        {**_ALL, "fixed_x": False, "conditional_x": False},
+        extra=("ageyr",),
+    ),
     "hs3_ordered_mediator_theta": OrdinalCase(
-        "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4 + visual\n", "sem",
-        {"ordered": ["x1", "x2", "x3", "x4", "x5"], "parameterization": "theta"}),
-    "hs3_pairwise": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "missing": "pairwise"},
-                                missing_rate=0.1),
+        "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4 + visual\n",
+        "sem",
+        {"ordered": ["x1", "x2", "x3", "x4", "x5"], "parameterization": "theta"},
+    ),
+    "hs3_pairwise": OrdinalCase(
+        HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "missing": "pairwise"}, missing_rate=0.1
+    ),
     "hs3_wls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "WLS"}),
     "hs3_dwls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "DWLS"}),
     "hs3_uls": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULS"}),
     "hs3_ulsmv": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "estimator": "ULSMV"}),
-    "hs3_groups": OrdinalCase(HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "group": "school"},
-                              extra=("school",)),
+    "hs3_groups": OrdinalCase(
+        HOLZINGER_SWINEFORD_CFA, "cfa", {**_ALL, "group": "school"}, extra=("school",)
+    ),
     "hs3_groups_equal": OrdinalCase(
-        HOLZINGER_SWINEFORD_CFA, "cfa",
+        HOLZINGER_SWINEFORD_CFA,
+        "cfa",
         {**_ALL, "group": "school", "group_equal": ["thresholds", "loadings"]},
-        extra=("school",)),
-}  # fmt: skip
+        extra=("school",),
+    ),
+}
 
 
 #: cases whose lavaan modification indices are stored
@@ -131,8 +150,9 @@ def _load(name: str) -> dict:
 def load_ordinal_reference(name: str) -> OrdinalReference:
     """The stored lavaan results of case ``name``."""
     raw = _load(name)
-    fm = pd.Series({k: (float("nan") if v is None else v) for k, v in raw["fit_measures"].items()},
-                   dtype=float)  # fmt: skip
+    fm = pd.Series(
+        {k: (float("nan") if v is None else v) for k, v in raw["fit_measures"].items()}, dtype=float
+    )
     return OrdinalReference(pd.DataFrame(raw["parameters"]), fm, dict(raw["versions"]))
 
 

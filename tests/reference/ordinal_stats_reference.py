@@ -105,37 +105,46 @@ def _hs_mixed_missing() -> pd.DataFrame:
 
 ORDINAL_CASES: dict[str, OrdinalCase] = {
     "hs3": OrdinalCase(
-        "HolzingerSwineford1939 x1-x9 cut at the 1/3 and 2/3 quantiles", tuple(HS_ITEMS),
+        "HolzingerSwineford1939 x1-x9 cut at the 1/3 and 2/3 quantiles",
+        tuple(HS_ITEMS),
         tuple(HS_ITEMS),
     ),
     "hs_binary": OrdinalCase(
         "HolzingerSwineford1939 x1-x9 cut at the median", tuple(HS_ITEMS), tuple(HS_ITEMS)
     ),
     "hs_mixed": OrdinalCase(
-        "x1-x3 in 3 categories, x7 binary, x4-x6, x8, x9 continuous", tuple(HS_ITEMS),
+        "x1-x3 in 3 categories, x7 binary, x4-x6, x8, x9 continuous",
+        tuple(HS_ITEMS),
         ("x1", "x2", "x3", "x7"),
     ),
     "sparse5": OrdinalCase(
-        "five 5-category items, n = 150, empty cells", tuple(f"y{j}" for j in range(1, 6)),
+        "five 5-category items, n = 150, empty cells",
+        tuple(f"y{j}" for j in range(1, 6)),
         tuple(f"y{j}" for j in range(1, 6)),
     ),
     "binary_special": OrdinalCase(
         "binary items with equal margins and a one-empty-cell 2 x 2 table",
-        ("a", "b", "c", "d", "e"), ("a", "b", "c", "d", "e"),
+        ("a", "b", "c", "d", "e"),
+        ("a", "b", "c", "d", "e"),
     ),
     "hs3_missing": OrdinalCase(
-        "hs3 with 15 missing values in each of x2, x5, x9 (listwise)", tuple(HS_ITEMS),
+        "hs3 with 15 missing values in each of x2, x5, x9 (listwise)",
+        tuple(HS_ITEMS),
         tuple(HS_ITEMS),
     ),
     "hs3_pairwise": OrdinalCase(
         "hs3 with 15 missing values in each of x2, x5, x9, missing = 'pairwise'",
-        tuple(HS_ITEMS), tuple(HS_ITEMS), "pairwise",
+        tuple(HS_ITEMS),
+        tuple(HS_ITEMS),
+        "pairwise",
     ),
     "hs_mixed_pairwise": OrdinalCase(
         "hs_mixed with 20 missing values in each of x1, x4, x7, x8, missing = 'pairwise'",
-        tuple(HS_ITEMS), ("x1", "x2", "x3", "x7"), "pairwise",
+        tuple(HS_ITEMS),
+        ("x1", "x2", "x3", "x7"),
+        "pairwise",
     ),
-}  # fmt: skip
+}
 
 _BUILDERS = {
     "hs3": _hs3,

@@ -36,9 +36,20 @@ __all__ = ["SEM_CASES", "SemCase", "SemReference", "case_data", "load_sem_refere
 HERE = Path(__file__).resolve().parent / "sem"
 
 PARAMETER_COLUMNS = [
-    "lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue",
-    "ci_lower", "ci_upper", "std_lv", "std_all",
-]  # fmt: skip
+    "lhs",
+    "op",
+    "rhs",
+    "group",
+    "label",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci_lower",
+    "ci_upper",
+    "std_lv",
+    "std_all",
+]
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
 
 HS_MODEL = HOLZINGER_SWINEFORD_CFA
@@ -103,16 +114,28 @@ SEM_CASES: dict[str, SemCase] = {
             {"estimator": "MLR"},
         ),
         SemCase(
-            "hs_cfa_gls", "HS CFA, GLS", "cfa", HS_MODEL, "HolzingerSwineford1939",
+            "hs_cfa_gls",
+            "HS CFA, GLS",
+            "cfa",
+            HS_MODEL,
+            "HolzingerSwineford1939",
             {"estimator": "GLS"},
         ),
         SemCase(
-            "hs_cfa_uls", "HS CFA, ULS", "cfa", HS_MODEL, "HolzingerSwineford1939",
+            "hs_cfa_uls",
+            "HS CFA, ULS",
+            "cfa",
+            HS_MODEL,
+            "HolzingerSwineford1939",
             {"estimator": "ULS"},
         ),
         SemCase(
-            "hs_cfa_stdlv", "HS CFA, ML, std.lv = TRUE", "cfa", HS_MODEL,
-            "HolzingerSwineford1939", {"std_lv": True},
+            "hs_cfa_stdlv",
+            "HS CFA, ML, std.lv = TRUE",
+            "cfa",
+            HS_MODEL,
+            "HolzingerSwineford1939",
+            {"std_lv": True},
         ),
         SemCase(
             "poldem_labels",
@@ -167,7 +190,7 @@ SEM_CASES: dict[str, SemCase] = {
             {"missing": "ml", "estimator": "MLR"},
         ),
     ]
-}  # fmt: skip
+}
 
 
 def make_mediation_data(seed: int = 20261123, n: int = 200) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 """Fit-like objects built from DataFrames, shared by the report tests."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -58,10 +59,11 @@ def _pe_rows(loadings, factor_cov, resid, regressions=()):
     return pe
 
 
-def make_fit(chisq=30.0, df=19, npar=17, free_cov=True, negative_var=False, converged=True,
-             n=200):
-    loadings = {"f1": [("a1", 1.0, 0.8), ("a2", 0.9, 0.7), ("a3", 1.1, 0.75)],
-                "f2": [("b1", 1.0, 0.6), ("b2", 1.2, 0.65), ("b3", 0.8, 0.55)]}
+def make_fit(chisq=30.0, df=19, npar=17, free_cov=True, negative_var=False, converged=True, n=200):
+    loadings = {
+        "f1": [("a1", 1.0, 0.8), ("a2", 0.9, 0.7), ("a3", 1.1, 0.75)],
+        "f2": [("b1", 1.0, 0.6), ("b2", 1.2, 0.65), ("b3", 0.8, 0.55)],
+    }
     cov = [("f1", "f2", 0.3 if free_cov else 0.0, 0.42 if free_cov else 0.0)]
     resid = [(v, 0.4, 0.36) for items in loadings.values() for v, _, _ in items]
     if negative_var:
@@ -70,18 +72,36 @@ def make_fit(chisq=30.0, df=19, npar=17, free_cov=True, negative_var=False, conv
     pe = _pe_rows(loadings, cov, resid)
     from scipy import stats
 
-    fm = pd.Series({
-        "npar": npar, "chisq": chisq, "df": df, "pvalue": stats.chi2.sf(chisq, df),
-        "cfi": 0.972, "tli": 0.958, "rmsea": 0.0412, "rmsea.ci.lower": 0.0101,
-        "rmsea.ci.upper": 0.0673, "rmsea.ci.level": 0.90, "rmsea.pvalue": 0.61, "srmr": 0.0387,
-        "aic": 4000.0 + chisq + 2 * npar, "bic": 4050.0 + chisq + npar * np.log(n),
-        "logl": -1990.0, "ntotal": n,
-    })
-    mi = pd.DataFrame({"lhs": ["f1", "a1", "f2"] + [f"a{k}" for k in range(12)],
-                       "op": ["=~", "~~", "=~"] + ["~~"] * 12,
-                       "rhs": ["b1", "a2", "a3"] + [f"b{k}" for k in range(12)],
-                       "group": 1, "mi": [0.5, 9.1, 4.2] + list(np.linspace(0.1, 3.0, 12)),
-                       "epc": 0.1, "sepc_all": 0.05})
-    model = ("f1 =~ a1 + a2 + a3\nf2 =~ b1 + b2 + b3\n"
-             + ("" if free_cov else "f1 ~~ 0*f2\n"))
+    fm = pd.Series(
+        {
+            "npar": npar,
+            "chisq": chisq,
+            "df": df,
+            "pvalue": stats.chi2.sf(chisq, df),
+            "cfi": 0.972,
+            "tli": 0.958,
+            "rmsea": 0.0412,
+            "rmsea.ci.lower": 0.0101,
+            "rmsea.ci.upper": 0.0673,
+            "rmsea.ci.level": 0.90,
+            "rmsea.pvalue": 0.61,
+            "srmr": 0.0387,
+            "aic": 4000.0 + chisq + 2 * npar,
+            "bic": 4050.0 + chisq + npar * np.log(n),
+            "logl": -1990.0,
+            "ntotal": n,
+        }
+    )
+    mi = pd.DataFrame(
+        {
+            "lhs": ["f1", "a1", "f2"] + [f"a{k}" for k in range(12)],
+            "op": ["=~", "~~", "=~"] + ["~~"] * 12,
+            "rhs": ["b1", "a2", "a3"] + [f"b{k}" for k in range(12)],
+            "group": 1,
+            "mi": [0.5, 9.1, 4.2] + list(np.linspace(0.1, 3.0, 12)),
+            "epc": 0.1,
+            "sepc_all": 0.05,
+        }
+    )
+    model = "f1 =~ a1 + a2 + a3\nf2 =~ b1 + b2 + b3\n" + ("" if free_cov else "f1 ~~ 0*f2\n")
     return FakeFit(pe, fm, mi, converged=converged, model=model)

@@ -37,10 +37,12 @@ def test_every_parameter_appears(structural_table):
 
 def test_latent_ellipses_observed_rectangles(structural_table):
     root, ids, _ = _svg(path_diagram(structural_table))
+
     def kind(name):
         group = next(el for el in root.iter() if el.get("id") == f"node-{name}")
         path = next(group.iter(f"{SVG}path")).get("d")
         return "curve" if " C " in f" {path} " or "C" in path.split()[1:] else "polygon"
+
     assert kind("f1") == "curve"
     assert kind("f2") == "curve"
     assert kind("a1") == "polygon"
@@ -83,8 +85,9 @@ def test_cfa_layout_rows(fake_fit):
 def test_from_model_spec():
     from radsem.spec import build_partable
 
-    spec = build_partable("f =~ y1 + y2 + y3\n g =~ y4 + y5\n g ~ f\n y1 ~~ y4",
-                          ["y1", "y2", "y3", "y4", "y5"])
+    spec = build_partable(
+        "f =~ y1 + y2 + y3\n g =~ y4 + y5\n g ~ f\n y1 ~~ y4", ["y1", "y2", "y3", "y4", "y5"]
+    )
     fig = path_diagram(spec, values=None)
     pairs = {(e["lhs"], e["op"], e["rhs"]) for e in fig.data["edges"]}
     assert {("f", "=~", "y1"), ("g", "~", "f"), ("y1", "~~", "y4")} <= pairs

@@ -62,17 +62,24 @@ def test_km_from_radsem_survival_matches_its_at_risk():
 
 
 def test_forest_plot_points_and_axis():
-    hr = pd.DataFrame({"hr": [3.33, 1.03], "ci_lower": [1.37, 1.0], "ci_upper": [8.07, 1.06]},
-                      index=["cluster 2/3 vs 1", "age"])
+    hr = pd.DataFrame(
+        {"hr": [3.33, 1.03], "ci_lower": [1.37, 1.0], "ci_upper": [8.07, 1.06]},
+        index=["cluster 2/3 vs 1", "age"],
+    )
     fig = forest_plot(hr)
     _valid(fig)
     np.testing.assert_array_equal(fig.data["estimate"], [3.33, 1.03])
     assert fig.data["labels"] == ["cluster 2/3 vs 1", "age"]
     assert "dashed line at 1" in fig.caption
-    diff = pd.DataFrame({"comparison": ["SEM - clinical"], "estimate": [-0.02],
-                         "ci_lower": [-0.08], "ci_upper": [0.04]})
-    assert "dashed line at 0" in forest_plot(diff, estimate="estimate",
-                                             label="comparison").caption
+    diff = pd.DataFrame(
+        {
+            "comparison": ["SEM - clinical"],
+            "estimate": [-0.02],
+            "ci_lower": [-0.08],
+            "ci_upper": [0.04],
+        }
+    )
+    assert "dashed line at 0" in forest_plot(diff, estimate="estimate", label="comparison").caption
 
 
 def test_forest_plot_bad_inputs():
@@ -87,8 +94,14 @@ def test_forest_plot_bad_inputs():
 
 
 def test_calibration_points():
-    cal = pd.DataFrame({"predicted": [0.3, 0.1, 0.5], "observed": [0.25, 0.12, 0.55],
-                        "ci_lower": [0.15, 0.05, 0.4], "ci_upper": [0.35, 0.2, 0.7]})
+    cal = pd.DataFrame(
+        {
+            "predicted": [0.3, 0.1, 0.5],
+            "observed": [0.25, 0.12, 0.55],
+            "ci_lower": [0.15, 0.05, 0.4],
+            "ci_upper": [0.35, 0.2, 0.7],
+        }
+    )
     fig = calibration_plot(cal, lower="ci_lower", upper="ci_upper")
     _valid(fig)
     x, y = fig.data["points"]["all"]
@@ -112,8 +125,9 @@ def test_feature_ranking_bands(rng):
 
 
 def test_cluster_heatmap_rows_by_cluster(rng):
-    x = pd.DataFrame(rng.normal(size=(30, 5)), columns=list("abcde"),
-                     index=[f"PAT{i:03d}" for i in range(30)])
+    x = pd.DataFrame(
+        rng.normal(size=(30, 5)), columns=list("abcde"), index=[f"PAT{i:03d}" for i in range(30)]
+    )
     labels = np.array(["C2", "C1", "C3"] * 10)
     x.loc[labels == "C3", "d"] += 4
     fig = cluster_heatmap(x, labels, max_features=3)

@@ -34,8 +34,13 @@ def test_report_written(inputs, tmp_path, capsys):
     code = main(["report", str(model), str(data), "--out", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     html = out.read_text(encoding="utf-8")
-    for section in ("Data and model summary", "hs: fit measures", "hs: path diagram",
-                    "hs: modification indices", "Provenance"):
+    for section in (
+        "Data and model summary",
+        "hs: fit measures",
+        "hs: path diagram",
+        "hs: modification indices",
+        "Provenance",
+    ):
         assert section in html
     assert "radsem report hs.lav hs.csv" in html
     assert str(tmp_path) not in html  # file names only, no folders
@@ -44,18 +49,26 @@ def test_report_written(inputs, tmp_path, capsys):
     assert (tmp_path / "report_files" / "figure-1.svg").is_file()
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"model": "nope.lav"}, "model file not found"),
-    ({"out": "report.docx"}, "unknown report format"),
-    ({"out": "no/such/folder/r.html"}, "does not exist"),
-    ({"group": "not_a_column"}, "is not a column"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"model": "nope.lav"}, "model file not found"),
+        ({"out": "report.docx"}, "unknown report format"),
+        ({"out": "no/such/folder/r.html"}, "does not exist"),
+        ({"group": "not_a_column"}, "is not a column"),
+    ],
+)
 def test_bad_inputs_exit_3(inputs, tmp_path, capsys, change, message):
     model, data = inputs
     args = {"model": str(model), "out": "r.html", **change}
-    argv = ["report", args["model"] if change.get("model") is None else
-            str(tmp_path / args["model"]), str(data), "--out", str(tmp_path / args["out"]),
-            "--quiet"]
+    argv = [
+        "report",
+        args["model"] if change.get("model") is None else str(tmp_path / args["model"]),
+        str(data),
+        "--out",
+        str(tmp_path / args["out"]),
+        "--quiet",
+    ]
     if "group" in change:
         argv += ["--group", change["group"]]
     assert main(argv) == 3
@@ -88,8 +101,11 @@ def test_nonconverged_fit_exit_4_report_written(inputs, tmp_path, capsys, monkey
     monkeypatch.setattr(command, "_fitter", lambda name: fake_fitter)
     model, _ = inputs
     data = tmp_path / "ab.csv"
-    data.write_text("a1,a2,a3,b1,b2,b3\n" + "\n".join(
-        ",".join(str((i * 7 + j) % 5) for j in range(6)) for i in range(12)) + "\n")
+    data.write_text(
+        "a1,a2,a3,b1,b2,b3\n"
+        + "\n".join(",".join(str((i * 7 + j) % 5) for j in range(6)) for i in range(12))
+        + "\n"
+    )
     out = tmp_path / "r.html"
     assert main(["report", str(model), str(data), "--out", str(out), "--quiet"]) == 4
     assert "did not converge" in capsys.readouterr().err

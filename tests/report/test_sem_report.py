@@ -30,13 +30,17 @@ def data():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, data):
-    fits = {"free": make_fit(), "orthogonal": make_fit(chisq=52.5, df=20, npar=16,
-                                                       free_cov=False)}
+    fits = {"free": make_fit(), "orthogonal": make_fit(chisq=52.5, df=20, npar=16, free_cov=False)}
     folder = tmp_path_factory.mktemp("inputs")
     src = folder / "data.csv"
     data.to_csv(src, index=False)
-    return sem_report(fits, data=data, nested=True, title="Test <report>",
-                      provenance={"inputs": [src], "seeds": {"simulation": 7}}), src
+    return sem_report(
+        fits,
+        data=data,
+        nested=True,
+        title="Test <report>",
+        provenance={"inputs": [src], "seeds": {"simulation": 7}},
+    ), src
 
 
 def test_sections_present(report):
@@ -44,15 +48,24 @@ def test_sections_present(report):
     titles = [s.title for s in rep.sections]
     assert titles[:3] == ["Overview", "Missing data", "Model comparison"]
     for name in ("free", "orthogonal"):
-        for part in ("fit measures", "parameter estimates", "path diagram",
-                     "modification indices", "warnings"):
+        for part in (
+            "fit measures",
+            "parameter estimates",
+            "path diagram",
+            "modification indices",
+            "warnings",
+        ):
             assert f"{name}: {part}" in titles
     assert len(rep.figures()) == 2
 
 
 def _tables(rep, title_part):
-    return [b for s in rep.sections for b in s.blocks
-            if isinstance(b, ResultTable) and title_part in (b.title or "")]
+    return [
+        b
+        for s in rep.sections
+        for b in s.blocks
+        if isinstance(b, ResultTable) and title_part in (b.title or "")
+    ]
 
 
 def test_fit_measures_with_rmsea_ci_and_context(report):
@@ -227,8 +240,7 @@ def test_lavaan_fit_through_rpy2(r_lavaan):
     from radsem.engines import fit_lavaan
 
     pdem = load("PoliticalDemocracy")
-    model = ("ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60\n"
-             "y1 ~~ y3")
+    model = "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60\ny1 ~~ y3"
     fit = fit_lavaan(model, pdem, "sem")
     rep = sem_report(fit, names=["lavaan"])
     mi = _tables(rep, "Modification indices")[0].frame

@@ -14,10 +14,20 @@ from radsem.report import ResultTable, format_pvalue
 from radsem.report.table import format_number, latex_escape
 
 
-@pytest.mark.parametrize(("p", "text"), [
-    (0.0, "<0.001"), (1e-12, "<0.001"), (0.000999, "<0.001"), (0.001, "0.001"),
-    (0.0423, "0.042"), (0.5, "0.500"), (1.0, "1.000"), (float("nan"), ""), (None, ""),
-])
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.0, "<0.001"),
+        (1e-12, "<0.001"),
+        (0.000999, "<0.001"),
+        (0.001, "0.001"),
+        (0.0423, "0.042"),
+        (0.5, "0.500"),
+        (1.0, "1.000"),
+        (float("nan"), ""),
+        (None, ""),
+    ],
+)
 def test_pvalue_like_r(p, text):
     assert format_pvalue(p) == text
 
@@ -44,8 +54,14 @@ def test_numbers_unrounded_until_rendered():
 
 
 def _hostile():
-    return pd.DataFrame({"lhs": ["<script>alert(1)</script>", "a_b & c|d"],
-                         "op": ["=~", "~~"], "est": [1.5, np.nan], "pvalue": [1e-9, 0.2]})
+    return pd.DataFrame(
+        {
+            "lhs": ["<script>alert(1)</script>", "a_b & c|d"],
+            "op": ["=~", "~~"],
+            "est": [1.5, np.nan],
+            "pvalue": [1e-9, 0.2],
+        }
+    )
 
 
 def test_html_is_semantic_and_escaped():

@@ -21,11 +21,61 @@ SEEDS = (
     "f =~ x1 + lower(0)*x2 + upper(3)*x3\nx1 ~~ x2\nf ~ 0*1",
 )
 _TOKENS = (
-    "=~", "~", "~~", "~*~", ":=", "==", "<", ">", "|", "+", "*", "-", "/", "^", "(", ")",
-    ",", ";", "\n", " ", "?", ":", "1", "0", "2.5", "1e308", "-1e308", "NA", "a", "b", "f",
-    "x1", "x9", "q1", "zz", "t1", "c(", "start(", "label(", "equal(", "lower(", "log(",
-    "exp(", "sqrt(", "'a'", '"x"', "#", "Inf", "1e-300", "efa(", "<~", "%", "!", "`",
-)  # fmt: skip
+    "=~",
+    "~",
+    "~~",
+    "~*~",
+    ":=",
+    "==",
+    "<",
+    ">",
+    "|",
+    "+",
+    "*",
+    "-",
+    "/",
+    "^",
+    "(",
+    ")",
+    ",",
+    ";",
+    "\n",
+    " ",
+    "?",
+    ":",
+    "1",
+    "0",
+    "2.5",
+    "1e308",
+    "-1e308",
+    "NA",
+    "a",
+    "b",
+    "f",
+    "x1",
+    "x9",
+    "q1",
+    "zz",
+    "t1",
+    "c(",
+    "start(",
+    "label(",
+    "equal(",
+    "lower(",
+    "log(",
+    "exp(",
+    "sqrt(",
+    "'a'",
+    '"x"',
+    "#",
+    "Inf",
+    "1e-300",
+    "efa(",
+    "<~",
+    "%",
+    "!",
+    "`",
+)
 
 
 def _mutate(text: str, rng: np.random.Generator) -> str:
@@ -50,8 +100,17 @@ def _mutate(text: str, rng: np.random.Generator) -> str:
         expr = "(" * depth + inner + ")" * depth if rng.random() < 0.7 else "-" * depth + inner
         return text + f"\nd{depth} := {expr}"
     if kind == 6:  # a definition or constraint with odd arithmetic
-        ops = ["log(a^b^a)", "a/0", "sqrt(-a)", "a^0.5^b", "exp(exp(exp(a)))", "a^-b",
-               "log(-1)", "abs(a)^b", "1e308*a*a"]  # fmt: skip
+        ops = [
+            "log(a^b^a)",
+            "a/0",
+            "sqrt(-a)",
+            "a^0.5^b",
+            "exp(exp(exp(a)))",
+            "a^-b",
+            "log(-1)",
+            "abs(a)^b",
+            "1e308*a*a",
+        ]
         op = str(rng.choice([":=", "==", "<", ">"]))
         lhs = "dd" if op == ":=" else "a"
         return text + f"\n{lhs} {op} {rng.choice(ops)}"

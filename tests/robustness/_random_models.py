@@ -65,8 +65,9 @@ def random_model(seed: int, n: int = 300, heavy_tails: bool = False) -> RandomMo
     phi = inv @ psi @ inv.T
     # add the covariate x (variance 1) acting on F1
     gvec = inv[:, 0] * gamma
-    phi_full = np.block([[phi + np.outer(gvec, gvec), gvec[:, None]],
-                         [gvec[None, :], np.ones((1, 1))]])
+    phi_full = np.block(
+        [[phi + np.outer(gvec, gvec), gvec[:, None]], [gvec[None, :], np.ones((1, 1))]]
+    )
     lam_full = np.block([[lam, np.zeros((p, 1))], [np.zeros((1, m)), np.ones((1, 1))]])
     theta_full = np.block([[theta, np.zeros((p, 1))], [np.zeros((1, p)), np.zeros((1, 1))]])
     sigma = lam_full @ phi_full @ lam_full.T + theta_full

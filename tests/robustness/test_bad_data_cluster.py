@@ -26,20 +26,28 @@ def feats():
 LABELS = np.repeat([1, 2, 3], 10)
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda X: X.assign(a="high"), r"non-numeric column\(s\): a \(object\)"),
-    (lambda X: X.assign(a=pd.date_range("2020-01-01", periods=len(X))), "non-numeric"),
-    (lambda X: X.assign(a=pd.array([pd.NA] + list(X.a[1:]), dtype="Float64")),
-     "missing or infinite values in 1 row"),
-    (lambda X: X.assign(a=np.r_[np.inf, X.a[1:]]), "missing or infinite"),
-    (lambda X: X.iloc[:, :0], "no feature columns"),
-    (lambda X: X.set_axis(["a", "a", "c", "d"], axis=1), "duplicated column name"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda X: X.assign(a="high"), r"non-numeric column\(s\): a \(object\)"),
+        (lambda X: X.assign(a=pd.date_range("2020-01-01", periods=len(X))), "non-numeric"),
+        (
+            lambda X: X.assign(a=pd.array([pd.NA] + list(X.a[1:]), dtype="Float64")),
+            "missing or infinite values in 1 row",
+        ),
+        (lambda X: X.assign(a=np.r_[np.inf, X.a[1:]]), "missing or infinite"),
+        (lambda X: X.iloc[:, :0], "no feature columns"),
+        (lambda X: X.set_axis(["a", "a", "c", "d"], axis=1), "duplicated column name"),
+    ],
+)
 def test_bad_feature_matrices(feats, change, match):
     bad = change(feats)
     before = bad.copy(deep=True)
-    for call in (lambda: KMedoids(3).fit(bad), lambda: feature_ranking(bad, LABELS),
-                 lambda: choose_k(bad, ks=[2, 3], n_refs=2, n_subsamples=2)):
+    for call in (
+        lambda: KMedoids(3).fit(bad),
+        lambda: feature_ranking(bad, LABELS),
+        lambda: choose_k(bad, ks=[2, 3], n_refs=2, n_subsamples=2),
+    ):
         with pytest.raises(DataError, match=match):
             call()
     pd.testing.assert_frame_equal(bad, before)
@@ -96,7 +104,10 @@ def test_labels_with_missing_values(feats):
     # characterisation leaves unlabelled rows out, as differential_expression does
     out = characterise_clusters(feats, lab, continuous=["a"])
     assert [c for c in out.columns if c.startswith("cluster_")] == [
-        "cluster_1.0", "cluster_2.0", "cluster_3.0"]
+        "cluster_1.0",
+        "cluster_2.0",
+        "cluster_3.0",
+    ]
     with pytest.raises(DataError, match="one entry per row"):
         characterise_clusters(feats, LABELS[:5], continuous=["a"])
 

@@ -16,22 +16,32 @@ from radsem.errors import DataError, RadsemError, RadsemWarning
 def cohort():
     rng = np.random.default_rng(5)
     n = 60
-    return pd.DataFrame({"time": rng.exponential(5, n), "event": rng.integers(0, 2, n),
-                         "age": rng.normal(60, 8, n)})
+    return pd.DataFrame(
+        {"time": rng.exponential(5, n), "event": rng.integers(0, 2, n), "age": rng.normal(60, 8, n)}
+    )
 
 
 def _compare(data):
-    return compare_models(data, {"clin": ClinicalCox(covariates=["age"])}, time="time",
-                          event="event", n_splits=3, n_repeats=1)
+    return compare_models(
+        data,
+        {"clin": ClinicalCox(covariates=["age"])},
+        time="time",
+        event="event",
+        n_splits=3,
+        n_repeats=1,
+    )
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda d: d.assign(event=d.event + 1), "must be 0/1"),
-    (lambda d: d.assign(event=0), "no events"),
-    (lambda d: d.assign(time=np.r_[-1.0, d.time[1:]]), ">= 0"),
-    (lambda d: d.iloc[:0], "no observations"),
-    (lambda d: d.set_axis([0] * len(d)), "index must be unique"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.assign(event=d.event + 1), "must be 0/1"),
+        (lambda d: d.assign(event=0), "no events"),
+        (lambda d: d.assign(time=np.r_[-1.0, d.time[1:]]), ">= 0"),
+        (lambda d: d.iloc[:0], "no observations"),
+        (lambda d: d.set_axis([0] * len(d)), "index must be unique"),
+    ],
+)
 def test_bad_outcomes(cohort, change, match):
     with pytest.raises(DataError, match=match):
         _compare(change(cohort))

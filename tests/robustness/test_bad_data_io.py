@@ -24,29 +24,35 @@ def _cohort(tmp_path: Path, clinical, expression=None, extra=None) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("clinical", "match"), [
-    ("", "the file is empty"),
-    ("patient_id,time,event\n", "no patients"),
-    (GOOD.replace(",", ";"), "seems to use ';'"),
-    ("patient_id,time,event,time\nP1,10,1,4\nP2,3,0,5\n", "duplicated column name.*time"),
-    ("patient_id,time,event\nP1,10,1,99,100\nP2,3\n", "more fields than the header"),
-    (bytes(range(256)) * 4, "not UTF-8 text"),
-    ("patient_id,time,event,site\nP1,10,1,K\xf8ge\n".encode("latin-1"), "save it as UTF-8"),
-    ('patient_id,time,event\nP1,"10,5",1\nP2,3,0\n', r"row 2, patient_id 'P1', column 'time'"),
-    ("patient_id,time,event\nP1,10,yes\nP2,3,no\n", "'yes' is not a number"),
-    ("patient_id,time,event\nP1,10,1\nP2,3,2\n", "row 3.*event must be 0"),
-    ("patient_id,time,event\nP1,-10,1\nP2,3,0\n", "negative or not finite"),
-    ("patient_id,time,event\nP1,inf,1\nP2,3,0\n", "negative or not finite"),
-    ("patient_id,time,event\nP1,10,1\nP1,3,0\n", "duplicated patient_id='P1'"),
-])
+@pytest.mark.parametrize(
+    ("clinical", "match"),
+    [
+        ("", "the file is empty"),
+        ("patient_id,time,event\n", "no patients"),
+        (GOOD.replace(",", ";"), "seems to use ';'"),
+        ("patient_id,time,event,time\nP1,10,1,4\nP2,3,0,5\n", "duplicated column name.*time"),
+        ("patient_id,time,event\nP1,10,1,99,100\nP2,3\n", "more fields than the header"),
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+        ("patient_id,time,event,site\nP1,10,1,K\xf8ge\n".encode("latin-1"), "save it as UTF-8"),
+        ('patient_id,time,event\nP1,"10,5",1\nP2,3,0\n', r"row 2, patient_id 'P1', column 'time'"),
+        ("patient_id,time,event\nP1,10,yes\nP2,3,no\n", "'yes' is not a number"),
+        ("patient_id,time,event\nP1,10,1\nP2,3,2\n", "row 3.*event must be 0"),
+        ("patient_id,time,event\nP1,-10,1\nP2,3,0\n", "negative or not finite"),
+        ("patient_id,time,event\nP1,inf,1\nP2,3,0\n", "negative or not finite"),
+        ("patient_id,time,event\nP1,10,1\nP1,3,0\n", "duplicated patient_id='P1'"),
+    ],
+)
 def test_broken_clinical_tables(tmp_path, clinical, match):
     with pytest.raises(DataError, match=match):
         read_cohort(_cohort(tmp_path, clinical))
 
 
 def test_tolerated_variants_read_the_same(tmp_path):
-    variants = {"bom": b"\xef\xbb\xbf" + GOOD.encode(), "crlf": GOOD.replace("\n", "\r\n"),
-                "padded": GOOD.replace(",", " , ").replace("\n", " \n")}
+    variants = {
+        "bom": b"\xef\xbb\xbf" + GOOD.encode(),
+        "crlf": GOOD.replace("\n", "\r\n"),
+        "padded": GOOD.replace(",", " , ").replace("\n", " \n"),
+    }
     ref = read_cohort(_cohort(tmp_path, GOOD)).clinical
     for name, text in variants.items():
         sub = tmp_path / name
@@ -62,12 +68,15 @@ def test_padded_header_keeps_leading_zeros(tmp_path):
     assert read_table(path)["patient_id"].tolist() == ["007"]
 
 
-@pytest.mark.parametrize(("expression", "match"), [
-    ("patient_id,g1\nP9,1.0\n", "patient id not in clinical"),
-    ("patient_id,g1\nP1,high\n", "'high' is not a number"),
-    ("patient_id\nP1\n", "no gene columns"),
-    ("patient_id,g1,g2\nP1,,1\nP2,,2\n", "'g1': no observed values"),
-])
+@pytest.mark.parametrize(
+    ("expression", "match"),
+    [
+        ("patient_id,g1\nP9,1.0\n", "patient id not in clinical"),
+        ("patient_id,g1\nP1,high\n", "'high' is not a number"),
+        ("patient_id\nP1\n", "no gene columns"),
+        ("patient_id,g1,g2\nP1,,1\nP2,,2\n", "'g1': no observed values"),
+    ],
+)
 def test_broken_expression_tables(tmp_path, expression, match):
     with pytest.raises(DataError, match=match):
         read_cohort(_cohort(tmp_path, GOOD, expression))

@@ -25,14 +25,17 @@ def cohort():
     return data
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda d: d.assign(t=np.r_[-1.0, d.t[1:]]), "negative times"),
-    (lambda d: d.assign(t=np.r_[np.nan, d.t[1:]]), "missing value"),
-    (lambda d: d.assign(t=d.t.astype(str)), "must be numeric"),
-    (lambda d: d.assign(e=d.e + 1), "must be 0 .censored. or 1"),
-    (lambda d: d.assign(e=0), "no events"),
-    (lambda d: d.assign(age="old"), "'age' must be numeric"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.assign(t=np.r_[-1.0, d.t[1:]]), "negative times"),
+        (lambda d: d.assign(t=np.r_[np.nan, d.t[1:]]), "missing value"),
+        (lambda d: d.assign(t=d.t.astype(str)), "must be numeric"),
+        (lambda d: d.assign(e=d.e + 1), "must be 0 .censored. or 1"),
+        (lambda d: d.assign(e=0), "no events"),
+        (lambda d: d.assign(age="old"), "'age' must be numeric"),
+    ],
+)
 def test_bad_survival_columns(cohort, change, match):
     bad = change(cohort)
     before = bad.copy()

@@ -31,8 +31,12 @@ def volumes(tmp_path_factory):
     base = rng.normal(100, 20, SHAPE).astype(np.float32)
     mask = np.zeros(SHAPE, np.uint8)
     mask[3:7, 4:10, 4:10] = 1
-    files = {"t2": _write(folder, "t2", base), "dwi": _write(folder, "dwi", base * 1.1),
-             "adc": _write(folder, "adc", base * 0.9), "mask": _write(folder, "mask", mask)}
+    files = {
+        "t2": _write(folder, "t2", base),
+        "dwi": _write(folder, "dwi", base * 1.1),
+        "adc": _write(folder, "adc", base * 0.9),
+        "mask": _write(folder, "mask", mask),
+    }
     return folder, base, mask, files
 
 
@@ -62,11 +66,14 @@ def test_infinite_voxel(volumes):
         _call(files, adc=_write(folder, "inf", arr))
 
 
-@pytest.mark.parametrize(("make", "match"), [
-    (lambda m: np.zeros_like(m), "the mask is empty"),
-    (lambda m: m * 2, "no voxel with label 1"),
-    (lambda m: m[:-1], "not on the T2 grid"),
-])
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda m: np.zeros_like(m), "the mask is empty"),
+        (lambda m: m * 2, "no voxel with label 1"),
+        (lambda m: m[:-1], "not on the T2 grid"),
+    ],
+)
 def test_bad_masks(volumes, make, match):
     folder, _, mask, files = volumes
     with pytest.raises(ImageError, match=match):
@@ -108,8 +115,7 @@ def test_single_voxel_tumour_and_negative_mean(volumes):
 def test_bad_settings_are_data_errors(volumes, settings):
     files = volumes[3]
     with pytest.raises(DataError, match="rejects the extraction settings"):
-        extract_patient(files["t2"], files["dwi"], files["adc"], files["mask"],
-                        settings=settings)
+        extract_patient(files["t2"], files["dwi"], files["adc"], files["mask"], settings=settings)
 
 
 def _features_and_protocol():
@@ -118,9 +124,12 @@ def _features_and_protocol():
     rng = np.random.default_rng(4)
     ids = pd.Index([f"P{i}" for i in range(30)], name="patient_id")
     X = pd.DataFrame(rng.normal(size=(30, 3)), index=ids, columns=["t2_a", "dwi_b", "adc_c"])
-    prot = pd.concat([pd.DataFrame({"patient_id": ids, "series": s,
-                                    "tr": rng.normal(4000, 300, 30)})
-                      for s in ("T2", "DWI", "ADC")])
+    prot = pd.concat(
+        [
+            pd.DataFrame({"patient_id": ids, "series": s, "tr": rng.normal(4000, 300, 30)})
+            for s in ("T2", "DWI", "ADC")
+        ]
+    )
     batch = pd.Series(rng.choice(["s1", "s2"], 30), index=ids)
     return X, prot, batch
 

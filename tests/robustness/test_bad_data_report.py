@@ -20,12 +20,19 @@ from radsem.report import (
 pytest.importorskip("matplotlib")
 
 
-@pytest.mark.parametrize("frame", [
-    pd.DataFrame(),
-    pd.DataFrame({"est": [np.nan, 1.0], "pvalue": [np.nan, 0.5], "ci_lower": [np.nan, np.inf]}),
-    pd.DataFrame({"x": pd.array([1, None], dtype="Int64"),
-                  "pvalue": pd.array([0.1, None], dtype="Float64")}),
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(),
+        pd.DataFrame({"est": [np.nan, 1.0], "pvalue": [np.nan, 0.5], "ci_lower": [np.nan, np.inf]}),
+        pd.DataFrame(
+            {
+                "x": pd.array([1, None], dtype="Int64"),
+                "pvalue": pd.array([0.1, None], dtype="Float64"),
+            }
+        ),
+    ],
+)
 def test_tables_render_in_every_format(frame):
     before = frame.copy()
     table = ResultTable(frame)
@@ -36,8 +43,9 @@ def test_tables_render_in_every_format(frame):
 
 
 def test_huge_numbers_and_html_in_markdown():
-    md = ResultTable(pd.DataFrame({"a<b>": ["<script>x</script>", "<0.001"],
-                                   "v": [1e300, -2.5]})).to_markdown()
+    md = ResultTable(
+        pd.DataFrame({"a<b>": ["<script>x</script>", "<0.001"], "v": [1e300, -2.5]})
+    ).to_markdown()
     assert "1.000e+300" in md
     assert "<script>" not in md
     assert "&lt;script>" in md
@@ -58,8 +66,14 @@ def test_format_pvalue_odd_values():
 
 
 def test_forest_plot_skips_non_finite_rows_and_says_so():
-    hr = pd.DataFrame({"hr": [np.inf, 1.2, np.nan], "ci_lower": [0.0, 0.5, np.nan],
-                       "ci_upper": [np.inf, 2.0, np.nan]}, index=["separated", "age", "gone"])
+    hr = pd.DataFrame(
+        {
+            "hr": [np.inf, 1.2, np.nan],
+            "ci_lower": [0.0, 0.5, np.nan],
+            "ci_upper": [np.inf, 2.0, np.nan],
+        },
+        index=["separated", "age", "gone"],
+    )
     fig = forest_plot(hr)
     assert "separated, gone" in fig.caption
     assert fig.data["labels"] == ["age"]
@@ -68,8 +82,9 @@ def test_forest_plot_skips_non_finite_rows_and_says_so():
 
 
 def test_comparison_report_survives_an_all_nan_table():
-    diff = pd.DataFrame({"comparison": ["a - b"], "estimate": [np.nan], "ci_lower": [np.nan],
-                         "ci_upper": [np.nan]})
+    diff = pd.DataFrame(
+        {"comparison": ["a - b"], "estimate": [np.nan], "ci_lower": [np.nan], "ci_upper": [np.nan]}
+    )
     html = comparison_report(differences=diff).to_html()
     assert "No forest plot" in html
 

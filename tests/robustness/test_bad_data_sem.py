@@ -42,19 +42,25 @@ def _with(data, **columns):
     return out
 
 
-@pytest.mark.parametrize(("change", "error", "match"), [
-    (lambda d: d.iloc[:0], DataError, "no observed values"),
-    (lambda d: d.iloc[:1], DataError, "too few usable rows"),
-    (lambda d: d.iloc[:5], DataError, "too few complete rows"),
-    (lambda d: _with(d, x1=np.nan), DataError, "no observed values: x1"),
-    (lambda d: _with(d, x1=1.0), DataError, "zero variance: x1"),
-    (lambda d: _with(d, x1="a"), DataError, "'x1' is not numeric"),
-    (lambda d: _with(d, x1=pd.date_range("2020-01-01", periods=len(d))), DataError,
-     "'x1' is not numeric"),
-    (lambda d: _with(d, x1=np.r_[np.inf, d.x1[1:]]), DataError, "infinite"),
-    (lambda d: _with(d, x3=d.x1 + d.x2), DataError, "not positive definite"),
-    (lambda d: d.to_numpy(), DataError, "pandas DataFrame"),
-])
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (lambda d: d.iloc[:0], DataError, "no observed values"),
+        (lambda d: d.iloc[:1], DataError, "too few usable rows"),
+        (lambda d: d.iloc[:5], DataError, "too few complete rows"),
+        (lambda d: _with(d, x1=np.nan), DataError, "no observed values: x1"),
+        (lambda d: _with(d, x1=1.0), DataError, "zero variance: x1"),
+        (lambda d: _with(d, x1="a"), DataError, "'x1' is not numeric"),
+        (
+            lambda d: _with(d, x1=pd.date_range("2020-01-01", periods=len(d))),
+            DataError,
+            "'x1' is not numeric",
+        ),
+        (lambda d: _with(d, x1=np.r_[np.inf, d.x1[1:]]), DataError, "infinite"),
+        (lambda d: _with(d, x3=d.x1 + d.x2), DataError, "not positive definite"),
+        (lambda d: d.to_numpy(), DataError, "pandas DataFrame"),
+    ],
+)
 def test_bad_data_gives_a_named_error(data, change, error, match):
     bad = change(data)
     before = bad.copy() if isinstance(bad, pd.DataFrame) else None
@@ -93,17 +99,20 @@ def test_repeated_row_index_is_fine(data):
     np.testing.assert_allclose(got, ref, atol=1e-10)
 
 
-@pytest.mark.parametrize(("model", "n_free"), [
-    ("x1 ~ 1", 2),                      # intercept-only: mean and variance
-    ("x1 ~~ x1\nx2 ~~ x2", 2),          # variances only
-    ("x1 ~~ x2", 3),                     # a covariance (variances added as lavaan does)
-    ("F =~ x1", 1),                      # single indicator: residual variance fixed to 0
-    ("F1 =~ x1 + a_1*x2 + a_1*x3", 6),   # equality label with underscores
-    ("F1 =~ 1*x1 + NA*x2 + 0.5*x3 + x4", 7),  # fixed and free in one line
-    ("F1 =~ x1 + x2\nF1 =~ x3", 6),      # a factor continued on another line
-    ("F1\t=~\tx1 +\tx2 + x3", 6),        # tabs
-    ("F1 =~ x1 + x2 + x3\r\nF2 =~ x4 + x5 + x6\r\n", 13),  # Windows line ends
-])
+@pytest.mark.parametrize(
+    ("model", "n_free"),
+    [
+        ("x1 ~ 1", 2),  # intercept-only: mean and variance
+        ("x1 ~~ x1\nx2 ~~ x2", 2),  # variances only
+        ("x1 ~~ x2", 3),  # a covariance (variances added as lavaan does)
+        ("F =~ x1", 1),  # single indicator: residual variance fixed to 0
+        ("F1 =~ x1 + a_1*x2 + a_1*x3", 6),  # equality label with underscores
+        ("F1 =~ 1*x1 + NA*x2 + 0.5*x3 + x4", 7),  # fixed and free in one line
+        ("F1 =~ x1 + x2\nF1 =~ x3", 6),  # a factor continued on another line
+        ("F1\t=~\tx1 +\tx2 + x3", 6),  # tabs
+        ("F1 =~ x1 + x2 + x3\r\nF2 =~ x4 + x5 + x6\r\n", 13),  # Windows line ends
+    ],
+)
 def test_odd_but_valid_syntax(data, model, n_free):
     fit = radsem.sem(model, data)
     pe = fit.parameter_estimates()
@@ -112,18 +121,21 @@ def test_odd_but_valid_syntax(data, model, n_free):
     assert np.isfinite(pe["est"]).all()
 
 
-@pytest.mark.parametrize(("model", "error", "match"), [
-    ("", ModelSyntaxError, "empty model"),
-    ("# nothing", ModelSyntaxError, "empty model"),
-    ("F =~ x1 + zz", DataError, "not found in the data: zz"),
-    ("F => x1", ModelSyntaxError, "unexpected"),
-    ("F1 =~ x1 + x2 + x3\nF1 =~ x1 + x2 + x3", ModelSyntaxError, "duplicate model element"),
-    ("y ~ y", ModelSyntaxError, "regressed on itself"),
-    ("F1 =~ x1 + 1e400*x2 + x3", ModelSyntaxError, "finite"),
-    ("F1 =~ x1 + a*x2 + x3\nq := a*zz", ModelSpecificationError, "unknown label"),
-    ("F1 =~ x1 + c(a,b)*x2 + x3", ModelSpecificationError, "1 group"),
-    (123, ModelSpecificationError, "must be a string"),
-])
+@pytest.mark.parametrize(
+    ("model", "error", "match"),
+    [
+        ("", ModelSyntaxError, "empty model"),
+        ("# nothing", ModelSyntaxError, "empty model"),
+        ("F =~ x1 + zz", DataError, "not found in the data: zz"),
+        ("F => x1", ModelSyntaxError, "unexpected"),
+        ("F1 =~ x1 + x2 + x3\nF1 =~ x1 + x2 + x3", ModelSyntaxError, "duplicate model element"),
+        ("y ~ y", ModelSyntaxError, "regressed on itself"),
+        ("F1 =~ x1 + 1e400*x2 + x3", ModelSyntaxError, "finite"),
+        ("F1 =~ x1 + a*x2 + x3\nq := a*zz", ModelSpecificationError, "unknown label"),
+        ("F1 =~ x1 + c(a,b)*x2 + x3", ModelSpecificationError, "1 group"),
+        (123, ModelSpecificationError, "must be a string"),
+    ],
+)
 def test_bad_models(data, model, error, match):
     with pytest.raises(error, match=match):
         radsem.sem(model, data.assign(y=data.x1))
@@ -163,10 +175,13 @@ def _exact_data(cov, n=200, seed=0):
     return pd.DataFrame(z, columns=[f"x{i + 1}" for i in range(len(cov))])
 
 
-@pytest.mark.parametrize(("cov", "negative"), [
-    ([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]], ("x1", "x1")),      # Heywood: residual variance
-    ([[1, .5, .5], [.5, 1, -.3], [.5, -.3, 1]], ("f", "f")),      # negative factor variance
-])
+@pytest.mark.parametrize(
+    ("cov", "negative"),
+    [
+        ([[1, 0.8, 0.8], [0.8, 1, 0.5], [0.8, 0.5, 1]], ("x1", "x1")),  # Heywood: residual variance
+        ([[1, 0.5, 0.5], [0.5, 1, -0.3], [0.5, -0.3, 1]], ("f", "f")),  # negative factor variance
+    ],
+)
 def test_standardized_improper_solution_has_no_numpy_warning(cov, negative):
     with pytest.warns(ImproperSolutionWarning):
         fit = radsem.cfa("f =~ x1 + x2 + x3", _exact_data(cov))

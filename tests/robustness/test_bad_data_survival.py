@@ -16,26 +16,38 @@ from radsem.survival import concordance_index, cox, cox_zph, kaplan_meier, logra
 def surv():
     rng = np.random.default_rng(11)
     n = 40
-    return pd.DataFrame({"t": rng.exponential(5, n), "e": rng.integers(0, 2, n),
-                         "x": rng.normal(size=n), "g": rng.choice(["a", "b"], n),
-                         "z": rng.normal(size=n)})
+    return pd.DataFrame(
+        {
+            "t": rng.exponential(5, n),
+            "e": rng.integers(0, 2, n),
+            "x": rng.normal(size=n),
+            "g": rng.choice(["a", "b"], n),
+            "z": rng.normal(size=n),
+        }
+    )
 
 
 def _all_entry_points(frame):
-    return [lambda: cox(frame, "t", "e", ["x"]), lambda: kaplan_meier(frame, "t", "e"),
-            lambda: logrank(frame, "t", "e", "g")]
+    return [
+        lambda: cox(frame, "t", "e", ["x"]),
+        lambda: kaplan_meier(frame, "t", "e"),
+        lambda: logrank(frame, "t", "e", "g"),
+    ]
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda d: d.iloc[:0], "no rows"),
-    (lambda d: d.assign(t=np.r_[-1.0, d.t[1:]]), "negative"),
-    (lambda d: d.assign(t=np.r_[np.nan, d.t[1:]]), "missing value"),
-    (lambda d: d.assign(t=np.r_[np.inf, d.t[1:]]), "infinite"),
-    (lambda d: d.assign(t=["soon"] + list(d.t.astype(str)[1:])), "must be numeric"),
-    (lambda d: d.assign(e=d.e + 1), "coded 0 .censored. / 1"),
-    (lambda d: d.assign(e=np.where(d.e == 1, "yes", "no")), "coded 0"),
-    (lambda d: d.assign(e=pd.array([pd.NA] + list(d.e[1:]), dtype="Int64")), "missing value"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.iloc[:0], "no rows"),
+        (lambda d: d.assign(t=np.r_[-1.0, d.t[1:]]), "negative"),
+        (lambda d: d.assign(t=np.r_[np.nan, d.t[1:]]), "missing value"),
+        (lambda d: d.assign(t=np.r_[np.inf, d.t[1:]]), "infinite"),
+        (lambda d: d.assign(t=["soon"] + list(d.t.astype(str)[1:])), "must be numeric"),
+        (lambda d: d.assign(e=d.e + 1), "coded 0 .censored. / 1"),
+        (lambda d: d.assign(e=np.where(d.e == 1, "yes", "no")), "coded 0"),
+        (lambda d: d.assign(e=pd.array([pd.NA] + list(d.e[1:]), dtype="Int64")), "missing value"),
+    ],
+)
 def test_bad_time_or_event_is_a_data_error(surv, change, match):
     bad = change(surv)
     before = bad.copy(deep=True)
@@ -72,14 +84,17 @@ def test_true_false_and_nullable_events_equal_01(surv):
     np.testing.assert_allclose(alt.params, ref.params, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("column", "match"), [
-    (lambda d: np.nan, "missing values in x"),
-    (lambda d: 1.0, "constant"),
-    (lambda d: np.r_[np.inf, d.x[1:]], "infinite"),
-    (lambda d: pd.date_range("2020-01-01", periods=len(d)), "dates"),
-    (lambda d: d.x.astype(str), "numeric column stored as text"),
-    (lambda d: pd.array([pd.NA] + list(d.x[1:]), dtype="Float64"), "missing values in x"),
-])
+@pytest.mark.parametrize(
+    ("column", "match"),
+    [
+        (lambda d: np.nan, "missing values in x"),
+        (lambda d: 1.0, "constant"),
+        (lambda d: np.r_[np.inf, d.x[1:]], "infinite"),
+        (lambda d: pd.date_range("2020-01-01", periods=len(d)), "dates"),
+        (lambda d: d.x.astype(str), "numeric column stored as text"),
+        (lambda d: pd.array([pd.NA] + list(d.x[1:]), dtype="Float64"), "missing values in x"),
+    ],
+)
 def test_bad_covariates(surv, column, match):
     bad = surv.assign(x=column(surv))
     with pytest.raises(DataError, match=match):
@@ -138,16 +153,19 @@ def test_cox_zph_bad_inputs(surv):
     assert np.isfinite(res.to_numpy(float)).all()
 
 
-@pytest.mark.parametrize(("args", "match"), [
-    (([], [], []), "at least one"),
-    (([1.0, 2.0], [1, 0], [0.1]), "same length"),
-    (([1.0, -2.0], [1, 0], [0.1, 0.2]), ">= 0"),
-    (([1.0, np.nan], [1, 0], [0.1, 0.2]), ">= 0"),
-    (([1.0, 2.0], [1, 2], [0.1, 0.2]), "coded 0"),
-    (([1.0, 2.0], [1, 0], [0.1, np.nan]), "missing or infinite"),
-    ((["a", "b"], [1, 0], [0.1, 0.2]), "must be numeric"),
-    (([1.0, 2.0], [1, 0], np.ones((2, 2))), "one-dimensional"),
-])
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (([], [], []), "at least one"),
+        (([1.0, 2.0], [1, 0], [0.1]), "same length"),
+        (([1.0, -2.0], [1, 0], [0.1, 0.2]), ">= 0"),
+        (([1.0, np.nan], [1, 0], [0.1, 0.2]), ">= 0"),
+        (([1.0, 2.0], [1, 2], [0.1, 0.2]), "coded 0"),
+        (([1.0, 2.0], [1, 0], [0.1, np.nan]), "missing or infinite"),
+        ((["a", "b"], [1, 0], [0.1, 0.2]), "must be numeric"),
+        (([1.0, 2.0], [1, 0], np.ones((2, 2))), "one-dimensional"),
+    ],
+)
 def test_concordance_bad_inputs(args, match):
     with pytest.raises(DataError, match=match):
         concordance_index(*args)
@@ -155,8 +173,9 @@ def test_concordance_bad_inputs(args, match):
 
 def test_concordance_accepts_series_of_nullable_dtypes(surv):
     ref = concordance_index(surv.t, surv.e, surv.x)
-    alt = concordance_index(surv.t, pd.array(surv.e.astype(bool)), pd.Series(surv.x,
-                            dtype="Float64"))
+    alt = concordance_index(
+        surv.t, pd.array(surv.e.astype(bool)), pd.Series(surv.x, dtype="Float64")
+    )
     assert alt.concordance == pytest.approx(ref.concordance)
 
 
@@ -165,9 +184,14 @@ def test_random_valid_data_gives_finite_results():
     rng = np.random.default_rng(2024)
     for _ in range(15):
         n = int(rng.integers(8, 60))
-        d = pd.DataFrame({"t": rng.exponential(3, n).round(int(rng.integers(0, 3))),
-                          "e": rng.integers(0, 2, n), "x": rng.normal(size=n),
-                          "g": rng.choice(["a", "b", "c"], n)})
+        d = pd.DataFrame(
+            {
+                "t": rng.exponential(3, n).round(int(rng.integers(0, 3))),
+                "e": rng.integers(0, 2, n),
+                "x": rng.normal(size=n),
+                "g": rng.choice(["a", "b", "c"], n),
+            }
+        )
         d.loc[0, "e"], d.loc[1, "e"] = 1, 0
         d.loc[0, "g"], d.loc[1, "g"] = "a", "b"
         before = d.copy(deep=True)
@@ -190,8 +214,13 @@ def test_random_valid_data_gives_finite_results():
 
 def test_firth_converges_on_small_separated_sample():
     """Newton on the penalised information: a handful of iterations (was ~1000 with I alone)."""
-    d = pd.DataFrame({"t": [7.0, 2.0, 1.0, 1.0, 6.0, 1.0, 3.0, 4.0], "e": [1, 0, 0, 0, 1, 0, 0, 1],
-                      "x": [-1.3683, 1.0582, 0.5774, -1.4281, -1.1974, 0.6713, -1.2781, 0.6402]})
+    d = pd.DataFrame(
+        {
+            "t": [7.0, 2.0, 1.0, 1.0, 6.0, 1.0, 3.0, 4.0],
+            "e": [1, 0, 0, 0, 1, 0, 0, 1],
+            "x": [-1.3683, 1.0582, 0.5774, -1.4281, -1.1974, 0.6713, -1.2781, 0.6402],
+        }
+    )
     fit = cox(d, "t", "e", ["x"], firth=True)  # warnings are errors in the test suite
     assert fit.params["x"] == pytest.approx(0.99288, abs=1e-4)
     assert fit.n_iter <= 15

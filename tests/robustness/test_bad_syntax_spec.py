@@ -12,12 +12,15 @@ from radsem.spec.partable import _user_rows
 from radsem.spec.syntax import parse_model
 
 
-@pytest.mark.parametrize(("model", "match", "column"), [
-    ("F1 =~ x1 + 1e400*x2 + x3", "finite number, got inf", 12),
-    ("F1 =~ x1 + 0/0*x2 + x3", "finite number, got nan", 12),
-    ("F1 =~ x1 + start(1e400)*x2 + x3", r"start\(\) must be finite", 18),
-    ("F1 =~ x1 + c(1e400)*x2 + x3", r"c\(\) must be finite", 14),
-])
+@pytest.mark.parametrize(
+    ("model", "match", "column"),
+    [
+        ("F1 =~ x1 + 1e400*x2 + x3", "finite number, got inf", 12),
+        ("F1 =~ x1 + 0/0*x2 + x3", "finite number, got nan", 12),
+        ("F1 =~ x1 + start(1e400)*x2 + x3", r"start\(\) must be finite", 18),
+        ("F1 =~ x1 + c(1e400)*x2 + x3", r"c\(\) must be finite", 14),
+    ],
+)
 def test_non_finite_fixed_values_are_syntax_errors(model, match, column):
     with pytest.raises(ModelSyntaxError, match=match) as info:
         parse_model(model)
@@ -38,17 +41,20 @@ def test_arithmetic_errors_in_definitions_give_nan_like_r():
     assert math.isnan(compile_expression("log(a)").evaluate({"a": -1.0}))
 
 
-@pytest.mark.parametrize("model", [
-    "x1 ~ 1",
-    "x1 ~~ x2",
-    "F =~ x1",
-    "F1 =~ x1 + a_1*x2 + a_1*x3",
-    "F1 =~ 1*x1 + NA*x2 + 0.5*x3 + x4",
-    "F1\t=~\tx1 +\tx2 + x3",
-    "F1 =~ x1 + x2 + x3\r\nF2 =~ x4 + x5 + x6\r\n",
-    "F1 =~ x1 +\n   x2 +\n x3",
-    "F1 =~ x1 + x2\nF1 =~ x3",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "x1 ~ 1",
+        "x1 ~~ x2",
+        "F =~ x1",
+        "F1 =~ x1 + a_1*x2 + a_1*x3",
+        "F1 =~ 1*x1 + NA*x2 + 0.5*x3 + x4",
+        "F1\t=~\tx1 +\tx2 + x3",
+        "F1 =~ x1 + x2 + x3\r\nF2 =~ x4 + x5 + x6\r\n",
+        "F1 =~ x1 +\n   x2 +\n x3",
+        "F1 =~ x1 + x2\nF1 =~ x3",
+    ],
+)
 def test_odd_but_valid_syntax_parses(model):
     assert parse_model(model)
 

@@ -56,8 +56,11 @@ def test_mutated_models_raise_only_documented_errors(data):
                 if isinstance(exc, ModelSyntaxError) or (
                     stage == "table" and isinstance(exc, ModelSpecificationError)
                 ):  # a problem of the model text: it has a place in the text
-                    unplaced.extend([] if (exc.line or 0) >= 1 and (exc.column or 0) >= 1
-                                    else [f"{exc} <- {text!r}"])  # fmt: skip
+                    unplaced.extend(
+                        []
+                        if (exc.line or 0) >= 1 and (exc.column or 0) >= 1
+                        else [f"{exc} <- {text!r}"]
+                    )
             except Exception as exc:  # noqa: BLE001 - the point of the test
                 pytest.fail(f"{type(exc).__name__}: {exc}\nfor the model:\n{text}")
     assert not unplaced, unplaced[:5]

@@ -91,8 +91,7 @@ CASES = {
     ),
     "imagegen: model inside the cohort": "imagegen train {c} --out {c}/model --quiet",
     "imagegen: samples into the expression table's folder via a link": (
-        "imagegen sample --model {r}/no-model --expression {i}/hs.csv --out {r}/link-inputs "
-        "--quiet"
+        "imagegen sample --model {r}/no-model --expression {i}/hs.csv --out {r}/link-inputs --quiet"
     ),
     "import-dicom: cohort inside the DICOM source": (
         "import-dicom {i} --out {i}/cohort --mapping {r}/mapping.csv --quiet"

@@ -21,8 +21,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _random_models import random_model  # noqa: E402
 
 # seeds chosen so that together they use every feature of the generator
-CASES = [(0, "ML"), (1, "MLR"), (4, "ML"), (7, "MLR"), (13, "ML"), (15, "MLR"), (22, "ML"),
-         (25, "MLR")]
+CASES = [
+    (0, "ML"),
+    (1, "MLR"),
+    (4, "ML"),
+    (7, "MLR"),
+    (13, "ML"),
+    (15, "MLR"),
+    (22, "ML"),
+    (25, "MLR"),
+]
 
 
 @pytest.mark.parametrize(("seed", "estimator"), CASES)
@@ -42,5 +50,11 @@ def test_generator_is_reproducible_and_covers_its_features():
     assert a.syntax == b.syntax
     assert a.data.equals(b.data)
     used = {f for seed, _ in CASES for f in random_model(seed).features}
-    assert used >= {"cross-loading", "correlated residual", "regression", "covariate",
-                    "fixed loading", "equality label"}
+    assert used >= {
+        "cross-loading",
+        "correlated residual",
+        "regression",
+        "covariate",
+        "fixed loading",
+        "equality label",
+    }

@@ -45,7 +45,7 @@ def _odd_model(seed: int):
     rm = random_model(seed, n=50)
     lines = rm.syntax.splitlines()
     obs = [c for c in rm.data.columns if c != "x"]
-    obs = list(dict.fromkeys(obs + obs))[:len(obs)] * 2  # enough names for every template
+    obs = list(dict.fromkeys(obs + obs))[: len(obs)] * 2  # enough names for every template
     facs = sorted({line.split("=~")[0].strip() for line in lines if "=~" in line})
     lhs, rhs = lines[0].split("=~")
     parts = rhs.split("+")

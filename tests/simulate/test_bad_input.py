@@ -9,16 +9,19 @@ from radsem.errors import DataError
 from radsem.simulate import simulate, simulate_cohort, write_cohort
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"n": 0}, "positive whole number"),
-    ({"n": -3}, "positive whole number"),
-    ({"n": 2.5}, "positive whole number"),
-    ({"n": 5, "seed": -1}, "non-negative integer"),
-    ({"n": 5, "image_shape": (2, 8, 8)}, "image_shape"),
-    ({"n": 5, "image_shape": "big"}, "image_shape"),
-    ({"n": 5, "missing_expression": 1.0}, r"\[0, 1\)"),
-    ({"n": 5, "dwi_factor": 0}, "dwi_factor"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 0}, "positive whole number"),
+        ({"n": -3}, "positive whole number"),
+        ({"n": 2.5}, "positive whole number"),
+        ({"n": 5, "seed": -1}, "non-negative integer"),
+        ({"n": 5, "image_shape": (2, 8, 8)}, "image_shape"),
+        ({"n": 5, "image_shape": "big"}, "image_shape"),
+        ({"n": 5, "missing_expression": 1.0}, r"\[0, 1\)"),
+        ({"n": 5, "dwi_factor": 0}, "dwi_factor"),
+    ],
+)
 def test_simulate_cohort_rejects(kwargs, match):
     with pytest.raises(DataError, match=match):
         simulate_cohort(**kwargs)
@@ -60,10 +63,17 @@ def test_cli_writes_and_summarises(tmp_path, capsys):
     assert not (out / "images").exists()
 
 
-@pytest.mark.parametrize("argv", [
-    ["--n", "0"], ["--n", "-4"], ["--n", "ten"], ["--seed", "-1"],
-    ["--missing-expression", "1.5"], ["--image-shape", "3,8,8"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--n", "0"],
+        ["--n", "-4"],
+        ["--n", "ten"],
+        ["--seed", "-1"],
+        ["--missing-expression", "1.5"],
+        ["--image-shape", "3,8,8"],
+    ],
+)
 def test_cli_usage_errors(tmp_path, capsys, argv):
     assert main(["simulate", "--out", str(tmp_path / "c"), *argv]) == 2
     assert "error: argument" in capsys.readouterr().err
@@ -74,7 +84,9 @@ def test_cli_input_errors(tmp_path, capsys):
     assert main(["simulate", "--n", "4", "--out", str(out), "--no-images", "--quiet"]) == 0
     assert main(["simulate", "--n", "4", "--out", str(out), "--no-images"]) == 3
     assert "--overwrite" in capsys.readouterr().err
-    assert main(["simulate", "--n", "4", "--out", str(out), "--no-images", "--overwrite",
-                 "--quiet"]) == 0
+    assert (
+        main(["simulate", "--n", "4", "--out", str(out), "--no-images", "--overwrite", "--quiet"])
+        == 0
+    )
     (tmp_path / "f").write_text("x")
     assert main(["simulate", "--n", "4", "--out", str(tmp_path / "f" / "c")]) == 3

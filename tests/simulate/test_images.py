@@ -13,9 +13,14 @@ def _summary(cohort) -> pd.DataFrame:
     rows = []
     for pid, img in cohort.images.items():
         mask = img.mask.astype(bool)
-        rows.append({"patient_id": pid, "t2_median": float(np.median(img.t2)),
-                     "t2_tumour": float(img.t2[mask].mean()),
-                     "mask_voxels": int(mask.sum())})
+        rows.append(
+            {
+                "patient_id": pid,
+                "t2_median": float(np.median(img.t2)),
+                "t2_tumour": float(img.t2[mask].mean()),
+                "mask_voxels": int(mask.sum()),
+            }
+        )
     table = pd.DataFrame(rows).merge(cohort.clinical, on="patient_id")
     return table.merge(pd.DataFrame(cohort.truth["patients"]), on="patient_id")
 
@@ -44,8 +49,11 @@ def test_noise_falls_with_field_strength(image_cohort):
 def test_tumour_size_follows_stage_and_truth(image_cohort):
     table = _summary(image_cohort)
     volume = table["mask_voxels"] * table["scanner"].map(
-        {s: np.prod(v["t2_spacing"]) for s, v in
-         image_cohort.truth["parameters"]["scanners"].items()})
+        {
+            s: np.prod(v["t2_spacing"])
+            for s, v in image_cohort.truth["parameters"]["scanners"].items()
+        }
+    )
     # the mask volume measures the true tumour size ...
     r = stats.spearmanr(volume, table["tumour_radius_mm"]).statistic
     assert r > 0.9
@@ -59,7 +67,7 @@ def test_adc_in_tumour_tracks_true_diffusion(image_cohort):
     measured, true = [], []
     for pid, img in image_cohort.images.items():
         f = img.mask.shape[1] // img.adc.shape[1]
-        mask = img.mask[:, ::f, ::f].astype(bool)[:, :img.adc.shape[1], :img.adc.shape[2]]
+        mask = img.mask[:, ::f, ::f].astype(bool)[:, : img.adc.shape[1], : img.adc.shape[2]]
         if mask.sum() < 5:
             continue
         measured.append(img.adc[mask].mean())
@@ -82,12 +90,14 @@ def test_written_volumes_have_protocol_geometry(cohort_folder):
         assert set(np.unique(mask)) <= {0, 1}
         assert mask.sum() > 0
         p = prot.loc[(row.patient_id, "T2")]
-        np.testing.assert_allclose(t2_sp, [p["spacing_z"], p["spacing_y"], p["spacing_x"]],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            t2_sp, [p["spacing_z"], p["spacing_y"], p["spacing_x"]], rtol=1e-6
+        )
         assert t2.shape == (p["size_z"], p["size_y"], p["size_x"])
         q = prot.loc[(row.patient_id, "ADC")]
-        np.testing.assert_allclose(adc_sp, [q["spacing_z"], q["spacing_y"], q["spacing_x"]],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            adc_sp, [q["spacing_z"], q["spacing_y"], q["spacing_x"]], rtol=1e-6
+        )
         assert adc.dtype == np.int16
         assert t2.dtype == np.int16
 

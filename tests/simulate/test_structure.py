@@ -98,8 +98,9 @@ def test_latent_means_depend_on_hpv_type(large_cohort):
     means = lat.groupby("hpv_clade")[list(MECHANISMS)].mean()
     assert means.loc["A7", "E7"] - means.loc["A9", "E7"] > 0.3
     assert means.loc["A7", "immune"] - means.loc["A9", "immune"] < -0.3
-    hist = pd.crosstab(large_cohort.clinical["hpv_clade"], large_cohort.clinical["histology"],
-                       normalize="index")
+    hist = pd.crosstab(
+        large_cohort.clinical["hpv_clade"], large_cohort.clinical["histology"], normalize="index"
+    )
     assert hist.loc["A7", "adenocarcinoma"] > 2 * hist.loc["A9", "adenocarcinoma"]
     types = large_cohort.clinical["hpv_type"].value_counts()
     assert types.index[0] == "HPV16"

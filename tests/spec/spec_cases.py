@@ -90,43 +90,61 @@ EDGE_CASES = {
     "exo-user-covariance": ("sem", "x9 ~ x1 + x2\nx1 ~~ x2", {}),
     "exo-intercept": ("sem", "x9 ~ x1 + x2\nx1 ~ 1", {}),
     "latent-on-covariates": ("sem", "f =~ x1 + x2 + x3\nf ~ ageyr + sex\nx4 ~ f", {}),
-    "latent-on-covariates-ms": ("sem", "f =~ x1 + x2 + x3\nf ~ ageyr + sex\nx4 ~ f",
-                                {"meanstructure": True}),
+    "latent-on-covariates-ms": (
+        "sem",
+        "f =~ x1 + x2 + x3\nf ~ ageyr + sex\nx4 ~ f",
+        {"meanstructure": True},
+    ),
     "fixed-regression": ("sem", "x9 ~ 0.5*x1 + x2", {}),
     "zero-intercept": ("sem", "x9 ~ x1\nx9 ~ 0", {}),
     "cross-loading": ("cfa", "f1 =~ x1 + x2 + x3 + x4\nf2 =~ x4 + x5 + x6", {}),
     "latent-observed-covariance": ("sem", "f =~ x1 + x2 + x3\nx4 ~~ f", {}),
     "orthogonal-with-regression": ("sem", HS3 + "speed ~ visual", {"orthogonal": True}),
-    "endogenous-covariances": ("sem", "f =~ x1 + x2 + x3\nx7 ~ f\nx8 ~ f\nx9 ~ f\n"
-                               "g =~ x4 + x5 + x6\ng ~ f", {}),
+    "endogenous-covariances": (
+        "sem",
+        "f =~ x1 + x2 + x3\nx7 ~ f\nx8 ~ f\nx9 ~ f\ng =~ x4 + x5 + x6\ng ~ f",
+        {},
+    ),
     "equal-modifier": ("cfa", "visual =~ x1 + x2 + equal('visual=~x2')*x3", {}),
     "plabel-constraint": ("cfa", HS3 + ".p2. == .p3.", {}),
     "label-across-operators": ("cfa", HS3 + "x1 ~~ a*x1\nx2 ~~ a*x2\nvisual ~~ a*textual", {}),
-    "mg-fixed-marker": ("cfa", "visual =~ c(1,1)*x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
-                        {"group": "school"}),
-    "mg-partial-label": ("cfa", "visual =~ x1 + x2 + c(a,b)*x3\ntextual =~ x4 + x5 + x6",
-                         {"group": "school", "group_equal": ["loadings"],
-                          "group_partial": ["visual=~x2"]}),
+    "mg-fixed-marker": (
+        "cfa",
+        "visual =~ c(1,1)*x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+        {"group": "school"},
+    ),
+    "mg-partial-label": (
+        "cfa",
+        "visual =~ x1 + x2 + c(a,b)*x3\ntextual =~ x4 + x5 + x6",
+        {"group": "school", "group_equal": ["loadings"], "group_partial": ["visual=~x2"]},
+    ),
     "start-on-marker": ("cfa", "visual =~ start(2)*x1 + x2 + x3", {}),
-    "mg-means": ("cfa", HS3, {"group": "school", "std_lv": True,
-                              "group_equal": ["loadings", "intercepts", "means"]}),
-    "mg-regressions": ("sem", HS3 + "speed ~ visual + textual",
-                       {"group": "school", "group_equal": ["regressions", "lv.covariances"]}),
+    "mg-means": (
+        "cfa",
+        HS3,
+        {"group": "school", "std_lv": True, "group_equal": ["loadings", "intercepts", "means"]},
+    ),
+    "mg-regressions": (
+        "sem",
+        HS3 + "speed ~ visual + textual",
+        {"group": "school", "group_equal": ["regressions", "lv.covariances"]},
+    ),
     "mg-no-meanstructure": ("cfa", HS3, {"group": "school", "meanstructure": False}),
     "lavaan-explicit": ("lavaan", "f =~ 1*x1 + x2 + x3\nf ~~ f\nx1 ~~ x1\nx2 ~~ x2\nx3 ~~ x3", {}),
-    "lavaan-some-auto": ("lavaan", "f =~ x1 + x2 + x3", {"auto_var": True,
-                                                          "auto_fix_first": True}),
+    "lavaan-some-auto": ("lavaan", "f =~ x1 + x2 + x3", {"auto_var": True, "auto_fix_first": True}),
     "missing-ml": ("sem", HS3, {"missing": "ml"}),
     "mlr": ("sem", "x9 ~ x1 + x2", {"estimator": "MLR"}),
     "uls-fixed-x-default": ("sem", "x9 ~ x1 + x2", {"estimator": "ULS"}),
     "bounds": ("cfa", "visual =~ x1 + lower(0)*x2 + upper(3)*x3", {}),
     "definition-chain": ("sem", "x9 ~ a*x1 + b*x2\nab := a*b\nab2 := ab^2\nab2 < 1", {}),
     "several-lhs": ("sem", "x7 + x8 ~ x1 + x2", {}),
-    "orthogonal-y": ("sem", HS3 + "visual ~ ageyr\ntextual ~ ageyr\nspeed ~ ageyr",
-                     {"orthogonal_y": True}),
+    "orthogonal-y": (
+        "sem",
+        HS3 + "visual ~ ageyr\ntextual ~ ageyr\nspeed ~ ageyr",
+        {"orthogonal_y": True},
+    ),
     "linear-equality": ("sem", "x9 ~ a*x1 + b*x2\na + b == 1", {}),
 }
-
 
 
 HS_VARIANTS = [
@@ -137,14 +155,26 @@ HS_VARIANTS = [
     {"meanstructure": True},
     {"group": "school"},
     {"group": "school", "group_equal": ["loadings", "intercepts"]},
-    {"group": "school", "group_equal": ["loadings", "intercepts"],
-     "group_partial": ["visual =~ x3", "x7 ~ 1"]},
-    {"group": "school", "group_equal": ["loadings", "lv.variances", "residuals"],
-     "std_lv": True},
+    {
+        "group": "school",
+        "group_equal": ["loadings", "intercepts"],
+        "group_partial": ["visual =~ x3", "x7 ~ 1"],
+    },
+    {"group": "school", "group_equal": ["loadings", "lv.variances", "residuals"], "std_lv": True},
     {"group": "school", "std_lv": True, "group_equal": ["loadings"]},
-    {"group": "school", "group_equal": ["loadings", "intercepts", "means", "residuals",
-                                        "residual.covariances", "lv.variances",
-                                        "lv.covariances", "regressions"]},
+    {
+        "group": "school",
+        "group_equal": [
+            "loadings",
+            "intercepts",
+            "means",
+            "residuals",
+            "residual.covariances",
+            "lv.variances",
+            "lv.covariances",
+            "regressions",
+        ],
+    },
 ]
 
 
@@ -161,33 +191,61 @@ def fitted_cases() -> dict[str, tuple[str, str, str, dict]]:
     for fun in ("sem", "cfa"):
         cases[f"poldem-{fun}"] = (fun, POLDEM, "PoliticalDemocracy", {})
         cases[f"modifiers-{fun}"] = (fun, MODIFIERS, hs, {})
-    cases["poldem-lavaan"] = ("lavaan", POLDEM, "PoliticalDemocracy",
-                              {"auto_var": True, "auto_fix_first": True})
+    cases["poldem-lavaan"] = (
+        "lavaan",
+        POLDEM,
+        "PoliticalDemocracy",
+        {"auto_var": True, "auto_fix_first": True},
+    )
     cases["growth"] = ("growth", GROWTH, "Demo.growth", {})
     cases["growth-as-sem"] = ("sem", GROWTH, "Demo.growth", {})
     cases["growth-fixed-mean"] = ("growth", GROWTH + "\ni ~ 0*1", "Demo.growth", {})
     cases["mediation"] = ("sem", MEDIATION, hs, {})
     cases["constraints"] = ("cfa", CONSTRAINTS, hs, {})
-    for opts in ({}, {"fixed_x": False}, {"meanstructure": True},
-                 {"meanstructure": True, "fixed_x": False}, {"estimator": "GLS"}):
+    for opts in (
+        {},
+        {"fixed_x": False},
+        {"meanstructure": True},
+        {"meanstructure": True, "fixed_x": False},
+        {"estimator": "GLS"},
+    ):
         cases[f"regression[{_variant_id(opts)}]"] = ("sem", REGRESSION, hs, opts)
-    cases["mg-c-modifiers"] = ("cfa", """
+    cases["mg-c-modifiers"] = (
+        "cfa",
+        """
     visual =~ x1 + c(l2a, l2b)*x2 + x3
     textual =~ x4 + c(1, NA)*x5 + c(NA, 0.8)*x6
     x1 ~ c(i1, i1)*1
-    """, hs, {"group": "school"})
-    cases["mg-single-label"] = ("cfa", "visual =~ x1 + lam*x2 + x3\ntextual =~ x4 + x5 + x6",
-                                hs, {"group": "school", "group_equal": ["loadings"]})
+    """,
+        hs,
+        {"group": "school"},
+    )
+    cases["mg-single-label"] = (
+        "cfa",
+        "visual =~ x1 + lam*x2 + x3\ntextual =~ x4 + x5 + x6",
+        hs,
+        {"group": "school", "group_equal": ["loadings"]},
+    )
     for name, (fun, model, opts) in EDGE_CASES.items():
         cases[name] = (fun, model, hs, opts)
     ordinal = {
         "ordered-wlsmv": (ORD_MODEL, "sem", {}),
         "ordered-theta": (ORD_MODEL, "sem", {"parameterization": "theta"}),
         "ordered-uls": (ORD_MODEL, "sem", {"estimator": "ULS"}),
-        "ordered-mg": (ORD_MODEL, "sem", {"group": "school",
-                                          "group_equal": ["loadings", "thresholds"]}),
-        "ordered-mg-theta": (ORD_MODEL, "sem", {"group": "school", "parameterization": "theta",
-                                                "group_equal": ["loadings", "thresholds"]}),
+        "ordered-mg": (
+            ORD_MODEL,
+            "sem",
+            {"group": "school", "group_equal": ["loadings", "thresholds"]},
+        ),
+        "ordered-mg-theta": (
+            ORD_MODEL,
+            "sem",
+            {
+                "group": "school",
+                "parameterization": "theta",
+                "group_equal": ["loadings", "thresholds"],
+            },
+        ),
         "ordered-user-th": (ORD_USER_TH, "cfa", {}),
         "ordered-user-th-std": (ORD_USER_TH, "cfa", {"std_lv": True}),
     }
@@ -203,8 +261,10 @@ def lavaanify_cases() -> dict[str, tuple[str, dict]]:
     return {
         "lavaanify-auto": (model, {"auto": True}),
         "lavaanify-auto-std-ms": (model, {"auto": True, "std_lv": True, "meanstructure": True}),
-        "lavaanify-partial-auto": (model, {"int_ov_free": True, "auto_var": True,
-                                           "meanstructure": True}),
+        "lavaanify-partial-auto": (
+            model,
+            {"int_ov_free": True, "auto_var": True, "meanstructure": True},
+        ),
     }
 
 
@@ -296,10 +356,13 @@ def random_model(seed: int) -> tuple[str, dict]:
         "ngroups": int(rng.choice([1, 1, 2])),
     }
     if options["ngroups"] == 2 and rng.random() < 0.7:
-        options["group_equal"] = list(rng.choice(
-            ["loadings", "intercepts", "residuals", "lv.variances", "lv.covariances"],
-            size=int(rng.integers(1, 3)), replace=False,
-        ))  # fmt: skip
+        options["group_equal"] = list(
+            rng.choice(
+                ["loadings", "intercepts", "residuals", "lv.variances", "lv.covariances"],
+                size=int(rng.integers(1, 3)),
+                replace=False,
+            )
+        )
     return "\n".join(lines), options
 
 

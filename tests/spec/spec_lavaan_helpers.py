@@ -1,4 +1,5 @@
 """lavaan reference helpers shared by the spec tests and the reference generator."""
+
 from __future__ import annotations
 
 import math
@@ -8,8 +9,19 @@ import pandas as pd
 
 from radsem._r import from_r_dataframe, to_r_dataframe
 
-COMPARED = ("lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo", "label",
-            "plabel")  # fmt: skip
+COMPARED = (
+    "lhs",
+    "op",
+    "rhs",
+    "user",
+    "block",
+    "group",
+    "free",
+    "ustart",
+    "exo",
+    "label",
+    "plabel",
+)
 
 _DATASETS = {
     "HolzingerSwineford1939": "lavaan::HolzingerSwineford1939",
@@ -102,7 +114,9 @@ def assert_same_table(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
             else:
                 same = x == y
             if not same:
-                problems.append(f"row {i + 1} {ref.lhs.iloc[i]} {ref.op.iloc[i]} "
-                                f"{ref.rhs.iloc[i]} [{c}]: radsem {x!r}, lavaan {y!r}")  # fmt: skip
+                problems.append(
+                    f"row {i + 1} {ref.lhs.iloc[i]} {ref.op.iloc[i]} "
+                    f"{ref.rhs.iloc[i]} [{c}]: radsem {x!r}, lavaan {y!r}"
+                )
     if problems:
         raise AssertionError("\n".join(problems[:30]))

@@ -94,7 +94,7 @@ def test_free_numbering_and_helpers():
     assert list(con["op"]) == [">", "=="]
     assert list(con["lhs"]) == ["ab", ".p2."]
     assert con["lhs_expr"].iloc[1].names == (".p2.",)
-    (name, expr), = spec.defined()
+    ((name, expr),) = spec.defined()
     assert name == "ab"
     assert expr.names == ("a",)
     values = [float(i) for i in range(len(spec.parameters()))]
@@ -185,8 +185,16 @@ def test_expression_missing_value():
 
 @pytest.mark.parametrize(
     ("text", "column"),
-    [("a +", 4), ("a * (b", 7), ("a b", 3), ("foo(a)", 1), ("a ~ b", 3), ("__import__('os')", 1),
-     ("a; b", 2), ("", 1)],
+    [
+        ("a +", 4),
+        ("a * (b", 7),
+        ("a b", 3),
+        ("foo(a)", 1),
+        ("a ~ b", 3),
+        ("__import__('os')", 1),
+        ("a; b", 2),
+        ("", 1),
+    ],
 )
 def test_expression_syntax_errors(text, column):
     with pytest.raises(ModelSyntaxError) as info:

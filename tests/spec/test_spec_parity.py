@@ -52,7 +52,9 @@ def test_shared_labels_become_equality_rows():
     pt = build_partable(POLDEM).partable
     eq = pt[pt["op"] == "=="]
     assert list(zip(eq["lhs"], eq["rhs"], eq["user"], strict=True)) == [
-        (".p5.", ".p9.", 2), (".p6.", ".p10.", 2), (".p7.", ".p11.", 2)
+        (".p5.", ".p9.", 2),
+        (".p6.", ".p10.", 2),
+        (".p7.", ".p11.", 2),
     ]
     labelled = pt[pt["label"] == "a"]
     assert list(labelled["rhs"]) == ["y2", "y6"]

@@ -21,10 +21,14 @@ FITTED = fitted_cases()
 
 def _shape(text: str):
     return [
-        (s.lhs, s.op, [(t.name, [(m.kind, m.values) for m in t.modifiers]) for t in s.rhs],
-         None if s.right is None else s.right.names)
+        (
+            s.lhs,
+            s.op,
+            [(t.name, [(m.kind, m.values) for m in t.modifiers]) for t in s.rhs],
+            None if s.right is None else s.right.names,
+        )
         for s in parse_model(text)
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("case", list(FITTED))

@@ -17,7 +17,12 @@ def _rows(text):
 def test_basic_operators_and_positions():
     stmts = parse_model("f =~ x1 + x2\n  y ~ f + x3\ny ~~ x3\ny ~ 1\nx1 | t1 + t2\nx1 ~*~ x1")
     assert [(s.op, s.line, s.column) for s in stmts] == [
-        ("=~", 1, 1), ("~", 2, 3), ("~~", 3, 1), ("~1", 4, 1), ("|", 5, 1), ("~*~", 6, 1)
+        ("=~", 1, 1),
+        ("~", 2, 3),
+        ("~~", 3, 1),
+        ("~1", 4, 1),
+        ("|", 5, 1),
+        ("~*~", 6, 1),
     ]
     assert stmts[1].rhs[1].name == "x3"
     assert (stmts[1].rhs[1].line, stmts[1].rhs[1].column) == (2, 11)
@@ -111,7 +116,10 @@ def test_intercepts():
 def test_constraint_statements_keep_lavaan_text():
     stmts = parse_model("f =~ x1 + a*x2 + b*x3\nab := a * b\na == 2 * b\na > 0\nb < exp(a)")
     assert [(s.op, s.left.text, s.right.text) for s in stmts[1:]] == [
-        (":=", "ab", "a*b"), ("==", "a", "2*b"), (">", "a", "0"), ("<", "b", "exp(a)")
+        (":=", "ab", "a*b"),
+        ("==", "a", "2*b"),
+        (">", "a", "0"),
+        ("<", "b", "exp(a)"),
     ]
     assert stmts[1].right.names == ("a", "b")
 

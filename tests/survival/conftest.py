@@ -27,6 +27,5 @@ def lung() -> pd.DataFrame:
 def veteran() -> pd.DataFrame:
     """R's survival::veteran with celltype as a factor in R's level order."""
     vet = pd.read_csv(REF / "veteran.csv")
-    vet["celltype"] = pd.Categorical(vet["celltype"],
-                                     ["squamous", "smallcell", "adeno", "large"])
+    vet["celltype"] = pd.Categorical(vet["celltype"], ["squamous", "smallcell", "adeno", "large"])
     return vet

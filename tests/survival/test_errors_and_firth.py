@@ -22,15 +22,18 @@ def small(rng):
     return df
 
 
-@pytest.mark.parametrize(("change", "match"), [
-    (lambda d: d.assign(time=-d.time), "negative"),
-    (lambda d: d.assign(time=d.time.where(d.index > 0)), "time column 'time' has 1 missing"),
-    (lambda d: d.assign(event=d.event * 2), "coded 0"),
-    (lambda d: d.assign(event=0), "no events"),
-    (lambda d: d.assign(x=d.x.where(d.index > 2)), "missing='drop'"),
-    (lambda d: d.assign(x=1.0), "constant"),
-    (lambda d: d.assign(time="a"), "must be numeric"),
-])
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.assign(time=-d.time), "negative"),
+        (lambda d: d.assign(time=d.time.where(d.index > 0)), "time column 'time' has 1 missing"),
+        (lambda d: d.assign(event=d.event * 2), "coded 0"),
+        (lambda d: d.assign(event=0), "no events"),
+        (lambda d: d.assign(x=d.x.where(d.index > 2)), "missing='drop'"),
+        (lambda d: d.assign(x=1.0), "constant"),
+        (lambda d: d.assign(time="a"), "must be numeric"),
+    ],
+)
 def test_cox_bad_inputs(small, change, match):
     with pytest.raises(DataError, match=match):
         cox(change(small), "time", "event", ["x", "g"])
@@ -91,8 +94,12 @@ def test_separation_warns_and_firth_is_finite(rng):
     def penalised(b):
         return loglik(b) + 0.5 * np.linalg.slogdet(info(b))[1]
 
-    opt = minimize(lambda b: -penalised(b), np.zeros(2), method="Nelder-Mead",
-                   options={"xatol": 1e-8, "fatol": 1e-11, "maxiter": 3000})
+    opt = minimize(
+        lambda b: -penalised(b),
+        np.zeros(2),
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-11, "maxiter": 3000},
+    )
     np.testing.assert_allclose(fit.params, opt.x, atol=2e-3)
     assert fit.loglik[1] == pytest.approx(penalised(fit.params.to_numpy()), abs=1e-4)
     assert fit.loglik[1] >= -opt.fun - 1e-4
@@ -120,8 +127,9 @@ def test_firth_gradient_matches_finite_differences(rng):
 
     fit = cox(_separated(rng), "time", "event", ["x", "g"], firth=True)
     rs = fit._fit["risk_sets"]
-    err = check_grad(lambda b: firth_terms(rs, b)[0], lambda b: firth_terms(rs, b)[1],
-                     np.array([0.3, 1.2]))
+    err = check_grad(
+        lambda b: firth_terms(rs, b)[0], lambda b: firth_terms(rs, b)[1], np.array([0.3, 1.2])
+    )
     assert err < 1e-4
 
 
@@ -134,10 +142,15 @@ def test_firth_penalised_information_is_minus_hessian(rng):
     for beta in (np.array([0.3, 1.2]), np.array([-0.5, 2.5])):
         info = firth_terms(rs, beta)[2]
         h = 1e-5
-        jac = np.array([(firth_terms(rs, beta + h * e)[1] - firth_terms(rs, beta - h * e)[1])
-                        / (2 * h) for e in np.eye(2)])
+        jac = np.array(
+            [
+                (firth_terms(rs, beta + h * e)[1] - firth_terms(rs, beta - h * e)[1]) / (2 * h)
+                for e in np.eye(2)
+            ]
+        )
         np.testing.assert_allclose(firth_information(rs, beta, info), -jac, rtol=1e-6, atol=1e-8)
     assert fit.n_iter <= 15  # quadratic convergence near the optimum
+
 
 def test_prediction_properties(lung):
     fit = cox(lung, "time", "dead", ["age", "sex", "ph.ecog"], missing="drop")
@@ -170,7 +183,8 @@ def test_ridge_with_more_features_than_rows(rng):
     terms = cox_terms(fit._fit["risk_sets"], beta, efron=True)
     np.testing.assert_allclose(terms.score - 3.0 * beta, 0.0, atol=1e-8)  # penalised score = 0
     np.testing.assert_allclose(
-        terms.info, cox_terms(fit._fit["risk_sets"], beta, True, per_time=False).info, rtol=1e-10)
+        terms.info, cox_terms(fit._fit["risk_sets"], beta, True, per_time=False).info, rtol=1e-10
+    )
     with pytest.raises(DataError, match="too few"):
         cox(df, "time", "event", [f"f{i}" for i in range(p)])
 

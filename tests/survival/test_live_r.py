@@ -26,8 +26,9 @@ def test_stored_references_match_live_r(r_survival, refs):
     ro.globalenv["lung"] = ro.r("survival::lung")
     ro.globalenv["veteran"] = ro.r("survival::veteran")
     res = ro.r(CASES["veteran_strata"])
-    np.testing.assert_allclose(np.asarray(res.rx2("coef")), refs["veteran_strata"]["coef"],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(res.rx2("coef")), refs["veteran_strata"]["coef"], rtol=1e-10
+    )
 
 
 def test_weighted_ties_efron_matches_r(r_survival, rng):
@@ -36,9 +37,14 @@ def test_weighted_ties_efron_matches_r(r_survival, rng):
     from radsem._r import to_r_dataframe
 
     n = 120
-    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.binomial(1, 0.4, n).astype(float),
-                       "w": rng.integers(1, 4, n).astype(float),
-                       "g": rng.integers(0, 2, n).astype(float)})
+    df = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.binomial(1, 0.4, n).astype(float),
+            "w": rng.integers(1, 4, n).astype(float),
+            "g": rng.integers(0, 2, n).astype(float),
+        }
+    )
     t = rng.exponential(1 / np.exp(0.5 * df.x1 - 0.7 * df.x2))
     df["time"] = np.ceil(np.minimum(t, rng.exponential(1.5, n)) * 8)  # many ties
     df["event"] = (t <= df["time"] / 8).astype(float)

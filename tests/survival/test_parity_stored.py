@@ -23,8 +23,11 @@ def test_lung_efron_robust(lung, refs):
     np.testing.assert_allclose(fit.summary["p"], r["p"], **P)
     np.testing.assert_allclose(fit.loglik, r["loglik"], rtol=1e-9)
     tests = fit.tests["statistic"]
-    np.testing.assert_allclose([tests["wald"], tests["score"], tests["likelihood_ratio"]],
-                               [r["wald"][0], r["score"][0], r["lrt"][0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        [tests["wald"], tests["score"], tests["likelihood_ratio"]],
+        [r["wald"][0], r["score"][0], r["lrt"][0]],
+        rtol=1e-6,
+    )
     assert tests["robust_score"] == pytest.approx(r["robust_score"][0], rel=1e-6)
     assert fit.concordance.concordance == pytest.approx(r["concordance"][0], abs=1e-10)
     assert fit.concordance.std_err == pytest.approx(r["concordance_se"][0], rel=1e-6)
@@ -64,8 +67,11 @@ def test_veteran_strata_robust(veteran, refs):
 def test_veteran_categorical_breslow(veteran, refs):
     r = refs["veteran_celltype"]
     fit = cox(veteran, "time", "status", ["trt", "karno", "age", "celltype"], ties="breslow")
-    assert list(fit.params.index[-3:]) == ["celltype[T.smallcell]", "celltype[T.adeno]",
-                                           "celltype[T.large]"]
+    assert list(fit.params.index[-3:]) == [
+        "celltype[T.smallcell]",
+        "celltype[T.adeno]",
+        "celltype[T.large]",
+    ]
     np.testing.assert_allclose(fit.params, r["coef"], **COEF)
     np.testing.assert_allclose(fit.se, r["se"], **SE)
     zph = cox_zph(fit)

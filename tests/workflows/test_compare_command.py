@@ -88,9 +88,18 @@ def _run(capsys, *argv):
 def test_compare_cohort_end_to_end(cohort_run):
     code, run, before, after = cohort_run
     assert code == 0
-    for name in ("summary.csv", "paired.csv", "per_fold.csv", "failures.csv", "predictions.csv",
-                 "calibration.csv", "optimism.csv", "report.html", "report.md",
-                 "comparison.json"):
+    for name in (
+        "summary.csv",
+        "paired.csv",
+        "per_fold.csv",
+        "failures.csv",
+        "predictions.csv",
+        "calibration.csv",
+        "optimism.csv",
+        "report.html",
+        "report.md",
+        "comparison.json",
+    ):
         assert (run / name).is_file(), name
     summary = pd.read_csv(run / "summary.csv")
     c = summary[summary["metric"] == "harrell_c"].set_index("model")
@@ -114,8 +123,7 @@ def test_compare_cohort_end_to_end(cohort_run):
 def test_compare_cohort_uses_complete_cases_of_used_columns(cohort_run, cohort_inputs):
     _, run, _, _ = cohort_run
     clinical = pd.read_csv(cohort_inputs / "cohort" / "clinical.csv", dtype={"patient_id": str})
-    expression = pd.read_csv(cohort_inputs / "cohort" / "expression.csv",
-                             dtype={"patient_id": str})
+    expression = pd.read_csv(cohort_inputs / "cohort" / "expression.csv", dtype={"patient_id": str})
     # the SEM family uses 20 of the genes: patients with all of them (and, here, features)
     genes = [g for g in expression.columns if g != "patient_id"]
     model_genes = [g for g in genes if g in (cohort_inputs / "mechanisms.lav").read_text()]
@@ -132,9 +140,16 @@ def test_compare_cohort_uses_complete_cases_of_used_columns(cohort_run, cohort_i
 def test_compare_cohort_report(cohort_run):
     _, run, _, _ = cohort_run
     html = (run / "report.html").read_text(encoding="utf-8")
-    for section in ("Cross-validated metrics", "Differences between models",
-                    "Optimism-corrected C-index", "Provenance", "compare.yaml", "features.csv",
-                    "mechanisms.lav", "seed: cross_validation"):
+    for section in (
+        "Cross-validated metrics",
+        "Differences between models",
+        "Optimism-corrected C-index",
+        "Provenance",
+        "compare.yaml",
+        "features.csv",
+        "mechanisms.lav",
+        "seed: cross_validation",
+    ):
         assert section in html, section
 
 
@@ -160,7 +175,8 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
 
     cohort = simulate_cohort(n=80, seed=2, images=False)
     table = cohort.clinical.merge(cohort.latent, on="patient_id").rename(
-        columns={"patient_id": "pid"})
+        columns={"patient_id": "pid"}
+    )
     table.to_parquet(tmp_path / "patients.parquet")
     (tmp_path / "c.yaml").write_text(TABLE_CONFIG)
     code, out, err = _run(capsys, tmp_path / "c.yaml")
@@ -208,15 +224,25 @@ def test_compare_on_a_dask_scheduler_same_numbers(tmp_path, capsys):
 
     cohort = simulate_cohort(n=80, seed=2, images=False)
     table = cohort.clinical.merge(cohort.latent, on="patient_id").rename(
-        columns={"patient_id": "pid"})
+        columns={"patient_id": "pid"}
+    )
     table.to_parquet(tmp_path / "patients.parquet")
     (tmp_path / "c.yaml").write_text(TABLE_CONFIG)
     assert _run(capsys, tmp_path / "c.yaml", "--out", tmp_path / "local", "--quiet")[0] == 0
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=":0") as cluster:
-        code, _, err = _run(capsys, tmp_path / "c.yaml", "--out", tmp_path / "dask", "--quiet",
-                            "--scheduler", cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
+        code, _, err = _run(
+            capsys,
+            tmp_path / "c.yaml",
+            "--out",
+            tmp_path / "dask",
+            "--quiet",
+            "--scheduler",
+            cluster.scheduler_address,
+        )
     assert code == 0, err
     for name in ("summary.csv", "per_fold.csv", "predictions.csv", "paired.csv"):
-        assert ((tmp_path / "local" / name).read_bytes()
-                == (tmp_path / "dask" / name).read_bytes()), name
+        assert (tmp_path / "local" / name).read_bytes() == (
+            tmp_path / "dask" / name
+        ).read_bytes(), name

@@ -48,33 +48,70 @@ def _read(folder, text, **kwargs):
 def test_good_configuration_is_read(folder):
     config = _read(folder, GOOD)
     assert [f.name for f in config.families] == ["clinical", "scores"]
-    assert config.compare_settings() == {"time": "time", "event": "event", "n_splits": 3,
-                                         "n_repeats": 2, "random_state": 1, "n_jobs": 1,
-                                         "alpha": 0.05}
+    assert config.compare_settings() == {
+        "time": "time",
+        "event": "event",
+        "n_splits": 3,
+        "n_repeats": 2,
+        "random_state": 1,
+        "n_jobs": 1,
+        "alpha": 0.05,
+    }
     assert config.data.table == (folder / "data.csv").resolve()
     assert config.families[1].params["model"] == "f =~ y1 + y2 + y3\n"
 
 
-@pytest.mark.parametrize(("change", "line", "key", "message"), [
-    (("  folds: 3", "  folds: three"), 14, "cross_validation.folds",
-     "expected a whole number, got str 'three'"),
-    (("  folds: 3", "  folds: 1"), 14, "cross_validation.folds", "must be at least 2"),
-    (("  seed: 1", "  sed: 1"), 16, "cross_validation.sed", "did you mean 'seed'?"),
-    (("    covariates: [age]", "    covariate: [age]"), 9, "families.clinical.covariate",
-     "unknown key 'covariate'"),
-    (("  table: data.csv", "  table: nope.csv"), 2, "data.table", "file not found"),
-    (("    model: m.lav", "    model: gone.lav"), 12, "families.scores.model",
-     "file not found"),
-    (("    family: clinical_cox", "    family: clinical_coxx"), 8, "families.clinical.family",
-     "unknown family 'clinical_coxx'"),
-    (("    family: clinical_cox\n    covariates: [age]", "    family: no_such_module_xyz:M"), 8,
-     "families.clinical.family", "unknown family 'no_such_module_xyz:M': valid families are"),
-    (("  event: event", "  event: event\n  type: ordinal"), 6, "outcome.type",
-     "is not supported"),
-    (("    covariates: [age]", "    covariates: [age, 3]"), 9, "families.clinical.covariates",
-     "expected a name, got int 3"),
-    (("  repeats: 2", "  repeats: 2\n  folds: 4"), 16, None, "duplicated key 'folds'"),
-])
+@pytest.mark.parametrize(
+    ("change", "line", "key", "message"),
+    [
+        (
+            ("  folds: 3", "  folds: three"),
+            14,
+            "cross_validation.folds",
+            "expected a whole number, got str 'three'",
+        ),
+        (("  folds: 3", "  folds: 1"), 14, "cross_validation.folds", "must be at least 2"),
+        (("  seed: 1", "  sed: 1"), 16, "cross_validation.sed", "did you mean 'seed'?"),
+        (
+            ("    covariates: [age]", "    covariate: [age]"),
+            9,
+            "families.clinical.covariate",
+            "unknown key 'covariate'",
+        ),
+        (("  table: data.csv", "  table: nope.csv"), 2, "data.table", "file not found"),
+        (
+            ("    model: m.lav", "    model: gone.lav"),
+            12,
+            "families.scores.model",
+            "file not found",
+        ),
+        (
+            ("    family: clinical_cox", "    family: clinical_coxx"),
+            8,
+            "families.clinical.family",
+            "unknown family 'clinical_coxx'",
+        ),
+        (
+            ("    family: clinical_cox\n    covariates: [age]", "    family: no_such_module_xyz:M"),
+            8,
+            "families.clinical.family",
+            "unknown family 'no_such_module_xyz:M': valid families are",
+        ),
+        (
+            ("  event: event", "  event: event\n  type: ordinal"),
+            6,
+            "outcome.type",
+            "is not supported",
+        ),
+        (
+            ("    covariates: [age]", "    covariates: [age, 3]"),
+            9,
+            "families.clinical.covariates",
+            "expected a name, got int 3",
+        ),
+        (("  repeats: 2", "  repeats: 2\n  folds: 4"), 16, None, "duplicated key 'folds'"),
+    ],
+)
 def test_bad_values_name_key_and_line(folder, change, line, key, message):
     with pytest.raises(ConfigError) as info:
         _read(folder, GOOD.replace(*change))
@@ -95,8 +132,12 @@ def test_missing_required_sections(folder):
     with pytest.raises(ConfigError, match="give exactly one of 'cohort'"):
         _read(folder, GOOD.replace("  table: data.csv", "  id: x"))
     with pytest.raises(ConfigError, match="required key 'features' is missing"):
-        _read(folder, GOOD.replace("    family: clinical_cox\n    covariates: [age]",
-                                   "    family: cluster_cox"))
+        _read(
+            folder,
+            GOOD.replace(
+                "    family: clinical_cox\n    covariates: [age]", "    family: cluster_cox"
+            ),
+        )
 
 
 def test_binary_outcome_options(folder):
@@ -153,8 +194,10 @@ def test_user_family_is_registered_and_checked_up_front(folder):
         register_family("no_predict", _NoPredict)
     register_family("fine", _Fine)
     try:
-        base = GOOD.replace("    family: clinical_cox\n    covariates: [age]",
-                            "    family: fine\n    params: {a: 2}")
+        base = GOOD.replace(
+            "    family: clinical_cox\n    covariates: [age]",
+            "    family: fine\n    params: {a: 2}",
+        )
         assert _read(folder, base).families[0].family == "fine"
         with pytest.raises(ConfigError, match="unexpected keyword argument 'b'"):
             _read(folder, base.replace("{a: 2}", "{b: 2}"))
@@ -164,15 +207,26 @@ def test_user_family_is_registered_and_checked_up_front(folder):
         unregister_family("fine")
 
 
-@pytest.mark.parametrize("family", ["os:system", "subprocess:call", "builtins:eval",
-                                    "radsem.compare:ClinicalCox", "wf_next_to_config:Cls"])
+@pytest.mark.parametrize(
+    "family",
+    [
+        "os:system",
+        "subprocess:call",
+        "builtins:eval",
+        "radsem.compare:ClinicalCox",
+        "wf_next_to_config:Cls",
+    ],
+)
 def test_config_never_imports_code(folder, family, tmp_path):
     """issue 13: 'family: os:system' ran a shell command during 'radsem compare --check'."""
     marker = tmp_path / "pwned"
     (folder / "wf_next_to_config.py").write_text(
-        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\nclass Cls: pass\n")
-    text = GOOD.replace("    family: clinical_cox\n    covariates: [age]",
-                        f"    family: {family}\n    params: {{command: 'touch {marker}'}}")
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\nclass Cls: pass\n"
+    )
+    text = GOOD.replace(
+        "    family: clinical_cox\n    covariates: [age]",
+        f"    family: {family}\n    params: {{command: 'touch {marker}'}}",
+    )
     with pytest.raises(ConfigError) as info:
         _read(folder, text)
     assert info.value.key == "families.clinical.family"
@@ -204,8 +258,10 @@ def test_output_folder_may_not_lie_inside_the_cohort(tmp_path, capsys):
 
     simulate(n=12, seed=1, out=tmp_path / "cohort", images=False)
     path = tmp_path / "c.yaml"
-    path.write_text("data:\n  cohort: cohort\nfamilies:\n  c:\n    family: clinical_cox\n"
-                    "output: cohort/results\n")
+    path.write_text(
+        "data:\n  cohort: cohort\nfamilies:\n  c:\n    family: clinical_cox\n"
+        "output: cohort/results\n"
+    )
     assert main(["compare", str(path), "--quiet"]) == 3
     assert "lies inside the input folder" in capsys.readouterr().err
     assert not (tmp_path / "cohort" / "results").exists()

@@ -12,11 +12,14 @@ from radsem.cli import main
 def test_single_family_comparison_runs(tmp_path):
     rng = np.random.default_rng(0)
     n = 60
-    pd.DataFrame({
-        "patient_id": [f"P{i:02d}" for i in range(n)],
-        "time": rng.exponential(10, n) + 0.1, "event": rng.integers(0, 2, n),
-        "age": rng.normal(60, 8, n),
-    }).to_csv(tmp_path / "data.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "patient_id": [f"P{i:02d}" for i in range(n)],
+            "time": rng.exponential(10, n) + 0.1,
+            "event": rng.integers(0, 2, n),
+            "age": rng.normal(60, 8, n),
+        }
+    ).to_csv(tmp_path / "data.csv", index=False)
     (tmp_path / "c.yaml").write_text(
         "data:\n  table: data.csv\noutcome:\n  time: time\n  event: event\nfamilies:\n"
         "  clinical:\n    family: clinical_cox\n    covariates: [age]\n"

@@ -14,8 +14,7 @@ from radsem.workflows import ModelFileSyntaxError, fit_files, read_model_file
 
 # lavaan 0.6 tutorial, cfa(HS.model, data = HolzingerSwineford1939): the published numbers
 LAVAAN_HS = {"chisq": 85.306, "df": 24, "cfi": 0.931, "rmsea": 0.092}
-LAVAAN_HS_LOADINGS = {"x2": 0.554, "x3": 0.729, "x5": 1.113, "x6": 0.926, "x8": 1.180,
-                      "x9": 1.082}
+LAVAAN_HS_LOADINGS = {"x2": 0.554, "x3": 0.729, "x5": 1.113, "x6": 0.926, "x8": 1.180, "x9": 1.082}
 
 
 def _run(capsys, *argv):
@@ -27,12 +26,20 @@ def _run(capsys, *argv):
 def test_fit_hs_cfa_writes_everything_and_matches_lavaan(hs_inputs, capsys):
     model, data = hs_inputs
     before = tree_hashes(model.parent)
-    code, out, err = _run(capsys, model, data, "--kind", "cfa", "--format",
-                          "html,md,tex,csv,json", "--quiet")
+    code, out, err = _run(
+        capsys, model, data, "--kind", "cfa", "--format", "html,md,tex,csv,json", "--quiet"
+    )
     assert code == 0, err
     folder = model.parent / "hs-fit"  # default: next to the model
-    names = {"report.html", "report.md", "report.tex", "parameters.csv", "fit_measures.csv",
-             "modindices.csv", "fit.json"}
+    names = {
+        "report.html",
+        "report.md",
+        "report.tex",
+        "parameters.csv",
+        "fit_measures.csv",
+        "modindices.csv",
+        "fit.json",
+    }
     assert names <= {p.name for p in folder.iterdir()}
     fm = pd.read_csv(folder / "fit_measures.csv").set_index("measure")["value"]
     for key, value in LAVAAN_HS.items():
@@ -47,8 +54,14 @@ def test_fit_hs_cfa_writes_everything_and_matches_lavaan(hs_inputs, capsys):
     assert (top["lhs"], top["op"], top["rhs"]) == ("visual", "=~", "x9")  # lavaan: MI 36.411
     assert top["mi"] == pytest.approx(36.411, abs=1e-2)
     html = (folder / "report.html").read_text(encoding="utf-8")
-    for section in ("Data and model summary", "hs: fit measures", "hs: modification indices",
-                    "hs: warnings", "Provenance", "radsem fit hs.lav hs.csv --kind cfa"):
+    for section in (
+        "Data and model summary",
+        "hs: fit measures",
+        "hs: modification indices",
+        "hs: warnings",
+        "Provenance",
+        "radsem fit hs.lav hs.csv --kind cfa",
+    ):
         assert section in html
     payload = json.loads((folder / "fit.json").read_text())
     assert payload["converged"] is True
@@ -63,8 +76,9 @@ def test_fit_summary_on_stdout_and_same_numbers_twice(hs_inputs, tmp_path, capsy
     model, data = hs_inputs
     outs = [tmp_path / "a", tmp_path / "b"]
     for folder in outs:
-        code, out, err = _run(capsys, model, data, "--kind", "cfa", "--out", folder,
-                              "--format", "csv,json")
+        code, out, err = _run(
+            capsys, model, data, "--kind", "cfa", "--out", folder, "--format", "csv,json"
+        )
         assert code == 0, err
     assert "chi-square 85.306 on 24 df" in out
     assert "CFI 0.931" in out
@@ -78,9 +92,22 @@ def test_fit_summary_on_stdout_and_same_numbers_twice(hs_inputs, tmp_path, capsy
 
 def test_multigroup_with_equal_loadings_matches_lavaan(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
-    code, _, err = _run(capsys, model, data, "--kind", "cfa", "--group", "school",
-                        "--group-equal", "loadings", "--out", tmp_path / "mg", "--quiet",
-                        "--format", "csv")
+    code, _, err = _run(
+        capsys,
+        model,
+        data,
+        "--kind",
+        "cfa",
+        "--group",
+        "school",
+        "--group-equal",
+        "loadings",
+        "--out",
+        tmp_path / "mg",
+        "--quiet",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     fm = pd.read_csv(tmp_path / "mg" / "fit_measures.csv").set_index("measure")["value"]
     # lavaan tutorial, measurement invariance: group.equal = "loadings"
@@ -110,8 +137,20 @@ def test_fixed_x_and_options_pass_through(hs_inputs, tmp_path, capsys):
     lav.write_text("visual =~ x1 + x2 + x3\nvisual ~ ageyr\n")
     for flag, expected in (("--fixed-x", True), ("--no-fixed-x", False)):
         folder = tmp_path / flag
-        code, _, err = _run(capsys, lav, data, flag, "--estimator", "mlr", "--std-lv",
-                            "--out", folder, "--format", "json", "--quiet")
+        code, _, err = _run(
+            capsys,
+            lav,
+            data,
+            flag,
+            "--estimator",
+            "mlr",
+            "--std-lv",
+            "--out",
+            folder,
+            "--format",
+            "json",
+            "--quiet",
+        )
         assert code == 0, err
         options = json.loads((folder / "fit.json").read_text())["options"]
         assert options["fixed_x"] is expected
@@ -131,8 +170,19 @@ def test_ordered_indicators_reach_the_engine(hs_inputs, tmp_path, capsys):
     frame.to_csv(path, index=False)
     lav = tmp_path / "two.lav"
     lav.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
-    code, out, err = _run(capsys, lav, path, "--kind", "cfa", "--ordered", ",".join(items),
-                          "--out", tmp_path / "ord", "--format", "csv,json")
+    code, out, err = _run(
+        capsys,
+        lav,
+        path,
+        "--kind",
+        "cfa",
+        "--ordered",
+        ",".join(items),
+        "--out",
+        tmp_path / "ord",
+        "--format",
+        "csv,json",
+    )
     assert code == 0, err
     assert "N used 301" in out  # lavaan's WLSMV fit measures have no ntotal; the fit knows N
     payload = json.loads((tmp_path / "ord" / "fit.json").read_text())
@@ -158,13 +208,19 @@ def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
     assert (info.value.line, info.value.column, info.value.path) == (3, 17, str(bad))
 
 
-@pytest.mark.parametrize(("model", "extra", "message"), [
-    ("# two factors\nvisual =~ x1 + x2 + x3\ntextual =~ x4 + zz + x6\n", [],
-     "m.lav:3:17: variable(s) not found in the data: zz"),
-    (HS_MODEL, ["--group", "clinic"], "group column 'clinic' is not a column of"),
-    (HS_MODEL, ["--format", "pdf"], "unknown output format(s) 'pdf'"),
-    (HS_MODEL, ["--group-equal", "loadings"], "needs a group column"),
-])
+@pytest.mark.parametrize(
+    ("model", "extra", "message"),
+    [
+        (
+            "# two factors\nvisual =~ x1 + x2 + x3\ntextual =~ x4 + zz + x6\n",
+            [],
+            "m.lav:3:17: variable(s) not found in the data: zz",
+        ),
+        (HS_MODEL, ["--group", "clinic"], "group column 'clinic' is not a column of"),
+        (HS_MODEL, ["--format", "pdf"], "unknown output format(s) 'pdf'"),
+        (HS_MODEL, ["--group-equal", "loadings"], "needs a group column"),
+    ],
+)
 def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
     _, data = hs_inputs
     lav = tmp_path / "m.lav"
@@ -174,21 +230,24 @@ def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
     assert message in err
 
 
-@pytest.mark.parametrize(("option", "value", "listed"), [
-    ("--estimator", "XYZ", "'ML', 'MLR', 'GLS', 'ULS', 'WLSMV', 'DWLS', 'WLS', 'ULSMV'"),
-    ("--estimator", "mle", "'MLR'"),
-    ("--missing", "pairwise", "'listwise', 'ml', 'fiml', 'direct', 'default'"),
-    ("--se", "sandwich", "'standard', 'robust', 'robust.huber.white', 'robust.sem'"),
-    ("--kind", "lm", "'sem', 'cfa', 'growth'"),
-])
-def test_unknown_option_value_is_a_usage_error(hs_inputs, tmp_path, capsys, option, value,
-                                               listed):
+@pytest.mark.parametrize(
+    ("option", "value", "listed"),
+    [
+        ("--estimator", "XYZ", "'ML', 'MLR', 'GLS', 'ULS', 'WLSMV', 'DWLS', 'WLS', 'ULSMV'"),
+        ("--estimator", "mle", "'MLR'"),
+        ("--missing", "pairwise", "'listwise', 'ml', 'fiml', 'direct', 'default'"),
+        ("--se", "sandwich", "'standard', 'robust', 'robust.huber.white', 'robust.sem'"),
+        ("--kind", "lm", "'sem', 'cfa', 'growth'"),
+    ],
+)
+def test_unknown_option_value_is_a_usage_error(hs_inputs, tmp_path, capsys, option, value, listed):
     model, data = hs_inputs
     code, out, err = _run(capsys, model, data, "--out", tmp_path / "o", option, value)
     assert code == 2
     assert f"argument {option}: invalid choice" in err
     assert listed in err
     assert not (tmp_path / "o").exists()
+
 
 def test_missing_files_exit_3(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
@@ -200,8 +259,7 @@ def test_missing_files_exit_3(hs_inputs, tmp_path, capsys):
     assert "nope.csv: file not found" in err
 
 
-def test_never_writes_into_an_input_folder_or_over_earlier_results(hs_inputs, tmp_path,
-                                                                   capsys):
+def test_never_writes_into_an_input_folder_or_over_earlier_results(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
     before = tree_hashes(model.parent)
     code, _, err = _run(capsys, model, data, "--out", model.parent)
@@ -213,8 +271,10 @@ def test_never_writes_into_an_input_folder_or_over_earlier_results(hs_inputs, tm
     code, _, err = _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv")
     assert code == 3
     assert "from an earlier run" in err
-    assert _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv",
-                "--overwrite")[0] == 0
+    assert (
+        _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv", "--overwrite")[0]
+        == 0
+    )
 
 
 def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
@@ -224,8 +284,9 @@ def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
     # y3 is almost a multiple of y1 and y2 is weak: with three indicators and a small sample
     # the one-factor solution pushes a residual variance below zero (a Heywood case)
     y1 = f + 0.05 * rng.normal(size=n)
-    frame = pd.DataFrame({"y1": y1, "y2": 0.3 * f + rng.normal(size=n),
-                          "y3": 1.3 * y1 - 0.02 * rng.normal(size=n)})
+    frame = pd.DataFrame(
+        {"y1": y1, "y2": 0.3 * f + rng.normal(size=n), "y3": 1.3 * y1 - 0.02 * rng.normal(size=n)}
+    )
     data = tmp_path / "heywood.csv"
     frame.to_csv(data, index=False)
     lav = tmp_path / "one.lav"
@@ -243,8 +304,19 @@ def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
 @pytest.mark.r
 def test_cross_check_with_lavaan(hs_inputs, tmp_path, capsys, r_lavaan):
     model, data = hs_inputs
-    code, out, err = _run(capsys, model, data, "--kind", "cfa", "--cross-check", "lavaan",
-                          "--out", tmp_path / "cc", "--format", "csv,html")
+    code, out, err = _run(
+        capsys,
+        model,
+        data,
+        "--kind",
+        "cfa",
+        "--cross-check",
+        "lavaan",
+        "--out",
+        tmp_path / "cc",
+        "--format",
+        "csv,html",
+    )
     assert code == 0, err
     assert "radsem vs lavaan: AGREE" in out
     table = pd.read_csv(tmp_path / "cc" / "cross_check_lavaan.csv")

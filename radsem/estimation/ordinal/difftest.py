@@ -62,15 +62,19 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
     """
     for fit in (restricted, unrestricted):
         if not hasattr(fit, "_baseline_test"):
-            raise EstimationError("the WLSMV difference test needs two fits with ordered "
-                                  "variables (OrdinalFit)")  # fmt: skip
+            raise EstimationError(
+                "the WLSMV difference test needs two fits with ordered variables (OrdinalFit)"
+            )
     m0, m1 = restricted, unrestricted
     if m0._df < m1._df:
         m0, m1 = m1, m0
-    if m0._problem.ntotal != m1._problem.ntotal or \
-            m0._problem.estimator_name != m1._problem.estimator_name:  # fmt: skip
-        raise EstimationError("the models were fitted to different data or with different "
-                              "estimators")  # fmt: skip
+    if (
+        m0._problem.ntotal != m1._problem.ntotal
+        or m0._problem.estimator_name != m1._problem.estimator_name
+    ):
+        raise EstimationError(
+            "the models were fitted to different data or with different estimators"
+        )
     df = int(m0._df - m1._df)
     t0 = 2.0 * m0._problem.ntotal * m0._fmin
     t1 = 2.0 * m1._problem.ntotal * m1._fmin
@@ -85,15 +89,19 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
     a = linalg.null_space(h.T).T @ k1.T  # rows: the restrictions, in model 1's parameters
     e_inv = m1._inference.e_inv
     apa = a @ e_inv @ a.T
-    keep = ~((np.abs(apa.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
-             & (np.abs(apa.sum(axis=1)) < np.sqrt(np.finfo(float).eps)))  # fmt: skip
+    keep = ~(
+        (np.abs(apa.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
+        & (np.abs(apa.sum(axis=1)) < np.sqrt(np.finfo(float).eps))
+    )
     a = a[keep]
     proj = e_inv @ a.T @ np.linalg.pinv(a @ e_inv @ a.T) @ a @ e_inv
     fg = pb.nobs / pb.ntotal
     jac = pb.model.jacobian(m1._theta)
     gammas = [np.asarray(st.gamma, float) for st in pb.stats]
-    tr1 = sum(f * np.trace(w @ g @ w @ d @ proj @ d.T)
-              for f, w, g, d in zip(fg, pb.W, gammas, jac, strict=True))  # fmt: skip
+    tr1 = sum(
+        f * np.trace(w @ g @ w @ d @ proj @ d.T)
+        for f, w, g, d in zip(fg, pb.W, gammas, jac, strict=True)
+    )
     v_all = linalg.block_diag(*pb.W)
     g_all = linalg.block_diag(*[f * g for f, g in zip(fg, gammas, strict=True)])
     pi = np.vstack(jac)

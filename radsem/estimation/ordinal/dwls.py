@@ -85,8 +85,9 @@ class OrdinalProblem:
 
     def residuals(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per group ``s_g - sigma_g(theta)``."""
-        return [st.wls_obs - est for st, est in
-                zip(self.stats, self.model.wls_est(theta), strict=True)]  # fmt: skip
+        return [
+            st.wls_obs - est for st, est in zip(self.stats, self.model.wls_est(theta), strict=True)
+        ]
 
     def fmin(self, theta: np.ndarray) -> float:
         """``sum_g ((n_g - 1)/N) 1/2 e_g' W_g e_g`` (lavaan's ``fmin``)."""
@@ -98,8 +99,9 @@ class OrdinalProblem:
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """``-sum_g ((n_g - 1)/N) Delta_g' W_g e_g``."""
         grad = np.zeros(self.nfree)
-        for w, wm, e, d in zip(self.weights, self.W, self.residuals(theta),
-                               self.model.jacobian(theta), strict=True):  # fmt: skip
+        for w, wm, e, d in zip(
+            self.weights, self.W, self.residuals(theta), self.model.jacobian(theta), strict=True
+        ):
             grad -= w * (d.T @ (wm @ e))
         return grad
 

@@ -137,8 +137,9 @@ def _listwise(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         warnings.warn(
             f"{dropped} of {len(data)} rows have missing values in the model's variables and "
             "were removed (listwise deletion, lavaan's default with ordered variables)",
-            DataWarning, stacklevel=user_stacklevel(),
-        )  # fmt: skip
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
         data = data.loc[complete]
     return data
 
@@ -165,8 +166,10 @@ def _start(model, stats, std_lv: bool) -> np.ndarray:
 
     from radsem.estimation.start import start_values
 
-    pseudo = [SimpleNamespace(cov=np.asarray(st.cov, float), mean=np.asarray(st.mean, float))
-              for st in stats]  # fmt: skip
+    pseudo = [
+        SimpleNamespace(cov=np.asarray(st.cov, float), mean=np.asarray(st.mean, float))
+        for st in stats
+    ]
     vals = model.fixed_values.copy()
     vals[model.ram_rows] = start_values(model.ram, pseudo, std_lv)
     for g, st in enumerate(stats):
@@ -183,15 +186,30 @@ def _start(model, stats, std_lv: bool) -> np.ndarray:
 
 
 @small_blas
-def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
-                estimator: str = "WLSMV", group: str | None = None,
-                group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
-                std_lv: bool = False, meanstructure: bool | str = "default",
-                fixed_x: bool | str = "default", orthogonal: bool = False,
-                missing: str = "listwise", se: str | None = None,
-                information: str | None = None, level: float = 0.95,
-                ordered=None, parameterization: str = "delta", bootstrap: int = 1000,
-                seed=None, n_jobs: int = 1, **spec_options):  # fmt: skip
+def fit_ordinal(
+    model: str,
+    data: pd.DataFrame,
+    model_type: str = "sem",
+    *,
+    estimator: str = "WLSMV",
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    std_lv: bool = False,
+    meanstructure: bool | str = "default",
+    fixed_x: bool | str = "default",
+    orthogonal: bool = False,
+    missing: str = "listwise",
+    se: str | None = None,
+    information: str | None = None,
+    level: float = 0.95,
+    ordered=None,
+    parameterization: str = "delta",
+    bootstrap: int = 1000,
+    seed=None,
+    n_jobs: int = 1,
+    **spec_options,
+):
     """Fit a model with ordered-categorical indicators (see :func:`radsem.sem`).
 
     ``bootstrap``, ``seed`` and ``n_jobs`` belong to ``se="bootstrap"``, which is not
@@ -225,8 +243,11 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
         raise ModelSpecificationError(
             f"ordered variable(s) {', '.join(outside)} are not observed variables of the model"
         )
-    ordv = [v for v in names.ov if v in set(declared) | set(_ordered_columns(data, names))
-            or v in names.ov_ord]  # fmt: skip
+    ordv = [
+        v
+        for v in names.ov
+        if v in set(declared) | set(_ordered_columns(data, names)) or v in names.ov_ord
+    ]
     if not ordv:
         raise EstimationError(
             f"estimator {est!r} is for ordered (categorical) variables, but none of the model's "
@@ -243,13 +264,23 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
     counts = {v: len(levels[v]) - 1 for v in ordv}
     labels, frames = group_split(used, group)
     spec = build_partable(
-        model, [c for c in data.columns if c != group], model_type=model_type,
-        ngroups=len(frames), group_labels=labels if group else None,
-        meanstructure=meanstructure, std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x,
-        group_equal=_strings(group_equal), group_partial=_strings(group_partial),
-        estimator=core, missing=missing, ordered=counts, parameterization=parameterization,
+        model,
+        [c for c in data.columns if c != group],
+        model_type=model_type,
+        ngroups=len(frames),
+        group_labels=labels if group else None,
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+        orthogonal=orthogonal,
+        fixed_x=fixed_x,
+        group_equal=_strings(group_equal),
+        group_partial=_strings(group_partial),
+        estimator=core,
+        missing=missing,
+        ordered=counts,
+        parameterization=parameterization,
         **spec_options,
-    )  # fmt: skip
+    )
     if spec.exogenous or spec.conditional_x and spec.names.ov_x:
         raise EstimationError(
             "exogenous observed covariates with ordered outcomes need lavaan's conditional.x "
@@ -257,25 +288,40 @@ def fit_ordinal(model: str, data: pd.DataFrame, model_type: str = "sem", *,
             "fixed_x=False, conditional_x=False to model them jointly (lavaan gives the same "
             "with those options)"
         )
-    stats = [categorical_sample_stats(frame, spec.observed, spec.ordered, levels=levels,
-                                      missing=missing) for frame in frames]  # fmt: skip
+    stats = [
+        categorical_sample_stats(frame, spec.observed, spec.ordered, levels=levels, missing=missing)
+        for frame in frames
+    ]
     omodel = OrdinalModel(spec, len(frames), parameterization)
     problem = OrdinalProblem(spec, omodel, stats, core)
     start = _start(omodel, stats, spec.std_lv)
     with np.errstate(all="ignore"):
         result = minimize(problem, start)
     options = {
-        "model_type": model_type, "estimator": est, "group": group,
+        "model_type": model_type,
+        "estimator": est,
+        "group": group,
         "group_equal": list(_strings(group_equal)),
         "group_partial": list(_strings(group_partial)),
-        "std_lv": std_lv, "meanstructure": spec.meanstructure, "fixed_x": spec.fixed_x,
-        "orthogonal": orthogonal, "missing": missing, "se": se, "information": "expected",
-        "level": level, "ordered": list(spec.ordered), "parameterization": parameterization,
-        "test": test, **spec_options,
-    }  # fmt: skip
+        "std_lv": std_lv,
+        "meanstructure": spec.meanstructure,
+        "fixed_x": spec.fixed_x,
+        "orthogonal": orthogonal,
+        "missing": missing,
+        "se": se,
+        "information": "expected",
+        "level": level,
+        "ordered": list(spec.ordered),
+        "parameterization": parameterization,
+        "test": test,
+        **spec_options,
+    }
     fit = OrdinalFit(model, data, options, spec, problem, result)
     if not result.converged:
-        warnings.warn(f"the optimiser did not converge: {result.message}; estimates are not "
-                      "trustworthy", ConvergenceWarning, stacklevel=user_stacklevel())  # fmt: skip
+        warnings.warn(
+            f"the optimiser did not converge: {result.message}; estimates are not trustworthy",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     fit._check_improper(stacklevel=user_stacklevel())
     return fit

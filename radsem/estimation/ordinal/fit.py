@@ -75,8 +75,12 @@ class OrdinalFit(SemFit):
         par = model.par
         free = par["free"].to_numpy(int)
         free_scales = ((par["op"] == "~*~").to_numpy() & (free > 0)).any()
-        if model.num.size or self.spec.conditional_x or free_scales or (free[model.resid_rows]
-                                                                         > 0).any():
+        if (
+            model.num.size
+            or self.spec.conditional_x
+            or free_scales
+            or (free[model.resid_rows] > 0).any()
+        ):
             # lavaan 0.6-14 reports no .robust indices with continuous variables, and its catML
             # refit fails (NA) when scales or residual variances of y* are free (group_equal
             # thresholds)
@@ -84,8 +88,9 @@ class OrdinalFit(SemFit):
         marginal = par["op"].isin(["|", "~1"]).to_numpy() & (free > 0)
         npar_cor = self._npar - int(np.unique(free[marginal]).size)
         try:
-            return catml_robust(self._problem, self._theta, self._inference.e_inv, self._df,
-                                npar_cor)  # fmt: skip
+            return catml_robust(
+                self._problem, self._theta, self._inference.e_inv, self._df, npar_cor
+            )
         except np.linalg.LinAlgError:
             return None
 
@@ -157,25 +162,26 @@ class OrdinalFit(SemFit):
         k = model.n_marginal
         cor[model.cor_r, model.cor_c] = cor[model.cor_c, model.cor_r] = vec[k:]
         if model.num.size:
-            cor[model.num, model.num] = vec[model.n_uni:k]
-        labels = [f"{model.par.at[r, 'lhs']}|{model.par.at[r, 'rhs']}"
-                  for r in model.th_rows[g]]  # fmt: skip
-        return {"cov": pd.DataFrame(cor, index=obs, columns=obs),
-                "th": pd.Series(vec[model.th_slot[g]], index=labels)}  # fmt: skip
+            cor[model.num, model.num] = vec[model.n_uni : k]
+        labels = [f"{model.par.at[r, 'lhs']}|{model.par.at[r, 'rhs']}" for r in model.th_rows[g]]
+        return {
+            "cov": pd.DataFrame(cor, index=obs, columns=obs),
+            "th": pd.Series(vec[model.th_slot[g]], index=labels),
+        }
 
     def implied(self) -> list[dict]:
         """Per group the implied correlations of the latent responses (``"cov"``; covariances
         for continuous variables) and thresholds (``"th"``), as lavaan's ``fitted()``."""
-        return [self._labelled(v, g) for g, v in
-                enumerate(self._problem.model.wls_est(self._theta))]  # fmt: skip
+        return [
+            self._labelled(v, g) for g, v in enumerate(self._problem.model.wls_est(self._theta))
+        ]
 
     def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
         """Sample minus implied correlations and thresholds per group (``type="raw"``; for
         categorical data the correlations are already standardised)."""
         if type not in ("raw", "cor"):
             raise ValueError("type must be 'raw' or 'cor'")
-        return [self._labelled(e, g) for g, e in
-                enumerate(self._problem.residuals(self._theta))]  # fmt: skip
+        return [self._labelled(e, g) for g, e in enumerate(self._problem.residuals(self._theta))]
 
     def summary(self) -> str:
         """A lavaan-style text report (with thresholds and the scaled-shifted test)."""
@@ -190,8 +196,11 @@ class OrdinalFit(SemFit):
         neg = var[var["est"] < 0]
         if len(neg):
             names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
-            warnings.warn(f"some estimated variances are negative: {names}",
-                          ImproperSolutionWarning, stacklevel=user_stacklevel())  # fmt: skip
+            warnings.warn(
+                f"some estimated variances are negative: {names}",
+                ImproperSolutionWarning,
+                stacklevel=user_stacklevel(),
+            )
         model = self._problem.model
         ram, theta_ram = model.ram_model(self._theta)
         p = len(model.observed)
@@ -199,6 +208,9 @@ class OrdinalFit(SemFit):
             _, omega, _ = ram.implied_full(theta_ram, g)
             lat = omega[p:, p:]
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
-                warnings.warn(f"the covariance matrix of the latent variables (group {g + 1}) "
-                              "is not positive definite", ImproperSolutionWarning,
-                              stacklevel=user_stacklevel())  # fmt: skip
+                warnings.warn(
+                    f"the covariance matrix of the latent variables (group {g + 1}) "
+                    "is not positive definite",
+                    ImproperSolutionWarning,
+                    stacklevel=user_stacklevel(),
+                )

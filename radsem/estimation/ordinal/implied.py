@@ -124,14 +124,13 @@ class OrdinalModel:
         sub["free"] = [renum.get(int(f), 0) for f in old]
         # theta (full numbering) -> theta of the RAM part
         self.ram_free = np.array([int(f) - 1 for f in used], dtype=int)
-        self.ram = RamModel(sub.reset_index(drop=True), self.observed, self.latent,
-                            self.ngroups, True)  # fmt: skip
+        self.ram = RamModel(
+            sub.reset_index(drop=True), self.observed, self.latent, self.ngroups, True
+        )
         ordv = set(self.ordered)
         lhs, op, rhs = par["lhs"].to_numpy(), par["op"].to_numpy(), par["rhs"].to_numpy()
         # delta parameterisation: the residual variances of ordered responses are computed
-        self.resid_rows = np.flatnonzero(
-            (op == "~~") & (lhs == rhs) & np.isin(lhs, list(ordv))
-        )
+        self.resid_rows = np.flatnonzero((op == "~~") & (lhs == rhs) & np.isin(lhs, list(ordv)))
         free = par["free"].to_numpy(int)
         if self.parameterization == "delta" and (free[self.resid_rows] > 0).any():
             raise ModelSpecificationError(
@@ -315,14 +314,15 @@ class OrdinalModel:
             fr = free[self.th_rows[g]]
             dtau[np.flatnonzero(fr > 0), fr[fr > 0] - 1] = 1.0
             duni = np.zeros((self.n_uni, q))
-            duni[self.th_slot[g]] = ((dtau - dmu[tv]) / scale[tv, None]
-                                     - th[:, None] * dscale[tv] / scale[tv, None])  # fmt: skip
+            duni[self.th_slot[g]] = (dtau - dmu[tv]) / scale[tv, None] - th[:, None] * dscale[
+                tv
+            ] / scale[tv, None]
             duni[self.mean_slot] = -dmu[self.num]
             cr, cc = self.cor_r, self.cor_c
-            cor = imp.wls[self.n_marginal:]
-            dcor = (dsig[cr, cc] / (scale[cr] * scale[cc])[:, None]
-                    - cor[:, None] * (dscale[cr] / scale[cr, None]
-                                      + dscale[cc] / scale[cc, None]))  # fmt: skip
+            cor = imp.wls[self.n_marginal :]
+            dcor = dsig[cr, cc] / (scale[cr] * scale[cc])[:, None] - cor[:, None] * (
+                dscale[cr] / scale[cr, None] + dscale[cc] / scale[cc, None]
+            )
             dvar = dsig[self.num, self.num]
             out.append(np.vstack([duni, dvar, dcor]))
         return out
@@ -337,4 +337,3 @@ class OrdinalModel:
             for g, (a, b) in enumerate(zip(self.wls_est(up), self.wls_est(dn), strict=True)):
                 cols[g].append((a - b) / (2 * h))
         return [np.column_stack(c) if c else np.zeros((0, 0)) for c in cols]
-

@@ -69,8 +69,9 @@ def ordinal_inference(problem, theta: np.ndarray, se: str = "robust.sem") -> Ord
     elif se == "standard":
         vcov = e_inv / n_den
     else:
-        meat = sum(f * (d.T @ w @ g @ w @ d)
-                   for f, d, w, g in zip(fg, jac, problem.W, gammas, strict=True))  # fmt: skip
+        meat = sum(
+            f * (d.T @ w @ g @ w @ d) for f, d, w, g in zip(fg, jac, problem.W, gammas, strict=True)
+        )
         vcov = e_inv @ meat @ e_inv / n_den
     v_all = block_diag([f * w for f, w in zip(fg, problem.W, strict=True)])
     g_all = block_diag([g / f for f, g in zip(fg, gammas, strict=True)])

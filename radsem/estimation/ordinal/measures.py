@@ -55,8 +55,13 @@ def _residual_indices(problem, theta) -> dict[str, float]:
 
 def _gfi(problem, theta) -> float:
     total = 0.0
-    for f, st, est, wm in zip(problem.nobs / problem.ntotal, problem.stats,
-                              problem.model.wls_est(theta), problem.W, strict=True):  # fmt: skip
+    for f, st, est, wm in zip(
+        problem.nobs / problem.ntotal,
+        problem.stats,
+        problem.model.wls_est(theta),
+        problem.W,
+        strict=True,
+    ):
         s = np.asarray(st.wls_obs, float)
         e = s - est
         total += f * (1.0 - float(e @ wm @ e) / float(s @ wm @ s))
@@ -78,20 +83,40 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     mv = fit.options["test"] == "scaled.shifted"
     # lavaan gives no chi-square p-value for the (unscaled) ULS statistic
     uls = problem.estimator_name == "ULS"
-    out: dict[str, float] = {"npar": npar, "fmin": fit._fmin, "chisq": chisq, "df": df,
-                             "pvalue": _chi2_p(chisq, df, uls)}
+    out: dict[str, float] = {
+        "npar": npar,
+        "fmin": fit._fmin,
+        "chisq": chisq,
+        "df": df,
+        "pvalue": _chi2_p(chisq, df, uls),
+    }
     base = fit._baseline_test
     if mv:
         t = fit._scaled_test
-        out.update({"chisq.scaled": t[0], "df.scaled": df,
-                    "pvalue.scaled": float(stats.chi2.sf(t[0], df)) if df > 0 else np.nan,
-                    "chisq.scaling.factor": t[1]})  # fmt: skip
-    out.update({"baseline.chisq": base.chisq, "baseline.df": base.df,
-                "baseline.pvalue": _chi2_p(base.chisq, base.df, uls)})  # fmt: skip
+        out.update(
+            {
+                "chisq.scaled": t[0],
+                "df.scaled": df,
+                "pvalue.scaled": float(stats.chi2.sf(t[0], df)) if df > 0 else np.nan,
+                "chisq.scaling.factor": t[1],
+            }
+        )
+    out.update(
+        {
+            "baseline.chisq": base.chisq,
+            "baseline.df": base.df,
+            "baseline.pvalue": _chi2_p(base.chisq, base.df, uls),
+        }
+    )
     if mv:
-        out.update({"baseline.chisq.scaled": base.chisq_scaled, "baseline.df.scaled": base.df,
-                    "baseline.pvalue.scaled": float(stats.chi2.sf(base.chisq_scaled, base.df)),
-                    "baseline.chisq.scaling.factor": base.scaling_factor})  # fmt: skip
+        out.update(
+            {
+                "baseline.chisq.scaled": base.chisq_scaled,
+                "baseline.df.scaled": base.df,
+                "baseline.pvalue.scaled": float(stats.chi2.sf(base.chisq_scaled, base.df)),
+                "baseline.chisq.scaling.factor": base.scaling_factor,
+            }
+        )
     std = incremental_indices(chisq, df, base.chisq, base.df)
     out.update({"cfi": std["cfi"], "tli": std["tli"]})
     robust = fit._catml if mv else None
@@ -103,8 +128,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
         sc = incremental_indices(out["chisq.scaled"], df, base.chisq_scaled, base.df, ".scaled")
         out.update({"cfi.scaled": sc["cfi.scaled"], "tli.scaled": sc["tli.scaled"]})
     if robust is not None:
-        rb = incremental_indices(robust.xx3, df, robust.xx3_null, base.df, ".robust",
-                                 robust.c_hat3, robust.c_hat3_null)  # fmt: skip
+        rb = incremental_indices(
+            robust.xx3, df, robust.xx3_null, base.df, ".robust", robust.c_hat3, robust.c_hat3_null
+        )
         out.update({"cfi.robust": rb["cfi.robust"], "tli.robust": rb["tli.robust"]})
     out.update({k: v for k, v in std.items() if k not in ("cfi", "tli")})
     if mv:
@@ -112,23 +138,46 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     if robust is not None:
         out.update({"nnfi.robust": rb["nnfi.robust"], "rni.robust": rb["rni.robust"]})
     rm = rmsea_indices(chisq, df, n_adj, ngroups)
-    out.update({"rmsea": rm["rmsea"], "rmsea.ci.lower": rm["rmsea.ci.lower"],
-                "rmsea.ci.upper": rm["rmsea.ci.upper"], "rmsea.ci.level": 0.90,
-                "rmsea.pvalue": rm["rmsea.pvalue"], "rmsea.close.h0": 0.05,
-                "rmsea.notclose.pvalue": rm["rmsea.notclose.pvalue"],
-                "rmsea.notclose.h0": 0.08})  # fmt: skip
+    out.update(
+        {
+            "rmsea": rm["rmsea"],
+            "rmsea.ci.lower": rm["rmsea.ci.lower"],
+            "rmsea.ci.upper": rm["rmsea.ci.upper"],
+            "rmsea.ci.level": 0.90,
+            "rmsea.pvalue": rm["rmsea.pvalue"],
+            "rmsea.close.h0": 0.05,
+            "rmsea.notclose.pvalue": rm["rmsea.notclose.pvalue"],
+            "rmsea.notclose.h0": 0.08,
+        }
+    )
     if mv:
         out.update(rmsea_indices(out["chisq.scaled"], df, n_adj, ngroups, suffix=".scaled"))
     if robust is not None:
-        out.update(rmsea_indices(robust.xx3, robust.df3, n_adj, ngroups, robust.c_hat3,
-                                 ".robust", x2_ci=robust.xx3_scaled))  # fmt: skip
+        out.update(
+            rmsea_indices(
+                robust.xx3,
+                robust.df3,
+                n_adj,
+                ngroups,
+                robust.c_hat3,
+                ".robust",
+                x2_ci=robust.xx3_scaled,
+            )
+        )
     res = _residual_indices(problem, theta)
-    out.update({
-        "rmr": res["rmr"], "rmr_nomean": res["rmr_nomean"], "srmr": res["srmr_nomean"],
-        "srmr_bentler": res["srmr"], "srmr_bentler_nomean": res["srmr_nomean"],
-        "crmr": res["crmr"], "crmr_nomean": res["crmr_nomean"],
-        "srmr_mplus": np.nan, "srmr_mplus_nomean": np.nan,
-    })  # fmt: skip
+    out.update(
+        {
+            "rmr": res["rmr"],
+            "rmr_nomean": res["rmr_nomean"],
+            "srmr": res["srmr_nomean"],
+            "srmr_bentler": res["srmr"],
+            "srmr_bentler_nomean": res["srmr_nomean"],
+            "crmr": res["crmr"],
+            "crmr_nomean": res["crmr_nomean"],
+            "srmr_mplus": np.nan,
+            "srmr_mplus_nomean": np.nan,
+        }
+    )
     for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):
         if df == 0 and chisq < np.finfo(float).eps:
             out[key] = np.nan

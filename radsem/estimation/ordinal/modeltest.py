@@ -69,12 +69,12 @@ def baseline_test(problem) -> BaselineTest:
     e_inv = block_diag([np.linalg.pinv(f * a) for f, a in zip(fg, infos, strict=True)])
     d_all = block_diag(deltas)
     v_all = block_diag([f * w for f, w in zip(fg, problem.W, strict=True)])
-    g_all = block_diag([np.asarray(st.gamma, float) / f for f, st in
-                        zip(fg, problem.stats, strict=True)])  # fmt: skip
+    g_all = block_diag(
+        [np.asarray(st.gamma, float) / f for f, st in zip(fg, problem.stats, strict=True)]
+    )
     vd = v_all @ d_all
     ug = (v_all - vd @ e_inv @ vd.T) @ g_all
-    scaled, factor, shift = scaled_shifted(chisq, df, float(np.trace(ug)),
-                                           float(np.sum(ug * ug.T)))  # fmt: skip
+    scaled, factor, shift = scaled_shifted(chisq, df, float(np.trace(ug)), float(np.sum(ug * ug.T)))
     return BaselineTest(chisq, df, scaled, factor, shift)
 
 
@@ -94,8 +94,9 @@ class CatMLRobust:
 def _ml_cor(r: np.ndarray, p_mat: np.ndarray) -> float:
     """``log|P| + tr(R P^-1) - log|R| - p``."""
     pinv = np.linalg.inv(p_mat)
-    return float(np.linalg.slogdet(p_mat)[1] + np.sum(r * pinv) - np.linalg.slogdet(r)[1]
-                 - r.shape[0])  # fmt: skip
+    return float(
+        np.linalg.slogdet(p_mat)[1] + np.sum(r * pinv) - np.linalg.slogdet(r)[1] - r.shape[0]
+    )
 
 
 def _force_pd(cov: np.ndarray, tol: float = 1e-6) -> np.ndarray:
@@ -108,8 +109,9 @@ def _force_pd(cov: np.ndarray, tol: float = 1e-6) -> np.ndarray:
     return out / np.outer(sd, sd)
 
 
-def catml_robust(problem, theta: np.ndarray, e_inv: np.ndarray, df: float,
-                 npar_cor: int) -> CatMLRobust:  # fmt: skip
+def catml_robust(
+    problem, theta: np.ndarray, e_inv: np.ndarray, df: float, npar_cor: int
+) -> CatMLRobust:
     """The catML quantities at the DWLS estimate ``theta``.
 
     ``npar_cor`` is the number of parameters of the correlation structure (all parameters
@@ -127,11 +129,12 @@ def catml_robust(problem, theta: np.ndarray, e_inv: np.ndarray, df: float,
     vr, vc = vech_indices(p)
     vpos = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(vr, vc, strict=True))}
     off = np.array([vpos[(int(a), int(b))] for a, b in zip(cr, cc, strict=True)], int)
-    for g, (st, imp, w, jac) in enumerate(zip(problem.stats, model.implied(theta), problem.W,
-                                              model.jacobian(theta), strict=True)):  # fmt: skip
+    for g, (st, imp, w, jac) in enumerate(
+        zip(problem.stats, model.implied(theta), problem.W, model.jacobian(theta), strict=True)
+    ):
         r = _force_pd(np.asarray(st.cov, float))
         pm = np.eye(p)
-        rho = imp.wls[model.n_marginal:]
+        rho = imp.wls[model.n_marginal :]
         pm[cr, cc] = pm[cc, cr] = rho
         n = problem.nobs[g]
         xx3 += n * _ml_cor(r, pm)
@@ -149,5 +152,12 @@ def catml_robust(problem, theta: np.ndarray, e_inv: np.ndarray, df: float,
     ncor = w_all.shape[0]
     df3 = float(ncor - npar_cor)
     c3 = ks / df3 if df3 > 0 else np.nan
-    return CatMLRobust(xx3, df3, c3, xx3 / c3 if df3 > 0 else np.nan, xx3_null, float(ncor),
-                       float(np.trace(g_all)) / ncor)  # fmt: skip
+    return CatMLRobust(
+        xx3,
+        df3,
+        c3,
+        xx3 / c3 if df3 > 0 else np.nan,
+        xx3_null,
+        float(ncor),
+        float(np.trace(g_all)) / ncor,
+    )

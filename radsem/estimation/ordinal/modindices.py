@@ -37,8 +37,12 @@ def _extended(fit):
     par = model.par.copy()
     values = model.values(fit._theta)
     ordv = set(model.ordered)
-    seen = {(a, o, b, int(g)): k for k, (a, o, b, g) in
-            enumerate(zip(par["lhs"], par["op"], par["rhs"], par["group"], strict=True))}
+    seen = {
+        (a, o, b, int(g)): k
+        for k, (a, o, b, g) in enumerate(
+            zip(par["lhs"], par["op"], par["rhs"], par["group"], strict=True)
+        )
+    }
     rows, start = [], []
     nfree = model.nfree
     for lhs, op, rhs, g in candidate_rows(fit.spec, True):
@@ -60,8 +64,9 @@ def _extended(fit):
         par = pd.concat([par, pd.DataFrame([new])], ignore_index=True)
         rows.append(len(par) - 1)
         start.append(0.0)
-    spec = SimpleNamespace(partable=par, observed=fit.spec.observed, latent=fit.spec.latent,
-                           ordered=fit.spec.ordered)  # fmt: skip
+    spec = SimpleNamespace(
+        partable=par, observed=fit.spec.observed, latent=fit.spec.latent, ordered=fit.spec.ordered
+    )
     ext = OrdinalModel(spec, model.ngroups, model.parameterization)
     theta = np.concatenate([fit._theta, np.asarray(start, float)])
     return ext, theta, np.array(rows, int)
@@ -76,10 +81,13 @@ def ordinal_modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> p
     fg = pb.nobs / pb.ntotal
     jac = ext.jacobian(theta)
     info = sum(f * (d.T @ w @ d) for f, d, w in zip(fg, jac, pb.W, strict=True))
-    resid = [np.asarray(st.wls_obs, float) - e for st, e in
-             zip(pb.stats, ext.wls_est(theta), strict=True)]  # fmt: skip
-    grad = -sum(w * (d.T @ (wm @ e)) for w, d, wm, e in
-                zip(pb.weights, jac, pb.W, resid, strict=True))  # fmt: skip
+    resid = [
+        np.asarray(st.wls_obs, float) - e
+        for st, e in zip(pb.stats, ext.wls_est(theta), strict=True)
+    ]
+    grad = -sum(
+        w * (d.T @ (wm @ e)) for w, d, wm, e in zip(pb.weights, jac, pb.W, resid, strict=True)
+    )
     extra = np.arange(q, ext.nfree)
     i12 = info[np.ix_(extra, np.arange(q))]
     e_inv = fit._inference.e_inv
@@ -88,11 +96,16 @@ def ordinal_modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> p
     mi = pb.ntotal * grad[extra] ** 2 / v
     epc = -grad[extra] / v
     par = ext.par
-    out = pd.DataFrame({
-        "lhs": par["lhs"].to_numpy()[rows], "op": par["op"].to_numpy()[rows],
-        "rhs": par["rhs"].to_numpy()[rows], "group": par["group"].to_numpy(int)[rows],
-        "mi": mi, "epc": epc,
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "lhs": par["lhs"].to_numpy()[rows],
+            "op": par["op"].to_numpy()[rows],
+            "rhs": par["rhs"].to_numpy()[rows],
+            "group": par["group"].to_numpy(int)[rows],
+            "mi": mi,
+            "epc": epc,
+        }
+    )
     sd_lv, sd_all = _scales(fit, out)
     out["sepc_lv"] = epc * sd_lv
     out["sepc_all"] = epc * sd_all

@@ -99,8 +99,9 @@ def _polyserial(margins, variables, mixed, cor):
     start = np.empty(n_m)
     labels = []
     for r, (_, i, j) in enumerate(mixed):
-        num, ordv = (margins[i], margins[j]) if margins[i].kind == "numeric" else (
-            margins[j], margins[i])  # fmt: skip
+        num, ordv = (
+            (margins[i], margins[j]) if margins[i].kind == "numeric" else (margins[j], margins[i])
+        )
         sd = np.sqrt(num.var)
         z[:, r] = (num.filled_values - num.mean) / sd
         ext = extended_thresholds(ordv.tau)

@@ -51,9 +51,11 @@ def _header(fit, fm) -> list[str]:
     lines.append(row + (f"{fm['pvalue.scaled']:>12.3f}" if mv else ""))
     if mv:
         shift = fit._scaled_test[2]
-        lines += [f"  {'Scaling correction factor':<52}{fm['chisq.scaling.factor']:>12.3f}",
-                  f"  {'Shift parameter':<52}{shift:>12.3f}",
-                  "    simple second-order correction"]  # fmt: skip
+        lines += [
+            f"  {'Scaling correction factor':<52}{fm['chisq.scaling.factor']:>12.3f}",
+            f"  {'Shift parameter':<52}{shift:>12.3f}",
+            "    simple second-order correction",
+        ]
     return lines
 
 
@@ -63,10 +65,14 @@ def ordinal_summary(fit) -> str:
     pe = fit.parameter_estimates()
     lines = _header(fit, fm)
     se_name = {"robust.sem": "Robust.sem", "standard": "Standard", "none": "None"}
-    lines += ["", "Parameter Estimates:", "",
-              f"  {'Standard errors':<30}{se_name.get(fit.options['se'], fit.options['se']):>22}",
-              f"  {'Information':<40}{'Expected':>12}",
-              f"  {'Parameterization':<40}{fit.options['parameterization'].title():>12}"]
+    lines += [
+        "",
+        "Parameter Estimates:",
+        "",
+        f"  {'Standard errors':<30}{se_name.get(fit.options['se'], fit.options['se']):>22}",
+        f"  {'Information':<40}{'Expected':>12}",
+        f"  {'Parameterization':<40}{fit.options['parameterization'].title():>12}",
+    ]
     ngroups = len(fit._problem.stats)
     for g in range(1, ngroups + 1):
         t = pe[pe["group"] == g]

@@ -123,8 +123,9 @@ def _handle_missing(data: pd.DataFrame, variables: list[str], missing: str) -> p
         raise DataError(f"missing must be 'listwise' or 'pairwise', got {missing!r}")
     dropped = int((~keep).sum())
     if dropped:
-        warnings.warn(f"{dropped} of {len(frame)} rows {what}", DataWarning,
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            f"{dropped} of {len(frame)} rows {what}", DataWarning, stacklevel=user_stacklevel()
+        )
         frame = frame.loc[keep]
     return frame
 

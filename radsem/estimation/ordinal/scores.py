@@ -43,9 +43,7 @@ def _group_pieces(fit, g: int):
     lam = a_mat[:p, p:]
     theta_diag = np.diag(s_mat)[:p]
     if np.abs(s_mat[:p, :p] - np.diag(theta_diag)).max(initial=0.0) > 0:
-        raise EstimationError(
-            "factor scores for ordered indicators need uncorrelated residuals"
-        )
+        raise EstimationError("factor scores for ordered indicators need uncorrelated residuals")
     return lam, theta_diag, omega[p:, p:], nu[p:], nu[:p]
 
 
@@ -100,8 +98,9 @@ def _score_patterns(codes, model, lam, th_var, phi, alpha, mu, tau) -> np.ndarra
     """Posterior modes of all distinct response patterns at once (damped Newton steps)."""
     ordered = [k for k, v in enumerate(model.observed) if v in model.ordered]
     numeric = [k for k, v in enumerate(model.observed) if v not in model.ordered]
-    keys, first, inverse = np.unique(np.nan_to_num(codes, nan=-1.0), axis=0, return_index=True,
-                                     return_inverse=True)  # fmt: skip
+    keys, first, inverse = np.unique(
+        np.nan_to_num(codes, nan=-1.0), axis=0, return_index=True, return_inverse=True
+    )
     rows = codes[first]
     lo = np.empty((len(rows), len(ordered)))
     hi = np.empty_like(lo)
@@ -111,9 +110,17 @@ def _score_patterns(codes, model, lam, th_var, phi, alpha, mu, tau) -> np.ndarra
         cat = np.where(miss, 0, rows[:, k]).astype(int)
         lo[:, c], hi[:, c] = cut[cat] - mu[k], cut[cat + 1] - mu[k]
         lo[miss, c], hi[miss, c] = -np.inf, np.inf  # a missing item contributes P = 1
-    post = _Posterior(lo, hi, lam[ordered], np.sqrt(th_var[ordered]),
-                      rows[:, numeric] - mu[numeric] if numeric else None,
-                      lam[numeric], th_var[numeric], np.linalg.inv(phi), alpha)  # fmt: skip
+    post = _Posterior(
+        lo,
+        hi,
+        lam[ordered],
+        np.sqrt(th_var[ordered]),
+        rows[:, numeric] - mu[numeric] if numeric else None,
+        lam[numeric],
+        th_var[numeric],
+        np.linalg.inv(phi),
+        alpha,
+    )
     eta = np.tile(alpha, (len(rows), 1))
     f = post.value(eta)
     for _ in range(200):

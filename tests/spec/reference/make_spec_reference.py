@@ -59,8 +59,10 @@ def main() -> int:
             data = ordinal
         entry["table"] = _columns(fitted_partable(lav, fun, model, data, **options))
         fitted[name] = entry
-    direct = {name: _columns(lavaanify(lav, model, **opts))
-              for name, (model, opts) in lavaanify_cases().items()}  # fmt: skip
+    direct = {
+        name: _columns(lavaanify(lav, model, **opts))
+        for name, (model, opts) in lavaanify_cases().items()
+    }
     random = {}
     for seed in range(N_RANDOM):
         model, options = random_lavaanify_case(seed)
