@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -13,9 +12,8 @@ import pandas as pd
 from scipy import stats
 
 from radsem._warnings import user_stacklevel
-from radsem.compare._align import align_rows
-from radsem.compare._guard import guarded_fit
-from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
+from radsem.compare.folds import FoldResult, cv_splits, run_survival_fold
+from radsem.compare.metrics import Outcome
 from radsem.errors import (
     DataError,
     DataWarning,
@@ -245,66 +243,11 @@ def _default_grid(out: Outcome, horizons, ibs_times):
     return horizons, tuple(float(t) for t in ibs_times)
 
 
-def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times):
-    train, test = data.iloc[tr], data.iloc[te]
-    y_tr, y_te = Outcome.from_frame(train, time, event), Outcome.from_frame(test, time, event)
-    grid = sorted(set(horizons) | set(ibs_times))
-    rows, preds, calib, fails = [], [], [], []
-    for name, proto in models.items():
-        model = copy.deepcopy(proto)
-
-        def work(model=model):
-            model.fit(train, time, event)
-            risk = align_rows(model.predict_risk(test), test)
-            surv = (
-                align_rows(model.predict_survival(test, grid), test, "predict_survival")
-                if hasattr(model, "predict_survival")
-                else None
-            )
-            return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
-
-        out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})
-        fails += problems
-        if out is None:
-            continue
-        risk, surv, res = out
-        rows += [
-            {
-                "repeat": rep,
-                "fold": fold,
-                "model": name,
-                "metric": k,
-                "value": v,
-                "n_train": len(tr),
-                "n_test": len(te),
-            }
-            for k, v in res.items()
-        ]
-        preds.append(
-            pd.DataFrame(
-                {
-                    "repeat": rep,
-                    "fold": fold,
-                    "model": name,
-                    "row": test.index,
-                    "risk": risk.to_numpy(),
-                }
-            )
-        )
-        if surv is not None and horizons:
-            ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(), horizons[0])
-            calib.append(ct.assign(repeat=rep, fold=fold, model=name))
-            dc = decision_curve(y_te, 1.0 - surv[horizons[0]].to_numpy(), horizons[0])
-            calib.append(dc.assign(repeat=rep, fold=fold, model=name, kind="decision"))
-    return rows, preds, calib, fails
-
-
 def _fold_task(split, *, data, models, time, event, extra, binary):
     from radsem.compare._binary_fold import run_fold_binary
 
-    fold_fn = run_fold_binary if binary else _run_fold
-    r, f, tr, te = split
-    return fold_fn(data, models, time, event, r, f, tr, te, *extra)
+    fold_fn = run_fold_binary if binary else run_survival_fold
+    return fold_fn(data, models, time, event, split, *extra)
 
 
 def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
@@ -327,6 +270,10 @@ def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
         progress=progress,
         desc="folds",
     )
+
+
+def _concat(frames: list) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def compare_models(
@@ -419,14 +366,13 @@ def compare_models(
     and the Brier grid depend on the outcome only through fixed quantiles of event times and
     do not differ between models. Uncertainty: :func:`corrected_ci`.
     """
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
     if not isinstance(data, pd.DataFrame):
         raise DataError("data must be a pandas DataFrame")
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
     for name, m in models.items():
-        if not (hasattr(m, "fit") and (hasattr(m, "predict_risk") or hasattr(m, "predict_proba"))):
+        predicts = any(hasattr(m, a) for a in ("predict", "predict_risk", "predict_proba"))
+        if not (hasattr(m, "fit") and predicts):
             raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
     out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
@@ -455,28 +401,23 @@ def compare_models(
     for m in models.values():  # families that can check their inputs up front (e.g. crops)
         if hasattr(m, "check_data"):
             m.check_data(data)
-    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
-    splits = [
-        (i // n_splits, i % n_splits, tr, te)
-        for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), strata))
-    ]
+    splits = cv_splits(strata, int(n_splits), int(n_repeats), random_state)
     extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
-    results = _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary)
-    rows = [x for res in results for x in res[0]]
-    preds = [x for res in results for x in res[1]]
-    calib = [x for res in results for x in res[2] if "kind" not in x]
-    dec = [x.drop(columns="kind") for res in results for x in res[2] if "kind" in x]
+    results: list[FoldResult] = _run_all(
+        data, models, time, event, splits, extra, n_jobs, client, progress, binary
+    )
+    rows = [x for res in results for x in res.metrics]
     fails = pd.DataFrame(
-        [x for res in results for x in res[3]], columns=["repeat", "fold", "model", "error"]
+        [x for res in results for x in res.failures], columns=["repeat", "fold", "model", "error"]
     )
     _report_failures(fails, rows, list(models))
     return ComparisonResult(
         folds=pd.DataFrame(
             rows, columns=["repeat", "fold", "model", "metric", "value", "n_train", "n_test"]
         ),
-        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
-        calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
-        decision=pd.concat(dec, ignore_index=True) if dec else pd.DataFrame(),
+        predictions=_concat([x for res in results for x in res.predictions]),
+        calibration=_concat([x for res in results for x in res.calibration]),
+        decision=_concat([x for res in results for x in res.decision]),
         failures=fails,
         horizons=horizons,
         ibs_times=ibs_times,

@@ -39,7 +39,7 @@ def families(radiomic: list[str]) -> dict:
     """The demo's families, its joint SEM-Cox model and an elastic-net Cox with selection."""
     from radsem.compare import PenalisedCox
     from radsem.demo import DEMO_MECHANISM_MODEL, demo_families
-    from radsem.latent_survival import LatentSurvivalModel
+    from radsem.estimation.families.survival_outcome import LatentSurvivalModel
 
     models = demo_families(radiomic, 2026)
     models["elastic-net radiomic Cox"] = PenalisedCox(
