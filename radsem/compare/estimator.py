@@ -169,6 +169,10 @@ class LegacyBinaryFamily(ClassifierMixin, BaseEstimator):
             p = p[:, -1]
         return np.column_stack([1.0 - p, p])
 
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The more probable class (0 or 1) of each row."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
     def decision_function(self, X) -> np.ndarray:
         """The log-odds of class 1."""
         p = self.predict_proba(X)[:, 1]
@@ -212,7 +216,7 @@ def as_binary_estimator(model, time: str | None = None, event: str | None = None
     from radsem.compare.logistic import Logistic
     from radsem.compare.models import CoxFamily
 
-    if is_classifier(model):
+    if _is_estimator(model) and hasattr(model, "__sklearn_tags__") and is_classifier(model):
         return model
     if hasattr(model, "fit") and hasattr(model, "predict_proba"):
         return LegacyBinaryFamily(model, time, event)

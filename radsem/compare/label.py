@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from radsem.compare.binary import binary_auc, binary_metrics, paired_auc
+from radsem.compare.cv_auc import cv_auc_interval
 from radsem.errors import DataError
 
 __all__ = ["LabelComparison", "compare_label", "binary_label", "mrmr_select", "lasso_select"]
@@ -26,6 +27,17 @@ __all__ = ["LabelComparison", "compare_label", "binary_label", "mrmr_select", "l
 _SELECTORS = ("lasso", "mrmr")
 _CLASSIFIERS = ("logistic", "random_forest")
 _C_GRID = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+_FOLD_COLUMNS = [
+    "group",
+    "selector",
+    "classifier",
+    "repeat",
+    "fold",
+    "auc",
+    "var",
+    "n_cases",
+    "n_controls",
+]
 
 
 @dataclass
@@ -62,6 +74,7 @@ class LabelComparison:
     selected: pd.DataFrame
     positive: object = None
     notes: list[str] = field(default_factory=list)
+    folds: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         return (
@@ -320,6 +333,7 @@ def compare_label(
     chosen: dict[tuple[str, str], list[str]] = {}
     n_sel: dict[tuple, list[int]] = {m: [] for m in models}
     fold_auc: dict[tuple, list[float]] = {m: [] for m in models}
+    fold_rows: list[dict] = []
     for rep in range(int(n_repeats)):
         outer = StratifiedKFold(n_splits, shuffle=True, random_state=seed + rep)
         for fold, (tr, te) in enumerate(outer.split(np.zeros(len(y)), y)):
@@ -341,22 +355,45 @@ def compare_label(
                         model = _classifier(c, fold_seed).fit(Xtr[:, idx], y[tr])
                         p_te = model.predict_proba(Xte[:, idx])[:, 1]
                         probs[(g, s, c)][te] += p_te
-                        fold_auc[(g, s, c)].append(float(binary_auc(y[te], p_te)["auc"]))
+                        a_te = binary_auc(y[te], p_te)
+                        fold_auc[(g, s, c)].append(float(a_te["auc"]))
+                        fold_rows.append(
+                            {
+                                "group": g,
+                                "selector": s,
+                                "classifier": c,
+                                "repeat": rep,
+                                "fold": fold,
+                                "auc": float(a_te["auc"]),
+                                "var": float(a_te["se"]) ** 2,
+                                "n_cases": int(a_te["n_cases"]),
+                                "n_controls": int(a_te["n_controls"]),
+                            }
+                        )
                         n_sel[(g, s, c)].append(len(idx))
+    folds = pd.DataFrame(fold_rows, columns=_FOLD_COLUMNS)
     rows = []
     for m in models:
         p = probs[m] / n_repeats
         auc = binary_auc(y, p)
         cal = binary_metrics(y, np.clip(p, 1e-6, 1 - 1e-6))
+        mf = folds[
+            (folds["group"] == m[0]) & (folds["selector"] == m[1]) & (folds["classifier"] == m[2])
+        ]
+        cv = cv_auc_interval(mf["auc"], mf["var"], mf["repeat"])
         rows.append(
             {
                 "group": m[0],
                 "selector": m[1],
                 "classifier": m[2],
                 "auc": auc["auc"],
-                "se": auc["se"],
-                "ci_lower": auc["ci_lower"],
-                "ci_upper": auc["ci_upper"],
+                "auc_cv": cv["auc"],
+                "se": cv["se"],
+                "ci_lower": cv["ci_lower"],
+                "ci_upper": cv["ci_upper"],
+                "se_delong": auc["se"],
+                "ci_lower_delong": auc["ci_lower"],
+                "ci_upper_delong": auc["ci_upper"],
                 "brier": cal["brier"],
                 "calibration_intercept": cal["calibration_intercept"],
                 "calibration_slope": cal["calibration_slope"],
@@ -382,4 +419,5 @@ def compare_label(
         selected=pd.DataFrame(sel_rows, columns=["group", "selector", "feature", "share"]),
         positive=positive,
         notes=notes,
+        folds=folds,
     )

@@ -170,6 +170,10 @@ class Logistic(ClassifierMixin, BaseEstimator):
         p = expit(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The more probable class (0 or 1) of each row."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
     def predict_probability(self, X: pd.DataFrame) -> pd.Series:
         """Predicted probability of the event by the horizon, indexed like ``X``."""
         from scipy.special import expit

@@ -512,6 +512,13 @@ def _model_variables(model: str) -> list[str]:
 # --------------------------------------------------------------------------- building
 
 
+def _predicts(model) -> bool:
+    """A survival model's prediction method: ``predict`` (estimator) or ``predict_risk``."""
+    return callable(getattr(model, "predict", None)) or callable(
+        getattr(model, "predict_risk", None)
+    )
+
+
 def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
     try:
         try:
@@ -522,7 +529,7 @@ def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
             model = cls(**dict(spec.params))
         except TypeError as exc:
             raise DataError(f"{spec.family}({', '.join(spec.params)}) failed: {exc}") from None
-        if not (hasattr(model, "fit") and hasattr(model, "predict_risk")):
+        if not (hasattr(model, "fit") and _predicts(model)):
             raise DataError(
                 f"{spec.family} has no fit/predict_risk methods (see radsem.compare.SurvivalModel)"
             )
