@@ -52,12 +52,30 @@ def run_fold_binary(data, models, time, event, split: Split, horizon, censoring)
     # rows of weight 0 (censored before the horizon) carry label 0; they do not enter the fits
     label_tr = np.where(w_tr > 0, np.nan_to_num(lab_tr["label"].to_numpy()), 0).astype(int)
     survival_tr = structured_outcome(y_tr.time, y_tr.event)
+    fit = {"y": label_tr, "sample_weight": w_tr, "survival": survival_tr}
+    return _score(data, models, time, event, split, fit, y, w, out)
+
+
+def run_fold_label(data, models, time, event, split: Split, labels) -> FoldResult:
+    """A binary patient label (0/1 per row of ``data``) as the outcome: fit a clone of every
+    classifier on the training rows, score the test rows (weights 1)."""
+    labels = np.asarray(labels, dtype=int)
+    y_tr, y = labels[split.train], labels[split.test]
+    fit = {"y": y_tr, "sample_weight": np.ones(y_tr.size), "survival": None}
+    return _score(data, models, time, event, split, fit, y, np.ones(y.size), FoldResult())
+
+
+def _score(data, models, time, event, split, fit, y, w, out: FoldResult) -> FoldResult:
+    """Fit a clone of every model on the training rows (``fit``: labels, weights, survival
+    outcome), score the test rows (labels ``y``, weights ``w``)."""
+    train, test = data.iloc[split.train], data.iloc[split.test]
+    where = {"repeat": split.repeat, "fold": split.fold}
     for name, proto in models.items():
         model = fold_copy(as_binary_estimator(proto, time, event))
 
         def work(model=model):
-            extra = {"survival": survival_tr} if accepts_survival(model) else {}
-            model.fit(train, label_tr, sample_weight=w_tr, **extra)
+            extra = {"survival": fit["survival"]} if accepts_survival(model) else {}
+            model.fit(train, fit["y"], sample_weight=fit["sample_weight"], **extra)
             prob = positive_probability(model, test)
             return prob, binary_metrics(y, prob, w)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -103,10 +103,15 @@ class ComparisonResult:
     test_fraction : float
         n_test / n_train, used by the corrected CIs.
     alpha : float
-    outcome : {"survival", "binary"}
+    outcome : {"survival", "binary", "label"}
         With ``"binary"``, ``horizons`` holds the single horizon, ``predictions`` the predicted
         probabilities (``risk``) with the test ``label`` and IPCW ``weight``, and
-        ``calibration`` observed vs predicted event shares by risk tertile.
+        ``calibration`` observed vs predicted event shares by risk tertile. ``"label"``: the
+        same for a binary patient label (weights 1, no horizon).
+    label : str or None
+        The label column of an ``outcome="label"`` run.
+    positive : object
+        The label value coded 1 in such a run.
     """
 
     folds: pd.DataFrame
@@ -119,13 +124,16 @@ class ComparisonResult:
     test_fraction: float
     alpha: float = 0.05
     outcome: str = "survival"
+    label: str | None = None
+    positive: object = None
 
     def __repr__(self) -> str:
         n = self.folds.groupby(["repeat", "fold"]).ngroups if len(self.folds) else 0
         head = f"ComparisonResult({n} folds, {len(self.failures)} fit problems)"
         if not n:
             return head
-        key, label = ("auc", "AUC") if self.outcome == "binary" else ("harrell_c", "Harrell's C")
+        classified = self.outcome in ("binary", "label")
+        key, label = ("auc", "AUC") if classified else ("harrell_c", "Harrell's C")
         c = self.summary().query("metric == @key")
         return (
             head
@@ -204,8 +212,8 @@ class ComparisonResult:
         """
         from radsem.compare.binary import paired_auc
 
-        if self.outcome != "binary":
-            raise DataError("paired_auc needs a comparison run with outcome='binary'")
+        if self.outcome not in ("binary", "label"):
+            raise DataError("paired_auc needs a comparison run with outcome='binary' or 'label'")
         pred = self.predictions[self.predictions["repeat"] == repeat]
         if pred.empty:
             raise DataError(f"no predictions for repeat {repeat}")
@@ -243,14 +251,14 @@ def _default_grid(out: Outcome, horizons, ibs_times):
     return horizons, tuple(float(t) for t in ibs_times)
 
 
-def _fold_task(split, *, data, models, time, event, extra, binary):
-    from radsem.compare._binary_fold import run_fold_binary
+def _fold_task(split, *, data, models, time, event, extra, kind):
+    from radsem.compare._binary_fold import run_fold_binary, run_fold_label
 
-    fold_fn = run_fold_binary if binary else run_survival_fold
+    fold_fn = {"binary": run_fold_binary, "label": run_fold_label}.get(kind, run_survival_fold)
     return fold_fn(data, models, time, event, split, *extra)
 
 
-def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
+def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, kind):
     from radsem._dask import map_tasks
 
     shared = {
@@ -259,7 +267,7 @@ def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
         "time": time,
         "event": event,
         "extra": extra,
-        "binary": binary,
+        "kind": kind,
     }
     return map_tasks(
         _fold_task,
@@ -280,8 +288,8 @@ def compare_models(
     data: pd.DataFrame,
     models: Mapping[str, object],
     *,
-    time: str,
-    event: str,
+    time: str | None = None,
+    event: str | None = None,
     n_splits: int = 5,
     n_repeats: int = 5,
     horizons: Sequence[float] | None = None,
@@ -294,6 +302,8 @@ def compare_models(
     outcome: str = "survival",
     horizon: float | None = None,
     censoring: str = "ipcw",
+    label: str | None = None,
+    positive: object | None = None,
 ) -> ComparisonResult:
     """Compare model families by repeated stratified K-fold cross-validation.
 
@@ -303,11 +313,13 @@ def compare_models(
         One row per patient with the outcome columns and everything the models need; the
         (unique) index is passed on to the models, e.g. patient ids for a protocol table.
     models : dict of name -> model family
-        Unfitted model families (:mod:`radsem.compare.models` or any object with
-        ``fit(train, time, event)`` and ``predict_risk(test)``); each fold fits a deep copy on
-        the training rows only.
+        Unfitted model families: scikit-survival estimators (:mod:`radsem.compare.models`,
+        ``fit(X, y)`` with a structured ``y``, ``predict(X)``), scikit-learn classifiers for
+        the binary outcomes, or older objects with ``fit(train, time, event)`` and
+        ``predict_risk(test)`` (wrapped by :func:`radsem.compare.as_survival_estimator`); each
+        fold fits a ``sklearn.clone`` on the training rows only.
     time, event : str
-        Outcome columns (follow-up time, 0/1 event).
+        Outcome columns (follow-up time, 0/1 event); not needed with ``outcome="label"``.
     n_splits, n_repeats : int
         K and the number of repetitions with new random splits, stratified on ``event``.
     horizons : sequence of float, optional
@@ -328,12 +340,17 @@ def compare_models(
         Show a progress bar over folds (stderr, on a terminal).
     alpha : float
         1 - confidence level of the intervals.
-    outcome : {"survival", "binary"}
+    outcome : {"survival", "binary", "label"}
         ``"binary"``: recurrence within ``horizon`` (event with time <= horizon) as a 0/1
         outcome; every family without ``predict_proba`` is wrapped in
         :class:`radsem.compare.Logistic` (logistic regression on its fold-fitted design), and
         the metrics are ``auc, auc_se, brier, calibration_intercept, calibration_slope, oe``
         (:func:`radsem.compare.binary.binary_metrics`) plus a decision curve.
+        ``"label"``: a binary patient label in column ``label`` (e.g. TP53 status) instead of
+        the survival outcome; every family without ``predict_proba`` is wrapped in
+        :class:`~radsem.compare.Logistic` (its outcome-driven preprocessing sees the label),
+        folds are stratified on the label, and the metrics are those of ``"binary"``
+        (unweighted).
     horizon : float
         The horizon of the binary outcome (required with ``outcome="binary"``).
     censoring : {"ipcw", "exclude"}
@@ -342,6 +359,10 @@ def compare_models(
         uncensored (Kaplan-Meier of the censoring times in the training fold); ``"exclude"``
         drops them before splitting, with a :class:`~radsem.errors.DataWarning` saying how
         many (biased towards early events when censoring is common).
+    label : str
+        The label column (required with ``outcome="label"``): two classes, no missing values.
+    positive : optional
+        The label value coded 1 (default: 1 for a 0/1 label, else the second class sorted).
 
     Returns
     -------
@@ -374,9 +395,25 @@ def compare_models(
         predicts = any(hasattr(m, a) for a in ("predict", "predict_risk", "predict_proba"))
         if not (hasattr(m, "fit") and predicts):
             raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
-    out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
         raise DataError("n_splits must be >= 2 and n_repeats >= 1")
+    if outcome == "label":
+        return _compare_label_outcome(
+            data,
+            models,
+            label,
+            positive,
+            int(n_splits),
+            int(n_repeats),
+            random_state,
+            n_jobs,
+            client,
+            progress,
+            alpha,
+        )
+    if time is None or event is None:
+        raise DataError(f"outcome={outcome!r} needs the time and event columns (time=, event=)")
+    out = Outcome.from_frame(data, time, event)
     if not out.event.any():
         raise DataError("the outcome has no events: nothing to discriminate")
     if min(out.event.sum(), (~out.event).sum()) < n_splits:
@@ -385,7 +422,7 @@ def compare_models(
         )
     binary = outcome == "binary"
     if outcome not in ("survival", "binary"):
-        raise DataError(f"outcome must be 'survival' or 'binary', got {outcome!r}")
+        raise DataError(f"outcome must be 'survival', 'binary' or 'label', got {outcome!r}")
     if binary:
         data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event, n_splits)
         out = Outcome.from_frame(data, time, event)
@@ -393,6 +430,17 @@ def compare_models(
     else:
         horizons, ibs_times = _default_grid(out, horizons, ibs_times)
         strata = out.event
+    _check_data(data, models)
+    splits = cv_splits(strata, int(n_splits), int(n_repeats), random_state)
+    extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
+    kind = "binary" if binary else "survival"
+    results: list[FoldResult] = _run_all(
+        data, models, time, event, splits, extra, n_jobs, client, progress, kind
+    )
+    return _collect(results, models, horizons, ibs_times, n_splits, alpha, outcome)
+
+
+def _check_data(data: pd.DataFrame, models: Mapping[str, object]) -> None:
     if not data.index.is_unique:
         raise DataError(
             "the data index must be unique (it identifies patients, e.g. for "
@@ -401,11 +449,46 @@ def compare_models(
     for m in models.values():  # families that can check their inputs up front (e.g. crops)
         if hasattr(m, "check_data"):
             m.check_data(data)
-    splits = cv_splits(strata, int(n_splits), int(n_repeats), random_state)
-    extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
-    results: list[FoldResult] = _run_all(
-        data, models, time, event, splits, extra, n_jobs, client, progress, binary
+
+
+def _compare_label_outcome(
+    data,
+    models,
+    label,
+    positive,
+    n_splits,
+    n_repeats,
+    random_state,
+    n_jobs,
+    client,
+    progress,
+    alpha,
+) -> ComparisonResult:
+    """``compare_models(..., outcome="label")``: a binary patient label as the outcome."""
+    from radsem.compare.label import binary_label
+
+    if label is None:
+        raise DataError("outcome='label' needs the label column (label=)")
+    if label not in data.columns:
+        raise DataError(f"label column {label!r} is not in the data")
+    y, positive = binary_label(data[label], positive)
+    counts = np.bincount(y.to_numpy(), minlength=2)
+    if counts.min() < n_splits:
+        raise DataError(
+            f"label column {label!r}: {int(counts[1])} patients of class {positive!r} and "
+            f"{int(counts[0])} of the other; each class needs at least n_splits={n_splits}"
+        )
+    _check_data(data, models)
+    splits = cv_splits(y.to_numpy(), n_splits, n_repeats, random_state)
+    results = _run_all(
+        data, models, None, None, splits, (y.to_numpy(),), n_jobs, client, progress, "label"
     )
+    res = _collect(results, models, (), (), n_splits, alpha, "label")
+    return replace(res, label=label, positive=positive)
+
+
+def _collect(results, models, horizons, ibs_times, n_splits, alpha, outcome) -> ComparisonResult:
+    """The fold results of a comparison as one :class:`ComparisonResult`."""
     rows = [x for res in results for x in res.metrics]
     fails = pd.DataFrame(
         [x for res in results for x in res.failures], columns=["repeat", "fold", "model", "error"]
