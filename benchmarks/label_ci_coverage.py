@@ -18,10 +18,11 @@ Intervals compared:
 * ``delong (pooled)``: DeLong interval of the pooled out-of-fold AUC (probabilities averaged
   over repeats), the interval compare_label reported before (now ``ci_*_delong``);
 * ``corrected t (folds)``: mean per-fold AUC with the corrected resampled-t interval (Nadeau &
-  Bengio 2003; Bouckaert & Frank 2004), ``ci_*_folds``;
+  Bengio 2003; Bouckaert & Frank 2004): ``ci_lower``, ``ci_upper``, the interval compare_label
+  now reports;
 * ``cv influence curve``: mean per-fold AUC with the influence-curve interval of LeDell,
-  Petersen & van der Laan (2015), each fold's AUC with its own DeLong variance (``ci_lower``,
-  ``ci_upper``: the interval compare_label reports).
+  Petersen & van der Laan (2015), computed here from ``res.folds`` (each fold's AUC with its own
+  DeLong variance; per repeat Var = sum_v var_v / V^2, averaged over repeats).
 """
 
 from __future__ import annotations
@@ -50,9 +51,20 @@ def make_data(rng: np.random.Generator, n: int = 100) -> tuple[pd.DataFrame, pd.
 
 METHODS = {
     "delong (pooled)": ("auc", "ci_lower_delong", "ci_upper_delong"),
-    "corrected t (folds)": ("auc_folds", "ci_lower_folds", "ci_upper_folds"),
-    "cv influence curve": ("auc_cv", "ci_lower", "ci_upper"),
+    "corrected t (folds)": ("auc_folds", "ci_lower", "ci_upper"),
 }
+
+
+def influence_curve(folds: pd.DataFrame) -> tuple[float, float, float]:
+    """Mean per-fold AUC and its influence-curve interval (LeDell et al. 2015)."""
+    from scipy import stats
+
+    per = folds.groupby("repeat").agg(
+        auc=("auc", "mean"), var=("var", lambda v: v.sum() / len(v) ** 2)
+    )
+    est, se = per["auc"].mean(), float(np.sqrt(per["var"].mean()))
+    q = stats.norm.ppf(0.975)
+    return est, est - q * se, est + q * se
 
 
 def intervals(feats, label, repeats, selectors, classifiers, seed) -> list[dict]:
@@ -72,17 +84,22 @@ def intervals(feats, label, repeats, selectors, classifiers, seed) -> list[dict]
     )
     rows = []
     for r in res.summary.itertuples():
+        model = {"model": f"{r.selector}+{r.classifier}", "repeats": repeats}
         for method, (centre, lo, hi) in METHODS.items():
             rows.append(
                 {
-                    "model": f"{r.selector}+{r.classifier}",
-                    "repeats": repeats,
+                    **model,
                     "interval": method,
                     "centre": getattr(r, centre),
                     "lower": getattr(r, lo),
                     "upper": getattr(r, hi),
                 }
             )
+        mine = res.folds.query("selector == @r.selector and classifier == @r.classifier")
+        est, lo, hi = influence_curve(mine)
+        rows.append(
+            {**model, "interval": "cv influence curve", "centre": est, "lower": lo, "upper": hi}
+        )
     return rows
 
 
