@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/label_ci_coverage.py              # 200 permuted labels (a few minutes)
+    python benchmarks/label_ci_coverage.py              # 100 permuted labels (~5 min of CPU)
     python benchmarks/label_ci_coverage.py --perms 100 --forest
 
 A permuted label is independent of the features, so a well calibrated 95 % interval of the
@@ -10,7 +10,7 @@ cross-validated AUC covers 0.5 for about 95 % of the permutations. Each permutat
 through the nested cross-validation (standardisation, LASSO or mRMR selection and a logistic
 regression fitted in the outer training folds; 5 folds), once with one repeat and once with 5
 repeats. For each interval the table prints its coverage of 0.5, its mean width and the mean
-of its centre; then the same intervals for the true label on 20 fresh data sets (how often the
+of its centre; then the same intervals for the true label on 10 fresh data sets (how often the
 interval excludes 0.5: the power).
 
 Intervals compared:
@@ -125,8 +125,8 @@ def table(rows: list[dict]) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--perms", type=int, default=200)
-    parser.add_argument("--real", type=int, default=20)
+    parser.add_argument("--perms", type=int, default=100)
+    parser.add_argument("--real", type=int, default=10)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--forest", action="store_true", help="also the random forest")
     args = parser.parse_args()
