@@ -16,6 +16,7 @@ work: :func:`as_survival_estimator` and :func:`as_binary_estimator` wrap them.
 
 from __future__ import annotations
 
+import copy
 import inspect
 
 import numpy as np
@@ -26,7 +27,7 @@ from sksurv.base import SurvivalAnalysisMixin
 
 from radsem.compare._align import align_rows
 from radsem.errors import DataError, ModelSpecificationError
-from radsem.survival.target import structured_outcome, survival_target
+from radsem.survival.target import survival_target
 
 __all__ = [
     "SurvivalEstimator",
@@ -35,6 +36,7 @@ __all__ = [
     "as_survival_estimator",
     "as_binary_estimator",
     "accepts_survival",
+    "fold_copy",
 ]
 
 
@@ -118,7 +120,8 @@ class LegacySurvivalFamily(SurvivalEstimator):
 
     def _fit(self, X, time, event):
         frame, tcol, ecol = _legacy_frame(X, self.time, self.event, time, event)
-        self.family_ = self.family.fit(frame, tcol, ecol) or self.family
+        family = copy.deepcopy(self.family)  # the parameter itself is never fitted
+        self.family_ = family.fit(frame, tcol, ecol) or family
 
     def predict_risk(self, X):
         return align_rows(self.family_.predict_risk(_frame(X)), X)
@@ -156,8 +159,8 @@ class LegacyBinaryFamily(ClassifierMixin, BaseEstimator):
             raise DataError(f"{type(self.family).__name__} needs the survival outcome (survival=)")
         time, ev = survival_target(X, survival)
         frame, tcol, ecol = _legacy_frame(X, self.time, self.event, time, ev)
-        self.family_ = self.family.fit(frame, np.where(w > 0, y, np.nan), w, tcol, ecol)
-        self.family_ = self.family_ or self.family
+        family = copy.deepcopy(self.family)  # the parameter itself is never fitted
+        self.family_ = family.fit(frame, np.where(w > 0, y, np.nan), w, tcol, ecol) or family
         self.classes_ = np.array([0, 1])
         return self
 
@@ -233,17 +236,10 @@ def accepts_survival(estimator) -> bool:
         return False
 
 
-def structured(time, event) -> np.ndarray:
-    """scikit-survival's ``y`` (:func:`radsem.survival.target.structured_outcome`)."""
-    return structured_outcome(time, event)
-
-
 def fold_copy(model):
     """An unfitted copy of ``model`` for one fold: ``sklearn.clone``, or a deep copy of an
     object whose ``__init__`` does not store its arguments under their own names (a class
     written before the families became scikit-learn estimators)."""
-    import copy
-
     from sklearn.base import clone
 
     try:
