@@ -422,7 +422,10 @@ def compare_models(
         )
     binary = outcome == "binary"
     if outcome not in ("survival", "binary"):
-        raise DataError(f"outcome must be 'survival', 'binary' or 'label', got {outcome!r}")
+        raise DataError(
+            f"outcome must be 'survival' or 'binary' (or 'label' for a patient label), "
+            f"got {outcome!r}"
+        )
     if binary:
         data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event, n_splits)
         out = Outcome.from_frame(data, time, event)
