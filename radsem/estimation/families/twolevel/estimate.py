@@ -26,6 +26,7 @@ from radsem.estimation.families.twolevel.h1 import exo_from_h1, fit_h1
 from radsem.estimation.families.twolevel.optimize import minimise
 from radsem.estimation.families.twolevel.problem import TwoLevelProblem
 from radsem.estimation.families.twolevel.spec import build_twolevel_spec
+from radsem.syntax.levels import has_levels
 
 __all__ = ["fit_twolevel"]
 
@@ -97,37 +98,9 @@ def fit_twolevel(
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if cluster is None:
-        raise EstimationError(
-            "a two-level model ('level: 1' / 'level: 2' blocks) needs cluster='<column>'"
-        )
-    if not isinstance(cluster, str):
-        raise EstimationError(
-            "cluster must be one column name (more than two levels are not supported)"
-        )
-    est = str("ML" if estimator is None else estimator).upper()
-    if est != "ML":
-        raise EstimationError(
-            f"estimator {estimator!r} is not available for two-level models yet; use 'ML'"
-        )
-    if str(missing).lower() not in ("listwise", "default"):
-        raise EstimationError(
-            "missing='ml' is not supported for two-level models yet; the data must be complete"
-        )
-    se = "standard" if se is None else se
-    if se not in ("standard", "none"):
-        raise EstimationError(f"se={se!r} is not available for two-level models ('standard')")
-    information = "observed" if information is None else information
-    if information != "observed":
-        raise EstimationError(
-            "two-level models use the observed information (information='observed')"
-        )
-    if group is not None:
-        raise EstimationError("multi-group two-level models are not supported yet")
-    if group_equal:
-        raise EstimationError("group_equal needs groups; not supported with cluster=")
-    if meanstructure is False:
-        raise EstimationError("two-level models always have a mean structure")
+    se, information = _check_options(
+        model, cluster, estimator, missing, se, information, group, group_equal, meanstructure
+    )
     check_level(level)
     unknown = sorted(set(options) - set(_SPEC_OPTIONS))
     if unknown:
@@ -180,6 +153,51 @@ def fit_twolevel(
             stacklevel=user_stacklevel(),
         )
     return fit
+
+
+def _check_options(
+    model, cluster, estimator, missing, se, information, group, group_equal, meanstructure
+) -> tuple[str, str]:
+    """Refuse what two-level models do not support yet; resolve ``se`` and
+    ``information``."""
+    if cluster is None:
+        raise EstimationError(
+            "a two-level model ('level: 1' / 'level: 2' blocks) needs cluster='<column>'"
+        )
+    if not isinstance(cluster, str):
+        raise EstimationError(
+            "cluster must be one column name (more than two levels are not supported)"
+        )
+    if not has_levels(model):
+        raise EstimationError(
+            "cluster= needs a two-level model written with 'level: 1' / 'level: 2' blocks "
+            "(lavaan's cluster-robust standard errors for single-level models are not "
+            "supported)"
+        )
+    est = str("ML" if estimator is None else estimator).upper()
+    if est != "ML":
+        raise EstimationError(
+            f"estimator {estimator!r} is not available for two-level models yet; use 'ML'"
+        )
+    if str(missing).lower() not in ("listwise", "default"):
+        raise EstimationError(
+            "missing='ml' is not supported for two-level models yet; the data must be complete"
+        )
+    se = "standard" if se is None else se
+    if se not in ("standard", "none"):
+        raise EstimationError(f"se={se!r} is not available for two-level models ('standard')")
+    information = "observed" if information is None else information
+    if information != "observed":
+        raise EstimationError(
+            "two-level models use the observed information (information='observed')"
+        )
+    if group is not None:
+        raise EstimationError("multi-group two-level models are not supported yet")
+    if group_equal:
+        raise EstimationError("group_equal needs groups; not supported with cluster=")
+    if meanstructure is False:
+        raise EstimationError("two-level models always have a mean structure")
+    return se, information
 
 
 def _padded(sigma: np.ndarray) -> np.ndarray:

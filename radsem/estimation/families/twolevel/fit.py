@@ -120,9 +120,18 @@ class TwoLevelFit:
         t["ci_upper"] = t["est"] + zc * t["se"]
         return t
 
-    def vcov(self) -> pd.DataFrame:
+    def vcov(self, theta=None) -> pd.DataFrame:
         """Covariance matrix of the free parameters (lavaan's ``vcov()`` labels, with the
-        level)."""
+        level): the inverse observed information, at the estimates or at ``theta`` (free
+        values in this order, e.g. lavaan's ``coef()`` of the same model)."""
+        matrix = self._vcov_matrix
+        if theta is not None:
+            from radsem.estimation.core.inference import vcov_theta
+
+            theta = np.asarray(theta, float)
+            if theta.shape != (self._problem.nfree,):
+                raise EstimationError(f"theta must have {self._problem.nfree} values")
+            matrix = vcov_theta(self._problem, theta, "observed")
         par = self._problem.model.par
         rows = self._problem.model.free_rows
         names = [
@@ -130,7 +139,7 @@ class TwoLevelFit:
             f"{'' if self.spec.level[r] == 1 else '.l2'}"
             for r in rows
         ]
-        return pd.DataFrame(self._vcov_matrix, index=names, columns=names)
+        return pd.DataFrame(matrix, index=names, columns=names)
 
     # -- moments --------------------------------------------------------------------------
     def _level_frames(self, mu, sigma, names) -> dict:
@@ -140,19 +149,25 @@ class TwoLevelFit:
             "mean": pd.Series(mu[idx], index=list(names)),
         }
 
-    def implied(self) -> dict[str, dict]:
+    def implied(self, theta=None) -> dict[str, dict]:
         """Model-implied moments per level: ``{"within": {"cov", "mean"}, "between": ...}``
-        (lavaan's ``fitted()``: level-1 means of the variables of both levels are 0)."""
-        m = self._problem.moments(self._result.theta)
+        (lavaan's ``fitted()``: level-1 means of the variables of both levels are 0).
+
+        ``theta``: free-parameter values to evaluate at instead of the estimates (in the
+        order of :meth:`vcov`, e.g. lavaan's ``coef()`` of the same model)."""
+        theta = self._result.theta if theta is None else np.asarray(theta, float)
+        if theta.shape != (self._problem.nfree,):
+            raise EstimationError(f"theta must have {self._problem.nfree} values")
+        m = self._problem.moments(theta)
         return {
             "within": self._level_frames(m.mu_w, m.sigma_w, self.spec.within),
             "between": self._level_frames(m.mu_b, m.sigma_b, self.spec.between),
         }
 
     def sampstat(self) -> dict[str, dict]:
-        """The saturated (h1) two-level estimates per level (lavaan's
-        ``lavInspect(fit, "sampstat")``). Means of variables of both levels are reported at
-        level 2 (the within part is 0)."""
+        """The saturated (h1) two-level estimates per level, lavaan's
+        ``lavInspect(fit, "sampstat")`` (its EM estimates; for variables of both levels only
+        the sum of the within and between means is identified)."""
         m = self._h1.moments
         return {
             "within": self._level_frames(m.mu_w, m.sigma_w, self.spec.within),
@@ -250,7 +265,7 @@ class TwoLevelFit:
             f"radsem two-level SEM ({'converged' if self.converged else 'NOT converged'} "
             f"after {self.iterations} iterations)",
             "",
-            f"  Estimator                                   ML",
+            "  Estimator                                   ML",
             f"  Number of model parameters          {int(fm['npar']):>10d}",
             f"  Number of observations              {self.nobs:>10d}",
             f"  Number of clusters [{self.options['cluster']}]".ljust(38)

@@ -2,15 +2,16 @@
 
 * h1: every within covariance of the level-1 variables and every between covariance of the
   level-2 variables free (within-only variables have no between part), level-2 means free
-  (level-1 means only for within-only variables). Its ML estimates are lavaan's "sample
-  statistics" of two-level data (``lavInspect(fit, "sampstat")``, ``"h1"``), the source of
-  the fixed.x values, of the intraclass correlations and of the SRMR, and its
-  log-likelihood is ``unrestricted.logl``.
+  (level-1 means only for within-only variables). lavaan estimates it by EM with a loose
+  stopping rule (:mod:`.em`); those estimates are its "sample statistics" of two-level data
+  (``lavInspect(fit, "sampstat")``, ``"h1"``), the source of the fixed.x values, of the
+  intraclass correlations and of the SRMR, and their log-likelihood is
+  ``unrestricted.logl`` (so also the chi-square test); radsem uses the same EM estimates.
 * baseline: lavaan's independence model at both levels: free variances (and means) of the
   non-covariates at each level, the covariates' (co)variances and means fixed at their h1
   values.
 
-Both are ordinary two-level parameter tables fitted with :mod:`.problem` and
+The baseline is an ordinary two-level parameter table fitted with :mod:`.problem` and
 :mod:`.optimize`.
 """
 
@@ -23,6 +24,8 @@ import pandas as pd
 
 from radsem.errors import EstimationError
 from radsem.estimation.families.twolevel.data import ClusterData
+from radsem.estimation.families.twolevel.em import em_h1
+from radsem.estimation.families.twolevel.likelihood import loglik_x, minus2_loglik
 from radsem.estimation.families.twolevel.optimize import minimise
 from radsem.estimation.families.twolevel.problem import Moments, TwoLevelProblem
 
@@ -65,64 +68,22 @@ def _table(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _start(cd: ClusterData, between: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Moment starts: ``S_PW`` within; between: cluster-mean covariance minus the within
-    part it contains, made positive definite."""
-    p1, names = cd.p1, cd.variables
-    t2 = cd.t2
-    c = np.cov(t2, rowvar=False, bias=True)
-    sb = c.copy()
-    sb[:p1, :p1] -= cd.s_pw * float(np.mean(1.0 / cd.cluster_size))
-    keep = np.array([v in between for v in names])
-    sb[~keep] = 0.0
-    sb[:, ~keep] = 0.0
-    sub = sb[np.ix_(keep, keep)]
-    vals, vecs = np.linalg.eigh(sub)
-    floor = 0.05 * max(float(np.mean(np.abs(np.diag(sub)))), 1e-6)
-    sub = vecs @ np.diag(np.maximum(vals, floor)) @ vecs.T
-    sb[np.ix_(keep, keep)] = sub
-    return cd.s_pw.copy(), sb
-
-
 def fit_h1(cd: ClusterData, within, between, x_names=((), ())) -> H1Fit:
-    """Fit the saturated two-level model (see the module docstring)."""
-    names = cd.variables
-    within_only = [v for v in within if v not in between]
-    rows = []
-    for i, a in enumerate(within):
-        for b in within[i:]:
-            rows.append((1, a, "~~", b, True, np.nan, 0))
-    for v in within:
-        rows.append((1, v, "~1", "", v in within_only, 0.0, 0))
-    for i, a in enumerate(between):
-        for b in between[i:]:
-            rows.append((2, a, "~~", b, True, np.nan, 0))
-    for v in between:
-        rows.append((2, v, "~1", "", True, np.nan, 0))
-    table = _table(rows)
-    problem = TwoLevelProblem(table, names, (), cd, x_names=x_names)
-    s_w, s_b = _start(cd, tuple(between))
-    mean1 = cd.y1.mean(axis=0)
-    mean_t = np.concatenate([mean1, cd.t2[:, cd.p1 :].mean(axis=0)])
-    values = problem.model.fixed_values.copy()
-    pos = {v: k for k, v in enumerate(names)}
-    for r, row in enumerate(table.itertuples()):
-        if not row.free:
-            continue
-        if row.op == "~~":
-            m = s_w if row.block == 1 else s_b
-            values[r] = m[pos[row.lhs], pos[row.rhs]]
-        else:
-            values[r] = mean_t[pos[row.lhs]]
-    result = minimise(problem, problem.model.theta_from_values(values), gtol=1e-10)
-    if not np.isfinite(result.fmin):
-        raise EstimationError("the saturated two-level model could not be fitted")
-    return H1Fit(
-        problem.moments(result.theta),
-        problem.loglik(result.theta),
-        problem.nfree,
-        result.converged,
-    )
+    """The saturated two-level model as lavaan estimates it (EM, :func:`.em.em_h1`)."""
+    moments = em_h1(cd, between)
+    p1 = cd.p1
+    with np.errstate(all="ignore"):
+        m2 = minus2_loglik(cd, moments.sigma_w[:p1, :p1], moments.sigma_b, moments.mu)
+    if not np.isfinite(m2):
+        raise EstimationError(
+            "the saturated two-level model could not be estimated (a within or between "
+            "covariance matrix is singular: check for constant or collinear variables)"
+        )
+    loglik = -0.5 * m2 - loglik_x(cd, *x_names)
+    p2 = len(between)
+    within_only = sum(v not in between for v in within)
+    npar = p1 * (p1 + 1) // 2 + within_only + p2 * (p2 + 1) // 2 + p2
+    return H1Fit(moments, float(loglik), npar, True)
 
 
 def exo_from_h1(h1: H1Fit, names):

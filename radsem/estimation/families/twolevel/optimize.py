@@ -75,13 +75,18 @@ def minimise(problem, theta_start: np.ndarray, gtol: float = 1e-9) -> TwoLevelOp
     z = res.x
     iters = int(res.nit)
     f, g = fun(z)
-    for _ in range(50):
+    h_inv = None
+    refreshed = 0
+    for _ in range(60):
         if np.max(np.abs(g), initial=0.0) < gtol:
             break
-        hz = k.T @ problem.hessian(cons.to_theta(z)) @ k
-        vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
-        vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
-        step = vecs @ ((vecs.T @ g) / vals)
+        if h_inv is None:  # chord Newton: one Hessian, reused while the steps succeed
+            hz = k.T @ problem.hessian(cons.to_theta(z), stencil=3) @ k
+            vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
+            vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
+            h_inv = (vecs / vals) @ vecs.T
+            refreshed += 1
+        step = h_inv @ g
         alpha = 1.0
         while alpha > 1e-8:
             f_new, g_new = fun(z - alpha * step)
@@ -89,7 +94,12 @@ def minimise(problem, theta_start: np.ndarray, gtol: float = 1e-9) -> TwoLevelOp
                 break
             alpha *= 0.5
         else:
-            break
+            if refreshed > 3:
+                break
+            h_inv = None
+            continue
+        if alpha < 1.0 or np.max(np.abs(g_new)) > 0.5 * np.max(np.abs(g)):
+            h_inv = None if refreshed <= 3 else h_inv
         z, f, g = z - alpha * step, f_new, g_new
         iters += 1
     theta = cons.to_theta(z)
