@@ -39,9 +39,8 @@ class ClusterData:
         Pooled within-cluster covariance (divided by ``N - J``).
     sizes, counts : ndarray (S,)
         Distinct cluster sizes and how many clusters have each.
-    means, covs : list of ndarray
-        Per size: mean ``(pt,)`` and covariance ``(pt, pt)`` (divided by the count) of
-        ``t_j``.
+    means, covs : ndarray (S, pt), (S, pt, pt)
+        Per size: mean and covariance (divided by the count) of ``t_j``.
     y1 : ndarray (N, p1)
         Level-1 data (rows in data order).
     t2 : ndarray (J, pt)
@@ -57,8 +56,8 @@ class ClusterData:
     s_pw: np.ndarray
     sizes: np.ndarray
     counts: np.ndarray
-    means: list
-    covs: list
+    means: np.ndarray
+    covs: np.ndarray
     y1: np.ndarray
     t2: np.ndarray
 
@@ -169,8 +168,8 @@ def cluster_data(
         s_pw,
         sizes,
         counts,
-        means,
-        covs,
+        np.array(means),
+        np.array(covs),
         y1,
         t2,
     )

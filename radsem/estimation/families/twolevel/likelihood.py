@@ -31,13 +31,12 @@ __all__ = ["minus2_loglik", "minus2_gradient", "loglik_x"]
 _LOG2PI = float(np.log(2 * np.pi))
 
 
-def _inv_logdet(m: np.ndarray) -> tuple[np.ndarray, float] | None:
-    try:
-        c = np.linalg.cholesky(m)
-    except np.linalg.LinAlgError:
-        return None
-    ci = np.linalg.inv(c)
-    return ci.T @ ci, 2.0 * float(np.log(np.diag(c)).sum())
+def _between(cd: ClusterData, sigma_w: np.ndarray, sigma_b: np.ndarray) -> np.ndarray:
+    """``V_s`` for every cluster size, stacked ``(S, pt, pt)``."""
+    p1 = cd.p1
+    v = np.repeat(sigma_b[None], len(cd.sizes), axis=0)
+    v[:, :p1, :p1] += sigma_w[None] / cd.sizes[:, None, None]
+    return v
 
 
 def minus2_loglik(cd: ClusterData, sigma_w: np.ndarray, sigma_b: np.ndarray, mu: np.ndarray):
@@ -55,21 +54,20 @@ def minus2_loglik(cd: ClusterData, sigma_w: np.ndarray, sigma_b: np.ndarray, mu:
         Means of ``t`` (within plus between parts).
     """
     p1 = cd.p1
-    wi = _inv_logdet(sigma_w)
-    if wi is None:
+    try:
+        cw = np.linalg.cholesky(sigma_w)
+        cv = np.linalg.cholesky(_between(cd, sigma_w, sigma_b))
+    except np.linalg.LinAlgError:
         return np.inf
-    w_inv, w_logdet = wi
+    w_inv = np.linalg.inv(sigma_w)
+    w_logdet = 2.0 * float(np.log(np.diagonal(cw)).sum())
     total = (cd.nobs - cd.nclusters) * (w_logdet + float(np.sum(w_inv * cd.s_pw)))
-    for n_s, c_s, m_s, cov_s in zip(cd.sizes, cd.counts, cd.means, cd.covs, strict=True):
-        v = sigma_b.copy()
-        v[:p1, :p1] += sigma_w / n_s
-        vi = _inv_logdet(v)
-        if vi is None:
-            return np.inf
-        v_inv, v_logdet = vi
-        d = m_s - mu
-        quad = float(np.sum(v_inv * cov_s)) + float(d @ v_inv @ d)
-        total += c_s * (v_logdet + p1 * np.log(n_s) + quad)
+    v_logdet = 2.0 * np.log(np.diagonal(cv, axis1=1, axis2=2)).sum(axis=1)
+    ci = np.linalg.inv(cv)
+    v_inv = np.swapaxes(ci, 1, 2) @ ci
+    d = cd.means - mu
+    quad = np.einsum("sij,sij->s", v_inv, cd.covs) + np.einsum("si,sij,sj->s", d, v_inv, d)
+    total += float(cd.counts @ (v_logdet + p1 * np.log(cd.sizes) + quad))
     pz = len(cd.between_only)
     return total + (cd.nobs * p1 + cd.nclusters * pz) * _LOG2PI
 
@@ -83,18 +81,14 @@ def minus2_gradient(
     p1 = cd.p1
     w_inv = np.linalg.inv(sigma_w)
     g_w = (cd.nobs - cd.nclusters) * (w_inv - w_inv @ cd.s_pw @ w_inv)
-    g_b = np.zeros_like(sigma_b)
-    g_mu = np.zeros_like(mu)
-    for n_s, c_s, m_s, cov_s in zip(cd.sizes, cd.counts, cd.means, cd.covs, strict=True):
-        v = sigma_b.copy()
-        v[:p1, :p1] += sigma_w / n_s
-        v_inv = np.linalg.inv(v)
-        d = m_s - mu
-        vd = v_inv @ d
-        g = c_s * (v_inv - v_inv @ cov_s @ v_inv - np.outer(vd, vd))
-        g_b += g
-        g_w += g[:p1, :p1] / n_s
-        g_mu -= 2.0 * c_s * vd
+    v_inv = np.linalg.inv(_between(cd, sigma_w, sigma_b))
+    d = cd.means - mu
+    vd = np.einsum("sij,sj->si", v_inv, d)
+    c = cd.counts.astype(float)[:, None, None]
+    g = c * (v_inv - v_inv @ cd.covs @ v_inv - vd[:, :, None] * vd[:, None, :])
+    g_b = g.sum(axis=0)
+    g_w = g_w + (g[:, :p1, :p1] / cd.sizes[:, None, None]).sum(axis=0)
+    g_mu = -2.0 * (cd.counts[:, None] * vd).sum(axis=0)
     return 0.5 * (g_w + g_w.T), 0.5 * (g_b + g_b.T), g_mu
 
 

@@ -75,31 +75,26 @@ def minimise(problem, theta_start: np.ndarray, gtol: float = 1e-9) -> TwoLevelOp
     z = res.x
     iters = int(res.nit)
     f, g = fun(z)
-    h_inv = None
-    refreshed = 0
-    for _ in range(60):
+    for _ in range(200):
         if np.max(np.abs(g), initial=0.0) < gtol:
             break
-        if h_inv is None:  # chord Newton: one Hessian, reused while the steps succeed
-            hz = k.T @ problem.hessian(cons.to_theta(z), stencil=3) @ k
-            vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
-            vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
-            h_inv = (vecs / vals) @ vecs.T
-            refreshed += 1
-        step = h_inv @ g
-        alpha = 1.0
-        while alpha > 1e-8:
-            f_new, g_new = fun(z - alpha * step)
-            if f_new <= f + 1e-15 * max(1.0, abs(f)):
+        # Newton step on the (eigenvalue-modified) Hessian; gradient step if it fails
+        hz = k.T @ problem.hessian(cons.to_theta(z), stencil=3) @ k
+        vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
+        vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
+        moved = False
+        for step in (vecs @ ((vecs.T @ g) / vals), g / max(1.0, float(vals.max()))):
+            alpha = 1.0
+            while alpha > 1e-10:
+                f_new, g_new = fun(z - alpha * step)
+                if f_new < f or (f_new <= f and np.abs(g_new).max() < np.abs(g).max()):
+                    moved = True
+                    break
+                alpha *= 0.5
+            if moved:
                 break
-            alpha *= 0.5
-        else:
-            if refreshed > 3:
-                break
-            h_inv = None
-            continue
-        if alpha < 1.0 or np.max(np.abs(g_new)) > 0.5 * np.max(np.abs(g)):
-            h_inv = None if refreshed <= 3 else h_inv
+        if not moved:
+            break
         z, f, g = z - alpha * step, f_new, g_new
         iters += 1
     theta = cons.to_theta(z)
