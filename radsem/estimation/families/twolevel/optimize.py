@@ -2,8 +2,8 @@
 
 The two-level likelihood has no closed-form expected information that the core's Fisher
 scoring could use, so the minimum is found with L-BFGS-B on the analytic gradient and then
-refined by Newton steps on the Hessian (five-point differences of the analytic gradient),
-which also gives the observed information used for the standard errors. Linear equality
+refined by BFGS steps started from the Hessian (central differences of the analytic gradient,
+eigenvalues made positive; recomputed when the approximation stops making progress). Linear equality
 constraints are removed by the core's ``theta = theta0 + K z``.
 """
 
@@ -75,30 +75,44 @@ def minimise(problem, theta_start: np.ndarray, gtol: float = 1e-9) -> TwoLevelOp
     z = res.x
     iters = int(res.nit)
     f, g = fun(z)
-    for _ in range(200):
+    hess = None  # BFGS approximation started from the (modified) finite-difference Hessian
+    fresh = False
+    for _ in range(500):
         if np.max(np.abs(g), initial=0.0) < gtol:
             break
-        # Newton step on the (eigenvalue-modified) Hessian; gradient step if it fails
-        hz = k.T @ problem.hessian(cons.to_theta(z), stencil=3) @ k
-        vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
-        vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
-        moved = False
-        for step in (vecs @ ((vecs.T @ g) / vals), g / max(1.0, float(vals.max()))):
-            alpha = 1.0
-            while alpha > 1e-10:
-                f_new, g_new = fun(z - alpha * step)
-                if f_new < f or (f_new <= f and np.abs(g_new).max() < np.abs(g).max()):
-                    moved = True
-                    break
-                alpha *= 0.5
-            if moved:
+        if hess is None:
+            hess, fresh = _modified_hessian(problem, cons, z), True
+        step = np.linalg.solve(hess, g)
+        alpha = 1.0
+        while alpha > 1e-10:
+            f_new, g_new = fun(z - alpha * step)
+            if f_new < f or (f_new <= f and np.abs(g_new).max() < np.abs(g).max()):
                 break
-        if not moved:
-            break
+            alpha *= 0.5
+        else:
+            if fresh:
+                break
+            hess = None  # the approximation went stale: a new Hessian
+            continue
+        s_vec, y_vec = -alpha * step, g_new - g
+        sy = float(s_vec @ y_vec)
+        if sy > 1e-12 * np.linalg.norm(s_vec) * np.linalg.norm(y_vec):
+            hs = hess @ s_vec
+            hess = hess - np.outer(hs, hs) / float(s_vec @ hs) + np.outer(y_vec, y_vec) / sy
         z, f, g = z - alpha * step, f_new, g_new
+        fresh = False
         iters += 1
     theta = cons.to_theta(z)
     gmax = float(np.max(np.abs(g), initial=0.0))
     ok = bool(np.isfinite(f) and f < 1e19 and gmax < 1e-6)
     msg = "converged" if ok else f"did not converge (largest gradient {gmax:.3g})"
     return TwoLevelOptim(theta, float(f), ok, iters, msg)
+
+
+def _modified_hessian(problem, cons, z: np.ndarray) -> np.ndarray:
+    """The Hessian in ``z`` with its eigenvalues made positive (absolute values, floored)."""
+    k = cons.K
+    hz = k.T @ problem.hessian(cons.to_theta(z), stencil=3) @ k
+    vals, vecs = np.linalg.eigh(0.5 * (hz + hz.T))
+    vals = np.maximum(np.abs(vals), 1e-8 * max(1.0, np.abs(vals).max(initial=1.0)))
+    return (vecs * vals) @ vecs.T

@@ -124,9 +124,9 @@ class TwoLevelProblem:
             grad += d.T @ np.concatenate([g_mu, sym[r, c]])
         return 0.5 * grad / self.cd.nobs
 
-    def hessian(self, theta: np.ndarray, h: float = 1e-5, stencil: int = 5) -> np.ndarray:
-        """Hessian of :meth:`fmin`: five-point (or, ``stencil=3``, central) differences of
-        the analytic gradient."""
+    def hessian(self, theta: np.ndarray, h: float = 1e-5, stencil: int = 3) -> np.ndarray:
+        """Hessian of :meth:`fmin`: central (or, ``stencil=5``, five-point) differences of
+        the analytic gradient (steps ``h * max(1, |theta_k|)``)."""
         n = self.nfree
         out = np.zeros((n, n))
         for k in range(n):
