@@ -39,6 +39,21 @@ level: between
   y6 ~~ y6
 """
 
+# within-only outcome (x2), between-only outcome (w1), a variable of both levels with a
+# within covariance only (y4), covariates at both levels
+ROLES = """
+level: 1
+  fw =~ y1 + y2 + y3
+  fw ~ x1
+  x2 ~ fw
+  y4 ~~ y1
+level: 2
+  fb =~ y1 + y2 + y3
+  w1 ~ fb
+  fb ~ w2
+  y4 ~~ y4
+"""
+
 MEASURES = (
     "npar",
     "chisq",
@@ -88,14 +103,14 @@ def _lavaan(model: str) -> dict:
     # Newton step with lavaan's own analytic gradient and Hessian lands on the maximum
     polished = np.asarray(
         ro.r(
-            "coef(radsem_fit) - solve(lavaan::lavInspect(radsem_fit, 'hessian'), "
+            "lavaan::coef(radsem_fit) - solve(lavaan::lavInspect(radsem_fit, 'hessian'), "
             "lavaan::lavInspect(radsem_fit, 'gradient'))"
         )
     )
     free = np.asarray(ro.r("lavaan::parTable(radsem_fit)$free"))[: len(table)]
     table["est_newton"] = np.where(free > 0, polished[np.maximum(free, 1) - 1], table["est"])
-    coef = np.asarray(ro.r("coef(radsem_fit)"))
-    se_free = np.sqrt(np.diag(np.asarray(ro.r("vcov(radsem_fit)"))))
+    coef = np.asarray(ro.r("lavaan::coef(radsem_fit)"))
+    se_free = np.sqrt(np.diag(np.asarray(ro.r("lavaan::vcov(radsem_fit)"))))
     fm = ro.r("lavaan::fitMeasures(radsem_fit)")
     icc = ro.r("lavaan::lavInspect(radsem_fit, 'icc')")
     return {
@@ -108,7 +123,9 @@ def _lavaan(model: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("model", [TUTORIAL, SATURATED_BETWEEN], ids=["tutorial", "satbetween"])
+@pytest.mark.parametrize(
+    "model", [TUTORIAL, SATURATED_BETWEEN, ROLES], ids=["tutorial", "satbetween", "roles"]
+)
 def test_twolevel_matches_lavaan(demo, model):
     ref = _lavaan(model)
     fit = radsem.sem(model, demo, cluster="cluster")
