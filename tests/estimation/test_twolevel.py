@@ -326,3 +326,27 @@ def test_level_labels_within_between_any_order():
     assert blocks.within[0].op == "=~"
     assert blocks.between[0].op == "~~"
     assert blocks.within[0].line == 4
+
+
+def test_level_blocks_without_cluster_say_how():
+    from radsem.syntax import parse_model
+
+    with pytest.raises(ModelSyntaxError, match="cluster") as err:
+        parse_model(SIM_MODEL)
+    assert err.value.line == 2
+
+
+def test_twolevel_summary_and_inspect():
+    data = _simulate(13, nclus=50)
+    fit = radsem.cfa(SIM_MODEL, data, cluster="clus")
+    text = fit.summary()
+    assert "Level 1 [within]" in text
+    assert "Level 2 [between]" in text
+    assert fit.inspect("nclusters") == 50
+    assert fit.inspect("cluster.size").sum() == len(data)
+    assert fit.inspect("npar") == 17
+    h1 = fit.inspect("sampstat")
+    assert list(h1["within"]["cov"].columns) == ["y1", "y2", "y3", "x"]
+    assert list(h1["between"]["cov"].columns) == ["y1", "y2", "y3", "w"]
+    with pytest.raises(EstimationError, match="not available"):
+        fit.inspect("modindices")
