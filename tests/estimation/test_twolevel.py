@@ -94,10 +94,12 @@ def _lavaan(model: str) -> dict:
         "radsem_fit <- lavaan::sem(radsem_model, data = lavaan::Demo.twolevel, cluster = 'cluster')"
     )
     seconds = time.perf_counter() - t0
-    pe = ro.r("lavaan::parameterEstimates(radsem_fit)")
+    pe = ro.r("lavaan::parameterEstimates(radsem_fit, standardized = TRUE)")
     # lavaan's level column holds the labels as written ("within"); block is 1 / 2
     table = pd.DataFrame({n: np.asarray(pe.rx2(n)) for n in ("lhs", "op", "rhs", "est", "se")})
     table.insert(3, "level", np.asarray(pe.rx2("block")).astype(int))
+    for col in ("std.lv", "std.all", "std.nox"):
+        table[col] = np.asarray(pe.rx2(col))
     # lavaan's nlminb stops where its gradient is still ~1e-2 in log-likelihood units, which
     # leaves flat parameters (the between intercepts here) up to ~1e-4 from the optimum; one
     # Newton step with lavaan's own analytic gradient and Hessian lands on the maximum
@@ -137,6 +139,8 @@ def test_twolevel_matches_lavaan(demo, model):
     assert len(merged) == len(ref_pe) == len(ours)
     np.testing.assert_allclose(merged["est"], merged["est_newton"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(merged["est"], merged["est_ref"], rtol=0, atol=2e-4)
+    for col in ("std_lv", "std_all", "std_nox"):  # each level's implied variances
+        np.testing.assert_allclose(merged[col], merged[col.replace("_", ".")], atol=2e-4)
     free = merged["se_ref"] > 0
     assert free.sum() == int(ref["fm"]["npar"])
     # at its optimum; at lavaan's own (early-stopped) estimates radsem's observed-information

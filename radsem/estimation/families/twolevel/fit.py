@@ -12,6 +12,7 @@ from scipy import stats
 from radsem._warnings import user_stacklevel
 from radsem.errors import EstimationError, ImproperSolutionWarning
 from radsem.estimation.core.inference import check_level, defined_vcov
+from radsem.estimation.core.standardize import standardize
 
 __all__ = ["TwoLevelFit"]
 
@@ -88,6 +89,13 @@ class TwoLevelFit:
                 "se": se,
             }
         )
+        exo = tuple(dict.fromkeys(self.spec.exogenous[0] + self.spec.exogenous[1]))
+        std = {
+            col: standardize(model, theta, col.replace("_", "."), exo)
+            for col in ("std_lv", "std_all", "std_nox")
+        }
+        for col, vals in std.items():
+            out[col] = vals
         names, dest, dcov = defined_vcov(self.spec.spec, model, theta, self._vcov_matrix)
         if names:
             extra = pd.DataFrame(
@@ -100,15 +108,27 @@ class TwoLevelFit:
                     "label": names,
                     "est": dest,
                     "se": np.sqrt(np.clip(np.diag(dcov), 0, None)),
+                    **self._defined_std(names, std),
                 }
             )
             out = pd.concat([out, extra], ignore_index=True)
         return out
 
+    def _defined_std(self, names, std: dict[str, np.ndarray]) -> dict[str, list]:
+        """The standardized columns of the ``:=`` rows, from the standardized parameters."""
+        spec = self.spec.spec
+        out = {}
+        for col, vals in std.items():
+            defined = spec.evaluate_defined(spec.label_values(vals))
+            out[col] = [defined[n] for n in names]
+        return out
+
     def parameter_estimates(self, level: float | None = None) -> pd.DataFrame:
         """lavaan's ``parameterEstimates()`` with a ``level`` column (1 within, 2 between;
         0 for ``:=`` rows): ``lhs, op, rhs, level, group, label, est, se, z, pvalue,
-        ci_lower, ci_upper``. Fixed parameters have ``se = 0`` and no ``z``/``pvalue``."""
+        ci_lower, ci_upper, std_lv, std_all, std_nox`` (standardized with each level's
+        model-implied variances, as lavaan). Fixed parameters have ``se = 0`` and no
+        ``z``/``pvalue``."""
         conf = check_level(self.options.get("level", 0.95) if level is None else level)
         t = self._table.copy()
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -118,7 +138,18 @@ class TwoLevelFit:
         t["pvalue"] = 2 * stats.norm.sf(np.abs(z))
         t["ci_lower"] = t["est"] - zc * t["se"]
         t["ci_upper"] = t["est"] + zc * t["se"]
-        return t
+        std = ["std_lv", "std_all", "std_nox"]
+        return t[[c for c in t.columns if c not in std] + std]
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """Standardised estimates (``"std.all"``, ``"std.lv"`` or ``"std.nox"``) per level."""
+        cols = {"std.all": "std_all", "std.lv": "std_lv", "std.nox": "std_nox"}
+        if type not in cols:
+            raise EstimationError(f"type must be one of {', '.join(cols)}, got {type!r}")
+        t = self._table
+        return t[["lhs", "op", "rhs", "level", "group", "label"]].assign(
+            est_std=t[cols[type]].to_numpy()
+        )
 
     def vcov(self, theta=None) -> pd.DataFrame:
         """Covariance matrix of the free parameters (lavaan's ``vcov()`` labels, with the
