@@ -56,6 +56,7 @@ level: 2
 
 MEASURES = (
     "npar",
+    "fmin",
     "chisq",
     "df",
     "pvalue",

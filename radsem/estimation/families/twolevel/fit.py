@@ -255,6 +255,7 @@ class TwoLevelFit:
             base_npar,
             problem.cd.nobs,
             srmr,
+            problem.lavaan_fmin(self._result.theta),
         )
         return pd.Series(out, dtype=float)
 

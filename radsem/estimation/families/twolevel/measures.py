@@ -1,5 +1,6 @@
 """Fit measures of a two-level model (lavaan 0.6-14's ``fitMeasures()`` for ``cluster=``).
 
+* ``fmin``: ``-log L / N`` of the full data without the ``2 pi`` constant (lavaan's);
 * ``chisq = 2 (logl_h1 - logl)`` against the saturated two-level model; ``df`` = the free
   moments of h1 (without the fixed covariates' moments) minus the free parameters;
 * baseline: the independence model at both levels (:func:`.h1.fit_baseline`); CFI, TLI and
@@ -59,6 +60,7 @@ def twolevel_fit_measures(
     base_npar: int,
     nobs: int,
     srmr: tuple[float, float],
+    fmin: float = np.nan,
 ) -> dict[str, float]:
     """lavaan's fit measures of a two-level ML fit (names as ``fitMeasures()``)."""
     chisq = max(2.0 * (h1_logl - logl), 0.0)
@@ -67,6 +69,7 @@ def twolevel_fit_measures(
     base_df = ndat - base_npar
     out = {
         "npar": float(npar),
+        "fmin": float(fmin),
         "chisq": chisq,
         "df": float(df),
         "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,

@@ -105,6 +105,13 @@ class TwoLevelProblem:
         """lavaan's log-likelihood (conditional on the fixed covariates)."""
         return -0.5 * self.minus2(theta) - self.loglik_x
 
+    def lavaan_fmin(self, theta: np.ndarray) -> float:
+        """lavaan's ``fmin`` of a two-level ML fit: ``-log L / N`` of the full data without
+        the ``2 pi`` constant."""
+        cd = self.cd
+        const = (cd.nobs * cd.p1 + cd.nclusters * len(cd.between_only)) * np.log(2 * np.pi)
+        return 0.5 * (self.minus2(theta) - const) / cd.nobs
+
     def fmin(self, theta: np.ndarray) -> float:
         """Objective for the optimiser: ``-log L / N`` (full-data likelihood)."""
         return 0.5 * self.minus2(theta) / self.cd.nobs
