@@ -86,13 +86,14 @@ def demo(r_lavaan) -> pd.DataFrame:
     return pd.DataFrame({n: np.asarray(frame.rx2(n)) for n in frame.names})
 
 
-def _lavaan(model: str) -> dict:
+def _lavaan(model: str, extra: str = "") -> dict:
     import rpy2.robjects as ro
 
     ro.globalenv["radsem_model"] = model
     t0 = time.perf_counter()
     ro.r(
-        "radsem_fit <- lavaan::sem(radsem_model, data = lavaan::Demo.twolevel, cluster = 'cluster')"
+        "radsem_fit <- lavaan::sem(radsem_model, data = lavaan::Demo.twolevel, "
+        f"cluster = 'cluster'{', ' + extra if extra else ''})"
     )
     seconds = time.perf_counter() - t0
     pe = ro.r("lavaan::parameterEstimates(radsem_fit, standardized = TRUE)")
@@ -168,6 +169,33 @@ def test_twolevel_matches_lavaan(demo, model):
     icc = fit.inspect("icc")
     assert list(icc.index) == list(ref["icc"].index)
     np.testing.assert_allclose(icc.to_numpy(), ref["icc"].to_numpy(), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "model", [TUTORIAL, SATURATED_BETWEEN, ROLES], ids=["tutorial", "satbetween", "roles"]
+)
+def test_twolevel_mlr_matches_lavaan(demo, model):
+    """estimator="MLR": cluster-robust SEs, the Yuan-Bentler (Mplus) test, every .scaled and
+    .robust fit measure lavaan reports."""
+    ref = _lavaan(model, "estimator = 'MLR'")
+    fit = radsem.sem(model, demo, cluster="cluster", estimator="MLR")
+    merged = ref["pe"].merge(
+        fit.parameter_estimates(), on=["lhs", "op", "rhs", "level"], suffixes=("_ref", "")
+    )
+    free = merged["se_ref"] > 0
+    np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_ref"], rtol=3e-4)
+    se_at_lavaan = np.sqrt(np.diag(fit.vcov(theta=ref["coef"]).to_numpy()))
+    np.testing.assert_allclose(se_at_lavaan, ref["se_free"], rtol=1e-7)
+    fm = fit.fit_measures()
+    assert set(ref["fm"]) <= set(fm.index)
+    for name, value in ref["fm"].items():
+        if name.startswith("srmr"):  # see test_twolevel_matches_lavaan
+            tol = {"rel": 5e-4, "abs": 2e-5}
+        elif "pvalue" in name:  # tails of the statistics: more sensitive to lavaan's stop
+            tol = {"rel": 5e-4, "abs": 1e-10}
+        else:
+            tol = {"rel": 1e-4, "abs": 1e-10}
+        assert fm[name] == pytest.approx(value, **tol), name
 
 
 def test_twolevel_cross_level_equal_loadings_match_lavaan(demo):
@@ -303,7 +331,7 @@ def test_twolevel_bad_inputs_name_the_column():
     with pytest.raises(EstimationError, match="level: 1"):
         radsem.sem("f =~ y1 + y2 + y3", data, cluster="clus")
     with pytest.raises(EstimationError, match="estimator"):
-        radsem.sem(SIM_MODEL, data, cluster="clus", estimator="MLR")
+        radsem.sem(SIM_MODEL, data, cluster="clus", estimator="GLS")
 
 
 @pytest.mark.parametrize(

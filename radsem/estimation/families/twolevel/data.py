@@ -43,6 +43,8 @@ class ClusterData:
         Per size: mean and covariance (divided by the count) of ``t_j``.
     y1 : ndarray (N, p1)
         Level-1 data (rows in data order).
+    cluster_index : ndarray (N,)
+        Cluster of every row (position in ``cluster_size``).
     t2 : ndarray (J, pt)
         Cluster means of the level-1 variables and the between-only values.
     """
@@ -60,6 +62,7 @@ class ClusterData:
     covs: np.ndarray
     y1: np.ndarray
     t2: np.ndarray
+    cluster_index: np.ndarray
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -172,4 +175,5 @@ def cluster_data(
         np.array(covs),
         y1,
         t2,
+        codes,
     )

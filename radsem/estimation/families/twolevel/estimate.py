@@ -25,6 +25,7 @@ from radsem.estimation.families.twolevel.fit import TwoLevelFit
 from radsem.estimation.families.twolevel.h1 import exo_from_h1, fit_h1
 from radsem.estimation.families.twolevel.optimize import minimise
 from radsem.estimation.families.twolevel.problem import TwoLevelProblem
+from radsem.estimation.families.twolevel.robust import robust_vcov
 from radsem.estimation.families.twolevel.spec import build_twolevel_spec
 from radsem.syntax.levels import has_levels
 
@@ -74,8 +75,10 @@ def fit_twolevel(
     model_type : {"sem", "cfa", "lavaan"}
     cluster : str
         Column identifying the clusters.
-    estimator : {"ML"}
-    se : {"standard", "none"}
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates, cluster-robust (Huber-White) standard errors and the
+        Yuan-Bentler (Mplus) scaled test, as lavaan.
+    se : {"standard", "robust.huber.white", "none"}
     information : {"observed"}
         lavaan's default for two-level data (the Hessian of the log-likelihood).
     level : float
@@ -98,7 +101,7 @@ def fit_twolevel(
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    se, information = _check_options(
+    est, se, information = _check_options(
         model, cluster, estimator, missing, se, information, group, group_equal, meanstructure
     )
     check_level(level)
@@ -133,11 +136,13 @@ def fit_twolevel(
     result = minimise(problem, start)
     if se == "none":
         vcov = np.full((problem.nfree, problem.nfree), np.nan)
+    elif se == "robust.huber.white":
+        vcov = robust_vcov(problem, result.theta)
     else:
         vcov = vcov_theta(problem, result.theta, "observed")
     opts = {
         "model_type": model_type,
-        "estimator": "ML",
+        "estimator": est,
         "cluster": cluster,
         "missing": "listwise",
         "se": se,
@@ -157,8 +162,8 @@ def fit_twolevel(
 
 def _check_options(
     model, cluster, estimator, missing, se, information, group, group_equal, meanstructure
-) -> tuple[str, str]:
-    """Refuse what two-level models do not support yet; resolve ``se`` and
+) -> tuple[str, str, str]:
+    """Refuse what two-level models do not support yet; resolve the estimator, ``se`` and
     ``information``."""
     if cluster is None:
         raise EstimationError(
@@ -175,17 +180,21 @@ def _check_options(
             "supported)"
         )
     est = str("ML" if estimator is None else estimator).upper()
-    if est != "ML":
+    if est not in ("ML", "MLR"):
         raise EstimationError(
-            f"estimator {estimator!r} is not available for two-level models yet; use 'ML'"
+            f"estimator {estimator!r} is not available for two-level models yet; use 'ML' or 'MLR'"
         )
     if str(missing).lower() not in ("listwise", "default"):
         raise EstimationError(
             "missing='ml' is not supported for two-level models yet; the data must be complete"
         )
-    se = "standard" if se is None else se
-    if se not in ("standard", "none"):
-        raise EstimationError(f"se={se!r} is not available for two-level models ('standard')")
+    se = ("robust.huber.white" if est == "MLR" else "standard") if se is None else se
+    se = "robust.huber.white" if se == "robust" else se
+    if se not in ("standard", "robust.huber.white", "none"):
+        raise EstimationError(
+            f"se={se!r} is not available for two-level models "
+            "('standard', 'robust.huber.white', 'none')"
+        )
     information = "observed" if information is None else information
     if information != "observed":
         raise EstimationError(
@@ -197,7 +206,7 @@ def _check_options(
         raise EstimationError("group_equal needs groups; not supported with cluster=")
     if meanstructure is False:
         raise EstimationError("two-level models always have a mean structure")
-    return se, information
+    return est, se, information
 
 
 def _padded(sigma: np.ndarray) -> np.ndarray:

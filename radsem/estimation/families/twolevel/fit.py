@@ -153,16 +153,21 @@ class TwoLevelFit:
 
     def vcov(self, theta=None) -> pd.DataFrame:
         """Covariance matrix of the free parameters (lavaan's ``vcov()`` labels, with the
-        level): the inverse observed information, at the estimates or at ``theta`` (free
+        level): the inverse observed information (the cluster-robust sandwich with
+        ``se="robust.huber.white"``, MLR's default), at the estimates or at ``theta`` (free
         values in this order, e.g. lavaan's ``coef()`` of the same model)."""
         matrix = self._vcov_matrix
         if theta is not None:
             from radsem.estimation.core.inference import vcov_theta
+            from radsem.estimation.families.twolevel.robust import robust_vcov
 
             theta = np.asarray(theta, float)
             if theta.shape != (self._problem.nfree,):
                 raise EstimationError(f"theta must have {self._problem.nfree} values")
-            matrix = vcov_theta(self._problem, theta, "observed")
+            if self.options.get("se") == "robust.huber.white":
+                matrix = robust_vcov(self._problem, theta)
+            else:
+                matrix = vcov_theta(self._problem, theta, "observed")
         par = self._problem.model.par
         rows = self._problem.model.free_rows
         names = [
@@ -236,7 +241,7 @@ class TwoLevelFit:
             & ~np.isfinite(par["ustart"].to_numpy(float))
         )
         ndat = self._h1.npar - int(fixed_exo.sum())
-        base_logl, base_npar = fit_baseline(
+        base_logl, base_npar, base_problem, base_theta = fit_baseline(
             problem.cd, tl.within, tl.between, tl.exogenous, self._h1, tl.exogenous
         )
         imp, h1 = self.implied(), self.sampstat()
@@ -257,6 +262,14 @@ class TwoLevelFit:
             srmr,
             problem.lavaan_fmin(self._result.theta),
         )
+        if self.options["estimator"] == "MLR":
+            from radsem.estimation.families.twolevel.robust import robust_measures
+
+            out.update(
+                robust_measures(
+                    problem, self._result.theta, base_problem, base_theta, tl, self._h1, out
+                )
+            )
         return pd.Series(out, dtype=float)
 
     def fit_measures(self) -> pd.Series:

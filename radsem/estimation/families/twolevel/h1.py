@@ -100,8 +100,8 @@ def exo_from_h1(h1: H1Fit, names):
     return value
 
 
-def fit_baseline(cd: ClusterData, within, between, exo, h1: H1Fit, x_names) -> tuple[float, int]:
-    """Fit lavaan's two-level baseline model; returns ``(loglik, npar)``."""
+def fit_baseline(cd: ClusterData, within, between, exo, h1: H1Fit, x_names):
+    """Fit lavaan's two-level baseline model; returns ``(loglik, npar, problem, theta)``."""
     names = cd.variables
     rows = []
     for block, ov, x in ((1, within, exo[0]), (2, between, exo[1])):
@@ -131,4 +131,4 @@ def fit_baseline(cd: ClusterData, within, between, exo, h1: H1Fit, x_names) -> t
             else:
                 start[r] = float((m.mu_w if row.block == 1 else m.mu_b)[pos[row.lhs]])
     result = minimise(problem, problem.model.theta_from_values(start), gtol=1e-10)
-    return problem.loglik(result.theta), problem.nfree
+    return problem.loglik(result.theta), problem.nfree, problem, result.theta

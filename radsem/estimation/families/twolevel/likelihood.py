@@ -26,7 +26,7 @@ import numpy as np
 
 from radsem.estimation.families.twolevel.data import ClusterData
 
-__all__ = ["minus2_loglik", "minus2_gradient", "loglik_x"]
+__all__ = ["minus2_loglik", "minus2_gradient", "cluster_gradients", "loglik_x"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -90,6 +90,25 @@ def minus2_gradient(
     g_w = g_w + (g[:, :p1, :p1] / cd.sizes[:, None, None]).sum(axis=0)
     g_mu = -2.0 * (cd.counts[:, None] * vd).sum(axis=0)
     return 0.5 * (g_w + g_w.T), 0.5 * (g_b + g_b.T), g_mu
+
+
+def cluster_gradients(
+    cd: ClusterData, sigma_w: np.ndarray, sigma_b: np.ndarray, mu: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster, the derivatives of its ``-2 log L_j`` (as :func:`minus2_gradient`):
+    arrays ``(J, p1, p1)``, ``(J, pt, pt)`` and ``(J, pt)`` (for robust inference)."""
+    p1 = cd.p1
+    w_inv = np.linalg.inv(sigma_w)
+    res = cd.y1 - cd.t2[cd.cluster_index, :p1]
+    scatter = np.zeros((cd.nclusters, p1, p1))
+    np.add.at(scatter, cd.cluster_index, res[:, :, None] * res[:, None, :])
+    size_of = np.searchsorted(cd.sizes, cd.cluster_size)
+    v_inv = np.linalg.inv(_between(cd, sigma_w, sigma_b))[size_of]
+    vd = np.einsum("jab,jb->ja", v_inv, cd.t2 - mu)
+    g_b = v_inv - vd[:, :, None] * vd[:, None, :]
+    n = cd.cluster_size.astype(float)[:, None, None]
+    g_w = (n - 1.0) * w_inv[None] - w_inv[None] @ scatter @ w_inv[None] + g_b[:, :p1, :p1] / n
+    return g_w, g_b, -2.0 * vd
 
 
 def _h1_loglik(n: int, cov: np.ndarray) -> float:

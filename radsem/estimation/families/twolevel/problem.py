@@ -17,6 +17,7 @@ from radsem.estimation.core.constraints import Constraints
 from radsem.estimation.core.matrices import RamModel, vech_indices
 from radsem.estimation.families.twolevel.data import ClusterData
 from radsem.estimation.families.twolevel.likelihood import (
+    cluster_gradients,
     loglik_x,
     minus2_gradient,
     minus2_loglik,
@@ -76,6 +77,10 @@ class TwoLevelProblem:
             self._set_exogenous(exo_values)
         self.loglik_x = loglik_x(cd, *x_names)
         self.constraints = Constraints(spec, self.model.values, self.nfree) if spec else None
+        # level-1 variables that also have a between part (rows with level-2 (co)variances)
+        par = self.model.par
+        lev2 = set(par.loc[par["group"] == 2, "lhs"]) | set(par.loc[par["group"] == 2, "rhs"])
+        self.both = np.array([v in lev2 and k < cd.p1 for k, v in enumerate(variables)])
 
     def _set_exogenous(self, exo_values) -> None:
         par = self.model.par
@@ -130,6 +135,28 @@ class TwoLevelProblem:
             sym = 2.0 * g - np.diag(np.diag(g))
             grad += d.T @ np.concatenate([g_mu, sym[r, c]])
         return 0.5 * grad / self.cd.nobs
+
+    def cluster_scores(self, theta: np.ndarray) -> np.ndarray:
+        """Scores of the clusters' log-likelihoods, ``(J, nfree)``, as lavaan's first-order
+        information uses them (see the comment on within means)."""
+        m = self.moments(theta)
+        p1 = self.p1
+        g_w, g_b, g_mu = cluster_gradients(self.cd, m.sigma_w[:p1, :p1], m.sigma_b, m.mu)
+        nclus, pt = g_b.shape[0], g_b.shape[1]
+        g_w_full = np.zeros((nclus, pt, pt))
+        g_w_full[:, :p1, :p1] = g_w
+        r, c = vech_indices(pt)
+        scores = np.zeros((nclus, self.nfree))
+        eye = np.eye(pt, dtype=bool)
+        # lavaan 0.6-14 drops the within-mean part of the scores of variables of both levels
+        # (only the sum of the two means is identified); with within covariates of nonzero
+        # mean that part is not zero, and lavaan's first-order information leaves it out
+        g_mu_w = g_mu.copy()
+        g_mu_w[:, self.both] = 0.0
+        for g, gm, d in zip((g_w_full, g_b), (g_mu_w, g_mu), self.model.delta(theta), strict=True):
+            sym = np.where(eye, g, 2.0 * g)
+            scores += np.concatenate([gm, sym[:, r, c]], axis=1) @ d
+        return -0.5 * scores
 
     def hessian(self, theta: np.ndarray, h: float = 1e-5, stencil: int = 3) -> np.ndarray:
         """Hessian of :meth:`fmin`: central (or, ``stencil=5``, five-point) differences of
