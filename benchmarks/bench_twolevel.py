@@ -6,8 +6,9 @@ Usage::
     python benchmarks/bench_twolevel.py --repeat 5
 
 Rows: lavaan's Demo.twolevel (2500 rows, 200 clusters) with the model of lavaan's multilevel
-tutorial and with a one-factor within model and a saturated between level, and a larger
-simulated data set (1000 clusters of 2-20 rows, six indicators, two factors per level).
+tutorial (ML and MLR) and with a one-factor within model and a saturated between level, and a
+larger simulated data set (1000 clusters of 2-20 rows, six indicators, two factors per level;
+ML and MLR). For MLR the standard errors compared are the robust ones.
 Each timing is the median wall time of one complete fit plus its fit measures
 (``fit_measures()`` / ``fitMeasures()``), both engines warmed up first; lavaan's time includes
 the data conversion to R. Parity columns: the largest absolute difference of the estimates,
@@ -85,14 +86,14 @@ def _to_r(data: pd.DataFrame):
     return ro.DataFrame({c: ro.FloatVector(data[c].to_numpy(float)) for c in data.columns})
 
 
-def lavaan_fit(model: str, data: pd.DataFrame) -> dict:
+def lavaan_fit(model: str, data: pd.DataFrame, estimator: str = "ML") -> dict:
     import rpy2.robjects as ro
 
     ro.globalenv["bench_data"] = _to_r(data)
     ro.globalenv["bench_model"] = model
     ro.r(
-        "bench_fit <- lavaan::sem(bench_model, data = bench_data, cluster = 'cluster'); "
-        "bench_fm <- lavaan::fitMeasures(bench_fit)"
+        "bench_fit <- lavaan::sem(bench_model, data = bench_data, cluster = 'cluster', "
+        f"estimator = '{estimator}'); bench_fm <- lavaan::fitMeasures(bench_fit)"
     )
     pe = ro.r("lavaan::parameterEstimates(bench_fit)")
     table = pd.DataFrame({n: np.asarray(pe.rx2(n)) for n in ("lhs", "op", "rhs", "est", "se")})
@@ -102,8 +103,8 @@ def lavaan_fit(model: str, data: pd.DataFrame) -> dict:
     return {"pe": table, "fm": dict(zip(fm.names, np.asarray(fm), strict=True)), "icc": icc}
 
 
-def radsem_fit(model: str, data: pd.DataFrame):
-    fit = radsem.sem(model, data, cluster="cluster")
+def radsem_fit(model: str, data: pd.DataFrame, estimator: str = "ML"):
+    fit = radsem.sem(model, data, cluster="cluster", estimator=estimator)
     fit.fit_measures()
     return fit
 
@@ -125,10 +126,13 @@ def main(argv=None) -> int:
 
     frame = ro.r("lavaan::Demo.twolevel")
     demo = pd.DataFrame({n: np.asarray(frame.rx2(n)) for n in frame.names})
+    large = simulate_large()
     cases = [
-        ("Demo.twolevel, tutorial model (N=2500, J=200)", TUTORIAL, demo),
-        ("Demo.twolevel, saturated between (N=2500, J=200)", SATURATED_BETWEEN, demo),
-        ("simulated, 2+2 factors (J=1000)", LARGE, simulate_large()),
+        ("Demo.twolevel, tutorial model (N=2500, J=200)", TUTORIAL, demo, "ML"),
+        ("Demo.twolevel, tutorial model, MLR", TUTORIAL, demo, "MLR"),
+        ("Demo.twolevel, saturated between (N=2500, J=200)", SATURATED_BETWEEN, demo, "ML"),
+        ("simulated, 2+2 factors (J=1000)", LARGE, large, "ML"),
+        ("simulated, 2+2 factors (J=1000), MLR", LARGE, large, "MLR"),
     ]
     header = (
         f"{'case':<50} {'N':>6} {'radsem s':>9} {'lavaan s':>9} {'ratio':>6} "
@@ -136,13 +140,13 @@ def main(argv=None) -> int:
     )
     print(header)
     print("-" * len(header))
-    for name, model, data in cases:
-        radsem_fit(model, data)  # warm-up
-        lavaan_fit(model, data)
-        t_ours = _median_time(lambda m=model, d=data: radsem_fit(m, d), args.repeat)
-        t_lav = _median_time(lambda m=model, d=data: lavaan_fit(m, d), args.repeat)
-        fit = radsem_fit(model, data)
-        ref = lavaan_fit(model, data)
+    for name, model, data, est in cases:
+        radsem_fit(model, data, est)  # warm-up
+        lavaan_fit(model, data, est)
+        t_ours = _median_time(lambda m=model, d=data, e=est: radsem_fit(m, d, e), args.repeat)
+        t_lav = _median_time(lambda m=model, d=data, e=est: lavaan_fit(m, d, e), args.repeat)
+        fit = radsem_fit(model, data, est)
+        ref = lavaan_fit(model, data, est)
         ours = fit.parameter_estimates()
         merged = ref["pe"].merge(ours, on=["lhs", "op", "rhs", "level"], suffixes=("_ref", ""))
         free = merged["se_ref"] > 0
