@@ -310,7 +310,7 @@ class TwoLevelFit:
             f"radsem two-level SEM ({'converged' if self.converged else 'NOT converged'} "
             f"after {self.iterations} iterations)",
             "",
-            "  Estimator                                   ML",
+            f"  Estimator                                  {self.options['estimator']:>3}",
             f"  Number of model parameters          {int(fm['npar']):>10d}",
             f"  Number of observations              {self.nobs:>10d}",
             f"  Number of clusters [{self.options['cluster']}]".ljust(38)
@@ -320,6 +320,14 @@ class TwoLevelFit:
             f"  Test statistic                      {fm['chisq']:>10.3f}",
             f"  Degrees of freedom                  {int(fm['df']):>10d}",
             f"  P-value (Chi-square)                {fm['pvalue']:>10.3f}",
+        ]
+        if "chisq.scaled" in fm.index:
+            lines += [
+                f"  Scaled test statistic (Yuan-Bentler) {fm['chisq.scaled']:>9.3f}",
+                f"  Scaling correction factor           {fm['chisq.scaling.factor']:>10.3f}",
+                f"  P-value (scaled)                    {fm['pvalue.scaled']:>10.3f}",
+            ]
+        lines += [
             "",
             f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
             f"SRMR within {fm['srmr_within']:.3f}  between {fm['srmr_between']:.3f}",
