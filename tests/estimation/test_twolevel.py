@@ -198,6 +198,34 @@ def test_twolevel_mlr_matches_lavaan(demo, model):
         assert fm[name] == pytest.approx(value, **tol), name
 
 
+def test_twolevel_mediation_with_a_covariate_of_both_levels_matches_lavaan(demo):
+    """y1 is a fixed covariate at both levels (split into within and between parts: its
+    moments are fixed, but its likelihood stays in logl, as lavaan); ':=' products per
+    level with delta-method SEs."""
+    model = """
+    level: 1
+      y2 ~ a*y1
+      y3 ~ b*y2 + y1
+    level: 2
+      y2 ~ aa*y1
+      y3 ~ bb*y2 + y1
+    ind := a*b
+    indb := aa*bb
+    """
+    ref = _lavaan(model)
+    fit = radsem.sem(model, demo, cluster="cluster")
+    merged = ref["pe"].merge(
+        fit.parameter_estimates(), on=["lhs", "op", "rhs", "level"], suffixes=("_ref", "")
+    )
+    assert len(merged) == len(ref["pe"]) == 20
+    np.testing.assert_allclose(merged["est"], merged["est_ref"], atol=2e-4)
+    free = merged["se_ref"] > 0
+    np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_ref"], rtol=3e-4)
+    fm = fit.fit_measures()
+    for name in ("npar", "df", "baseline.chisq", "logl", "unrestricted.logl", "aic", "bic"):
+        assert fm[name] == pytest.approx(ref["fm"][name], rel=1e-4), name
+
+
 def test_twolevel_cross_level_equal_loadings_match_lavaan(demo):
     """A label shared by both levels makes the loadings equal (lavaan's '==' rows)."""
     model = """

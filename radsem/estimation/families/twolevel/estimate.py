@@ -114,7 +114,7 @@ def fit_twolevel(
         model, [c for c in data.columns if c != cluster], model_type=model_type, **options
     )
     cd = cluster_data(data, tl.within, tl.between_only, cluster)
-    h1 = fit_h1(cd, tl.within, tl.between, tl.exogenous)
+    h1 = fit_h1(cd, tl.within, tl.between, tl.loglik_x)
     names = cd.variables
     problem = TwoLevelProblem(
         tl.spec.partable,
@@ -122,7 +122,7 @@ def fit_twolevel(
         tl.spec.latent,
         cd,
         exo_from_h1(h1, names),
-        tl.exogenous,
+        tl.loglik_x,
         tl.spec,
     )
     m = h1.moments

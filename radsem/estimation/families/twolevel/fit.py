@@ -242,7 +242,7 @@ class TwoLevelFit:
         )
         ndat = self._h1.npar - int(fixed_exo.sum())
         base_logl, base_npar, base_problem, base_theta = fit_baseline(
-            problem.cd, tl.within, tl.between, tl.exogenous, self._h1, tl.exogenous
+            problem.cd, tl.within, tl.between, tl.exogenous, self._h1, tl.loglik_x
         )
         imp, h1 = self.implied(), self.sampstat()
         srmr = srmr_levels(

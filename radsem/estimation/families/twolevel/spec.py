@@ -60,6 +60,16 @@ class TwoLevelSpec:
     exogenous: tuple[tuple[str, ...], tuple[str, ...]]
     labels: tuple[str, str]
 
+    @property
+    def loglik_x(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The fixed covariates whose own log-likelihood lavaan subtracts from ``logl``:
+        those of one level only (a covariate of both levels is split into a within and a
+        between part and stays in the likelihood)."""
+        return (
+            tuple(x for x in self.exogenous[0] if x not in self.between),
+            tuple(x for x in self.exogenous[1] if x not in self.within),
+        )
+
 
 def build_twolevel_spec(model: str, columns, model_type: str = "sem", **options) -> TwoLevelSpec:
     """Build the stacked parameter table of a two-level model.
