@@ -226,6 +226,28 @@ def test_twolevel_mediation_with_a_covariate_of_both_levels_matches_lavaan(demo)
         assert fm[name] == pytest.approx(ref["fm"][name], rel=1e-4), name
 
 
+def test_twolevel_covariate_exogenous_at_one_level_only_matches_lavaan(demo):
+    """y1 predicts at level 1 and is predicted at level 2 (y2 the other way round)."""
+    model = """
+    level: 1
+      y1 ~ y2 + x1
+    level: 2
+      y2 ~ y1 + w1
+    """
+    ref = _lavaan(model)
+    fit = radsem.sem(model, demo, cluster="cluster")
+    merged = ref["pe"].merge(
+        fit.parameter_estimates(), on=["lhs", "op", "rhs", "level"], suffixes=("_ref", "")
+    )
+    assert len(merged) == len(ref["pe"]) == 18
+    np.testing.assert_allclose(merged["est"], merged["est_ref"], atol=1e-4)
+    free = merged["se_ref"] > 0
+    np.testing.assert_allclose(merged.loc[free, "se"], merged.loc[free, "se_ref"], rtol=1e-4)
+    fm = fit.fit_measures()
+    for name in ("npar", "df", "baseline.chisq", "cfi", "logl", "unrestricted.logl", "bic"):
+        assert fm[name] == pytest.approx(ref["fm"][name], rel=1e-4), name
+
+
 def test_twolevel_cross_level_equal_loadings_match_lavaan(demo):
     """A label shared by both levels makes the loadings equal (lavaan's '==' rows)."""
     model = """

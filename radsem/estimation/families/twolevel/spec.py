@@ -110,24 +110,9 @@ def build_twolevel_spec(model: str, columns, model_type: str = "sem", **options)
     ov1, ov2 = specs[0].observed, specs[1].observed
     between_only = tuple(v for v in ov2 if v not in ov1)
     within_only = tuple(v for v in ov1 if v not in ov2)
-    flat = [
-        {"lhs": lhs, "op": "~1" if (s.op == "~" and t.name == "") else s.op, "rhs": t.name}
-        for s in blocks.within + blocks.between
-        for lhs in s.lhs
-        for t in s.rhs
-    ]
-    global_x = set(variable_names(flat).ov_x)
-    exo = []
-    for spec, lev in zip(specs, (1, 2), strict=True):
-        local = spec.exogenous if spec.fixed_x else ()
-        bad = [v for v in local if v not in global_x]
-        if bad:
-            raise ModelSpecificationError(
-                f"variable(s) {', '.join(bad)} are exogenous at level {lev} but endogenous at "
-                "the other level; refit with fixed_x=False (radsem does not yet switch them "
-                "to endogenous at one level only, as lavaan does)"
-            )
-        exo.append(tuple(local))
+    # a covariate exogenous at one level and endogenous at the other stays a fixed covariate
+    # at the level where it is exogenous (lavaan 0.6-14's table, despite its warning)
+    exo = [tuple(spec.exogenous) if spec.fixed_x else () for spec in specs]
     table = _stack(specs, ov2, blocks.constraints)
     names = variable_names(table[~table["op"].isin(_CON)].to_dict("records"))
     latent = tuple(dict.fromkeys(specs[0].latent + specs[1].latent))
