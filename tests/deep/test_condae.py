@@ -197,3 +197,33 @@ def test_weight_search_keeps_the_chosen_single_fit(crops):
     pd.testing.assert_frame_equal(search.transform(crops), single.transform(crops))
     with pytest.raises(DataError, match="aux_weight"):
         ConditionedAutoencoder(aux_weight=[-1.0], **TINY).fit(crops, y)
+
+
+def test_compare_codes_warm_start_and_reference(crops):
+    y = _contrast_target(crops)
+    rng = np.random.default_rng(1)
+    expr = pd.DataFrame(
+        rng.normal(size=(20, 4)), index=crops.patient_id[:20], columns=["g1", "g2", "g3", "g4"]
+    )
+    expr["g1"] += 3 * y["contrast"].iloc[:20].to_numpy() / y["contrast"].std()
+    sets = {"m1": {"g1": 1, "g2": 1}, "m2": {"g3": 1, "g4": -1}}
+    folds, models = compare_codes(
+        crops,
+        expr,
+        sets,
+        cae=ConvAutoencoder(**TINY),
+        conditioned=ConditionedAutoencoder(**TINY),
+        n_splits=2,
+        n_pcs=2,
+        return_models=True,
+        warm_start=True,
+        reference={"truth": y, "noise": pd.DataFrame({"z": rng.normal(size=24)}, y.index)},
+    )
+    assert set(folds["model"]) == {"conditioned", "unconditional", "pca", "truth", "noise"}
+    ref = folds[folds["model"].isin(["truth", "noise"])]
+    assert ref["mse_test"].isna().all()
+    r2 = ref.groupby("model")["r2_mechanisms"].mean()
+    assert r2["truth"] > r2["noise"] + 0.1  # the feature that drives m1 explains it
+    np.testing.assert_array_equal(
+        models["conditioned"].channel_mean_, models["unconditional"].channel_mean_
+    )
