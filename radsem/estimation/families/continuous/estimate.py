@@ -50,11 +50,13 @@ def fit_continuous(
     bootstrap: int = 1000,
     seed=None,
     n_jobs: int = 1,
+    spec_transform=lambda spec: spec,
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
-    See :func:`sem` for the parameters.
+    See :func:`sem` for the parameters; ``spec_transform`` (ModelSpec -> ModelSpec) edits
+    the built parameter table before fitting (e.g. the efa identification).
     """
     from radsem.syntax import build_partable
 
@@ -103,6 +105,7 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
+    spec = spec_transform(spec)
     stats = []
     for lab, frame in zip(labels, frames, strict=True):
         st = sample_stats(frame, spec.observed, missing, label=lab if group else "")

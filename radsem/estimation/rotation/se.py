@@ -1,0 +1,114 @@
+"""Standard errors of rotated parameters (delta method).
+
+The rotated parameters are a function ``r(theta)`` of the free parameters of the identified
+(unrotated) model: the model values, then a GPA rotation started at the estimate's rotation
+(no random starts, reflection or reordering, so the same stationary point is followed). Their
+covariance is ``J V J'`` with ``J`` the Jacobian of ``r`` (central differences) and ``V`` the
+covariance of the unrotated estimates. The rotated parameters are a one-to-one
+reparameterisation of the identified model within the constraint set "the rotation criterion
+is stationary", so this is the same matrix as lavaan's default ``rotation.se = "bordered"``
+(the information bordered by the Jacobian of those stationarity constraints; Jennrich, 1973)
+and its ``"delta"`` alternative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radsem.estimation.rotation.model import RotationOptions, rotate_values
+
+__all__ = ["rotation_jacobian"]
+
+
+def rotation_jacobian(
+    model_unrot,
+    model_rot,
+    theta: np.ndarray,
+    blocks: dict[str, list[str]],
+    opts: RotationOptions,
+    init: dict[str, np.ndarray],
+    step: float = 1e-4,
+) -> np.ndarray:
+    """``d rotated free parameters / d unrotated free parameters`` at ``theta``."""
+
+    def fn(th: np.ndarray) -> np.ndarray:
+        values, _ = rotate_values(model_rot, model_unrot.values(th), blocks, opts, init)
+        return model_rot.theta_from_values(values)
+
+    J = np.zeros((model_rot.nfree, theta.size))
+    for k in range(theta.size):
+        h = step * max(1.0, abs(theta[k]))
+        e = np.zeros(theta.size)
+        e[k] = h
+        # fourth-order central difference: truncation error O(h^4)
+        J[:, k] = (
+            -fn(theta + 2 * e) + 8 * fn(theta + e) - 8 * fn(theta - e) + fn(theta - 2 * e)
+        ) / (12 * h)
+    return J
+
+
+def border_constraints(
+    model_rot, values: np.ndarray, blocks: dict[str, list[str]], opts: RotationOptions
+) -> np.ndarray:
+    """The stationarity conditions of the rotation criterion at rotated ``values``.
+
+    With ``L`` a block's loadings scaled as for the rotation (rows divided by
+    ``sqrt(diag(L L' + Theta))`` when ``std_ov``, then by the row weights) and
+    ``Z = L' dQ/dL``: orthogonal rotations need ``Z`` symmetric (``Z - Z'`` below the
+    diagonal is zero; Jennrich, 2001), oblique ones ``Z = Phi diag(Z)`` off the diagonal
+    (Jennrich, 2002). These are lavaan 0.6-14's conditions, including its scaling with
+    ``L L' + Theta`` (the factor correlations left out) for oblique rotations.
+    """
+    from radsem.estimation.rotation.criteria import criterion
+    from radsem.estimation.rotation.model import block_indices, method_args
+
+    a_ram, s, _ = model_rot.matrices(values, 0)
+    out = []
+    for _, (ov, lv) in block_indices(model_rot, blocks).items():
+        if len(lv) < 2:
+            continue
+        L = a_ram[np.ix_(ov, lv)]
+        if opts.args["std_ov"]:
+            L = L / np.sqrt((L * L).sum(axis=1) + np.diag(s)[ov])[:, None]
+        if opts.args["row_weights"] == "kaiser":
+            L = L / np.sqrt((L * L).sum(axis=1))[:, None]
+        _, Gq = criterion(opts.method, L.shape, method_args(opts))(L)
+        Z = L.T @ Gq
+        m = len(lv)
+        low = np.tril_indices(m, -1)
+        if opts.orthogonal:
+            out.append((Z - Z.T)[low])
+        else:
+            tmp = Z - s[np.ix_(lv, lv)] * np.diag(Z)[:, None]
+            out.append(tmp[low])
+            out.append(tmp.T[low])
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def bordered_vcov(
+    problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
+) -> np.ndarray:
+    """Covariance of the rotated parameters from the information of the rotated
+    parameterisation bordered by the Jacobian ``C`` of :func:`border_constraints`:
+    ``K (K' I K)^-1 K' / N`` with ``K`` a basis of the null space of ``C`` (lavaan's
+    ``rotation.se = "bordered"``)."""
+    from radsem.estimation.core.constraints import Constraints
+
+    model = problem_rot.model
+
+    def fn(th):
+        return border_constraints(model, model.values(th), blocks, opts)
+
+    C = Constraints.jacobian(fn, theta_rot, eps=1e-7)
+    info = (
+        problem_rot.information(theta_rot)
+        if information == "expected"
+        else problem_rot.hessian(theta_rot)
+    )
+    cons = problem_rot.constraints
+    K0, _ = cons.active_basis(theta_rot) if cons is not None else (np.eye(theta_rot.size), 0)
+    _, sv, Vt = np.linalg.svd(C @ K0)
+    rank = int((sv > sv.max() * 1e-10).sum()) if sv.size else 0
+    K = K0 @ Vt[rank:].T
+    inv = np.linalg.pinv(K.T @ info @ K, rcond=1e-12, hermitian=True)
+    return K @ inv @ K.T / problem_rot.ntotal
