@@ -103,6 +103,38 @@ def test_efa_matches_lavaan(rotation, nf, args):
 
 
 @needs_r
+@pytest.mark.parametrize("std_ov", [True, False])
+def test_mlr_efa_matches_lavaan(std_ov):
+    data = hs_frame()
+    args = {"std_ov": std_ov}
+    pe_r, fm_r = _lavaan("efa", data, args, nfactors=2, estimator="MLR")
+    fit = radsem.efa(data, 2, estimator="MLR", rotation_args=args)
+    _compare(fit, pe_r, fm_r)
+    for k in ("chisq.scaled", "cfi.robust", "rmsea.robust"):
+        assert fit.fit_measures()[k] == pytest.approx(fm_r[k], rel=1e-4)
+
+
+@needs_r
+def test_unrotated_parameter_table_matches_lavaan():
+    """The identification: free/fixed, fixed values and lavaan's user = 7 rows."""
+    import rpy2.robjects as ro
+
+    from radsem._r import from_r_dataframe, to_r_dataframe
+
+    data = hs_frame()
+    pt_r = from_r_dataframe(
+        ro.r("function(m, d) lavaan::parTable(lavaan::sem(m, data = d, do.fit = FALSE))")(
+            ESEM, to_r_dataframe(data)
+        )
+    )
+    ours = radsem.sem(ESEM, data).unrotated.spec.partable
+    cols = ["lhs", "op", "rhs", "user", "free"]
+    np.testing.assert_array_equal(ours[cols].to_numpy(), pt_r[cols].to_numpy())
+    fixed = pt_r["free"].to_numpy() == 0
+    np.testing.assert_allclose(ours["ustart"].to_numpy()[fixed], pt_r["ustart"].to_numpy()[fixed])
+
+
+@needs_r
 def test_promax_matches_lavaan_without_standard_errors():
     data = hs_frame()
     pe_r, fm_r = _lavaan("efa", data, {}, nfactors=3, rotation="promax")
@@ -122,6 +154,12 @@ def test_efa_list_of_one_to_three_factors():
     assert list(table.columns) == ["nf1", "nf2", "nf3"]
     assert table.loc["df", "nf3"] == 12
     assert "nf3" in fits.summary()
+    text = fits["nf3"].summary()
+    assert "Rotation method" in text
+    assert "GEOMIN OBLIQUE" in text
+    load3 = fits["nf3"].loadings()
+    assert load3.shape == (9, 3)
+    assert list(load3.index) == HS_VARS
 
 
 ESEM = """

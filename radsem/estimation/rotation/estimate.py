@@ -54,10 +54,7 @@ def fit_esem(
         return efa_starts(efa_spec(spec, blocks), blocks, data)
 
     fit = fit_continuous(text, data, model_type, spec_transform=identify, **options)
-    out = EfaFit.from_unrotated(fit, blocks, opts)
-    out.__dict__["options"]["rotation_se"] = rotation_se
-    out.__dict__["model"] = model
-    return out
+    return EfaFit.from_unrotated(fit, blocks, opts, rotation_se, model)
 
 
 class EfaList(Mapping):

@@ -12,7 +12,11 @@ from radsem.errors import EstimationError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.rotation.model import RotationOptions, rotate_values
-from radsem.estimation.rotation.se import bordered_vcov, rotation_jacobian
+from radsem.estimation.rotation.se import (
+    bordered_robust_vcov,
+    bordered_vcov,
+    rotation_jacobian,
+)
 from radsem.syntax.efa import EFA_USER
 
 __all__ = ["EfaFit"]
@@ -38,9 +42,15 @@ class EfaFit(SemFit):
 
     @classmethod
     def from_unrotated(
-        cls, fit: SemFit, blocks: dict[str, list[str]], opts: RotationOptions
+        cls,
+        fit: SemFit,
+        blocks: dict[str, list[str]],
+        opts: RotationOptions,
+        rotation_se: str = "bordered",
+        model: str | None = None,
     ) -> EfaFit:
-        """Rotate ``fit`` (a model built with :func:`radsem.syntax.efa.efa_spec`)."""
+        """Rotate ``fit`` (a model built with :func:`radsem.syntax.efa.efa_spec`);
+        ``model``: the syntax as the user wrote it (with the efa modifiers)."""
         pt = fit.spec.partable.copy()
         free = pt["free"].to_numpy().copy()
         if opts.method != "none":  # the echelon zeros (and oblique correlations) are free
@@ -55,8 +65,13 @@ class EfaFit(SemFit):
         values, results = rotate_values(problem.model, base.model.values(fit._theta), blocks, opts)
         theta = problem.model.theta_from_values(values)
         result = replace(fit._result, theta=theta)
-        options = {**fit.options, "rotation": opts.method, "rotation_args": dict(opts.args)}
-        out = cls(fit.model, fit.data, options, spec, problem, result)
+        options = {
+            **fit.options,
+            "rotation": opts.method,
+            "rotation_args": dict(opts.args),
+            "rotation_se": rotation_se,
+        }
+        out = cls(model or fit.model, fit.data, options, spec, problem, result)
         d = out.__dict__
         d["efa_blocks"] = {k: list(v) for k, v in blocks.items()}
         d["rotation"] = opts
@@ -81,9 +96,9 @@ class EfaFit(SemFit):
             return np.full((n, n), np.nan)
         if self.options.get("se") == "bootstrap":
             raise EstimationError("se='bootstrap' is not available for rotated (efa) models")
-        standard = self.options.get("se") == "standard"
-        if self.options.get("rotation_se", "bordered") == "bordered" and standard:
-            return bordered_vcov(
+        if self.options.get("rotation_se", "bordered") == "bordered":
+            robust = self.options.get("se") == "robust.huber.white"
+            return (bordered_robust_vcov if robust else bordered_vcov)(
                 self._problem,
                 self._theta,
                 self.options.get("information", "expected"),

@@ -85,13 +85,12 @@ def border_constraints(
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def bordered_vcov(
+def bordered_inverse(
     problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
 ) -> np.ndarray:
-    """Covariance of the rotated parameters from the information of the rotated
-    parameterisation bordered by the Jacobian ``C`` of :func:`border_constraints`:
-    ``K (K' I K)^-1 K' / N`` with ``K`` a basis of the null space of ``C`` (lavaan's
-    ``rotation.se = "bordered"``)."""
+    """``K (K' I K)^-1 K'``: the (per case) information of the rotated parameterisation
+    bordered by the Jacobian ``C`` of :func:`border_constraints` (and of the model's own
+    equality constraints); ``K`` spans the null space of ``C``."""
     from radsem.estimation.core.constraints import Constraints
 
     model = problem_rot.model
@@ -110,5 +109,44 @@ def bordered_vcov(
     _, sv, Vt = np.linalg.svd(C @ K0)
     rank = int((sv > sv.max() * 1e-10).sum()) if sv.size else 0
     K = K0 @ Vt[rank:].T
-    inv = np.linalg.pinv(K.T @ info @ K, rcond=1e-12, hermitian=True)
-    return K @ inv @ K.T / problem_rot.ntotal
+    return K @ np.linalg.pinv(K.T @ info @ K, rcond=1e-12, hermitian=True) @ K.T
+
+
+def bordered_vcov(
+    problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
+) -> np.ndarray:
+    """Covariance of the rotated parameters, ``bordered_inverse / N`` (lavaan's
+    ``rotation.se = "bordered"`` with standard errors ``"standard"``)."""
+    inv = bordered_inverse(problem_rot, theta_rot, information, blocks, opts)
+    return inv / problem_rot.ntotal
+
+
+def bordered_robust_vcov(
+    problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
+) -> np.ndarray:
+    """Huber-White sandwich of the rotated parameters with the bordered inverse as bread and
+    the first-order information of the casewise scores at the implied moments as meat
+    (lavaan's ``robust.huber.white`` with ``rotation.se = "bordered"``)."""
+    from radsem.estimation.missing.likelihood import (
+        fiml_information_firstorder,
+        missing_patterns,
+    )
+    from radsem.estimation.robust.baseline import moment_block
+    from radsem.estimation.robust.sandwich import robust_vcov
+
+    bread = bordered_inverse(problem_rot, theta_rot, information, blocks, opts)
+    spec = problem_rot.spec
+    exo = tuple(spec.exogenous) if spec.fixed_x else ()
+    x_idx = [list(spec.observed).index(v) for v in exo] or None
+    est = problem_rot.estimator
+    fiml = hasattr(est, "h1") and hasattr(est, "patterns")
+    b1, nobs = [], []
+    for st, (mu, sigma) in zip(
+        problem_rot.stats, problem_rot.implied_moments(theta_rot), strict=True
+    ):
+        mp = est.patterns(st) if fiml else missing_patterns(st.data)
+        rows = moment_block(mp.nvar, problem_rot.meanstructure)
+        b1.append(fiml_information_firstorder(mp, mu, sigma, x_idx)[np.ix_(rows, rows)])
+        nobs.append(mp.nobs)
+    vcov, _ = robust_vcov(bread, problem_rot.delta(theta_rot), b1, nobs)
+    return vcov
