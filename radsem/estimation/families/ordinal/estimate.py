@@ -71,8 +71,8 @@ def wants_ordinal(model, data: pd.DataFrame, estimator: str, options: Mapping) -
     """Whether the categorical (DWLS/WLSMV) path applies to this call."""
     if _declared(options.get("ordered")):
         return True
-    if str(estimator).upper() in CATEGORICAL_ESTIMATORS and str(estimator).upper() != "ULS":
-        return True
+    # a categorical estimator alone does not route here: with continuous variables WLS,
+    # DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's (as lavaan)
     if not isinstance(data, pd.DataFrame) or not isinstance(model, str):
         return False
     try:

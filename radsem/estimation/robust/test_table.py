@@ -1,0 +1,81 @@
+"""The test statistics of a fit (lavaan's ``lavInspect(fit, "test")``) and their fit measures.
+
+``fit.tests()`` lists the standard test and every test requested with ``test =`` (scaled
+tests from :mod:`radsem.estimation.robust.inference_sb`, the Bollen-Stine bootstrap p-value
+from :meth:`SemFit.bootstrap` with ``type = "bollen.stine"``); ``fit_measures()`` gets the
+``.scaled`` / ``.robust`` columns of the first scaled test, as lavaan's ``fitMeasures()``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from radsem.estimation.robust.sb_tests import SCALED_TESTS
+
+__all__ = ["test_measures", "test_table"]
+
+_COLUMNS = ("test", "stat", "df", "pvalue", "scaling_factor", "shift", "trace_ugamma")
+
+
+def test_measures(fit, out: dict) -> dict:
+    """``out`` (the standard fit measures) with the scaled test's measures merged in."""
+    tests = tuple(fit.options.get("test") or ())
+    if not any(t in SCALED_TESTS for t in tests) or fit.options["estimator"] == "MLR":
+        return out
+    extra = dict(fit._sb.fit_measures)
+    # lavaan's order: the chi-square block first, then the baseline block, then the rest
+    head = {k: extra.pop(k) for k in ("chisq.scaled", "df.scaled", "pvalue.scaled")}
+    head["chisq.scaling.factor"] = extra.pop("chisq.scaling.factor")
+    merged: dict = {}
+    for key, value in out.items():
+        merged[key] = value
+        if key == "pvalue":
+            merged.update(head)
+    merged.update(extra)
+    return merged
+
+
+def test_table(fit) -> pd.DataFrame:
+    """One row per test statistic: ``test, stat, df, pvalue, scaling_factor, shift,
+    trace_ugamma`` (lavaan's ``lavInspect(fit, "test")``)."""
+    chisq = 2.0 * fit.nobs * float(fit.fit_measures()["fmin"])
+    df = float(fit.fit_measures()["df"])
+    rows = [
+        {
+            "test": "standard",
+            "stat": chisq,
+            "df": df,
+            "pvalue": float(fit.fit_measures()["pvalue"]),
+        }
+    ]
+    tests = tuple(fit.options.get("test") or ())
+    for t in tests:
+        if t == "bollen.stine":
+            rows.append({"test": t, "stat": chisq, "df": df, "pvalue": fit._bollen_stine.pvalue})
+        elif t in SCALED_TESTS:
+            r = fit._sb.tests[t]
+            rows.append(
+                {
+                    "test": t,
+                    "stat": r.stat,
+                    "df": r.df,
+                    "pvalue": r.pvalue,
+                    "scaling_factor": r.scaling_factor,
+                    "shift": r.shift,
+                    "trace_ugamma": r.trace_ugamma,
+                }
+            )
+    if fit.options["estimator"] == "MLR" and "yuan.bentler.mplus" not in tests:
+        fm = fit.fit_measures()
+        rows.append(
+            {
+                "test": "yuan.bentler.mplus",
+                "stat": fm["chisq.scaled"],
+                "df": df,
+                "pvalue": fm["pvalue.scaled"],
+                "scaling_factor": fm["chisq.scaling.factor"],
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(_COLUMNS))
+    out["pvalue"] = out["pvalue"].astype(float)
+    return out
