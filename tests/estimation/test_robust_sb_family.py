@@ -19,6 +19,7 @@ from radsem.errors import DataWarning, EstimationError
 
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 HS_COV = HS + "\nvisual ~ sex\nspeed ~ ageyr"
+ORD = [f"x{i}" for i in range(1, 10)]
 PD = """ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + a*y2 + b*y3 + c*y4
 dem65 =~ y5 + a*y6 + b*y7 + c*y8
@@ -37,6 +38,14 @@ def _data(name: str) -> pd.DataFrame:
 
     if name == "pd":
         return load("PoliticalDemocracy")
+    if name in ("ord", "ordmg"):  # the nine tests cut into three ordered categories
+        from radsem.estimation.families.ordinal.coding import cut_into_categories
+
+        hs = load("HolzingerSwineford1939")
+        out = cut_into_categories(hs[[f"x{i}" for i in range(1, 10)]], 3)
+        if name == "ordmg":
+            out.insert(0, "school", hs["school"].astype(str))
+        return out
     hs = load("HolzingerSwineford1939")
     nine = [f"x{i}" for i in range(1, 10)]
     if name == "hs":
@@ -131,6 +140,11 @@ CASES = [
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "MLF"}),
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "WLS"}),
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "WLSMV"}),
+    # ordered indicators: WLSM / ULSM (Satorra-Bentler on DWLS / ULS)
+    (HS, "ord", "cfa", {"ordered": ORD, "estimator": "WLSM"}),
+    (HS, "ord", "cfa", {"ordered": ORD, "estimator": "ULSM"}),
+    (HS, "ord", "cfa", {"ordered": ORD, "estimator": "DWLS", "test": "satorra.bentler"}),
+    (HS, "ordmg", "cfa", {"ordered": ORD, "estimator": "WLSM", "group": "school"}),
     # fixed.x covariates (Gamma of the OLS residual moments)
     (HS_COV, "cov", "sem", {"estimator": "MLM"}),
     (HS_COV, "cov", "sem", {"estimator": "MLMV"}),
