@@ -175,7 +175,9 @@ def test_defaults_are_lavaans():
     fm = fit.fit_measures()
     assert fm["chisq.scaled"] == pytest.approx(table["stat"].iloc[1])
     assert fm["df.scaled"] == pytest.approx(table["df"].iloc[1])
-    assert "Satorra-Bentler" not in fit.summary().split("Parameter Estimates")[0]
+    head = fit.summary().split("Parameter Estimates")[0]
+    assert "Satorra-Bentler correction" in head
+    assert "mean and variance adjusted correction" in head
 
 
 def test_scaled_statistics_follow_their_definitions():

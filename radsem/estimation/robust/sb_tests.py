@@ -49,13 +49,13 @@ SCALED_TESTS = (
     "scaled.shifted",
 )
 
-#: summary labels (lavaan's, ``mimic = "lavaan"``)
+#: lavaan's labels of the tests (``mimic = "lavaan"``)
 TEST_LABELS = {
-    "satorra.bentler": "Satorra-Bentler",
-    "yuan.bentler": "Yuan-Bentler",
-    "yuan.bentler.mplus": "Yuan-Bentler",
-    "mean.var.adjusted": "mean and variance adjusted",
-    "scaled.shifted": "scaled and shifted",
+    "satorra.bentler": "Satorra-Bentler correction",
+    "yuan.bentler": "Yuan-Bentler correction",
+    "yuan.bentler.mplus": "Yuan-Bentler correction (Mplus variant)",
+    "mean.var.adjusted": "mean and variance adjusted correction",
+    "scaled.shifted": "simple second-order correction",
     "bollen.stine": "Bollen-Stine bootstrap",
 }
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from radsem.estimation.robust.sb_tests import SCALED_TESTS
+from radsem.estimation.robust.sb_tests import SCALED_TESTS, TEST_LABELS
 
-__all__ = ["test_measures", "test_table"]
+__all__ = ["test_measures", "test_table", "summary_lines"]
 
 _COLUMNS = ("test", "stat", "df", "pvalue", "scaling_factor", "shift", "trace_ugamma")
 
@@ -78,4 +78,27 @@ def test_table(fit) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows, columns=list(_COLUMNS))
     out["pvalue"] = out["pvalue"].astype(float)
+    return out
+
+
+def summary_lines(fit) -> list[str]:
+    """The lines of ``summary()`` for the tests beyond the standard one (lavaan's layout:
+    statistic, df, p-value, scaling factor (and shift) of each test, with its name)."""
+    out = []
+    for row in test_table(fit).iloc[1:].itertuples():
+        label = TEST_LABELS.get(row.test, row.test)
+        if row.test == "bollen.stine":
+            out.append(f"  {'P-value (Bollen-Stine bootstrap)':<40}{row.pvalue:>12.3f}")
+            continue
+        out += [
+            f"  {'Scaled test statistic':<40}{row.stat:>12.3f}",
+            f"  {'Degrees of freedom':<40}{row.df:>12.3f}"
+            if row.test == "mean.var.adjusted"
+            else f"  {'Degrees of freedom':<40}{int(row.df):>12}",
+            f"  {'P-value (scaled)':<40}{row.pvalue:>12.3f}",
+            f"  {'Scaling correction factor':<40}{row.scaling_factor:>12.3f}",
+        ]
+        if row.test == "scaled.shifted":
+            out.append(f"  {'Shift parameter':<40}{row.shift:>12.3f}")
+        out.append(f"    {label}")
     return out
