@@ -50,6 +50,10 @@ def _data(name: str) -> pd.DataFrame:
     nine = [f"x{i}" for i in range(1, 10)]
     if name == "hs":
         return hs[nine]
+    if name == "hsmiss":  # 15% of x2, x5, x8 missing completely at random (seeded)
+        rng = np.random.default_rng(1)
+        data = hs[nine]
+        return data.mask((rng.random(data.shape) < 0.15) & data.columns.isin(["x2", "x5", "x8"]))
     if name == "mg":
         return hs[["school", *nine]]
     return hs[[*nine, "sex", "ageyr"]].astype(float)
@@ -116,6 +120,7 @@ CASES = [
     (HS, "hs", "cfa", {"estimator": "MLMV"}),
     (HS, "hs", "cfa", {"estimator": "MLMVS"}),
     (HS, "hs", "cfa", {"estimator": "MLF"}),
+    (HS, "hsmiss", "cfa", {"estimator": "MLF", "missing": "ml"}),
     (HS, "hs", "cfa", {"estimator": "MLM", "meanstructure": True}),
     (HS, "hs", "cfa", {"test": ["satorra.bentler", "mean.var.adjusted"]}),
     (HS, "hs", "cfa", {"test": ["scaled.shifted", "satorra.bentler"]}),
@@ -229,3 +234,16 @@ def test_bollen_stine_test_is_seeded():
     assert ta["pvalue"].iloc[1] == pytest.approx(boot.pvalue)
     assert 0 < ta["pvalue"].iloc[1] < 1
     assert ta["stat"].iloc[1] == pytest.approx(a.fit_measures()["chisq"])
+
+
+def test_ordered_tests_table():
+    from radsem.estimation.families.ordinal.coding import cut_into_categories
+
+    data = cut_into_categories(_data("hs"), 3)
+    fit = radsem.cfa(HS, data, ordered=list(data.columns), estimator="WLSM")
+    table = fit.tests()
+    assert list(table["test"]) == ["standard", "satorra.bentler"]
+    fm = fit.fit_measures()
+    assert table["stat"].iloc[1] == pytest.approx(fm["chisq.scaled"])
+    assert table["stat"].iloc[1] == pytest.approx(fm["chisq"] / fm["chisq.scaling.factor"])
+    assert "Satorra-Bentler correction" in fit.summary()

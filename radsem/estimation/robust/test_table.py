@@ -48,7 +48,21 @@ def test_table(fit) -> pd.DataFrame:
             "pvalue": float(fit.fit_measures()["pvalue"]),
         }
     ]
-    tests = tuple(fit.options.get("test") or ())
+    tests = fit.options.get("test") or ()
+    if isinstance(tests, str):  # ordered variables: one test, from the fit measures
+        fm = fit.fit_measures()
+        if tests != "standard":
+            rows.append(
+                {
+                    "test": tests,
+                    "stat": fm["chisq.scaled"],
+                    "df": fm["df.scaled"],
+                    "pvalue": fm["pvalue.scaled"],
+                    "scaling_factor": fm["chisq.scaling.factor"],
+                    "shift": fit._scaled_test[2],
+                }
+            )
+        tests = ()
     for t in tests:
         if t == "bollen.stine":
             rows.append({"test": t, "stat": chisq, "df": df, "pvalue": fit._bollen_stine.pvalue})
