@@ -155,6 +155,9 @@ CASES = [
     (HS_COV, "cov", "sem", {"estimator": "MLMV"}),
     (HS_COV, "cov", "sem", {"test": "yuan.bentler"}),
     (HS_COV, "cov", "sem", {"estimator": "MLM", "fixed_x": False}),
+    (HS_COV, "cov", "sem", {"estimator": "MLF"}),
+    (HS_COV, "cov", "sem", {"estimator": "WLS"}),  # lavaan's default here: fixed.x = FALSE
+    (HS_COV, "cov", "sem", {"estimator": "WLSMV"}),
 ]
 
 

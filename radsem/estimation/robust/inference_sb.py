@@ -276,7 +276,11 @@ def sb_inference(
     # the baseline (independence) model: same Gamma, its own Delta, V and information
     # lavaan's baseline frees the covariances among random (fixed.x = FALSE) covariates
     ov_x = [] if x_idx else [list(spec.observed).index(v) for v in spec.names.ov_x]
-    bases = [baseline_fit(missing_patterns(st.data), ms, x_idx, ov_x) for st in problem.stats]
+    yb = "yuan.bentler" in sb_tests
+    bases = [
+        baseline_fit(missing_patterns(st.data), ms, x_idx, ov_x, information=yb)
+        for st in problem.stats
+    ]
     bdeltas = _stack([b.delta for b in bases])
     if ml:
         bweights = [normal_information(b.cov, ms, x_idx or None) for b in bases]
