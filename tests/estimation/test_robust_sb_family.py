@@ -126,6 +126,7 @@ CASES = [
     (HS, "hs", "cfa", {"test": ["scaled.shifted", "satorra.bentler"]}),
     (HS, "hs", "cfa", {"test": "yuan.bentler"}),
     (HS, "hs", "cfa", {"se": "robust.sem", "test": "satorra.bentler"}),
+    (HS, "hs", "cfa", {"estimator": "MLR", "test": "yuan.bentler.mplus"}),
     (HS, "hs", "cfa", {"estimator": "WLS"}),
     (HS, "hs", "cfa", {"estimator": "DWLS"}),
     (HS, "hs", "cfa", {"estimator": "WLSM"}),
@@ -156,6 +157,10 @@ CASES = [
     (HS_COV, "cov", "sem", {"test": "yuan.bentler"}),
     (HS_COV, "cov", "sem", {"estimator": "MLM", "fixed_x": False}),
     (HS_COV, "cov", "sem", {"estimator": "MLF"}),
+    # information = "observed": lavaan's tests use the observed h1 information then
+    (HS_COV, "cov", "sem", {"test": ["satorra.bentler", "mv"], "information": "observed"}),
+    (HS, "mg", "cfa", {"group": "school", "test": "scaled.shifted", "information": "observed"}),
+    (HS_COV, "cov", "sem", {"estimator": "MLMV", "se": "robust.huber.white"}),
     (HS_COV, "cov", "sem", {"estimator": "WLS"}),  # lavaan's default here: fixed.x = FALSE
     (HS_COV, "cov", "sem", {"estimator": "WLSMV"}),
 ]
@@ -209,7 +214,8 @@ def test_scaled_statistics_follow_their_definitions():
         ({"estimator": "WLS", "test": "satorra.bentler"}, "when estimator is WLS"),
         ({"test": ["default", "satorra.bentler"]}, "cannot contain additional elements"),
         ({"estimator": "MLR", "test": "satorra.bentler"}, "comes with test 'yuan.bentler.mplus'"),
-        ({"estimator": "MLM", "information": "observed"}, "not 'observed'"),
+        ({"estimator": "MLM", "information": "observed"}, "robust.sem standard errors"),
+        ({"test": "yuan.bentler", "information": "observed"}, "the Yuan-Bentler tests need"),
     ],
 )
 def test_bad_combinations(options, message):

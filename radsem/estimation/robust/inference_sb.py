@@ -38,6 +38,7 @@ from radsem.estimation.measures.indices import (
 )
 from radsem.estimation.missing.likelihood import (
     fiml_information_firstorder,
+    fiml_information_observed,
     missing_patterns,
     vech_indices,
 )
@@ -112,8 +113,21 @@ def _x_idx(spec) -> list[int]:
     return [list(spec.observed).index(v) for v in exo]
 
 
-def _weights(problem, moments, meanstructure, x_idx):
-    """``V_g``: expected h1 information at the implied moments (ML) or the fixed weight."""
+def _observed(data, mu, sigma, meanstructure, x_idx):
+    mp = missing_patterns(data)
+    rows = moment_block(mp.nvar, meanstructure)
+    return fiml_information_observed(mp, mu, sigma, x_idx or None)[np.ix_(rows, rows)]
+
+
+def _weights(problem, moments, meanstructure, x_idx, observed=False):
+    """``V_g``: expected h1 information at the implied moments (ML; the observed one with
+    ``information = "observed"``, lavaan's ``observed.information = "h1"`` of the tests) or
+    the fixed weight."""
+    if problem.estimator.name == "ML" and observed:
+        return [
+            _observed(st.data, mu, sig, meanstructure, x_idx)
+            for st, (mu, sig) in zip(problem.stats, moments, strict=True)
+        ]
     if problem.estimator.name == "ML":
         return [normal_information(sig, meanstructure, x_idx or None) for _, sig in moments]
     return [
@@ -222,7 +236,8 @@ def sb_inference(
     ml = problem.estimator.name == "ML"
     moments = problem.implied_moments(theta)
     deltas = problem.delta(theta)
-    weights = _weights(problem, moments, ms, x_idx)
+    observed = information == "observed"
+    weights = _weights(problem, moments, ms, x_idx, observed)
     info = sum(f * (d.T @ w @ d) for f, d, w in zip(fg, deltas, weights, strict=True))
     cons = problem.constraints
     basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
@@ -282,7 +297,12 @@ def sb_inference(
         for st in problem.stats
     ]
     bdeltas = _stack([b.delta for b in bases])
-    if ml:
+    if ml and observed:
+        bweights = [
+            _observed(st.data, b.mean, b.cov, ms, x_idx)
+            for st, b in zip(problem.stats, bases, strict=True)
+        ]
+    elif ml:
         bweights = [normal_information(b.cov, ms, x_idx or None) for b in bases]
     else:
         bweights = weights

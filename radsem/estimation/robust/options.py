@@ -97,7 +97,8 @@ def robust_options(est: str, se, information, test, missing: str):
             stacklevel=user_stacklevel(),
         )
         missing = "listwise"
-    _check_combinations(core, se, information, test, missing)
+    if est != "MLR":
+        _check_combinations(core, se, information, test, missing)
     return core, se, information, test, missing
 
 
@@ -108,10 +109,16 @@ def _check_combinations(core, se, information, test, missing) -> None:
         raise EstimationError(
             "robust.sem standard errors and scaled tests are not available for GLS"
         )
-    if (se == "robust.sem" or scaled) and information == "observed":
+    if information == "observed" and (
+        se == "robust.sem"
+        or (scaled and core != "ML")
+        or any(t in ("yuan.bentler", "yuan.bentler.mplus") for t in scaled)
+    ):
         raise EstimationError(
-            "robust.sem standard errors and Satorra-Bentler type tests are available with "
-            "information='expected' (lavaan's default for them) or 'first.order', not 'observed'"
+            "with information='observed' radsem provides the satorra.bentler, "
+            "mean.var.adjusted and scaled.shifted tests of ML fits (lavaan's observed h1 "
+            "information); robust.sem standard errors and the Yuan-Bentler tests need "
+            "information='expected' (their default) or 'first.order'"
         )
     if information == "first.order" and core != "ML":
         raise EstimationError("information='first.order' needs a maximum-likelihood estimator")
