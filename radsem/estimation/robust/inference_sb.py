@@ -242,7 +242,9 @@ def sb_inference(
     cons = problem.constraints
     basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
     e_inv = constrained_inverse(info, basis)
-    gamma = [gamma_adf_x(st.data, ms, x_idx) for st in problem.stats]
+    scaled = [t for t in tests if t in SCALED_TESTS]
+    needs_gamma = se == "robust.sem" or any(t != "yuan.bentler.mplus" for t in scaled)
+    gamma = [gamma_adf_x(st.data, ms, x_idx) for st in problem.stats] if needs_gamma else []
     n_div = n if ml else n - ngroups
     vcov = None
     needs_b1s = information == "first.order" or "yuan.bentler" in tests
@@ -271,7 +273,6 @@ def sb_inference(
             f * (d.T @ w @ g @ w @ d) for f, d, w, g in zip(fg, deltas, weights, gamma, strict=True)
         )
         vcov = e_inv @ meat @ e_inv / n_div
-    scaled = [t for t in tests if t in SCALED_TESTS]
     if not scaled:
         return SBResult(vcov)
     if "yuan.bentler" in scaled and not ml:

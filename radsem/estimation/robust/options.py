@@ -28,7 +28,7 @@ from radsem._warnings import user_stacklevel
 from radsem.errors import DataWarning, EstimationError
 from radsem.estimation.robust.sb_tests import SCALED_TESTS, canonical_tests
 
-__all__ = ["ROBUST_ESTIMATORS", "robust_options"]
+__all__ = ["ROBUST_ESTIMATORS", "robust_options", "needs_robust_sem"]
 
 #: estimator -> (core discrepancy, se, test, information)
 ROBUST_TABLE = {
@@ -126,3 +126,9 @@ def _check_combinations(core, se, information, test, missing) -> None:
         raise EstimationError(
             "test='bollen.stine' is available for ML with complete data (listwise deletion)"
         )
+
+
+def needs_robust_sem(test, se, information) -> bool:
+    """Whether a fit needs :func:`~radsem.estimation.robust.inference_sb.sb_inference`."""
+    scaled = any(t in SCALED_TESTS for t in (test or ()))
+    return scaled or se == "robust.sem" or information == "first.order"

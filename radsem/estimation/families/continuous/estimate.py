@@ -22,7 +22,11 @@ from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.samplestats import group_split, sample_stats
 from radsem.estimation.core.start import start_values
 from radsem.estimation.missing.fiml import resolve_missing
-from radsem.estimation.robust.options import ROBUST_ESTIMATORS, robust_options
+from radsem.estimation.robust.options import (
+    ROBUST_ESTIMATORS,
+    needs_robust_sem,
+    robust_options,
+)
 
 __all__ = ["fit_continuous", "ESTIMATORS"]
 
@@ -145,8 +149,10 @@ def fit_continuous(
         )
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
     fit._check_improper(stacklevel=user_stacklevel())
-    if test is not None:
+    if needs_robust_sem(test, se, information):
         fit._sb  # noqa: B018 - robust tests now (errors and warnings at fit time, as lavaan)
+    if "bollen.stine" in (test or ()):
+        fit._bollen_stine  # noqa: B018 - the bootstrap test now, as lavaan
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
