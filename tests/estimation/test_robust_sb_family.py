@@ -256,3 +256,34 @@ def test_ordered_tests_table():
     assert table["stat"].iloc[1] == pytest.approx(fm["chisq.scaled"])
     assert table["stat"].iloc[1] == pytest.approx(fm["chisq"] / fm["chisq.scaling.factor"])
     assert "Satorra-Bentler correction" in fit.summary()
+
+
+def test_anova_of_mlm_fits_matches_lavtestlrt(r_lavaan):
+    """Satorra-Bentler (2001) scaled difference of two MLM fits, as ``lavTestLRT``."""
+    import rpy2.robjects as ro
+
+    from radsem import _r
+
+    restricted = HS + "\nvisual ~~ 0*textual"
+    a = radsem.cfa(HS, _data("hs"), estimator="MLM")
+    b = radsem.cfa(restricted, _data("hs"), estimator="MLM")
+    ours = radsem.anova(a, b)
+    ro.globalenv["d"] = _r.to_r_dataframe(_data("hs").reset_index(drop=True))
+    ro.globalenv["m1"] = ro.StrVector([HS])
+    ro.globalenv["m2"] = ro.StrVector([restricted])
+    ref = ro.r(
+        "as.data.frame(lavaan::lavTestLRT(lavaan::cfa(m1, d, estimator = 'MLM'), "
+        "lavaan::cfa(m2, d, estimator = 'MLM')))"
+    )
+    ref = _r.from_r_dataframe(ref)
+    assert ours["Chisq diff"].iloc[1] == pytest.approx(ref["Chisq diff"].iloc[1], rel=1e-4)
+    assert ours["Pr(>Chisq)"].iloc[1] == pytest.approx(ref["Pr(>Chisq)"].iloc[1], rel=1e-4)
+
+
+def test_anova_of_mlmv_fits_is_refused():
+    from radsem.errors import ModelSpecificationError
+
+    a = radsem.cfa(HS, _data("hs"), estimator="MLMV")
+    b = radsem.cfa(HS + "\nvisual ~~ 0*textual", _data("hs"), estimator="MLMV")
+    with pytest.raises(ModelSpecificationError, match="Satorra \\(2000\\)"):
+        radsem.anova(a, b)

@@ -99,6 +99,21 @@ def _measures(fit) -> Mapping:
     )
 
 
+def _check_scaled_test(name: str, fit) -> None:
+    """lavaan compares fits whose first scaled test is mean-and-variance adjusted or
+    scaled-and-shifted (MLMVS, MLMV, WLSMV with continuous data) with the Satorra (2000)
+    difference test, which radsem provides for ordered indicators only."""
+    tests = getattr(fit, "options", {}).get("test") if hasattr(fit, "options") else None
+    if isinstance(tests, list | tuple):
+        scaled = [t for t in tests if t not in ("standard", "bollen.stine")]
+        if scaled and scaled[0] in ("mean.var.adjusted", "scaled.shifted"):
+            raise ModelSpecificationError(
+                f"{name}: lavaan compares {scaled[0]} fits of continuous data with the "
+                "Satorra (2000) difference test, which radsem does not provide for them; "
+                "compare MLM (satorra.bentler) fits, or fit with test=['satorra.bentler', ...]"
+            )
+
+
 def _get(fm: Mapping, key: str, default=np.nan) -> float:
     try:
         val = fm[key]
@@ -201,6 +216,7 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         return _with_test(_categorical_table(list(fits), names), "satorra.2000")
     rows = []
     for name, fit in zip(names, fits, strict=True):
+        _check_scaled_test(name, fit)
         fm = _measures(fit)
         missing = [k for k in _REQUIRED if not np.isfinite(_get(fm, k))]
         if missing:
