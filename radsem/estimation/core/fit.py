@@ -136,7 +136,7 @@ class SemFit:
         if (
             self.options.get("se") == "robust.sem"
             or self.options.get("information") == "first.order"
-            or self._problem.estimator.name in ("WLS", "DWLS")
+            or getattr(self._problem.estimator, "name", "") in ("WLS", "DWLS")
         ):
             return self._sb.vcov
         return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
