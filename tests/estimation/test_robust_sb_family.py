@@ -85,6 +85,7 @@ def _lavaan(model: str, data: pd.DataFrame, function: str, options: dict, tight:
     fm = ro.r("lavaan::fitMeasures(f)")
     fm = pd.Series(np.array(fm, dtype=float), index=[str(n) for n in fm.names])
     pe["group"] = pe["group"].astype(int) if "group" in pe else 1
+    pe.loc[pe["op"] == ":=", "group"] = 0  # radsem's group of := rows
     return pe, fm
 
 
@@ -133,6 +134,13 @@ CASES = [
     (HS, "hs", "cfa", {"estimator": "WLSMV"}),
     (HS, "hs", "cfa", {"estimator": "ULSM"}),
     (HS, "hs", "cfa", {"estimator": "ULSMV"}),
+    # an explicit equality constraint and a defined parameter
+    (
+        HS + "\nvisual ~~ a*visual\ntextual ~~ b*textual\na == 2*b\nab := a*b",
+        "hs",
+        "cfa",
+        {"estimator": "MLM"},
+    ),
     # PoliticalDemocracy SEM (equality labels)
     (PD, "pd", "sem", {"estimator": "MLM"}),
     (PD, "pd", "sem", {"estimator": "MLMV"}),
@@ -141,6 +149,12 @@ CASES = [
     (PD, "pd", "sem", {"test": "yuan.bentler"}),
     # two groups, loadings equal
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "MLM"}),
+    (
+        HS,
+        "mg",
+        "cfa",
+        {"group": "school", "group_equal": ["loadings", "intercepts"], "estimator": "MLMVS"},
+    ),
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "MLMV"}),
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "MLMVS"}),
     (HS, "mg", "cfa", {"group": "school", "group_equal": ["loadings"], "estimator": "MLF"}),
