@@ -177,6 +177,9 @@ CASES = [
     (HS_COV, "cov", "sem", {"estimator": "MLMV", "se": "robust.huber.white"}),
     (HS_COV, "cov", "sem", {"estimator": "WLS"}),  # lavaan's default here: fixed.x = FALSE
     (HS_COV, "cov", "sem", {"estimator": "WLSMV"}),
+    (HS_COV, "cov", "sem", {"estimator": "WLS", "fixed_x": True}),
+    (HS_COV, "cov", "sem", {"estimator": "DWLS", "fixed_x": True}),
+    (HS_COV, "cov", "sem", {"estimator": "WLSM", "fixed_x": True}),
 ]
 
 
@@ -301,3 +304,25 @@ def test_anova_of_mlmv_fits_is_refused():
     b = radsem.cfa(HS + "\nvisual ~~ 0*textual", _data("hs"), estimator="MLMV")
     with pytest.raises(ModelSpecificationError, match="Satorra \\(2000\\)"):
         radsem.anova(a, b)
+
+
+def test_wlsmv_continuous_fixed_x_robust_cfi_uses_the_robust_formula(r_lavaan):
+    """Continuous WLSMV with fixed covariates: everything as lavaan except the robust
+    CFI/TLI/NNFI/RNI. The baseline's scaled-and-shifted factor is 1 in exact arithmetic;
+    lavaan 0.6-14 applies the robust formula when rounding moves it off 1 (the other
+    continuous WLSMV cases above) and the standard one when it lands on 1 (this case), so
+    radsem always applies the robust one (docs/sem-missing-robust.md)."""
+    options = {"estimator": "WLSMV", "fixed_x": True}
+    ours = radsem.sem(HS_COV, _data("cov"), **options)
+    _, fm = _lavaan(HS_COV, _data("cov"), "sem", options)
+    mine = ours.fit_measures()
+    for key, lav in fm.items():
+        if key.endswith(".robust") and key.split(".")[0] in ("cfi", "tli", "nnfi", "rni"):
+            continue
+        assert mine[key] == pytest.approx(lav, rel=1e-4, nan_ok=True), key
+    # lavaan's value here is its standard CFI; radsem's the robust formula with c0 = 1
+    assert fm["cfi.robust"] == pytest.approx(fm["cfi"], rel=1e-8)
+    c = mine["chisq.scaling.factor"] * (mine["df"] - ours.tests()["shift"].iloc[1]) / mine["df"]
+    t1 = max(mine["chisq"] - c * mine["df"], 0.0)
+    t2 = max(t1, mine["baseline.chisq"] - mine["baseline.df"])
+    assert mine["cfi.robust"] == pytest.approx(1 - t1 / t2, rel=1e-8)

@@ -102,6 +102,8 @@ class RefitContext:
             from radsem.estimation.missing.fiml import FIML
 
             return FIML(base.em_max_iter, base.em_tol)
+        if hasattr(base, "x_idx"):  # WLS / DWLS with fixed covariates
+            return type(base)(self.problem.meanstructure, base.x_idx)
         return type(base)(self.problem.meanstructure)
 
     def group_stats(self, arr: np.ndarray, fiml=None) -> SampleStats:

@@ -96,11 +96,6 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
-    if core_est in ("WLS", "DWLS") and spec.fixed_x and spec.exogenous:
-        raise EstimationError(
-            f"estimator {est!r} with fixed exogenous covariates ({', '.join(spec.exogenous)}) "
-            "is not available; pass fixed_x=False"
-        )
     stats = []
     for lab, frame in zip(labels, frames, strict=True):
         st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
@@ -117,7 +112,8 @@ def fit_continuous(
     if core in ("WLS", "DWLS"):
         from radsem.estimation.families.continuous import adf
 
-        core = getattr(adf, core)(spec.meanstructure)
+        exo = list(spec.exogenous) if spec.fixed_x else []
+        core = getattr(adf, core)(spec.meanstructure, [spec.observed.index(v) for v in exo])
     problem = SemProblem(spec, stats, core)
     result = _optimise(problem, stats, spec.std_lv)
     options = {
