@@ -275,35 +275,30 @@ def test_ordered_tests_table():
     assert "Satorra-Bentler correction" in fit.summary()
 
 
-def test_anova_of_mlm_fits_matches_lavtestlrt(r_lavaan):
-    """Satorra-Bentler (2001) scaled difference of two MLM fits, as ``lavTestLRT``."""
+@pytest.mark.parametrize("estimator", ["MLM", "MLMV", "MLMVS"])
+def test_anova_matches_lavtestlrt(r_lavaan, estimator):
+    """``anova()`` of nested fits as ``lavTestLRT``: the Satorra-Bentler (2001) scaled
+    difference for MLM, Satorra's (2000) scaled-and-shifted difference test for MLMV and
+    MLMVS (lavaan's ``method = "satorra.2000"``)."""
     import rpy2.robjects as ro
 
     from radsem import _r
 
-    restricted = HS + "\nvisual ~~ 0*textual"
-    a = radsem.cfa(HS, _data("hs"), estimator="MLM")
-    b = radsem.cfa(restricted, _data("hs"), estimator="MLM")
+    restricted = HS + "\nvisual ~~ 0*textual\nx2 ~~ 0*x3"
+    a = radsem.cfa(HS, _data("hs"), estimator=estimator)
+    b = radsem.cfa(restricted, _data("hs"), estimator=estimator)
     ours = radsem.anova(a, b)
     ro.globalenv["d"] = _r.to_r_dataframe(_data("hs").reset_index(drop=True))
     ro.globalenv["m1"] = ro.StrVector([HS])
     ro.globalenv["m2"] = ro.StrVector([restricted])
+    ro.globalenv["est"] = ro.StrVector([estimator])
     ref = ro.r(
-        "as.data.frame(lavaan::lavTestLRT(lavaan::cfa(m1, d, estimator = 'MLM'), "
-        "lavaan::cfa(m2, d, estimator = 'MLM')))"
+        "as.data.frame(lavaan::lavTestLRT(lavaan::cfa(m1, d, estimator = est), "
+        "lavaan::cfa(m2, d, estimator = est)))"
     )
     ref = _r.from_r_dataframe(ref)
-    assert ours["Chisq diff"].iloc[1] == pytest.approx(ref["Chisq diff"].iloc[1], rel=1e-4)
-    assert ours["Pr(>Chisq)"].iloc[1] == pytest.approx(ref["Pr(>Chisq)"].iloc[1], rel=1e-4)
-
-
-def test_anova_of_mlmv_fits_is_refused():
-    from radsem.errors import ModelSpecificationError
-
-    a = radsem.cfa(HS, _data("hs"), estimator="MLMV")
-    b = radsem.cfa(HS + "\nvisual ~~ 0*textual", _data("hs"), estimator="MLMV")
-    with pytest.raises(ModelSpecificationError, match="Satorra \\(2000\\)"):
-        radsem.anova(a, b)
+    for col in ("Chisq", "Chisq diff", "Df diff", "Pr(>Chisq)", "AIC"):
+        assert ours[col].iloc[1] == pytest.approx(ref[col].iloc[1], rel=1e-4), col
 
 
 def test_wlsmv_continuous_fixed_x_robust_cfi_uses_the_robust_formula(r_lavaan):

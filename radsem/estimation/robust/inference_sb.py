@@ -432,3 +432,29 @@ def robust_measures(chisq, df, tests, baseline, btests, n, groups) -> dict[str, 
             }
         )
     return out
+
+
+def difference_pieces(problem, theta: np.ndarray, information: str = "expected"):
+    """``(D K, K, E^+, W, Gamma, Delta)`` of a fitted continuous problem for
+    :func:`radsem.estimation.robust.difference.satorra_2000` (lavaan's ``WLS.V``: the
+    expected h1 information at the implied moments for ML, else the estimator's weight)."""
+    ms = problem.meanstructure
+    x_idx = _x_idx(problem.spec)
+    nobs = [st.nobs for st in problem.stats]
+    fg = np.asarray(nobs, float) / float(sum(nobs))
+    moments = problem.implied_moments(theta)
+    deltas = problem.delta(theta)
+    weights = _weights(problem, moments, ms, x_idx, information == "observed")
+    info = sum(f * (d.T @ w @ d) for f, d, w in zip(fg, deltas, weights, strict=True))
+    cons = problem.constraints
+    basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
+    e_inv = constrained_inverse(info, basis)
+    gamma = [gamma_adf_x(st.data, ms, x_idx) for st in problem.stats]
+    return np.vstack(deltas) @ basis, basis, e_inv, weights, gamma, deltas
+
+
+def reduced_jacobian(problem, theta: np.ndarray) -> np.ndarray:
+    """``Delta K``: the stacked Jacobian times the basis of the equality constraints."""
+    cons = problem.constraints
+    basis = cons.active_basis(theta)[0] if cons is not None else np.eye(theta.size)
+    return np.vstack(problem.delta(theta)) @ basis
