@@ -1,8 +1,9 @@
 """Fitting models with ordered-categorical indicators: options, data, estimation (WLSMV).
 
 Reached from :func:`radsem.sem` / :func:`radsem.cfa` when ``ordered=`` names model variables,
-when the data hold ordered pandas Categoricals among the model's observed variables, or when a
-categorical estimator is asked for. Defaults follow lavaan 0.6-14: ``estimator="WLSMV"``
+when the data hold ordered pandas Categoricals among the model's observed variables, or when the
+syntax has thresholds (WLSMV, DWLS, ... without ordered variables are the continuous family's,
+as lavaan). Defaults follow lavaan 0.6-14: ``estimator="WLSMV"``
 (DWLS estimates, ``se="robust.sem"``, ``test="scaled.shifted"``), delta parameterisation,
 expected information, listwise deletion (``missing="pairwise"`` as lavaan's: sample statistics
 from the available pairs).
