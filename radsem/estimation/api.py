@@ -62,9 +62,13 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
     data : pandas.DataFrame
         One row per case; the model's observed variables must be numeric columns.
-    estimator : {"ML", "GLS", "ULS", "MLR"}
+    estimator : {"ML", "GLS", "ULS", "MLR", "MLM", "MLMV", "MLMVS", "MLF", "WLS", "DWLS", ...}
         Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
-        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan. ``"MLM"``,
+        ``"MLMV"``, ``"MLMVS"``: ML with ``robust.sem`` SEs and the Satorra-Bentler,
+        scaled-and-shifted, mean-and-variance adjusted test; ``"MLF"``: first-order
+        information SEs; ``"WLS"``/``"DWLS"`` (ADF weights), ``"WLSM"``, ``"WLSMV"``,
+        ``"ULSM"``, ``"ULSMV"`` also with continuous data (``docs/sem-missing-robust.md``).
         With ordered variables: ``"WLSMV"`` (default), ``"DWLS"``, ``"WLS"``, ``"ULSMV"``,
         ``"ULS"`` (see ``docs/sem-ordinal.md``).
     ordered : sequence of str, optional
@@ -90,12 +94,16 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "robust.huber.white", "bootstrap", "none"}, optional
+    test : str or list of str, optional
+        lavaan's ``test=``: ``"standard"``, ``"satorra.bentler"``, ``"yuan.bentler"``,
+        ``"yuan.bentler.mplus"``, ``"mean.var.adjusted"``, ``"scaled.shifted"``,
+        ``"bollen.stine"`` (with ``bootstrap``, ``seed``), or several; see ``fit.tests()``.
+    se : {"standard", "robust.huber.white", "robust.sem", "bootstrap", "none"}, optional
         Default: ``"standard"`` (``"robust.huber.white"`` for MLR). ``"bootstrap"``: SDs
         of ``bootstrap`` case-resampling replicates (see ``docs/sem-bootstrap.md``).
     bootstrap, seed, n_jobs : int, int or None, int
         With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
-    information : {"expected", "observed"}, optional
+    information : {"expected", "observed", "first.order"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
