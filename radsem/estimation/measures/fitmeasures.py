@@ -18,7 +18,12 @@ from scipy import stats
 from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.objective import moment_vector
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import (
+    exact_start,
+    hoelter_cn,
+    incremental_indices,
+    rmsea_indices,
+)
 
 __all__ = ["fit_measures"]
 
@@ -221,12 +226,9 @@ def fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": res["mplus_nomean"],
         }
     )
-    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
-        crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
-        if df == 0 and chisq < 1e-8:  # saturated: lavaan's NA
-            out[key] = np.nan
-        else:
-            out[key] = crit * nr / chisq + 1 if chisq > 0 else np.inf
+    exact = exact_start(problem.model.par)  # Hoelter's critical N
+    out["cn_05"] = hoelter_cn(chisq, df, nr, 0.05, exact)
+    out["cn_01"] = hoelter_cn(chisq, df, nr, 0.01, exact)
     gfi = _gfi(fit, theta, moments, ms)
     p = len(fit.spec.observed)
     nels = (p * (p + 1) // 2 + (p if ms else 0)) * ngroups  # all moments, x included
