@@ -414,11 +414,60 @@ class SemFit:
         ]
         return to_input_rows(self, parts, lat)
 
-    def summary(self) -> str:
-        """A lavaan-style text report."""
+    def summary(
+        self, fit_measures: bool = False, standardized: bool = False, rsquare: bool = False
+    ):
+        """lavaan's ``summary()``: the text report, with its blocks kept as tables.
+
+        Parameters
+        ----------
+        fit_measures, standardized, rsquare : bool
+            Add the fit-measure blocks, the ``Std.lv``/``Std.all`` columns, the R-square.
+
+        Returns
+        -------
+        FitSummary
+            A ``str`` (print it) with ``.blocks``; see
+            :mod:`radsem.estimation.measures.summary`.
+        """
         from radsem.estimation.measures.summary import summary_text
 
-        return summary_text(self)
+        return summary_text(
+            self,
+            self._summary_parts(),
+            fit_measures=fit_measures,
+            standardized=standardized,
+            rsquare=rsquare,
+        )
+
+    def _group_fmin(self) -> list[float]:
+        """Per group discrepancy ``F_g`` (``fmin = sum_g w_g F_g``)."""
+        pb = self._problem
+        return [
+            pb.estimator.value(st, mu, sig)
+            for st, (mu, sig) in zip(pb.stats, pb.implied_moments(self._theta), strict=True)
+        ]
+
+    def _summary_parts(self):
+        from radsem.estimation.measures.summary_blocks import SummaryParts, group_chisq
+
+        pb = self._problem
+        scaled = self.options["estimator"] == "MLR"
+        return SummaryParts(
+            estimator="ML" if scaled else self.options["estimator"],
+            optim_method=self._result.method,
+            npar=int(pb.nfree),
+            n_eq=int(pb.constraints.n_eq) if pb.constraints is not None else 0,
+            nobs=[int(st.nobs) for st in pb.stats],
+            ntotal_rows=_rows_per_group(self.data, self.options.get("group"), self.spec),
+            npatterns=[pb.estimator.patterns(st).npatterns for st in pb.stats]
+            if self._fiml
+            else None,
+            group_labels=[str(g) for g in self.spec.group_labels],
+            group_chisq=group_chisq(pb.weights, self._group_fmin(), pb.ntotal),
+            test_name="yuan.bentler.mplus" if scaled else None,
+            options=dict(self.options),
+        )
 
     def save(self, path):
         """Save the fit as documented JSON (no pickle, no data); read it back with
@@ -457,6 +506,14 @@ class SemFit:
                     ImproperSolutionWarning,
                     stacklevel=user_stacklevel(),
                 )
+
+
+def _rows_per_group(data, group, spec) -> list[int]:
+    """Rows of the data per group (lavaan's ``Total`` beside the cases used)."""
+    if group is None:
+        return [len(data)]
+    col = data[group]
+    return [int((col == lab).sum()) for lab in spec.group_labels]
 
 
 def _name(row) -> str:

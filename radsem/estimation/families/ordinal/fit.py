@@ -183,11 +183,28 @@ class OrdinalFit(SemFit):
             raise ValueError("type must be 'raw' or 'cor'")
         return [self._labelled(e, g) for g, e in enumerate(self._problem.residuals(self._theta))]
 
-    def summary(self) -> str:
-        """A lavaan-style text report (with thresholds and the scaled-shifted test)."""
-        from radsem.estimation.measures.summary_ordinal import ordinal_summary
+    def _group_fmin(self) -> list[float]:
+        pb = self._problem
+        return [
+            0.5 * float(e @ w @ e) for w, e in zip(pb.W, pb.residuals(self._theta), strict=True)
+        ]
 
-        return ordinal_summary(self)
+    def _summary_parts(self):
+        """As :class:`SemFit`, with the categorical estimator's name, test and shift."""
+        from dataclasses import replace
+
+        pb = self._problem
+        test = self.options.get("test")
+        scaled = "chisq.scaled" in self.fit_measures().index
+        shift = self._scaled_test[2] if scaled and test == "scaled.shifted" else None
+        return replace(
+            super()._summary_parts(),
+            estimator=pb.estimator_name,
+            npatterns=None,
+            test_name=test if scaled else None,
+            shift=shift,
+            categorical=True,
+        )
 
     # -- diagnostics ----------------------------------------------------------------------
     def _check_improper(self, stacklevel: int = 2) -> None:
