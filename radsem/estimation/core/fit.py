@@ -336,22 +336,20 @@ class SemFit:
         return out
 
     def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
-        """Sample minus implied moments per group: ``"raw"`` or ``"cor"`` (correlations)."""
-        obs = list(self.spec.observed)
+        """Sample minus implied moments per group (``"cov"``, and ``"mean"`` with a mean
+        structure): ``"raw"``, ``"cor"`` (lavaan's ``cor.bollen``) or ``"normalized"``, as
+        lavaan's ``residuals(fit, type=)``; a list even for one group (``inspect`` follows
+        lavaan's shapes). With ``missing="ml"`` the sample moments are the EM estimates."""
+        from radsem.estimation.measures.inspect import residual_moments
+
+        parts = self._inspect_parts()
+        acov = parts.acov() if type == "normalized" else [None] * len(parts.sample)
+        obs = list(parts.observed)
         out = []
-        for st, (mu, sig) in zip(
-            self._problem.stats, self._problem.implied_moments(self._theta), strict=True
-        ):
-            if type == "raw":
-                res, mres = st.cov - sig, st.mean - mu
-            elif type == "cor":
-                sd, sdi = np.sqrt(np.diag(st.cov)), np.sqrt(np.diag(sig))
-                res = st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi)
-                mres = st.mean / sd - mu / sdi
-            else:
-                raise EstimationError(f"type must be 'raw' or 'cor', got {type!r}")
+        for smp, imp, ac in zip(parts.sample, parts.implied, acov, strict=True):
+            mres, res = residual_moments(smp, imp, type, ac)
             item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
-            if self._problem.meanstructure:
+            if parts.meanstructure:
                 item["mean"] = pd.Series(mres, index=obs)
             out.append(item)
         return out
@@ -439,6 +437,92 @@ class SemFit:
             standardized=standardized,
             rsquare=rsquare,
         )
+
+    def r2(self):
+        """R-square of the dependent variables, as lavaan's ``lavInspect(fit, "r2")``.
+
+        Returns
+        -------
+        pandas.Series or dict of str to pandas.Series
+            Named ``"r2"``, indexed by variable; a dict by group label for several groups.
+            See :mod:`radsem.estimation.measures.rsquare`.
+        """
+        from radsem.estimation.measures.rsquare import rsquare_series
+
+        labels = [str(g) for g in self.spec.group_labels]
+        return rsquare_series(self.parameter_estimates(), labels)
+
+    def inspect(self, what: str, type: str = "raw"):  # noqa: A002 - lavaan's name
+        """lavaan's ``lavInspect(fit, what)``: ``"sampstat"``, ``"implied"``,
+        ``"residuals"`` (``type="raw"``, ``"cor"``, ``"normalized"``), ``"vcov"``,
+        ``"est"``, ``"r2"``, ``"converged"``, ``"iterations"``, ``"npar"``, ``"nobs"``.
+
+        See :mod:`radsem.estimation.measures.inspect` for each item's form.
+        """
+        from radsem.estimation.measures import inspect as ins
+
+        parts = self._inspect_parts()
+        if str(what).lower() in ("residuals", "resid"):
+            return ins.residuals(parts, type)
+        return ins.inspect_item(
+            what,
+            parts,
+            vcov=self.vcov,
+            est=self._est_matrices,
+            r2=self.r2,
+            converged=lambda: self.converged,
+            iterations=lambda: self.iterations,
+            npar=lambda: int(self._problem.nfree),
+        )
+
+    def _inspect_parts(self):
+        from radsem.estimation.measures.inspect import InspectParts
+
+        pb = self._problem
+        if self._fiml:  # lavaan: the EM estimates of the saturated model
+            sample = [(h.mean, h.cov) for h in (pb.estimator.h1(st) for st in pb.stats)]
+        else:
+            sample = [(st.mean, st.cov) for st in pb.stats]
+        return InspectParts(
+            list(self.spec.observed),
+            [str(g) for g in self.spec.group_labels],
+            sample,
+            pb.implied_moments(self._theta),
+            [int(st.nobs) for st in pb.stats],
+            bool(pb.meanstructure),
+            lambda: self._h1_acov(sample),
+        )
+
+    def _h1_acov(self, sample) -> list[np.ndarray]:
+        """Per group inverse unstructured h1 information over ``n_g`` (lavaan's h1 acov)."""
+        from radsem.estimation.missing.likelihood import fiml_information_observed
+        from radsem.estimation.robust.baseline import moment_block
+        from radsem.estimation.robust.fiml_correction import normal_information, zero_safe_inverse
+
+        pb = self._problem
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        x_idx = [list(self.spec.observed).index(v) for v in exo] or None
+        out = []
+        for st, (mean, cov) in zip(pb.stats, sample, strict=True):
+            if self._fiml:
+                rows = moment_block(cov.shape[0], pb.meanstructure)
+                info = fiml_information_observed(pb.estimator.patterns(st), mean, cov, x_idx)
+                info = info[np.ix_(rows, rows)]
+            else:
+                info = normal_information(cov, pb.meanstructure, x_idx)
+            out.append(zero_safe_inverse(info) / st.nobs)
+        return out
+
+    def _est_matrices(self):
+        from radsem.estimation.measures.inspect import lisrel_matrices
+
+        model = self._problem.model
+        values = model.values(self._theta)
+        beta = bool((model.par["op"] == "~").any())
+        ms = bool(self._problem.meanstructure)
+        out = [lisrel_matrices(model, values, g, ms, beta) for g in range(len(model.groups))]
+        labels = [str(g) for g in self.spec.group_labels]
+        return out[0] if len(out) == 1 else dict(zip(labels, out, strict=True))
 
     def _group_fmin(self) -> list[float]:
         """Per group discrepancy ``F_g`` (``fmin = sum_g w_g F_g``)."""

@@ -183,6 +183,34 @@ class OrdinalFit(SemFit):
             raise ValueError("type must be 'raw' or 'cor'")
         return [self._labelled(e, g) for g, e in enumerate(self._problem.residuals(self._theta))]
 
+    def inspect(self, what: str, type: str = "raw"):  # noqa: A002 - lavaan's name
+        """lavaan's ``lavInspect`` items ``"vcov"``, ``"r2"``, ``"converged"``,
+        ``"iterations"``, ``"npar"``, ``"nobs"``; ``"implied"`` and ``"residuals"`` give
+        :meth:`implied` / :meth:`residuals` (correlations and thresholds). ``"sampstat"``
+        and ``"est"`` are not available for ordered data (:class:`EstimationError`)."""
+        key = str(what).lower()
+        if key in ("implied", "fitted"):
+            return self.implied()
+        if key in ("residuals", "resid"):
+            return self.residuals(type)
+        if key in ("sampstat", "est", "estimates", "x"):
+            raise EstimationError(
+                f"inspect({what!r}) is not available for models with ordered variables; "
+                "see implied(), residuals() and parameter_estimates()"
+            )
+        n = [int(st.nobs) for st in self._problem.stats]
+        items = {
+            "vcov": self.vcov,
+            "r2": self.r2,
+            "converged": lambda: self.converged,
+            "iterations": lambda: self.iterations,
+            "npar": lambda: int(self._problem.nfree),
+            "nobs": lambda: n[0] if len(n) == 1 else n,
+        }
+        if key not in items:
+            raise EstimationError(f"inspect: unknown item {what!r}; available: {', '.join(items)}")
+        return items[key]()
+
     def _group_fmin(self) -> list[float]:
         pb = self._problem
         return [
