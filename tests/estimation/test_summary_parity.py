@@ -72,6 +72,12 @@ CASES = {
     ),
     "hs_listwise": lambda: ("cfa", HS_MODEL, _hs_listwise(), {}),
     "pd_sem": lambda: ("sem", PD_MODEL, load("PoliticalDemocracy"), {}),
+    "hs_mplus_groups": lambda: (
+        "cfa",
+        HS_MODEL,
+        _hs_school(),
+        {"group": "school", "mimic": "Mplus"},
+    ),
     "hs_wlsmv": _ordinal,
 }
 

@@ -321,6 +321,8 @@ class SemFit:
         out = fit_measures(self)
         if self.options["estimator"] == "MLR" or self._fiml:
             out.update(self._robust.fit_measures)
+        if self.options.get("mimic") == "Mplus" and self.options.get("information") == "observed":
+            out["srmr"] = out["srmr_mplus"]  # lavaan's lav_fit_srmr_lavobject
         return pd.Series(out, dtype=float)
 
     # -- moments --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from radsem.estimation.measures.abbreviate import abbreviate
 from radsem.estimation.measures.rsquare import rsquare_rows
 from radsem.estimation.measures.summary_blocks import (
     Block,
@@ -113,57 +114,77 @@ def _fmt(x, width: int = 9) -> str:
     return f"{'NA':>{width}}" if not np.isfinite(x) else f"{x:{width}.3f}"
 
 
-def _name_rows(sub: pd.DataFrame, key: str, endo) -> list[tuple[str | None, str, object]]:
-    """(header line or None, row name, row) for the rows of one parameter block."""
+def _name_rows(sub: pd.DataFrame, key: str, endo) -> list[tuple[str | None, str, str, object]]:
+    """(header line or None, prefix, name, row) for the rows of one parameter block."""
     out = []
     last = None
     for r in sub.itertuples():
         head = None
+        prefix = "    "
         if key in ("=~", "~"):
             if r.lhs != last:
                 head = f"  {r.lhs} {r.op}"
-            name = f"    {r.rhs}"
+            name = r.rhs
         elif key == "~~cov":
             if r.lhs != last:
                 head = f" .{r.lhs} ~~" if r.lhs in endo else f"  {r.lhs} ~~"
-            name = f"   .{r.rhs}" if r.rhs in endo else f"    {r.rhs}"
+            prefix = "   ." if r.rhs in endo else "    "
+            name = r.rhs
         elif key == "|":
-            name = f"    {r.lhs}|{r.rhs}"
-        elif key in ("~*~", "r2", ":="):
-            name = f"    {r.lhs}"
+            name = f"{r.lhs}|{r.rhs}"
+        elif key in ("~*~", ":="):
+            name = r.lhs
         else:
-            name = f"   .{r.lhs}" if r.lhs in endo else f"    {r.lhs}"
+            prefix = "   ." if r.lhs in endo else "    "
+            name = r.lhs
         last = r.lhs
-        out.append((head, name, r))
+        out.append((head, prefix, name, r))
     return out
 
 
-def _render_params(title, sub, key, endo, standardized, width) -> list[str]:
+_W = 14  # lavaan's name width (.makeNames), after a 4-character prefix
+
+
+def _make_names(names: list[str], labels: list[str]) -> list[str]:
+    """lavaan's ``.makeNames``: labels abbreviated to 4 characters and right-aligned in
+    parentheses, names abbreviated (strictly) to the room left; ``_W`` characters."""
+    if any(labels):
+        labs = [f" ({abbreviate(lab, 4)})" if lab else "" for lab in labels]
+        width = max(len(x) for x in labs)
+        return [
+            f"{abbreviate(n, _W - width, strict=True):<{_W - width}}{lab:>{width}}"
+            for n, lab in zip(names, labs, strict=True)
+        ]
+    return [f"{abbreviate(n, _W, strict=True):<{_W}}" for n in names]
+
+
+def _render_params(title, sub, key, endo, standardized) -> list[str]:
     rows = _name_rows(sub, key, endo)
     heads = ["Estimate", "Std.Err", "z-value", "P(>|z|)"]
     if standardized:
         heads += ["Std.lv", "Std.all"]
-    lines = ["", f"{title}:", " " * width + "".join(f"{h:>9}" for h in heads)]
-    for head, name, r in rows:
+    lines = ["", f"{title}:", " " * (4 + _W) + "".join(f"{h:>9}" for h in heads)]
+    labels = [
+        r.label if key != ":=" and isinstance(getattr(r, "label", ""), str) else ""
+        for _, _, _, r in rows
+    ]
+    names = _make_names([n for _, _, n, _ in rows], labels)
+    for (head, prefix, _, r), name in zip(rows, names, strict=True):
         if head is not None:
             lines.append(head)
-        label = getattr(r, "label", "")
-        if label and isinstance(label, str) and key != ":=":
-            pad = width - len(name) - len(label) - 2
-            name = f"{name}{' ' * max(pad, 1)}({label})"
-        line = f"{name:<{width}}{_fmt(r.est)}"
+        line = f"{prefix}{name}{_fmt(r.est)}"
         free = bool(r.se > 0) if np.isfinite(r.se) else False
         line += f"{_fmt(r.se)}{_fmt(r.z)}{_fmt(r.pvalue)}" if free else " " * 27
         if standardized:
             line += f"{_fmt(r.std_lv)}{_fmt(r.std_all)}"
-        lines.append(line.rstrip() if not standardized and not free else line)
+        lines.append(line.rstrip())
     return lines
 
 
-def _render_r2(sub: pd.DataFrame, width: int) -> list[str]:
-    lines = ["", "R-Square:", " " * width + f"{'Estimate':>9}"]
-    for r in sub.itertuples():
-        lines.append(f"{'    ' + r.lhs:<{width}}{_fmt(r.r2)}")
+def _render_r2(sub: pd.DataFrame) -> list[str]:
+    lines = ["", "R-Square:", " " * (4 + _W) + f"{'Estimate':>9}"]
+    for r, name in zip(sub.itertuples(), _make_names(list(sub["lhs"]), []), strict=True):
+        lines.append(f"    {name}{_fmt(r.r2)}")
     return lines
 
 
@@ -173,16 +194,6 @@ def _rows_of(t: pd.DataFrame, key: str) -> pd.DataFrame:
     if key == "~~var":
         return t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
     return t[t["op"] == key]
-
-
-def _name_width(pe: pd.DataFrame) -> int:
-    """lavaan's name column: 18 characters, wider for long names with labels."""
-    widest = 0
-    for r in pe.itertuples():
-        name = f"{r.lhs}|{r.rhs}" if r.op == "|" else (r.rhs if r.op in ("=~", "~") else r.lhs)
-        label = r.label if isinstance(r.label, str) and r.label and r.op != ":=" else ""
-        widest = max(widest, 4 + len(name) + (len(label) + 3 if label else 0))
-    return max(18, widest + 1)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -225,7 +236,6 @@ def summary_text(
         lines.append("")
         lines += _render_block(block)
         blocks[str(block.title)] = block.frame()
-    width = _name_width(pe)
     ngroups = len(parts.group_labels)
     keep = [c for c in _PARAM_COLUMNS if c in pe.columns]
     std_cols = ["std_lv", "std_all"] if standardized else []
@@ -240,15 +250,15 @@ def summary_text(
             sub = _rows_of(t, key)
             if sub.empty:
                 continue
-            lines += _render_params(title, sub, key, endo, standardized, width)
+            lines += _render_params(title, sub, key, endo, standardized)
             collected.setdefault(title, []).append(sub[keep + std_cols])
         sub_r2 = r2[r2["group"] == g]
         if rsquare and len(sub_r2):
-            lines += _render_r2(sub_r2, width)
+            lines += _render_r2(sub_r2)
             collected.setdefault("R-Square", []).append(sub_r2)
     defined = pe[pe["op"] == ":="]
     if len(defined):
-        lines += _render_params("Defined Parameters", defined, ":=", set(), standardized, width)
+        lines += _render_params("Defined Parameters", defined, ":=", set(), standardized)
         collected["Defined Parameters"] = [defined[keep + std_cols]]
     for title, frames in collected.items():
         blocks[title] = pd.concat(frames, ignore_index=True)
