@@ -98,9 +98,13 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
-    mimic : {"lavaan", "Mplus"}
+    mimic : {"lavaan", "Mplus", "EQS"}
         lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
-        equal loadings and intercepts the defaults (see :mod:`radsem.syntax.mimic`).
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------

@@ -15,9 +15,14 @@ lavaan 0.6-14 (``lav_options_set``), for the data and estimators radsem fits:
     (Mplus's ``WLS`` asymptotic covariance); they raise :class:`EstimationError`.
 
 ``mimic = "EQS"``
-    lavaan's Wishart likelihood (``N - 1``), ``fixed.x = FALSE``, the ``yuan.bentler`` test
-    for MLR and Bentler's correlation residuals. radsem has no Wishart likelihood, so it
-    raises :class:`EstimationError` naming what is missing (docs/sem-summary.md).
+    * ML uses lavaan's Wishart likelihood (``likelihood = "wishart"``: unbiased sample
+      covariances, test statistics ``2 sum_g (n_g - 1) F_g``, standard errors with
+      ``N - G``, the RMSEA family with ``N - G``);
+    * ``fixed.x`` defaults to ``False``, and the baseline model keeps the covariances of
+      the exogenous covariates at zero (lavaan frees them for ``"lavaan"``/``"Mplus"``);
+    * ``residuals(type = "cor")`` gives Bentler's correlation residuals (``cor.bentler``).
+
+    Not available: MLR (EQS's test is lavaan's ``yuan.bentler``) and ordered data.
 
 ``mimic = "lavaan"`` (or ``"default"``) changes nothing.
 """
@@ -47,6 +52,21 @@ def _unset(value) -> bool:
     return value is None or (isinstance(value, str) and value == "default")
 
 
+def _eqs(out: dict, est: str, categorical: bool) -> dict:
+    if categorical:
+        raise EstimationError("mimic='EQS' is not available with ordered variables")
+    if est == "MLR":
+        raise EstimationError(
+            "mimic='EQS' with estimator='MLR' is not available (EQS's MLR test is lavaan's "
+            "'yuan.bentler', not the Mplus variant radsem implements)"
+        )
+    if est == "ML" and _unset(out.get("likelihood")):
+        out["likelihood"] = "wishart"
+    if _unset(out.get("fixed_x")):
+        out["fixed_x"] = False
+    return out
+
+
 def apply_mimic(mimic, options: dict, estimator: str | None, categorical: bool) -> tuple[str, dict]:
     """The options with ``mimic``'s defaults filled in (see module docstring).
 
@@ -70,11 +90,7 @@ def apply_mimic(mimic, options: dict, estimator: str | None, categorical: bool) 
         return name, out
     est = "ML" if estimator is None else str(estimator).upper()
     if name == "EQS":
-        raise EstimationError(
-            "mimic='EQS' is not available: it fits with lavaan's Wishart likelihood "
-            "(sample covariances and test statistic with N - 1), which radsem does not "
-            "implement; use mimic='lavaan' or 'Mplus'"
-        )
+        return name, _eqs(out, est, categorical)
     if categorical:
         raise EstimationError(
             "mimic='Mplus' is not available with ordered variables (Mplus's WLS asymptotic "

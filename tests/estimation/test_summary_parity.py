@@ -72,6 +72,7 @@ CASES = {
     ),
     "hs_listwise": lambda: ("cfa", HS_MODEL, _hs_listwise(), {}),
     "pd_sem": lambda: ("sem", PD_MODEL, load("PoliticalDemocracy"), {}),
+    "hs_eqs": lambda: ("cfa", HS_MODEL, hs_frame(), {"mimic": "EQS"}),
     "hs_mplus_groups": lambda: (
         "cfa",
         HS_MODEL,

@@ -78,6 +78,15 @@ class SemFit:
         return float(self._problem.fmin(self._theta))
 
     @cached_property
+    def _chisq(self) -> float:
+        """The standard test statistic (``2 N fmin``; ``2 sum_g (n_g - 1) F_g`` with the
+        Wishart likelihood)."""
+        pb = self._problem
+        if getattr(pb, "likelihood", "normal") != "wishart":
+            return 2.0 * pb.ntotal * self._fmin
+        return float(2.0 * np.dot(pb.test_factors(), self._group_fmin()))
+
+    @cached_property
     def _ndat(self) -> int:
         ms = self._problem.meanstructure
         p = len(self.spec.observed)
@@ -103,6 +112,8 @@ class SemFit:
     def _baseline(self) -> tuple[float, float]:
         pb = self._problem
         exo = self.spec.exogenous if self.spec.fixed_x else self.spec.names.ov_x
+        if self.options.get("mimic") == "EQS" and not self.spec.fixed_x:
+            exo = ()  # lavaan frees the covariates' covariances only for lavaan / Mplus
         table = baseline_partable(
             self.spec.observed,
             exo,
@@ -122,7 +133,14 @@ class SemFit:
             ]
         )
         res = minimize(prob, start[table["free"].to_numpy() > 0])
-        return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)
+        chisq = 2.0 * pb.ntotal * res.fmin
+        if getattr(pb, "likelihood", "normal") == "wishart":
+            values = [
+                prob.estimator.value(st, mu, sig)
+                for st, (mu, sig) in zip(prob.stats, prob.implied_moments(res.theta), strict=True)
+            ]
+            chisq = float(2.0 * np.dot(pb.test_factors(), values))
+        return chisq, float(self._ndat - prob.nfree)
 
     # -- estimates ------------------------------------------------------------------------
     @cached_property
@@ -133,7 +151,11 @@ class SemFit:
             return self._robust.vcov
         if self.options.get("se") == "bootstrap":
             return self._boot.vcov
-        return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
+        pb = self._problem
+        vcov = vcov_theta(pb, self._theta, self.options.get("information", "expected"))
+        if getattr(pb, "likelihood", "normal") == "wishart":  # lavaan: 1 / (N - G) instead of 1 / N
+            vcov = vcov * pb.ntotal / (pb.ntotal - len(pb.stats))
+        return vcov
 
     @property
     def _fiml(self) -> bool:
@@ -339,7 +361,8 @@ class SemFit:
 
     def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
         """Sample minus implied moments per group (``"cov"``, and ``"mean"`` with a mean
-        structure): ``"raw"``, ``"cor"`` (lavaan's ``cor.bollen``) or ``"normalized"``, as
+        structure): ``"raw"``, ``"cor"`` (lavaan's ``cor.bollen``; ``cor.bentler`` with
+        ``mimic="EQS"``), ``"cor.bollen"``, ``"cor.bentler"`` or ``"normalized"``, as
         lavaan's ``residuals(fit, type=)``; a list even for one group (``inspect`` follows
         lavaan's shapes). With ``missing="ml"`` the sample moments are the EM estimates."""
         from radsem.estimation.measures.inspect import residual_moments
@@ -349,7 +372,7 @@ class SemFit:
         obs = list(parts.observed)
         out = []
         for smp, imp, ac in zip(parts.sample, parts.implied, acov, strict=True):
-            mres, res = residual_moments(smp, imp, type, ac)
+            mres, res = residual_moments(smp, imp, self._residual_type(type), ac)
             item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
             if parts.meanstructure:
                 item["mean"] = pd.Series(mres, index=obs)
@@ -465,7 +488,7 @@ class SemFit:
 
         parts = self._inspect_parts()
         if str(what).lower() in ("residuals", "resid"):
-            return ins.residuals(parts, type)
+            return ins.residuals(parts, self._residual_type(type))
         return ins.inspect_item(
             what,
             parts,
@@ -476,6 +499,10 @@ class SemFit:
             iterations=lambda: self.iterations,
             npar=lambda: int(self._problem.nfree),
         )
+
+    def _residual_type(self, type: str) -> str:  # noqa: A002
+        """lavaan: ``"cor"`` is Bentler's with ``mimic="EQS"``, Bollen's otherwise."""
+        return "cor.bentler" if type == "cor" and self.options.get("mimic") == "EQS" else type
 
     def _inspect_parts(self):
         from radsem.estimation.measures.inspect import InspectParts
@@ -550,7 +577,9 @@ class SemFit:
             if self._fiml
             else None,
             group_labels=[str(g) for g in self.spec.group_labels],
-            group_chisq=group_chisq(pb.weights, self._group_fmin(), pb.ntotal),
+            group_chisq=2.0 * pb.test_factors() * np.asarray(self._group_fmin())
+            if getattr(pb, "likelihood", "normal") == "wishart"
+            else group_chisq(pb.weights, self._group_fmin(), pb.ntotal),
             test_name="yuan.bentler.mplus" if scaled else None,
             options=dict(self.options),
         )

@@ -149,7 +149,7 @@ def fit_measures(fit) -> dict[str, float]:
     ngroups = len(problem.stats)
     npar, df = fit._npar, fit._df
     fmin = fit._fmin
-    chisq = 2.0 * n * fmin
+    chisq = fit._chisq  # 2 N fmin (Wishart likelihood: 2 sum_g (n_g - 1) F_g)
     out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df}
     normal = est in ("ML", "GLS")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
@@ -202,7 +202,7 @@ def fit_measures(fit) -> dict[str, float]:
     else:
         out["ntotal"] = n
     # lavaan uses N - G instead of N in the RMSEA family (and cn, mfi, ecvi) except for ML
-    nr = n if est == "ML" else n - ngroups
+    nr = n if est == "ML" and getattr(problem, "likelihood", "normal") != "wishart" else n - ngroups
     rm = rmsea_indices(chisq, df, nr, ngroups)
     out["rmsea"] = rm["rmsea"]
     out["rmsea.ci.lower"] = rm["rmsea.ci.lower"]

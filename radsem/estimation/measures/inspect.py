@@ -120,6 +120,13 @@ def residual_moments(
             _rescale(m, 1 / sd) - _rescale(mu, 1 / sd),
             _rescale(s, 1 / np.outer(sd, sd)) - _rescale(sig, 1 / np.outer(sdi, sdi)),
         )
+    if type in ("cor.bentler", "cor.eqs"):
+        sd = np.sqrt(np.diag(s))  # both moments over the sample standard deviations
+        scale = 1 / np.outer(sd, sd)
+        return (
+            _rescale(m, 1 / sd) - _rescale(mu, 1 / sd),
+            _rescale(s, scale) - _rescale(sig, scale),
+        )
     if type == "normalized":
         if acov is None:
             raise EstimationError("normalized residuals need the h1 acov")
@@ -134,13 +141,15 @@ def residual_moments(
             mres = np.where(se_mean > 0, (m - mu) / se_mean, 0.0)
             cres = np.where(se_cov > 0, (s - sig) / se_cov, 0.0)
         return mres, cres
-    raise EstimationError(f"type must be 'raw', 'cor' or 'normalized', got {type!r}")
+    raise EstimationError(
+        f"type must be 'raw', 'cor' or 'normalized' (or 'cor.bollen', 'cor.bentler'), got {type!r}"
+    )
 
 
 def residuals(parts: InspectParts, type: str = "raw"):  # noqa: A002
     """lavaan's ``residuals(fit, type=)``: ``{"type", "cov"[, "mean"]}`` per group (``mean``
     with a mean structure, as lavaan)."""
-    name = "cor.bollen" if type == "cor" else type
+    name = {"cor": "cor.bollen", "cor.eqs": "cor.bentler"}.get(type, type)
     out = []
     for smp, imp, acov in zip(parts.sample, parts.implied, parts.acov(), strict=True):
         mres, cres = residual_moments(smp, imp, type, acov)

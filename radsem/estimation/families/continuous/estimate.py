@@ -50,6 +50,7 @@ def fit_continuous(
     bootstrap: int = 1000,
     seed=None,
     n_jobs: int = 1,
+    likelihood: str = "default",
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
@@ -86,6 +87,7 @@ def fit_continuous(
         information = "observed" if robust else "expected"
     if information not in ("expected", "observed"):
         raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
+    wishart = _wishart(likelihood, est, missing, se)
     labels, frames = group_split(data, group)
     spec = build_partable(
         model,
@@ -103,12 +105,8 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
-    stats = []
-    for lab, frame in zip(labels, frames, strict=True):
-        st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
-        if est in ("GLS", "ULS"):  # lavaan uses the unbiased covariance for GLS / ULS
-            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
-        stats.append(st)
+    unbiased = est in ("GLS", "ULS") or wishart  # lavaan: the unbiased covariance here
+    stats = _group_stats(labels, frames, spec.observed, missing, bool(group), unbiased)
     core = "ML" if est == "MLR" else est
     if missing == "ml":
         from radsem.estimation.missing.fiml import drop_missing_covariates
@@ -117,6 +115,8 @@ def fit_continuous(
         stats = drop_missing_covariates(stats, [spec.observed.index(v) for v in exo], exo)
         core, stats = _fiml(stats)
     problem = SemProblem(spec, stats, core)
+    if wishart:
+        problem.likelihood = "wishart"
     result = _optimise(problem, stats, spec.std_lv)
     options = {
         "model_type": model_type,
@@ -136,6 +136,7 @@ def fit_continuous(
     }
     if se == "bootstrap":
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
+    options.update({"likelihood": "wishart"} if wishart else {})
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(
@@ -148,6 +149,32 @@ def fit_continuous(
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
+
+
+def _group_stats(labels, frames, observed, missing: str, grouped: bool, unbiased: bool):
+    stats = []
+    for lab, frame in zip(labels, frames, strict=True):
+        st = sample_stats(frame, observed, missing, label=lab if grouped else "")
+        if unbiased:
+            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
+        stats.append(st)
+    return stats
+
+
+def _wishart(likelihood, est: str, missing: str, se: str) -> bool:
+    """lavaan's ``likelihood``: ``"normal"`` (default) or ``"wishart"`` (ML only: unbiased
+    sample covariances, test statistics with ``n_g - 1``, standard errors with ``N - G``)."""
+    value = "default" if likelihood is None else str(likelihood).lower()
+    if value in ("default", "normal"):
+        return False
+    if value != "wishart":
+        raise EstimationError(f"likelihood must be 'normal' or 'wishart', got {likelihood!r}")
+    if est != "ML" or missing == "ml" or se not in ("standard", "none"):
+        raise EstimationError(
+            "likelihood='wishart' is available for estimator='ML' with complete data and "
+            "standard errors only"
+        )
+    return True
 
 
 def _optimise(problem, stats, std_lv: bool):
