@@ -9,7 +9,8 @@ Prints, per summary case, how many labelled lines lavaan's ``summary(fit.measure
 standardized = TRUE, rsquare = TRUE)`` has, how many differ from radsem's report at the
 printed precision, and the largest printed difference; then the largest relative
 differences of the numeric items (observed-information SEs of an ill-conditioned CFA,
-MLR + FIML expected-information statistics) and the Hoelter cn values at df = 0.
+MLR + FIML expected-information statistics), ``mimic`` fits and the Hoelter cn values at
+df = 0.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from test_missing_fixtures import HS_MODEL, hs_frame, hs_mar  # noqa: E402
 from test_summary_parity import CASES, _lavaan_summary, _radsem_fit  # noqa: E402
 
 import radsem  # noqa: E402
+from radsem.datasets import load  # noqa: E402
 
 
 def _largest_printed_difference(ours: str, theirs: str) -> float:
@@ -71,6 +73,21 @@ def main() -> None:
     fm = radsem.cfa(HS_MODEL, hs_mar(), **opts).fit_measures()
     rel = np.max(np.abs(fm[KEYS].to_numpy(float) / lfm[KEYS].to_numpy(float) - 1))
     print(f"MLR + FIML expected information, {len(KEYS)} statistics: max rel diff {rel:.1e}")
+    school = load("HolzingerSwineford1939")[[*hs_frame().columns, "school"]]
+    for mimic, data, options in (
+        ("Mplus", hs_mar(), {}),
+        ("Mplus", school, {"group": "school"}),
+        ("EQS", hs_frame(), {}),
+    ):
+        pe, lfm, _ = lavaan_fit(HS_MODEL, data, "cfa", mimic=mimic, **options)
+        fit = radsem.cfa(HS_MODEL, data, mimic=mimic, **options)
+        keys = ["chisq", "cfi", "tli", "rmsea", "srmr", "aic", "bic"]
+        rel = np.max(np.abs(fit.fit_measures()[keys].to_numpy(float) / lfm[keys].to_numpy() - 1))
+        on = ["lhs", "op", "rhs"] + (["group"] if "group" in pe.columns else [])
+        m = fit.parameter_estimates().merge(pe, on=on, suffixes=("", "_r"))
+        est = np.max(np.abs(m["est"] - m["est_r"]))
+        label = f"mimic={mimic!r} {options or ''}"
+        print(f"{label:<40} fit measures max rel diff {rel:.1e}, estimates {est:.1e}")
     for model, func in (("visual =~ x1 + x2 + x3", "cfa"), ("x1 ~~ x1", "sem")):
         _, lfm, _ = lavaan_fit(model, hs_frame(), func)
         fm = getattr(radsem, func)(model, hs_frame()).fit_measures()
