@@ -3,9 +3,11 @@
 lavaan's text is captured live through rpy2 (``capture.output``); both texts are parsed into
 ``(group, block, label) -> printed numbers`` and must hold the same lines with the same
 numbers at the printed precision (:mod:`_summary_compare`). Cases: HolzingerSwineford CFA
-with ML, MLR, FIML (20 % MAR values) with ML and MLR, multi-group (ML, MLR), listwise
-deletion (Used/Total), PoliticalDemocracy SEM (labels, equality constraints, ``:=``) and an
-ordinal WLSMV CFA.
+with ML, MLR, ULS, FIML (20 % MAR values) with ML and MLR, multi-group (ML, MLR with equal
+loadings, ``mimic="Mplus"``), listwise deletion (Used/Total), ``mimic="EQS"``, fixed
+covariates (left out of the report as lavaan), a growth model, the PoliticalDemocracy SEM
+(labels, equality constraints, ``:=``) and ordinal CFAs (WLSMV with one and two groups,
+theta parameterisation, mixed continuous/ordinal indicators, ULSMV).
 """
 
 from __future__ import annotations
@@ -80,7 +82,40 @@ CASES = {
         {"group": "school", "mimic": "Mplus"},
     ),
     "hs_wlsmv": _ordinal,
+    "hs_uls": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "ULS"}),
+    "covariates": lambda: (
+        "sem",
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr + sex\ntextual ~ visual",
+        load("HolzingerSwineford1939")[["x1", "x2", "x3", "x4", "x5", "x6", "ageyr", "sex"]],
+        {},
+    ),
+    "growth": lambda: (
+        "growth",
+        "i =~ 1*t1 + 1*t2 + 1*t3 + 1*t4\ns =~ 0*t1 + 1*t2 + 2*t3 + 3*t4",
+        load("Demo.growth"),
+        {},
+    ),
 }
+
+
+def _ordinal_case(name):
+    import rpy2.robjects as ro
+
+    case = case_options(name)
+    options = {
+        k: ro.StrVector(v) if isinstance(v, (list, tuple)) else v for k, v in case.options.items()
+    }
+    return case.function, case.model, case_data(name), dict(case.options), options
+
+
+@pytest.mark.parametrize("name", ["hs3_groups", "hs3_theta", "hs3_mixed", "hs3_ulsmv"])
+def test_ordinal_summary_matches_lavaan(r_lavaan, name):
+    func, model, data, options, r_options = _ordinal_case(name)
+    fit = _radsem_fit(func, model, data, options)
+    ours = fit.summary(fit_measures=True, standardized=True, rsquare=True)
+    theirs = _lavaan_summary(func, model, data, r_options, (True, True, True))
+    problems = compare_summaries(ours, theirs)
+    assert not problems, "\n".join(problems[:20])
 
 
 def _lavaan_summary(func, model, data, options, flags) -> str:

@@ -196,6 +196,22 @@ def _rows_of(t: pd.DataFrame, key: str) -> pd.DataFrame:
     return t[t["op"] == key]
 
 
+def _without_fixed_x(pe: pd.DataFrame, partable: pd.DataFrame) -> pd.DataFrame:
+    """lavaan's summary leaves out the (co)variances and means of fixed exogenous covariates
+    (``exo == 1``): they are the sample values, not estimates."""
+    if "exo" not in partable:
+        return pe
+    exo = partable[(partable["exo"].to_numpy(int) == 1) & (partable["free"].to_numpy(int) == 0)]
+    keys = set(zip(exo["lhs"], exo["op"], exo["rhs"], exo["group"].astype(int), strict=True))
+    if not keys:
+        return pe
+    drop = [
+        (lhs, op, rhs, int(g)) in keys
+        for lhs, op, rhs, g in zip(pe["lhs"], pe["op"], pe["rhs"], pe["group"], strict=True)
+    ]
+    return pe[~np.asarray(drop, bool)]
+
+
 # -- the report -----------------------------------------------------------------------------
 def summary_text(
     fit,
@@ -221,7 +237,7 @@ def summary_text(
     FitSummary
     """
     fm = fit.fit_measures()
-    pe = fit.parameter_estimates()
+    pe = _without_fixed_x(fit.parameter_estimates(), fit.spec.partable)
     status = "ended normally" if fit.converged else "did NOT converge"
     lines = [
         f"radsem {parts.options.get('model_type', 'sem')}() fit {status} after "

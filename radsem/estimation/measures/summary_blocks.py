@@ -163,7 +163,9 @@ def _user_test(fm: pd.Series, parts: SummaryParts, scaled: bool) -> Block:
             _v("Degrees of freedom", df, int(round(float(fm["df.scaled"])))),
         ]
         if df > 0:
-            rows.append(_v("P-value (Chi-square)", float(fm["pvalue"]), float(fm["pvalue.scaled"])))
+            p = float(fm["pvalue"])
+            label = "P-value (Chi-square)" if np.isfinite(p) else "P-value (Unknown)"
+            rows.append(_v(label, p, float(fm["pvalue.scaled"])))
         rows.append(_v("Scaling correction factor", None, float(fm["chisq.scaling.factor"])))
         if parts.shift is not None:
             rows.append(_v("Shift parameter", None, float(parts.shift)))
@@ -175,7 +177,7 @@ def _user_test(fm: pd.Series, parts: SummaryParts, scaled: bool) -> Block:
         if df > 0:
             p = float(fm["pvalue"])
             label = "P-value (Chi-square)" if np.isfinite(p) else "P-value (Unknown)"
-            rows.append(_v(label, p if np.isfinite(p) else None))
+            rows.append(_v(label, p))  # NaN prints as NA (ULS: lavaan's "Unknown")
     if len(parts.group_chisq) > 1:
         rows.append(_title("Test statistic for each group:"))
         c = float(fm["chisq.scaling.factor"]) if scaled else 1.0
