@@ -192,3 +192,21 @@ def test_summary_is_a_plain_string_for_saving(tmp_path):
     fit = radsem.cfa(HS_MODEL, hs_frame())
     back = radsem.load_fit(fit.save(tmp_path / "fit.json"))
     assert back.summary() == fit.summary()
+
+
+def test_bootstrap_summary_has_lavaans_lines(r_lavaan):
+    """Same lines as lavaan (bootstrap draws and their counts); the bootstrap standard errors
+    differ with the random numbers, so only estimates and the fit blocks are compared."""
+    options = {"se": "bootstrap", "bootstrap": 100, "seed": 1}
+    fit = _radsem_fit("cfa", HS_MODEL, hs_frame(), options)
+    ours = parse_summary(fit.summary(fit_measures=True, standardized=True))
+    lav_options = {"se": "bootstrap", "bootstrap": 100}
+    theirs = parse_summary(
+        _lavaan_summary("cfa", HS_MODEL, hs_frame(), lav_options, (True, True, False))
+    )
+    assert ours.keys() == theirs.keys()
+    for key, want in theirs.items():
+        got = ours[key]
+        if key[1] in ("Latent Variables", "Covariances", "Variances"):
+            got, want = [got[0], *got[-2:]], [want[0], *want[-2:]]  # est, std.lv, std.all
+        np.testing.assert_allclose(got, want, atol=1.001e-3, err_msg=str(key))

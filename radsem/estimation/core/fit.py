@@ -582,6 +582,9 @@ class SemFit:
             else group_chisq(pb.weights, self._group_fmin(), pb.ntotal),
             test_name="yuan.bentler.mplus" if scaled else None,
             options=dict(self.options),
+            boot_successful=self._boot.n_successful
+            if self.options.get("se") == "bootstrap"
+            else None,
         )
 
     def save(self, path):

@@ -50,6 +50,10 @@ class SummaryParts:
     shift : float or None
         Shift parameter of a scaled-and-shifted test.
     categorical : bool
+    options : dict
+        The fit's options.
+    boot_successful : int or None
+        Bootstrap replicates used (``se="bootstrap"``).
     """
 
     estimator: str
@@ -65,6 +69,7 @@ class SummaryParts:
     shift: float | None = None
     categorical: bool = False
     options: dict = field(default_factory=dict)
+    boot_successful: int | None = None
 
 
 @dataclass
@@ -335,6 +340,8 @@ def se_block(parts: SummaryParts) -> Block:
     rows = [_v("Standard errors", _SE_NAMES.get(se, str(se)))]
     if se == "bootstrap":
         rows.append(_v("Number of requested bootstrap draws", int(o.get("bootstrap", 1000))))
+        if parts.boot_successful is not None:
+            rows.append(_v("Number of successful bootstrap draws", int(parts.boot_successful)))
     if se != "none":
         label = "Information bread" if se == "robust.huber.white" else "Information"
         rows.append(_v(label, info.title()))
