@@ -494,6 +494,13 @@ class SemFit:
             parts,
             vcov=self.vcov,
             est=self._est_matrices,
+            std=lambda: self._est_matrices("std.all"),
+            std_lv=lambda: self._est_matrices("std.lv"),
+            std_nox=lambda: self._est_matrices("std.nox"),
+            cov_lv=lambda: self._latent_moments("cov"),
+            cor_lv=lambda: self._latent_moments("cor"),
+            mean_lv=lambda: self._latent_moments("mean"),
+            fit=self.fit_measures,
             r2=self.r2,
             converged=lambda: self.converged,
             iterations=lambda: self.iterations,
@@ -542,11 +549,25 @@ class SemFit:
             out.append(zero_safe_inverse(info) / st.nobs)
         return out
 
-    def _est_matrices(self):
+    def _latent_moments(self, what: str):
+        from radsem.estimation.measures.inspect import latent_moments
+
+        model = self._problem.model
+        out = [
+            latent_moments(model, model.implied_full(self._theta, g), what)
+            for g in range(len(model.groups))
+        ]
+        labels = [str(g) for g in self.spec.group_labels]
+        return out[0] if len(out) == 1 else dict(zip(labels, out, strict=True))
+
+    def _est_matrices(self, kind: str = "est"):
         from radsem.estimation.measures.inspect import lisrel_matrices
 
         model = self._problem.model
         values = model.values(self._theta)
+        if kind != "est":  # lavaan's "std" items: the matrices of the standardized solution
+            exo = self.spec.exogenous if self.spec.fixed_x else ()
+            values = standardize(model, self._theta, kind, exo)
         beta = bool((model.par["op"] == "~").any())
         ms = bool(self._problem.meanstructure)
         out = [lisrel_matrices(model, values, g, ms, beta) for g in range(len(model.groups))]

@@ -14,6 +14,12 @@
 "est"           model matrices ``lambda, theta, psi[, beta][, nu, alpha]`` as labelled
                 DataFrames (lavaan's LISREL form: observed variables in regressions become
                 latent "phantoms" with a unit loading)
+"std"           the same matrices of the standardized solution (``std.all``; also
+                ``"std.lv"``, ``"std.nox"``)
+"cov.lv"        implied covariances of the latent variables (``"cor.lv"``: correlations,
+                ``"mean.lv"``: means)
+"cov.ov"        implied covariances of the observed variables (``"cor.ov"``, ``"mean.ov"``)
+"fit"           ``fit_measures()``
 "r2"            R-square Series (:mod:`radsem.estimation.measures.rsquare`)
 "converged"     bool
 "iterations"    int
@@ -50,6 +56,16 @@ INSPECT_ITEMS = (
     "residuals",
     "vcov",
     "est",
+    "std",
+    "std.lv",
+    "std.nox",
+    "cov.lv",
+    "cor.lv",
+    "mean.lv",
+    "cov.ov",
+    "cor.ov",
+    "mean.ov",
+    "fit",
     "r2",
     "converged",
     "iterations",
@@ -195,28 +211,83 @@ def lisrel_matrices(model, values: np.ndarray, g: int, meanstructure: bool, has_
     return out
 
 
+def latent_moments(model, full, what: str):
+    """Implied ``"cov"``/``"cor"`` (DataFrame) or ``"mean"`` (Series) of the latent
+    variables from ``(B, Omega, nu)`` of one group (lavaan's ``cov.lv``, ``cor.lv``,
+    ``mean.lv``)."""
+    _, omega, nu = full
+    p, lat = len(model.observed), list(model.latent)
+    if what == "mean":
+        return pd.Series(nu[p:], index=lat)
+    cov = omega[p:, p:]
+    if what == "cor":
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cov = cov / np.outer(sd, sd)
+    return pd.DataFrame(cov, index=lat, columns=lat)
+
+
+_ALIASES = {
+    "sample.statistics": "sampstat",
+    "samplestatistics": "sampstat",
+    "fitted": "implied",
+    "resid": "residuals",
+    "estimates": "est",
+    "x": "est",
+    "std.all": "std",
+    "standardized": "std",
+    "std.lv": "std_lv",
+    "std.nox": "std_nox",
+    "cov.lv": "cov_lv",
+    "veta": "cov_lv",
+    "cor.lv": "cor_lv",
+    "mean.lv": "mean_lv",
+    "eeta": "mean_lv",
+    "cov.ov": "implied_cov",
+    "sigma": "implied_cov",
+    "sigma.hat": "implied_cov",
+    "cor.ov": "implied_cor",
+    "mean.ov": "implied_mean",
+    "mu": "implied_mean",
+    "mu.hat": "implied_mean",
+    "fit.measures": "fit",
+    "fitmeasures": "fit",
+    "rsquare": "r2",
+    "r-square": "r2",
+}
+
+
 def inspect_item(what: str, parts: InspectParts, **getters):
     """The ``what`` item (see module docstring); ``getters`` supply the fit-level ones
     (``vcov``, ``est``, ``r2``, ``converged``, ``iterations``, ``npar``)."""
-    key = str(what).lower()
+    key = _ALIASES.get(str(what).lower(), str(what).lower())
     obs = list(parts.observed)
-    if key in ("sampstat", "sample.statistics", "samplestatistics"):
+    if key in ("implied_cov", "implied_cor", "implied_mean"):
+        out = []
+        for mean, cov in parts.implied:
+            if key == "implied_mean":
+                out.append(pd.Series(mean, index=obs))
+                continue
+            if key == "implied_cor":
+                sd = np.sqrt(np.diag(cov))
+                cov = cov / np.outer(sd, sd)
+            out.append(pd.DataFrame(cov, index=obs, columns=obs))
+        return _per_group(out, parts.group_labels)
+    if key == "sampstat":
         return _per_group(
             [_moments(m, c, obs, parts.meanstructure) for m, c in parts.sample],
             parts.group_labels,
         )
-    if key in ("implied", "fitted"):
+    if key == "implied":
         return _per_group(
             [_moments(m, c, obs, parts.meanstructure) for m, c in parts.implied],
             parts.group_labels,
         )
-    if key in ("residuals", "resid"):
+    if key == "residuals":
         return residuals(parts, "raw")
     if key == "nobs":
         n = [int(x) for x in parts.nobs]
         return n[0] if len(n) == 1 else n
-    if key in ("est", "estimates", "x"):
-        key = "est"
     if key in getters:
         return getters[key]()
     raise EstimationError(f"inspect: unknown item {what!r}; available: {', '.join(INSPECT_ITEMS)}")
