@@ -197,6 +197,10 @@ def test_ordinal_r2_matches_lavaan(r_lavaan):
     assert list(fit.r2().index) == list(ref.index)
     np.testing.assert_allclose(fit.r2().to_numpy(), ref.to_numpy(), atol=TOL)
     assert fit.inspect("npar") == int(lav.inspect("npar")[0])
+    ours, ref = fit.inspect("sampstat")[0], lav.inspect("sampstat")
+    _assert_frame(ours["cov"], _frame(ref.rx2("cov")), "polychoric correlations")
+    th = _vector(ref.rx2("th"))
+    np.testing.assert_allclose(ours["th"].loc[th.index].to_numpy(), th.to_numpy(), atol=TOL)
     with pytest.raises(EstimationError, match="not available for models with ordered"):
         fit.inspect("est")
 

@@ -186,14 +186,20 @@ class OrdinalFit(SemFit):
     def inspect(self, what: str, type: str = "raw"):  # noqa: A002 - lavaan's name
         """lavaan's ``lavInspect`` items ``"vcov"``, ``"r2"``, ``"converged"``,
         ``"iterations"``, ``"npar"``, ``"nobs"``; ``"implied"`` and ``"residuals"`` give
-        :meth:`implied` / :meth:`residuals` (correlations and thresholds). ``"sampstat"``
-        and ``"est"`` are not available for ordered data (:class:`EstimationError`)."""
+        :meth:`implied` / :meth:`residuals` (correlations and thresholds), ``"sampstat"``
+        the sample ones in the same form (a list over groups). ``"est"`` is not available
+        for ordered data (:class:`EstimationError`)."""
         key = str(what).lower()
         if key in ("implied", "fitted"):
             return self.implied()
         if key in ("residuals", "resid"):
             return self.residuals(type)
-        if key in ("sampstat", "est", "estimates", "x"):
+        if key in ("sampstat", "sample.statistics"):  # polychoric correlations, thresholds
+            return [
+                self._labelled(np.asarray(st.wls_obs, float), g)
+                for g, st in enumerate(self._problem.stats)
+            ]
+        if key in ("est", "estimates", "x"):
             raise EstimationError(
                 f"inspect({what!r}) is not available for models with ordered variables; "
                 "see implied(), residuals() and parameter_estimates()"
