@@ -11,6 +11,7 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.syntax.mimic import apply_mimic
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
 
@@ -48,9 +49,15 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if wants_ordinal(model, data, estimator, options):
-        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
-    return fit_continuous(model, data, model_type, estimator=estimator, **options)
+    ordinal = wants_ordinal(model, data, estimator, options)
+    mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
+    if ordinal:
+        fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    else:
+        fit = fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if mimic != "lavaan":
+        fit.options["mimic"] = mimic  # recorded (and passed on by cross_check)
+    return fit
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
@@ -108,6 +115,13 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
+    mimic : {"lavaan", "Mplus", "EQS"}
+        lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------
