@@ -10,11 +10,12 @@ import pandas as pd
 
 from radsem.errors import EstimationError
 from radsem.estimation.core.fit import SemFit
+from radsem.estimation.core.inference import vcov_theta
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.rotation.model import RotationOptions, rotate_values
 from radsem.estimation.rotation.se import (
+    bordered_problem,
     bordered_robust_vcov,
-    bordered_vcov,
     rotation_jacobian,
 )
 from radsem.syntax.efa import EFA_USER
@@ -88,6 +89,10 @@ class EfaFit(SemFit):
     def _robust(self):
         return self.unrotated._robust
 
+    @cached_property
+    def _sb(self):
+        return self.unrotated._sb
+
     # -- standard errors of the rotated parameters -------------------------------------------
     @cached_property
     def _vcov(self) -> np.ndarray:
@@ -97,16 +102,40 @@ class EfaFit(SemFit):
         if self.options.get("se") == "bootstrap":
             raise EstimationError("se='bootstrap' is not available for rotated (efa) models")
         if self.options.get("rotation_se", "bordered") == "bordered":
-            robust = self.options.get("se") == "robust.huber.white"
-            return (bordered_robust_vcov if robust else bordered_vcov)(
-                self._problem,
-                self._theta,
-                self.options.get("information", "expected"),
-                self.efa_blocks,
-                self.rotation,
-            )
+            return self._bordered_vcov()
         J = self._jacobian
         return J @ self.unrotated._vcov @ J.T
+
+    def _bordered_vcov(self) -> np.ndarray:
+        """lavaan's ``rotation.se = "bordered"`` for the fit's ``se`` and ``information``."""
+        o = self.options
+        se, information = o.get("se"), o.get("information", "expected")
+        args = (self._problem, self._theta, self.efa_blocks, self.rotation)
+        if se == "robust.huber.white":
+            return bordered_robust_vcov(self._problem, self._theta, information, *args[2:])
+        view = bordered_problem(*args)
+        ls = getattr(self._problem.estimator, "name", "") in ("WLS", "DWLS")
+        if se == "robust.sem" or information == "first.order" or ls:
+            from radsem.estimation.robust.inference_sb import sb_inference
+
+            return sb_inference(
+                view,
+                self._theta,
+                self._chisq,
+                self._df,
+                ("standard",),
+                se,
+                information,
+                self._baseline,
+                self._ndat,
+            ).vcov
+        if se != "standard":
+            raise EstimationError(f"se={se!r} is not available for rotated (efa) models")
+        vcov = vcov_theta(view, self._theta, information)
+        if getattr(self._problem, "likelihood", "normal") == "wishart":
+            pb = self._problem
+            vcov = vcov * pb.ntotal / (pb.ntotal - len(pb.stats))
+        return vcov
 
     @cached_property
     def _jacobian(self) -> np.ndarray:
@@ -156,23 +185,33 @@ class EfaFit(SemFit):
         """Not available for rotated models."""
         raise EstimationError("bootstrap is not available for efa (rotated) models")
 
-    def summary(self) -> str:
-        """lavaan-style report with the rotation block."""
+    def _summary_parts(self):
+        return replace(super()._summary_parts(), npar=int(self._npar))
+
+    def summary(
+        self, fit_measures: bool = False, standardized: bool = False, rsquare: bool = False
+    ):
+        """lavaan's ``summary()`` (see :meth:`SemFit.summary`) with the rotation block
+        (``blocks["Rotation"]``) in front."""
+        from radsem.estimation.measures.summary import FitSummary
+
         a = self.rotation.args
-        lines = [
-            f"  {'Rotation method':<40}{self.rotation.method.upper():>12}"
-            f"{' ORTHOGONAL' if self.rotation.orthogonal else ' OBLIQUE'}",
+        rows = [
+            ("Rotation method", self.rotation.method.upper()),
+            ("Orthogonal", str(self.rotation.orthogonal).upper()),
         ]
         if self.rotation.method == "geomin":
-            lines.append(f"  {'Geomin epsilon':<40}{a['geomin_epsilon']:>12g}")
+            rows.append(("Geomin epsilon", f"{a['geomin_epsilon']:g}"))
         if self.rotation.method == "oblimin":
-            lines.append(f"  {'Oblimin gamma':<40}{a['oblimin_gamma']:>12g}")
+            rows.append(("Oblimin gamma", f"{a['oblimin_gamma']:g}"))
         if self.rotation.method == "promax":
-            lines.append(f"  {'Promax kappa':<40}{a['promax_kappa']:>12g}")
-        lines += [
-            f"  {'Rotation algorithm (rstarts)':<40}{'GPA (' + str(a['rstarts']) + ')':>12}",
-            f"  {'Standardized metric':<40}{str(bool(a['std_ov'])).upper():>12}",
-            f"  {'Row weights':<40}{str(a['row_weights']).capitalize():>12}",
-            "",
+            rows.append(("Promax kappa", f"{a['promax_kappa']:g}"))
+        rows += [
+            ("Rotation algorithm (rstarts)", f"GPA ({a['rstarts']})"),
+            ("Standardized metric", str(bool(a["std_ov"])).upper()),
+            ("Row weights", str(a["row_weights"]).capitalize()),
         ]
-        return "\n".join(lines) + "\n" + super().summary()
+        base = super().summary(fit_measures, standardized, rsquare)
+        text = "\n".join(f"  {k:<40}{v:>12}" for k, v in rows) + "\n\n" + str(base)
+        blocks = {"Rotation": pd.DataFrame(rows, columns=["item", "value"]), **base.blocks}
+        return FitSummary(text, blocks)

@@ -85,12 +85,9 @@ def border_constraints(
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def bordered_inverse(
-    problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
-) -> np.ndarray:
-    """``K (K' I K)^-1 K'``: the (per case) information of the rotated parameterisation
-    bordered by the Jacobian ``C`` of :func:`border_constraints` (and of the model's own
-    equality constraints); ``K`` spans the null space of ``C``."""
+def bordered_basis(problem_rot, theta_rot: np.ndarray, blocks, opts: RotationOptions):
+    """``K``: a basis of the null space of the Jacobian ``C`` of :func:`border_constraints`
+    (and of the model's own active constraints) at ``theta_rot``."""
     from radsem.estimation.core.constraints import Constraints
 
     model = problem_rot.model
@@ -99,16 +96,48 @@ def bordered_inverse(
         return border_constraints(model, model.values(th), blocks, opts)
 
     C = Constraints.jacobian(fn, theta_rot, eps=1e-7)
+    cons = problem_rot.constraints
+    K0, _ = cons.active_basis(theta_rot) if cons is not None else (np.eye(theta_rot.size), 0)
+    _, sv, Vt = np.linalg.svd(C @ K0)
+    rank = int((sv > sv.max() * 1e-10).sum()) if sv.size else 0
+    return K0 @ Vt[rank:].T
+
+
+class _Bordered:
+    """Constraints whose active basis is the bordered null space (for the SE code)."""
+
+    def __init__(self, basis: np.ndarray) -> None:
+        self.basis = basis
+        self.n_eq = self.n_ineq = 0
+        self.linear = True
+
+    def active_basis(self, theta):
+        return self.basis, 0
+
+
+def bordered_problem(problem_rot, theta_rot: np.ndarray, blocks, opts: RotationOptions):
+    """A shallow copy of ``problem_rot`` whose constraints are the rotation's stationarity
+    conditions, so the engine's standard-error code (expected / observed / first-order
+    information, ``robust.sem`` sandwiches) gives the bordered covariance."""
+    import copy
+
+    view = copy.copy(problem_rot)
+    view.constraints = _Bordered(bordered_basis(problem_rot, theta_rot, blocks, opts))
+    return view
+
+
+def bordered_inverse(
+    problem_rot, theta_rot: np.ndarray, information: str, blocks, opts: RotationOptions
+) -> np.ndarray:
+    """``K (K' I K)^-1 K'``: the (per case) information of the rotated parameterisation
+    bordered by the Jacobian ``C`` of :func:`border_constraints` (and of the model's own
+    equality constraints); ``K`` spans the null space of ``C``."""
+    K = bordered_basis(problem_rot, theta_rot, blocks, opts)
     info = (
         problem_rot.information(theta_rot)
         if information == "expected"
         else problem_rot.hessian(theta_rot)
     )
-    cons = problem_rot.constraints
-    K0, _ = cons.active_basis(theta_rot) if cons is not None else (np.eye(theta_rot.size), 0)
-    _, sv, Vt = np.linalg.svd(C @ K0)
-    rank = int((sv > sv.max() * 1e-10).sum()) if sv.size else 0
-    K = K0 @ Vt[rank:].T
     return K @ np.linalg.pinv(K.T @ info @ K, rcond=1e-12, hermitian=True) @ K.T
 
 
