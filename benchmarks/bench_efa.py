@@ -48,6 +48,7 @@ CASES = [
     ("promax (no SEs, as lavaan)", "efa", 3, "promax", {}, {}),
     ("target (lavaan gpa.tol 1e-6)", "efa", 3, "target", {"target": TARGET}, {"gpa_tol": 1e-6}),
     ("MLR, geomin 2 factors", "efa", 2, "geomin", {}, {"estimator": "MLR"}),
+    ("MLM, geomin 2 factors", "efa", 2, "geomin", {}, {"estimator": "MLM"}),
     ("ESEM + structural part", "sem", None, "geomin", {}, {}),
 ]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_missing_fixtures import HS_VARS, hs_frame
+from test_missing_fixtures import HS_VARS, hs_frame, hs_mar
 
 import radsem
 from radsem._r import r_available
@@ -113,6 +113,15 @@ def test_robust_efa_matches_lavaan(estimator, std_ov):
     _compare(fit, pe_r, fm_r)
     for k in ("chisq.scaled", "cfi.robust", "rmsea.robust"):
         assert fit.fit_measures()[k] == pytest.approx(fm_r[k], rel=1e-4)
+
+
+@needs_r
+def test_fiml_efa_matches_lavaan():
+    """missing = "ml": observed information, bordered by the rotation conditions."""
+    data = hs_mar()
+    pe_r, fm_r = _lavaan("efa", data, {}, nfactors=2, missing="ml")
+    fit = radsem.efa(data, 2, missing="ml")
+    _compare(fit, pe_r, fm_r)
 
 
 @needs_r
