@@ -17,7 +17,7 @@ from test_missing_fixtures import HS_VARS, hs_frame, hs_mar
 import radsem
 from radsem._r import r_available
 from radsem.datasets import load
-from radsem.errors import EstimationError, ModelSpecificationError
+from radsem.errors import DataError, EstimationError, ModelSpecificationError
 
 needs_r = pytest.mark.skipif(not r_available("lavaan"), reason="R with lavaan is not available")
 
@@ -210,3 +210,12 @@ def test_bad_efa_inputs_are_refused():
         radsem.efa(data, 2, rotation="target")
     with pytest.raises(ModelSpecificationError, match="not a latent"):
         radsem.sem('efa("a")*f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf2 ~ efa("a")*x7', data)
+
+
+def test_ov_names_select_the_variables():
+    full = load("HolzingerSwineford1939")
+    a = radsem.efa(full, 2, ov_names=HS_VARS).parameter_estimates()
+    b = radsem.efa(hs_frame(), 2).parameter_estimates()
+    np.testing.assert_allclose(a["est"], b["est"], atol=1e-10)
+    with pytest.raises(DataError, match="ov_names"):
+        radsem.efa(full, 2, ov_names=["x1", "nope"])
