@@ -54,7 +54,7 @@ class ConditionalStats(CategoricalStats):
     slopes : numpy.ndarray, shape (p, nx)
         Regression slopes of each endogenous variable on the covariates (``res.slopes``).
     mean_x, cov_x : numpy.ndarray
-        Means and ML covariance matrix (divisor N) of the covariates.
+        Means and covariance matrix (divisor N - 1, as lavaan) of the covariates.
     """
 
     exogenous: tuple[str, ...] = ()
@@ -211,5 +211,5 @@ def conditional_sample_stats(
         exogenous=tuple(exogenous),
         slopes=slopes,
         mean_x=x.mean(axis=0),
-        cov_x=xc.T @ xc / n,
+        cov_x=xc.T @ xc / (n - 1),
     )
