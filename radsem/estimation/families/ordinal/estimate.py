@@ -167,7 +167,9 @@ def _start(model, stats, std_lv: bool) -> np.ndarray:
     from radsem.estimation.core.start import start_values
 
     if hasattr(model, "sample_joint"):  # conditional.x: the joint moments of y* and x
-        pseudo = [SimpleNamespace(**dict(zip(("cov", "mean"), model.sample_joint(st)))) for st in stats]
+        pseudo = [
+            SimpleNamespace(**dict(zip(("cov", "mean"), model.sample_joint(st)))) for st in stats
+        ]
     else:
         pseudo = [
             SimpleNamespace(cov=np.asarray(st.cov, float), mean=np.asarray(st.mean, float))

@@ -137,7 +137,8 @@ class ConditionalOrdinalModel(OrdinalModel):
         self.baseline_free = slots
 
     def _fill_exogenous(self, stats: list) -> None:
-        """Fixed ``x ~~ x`` / ``x ~1`` rows at the sample covariances and means (divisor N - 1, as lavaan)."""
+        """Fixed ``x ~~ x`` / ``x ~1`` rows at the sample covariances (divisor N - 1, as
+        lavaan) and means."""
         par = self.par
         lhs, op, rhs = par["lhs"].to_numpy(), par["op"].to_numpy(), par["rhs"].to_numpy()
         grp, free = par["group"].to_numpy(int), par["free"].to_numpy(int)
@@ -256,9 +257,9 @@ class ConditionalOrdinalModel(OrdinalModel):
             fr = free[self.th_rows[g]]
             dtau[np.flatnonzero(fr > 0), fr[fr > 0] - 1] = 1.0
             duni = np.zeros((self.n_uni, q))
-            duni[self.th_slot[g]] = (dtau - dmres[tv]) / se[tv, None] - th[:, None] * dse[
-                tv
-            ] / se[tv, None]
+            duni[self.th_slot[g]] = (dtau - dmres[tv]) / se[tv, None] - th[:, None] * dse[tv] / se[
+                tv, None
+            ]
             duni[self.mean_slot] = -dmres[num]
             dsl = dpi / se[:, None, None] - (pi / se[:, None] ** 2)[:, :, None] * dse[:, None, :]
             dslopes = dsl.transpose(1, 0, 2).reshape(self.n_slopes, q)

@@ -1,0 +1,234 @@
+"""Ordered outcomes with exogenous covariates (lavaan's conditional.x = TRUE), live against lavaan.
+
+Cases: the HolzingerSwineford1939 indicators cut into three ordered categories with age and sex
+as covariates of a factor (a MIMIC model), an ordinal + continuous mixture, ULSMV, WLS, the
+theta parameterisation, two groups, ``baseline_conditional_x_free_slopes=False``, ordinal
+observed outcomes regressed on covariates, and a seeded simulated MIMIC model with five
+ordered indicators and two covariates (one binary). Every number is compared with lavaan 0.6-14
+through rpy2 (skipped where R is absent): estimates 1e-4 absolute, standard errors 1e-4
+relative, test statistics and fit measures 1e-4 relative.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import radsem
+from radsem.datasets import load
+from radsem.errors import EstimationError
+from radsem.estimation.families.ordinal import cut_into_categories
+
+EST_TOL = 1e-4  # absolute
+REL_TOL = 1e-4  # relative: standard errors, statistics, fit measures
+
+MIMIC = "f =~ x1 + x2 + x3\nf ~ ageyr + female"
+ORD3 = {"ordered": ["x1", "x2", "x3"]}
+SIM_MIMIC = "f =~ y1 + y2 + y3 + y4 + y5\nf ~ z + treated"
+SIM_ORD = {"ordered": ["y1", "y2", "y3", "y4", "y5"]}
+
+CASES = {
+    "hs_mimic_wlsmv": ("hs", MIMIC, ORD3),
+    "hs_mimic_ulsmv": ("hs", MIMIC, {**ORD3, "estimator": "ULSMV"}),
+    "hs_mimic_wls": ("hs", MIMIC, {**ORD3, "estimator": "WLS"}),
+    "hs_mimic_fixed_slopes": ("hs", MIMIC, {**ORD3, "baseline_conditional_x_free_slopes": False}),
+    "hs_mimic_theta": ("hs", MIMIC, {**ORD3, "parameterization": "theta"}),
+    "hs_mimic_groups": ("hs", MIMIC, {**ORD3, "group": "school"}),
+    "hs_mixed": ("hs", "f =~ x1 + x2 + x3 + x4\nf ~ ageyr + female", ORD3),
+    "hs_mixed_fixed_slopes": (
+        "hs",
+        "f =~ x1 + x2 + x3 + x4\nf ~ ageyr + female",
+        {**ORD3, "baseline_conditional_x_free_slopes": False},
+    ),
+    "hs_observed_regression": (
+        "hs",
+        "x1 ~ ageyr + female\nx2 ~ ageyr\nx3 ~ female",
+        ORD3,
+    ),
+    "sim_mimic_wlsmv": ("sim", SIM_MIMIC, SIM_ORD),
+    "sim_mimic_ulsmv": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "ULSMV"}),
+    "sim_mimic_wls": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "WLS"}),
+    "sim_mimic_fixed_slopes": (
+        "sim",
+        SIM_MIMIC,
+        {**SIM_ORD, "baseline_conditional_x_free_slopes": False},
+    ),
+}
+
+
+def hs_data() -> pd.DataFrame:
+    """HolzingerSwineford1939: x1-x9 cut into 3 categories, x4 also kept continuous."""
+    hs = load("HolzingerSwineford1939")
+    data = cut_into_categories(hs[[f"x{i}" for i in range(1, 10)]], 3)
+    data["x4"] = hs["x4"]
+    data["ageyr"] = hs["ageyr"].astype(float)
+    data["female"] = (hs["sex"] == 2).astype(float)
+    data["school"] = hs["school"]
+    return data
+
+
+def simulated_mimic(n: int = 800, seed: int = 17) -> pd.DataFrame:
+    """A MIMIC population: f = 0.5 z - 0.4 treated + zeta, five probit indicators with 3 to 5
+    categories (known truth: loadings 1, 0.8, 1.2, 0.7, 0.9 on y*, residual variance 1)."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    treated = (rng.random(n) < 0.4).astype(float)
+    f = 0.5 * z - 0.4 * treated + rng.normal(scale=0.8, size=n)
+    cuts = [(-0.8, 0.6), (-1.0, 0.0, 1.0), (-0.3, 0.9), (-1.2, -0.2, 0.5, 1.4), (0.0, 1.1)]
+    out = {}
+    for k, (lam, tau) in enumerate(zip((1.0, 0.8, 1.2, 0.7, 0.9), cuts, strict=True)):
+        ystar = lam * f + rng.normal(size=n)
+        out[f"y{k + 1}"] = np.searchsorted(np.asarray(tau), ystar) + 1
+    data = pd.DataFrame(out)
+    data["z"] = z
+    data["treated"] = treated
+    return data
+
+
+def _data(kind: str) -> pd.DataFrame:
+    return hs_data() if kind == "hs" else simulated_mimic()
+
+
+@pytest.fixture(scope="module")
+def fits() -> dict:
+    return {}
+
+
+def _pair(fits, name):
+    if name not in fits:
+        from radsem.engines.lavaan import fit_lavaan
+
+        kind, model, options = CASES[name]
+        data = _data(kind)
+        fit = radsem.sem(model, data, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lav = fit_lavaan(model, data, "sem", **options)
+        fits[name] = (fit, lav)
+    return fits[name]
+
+
+def _compare_parameters(pe: pd.DataFrame, ref: pd.DataFrame) -> None:
+    keys = ["lhs", "op", "rhs", "group"]
+    merged = pe.merge(ref, on=keys, suffixes=("", "_ref"), how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", keys]
+    np.testing.assert_allclose(merged["est"], merged["est_ref"], rtol=0, atol=EST_TOL)
+    np.testing.assert_allclose(merged["std_all"], merged["std_all_ref"], rtol=0, atol=EST_TOL)
+    se, se_ref = merged["se"].to_numpy(), merged["se_ref"].to_numpy()
+    free = se_ref > 0
+    assert np.all(se[~free] == 0)
+    np.testing.assert_allclose(se[free], se_ref[free], rtol=REL_TOL)
+
+
+def _compare_measures(fm: pd.Series, ref: pd.Series) -> None:
+    assert list(fm.index) == list(ref.index)  # the same measures, in lavaan's order
+    assert not (fm.isna() ^ ref.isna()).any(), fm.index[fm.isna() ^ ref.isna()].tolist()
+    ok = fm.notna()
+    a, b = fm[ok].to_numpy(), ref[ok].to_numpy()
+    # atol: quantities that are zero in theory (residuals of a saturated part, which lavaan's
+    # optimiser leaves at 1e-8) and p-values below 1e-12 (rounding noise of 1 - pchisq)
+    np.testing.assert_allclose(a, b, rtol=REL_TOL, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_live_lavaan_parity(r_lavaan, fits, name):
+    fit, lav = _pair(fits, name)
+    assert fit.converged
+    _compare_parameters(fit.parameter_estimates(), lav.parameter_estimates())
+    fm = fit.fit_measures()
+    _compare_measures(fm, lav.fit_measures())
+    if "estimator" not in CASES[name][2]:
+        assert {"chisq.scaled", "cfi.scaled", "rmsea.scaled"} <= set(fm.index)
+
+
+@pytest.mark.parametrize("name", ["hs_mixed", "sim_mimic_wlsmv", "hs_mimic_groups"])
+def test_sample_statistics_equal_lavinspect(r_lavaan, fits, name):
+    """wls.obs (thresholds, slopes, variances, residual correlations) and gamma."""
+    fit, lav = _pair(fits, name)
+    wls = lav._inspect("wls.obs")
+    gamma = lav._inspect("gamma")
+    ngroups = len(fit._problem.stats)
+    wls = [wls] if ngroups == 1 else list(wls)
+    gamma = [gamma] if ngroups == 1 else list(gamma)
+    for st, w, g in zip(fit._problem.stats, wls, gamma, strict=True):
+        assert list(st.wls_labels) == list(w.names)
+        np.testing.assert_allclose(st.wls_obs, np.asarray(w), rtol=1e-6, atol=1e-8)
+        ref = np.asarray(g)
+        np.testing.assert_allclose(st.gamma, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
+
+
+def test_fixed_slopes_baseline_counts_the_slopes(r_lavaan, fits):
+    free, _ = _pair(fits, "hs_mimic_wlsmv")
+    fixed, _ = _pair(fits, "hs_mimic_fixed_slopes")
+    nslopes = 3 * 2
+    assert fixed.fit_measures()["baseline.df"] == free.fit_measures()["baseline.df"] + nslopes
+    assert fixed.fit_measures()["baseline.chisq"] > free.fit_measures()["baseline.chisq"]
+    np.testing.assert_allclose(fixed._theta, free._theta)
+
+
+def test_implied_reduced_form(r_lavaan, fits):
+    fit, lav = _pair(fits, "hs_mixed")
+    imp = fit.implied()[0]
+    ref = lav._inspect("implied")
+    np.testing.assert_allclose(
+        imp["slopes"].to_numpy(), np.asarray(ref.rx2("res.slopes")), atol=EST_TOL
+    )
+    np.testing.assert_allclose(imp["th"].to_numpy(), np.asarray(ref.rx2("res.th")), atol=EST_TOL)
+    assert list(imp["slopes"].columns) == ["ageyr", "female"]
+    res = fit.residuals()[0]
+    assert set(res) == {"cov", "th", "slopes"}
+
+
+def test_simulated_truth_is_recovered():
+    """Without R: with n = 4000 the WLSMV estimates are near the generating values.
+
+    The delta parameterisation sets the *residual* variance of every y* given the covariates
+    to 1, so the truth is rescaled: y_k* by ``sd_k = sqrt(lambda_k^2 psi + 1)`` and the factor
+    by its marker y1, ``lambda_k* = lambda_k sd_1 / sd_k`` and ``gamma* = gamma / sd_1``.
+    """
+    data = simulated_mimic(n=4000, seed=3)
+    fit = radsem.sem(SIM_MIMIC, data, **SIM_ORD)
+    pe = fit.parameter_estimates().set_index(["lhs", "op", "rhs"])["est"]
+    psi = 0.64
+    lam = np.array([1.0, 0.8, 1.2, 0.7, 0.9])
+    sd = np.sqrt(lam**2 * psi + 1.0)
+    for k in range(1, 5):
+        truth = lam[k] * sd[0] / sd[k]
+        assert pe[("f", "=~", f"y{k + 1}")] == pytest.approx(truth, abs=0.1)
+    assert pe[("f", "~", "z")] == pytest.approx(0.5 / sd[0], abs=0.05)
+    assert pe[("f", "~", "treated")] == pytest.approx(-0.4 / sd[0], abs=0.08)
+    assert pe[("f", "~~", "f")] == pytest.approx(psi / sd[0] ** 2, abs=0.06)
+    assert pe[("y1", "|", "t1")] == pytest.approx(-0.8 / sd[0], abs=0.08)
+    assert pe[("y4", "|", "t4")] == pytest.approx(1.4 / sd[3], abs=0.08)
+
+
+def test_jacobian_matches_finite_differences():
+    for options in (ORD3, {**ORD3, "parameterization": "theta"}):
+        fit = radsem.sem("f =~ x1 + x2 + x3 + x4\nf ~ ageyr + female", hs_data(), **options)
+        model, theta = fit._problem.model, fit._theta
+        for a, b in zip(model.jacobian(theta), model._numeric_jacobian(theta), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_refusals():
+    data = hs_data()
+    with pytest.raises(EstimationError, match="pairwise"):
+        radsem.sem(MIMIC, data, missing="pairwise", **ORD3)
+    fit = radsem.sem(MIMIC, data, **ORD3)
+    with pytest.raises(EstimationError, match="modification indices"):
+        fit.modindices()
+    with pytest.raises(EstimationError, match="factor scores"):
+        fit.predict()
+    with pytest.raises(EstimationError, match="conditional_x=True"):
+        radsem.sem(MIMIC, data, conditional_x=False, fixed_x=True, **ORD3)
+
+
+def test_joint_modelling_is_still_available():
+    """fixed_x=False, conditional_x=False treats the covariates as (continuous) variables."""
+    model = "f =~ x1 + x2 + x3\nf ~ ageyr"
+    fit = radsem.sem(model, hs_data(), fixed_x=False, conditional_x=False, **ORD3)
+    assert fit.converged
+    assert not fit.spec.conditional_x
