@@ -232,3 +232,23 @@ def test_joint_modelling_is_still_available():
     fit = radsem.sem(model, hs_data(), fixed_x=False, conditional_x=False, **ORD3)
     assert fit.converged
     assert not fit.spec.conditional_x
+
+
+def test_difference_test_matches_lavtestlrt(r_lavaan, fits):
+    """The scaled-and-shifted difference test of two conditional.x fits (lavTestLRT)."""
+    from radsem.engines.lavaan import fit_lavaan
+
+    fit, lav = _pair(fits, "hs_mimic_wlsmv")
+    restricted = "f =~ x1 + x2 + x3\nf ~ 0*ageyr + female"
+    data = hs_data()
+    fit0 = radsem.sem(restricted, data, **ORD3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lav0 = fit_lavaan(restricted, data, "sem", **ORD3)
+        ref = r_lavaan.lavTestLRT(lav0._fit, lav._fit)
+    table = radsem.anova(fit0, fit, model_names=["r", "f"])
+    chisq_diff = float(np.asarray(ref.rx2("Chisq diff"))[1])
+    pvalue = float(np.asarray(ref.rx2("Pr(>Chisq)"))[1])
+    assert table.loc["r", "Df diff"] == 1
+    assert table.loc["r", "Chisq diff"] == pytest.approx(chisq_diff, rel=REL_TOL)
+    assert table.loc["r", "Pr(>Chisq)"] == pytest.approx(pvalue, rel=REL_TOL)
