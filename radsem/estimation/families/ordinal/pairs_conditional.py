@@ -95,18 +95,56 @@ def _ordinal_uni_scores(m: RegressionMargin, x, d_upper, d_lower):
     return out
 
 
+def _dpdf_drho(h, k, rho):
+    """``d phi_2(h, k; rho) / d rho`` (zero where h or k is infinite)."""
+    fin = np.isfinite(h) & np.isfinite(k)
+    hf, kf = np.where(fin, h, 0.0), np.where(fin, k, 0.0)
+    om = 1.0 - rho * rho
+    quad = hf * hf - 2.0 * rho * hf * kf + kf * kf
+    factor = rho / om + hf * kf / om - rho * quad / (om * om)
+    return np.where(fin, bvn_pdf(h, k, rho) * factor, 0.0)
+
+
+def _polychoric_rho(u1, l1, u2, l2) -> float:
+    """ML residual correlation: Newton's method on the exact derivatives, Brent as fallback."""
+
+    def probs(rho):
+        prob = np.maximum(_cell_prob(u1, l1, u2, l2, rho), _EPS)
+        return prob, float(np.sum(np.log(prob)))
+
+    rho = 0.0
+    prob, current = probs(rho)
+    for _ in range(50):
+        d1 = (bvn_pdf(u1, u2, rho) - bvn_pdf(l1, u2, rho) - bvn_pdf(u1, l2, rho)) + bvn_pdf(
+            l1, l2, rho
+        )
+        d2 = (
+            _dpdf_drho(u1, u2, rho) - _dpdf_drho(l1, u2, rho) - _dpdf_drho(u1, l2, rho)
+        ) + _dpdf_drho(l1, l2, rho)
+        ratio = d1 / prob
+        score = float(np.sum(ratio))
+        hess = float(np.sum(d2 / prob - ratio * ratio))
+        if not hess < 0.0:
+            break
+        new = float(np.clip(rho + np.clip(-score / hess, -0.5, 0.5), -_BOUND, _BOUND))
+        new_prob, value = probs(new)
+        while value < current - 1e-12 * abs(current) and abs(new - rho) > 1e-14:
+            new = 0.5 * (rho + new)
+            new_prob, value = probs(new)
+        moved = abs(new - rho)
+        rho, prob, current = new, new_prob, value
+        if moved < 1e-12:
+            return rho
+    res = minimize_scalar(
+        lambda r: -probs(r)[1], bounds=(-_BOUND, _BOUND), method="bounded", options={"xatol": 1e-11}
+    )
+    return float(res.x)
+
+
 def _polychoric(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) -> PairScores:
     u1, l1 = m1.bounds()
     u2, l2 = m2.bounds()
-
-    def negloglik(rho: float) -> float:
-        prob = np.maximum(_cell_prob(u1, l1, u2, l2, rho), _EPS)
-        return -float(np.sum(np.log(prob)))
-
-    res = minimize_scalar(
-        negloglik, bounds=(-_BOUND, _BOUND), method="bounded", options={"xatol": 1e-11}
-    )
-    rho = float(res.x)
+    rho = _polychoric_rho(u1, l1, u2, l2)
     prob = np.maximum(_cell_prob(u1, l1, u2, l2, rho), _EPS)
     dprob = (
         bvn_pdf(u1, u2, rho) - bvn_pdf(l1, u2, rho) - bvn_pdf(u1, l2, rho) + bvn_pdf(l1, l2, rho)
