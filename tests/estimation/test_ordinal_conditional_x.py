@@ -19,7 +19,7 @@ import pytest
 
 import radsem
 from radsem.datasets import load
-from radsem.errors import EstimationError
+from radsem.errors import DataWarning, EstimationError
 from radsem.estimation.families.ordinal import cut_into_categories
 
 EST_TOL = 1e-4  # absolute
@@ -48,6 +48,18 @@ CASES = {
         "x1 ~ ageyr + female\nx2 ~ ageyr\nx3 ~ female",
         ORD3,
     ),
+    "hs_two_factors_mixed": (
+        "hs",
+        "f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf1 ~ ageyr\nf2 ~ female + ageyr",
+        {"ordered": ["x1", "x2", "x3", "x5", "x6"]},
+    ),
+    "hs_groups_equal": (
+        "hs",
+        MIMIC,
+        {**ORD3, "group": "school", "group_equal": ["loadings", "thresholds"]},
+    ),
+    "hs_std_lv_dif": ("hs", MIMIC + "\nx1 ~ female", {**ORD3, "std_lv": True}),
+    "hs_listwise": ("hs_missing", MIMIC, ORD3),
     "sim_mimic_wlsmv": ("sim", SIM_MIMIC, SIM_ORD),
     "sim_mimic_ulsmv": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "ULSMV"}),
     "sim_mimic_wls": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "WLS"}),
@@ -89,6 +101,11 @@ def simulated_mimic(n: int = 800, seed: int = 17) -> pd.DataFrame:
 
 
 def _data(kind: str) -> pd.DataFrame:
+    if kind == "hs_missing":  # two missing covariate values and one missing item: listwise
+        data = hs_data()
+        data.loc[[3, 7], "ageyr"] = np.nan
+        data.loc[5, "x2"] = np.nan
+        return data
     return hs_data() if kind == "hs" else simulated_mimic()
 
 
@@ -103,7 +120,9 @@ def _pair(fits, name):
 
         kind, model, options = CASES[name]
         data = _data(kind)
-        fit = radsem.sem(model, data, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # listwise deletion
+            fit = radsem.sem(model, data, **options)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lav = fit_lavaan(model, data, "sem", **options)
@@ -144,7 +163,9 @@ def test_live_lavaan_parity(r_lavaan, fits, name):
         assert {"chisq.scaled", "cfi.scaled", "rmsea.scaled"} <= set(fm.index)
 
 
-@pytest.mark.parametrize("name", ["hs_mixed", "sim_mimic_wlsmv", "hs_mimic_groups"])
+@pytest.mark.parametrize(
+    "name", ["hs_mixed", "sim_mimic_wlsmv", "hs_mimic_groups", "hs_two_factors_mixed"]
+)
 def test_sample_statistics_equal_lavinspect(r_lavaan, fits, name):
     """wls.obs (thresholds, slopes, variances, residual correlations) and gamma."""
     fit, lav = _pair(fits, name)

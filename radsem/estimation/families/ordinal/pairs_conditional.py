@@ -172,9 +172,10 @@ def _polyserial(num: RegressionMargin, ordv: RegressionMargin, x: np.ndarray) ->
     cc = codes - codes.mean()
     den = np.sqrt(np.sum(cc * cc) * np.sum(resid * resid))
     r0 = float(np.sum(cc * resid) / den) if den > 0 else 0.0
-    start = r0 * np.sqrt(np.mean(cc * cc)) / np.sum(_NORM * np.exp(-0.5 * ordv.tau**2))
-    if abs(start) > 0.9:
-        start /= 2.0
+    # (thresholds at the average linear predictor, where the codes' scale is measured)
+    tau = ordv.tau - ordv.eta.mean()
+    start = r0 * np.sqrt(np.mean(cc * cc)) / np.sum(_NORM * np.exp(-0.5 * tau**2))
+    start = float(np.clip(start, -0.9, 0.9))
     dens = _NORM * np.exp(-0.5 * z * z)
     rho = float(
         fit_polyserial_pairs(
