@@ -34,9 +34,9 @@ from test_ordinal_conditional_x import CASES, _data, simulated_mimic  # noqa: E4
 def parity(name: str) -> tuple[float, float, float, float, float]:
     kind, model, options = CASES[name]
     data = _data(kind)
-    fit = radsem.sem(model, data, **options)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # listwise deletion (hs_listwise), lavaan's notes
+        fit = radsem.sem(model, data, **options)
         lav = fit_lavaan(model, data, "sem", **options)
     keys = ["lhs", "op", "rhs", "group"]
     m = fit.parameter_estimates().merge(lav.parameter_estimates(), on=keys, suffixes=("", "_l"))
