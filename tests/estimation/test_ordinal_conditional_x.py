@@ -60,6 +60,7 @@ CASES = {
     ),
     "hs_std_lv_dif": ("hs", MIMIC + "\nx1 ~ female", {**ORD3, "std_lv": True}),
     "hs_listwise": ("hs_missing", MIMIC, ORD3),
+    "hs_binary": ("hs_binary", MIMIC, ORD3),
     "sim_mimic_wlsmv": ("sim", SIM_MIMIC, SIM_ORD),
     "sim_mimic_ulsmv": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "ULSMV"}),
     "sim_mimic_wls": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "WLS"}),
@@ -105,6 +106,11 @@ def _data(kind: str) -> pd.DataFrame:
         data = hs_data()
         data.loc[[3, 7], "ageyr"] = np.nan
         data.loc[5, "x2"] = np.nan
+        return data
+    if kind == "hs_binary":  # binary items: one threshold each
+        data = hs_data()
+        hs = load("HolzingerSwineford1939")
+        data[["x1", "x2", "x3"]] = cut_into_categories(hs[["x1", "x2", "x3"]], 2)
         return data
     return hs_data() if kind == "hs" else simulated_mimic()
 
@@ -245,6 +251,14 @@ def test_refusals():
         fit.predict()
     with pytest.raises(EstimationError, match="conditional_x=True"):
         radsem.sem(MIMIC, data, conditional_x=False, fixed_x=True, **ORD3)
+
+
+def test_separating_covariate_is_refused():
+    """A covariate equal to an item's category: the probit slope is infinite."""
+    data = hs_data()
+    data["sep"] = (data["x1"] == data["x1"].max()).astype(float)
+    with pytest.raises(EstimationError, match="'sep' \\(almost\\) separates"):
+        radsem.sem("f =~ x1 + x2 + x3\nf ~ sep + ageyr", data, **ORD3)
 
 
 def test_joint_modelling_is_still_available():

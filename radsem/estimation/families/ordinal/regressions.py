@@ -33,6 +33,9 @@ from radsem.estimation.families.ordinal.thresholds import (
 __all__ = ["RegressionMargin", "probit_regression", "linear_regression"]
 
 _NORM = 1.0 / np.sqrt(2.0 * np.pi)
+SEPARATION = 5.0
+"""A probit slope moving the latent response by more than this many standard deviations per
+standard deviation of a covariate is taken as (quasi-)separation (the ML estimate is infinite)."""
 
 
 def _pdf(x: np.ndarray) -> np.ndarray:
@@ -139,7 +142,12 @@ def _probit_derivatives(codes, x, params, n_th):
 
 
 def probit_regression(
-    codes: np.ndarray, levels: tuple, x: np.ndarray, name: str = "y", max_iter: int = 200
+    codes: np.ndarray,
+    levels: tuple,
+    x: np.ndarray,
+    name: str = "y",
+    max_iter: int = 200,
+    covariates: tuple[str, ...] = (),
 ) -> RegressionMargin:
     """Ordered probit regression of an ordinal variable on covariates, by maximum likelihood.
 
@@ -153,6 +161,10 @@ def probit_regression(
         Covariates.
     name : str
         Variable name for messages.
+    max_iter : int
+        Newton iterations.
+    covariates : tuple of str
+        Covariate names for messages.
 
     Returns
     -------
@@ -161,7 +173,8 @@ def probit_regression(
     Raises
     ------
     EstimationError
-        When Newton's method does not converge (e.g. a covariate separates the categories).
+        When Newton's method does not converge, or a covariate separates the categories
+        (standardised slope above :data:`SEPARATION`: the ML estimate is infinite).
     """
     n_th = len(levels) - 1
     params = np.concatenate([thresholds_from_codes(codes, len(levels)), np.zeros(x.shape[1])])
@@ -197,6 +210,17 @@ def probit_regression(
         raise EstimationError(
             f"the probit regression of {name} on the covariates did not converge (a covariate "
             "may separate its categories)"
+        )
+    # (quasi-)separation: the likelihood keeps rising as a slope grows without bound, and
+    # Newton's method stops where the gradient underflows, at a huge standardised slope
+    std_slopes = np.abs(params[n_th:]) * x.std(axis=0)
+    if std_slopes.size and std_slopes.max() > SEPARATION:
+        k = int(np.argmax(std_slopes))
+        label = repr(covariates[k]) if len(covariates) > k else f"number {k + 1}"
+        raise EstimationError(
+            f"the probit regression of {name!r} on the covariates diverges: covariate {label} "
+            f"(almost) separates its categories (standardised slope {std_slopes.max():.1f}); "
+            "merge categories or drop the covariate"
         )
     eta = x @ params[n_th:]
     return RegressionMargin(

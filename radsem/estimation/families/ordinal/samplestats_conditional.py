@@ -121,7 +121,7 @@ def conditional_sample_stats(
             )
             if (codes < 0).any():
                 raise DataError(f"{v!r} has missing values: use listwise deletion")
-            margins.append(probit_regression(codes, labels, x, name=v))
+            margins.append(probit_regression(codes, labels, x, name=v, covariates=tuple(exogenous)))
         else:
             values = _numeric_column(data[v], v)
             margins.append(linear_regression(values, x, name=v))
