@@ -16,8 +16,9 @@ class ConditionalOrdinalFit(OrdinalFit):
 
     ``implied()`` / ``residuals()`` give per group the residual correlations (``"cov"``),
     thresholds (``"th"``) and slopes (``"slopes"``), as lavaan's ``res.cov``, ``res.th`` and
-    ``res.slopes``. Factor scores and modification indices are not available with
-    covariates (an :class:`EstimationError` says so).
+    ``res.slopes``. ``modindices()`` works on the reduced form (no candidates among the
+    covariates' moments, as lavaan). Factor scores are not available with covariates (an
+    :class:`EstimationError` says so).
     """
 
     def _labelled(self, vec: np.ndarray, g: int) -> dict:
@@ -58,13 +59,6 @@ class ConditionalOrdinalFit(OrdinalFit):
             for col in ("std_all", "std_nox"):
                 out[col][pos] = values[pos] / sd
         return out
-
-    def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
-        """Not available with exogenous covariates under ``conditional_x=True``."""
-        raise EstimationError(
-            "modification indices are not available for ordered outcomes with exogenous "
-            "covariates (conditional_x=True)"
-        )
 
     def predict(self, method: str = "ebm") -> pd.DataFrame:
         """Not available with exogenous covariates under ``conditional_x=True``."""
