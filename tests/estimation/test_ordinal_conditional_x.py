@@ -320,3 +320,51 @@ def test_modindices_match_lavaan(r_lavaan, fits, name):
     np.testing.assert_allclose(both["mi"], both["mi_ref"], rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(both["epc"], both["epc_ref"], rtol=1e-3, atol=2e-4)
     np.testing.assert_allclose(both["sepc_all"], both["sepc_all_ref"], rtol=1e-3, atol=2e-4)
+
+
+def test_probit_regression_is_the_ml_estimate(rng):
+    """Without R: against a direct numerical maximisation of the ordered probit likelihood,
+    and the casewise scores sum to zero at the optimum."""
+    from scipy.optimize import minimize
+    from scipy.stats import norm
+
+    from radsem.estimation.families.ordinal.regressions import probit_regression
+
+    n = 600
+    x = np.column_stack([rng.normal(size=n), (rng.random(n) < 0.5).astype(float)])
+    ystar = 0.7 * x[:, 0] - 0.5 * x[:, 1] + rng.normal(size=n)
+    codes = np.searchsorted(np.array([-0.5, 0.4, 1.2]), ystar)
+    fit = probit_regression(codes, (1, 2, 3, 4), x, name="y")
+
+    def negloglik(par):
+        tau = np.concatenate([[-np.inf], np.cumsum(np.r_[par[0], np.exp(par[1:3])]), [np.inf]])
+        eta = x @ par[3:]
+        return -np.sum(np.log(norm.cdf(tau[codes + 1] - eta) - norm.cdf(tau[codes] - eta)))
+
+    res = minimize(negloglik, np.zeros(5), method="BFGS", options={"gtol": 1e-9})
+    tau = np.cumsum(np.r_[res.x[0], np.exp(res.x[1:3])])
+    np.testing.assert_allclose(fit.tau, tau, atol=1e-5)
+    np.testing.assert_allclose(fit.slopes, res.x[3:], atol=1e-5)
+    np.testing.assert_allclose(fit.sc_th.sum(axis=0), 0.0, atol=1e-8)
+    np.testing.assert_allclose(fit.sc_sl.sum(axis=0), 0.0, atol=1e-8)
+    assert fit.slopes == pytest.approx([0.7, -0.5], abs=0.15)  # the generating values
+
+
+def test_residual_pearson_correlation_without_r(rng):
+    """Two continuous outcomes: the residual correlation is that of the OLS residuals."""
+    from radsem.estimation.families.ordinal.pairs_conditional import conditional_pair
+    from radsem.estimation.families.ordinal.regressions import linear_regression
+
+    n = 400
+    x = rng.normal(size=(n, 2))
+    e = rng.multivariate_normal([0, 0], [[1.0, 0.6], [0.6, 1.0]], size=n)
+    y1 = 1.0 + x @ [0.5, -0.2] + e[:, 0]
+    y2 = -2.0 + x @ [0.1, 0.3] + e[:, 1]
+    m1, m2 = linear_regression(y1, x), linear_regression(y2, x)
+    design = np.column_stack([np.ones(n), x])
+    r1 = y1 - design @ np.linalg.lstsq(design, y1, rcond=None)[0]
+    r2 = y2 - design @ np.linalg.lstsq(design, y2, rcond=None)[0]
+    pair = conditional_pair(m1, m2, x)
+    assert pair.rho == pytest.approx(np.corrcoef(r1, r2)[0, 1], abs=1e-12)
+    assert m1.var == pytest.approx(np.mean(r1**2), rel=1e-12)
+    assert pair.sc_rho.sum() == pytest.approx(0.0, abs=1e-8)
