@@ -17,8 +17,8 @@ class ConditionalOrdinalFit(OrdinalFit):
     ``implied()`` / ``residuals()`` give per group the residual correlations (``"cov"``),
     thresholds (``"th"``) and slopes (``"slopes"``), as lavaan's ``res.cov``, ``res.th`` and
     ``res.slopes``. ``modindices()`` works on the reduced form (no candidates among the
-    covariates' moments, as lavaan). Factor scores are not available with covariates (an
-    :class:`EstimationError` says so).
+    covariates' moments, as lavaan); ``predict()`` gives EBM scores with the covariates in
+    the prior and in the indicators' latent responses.
     """
 
     def _labelled(self, vec: np.ndarray, g: int) -> dict:
@@ -61,8 +61,15 @@ class ConditionalOrdinalFit(OrdinalFit):
         return out
 
     def predict(self, method: str = "ebm") -> pd.DataFrame:
-        """Not available with exogenous covariates under ``conditional_x=True``."""
-        raise EstimationError(
-            "factor scores are not available for ordered outcomes with exogenous covariates "
-            "(conditional_x=True)"
+        """EBM factor scores given the covariates (see
+        :mod:`radsem.estimation.measures.predict_ordinal_conditional`)."""
+        from radsem.estimation.measures.predict_ordinal_conditional import (
+            ebm_scores_conditional,
         )
+
+        if str(method).lower() != "ebm":
+            raise EstimationError(
+                f"factor scores with ordered indicators: only method='ebm' (empirical Bayes "
+                f"modal, lavaan's default for categorical data) is available, not {method!r}"
+            )
+        return ebm_scores_conditional(self)
