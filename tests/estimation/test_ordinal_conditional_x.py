@@ -61,6 +61,12 @@ CASES = {
     "hs_std_lv_dif": ("hs", MIMIC + "\nx1 ~ female", {**ORD3, "std_lv": True}),
     "hs_listwise": ("hs_missing", MIMIC, ORD3),
     "hs_binary": ("hs_binary", MIMIC, ORD3),
+    "hs_pairwise": ("hs_pairwise", MIMIC, {**ORD3, "missing": "pairwise"}),
+    "hs_pairwise_mixed": (
+        "hs_pairwise",
+        "f =~ x1 + x2 + x3 + x4 + x5\nf ~ ageyr + female",
+        {**ORD3, "missing": "pairwise"},
+    ),
     "sim_mimic_wlsmv": ("sim", SIM_MIMIC, SIM_ORD),
     "sim_mimic_ulsmv": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "ULSMV"}),
     "sim_mimic_wls": ("sim", SIM_MIMIC, {**SIM_ORD, "estimator": "WLS"}),
@@ -106,6 +112,14 @@ def _data(kind: str) -> pd.DataFrame:
         data = hs_data()
         data.loc[[3, 7], "ageyr"] = np.nan
         data.loc[5, "x2"] = np.nan
+        return data
+    if kind == "hs_pairwise":  # missing item values, and two rows with a missing covariate
+        data = hs_data()
+        data[["x2", "x3"]] = data[["x2", "x3"]].astype(float)
+        data.loc[[2, 4, 8], "x2"] = np.nan
+        data.loc[[10, 11, 40, 41], "x3"] = np.nan
+        data.loc[[20, 21, 22], "x4"] = np.nan
+        data.loc[[30, 31], "ageyr"] = np.nan
         return data
     if kind == "hs_binary":  # binary items: one threshold each
         data = hs_data()
@@ -170,7 +184,8 @@ def test_live_lavaan_parity(r_lavaan, fits, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["hs_mixed", "sim_mimic_wlsmv", "hs_mimic_groups", "hs_two_factors_mixed"]
+    "name",
+    ["hs_mixed", "sim_mimic_wlsmv", "hs_mimic_groups", "hs_two_factors_mixed", "hs_pairwise"],
 )
 def test_sample_statistics_equal_lavinspect(r_lavaan, fits, name):
     """wls.obs (thresholds, slopes, variances, residual correlations) and gamma."""
@@ -242,8 +257,6 @@ def test_jacobian_matches_finite_differences():
 
 def test_refusals():
     data = hs_data()
-    with pytest.raises(EstimationError, match="pairwise"):
-        radsem.sem(MIMIC, data, missing="pairwise", **ORD3)
     fit = radsem.sem(MIMIC, data, **ORD3)
     with pytest.raises(EstimationError, match="only method='ebm'"):
         fit.predict("bartlett")
@@ -371,7 +384,15 @@ def test_residual_pearson_correlation_without_r(rng):
 
 
 @pytest.mark.parametrize(
-    "name", ["hs_mimic_wlsmv", "hs_mixed", "hs_two_factors_mixed", "sim_mimic_wlsmv", "hs_listwise"]
+    "name",
+    [
+        "hs_mimic_wlsmv",
+        "hs_mixed",
+        "hs_two_factors_mixed",
+        "sim_mimic_wlsmv",
+        "hs_listwise",
+        "hs_pairwise_mixed",
+    ],
 )
 def test_ebm_scores_match_lavpredict(r_lavaan, fits, name):
     """EBM scores with the covariates in the prior: lavaan's optimiser stops a little earlier

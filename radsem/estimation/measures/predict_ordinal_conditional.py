@@ -8,7 +8,8 @@ posterior of case ``i``::
 where ``E[eta | x_i] = nu_eta + (I - B)^-1 Gamma (x_i - mean(x))`` and ``Phi_x = (I - B)^-1
 Psi (I - B)^-T`` are the latent variables' conditional mean and covariance, and the latent
 response of indicator ``j`` is ``y*_j = nu_j + lambda_j' eta + k_j' x_i + e_j`` (``k_j`` its
-direct effects of the covariates). Every case is its own pattern.
+direct effects of the covariates). Every case is its own pattern; with
+``missing="pairwise"`` a missing item contributes nothing (as lavaan).
 """
 
 from __future__ import annotations
@@ -69,7 +70,10 @@ def ebm_scores_conditional(fit) -> pd.DataFrame:
     frames = []
     for g in range(model.ngroups):
         frame = data if group is None else data[data[group] == labels[g]]
-        frame = frame.dropna(subset=list(model.observed))
+        if fit.options.get("missing") == "pairwise":  # missing items contribute P = 1
+            frame = frame.dropna(subset=xs).dropna(subset=endo, how="all")
+        else:
+            frame = frame.dropna(subset=list(model.observed))
         lam, th, phi, alpha0, gamma, nu, k_mat = _pieces(fit, g)
         x = frame[xs].to_numpy(dtype=float)
         alpha = alpha0[None, :] + x @ gamma.T
@@ -84,9 +88,10 @@ def ebm_scores_conditional(fit) -> pd.DataFrame:
         hi = np.empty_like(lo)
         for c, k in enumerate(ordered):
             cut = np.concatenate([[-np.inf], np.asarray(tau[endo[k]], float), [np.inf]])
-            cat = codes[:, k].astype(int)
-            lo[:, c] = cut[cat] - offset[:, k]
-            hi[:, c] = cut[cat + 1] - offset[:, k]
+            miss = ~np.isfinite(codes[:, k])
+            cat = np.where(miss, 0, codes[:, k]).astype(int)
+            lo[:, c] = np.where(miss, -np.inf, cut[cat] - offset[:, k])
+            hi[:, c] = np.where(miss, np.inf, cut[cat + 1] - offset[:, k])
         post = _Posterior(
             lo,
             hi,

@@ -10,33 +10,48 @@ is compared with them through its reduced form
 
 from __future__ import annotations
 
-from radsem.errors import EstimationError
+import warnings
+
+from radsem._warnings import user_stacklevel
+from radsem.errors import DataWarning
 
 __all__ = ["conditional_setup"]
+
+
+def _usable(frame, endo: list[str], exo: list[str]):
+    """``missing="pairwise"``: rows with a missing covariate, or with no observed endogenous
+    variable, are removed (with a warning), as lavaan does."""
+    keep = frame[exo].notna().all(axis=1) & frame[endo].notna().any(axis=1)
+    dropped = int((~keep).sum())
+    if dropped:
+        warnings.warn(
+            f"{dropped} of {len(frame)} rows have a missing covariate or no observed "
+            "endogenous variable and were removed (missing='pairwise' with conditional_x)",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return frame.loc[keep]
 
 
 def conditional_setup(spec, frames, levels, missing, parameterization, free_slopes_baseline):
     """Per-group conditional sample statistics and the reduced-form model.
 
-    Raises
-    ------
-    EstimationError
-        With ``missing="pairwise"`` (lavaan 0.6-14 has no pairwise conditional statistics).
+    With ``missing="pairwise"`` every regression and residual correlation uses the rows where
+    its variables are observed (rows with a missing covariate are removed, with a warning).
     """
     from radsem.estimation.families.ordinal.implied_conditional import ConditionalOrdinalModel
     from radsem.estimation.families.ordinal.samplestats_conditional import (
         conditional_sample_stats,
     )
 
-    if missing != "listwise":
-        raise EstimationError(
-            "missing='pairwise' is not available with exogenous covariates "
-            "(conditional_x=True); use missing='listwise'"
-        )
     exo = set(spec.exogenous)
     endo = [v for v in spec.observed if v not in exo]
+    if missing == "pairwise":
+        frames = [_usable(frame, endo, list(spec.exogenous)) for frame in frames]
     stats = [
-        conditional_sample_stats(frame, endo, spec.ordered, spec.exogenous, levels=levels)
+        conditional_sample_stats(
+            frame, endo, spec.ordered, spec.exogenous, levels=levels, missing=missing
+        )
         for frame in frames
     ]
     model = ConditionalOrdinalModel(

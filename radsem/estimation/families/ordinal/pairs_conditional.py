@@ -193,11 +193,14 @@ def _polyserial(num: RegressionMargin, ordv: RegressionMargin, x: np.ndarray) ->
     return PairScores(rho, sc["rho"], uni_num, uni_ord)
 
 
-def _pearson(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) -> PairScores:
+def _pearson(
+    m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray, rho: float | None = None
+) -> PairScores:
     e1, e2 = m1.residual, m2.residual
     v1, v2 = m1.var, m2.var
     s1, s2 = np.sqrt(v1), np.sqrt(v2)
-    rho = float(np.sum(e1 * e2) / np.sqrt(np.sum(e1 * e1) * np.sum(e2 * e2)))
+    if rho is None:
+        rho = float(np.sum(e1 * e2) / np.sqrt(np.sum(e1 * e1) * np.sum(e2 * e2)))
     om = 1.0 - rho * rho
     quad = e1 * e1 / v1 - 2.0 * rho * e1 * e2 / (s1 * s2) + e2 * e2 / v2
     sc_rho = rho / om + e1 * e2 / (s1 * s2 * om) - quad * rho / om**2
@@ -213,7 +216,26 @@ def _pearson(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) -> PairS
     )
 
 
-def conditional_pair(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) -> PairScores:
+def _ml_residual_rho(m1: RegressionMargin, m2: RegressionMargin) -> float:
+    """ML correlation of two standardised residuals with the regressions fixed (rows with both
+    observed; lavaan's ``lav_bvreg``). Equals the Pearson correlation of the residuals when
+    the regressions were fitted on the same rows."""
+    z1 = m1.residual / np.sqrt(m1.var)
+    z2 = m2.residual / np.sqrt(m2.var)
+
+    def negloglik(rho: float) -> float:
+        om = 1.0 - rho * rho
+        return 0.5 * float(np.sum(np.log(om) + (z1 * z1 - 2.0 * rho * z1 * z2 + z2 * z2) / om))
+
+    res = minimize_scalar(
+        negloglik, bounds=(-_BOUND, _BOUND), method="bounded", options={"xatol": 1e-12}
+    )
+    return float(res.x)
+
+
+def conditional_pair(
+    m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray, pairwise: bool = False
+) -> PairScores:
     """Residual correlation of two endogenous variables given the covariates ``x``.
 
     Parameters
@@ -222,16 +244,32 @@ def conditional_pair(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) 
         Step-one fits of the two variables.
     x : numpy.ndarray, shape (N, nx)
         The covariates.
+    pairwise : bool
+        The margins were fitted on other rows (``missing="pairwise"``): two continuous
+        variables get the ML residual correlation with the regressions fixed rather than
+        the Pearson correlation of the residuals. Rows where either variable is missing
+        (``present``) are left out, with zero scores.
 
     Returns
     -------
     PairScores
         ``uni1`` belongs to ``m1`` and ``uni2`` to ``m2`` whatever their kinds.
     """
+    both = m1.observed() & m2.observed()
+    if not both.all():  # missing="pairwise": the rows where both are observed
+        sub = conditional_pair(m1.subset(both), m2.subset(both), x[both], pairwise=True)
+        n = both.size
+
+        def fill(a):
+            out = np.zeros((n, *a.shape[1:]))
+            out[both] = a
+            return out
+
+        return PairScores(sub.rho, fill(sub.sc_rho), fill(sub.uni1), fill(sub.uni2))
     if m1.kind == "ordered" and m2.kind == "ordered":
         return _polychoric(m1, m2, x)
     if m1.kind == "numeric" and m2.kind == "numeric":
-        return _pearson(m1, m2, x)
+        return _pearson(m1, m2, x, _ml_residual_rho(m1, m2) if pairwise else None)
     if m1.kind == "numeric":
         return _polyserial(m1, m2, x)
     out = _polyserial(m2, m1, x)

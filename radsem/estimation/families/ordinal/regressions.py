@@ -82,6 +82,58 @@ class RegressionMargin:
     levels: tuple = ()
     var: float = 1.0
     sc_var: np.ndarray | None = None
+    present: np.ndarray | None = None
+
+    def observed(self) -> np.ndarray:
+        """Rows where the variable is observed (all rows unless ``present`` says otherwise)."""
+        return np.ones(self.eta.size, bool) if self.present is None else self.present
+
+    def expanded(self, present: np.ndarray, x: np.ndarray) -> RegressionMargin:
+        """This fit (made on the rows ``present``) on all rows of ``x``: scores zero and codes
+        0 (values 0) where the variable is missing (``missing="pairwise"``)."""
+        n = present.size
+
+        def fill(a, value=0.0):
+            if a is None:
+                return None
+            out = np.full((n, *a.shape[1:]), value, dtype=a.dtype)
+            out[present] = a
+            return out
+
+        return RegressionMargin(
+            self.kind,
+            tau=self.tau,
+            slopes=self.slopes,
+            eta=x @ self.slopes,
+            sc_th=fill(self.sc_th),
+            sc_sl=fill(self.sc_sl),
+            codes=fill(self.codes, 0),
+            values=fill(self.values),
+            levels=self.levels,
+            var=self.var,
+            sc_var=fill(self.sc_var),
+            present=present.copy(),
+        )
+
+    def subset(self, rows: np.ndarray) -> RegressionMargin:
+        """The margin restricted to ``rows`` (boolean), for a pair's common rows."""
+
+        def cut(a):
+            return None if a is None else a[rows]
+
+        return RegressionMargin(
+            self.kind,
+            tau=self.tau,
+            slopes=self.slopes,
+            eta=self.eta[rows],
+            sc_th=self.sc_th[rows],
+            sc_sl=self.sc_sl[rows],
+            codes=cut(self.codes),
+            values=cut(self.values),
+            levels=self.levels,
+            var=self.var,
+            sc_var=cut(self.sc_var),
+        )
 
     @property
     def residual(self) -> np.ndarray:

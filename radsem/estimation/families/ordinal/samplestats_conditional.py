@@ -73,6 +73,35 @@ def _covariates(frame: pd.DataFrame, exogenous: Sequence[str]) -> np.ndarray:
     return x
 
 
+def _check_present(name: str, present: np.ndarray, missing: str) -> None:
+    if not present.all() and missing != "pairwise":
+        raise DataError(f"{name!r} has missing values: use listwise deletion")
+    if present.sum() < 2:
+        raise DataError(f"{name!r} has fewer than two observed values")
+
+
+def _step_one(data, variables, ordset, x, exogenous, levels, missing):
+    """The regression of every endogenous variable on the covariates (its observed rows)."""
+    margins = []
+    for v in variables:
+        if v in ordset:
+            codes, labels = encode_ordinal(
+                data[v], name=v, levels=None if levels is None else levels.get(v)
+            )
+            present = codes >= 0
+            _check_present(v, present, missing)
+            m = probit_regression(
+                codes[present], labels, x[present], name=v, covariates=tuple(exogenous)
+            )
+        else:
+            values = _numeric_column(data[v], v)
+            present = ~np.isnan(values)
+            _check_present(v, present, missing)
+            m = linear_regression(values[present], x[present], name=v)
+        margins.append(m if present.all() else m.expanded(present, x))
+    return margins
+
+
 def conditional_sample_stats(
     data: pd.DataFrame,
     variables: Sequence[str],
@@ -80,6 +109,7 @@ def conditional_sample_stats(
     exogenous: Sequence[str],
     *,
     levels: Mapping[str, Sequence] | None = None,
+    missing: str = "listwise",
 ) -> ConditionalStats:
     """Thresholds, slopes, residual correlations and their NACOV given the covariates.
 
@@ -96,6 +126,10 @@ def conditional_sample_stats(
         Covariates (numeric; binary 0/1 for a factor).
     levels : mapping, optional
         Category labels per ordinal variable (multi-group: the same in every group).
+    missing : {"listwise", "pairwise"}
+        ``"listwise"``: the rows must be complete. ``"pairwise"`` (lavaan's): each regression
+        on the rows where its variable is observed, each residual correlation on the rows
+        where both are, the scores of missing parts zero; the covariates must be complete.
 
     Returns
     -------
@@ -113,18 +147,7 @@ def conditional_sample_stats(
         raise DataError(f"only {len(data)} usable rows")
     x = _covariates(data, exogenous)
     n, nx = x.shape
-    margins = []
-    for v in variables:
-        if v in ordset:
-            codes, labels = encode_ordinal(
-                data[v], name=v, levels=None if levels is None else levels.get(v)
-            )
-            if (codes < 0).any():
-                raise DataError(f"{v!r} has missing values: use listwise deletion")
-            margins.append(probit_regression(codes, labels, x, name=v, covariates=tuple(exogenous)))
-        else:
-            values = _numeric_column(data[v], v)
-            margins.append(linear_regression(values, x, name=v))
+    margins = _step_one(data, variables, ordset, x, exogenous, levels, missing)
     p = len(variables)
     # layout of the step-one columns: thresholds/intercepts, slopes (x outer), variances
     th_cols, col = [], 0
