@@ -461,3 +461,15 @@ def test_ebm_scores_by_group_equal_single_group_fits():
     single = radsem.sem(MIMIC, alone, **ORD3).predict()
     g2 = scores[scores["group"] == 2]
     np.testing.assert_allclose(g2["f"].to_numpy(), single.loc[g2.index, "f"].to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["hs_mimic_wlsmv", "hs_mixed", "hs_std_lv_dif"])
+def test_std_nox_matches_lavaan(r_lavaan, fits, name):
+    """lavaan's standardizedSolution(type = "std.nox"): covariates left unstandardised."""
+    from radsem._r import from_r_dataframe
+
+    fit, lav = _pair(fits, name)
+    ref = from_r_dataframe(r_lavaan.standardizedSolution(lav._fit, type="std.nox"))
+    merged = fit.parameter_estimates().merge(ref, on=["lhs", "op", "rhs"], how="inner")
+    assert len(merged) == len(ref)
+    np.testing.assert_allclose(merged["std_nox"], merged["est.std"], atol=EST_TOL)
