@@ -31,7 +31,7 @@ def _residual_indices(problem, theta) -> dict[str, float]:
     continuous variables); versions with "means" add the threshold residuals."""
     model = problem.model
     # conditional.x: residual correlations of the endogenous variables only
-    low = getattr(model, "_cor_local", (model.cor_r, model.cor_c))
+    low = getattr(model, "cor_local", (model.cor_r, model.cor_c))
     parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean")}
     for g, (st, imp) in enumerate(zip(problem.stats, model.implied(theta), strict=True)):
         s_mat = np.asarray(st.cov, float)

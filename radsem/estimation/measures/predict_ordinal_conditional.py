@@ -24,9 +24,8 @@ from radsem.estimation.measures.predict_ordinal import _codes, _Posterior
 __all__ = ["ebm_scores_conditional"]
 
 
-def _pieces(fit, g: int):
-    model = fit._problem.model
-    ram, theta_ram = model.ram_model(fit._theta)
+def _pieces(model, theta: np.ndarray, g: int):
+    ram, theta_ram = model.ram_model(theta)
     values = ram.values(theta_ram)
     a_mat, s_mat, m_vec = ram.matrices(values, g)
     p = len(model.observed)
@@ -54,19 +53,29 @@ def _pieces(fit, g: int):
 
 
 @small_blas
-def ebm_scores_conditional(fit) -> pd.DataFrame:
+def ebm_scores_conditional(fit, problem, theta: np.ndarray) -> pd.DataFrame:
     """EBM factor scores of a conditional.x fit on the rows of ``fit.data`` (its index labels,
-    NaN for rows the fit did not use)."""
+    NaN for rows the fit did not use).
+
+    Parameters
+    ----------
+    fit : ConditionalOrdinalFit
+        For the data, options and group labels.
+    problem : OrdinalProblem
+        The fitted problem (model with the reduced form, sample statistics).
+    theta : numpy.ndarray
+        The estimates.
+    """
     from radsem.estimation.measures.predict import to_input_rows
 
-    model = fit._problem.model
+    model = problem.model
     lat = list(model.latent)
     data = fit.data.reset_index(drop=True)
     group = fit.options.get("group")
     labels = fit.spec.group_labels
     endo = [model.observed[k] for k in model.endo]
     xs = [model.observed[k] for k in model.exo]
-    values = model.values(fit._theta)
+    values = model.values(theta)
     frames = []
     for g in range(model.ngroups):
         frame = data if group is None else data[data[group] == labels[g]]
@@ -74,7 +83,7 @@ def ebm_scores_conditional(fit) -> pd.DataFrame:
             frame = frame.dropna(subset=xs).dropna(subset=endo, how="all")
         else:
             frame = frame.dropna(subset=list(model.observed))
-        lam, th, phi, alpha0, gamma, nu, k_mat = _pieces(fit, g)
+        lam, th, phi, alpha0, gamma, nu, k_mat = _pieces(model, theta, g)
         x = frame[xs].to_numpy(dtype=float)
         alpha = alpha0[None, :] + x @ gamma.T
         offset = nu[None, :] + x @ k_mat.T  # intercepts and direct effects of y*

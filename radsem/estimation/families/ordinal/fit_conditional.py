@@ -27,7 +27,7 @@ class ConditionalOrdinalFit(OrdinalFit):
         xs = [model.observed[k] for k in model.exo]
         pe = len(endo)
         cor = np.eye(pe)
-        lr, lc = model._cor_local
+        lr, lc = model.cor_local
         k = model.n_marginal
         cor[lr, lc] = cor[lc, lr] = vec[k:]
         loc = {int(v): i for i, v in enumerate(model.endo)}
@@ -72,4 +72,4 @@ class ConditionalOrdinalFit(OrdinalFit):
                 f"factor scores with ordered indicators: only method='ebm' (empirical Bayes "
                 f"modal, lavaan's default for categorical data) is available, not {method!r}"
             )
-        return ebm_scores_conditional(self)
+        return ebm_scores_conditional(self, self._problem, self._theta)

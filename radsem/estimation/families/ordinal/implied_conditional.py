@@ -73,6 +73,8 @@ class ConditionalOrdinalModel(OrdinalModel):
         Positions of the covariates among ``observed``.
     baseline_free : numpy.ndarray of int
         Elements of ``WLS.est`` that are free in the baseline model.
+    cor_local : tuple of numpy.ndarray
+        Row and column (among the endogenous variables) of each residual correlation.
     """
 
     def __init__(
@@ -127,7 +129,7 @@ class ConditionalOrdinalModel(OrdinalModel):
         lr, lc = np.tril_indices(pe, -1)
         order = np.lexsort((lr, lc))  # column by column
         self.cor_r, self.cor_c = self.endo[lr[order]], self.endo[lc[order]]
-        self._cor_local = (lr[order], lc[order])
+        self.cor_local = (lr[order], lc[order])
         self.n_marginal = self.n_uni + self.n_slopes + self.num.size
         slots = np.arange(self.n_marginal)
         if not self.free_slopes_baseline:
@@ -201,7 +203,7 @@ class ConditionalOrdinalModel(OrdinalModel):
         uni[self.th_slot[g]] = (vals[self.th_rows[g]] - mres[tv]) / se[tv]
         uni[self.mean_slot] = -mres[num]
         slopes = (pi / se[:, None]).T.reshape(-1)
-        lr, lc = self._cor_local
+        lr, lc = self.cor_local
         cor = sres[lr, lc] / (se[lr] * se[lc])
         return np.concatenate([uni, slopes, np.diag(sres)[num], cor])
 
@@ -218,7 +220,7 @@ class ConditionalOrdinalModel(OrdinalModel):
         oe = ordered[e]
         free = self.par["free"].to_numpy(int)
         q = self.nfree
-        lr, lc = self._cor_local
+        lr, lc = self.cor_local
         num = np.array([loc[int(k)] for k in self.num], int)
         out = []
         for g, imp in enumerate(imps):
