@@ -64,8 +64,43 @@ def _pdf(x: np.ndarray) -> np.ndarray:
     return np.where(finite, _NORM * np.exp(-0.5 * xf * xf), 0.0)
 
 
-def _cell_prob(u1, l1, u2, l2, rho):
-    return bvn_cdf(u1, u2, rho) - bvn_cdf(l1, u2, rho) - bvn_cdf(u1, l2, rho) + bvn_cdf(l1, l2, rho)
+class _Corners:
+    """The four corners ``(u1, u2), (l1, u2), (u1, l2), (l1, l2)`` of every observation's
+    rectangle, with signs ``+ - - +``; the bivariate normal is evaluated only where both limits
+    are finite (a corner at ``-inf`` contributes 0, one at ``+inf`` a univariate margin)."""
+
+    def __init__(self, u1, l1, u2, l2) -> None:
+        self.n = u1.size
+        h = np.concatenate([u1, l1, u1, l1])
+        k = np.concatenate([u2, u2, l2, l2])
+        self.fin = np.isfinite(h) & np.isfinite(k)
+        self.h, self.k = h[self.fin], k[self.fin]
+        # margins: +inf on one side and finite on the other; +inf on both gives 1
+        margin = np.zeros(h.size)
+        hp, kp = np.isposinf(h), np.isposinf(k)
+        margin[hp & np.isfinite(k)] = ndtr(k[hp & np.isfinite(k)])
+        margin[kp & np.isfinite(h)] = ndtr(h[kp & np.isfinite(h)])
+        margin[hp & kp] = 1.0
+        self.margin = margin
+        self.sign = np.repeat([1.0, -1.0, -1.0, 1.0], self.n)
+
+    def _combine(self, finite_values: np.ndarray, base: np.ndarray) -> np.ndarray:
+        out = base.copy()
+        out[self.fin] = finite_values
+        return (self.sign * out).reshape(4, self.n).sum(axis=0)
+
+    def prob(self, rho: float) -> np.ndarray:
+        """Cell probability of every observation."""
+        return self._combine(bvn_cdf(self.h, self.k, rho), self.margin)
+
+    def dprob(self, rho: float) -> tuple[np.ndarray, np.ndarray]:
+        """First and second derivatives of the cell probabilities with respect to rho."""
+        h, k = self.h, self.k
+        dens = bvn_pdf(h, k, rho)
+        om = 1.0 - rho * rho
+        factor = rho / om + h * k / om - rho * (h * h - 2.0 * rho * h * k + k * k) / (om * om)
+        zero = np.zeros(self.sign.size)
+        return self._combine(dens, zero), self._combine(dens * factor, zero)
 
 
 def _cond(t, upper, lower, rho):
@@ -95,32 +130,19 @@ def _ordinal_uni_scores(m: RegressionMargin, x, d_upper, d_lower):
     return out
 
 
-def _dpdf_drho(h, k, rho):
-    """``d phi_2(h, k; rho) / d rho`` (zero where h or k is infinite)."""
-    fin = np.isfinite(h) & np.isfinite(k)
-    hf, kf = np.where(fin, h, 0.0), np.where(fin, k, 0.0)
-    om = 1.0 - rho * rho
-    quad = hf * hf - 2.0 * rho * hf * kf + kf * kf
-    factor = rho / om + hf * kf / om - rho * quad / (om * om)
-    return np.where(fin, bvn_pdf(h, k, rho) * factor, 0.0)
-
-
 def _polychoric_rho(u1, l1, u2, l2) -> float:
     """ML residual correlation: Newton's method on the exact derivatives, Brent as fallback."""
 
+    corners = _Corners(u1, l1, u2, l2)
+
     def probs(rho):
-        prob = np.maximum(_cell_prob(u1, l1, u2, l2, rho), _EPS)
+        prob = np.maximum(corners.prob(rho), _EPS)
         return prob, float(np.sum(np.log(prob)))
 
     rho = 0.0
     prob, current = probs(rho)
     for _ in range(50):
-        d1 = (bvn_pdf(u1, u2, rho) - bvn_pdf(l1, u2, rho) - bvn_pdf(u1, l2, rho)) + bvn_pdf(
-            l1, l2, rho
-        )
-        d2 = (
-            _dpdf_drho(u1, u2, rho) - _dpdf_drho(l1, u2, rho) - _dpdf_drho(u1, l2, rho)
-        ) + _dpdf_drho(l1, l2, rho)
+        d1, d2 = corners.dprob(rho)
         ratio = d1 / prob
         score = float(np.sum(ratio))
         hess = float(np.sum(d2 / prob - ratio * ratio))
@@ -145,10 +167,9 @@ def _polychoric(m1: RegressionMargin, m2: RegressionMargin, x: np.ndarray) -> Pa
     u1, l1 = m1.bounds()
     u2, l2 = m2.bounds()
     rho = _polychoric_rho(u1, l1, u2, l2)
-    prob = np.maximum(_cell_prob(u1, l1, u2, l2, rho), _EPS)
-    dprob = (
-        bvn_pdf(u1, u2, rho) - bvn_pdf(l1, u2, rho) - bvn_pdf(u1, l2, rho) + bvn_pdf(l1, l2, rho)
-    )
+    corners = _Corners(u1, l1, u2, l2)
+    prob = np.maximum(corners.prob(rho), _EPS)
+    dprob = corners.dprob(rho)[0]
     sc_rho = dprob / prob
     d_u1 = _pdf(u1) * _cond(u1, u2, l2, rho) / prob
     d_l1 = -_pdf(l1) * _cond(l1, u2, l2, rho) / prob
