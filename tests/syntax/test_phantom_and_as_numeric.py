@@ -173,3 +173,32 @@ def test_phantom_covariance_beats_lavaans_saddle_point(r_lavaan):
     direct += f"x1 ~~ {float(a * a)!r}*x4\n"
     other = radsem.sem(direct, data)
     assert other.fit_measures()["chisq"] == pytest.approx(fit.fit_measures()["chisq"], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["latent_sum", "phantom_path"])
+def test_scores_and_modindices_match_lavaan(r_lavaan, name):
+    """Factor scores (lavPredict) and modification indices of models with phantom latents.
+    For the phantom standing for an error-free indicator lavaan 0.6-14's scores are shifted
+    by a constant (their means are -0.36 and -3.06 = -mean(x4), not 0); radsem's are
+    centred, as regression-method scores without a mean structure are, and equal lavaan's
+    after centring."""
+    from radsem.engines.lavaan import fit_lavaan
+
+    data = load("HolzingerSwineford1939")
+    fit = radsem.sem(MODELS[name], data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = fit_lavaan(MODELS[name], data, "sem")
+        lav_scores = np.asarray(r_lavaan.lavPredict(ref._fit))
+    scores = fit.predict().to_numpy()
+    np.testing.assert_allclose(scores.mean(axis=0), 0.0, atol=1e-10)
+    if name == "latent_sum":
+        np.testing.assert_allclose(scores, lav_scores, atol=1e-5)
+    else:
+        np.testing.assert_allclose(scores, lav_scores - lav_scores.mean(axis=0), atol=1e-5)
+    keys = ["lhs", "op", "rhs"]
+    mi = fit.modindices().merge(
+        ref.modindices(), on=keys, suffixes=("", "_ref"), how="outer", indicator=True
+    )
+    assert (mi["_merge"] == "both").all()
+    np.testing.assert_allclose(mi["mi"], mi["mi_ref"], rtol=1e-3, atol=1e-4)
