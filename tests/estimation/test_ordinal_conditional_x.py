@@ -34,6 +34,7 @@ CASES = {
     "hs_mimic_wlsmv": ("hs", MIMIC, ORD3),
     "hs_mimic_ulsmv": ("hs", MIMIC, {**ORD3, "estimator": "ULSMV"}),
     "hs_mimic_wls": ("hs", MIMIC, {**ORD3, "estimator": "WLS"}),
+    "hs_mimic_wlsm": ("hs", MIMIC, {**ORD3, "estimator": "WLSM"}),
     "hs_mimic_fixed_slopes": ("hs", MIMIC, {**ORD3, "baseline_conditional_x_free_slopes": False}),
     "hs_mimic_theta": ("hs", MIMIC, {**ORD3, "parameterization": "theta"}),
     "hs_mimic_groups": ("hs", MIMIC, {**ORD3, "group": "school"}),
@@ -473,3 +474,13 @@ def test_std_nox_matches_lavaan(r_lavaan, fits, name):
     merged = fit.parameter_estimates().merge(ref, on=["lhs", "op", "rhs"], how="inner")
     assert len(merged) == len(ref)
     np.testing.assert_allclose(merged["std_nox"], merged["est.std"], atol=EST_TOL)
+
+
+@pytest.mark.parametrize("name", ["hs_mimic_wlsmv", "hs_mixed", "hs_two_factors_mixed"])
+def test_r2_matches_lavaan(r_lavaan, fits, name):
+    """lavInspect(fit, "r2"): R-square of the latent responses (covariates' part included)."""
+    fit, lav = _pair(fits, name)
+    ref = lav._inspect("r2")
+    ref = pd.Series(np.asarray(ref), index=list(ref.names))
+    mine = fit.r2()
+    np.testing.assert_allclose(mine[ref.index].to_numpy(), ref.to_numpy(), atol=EST_TOL)
