@@ -85,7 +85,9 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     ordered : sequence of str, optional
         Ordered-categorical observed variables (ordered pandas Categorical columns of the
         model are ordered automatically); ``parameterization="delta"`` (default) or
-        ``"theta"``.
+        ``"theta"``. Exogenous observed covariates are then conditioned on (lavaan's
+        ``conditional.x``; ``baseline_conditional_x_free_slopes=False`` fixes the slopes in
+        the baseline model), see ``docs/sem-ordinal.md``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML
         (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
