@@ -181,6 +181,13 @@ class EfaFit(SemFit):
         """Not available for rotated models (lavaan neither)."""
         raise EstimationError("modification indices are not available for efa (rotated) models")
 
+    def cross_check(self, engine: str = "lavaan"):
+        """Not available: the engines would refit the identified (unrotated) model; compare
+        with lavaan's ``efa()`` / ``sem(rotation=...)`` instead (as the tests do)."""
+        raise EstimationError(
+            "cross_check is not available for efa (rotated) models; see docs/sem-efa.md"
+        )
+
     def bootstrap(self, *args, **kwargs):
         """Not available for rotated models."""
         raise EstimationError("bootstrap is not available for efa (rotated) models")
