@@ -11,8 +11,9 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.syntax.mimic import apply_mimic
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "efa", "fit_model"]
 
 
 def fit_model(
@@ -48,9 +49,19 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if wants_ordinal(model, data, estimator, options):
-        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
-    return fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if "efa" in model and _wants_efa(model):  # efa("block")* modifiers: rotated blocks
+        from radsem.estimation.rotation.estimate import fit_esem
+
+        return fit_esem(model, data, model_type, estimator=estimator, **options)
+    ordinal = wants_ordinal(model, data, estimator, options)
+    mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
+    if ordinal:
+        fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    else:
+        fit = fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if mimic != "lavaan":
+        fit.options["mimic"] = mimic  # recorded (and passed on by cross_check)
+    return fit
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
@@ -62,15 +73,21 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
     data : pandas.DataFrame
         One row per case; the model's observed variables must be numeric columns.
-    estimator : {"ML", "GLS", "ULS", "MLR"}
+    estimator : {"ML", "GLS", "ULS", "MLR", "MLM", "MLMV", "MLMVS", "MLF", "WLS", "DWLS", ...}
         Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
-        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan. ``"MLM"``,
+        ``"MLMV"``, ``"MLMVS"``: ML with ``robust.sem`` SEs and the Satorra-Bentler,
+        scaled-and-shifted, mean-and-variance adjusted test; ``"MLF"``: first-order
+        information SEs; ``"WLS"``/``"DWLS"`` (ADF weights), ``"WLSM"``, ``"WLSMV"``,
+        ``"ULSM"``, ``"ULSMV"`` also with continuous data (``docs/sem-missing-robust.md``).
         With ordered variables: ``"WLSMV"`` (default), ``"DWLS"``, ``"WLS"``, ``"ULSMV"``,
         ``"ULS"`` (see ``docs/sem-ordinal.md``).
     ordered : sequence of str, optional
         Ordered-categorical observed variables (ordered pandas Categorical columns of the
         model are ordered automatically); ``parameterization="delta"`` (default) or
-        ``"theta"``.
+        ``"theta"``. Exogenous observed covariates are then conditioned on (lavaan's
+        ``conditional.x``; ``baseline_conditional_x_free_slopes=False`` fixes the slopes in
+        the baseline model), see ``docs/sem-ordinal.md``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML
         (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
@@ -90,16 +107,27 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "robust.huber.white", "bootstrap", "none"}, optional
+    test : str or list of str, optional
+        lavaan's ``test=``: ``"standard"``, ``"satorra.bentler"``, ``"yuan.bentler"``,
+        ``"yuan.bentler.mplus"``, ``"mean.var.adjusted"``, ``"scaled.shifted"``,
+        ``"bollen.stine"`` (with ``bootstrap``, ``seed``), or several; see ``fit.tests()``.
+    se : {"standard", "robust.huber.white", "robust.sem", "bootstrap", "none"}, optional
         Default: ``"standard"`` (``"robust.huber.white"`` for MLR). ``"bootstrap"``: SDs
         of ``bootstrap`` case-resampling replicates (see ``docs/sem-bootstrap.md``).
     bootstrap, seed, n_jobs : int, int or None, int
         With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
-    information : {"expected", "observed"}, optional
+    information : {"expected", "observed", "first.order"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
+    mimic : {"lavaan", "Mplus", "EQS"}
+        lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------
@@ -126,3 +154,66 @@ def growth(model: str, data: pd.DataFrame, **options) -> SemFit:
 def lavaan(model: str, data: pd.DataFrame, **options) -> SemFit:
     """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
     return fit_model(model, data, "lavaan", **options)
+
+
+def _wants_efa(model) -> bool:
+    from radsem.estimation.rotation.estimate import wants_efa
+
+    return wants_efa(model)
+
+
+def efa(
+    data: pd.DataFrame,
+    nfactors=1,
+    *,
+    rotation: str = "geomin",
+    rotation_args: dict | None = None,
+    ov_names=None,
+    **options,
+):
+    """Exploratory factor analysis as lavaan's ``efa()``.
+
+    Fits ``efa("efa")*f1 + ... + efa("efa")*fk =~`` all variables by ML (or another
+    estimator of :func:`sem`), then rotates the loadings.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    nfactors : int or sequence of int
+        Number of factors; several give an :class:`~radsem.estimation.rotation.estimate.EfaList`
+        keyed ``"nf1"``, ``"nf2"``, ... (lavaan's ``efa(nfactors = 1:3)``).
+    rotation : str
+        ``"geomin"`` (default), ``"oblimin"``, ``"quartimin"``, ``"varimax"``,
+        ``"quartimax"``, ``"orthomax"``, ``"promax"``, ``"target"``, ``"pst"``, the
+        Crawford-Ferguson family (``"cf-varimax"``, ...) or ``"none"``.
+    rotation_args : dict
+        lavaan's ``rotation.args`` (``.`` or ``_`` in the names): ``orthogonal``, ``std_ov``
+        (True), ``geomin_epsilon`` (0.001), ``oblimin_gamma`` (0), ``orthomax_gamma`` (1),
+        ``promax_kappa`` (4), ``target`` / ``target_mask`` (variables x factors; NaN cells of
+        ``target`` are free), ``row_weights`` (``"default"``: Kaiser for varimax and promax),
+        ``rstarts`` (30), ``seed`` (0, of the random starts), ``algorithm`` (``"gpa"``),
+        ``reflect``, ``order_lv_by`` (``"index"``), ``gpa_tol``, ``max_iter``.
+    ov_names : sequence of str, optional
+        The variables (default: all columns).
+    **options
+        Options of :func:`sem` (``estimator``, ``missing``, ``se``, ``information``, ...) and
+        ``rotation_se`` (``"bordered"`` or ``"delta"``: the same standard errors here).
+
+    Returns
+    -------
+    EfaFit or EfaList
+
+    Notes
+    -----
+    Checked against lavaan 0.6-14; see ``docs/sem-efa.md``.
+    """
+    from radsem.estimation.rotation.estimate import fit_efa
+
+    return fit_efa(
+        data,
+        nfactors,
+        rotation=rotation,
+        rotation_args=rotation_args,
+        ov_names=ov_names,
+        **options,
+    )
