@@ -39,17 +39,27 @@ def fit_model(
             "variable must appear once"
         )
     from radsem.syntax.levels import has_levels
+    from radsem.syntax.mimic import apply_mimic
 
     if options.get("cluster") is not None or has_levels(model):  # two-level SEM
         from radsem.estimation.families.twolevel import fit_twolevel
 
+        options = apply_mimic({"estimator": estimator, **options}, family="twolevel")
+        estimator = options.pop("estimator")
+
         return fit_twolevel(model, data, model_type, estimator=estimator, **options)
     if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
+        options = apply_mimic({"estimator": estimator, **options}, family="survival")
+        estimator = options.pop("estimator")
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
     if wants_ordinal(model, data, estimator, options):
+        options = apply_mimic({"estimator": estimator, **options}, family="ordinal")
+        estimator = options.pop("estimator")
         return fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    options = apply_mimic({"estimator": estimator, **options}, family="continuous")
+    estimator = options.pop("estimator")
     return fit_continuous(model, data, model_type, estimator=estimator, **options)
 
 
@@ -108,6 +118,10 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
+    mimic : {"lavaan", "Mplus"}
+        lavaan's ``mimic``: ``"Mplus"`` turns on FIML (``missing="ml"``), the mean structure,
+        equal loadings and intercepts across groups and Mplus' SRMR, for ML and MLR
+        (:mod:`radsem.syntax.mimic`); ``"EQS"`` and ``likelihood="wishart"`` are refused.
 
     Returns
     -------

@@ -19,6 +19,7 @@ from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.objective import moment_vector
 from radsem.estimation.core.optimize import small_blas
 from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.syntax.mimic import mimic_srmr
 
 __all__ = ["fit_measures"]
 
@@ -221,6 +222,7 @@ def fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": res["mplus_nomean"],
         }
     )
+    out["srmr"] = mimic_srmr(fit.options, out)
     for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
         crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
         if df == 0 and chisq < 1e-8:  # saturated: lavaan's NA

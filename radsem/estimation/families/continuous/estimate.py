@@ -56,6 +56,7 @@ def fit_continuous(
     seed=None,
     n_jobs: int = 1,
     test=None,
+    mimic: str = "lavaan",
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
@@ -132,6 +133,8 @@ def fit_continuous(
         "level": level,
         **spec_options,
     }
+    if mimic != "lavaan":
+        options["mimic"] = mimic
     if test is not None:
         options["test"] = list(test)
     if se == "bootstrap" or "bollen.stine" in (test or ()):
