@@ -34,3 +34,12 @@ def test_case_matches_lavaan_or_is_known_unsupported(r_lavaan, case):
         assert outcome.message.strip(), "a refusal needs a message"
         return
     assert outcome.status == "matched", f"{case.name}: {outcome.status}: {outcome.message}"
+
+
+def test_coverage_page_lists_every_unsupported_case():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "lavaan-coverage.md"
+    text = page.read_text(encoding="utf-8")
+    missing = [name for name in KNOWN_UNSUPPORTED if f"`{name}`" not in text]
+    assert not missing, f"docs/lavaan-coverage.md does not list {missing}"
