@@ -11,6 +11,7 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.syntax.mimic import apply_mimic
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
 
@@ -39,28 +40,24 @@ def fit_model(
             "variable must appear once"
         )
     from radsem.syntax.levels import has_levels
-    from radsem.syntax.mimic import apply_mimic
 
     if options.get("cluster") is not None or has_levels(model):  # two-level SEM
         from radsem.estimation.families.twolevel import fit_twolevel
 
-        options = apply_mimic({"estimator": estimator, **options}, family="twolevel")
-        estimator = options.pop("estimator")
-
         return fit_twolevel(model, data, model_type, estimator=estimator, **options)
     if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
-        options = apply_mimic({"estimator": estimator, **options}, family="survival")
-        estimator = options.pop("estimator")
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if wants_ordinal(model, data, estimator, options):
-        options = apply_mimic({"estimator": estimator, **options}, family="ordinal")
-        estimator = options.pop("estimator")
-        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
-    options = apply_mimic({"estimator": estimator, **options}, family="continuous")
-    estimator = options.pop("estimator")
-    return fit_continuous(model, data, model_type, estimator=estimator, **options)
+    ordinal = wants_ordinal(model, data, estimator, options)
+    mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
+    if ordinal:
+        fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    else:
+        fit = fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if mimic != "lavaan":
+        fit.options["mimic"] = mimic  # recorded (and passed on by cross_check)
+    return fit
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
@@ -84,7 +81,9 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     ordered : sequence of str, optional
         Ordered-categorical observed variables (ordered pandas Categorical columns of the
         model are ordered automatically); ``parameterization="delta"`` (default) or
-        ``"theta"``.
+        ``"theta"``. Exogenous observed covariates are then conditioned on (lavaan's
+        ``conditional.x``; ``baseline_conditional_x_free_slopes=False`` fixes the slopes in
+        the baseline model), see ``docs/sem-ordinal.md``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML
         (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
@@ -118,10 +117,13 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
-    mimic : {"lavaan", "Mplus"}
-        lavaan's ``mimic``: ``"Mplus"`` turns on FIML (``missing="ml"``), the mean structure,
-        equal loadings and intercepts across groups and Mplus' SRMR, for ML and MLR
-        (:mod:`radsem.syntax.mimic`); ``"EQS"`` and ``likelihood="wishart"`` are refused.
+    mimic : {"lavaan", "Mplus", "EQS"}
+        lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------

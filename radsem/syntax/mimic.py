@@ -1,127 +1,119 @@
-"""lavaan's ``mimic =`` argument: the defaults it changes (lavaan 0.6-14, ``lav_options_set``).
+"""lavaan's ``mimic`` option: the defaults that make a fit reproduce Mplus (or EQS).
 
-``mimic = "lavaan"`` (the default) changes nothing. ``mimic = "Mplus"`` changes defaults only
-where they were left at "default" by the user:
+lavaan 0.6-14 (``lav_options_set``), for the data and estimators radsem fits:
 
-- ``missing``: ``"ml"`` (FIML) for ML and MLR with continuous data, so complete data are
-  fitted with the saturated (h1) model from the data and the observed information;
-- ``meanstructure``: True;
-- ``group.equal``: ``("loadings", "intercepts")`` (``("loadings",)`` with
-  ``meanstructure = False``), as Mplus' measurement-invariance default for multiple groups;
-- the ``srmr`` fit measure: ``srmr_mplus`` (each residual standardised by its own variances)
-  when the information matrix is observed;
-- MLR's scaled test stays ``yuan.bentler.mplus``.
+``mimic = "Mplus"``
+    * ``missing`` defaults to ``"ml"`` (FIML) for continuous data with ML or MLR;
+    * ``meanstructure`` defaults to ``True``;
+    * with groups, ``group.equal`` defaults to ``c("loadings", "intercepts")`` (only
+      ``"loadings"`` when the user turned the mean structure off); ``"none"`` asks for no
+      constraints;
+    * MLR's test is ``yuan.bentler.mplus`` (radsem's only MLR test anyway);
+    * starting values follow Mplus (they change the path, not the solution).
 
-``mimic = "EQS"`` (lavaan: ``likelihood = "wishart"``, ``fixed.x = FALSE``, the EQS scaled
-test) and the Mplus variants of the Satorra-Bentler corrections (MLM, MLMV, MLMVS, GLS with a
-mean structure) and of categorical data are refused with :class:`EstimationError`: radsem
-does not reproduce them yet (see ``docs/lavaan-coverage.md``).
+    Not available: GLS (Mplus rescales the mean block of the GLS weight) and ordered data
+    (Mplus's ``WLS`` asymptotic covariance); they raise :class:`EstimationError`.
+
+``mimic = "EQS"``
+    * ML uses lavaan's Wishart likelihood (``likelihood = "wishart"``: unbiased sample
+      covariances, test statistics ``2 sum_g (n_g - 1) F_g``, standard errors with
+      ``N - G``, the RMSEA family with ``N - G``);
+    * ``fixed.x`` defaults to ``False``, and the baseline model keeps the covariances of
+      the exogenous covariates at zero (lavaan frees them for ``"lavaan"``/``"Mplus"``);
+    * ``residuals(type = "cor")`` gives Bentler's correlation residuals (``cor.bentler``).
+
+    Not available: MLR (EQS's test is lavaan's ``yuan.bentler``) and ordered data.
+
+``mimic = "lavaan"`` (or ``"default"``) changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from radsem.errors import EstimationError
 
-from radsem.errors import EstimationError, ModelSpecificationError
-
-__all__ = ["MIMIC_CHOICES", "canonical_mimic", "apply_mimic", "mimic_srmr"]
+__all__ = ["MIMIC_CHOICES", "apply_mimic"]
 
 MIMIC_CHOICES = ("lavaan", "Mplus", "EQS")
-_ALIASES = {"default": "lavaan", "lavaan": "lavaan", "mplus": "Mplus", "eqs": "EQS"}
-_MPLUS_ESTIMATORS = ("ML", "MLR")
 
 
-def canonical_mimic(mimic) -> str:
-    """lavaan's spelling of ``mimic`` (``"mplus"`` -> ``"Mplus"``; ``"default"`` -> lavaan).
-
-    Raises
-    ------
-    ModelSpecificationError
-        For anything else, with lavaan's message.
-    """
-    if mimic is None:
+def _name(mimic) -> str:
+    value = "lavaan" if mimic is None else str(mimic)
+    low = value.lower()
+    if low in ("lavaan", "default"):
         return "lavaan"
-    if not isinstance(mimic, str) or mimic.lower() not in _ALIASES:
-        raise ModelSpecificationError(
-            f'mimic must be "lavaan", "Mplus" or "EQS", not {mimic!r} (as lavaan)'
-        )
-    return _ALIASES[mimic.lower()]
+    if low == "mplus":
+        return "Mplus"
+    if low == "eqs":
+        return "EQS"
+    raise EstimationError(f"mimic must be 'lavaan', 'Mplus' or 'EQS', not {mimic!r}")
 
 
 def _unset(value) -> bool:
     return value is None or (isinstance(value, str) and value == "default")
 
 
-def apply_mimic(options: Mapping, *, family: str) -> dict:
-    """The user's options with ``mimic`` and ``likelihood`` resolved into concrete defaults.
-
-    Parameters
-    ----------
-    options : mapping
-        Keyword arguments of :func:`radsem.sem` (``mimic``, ``likelihood``, ``estimator``,
-        ``missing``, ``meanstructure``, ``group_equal``, ...).
-    family : {"continuous", "ordinal", "twolevel", "survival"}
-        The model family the fit goes to.
-
-    Returns
-    -------
-    dict
-        The options without ``likelihood``, with ``mimic`` in lavaan's spelling and the
-        defaults ``mimic`` changes filled in.
-
-    Raises
-    ------
-    EstimationError
-        For the variants radsem does not reproduce (``mimic = "EQS"``, ``likelihood =
-        "wishart"``, ``mimic = "Mplus"`` with other estimators or model families).
-    """
-    out = dict(options)
-    mimic = canonical_mimic(out.pop("mimic", "lavaan"))
-    likelihood = out.pop("likelihood", "default")
-    est = str(out.get("estimator") or "ML").upper()
-    if likelihood is None:
-        likelihood = "default"
-    if likelihood not in ("default", "normal", "wishart"):
-        raise ModelSpecificationError(
-            f"invalid value for likelihood: {likelihood!r} (choose 'normal' or 'wishart')"
-        )
-    if likelihood != "default" and est not in ("ML", "MLR", "MLM", "MLMV", "MLMVS", "MLF"):
-        raise ModelSpecificationError("likelihood argument is only relevant if estimator = ML")
-    if mimic == "EQS" or likelihood == "wishart":
-        what = 'mimic = "EQS"' if mimic == "EQS" else 'likelihood = "wishart"'
+def _eqs(out: dict, est: str, categorical: bool) -> dict:
+    if categorical:
+        raise EstimationError("mimic='EQS' is not available with ordered variables")
+    if est == "MLR":
         raise EstimationError(
-            f"{what} is not available in radsem: the Wishart likelihood (sample covariance "
-            "with N - 1, chi-square (N - 1) F) is not implemented; use the default normal "
-            "likelihood (lavaan's mimic = 'lavaan' / 'Mplus')"
+            "mimic='EQS' with estimator='MLR' is not available (EQS's MLR test is lavaan's "
+            "'yuan.bentler', not the Mplus variant radsem implements)"
         )
-    if mimic == "lavaan":
-        return out
-    if family != "continuous":
-        raise EstimationError(
-            f'mimic = "Mplus" is available for continuous single-level models only, not for '
-            f"{family} models"
-        )
-    if est not in _MPLUS_ESTIMATORS:
-        raise EstimationError(
-            f'mimic = "Mplus" with estimator {est} is not available in radsem (lavaan then '
-            "uses Mplus' variants of the robust corrections); use estimator ML or MLR"
-        )
-    out["mimic"] = mimic
-    if _unset(out.get("missing")):
-        out["missing"] = "ml"
-    if _unset(out.get("meanstructure")):
-        out["meanstructure"] = True
-    if not out.get("group_equal"):
-        out["group_equal"] = (
-            ("loadings",) if out["meanstructure"] is False else ("loadings", "intercepts")
-        )
-    elif out["group_equal"] in ("none", ["none"], ("none",)):
-        out["group_equal"] = ()
+    if est == "ML" and _unset(out.get("likelihood")):
+        out["likelihood"] = "wishart"
+    if _unset(out.get("fixed_x")):
+        out["fixed_x"] = False
     return out
 
 
-def mimic_srmr(options: Mapping, measures: Mapping) -> float:
-    """The ``srmr`` lavaan reports: ``srmr_mplus`` under Mplus with observed information."""
-    if options.get("mimic") == "Mplus" and options.get("information") == "observed":
-        return measures["srmr_mplus"]
-    return measures["srmr_bentler"]
+def apply_mimic(mimic, options: dict, estimator: str | None, categorical: bool) -> tuple[str, dict]:
+    """The options with ``mimic``'s defaults filled in (see module docstring).
+
+    Parameters
+    ----------
+    mimic : str or None
+    options : dict
+        The user's keyword options (not modified).
+    estimator : str or None
+    categorical : bool
+        Whether the model has ordered variables.
+
+    Returns
+    -------
+    (name, options)
+        The canonical name (``"lavaan"``, ``"Mplus"``) and the new options.
+    """
+    name = _name(mimic)
+    out = dict(options)
+    if name == "lavaan":
+        return name, out
+    est = "ML" if estimator is None else str(estimator).upper()
+    if name == "EQS":
+        return name, _eqs(out, est, categorical)
+    if categorical:
+        raise EstimationError(
+            "mimic='Mplus' is not available with ordered variables (Mplus's WLS asymptotic "
+            "covariance differs from lavaan's); fit without mimic"
+        )
+    if est == "GLS":
+        raise EstimationError(
+            "mimic='Mplus' with estimator='GLS' is not available (Mplus rescales the mean "
+            "block of the GLS weight matrix); use ML, MLR or ULS"
+        )
+    if "missing" not in out and est in ("ML", "MLR"):
+        out["missing"] = "ml"
+    if _unset(out.get("meanstructure")):
+        user_means_off = False
+        out["meanstructure"] = True
+    else:
+        user_means_off = out["meanstructure"] is False
+    if out.get("group") is not None:
+        equal = out.get("group_equal")
+        if isinstance(equal, str) and equal == "none":
+            out["group_equal"] = ()
+        elif equal is None or len(equal) == 0:
+            out["group_equal"] = ("loadings",) if user_means_off else ("loadings", "intercepts")
+    elif isinstance(out.get("group_equal"), str) and out["group_equal"] == "none":
+        out["group_equal"] = ()
+    return name, out

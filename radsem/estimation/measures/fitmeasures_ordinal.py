@@ -20,7 +20,12 @@ import numpy as np
 from scipy import stats
 
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import (
+    exact_start,
+    hoelter_cn,
+    incremental_indices,
+    rmsea_indices,
+)
 
 __all__ = ["ordinal_fit_measures"]
 
@@ -30,12 +35,18 @@ def _residual_indices(problem, theta) -> dict[str, float]:
     correlations) on the off-diagonal of lavaan's sample "cov" (correlations; covariances for
     continuous variables); versions with "means" add the threshold residuals."""
     model = problem.model
-    p = len(model.observed)
-    low = (model.cor_r, model.cor_c)
+    # conditional.x: residual correlations of the endogenous variables only
+    low = getattr(model, "cor_local", (model.cor_r, model.cor_c))
     parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean")}
     for g, (st, imp) in enumerate(zip(problem.stats, model.implied(theta), strict=True)):
         s_mat = np.asarray(st.cov, float)
-        sig = imp.sigma / np.outer(imp.scale, imp.scale)
+        # lavaan counts every observed variable (covariates too) in the denominator
+        p = len(model.observed)
+        if hasattr(imp, "sigma_res"):
+            se = imp.scale[model.endo]
+            sig = imp.sigma_res / np.outer(se, se)
+        else:
+            sig = imp.sigma / np.outer(imp.scale, imp.scale)
         sd, sdi = np.sqrt(np.diag(s_mat)), np.sqrt(np.diag(sig))
         res = {
             "rmr": (s_mat - sig)[low],
@@ -187,11 +198,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": np.nan,
         }
     )
-    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):
-        if df == 0 and chisq < np.finfo(float).eps:
-            out[key] = np.nan
-        else:
-            out[key] = float(stats.chi2.ppf(prob, df)) / (chisq / n_adj) + 1.0
+    exact = exact_start(problem.model.par)  # Hoelter's critical N
+    out["cn_05"] = hoelter_cn(chisq, df, n_adj, 0.05, exact)
+    out["cn_01"] = hoelter_cn(chisq, df, n_adj, 0.01, exact)
     nel = float(sum(np.asarray(st.wls_obs).size for st in problem.stats))
     gfi = _gfi(problem, theta)
     out["gfi"] = gfi
