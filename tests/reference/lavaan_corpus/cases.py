@@ -393,6 +393,30 @@ speed   =~ x7 + x8 + x9""",
         "tutorial categorical (groups)",
     ),
     Case(
+        "ord_cov_condx_ulsmv",
+        "visual =~ x1 + x2 + x3\nvisual ~ sex",
+        "hsordcov",
+        "sem",
+        {"ordered": ["x1", "x2", "x3"], "estimator": "ULSMV"},
+        "tutorial categorical (conditional.x, ULSMV)",
+    ),
+    Case(
+        "ord_regression_condx",
+        "x1 ~ sex\nx2 ~ sex + x1",
+        "hsordcov",
+        "sem",
+        {"ordered": ["x1", "x2"]},
+        "tutorial categorical (probit regressions)",
+    ),
+    Case(
+        "ord_regression_condx_theta",
+        "x1 ~ sex\nx2 ~ x1\nx3 ~ x2",
+        "hsordcov",
+        "sem",
+        {"ordered": ["x1", "x2", "x3"], "parameterization": "theta"},
+        "tutorial categorical (probit regressions, theta)",
+    ),
+    Case(
         "ord_cov_condx",
         "visual =~ x1 + x2 + x3\nvisual ~ sex",
         "hsordcov",
@@ -539,6 +563,26 @@ speed   =~ x7 + x8 + x9""",
     Case("mimic_mplus_pd", PD, PDX, "sem", {"mimic": "Mplus"}, "?lavOptions mimic"),
     Case("mimic_mplus_mg", HS, HSX, "cfa", {"mimic": "Mplus", **MG}, "?lavOptions mimic"),
     Case("mimic_eqs_hs", HS, HSX, "cfa", {"mimic": "EQS"}, "?lavOptions mimic"),
+    Case("mimic_eqs_pd", PD, PDX, "sem", {"mimic": "EQS"}, "?lavOptions mimic"),
+    Case("mimic_eqs_mg", HS, HSX, "cfa", {"mimic": "EQS", **MG}, "?lavOptions mimic"),
+    Case("mimic_eqs_mlr", HS, HSX, "cfa", {"mimic": "EQS", "estimator": "MLR"}, "?lavOptions"),
+    Case(
+        "mimic_eqs_covariates",
+        HS + "\nvisual ~ sex + ageyr",
+        HSX,
+        "sem",
+        {"mimic": "EQS"},
+        "?lavOptions mimic (fixed.x = FALSE)",
+    ),
+    Case("sem_pd_wishart", PD, PDX, "sem", {"likelihood": "wishart"}, "?lavOptions likelihood"),
+    Case(
+        "mimic_mplus_se_robust_sem",
+        HS,
+        HSX,
+        "cfa",
+        {"mimic": "Mplus", "missing": "listwise", "se": "robust.sem"},
+        "?lavOptions mimic",
+    ),
     Case(
         "mimic_mplus_mlm",
         HS,
@@ -565,26 +609,53 @@ speed =~ x7 + x8 + x9""",
         {"rotation": "oblimin"},
         "?efa (rotation)",
     ),
+    # --- latent variables without indicators, as.numeric() (lavaan syntax) ------------------
     Case(
-        "phantom_latent",
-        HS + "\nf =~ 0\nf ~ visual",
+        "phantom_latent_sum",
+        """visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+total =~ 0
+total ~ 1*visual + 1*textual
+total ~~ 0*total""",
+        HSX,
+        "sem",
+        source="lavaan syntax (latent without indicators)",
+    ),
+    Case(
+        "phantom_path",
+        """f =~ x1 + x2 + x3
+d =~ 0
+d ~ f
+x4 ~ 1*d
+x4 ~~ 0*x4""",
         HSX,
         "sem",
         source="lavaan syntax (phantom latent)",
+    ),
+    Case(
+        "as_numeric_modifier",
+        """visual =~ as.numeric(NA)*x1 + as.numeric(0.6)*x2 + x3
+visual ~~ 1*visual
+textual =~ x4 + as.numeric("1.1")*x5 + x6""",
+        HSX,
+        "sem",
+        source="lavaan syntax (as.numeric modifier)",
     ),
 ]
 
 #: case name -> why radsem refuses it (its error message must be radsem's own)
 KNOWN_UNSUPPORTED: dict[str, str] = {
-    "cfa_hs_wishart": "likelihood = 'wishart' (N - 1 normalisation) is not implemented",
-    "mimic_eqs_hs": "mimic = 'EQS' needs the Wishart likelihood and EQS' scaled test",
+    "mimic_eqs_mlr": "mimic = 'EQS' with MLR needs EQS' scaled test (lavaan's yuan.bentler "
+    "for MLR), not implemented",
     "mimic_mplus_mlm": "mimic = 'Mplus' variants of the Satorra-Bentler corrections "
-    "(MLM, MLMV, MLMVS) are not implemented",
+    "(MLM, MLMV, MLMVS, robust.sem) are not implemented",
+    "mimic_mplus_se_robust_sem": "mimic = 'Mplus' variant of robust.sem standard errors is "
+    "not implemented",
+    "ord_regression_condx": "an ordered variable predicting another under the delta "
+    "parameterization: radsem's standard errors would not reproduce lavaan's (use theta)",
     "cfa_hs_std_ov": "std.ov (standardising the observed variables first) is not implemented",
     "miss_hs_fiml_x": "missing = 'ml.x' (FIML keeping cases with missing fixed covariates) "
     "is not implemented",
-    "ord_cov_condx": "in progress on branch lavaan-condx (conditional.x with ordered outcomes)",
-    "phantom_latent": "in progress on branch lavaan-condx (phantom latents 'f =~ 0')",
     "esem_hs": "in progress on branch lavaan-efa (efa() blocks, ESEM)",
     "esem_hs_oblimin": "in progress on branch lavaan-efa (rotations)",
 }
