@@ -8,11 +8,15 @@ from :meth:`SemFit.bootstrap` with ``type = "bollen.stine"``); ``fit_measures()`
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
 import pandas as pd
 
+from radsem.estimation.robust.options import ROBUST_TABLE
 from radsem.estimation.robust.sb_tests import SCALED_TESTS, TEST_LABELS
 
-__all__ = ["test_measures", "test_table", "summary_lines"]
+__all__ = ["test_measures", "test_table", "summary_lines", "summary_tests", "SummaryTests"]
 
 _COLUMNS = ("test", "stat", "df", "pvalue", "scaling_factor", "shift", "trace_ugamma")
 
@@ -119,3 +123,28 @@ def summary_lines(fit) -> list[str]:
             out.append(f"  {'Shift parameter':<40}{row.shift:>12.3f}")
         out.append(f"    {label}")
     return out
+
+
+class SummaryTests(NamedTuple):
+    """What ``summary()`` prints of a fit's estimator and tests (lavaan's names)."""
+
+    estimator: str
+    tests: tuple
+    h1_structured: bool
+
+
+def summary_tests(fit) -> SummaryTests:
+    """The estimator lavaan prints (``ML`` for MLR, MLM, MLMV, MLMVS and MLF; ``DWLS`` for
+    WLSM/WLSMV; ``ULS`` for ULSM/ULSMV), the rows of :func:`test_table` beyond the standard
+    test (as :class:`~radsem.estimation.measures.summary_blocks.TestRow`), and whether the h1
+    information is lavaan's structured one (not for the WLS family)."""
+    from radsem.estimation.measures.summary_blocks import TestRow
+
+    est = str(fit.options["estimator"])
+    core = "ML" if est == "MLR" else ROBUST_TABLE.get(est, (est,))[0]
+    rows = []
+    for r in test_table(fit).iloc[1:].itertuples():
+        shift = float(r.shift) if r.shift is not None else np.nan
+        scaling = float(r.scaling_factor) if r.scaling_factor is not None else np.nan
+        rows.append(TestRow(r.test, float(r.stat), float(r.df), float(r.pvalue), scaling, shift))
+    return SummaryTests(core, tuple(rows), core not in ("WLS", "DWLS", "ULS"))
