@@ -133,6 +133,20 @@ CASES = {
         _hs_school(),
         {"group": "school", "estimator": "MLMV"},
     ),
+    "just_identified_mlm": lambda: ("cfa", "f =~ x1 + x2 + x3", hs_frame(), {"estimator": "MLM"}),
+    "just_identified_mlmv": lambda: ("cfa", "f =~ x1 + x2 + x3", hs_frame(), {"estimator": "MLMV"}),
+    "hs_groups_sv_sb": lambda: (
+        "cfa",
+        HS_MODEL,
+        _hs_school(),
+        {"group": "school", "test": ["scaled.shifted", "satorra.bentler"]},
+    ),
+    "hs_yb_sb": lambda: (
+        "cfa",
+        HS_MODEL,
+        hs_frame(),
+        {"test": ["yuan.bentler", "satorra.bentler"]},
+    ),
     "pd_mlmvs": lambda: ("sem", PD_MODEL, load("PoliticalDemocracy"), {"estimator": "MLMVS"}),
 }
 
