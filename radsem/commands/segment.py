@@ -57,6 +57,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace the masks of an earlier segment predict output",
     )
+    pred.add_argument(
+        "--jobs",
+        type=positive,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its share of the cores for torch (default 1)",
+    )
+    pred.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="predict on a Dask cluster at this scheduler address (workers must see the "
+        "cohort and OUT_DIR)",
+    )
     pred.add_argument("--quiet", action="store_true", help="no progress output")
 
     ev = sub.add_parser("evaluate", help="compare predicted with reference masks (+ baseline)")
@@ -138,7 +152,13 @@ def _predict(args: argparse.Namespace) -> int:
     else:
         seg = load_segmenter(args.model)
     result = predict_masks(
-        seg, args.cohort, args.out, overwrite=args.overwrite, progress=not args.quiet
+        seg,
+        args.cohort,
+        args.out,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        n_jobs=args.jobs,
+        client=args.scheduler,
     )
     if not args.quiet:
         counts = result.table["status"].value_counts()
