@@ -154,3 +154,26 @@ def test_torch_threads_limited_per_concurrent_task(client):
         assert _session_threads(0, asked=4) == 1
     assert torch.get_num_threads() == before
     torch.set_num_threads(original)
+
+
+def test_genemap_gene_set_nulls_on_dask_equal_local(client):
+    pytest.importorskip("torch")
+    from radsem.genemap import GenemapSettings, genemap, join_tables, match_gene_sets
+    from radsem.simulate.genemap_truth import simulate_genemap_truth
+
+    truth = simulate_genemap_truth(
+        n_patients=60, n_genes=80, n_features=3, n_sets=4, signal_share=0.7, seed=2
+    )
+    data = join_tables(truth.expression, truth.features)
+    sets = match_gene_sets(truth.gene_sets, data.genes.columns)
+    quick = GenemapSettings(
+        repeats=1, folds=3, n_random=20, n_boot=50, stability_seeds=1, models=("network",)
+    )
+    local = genemap(data, sets, quick, seed=8)
+    remote = genemap(data, sets, quick, seed=8, client=client)
+    pd.testing.assert_frame_equal(remote.gene_sets, local.gene_sets)
+    pd.testing.assert_frame_equal(remote.gene_importance, local.gene_importance)
+    pd.testing.assert_frame_equal(remote.stability, local.stability)
+    pd.testing.assert_frame_equal(remote.performance, local.performance)
+    # the null is really there: 20 random sets per set size were scored against each set
+    assert local.gene_sets["p_value"].min() >= 1 / 21
