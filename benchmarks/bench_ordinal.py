@@ -26,7 +26,7 @@ import pandas as pd
 
 from radsem.datasets import load
 from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
-from radsem.estimation.ordinal import cut_into_categories
+from radsem.estimation.families.ordinal import cut_into_categories
 
 ITEMS = [f"x{i}" for i in range(1, 10)]
 

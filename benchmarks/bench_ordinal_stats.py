@@ -82,7 +82,7 @@ def main() -> None:
     from ordinal_stats_reference import lavaan_sample_stats, one_factor_model
 
     from radsem._r import require_r, to_r_dataframe
-    from radsem.estimation.ordinal import categorical_sample_stats
+    from radsem.estimation.families.ordinal import categorical_sample_stats
 
     require_r("lavaan")
     lavcor = ro.r("function(data, ordered) lavaan::lavCor(data, ordered = ordered)")

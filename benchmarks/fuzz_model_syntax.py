@@ -19,7 +19,7 @@ from _mutations import fuzz_data, mutated_models  # noqa: E402
 
 import radsem  # noqa: E402
 from radsem.errors import RadsemError  # noqa: E402
-from radsem.spec import build_partable  # noqa: E402
+from radsem.syntax import build_partable  # noqa: E402
 
 
 def main(n_parse: int = 20_000, n_fit: int = 500, seed: int = 0) -> int:

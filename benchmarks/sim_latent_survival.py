@@ -94,8 +94,8 @@ def truth(params) -> dict[str, float]:
 
 def one_replicate(n: int, seed: int, params, syntax: str, draws: int) -> list[dict]:
     """Fit every method to one cohort; one row per method and term."""
-    from radsem.latent_survival.api import fit_problem
-    from radsem.latent_survival.problem import build_problem
+    from radsem.estimation.families.survival_outcome.api import fit_problem
+    from radsem.estimation.families.survival_outcome.problem import build_problem
 
     df = cohort_frame(n, seed, params)
     rows = []

@@ -38,8 +38,8 @@ _LAZY = {
     "cfa": "radsem.estimation.api",
     "growth": "radsem.estimation.api",
     "lavaan": "radsem.estimation.api",
-    "anova": "radsem.estimation.anova",
-    "load_fit": "radsem.estimation.saved",
+    "anova": "radsem.estimation.measures.lrt",
+    "load_fit": "radsem.estimation.core.saved",
 }
 
 

@@ -575,7 +575,7 @@ def _compare(
     within DEMO_HORIZON months (censoring before the horizon handled by
     inverse-probability-of-censoring weights)."""
     from radsem.compare import CAECox, compare_models
-    from radsem.latent_survival import LatentSurvivalModel
+    from radsem.estimation.families.survival_outcome import LatentSurvivalModel
 
     data = sem_table(cohort).join(cohort.clinical.set_index("patient_id")[["time", "event"]])
     data = data.join(features, how="inner").dropna().reset_index()

@@ -9,9 +9,9 @@ import pytest
 
 import radsem
 from radsem.demo import DEMO_MECHANISM_MODEL, sem_table
-from radsem.latent_survival.syntax import split_survival
 from radsem.simulate import lavaan_name, simulate_cohort, write_cohort
-from radsem.spec import build_partable
+from radsem.syntax import build_partable
+from radsem.syntax.survival import split_survival
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 MECHANISMS = {"E6", "E7", "immune", "hypoxia"}

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from radsem.errors import ModelSpecificationError
-from radsem.spec.serialise import check_reference
+from radsem.syntax.serialise import check_reference
 
 __all__ = ["lavaan_argument_name", "translate_options", "FUNCTIONS"]
 

@@ -1,7 +1,7 @@
 """Refuse model text that could make R evaluate code before it is handed to lavaan.
 
 This is the second line of defence: :func:`radsem.engines.fit_lavaan` gives lavaan only the
-syntax rebuilt by :func:`radsem.spec.serialise.to_lavaan_syntax` from radsem's own parse, and
+syntax rebuilt by :func:`radsem.syntax.serialise.to_lavaan_syntax` from radsem's own parse, and
 checks that rebuilt text here as well. A token check alone is not enough on user text (lavaan
 joins a line without an operator onto the previous one, so ``f\n(...)`` becomes a call).
 

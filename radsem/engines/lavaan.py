@@ -3,7 +3,7 @@
 Nothing the user writes is pasted into R code, and the user's model text never reaches R:
 lavaan itself evaluates modifiers and constraint expressions with R's evaluator (and joins a
 line without an operator onto the previous one), so the model is parsed by radsem and rebuilt
-as canonical syntax by :func:`radsem.spec.serialise.to_lavaan_syntax` (strictly checked names,
+as canonical syntax by :func:`radsem.syntax.serialise.to_lavaan_syntax` (strictly checked names,
 whitelisted functions), which is what lavaan receives, as a character vector. The data go as an
 R data.frame and options as R values (rpy2 conversion) in a call built with ``do.call``.
 """
@@ -33,7 +33,7 @@ from radsem.errors import (
     ModelSyntaxError,
     RadsemWarning,
 )
-from radsem.spec.serialise import to_lavaan_syntax
+from radsem.syntax.serialise import to_lavaan_syntax
 
 __all__ = ["fit_lavaan", "LavaanFit", "lavaan_available"]
 

@@ -107,7 +107,7 @@ def _term_text(term: Any) -> str:
 
 
 def _semopy_description(model: str) -> tuple[str, set[tuple[str, str]]]:
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     lines: list[str] = []
     loadings: set[tuple[str, str]] = set()

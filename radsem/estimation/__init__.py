@@ -1,6 +1,6 @@
 """radsem's own SEM estimation engine (ML, GLS, ULS) with lavaan's numbers."""
 
 from radsem.estimation.api import cfa, growth, lavaan, sem
-from radsem.estimation.fit import SemFit
+from radsem.estimation.core.fit import SemFit
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "SemFit"]

@@ -260,7 +260,7 @@ def path_diagram(
     Parameters
     ----------
     model : fit, ModelSpec or DataFrame
-        A fitted model (with ``parameter_estimates()``), a :class:`radsem.spec.ModelSpec`
+        A fitted model (with ``parameter_estimates()``), a :class:`radsem.syntax.ModelSpec`
         (its ``partable``) or a parameter table with ``lhs, op, rhs`` (and estimates).
     values : str or None, default "std_all"
         Column printed on the arrows (``"est"``, ``"std_all"``, ``"std_lv"``, ...); ``None``

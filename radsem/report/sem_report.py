@@ -326,7 +326,7 @@ def _modindices(fit, top: int):
         if hasattr(fit, "modindices"):
             mi = fit.modindices()
         elif hasattr(fit, "_problem") and hasattr(fit, "_theta"):
-            from radsem.estimation.modification import modindices
+            from radsem.estimation.measures.modindices import modindices
 
             mi = modindices(fit)
         else:
@@ -374,7 +374,7 @@ def chisq_difference(fits: Sequence, names: Sequence[str]) -> tuple[pd.DataFrame
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         try:
-            from radsem.estimation.anova import anova
+            from radsem.estimation.measures.lrt import anova
         except ImportError:  # pragma: no cover - the estimation package is optional here
             anova = None
         if anova is not None:

@@ -485,7 +485,7 @@ def _builtin_params(fam: Checker, kind: str, base: Path, data: DataSpec | None) 
 
 def measurement_part(model: str) -> str:
     """The measurement statements (``=~``, with their continuation lines) of a model."""
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     lines = model.splitlines()
     statements = parse_model(model)
@@ -499,7 +499,7 @@ def measurement_part(model: str) -> str:
 
 
 def _model_variables(model: str) -> list[str]:
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     names, latent = [], set()
     for st in parse_model(model):

@@ -64,8 +64,8 @@ def read_model_file(path: str | os.PathLike) -> str:
     ModelFileSyntaxError
         The syntax is invalid; the message gives ``file:line:column``.
     """
-    from radsem.latent_survival.syntax import split_survival
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
+    from radsem.syntax.survival import split_survival
 
     path = Path(path)
     if not path.is_file():
@@ -231,7 +231,7 @@ _NOT_FOUND = "variable(s) not found in the data: "
 def _locate_unknown(text: str, error: DataError, model_path, data_path) -> DataError:
     """The engine's unknown-variable error with the model file's line and column of the first
     unknown name (other data errors get the data file's name)."""
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     message = str(error)
     if not message.startswith(_NOT_FOUND):
@@ -468,7 +468,7 @@ def fit_files(
 
 
 def _write(result, chosen, pe, provenance, model_path, data_path, engine) -> None:
-    from radsem.estimation.saved import fit_record
+    from radsem.estimation.core.saved import fit_record
 
     out, report, fit = result.out, result.report, result.fit
     for fmt in ("html", "md", "tex"):

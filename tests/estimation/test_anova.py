@@ -1,4 +1,4 @@
-"""radsem.estimation.anova against lavaan 0.6-14's ``lavTestLRT`` (live through rpy2).
+"""radsem.estimation.measures.lrt against lavaan 0.6-14's ``lavTestLRT`` (live through rpy2).
 
 Three nested HS models (3 correlated factors; orthogonal factors; orthogonal with two equal
 speed loadings), fitted by lavaan with ML and with MLR; their ``fitMeasures()`` go into
@@ -13,7 +13,7 @@ import pytest
 from test_missing_fixtures import HS_MODEL, LavaanRef, hs_frame
 
 from radsem.errors import DataError, ModelSpecificationError, RadsemWarning
-from radsem.estimation.anova import anova, satorra_bentler_2001
+from radsem.estimation.measures.lrt import anova, satorra_bentler_2001
 
 EQUAL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + a*x8 + a*x9"
 

@@ -26,15 +26,15 @@ from radsem.errors import (
     ImproperSolutionWarning,
     RadsemWarning,
 )
-from radsem.estimation.bootstrap import free_parameter_names
-from radsem.estimation.bootstrap_ci import (
+from radsem.estimation.bootstrap.bollen_stine import bollen_stine_data
+from radsem.estimation.bootstrap.intervals import (
     bca_ci,
     boot_quantile,
     jackknife_acceleration,
     percentile_ci,
 )
-from radsem.estimation.bootstrap_transform import bollen_stine_data
-from radsem.estimation.samplestats import sample_stats
+from radsem.estimation.bootstrap.resample import free_parameter_names
+from radsem.estimation.core.samplestats import sample_stats
 
 from _bootstrap_reference import (  # isort: skip
     MEDIATION,

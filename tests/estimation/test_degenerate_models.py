@@ -87,7 +87,7 @@ def test_fit_measures_of_a_one_variable_model_match_lavaan(two_columns, r_lavaan
 
 
 def test_incremental_indices_with_zero_baseline_follow_lavaan():
-    from radsem.estimation.robust_fit import incremental_indices
+    from radsem.estimation.measures.indices import incremental_indices
 
     out = incremental_indices(0.0, 0.0, 0.0, 0.0)
     assert out["cfi"] == 1.0

@@ -12,9 +12,9 @@ import pytest
 from scipy import linalg, optimize, stats
 
 import radsem
-from radsem.estimation.objective import normal_quadratic, normal_weight
-from radsem.estimation.optimize import small_blas
-from radsem.estimation.robust_fit import rmsea_ci
+from radsem.estimation.core.objective import normal_quadratic, normal_weight
+from radsem.estimation.core.optimize import small_blas
+from radsem.estimation.measures.indices import rmsea_ci
 
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 

@@ -20,9 +20,9 @@ import pytest
 
 import radsem
 from radsem.errors import RadsemWarning
-from radsem.estimation.missing import missing_patterns
-from radsem.estimation.missing_em import em_saturated
-from radsem.estimation.robust_baseline import baseline_fit
+from radsem.estimation.missing.em import em_saturated
+from radsem.estimation.missing.likelihood import missing_patterns
+from radsem.estimation.robust.baseline import baseline_fit
 
 HS_COV_MODEL = (
     "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"

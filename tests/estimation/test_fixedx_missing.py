@@ -21,10 +21,14 @@ import pytest
 
 import radsem
 from radsem.errors import DataError, DataWarning, RadsemWarning
-from radsem.estimation.missing import x_moment_mask
-from radsem.estimation.missing_estimator import drop_missing_covariates
-from radsem.estimation.robust_fiml import fiml_corrected, normal_information, zero_safe_inverse
-from radsem.estimation.samplestats import SampleStats
+from radsem.estimation.core.samplestats import SampleStats
+from radsem.estimation.missing.fiml import drop_missing_covariates
+from radsem.estimation.missing.likelihood import x_moment_mask
+from radsem.estimation.robust.fiml_correction import (
+    fiml_corrected,
+    normal_information,
+    zero_safe_inverse,
+)
 
 HS_COV_MODEL = (
     "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from test_missing_fixtures import HS_MODEL, hs_frame, hs_mar, lavaan_hs
 
-problem_mod = pytest.importorskip("radsem.estimation.problem")
+problem_mod = pytest.importorskip("radsem.estimation.core.problem")
 
-from radsem.estimation.missing_estimator import FIML  # noqa: E402
-from radsem.estimation.optimize import minimize  # noqa: E402
-from radsem.estimation.robust_inference import robust_inference  # noqa: E402
-from radsem.estimation.samplestats import sample_stats  # noqa: E402
-from radsem.estimation.start import start_values  # noqa: E402
-from radsem.spec import build_partable  # noqa: E402
+from radsem.estimation.core.optimize import minimize  # noqa: E402
+from radsem.estimation.core.samplestats import sample_stats  # noqa: E402
+from radsem.estimation.core.start import start_values  # noqa: E402
+from radsem.estimation.missing.fiml import FIML  # noqa: E402
+from radsem.estimation.robust.inference import robust_inference  # noqa: E402
+from radsem.syntax import build_partable  # noqa: E402
 
 
 @functools.lru_cache(maxsize=None)
@@ -112,7 +112,7 @@ def test_multigroup_fiml_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
     from test_missing_fixtures import HS_VARS, LavaanRef
 
     from radsem.datasets import load
-    from radsem.estimation.samplestats import group_split
+    from radsem.estimation.core.samplestats import group_split
 
     data = hs_mar()
     data.insert(0, "school", load("HolzingerSwineford1939")["school"].to_numpy())

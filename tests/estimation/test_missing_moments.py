@@ -13,7 +13,8 @@ import pytest
 from test_missing_fixtures import hs_mar, lavaan_hs
 
 from radsem.errors import ConvergenceWarning, DataError, DataWarning, EstimationError
-from radsem.estimation.missing import (
+from radsem.estimation.missing.em import em_saturated
+from radsem.estimation.missing.likelihood import (
     dup_quadratic,
     fiml_gradient,
     fiml_information_expected,
@@ -24,7 +25,6 @@ from radsem.estimation.missing import (
     missing_patterns,
     vech_indices,
 )
-from radsem.estimation.missing_em import em_saturated
 
 
 @pytest.fixture(scope="module")

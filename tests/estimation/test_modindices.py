@@ -14,14 +14,14 @@ from test_missing_fixtures import HS_MODEL, LavaanRef, hs_frame
 
 from radsem.datasets import load
 
-problem_mod = pytest.importorskip("radsem.estimation.problem")
+problem_mod = pytest.importorskip("radsem.estimation.core.problem")
 
-from radsem.estimation.inference import vcov_theta  # noqa: E402
-from radsem.estimation.modification import candidate_rows, modification_indices  # noqa: E402
-from radsem.estimation.optimize import minimize  # noqa: E402
-from radsem.estimation.samplestats import sample_stats  # noqa: E402
-from radsem.estimation.start import start_values  # noqa: E402
-from radsem.spec import build_partable  # noqa: E402
+from radsem.estimation.core.inference import vcov_theta  # noqa: E402
+from radsem.estimation.core.optimize import minimize  # noqa: E402
+from radsem.estimation.core.samplestats import sample_stats  # noqa: E402
+from radsem.estimation.core.start import start_values  # noqa: E402
+from radsem.estimation.measures.modindices import candidate_rows, modification_indices  # noqa: E402
+from radsem.syntax import build_partable  # noqa: E402
 
 POLDEM = """
 ind60 =~ x1 + x2 + x3
@@ -110,7 +110,7 @@ def test_modification_index_equals_chisq_drop_when_freeing(r_lavaan):
 
 def test_modindices_of_a_fitted_model_sorted_and_filtered():
     import radsem
-    from radsem.estimation.modification import modindices
+    from radsem.estimation.measures.modindices import modindices
 
     fit = radsem.cfa(HS_MODEL, hs_frame())
     full = _ours(HS_MODEL, hs_frame(), "cfa")

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 import radsem
-from radsem.estimation.optimize import minimize
-from radsem.estimation.problem import SemProblem
-from radsem.estimation.samplestats import SampleStats
-from radsem.estimation.start import start_values
-from radsem.spec import build_partable
+from radsem.estimation.core.optimize import minimize
+from radsem.estimation.core.problem import SemProblem
+from radsem.estimation.core.samplestats import SampleStats
+from radsem.estimation.core.start import start_values
+from radsem.syntax import build_partable
 
 MODEL = """
 f1 =~ y1 + y2 + y3 + y4 + y5

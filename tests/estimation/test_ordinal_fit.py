@@ -271,7 +271,7 @@ def test_group_equal_as_a_string(fits):
 
 @pytest.mark.parametrize("pair", sorted(DIFF_PAIRS))
 def test_difference_test_matches_lavtestlrt(fits, pair):
-    from radsem.estimation.ordinal.difftest import wlsmv_difference_test
+    from radsem.estimation.measures.lrt_ordinal import wlsmv_difference_test
 
     restricted, free = DIFF_PAIRS[pair]
     ref = load_difference_tests()[pair]
@@ -303,7 +303,7 @@ def test_anova_refuses_mixed_categorical_and_continuous(fits):
 
 
 def test_difference_test_refuses_continuous_fits(fits):
-    from radsem.estimation.ordinal.difftest import wlsmv_difference_test
+    from radsem.estimation.measures.lrt_ordinal import wlsmv_difference_test
 
     cont = radsem.cfa(CFA, load_hs())
     with pytest.raises(EstimationError, match="ordered variables"):

@@ -21,12 +21,12 @@ from scipy import integrate, stats
 from scipy.special import ndtr
 
 from radsem.errors import DataError, DataWarning, ModelSpecificationError
-from radsem.estimation.ordinal import categorical_sample_stats, cut_into_categories
-from radsem.estimation.ordinal.bivariate_normal import bvn_cdf, bvn_pdf
-from radsem.estimation.ordinal.correlation import polychoric, polychoric_matrix, polyserial
-from radsem.estimation.ordinal.polychoric import polychoric_cell_scores
-from radsem.estimation.ordinal.polyserial import polyserial_scores
-from radsem.estimation.ordinal.thresholds import extended_thresholds
+from radsem.estimation.families.ordinal import categorical_sample_stats, cut_into_categories
+from radsem.estimation.families.ordinal.bivariate_normal import bvn_cdf, bvn_pdf
+from radsem.estimation.families.ordinal.correlation import polychoric, polychoric_matrix, polyserial
+from radsem.estimation.families.ordinal.polychoric import polychoric_cell_scores
+from radsem.estimation.families.ordinal.polyserial import polyserial_scores
+from radsem.estimation.families.ordinal.thresholds import extended_thresholds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
 

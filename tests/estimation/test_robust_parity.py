@@ -13,16 +13,25 @@ import numpy as np
 import pytest
 from test_missing_fixtures import LavaanRef, hs_frame, hs_mar, lavaan_hs
 
-from radsem.estimation.missing import (
+from radsem.estimation.measures.indices import robust_fit_measures
+from radsem.estimation.missing.em import em_saturated
+from radsem.estimation.missing.likelihood import (
     fiml_information_firstorder,
     fiml_information_observed,
     missing_patterns,
 )
-from radsem.estimation.missing_em import em_saturated
-from radsem.estimation.robust import gamma_adf, robust_vcov, satorra_bentler, yuan_bentler_mplus
-from radsem.estimation.robust_baseline import baseline_fit, baseline_test, moment_block
-from radsem.estimation.robust_fiml import complete_chisq, fiml_corrected, normal_information
-from radsem.estimation.robust_fit import robust_fit_measures
+from radsem.estimation.robust.baseline import baseline_fit, baseline_test, moment_block
+from radsem.estimation.robust.fiml_correction import (
+    complete_chisq,
+    fiml_corrected,
+    normal_information,
+)
+from radsem.estimation.robust.sandwich import (
+    gamma_adf,
+    robust_vcov,
+    satorra_bentler,
+    yuan_bentler_mplus,
+)
 
 
 def _ours(ref: LavaanRef, data, scaled: bool) -> tuple[dict, np.ndarray]:
@@ -185,7 +194,7 @@ def test_multigroup_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
 
     import radsem
     from radsem.datasets import load
-    from radsem.estimation.robust_inference import robust_inference
+    from radsem.estimation.robust.inference import robust_inference
 
     data = load("HolzingerSwineford1939")[["school", *[f"x{i}" for i in range(1, 10)]]]
     model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -205,7 +214,7 @@ def test_multigroup_mlr_with_equal_loadings_matches_lavaan(r_lavaan):
 def test_mlr_with_fixed_exogenous_covariates_matches_lavaan(r_lavaan):
     """fixed.x covariates: zero h1 rows, baseline keeps the covariate block (as lavaan)."""
     import radsem
-    from radsem.estimation.robust_inference import robust_inference
+    from radsem.estimation.robust.inference import robust_inference
 
     data = hs_frame()
     model = "textual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ x1 + x2\nspeed ~ x1 + x3"

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from radsem.errors import DataError, EstimationError
-from radsem.estimation.missing import dup_quadratic, missing_patterns
-from radsem.estimation.robust import gamma_adf, gamma_nt, sandwich, scaled_test
-from radsem.estimation.robust_baseline import baseline_fit
-from radsem.estimation.robust_fiml import fiml_corrected, normal_information
-from radsem.estimation.robust_fit import cfi, rmsea, rmsea_ci, rmsea_pvalue, tli
+from radsem.estimation.measures.indices import cfi, rmsea, rmsea_ci, rmsea_pvalue, tli
+from radsem.estimation.missing.likelihood import dup_quadratic, missing_patterns
+from radsem.estimation.robust.baseline import baseline_fit
+from radsem.estimation.robust.fiml_correction import fiml_corrected, normal_information
+from radsem.estimation.robust.sandwich import gamma_adf, gamma_nt, sandwich, scaled_test
 
 
 def test_gamma_nt_inverts_the_normal_information(rng):
@@ -78,7 +78,7 @@ def test_baseline_is_the_exact_fiml_independence_model(rng):
     np.testing.assert_allclose(np.diag(base.cov), np.nanvar(x, axis=0))
     assert base.npar == 6
     # the FIML gradient of the independence model's free moments vanishes at its estimates
-    from radsem.estimation.missing import fiml_gradient
+    from radsem.estimation.missing.likelihood import fiml_gradient
 
     grad = fiml_gradient(mp, base.mean, base.cov)
     np.testing.assert_allclose(base.delta.T @ grad, 0.0, atol=1e-9)

@@ -11,8 +11,8 @@ import pytest
 
 import radsem
 from radsem.errors import EstimationError, ModelSpecificationError, RadsemError
-from radsem.estimation.missing_em import em_saturated
-from radsem.estimation.missing_estimator import resolve_missing
+from radsem.estimation.missing.em import em_saturated
+from radsem.estimation.missing.fiml import resolve_missing
 
 MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"
 
@@ -91,7 +91,7 @@ def test_group_equal_as_a_single_string():
 
 
 def test_em_rejects_zero_iterations():
-    from radsem.estimation.missing import missing_patterns
+    from radsem.estimation.missing.likelihood import missing_patterns
 
     with pytest.raises(EstimationError, match="max_iter must be at least 1"):
         em_saturated(missing_patterns(np.eye(3) + 1.0), max_iter=0)

@@ -10,7 +10,7 @@ from scipy import optimize
 import radsem
 from radsem.datasets import load
 from radsem.errors import DataError, EstimationError, ImproperSolutionWarning
-from radsem.estimation.objective import moment_vector
+from radsem.estimation.core.objective import moment_vector
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 PD_REG = "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60\ny1 ~ x1"
@@ -163,9 +163,9 @@ def test_improper_solution_warns(rng):
 
 
 def test_non_convergence_warns(hs, monkeypatch):
-    import radsem.estimation.api as api
+    import radsem.estimation.families.continuous.estimate as api
     from radsem.errors import ConvergenceWarning
-    from radsem.estimation import optimize as opt
+    from radsem.estimation.core import optimize as opt
 
     def one_step(problem, start):
         res = opt.minimize(problem, start, max_iter=1)

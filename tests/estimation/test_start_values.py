@@ -53,7 +53,7 @@ def test_fiml_with_a_small_fixed_marker_matches_lavaan(ridge_data, r_lavaan):
 
 
 def test_start_loadings_take_scale_and_sign_from_the_fixed_marker(ridge_data):
-    from radsem.estimation.start import start_values
+    from radsem.estimation.core.start import start_values
 
     fit = radsem.sem(RIDGE_MODEL, ridge_data, missing="ml")
     model = fit._problem.model
@@ -103,7 +103,7 @@ def test_negative_fixed_marker_converges_to_the_truth(seed, missing):
 
 
 def test_negative_fixed_marker_start_values_have_the_right_sign():
-    from radsem.estimation.start import start_values
+    from radsem.estimation.core.start import start_values
 
     fit = radsem.sem(NEGATIVE_MARKER, _negative_marker_data())
     model = fit._problem.model

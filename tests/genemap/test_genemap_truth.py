@@ -145,7 +145,7 @@ def test_same_seed_same_bytes(truth, result, tmp_path):
 
 @pytest.mark.slow
 def test_paths_lav_parses(result, truth):
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     text = result.paths_lav()
     assert "feature_01 ~ " + truth.truth["features"]["feature_01"]["driver_set"] in text

@@ -3,7 +3,7 @@
 Shared by ``make_ordinal_fit_references.py`` (fits every case with lavaan 0.6-14 through rpy2 and
 writes ``ordinal_fit/<case>.json``) and ``tests/estimation/test_ordinal_fit.py``. Data: the
 nine HolzingerSwineford1939 indicators cut into ordered categories at their sample quantiles
-(:func:`radsem.estimation.ordinal.cut_into_categories`). Nothing here imports R.
+(:func:`radsem.estimation.families.ordinal.cut_into_categories`). Nothing here imports R.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pandas as pd
 
 from radsem.datasets import load
 from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
-from radsem.estimation.ordinal import cut_into_categories
+from radsem.estimation.families.ordinal import cut_into_categories
 
 __all__ = [
     "ORDINAL_CASES",

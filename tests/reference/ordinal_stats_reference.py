@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from radsem.datasets import load
-from radsem.estimation.ordinal import cut_into_categories
+from radsem.estimation.families.ordinal import cut_into_categories
 
 __all__ = [
     "ORDINAL_CASES",

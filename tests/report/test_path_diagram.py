@@ -83,7 +83,7 @@ def test_cfa_layout_rows(fake_fit):
 
 
 def test_from_model_spec():
-    from radsem.spec import build_partable
+    from radsem.syntax import build_partable
 
     spec = build_partable(
         "f =~ y1 + y2 + y3\n g =~ y4 + y5\n g ~ f\n y1 ~~ y4", ["y1", "y2", "y3", "y4", "y5"]

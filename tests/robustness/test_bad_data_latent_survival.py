@@ -1,4 +1,5 @@
-"""Bad survival data in SEM models with a Surv() outcome (radsem.latent_survival through
+"""Bad survival data in SEM models with a Surv() outcome
+(radsem.estimation.families.survival_outcome through
 radsem.sem). Failures in radsem/latent_survival are strict xfails with their reproducer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Odd-but-valid and invalid lavaan syntax met by radsem.spec (parsing only, no estimation)."""
+"""Odd-but-valid and invalid lavaan syntax met by radsem.syntax (parsing only, no estimation)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pytest
 
 from radsem.errors import ModelSpecificationError, ModelSyntaxError
-from radsem.spec.expression import compile_expression
-from radsem.spec.partable import _user_rows
-from radsem.spec.syntax import parse_model
+from radsem.syntax.expression import compile_expression
+from radsem.syntax.parse import parse_model
+from radsem.syntax.partable import _user_rows
 
 
 @pytest.mark.parametrize(

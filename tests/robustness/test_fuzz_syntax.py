@@ -23,7 +23,7 @@ from radsem.errors import (
     ModelSpecificationError,
     ModelSyntaxError,
 )
-from radsem.spec import build_partable
+from radsem.syntax import build_partable
 
 N_PARSE, N_FIT = 3000, 100
 DOCUMENTED = (ModelSyntaxError, ModelSpecificationError, DataError, EstimationError)
@@ -90,7 +90,7 @@ def test_documented_errors_with_location(data, model, error, where):
 
 def test_complex_powers_in_constraints_are_nan_not_typeerror(data):
     # (-a)^(b^a) is complex in Python; R gives NaN, and so does radsem's evaluator
-    from radsem.spec import compile_expression
+    from radsem.syntax import compile_expression
 
     expr = compile_expression("log(a^b^a)")
     assert math.isnan(expr.evaluate({"a": -0.5, "b": 1.3}))

@@ -84,7 +84,7 @@ def test_latent_survival_scores_keep_patient_ids():
     sys.path.insert(0, str(Path(__file__).parents[1] / "latent_survival"))
     from _ls_data import ONE_FACTOR, one_factor_data
 
-    from radsem.latent_survival import latent_survival
+    from radsem.estimation.families.survival_outcome import latent_survival
 
     ids, shuffled = _relabel(one_factor_data(n=150, missing=20))
     fit = latent_survival(ONE_FACTOR, ids, method="naive")

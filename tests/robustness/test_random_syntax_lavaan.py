@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from radsem.spec import build_partable
+from radsem.syntax import build_partable
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))

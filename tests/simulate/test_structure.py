@@ -136,7 +136,7 @@ def test_true_measurement_model_fits_in_lavaan(large_cohort, r_lavaan):
 
 
 def test_measurement_syntax_parses_as_lavaan():
-    from radsem.spec import parse_model
+    from radsem.syntax import parse_model
 
     statements = parse_model(measurement_syntax())
     assert len(statements) == 4

@@ -1,0 +1,483 @@
+"""The result of fitting a structural equation model (immutable, computed lazily)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from radsem._warnings import user_stacklevel
+from radsem.errors import EstimationError, ImproperSolutionWarning
+from radsem.estimation.core.inference import check_level, defined_vcov, vcov_theta
+from radsem.estimation.core.optimize import minimize
+from radsem.estimation.core.problem import SemProblem
+from radsem.estimation.core.standardize import standardize
+from radsem.estimation.measures.baseline import baseline_partable
+
+__all__ = ["SemFit"]
+
+
+class SemFit:
+    """A fitted model. Create it with :func:`radsem.sem`, :func:`radsem.cfa`, ...
+
+    Attributes
+    ----------
+    model : str
+        The model syntax.
+    data : pandas.DataFrame
+        The data passed in (not modified).
+    options : dict
+        The options used (lavaan's names with ``_``).
+    spec : ModelSpec
+        The parameter table and variable roles.
+    converged : bool
+    iterations : int
+        Optimiser iterations.
+
+    Notes
+    -----
+    For other estimators: ``fit._problem`` is the :class:`SemProblem` (implied moments,
+    Jacobian ``delta``, sample statistics, h1 information) and ``fit._theta`` the estimate of
+    all free parameters in lavaan's numbering.
+    """
+
+    def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
+        d = self.__dict__
+        d["model"] = model
+        d["data"] = data
+        d["options"] = dict(options)
+        d["spec"] = spec
+        d["_problem"] = problem
+        d["_result"] = result
+        d["_theta"] = result.theta
+        d["converged"] = bool(result.converged)
+        d["iterations"] = int(result.iterations)
+
+    def __setattr__(self, name, value) -> None:
+        raise AttributeError("SemFit objects are immutable")
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures()
+        return (
+            f"<{type(self).__name__} {self.options['estimator']} N={self.nobs} "
+            f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
+            f"converged={self.converged}>"
+        )
+
+    # -- counts ---------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        """Number of cases used (all groups), as lavaan's ``nobs()``."""
+        return int(self._problem.ntotal)
+
+    @cached_property
+    def _fmin(self) -> float:
+        return float(self._problem.fmin(self._theta))
+
+    @cached_property
+    def _ndat(self) -> int:
+        ms = self._problem.meanstructure
+        p = len(self.spec.observed)
+        nx = len(self.spec.exogenous) if self.spec.fixed_x else 0
+        per = p * (p + 1) // 2 + (p if ms else 0) - nx * (nx + 1) // 2 - (nx if ms else 0)
+        return per * len(self._problem.stats)
+
+    @cached_property
+    def _npar(self) -> int:
+        cons = self._problem.constraints
+        nfree = self._problem.nfree
+        if cons.n_eq == 0:
+            return nfree
+        if cons.linear:
+            return nfree - int(cons.rank_eq)
+        return nfree - cons.n_eq
+
+    @cached_property
+    def _df(self) -> int:
+        return self._ndat - self._npar
+
+    @cached_property
+    def _baseline(self) -> tuple[float, float]:
+        pb = self._problem
+        exo = self.spec.exogenous if self.spec.fixed_x else self.spec.names.ov_x
+        table = baseline_partable(
+            self.spec.observed,
+            exo,
+            len(pb.stats),
+            pb.meanstructure,
+            fixed_x=bool(self.spec.fixed_x),
+        )
+        prob = SemProblem(self.spec, pb.stats, pb.estimator, partable=table)
+        prob.constraints = _NoConstraints(prob.nfree)
+        idx = {v: k for k, v in enumerate(self.spec.observed)}
+        start = np.array(
+            [
+                pb.stats[g - 1].cov[idx[v], idx[w]] if op == "~~" else pb.stats[g - 1].mean[idx[v]]
+                for v, op, w, g in zip(
+                    table["lhs"], table["op"], table["rhs"], table["group"], strict=True
+                )
+            ]
+        )
+        res = minimize(prob, start[table["free"].to_numpy() > 0])
+        return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)
+
+    # -- estimates ------------------------------------------------------------------------
+    @cached_property
+    def _vcov(self) -> np.ndarray:
+        if self.options.get("se") == "none":
+            return np.full((self._problem.nfree,) * 2, np.nan)
+        if self.options.get("se") == "robust.huber.white":
+            return self._robust.vcov
+        if self.options.get("se") == "bootstrap":
+            return self._boot.vcov
+        return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
+
+    @property
+    def _fiml(self) -> bool:
+        return self.options.get("missing") == "ml"
+
+    @cached_property
+    def _robust(self):
+        """lavaan's MLR quantities (sandwich, scaled test, ``.scaled``/``.robust`` indices)."""
+        from radsem.errors import EstimationError
+        from radsem.estimation.robust.inference import robust_inference
+
+        scaled = self.options["estimator"] == "MLR" or self.options["se"] == "robust.huber.white"
+        try:
+            return robust_inference(
+                self._problem,
+                self._theta,
+                2 * self._problem.ntotal * self._fmin,
+                self._df,
+                self.options["information"],
+                scaled=scaled,
+            )
+        except ValueError as exc:
+            raise EstimationError(f"robust inference is not available here: {exc}") from exc
+
+    @cached_property
+    def _boot(self):
+        """The bootstrap behind ``se="bootstrap"`` (options ``bootstrap``, ``seed``, ``n_jobs``)."""
+        from radsem.estimation.bootstrap.resample import bootstrap
+
+        o = self.options
+        return bootstrap(
+            self,
+            o.get("bootstrap", 1000),
+            "ordinary",
+            o.get("seed"),
+            o.get("n_jobs", 1),
+            stacklevel=user_stacklevel(),
+        )
+
+    def bootstrap(
+        self,
+        R: int = 1000,
+        type: str = "ordinary",
+        seed=None,  # noqa: A002
+        n_jobs: int = 1,
+        *,
+        client=None,
+        progress: bool = False,
+    ):
+        """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.resample.bootstrap`
+        (``client``: a Dask client or scheduler address)."""
+        from radsem.estimation.bootstrap.resample import bootstrap
+
+        return bootstrap(
+            self,
+            R,
+            type,
+            seed,
+            n_jobs,
+            client=client,
+            progress=progress,
+            stacklevel=user_stacklevel(),
+        )
+
+    def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
+        """lavaan's ``modindices()``: see
+        :func:`radsem.estimation.measures.modindices.modindices`."""
+        from radsem.estimation.measures.modindices import modindices
+
+        return modindices(self, sort=sort, minimum_value=minimum_value)
+
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the free parameters (labelled like lavaan's ``vcov()``)."""
+        par = self._problem.model.par
+        names = [_name(par.iloc[r]) for r in self._problem.model.free_rows]
+        return pd.DataFrame(self._vcov, index=names, columns=names)
+
+    @cached_property
+    def _table(self) -> pd.DataFrame:
+        model = self._problem.model
+        par = model.par
+        values = model.values(self._theta)
+        se = np.zeros(len(par))
+        se[model.free_rows] = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
+        if self.options.get("se") == "none":
+            se[:] = np.nan
+        out = pd.DataFrame(
+            {
+                "lhs": par["lhs"].to_numpy(),
+                "op": par["op"].to_numpy(),
+                "rhs": par["rhs"].to_numpy(),
+                "group": par["group"].to_numpy(int),
+                "label": par["label"].to_numpy() if "label" in par else "",
+                "est": values,
+                "se": se,
+            }
+        )
+        std = self._std_columns(self._theta)
+        for col, vals in std.items():
+            out[col] = vals
+        names, dest, dcov = defined_vcov(self.spec, model, self._theta, self._vcov)
+        if names:
+            dse = np.sqrt(np.clip(np.diag(dcov), 0, None))
+            if self.options.get("se") == "bootstrap":  # lavaan: SD of the := draws
+                dse = self._boot.defined_se.to_numpy()
+            std_cols = self._defined_std(names, std)
+            extra = pd.DataFrame(
+                {
+                    "lhs": names,
+                    "op": ":=",
+                    "rhs": [e.text for _, e in self.spec.defined()],
+                    "group": 0,
+                    "label": names,
+                    "est": dest,
+                    "se": dse,
+                    **std_cols,
+                }
+            )
+            out = pd.concat([out, extra], ignore_index=True)
+        return out
+
+    def _std_columns(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """``std_lv``, ``std_all``, ``std_nox`` for every parameter row (subclasses with other
+        parameter kinds, e.g. thresholds, override this)."""
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        model = self._problem.model
+        return {
+            col: standardize(model, theta, col.replace("_", "."), exo)
+            for col in ("std_lv", "std_all", "std_nox")
+        }
+
+    def _defined_std(self, names, std: dict[str, np.ndarray]) -> dict[str, list]:
+        """The standardized columns of the ``:=`` rows, from the standardized parameters."""
+        out = {}
+        for col, vals in std.items():
+            defined = self.spec.evaluate_defined(self.spec.label_values(vals))
+            out[col] = [defined[n] for n in names]
+        return out
+
+    def parameter_estimates(
+        self, level: float | None = None, boot_ci_type: str = "perc"
+    ) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates()``: one row per parameter (and ``:=`` definition).
+
+        Columns ``lhs, op, rhs, group, label, est, se, z, pvalue, ci_lower, ci_upper,
+        std_lv, std_all, std_nox``; ``group`` is 1-based (0 for ``:=`` rows). Fixed
+        parameters have ``se = 0`` and no ``z``/``pvalue``. With ``se="bootstrap"`` the
+        intervals are bootstrap intervals of type ``boot_ci_type`` (``"perc"``, ``"basic"``,
+        ``"norm"``, ``"bca.simple"``, ``"bca"``; see ``docs/sem-bootstrap.md``).
+        """
+        from radsem.estimation.bootstrap.intervals import check_boot_ci_type
+
+        check_boot_ci_type(boot_ci_type)
+        level = check_level(self.options.get("level", 0.95) if level is None else level)
+        t = self._table.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(t["se"] > 0, t["est"] / t["se"], np.nan)
+        zc = stats.norm.ppf(0.5 + level / 2)
+        t.insert(7, "z", z)
+        t.insert(8, "pvalue", 2 * stats.norm.sf(np.abs(z)))
+        t.insert(9, "ci_lower", t["est"] - zc * t["se"])
+        t.insert(10, "ci_upper", t["est"] + zc * t["se"])
+        if self.options.get("se") == "bootstrap":
+            t["ci_lower"], t["ci_upper"] = self._boot.table_intervals(t, level, boot_ci_type)
+        return t
+
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """Standardised estimates (``"std.all"``, ``"std.lv"`` or ``"std.nox"``)."""
+        cols = {"std.all": "std_all", "std.lv": "std_lv", "std.nox": "std_nox"}
+        if type not in cols:
+            raise EstimationError(f"type must be one of {', '.join(cols)}, got {type!r}")
+        col = cols[type]
+        t = self._table
+        return t[["lhs", "op", "rhs", "group", "label"]].assign(est_std=t[col].to_numpy())
+
+    def fit_measures(self) -> pd.Series:
+        """lavaan's ``fitMeasures()`` as a Series (see
+        :mod:`radsem.estimation.measures.fitmeasures`)."""
+        return self._fit_measures.copy()
+
+    @cached_property
+    def _fit_measures(self) -> pd.Series:
+        from radsem.estimation.measures.fitmeasures import fit_measures
+
+        out = fit_measures(self)
+        if self.options["estimator"] == "MLR" or self._fiml:
+            out.update(self._robust.fit_measures)
+        return pd.Series(out, dtype=float)
+
+    # -- moments --------------------------------------------------------------------------
+    def implied(self) -> list[dict]:
+        """Model-implied covariance (and mean) per group, labelled DataFrames/Series."""
+        obs = list(self.spec.observed)
+        out = []
+        for mu, sig in self._problem.implied_moments(self._theta):
+            item = {"cov": pd.DataFrame(sig, index=obs, columns=obs)}
+            if self._problem.meanstructure:
+                item["mean"] = pd.Series(mu, index=obs)
+            out.append(item)
+        return out
+
+    def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
+        """Sample minus implied moments per group: ``"raw"`` or ``"cor"`` (correlations)."""
+        obs = list(self.spec.observed)
+        out = []
+        for st, (mu, sig) in zip(
+            self._problem.stats, self._problem.implied_moments(self._theta), strict=True
+        ):
+            if type == "raw":
+                res, mres = st.cov - sig, st.mean - mu
+            elif type == "cor":
+                sd, sdi = np.sqrt(np.diag(st.cov)), np.sqrt(np.diag(sig))
+                res = st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi)
+                mres = st.mean / sd - mu / sdi
+            else:
+                raise EstimationError(f"type must be 'raw' or 'cor', got {type!r}")
+            item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
+            if self._problem.meanstructure:
+                item["mean"] = pd.Series(mres, index=obs)
+            out.append(item)
+        return out
+
+    def predict(
+        self, method: str | pd.DataFrame = "regression", newdata: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Factor scores of the latent variables (lavaan's ``lavPredict``).
+
+        Parameters
+        ----------
+        method : {"regression", "bartlett"}
+            A DataFrame in this place is taken as ``newdata`` (``fit.predict(df)``).
+        newdata : DataFrame, optional
+            New cases scored with the fitted parameters (``lavPredict(newdata=)``); one row
+            per row of ``newdata``, same index. It needs the observed variables (and the
+            grouping column of a multi-group model). Default: the rows used in the fit.
+
+        Notes
+        -----
+        See :mod:`radsem.estimation.measures.predict` for the formulas. One row per row of the data,
+        under the data's own index labels and in its order, with a ``group`` column (1..G)
+        when there are groups; rows the fit did not use (listwise deletion, no observed
+        value) are NaN under their own label. With missing values each case uses only its
+        observed variables, as ``lavPredict()``. Checked against lavaan 0.6-14 ``lavPredict``
+        (with and without ``newdata``).
+        """
+        from radsem.estimation.measures.predict import (
+            check_method,
+            factor_scores,
+            split_newdata,
+            to_input_rows,
+            used_positions,
+        )
+
+        if isinstance(method, pd.DataFrame):
+            if newdata is not None:
+                raise EstimationError(
+                    "give new data once: predict(newdata) or predict(method, newdata=...)"
+                )
+            method, newdata = "regression", method
+        method = check_method(method)
+        lat = list(self.spec.latent)
+        ngroups = len(self._problem.stats)
+        if newdata is not None:
+            out = np.full((len(newdata), len(lat)), np.nan)
+            group = np.zeros(len(newdata), int)
+            for g, pos, values in split_newdata(self, newdata):
+                out[pos] = factor_scores(self, g, values, method)
+                group[pos] = g + 1
+            scores = pd.DataFrame(out, columns=lat, index=newdata.index)
+            if ngroups > 1:
+                scores.insert(0, "group", group)
+            return scores
+        parts = [
+            (g, pos, factor_scores(self, g, st.data, method))
+            for (g, st), pos in zip(
+                enumerate(self._problem.stats), used_positions(self), strict=True
+            )
+        ]
+        return to_input_rows(self, parts, lat)
+
+    def summary(self) -> str:
+        """A lavaan-style text report."""
+        from radsem.estimation.measures.summary import summary_text
+
+        return summary_text(self)
+
+    def save(self, path):
+        """Save the fit as documented JSON (no pickle, no data); read it back with
+        :func:`radsem.load_fit`. See :mod:`radsem.estimation.core.saved` for the format."""
+        from radsem.estimation.core.saved import save_fit
+
+        return save_fit(self, path)
+
+    def cross_check(self, engine: str = "lavaan"):
+        """Refit with another engine; see :func:`radsem.engines.cross_check`."""
+        from radsem.engines import cross_check
+
+        return cross_check(self, engine)
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def _check_improper(self, stacklevel: int = 2) -> None:
+        par = self._problem.model.par
+        t = par[["lhs", "op", "rhs", "group"]].assign(est=self._problem.model.values(self._theta))
+        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
+        neg = var[var["est"] < 0]
+        if len(neg):
+            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
+            warnings.warn(
+                f"some estimated variances are negative: {names}",
+                ImproperSolutionWarning,
+                stacklevel=user_stacklevel(),
+            )
+        p = len(self.spec.observed)
+        for g in range(len(self._problem.stats)):
+            _, omega, _ = self._problem.model.implied_full(self._theta, g)
+            lat = omega[p:, p:]
+            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
+                warnings.warn(
+                    f"the covariance matrix of the latent variables (group {g + 1}) "
+                    "is not positive definite",
+                    ImproperSolutionWarning,
+                    stacklevel=user_stacklevel(),
+                )
+
+
+def _name(row) -> str:
+    if row["op"] == "~1":
+        return f"{row['lhs']}~1"
+    return f"{row['lhs']}{row['op']}{row['rhs']}"
+
+
+class _NoConstraints:
+    def __init__(self, n: int) -> None:
+        self.K = np.eye(n)
+        self.theta0 = np.zeros(n)
+        self.linear = True
+        self.needs_slsqp = False
+        self.n_eq = self.n_ineq = 0
+
+    def to_theta(self, z):
+        return z
+
+    def to_z(self, theta):
+        return theta.copy()
+
+    def active_basis(self, theta):
+        return np.eye(theta.size), 0

@@ -1,0 +1,216 @@
+"""The result of fitting a model with ordered-categorical indicators (DWLS / WLSMV)."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from radsem._warnings import user_stacklevel
+from radsem.errors import EstimationError, ImproperSolutionWarning
+from radsem.estimation.core.fit import SemFit
+from radsem.estimation.core.standardize import standardize
+
+__all__ = ["OrdinalFit"]
+
+
+class OrdinalFit(SemFit):
+    """A model with ordered indicators fitted by DWLS/WLS/ULS (see :func:`radsem.sem`).
+
+    Same interface as :class:`~radsem.estimation.core.fit.SemFit`; ``parameter_estimates()`` has
+    lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
+    (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
+    log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
+    ``predict()`` gives EBM (posterior-mode) factor scores, ``modindices()`` lavaan's
+    modification indices for these estimators.
+
+    Notes
+    -----
+    ``fit._problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
+    ``fit._problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
+    """
+
+    # -- counts ---------------------------------------------------------------------------
+    @cached_property
+    def _ndat(self) -> int:
+        return int(sum(np.asarray(st.wls_obs).size for st in self._problem.stats))
+
+    @cached_property
+    def _inference(self):
+        from radsem.estimation.robust.inference_ordinal import ordinal_inference
+
+        return ordinal_inference(self._problem, self._theta, self.options["se"])
+
+    @cached_property
+    def _vcov(self) -> np.ndarray:
+        return self._inference.vcov
+
+    @cached_property
+    def _scaled_test(self) -> tuple[float, float, float]:
+        from radsem.estimation.robust.inference_ordinal import scaled_shifted
+
+        inf = self._inference
+        chisq = 2.0 * self._problem.ntotal * self._fmin
+        return scaled_shifted(chisq, self._df, inf.trace_ug, inf.trace_ug2)
+
+    @cached_property
+    def _baseline_test(self):
+        from radsem.estimation.measures.baseline_ordinal import baseline_test
+
+        return baseline_test(self._problem)
+
+    @cached_property
+    def _baseline(self) -> tuple[float, float]:
+        b = self._baseline_test
+        return b.chisq, b.df
+
+    @cached_property
+    def _catml(self):
+        """lavaan's catML ingredients of the ``.robust`` indices (None where lavaan has none)."""
+        from radsem.estimation.measures.baseline_ordinal import catml_robust
+
+        model = self._problem.model
+        par = model.par
+        free = par["free"].to_numpy(int)
+        free_scales = ((par["op"] == "~*~").to_numpy() & (free > 0)).any()
+        if (
+            model.num.size
+            or self.spec.conditional_x
+            or free_scales
+            or (free[model.resid_rows] > 0).any()
+        ):
+            # lavaan 0.6-14 reports no .robust indices with continuous variables, and its catML
+            # refit fails (NA) when scales or residual variances of y* are free (group_equal
+            # thresholds)
+            return None
+        marginal = par["op"].isin(["|", "~1"]).to_numpy() & (free > 0)
+        npar_cor = self._npar - int(np.unique(free[marginal]).size)
+        try:
+            return catml_robust(
+                self._problem, self._theta, self._inference.e_inv, self._df, npar_cor
+            )
+        except np.linalg.LinAlgError:
+            return None
+
+    # -- not available --------------------------------------------------------------------
+    def modindices(self, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
+        """lavaan's ``modindices()`` for DWLS/WLSMV fits: ``lhs, op, rhs, group, mi, epc,
+        sepc_lv, sepc_all`` (see :mod:`radsem.estimation.measures.modindices_ordinal`)."""
+        from radsem.estimation.measures.modindices_ordinal import ordinal_modindices
+
+        return ordinal_modindices(self, sort=sort, minimum_value=minimum_value)
+
+    def predict(self, method: str = "ebm") -> pd.DataFrame:
+        """Factor scores: empirical Bayes modal (posterior mode), lavaan's ``lavPredict``
+        default for ordered indicators (see :mod:`radsem.estimation.measures.predict_ordinal`).
+
+        One row per row of the data, under its index labels (NaN for rows the fit did not
+        use), with a ``group`` column when there are groups. Only ``method="ebm"``. The
+        scores do not depend on the parameterisation beyond the scale of the latent variables
+        (lavaan 0.6-14's theta-parameterisation scores do; see ``docs/sem-ordinal.md``).
+        """
+        from radsem.estimation.measures.predict_ordinal import ebm_scores
+
+        if str(method).lower() != "ebm":
+            raise EstimationError(
+                f"factor scores with ordered indicators: only method='ebm' (empirical Bayes "
+                f"modal, lavaan's default for categorical data) is available, not {method!r}"
+            )
+        return ebm_scores(self)
+
+    # -- estimates (SemFit._table with the standardized columns below) ---------------------
+    def _std_columns(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """``std_lv``, ``std_all``, ``std_nox`` for every parameter row.
+
+        Structural rows as for continuous data, with the latent responses' variances
+        ``diag Sigma*``; thresholds ``tau / sd(y*)`` (``std_all``) and scaling rows
+        ``delta * sd(y*)`` (1 in the delta parameterisation), as lavaan."""
+        model = self._problem.model
+        ram, theta_ram = model.ram_model(theta)
+        values = model.values(theta)
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        imps = model.implied(theta)
+        obs = {v: k for k, v in enumerate(model.observed)}
+        par = model.par
+        grp, lhs, op = par["group"].to_numpy(int), par["lhs"].to_numpy(), par["op"].to_numpy()
+        out = {}
+        for col, kind in (("std_lv", "std.lv"), ("std_all", "std.all"), ("std_nox", "std.nox")):
+            vals = values.copy()
+            vals[model.ram_rows] = standardize(ram, theta_ram, kind, exo)
+            if kind != "std.lv":
+                for pos in np.flatnonzero(np.isin(op, ["|", "~*~"])):
+                    sd = imps[grp[pos] - 1].scale[obs[lhs[pos]]]
+                    vals[pos] = values[pos] / sd if op[pos] == "|" else values[pos] * sd
+            out[col] = vals
+        return out
+
+    # -- fit measures ---------------------------------------------------------------------
+    @cached_property
+    def _fit_measures(self) -> pd.Series:
+        from radsem.estimation.measures.fitmeasures_ordinal import ordinal_fit_measures
+
+        return pd.Series(ordinal_fit_measures(self), dtype=float)
+
+    # -- moments --------------------------------------------------------------------------
+    def _labelled(self, vec: np.ndarray, g: int) -> dict:
+        model = self._problem.model
+        obs = list(model.observed)
+        p = len(obs)
+        cor = np.eye(p)
+        k = model.n_marginal
+        cor[model.cor_r, model.cor_c] = cor[model.cor_c, model.cor_r] = vec[k:]
+        if model.num.size:
+            cor[model.num, model.num] = vec[model.n_uni : k]
+        labels = [f"{model.par.at[r, 'lhs']}|{model.par.at[r, 'rhs']}" for r in model.th_rows[g]]
+        return {
+            "cov": pd.DataFrame(cor, index=obs, columns=obs),
+            "th": pd.Series(vec[model.th_slot[g]], index=labels),
+        }
+
+    def implied(self) -> list[dict]:
+        """Per group the implied correlations of the latent responses (``"cov"``; covariances
+        for continuous variables) and thresholds (``"th"``), as lavaan's ``fitted()``."""
+        return [
+            self._labelled(v, g) for g, v in enumerate(self._problem.model.wls_est(self._theta))
+        ]
+
+    def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
+        """Sample minus implied correlations and thresholds per group (``type="raw"``; for
+        categorical data the correlations are already standardised)."""
+        if type not in ("raw", "cor"):
+            raise ValueError("type must be 'raw' or 'cor'")
+        return [self._labelled(e, g) for g, e in enumerate(self._problem.residuals(self._theta))]
+
+    def summary(self) -> str:
+        """A lavaan-style text report (with thresholds and the scaled-shifted test)."""
+        from radsem.estimation.measures.summary_ordinal import ordinal_summary
+
+        return ordinal_summary(self)
+
+    # -- diagnostics ----------------------------------------------------------------------
+    def _check_improper(self, stacklevel: int = 2) -> None:
+        t = self._table
+        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
+        neg = var[var["est"] < 0]
+        if len(neg):
+            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
+            warnings.warn(
+                f"some estimated variances are negative: {names}",
+                ImproperSolutionWarning,
+                stacklevel=user_stacklevel(),
+            )
+        model = self._problem.model
+        ram, theta_ram = model.ram_model(self._theta)
+        p = len(model.observed)
+        for g in range(model.ngroups):
+            _, omega, _ = ram.implied_full(theta_ram, g)
+            lat = omega[p:, p:]
+            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
+                warnings.warn(
+                    f"the covariance matrix of the latent variables (group {g + 1}) "
+                    "is not positive definite",
+                    ImproperSolutionWarning,
+                    stacklevel=user_stacklevel(),
+                )

@@ -1,0 +1,72 @@
+"""A model family for :func:`radsem.compare.compare_models`: the latent-variable
+proportional-hazards model, fitted inside each training fold."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from radsem.errors import DataError
+
+__all__ = ["LatentSurvivalModel"]
+
+
+class LatentSurvivalModel:
+    """``fit(train, time, event)`` / ``predict_risk(test)`` around :func:`latent_survival`.
+
+    Parameters
+    ----------
+    model_syntax : str
+        lavaan syntax of the measurement model plus the survival regression. The survival
+        outcome is declared by the family from the ``time``/``event`` columns given to
+        ``fit``: write its regression as ``surv ~ E6 + E7 + age`` with ``outcome="surv"``
+        (a ``surv =~ Surv(...)`` line in the syntax is also accepted and then wins).
+    method : str
+        ``"joint"`` (default), ``"regression_calibration"``, ``"plausible_values"`` or
+        ``"naive"``.
+    outcome : str
+        Name of the survival outcome in ``model_syntax``.
+    seed : int
+    options : dict, optional
+        Further keyword arguments of :func:`latent_survival` (e.g. ``baseline_pieces``,
+        ``std_lv``).
+
+    Attributes
+    ----------
+    fit_ : LatentSurvivalFit
+        The fit on the training rows.
+    """
+
+    def __init__(
+        self,
+        model_syntax: str,
+        method: str = "joint",
+        outcome: str = "surv",
+        seed: int = 0,
+        options: dict | None = None,
+    ) -> None:
+        self.model_syntax = model_syntax
+        self.method = method
+        self.outcome = outcome
+        self.seed = seed
+        self.options = options
+
+    def fit(self, train: pd.DataFrame, time: str, event: str) -> LatentSurvivalModel:
+        """Fit the model on the training rows (outcome columns ``time``, ``event``)."""
+        from radsem.estimation.families.survival_outcome.api import _SURV, latent_survival
+
+        survival = None if _SURV.search(self.model_syntax) else {self.outcome: (time, event)}
+        self.fit_ = latent_survival(
+            self.model_syntax,
+            train,
+            survival=survival,
+            method=self.method,
+            seed=self.seed,
+            **dict(self.options or {}),
+        )
+        return self
+
+    def predict_risk(self, test: pd.DataFrame) -> pd.Series:
+        """Posterior mean of the linear predictor given each test patient's observed data."""
+        if not hasattr(self, "fit_"):
+            raise DataError("LatentSurvivalModel: call fit() before predict_risk()")
+        return self.fit_.predict_risk(test)
