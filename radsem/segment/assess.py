@@ -38,8 +38,53 @@ class SegmentationAssessment:
     downstream: Any = None
     features: dict = field(default_factory=dict, repr=False)
 
+    def report(self, title: str = "Segmentation evaluation", provenance: Any = None):
+        """A :class:`radsem.report.Report`: the segmentation section (per-patient Dice, HD95,
+        volumes), the feature agreement and the downstream Cox / SEM changes."""
+        from radsem.report import Report, ResultTable, Text, segmentation_section
+
+        report = Report(title, provenance=provenance)
+        report.sections.append(
+            segmentation_section(per_patient=self.per_patient, summary=self.summary)
+        )
+        if self.feature_icc is not None and len(self.feature_icc):
+            icc = self.feature_icc["icc"]
+            report.add_section(
+                "Radiomic feature agreement",
+                Text(
+                    f"ICC(3,1) between the features from predicted and from reference masks: "
+                    f"median {icc.median():.3f}; >= 0.75 for {float((icc >= 0.75).mean()):.0%} "
+                    f"of {len(icc)} features."
+                ),
+                ResultTable(
+                    self.feature_icc.sort_values("icc").head(25).reset_index(),
+                    title="The 25 least agreeing features",
+                ),
+            )
+        if self.downstream is not None:
+            d = self.downstream
+            sec = report.add_section(
+                "Downstream results: reference vs predicted masks",
+                Text(
+                    f"Refitted on the {len(d.patients)} patients with features from both masks. "
+                    "Cox models of recurrence, one term each, hazard ratio per SD; the radiomic "
+                    "score is the first principal component of the imaging indicators with the "
+                    "reference loadings. Differences are predicted - reference."
+                ),
+                ResultTable(d.cox, title="Cox models", index=False),
+            )
+            if d.sem is not None:
+                sec.add(
+                    ResultTable(d.sem, title="SEM standardized estimates (std.all)", index=False),
+                    ResultTable(d.fit_measures, title="SEM fit measures"),
+                )
+            for text in d.warnings:
+                sec.add(Text(text, "warning"))
+        return report
+
     def write(self, out: str | os.PathLike) -> list[Path]:
-        """Write the tables as CSV files into the folder ``out`` (created); returns them."""
+        """Write the tables as CSV files and ``report.html`` into the folder ``out``
+        (created); returns them."""
         from radsem.io import write_table
 
         out = Path(out)
@@ -59,6 +104,8 @@ class SegmentationAssessment:
         for name, frame in tables.items():
             write_table(frame, out / name)
             written.append(out / name)
+        self.report().to_html(out / "report.html")
+        written.append(out / "report.html")
         return written
 
 

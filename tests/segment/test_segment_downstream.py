@@ -149,7 +149,15 @@ def test_assess_predictions_end_to_end(labelled_cohort, tmp_path):
     assert abs(cox.loc["t2_original_shape_MeshVolume", "cindex_diff"]) < 0.1
     assert res.downstream.sem is not None or res.downstream.warnings
     written = res.write(tmp_path / "eval")
-    assert {p.name for p in written} >= {"per_patient.csv", "downstream_cox.csv"}
+    assert {p.name for p in written} >= {"per_patient.csv", "downstream_cox.csv", "report.html"}
+    html = (tmp_path / "eval" / "report.html").read_text()
+    for text in (
+        "Automatic segmentation",
+        "predicted against reference tumour volume",
+        "Cox models",
+        "radiomic score",
+    ):
+        assert text in html, text
 
 
 def test_cli_evaluate_downstream(labelled_cohort, tmp_path, capsys):
