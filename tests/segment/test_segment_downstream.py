@@ -175,3 +175,21 @@ def test_cli_evaluate_downstream(labelled_cohort, tmp_path, capsys):
     cox = pd.read_csv(tmp_path / "eval" / "downstream_cox.csv")
     assert cox["term"].iloc[0] == "radiomic score"
     assert (tmp_path / "eval" / "feature_icc.csv").is_file()
+
+
+def test_sem_standardized_estimates_match_lavaan(study):
+    """The SEM numbers of the comparison are lavaan's (FIML, std.all), for both mask sources."""
+    from radsem.engines.lavaan import fit_lavaan, lavaan_available
+    from radsem.segment.downstream import DOWNSTREAM_SEM
+
+    if not lavaan_available():
+        pytest.skip("R with lavaan not available")
+    reference, predicted, outcome, data = study
+    res = downstream_change(reference, predicted, outcome, sem_data=data)
+    sem = res.sem.set_index(["lhs", "op", "rhs"])
+    for source, table in (("reference", reference), ("predicted", predicted)):
+        frame = data.join(prepare_imaging(table)).reset_index(drop=True)
+        lav = fit_lavaan(DOWNSTREAM_SEM, frame, "sem", missing="ml")
+        std = lav.standardized_solution().set_index(["lhs", "op", "rhs"])["est_std"]
+        mine = sem[f"std_{source}"]
+        np.testing.assert_allclose(mine.to_numpy(), std.reindex(mine.index).to_numpy(), atol=1e-4)
