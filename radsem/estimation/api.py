@@ -38,6 +38,12 @@ def fit_model(
             f"the data have duplicate column names: {', '.join(dup)}; each "
             "variable must appear once"
         )
+    from radsem.syntax.levels import has_levels
+
+    if options.get("cluster") is not None or has_levels(model):  # two-level SEM
+        from radsem.estimation.families.twolevel import fit_twolevel
+
+        return fit_twolevel(model, data, model_type, estimator=estimator, **options)
     if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
@@ -71,6 +77,9 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         :class:`EstimationError`).
     group : str, optional
         Column defining groups for a multi-group model.
+    cluster : str, optional
+        Column identifying the clusters of a two-level model written with ``level: 1`` /
+        ``level: 2`` blocks (ML as lavaan; see ``docs/sem-twolevel.md``).
     group_equal, group_partial : sequence of str
         lavaan's ``group.equal`` (``"loadings"``, ``"intercepts"``, ``"residuals"``, ...)
         and ``group.partial`` (e.g. ``["visual=~x2"]``).
