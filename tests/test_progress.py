@@ -111,3 +111,22 @@ def test_every_command_has_verbose_and_quiet():
     assert sub.choices
     for name, command in sub.choices.items():
         assert {"--verbose", "--quiet"} <= set(command._option_string_actions), name
+
+
+def test_radsem_fit_se_bootstrap_draws_a_bar(monkeypatch, capsys, tmp_path):
+    """``radsem fit --se bootstrap`` shows the bootstrap's bar; ``--quiet`` hides it."""
+    from radsem.cli import main
+    from radsem.datasets import load
+
+    # the textual factor: strong loadings, so no bootstrap replicate is improper (the command
+    # has no seed option; an improper replicate would change the exit status, not the bar)
+    data = load("HolzingerSwineford1939")[["x4", "x5", "x6"]]
+    data.to_csv(tmp_path / "hs.csv", index=False)
+    (tmp_path / "m.lav").write_text("f =~ x4 + x5 + x6\n")
+    monkeypatch.setenv("RADSEM_PROGRESS", "1")
+    args = ["fit", str(tmp_path / "m.lav"), str(tmp_path / "hs.csv"), "--se", "bootstrap"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--format", "csv"]) in (0, 4)
+    assert "SEM bootstrap: 100%" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "b"), "--format", "csv", "--quiet"]) in (0, 4)
+    assert "SEM bootstrap" not in capsys.readouterr().err
+    assert (tmp_path / "b" / "parameters.csv").is_file() or any((tmp_path / "b").iterdir())

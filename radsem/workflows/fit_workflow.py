@@ -411,7 +411,10 @@ def fit_files(
 
     bar = progress_bar(total=3 + bool(cross_check), desc="radsem fit", enabled=progress)
     bar.set_postfix_str("fitting")
-    fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
+    from radsem._progress import engine_progress
+
+    with engine_progress(progress):  # the SEM bootstrap of se="bootstrap" shows its own bar
+        fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
     bar.update()
     check = None
     if cross_check:
