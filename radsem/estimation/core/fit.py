@@ -222,6 +222,7 @@ class SemFit:
     @cached_property
     def _boot(self):
         """The bootstrap behind ``se="bootstrap"`` (options ``bootstrap``, ``seed``, ``n_jobs``)."""
+        from radsem._progress import engine_progress_wanted
         from radsem.estimation.bootstrap.resample import bootstrap
 
         o = self.options
@@ -231,6 +232,7 @@ class SemFit:
             "ordinary",
             o.get("seed"),
             o.get("n_jobs", 1),
+            progress=engine_progress_wanted(),  # radsem fit --se bootstrap: a bar
             stacklevel=user_stacklevel(),
         )
 

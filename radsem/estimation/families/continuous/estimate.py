@@ -57,11 +57,13 @@ def fit_continuous(
     n_jobs: int = 1,
     test=None,
     likelihood: str = "default",
+    spec_transform=lambda spec: spec,
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
-    See :func:`sem` for the parameters.
+    See :func:`sem` for the parameters; ``spec_transform`` (ModelSpec -> ModelSpec) edits
+    the built parameter table before fitting (e.g. the efa identification).
     """
     from radsem.syntax import build_partable
 
@@ -98,6 +100,7 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
+    spec = spec_transform(spec)
     # lavaan: the unbiased covariance for GLS, ULS, WLS, DWLS and the Wishart likelihood
     unbiased = core_est in ("GLS", "ULS", "WLS", "DWLS") or wishart
     stats = _group_stats(labels, frames, spec.observed, missing, bool(group), unbiased)
