@@ -629,11 +629,13 @@ class SemFit:
 
     def _summary_parts(self):
         from radsem.estimation.measures.summary_blocks import SummaryParts, group_chisq
+        from radsem.estimation.robust.test_table import summary_tests
 
         pb = self._problem
         scaled = self.options["estimator"] == "MLR"
+        printed = summary_tests(self)  # the estimator lavaan prints, the tests beyond standard
         return SummaryParts(
-            estimator="ML" if scaled else self.options["estimator"],
+            estimator=printed.estimator,
             optim_method=self._result.method,
             npar=int(pb.nfree),
             n_eq=int(pb.constraints.n_eq) if pb.constraints is not None else 0,
@@ -651,6 +653,8 @@ class SemFit:
             boot_successful=self._boot.n_successful
             if self.options.get("se") == "bootstrap"
             else None,
+            tests=printed.tests,
+            h1_structured=printed.h1_structured,
         )
 
     def save(self, path):
