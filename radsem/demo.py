@@ -245,11 +245,11 @@ def _segment(steps: _Steps, cohort, out: Path, seed: int):
             ],
             train,
         )
-        steps.table(
-            "segmentation/evaluation",
-            summarise_evaluation(per, model=seg.method).reset_index(),
-            index=False,
-        )
+        summary = summarise_evaluation(per, model=seg.method)
+        steps.table("segmentation/evaluation", summary.reset_index(), index=False)
+        steps.table("segmentation/evaluation_per_patient", per, index=False)
+        steps.objects.update(segmentation_per_patient=per, segmentation_summary=summary)
+    steps.objects["segmentation_predicted"] = predicted.table
     failed = int((predicted.table["status"] == "failed").sum())
     steps.result.notes.append(
         f"segmentation: {len(unlabelled)} patient(s) had no tumour mask; a U-Net "
@@ -258,11 +258,9 @@ def _segment(steps: _Steps, cohort, out: Path, seed: int):
         "the predicted masks for them (mask_source in segmentation/mask_source.csv)"
     )
     completed = with_predicted_masks(cohort, out / "segmentation" / "masks")
-    steps.table(
-        "segmentation/mask_source",
-        completed.images.loc[:, ["patient_id", "mask_source"]],
-        index=False,
-    )
+    source = completed.images.loc[:, ["patient_id", "mask_source"]]
+    steps.table("segmentation/mask_source", source, index=False)
+    steps.objects["segmentation_mask_source"] = source
     return completed
 
 
@@ -308,6 +306,8 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
     )
 
     crops = crop_cohort(cohort, progress=False)
+    steps.table("deep/crops_mask_source", crops.mask_source.to_frame())
+    steps.objects["crops_mask_source"] = crops.mask_source
     cae = ConvAutoencoder(
         latent_dim=6,
         epochs=epochs,
@@ -815,7 +815,27 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
         if "binary_comparison" in objects
         else []
     )
+    segmentation = []
+    if any(k.startswith("segmentation_") for k in objects):
+        from radsem.report import segmentation_section
+
+        segmentation.append(
+            segmentation_section(
+                per_patient=objects.get("segmentation_per_patient"),
+                summary=objects.get("segmentation_summary"),
+                predicted=objects.get("segmentation_predicted"),
+                mask_source=objects.get("segmentation_mask_source"),
+                crops_mask_source=objects.get("crops_mask_source"),
+                patient_ids=False,
+                notes=[
+                    f"{DEMO_UNLABELLED:.0%} of the simulated patients have no tumour mask; a "
+                    "U-Net trained on labelled patients predicted theirs, and the radiomic "
+                    "features and autoencoder crops of those patients use the predicted masks."
+                ],
+            )
+        )
     report = comparison_report(
+        sections=segmentation,
         warnings=warned,
         decision=decision,
         metric_notes=metric_notes,
