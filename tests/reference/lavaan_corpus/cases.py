@@ -609,6 +609,19 @@ speed =~ x7 + x8 + x9""",
         {"rotation": "oblimin"},
         "?efa (rotation)",
     ),
+    Case("efa_hs_3", "", "hsnine", "efa", {"nfactors": 3}, "?efa"),
+    Case("efa_hs_2", "", "hsnine", "efa", {"nfactors": 2}, "?efa"),
+    Case("efa_hs_3_oblimin", "", "hsnine", "efa", {"nfactors": 3, "rotation": "oblimin"}, "?efa"),
+    Case("efa_hs_3_varimax", "", "hsnine", "efa", {"nfactors": 3, "rotation": "varimax"}, "?efa"),
+    Case("efa_hs_3_promax", "", "hsnine", "efa", {"nfactors": 3, "rotation": "promax"}, "?efa"),
+    Case(
+        "efa_hs_3_mlr",
+        "",
+        "hsnine",
+        "efa",
+        {"nfactors": 3, "estimator": "MLR"},
+        "?efa (estimator)",
+    ),
     # --- latent variables without indicators, as.numeric() (lavaan syntax) ------------------
     Case(
         "phantom_latent_sum",
@@ -656,8 +669,6 @@ KNOWN_UNSUPPORTED: dict[str, str] = {
     "cfa_hs_std_ov": "std.ov (standardising the observed variables first) is not implemented",
     "miss_hs_fiml_x": "missing = 'ml.x' (FIML keeping cases with missing fixed covariates) "
     "is not implemented",
-    "esem_hs": "in progress on branch lavaan-efa (efa() blocks, ESEM)",
-    "esem_hs_oblimin": "in progress on branch lavaan-efa (rotations)",
 }
 
 
@@ -703,6 +714,8 @@ def load_data(name: str):
         return data
     hs = load("HolzingerSwineford1939")
     hs = hs.assign(school=hs["school"].astype(str), sex=hs["sex"].astype(float))
+    if name == "hsnine":
+        return hs[ORD]
     if name.startswith("hsord"):
         from radsem.estimation.families.ordinal.coding import cut_into_categories
 

@@ -66,7 +66,10 @@ def lavaan_fit(case: Case) -> tuple[pd.DataFrame, pd.Series]:
     elif case.optimizer == "bfgs":
         args += ', optim.method = "BFGS", control = list(reltol = 1e-14, maxit = 10000)'
 
-    ro.r(f"f <- suppressWarnings(lavaan::{case.function}(m, data = d{args}))")
+    model = "m, "
+    if case.function == "efa":  # efa(data, nfactors): no model; the lavaan object back
+        model, args = "", args + ', output = "lavaan"'
+    ro.r(f"f <- suppressWarnings(lavaan::{case.function}({model}data = d{args}))")
     pe = _r.from_r_dataframe(ro.r("lavaan::parameterEstimates(f)"))
     fm = ro.r("lavaan::fitMeasures(f)")
     fm = pd.Series(np.array(fm, dtype=float), index=[str(n) for n in fm.names])
@@ -81,6 +84,8 @@ def radsem_fit(case: Case):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if case.function == "efa":  # lavaan's efa(data, nfactors = k): no model syntax
+            return radsem.efa(cached_data(case.data), **case.options)
         return getattr(radsem, case.function)(case.model, cached_data(case.data), **case.options)
 
 
