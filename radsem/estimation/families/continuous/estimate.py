@@ -139,6 +139,8 @@ def fit_continuous(
     if test is not None:
         options["test"] = list(test)
     if se == "bootstrap" or "bollen.stine" in (test or ()):
+        if seed is None:  # drawn once and kept in the options, so the fit can be repeated
+            seed = int(np.random.SeedSequence().entropy % (2**63))
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
     options.update({"likelihood": "wishart"} if wishart else {})
     fit = SemFit(model, data, options, spec, problem, result)
