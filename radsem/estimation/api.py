@@ -1,18 +1,30 @@
 """``radsem.sem``, ``radsem.cfa``, ``radsem.growth`` and ``radsem.lavaan``: the entry points.
 
 :func:`fit_model` routes a model to its family (continuous, ordinal, survival outcome); the
-families plug into the shared core and wings of :mod:`radsem.estimation`.
+families plug into the shared core and wings of :mod:`radsem.estimation`. The route is chosen
+by what the parsed model declares (:mod:`radsem.syntax.declaration`), not by a pattern.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from radsem.errors import DataError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.estimation.families.ordinal.estimate import (
+    CATEGORICAL_ESTIMATORS,
+    declared_ordered,
+    fit_ordinal,
+    ordered_columns,
+)
+from radsem.estimation.families.survival_outcome.api import fit_survival_model
+from radsem.syntax.declaration import ModelDeclaration, read_declaration
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model", "family_of"]
 
 
 def fit_model(
@@ -21,30 +33,58 @@ def fit_model(
     model_type: str = "sem",
     *,
     estimator: str | None = None,
-    **options,
+    **options: Any,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
-    Models with ordered variables go to
-    :func:`radsem.estimation.families.ordinal.estimate.fit_ordinal`
-    (WLSMV); see :func:`sem` for the parameters.
+    The model is read once (:func:`radsem.syntax.declaration.read_declaration`) and goes to
+    the family it declares (:func:`family_of`): a survival outcome to
+    :func:`radsem.estimation.families.survival_outcome.api.fit_survival_model`, ordered
+    variables to :func:`radsem.estimation.families.ordinal.estimate.fit_ordinal` (WLSMV),
+    everything else to :func:`radsem.estimation.families.continuous.fit_continuous`; see
+    :func:`sem` for the parameters.
     """
-    from radsem.estimation.families.ordinal.estimate import fit_ordinal, wants_ordinal
-    from radsem.estimation.families.survival_outcome.api import fit_survival_model, wants_survival
-
     if isinstance(data, pd.DataFrame) and data.columns.duplicated().any():
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         raise DataError(
             f"the data have duplicate column names: {', '.join(dup)}; each "
             "variable must appear once"
         )
-    if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
+    family = family_of(read_declaration(model), data, estimator, options)
+    if family == "survival_outcome":  # a censored time ('y =~ Surv(time, event)') outcome
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if wants_ordinal(model, data, estimator, options):
+    if family == "ordinal":
         return fit_ordinal(model, data, model_type, estimator=estimator, **options)
     return fit_continuous(model, data, model_type, estimator=estimator, **options)
+
+
+def family_of(
+    declaration: ModelDeclaration,
+    data: pd.DataFrame,
+    estimator: str | None,
+    options: Mapping[str, Any],
+) -> str:
+    """The model family a call declares: ``"survival_outcome"``, ``"ordinal"`` or
+    ``"continuous"``.
+
+    A ``Surv()`` outcome statement (or the ``survival=`` / ``survival_method=`` options) makes
+    a survival-outcome model; ordered variables (``ordered=``, thresholds in the syntax,
+    ordered pandas Categorical columns of the model) or a categorical estimator (``"WLSMV"``,
+    ``"DWLS"``, ``"WLS"``, ``"ULSMV"``) an ordinal one.
+    """
+    if declaration.survival or options.get("survival") is not None or "survival_method" in options:
+        return "survival_outcome"
+    if declared_ordered(options.get("ordered")):
+        return "ordinal"
+    est = str(estimator).upper()
+    if est in CATEGORICAL_ESTIMATORS and est != "ULS":
+        return "ordinal"
+    if declaration.names is not None and isinstance(data, pd.DataFrame):
+        if ordered_columns(data, declaration.names) or declaration.thresholds:
+            return "ordinal"
+    return "continuous"
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:

@@ -52,9 +52,11 @@ class LatentSurvivalModel:
 
     def fit(self, train: pd.DataFrame, time: str, event: str) -> LatentSurvivalModel:
         """Fit the model on the training rows (outcome columns ``time``, ``event``)."""
-        from radsem.estimation.families.survival_outcome.api import _SURV, latent_survival
+        from radsem.estimation.families.survival_outcome.api import latent_survival
+        from radsem.syntax.declaration import read_declaration
 
-        survival = None if _SURV.search(self.model_syntax) else {self.outcome: (time, event)}
+        declared = read_declaration(self.model_syntax).survival
+        survival = None if declared else {self.outcome: (time, event)}
         self.fit_ = latent_survival(
             self.model_syntax,
             train,
