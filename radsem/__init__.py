@@ -28,6 +28,13 @@ __all__ = [
     "ImageError",
     "ConvergenceWarning",
     "ImproperSolutionWarning",
+    "sem",
+    "cfa",
+    "growth",
+    "lavaan",
+    "anova",
+    "load_fit",
+    "FitResult",
 ]
 
 # Public functions that live in sub-packages, resolved on first use (PEP 562) so that
@@ -40,6 +47,7 @@ _LAZY = {
     "lavaan": "radsem.estimation.api",
     "anova": "radsem.estimation.measures.lrt",
     "load_fit": "radsem.estimation.core.saved",
+    "FitResult": "radsem.estimation.result",
 }
 
 

@@ -2,5 +2,6 @@
 
 from radsem.estimation.api import cfa, growth, lavaan, sem
 from radsem.estimation.core.fit import SemFit
+from radsem.estimation.result import FitResult
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "SemFit"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "SemFit", "FitResult"]

@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from radsem.errors import DataError
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
 from radsem.estimation.families.ordinal.estimate import (
     CATEGORICAL_ESTIMATORS,
@@ -22,6 +21,7 @@ from radsem.estimation.families.ordinal.estimate import (
     ordered_columns,
 )
 from radsem.estimation.families.survival_outcome.api import fit_survival_model
+from radsem.estimation.result import FitResult
 from radsem.syntax.declaration import ModelDeclaration, read_declaration
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model", "family_of"]
@@ -34,7 +34,7 @@ def fit_model(
     *,
     estimator: str | None = None,
     **options: Any,
-) -> SemFit:
+) -> FitResult:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
     The model is read once (:func:`radsem.syntax.declaration.read_declaration`) and goes to
@@ -87,7 +87,7 @@ def family_of(
     return "continuous"
 
 
-def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
+def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -134,7 +134,11 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
 
     Returns
     -------
-    SemFit
+    FitResult
+        A :class:`~radsem.estimation.core.fit.SemFit` (an
+        :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit` with ordered variables, a
+        :class:`~radsem.estimation.families.survival_outcome.result.LatentSurvivalFit` with a
+        survival outcome).
 
     Notes
     -----
@@ -143,17 +147,17 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     return fit_model(model, data, "sem", **options)
 
 
-def cfa(model: str, data: pd.DataFrame, **options) -> SemFit:
+def cfa(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Confirmatory factor analysis with lavaan's ``cfa()`` defaults (see :func:`sem`)."""
     return fit_model(model, data, "cfa", **options)
 
 
-def growth(model: str, data: pd.DataFrame, **options) -> SemFit:
+def growth(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Latent growth curve model with lavaan's ``growth()`` defaults (mean structure, latent
     intercepts free, observed intercepts fixed to zero; see :func:`sem`)."""
     return fit_model(model, data, "growth", **options)
 
 
-def lavaan(model: str, data: pd.DataFrame, **options) -> SemFit:
+def lavaan(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
     return fit_model(model, data, "lavaan", **options)

@@ -39,9 +39,9 @@ class SemFit:
 
     Notes
     -----
-    For other estimators: ``fit._problem`` is the :class:`SemProblem` (implied moments,
-    Jacobian ``delta``, sample statistics, h1 information) and ``fit._theta`` the estimate of
-    all free parameters in lavaan's numbering.
+    Implements :class:`radsem.FitResult`. For other estimators: ``fit.problem`` is the
+    :class:`SemProblem` (implied moments, Jacobian ``delta``, sample statistics, h1
+    information) and ``fit.theta`` the estimate of all free parameters in lavaan's numbering.
     """
 
     def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
@@ -66,6 +66,25 @@ class SemFit:
             f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
             f"converged={self.converged}>"
         )
+
+    # -- the FitResult contract -----------------------------------------------------------
+    @property
+    def problem(self) -> SemProblem:
+        """The estimation problem (implied moments, Jacobian, sample statistics, h1
+        information); an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem` for
+        ordered data."""
+        return self._problem
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Estimates of all free parameters in lavaan's numbering (``vcov()``'s order)."""
+        return self._theta
+
+    @property
+    def boot(self):
+        """The bootstrap behind ``se="bootstrap"`` (lavaan's ``lavInspect(fit, "boot")``
+        draws and their intervals); ``None`` for other standard errors."""
+        return self._boot if self.options.get("se") == "bootstrap" else None
 
     # -- counts ---------------------------------------------------------------------------
     @property
