@@ -75,7 +75,7 @@ def _chi2_p(x2: float, df: float, skip: bool = False) -> float:
 @small_blas
 def ordinal_fit_measures(fit) -> dict[str, float]:
     """Fit measures of an :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit`."""
-    problem, theta = fit._problem, fit._theta
+    problem, theta = fit.problem, fit.theta
     n_adj = problem.ntotal - len(problem.stats)
     ngroups = len(problem.stats)
     npar, df = fit._npar, fit._df

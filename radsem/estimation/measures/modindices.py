@@ -213,7 +213,7 @@ def modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFr
     """
     from radsem.estimation.core.inference import vcov_theta
 
-    problem, theta = fit._problem, fit._theta
+    problem, theta = fit.problem, fit.theta
     i22_inv = vcov_theta(problem, theta, "expected") * problem.ntotal
     out = modification_indices(problem, theta, i22_inv)
     if minimum_value > 0:

@@ -64,7 +64,7 @@ def summary_text(fit) -> str:
     """The report: header, model test, then parameters by section."""
     fm = fit.fit_measures()
     pe = fit.parameter_estimates()
-    pb = fit._problem
+    pb = fit.problem
     lines = [
         f"radsem {fit.options['model_type']}() fit "
         f"{'ended normally' if fit.converged else 'did NOT converge'} after "
@@ -74,8 +74,8 @@ def summary_text(fit) -> str:
         f"  {'Optimization method':<26}{fit._result.method:>26}",
         f"  {'Number of model parameters':<40}{int(pb.nfree):>12}",
     ]
-    if fit._problem.constraints.n_eq:
-        lines.append(f"  {'Number of equality constraints':<40}{fit._problem.constraints.n_eq:>12}")
+    if fit.problem.constraints.n_eq:
+        lines.append(f"  {'Number of equality constraints':<40}{fit.problem.constraints.n_eq:>12}")
     lines.append("")
     if len(pb.stats) > 1:
         lines.append(f"  {'Number of observations per group:':<40}")

@@ -20,7 +20,7 @@ _SECTIONS = (
 
 
 def _header(fit, fm) -> list[str]:
-    pb = fit._problem
+    pb = fit.problem
     opts = fit.options
     lines = [
         f"radsem {opts['model_type']}() fit "
@@ -73,7 +73,7 @@ def ordinal_summary(fit) -> str:
         f"  {'Information':<40}{'Expected':>12}",
         f"  {'Parameterization':<40}{fit.options['parameterization'].title():>12}",
     ]
-    ngroups = len(fit._problem.stats)
+    ngroups = len(fit.problem.stats)
     for g in range(1, ngroups + 1):
         t = pe[pe["group"] == g]
         if ngroups > 1:

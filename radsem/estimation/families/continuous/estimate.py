@@ -146,7 +146,7 @@ def fit_continuous(
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
     fit._check_improper(stacklevel=user_stacklevel())
     if se == "bootstrap":
-        fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
+        fit.boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
 
 

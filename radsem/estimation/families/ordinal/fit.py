@@ -28,8 +28,8 @@ class OrdinalFit(SemFit):
 
     Notes
     -----
-    ``fit._problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
-    ``fit._problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
+    ``fit.problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
+    ``fit.problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
     """
 
     # -- counts ---------------------------------------------------------------------------

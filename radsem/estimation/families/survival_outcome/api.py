@@ -164,11 +164,11 @@ def fit_problem(
         est = plausible_values(problem, draws=max(draws, 2), seed=seed, start=rc)
     else:
         est = naive(problem)
-    theta = problem.sem_fit._theta
+    theta = problem.sem_fit.theta
     ntheta = len(theta)
     k = len(est.coef)
     vcov = np.zeros((ntheta + k, ntheta + k))
-    vcov[:ntheta, :ntheta] = problem.sem_fit._vcov
+    vcov[:ntheta, :ntheta] = problem.sem_fit.vcov().to_numpy()
     vcov[ntheta:, ntheta:] = est.vcov
     npar = int(problem.sem_fit.fit_measures()["npar"]) + k
     return LatentSurvivalFit(
