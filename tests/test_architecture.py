@@ -159,3 +159,129 @@ def test_no_module_reads_a_fits_private_state():
         "use the FitResult members (problem, theta, vcov(), boot) instead of a fit's "
         f"private attributes: {dict(found)}"
     )
+
+
+# -- layers -----------------------------------------------------------------------------------
+#: The layers of radsem, lowest first (docs/architecture.md draws them). A unit may import
+#: its own modules and units of lower layers, never a unit of its own layer or above. Units
+#: are top-level sub-packages, except ``radsem.report`` whose renderers (tables, documents,
+#: plots, provenance; used by deep and genemap for their own reports) sit below the analysis
+#: packages and whose SEM report (``sem_report``, and the package's ``__init__`` that
+#: re-exports it) above ``radsem.estimation``.
+TOP_LAYERS = (
+    ("base",),  # errors, _version, the private helpers (_warnings, _optional, ...), radsem
+    ("syntax", "survival", "cluster", "io", "datasets"),
+    ("engines", "radiomics", "report.render"),
+    ("estimation", "deep", "genemap"),
+    ("compare", "segment", "simulate", "report"),
+    ("workflows",),
+    ("demo",),
+    ("commands",),
+    ("cli",),
+)
+
+#: Known upward arrows still to remove: (importer, imported) -> why it is there.
+KNOWN_UPWARD = {
+    ("radsem.io.dicom_import", "radsem.radiomics.multiseries"): (
+        "import-dicom reads series and masks with radiomics' reader; issue 18 asks for one "
+        "image reader in radsem.io"
+    ),
+}
+
+#: Inside radsem.estimation, lowest first: the contract, the core, the wings in their fixed
+#: order, the base family, the other families, the entry points.
+ESTIMATION_LAYERS = (
+    ("result",),
+    ("core",),
+    ("missing",),
+    ("measures",),
+    ("robust",),
+    ("bootstrap",),
+    ("rotation",),
+    ("families.continuous",),
+    ("families", "families.*"),  # ordinal, survival_outcome and any further family
+    ("api",),
+    ("__init__",),
+)
+
+
+def _top_unit(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in ("errors", "_version") or parts[1].startswith("_"):
+        return "base"
+    if parts[1] == "report":
+        upper = len(parts) == 2 or parts[2] == "sem_report"
+        return "report" if upper else "report.render"
+    return parts[1]
+
+
+def _estimation_unit(module: str) -> str:
+    parts = module.split(".")[2:]
+    if not parts:
+        return "__init__"
+    if parts[0] == "families" and len(parts) > 1:
+        return f"families.{parts[1]}"
+    return parts[0]
+
+
+def _rank(layers, unit: str) -> int:
+    for rank, members in enumerate(layers):
+        if unit in members:
+            return rank
+        if unit.startswith("families.") and "families.*" in members:
+            return rank
+    raise AssertionError(
+        f"{unit!r} has no layer: add it to the layers in tests/test_architecture.py and "
+        "docs/architecture.md"
+    )
+
+
+def _upward(layers, unit_of, modules, graph=None) -> list[str]:
+    graph = import_graph() if graph is None else graph
+    out = []
+    for module in modules:
+        source = unit_of(module)
+        for target in graph[module]:
+            if target not in modules:
+                continue
+            dest = unit_of(target)
+            if dest == source:
+                continue
+            if _rank(layers, dest) >= _rank(layers, source):
+                out.append(f"{module} ({source}) -> {target} ({dest})")
+    return sorted(out)
+
+
+def test_every_unit_has_a_layer():
+    for module in _modules():
+        _rank(TOP_LAYERS, _top_unit(module))
+        if module.startswith("radsem.estimation"):
+            _rank(ESTIMATION_LAYERS, _estimation_unit(module))
+
+
+def test_no_upward_arrow_between_sub_packages():
+    found = _upward(TOP_LAYERS, _top_unit, set(_modules()))
+    known = {f"{a} ({_top_unit(a)}) -> {b} ({_top_unit(b)})" for a, b in KNOWN_UPWARD}
+    assert sorted(set(found) - known) == [], "upward imports between radsem's layers"
+    assert known <= set(found), "a known upward arrow is gone: remove it from KNOWN_UPWARD"
+
+
+def test_estimation_core_wings_families_api():
+    modules = {m for m in _modules() if m.startswith("radsem.estimation")}
+    assert _upward(ESTIMATION_LAYERS, _estimation_unit, modules) == []
+
+
+def test_only_the_api_imports_families():
+    graph = import_graph()
+    for module in _modules():
+        unit = _estimation_unit(module) if module.startswith("radsem.estimation.") else None
+        if unit is None or unit.startswith("families") or unit in ("api", "__init__"):
+            continue
+        assert not [t for t in graph[module] if t.startswith("radsem.estimation.families")], module
+
+
+def test_upward_detector():
+    layers = (("a",), ("b",))
+    graph = {"x.a.m": frozenset({"x.b.n"}), "x.b.n": frozenset({"x.a.m"})}
+    found = _upward(layers, lambda m: m.split(".")[1], set(graph), graph)
+    assert found == ["x.a.m (a) -> x.b.n (b)"]

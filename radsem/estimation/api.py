@@ -135,7 +135,7 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     Returns
     -------
     FitResult
-        A :class:`~radsem.estimation.core.fit.SemFit` (an
+        A :class:`~radsem.estimation.families.continuous.fit.SemFit` (an
         :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit` with ordered variables, a
         :class:`~radsem.estimation.families.survival_outcome.result.LatentSurvivalFit` with a
         survival outcome).

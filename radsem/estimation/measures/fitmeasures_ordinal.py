@@ -5,7 +5,7 @@ p-value from the chi-square distribution; with a mean-and-variance adjusted test
 ``.scaled`` statistic is the scaled-and-shifted one (same df) and ``chisq.scaling.factor``
 its ``1/a``; ``rmsea.scaled`` is the RMSEA of the scaled statistic; the RMSEA family, Hoelter's
 CN and MFI use ``N - G``; ``.robust`` CFI/TLI/RMSEA come from the catML quantities of
-:mod:`~radsem.estimation.measures.baseline_ordinal` (only when all observed variables are ordered).
+:mod:`~radsem.estimation.robust.baseline_ordinal` (only when all observed variables are ordered).
 Residual-based indices compare sample and implied correlations (the diagonal counts in the
 denominator except for ``crmr``) and, in the versions "with means", the thresholds; ``srmr`` is
 ``srmr_bentler_nomean``; ``srmr_mplus`` is not available (NaN, as lavaan). ``gfi`` uses the
@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import CorrectedTest, incremental_indices, rmsea_indices
 
 __all__ = ["ordinal_fit_measures"]
 
@@ -121,9 +121,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     out.update({"cfi": std["cfi"], "tli": std["tli"]})
     robust = fit._catml if mv else None
     if mv and robust is None:  # lavaan lists the .robust indices, as NA
-        from radsem.estimation.measures.baseline_ordinal import CatMLRobust
-
-        robust = CatMLRobust(*([np.nan] * 7))
+        robust = CorrectedTest(*([np.nan] * 7))
     if mv:
         sc = incremental_indices(out["chisq.scaled"], df, base.chisq_scaled, base.df, ".scaled")
         out.update({"cfi.scaled": sc["cfi.scaled"], "tli.scaled": sc["tli.scaled"]})

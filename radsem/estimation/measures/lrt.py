@@ -234,9 +234,7 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def _is_categorical(fit) -> bool:
-    from radsem.estimation.families.ordinal.fit import OrdinalFit
-
-    return isinstance(fit, OrdinalFit)
+    return getattr(fit, "family", None) == "ordinal"
 
 
 def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:

@@ -31,8 +31,6 @@ _COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
 
 def _extended(fit):
     """Parameter table with the candidates appended (free numbers after the model's)."""
-    from radsem.estimation.families.ordinal.implied import OrdinalModel
-
     model = fit.problem.model
     par = model.par.copy()
     values = model.values(fit.theta)
@@ -67,7 +65,7 @@ def _extended(fit):
     spec = SimpleNamespace(
         partable=par, observed=fit.spec.observed, latent=fit.spec.latent, ordered=fit.spec.ordered
     )
-    ext = OrdinalModel(spec, model.ngroups, model.parameterization)
+    ext = type(model)(spec, model.ngroups, model.parameterization)  # an OrdinalModel
     theta = np.concatenate([fit.theta, np.asarray(start, float)])
     return ext, theta, np.array(rows, int)
 

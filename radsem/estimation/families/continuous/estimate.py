@@ -15,12 +15,12 @@ import pandas as pd
 
 from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, DataError, EstimationError
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.core.inference import check_level
 from radsem.estimation.core.optimize import minimize, small_blas
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.samplestats import group_split, sample_stats
 from radsem.estimation.core.start import start_values
+from radsem.estimation.families.continuous.fit import SemFit
 from radsem.estimation.missing.fiml import resolve_missing
 
 __all__ = ["fit_continuous", "ESTIMATORS"]

@@ -10,8 +10,8 @@ import pandas as pd
 
 from radsem._warnings import user_stacklevel
 from radsem.errors import EstimationError, ImproperSolutionWarning
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.core.standardize import standardize
+from radsem.estimation.families.continuous.fit import SemFit
 
 __all__ = ["OrdinalFit"]
 
@@ -19,18 +19,20 @@ __all__ = ["OrdinalFit"]
 class OrdinalFit(SemFit):
     """A model with ordered indicators fitted by DWLS/WLS/ULS (see :func:`radsem.sem`).
 
-    Same interface as :class:`~radsem.estimation.core.fit.SemFit`; ``parameter_estimates()`` has
-    lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
-    (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
-    log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
-    ``predict()`` gives EBM (posterior-mode) factor scores, ``modindices()`` lavaan's
-    modification indices for these estimators.
+    Same interface as :class:`~radsem.estimation.families.continuous.fit.SemFit`;
+    ``parameter_estimates()`` has lavaan's threshold rows (``op == "|"``, ``rhs``
+    ``t1, t2, ...``) and scaling rows (``op == "~*~"``), ``fit_measures()`` the measures
+    lavaan reports for the estimator (no log-likelihood), ``implied()``/``residuals()``
+    thresholds and correlations. ``predict()`` gives EBM (posterior-mode) factor scores,
+    ``modindices()`` lavaan's modification indices for these estimators.
 
     Notes
     -----
     ``fit.problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
     ``fit.problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
     """
+
+    family = "ordinal"
 
     # -- counts ---------------------------------------------------------------------------
     @cached_property
@@ -57,7 +59,7 @@ class OrdinalFit(SemFit):
 
     @cached_property
     def _baseline_test(self):
-        from radsem.estimation.measures.baseline_ordinal import baseline_test
+        from radsem.estimation.robust.baseline_ordinal import baseline_test
 
         return baseline_test(self._problem)
 
@@ -69,7 +71,7 @@ class OrdinalFit(SemFit):
     @cached_property
     def _catml(self):
         """lavaan's catML ingredients of the ``.robust`` indices (None where lavaan has none)."""
-        from radsem.estimation.measures.baseline_ordinal import catml_robust
+        from radsem.estimation.robust.baseline_ordinal import catml_robust
 
         model = self._problem.model
         par = model.par

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from radsem.estimation.core.objective import normal_weight
+from radsem.estimation.measures.indices import CorrectedTest
 from radsem.estimation.robust.inference_ordinal import block_diag, scaled_shifted
 
-__all__ = ["BaselineTest", "baseline_test", "CatMLRobust", "catml_robust"]
+__all__ = ["BaselineTest", "baseline_test", "catml_robust"]
 
 
 @dataclass(frozen=True)
@@ -78,19 +79,6 @@ def baseline_test(problem) -> BaselineTest:
     return BaselineTest(chisq, df, scaled, factor, shift)
 
 
-@dataclass(frozen=True)
-class CatMLRobust:
-    """lavaan's ``XX3, df3, c.hat3, XX3.scaled, XX3.null, df3.null, c.hat3.null``."""
-
-    xx3: float
-    df3: float
-    c_hat3: float
-    xx3_scaled: float
-    xx3_null: float
-    df3_null: float
-    c_hat3_null: float
-
-
 def _ml_cor(r: np.ndarray, p_mat: np.ndarray) -> float:
     """``log|P| + tr(R P^-1) - log|R| - p``."""
     pinv = np.linalg.inv(p_mat)
@@ -111,7 +99,7 @@ def _force_pd(cov: np.ndarray, tol: float = 1e-6) -> np.ndarray:
 
 def catml_robust(
     problem, theta: np.ndarray, e_inv: np.ndarray, df: float, npar_cor: int
-) -> CatMLRobust:
+) -> CorrectedTest:
     """The catML quantities at the DWLS estimate ``theta``.
 
     ``npar_cor`` is the number of parameters of the correlation structure (all parameters
@@ -152,7 +140,7 @@ def catml_robust(
     ncor = w_all.shape[0]
     df3 = float(ncor - npar_cor)
     c3 = ks / df3 if df3 > 0 else np.nan
-    return CatMLRobust(
+    return CorrectedTest(
         xx3,
         df3,
         c3,

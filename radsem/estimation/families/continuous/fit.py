@@ -44,6 +44,9 @@ class SemFit:
     information) and ``fit.theta`` the estimate of all free parameters in lavaan's numbering.
     """
 
+    #: the model family (:func:`radsem.estimation.api.family_of`)
+    family = "continuous"
+
     def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
         d = self.__dict__
         d["model"] = model
