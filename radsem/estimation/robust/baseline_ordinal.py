@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.objective import normal_weight
 from radsem.estimation.measures.indices import CorrectedTest
 from radsem.estimation.robust.inference_ordinal import block_diag, scaled_shifted
@@ -112,8 +113,6 @@ def catml_robust(
     xx3 = xx3_null = 0.0
     v_blocks, w_blocks, g_blocks, d_blocks = [], [], [], []
     # position of each off-diagonal correlation in vech (diagonal included) order
-    from radsem.estimation.core.matrices import vech_indices
-
     vr, vc = vech_indices(p)
     vpos = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(vr, vc, strict=True))}
     off = np.array([vpos[(int(a), int(b))] for a, b in zip(cr, cc, strict=True)], int)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from radsem._warnings import user_stacklevel
-from radsem.errors import EstimationError, ImproperSolutionWarning
+from radsem.errors import EstimationError
 from radsem.estimation.core.standardize import standardize
 from radsem.estimation.families.continuous.fit import SemFit
 
@@ -192,27 +190,13 @@ class OrdinalFit(SemFit):
         return ordinal_summary(self)
 
     # -- diagnostics ----------------------------------------------------------------------
-    def _check_improper(self, stacklevel: int = 2) -> None:
-        t = self._table
-        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
-        neg = var[var["est"] < 0]
-        if len(neg):
-            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
-            warnings.warn(
-                f"some estimated variances are negative: {names}",
-                ImproperSolutionWarning,
-                stacklevel=user_stacklevel(),
-            )
+    def _latent_covariances(self) -> list[np.ndarray]:
+        """Implied covariance matrix of the latent variables, per group (structural part)."""
         model = self._problem.model
         ram, theta_ram = model.ram_model(self._theta)
         p = len(model.observed)
+        out = []
         for g in range(model.ngroups):
             _, omega, _ = ram.implied_full(theta_ram, g)
-            lat = omega[p:, p:]
-            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
-                warnings.warn(
-                    f"the covariance matrix of the latent variables (group {g + 1}) "
-                    "is not positive definite",
-                    ImproperSolutionWarning,
-                    stacklevel=user_stacklevel(),
-                )
+            out.append(omega[p:, p:])
+        return out
