@@ -93,3 +93,13 @@ def test_semopy_fit(hs, hs_model):
 
 def test_a_table_is_not_a_fit():
     assert not isinstance(pd.DataFrame(), FitResult)
+
+
+def test_compare_fits_is_a_deprecated_alias_of_cross_check_fits():
+    import radsem.engines
+    from radsem.engines.crosscheck import cross_check_fits
+
+    with pytest.warns(DeprecationWarning, match="cross_check_fits"):
+        assert radsem.engines.compare_fits is cross_check_fits
+    with pytest.raises(AttributeError):
+        radsem.engines.no_such_name  # noqa: B018
