@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,11 @@ from radsem.estimation.core.optimize import minimize
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.standardize import standardize
 from radsem.estimation.measures.baseline import baseline_partable
+
+if TYPE_CHECKING:
+    from radsem.engines.crosscheck import CrossCheck
+    from radsem.estimation.bootstrap.resample import BootstrapResult
+    from radsem.syntax import ModelSpec
 
 __all__ = ["SemFit"]
 
@@ -47,7 +55,15 @@ class SemFit:
     #: the model family (:func:`radsem.estimation.api.family_of`)
     family = "continuous"
 
-    def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
+    def __init__(
+        self,
+        model: str,
+        data: pd.DataFrame,
+        options: dict[str, Any],
+        spec: ModelSpec,
+        problem: SemProblem,
+        result: Any,
+    ) -> None:
         d = self.__dict__
         d["model"] = model
         d["data"] = data
@@ -84,7 +100,7 @@ class SemFit:
         return self._theta
 
     @property
-    def boot(self):
+    def boot(self) -> BootstrapResult | None:
         """The bootstrap behind ``se="bootstrap"`` (lavaan's ``lavInspect(fit, "boot")``
         draws and their intervals); ``None`` for other standard errors."""
         return self._boot if self.options.get("se") == "bootstrap" else None
@@ -199,12 +215,12 @@ class SemFit:
         self,
         R: int = 1000,
         type: str = "ordinary",
-        seed=None,  # noqa: A002
+        seed: int | None = None,  # noqa: A002
         n_jobs: int = 1,
         *,
-        client=None,
+        client: Any = None,
         progress: bool = False,
-    ):
+    ) -> BootstrapResult:
         """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.resample.bootstrap`
         (``client``: a Dask client or scheduler address)."""
         from radsem.estimation.bootstrap.resample import bootstrap
@@ -442,20 +458,29 @@ class SemFit:
 
         return summary_text(self)
 
-    def save(self, path):
+    def save(self, path: str | PathLike) -> Path:
         """Save the fit as documented JSON (no pickle, no data); read it back with
         :func:`radsem.load_fit`. See :mod:`radsem.estimation.core.saved` for the format."""
         from radsem.estimation.core.saved import save_fit
 
         return save_fit(self, path)
 
-    def cross_check(self, engine: str = "lavaan"):
+    def cross_check(self, engine: str = "lavaan") -> CrossCheck:
         """Refit with another engine; see :func:`radsem.engines.cross_check`."""
         from radsem.engines import cross_check
 
         return cross_check(self, engine)
 
     # -- diagnostics ----------------------------------------------------------------------
+    def _latent_covariances(self) -> list[np.ndarray]:
+        """Implied covariance matrix of the latent variables, per group."""
+        p = len(self.spec.observed)
+        out = []
+        for g in range(len(self._problem.stats)):
+            _, omega, _ = self._problem.model.implied_full(self._theta, g)
+            out.append(omega[p:, p:])
+        return out
+
     def _check_improper(self, stacklevel: int = 2) -> None:
         par = self._problem.model.par
         t = par[["lhs", "op", "rhs", "group"]].assign(est=self._problem.model.values(self._theta))
@@ -468,10 +493,7 @@ class SemFit:
                 ImproperSolutionWarning,
                 stacklevel=user_stacklevel(),
             )
-        p = len(self.spec.observed)
-        for g in range(len(self._problem.stats)):
-            _, omega, _ = self._problem.model.implied_full(self._theta, g)
-            lat = omega[p:, p:]
+        for g, lat in enumerate(self._latent_covariances()):
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
                 warnings.warn(
                     f"the covariance matrix of the latent variables (group {g + 1}) "
