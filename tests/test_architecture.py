@@ -189,13 +189,17 @@ KNOWN_UPWARD = {
 }
 
 #: Inside radsem.estimation, lowest first: the contract, the core, the wings in their fixed
-#: order, the base family, the other families, the entry points.
+#: order, the base family, the other families, the entry points. ``measures.indices`` (the
+#: CFI/TLI/RMSEA formulas on test statistics) sits below ``robust``, which computes the
+#: ``.scaled``/``.robust`` indices with them; the rest of ``measures`` (fit measures, summary,
+#: LRT, modification indices, prediction) reports robust's tests and sits above it.
 ESTIMATION_LAYERS = (
     ("result",),
     ("core",),
     ("missing",),
-    ("measures",),
+    ("measures.indices",),
     ("robust",),
+    ("measures",),
     ("bootstrap",),
     ("rotation",),
     ("families.continuous",),
@@ -221,6 +225,8 @@ def _estimation_unit(module: str) -> str:
         return "__init__"
     if parts[0] == "families" and len(parts) > 1:
         return f"families.{parts[1]}"
+    if parts == ["measures", "indices"]:
+        return "measures.indices"
     return parts[0]
 
 

@@ -5,7 +5,7 @@ p-value from the chi-square distribution; with a mean-and-variance adjusted test
 ``.scaled`` statistic is the scaled-and-shifted one (same df) and ``chisq.scaling.factor``
 its ``1/a``; ``rmsea.scaled`` is the RMSEA of the scaled statistic; the RMSEA family, Hoelter's
 CN and MFI use ``N - G``; ``.robust`` CFI/TLI/RMSEA come from the catML quantities of
-:mod:`~radsem.estimation.robust.baseline_ordinal` (only when all observed variables are ordered).
+:mod:`~radsem.estimation.measures.baseline_ordinal` (only when all observed variables are ordered).
 Residual-based indices compare sample and implied correlations (the diagonal counts in the
 denominator except for ``crmr``) and, in the versions "with means", the thresholds; ``srmr`` is
 ``srmr_bentler_nomean``; ``srmr_mplus`` is not available (NaN, as lavaan). ``gfi`` uses the

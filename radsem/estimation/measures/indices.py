@@ -29,7 +29,7 @@ class CorrectedTest:
     c.hat3, XX3.scaled, XX3.null, df3.null, c.hat3.null``.
 
     FIML-corrected with missing data (:mod:`radsem.estimation.robust.fiml_correction`), catML
-    with ordered data (:mod:`radsem.estimation.robust.baseline_ordinal`).
+    with ordered data (:mod:`radsem.estimation.measures.baseline_ordinal`).
     """
 
     xx3: float

@@ -57,7 +57,7 @@ class OrdinalFit(SemFit):
 
     @cached_property
     def _baseline_test(self):
-        from radsem.estimation.robust.baseline_ordinal import baseline_test
+        from radsem.estimation.measures.baseline_ordinal import baseline_test
 
         return baseline_test(self._problem)
 
@@ -69,7 +69,7 @@ class OrdinalFit(SemFit):
     @cached_property
     def _catml(self):
         """lavaan's catML ingredients of the ``.robust`` indices (None where lavaan has none)."""
-        from radsem.estimation.robust.baseline_ordinal import catml_robust
+        from radsem.estimation.measures.baseline_ordinal import catml_robust
 
         model = self._problem.model
         par = model.par
