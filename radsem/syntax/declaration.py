@@ -74,12 +74,13 @@ def read_declaration(model: object) -> ModelDeclaration:
     """
     if not isinstance(model, str):
         return ModelDeclaration(False, None)
-    try:
-        statements, _ = split_statements(model)
-    except RadsemError:
-        return ModelDeclaration(False, None)
-    if any(_calls_surv(st) for st in statements):
-        return ModelDeclaration(True, None)
+    if "Surv" in model:  # tokens tell a Surv() call from a name, a comment or a label
+        try:
+            statements, _ = split_statements(model)
+        except RadsemError:
+            return ModelDeclaration(False, None)
+        if any(_calls_surv(st) for st in statements):
+            return ModelDeclaration(True, None)
     try:
         names = variable_names(_user_rows(model)[1])
     except Exception:  # noqa: BLE001 - syntax errors are reported by the family's parser
