@@ -45,11 +45,12 @@ def _start(mp: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prepare(mp: MissingPatterns):
-    """Iteration-independent pieces: observed-part sums and index grids per pattern."""
+    """Iteration-independent pieces: observed-part sums per pattern, and the patterns
+    stacked by number of missing variables (index grids for batched algebra)."""
     p = mp.nvar
     base1 = np.zeros(p)
     base2 = np.zeros((p, p))
-    parts = []
+    by_r: dict[int, list] = {}
     for pat in mp.patterns:
         o, m, n = pat.idx, pat.midx, pat.freq
         s1 = n * pat.mean
@@ -57,8 +58,19 @@ def _prepare(mp: MissingPatterns):
         base1[o] += s1
         base2[np.ix_(o, o)] += s2
         if m.size:
-            parts.append((m, o, n, s1, s2, np.ix_(m, m), np.ix_(m, o), np.ix_(o, m)))
-    return base1, base2, parts
+            by_r.setdefault(int(m.size), []).append((m, o, n, s1, s2))
+    groups = []
+    for _, pats in sorted(by_r.items()):
+        m = np.array([q[0] for q in pats])
+        o = np.array([q[1] for q in pats])
+        n = np.array([q[2] for q in pats], float)
+        s1 = np.array([q[3] for q in pats])
+        s2 = np.array([q[4] for q in pats])
+        flat_mm = (m[:, :, None] * p + m[:, None, :]).ravel()
+        flat_mo = (m[:, :, None] * p + o[:, None, :]).ravel()
+        flat_om = (o[:, None, :] * p + m[:, :, None]).ravel()
+        groups.append((m, o, n, s1, s2, flat_mm, flat_mo, flat_om))
+    return base1, base2, groups
 
 
 def _estep(prepared, mu: np.ndarray, sigma: np.ndarray):
@@ -66,27 +78,37 @@ def _estep(prepared, mu: np.ndarray, sigma: np.ndarray):
 
     Works on each pattern's observed sums, so the cost does not grow with its size:
     ``E[y_m | y_o] = a + B y_o`` with ``B = -K_mm^-1 K_mo``, ``a = mu_m - B mu_o`` and
-    residual covariance ``K_mm^-1`` (``K = Sigma^-1``).
+    residual covariance ``K_mm^-1`` (``K = Sigma^-1``). Patterns with the same number of
+    missing variables are handled as one stack.
     """
-    base1, base2, parts = prepared
+    base1, base2, groups = prepared
+    p = mu.size
     t1 = base1.copy()
-    t2 = base2.copy()
+    t2 = base2.copy().ravel()
     try:
         prec = np.linalg.inv(sigma)
     except np.linalg.LinAlgError as exc:
         raise EstimationError("EM: the covariance matrix became singular") from exc
-    for m, o, n, s1, s2, ix_mm, ix_mo, ix_om in parts:
-        resid = np.linalg.inv(prec[ix_mm])
-        coef = -resid @ prec[ix_mo]
-        a = mu[m] - coef @ mu[o]
-        bs1 = coef @ s1
-        t1[m] += n * a + bs1
-        cross = np.outer(a, s1) + coef @ s2
-        t2[ix_mo] += cross
-        t2[ix_om] += cross.T
-        ab = np.outer(a, n * a + bs1)
-        t2[ix_mm] += ab + ab.T - n * np.outer(a, a) + coef @ s2 @ coef.T + n * resid
-    return t1, t2
+    for m, o, n, s1, s2, flat_mm, flat_mo, flat_om in groups:
+        resid = np.linalg.inv(prec[m[:, :, None], m[:, None, :]])  # (K, r, r)
+        coef = -resid @ prec[m[:, :, None], o[:, None, :]]  # (K, r, q)
+        a = mu[m] - np.einsum("krq,kq->kr", coef, mu[o])
+        bs1 = np.einsum("krq,kq->kr", coef, s1)
+        t1 += np.bincount(m.ravel(), (n[:, None] * a + bs1).ravel(), minlength=p)
+        cs2 = coef @ s2  # (K, r, q)
+        cross = a[:, :, None] * s1[:, None, :] + cs2
+        t2 += np.bincount(flat_mo, cross.ravel(), minlength=p * p)
+        t2 += np.bincount(flat_om, cross.ravel(), minlength=p * p)
+        ab = a[:, :, None] * (n[:, None] * a + bs1)[:, None, :]
+        mm = (
+            ab
+            + np.swapaxes(ab, 1, 2)
+            - n[:, None, None] * a[:, :, None] * a[:, None, :]
+            + cs2 @ np.swapaxes(coef, 1, 2)
+            + n[:, None, None] * resid
+        )
+        t2 += np.bincount(flat_mm, mm.ravel(), minlength=p * p)
+    return t1, t2.reshape(p, p)
 
 
 @small_blas

@@ -88,6 +88,8 @@ class FIML:
 
     name = "ML"
     meanstructure = True
+    #: :meth:`observed_h1` is the exact moment-level Hessian of :meth:`value`
+    moment_hessian = True
 
     def __init__(self, em_max_iter: int = 500, em_tol: float = 1e-5) -> None:
         self.em_max_iter = em_max_iter
@@ -95,6 +97,9 @@ class FIML:
         # keyed by id(stats); the stats object is kept so that an id is never reused
         self._patterns: dict[int, tuple[object, MissingPatterns]] = {}
         self._h1: dict[int, tuple[object, SaturatedMoments]] = {}
+        # the last h1 matrix of each kind, keyed by the group and the moments it was
+        # computed at (standard errors, the robust test and the fit measures ask again)
+        self._last: dict[tuple[str, int], tuple[object, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     # -- cached per-group pieces ----------------------------------------------------------
     def patterns(self, st) -> MissingPatterns:
@@ -128,9 +133,27 @@ class FIML:
         mp = self.patterns(st)
         return -fiml_gradient(mp, mu, sigma) / mp.nobs
 
+    def _remembered(self, kind: str, compute, st, mu: np.ndarray, sigma: np.ndarray):
+        hit = self._last.get((kind, id(st)))
+        if (
+            hit is not None
+            and hit[0] is st
+            and np.array_equal(hit[1], mu)
+            and np.array_equal(hit[2], sigma)
+        ):
+            return hit[3].copy()
+        value = compute(self.patterns(st), mu, sigma)
+        self._last[(kind, id(st))] = (
+            st,
+            np.array(mu, copy=True),
+            np.array(sigma, copy=True),
+            value,
+        )
+        return value.copy()
+
     def weight(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """Expected (per case) h1 information with missing data at ``(mu, Sigma)``."""
-        return fiml_information_expected(self.patterns(st), mu, sigma)
+        return self._remembered("expected", fiml_information_expected, st, mu, sigma)
 
     # -- extras used by the robust and diagnostic code ------------------------------------
     def loglik(self, st, mu: np.ndarray, sigma: np.ndarray) -> float:
@@ -139,11 +162,11 @@ class FIML:
 
     def observed_h1(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """Observed (per case) h1 information at ``(mu, Sigma)``."""
-        return fiml_information_observed(self.patterns(st), mu, sigma)
+        return self._remembered("observed", fiml_information_observed, st, mu, sigma)
 
     def firstorder_h1(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """First-order (casewise scores) h1 information at ``(mu, Sigma)``."""
-        return fiml_information_firstorder(self.patterns(st), mu, sigma)
+        return self._remembered("firstorder", fiml_information_firstorder, st, mu, sigma)
 
     def scores(self, st, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """Casewise scores w.r.t. ``(mu, vech Sigma)``."""

@@ -232,13 +232,6 @@ def _block_pieces(block, mu: np.ndarray, sigma: np.ndarray):
     return w, logdet, mean - mu[idx]
 
 
-def _pattern_pieces(pat: _Pattern, mu: np.ndarray, sigma: np.ndarray):
-    o = pat.idx
-    w, logdet = _inverse_logdet(sigma[np.ix_(o, o)])
-    d = pat.mean - mu[o]
-    return w, logdet, d
-
-
 def fiml_loglik(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> float:
     """Casewise (FIML) normal log-likelihood of the observed values.
 
@@ -258,12 +251,6 @@ def fiml_loglik(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> float
         quad = np.einsum("kij,kij->k", w, cov) + np.einsum("ki,kij,kj->k", d, w, d)
         total -= 0.5 * float(freq @ (idx.shape[1] * LOG_2PI + logdet + quad))
     return float(total)
-
-
-def _embed(pat: _Pattern, small: np.ndarray, p: int) -> np.ndarray:
-    full = np.zeros((p, p))
-    full[np.ix_(pat.idx, pat.idx)] = small
-    return full
 
 
 def _vech_weighted(g: np.ndarray) -> np.ndarray:
@@ -291,9 +278,10 @@ def fiml_gradient(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray) -> np.
         idx, freq, _, cov = block
         w, _, d = _block_pieces(block, mu, sigma)
         wd = np.einsum("kij,kj->ki", w, d)
-        np.add.at(gmu, idx, freq[:, None] * wd)
+        gmu += np.bincount(idx.ravel(), (freq[:, None] * wd).ravel(), minlength=p)
         g = 0.5 * freq[:, None, None] * (w @ cov @ w + wd[:, :, None] * wd[:, None, :] - w)
-        np.add.at(gsig, (idx[:, :, None], idx[:, None, :]), g)
+        flat = (idx[:, :, None] * p + idx[:, None, :]).ravel()
+        gsig += np.bincount(flat, g.ravel(), minlength=p * p).reshape(p, p)
     return np.concatenate([gmu, _vech_weighted(gsig)])
 
 
@@ -309,18 +297,25 @@ def fiml_scores(
     sigma = np.asarray(sigma, float)
     n, p = mp.data.shape
     r, c = vech_indices(p)
-    dmu = np.zeros((n, p))
-    dsig = np.zeros((n, r.size))
     halve = np.where(r == c, 0.5, 1.0)
-    for pat in mp.patterns:
-        o = pat.observed
-        w, _, _ = _pattern_pieces(pat, mu, sigma)
-        z = (pat.data - mu[o]) @ w  # (n_k, q): W (y - mu)
-        zf = np.zeros((pat.freq, p))
-        zf[:, o] = z
-        wf = _embed(pat, w, p)
-        dmu[pat.rows] = zf
-        dsig[pat.rows] = (zf[:, r] * zf[:, c] - wf[r, c]) * halve
+    # every pattern's W = Sigma_oo^-1 embedded in p x p zeros, in the patterns' order
+    # (mp.blocks stacks them by size, keeping their order within a size)
+    order = sorted(range(mp.npatterns), key=lambda k: (mp.patterns[k].idx.size, k))
+    stacks = [_embed_stack(b[0], _block_pieces(b, mu, sigma)[0], p) for b in mp.blocks]
+    wfull = np.empty((mp.npatterns, p, p))
+    wfull[order] = np.concatenate(stacks)
+    case = np.empty(n, int)
+    for k, pat in enumerate(mp.patterns):
+        case[pat.rows] = k
+    centred = np.nan_to_num(mp.data - mu, nan=0.0)
+    dmu = np.empty((n, p))
+    dsig = np.empty((n, r.size))
+    for start in range(0, n, 4096):  # bounded memory: (chunk, p, p) at a time
+        rows = slice(start, min(start + 4096, n))
+        w = wfull[case[rows]]
+        z = np.einsum("nij,nj->ni", w, centred[rows])  # W (y - mu), zero where missing
+        dmu[rows] = z
+        dsig[rows] = (z[:, r] * z[:, c] - w[:, r, c]) * halve
     out = np.hstack([dmu, dsig])
     if x_idx is not None and len(x_idx):
         out[:, x_moment_mask(p, x_idx)] = 0.0
@@ -378,14 +373,15 @@ def fiml_information_expected(
     mu = np.asarray(mu, float)
     sigma = np.asarray(sigma, float)
     p = sigma.shape[0]
-    i11 = np.zeros((p, p))
-    i22 = np.zeros((p * (p + 1) // 2,) * 2)
+    stacks, freqs = [], []
     for block in mp.blocks:
         idx, freq, _, _ = block
         w, _, _ = _block_pieces(block, mu, sigma)
-        wf = _embed_stack(idx, w, p)
-        i11 += np.einsum("k,kij->ij", freq, wf)
-        i22 += 0.5 * _dup_sum(wf, wf, freq)
+        stacks.append(_embed_stack(idx, w, p))
+        freqs.append(freq)
+    wf, freq = np.concatenate(stacks), np.concatenate(freqs)
+    i11 = np.einsum("k,kij->ij", freq, wf)
+    i22 = 0.5 * _dup_sum(wf, wf, freq)  # one product over every pattern
     return _finish(linalg.block_diag(i11, i22) / mp.nobs, p, x_idx)
 
 
@@ -417,6 +413,7 @@ def fiml_information_observed(
     half = np.where(r == c, 0.5, 1.0)
     pstar = r.size
     info = np.zeros((p + pstar, p + pstar))
+    lefts, rights, freqs = [], [], []
     for block in mp.blocks:
         idx, freq, _, cov = block
         w, _, d = _block_pieces(block, mu, sigma)
@@ -424,14 +421,17 @@ def fiml_information_observed(
         wd = np.zeros((idx.shape[0], p))
         np.put_along_axis(wd, idx, np.einsum("kij,kj->ki", w, d), axis=1)
         m = cov + d[:, :, None] * d[:, None, :]
-        wmw = _embed_stack(idx, w @ m @ w, p)
         info[:p, :p] += np.einsum("k,kij->ij", freq, wf)
         cross = np.einsum("k,kir,kr->ir", freq, wf[:, :, r], wd[:, c])
         cross += np.einsum("k,kir,kr->ir", freq, wf[:, :, c], wd[:, r])
         cross *= half[None, :]
         info[:p, p:] += cross
         info[p:, :p] += cross.T
-        info[p:, p:] += _dup_sum(wmw, wf, freq) - 0.5 * _dup_sum(wf, wf, freq)
+        # D'(WMW kron W)D - 1/2 D'(W kron W)D is linear in its left factor: one product
+        lefts.append(_embed_stack(idx, w @ m @ w - 0.5 * w, p))
+        rights.append(wf)
+        freqs.append(freq)
+    info[p:, p:] = _dup_sum(np.concatenate(lefts), np.concatenate(rights), np.concatenate(freqs))
     return _finish(info / mp.nobs, p, x_idx)
 
 
