@@ -46,7 +46,7 @@ def test_ruff_clean():
 
 
 def test_ruff_format_clean():
-    """Every file is in ``ruff format`` style, with no ``fmt: skip`` escapes."""
+    """Every file is in ``ruff format`` style, with no formatter escape comments."""
     result = subprocess.run(
         [_tool("ruff"), "format", "--check", "radsem", "tests", "benchmarks", "examples"],
         cwd=ROOT,

@@ -1,6 +1,7 @@
 """``radsem.sem``, ``radsem.cfa``, ``radsem.growth`` and ``radsem.lavaan``: the entry points.
 
-:func:`fit_model` routes a model to its family (continuous, ordinal, survival outcome); the
+:func:`fit_model` routes a model to its family (continuous, ordinal, survival outcome,
+two-level); the
 families plug into the shared core and wings of :mod:`radsem.estimation`. The route is chosen
 by what the parsed model declares (:mod:`radsem.syntax.declaration`), not by a pattern.
 """
@@ -15,12 +16,12 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.families.continuous import fit_continuous
 from radsem.estimation.families.ordinal.estimate import (
-    CATEGORICAL_ESTIMATORS,
     declared_ordered,
     fit_ordinal,
     ordered_columns,
 )
 from radsem.estimation.families.survival_outcome.api import fit_survival_model
+from radsem.estimation.families.twolevel import fit_twolevel
 from radsem.estimation.result import FitResult
 from radsem.syntax.declaration import ModelDeclaration, read_declaration
 
@@ -38,7 +39,8 @@ def fit_model(
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
     The model is read once (:func:`radsem.syntax.declaration.read_declaration`) and goes to
-    the family it declares (:func:`family_of`): a survival outcome to
+    the family it declares (:func:`family_of`): ``level:`` blocks to
+    :func:`radsem.estimation.families.twolevel.fit_twolevel`, a survival outcome to
     :func:`radsem.estimation.families.survival_outcome.api.fit_survival_model`, ordered
     variables to :func:`radsem.estimation.families.ordinal.estimate.fit_ordinal` (WLSMV),
     everything else to :func:`radsem.estimation.families.continuous.fit_continuous`; see
@@ -51,6 +53,8 @@ def fit_model(
             "variable must appear once"
         )
     family = family_of(read_declaration(model), data, estimator, options)
+    if family == "twolevel":  # 'level: 1' / 'level: 2' blocks or cluster=
+        return fit_twolevel(model, data, model_type, estimator=estimator, **options)
     if family == "survival_outcome":  # a censored time ('y =~ Surv(time, event)') outcome
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
@@ -66,20 +70,21 @@ def family_of(
     estimator: str | None,
     options: Mapping[str, Any],
 ) -> str:
-    """The model family a call declares: ``"survival_outcome"``, ``"ordinal"`` or
-    ``"continuous"``.
+    """The model family a call declares: ``"twolevel"``, ``"survival_outcome"``,
+    ``"ordinal"`` or ``"continuous"``.
 
-    A ``Surv()`` outcome statement (or the ``survival=`` / ``survival_method=`` options) makes
-    a survival-outcome model; ordered variables (``ordered=``, thresholds in the syntax,
-    ordered pandas Categorical columns of the model) or a categorical estimator (``"WLSMV"``,
-    ``"DWLS"``, ``"WLS"``, ``"ULSMV"``) an ordinal one.
+    ``level:`` blocks (or the ``cluster=`` option) make a two-level model; a ``Surv()`` outcome
+    statement (or the ``survival=`` / ``survival_method=`` options) a survival-outcome model;
+    ordered variables (``ordered=``, thresholds in the syntax, ordered pandas Categorical
+    columns of the model) an ordinal one. A categorical estimator alone does not: with
+    continuous variables WLS, DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's,
+    as in lavaan (``estimator`` is accepted for families that may come to depend on it).
     """
+    if declaration.levels or options.get("cluster") is not None:
+        return "twolevel"
     if declaration.survival or options.get("survival") is not None or "survival_method" in options:
         return "survival_outcome"
     if declared_ordered(options.get("ordered")):
-        return "ordinal"
-    est = str(estimator).upper()
-    if est in CATEGORICAL_ESTIMATORS and est != "ULS":
         return "ordinal"
     if declaration.names is not None and isinstance(data, pd.DataFrame):
         if ordered_columns(data, declaration.names) or declaration.thresholds:
@@ -96,9 +101,13 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
         lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
     data : pandas.DataFrame
         One row per case; the model's observed variables must be numeric columns.
-    estimator : {"ML", "GLS", "ULS", "MLR"}
+    estimator : {"ML", "GLS", "ULS", "MLR", "MLM", "MLMV", "MLMVS", "MLF", "WLS", "DWLS", ...}
         Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
-        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan. ``"MLM"``,
+        ``"MLMV"``, ``"MLMVS"``: ML with ``robust.sem`` SEs and the Satorra-Bentler,
+        scaled-and-shifted, mean-and-variance adjusted test; ``"MLF"``: first-order
+        information SEs; ``"WLS"``/``"DWLS"`` (ADF weights), ``"WLSM"``, ``"WLSMV"``,
+        ``"ULSM"``, ``"ULSMV"`` also with continuous data (``docs/sem-missing-robust.md``).
         With ordered variables: ``"WLSMV"`` (default), ``"DWLS"``, ``"WLS"``, ``"ULSMV"``,
         ``"ULS"`` (see ``docs/sem-ordinal.md``).
     ordered : sequence of str, optional
@@ -111,6 +120,9 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
         :class:`EstimationError`).
     group : str, optional
         Column defining groups for a multi-group model.
+    cluster : str, optional
+        Column identifying the clusters of a two-level model written with ``level: 1`` /
+        ``level: 2`` blocks (ML as lavaan; see ``docs/sem-twolevel.md``).
     group_equal, group_partial : sequence of str
         lavaan's ``group.equal`` (``"loadings"``, ``"intercepts"``, ``"residuals"``, ...)
         and ``group.partial`` (e.g. ``["visual=~x2"]``).
@@ -121,12 +133,16 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "robust.huber.white", "bootstrap", "none"}, optional
+    test : str or list of str, optional
+        lavaan's ``test=``: ``"standard"``, ``"satorra.bentler"``, ``"yuan.bentler"``,
+        ``"yuan.bentler.mplus"``, ``"mean.var.adjusted"``, ``"scaled.shifted"``,
+        ``"bollen.stine"`` (with ``bootstrap``, ``seed``), or several; see ``fit.tests()``.
+    se : {"standard", "robust.huber.white", "robust.sem", "bootstrap", "none"}, optional
         Default: ``"standard"`` (``"robust.huber.white"`` for MLR). ``"bootstrap"``: SDs
         of ``bootstrap`` case-resampling replicates (see ``docs/sem-bootstrap.md``).
     bootstrap, seed, n_jobs : int, int or None, int
         With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
-    information : {"expected", "observed"}, optional
+    information : {"expected", "observed", "first.order"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float

@@ -1,10 +1,10 @@
 """What a model written in lavaan syntax declares, read once before it is fitted.
 
-:func:`radsem.estimation.api.fit_model` routes a model to its family by this declaration: a
-``name =~ Surv(time, event)`` statement makes it a survival-outcome model; thresholds written
-in the syntax (``y | t1``) make its variables ordered. The variable names let the router see
-which data columns the model uses (ordered pandas Categoricals among them make the model
-ordinal).
+:func:`radsem.estimation.api.fit_model` routes a model to its family by this declaration:
+``level:`` blocks make it a two-level model, a ``name =~ Surv(time, event)`` statement a
+survival-outcome model; thresholds written in the syntax (``y | t1``) make its variables
+ordered. The variable names let the router see which data columns the model uses (ordered
+pandas Categoricals among them make the model ordinal).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from radsem.errors import RadsemError
 from radsem.syntax._tokens import Token, split_statements
+from radsem.syntax.levels import has_levels
 from radsem.syntax.names import VariableNames, variable_names
 from radsem.syntax.partable import _user_rows
 
@@ -27,13 +28,16 @@ class ModelDeclaration:
     ----------
     survival : bool
         A statement calls ``Surv(...)`` (a censored-time outcome, ``name =~ Surv(time, event)``).
+    levels : bool
+        ``level: 1`` / ``level: 2`` block labels (a two-level model).
     names : VariableNames or None
-        The model's variables by role (``None`` for a survival-outcome model and for syntax
-        that does not parse: the family's own parser then reports the error).
+        The model's variables by role (``None`` for survival-outcome and two-level models and
+        for syntax that does not parse: the family's own parser then reports the error).
     """
 
     survival: bool
     names: VariableNames | None
+    levels: bool = False
 
     @property
     def thresholds(self) -> tuple[str, ...]:
@@ -74,6 +78,8 @@ def read_declaration(model: object) -> ModelDeclaration:
     """
     if not isinstance(model, str):
         return ModelDeclaration(False, None)
+    if "level" in model and has_levels(model):
+        return ModelDeclaration(False, None, levels=True)
     if "Surv" in model:  # tokens tell a Surv() call from a name, a comment or a label
         try:
             statements, _ = split_statements(model)

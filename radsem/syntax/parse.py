@@ -510,7 +510,10 @@ def parse_model(text: str) -> list[Statement]:
         for tok in toks:
             if tok.kind == "PUNCT" and tok.text == ":" and _is_block_label(toks):
                 raise ModelSyntaxError(
-                    "block syntax ('group: 1', 'level: 1') is not supported; "
+                    "a two-level model ('level: 1' / 'level: 2' blocks) needs the cluster "
+                    "column: radsem.sem(model, data, cluster='...')"
+                    if toks[0].text == "level"
+                    else "block syntax ('group: 1') is not supported; "
                     "use c() modifiers for group-specific values",
                     tok.line,
                     tok.column,

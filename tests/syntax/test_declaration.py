@@ -43,7 +43,9 @@ def test_unparsable_or_non_string_models_declare_nothing():
         (None, {}, pd.DataFrame({"x1": [1.0]}), "continuous"),
         ("ML", {}, pd.DataFrame({"x1": [1.0]}), "continuous"),
         ("ULS", {}, pd.DataFrame({"x1": [1.0]}), "continuous"),
-        ("wlsmv", {}, pd.DataFrame({"x1": [1.0]}), "ordinal"),
+        ("wlsmv", {}, pd.DataFrame({"x1": [1.0]}), "continuous"),  # as lavaan
+        ("wlsmv", {"ordered": ["x1"]}, pd.DataFrame({"x1": [1.0]}), "ordinal"),
+        (None, {"cluster": "school"}, pd.DataFrame({"x1": [1.0]}), "twolevel"),
         (None, {"ordered": ["x1"]}, pd.DataFrame({"x1": [1.0]}), "ordinal"),
         (None, {"ordered": False}, pd.DataFrame({"x1": [1.0]}), "continuous"),
         (None, {"survival_method": "naive"}, pd.DataFrame({"x1": [1.0]}), "survival_outcome"),
@@ -60,3 +62,11 @@ def test_unparsable_or_non_string_models_declare_nothing():
 def test_family_of(estimator, options, data, family):
     d = read_declaration("f =~ x1 + x2 + x3")
     assert family_of(d, data, estimator, options) == family
+
+
+def test_level_blocks_are_declared():
+    d = read_declaration("level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3")
+    assert d.levels
+    assert not d.survival
+    assert family_of(d, pd.DataFrame(), None, {}) == "twolevel"
+    assert not read_declaration("f =~ level + y2 + y3").levels

@@ -52,7 +52,7 @@ class SemProblem:
         self.nobs = np.array([st.nobs for st in stats], dtype=float)
         self.ntotal = float(self.nobs.sum())
         self.weights = self.nobs / self.ntotal
-        if getattr(estimator, "name", "") in ("GLS", "ULS"):
+        if getattr(estimator, "name", "") in ("GLS", "ULS", "WLS", "DWLS"):
             # lavaan: least-squares discrepancies are weighted by (n_g - 1) / N
             self.weights = (self.nobs - 1.0) / self.ntotal
         self._set_exogenous()

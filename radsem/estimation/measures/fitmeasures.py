@@ -146,7 +146,7 @@ def fit_measures(fit) -> dict[str, float]:
     fmin = fit._fmin
     chisq = 2.0 * n * fmin
     out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df}
-    normal = est in ("ML", "GLS")
+    normal = est in ("ML", "GLS", "WLS", "DWLS")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
     bchi, bdf = fit._baseline
     out.update(

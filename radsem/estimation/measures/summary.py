@@ -92,12 +92,10 @@ def summary_text(fit) -> str:
     ]
     if np.isfinite(fm.get("pvalue", np.nan)):
         lines.append(f"  {'P-value (Chi-square)':<40}{fm['pvalue']:>12.3f}")
-    if "chisq.scaled" in fm.index:
-        lines += [
-            f"  {'Scaled test statistic (Yuan-Bentler)':<40}{fm['chisq.scaled']:>12.3f}",
-            f"  {'Scaling correction factor':<40}{fm['chisq.scaling.factor']:>12.3f}",
-            f"  {'P-value (scaled)':<40}{fm['pvalue.scaled']:>12.3f}",
-        ]
+    if "chisq.scaled" in fm.index or fit.options.get("test"):
+        from radsem.estimation.robust.test_table import summary_lines
+
+        lines += summary_lines(fit)
     lines += [
         "",
         "Parameter Estimates:",

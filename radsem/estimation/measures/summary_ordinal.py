@@ -49,7 +49,12 @@ def _header(fit, fm) -> list[str]:
     lines.append(row + (f"{int(fm['df.scaled']):>12}" if mv else ""))
     row = f"  {'P-value (Chi-square)':<40}{fm['pvalue']:>12.3f}"
     lines.append(row + (f"{fm['pvalue.scaled']:>12.3f}" if mv else ""))
-    if mv:
+    if mv and fit.options["test"] == "satorra.bentler":
+        lines += [
+            f"  {'Scaling correction factor':<52}{fm['chisq.scaling.factor']:>12.3f}",
+            "    Satorra-Bentler correction",
+        ]
+    elif mv:
         shift = fit._scaled_test[2]
         lines += [
             f"  {'Scaling correction factor':<52}{fm['chisq.scaling.factor']:>12.3f}",

@@ -65,7 +65,7 @@ class BaselineFit:
 
 
 def baseline_fit(
-    mp: MissingPatterns, meanstructure: bool = True, x_idx=(), x_free=()
+    mp: MissingPatterns, meanstructure: bool = True, x_idx=(), x_free=(), information: bool = True
 ) -> BaselineFit:
     """Fit the independence model to one group's data (missing values allowed).
 
@@ -78,6 +78,9 @@ def baseline_fit(
     x_free : sequence of int
         Exogenous covariates with ``fixed.x = FALSE``: lavaan's baseline then frees the
         covariances among them (a saturated block), besides their means and variances.
+    information : bool, default True
+        Compute ``information`` and ``B1`` (False: both None, for callers that need only the
+        estimates and ``delta``).
 
     Notes
     -----
@@ -126,6 +129,8 @@ def baseline_fit(
     full[p + diag_pos[free_v], nmean + np.arange(nvar)] = 1.0
     full[p + off_pos, nmean + nvar + np.arange(off_pos.size)] = 1.0
     delta = full[rows]
+    if not information:
+        return BaselineFit(mean, cov, np.nan, delta, None, None)
     xarg = xi if xi.size else None
     a1 = fiml_information_observed(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     b1 = fiml_information_firstorder(mp, mean, cov, xarg)[np.ix_(rows, rows)]

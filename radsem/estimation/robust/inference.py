@@ -176,6 +176,9 @@ def robust_inference(
             for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True)
         )
         wc = [normal_information(g[4], meanstructure, ov_x) for g in groups]
+        e_inv = e_inv_null = None
+        if information == "first.order":  # lavaan's inverted first-order information (h1)
+            e_inv, e_inv_null = _first_order_inverses(deltas, bases, b1u, nobs, basis)
         corrected = fiml_corrected(
             xx3,
             df,
@@ -188,6 +191,8 @@ def robust_inference(
             _stack_baseline_deltas(bases),
             nobs,
             version="V3" if scaled else "V6",
+            E_inv=e_inv,
+            E_inv_null=e_inv_null,
             basis=basis,
         )
     else:
@@ -211,3 +216,14 @@ def _stack_baseline_deltas(bases) -> list[np.ndarray]:
         out.append(d)
         start += b.npar
     return out
+
+
+def _first_order_inverses(deltas, bases, jm, nobs, basis):
+    """``(sum_g f_g Delta_g' Jm_g Delta_g)^-1`` of the model (bordered with the constraints'
+    basis) and of the baseline: lavaan's inverted information with
+    ``information = "first.order"`` and unstructured h1 (``lav_fit_fiml_corrected``)."""
+    fg = np.asarray(nobs, float) / float(np.sum(nobs))
+    info = sum(f * (d.T @ j @ d) for f, d, j in zip(fg, deltas, jm, strict=True))
+    bdeltas = _stack_baseline_deltas(bases)
+    binfo = sum(f * (d.T @ j @ d) for f, d, j in zip(fg, bdeltas, jm, strict=True))
+    return constrained_inverse(info, basis), np.linalg.pinv(binfo, rcond=1e-12, hermitian=True)

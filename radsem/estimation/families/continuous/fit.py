@@ -171,6 +171,12 @@ class SemFit:
             return self._robust.vcov
         if self.options.get("se") == "bootstrap":
             return self._boot.vcov
+        if (
+            self.options.get("se") == "robust.sem"
+            or self.options.get("information") == "first.order"
+            or getattr(self._problem.estimator, "name", "") in ("WLS", "DWLS")
+        ):
+            return self._sb.vcov
         return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
 
     @property
@@ -195,6 +201,39 @@ class SemFit:
             )
         except ValueError as exc:
             raise EstimationError(f"robust inference is not available here: {exc}") from exc
+
+    @cached_property
+    def _sb(self):
+        """Satorra-Bentler family quantities (``robust.sem``, ``first.order``, ``test=``);
+        see :mod:`radsem.estimation.robust.inference_sb`."""
+        from radsem.estimation.robust.inference_sb import sb_inference
+
+        return sb_inference(
+            self._problem,
+            self._theta,
+            2 * self._problem.ntotal * self._fmin,
+            self._df,
+            tuple(self.options.get("test") or ("standard",)),
+            self.options["se"],
+            self.options["information"],
+            self._baseline,
+            self._ndat,
+        )
+
+    @cached_property
+    def _bollen_stine(self):
+        """The Bollen-Stine bootstrap of ``test="bollen.stine"`` (``bootstrap``, ``seed``)."""
+        o = self.options
+        return self.bootstrap(
+            o.get("bootstrap", 1000), "bollen.stine", o.get("seed"), o.get("n_jobs", 1)
+        )
+
+    def tests(self) -> pd.DataFrame:
+        """The test statistics (lavaan's ``lavInspect(fit, "test")``): see
+        :func:`radsem.estimation.robust.test_table.test_table`."""
+        from radsem.estimation.robust.test_table import test_table
+
+        return test_table(self)
 
     @cached_property
     def _boot(self):
@@ -359,6 +398,10 @@ class SemFit:
         out = fit_measures(self)
         if self.options["estimator"] == "MLR" or self._fiml:
             out.update(self._robust.fit_measures)
+        if self.options.get("test"):
+            from radsem.estimation.robust.test_table import test_measures
+
+            out = test_measures(self, out)
         return pd.Series(out, dtype=float)
 
     # -- moments --------------------------------------------------------------------------

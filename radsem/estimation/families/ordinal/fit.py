@@ -53,6 +53,9 @@ class OrdinalFit(SemFit):
 
         inf = self._inference
         chisq = 2.0 * self._problem.ntotal * self._fmin
+        if self.options["test"] == "satorra.bentler":  # WLSM / ULSM: chisq / (tr(UG) / df)
+            c = inf.trace_ug / self._df if self._df > 0 else np.nan
+            return chisq / c, c, np.nan
         return scaled_shifted(chisq, self._df, inf.trace_ug, inf.trace_ug2)
 
     @cached_property
