@@ -2,7 +2,8 @@
 
 radsem's own fits (:class:`~radsem.estimation.families.continuous.fit.SemFit`,
 :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit`,
-:class:`~radsem.estimation.families.survival_outcome.result.LatentSurvivalFit`) and the fits of
+:class:`~radsem.estimation.families.survival_outcome.result.LatentSurvivalFit`,
+:class:`~radsem.estimation.families.twolevel.fit.TwoLevelFit`) and the fits of
 the cross-check engines (:class:`~radsem.engines.lavaan.LavaanFit`,
 :class:`~radsem.engines.semopy.SemopyFit`) all implement it, so reports, workflows and the
 engine cross-check take any of them. Code outside a fit class uses these members, never a fit's

@@ -103,3 +103,24 @@ def test_compare_fits_is_a_deprecated_alias_of_cross_check_fits():
         assert radsem.engines.compare_fits is cross_check_fits
     with pytest.raises(AttributeError):
         radsem.engines.no_such_name  # noqa: B018
+
+
+def test_twolevel_fit():
+    rng = np.random.default_rng(4)
+    nclus, size = 80, 8
+    clus = np.repeat(np.arange(nclus), size)
+    fb = rng.standard_normal(nclus)[clus] * 0.6
+    fw = rng.standard_normal(nclus * size)
+    data = pd.DataFrame(
+        {
+            f"y{k}": lam * fw
+            + lam * fb
+            + rng.standard_normal(nclus)[clus] * 0.4
+            + rng.standard_normal(nclus * size) * 0.7
+            for k, lam in ((1, 1.0), (2, 0.8), (3, 0.7))
+        }
+    ).assign(clus=clus)
+    model = "level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3"
+    fit = radsem.sem(model, data, cluster="clus")
+    _contract(fit, nclus * size)
+    assert len(fit.theta) == fit.vcov().shape[0]
