@@ -24,6 +24,7 @@ from radsem.estimation.families.survival_outcome.api import fit_survival_model
 from radsem.estimation.families.twolevel import fit_twolevel
 from radsem.estimation.result import FitResult
 from radsem.syntax.declaration import ModelDeclaration, read_declaration
+from radsem.syntax.mimic import apply_mimic
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model", "family_of"]
 
@@ -59,9 +60,15 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if family == "ordinal":
-        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
-    return fit_continuous(model, data, model_type, estimator=estimator, **options)
+    ordinal = family == "ordinal"
+    mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
+    if ordinal:
+        fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    else:
+        fit = fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if mimic != "lavaan":
+        fit.options["mimic"] = mimic  # recorded (and passed on by cross_check)
+    return fit
 
 
 def family_of(
@@ -147,6 +154,13 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
+    mimic : {"lavaan", "Mplus", "EQS"}
+        lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------

@@ -20,7 +20,13 @@ import numpy as np
 from scipy import stats
 
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import CorrectedTest, incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import (
+    CorrectedTest,
+    exact_start,
+    hoelter_cn,
+    incremental_indices,
+    rmsea_indices,
+)
 
 __all__ = ["ordinal_fit_measures"]
 
@@ -185,11 +191,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": np.nan,
         }
     )
-    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):
-        if df == 0 and chisq < np.finfo(float).eps:
-            out[key] = np.nan
-        else:
-            out[key] = float(stats.chi2.ppf(prob, df)) / (chisq / n_adj) + 1.0
+    exact = exact_start(problem.model.par)  # Hoelter's critical N
+    out["cn_05"] = hoelter_cn(chisq, df, n_adj, 0.05, exact)
+    out["cn_01"] = hoelter_cn(chisq, df, n_adj, 0.01, exact)
     nel = float(sum(np.asarray(st.wls_obs).size for st in problem.stats))
     gfi = _gfi(problem, theta)
     out["gfi"] = gfi

@@ -56,6 +56,7 @@ def fit_continuous(
     seed=None,
     n_jobs: int = 1,
     test=None,
+    likelihood: str = "default",
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
@@ -79,6 +80,7 @@ def fit_continuous(
     if unknown:
         raise EstimationError(f"unknown option(s) {', '.join(map(repr, unknown))}")
     core_est, se, information, test, missing = _resolve_options(est, se, information, test, missing)
+    wishart = _wishart(likelihood, est, missing, se)
     labels, frames = group_split(data, group)
     spec = build_partable(
         model,
@@ -96,12 +98,9 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
-    stats = []
-    for lab, frame in zip(labels, frames, strict=True):
-        st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
-        if core_est in ("GLS", "ULS", "WLS", "DWLS"):  # lavaan: unbiased covariance here
-            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
-        stats.append(st)
+    # lavaan: the unbiased covariance for GLS, ULS, WLS, DWLS and the Wishart likelihood
+    unbiased = core_est in ("GLS", "ULS", "WLS", "DWLS") or wishart
+    stats = _group_stats(labels, frames, spec.observed, missing, bool(group), unbiased)
     core = core_est
     if missing == "ml":
         from radsem.estimation.missing.fiml import drop_missing_covariates
@@ -115,6 +114,8 @@ def fit_continuous(
         exo = list(spec.exogenous) if spec.fixed_x else []
         core = getattr(adf, core)(spec.meanstructure, [spec.observed.index(v) for v in exo])
     problem = SemProblem(spec, stats, core)
+    if wishart:
+        problem.likelihood = "wishart"
     result = _optimise(problem, stats, spec.std_lv)
     options = {
         "model_type": model_type,
@@ -136,6 +137,7 @@ def fit_continuous(
         options["test"] = list(test)
     if se == "bootstrap" or "bollen.stine" in (test or ()):
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
+    options.update({"likelihood": "wishart"} if wishart else {})
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(
@@ -174,6 +176,32 @@ def _resolve_options(est, se, information, test, missing):
             f"information must be 'expected', 'observed' or 'first.order', got {information!r}"
         )
     return core_est, se, information, test, missing
+
+
+def _group_stats(labels, frames, observed, missing: str, grouped: bool, unbiased: bool):
+    stats = []
+    for lab, frame in zip(labels, frames, strict=True):
+        st = sample_stats(frame, observed, missing, label=lab if grouped else "")
+        if unbiased:
+            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
+        stats.append(st)
+    return stats
+
+
+def _wishart(likelihood, est: str, missing: str, se: str) -> bool:
+    """lavaan's ``likelihood``: ``"normal"`` (default) or ``"wishart"`` (ML only: unbiased
+    sample covariances, test statistics with ``n_g - 1``, standard errors with ``N - G``)."""
+    value = "default" if likelihood is None else str(likelihood).lower()
+    if value in ("default", "normal"):
+        return False
+    if value != "wishart":
+        raise EstimationError(f"likelihood must be 'normal' or 'wishart', got {likelihood!r}")
+    if est != "ML" or missing == "ml" or se not in ("standard", "none"):
+        raise EstimationError(
+            "likelihood='wishart' is available for estimator='ML' with complete data and "
+            "standard errors only"
+        )
+    return True
 
 
 def _optimise(problem, stats, std_lv: bool):
