@@ -35,6 +35,7 @@ __all__ = [
     "anova",
     "load_fit",
     "FitResult",
+    "efa",
 ]
 
 # Public functions that live in sub-packages, resolved on first use (PEP 562) so that
@@ -45,6 +46,7 @@ _LAZY = {
     "cfa": "radsem.estimation.api",
     "growth": "radsem.estimation.api",
     "lavaan": "radsem.estimation.api",
+    "efa": "radsem.estimation.api",
     "anova": "radsem.estimation.measures.lrt",
     "load_fit": "radsem.estimation.core.saved",
     "FitResult": "radsem.estimation.result",

@@ -23,10 +23,11 @@ from radsem.estimation.families.ordinal.estimate import (
 from radsem.estimation.families.survival_outcome.api import fit_survival_model
 from radsem.estimation.families.twolevel import fit_twolevel
 from radsem.estimation.result import FitResult
+from radsem.estimation.rotation.estimate import fit_esem
 from radsem.syntax.declaration import ModelDeclaration, read_declaration
 from radsem.syntax.mimic import apply_mimic
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model", "family_of"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "efa", "fit_model", "family_of"]
 
 
 def fit_model(
@@ -60,6 +61,8 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
+    if family == "efa":  # efa("block")* modifiers: rotated blocks
+        return fit_esem(model, data, model_type, estimator=estimator, **options)
     ordinal = family == "ordinal"
     mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
     if ordinal:
@@ -77,11 +80,12 @@ def family_of(
     estimator: str | None,
     options: Mapping[str, Any],
 ) -> str:
-    """The model family a call declares: ``"twolevel"``, ``"survival_outcome"``,
+    """The model family a call declares: ``"twolevel"``, ``"survival_outcome"``, ``"efa"``,
     ``"ordinal"`` or ``"continuous"``.
 
     ``level:`` blocks (or the ``cluster=`` option) make a two-level model; a ``Surv()`` outcome
     statement (or the ``survival=`` / ``survival_method=`` options) a survival-outcome model;
+    ``efa("block")*`` modifiers rotated exploratory blocks (:mod:`radsem.estimation.rotation`);
     ordered variables (``ordered=``, thresholds in the syntax, ordered pandas Categorical
     columns of the model) an ordinal one. A categorical estimator alone does not: with
     continuous variables WLS, DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's,
@@ -91,6 +95,8 @@ def family_of(
         return "twolevel"
     if declaration.survival or options.get("survival") is not None or "survival_method" in options:
         return "survival_outcome"
+    if declaration.efa:
+        return "efa"
     if declared_ordered(options.get("ordered")):
         return "ordinal"
     if declaration.names is not None and isinstance(data, pd.DataFrame):
@@ -120,7 +126,9 @@ def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     ordered : sequence of str, optional
         Ordered-categorical observed variables (ordered pandas Categorical columns of the
         model are ordered automatically); ``parameterization="delta"`` (default) or
-        ``"theta"``.
+        ``"theta"``. Exogenous observed covariates are then conditioned on (lavaan's
+        ``conditional.x``; ``baseline_conditional_x_free_slopes=False`` fixes the slopes in
+        the baseline model), see ``docs/sem-ordinal.md``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML
         (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
@@ -191,3 +199,60 @@ def growth(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
 def lavaan(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
     return fit_model(model, data, "lavaan", **options)
+
+
+def efa(
+    data: pd.DataFrame,
+    nfactors=1,
+    *,
+    rotation: str = "geomin",
+    rotation_args: dict | None = None,
+    ov_names=None,
+    **options,
+):
+    """Exploratory factor analysis as lavaan's ``efa()``.
+
+    Fits ``efa("efa")*f1 + ... + efa("efa")*fk =~`` all variables by ML (or another
+    estimator of :func:`sem`), then rotates the loadings.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    nfactors : int or sequence of int
+        Number of factors; several give an :class:`~radsem.estimation.rotation.estimate.EfaList`
+        keyed ``"nf1"``, ``"nf2"``, ... (lavaan's ``efa(nfactors = 1:3)``).
+    rotation : str
+        ``"geomin"`` (default), ``"oblimin"``, ``"quartimin"``, ``"varimax"``,
+        ``"quartimax"``, ``"orthomax"``, ``"promax"``, ``"target"``, ``"pst"``, the
+        Crawford-Ferguson family (``"cf-varimax"``, ...) or ``"none"``.
+    rotation_args : dict
+        lavaan's ``rotation.args`` (``.`` or ``_`` in the names): ``orthogonal``, ``std_ov``
+        (True), ``geomin_epsilon`` (0.001), ``oblimin_gamma`` (0), ``orthomax_gamma`` (1),
+        ``promax_kappa`` (4), ``target`` / ``target_mask`` (variables x factors; NaN cells of
+        ``target`` are free), ``row_weights`` (``"default"``: Kaiser for varimax and promax),
+        ``rstarts`` (30), ``seed`` (0, of the random starts), ``algorithm`` (``"gpa"``),
+        ``reflect``, ``order_lv_by`` (``"index"``), ``gpa_tol``, ``max_iter``.
+    ov_names : sequence of str, optional
+        The variables (default: all columns).
+    **options
+        Options of :func:`sem` (``estimator``, ``missing``, ``se``, ``information``, ...) and
+        ``rotation_se`` (``"bordered"`` or ``"delta"``: the same standard errors here).
+
+    Returns
+    -------
+    EfaFit or EfaList
+
+    Notes
+    -----
+    Checked against lavaan 0.6-14; see ``docs/sem-efa.md``.
+    """
+    from radsem.estimation.rotation.estimate import fit_efa
+
+    return fit_efa(
+        data,
+        nfactors,
+        rotation=rotation,
+        rotation_args=rotation_args,
+        ov_names=ov_names,
+        **options,
+    )

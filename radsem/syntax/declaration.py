@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from radsem.errors import RadsemError
 from radsem.syntax._tokens import Token, split_statements
+from radsem.syntax.efa import split_efa
 from radsem.syntax.levels import has_levels
 from radsem.syntax.names import VariableNames, variable_names
 from radsem.syntax.partable import _user_rows
@@ -30,6 +31,8 @@ class ModelDeclaration:
         A statement calls ``Surv(...)`` (a censored-time outcome, ``name =~ Surv(time, event)``).
     levels : bool
         ``level: 1`` / ``level: 2`` block labels (a two-level model).
+    efa : bool
+        ``efa("block")*`` modifiers (exploratory blocks, rotated).
     names : VariableNames or None
         The model's variables by role (``None`` for survival-outcome and two-level models and
         for syntax that does not parse: the family's own parser then reports the error).
@@ -38,6 +41,7 @@ class ModelDeclaration:
     survival: bool
     names: VariableNames | None
     levels: bool = False
+    efa: bool = False
 
     @property
     def thresholds(self) -> tuple[str, ...]:
@@ -87,6 +91,8 @@ def read_declaration(model: object) -> ModelDeclaration:
             return ModelDeclaration(False, None)
         if any(_calls_surv(st) for st in statements):
             return ModelDeclaration(True, None)
+    if "efa" in model and split_efa(model)[1]:
+        return ModelDeclaration(False, None, efa=True)
     try:
         names = variable_names(_user_rows(model)[1])
     except Exception:  # noqa: BLE001 - syntax errors are reported by the family's parser
