@@ -88,6 +88,9 @@ def build_rows(quick: bool) -> list[Row]:
     return [
         Row("HS CFA, ML (n=301, p=9)", "cfa", HS_MODEL, hs),
         Row("HS CFA, MLR", "cfa", HS_MODEL, hs, {"estimator": "MLR"}, semopy="no"),
+        Row(
+            "HS CFA, MLM (Satorra-Bentler)", "cfa", HS_MODEL, hs, {"estimator": "MLM"}, semopy="no"
+        ),
         Row("PoliticalDemocracy SEM, labels (n=75)", "sem", POLDEM, load("PoliticalDemocracy")),
         Row(
             "HS 2 groups, equal loadings+intercepts",
@@ -98,6 +101,7 @@ def build_rows(quick: bool) -> list[Row]:
             semopy="no",
         ),
         Row(f"8-factor CFA, 40 ind., n={n_big}", "cfa", big_model, big),
+        Row(f"same, MLM (n={n_big})", "cfa", big_model, big, {"estimator": "MLM"}, semopy="no"),
         Row(
             f"same, 20% missing, FIML (n={n_big})",
             "cfa",

@@ -406,7 +406,8 @@ def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:
     steps.objects["sem_data"] = data
     (steps.result.out / "sem").mkdir(exist_ok=True)
     summary = steps.result.out / "sem" / "summary.txt"
-    atomic_write_bytes(str(fit.summary()).encode("utf-8"), summary)  # atomic, like every output
+    text = str(fit.summary(fit_measures=True, standardized=True, rsquare=True))
+    atomic_write_bytes(text.encode("utf-8"), summary)  # atomic, like every output
     if not fit.converged:
         steps.result.notes.append("SEM: the optimiser did not converge")
     try:

@@ -8,7 +8,10 @@ import sys
 HELP = "fit a lavaan model file to a data table and write the report, parameters and fit"
 
 #: the values the engines accept (radsem.estimation); a wrong one is a usage error listing these
-ESTIMATORS = ("ML", "MLR", "GLS", "ULS", "WLSMV", "DWLS", "WLS", "ULSMV")
+ESTIMATORS = (
+    *("ML", "MLR", "GLS", "ULS", "WLSMV", "DWLS", "WLS", "ULSMV"),
+    *("MLM", "MLMV", "MLMVS", "MLF", "WLSM", "ULSM"),
+)
 MISSING = ("listwise", "ml", "fiml", "direct", "default")
 SE = ("standard", "robust", "robust.huber.white", "robust.sem", "bootstrap", "none")
 

@@ -8,6 +8,8 @@ from radsem.compare.binary import (
     paired_auc,
 )
 from radsem.compare.cae import CAECox, CropStore
+from radsem.compare.estimator import SurvivalEstimator, as_binary_estimator, as_survival_estimator
+from radsem.compare.folds import FoldResult
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
 from radsem.compare.label import LabelComparison, compare_label
 from radsem.compare.logistic import Logistic
@@ -31,6 +33,10 @@ __all__ = [
     "ComparisonResult",
     "corrected_ci",
     "SurvivalModel",
+    "SurvivalEstimator",
+    "as_survival_estimator",
+    "as_binary_estimator",
+    "FoldResult",
     "CoxFamily",
     "ClinicalCox",
     "PenalisedCox",

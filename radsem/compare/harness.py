@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from radsem._warnings import user_stacklevel
-from radsem.compare._align import align_rows
-from radsem.compare._guard import guarded_fit
-from radsem.compare.metrics import Outcome, calibration_table, decision_curve, evaluate
+from radsem.compare.folds import FoldResult, cv_splits, run_survival_fold
+from radsem.compare.metrics import Outcome
 from radsem.errors import (
     DataError,
     DataWarning,
@@ -105,10 +103,15 @@ class ComparisonResult:
     test_fraction : float
         n_test / n_train, used by the corrected CIs.
     alpha : float
-    outcome : {"survival", "binary"}
+    outcome : {"survival", "binary", "label"}
         With ``"binary"``, ``horizons`` holds the single horizon, ``predictions`` the predicted
         probabilities (``risk``) with the test ``label`` and IPCW ``weight``, and
-        ``calibration`` observed vs predicted event shares by risk tertile.
+        ``calibration`` observed vs predicted event shares by risk tertile. ``"label"``: the
+        same for a binary patient label (weights 1, no horizon).
+    label : str or None
+        The label column of an ``outcome="label"`` run.
+    positive : object
+        The label value coded 1 in such a run.
     """
 
     folds: pd.DataFrame
@@ -121,13 +124,16 @@ class ComparisonResult:
     test_fraction: float
     alpha: float = 0.05
     outcome: str = "survival"
+    label: str | None = None
+    positive: object = None
 
     def __repr__(self) -> str:
         n = self.folds.groupby(["repeat", "fold"]).ngroups if len(self.folds) else 0
         head = f"ComparisonResult({n} folds, {len(self.failures)} fit problems)"
         if not n:
             return head
-        key, label = ("auc", "AUC") if self.outcome == "binary" else ("harrell_c", "Harrell's C")
+        classified = self.outcome in ("binary", "label")
+        key, label = ("auc", "AUC") if classified else ("harrell_c", "Harrell's C")
         c = self.summary().query("metric == @key")
         return (
             head
@@ -206,8 +212,8 @@ class ComparisonResult:
         """
         from radsem.compare.binary import paired_auc
 
-        if self.outcome != "binary":
-            raise DataError("paired_auc needs a comparison run with outcome='binary'")
+        if self.outcome not in ("binary", "label"):
+            raise DataError("paired_auc needs a comparison run with outcome='binary' or 'label'")
         pred = self.predictions[self.predictions["repeat"] == repeat]
         if pred.empty:
             raise DataError(f"no predictions for repeat {repeat}")
@@ -245,69 +251,14 @@ def _default_grid(out: Outcome, horizons, ibs_times):
     return horizons, tuple(float(t) for t in ibs_times)
 
 
-def _run_fold(data, models, time, event, rep, fold, tr, te, horizons, ibs_times):
-    train, test = data.iloc[tr], data.iloc[te]
-    y_tr, y_te = Outcome.from_frame(train, time, event), Outcome.from_frame(test, time, event)
-    grid = sorted(set(horizons) | set(ibs_times))
-    rows, preds, calib, fails = [], [], [], []
-    for name, proto in models.items():
-        model = copy.deepcopy(proto)
+def _fold_task(split, *, data, models, time, event, extra, kind):
+    from radsem.compare._binary_fold import run_fold_binary, run_fold_label
 
-        def work(model=model):
-            model.fit(train, time, event)
-            risk = align_rows(model.predict_risk(test), test)
-            surv = (
-                align_rows(model.predict_survival(test, grid), test, "predict_survival")
-                if hasattr(model, "predict_survival")
-                else None
-            )
-            return risk, surv, evaluate(y_tr, y_te, risk.to_numpy(), surv, horizons, ibs_times)
-
-        out, problems = guarded_fit(work, {"repeat": rep, "fold": fold, "model": name})
-        fails += problems
-        if out is None:
-            continue
-        risk, surv, res = out
-        rows += [
-            {
-                "repeat": rep,
-                "fold": fold,
-                "model": name,
-                "metric": k,
-                "value": v,
-                "n_train": len(tr),
-                "n_test": len(te),
-            }
-            for k, v in res.items()
-        ]
-        preds.append(
-            pd.DataFrame(
-                {
-                    "repeat": rep,
-                    "fold": fold,
-                    "model": name,
-                    "row": test.index,
-                    "risk": risk.to_numpy(),
-                }
-            )
-        )
-        if surv is not None and horizons:
-            ct = calibration_table(y_te, risk.to_numpy(), surv[horizons[0]].to_numpy(), horizons[0])
-            calib.append(ct.assign(repeat=rep, fold=fold, model=name))
-            dc = decision_curve(y_te, 1.0 - surv[horizons[0]].to_numpy(), horizons[0])
-            calib.append(dc.assign(repeat=rep, fold=fold, model=name, kind="decision"))
-    return rows, preds, calib, fails
+    fold_fn = {"binary": run_fold_binary, "label": run_fold_label}.get(kind, run_survival_fold)
+    return fold_fn(data, models, time, event, split, *extra)
 
 
-def _fold_task(split, *, data, models, time, event, extra, binary):
-    from radsem.compare._binary_fold import run_fold_binary
-
-    fold_fn = run_fold_binary if binary else _run_fold
-    r, f, tr, te = split
-    return fold_fn(data, models, time, event, r, f, tr, te, *extra)
-
-
-def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary=False):
+def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, kind):
     from radsem._dask import map_tasks
 
     shared = {
@@ -316,7 +267,7 @@ def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
         "time": time,
         "event": event,
         "extra": extra,
-        "binary": binary,
+        "kind": kind,
     }
     return map_tasks(
         _fold_task,
@@ -329,12 +280,16 @@ def _run_all(data, models, time, event, splits, extra, n_jobs, client, progress,
     )
 
 
+def _concat(frames: list) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def compare_models(
     data: pd.DataFrame,
     models: Mapping[str, object],
     *,
-    time: str,
-    event: str,
+    time: str | None = None,
+    event: str | None = None,
     n_splits: int = 5,
     n_repeats: int = 5,
     horizons: Sequence[float] | None = None,
@@ -347,6 +302,8 @@ def compare_models(
     outcome: str = "survival",
     horizon: float | None = None,
     censoring: str = "ipcw",
+    label: str | None = None,
+    positive: object | None = None,
 ) -> ComparisonResult:
     """Compare model families by repeated stratified K-fold cross-validation.
 
@@ -356,11 +313,13 @@ def compare_models(
         One row per patient with the outcome columns and everything the models need; the
         (unique) index is passed on to the models, e.g. patient ids for a protocol table.
     models : dict of name -> model family
-        Unfitted model families (:mod:`radsem.compare.models` or any object with
-        ``fit(train, time, event)`` and ``predict_risk(test)``); each fold fits a deep copy on
-        the training rows only.
+        Unfitted model families: scikit-survival estimators (:mod:`radsem.compare.models`,
+        ``fit(X, y)`` with a structured ``y``, ``predict(X)``), scikit-learn classifiers for
+        the binary outcomes, or older objects with ``fit(train, time, event)`` and
+        ``predict_risk(test)`` (wrapped by :func:`radsem.compare.as_survival_estimator`); each
+        fold fits a ``sklearn.clone`` on the training rows only.
     time, event : str
-        Outcome columns (follow-up time, 0/1 event).
+        Outcome columns (follow-up time, 0/1 event); not needed with ``outcome="label"``.
     n_splits, n_repeats : int
         K and the number of repetitions with new random splits, stratified on ``event``.
     horizons : sequence of float, optional
@@ -381,12 +340,17 @@ def compare_models(
         Show a progress bar over folds (stderr, on a terminal).
     alpha : float
         1 - confidence level of the intervals.
-    outcome : {"survival", "binary"}
+    outcome : {"survival", "binary", "label"}
         ``"binary"``: recurrence within ``horizon`` (event with time <= horizon) as a 0/1
         outcome; every family without ``predict_proba`` is wrapped in
         :class:`radsem.compare.Logistic` (logistic regression on its fold-fitted design), and
         the metrics are ``auc, auc_se, brier, calibration_intercept, calibration_slope, oe``
         (:func:`radsem.compare.binary.binary_metrics`) plus a decision curve.
+        ``"label"``: a binary patient label in column ``label`` (e.g. TP53 status) instead of
+        the survival outcome; every family without ``predict_proba`` is wrapped in
+        :class:`~radsem.compare.Logistic` (its outcome-driven preprocessing sees the label),
+        folds are stratified on the label, and the metrics are those of ``"binary"``
+        (unweighted).
     horizon : float
         The horizon of the binary outcome (required with ``outcome="binary"``).
     censoring : {"ipcw", "exclude"}
@@ -395,6 +359,10 @@ def compare_models(
         uncensored (Kaplan-Meier of the censoring times in the training fold); ``"exclude"``
         drops them before splitting, with a :class:`~radsem.errors.DataWarning` saying how
         many (biased towards early events when censoring is common).
+    label : str
+        The label column (required with ``outcome="label"``): two classes, no missing values.
+    positive : optional
+        The label value coded 1 (default: 1 for a 0/1 label, else the second class sorted).
 
     Returns
     -------
@@ -419,18 +387,33 @@ def compare_models(
     and the Brier grid depend on the outcome only through fixed quantiles of event times and
     do not differ between models. Uncertainty: :func:`corrected_ci`.
     """
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
     if not isinstance(data, pd.DataFrame):
         raise DataError("data must be a pandas DataFrame")
     if not models:
         raise ModelSpecificationError("models is empty: give at least one model family")
     for name, m in models.items():
-        if not (hasattr(m, "fit") and (hasattr(m, "predict_risk") or hasattr(m, "predict_proba"))):
+        predicts = any(hasattr(m, a) for a in ("predict", "predict_risk", "predict_proba"))
+        if not (hasattr(m, "fit") and predicts):
             raise ModelSpecificationError(f"model {name!r} has no fit/predict_risk methods")
-    out = Outcome.from_frame(data, time, event)
     if int(n_splits) < 2 or int(n_repeats) < 1:
         raise DataError("n_splits must be >= 2 and n_repeats >= 1")
+    if outcome == "label":
+        return _compare_label_outcome(
+            data,
+            models,
+            label,
+            positive,
+            int(n_splits),
+            int(n_repeats),
+            random_state,
+            n_jobs,
+            client,
+            progress,
+            alpha,
+        )
+    if time is None or event is None:
+        raise DataError(f"outcome={outcome!r} needs the time and event columns (time=, event=)")
+    out = Outcome.from_frame(data, time, event)
     if not out.event.any():
         raise DataError("the outcome has no events: nothing to discriminate")
     if min(out.event.sum(), (~out.event).sum()) < n_splits:
@@ -439,7 +422,10 @@ def compare_models(
         )
     binary = outcome == "binary"
     if outcome not in ("survival", "binary"):
-        raise DataError(f"outcome must be 'survival' or 'binary', got {outcome!r}")
+        raise DataError(
+            f"outcome must be 'survival' or 'binary' (or 'label' for a patient label), "
+            f"got {outcome!r}"
+        )
     if binary:
         data, strata, horizons = _binary_setup(data, out, horizon, censoring, time, event, n_splits)
         out = Outcome.from_frame(data, time, event)
@@ -447,6 +433,17 @@ def compare_models(
     else:
         horizons, ibs_times = _default_grid(out, horizons, ibs_times)
         strata = out.event
+    _check_data(data, models)
+    splits = cv_splits(strata, int(n_splits), int(n_repeats), random_state)
+    extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
+    kind = "binary" if binary else "survival"
+    results: list[FoldResult] = _run_all(
+        data, models, time, event, splits, extra, n_jobs, client, progress, kind
+    )
+    return _collect(results, models, horizons, ibs_times, n_splits, alpha, outcome)
+
+
+def _check_data(data: pd.DataFrame, models: Mapping[str, object]) -> None:
     if not data.index.is_unique:
         raise DataError(
             "the data index must be unique (it identifies patients, e.g. for "
@@ -455,28 +452,58 @@ def compare_models(
     for m in models.values():  # families that can check their inputs up front (e.g. crops)
         if hasattr(m, "check_data"):
             m.check_data(data)
-    cv = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
-    splits = [
-        (i // n_splits, i % n_splits, tr, te)
-        for i, (tr, te) in enumerate(cv.split(np.zeros(len(data)), strata))
-    ]
-    extra = (horizons[0], censoring) if binary else (horizons, ibs_times)
-    results = _run_all(data, models, time, event, splits, extra, n_jobs, client, progress, binary)
-    rows = [x for res in results for x in res[0]]
-    preds = [x for res in results for x in res[1]]
-    calib = [x for res in results for x in res[2] if "kind" not in x]
-    dec = [x.drop(columns="kind") for res in results for x in res[2] if "kind" in x]
+
+
+def _compare_label_outcome(
+    data,
+    models,
+    label,
+    positive,
+    n_splits,
+    n_repeats,
+    random_state,
+    n_jobs,
+    client,
+    progress,
+    alpha,
+) -> ComparisonResult:
+    """``compare_models(..., outcome="label")``: a binary patient label as the outcome."""
+    from radsem.compare.label import binary_label
+
+    if label is None:
+        raise DataError("outcome='label' needs the label column (label=)")
+    if label not in data.columns:
+        raise DataError(f"label column {label!r} is not in the data")
+    y, positive = binary_label(data[label], positive)
+    counts = np.bincount(y.to_numpy(), minlength=2)
+    if counts.min() < n_splits:
+        raise DataError(
+            f"label column {label!r}: {int(counts[1])} patients of class {positive!r} and "
+            f"{int(counts[0])} of the other; each class needs at least n_splits={n_splits}"
+        )
+    _check_data(data, models)
+    splits = cv_splits(y.to_numpy(), n_splits, n_repeats, random_state)
+    results = _run_all(
+        data, models, None, None, splits, (y.to_numpy(),), n_jobs, client, progress, "label"
+    )
+    res = _collect(results, models, (), (), n_splits, alpha, "label")
+    return replace(res, label=label, positive=positive)
+
+
+def _collect(results, models, horizons, ibs_times, n_splits, alpha, outcome) -> ComparisonResult:
+    """The fold results of a comparison as one :class:`ComparisonResult`."""
+    rows = [x for res in results for x in res.metrics]
     fails = pd.DataFrame(
-        [x for res in results for x in res[3]], columns=["repeat", "fold", "model", "error"]
+        [x for res in results for x in res.failures], columns=["repeat", "fold", "model", "error"]
     )
     _report_failures(fails, rows, list(models))
     return ComparisonResult(
         folds=pd.DataFrame(
             rows, columns=["repeat", "fold", "model", "metric", "value", "n_train", "n_test"]
         ),
-        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
-        calibration=pd.concat(calib, ignore_index=True) if calib else pd.DataFrame(),
-        decision=pd.concat(dec, ignore_index=True) if dec else pd.DataFrame(),
+        predictions=_concat([x for res in results for x in res.predictions]),
+        calibration=_concat([x for res in results for x in res.calibration]),
+        decision=_concat([x for res in results for x in res.decision]),
         failures=fails,
         horizons=horizons,
         ibs_times=ibs_times,

@@ -10,26 +10,36 @@ usual on the survival outcome and its risk score is recalibrated by a logistic r
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from radsem._warnings import user_stacklevel
+from radsem.compare.estimator import (
+    LegacySurvivalFamily,
+    _frame,
+    as_survival_estimator,
+    fold_copy,
+)
 from radsem.compare.models import CoxFamily
 from radsem.errors import DataError, ModelSpecificationError
+from radsem.survival.target import structured_outcome, survival_target
 
 __all__ = ["Logistic"]
 
 
-class Logistic:
+class Logistic(ClassifierMixin, BaseEstimator):
     """Logistic regression on a model family's design (or risk score), fitted in the fold.
+
+    A scikit-learn classifier (``classes_ = [0, 1]``, ``predict_proba``,
+    ``decision_function``, ``sklearn.clone``) whose ``fit`` also takes the survival outcome,
+    which the family's preprocessing may use (clusters renumbered by event rate, selection by
+    the univariable Cox score).
 
     Parameters
     ----------
     family : model family
-        An unfitted family (e.g. ``ClinicalCox()``, ``PenalisedCox(...)``); deep-copied in
-        ``fit``.
+        An unfitted family (e.g. ``ClinicalCox()``, ``PenalisedCox(...)``); cloned in ``fit``.
     penalizer : float, optional
         Ridge penalty theta of the weighted log-likelihood
         ``sum_i w_i l_i - theta / 2 ||b||^2`` (intercept unpenalised). Default: the family's own
@@ -40,16 +50,28 @@ class Logistic:
     max_iter : int
         Iterations of the solver.
 
+    Attributes
+    ----------
+    classes_ : ndarray
+        ``[0, 1]``.
+    params_ : Series
+        Intercept and coefficients, named after the design columns.
+    coef_, intercept_ : ndarray
+        The same, scikit-learn's way.
+    family_ : estimator
+        The family as fitted on the training rows.
+
     Notes
     -----
     Weights (IPCW from :func:`radsem.compare.binary.horizon_labels`) are rescaled to mean 1
     over the patients with positive weight, so the penalty has the same meaning as for n
-    unweighted patients. Ridge and plain fits by scikit-learn's Newton-Cholesky solver
-    (:func:`ridge_logistic`; checked against statsmodels' weighted GLM in the tests); the
-    elastic net by scikit-learn (saga).
+    unweighted patients; rows with weight 0 (censored before the horizon) do not enter the
+    logistic fit, but do enter the family's preprocessing. Ridge and plain fits by
+    scikit-learn's Newton-Cholesky solver (:func:`ridge_logistic`; checked against statsmodels'
+    weighted GLM in the tests); the elastic net by scikit-learn (saga).
     """
 
-    def __init__(self, family, penalizer: float | None = None, max_iter: int = 2000):
+    def __init__(self, family=None, penalizer: float | None = None, max_iter: int = 2000):
         self.family = family
         self.penalizer = penalizer
         self.max_iter = max_iter
@@ -59,32 +81,63 @@ class Logistic:
             return self.family_._design(frame)
         return self.family_.predict_risk(frame).to_frame("risk")
 
-    def fit(self, train: pd.DataFrame, y, sample_weight, time: str, event: str) -> Logistic:
-        """Fit on the training rows: labels ``y`` (0/1, NaN where undetermined), weights."""
-        fam = copy.deepcopy(self.family)
-        if not hasattr(fam, "fit"):
+    def fit(self, X: pd.DataFrame, y, sample_weight=None, survival=None, event=None) -> Logistic:
+        """Fit on the training rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Training rows.
+        y : array-like
+            0/1 labels (event by the horizon); rows of weight 0 may hold any value (NaN).
+        sample_weight : array-like, optional
+            Case weights (IPCW); 0 for patients censored before the horizon.
+        survival : structured array or str
+            The survival outcome of the rows (scikit-survival's ``y``), or the name of the
+            time column of ``X`` (then ``event`` names its event column). Needed by families
+            whose preprocessing uses the outcome and by families that are not Cox families.
+        event : str, optional
+            Event column of ``X`` when ``survival`` is a column name.
+        """
+        X = _frame(X)
+        if self.family is None or not hasattr(self.family, "fit"):
             raise ModelSpecificationError("Logistic needs a model family with fit()")
+        tcol = survival if isinstance(survival, str) else None
+        if survival is None:  # no survival outcome: the labels stand in for events at one time
+            time, ev = np.ones(len(X)), np.nan_to_num(np.asarray(y, dtype=float)) > 0
+        else:
+            time, ev = survival_target(X, survival, event)
+        fam = self.family
+        fam = fold_copy(
+            fam if isinstance(fam, CoxFamily) else as_survival_estimator(fam, tcol, event)
+        )
         self.design_based_ = isinstance(fam, CoxFamily)
         if self.design_based_:
-            fam._fit_design(train, time, event)
+            fam._fit_design(X, time, ev)
         else:
-            fam.fit(train, time, event)
+            if survival is None:
+                raise DataError(
+                    f"Logistic({type(self.family).__name__}) needs the survival outcome "
+                    "(survival=) to fit a family that is not a Cox family"
+                )
+            fam.fit(X, structured_outcome(time, ev))
         self.family_ = fam
-        X = self._features(train)
+        base = fam.family if isinstance(fam, LegacySurvivalFamily) else fam
+        Xd = self._features(X)
         y = np.asarray(y, dtype=float)
-        w = np.asarray(sample_weight, dtype=float)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         keep = w > 0
         if not keep.any() or len(np.unique(y[keep])) < 2:
             raise DataError("the training fold needs both cases and controls at the horizon")
         w = w[keep] / w[keep].mean()
         theta = self.penalizer
         if theta is None:
-            theta = float(getattr(fam, "penalizer", 0.0) or 0.0)
+            theta = float(getattr(base, "penalizer", 0.0) or 0.0)
         if theta < 0:
             raise ModelSpecificationError(f"penalizer must be >= 0, got {theta}")
-        l1 = float(getattr(fam, "l1_ratio", 0.0) or 0.0) if self.design_based_ else 0.0
-        self.columns_ = list(X.columns)
-        Xk, yk = X.to_numpy(dtype=float)[keep], y[keep]
+        l1 = float(getattr(base, "l1_ratio", 0.0) or 0.0) if self.design_based_ else 0.0
+        self.columns_ = list(Xd.columns)
+        Xk, yk = Xd.to_numpy(dtype=float)[keep], y[keep]
         if l1 > 0:
             from sklearn.linear_model import LogisticRegression
 
@@ -100,15 +153,32 @@ class Logistic:
         else:
             coef = ridge_logistic(Xk, yk, w, theta, max_iter=self.max_iter)
         self.params_ = pd.Series(coef, index=["Intercept", *self.columns_])
+        self.intercept_ = coef[:1].copy()
+        self.coef_ = coef[None, 1:].copy()
+        self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, test: pd.DataFrame) -> pd.Series:
-        """Predicted probability of the event by the horizon, indexed like ``test``."""
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Log-odds of the event by the horizon, in the order of ``X``."""
+        Xd = self._features(_frame(X)).to_numpy(dtype=float)
+        return self.params_.iloc[0] + Xd @ self.params_.iloc[1:].to_numpy()
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """``(n, 2)``: probabilities of class 0 (no event by the horizon) and class 1."""
         from scipy.special import expit
 
-        X = self._features(test).to_numpy(dtype=float)
-        p = expit(self.params_.iloc[0] + X @ self.params_.iloc[1:].to_numpy())
-        return pd.Series(p, index=test.index, name="probability")
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The more probable class (0 or 1) of each row."""
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+
+    def predict_probability(self, X: pd.DataFrame) -> pd.Series:
+        """Predicted probability of the event by the horizon, indexed like ``X``."""
+        from scipy.special import expit
+
+        return pd.Series(expit(self.decision_function(X)), index=X.index, name="probability")
 
 
 def ridge_logistic(

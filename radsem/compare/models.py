@@ -1,10 +1,13 @@
-"""Model families for :func:`radsem.compare.compare_models`.
+"""Model families for :func:`radsem.compare.compare_models`: scikit-survival estimators.
 
-A model family is a small class with ``fit(train, time, event) -> self`` and
-``predict_risk(test) -> Series`` (higher = worse prognosis), optionally
-``predict_survival(test, times) -> DataFrame``. Everything data dependent (scaling,
-harmonisation, feature selection, clustering, factor scores) happens inside ``fit``, which the
-harness calls on a training fold only. Subclass :class:`CoxFamily` and write ``_design`` (and
+A model family is a scikit-learn estimator (:class:`radsem.compare.SurvivalEstimator`):
+``fit(X, y)`` with ``X`` a data frame and ``y`` scikit-survival's structured outcome (event
+bool, time float; or ``fit(X, "time", "event")`` naming the columns of ``X``), ``predict(X)``
+the risk score (higher = worse prognosis), ``score(X, y)`` Harrell's C, plus
+``predict_risk(X) -> Series`` and ``predict_survival(X, times) -> DataFrame`` indexed like
+``X``. Everything data dependent (scaling, harmonisation, feature selection, clustering, factor
+scores) happens inside ``fit``, which the harness calls on a training fold only, on a
+``sklearn.clone`` of the family. Subclass :class:`CoxFamily` and write ``_design`` (and
 ``_fit_design`` for steps learned from data) to add a family that ends in a Cox model.
 """
 
@@ -15,8 +18,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from radsem.compare.estimator import SurvivalEstimator
 from radsem.errors import DataError, ModelSpecificationError
 from radsem.survival import cox
+from radsem.survival.target import structured_outcome
 
 __all__ = [
     "SurvivalModel",
@@ -29,20 +34,8 @@ __all__ = [
 ]
 
 
-class SurvivalModel:
-    """Protocol of a model family: ``fit`` on a training frame, ``predict_risk`` on a test frame.
-
-    ``predict_survival(test, times)`` is optional (without it the Brier score and observed vs
-    expected calibration are not computed).
-    """
-
-    def fit(self, train: pd.DataFrame, time: str, event: str) -> SurvivalModel:
-        """Learn everything from the training rows (outcome in columns ``time``, ``event``)."""
-        raise NotImplementedError
-
-    def predict_risk(self, test: pd.DataFrame) -> pd.Series:
-        """Risk score per test row (higher = worse prognosis), indexed like ``test``."""
-        raise NotImplementedError
+#: the base of every model family (kept under its older name)
+SurvivalModel = SurvivalEstimator
 
 
 def _need(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -61,28 +54,27 @@ def advanced_stage(frame: pd.DataFrame, column: str = "figo_stage") -> pd.Series
     return stage.isin(["III", "IV"]).astype(int).rename("advanced")
 
 
-class CoxFamily(SurvivalModel):
+class CoxFamily(SurvivalEstimator):
     """Base of families that end in a Cox model on a design built from the frame.
 
-    Subclasses implement ``_fit_design(train, time, event)`` (learn preprocessing; optional)
-    and ``_design(frame) -> DataFrame`` (the covariates of the Cox model for any rows).
+    Subclasses implement ``_fit_design(train, time, event)`` (learn preprocessing from the
+    training frame and its outcome arrays, ``time`` float and ``event`` bool; optional) and
+    ``_design(frame) -> DataFrame`` (the covariates of the Cox model for any rows).
     """
 
     penalizer: float = 0.0
 
-    def _fit_design(self, train: pd.DataFrame, time: str, event: str) -> None:
+    def _fit_design(self, train: pd.DataFrame, time: np.ndarray, event: np.ndarray) -> None:
         """Learn preprocessing from the training fold (default: nothing)."""
 
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
         raise NotImplementedError
 
-    def fit(self, train: pd.DataFrame, time: str, event: str) -> CoxFamily:
-        _need(train, [time, event], type(self).__name__)
-        self._fit_design(train, time, event)
-        X = self._design(train)
-        frame = X.assign(**{"__time": train[time].to_numpy(), "__event": train[event].to_numpy()})
-        self.cox_ = cox(frame, "__time", "__event", list(X.columns), penalizer=self.penalizer)
-        return self
+    def _fit(self, X: pd.DataFrame, time: np.ndarray, event: np.ndarray) -> None:
+        self._fit_design(X, time, event)
+        D = self._design(X)
+        frame = D.assign(**{"__time": time, "__event": event.astype(int)})
+        self.cox_ = cox(frame, "__time", "__event", list(D.columns), penalizer=self.penalizer)
 
     def predict_risk(self, test: pd.DataFrame) -> pd.Series:
         """The Cox linear predictor (centred at the training means)."""
@@ -233,29 +225,23 @@ class PenalisedCox(CoxFamily):
         Z = self.scaler_.transform(X)
         self.selected_ = list(Z.columns)
         if self.select is not None and self.select < Z.shape[1]:
-            score = _univariable_score(
-                Z.to_numpy(), train[time].to_numpy(float), train[event].to_numpy(float)
-            )
+            score = _univariable_score(Z.to_numpy(), time, event.astype(float))
             top = np.argsort(-score, kind="stable")[: int(self.select)]
             self.selected_ = [Z.columns[i] for i in sorted(top)]
 
     def _design(self, frame):
         return self.scaler_.transform(self._features(frame))[self.selected_]
 
-    def fit(self, train, time, event):
+    def _fit(self, X, time, event):
         if self.l1_ratio == 0:
-            return super().fit(train, time, event)
+            return super()._fit(X, time, event)
         from sksurv.linear_model import CoxnetSurvivalAnalysis
 
-        _need(train, [time, event], "PenalisedCox")
-        self._fit_design(train, time, event)
-        y = np.empty(len(train), dtype=[("event", bool), ("time", float)])
-        y["event"], y["time"] = train[event].to_numpy() > 0, train[time].to_numpy(float)
+        self._fit_design(X, time, event)
         self.coxnet_ = CoxnetSurvivalAnalysis(
             alphas=[self.penalizer], l1_ratio=self.l1_ratio, fit_baseline_model=True
         )
-        self.coxnet_.fit(self._design(train).to_numpy(), y)
-        return self
+        self.coxnet_.fit(self._design(X).to_numpy(), structured_outcome(time, event))
 
     def predict_risk(self, test):
         if self.l1_ratio == 0:
@@ -344,7 +330,7 @@ class ClusterCox(CoxFamily):
         )
         self.clusterer_ = est.fit(Z)
         raw = np.asarray(self.clusterer_.labels_)
-        new = renumber_by_event_rate(raw, train[event].to_numpy(), train[time].to_numpy())
+        new = renumber_by_event_rate(raw, event.astype(int), time)
         self.relabel_ = dict(zip(raw.tolist(), np.asarray(new).tolist(), strict=True))
         self.levels_ = sorted(set(self.relabel_.values()))
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from radsem.compare._align import align_rows
+from radsem.compare.estimator import as_survival_estimator, fold_copy
 from radsem.compare.metrics import Outcome, harrell_c
 from radsem.errors import DataError, ModelSpecificationError, RadsemError
+from radsem.survival.target import structured_outcome
 
 __all__ = ["optimism_bootstrap"]
 
@@ -21,21 +21,22 @@ def _replicate(task, *, data, models, time, event):
     return _one(data, models[name], time, event, idx)
 
 
+def _fit(proto, frame, time, event):
+    """A clone of ``proto`` fitted on ``frame`` (outcome in columns ``time``, ``event``)."""
+    y = Outcome.from_frame(frame, time, event)
+    return fold_copy(as_survival_estimator(proto, time, event)).fit(
+        frame, structured_outcome(y.time, y.event)
+    )
+
+
 def _one(data, proto, time, event, idx):
-    model = copy.deepcopy(proto)
     boot = data.iloc[idx]  # index labels kept (repeated), so patient-keyed steps still work
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model.fit(boot, time, event)
-            c_boot = harrell_c(
-                Outcome.from_frame(boot, time, event),
-                align_rows(model.predict_risk(boot), boot).to_numpy(),
-            )[0]
-            c_orig = harrell_c(
-                Outcome.from_frame(data, time, event),
-                align_rows(model.predict_risk(data), data).to_numpy(),
-            )[0]
+            model = _fit(proto, boot, time, event)
+            c_boot = harrell_c(Outcome.from_frame(boot, time, event), model.predict(boot))[0]
+            c_orig = harrell_c(Outcome.from_frame(data, time, event), model.predict(data))[0]
         except (RadsemError, np.linalg.LinAlgError, ValueError):
             return np.nan
     return c_boot - c_orig
@@ -110,8 +111,8 @@ def optimism_bootstrap(
     flat = np.asarray(flat, dtype=float).reshape(len(models), len(draws))
     rows = []
     for (name, proto), opt in zip(models.items(), flat, strict=True):
-        full = copy.deepcopy(proto).fit(data, time, event)
-        apparent = harrell_c(y, align_rows(full.predict_risk(data), data).to_numpy())[0]
+        full = _fit(proto, data, time, event)
+        apparent = harrell_c(y, full.predict(data))[0]
         ok = opt[np.isfinite(opt)]
         lo, hi = np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size else (np.nan, np.nan)
         mean = float(ok.mean()) if ok.size else np.nan

@@ -11,6 +11,7 @@ import pandas as pd
 from radsem.errors import DataError
 from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.syntax.mimic import apply_mimic
 
 __all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
 
@@ -48,9 +49,15 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if wants_ordinal(model, data, estimator, options):
-        return fit_ordinal(model, data, model_type, estimator=estimator, **options)
-    return fit_continuous(model, data, model_type, estimator=estimator, **options)
+    ordinal = wants_ordinal(model, data, estimator, options)
+    mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
+    if ordinal:
+        fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
+    else:
+        fit = fit_continuous(model, data, model_type, estimator=estimator, **options)
+    if mimic != "lavaan":
+        fit.options["mimic"] = mimic  # recorded (and passed on by cross_check)
+    return fit
 
 
 def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
@@ -62,9 +69,13 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         lavaan model syntax (``=~ ~ ~~ ~1 := == < >``, labels, fixed values, ...).
     data : pandas.DataFrame
         One row per case; the model's observed variables must be numeric columns.
-    estimator : {"ML", "GLS", "ULS", "MLR"}
+    estimator : {"ML", "GLS", "ULS", "MLR", "MLM", "MLMV", "MLMVS", "MLF", "WLS", "DWLS", ...}
         Discrepancy function (default ``"ML"``). ``"MLR"``: ML estimates with Huber-White
-        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan.
+        standard errors and the Yuan-Bentler (Mplus) scaled test, as lavaan. ``"MLM"``,
+        ``"MLMV"``, ``"MLMVS"``: ML with ``robust.sem`` SEs and the Satorra-Bentler,
+        scaled-and-shifted, mean-and-variance adjusted test; ``"MLF"``: first-order
+        information SEs; ``"WLS"``/``"DWLS"`` (ADF weights), ``"WLSM"``, ``"WLSMV"``,
+        ``"ULSM"``, ``"ULSMV"`` also with continuous data (``docs/sem-missing-robust.md``).
         With ordered variables: ``"WLSMV"`` (default), ``"DWLS"``, ``"WLS"``, ``"ULSMV"``,
         ``"ULS"`` (see ``docs/sem-ordinal.md``).
     ordered : sequence of str, optional
@@ -90,16 +101,27 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
         Treat exogenous observed covariates as fixed (lavaan's default for ``sem``).
     orthogonal : bool
         Latent covariances fixed to zero.
-    se : {"standard", "robust.huber.white", "bootstrap", "none"}, optional
+    test : str or list of str, optional
+        lavaan's ``test=``: ``"standard"``, ``"satorra.bentler"``, ``"yuan.bentler"``,
+        ``"yuan.bentler.mplus"``, ``"mean.var.adjusted"``, ``"scaled.shifted"``,
+        ``"bollen.stine"`` (with ``bootstrap``, ``seed``), or several; see ``fit.tests()``.
+    se : {"standard", "robust.huber.white", "robust.sem", "bootstrap", "none"}, optional
         Default: ``"standard"`` (``"robust.huber.white"`` for MLR). ``"bootstrap"``: SDs
         of ``bootstrap`` case-resampling replicates (see ``docs/sem-bootstrap.md``).
     bootstrap, seed, n_jobs : int, int or None, int
         With ``se="bootstrap"``: replicates (1000), seed of the resampling, processes.
-    information : {"expected", "observed"}, optional
+    information : {"expected", "observed", "first.order"}, optional
         Information matrix for standard errors (lavaan's defaults: expected; observed for
         MLR, for ``se="robust.huber.white"`` and for ``missing="ml"``).
     level : float
         Confidence level of the intervals (0.95).
+    mimic : {"lavaan", "Mplus", "EQS"}
+        lavaan's ``mimic``: ``"Mplus"`` makes FIML, a mean structure and (with groups)
+        equal loadings and intercepts the defaults; ``"EQS"`` the Wishart likelihood and
+        ``fixed_x=False`` (see :mod:`radsem.syntax.mimic`).
+    likelihood : {"normal", "wishart"}
+        lavaan's ``likelihood`` for ML: ``"wishart"`` uses the unbiased covariances and
+        ``n_g - 1`` in the test statistic (``N - G`` in the standard errors).
 
     Returns
     -------

@@ -86,7 +86,8 @@ class ComparisonConfig:
     """A validated comparison configuration (:func:`read_comparison_config`).
 
     ``time, event, horizons`` describe the outcome (``outcome="binary"``: event by
-    ``horizon``, censoring handled by ``censoring``); ``folds, repeats, seed, alpha`` the
+    ``horizon``, censoring handled by ``censoring``; ``outcome="label"``: the binary patient
+    label in column ``label``, ``positive`` its value coded 1); ``folds, repeats, seed, alpha`` the
     cross-validation; ``n_boot, boot_seed`` the optional optimism bootstrap (``n_boot`` None:
     not run). Paths are resolved against the configuration file's folder.
     """
@@ -99,6 +100,8 @@ class ComparisonConfig:
     outcome: str = "survival"
     horizon: float | None = None
     censoring: str = "ipcw"
+    label: str | None = None
+    positive: Any = None
     data: DataSpec | None = None
     folds: int = 5
     repeats: int = 5
@@ -127,6 +130,9 @@ class ComparisonConfig:
             settings["horizons"] = list(self.horizons)
         if self.outcome == "binary":
             settings.update(outcome="binary", horizon=self.horizon, censoring=self.censoring)
+        if self.outcome == "label":
+            del settings["time"], settings["event"]
+            settings.update(outcome="label", label=self.label, positive=self.positive)
         return settings
 
     def feature_set_names(self) -> list[str]:
@@ -135,8 +141,11 @@ class ComparisonConfig:
     def used_columns(
         self, columns: Sequence[str], feature_sets: Mapping[str, Sequence[str]] | None = None
     ) -> list[str]:
-        """Data columns the families and the outcome use (for complete-case selection)."""
-        used = [self.time, self.event]
+        """Data columns the families and the outcome use (for complete-case selection).
+
+        A label outcome's column is not among them: a patient with a missing label is an
+        error naming the column, not a patient silently left out."""
+        used = [self.time, self.event] if self.outcome != "label" else []
         for spec in self.families:
             for value in (
                 spec.params.get("covariates"),
@@ -225,7 +234,7 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True) 
     n_boot, boot_seed = None, None
     if top.has("bootstrap"):
         boot = top.sub("bootstrap")
-        if outcome["outcome"] == "binary":
+        if outcome["outcome"] in ("binary", "label"):
             raise boot.error(
                 "the optimism bootstrap corrects Harrell's C of survival "
                 "outcomes; remove it for a binary outcome",
@@ -247,6 +256,8 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True) 
         outcome=outcome["outcome"],
         horizon=outcome.get("horizon"),
         censoring=outcome.get("censoring", "ipcw"),
+        label=outcome.get("label"),
+        positive=outcome.get("positive"),
         data=data,
         folds=folds,
         repeats=repeats,
@@ -305,8 +316,17 @@ def _outcome(top: Checker) -> dict[str, Any]:
     if not top.has("outcome"):
         return {"time": "time", "event": "event", "horizons": None, "outcome": "survival"}
     sec = top.sub("outcome")
-    sec.allow(("type", "time", "event", "horizons", "horizon", "censoring"))
-    kind = sec.text("type", "survival")
+    sec.allow(("type", "time", "event", "horizons", "horizon", "censoring", "label", "positive"))
+    kind = sec.text("type", "label" if sec.has("label") else "survival")
+    if kind == "label":
+        return _label_outcome(sec)
+    for name in ("label", "positive"):
+        if sec.has(name):
+            raise sec.error(
+                f"{name!r} is for a binary patient label as the outcome (type: label)",
+                sec.values[name],
+                name,
+            )
     if kind not in ("survival", "binary") or (kind == "binary" and not _harness_supports_binary()):
         raise sec.error(
             f"outcome type {kind!r} is not supported by this installation's comparison harness",
@@ -351,6 +371,33 @@ def _outcome(top: Checker) -> dict[str, Any]:
             horizons.append(float(v))
         out["horizons"] = tuple(horizons)
     return out
+
+
+def _label_outcome(sec: Checker) -> dict[str, Any]:
+    """``outcome: {label: tp53_mutant, positive: mutant}``: a binary patient label."""
+    if not sec.has("label"):
+        raise sec.error("outcome type 'label' needs 'label' (the label column)", sec.item)
+    for name in ("time", "event", "horizons", "horizon", "censoring"):
+        if sec.has(name):
+            raise sec.error(
+                f"{name!r} is for survival outcomes; a label outcome has only 'label' and "
+                "'positive'",
+                sec.values[name],
+                name,
+            )
+    positive = None
+    if sec.has("positive"):
+        positive = sec.values["positive"].value
+        if isinstance(positive, list | dict):
+            raise sec.error("positive must be one label value", sec.values["positive"], "positive")
+    return {
+        "time": None,
+        "event": None,
+        "horizons": None,
+        "outcome": "label",
+        "label": sec.text("label"),
+        "positive": positive,
+    }
 
 
 def _cv(top: Checker) -> tuple[int, int, int, float]:
@@ -512,6 +559,13 @@ def _model_variables(model: str) -> list[str]:
 # --------------------------------------------------------------------------- building
 
 
+def _predicts(model) -> bool:
+    """A survival model's prediction method: ``predict`` (estimator) or ``predict_risk``."""
+    return callable(getattr(model, "predict", None)) or callable(
+        getattr(model, "predict_risk", None)
+    )
+
+
 def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
     try:
         try:
@@ -522,7 +576,7 @@ def _user_family(spec: FamilySpec, fam: Checker | None, base: Path | None):
             model = cls(**dict(spec.params))
         except TypeError as exc:
             raise DataError(f"{spec.family}({', '.join(spec.params)}) failed: {exc}") from None
-        if not (hasattr(model, "fit") and hasattr(model, "predict_risk")):
+        if not (hasattr(model, "fit") and _predicts(model)):
             raise DataError(
                 f"{spec.family} has no fit/predict_risk methods (see radsem.compare.SurvivalModel)"
             )
@@ -623,6 +677,10 @@ def _check_columns(config: ComparisonConfig, models, columns, feature_sets) -> N
                 f"family {spec.name!r}: column(s) {', '.join(missing[:8])}"
                 f"{' ...' if len(missing) > 8 else ''} not in the data"
             )
+    if config.outcome == "label":
+        if config.label not in have:
+            raise DataError(f"label column {config.label!r} is not in the data")
+        return
     for col in (config.time, config.event):
         if col not in have:
             raise DataError(f"outcome column {col!r} is not in the data")

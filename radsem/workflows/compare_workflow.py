@@ -164,7 +164,7 @@ class ComparisonRun:
     def summary(self) -> str:
         """Harrell's C per model with its corrected CI, for the terminal."""
         table = self.result.summary()
-        binary = getattr(self.result, "outcome", "survival") == "binary"
+        binary = getattr(self.result, "outcome", "survival") in ("binary", "label")
         c = table[table["metric"] == ("auc" if binary else "harrell_c")]
         label = "AUC" if binary else "Harrell's C"
         lines = [f"{label} (cross-validated, corrected 95% CI):"]
@@ -297,8 +297,11 @@ def _report(config, run, settings, inputs, command):
         "families": {s.name: s.family for s in config.families},
         "outcome": {
             "type": config.outcome,
-            "time": config.time,
-            "event": config.event,
+            **(
+                {"label": config.label, "positive": result.positive}
+                if config.outcome == "label"
+                else {"time": config.time, "event": config.event}
+            ),
             **(
                 {"horizon": config.horizon, "censoring": config.censoring}
                 if config.outcome == "binary"
@@ -373,7 +376,8 @@ def _report(config, run, settings, inputs, command):
 
 
 def _key_metric(result) -> str:
-    return "auc" if getattr(result, "outcome", "survival") == "binary" else "harrell_c"
+    classified = getattr(result, "outcome", "survival") in ("binary", "label")
+    return "auc" if classified else "harrell_c"
 
 
 def _calibration(result) -> pd.DataFrame:
@@ -386,7 +390,7 @@ def _calibration(result) -> pd.DataFrame:
     agg = {"predicted": ("predicted", "mean"), "observed": ("observed", "mean")}
     agg.update({c: (c, "sum") for c in ("n", "events") if c in calib.columns})
     table = calib.groupby(["model", "group"], sort=False).agg(**agg).reset_index()
-    if getattr(result, "outcome", "survival") != "binary":  # survival -> event probability
+    if getattr(result, "outcome", "survival") == "survival":  # -> event probability
         table["predicted"] = 1.0 - table["predicted"]
         table["observed"] = 1.0 - table["observed"]
     table.insert(2, "horizon", result.horizons[0] if result.horizons else float("nan"))

@@ -25,11 +25,12 @@ def _check(name: str, cls: object) -> type:
         raise ConfigError(f"a family name must be a Python identifier, got {name!r}")
     if not isinstance(cls, type):
         raise ConfigError(f"family {name!r}: expected a class, got {type(cls).__name__}")
-    missing = [m for m in ("fit", "predict_risk") if not callable(getattr(cls, m, None))]
+    predict = "predict" if callable(getattr(cls, "predict", None)) else "predict_risk"
+    missing = [m for m in ("fit", predict) if not callable(getattr(cls, m, None))]
     if missing:
         raise ConfigError(
             f"family {name!r}: {cls.__qualname__} has no fit/predict_risk methods (missing "
-            f"{', '.join(missing)}; see radsem.compare.SurvivalModel)"
+            f"{', '.join(missing)}; see radsem.compare.SurvivalEstimator)"
         )
     return cls
 
@@ -42,8 +43,10 @@ def register_family(name: str, cls: type, *, replace: bool = False) -> None:
     name : str
         The name used in the configuration (a Python identifier, not a built-in family).
     cls : type
-        A class with ``fit(train, time, event)`` and ``predict_risk(test)``; the
-        configuration's ``params`` are its keyword arguments.
+        A survival estimator class (``fit(X, y)`` with scikit-survival's structured ``y``,
+        ``predict(X)``; see :class:`radsem.compare.SurvivalEstimator`) or an older family
+        with ``fit(train, time, event)`` and ``predict_risk(test)``; the configuration's
+        ``params`` are its keyword arguments.
     replace : bool
         Replace an earlier registration of the same name (else that is an error).
 

@@ -229,7 +229,7 @@ def test_logistic_counterparts(frame):
     )
     clin = Logistic(ClinicalCox()).fit(train, y, w, "time", "event")
     assert list(clin.params_.index) == ["Intercept", "advanced", "age"]
-    p = clin.predict_proba(test)
+    p = clin.predict_probability(test)
     assert p.index.equals(test.index)
     assert ((p > 0) & (p < 1)).all()
     cl = Logistic(ClusterCox(feats, n_clusters=2)).fit(train, y, w, "time", "event")

@@ -186,6 +186,6 @@ def test_logistic_counterpart_trains_the_cae_on_training_rows(cohort_folder):
         train, lab["label"].to_numpy(), lab["weight"].to_numpy(), "time", "event"
     )
     assert SEEN["fit"] == [list(train.index)]
-    p = m.predict_proba(test)
+    p = m.predict_probability(test)
     assert p.index.equals(test.index)
     assert list(m.params_.index) == ["Intercept", "latent_0", "latent_1", "latent_2"]

@@ -40,9 +40,12 @@ def test_label_signal_is_found_where_it_is(result):
     assert set(s.index.get_level_values("group")) == {"T2", "DWI", "ADC", "all"}
     for sel in ("lasso", "mrmr"):
         for clf in ("logistic", "random_forest"):
-            assert s.loc[("ADC", sel, clf), "ci_lower"] > 0.6
+            assert s.loc[("ADC", sel, clf), "ci_lower_delong"] > 0.6
             assert s.loc[("ADC", sel, clf), "ci_lower_folds"] > 0.5
-            assert s.loc[("T2", sel, clf), "ci_lower"] < 0.5 < s.loc[("T2", sel, clf), "ci_upper"]
+            t2 = s.loc[("T2", sel, clf)]
+            assert t2["ci_lower_delong"] < 0.5 < t2["ci_upper_delong"]
+            assert s.loc[("ADC", sel, clf), "ci_lower"] > 0.5  # the reported interval
+            assert t2["ci_lower"] < 0.5 < t2["ci_upper"]
     # the out-of-fold AUC is the plain AUC of the stored predictions
     y = (label == "wt").astype(int).loc[res.predictions.index]
     col = res.predictions["ADC/lasso/logistic"]
@@ -68,6 +71,8 @@ def test_permuted_label_covers_one_half(result):
         n_splits=4,
         seed=3,
     )
+    assert (res.summary["ci_lower_delong"] < 0.5).all()
+    assert (res.summary["ci_upper_delong"] > 0.5).all()
     assert (res.summary["ci_lower"] < 0.5).all()
     assert (res.summary["ci_upper"] > 0.5).all()
     assert (res.summary["ci_lower_folds"] < 0.5).all()

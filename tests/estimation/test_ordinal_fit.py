@@ -157,7 +157,7 @@ def test_listwise_deletion_warns():
         ({"ordered": ITEMS, "estimator": "ML"}, EstimationError, "cannot be used with ordered"),
         ({"ordered": ITEMS, "se": "bootstrap"}, EstimationError, "se must be one of"),
         ({"ordered": ITEMS, "parameterization": "gamma"}, EstimationError, "parameterization"),
-        ({"estimator": "WLSMV"}, EstimationError, "none of the model's variables is ordered"),
+        ({"ordered": ITEMS, "test": "yuan.bentler"}, EstimationError, "provides one test"),
     ],
 )
 def test_bad_inputs(options, error, match):

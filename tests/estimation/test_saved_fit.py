@@ -28,6 +28,8 @@ def test_save_and_load_give_the_same_tables(tmp_path, kwargs):
     pd.testing.assert_frame_equal(back.standardized_solution(), fit.standardized_solution())
     pd.testing.assert_series_equal(back.fit_measures(), pd.Series(fit.fit_measures(), dtype=float))
     assert back.summary() == fit.summary()
+    full = fit.summary(fit_measures=True, standardized=True, rsquare=True)
+    assert back.summary(fit_measures=True, standardized=True, rsquare=True) == full
     assert back.model == HS
     assert back.nobs == 301
     assert back.converged

@@ -33,7 +33,7 @@ def _fit():
     ("call", "match"),
     [
         (lambda f: f.predict(method="ebm"), "factor-score method must be 'regression' or"),
-        (lambda f: f.residuals(type="std"), "type must be 'raw' or 'cor', got 'std'"),
+        (lambda f: f.residuals(type="std"), "type must be 'raw', 'cor' or 'normalized'"),
         (lambda f: f.standardized_solution(type="all"), "type must be one of std.all"),
         (lambda f: f.parameter_estimates(level=95), "between 0 and 1"),
         (lambda f: f.parameter_estimates(level="0.9"), "must be a number"),

@@ -81,7 +81,7 @@ def test_latent_survival_scores_keep_patient_ids():
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "latent_survival"))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "survival_outcome"))
     from _ls_data import ONE_FACTOR, one_factor_data
 
     from radsem.estimation.families.survival_outcome import latent_survival

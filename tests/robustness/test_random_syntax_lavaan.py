@@ -21,7 +21,7 @@ from radsem.syntax import build_partable
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "spec"))
+sys.path.insert(0, str(HERE.parent / "syntax"))
 from _random_models import random_model  # noqa: E402
 from spec_lavaan_helpers import assert_same_table, fitted_partable  # noqa: E402
 

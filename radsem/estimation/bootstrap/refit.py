@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from radsem.errors import RadsemError
-from radsem.estimation.core.objective import ESTIMATORS
 from radsem.estimation.core.optimize import minimize
 from radsem.estimation.core.samplestats import SampleStats
+
+_LEAST_SQUARES = ("GLS", "ULS", "WLS", "DWLS")
 
 __all__ = ["Replicate", "RefitContext"]
 
@@ -85,7 +86,8 @@ class RefitContext:
         self.problem = problem
         self.data = [np.asarray(d, float) for d in data]
         self.theta = np.asarray(theta, float).copy()
-        self.estimator = estimator
+        # the discrepancy actually minimised (MLM, MLF, ... are ML; WLSM is DWLS)
+        self.estimator = getattr(problem.estimator, "name", estimator)
         self.fiml = bool(fiml)
         par = problem.model.par
         self._has_exo = bool(
@@ -100,7 +102,9 @@ class RefitContext:
             from radsem.estimation.missing.fiml import FIML
 
             return FIML(base.em_max_iter, base.em_tol)
-        return ESTIMATORS[base.name](self.problem.meanstructure)
+        if hasattr(base, "x_idx"):  # WLS / DWLS with fixed covariates
+            return type(base)(self.problem.meanstructure, base.x_idx)
+        return type(base)(self.problem.meanstructure)
 
     def group_stats(self, arr: np.ndarray, fiml=None) -> SampleStats:
         """Sample statistics of one group's rows (EM moments through ``fiml`` with FIML)."""
@@ -120,7 +124,7 @@ class RefitContext:
             raise _ReplicateFailed("a variable has zero variance in the resample")
         if np.linalg.eigvalsh(cov / np.sqrt(np.outer(var, var))).min() <= 1e-10:
             raise _ReplicateFailed("the resampled covariance matrix is not positive definite")
-        if self.estimator in ("GLS", "ULS"):  # as radsem.sem: unbiased S for least squares
+        if self.estimator in _LEAST_SQUARES:  # as radsem.sem: unbiased S for least squares
             cov = cov * n / (n - 1)
         return SampleStats(arr, n, mean, cov)
 
@@ -132,7 +136,7 @@ class RefitContext:
         prob.nobs = np.array([st.nobs for st in stats], dtype=float)
         prob.ntotal = float(prob.nobs.sum())
         prob.weights = prob.nobs / prob.ntotal
-        if self.estimator in ("GLS", "ULS"):
+        if self.estimator in _LEAST_SQUARES:
             prob.weights = (prob.nobs - 1.0) / prob.ntotal
         prob.estimator = estimator
         if self._has_exo:  # fixed.x: covariate moments of this resample

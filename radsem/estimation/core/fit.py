@@ -78,6 +78,15 @@ class SemFit:
         return float(self._problem.fmin(self._theta))
 
     @cached_property
+    def _chisq(self) -> float:
+        """The standard test statistic (``2 N fmin``; ``2 sum_g (n_g - 1) F_g`` with the
+        Wishart likelihood)."""
+        pb = self._problem
+        if getattr(pb, "likelihood", "normal") != "wishart":
+            return 2.0 * pb.ntotal * self._fmin
+        return float(2.0 * np.dot(pb.test_factors(), self._group_fmin()))
+
+    @cached_property
     def _ndat(self) -> int:
         ms = self._problem.meanstructure
         p = len(self.spec.observed)
@@ -103,6 +112,8 @@ class SemFit:
     def _baseline(self) -> tuple[float, float]:
         pb = self._problem
         exo = self.spec.exogenous if self.spec.fixed_x else self.spec.names.ov_x
+        if self.options.get("mimic") == "EQS" and not self.spec.fixed_x:
+            exo = ()  # lavaan frees the covariates' covariances only for lavaan / Mplus
         table = baseline_partable(
             self.spec.observed,
             exo,
@@ -122,7 +133,14 @@ class SemFit:
             ]
         )
         res = minimize(prob, start[table["free"].to_numpy() > 0])
-        return 2.0 * pb.ntotal * res.fmin, float(self._ndat - prob.nfree)
+        chisq = 2.0 * pb.ntotal * res.fmin
+        if getattr(pb, "likelihood", "normal") == "wishart":
+            values = [
+                prob.estimator.value(st, mu, sig)
+                for st, (mu, sig) in zip(prob.stats, prob.implied_moments(res.theta), strict=True)
+            ]
+            chisq = float(2.0 * np.dot(pb.test_factors(), values))
+        return chisq, float(self._ndat - prob.nfree)
 
     # -- estimates ------------------------------------------------------------------------
     @cached_property
@@ -133,7 +151,17 @@ class SemFit:
             return self._robust.vcov
         if self.options.get("se") == "bootstrap":
             return self._boot.vcov
-        return vcov_theta(self._problem, self._theta, self.options.get("information", "expected"))
+        if (
+            self.options.get("se") == "robust.sem"
+            or self.options.get("information") == "first.order"
+            or getattr(self._problem.estimator, "name", "") in ("WLS", "DWLS")
+        ):
+            return self._sb.vcov
+        pb = self._problem
+        vcov = vcov_theta(pb, self._theta, self.options.get("information", "expected"))
+        if getattr(pb, "likelihood", "normal") == "wishart":  # lavaan: 1 / (N - G) instead of 1 / N
+            vcov = vcov * pb.ntotal / (pb.ntotal - len(pb.stats))
+        return vcov
 
     @property
     def _fiml(self) -> bool:
@@ -157,6 +185,39 @@ class SemFit:
             )
         except ValueError as exc:
             raise EstimationError(f"robust inference is not available here: {exc}") from exc
+
+    @cached_property
+    def _sb(self):
+        """Satorra-Bentler family quantities (``robust.sem``, ``first.order``, ``test=``);
+        see :mod:`radsem.estimation.robust.inference_sb`."""
+        from radsem.estimation.robust.inference_sb import sb_inference
+
+        return sb_inference(
+            self._problem,
+            self._theta,
+            2 * self._problem.ntotal * self._fmin,
+            self._df,
+            tuple(self.options.get("test") or ("standard",)),
+            self.options["se"],
+            self.options["information"],
+            self._baseline,
+            self._ndat,
+        )
+
+    @cached_property
+    def _bollen_stine(self):
+        """The Bollen-Stine bootstrap of ``test="bollen.stine"`` (``bootstrap``, ``seed``)."""
+        o = self.options
+        return self.bootstrap(
+            o.get("bootstrap", 1000), "bollen.stine", o.get("seed"), o.get("n_jobs", 1)
+        )
+
+    def tests(self) -> pd.DataFrame:
+        """The test statistics (lavaan's ``lavInspect(fit, "test")``): see
+        :func:`radsem.estimation.robust.test_table.test_table`."""
+        from radsem.estimation.robust.test_table import test_table
+
+        return test_table(self)
 
     @cached_property
     def _boot(self):
@@ -321,6 +382,12 @@ class SemFit:
         out = fit_measures(self)
         if self.options["estimator"] == "MLR" or self._fiml:
             out.update(self._robust.fit_measures)
+        if self.options.get("mimic") == "Mplus" and self.options.get("information") == "observed":
+            out["srmr"] = out["srmr_mplus"]  # lavaan's lav_fit_srmr_lavobject
+        if self.options.get("test"):
+            from radsem.estimation.robust.test_table import test_measures
+
+            out = test_measures(self, out)
         return pd.Series(out, dtype=float)
 
     # -- moments --------------------------------------------------------------------------
@@ -336,22 +403,21 @@ class SemFit:
         return out
 
     def residuals(self, type: str = "raw") -> list[dict]:  # noqa: A002
-        """Sample minus implied moments per group: ``"raw"`` or ``"cor"`` (correlations)."""
-        obs = list(self.spec.observed)
+        """Sample minus implied moments per group (``"cov"``, and ``"mean"`` with a mean
+        structure): ``"raw"``, ``"cor"`` (lavaan's ``cor.bollen``; ``cor.bentler`` with
+        ``mimic="EQS"``), ``"cor.bollen"``, ``"cor.bentler"`` or ``"normalized"``, as
+        lavaan's ``residuals(fit, type=)``; a list even for one group (``inspect`` follows
+        lavaan's shapes). With ``missing="ml"`` the sample moments are the EM estimates."""
+        from radsem.estimation.measures.inspect import residual_moments
+
+        parts = self._inspect_parts()
+        acov = parts.acov() if type == "normalized" else [None] * len(parts.sample)
+        obs = list(parts.observed)
         out = []
-        for st, (mu, sig) in zip(
-            self._problem.stats, self._problem.implied_moments(self._theta), strict=True
-        ):
-            if type == "raw":
-                res, mres = st.cov - sig, st.mean - mu
-            elif type == "cor":
-                sd, sdi = np.sqrt(np.diag(st.cov)), np.sqrt(np.diag(sig))
-                res = st.cov / np.outer(sd, sd) - sig / np.outer(sdi, sdi)
-                mres = st.mean / sd - mu / sdi
-            else:
-                raise EstimationError(f"type must be 'raw' or 'cor', got {type!r}")
+        for smp, imp, ac in zip(parts.sample, parts.implied, acov, strict=True):
+            mres, res = residual_moments(smp, imp, self._residual_type(type), ac)
             item = {"cov": pd.DataFrame(res, index=obs, columns=obs)}
-            if self._problem.meanstructure:
+            if parts.meanstructure:
                 item["mean"] = pd.Series(mres, index=obs)
             out.append(item)
         return out
@@ -414,11 +480,176 @@ class SemFit:
         ]
         return to_input_rows(self, parts, lat)
 
-    def summary(self) -> str:
-        """A lavaan-style text report."""
+    def summary(
+        self, fit_measures: bool = False, standardized: bool = False, rsquare: bool = False
+    ):
+        """lavaan's ``summary()``: the text report, with its blocks kept as tables.
+
+        Parameters
+        ----------
+        fit_measures, standardized, rsquare : bool
+            Add the fit-measure blocks, the ``Std.lv``/``Std.all`` columns, the R-square.
+
+        Returns
+        -------
+        FitSummary
+            A ``str`` (print it) with ``.blocks``; see
+            :mod:`radsem.estimation.measures.summary`.
+        """
         from radsem.estimation.measures.summary import summary_text
 
-        return summary_text(self)
+        return summary_text(
+            self,
+            self._summary_parts(),
+            fit_measures=fit_measures,
+            standardized=standardized,
+            rsquare=rsquare,
+        )
+
+    def r2(self):
+        """R-square of the dependent variables, as lavaan's ``lavInspect(fit, "r2")``.
+
+        Returns
+        -------
+        pandas.Series or dict of str to pandas.Series
+            Named ``"r2"``, indexed by variable; a dict by group label for several groups.
+            See :mod:`radsem.estimation.measures.rsquare`.
+        """
+        from radsem.estimation.measures.rsquare import rsquare_series
+
+        labels = [str(g) for g in self.spec.group_labels]
+        return rsquare_series(self.parameter_estimates(), labels)
+
+    def inspect(self, what: str, type: str = "raw"):  # noqa: A002 - lavaan's name
+        """lavaan's ``lavInspect(fit, what)``: ``"sampstat"``, ``"implied"``,
+        ``"residuals"`` (``type="raw"``, ``"cor"``, ``"normalized"``), ``"vcov"``,
+        ``"est"``, ``"r2"``, ``"converged"``, ``"iterations"``, ``"npar"``, ``"nobs"``.
+
+        See :mod:`radsem.estimation.measures.inspect` for each item's form.
+        """
+        from radsem.estimation.measures import inspect as ins
+
+        parts = self._inspect_parts()
+        if str(what).lower() in ("residuals", "resid"):
+            return ins.residuals(parts, self._residual_type(type))
+        return ins.inspect_item(
+            what,
+            parts,
+            vcov=self.vcov,
+            est=self._est_matrices,
+            std=lambda: self._est_matrices("std.all"),
+            std_lv=lambda: self._est_matrices("std.lv"),
+            std_nox=lambda: self._est_matrices("std.nox"),
+            cov_lv=lambda: self._latent_moments("cov"),
+            cor_lv=lambda: self._latent_moments("cor"),
+            mean_lv=lambda: self._latent_moments("mean"),
+            fit=self.fit_measures,
+            r2=self.r2,
+            converged=lambda: self.converged,
+            iterations=lambda: self.iterations,
+            npar=lambda: int(self._problem.nfree),
+        )
+
+    def _residual_type(self, type: str) -> str:  # noqa: A002
+        """lavaan: ``"cor"`` is Bentler's with ``mimic="EQS"``, Bollen's otherwise."""
+        return "cor.bentler" if type == "cor" and self.options.get("mimic") == "EQS" else type
+
+    def _inspect_parts(self):
+        from radsem.estimation.measures.inspect import InspectParts
+
+        pb = self._problem
+        if self._fiml:  # lavaan: the EM estimates of the saturated model
+            sample = [(h.mean, h.cov) for h in (pb.estimator.h1(st) for st in pb.stats)]
+        else:
+            sample = [(st.mean, st.cov) for st in pb.stats]
+        return InspectParts(
+            list(self.spec.observed),
+            [str(g) for g in self.spec.group_labels],
+            sample,
+            pb.implied_moments(self._theta),
+            [int(st.nobs) for st in pb.stats],
+            bool(pb.meanstructure),
+            lambda: self._h1_acov(sample),
+        )
+
+    def _h1_acov(self, sample) -> list[np.ndarray]:
+        """Per group inverse unstructured h1 information over ``n_g`` (lavaan's h1 acov)."""
+        from radsem.estimation.missing.likelihood import fiml_information_observed
+        from radsem.estimation.robust.baseline import moment_block
+        from radsem.estimation.robust.fiml_correction import normal_information, zero_safe_inverse
+
+        pb = self._problem
+        exo = self.spec.exogenous if self.spec.fixed_x else ()
+        x_idx = [list(self.spec.observed).index(v) for v in exo] or None
+        out = []
+        for st, (mean, cov) in zip(pb.stats, sample, strict=True):
+            if self._fiml:
+                rows = moment_block(cov.shape[0], pb.meanstructure)
+                info = fiml_information_observed(pb.estimator.patterns(st), mean, cov, x_idx)
+                info = info[np.ix_(rows, rows)]
+            else:
+                info = normal_information(cov, pb.meanstructure, x_idx)
+            out.append(zero_safe_inverse(info) / st.nobs)
+        return out
+
+    def _latent_moments(self, what: str):
+        from radsem.estimation.measures.inspect import latent_moments
+
+        model = self._problem.model
+        out = [
+            latent_moments(model, model.implied_full(self._theta, g), what)
+            for g in range(len(model.groups))
+        ]
+        labels = [str(g) for g in self.spec.group_labels]
+        return out[0] if len(out) == 1 else dict(zip(labels, out, strict=True))
+
+    def _est_matrices(self, kind: str = "est"):
+        from radsem.estimation.measures.inspect import lisrel_matrices
+
+        model = self._problem.model
+        values = model.values(self._theta)
+        if kind != "est":  # lavaan's "std" items: the matrices of the standardized solution
+            exo = self.spec.exogenous if self.spec.fixed_x else ()
+            values = standardize(model, self._theta, kind, exo)
+        beta = bool((model.par["op"] == "~").any())
+        ms = bool(self._problem.meanstructure)
+        out = [lisrel_matrices(model, values, g, ms, beta) for g in range(len(model.groups))]
+        labels = [str(g) for g in self.spec.group_labels]
+        return out[0] if len(out) == 1 else dict(zip(labels, out, strict=True))
+
+    def _group_fmin(self) -> list[float]:
+        """Per group discrepancy ``F_g`` (``fmin = sum_g w_g F_g``)."""
+        pb = self._problem
+        return [
+            pb.estimator.value(st, mu, sig)
+            for st, (mu, sig) in zip(pb.stats, pb.implied_moments(self._theta), strict=True)
+        ]
+
+    def _summary_parts(self):
+        from radsem.estimation.measures.summary_blocks import SummaryParts, group_chisq
+
+        pb = self._problem
+        scaled = self.options["estimator"] == "MLR"
+        return SummaryParts(
+            estimator="ML" if scaled else self.options["estimator"],
+            optim_method=self._result.method,
+            npar=int(pb.nfree),
+            n_eq=int(pb.constraints.n_eq) if pb.constraints is not None else 0,
+            nobs=[int(st.nobs) for st in pb.stats],
+            ntotal_rows=_rows_per_group(self.data, self.options.get("group"), self.spec),
+            npatterns=[pb.estimator.patterns(st).npatterns for st in pb.stats]
+            if self._fiml
+            else None,
+            group_labels=[str(g) for g in self.spec.group_labels],
+            group_chisq=2.0 * pb.test_factors() * np.asarray(self._group_fmin())
+            if getattr(pb, "likelihood", "normal") == "wishart"
+            else group_chisq(pb.weights, self._group_fmin(), pb.ntotal),
+            test_name="yuan.bentler.mplus" if scaled else None,
+            options=dict(self.options),
+            boot_successful=self._boot.n_successful
+            if self.options.get("se") == "bootstrap"
+            else None,
+        )
 
     def save(self, path):
         """Save the fit as documented JSON (no pickle, no data); read it back with
@@ -457,6 +688,14 @@ class SemFit:
                     ImproperSolutionWarning,
                     stacklevel=user_stacklevel(),
                 )
+
+
+def _rows_per_group(data, group, spec) -> list[int]:
+    """Rows of the data per group (lavaan's ``Total`` beside the cases used)."""
+    if group is None:
+        return [len(data)]
+    col = data[group]
+    return [int((col == lab).sum()) for lab in spec.group_labels]
 
 
 def _name(row) -> str:

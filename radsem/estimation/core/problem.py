@@ -40,6 +40,10 @@ class SemProblem:
         Use this table instead of ``spec.partable`` (e.g. a baseline model).
     """
 
+    #: ``"normal"``, or lavaan's ``"wishart"``: test statistics with ``n_g - 1`` (set by the
+    #: continuous family for ``likelihood="wishart"`` / ``mimic="EQS"``)
+    likelihood = "normal"
+
     def __init__(self, spec, stats: list[SampleStats], estimator="ML", partable=None) -> None:
         self.spec = spec
         self.stats = stats
@@ -52,7 +56,7 @@ class SemProblem:
         self.nobs = np.array([st.nobs for st in stats], dtype=float)
         self.ntotal = float(self.nobs.sum())
         self.weights = self.nobs / self.ntotal
-        if getattr(estimator, "name", "") in ("GLS", "ULS"):
+        if getattr(estimator, "name", "") in ("GLS", "ULS", "WLS", "DWLS"):
             # lavaan: least-squares discrepancies are weighted by (n_g - 1) / N
             self.weights = (self.nobs - 1.0) / self.ntotal
         self._set_exogenous()
@@ -101,6 +105,11 @@ class SemProblem:
             self.estimator.weight(st, mu, sig)
             for st, (mu, sig) in zip(self.stats, self.implied_moments(theta), strict=True)
         ]
+
+    def test_factors(self) -> np.ndarray:
+        """Per group ``c_g`` of the test statistic ``2 sum_g c_g F_g``: ``n_g``, or
+        ``n_g - 1`` with the Wishart likelihood (lavaan's ``NFAC``)."""
+        return self.nobs - 1.0 if self.likelihood == "wishart" else self.nobs.copy()
 
     # -- parameter-level ------------------------------------------------------------------
     def fmin(self, theta: np.ndarray) -> float:

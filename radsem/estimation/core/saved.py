@@ -116,8 +116,17 @@ def fit_record(fit) -> dict:
         "fit_measures": {str(k): _value(v) for k, v in measures.items()},
         "parameter_estimates": _table(fit.parameter_estimates()),
         "standardized_solution": std,
-        "summary": fit.summary(),
+        "summary": str(fit.summary()),
+        "summary_full": _full_summary(fit),
     }
+
+
+def _full_summary(fit) -> str | None:
+    """``summary(fit_measures=True, standardized=True, rsquare=True)`` where the fit has it."""
+    try:
+        return str(fit.summary(fit_measures=True, standardized=True, rsquare=True))
+    except TypeError:  # a fit class whose summary() takes no options
+        return None
 
 
 def save_fit(fit, path: str | os.PathLike) -> Path:
@@ -169,9 +178,21 @@ class SavedFit:
         values = {k: (np.nan if v is None else v) for k, v in self._record["fit_measures"].items()}
         return pd.Series(values, dtype=float)
 
-    def summary(self) -> str:
-        """The lavaan-style text summary as saved."""
-        return self._record["summary"]
+    def summary(
+        self, fit_measures: bool = False, standardized: bool = False, rsquare: bool = False
+    ) -> str:
+        """The lavaan-style text summary as saved: the default one, or with all three options
+        (``fit_measures=True, standardized=True, rsquare=True``)."""
+        flags = (bool(fit_measures), bool(standardized), bool(rsquare))
+        if not any(flags):
+            return self._record["summary"]
+        full = self._record.get("summary_full")
+        if all(flags) and full is not None:
+            return full
+        raise DataError(
+            "a saved fit keeps summary() and summary(fit_measures=True, standardized=True, "
+            "rsquare=True)" + ("" if full is not None else " (this file only the first)")
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the record again (e.g. to another place)."""

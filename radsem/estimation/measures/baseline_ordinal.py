@@ -41,6 +41,7 @@ class BaselineTest:
     chisq_scaled: float
     scaling_factor: float
     shift: float
+    trace_ug: float = np.nan
 
 
 def _threshold_counts(problem) -> list[int]:
@@ -74,8 +75,9 @@ def baseline_test(problem) -> BaselineTest:
     )
     vd = v_all @ d_all
     ug = (v_all - vd @ e_inv @ vd.T) @ g_all
-    scaled, factor, shift = scaled_shifted(chisq, df, float(np.trace(ug)), float(np.sum(ug * ug.T)))
-    return BaselineTest(chisq, df, scaled, factor, shift)
+    tr = float(np.trace(ug))
+    scaled, factor, shift = scaled_shifted(chisq, df, tr, float(np.sum(ug * ug.T)))
+    return BaselineTest(chisq, df, scaled, factor, shift, tr)
 
 
 @dataclass(frozen=True)

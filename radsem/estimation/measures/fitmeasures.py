@@ -18,7 +18,12 @@ from scipy import stats
 from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.objective import moment_vector
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import (
+    exact_start,
+    hoelter_cn,
+    incremental_indices,
+    rmsea_indices,
+)
 
 __all__ = ["fit_measures"]
 
@@ -144,9 +149,9 @@ def fit_measures(fit) -> dict[str, float]:
     ngroups = len(problem.stats)
     npar, df = fit._npar, fit._df
     fmin = fit._fmin
-    chisq = 2.0 * n * fmin
+    chisq = fit._chisq  # 2 N fmin (Wishart likelihood: 2 sum_g (n_g - 1) F_g)
     out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df}
-    normal = est in ("ML", "GLS")
+    normal = est in ("ML", "GLS", "WLS", "DWLS")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
     bchi, bdf = fit._baseline
     out.update(
@@ -197,7 +202,7 @@ def fit_measures(fit) -> dict[str, float]:
     else:
         out["ntotal"] = n
     # lavaan uses N - G instead of N in the RMSEA family (and cn, mfi, ecvi) except for ML
-    nr = n if est == "ML" else n - ngroups
+    nr = n if est == "ML" and getattr(problem, "likelihood", "normal") != "wishart" else n - ngroups
     rm = rmsea_indices(chisq, df, nr, ngroups)
     out["rmsea"] = rm["rmsea"]
     out["rmsea.ci.lower"] = rm["rmsea.ci.lower"]
@@ -221,12 +226,9 @@ def fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": res["mplus_nomean"],
         }
     )
-    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):  # Hoelter's critical N
-        crit = float(stats.chi2.ppf(prob, df)) if df > 0 else 0.0
-        if df == 0 and chisq < 1e-8:  # saturated: lavaan's NA
-            out[key] = np.nan
-        else:
-            out[key] = crit * nr / chisq + 1 if chisq > 0 else np.inf
+    exact = exact_start(problem.model.par)  # Hoelter's critical N
+    out["cn_05"] = hoelter_cn(chisq, df, nr, 0.05, exact)
+    out["cn_01"] = hoelter_cn(chisq, df, nr, 0.01, exact)
     gfi = _gfi(fit, theta, moments, ms)
     p = len(fit.spec.observed)
     nels = (p * (p + 1) // 2 + (p if ms else 0)) * ngroups  # all moments, x included

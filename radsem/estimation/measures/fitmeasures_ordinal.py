@@ -20,7 +20,12 @@ import numpy as np
 from scipy import stats
 
 from radsem.estimation.core.optimize import small_blas
-from radsem.estimation.measures.indices import incremental_indices, rmsea_indices
+from radsem.estimation.measures.indices import (
+    exact_start,
+    hoelter_cn,
+    incremental_indices,
+    rmsea_indices,
+)
 
 __all__ = ["ordinal_fit_measures"]
 
@@ -80,7 +85,8 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     ngroups = len(problem.stats)
     npar, df = fit._npar, fit._df
     chisq = 2.0 * problem.ntotal * fit._fmin
-    mv = fit.options["test"] == "scaled.shifted"
+    mv = fit.options["test"] in ("scaled.shifted", "satorra.bentler")
+    sb = fit.options["test"] == "satorra.bentler"
     # lavaan gives no chi-square p-value for the (unscaled) ULS statistic
     uls = problem.estimator_name == "ULS"
     out: dict[str, float] = {
@@ -109,12 +115,16 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
         }
     )
     if mv:
+        b_scaled, b_factor = base.chisq_scaled, base.scaling_factor
+        if sb:  # Satorra-Bentler: chisq / (tr(U Gamma) / df) of the baseline
+            b_factor = base.trace_ug / base.df
+            b_scaled = base.chisq / b_factor
         out.update(
             {
-                "baseline.chisq.scaled": base.chisq_scaled,
+                "baseline.chisq.scaled": b_scaled,
                 "baseline.df.scaled": base.df,
-                "baseline.pvalue.scaled": float(stats.chi2.sf(base.chisq_scaled, base.df)),
-                "baseline.chisq.scaling.factor": base.scaling_factor,
+                "baseline.pvalue.scaled": float(stats.chi2.sf(b_scaled, base.df)),
+                "baseline.chisq.scaling.factor": b_factor,
             }
         )
     std = incremental_indices(chisq, df, base.chisq, base.df)
@@ -125,7 +135,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
 
         robust = CatMLRobust(*([np.nan] * 7))
     if mv:
-        sc = incremental_indices(out["chisq.scaled"], df, base.chisq_scaled, base.df, ".scaled")
+        sc = incremental_indices(
+            out["chisq.scaled"], df, out["baseline.chisq.scaled"], base.df, ".scaled"
+        )
         out.update({"cfi.scaled": sc["cfi.scaled"], "tli.scaled": sc["tli.scaled"]})
     if robust is not None:
         rb = incremental_indices(
@@ -150,7 +162,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
             "rmsea.notclose.h0": 0.08,
         }
     )
-    if mv:
+    if mv and sb:  # lavaan: the standard statistic on tr(U Gamma) degrees of freedom
+        out.update(rmsea_indices(chisq, fit._inference.trace_ug, n_adj, ngroups, suffix=".scaled"))
+    elif mv:
         out.update(rmsea_indices(out["chisq.scaled"], df, n_adj, ngroups, suffix=".scaled"))
     if robust is not None:
         out.update(
@@ -178,11 +192,9 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
             "srmr_mplus_nomean": np.nan,
         }
     )
-    for key, prob in (("cn_05", 0.95), ("cn_01", 0.99)):
-        if df == 0 and chisq < np.finfo(float).eps:
-            out[key] = np.nan
-        else:
-            out[key] = float(stats.chi2.ppf(prob, df)) / (chisq / n_adj) + 1.0
+    exact = exact_start(problem.model.par)  # Hoelter's critical N
+    out["cn_05"] = hoelter_cn(chisq, df, n_adj, 0.05, exact)
+    out["cn_01"] = hoelter_cn(chisq, df, n_adj, 0.01, exact)
     nel = float(sum(np.asarray(st.wls_obs).size for st in problem.stats))
     gfi = _gfi(problem, theta)
     out["gfi"] = gfi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from radsem.errors import EstimationError
 
@@ -212,6 +212,33 @@ def _ifi(x2, df, x2_null) -> float:
     if t2 < 0:
         return 1.0
     return np.nan if _zero(t2) else t1 / t2
+
+
+def hoelter_cn(x2: float, df: float, n: float, alpha: float, exact_start: bool = False) -> float:
+    """Hoelter's critical N (lavaan's ``cn_05`` / ``cn_01``): ``chi2_{1-alpha}(df) N / X2 + 1``.
+
+    With ``df = 0`` the quantile is 0, and lavaan reports NA when its statistic is below
+    machine epsilon, else ``0 / (X2 / N) + 1 = 1``. Its optimiser leaves a saturated model's
+    statistic above epsilon unless the starting values already are the solution (only
+    variances and means of observed variables free, started at their sample values:
+    ``exact_start``); radsem's saturated fits end at zero either way, so ``exact_start``
+    stands for lavaan's test.
+    """
+    if df == 0:
+        return np.nan if exact_start else 1.0
+    if not x2 > 0:
+        return np.inf
+    return float(stats.chi2.ppf(1.0 - alpha, df)) * n / x2 + 1.0
+
+
+def exact_start(par) -> bool:
+    """True when every free parameter of a parameter table is a variance or a mean of an
+    observed variable (lavaan starts those at the sample values: see :func:`hoelter_cn`)."""
+    free = par[par["free"].to_numpy(int) > 0]
+    lat = set(par.loc[par["op"] == "=~", "lhs"])
+    var = (free["op"] == "~~") & (free["lhs"] == free["rhs"])
+    ok = (var | (free["op"] == "~1")) & ~free["lhs"].isin(lat)
+    return bool(ok.all())
 
 
 def rmsea_indices(

@@ -99,6 +99,59 @@ def _measures(fit) -> Mapping:
     )
 
 
+def _first_scaled(fit) -> str:
+    """The first scaled test of a continuous fit's ``test =`` ("" when none)."""
+    tests = fit.options.get("test") if hasattr(fit, "options") else None
+    if not isinstance(tests, list | tuple):
+        return ""
+    scaled = [t for t in tests if t not in ("standard", "bollen.stine")]
+    return scaled[0] if scaled else ""
+
+
+def _satorra_2000_table(fits: list, names: list[str]) -> pd.DataFrame:
+    """lavTestLRT's table when the first scaled test is mean-and-variance adjusted or
+    scaled-and-shifted (MLMVS, MLMV, continuous WLSMV): Satorra's (2000) scaled-and-shifted
+    difference test between neighbours in df order (lavaan's ``method = "satorra.2000"``)."""
+    from radsem.estimation.robust.difference import satorra_2000
+    from radsem.estimation.robust.inference_sb import difference_pieces, reduced_jacobian
+
+    kinds = {_first_scaled(f) for f in fits}
+    if len(kinds) > 1 or not all(hasattr(f, "_problem") for f in fits):
+        raise ModelSpecificationError(
+            "the models have different scaled tests; fit all with the same estimator and test"
+        )
+    if len({f._problem.ntotal for f in fits}) > 1:
+        raise DataError("the models were fitted to different numbers of cases")
+    order = sorted(range(len(fits)), key=lambda i: fits[i]._df)
+    n = len(order)
+    d_stat, d_df, pval = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    chisq = [2.0 * fits[i]._problem.ntotal * fits[i]._fmin for i in order]
+    for m in range(1, n):
+        m1, m0 = fits[order[m - 1]], fits[order[m]]
+        df = int(m0._df - m1._df)
+        d1, k1, e_inv, w, gamma, jac = difference_pieces(
+            m1._problem, m1._theta, m1.options.get("information", "expected")
+        )
+        d0 = reduced_jacobian(m0._problem, m0._theta)
+        test = satorra_2000(
+            chisq[m], chisq[m - 1], df, d1, d0, k1, e_inv, w, gamma, jac, m1._problem.nobs
+        )
+        d_stat[m], d_df[m], pval[m] = test.chisq_diff, test.df_diff, test.pvalue
+    fms = [fits[i].fit_measures() for i in order]
+    return pd.DataFrame(
+        {
+            "Df": [int(fits[i]._df) for i in order],
+            "AIC": [fm.get("aic", np.nan) for fm in fms],
+            "BIC": [fm.get("bic", np.nan) for fm in fms],
+            "Chisq": chisq,
+            "Chisq diff": d_stat,
+            "Df diff": d_df,
+            "Pr(>Chisq)": pval,
+        },
+        index=pd.Index([names[i] for i in order], name=None),
+    )
+
+
 def _get(fm: Mapping, key: str, default=np.nan) -> float:
     try:
         val = fm[key]
@@ -199,6 +252,8 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
                 "the same data with the same estimator"
             )
         return _with_test(_categorical_table(list(fits), names), "satorra.2000")
+    if any(_first_scaled(f) in ("mean.var.adjusted", "scaled.shifted") for f in fits):
+        return _with_test(_satorra_2000_table(list(fits), names), "satorra.2000")
     rows = []
     for name, fit in zip(names, fits, strict=True):
         fm = _measures(fit)

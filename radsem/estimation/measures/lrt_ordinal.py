@@ -18,26 +18,13 @@ Checked against ``lavTestLRT()`` of lavaan 0.6-14 (tests/estimation/test_ordinal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import linalg, stats
 
 from radsem.errors import EstimationError
 from radsem.estimation.core.optimize import small_blas
+from radsem.estimation.robust.difference import DifferenceTest, satorra_2000
 
 __all__ = ["DifferenceTest", "wlsmv_difference_test"]
-
-
-@dataclass(frozen=True)
-class DifferenceTest:
-    """Scaled-and-shifted difference test: statistic, df, p-value, ``a`` and shift ``b``."""
-
-    chisq_diff: float
-    df_diff: int
-    pvalue: float
-    a: float
-    b: float
 
 
 def _reduced_delta(fit) -> np.ndarray:
@@ -83,33 +70,16 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
     pb = m1._problem
     d1, k1 = _reduced_delta(m1)
     d0, _ = _reduced_delta(m0)
-    if d0.shape[0] != d1.shape[0]:
-        raise EstimationError("the models are not nested (different sample statistics)")
-    h = np.linalg.pinv(d1) @ d0
-    a = linalg.null_space(h.T).T @ k1.T  # rows: the restrictions, in model 1's parameters
-    e_inv = m1._inference.e_inv
-    apa = a @ e_inv @ a.T
-    keep = ~(
-        (np.abs(apa.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
-        & (np.abs(apa.sum(axis=1)) < np.sqrt(np.finfo(float).eps))
+    return satorra_2000(
+        t0,
+        t1,
+        df,
+        d1,
+        d0,
+        k1,
+        m1._inference.e_inv,
+        pb.W,
+        [np.asarray(st.gamma, float) for st in pb.stats],
+        pb.model.jacobian(m1._theta),
+        pb.nobs,
     )
-    a = a[keep]
-    proj = e_inv @ a.T @ np.linalg.pinv(a @ e_inv @ a.T) @ a @ e_inv
-    fg = pb.nobs / pb.ntotal
-    jac = pb.model.jacobian(m1._theta)
-    gammas = [np.asarray(st.gamma, float) for st in pb.stats]
-    tr1 = sum(
-        f * np.trace(w @ g @ w @ d @ proj @ d.T)
-        for f, w, g, d in zip(fg, pb.W, gammas, jac, strict=True)
-    )
-    v_all = linalg.block_diag(*pb.W)
-    g_all = linalg.block_diag(*[f * g for f, g in zip(fg, gammas, strict=True)])
-    pi = np.vstack(jac)
-    ug = v_all @ pi @ proj @ pi.T @ v_all @ g_all
-    tr2 = float(np.trace(ug @ ug))
-    if not tr2 > 0:
-        raise EstimationError("the models do not look nested (no restriction found)")
-    a_ = np.sqrt(df / tr2)
-    b_ = df - a_ * tr1
-    stat = (t0 - t1) * a_ + b_
-    return DifferenceTest(float(stat), df, float(stats.chi2.sf(stat, df)), float(a_), float(b_))

@@ -17,6 +17,7 @@ from radsem.errors import EstimationError
 from radsem.estimation.missing.em import em_saturated
 from radsem.estimation.missing.likelihood import (
     MissingPatterns,
+    fiml_information_expected,
     fiml_information_firstorder,
     fiml_information_observed,
     fiml_loglik,
@@ -65,7 +66,11 @@ class BaselineFit:
 
 
 def baseline_fit(
-    mp: MissingPatterns, meanstructure: bool = True, x_idx=(), x_free=()
+    mp: MissingPatterns,
+    meanstructure: bool = True,
+    x_idx=(),
+    x_free=(),
+    information: str | bool = "observed",
 ) -> BaselineFit:
     """Fit the independence model to one group's data (missing values allowed).
 
@@ -78,6 +83,11 @@ def baseline_fit(
     x_free : sequence of int
         Exogenous covariates with ``fixed.x = FALSE``: lavaan's baseline then frees the
         covariances among them (a saturated block), besides their means and variances.
+    information : {"observed", "expected"} or bool, default "observed"
+        Type of h1 information in its ``information`` (lavaan fits the baseline with the
+        user model's options; with complete data both types coincide). ``False``: no
+        ``information`` and ``B1`` (both None, for callers that need only the estimates and
+        ``delta``); ``True`` is ``"observed"``.
 
     Notes
     -----
@@ -126,8 +136,11 @@ def baseline_fit(
     full[p + diag_pos[free_v], nmean + np.arange(nvar)] = 1.0
     full[p + off_pos, nmean + nvar + np.arange(off_pos.size)] = 1.0
     delta = full[rows]
+    if not information:
+        return BaselineFit(mean, cov, np.nan, delta, None, None)
     xarg = xi if xi.size else None
-    a1 = fiml_information_observed(mp, mean, cov, xarg)[np.ix_(rows, rows)]
+    h1_info = fiml_information_expected if information == "expected" else fiml_information_observed
+    a1 = h1_info(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     b1 = fiml_information_firstorder(mp, mean, cov, xarg)[np.ix_(rows, rows)]
     return BaselineFit(mean, cov, fiml_loglik(mp, mean, cov), delta, delta.T @ a1 @ delta, b1)
 

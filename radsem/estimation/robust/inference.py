@@ -17,6 +17,7 @@ from radsem.errors import EstimationError
 from radsem.estimation.core.optimize import small_blas
 from radsem.estimation.measures.indices import robust_fit_measures
 from radsem.estimation.missing.likelihood import (
+    fiml_information_expected,
     fiml_information_firstorder,
     fiml_information_observed,
     fiml_loglik,
@@ -134,14 +135,22 @@ def robust_inference(
     meanstructure = problem.meanstructure
     nobs = [mp.nobs for mp, *_ in groups]
     deltas = problem.delta(theta)
-    a1, b1u, b1s, bases = [], [], [], []
+    # lavaan's h1 information of the test: the unstructured one, of the same type
+    # (observed or expected) as the information of the standard errors
+    h1_info = fiml_information_expected if information == "expected" else fiml_information_observed
+    a1, a1_obs, b1u, b1s, bases = [], [], [], [], []
     for mp, mu, sigma, h1_mean, h1_cov, _ in groups:
         rows = moment_block(mp.nvar, meanstructure)
         sub = np.ix_(rows, rows)
-        a1.append(fiml_information_observed(mp, h1_mean, h1_cov, x_idx)[sub])
+        a1_obs.append(fiml_information_observed(mp, h1_mean, h1_cov, x_idx)[sub])
+        a1.append(h1_info(mp, h1_mean, h1_cov, x_idx)[sub] if fiml else a1_obs[-1])
         b1u.append(fiml_information_firstorder(mp, h1_mean, h1_cov, x_idx)[sub])
         b1s.append(fiml_information_firstorder(mp, mu, sigma, x_idx)[sub])
-        bases.append(baseline_fit(mp, meanstructure, x_idx or (), () if exo else ov_x or ()))
+        bases.append(
+            baseline_fit(
+                mp, meanstructure, x_idx or (), () if exo else ov_x or (), information=information
+            )
+        )
     h1_logl = sum(g[5] for g in groups)
     bchisq, bdf, _, bscaled, _ = baseline_test(bases, h1_logl, a1, b1u, nobs)
     vcov = test = None
@@ -176,18 +185,27 @@ def robust_inference(
             for (mp, _, _, hm, hc, _), b in zip(groups, bases, strict=True)
         )
         wc = [normal_information(g[4], meanstructure, ov_x) for g in groups]
+        base_deltas = _stack_baseline_deltas(bases)
+        e_inv = e_inv_null = None  # observed: lavaan's (Delta' Wm Delta)^-1 (the default)
+        if information == "first.order":  # lavaan's inverted first-order information (h1)
+            e_inv, e_inv_null = _first_order_inverses(deltas, bases, b1u, nobs, basis)
+        elif information == "expected":  # lavaan: the expected, unstructured information
+            e_inv = _unstructured_inverse(deltas, a1, nobs, basis)
+            e_inv_null = _unstructured_inverse(base_deltas, a1, nobs, None)
         corrected = fiml_corrected(
             xx3,
             df,
             xx3n,
             bdf,
-            a1,
+            a1_obs,
             b1u,
             wc,
             deltas,
-            _stack_baseline_deltas(bases),
+            base_deltas,
             nobs,
             version="V3" if scaled else "V6",
+            E_inv=e_inv,
+            E_inv_null=e_inv_null,
             basis=basis,
         )
     else:
@@ -198,6 +216,13 @@ def robust_inference(
         )
     )
     return RobustResult(vcov, test, out)
+
+
+def _unstructured_inverse(deltas, h1, nobs, basis) -> np.ndarray:
+    """``K (K' [sum_g f_g Delta_g' H_g Delta_g] K)^-1 K'`` for per group h1 informations."""
+    n = np.asarray(nobs, float)
+    info = sum(f * d.T @ h @ d for f, d, h in zip(n / n.sum(), deltas, h1, strict=True))
+    return constrained_inverse(info, np.eye(info.shape[0]) if basis is None else basis)
 
 
 def _stack_baseline_deltas(bases) -> list[np.ndarray]:
@@ -211,3 +236,14 @@ def _stack_baseline_deltas(bases) -> list[np.ndarray]:
         out.append(d)
         start += b.npar
     return out
+
+
+def _first_order_inverses(deltas, bases, jm, nobs, basis):
+    """``(sum_g f_g Delta_g' Jm_g Delta_g)^-1`` of the model (bordered with the constraints'
+    basis) and of the baseline: lavaan's inverted information with
+    ``information = "first.order"`` and unstructured h1 (``lav_fit_fiml_corrected``)."""
+    fg = np.asarray(nobs, float) / float(np.sum(nobs))
+    info = sum(f * (d.T @ j @ d) for f, d, j in zip(fg, deltas, jm, strict=True))
+    bdeltas = _stack_baseline_deltas(bases)
+    binfo = sum(f * (d.T @ j @ d) for f, d, j in zip(fg, bdeltas, jm, strict=True))
+    return constrained_inverse(info, basis), np.linalg.pinv(binfo, rcond=1e-12, hermitian=True)

@@ -22,11 +22,16 @@ from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.samplestats import group_split, sample_stats
 from radsem.estimation.core.start import start_values
 from radsem.estimation.missing.fiml import resolve_missing
+from radsem.estimation.robust.options import (
+    ROBUST_ESTIMATORS,
+    needs_robust_sem,
+    robust_options,
+)
 
 __all__ = ["fit_continuous", "ESTIMATORS"]
 
-ESTIMATORS = ("ML", "GLS", "ULS", "MLR")
-_SE = ("standard", "robust.huber.white", "robust", "none", "bootstrap")
+ESTIMATORS = ("ML", "GLS", "ULS", "MLR", *ROBUST_ESTIMATORS)
+_SE = ("standard", "robust.huber.white", "robust", "none", "bootstrap", "robust.sem")
 
 
 @small_blas
@@ -50,6 +55,8 @@ def fit_continuous(
     bootstrap: int = 1000,
     seed=None,
     n_jobs: int = 1,
+    test=None,
+    likelihood: str = "default",
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
@@ -72,20 +79,8 @@ def fit_continuous(
     unknown = sorted(set(spec_options) - set(inspect.signature(build_partable).parameters))
     if unknown:
         raise EstimationError(f"unknown option(s) {', '.join(map(repr, unknown))}")
-    if missing == "ml" and est not in ("ML", "MLR"):
-        raise EstimationError(f"missing='ml' needs estimator 'ML' or 'MLR', not {est!r}")
-    # lavaan 0.6-14 defaults: MLR -> robust SEs; observed information for MLR, FIML and
-    # robust (Huber-White) SEs
-    if se is None:
-        se = "robust.huber.white" if est == "MLR" else "standard"
-    se = "robust.huber.white" if se == "robust" else se
-    if se not in _SE:
-        raise EstimationError(f"se must be one of {_SE}, got {se!r}")
-    if information is None:
-        robust = est == "MLR" or missing == "ml" or se == "robust.huber.white"
-        information = "observed" if robust else "expected"
-    if information not in ("expected", "observed"):
-        raise EstimationError(f"information must be 'expected' or 'observed', got {information!r}")
+    core_est, se, information, test, missing = _resolve_options(est, se, information, test, missing)
+    wishart = _wishart(likelihood, est, missing, se)
     labels, frames = group_split(data, group)
     spec = build_partable(
         model,
@@ -103,20 +98,24 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
-    stats = []
-    for lab, frame in zip(labels, frames, strict=True):
-        st = sample_stats(frame, spec.observed, missing, label=lab if group else "")
-        if est in ("GLS", "ULS"):  # lavaan uses the unbiased covariance for GLS / ULS
-            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
-        stats.append(st)
-    core = "ML" if est == "MLR" else est
+    # lavaan: the unbiased covariance for GLS, ULS, WLS, DWLS and the Wishart likelihood
+    unbiased = core_est in ("GLS", "ULS", "WLS", "DWLS") or wishart
+    stats = _group_stats(labels, frames, spec.observed, missing, bool(group), unbiased)
+    core = core_est
     if missing == "ml":
         from radsem.estimation.missing.fiml import drop_missing_covariates
 
         exo = list(spec.exogenous) if spec.fixed_x else []
         stats = drop_missing_covariates(stats, [spec.observed.index(v) for v in exo], exo)
         core, stats = _fiml(stats)
+    if core in ("WLS", "DWLS"):
+        from radsem.estimation.families.continuous import adf
+
+        exo = list(spec.exogenous) if spec.fixed_x else []
+        core = getattr(adf, core)(spec.meanstructure, [spec.observed.index(v) for v in exo])
     problem = SemProblem(spec, stats, core)
+    if wishart:
+        problem.likelihood = "wishart"
     result = _optimise(problem, stats, spec.std_lv)
     options = {
         "model_type": model_type,
@@ -134,8 +133,11 @@ def fit_continuous(
         "level": level,
         **spec_options,
     }
-    if se == "bootstrap":
+    if test is not None:
+        options["test"] = list(test)
+    if se == "bootstrap" or "bollen.stine" in (test or ()):
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
+    options.update({"likelihood": "wishart"} if wishart else {})
     fit = SemFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(
@@ -145,9 +147,61 @@ def fit_continuous(
         )
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
     fit._check_improper(stacklevel=user_stacklevel())
+    if needs_robust_sem(test, se, information):
+        fit._sb  # noqa: B018 - robust tests now (errors and warnings at fit time, as lavaan)
+    if "bollen.stine" in (test or ()):
+        fit._bollen_stine  # noqa: B018 - the bootstrap test now, as lavaan
     if se == "bootstrap":
         fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
+
+
+def _resolve_options(est, se, information, test, missing):
+    """lavaan 0.6-14's defaults and checks of ``se``, ``information``, ``test``, ``missing``."""
+    core_est, se, information, test, missing = robust_options(est, se, information, test, missing)
+    if missing == "ml" and core_est != "ML":
+        raise EstimationError(f"missing='ml' needs estimator 'ML' or 'MLR', not {est!r}")
+    # lavaan 0.6-14 defaults: MLR -> robust SEs; observed information for MLR, FIML and
+    # robust (Huber-White) SEs
+    if se is None:
+        se = "robust.huber.white" if est == "MLR" else "standard"
+    se = "robust.huber.white" if se == "robust" else se
+    if se not in _SE:
+        raise EstimationError(f"se must be one of {_SE}, got {se!r}")
+    if information is None:
+        robust = est == "MLR" or missing == "ml" or se == "robust.huber.white"
+        information = "observed" if robust else "expected"
+    if information not in ("expected", "observed", "first.order"):
+        raise EstimationError(
+            f"information must be 'expected', 'observed' or 'first.order', got {information!r}"
+        )
+    return core_est, se, information, test, missing
+
+
+def _group_stats(labels, frames, observed, missing: str, grouped: bool, unbiased: bool):
+    stats = []
+    for lab, frame in zip(labels, frames, strict=True):
+        st = sample_stats(frame, observed, missing, label=lab if grouped else "")
+        if unbiased:
+            st = type(st)(st.data, st.nobs, st.mean, st.cov * st.nobs / (st.nobs - 1))
+        stats.append(st)
+    return stats
+
+
+def _wishart(likelihood, est: str, missing: str, se: str) -> bool:
+    """lavaan's ``likelihood``: ``"normal"`` (default) or ``"wishart"`` (ML only: unbiased
+    sample covariances, test statistics with ``n_g - 1``, standard errors with ``N - G``)."""
+    value = "default" if likelihood is None else str(likelihood).lower()
+    if value in ("default", "normal"):
+        return False
+    if value != "wishart":
+        raise EstimationError(f"likelihood must be 'normal' or 'wishart', got {likelihood!r}")
+    if est != "ML" or missing == "ml" or se not in ("standard", "none"):
+        raise EstimationError(
+            "likelihood='wishart' is available for estimator='ML' with complete data and "
+            "standard errors only"
+        )
+    return True
 
 
 def _optimise(problem, stats, std_lv: bool):

@@ -1,8 +1,9 @@
 """Fitting models with ordered-categorical indicators: options, data, estimation (WLSMV).
 
 Reached from :func:`radsem.sem` / :func:`radsem.cfa` when ``ordered=`` names model variables,
-when the data hold ordered pandas Categoricals among the model's observed variables, or when a
-categorical estimator is asked for. Defaults follow lavaan 0.6-14: ``estimator="WLSMV"``
+when the data hold ordered pandas Categoricals among the model's observed variables, or when the
+syntax has thresholds (WLSMV, DWLS, ... without ordered variables are the continuous family's,
+as lavaan). Defaults follow lavaan 0.6-14: ``estimator="WLSMV"``
 (DWLS estimates, ``se="robust.sem"``, ``test="scaled.shifted"``), delta parameterisation,
 expected information, listwise deletion (``missing="pairwise"`` as lavaan's: sample statistics
 from the available pairs).
@@ -31,6 +32,8 @@ __all__ = ["fit_ordinal", "wants_ordinal", "CATEGORICAL_ESTIMATORS"]
 #: estimator -> (discrepancy, default se, test)
 CATEGORICAL_ESTIMATORS = {
     "WLSMV": ("DWLS", "robust.sem", "scaled.shifted"),
+    "WLSM": ("DWLS", "robust.sem", "satorra.bentler"),
+    "ULSM": ("ULS", "robust.sem", "satorra.bentler"),
     "DWLS": ("DWLS", "standard", "standard"),
     "WLS": ("WLS", "standard", "standard"),
     "ULSMV": ("ULS", "robust.sem", "scaled.shifted"),
@@ -71,8 +74,8 @@ def wants_ordinal(model, data: pd.DataFrame, estimator: str, options: Mapping) -
     """Whether the categorical (DWLS/WLSMV) path applies to this call."""
     if _declared(options.get("ordered")):
         return True
-    if str(estimator).upper() in CATEGORICAL_ESTIMATORS and str(estimator).upper() != "ULS":
-        return True
+    # a categorical estimator alone does not route here: with continuous variables WLS,
+    # DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's (as lavaan)
     if not isinstance(data, pd.DataFrame) or not isinstance(model, str):
         return False
     try:
@@ -81,6 +84,23 @@ def wants_ordinal(model, data: pd.DataFrame, estimator: str, options: Mapping) -
         return False
     # ordered Categorical columns, or thresholds written in the syntax
     return bool(_ordered_columns(data, names)) or bool(names.ov_ord)
+
+
+def _test_option(test, default: str) -> str:
+    """``test=`` with ordered variables: one of lavaan's tests for the DWLS family."""
+    if test is None:
+        return default
+    from radsem.estimation.robust.sb_tests import canonical_tests
+
+    names = [t for t in canonical_tests(test) if t != "standard"] or ["standard"]
+    if names == ["default"]:
+        return default
+    if len(names) > 1 or names[0] not in ("standard", "satorra.bentler", "scaled.shifted"):
+        raise EstimationError(
+            "with ordered variables radsem provides one test of 'standard', "
+            f"'satorra.bentler' or 'scaled.shifted', not {test!r}"
+        )
+    return names[0]
 
 
 def _options(estimator, se, missing, parameterization, information):
@@ -208,6 +228,7 @@ def fit_ordinal(
     bootstrap: int = 1000,
     seed=None,
     n_jobs: int = 1,
+    test=None,
     **spec_options,
 ):
     """Fit a model with ordered-categorical indicators (see :func:`radsem.sem`).
@@ -231,7 +252,8 @@ def fit_ordinal(
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if estimator is None or str(estimator).lower() == "default":
         estimator = "WLSMV"
-    est, core, se, test = _options(estimator, se, missing, parameterization, information)
+    est, core, se, test_default = _options(estimator, se, missing, parameterization, information)
+    test = _test_option(test, test_default)
     _check_extra(spec_options, level, group_equal, group_partial)
     names = _model_names(model)
     declared = _declared(ordered)

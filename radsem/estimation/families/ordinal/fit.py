@@ -53,6 +53,9 @@ class OrdinalFit(SemFit):
 
         inf = self._inference
         chisq = 2.0 * self._problem.ntotal * self._fmin
+        if self.options["test"] == "satorra.bentler":  # WLSM / ULSM: chisq / (tr(UG) / df)
+            c = inf.trace_ug / self._df if self._df > 0 else np.nan
+            return chisq / c, c, np.nan
         return scaled_shifted(chisq, self._df, inf.trace_ug, inf.trace_ug2)
 
     @cached_property
@@ -183,11 +186,62 @@ class OrdinalFit(SemFit):
             raise ValueError("type must be 'raw' or 'cor'")
         return [self._labelled(e, g) for g, e in enumerate(self._problem.residuals(self._theta))]
 
-    def summary(self) -> str:
-        """A lavaan-style text report (with thresholds and the scaled-shifted test)."""
-        from radsem.estimation.measures.summary_ordinal import ordinal_summary
+    def inspect(self, what: str, type: str = "raw"):  # noqa: A002 - lavaan's name
+        """lavaan's ``lavInspect`` items ``"vcov"``, ``"r2"``, ``"converged"``,
+        ``"iterations"``, ``"npar"``, ``"nobs"``; ``"implied"`` and ``"residuals"`` give
+        :meth:`implied` / :meth:`residuals` (correlations and thresholds), ``"sampstat"``
+        the sample ones in the same form (a list over groups). ``"est"`` is not available
+        for ordered data (:class:`EstimationError`)."""
+        key = str(what).lower()
+        if key in ("implied", "fitted"):
+            return self.implied()
+        if key in ("residuals", "resid"):
+            return self.residuals(type)
+        if key in ("sampstat", "sample.statistics"):  # polychoric correlations, thresholds
+            return [
+                self._labelled(np.asarray(st.wls_obs, float), g)
+                for g, st in enumerate(self._problem.stats)
+            ]
+        if key in ("est", "estimates", "x"):
+            raise EstimationError(
+                f"inspect({what!r}) is not available for models with ordered variables; "
+                "see implied(), residuals() and parameter_estimates()"
+            )
+        n = [int(st.nobs) for st in self._problem.stats]
+        items = {
+            "vcov": self.vcov,
+            "r2": self.r2,
+            "converged": lambda: self.converged,
+            "iterations": lambda: self.iterations,
+            "npar": lambda: int(self._problem.nfree),
+            "nobs": lambda: n[0] if len(n) == 1 else n,
+        }
+        if key not in items:
+            raise EstimationError(f"inspect: unknown item {what!r}; available: {', '.join(items)}")
+        return items[key]()
 
-        return ordinal_summary(self)
+    def _group_fmin(self) -> list[float]:
+        pb = self._problem
+        return [
+            0.5 * float(e @ w @ e) for w, e in zip(pb.W, pb.residuals(self._theta), strict=True)
+        ]
+
+    def _summary_parts(self):
+        """As :class:`SemFit`, with the categorical estimator's name, test and shift."""
+        from dataclasses import replace
+
+        pb = self._problem
+        test = self.options.get("test")
+        scaled = "chisq.scaled" in self.fit_measures().index
+        shift = self._scaled_test[2] if scaled and test == "scaled.shifted" else None
+        return replace(
+            super()._summary_parts(),
+            estimator=pb.estimator_name,
+            npatterns=None,
+            test_name=test if scaled else None,
+            shift=shift,
+            categorical=True,
+        )
 
     # -- diagnostics ----------------------------------------------------------------------
     def _check_improper(self, stacklevel: int = 2) -> None:

@@ -3,15 +3,23 @@ proportional-hazards model, fitted inside each training fold."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sksurv.base import SurvivalAnalysisMixin
 
 from radsem.errors import DataError
+from radsem.survival.target import survival_target
 
 __all__ = ["LatentSurvivalModel"]
 
 
-class LatentSurvivalModel:
-    """``fit(train, time, event)`` / ``predict_risk(test)`` around :func:`latent_survival`.
+class LatentSurvivalModel(SurvivalAnalysisMixin, BaseEstimator):
+    """A scikit-survival estimator around :func:`latent_survival`.
+
+    ``fit(X, y)`` with ``y`` scikit-survival's structured outcome (or ``fit(X, "time",
+    "event")`` naming columns of ``X``), ``predict(X)`` the risk score, ``score(X, y)``
+    Harrell's C; ``sklearn.clone`` works.
 
     Parameters
     ----------
@@ -50,10 +58,26 @@ class LatentSurvivalModel:
         self.seed = seed
         self.options = options
 
-    def fit(self, train: pd.DataFrame, time: str, event: str) -> LatentSurvivalModel:
-        """Fit the model on the training rows (outcome columns ``time``, ``event``)."""
+    def fit(self, X: pd.DataFrame, y, event: str | None = None) -> LatentSurvivalModel:
+        """Fit the model on the training rows.
+
+        Parameters
+        ----------
+        X : DataFrame
+        y : structured array or str
+            scikit-survival's outcome (event bool, time float), or the time column of ``X``.
+        event : str, optional
+            The event column of ``X`` when ``y`` names the time column.
+        """
         from radsem.estimation.families.survival_outcome.api import _SURV, latent_survival
 
+        times, events = survival_target(X, y, event)
+        train = X
+        if isinstance(y, str):
+            time = y
+        else:  # the outcome as two columns of the training frame
+            time, event = "__time", "__event"
+            train = X.assign(**{time: times, event: events.astype(int)})
         survival = None if _SURV.search(self.model_syntax) else {self.outcome: (time, event)}
         self.fit_ = latent_survival(
             self.model_syntax,
@@ -70,3 +94,10 @@ class LatentSurvivalModel:
         if not hasattr(self, "fit_"):
             raise DataError("LatentSurvivalModel: call fit() before predict_risk()")
         return self.fit_.predict_risk(test)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Risk score per row of ``X`` (higher = worse), in the order of ``X``."""
+        risk = self.predict_risk(X)
+        if not risk.index.equals(X.index):
+            risk = risk.reindex(X.index)
+        return risk.to_numpy(dtype=float)

@@ -1,0 +1,121 @@
+"""The test statistics of a fit (lavaan's ``lavInspect(fit, "test")``) and their fit measures.
+
+``fit.tests()`` lists the standard test and every test requested with ``test =`` (scaled
+tests from :mod:`radsem.estimation.robust.inference_sb`, the Bollen-Stine bootstrap p-value
+from :meth:`SemFit.bootstrap` with ``type = "bollen.stine"``); ``fit_measures()`` gets the
+``.scaled`` / ``.robust`` columns of the first scaled test, as lavaan's ``fitMeasures()``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from radsem.estimation.robust.sb_tests import SCALED_TESTS, TEST_LABELS
+
+__all__ = ["test_measures", "test_table", "summary_lines"]
+
+_COLUMNS = ("test", "stat", "df", "pvalue", "scaling_factor", "shift", "trace_ugamma")
+
+
+def test_measures(fit, out: dict) -> dict:
+    """``out`` (the standard fit measures) with the scaled test's measures merged in."""
+    tests = tuple(fit.options.get("test") or ())
+    if not any(t in SCALED_TESTS for t in tests) or fit.options["estimator"] == "MLR":
+        return out
+    extra = dict(fit._sb.fit_measures)
+    # lavaan's order: the chi-square block first, then the baseline block, then the rest
+    head = {k: extra.pop(k) for k in ("chisq.scaled", "df.scaled", "pvalue.scaled")}
+    head["chisq.scaling.factor"] = extra.pop("chisq.scaling.factor")
+    merged: dict = {}
+    for key, value in out.items():
+        merged[key] = value
+        if key == "pvalue":
+            merged.update(head)
+    merged.update(extra)
+    return merged
+
+
+def test_table(fit) -> pd.DataFrame:
+    """One row per test statistic: ``test, stat, df, pvalue, scaling_factor, shift,
+    trace_ugamma`` (lavaan's ``lavInspect(fit, "test")``)."""
+    chisq = 2.0 * fit.nobs * float(fit.fit_measures()["fmin"])
+    df = float(fit.fit_measures()["df"])
+    rows = [
+        {
+            "test": "standard",
+            "stat": chisq,
+            "df": df,
+            "pvalue": float(fit.fit_measures()["pvalue"]),
+        }
+    ]
+    tests = fit.options.get("test") or ()
+    if isinstance(tests, str):  # ordered variables: one test, from the fit measures
+        fm = fit.fit_measures()
+        if tests != "standard":
+            rows.append(
+                {
+                    "test": tests,
+                    "stat": fm["chisq.scaled"],
+                    "df": fm["df.scaled"],
+                    "pvalue": fm["pvalue.scaled"],
+                    "scaling_factor": fm["chisq.scaling.factor"],
+                    "shift": fit._scaled_test[2],
+                }
+            )
+        tests = ()
+    mlr = fit.options["estimator"] == "MLR"
+    for t in tests:
+        if t == "yuan.bentler.mplus" and mlr:
+            continue  # MLR's own test, from its fit measures (below)
+        if t == "bollen.stine":
+            rows.append({"test": t, "stat": chisq, "df": df, "pvalue": fit._bollen_stine.pvalue})
+        elif t in SCALED_TESTS:
+            r = fit._sb.tests[t]
+            rows.append(
+                {
+                    "test": t,
+                    "stat": r.stat,
+                    "df": r.df,
+                    "pvalue": r.pvalue,
+                    "scaling_factor": r.scaling_factor,
+                    "shift": r.shift,
+                    "trace_ugamma": r.trace_ugamma,
+                }
+            )
+    if mlr:
+        fm = fit.fit_measures()
+        rows.append(
+            {
+                "test": "yuan.bentler.mplus",
+                "stat": fm["chisq.scaled"],
+                "df": df,
+                "pvalue": fm["pvalue.scaled"],
+                "scaling_factor": fm["chisq.scaling.factor"],
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(_COLUMNS))
+    out["pvalue"] = out["pvalue"].astype(float)
+    return out
+
+
+def summary_lines(fit) -> list[str]:
+    """The lines of ``summary()`` for the tests beyond the standard one (lavaan's layout:
+    statistic, df, p-value, scaling factor (and shift) of each test, with its name)."""
+    out = []
+    for row in test_table(fit).iloc[1:].itertuples():
+        label = TEST_LABELS.get(row.test, row.test)
+        if row.test == "bollen.stine":
+            out.append(f"  {'P-value (Bollen-Stine bootstrap)':<40}{row.pvalue:>12.3f}")
+            continue
+        out += [
+            f"  {'Scaled test statistic':<40}{row.stat:>12.3f}",
+            f"  {'Degrees of freedom':<40}{row.df:>12.3f}"
+            if row.test == "mean.var.adjusted"
+            else f"  {'Degrees of freedom':<40}{int(row.df):>12}",
+            f"  {'P-value (scaled)':<40}{row.pvalue:>12.3f}",
+            f"  {'Scaling correction factor':<40}{row.scaling_factor:>12.3f}",
+        ]
+        if row.test == "scaled.shifted":
+            out.append(f"  {'Shift parameter':<40}{row.shift:>12.3f}")
+        out.append(f"    {label}")
+    return out
