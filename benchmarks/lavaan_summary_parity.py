@@ -47,7 +47,7 @@ def _largest_printed_difference(ours: str, theirs: str) -> float:
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    print(f"{'summary case':<16}{'lines':>7}{'differ':>8}{'max printed diff':>18}")
+    print(f"{'summary case':<22}{'lines':>7}{'differ':>8}{'max printed diff':>18}")
     for name, make in CASES.items():
         func, model, data, options = make()
         fit = _radsem_fit(func, model, data, options)
@@ -55,7 +55,7 @@ def main() -> None:
         theirs = _lavaan_summary(func, model, data, options, (True, True, True))
         problems = compare_summaries(ours, theirs)
         worst = _largest_printed_difference(ours, theirs)
-        print(f"{name:<16}{len(parse_summary(theirs)):>7}{len(problems):>8}{worst:>18.3f}")
+        print(f"{name:<22}{len(parse_summary(theirs)):>7}{len(problems):>8}{worst:>18.3f}")
     print()
     for label, data, options in (
         ("observed info, complete", hs_frame(), {"information": "observed"}),

@@ -28,6 +28,7 @@ __all__ = [
     "ImageError",
     "ConvergenceWarning",
     "ImproperSolutionWarning",
+    "efa",
 ]
 
 # Public functions that live in sub-packages, resolved on first use (PEP 562) so that
@@ -38,6 +39,7 @@ _LAZY = {
     "cfa": "radsem.estimation.api",
     "growth": "radsem.estimation.api",
     "lavaan": "radsem.estimation.api",
+    "efa": "radsem.estimation.api",
     "anova": "radsem.estimation.measures.lrt",
     "load_fit": "radsem.estimation.core.saved",
 }

@@ -66,16 +66,37 @@ def dask_client(client: Any) -> Iterator[Any]:
     yield client
 
 
-def _on_dask(fn, items, client, shared, bar) -> list:
+def _torch_limited(item: Any, *, _fn: Callable[..., Any], _threads: int, **shared: Any) -> Any:
+    """``_fn(item, **shared)`` with torch limited to ``_threads`` threads (in the worker)."""
+    from radsem._threads import limit_torch_threads
+
+    with limit_torch_threads(_threads):
+        return _fn(item, **shared)
+
+
+def _limited(fn: Callable[..., Any], concurrent: int) -> Callable[..., Any]:
+    import functools
+
+    from radsem._threads import torch_thread_budget
+
+    budget = torch_thread_budget(concurrent)
+    _log.debug("torch limited to %d thread(s) per task (%d concurrent)", budget, concurrent)
+    return functools.partial(_torch_limited, _fn=fn, _threads=budget)
+
+
+def _on_dask(fn, items, client, shared, bar, torch_threads=False) -> list:
     from distributed import as_completed
 
     with dask_client(client) as c:
         _log.debug(
             "%d task(s) of %s on the Dask cluster at %s",
             len(items),
-            fn.__name__,
+            getattr(fn, "__name__", "a function"),
             c.scheduler.address,
         )
+        if torch_threads:
+            workers = c.scheduler_info().get("workers", {})
+            fn = _limited(fn, sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1)
         # one copy of each shared object per worker, not one per task
         remote = {k: c.scatter([v], broadcast=True)[0] for k, v in shared.items()}
         futures = [c.submit(fn, item, **remote, pure=False) for item in items]
@@ -127,6 +148,7 @@ def map_tasks(
     progress: bool = False,
     desc: str | None = None,
     backend: str = "loky",
+    torch_threads: bool = False,
 ) -> list:
     """``[fn(item, **shared) for item in items]``, locally, in worker processes or on Dask.
 
@@ -150,6 +172,11 @@ def map_tasks(
     backend : str
         joblib backend of the local workers: ``"loky"`` (fresh interpreters), or
         ``"multiprocessing"`` (forked workers, which start in milliseconds; not with torch).
+    torch_threads : bool
+        The tasks run torch models: when several run at once (local workers, or the threads
+        of the Dask workers), each runs with ``max(1, cores // concurrent tasks)`` torch
+        threads (:func:`radsem._threads.limit_torch_threads`); in this process the caller's
+        setting stands.
 
     Returns
     -------
@@ -166,12 +193,12 @@ def map_tasks(
     shared = dict(shared or {})
     with progress_bar(total=len(items), enabled=progress, desc=desc) as bar:
         if client is not None:
-            return _on_dask(fn, items, client, shared, bar)
+            return _on_dask(fn, items, client, shared, bar, torch_threads)
         workers = min(worker_count(n_jobs), max(len(items), 1))
         _log.debug(
             "%d task(s) of %s in %s",
             len(items),
-            fn.__name__,
+            getattr(fn, "__name__", "a function"),
             "this process" if workers == 1 else f"{workers} {backend} worker processes",
         )
         if workers == 1:
@@ -180,4 +207,6 @@ def map_tasks(
                 out.append(fn(item, **shared))
                 bar.update()
             return out
+        if torch_threads:
+            fn = _limited(fn, workers)
         return _on_joblib(fn, items, workers, shared, bar, backend)

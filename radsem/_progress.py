@@ -12,12 +12,33 @@ off) *and* standard error is a terminal, so logs and CI output stay free of bar 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["progress_bar", "bars_wanted"]
+__all__ = ["progress_bar", "bars_wanted", "engine_progress", "engine_progress_wanted"]
+
+_ENGINE = contextvars.ContextVar("radsem_engine_progress", default=False)
+
+
+@contextlib.contextmanager
+def engine_progress(enabled: bool) -> Iterator[None]:
+    """Within the block, steps the SEM engine runs on its own (the bootstrap behind
+    ``se="bootstrap"``) draw progress bars when ``enabled`` (what ``radsem fit`` asks for
+    unless ``--quiet``); outside, they are silent."""
+    token = _ENGINE.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _ENGINE.reset(token)
+
+
+def engine_progress_wanted() -> bool:
+    """Whether an enclosing :func:`engine_progress` asked for bars."""
+    return _ENGINE.get()
 
 
 class _SilentBar:

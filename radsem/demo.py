@@ -245,11 +245,11 @@ def _segment(steps: _Steps, cohort, out: Path, seed: int):
             ],
             train,
         )
-        steps.table(
-            "segmentation/evaluation",
-            summarise_evaluation(per, model=seg.method).reset_index(),
-            index=False,
-        )
+        summary = summarise_evaluation(per, model=seg.method)
+        steps.table("segmentation/evaluation", summary.reset_index(), index=False)
+        steps.table("segmentation/evaluation_per_patient", per, index=False)
+        steps.objects.update(segmentation_per_patient=per, segmentation_summary=summary)
+    steps.objects["segmentation_predicted"] = predicted.table
     failed = int((predicted.table["status"] == "failed").sum())
     steps.result.notes.append(
         f"segmentation: {len(unlabelled)} patient(s) had no tumour mask; a U-Net "
@@ -258,11 +258,9 @@ def _segment(steps: _Steps, cohort, out: Path, seed: int):
         "the predicted masks for them (mask_source in segmentation/mask_source.csv)"
     )
     completed = with_predicted_masks(cohort, out / "segmentation" / "masks")
-    steps.table(
-        "segmentation/mask_source",
-        completed.images.loc[:, ["patient_id", "mask_source"]],
-        index=False,
-    )
+    source = completed.images.loc[:, ["patient_id", "mask_source"]]
+    steps.table("segmentation/mask_source", source, index=False)
+    steps.objects["segmentation_mask_source"] = source
     return completed
 
 
@@ -308,6 +306,8 @@ def _autoencoder(steps: _Steps, cohort, harmonised: pd.DataFrame, seed: int, epo
     )
 
     crops = crop_cohort(cohort, progress=False)
+    steps.table("deep/crops_mask_source", crops.mask_source.to_frame())
+    steps.objects["crops_mask_source"] = crops.mask_source
     cae = ConvAutoencoder(
         latent_dim=6,
         epochs=epochs,
@@ -675,17 +675,21 @@ def _calibration_by_model(result) -> pd.DataFrame | None:
 # --------------------------------------------------------------------------- report
 
 
-def _markdown_table(frame: pd.DataFrame, max_rows: int = 25) -> str:
+def _markdown_section(title: str, frame: pd.DataFrame, max_rows: int = 25) -> dict:
+    """One table of the Markdown report: header, formatted cells (pipes escaped), and how
+    many rows only the CSV file has."""
+
+    def cell(value) -> str:
+        text = f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
     shown = frame.head(max_rows)
-    header = "| " + " | ".join(map(str, shown.columns)) + " |"
-    rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
-    lines = [header, rule]
-    for _, row in shown.iterrows():
-        cells = [f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    if len(frame) > max_rows:
-        lines.append(f"\n({len(frame) - max_rows} more rows in the CSV file)")
-    return "\n".join(lines)
+    return {
+        "title": title,
+        "header": [cell(c) for c in shown.columns],
+        "rows": [[cell(v) for v in row] for _, row in shown.iterrows()],
+        "more": max(len(frame) - max_rows, 0),
+    }
 
 
 _REPORT_SECTIONS = [
@@ -719,23 +723,27 @@ _REPORT_SECTIONS = [
 
 def _write_report(steps: _Steps, n: int, seed: int) -> None:
     from radsem.io import atomic_write_bytes
+    from radsem.report._templates import render
 
     result = steps.result
-    parts = [
-        f"# radsem demo report\n\nradsem {__version__}; simulated cohort of {n} patients, "
-        f"seed {seed}. Every table is also a CSV file in this folder.\n"
-    ]
+    sections = []
     for title, key in _REPORT_SECTIONS:
         if key in result.tables:
             frame = result.tables[key]
             if frame.index.name is not None:
                 frame = frame.reset_index()
-            parts.append(f"## {title}\n\n{_markdown_table(frame)}\n")
+            sections.append(_markdown_section(title, frame))
     timing = pd.DataFrame({"step": list(result.timings), "seconds": list(result.timings.values())})
-    parts.append(f"## Run time\n\n{_markdown_table(timing)}\n")
-    if result.notes:
-        parts.append("## Notes and warnings\n\n" + "\n".join(f"- {x}" for x in result.notes) + "\n")
-    atomic_write_bytes("\n".join(parts).encode(), result.out / "report.md")
+    sections.append(_markdown_section("Run time", timing))
+    text = render(
+        "demo_report.md.j2",
+        version=__version__,
+        n=n,
+        seed=seed,
+        sections=sections,
+        notes=[str(x) for x in result.notes],
+    )
+    atomic_write_bytes(text.encode(), result.out / "report.md")
     provenance = {"radsem": __version__, "n": n, "seed": seed, "timings": result.timings}
     atomic_write_bytes(json.dumps(provenance, indent=2).encode(), result.out / "provenance.json")
 
@@ -815,7 +823,27 @@ def _write_html_reports(steps: _Steps, n: int, seed: int, jobs: int, epochs: int
         if "binary_comparison" in objects
         else []
     )
+    segmentation = []
+    if any(k.startswith("segmentation_") for k in objects):
+        from radsem.report import segmentation_section
+
+        segmentation.append(
+            segmentation_section(
+                per_patient=objects.get("segmentation_per_patient"),
+                summary=objects.get("segmentation_summary"),
+                predicted=objects.get("segmentation_predicted"),
+                mask_source=objects.get("segmentation_mask_source"),
+                crops_mask_source=objects.get("crops_mask_source"),
+                patient_ids=False,
+                notes=[
+                    f"{DEMO_UNLABELLED:.0%} of the simulated patients have no tumour mask; a "
+                    "U-Net trained on labelled patients predicted theirs, and the radiomic "
+                    "features and autoencoder crops of those patients use the predicted masks."
+                ],
+            )
+        )
     report = comparison_report(
+        sections=segmentation,
         warnings=warned,
         decision=decision,
         metric_notes=metric_notes,

@@ -107,3 +107,73 @@ def test_comparison_folds_on_dask_equal_local(client, surv):
     remote = compare_models(surv, models, client=client, **kw)
     pd.testing.assert_frame_equal(remote.folds, local.folds)
     pd.testing.assert_frame_equal(remote.predictions, local.predictions)
+
+
+def _torch_threads(_item: int) -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _session_threads(_item: int, *, asked: int) -> int:
+    import torch
+
+    from radsem.deep._runtime import torch_session
+
+    with torch_session(0, asked):
+        return torch.get_num_threads()
+
+
+def test_torch_threads_limited_per_concurrent_task(client):
+    torch = pytest.importorskip("torch")
+    import os
+
+    from radsem._threads import limit_torch_threads, torch_thread_budget
+
+    assert torch_thread_budget(2, cores=8) == 4
+    assert torch_thread_budget(3, cores=8) == 2
+    assert torch_thread_budget(16, cores=8) == 1
+    original = torch.get_num_threads()
+    torch.set_num_threads(4)  # more than the share (an unlimited task reports more than 1)
+    before = 4
+    # the Dask cluster runs 2 tasks at once (1 worker, 2 threads): each gets half the cores
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    got = map_tasks(_torch_threads, range(4), client=client, torch_threads=True)
+    assert got == [expected] * 4
+    # radsem's torch models ask for their n_threads but never exceed the cap
+    got = map_tasks(
+        _session_threads, range(2), client=client, torch_threads=True, shared={"asked": 64}
+    )
+    assert got == [expected] * 2
+    # local worker processes: 2 at once, same share
+    assert map_tasks(_torch_threads, range(2), n_jobs=2, torch_threads=True) == [expected] * 2
+    # in this process the caller's setting stands, and is restored after a limited block
+    assert torch.get_num_threads() == before
+    with limit_torch_threads(1):
+        assert torch.get_num_threads() == 1
+        assert _session_threads(0, asked=4) == 1
+    assert torch.get_num_threads() == before
+    torch.set_num_threads(original)
+
+
+def test_genemap_gene_set_nulls_on_dask_equal_local(client):
+    pytest.importorskip("torch")
+    from radsem.genemap import GenemapSettings, genemap, join_tables, match_gene_sets
+    from radsem.simulate.genemap_truth import simulate_genemap_truth
+
+    truth = simulate_genemap_truth(
+        n_patients=60, n_genes=80, n_features=3, n_sets=4, signal_share=0.7, seed=2
+    )
+    data = join_tables(truth.expression, truth.features)
+    sets = match_gene_sets(truth.gene_sets, data.genes.columns)
+    quick = GenemapSettings(
+        repeats=1, folds=3, n_random=20, n_boot=50, stability_seeds=1, models=("network",)
+    )
+    local = genemap(data, sets, quick, seed=8)
+    remote = genemap(data, sets, quick, seed=8, client=client)
+    pd.testing.assert_frame_equal(remote.gene_sets, local.gene_sets)
+    pd.testing.assert_frame_equal(remote.gene_importance, local.gene_importance)
+    pd.testing.assert_frame_equal(remote.stability, local.stability)
+    pd.testing.assert_frame_equal(remote.performance, local.performance)
+    # the null is really there: 20 random sets per set size were scored against each set
+    assert local.gene_sets["p_value"].min() >= 1 / 21

@@ -111,3 +111,36 @@ def test_every_command_has_verbose_and_quiet():
     assert sub.choices
     for name, command in sub.choices.items():
         assert {"--verbose", "--quiet"} <= set(command._option_string_actions), name
+
+
+def test_radsem_fit_se_bootstrap_draws_a_bar(monkeypatch, capsys, tmp_path):
+    """``radsem fit --se bootstrap`` shows the bootstrap's bar; ``--quiet`` hides it."""
+    from radsem.cli import main
+    from radsem.datasets import load
+
+    # the textual factor: strong loadings, so no bootstrap replicate is improper
+    data = load("HolzingerSwineford1939")[["x4", "x5", "x6"]]
+    data.to_csv(tmp_path / "hs.csv", index=False)
+    (tmp_path / "m.lav").write_text("f =~ x4 + x5 + x6\n")
+    monkeypatch.setenv("RADSEM_PROGRESS", "1")
+    args = ["fit", str(tmp_path / "m.lav"), str(tmp_path / "hs.csv"), "--se", "bootstrap"]
+    args += ["--bootstrap", "200", "--seed", "7"]
+    assert main([*args, "--out", str(tmp_path / "a"), "--format", "csv"]) == 0
+    assert "SEM bootstrap: 100%" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "b"), "--format", "csv", "--quiet"]) == 0
+    assert "SEM bootstrap" not in capsys.readouterr().err
+    # the same seed gives the same bytes
+    for name in ("parameters.csv", "fit_measures.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_radsem_fit_bootstrap_options_need_se_bootstrap(tmp_path, capsys):
+    """``--bootstrap``/``--seed`` without ``--se bootstrap`` is a usage error (exit 3)."""
+    from radsem.cli import main
+    from radsem.datasets import load
+
+    load("HolzingerSwineford1939")[["x4", "x5", "x6"]].to_csv(tmp_path / "hs.csv", index=False)
+    (tmp_path / "m.lav").write_text("f =~ x4 + x5 + x6\n")
+    code = main(["fit", str(tmp_path / "m.lav"), str(tmp_path / "hs.csv"), "--seed", "3"])
+    assert code == 3
+    assert "need se='bootstrap'" in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from radsem.commands._arguments import non_negative, positive
+
 HELP = "fit a lavaan model file to a data table and write the report, parameters and fit"
 
 #: the values the engines accept (radsem.estimation); a wrong one is a usage error listing these
@@ -87,6 +89,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "estimator)",
     )
     parser.add_argument(
+        "--bootstrap",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="with --se bootstrap: number of replicates (default 1000)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative,
+        default=None,
+        metavar="S",
+        help="with --se bootstrap: seed of the resampling (default: drawn and recorded)",
+    )
+    parser.add_argument(
         "--fixed-x",
         dest="fixed_x",
         action=argparse.BooleanOptionalAction,
@@ -146,6 +162,10 @@ def _command(args: argparse.Namespace) -> str:
         parts.append("--std-lv")
     if args.se:
         parts += ["--se", args.se]
+    if args.bootstrap is not None:
+        parts += ["--bootstrap", str(args.bootstrap)]
+    if args.seed is not None:
+        parts += ["--seed", str(args.seed)]
     if args.fixed_x is not None:
         parts.append("--fixed-x" if args.fixed_x else "--no-fixed-x")
     if args.cross_check:
@@ -177,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         command=_command(args),
         sheet=args.sheet,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
     )
     if not args.quiet:
         print(result.summary())

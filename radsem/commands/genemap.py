@@ -64,6 +64,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "random_forest,gradient_boosting,svr,mean)",
     )
     parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the network folds and the gene-set nulls on a Dask cluster at this "
+        "scheduler address (same numbers as a local run)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=positive,
+        default=1,
+        metavar="N",
+        help="local worker processes for the same (default 1)",
+    )
+    parser.add_argument(
         "--pretrain", action="store_true", help="initialise the network from a gene autoencoder"
     )
     parser.add_argument(
@@ -139,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         network=dataclasses.replace(NetworkSettings(), pretrain=args.pretrain),
         **kw,
     )
-    result = genemap(data, sets, settings, seed=args.seed)
+    result = genemap(data, sets, settings, seed=args.seed, client=args.scheduler, n_jobs=args.jobs)
     command = f"radsem genemap (seed {args.seed}, folds {args.folds}, repeats {args.repeats})"
     files = result.write(args.out, inputs=inputs, command=command, overwrite=args.overwrite)
     if not args.quiet:

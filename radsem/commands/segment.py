@@ -57,6 +57,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace the masks of an earlier segment predict output",
     )
+    pred.add_argument(
+        "--jobs",
+        type=positive,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its share of the cores for torch (default 1)",
+    )
+    pred.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="predict on a Dask cluster at this scheduler address (workers must see the "
+        "cohort and OUT_DIR)",
+    )
     pred.add_argument("--quiet", action="store_true", help="no progress output")
 
     ev = sub.add_parser("evaluate", help="compare predicted with reference masks (+ baseline)")
@@ -81,6 +95,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--radiomics",
         action="store_true",
         help="also ICC(3,1) of the radiomic features (predicted vs reference mask)",
+    )
+    ev.add_argument(
+        "--downstream",
+        action="store_true",
+        help="also refit the Cox models of the radiomic terms and the radiogenomic SEM with "
+        "each mask source and report the change (implies --radiomics)",
+    )
+    ev.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the radiomic extraction on a Dask cluster at this scheduler address",
     )
     ev.add_argument(
         "--jobs",
@@ -126,7 +152,13 @@ def _predict(args: argparse.Namespace) -> int:
     else:
         seg = load_segmenter(args.model)
     result = predict_masks(
-        seg, args.cohort, args.out, overwrite=args.overwrite, progress=not args.quiet
+        seg,
+        args.cohort,
+        args.out,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        n_jobs=args.jobs,
+        client=args.scheduler,
     )
     if not args.quiet:
         counts = result.table["status"].value_counts()
@@ -140,56 +172,44 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from radsem.errors import DataError
-    from radsem.io import write_table
     from radsem.io.guard import check_outputs
-    from radsem.segment import ThresholdSegmenter, predict_masks
-    from radsem.segment.cohort import load_predictions
-    from radsem.segment.evaluate import evaluate_segmentation, summarise_evaluation
+    from radsem.segment.assess import assess_predictions
 
     out = Path(args.out)
     check_outputs([args.cohort, args.predicted, args.model], folders=[out])
-    training: list[str] = []
-    if args.model is not None:
-        from radsem.segment.model_io import load_model
-
-        _, meta = load_model(args.model)
-        training = list(meta.get("training", {}).get("patients", []))
-    model = load_predictions(args.cohort, args.predicted)
-    patients = [p for p, c in model.cases.items() if c.mask is not None]
-    if not patients:
-        raise DataError(f"{args.cohort}: no segmented patient has a reference mask")
-    base = ThresholdSegmenter().fit(args.cohort, patients=training or None)
-    baseline = predict_masks(base, args.cohort, patients=patients)
-    per_patient = evaluate_segmentation([model, baseline], training)
-    method = str(model.table["method"].iloc[0])
-    summary = summarise_evaluation(per_patient, model=method, baseline="threshold")
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(per_patient, out / "per_patient.csv")
-    write_table(summary.reset_index(), out / "summary.csv")
-    if args.radiomics:
-        from radsem.radiomics import extract_cohort
-        from radsem.segment.evaluate import feature_agreement
-        from radsem.segment.volumes import cohort_images
-
-        images = cohort_images(args.cohort).set_index("patient_id").loc[patients]
-        ref = extract_cohort(images.reset_index(), n_jobs=args.jobs, progress=False)
-        have = [p for p in patients if p in model.masks]
-        pred_images = images.loc[have].copy()
-        pred_images["mask"] = [
-            str((Path(args.predicted) / p / "mask.nii.gz").resolve()) for p in have
-        ]
-        pred = extract_cohort(pred_images.reset_index(), n_jobs=args.jobs, progress=False)
-        icc = feature_agreement(ref.features, pred.features)
-        write_table(icc.reset_index(), out / "feature_icc.csv")
-        if not args.quiet:
+    result = assess_predictions(
+        args.cohort,
+        args.predicted,
+        model=args.model,
+        radiomics=args.radiomics,
+        downstream=args.downstream,
+        n_jobs=args.jobs,
+        client=args.scheduler,
+    )
+    written = result.write(out)
+    if not args.quiet:
+        print(result.summary.round(3).to_string())
+        if result.feature_icc is not None:
+            icc = result.feature_icc
             print(
                 f"  ICC(3,1) >= 0.75 for {float((icc['icc'] >= 0.75).mean()):.0%} of "
                 f"{len(icc)} features"
             )
-    if not args.quiet:
-        print(summary.round(3).to_string())
-        print(f"wrote {out / 'per_patient.csv'}, {out / 'summary.csv'}")
+        if result.downstream is not None:
+            cox = result.downstream.cox.set_index("term")
+            print(
+                "  radiomic score, Cox HR per SD: reference "
+                f"{cox.at['radiomic score', 'hr_reference']:.2f}, predicted "
+                f"{cox.at['radiomic score', 'hr_predicted']:.2f}; C-index "
+                f"{cox.at['radiomic score', 'cindex_reference']:.3f} vs "
+                f"{cox.at['radiomic score', 'cindex_predicted']:.3f}"
+            )
+            if result.downstream.sem is not None:
+                worst = result.downstream.sem["diff"].abs().max()
+                print(f"  SEM standardized estimates: largest change {worst:.3f}")
+            for text in result.downstream.warnings:
+                print(f"  {text}", file=sys.stderr)
+        print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 

@@ -28,7 +28,7 @@ def _shape(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(f"expected Z,Y,X such as 16,48,48, got {text!r}") from None
     if len(shape) != 3 or shape[0] < 4 or min(shape[1:]) < 8:
         raise argparse.ArgumentTypeError(f"need 3 sizes Z,Y,X with Z >= 4, Y, X >= 8: {text!r}")
-    from radsem.simulate.cohort import MAX_IMAGE_VOXELS
+    from radsem.simulate.in_memory import MAX_IMAGE_VOXELS
 
     if shape[0] * shape[1] * shape[2] > MAX_IMAGE_VOXELS:
         raise argparse.ArgumentTypeError(

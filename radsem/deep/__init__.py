@@ -54,7 +54,7 @@ _WHERE = {
     "combine_real_synthetic": "gan",
     "evaluate_gan": "gan_eval",
     "augmentation_stability": "gan_eval",
-    "cohort_expression": "cohort",
+    "cohort_expression": "expression_inputs",
     "ExpressionImageGenerator": "imagegen",
     "evaluate_generator": "imagegen_eval",
     "ConditionedAutoencoder": "condae",

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from radsem._optional import require
+from radsem._threads import capped_threads
 from radsem.errors import DataError
 
 torch = require("torch", "the deep models")
@@ -47,6 +48,7 @@ def torch_session(seed: int, n_threads: int = 1) -> Iterator[torch.Generator]:
     n_threads = int(n_threads)
     if n_threads < 1:
         raise DataError(f"n_threads must be at least 1, got {n_threads}")
+    n_threads = capped_threads(n_threads)  # several workers on one machine: their share
     old_threads = torch.get_num_threads()
     old_det = torch.are_deterministic_algorithms_enabled()
     with torch.random.fork_rng(devices=[]):

@@ -143,11 +143,16 @@ class Crops:
     data : ndarray of float32, shape (n, C, ...)
     patient_id : pandas.Index
     channels : tuple of str
+    mask_source : Series, optional
+        Per patient (index ``patient_id``): the mask each crop was cut with, ``reference`` or
+        ``predicted:<method>:<model hash>`` (set by :func:`crop_cohort` from the images
+        table's ``mask_source``, see :func:`radsem.segment.with_predicted_masks`).
     """
 
     data: np.ndarray
     patient_id: pd.Index
     channels: tuple[str, ...] = field(default=())
+    mask_source: pd.Series | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
@@ -383,5 +388,20 @@ def crop_cohort(
     sequences: Sequence[str] = ("t2", "dwi", "adc"),
     progress: bool = True,
 ) -> Crops:
-    """Read a cohort's images and crop every patient with complete images."""
-    return crop_cases(load_cases(cohort, sequences, progress), spec, progress)
+    """Read a cohort's images and crop every patient with complete images.
+
+    The result records each patient's mask source (``Crops.mask_source``): the images
+    table's ``mask_source`` column where present (a cohort completed with predicted masks),
+    else ``reference``.
+    """
+    import dataclasses
+
+    crops = crop_cases(load_cases(cohort, sequences, progress), spec, progress)
+    images = getattr(cohort, "images", cohort)
+    source = pd.Series("reference", index=crops.patient_id, name="mask_source", dtype=object)
+    if "mask_source" in images.columns:
+        known = images.assign(patient_id=images["patient_id"].astype(str)).set_index("patient_id")[
+            "mask_source"
+        ]
+        source[:] = known.reindex(crops.patient_id).fillna("reference").to_numpy()
+    return dataclasses.replace(crops, mask_source=source)

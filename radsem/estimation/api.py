@@ -13,7 +13,7 @@ from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
 from radsem.syntax.mimic import apply_mimic
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "fit_model"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "efa", "fit_model"]
 
 
 def fit_model(
@@ -49,6 +49,10 @@ def fit_model(
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
+    if "efa" in model and _wants_efa(model):  # efa("block")* modifiers: rotated blocks
+        from radsem.estimation.rotation.estimate import fit_esem
+
+        return fit_esem(model, data, model_type, estimator=estimator, **options)
     ordinal = wants_ordinal(model, data, estimator, options)
     mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
     if ordinal:
@@ -81,7 +85,9 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     ordered : sequence of str, optional
         Ordered-categorical observed variables (ordered pandas Categorical columns of the
         model are ordered automatically); ``parameterization="delta"`` (default) or
-        ``"theta"``.
+        ``"theta"``. Exogenous observed covariates are then conditioned on (lavaan's
+        ``conditional.x``; ``baseline_conditional_x_free_slopes=False`` fixes the slopes in
+        the baseline model), see ``docs/sem-ordinal.md``.
     missing : {"listwise", "ml"}
         Listwise deletion (reported with a ``DataWarning``) or full-information ML
         (``"fiml"`` and ``"direct"`` are lavaan's aliases of ``"ml"``; ``"ml.x"`` raises
@@ -148,3 +154,66 @@ def growth(model: str, data: pd.DataFrame, **options) -> SemFit:
 def lavaan(model: str, data: pd.DataFrame, **options) -> SemFit:
     """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
     return fit_model(model, data, "lavaan", **options)
+
+
+def _wants_efa(model) -> bool:
+    from radsem.estimation.rotation.estimate import wants_efa
+
+    return wants_efa(model)
+
+
+def efa(
+    data: pd.DataFrame,
+    nfactors=1,
+    *,
+    rotation: str = "geomin",
+    rotation_args: dict | None = None,
+    ov_names=None,
+    **options,
+):
+    """Exploratory factor analysis as lavaan's ``efa()``.
+
+    Fits ``efa("efa")*f1 + ... + efa("efa")*fk =~`` all variables by ML (or another
+    estimator of :func:`sem`), then rotates the loadings.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    nfactors : int or sequence of int
+        Number of factors; several give an :class:`~radsem.estimation.rotation.estimate.EfaList`
+        keyed ``"nf1"``, ``"nf2"``, ... (lavaan's ``efa(nfactors = 1:3)``).
+    rotation : str
+        ``"geomin"`` (default), ``"oblimin"``, ``"quartimin"``, ``"varimax"``,
+        ``"quartimax"``, ``"orthomax"``, ``"promax"``, ``"target"``, ``"pst"``, the
+        Crawford-Ferguson family (``"cf-varimax"``, ...) or ``"none"``.
+    rotation_args : dict
+        lavaan's ``rotation.args`` (``.`` or ``_`` in the names): ``orthogonal``, ``std_ov``
+        (True), ``geomin_epsilon`` (0.001), ``oblimin_gamma`` (0), ``orthomax_gamma`` (1),
+        ``promax_kappa`` (4), ``target`` / ``target_mask`` (variables x factors; NaN cells of
+        ``target`` are free), ``row_weights`` (``"default"``: Kaiser for varimax and promax),
+        ``rstarts`` (30), ``seed`` (0, of the random starts), ``algorithm`` (``"gpa"``),
+        ``reflect``, ``order_lv_by`` (``"index"``), ``gpa_tol``, ``max_iter``.
+    ov_names : sequence of str, optional
+        The variables (default: all columns).
+    **options
+        Options of :func:`sem` (``estimator``, ``missing``, ``se``, ``information``, ...) and
+        ``rotation_se`` (``"bordered"`` or ``"delta"``: the same standard errors here).
+
+    Returns
+    -------
+    EfaFit or EfaList
+
+    Notes
+    -----
+    Checked against lavaan 0.6-14; see ``docs/sem-efa.md``.
+    """
+    from radsem.estimation.rotation.estimate import fit_efa
+
+    return fit_efa(
+        data,
+        nfactors,
+        rotation=rotation,
+        rotation_args=rotation_args,
+        ov_names=ov_names,
+        **options,
+    )

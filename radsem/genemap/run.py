@@ -3,6 +3,7 @@ and genes scored on the patients each fold held out."""
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -161,28 +162,69 @@ def _folds(n: int, folds: int, repeats: int, seed: int) -> list[list[np.ndarray]
     return out
 
 
-def _network_pass(x, y, split, settings, layout, seed, with_ig):
-    """Fit the network on each fold; out-of-fold predictions, masked and ablated predictions
-    and integrated gradients (original target scale for predictions)."""
+#: GeneNetwork seeds torch's global generator, which every thread of a process shares: fold
+#: tasks running in threads of one process (a threaded Dask worker) take turns.
+_TORCH_GLOBAL_STATE = threading.Lock()
+
+
+def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
+    """One cross-validation fold of the network: fit on the other folds, then the held-out
+    predictions, the gene-set masked and ablated predictions (the real sets and the random
+    sets of the null) and the integrated gradients. A task of :func:`radsem._dask.map_tasks`;
+    it carries its own seed, so any route gives the same numbers."""
+    from radsem._threads import limit_torch_threads
     from radsem.genemap.models import GeneNetwork
 
-    n, t = y.shape
-    groups = len(layout.names)
-    pred = np.empty((n, t))
-    suff = np.empty((groups, n, t), dtype=np.float32)
-    nec = np.empty((groups, n, t), dtype=np.float32)
-    ig = np.zeros((x.shape[1], t))
-    for k, test in enumerate(split):
-        train = np.setdiff1d(np.arange(n), test)
-        net = GeneNetwork(settings.network, seed=seed + k).fit(x[train], y[train])
-        pred[test] = net.predict(x[test])
+    test, seed = task
+    n = y.shape[0]
+    train = np.setdiff1d(np.arange(n), test)
+    with _TORCH_GLOBAL_STATE, limit_torch_threads(1):
+        net = GeneNetwork(settings.network, seed=seed).fit(x[train], y[train])
+        pred = net.predict(x[test])
         xz = net.x_scaler_.transform(x[test])
         scale, mean = net.y_scaler_.scale_, net.y_scaler_.mean_
-        suff[:, test] = masked_predictions(net.module_, xz, layout, "sufficiency") * scale + mean
-        nec[:, test] = masked_predictions(net.module_, xz, layout, "necessity") * scale + mean
+        suff = masked_predictions(net.module_, xz, layout, "sufficiency") * scale + mean
+        nec = masked_predictions(net.module_, xz, layout, "necessity") * scale + mean
+        ig = None
         if with_ig:
-            ig += np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
-    return pred, suff, nec, ig / n
+            ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
+    return pred, suff.astype(np.float32), nec.astype(np.float32), ig
+
+
+def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, n_jobs=1):
+    """:func:`_fold_task` over every fold of every repeat (locally, in worker processes or on
+    Dask); per repeat the out-of-fold predictions, masked and ablated predictions and the
+    mean integrated gradients (original target scale for predictions)."""
+    from radsem._dask import map_tasks
+
+    tasks = [
+        (test, seed + 100 * r + k) for r, split in enumerate(splits) for k, test in enumerate(split)
+    ]
+    done = map_tasks(
+        _fold_task,
+        tasks,
+        client=client,
+        n_jobs=n_jobs,
+        shared={"x": x, "y": y, "settings": settings, "layout": layout, "with_ig": with_ig},
+        torch_threads=True,
+        desc="gene-set masking",
+    )
+    n, t = y.shape
+    groups = len(layout.names)
+    out, i = [], 0
+    for split in splits:
+        pred = np.empty((n, t))
+        suff = np.empty((groups, n, t), dtype=np.float32)
+        nec = np.empty((groups, n, t), dtype=np.float32)
+        ig = np.zeros((x.shape[1], t))
+        for test in split:
+            p, s_, n_, g = done[i]
+            i += 1
+            pred[test], suff[:, test], nec[:, test] = p, s_, n_
+            if g is not None:
+                ig += g
+        out.append((pred, suff, nec, ig / n))
+    return out
 
 
 def _correlations(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -230,7 +272,7 @@ def n_random_sets(settings: GenemapSettings, n_sets: int) -> int:
     return max(200, int(np.ceil(2 * n_sets / settings.alpha)))
 
 
-def _interpretation(data, sets_idx, settings, seed, splits, with_ig):
+def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None, n_jobs=1):
     x = data.genes.to_numpy(float)
     y = data.targets.to_numpy(float)
     layout = build_layout(
@@ -243,8 +285,8 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig):
     nec_score = np.zeros_like(suff_score)
     ig = np.zeros((x.shape[1], y.shape[1]))
     preds = []
-    for r, split in enumerate(splits):
-        pred, suff, nec, g = _network_pass(x, y, split, settings, layout, seed + 100 * r, with_ig)
+    passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
+    for pred, suff, nec, g in passes:
         full = _correlations(pred, y)
         suff_score += _correlations(suff, y) / len(splits)
         nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
@@ -309,7 +351,13 @@ def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -
 
 
 def genemap(
-    data: GenemapData, gene_sets: dict, settings: GenemapSettings | None = None, seed: int = 0
+    data: GenemapData,
+    gene_sets: dict,
+    settings: GenemapSettings | None = None,
+    seed: int = 0,
+    *,
+    client=None,
+    n_jobs: int = 1,
 ) -> GenemapResult:
     """Fit, compare and interpret the gene-to-image-feature models.
 
@@ -323,6 +371,11 @@ def genemap(
     seed : int
         Seeds the folds, the networks, the random sets and the bootstrap; the same seed gives
         the same numbers.
+    client : distributed.Client or str, optional
+        Run the network's folds with the gene-set masking against the random-set null on this
+        Dask cluster (a client or a scheduler address); same numbers as a local run.
+    n_jobs : int
+        Local worker processes for the same (1: this process).
 
     Returns
     -------
@@ -352,7 +405,7 @@ def genemap(
         splits = _folds(n, settings.folds, settings.repeats, seed)
         tables, (net_pred, ig) = {}, (None, None)
         tables[seed], net_pred, ig = _interpretation(
-            data, sets_idx, settings, seed, splits, with_ig=True
+            data, sets_idx, settings, seed, splits, with_ig=True, client=client, n_jobs=n_jobs
         )
         predictions = {"network": net_pred}
         x = data.genes.to_numpy(float)
@@ -380,6 +433,8 @@ def genemap(
                 other,
                 _folds(n, settings.folds, settings.repeats, other),
                 with_ig=False,
+                client=client,
+                n_jobs=n_jobs,
             )
     finally:
         torch.set_num_threads(threads)

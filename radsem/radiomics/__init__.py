@@ -3,7 +3,7 @@
 pyradiomics and SimpleITK are imported only when an image is read or features are extracted.
 """
 
-from radsem.radiomics.cohort import ExtractionResult, extract_cohort, images_table
+from radsem.radiomics.batch import ExtractionResult, extract_cohort, images_table
 from radsem.radiomics.combat import ComBatHarmonizer
 from radsem.radiomics.extract import extract_patient, read_volume
 from radsem.radiomics.harmonize import ProtocolHarmonizer, protocol_association

@@ -14,6 +14,7 @@ from radsem.report.plots import (
     numbers_at_risk,
 )
 from radsem.report.provenance import Provenance, sha256_file
+from radsem.report.segmentation import segmentation_section
 from radsem.report.sem_report import fit_measures_table, missing_patterns, sem_report
 from radsem.report.table import ResultTable, format_pvalue
 
@@ -37,6 +38,7 @@ __all__ = [
     "cluster_heatmap",
     "decision_curve_plot",
     "sem_report",
+    "segmentation_section",
     "fit_measures_table",
     "missing_patterns",
     "comparison_report",

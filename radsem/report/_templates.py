@@ -13,16 +13,23 @@ __all__ = ["render", "read_asset"]
 def _environment():
     import jinja2
 
-    return jinja2.Environment(
+    from radsem.report.table import latex_escape
+
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("radsem.report", "templates"),
-        autoescape=True,
+        # HTML templates escape every value; Markdown and LaTeX ones escape where they say so
+        # (the ``latex`` filter) or take text that is already formatted (tables)
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.filters["latex"] = latex_escape
+    return env
 
 
 def render(name: str, **context: Any) -> str:
-    """Render the template ``name`` (e.g. ``"report.html.j2"``) with ``context``."""
+    """Render the template ``name`` (``"report.html.j2"``, ``"report.md.j2"``,
+    ``"report.tex.j2"``, ...) with ``context``."""
     return _environment().get_template(name).render(**context)
 
 

@@ -3,13 +3,13 @@ harness producing these tables can feed it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from radsem.errors import DataError
-from radsem.report.document import Report, Text
+from radsem.report.document import Report, Section, Text
 from radsem.report.provenance import Provenance
 from radsem.report.table import ResultTable, format_pvalue
 
@@ -134,6 +134,7 @@ def comparison_report(
     time_unit: str = "months",
     metric_notes=(),
     calibration_labels: tuple[str, str] | None = None,
+    sections: Sequence[Section] = (),
 ) -> Report:
     """Build a comparison report from tables; sections appear for the inputs given.
 
@@ -182,6 +183,9 @@ def comparison_report(
         Axis labels of the calibration plot (what ``predicted`` and ``observed`` are, e.g.
         predicted and Kaplan-Meier recurrence-free survival); default "Predicted probability"
         and "Observed proportion", with the horizon.
+    sections : sequence of Section
+        Further sections placed after the results and before the warnings (e.g.
+        :func:`radsem.report.segmentation_section`).
 
     Returns
     -------
@@ -252,6 +256,7 @@ def comparison_report(
         if clusters is None:
             raise DataError("cluster_features given without clusters")
         report.add_section("Cluster heatmap", plots.cluster_heatmap(cluster_features, clusters))
+    report.sections.extend(sections)
     if not report.sections:
         raise DataError("comparison_report: no input given (metrics, km, ...)")
     if warnings:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from radsem.errors import DataError
 from radsem.report.provenance import Provenance
-from radsem.report.table import ResultTable, latex_escape
+from radsem.report.table import ResultTable
 
 __all__ = ["Report", "Section", "Figure", "Text", "figure_from_matplotlib"]
 
@@ -222,95 +222,95 @@ class Report:
         return self.to_html()
 
     # ---------------------------------------------------------------- Markdown
+    def _figure_files(self, path, suffix: str):
+        """The ``<stem>_files`` folder beside ``path`` (None without a path)."""
+        if path is None:
+            return None
+        path = Path(path)
+        return path.parent / f"{path.stem}_files"
+
     def to_markdown(self, path: str | os.PathLike | None = None) -> str:
-        """Markdown text; with ``path``, figures are written as SVG files in the folder
-        ``<stem>_files`` beside it and linked relatively. Returns the Markdown."""
-        folder = None
-        if path is not None:
-            path = Path(path)
-            folder = path.parent / f"{path.stem}_files"
-        out = [f"# {self.title}", ""]
+        """Markdown text rendered from the template ``radsem/report/templates/report.md.j2``;
+        with ``path``, figures are written as SVG files in the folder ``<stem>_files`` beside
+        it and linked relatively. Returns the Markdown."""
+        from radsem.report._templates import render
+
+        folder = self._figure_files(path, ".md")
         nfig = 0
+        sections = []
         for sec in self._all_sections():
-            out += [f"{'#' * min(max(sec.level, 2), 6)} {sec.title}", ""]
+            blocks = []
             for b in sec.blocks:
                 if isinstance(b, Text) and b.kind == "code":
-                    out += ["```", b.text.rstrip("\n"), "```", ""]
+                    blocks.append({"kind": "code", "text": b.text.rstrip("\n")})
                 elif isinstance(b, Text):
                     text = (
                         b.text
                         if b.kind == "p"
                         else (f"> **Warning:** {b.text}" if b.kind == "warning" else f"*{b.text}*")
                     )
-                    out += [text, ""]
+                    blocks.append({"kind": "text", "text": text})
                 elif isinstance(b, ResultTable):
-                    out += [b.to_markdown(), ""]
+                    blocks.append({"kind": "table", "markdown": b.to_markdown()})
                 else:
                     nfig += 1
                     name = f"figure-{nfig}.svg"
                     if folder is not None:
                         folder.mkdir(exist_ok=True)
                         _write(folder / name, b.svg)
-                    out += [
-                        f"![{_md_alt(b.alt)}]({folder.name if folder else '.'}/{name})",
-                        "",
-                        f"*Figure {nfig}. {b.caption}*",
-                        "",
-                    ]
-        text = "\n".join(out).rstrip() + "\n"
+                    blocks.append(
+                        {
+                            "kind": "figure",
+                            "number": nfig,
+                            "alt": _md_alt(b.alt),
+                            "link": f"{folder.name if folder else '.'}/{name}",
+                            "caption": b.caption,
+                        }
+                    )
+            sections.append(
+                {"level": min(max(sec.level, 2), 6), "title": sec.title, "blocks": blocks}
+            )
+        text = render("report.md.j2", title=self.title, sections=sections).rstrip() + "\n"
         if path is not None:
             _write(path, text.encode("utf-8"))
         return text
 
-    # ---------------------------------------------------------------- LaTeX
     def to_latex(self, path: str | os.PathLike | None = None) -> str:
-        """A standalone LaTeX document (booktabs, graphicx); with ``path``, figures are written
-        as PNG files in ``<stem>_files`` beside it. Returns the LaTeX source."""
-        folder = None
-        if path is not None:
-            path = Path(path)
-            folder = path.parent / f"{path.stem}_files"
-        out = [
-            r"\documentclass[11pt]{article}",
-            r"\usepackage[T1]{fontenc}",
-            r"\usepackage[utf8]{inputenc}",
-            r"\usepackage{booktabs}",
-            r"\usepackage{graphicx}",
-            r"\usepackage[margin=2cm]{geometry}",
-            r"\title{" + latex_escape(self.title) + "}",
-            r"\date{" + latex_escape(self.provenance.date) + "}",
-            r"\begin{document}",
-            r"\maketitle",
-        ]
+        """A standalone LaTeX document (booktabs, graphicx) rendered from the template
+        ``radsem/report/templates/report.tex.j2``; with ``path``, figures are written as PNG
+        files in ``<stem>_files`` beside it. Returns the LaTeX source."""
+        from radsem.report._templates import render
+
+        folder = self._figure_files(path, ".tex")
         nfig = 0
+        sections = []
         for sec in self._all_sections():
-            cmd = {2: "section", 3: "subsection"}.get(sec.level, "subsubsection")
-            out.append(f"\\{cmd}*{{{latex_escape(sec.title)}}}")
+            blocks = []
             for b in sec.blocks:
                 if isinstance(b, Text) and b.kind == "code":
-                    out += [r"\begin{verbatim}", b.text.rstrip("\n"), r"\end{verbatim}"]
+                    blocks.append({"kind": "code", "text": b.text.rstrip("\n")})
                 elif isinstance(b, Text):
-                    text = latex_escape(b.text)
-                    out += [r"\textbf{Warning:} " + text if b.kind == "warning" else text, ""]
+                    blocks.append({"kind": "text", "style": b.kind, "text": b.text})
                 elif isinstance(b, ResultTable):
-                    out.append(b.to_latex())
+                    blocks.append({"kind": "table", "latex": b.to_latex()})
                 else:
                     nfig += 1
                     name = f"figure-{nfig}.png"
                     if folder is not None:
                         folder.mkdir(exist_ok=True)
                         _write(folder / name, b.png)
-                    rel = f"{folder.name}/{name}" if folder else name
-                    out += [
-                        r"\begin{figure}[htbp]",
-                        r"\centering",
-                        r"\includegraphics[width=\linewidth,height=0.8\textheight,"
-                        r"keepaspectratio]{" + rel + "}",
-                        r"\caption{" + latex_escape(b.caption) + "}",
-                        r"\end{figure}",
-                    ]
-        out.append(r"\end{document}")
-        text = "\n".join(out) + "\n"
+                    blocks.append(
+                        {
+                            "kind": "figure",
+                            "link": f"{folder.name}/{name}" if folder else name,
+                            "caption": b.caption,
+                        }
+                    )
+            command = {2: "section", 3: "subsection"}.get(sec.level, "subsubsection")
+            sections.append({"command": command, "title": sec.title, "blocks": blocks})
+        text = render(
+            "report.tex.j2", title=self.title, date=self.provenance.date, sections=sections
+        )
         if path is not None:
             _write(path, text.encode("utf-8"))
         return text

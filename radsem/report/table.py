@@ -275,7 +275,9 @@ class ResultTable:
         return self.to_html()
 
     def to_markdown(self) -> str:
-        """A GitHub-flavoured Markdown pipe table (title in bold, notes as a paragraph)."""
+        """A GitHub-flavoured Markdown pipe table (title in bold, notes as a paragraph),
+        rendered from the template ``radsem/report/templates/table.md.j2``."""
+        from radsem.report._templates import render
 
         def esc(text: str) -> str:
             text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
@@ -283,42 +285,32 @@ class ResultTable:
             return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
 
         cols = self._columns()
-        lines = []
-        if self.title:
-            lines.append(
-                f"**{esc(self.title)}**" + (f" {esc(self.caption)}" if self.caption else "")
-            )
-            lines.append("")
-        elif self.caption:
-            lines += [esc(self.caption), ""]
-        lines.append("| " + " | ".join(esc(h) for h, _, _ in cols) + " |")
-        lines.append("|" + "|".join("---:" if num else ":---" for _, _, num in cols) + "|")
-        for i in range(len(self.frame)):
-            lines.append("| " + " | ".join(esc(c[i]) for _, c, _ in cols) + " |")
-        if self.notes:
-            lines.append("")
-            lines.extend(f"*{esc(n)}*  " for n in self.notes)
-        return "\n".join(lines) + "\n"
+        return render(
+            "table.md.j2",
+            title=esc(self.title) if self.title else "",
+            caption=esc(self.caption) if self.caption else "",
+            header=[esc(h) for h, _, _ in cols],
+            rule=["---:" if num else ":---" for _, _, num in cols],
+            rows=[[esc(c[i]) for _, c, _ in cols] for i in range(len(self.frame))],
+            notes=[esc(n) for n in self.notes],
+        )
 
     def to_latex(self) -> str:
-        """A ``table`` environment with a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``);
-        LaTeX special characters are escaped."""
+        """A ``table`` environment with a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``),
+        rendered from the template ``radsem/report/templates/table.tex.j2``; LaTeX special
+        characters are escaped."""
+        from radsem.report._templates import render
+
         cols = self._columns()
-        spec = "".join("r" if num else "l" for _, _, num in cols)
-        lines = [r"\begin{table}[htbp]", r"\centering"]
-        if self.title or self.caption:
-            cap = " ".join(x for x in (self.title, self.caption) if x)
-            lines.append(r"\caption{" + latex_escape(cap) + "}")
-        lines += [r"\begin{tabular}{" + spec + "}", r"\toprule"]
-        lines.append(" & ".join(latex_escape(h) for h, _, _ in cols) + r" \\")
-        lines.append(r"\midrule")
-        for i in range(len(self.frame)):
-            lines.append(" & ".join(latex_escape(c[i]) for _, c, _ in cols) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}"]
-        for note in self.notes:
-            lines.append(r"\par\smallskip{\footnotesize " + latex_escape(note) + "}")
-        lines.append(r"\end{table}")
-        return "\n".join(lines) + "\n"
+        caption = " ".join(x for x in (self.title, self.caption) if x)
+        return render(
+            "table.tex.j2",
+            caption=latex_escape(caption),
+            spec="".join("r" if num else "l" for _, _, num in cols),
+            header=[latex_escape(h) for h, _, _ in cols],
+            rows=[[latex_escape(c[i]) for _, c, _ in cols] for i in range(len(self.frame))],
+            notes=[latex_escape(n) for n in self.notes],
+        )
 
 
 def latex_escape(text: str) -> str:

@@ -159,6 +159,53 @@ def write_mask(mask: np.ndarray, reference: Any, path: Path) -> None:
             os.unlink(tmp)
 
 
+def _predict_one(row: dict, *, segmenter: Any, target: Path | None) -> tuple:
+    """One patient: read, predict, check, write; ``(table row, mask or None, case or None)``.
+    A task of :func:`radsem._dask.map_tasks` (runs in a worker process or on Dask)."""
+    pid = row["patient_id"]
+    base = {
+        "patient_id": pid,
+        "method": segmenter.method,
+        "model_hash": segmenter.model_hash,
+        "voxels": 0,
+        "volume_ml": 0.0,
+        "touches_border": False,
+        "reason": "",
+    }
+    try:
+        case = _read(row)
+    except RadsemError as exc:
+        return {**base, "status": "failed", "reason": str(exc)}, None, None
+    mask = segmenter.predict_case(case)
+    voxels = int(mask.sum())
+    volume = voxels * float(np.prod(case.spacing)) / 1000.0
+    if voxels == 0:
+        reason = (
+            f"patient {pid}: the predicted mask is empty (no voxel above the threshold); "
+            "no mask written"
+        )
+        return {**base, "status": "failed", "reason": reason}, None, case
+    border = touches_border(mask)
+    status, reason = "ok", ""
+    if border:
+        status = "flagged"
+        reason = (
+            f"patient {pid}: the predicted mask touches the volume border (tumour may extend "
+            "beyond the field of view; check it)"
+        )
+    if target is not None:
+        write_mask(mask, case.reference, target / pid / "mask.nii.gz")
+    row = {
+        **base,
+        "status": status,
+        "voxels": voxels,
+        "volume_ml": round(volume, 6),
+        "touches_border": border,
+        "reason": reason,
+    }
+    return row, mask, case
+
+
 def predict_masks(
     segmenter: Any,
     cohort: Any,
@@ -167,6 +214,8 @@ def predict_masks(
     patients: Sequence[str] | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    n_jobs: int = 1,
+    client: Any = None,
 ) -> SegmentationResult:
     """Predict a tumour mask for every patient with images.
 
@@ -184,13 +233,19 @@ def predict_masks(
     overwrite : bool
         Replace the masks of an existing output folder of this command.
     progress : bool
-        Progress bar.
+        Progress bar (stderr, on a terminal).
+    n_jobs : int
+        Local worker processes (1: this process; -1: all cores).
+    client : distributed.Client or str, optional
+        Run the patients on this Dask cluster (a client or a scheduler address; the workers
+        must see the cohort and ``out``). Every route gives the same masks
+        (:func:`radsem._dask.map_tasks`); with several workers each runs torch with its share
+        of the cores.
 
     Returns
     -------
     SegmentationResult
     """
-    from tqdm.auto import tqdm
 
     table = cohort_images(cohort)
     if table.empty:
@@ -209,61 +264,25 @@ def predict_masks(
         target = Path(out)
         _check_out(target, table, overwrite)
         target.mkdir(parents=True, exist_ok=True)
+    from radsem._dask import map_tasks
+
+    outputs = map_tasks(
+        _predict_one,
+        table.to_dict(orient="records"),
+        client=client,
+        n_jobs=n_jobs,
+        shared={"segmenter": segmenter, "target": target},
+        progress=progress,
+        desc="segmenting",
+        torch_threads=True,
+    )
     rows, masks, cases = [], {}, {}
-    method, model_hash = segmenter.method, segmenter.model_hash
-    for row in tqdm(
-        table.to_dict(orient="records"), total=len(table), desc="segmenting", disable=not progress
-    ):
-        pid = row["patient_id"]
-        base = {
-            "patient_id": pid,
-            "method": method,
-            "model_hash": model_hash,
-            "voxels": 0,
-            "volume_ml": 0.0,
-            "touches_border": False,
-            "reason": "",
-        }
-        try:
-            case = _read(row)
-        except RadsemError as exc:
-            rows.append({**base, "status": "failed", "reason": str(exc)})
-            continue
-        cases[pid] = case
-        mask = segmenter.predict_case(case)
-        voxels = int(mask.sum())
-        volume = voxels * float(np.prod(case.spacing)) / 1000.0
-        if voxels == 0:
-            rows.append(
-                {
-                    **base,
-                    "status": "failed",
-                    "reason": f"patient {pid}: the predicted mask is empty (no voxel "
-                    "above the threshold); no mask written",
-                }
-            )
-            continue
-        border = touches_border(mask)
-        status, reason = "ok", ""
-        if border:
-            status = "flagged"
-            reason = (
-                f"patient {pid}: the predicted mask touches the volume border (tumour "
-                "may extend beyond the field of view; check it)"
-            )
-        masks[pid] = mask
-        if target is not None:
-            write_mask(mask, case.reference, target / pid / "mask.nii.gz")
-        rows.append(
-            {
-                **base,
-                "status": status,
-                "voxels": voxels,
-                "volume_ml": round(volume, 6),
-                "touches_border": border,
-                "reason": reason,
-            }
-        )
+    for row, mask, case in outputs:
+        rows.append(row)
+        if case is not None:
+            cases[row["patient_id"]] = case
+        if mask is not None:
+            masks[row["patient_id"]] = mask
     result = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     if target is not None:
         from radsem.io import write_table

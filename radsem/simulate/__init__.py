@@ -3,8 +3,8 @@
 See ``docs/simulate.md`` for the generating model.
 """
 
-from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
 from radsem.simulate.expression import lavaan_name, loading_table, measurement_syntax
+from radsem.simulate.in_memory import SimulatedCohort, simulate_cohort
 from radsem.simulate.parameters import MECHANISMS, SimulationParameters, default_parameters
 from radsem.simulate.writer import simulate, write_cohort
 

@@ -11,7 +11,7 @@ from radsem.io.cohort import IMAGE_FILES
 from radsem.io.images import write_image
 from radsem.io.staging import clean_stale_temporaries, staged_folder
 from radsem.io.tables import atomic_write_bytes, write_table
-from radsem.simulate.cohort import SimulatedCohort, simulate_cohort
+from radsem.simulate.in_memory import SimulatedCohort, simulate_cohort
 
 __all__ = ["write_cohort", "simulate", "clean_stale_temporaries"]
 

@@ -142,7 +142,22 @@ class _StatementParser:
         terms = self.rhs_terms(right, op)
         if op == "~" and all(t.name == "" for t in terms):
             op = "~1"
+        if op == "=~" and any(t.name == _PHANTOM for t in terms):
+            terms = self.phantom(lhs, terms, right[0])
         return Statement(lhs, op, terms, self.line, self.column, text)
+
+    def phantom(self, lhs: tuple[str, ...], terms: tuple[Term, ...], tok: Token):
+        """``f =~ 0``: a latent variable without indicators (lavaan writes ``f =~ f`` fixed
+        at 0, which makes ``f`` latent without measuring anything)."""
+        if len(lhs) != 1 or len(terms) != 1:
+            raise self.error(
+                "'=~ 0' (a latent variable without indicators) must stand alone: one latent "
+                "variable on the left, nothing else on the right",
+                tok,
+            )
+        term = terms[0]
+        fixed = (Modifier("fixed", (0.0,), term.line, term.column),)
+        return (Term(lhs[0], fixed, term.line, term.column),)
 
     def constraint(
         self, op: str, op_tok: Token, left: list[Token], right: list[Token], text: str
@@ -228,6 +243,9 @@ class _StatementParser:
         return Term(first.name, first.modifiers + second.modifiers, first.line, first.column)
 
 
+_PHANTOM = "\0phantom"  # the right-hand side of 'f =~ 0' until the statement rewrites it
+
+
 class _TermParser:
     """term := factor ('*' factor)* ; the last factor is the variable, the others modifiers."""
 
@@ -289,6 +307,10 @@ class _TermParser:
             mods = [Modifier("fixed", (0.0,), var_tok.line, var_tok.column)]
         return Term(name, tuple(mods), var_tok.line, var_tok.column)
 
+    def pos_mods(self) -> bool:
+        """Whether the term has factors before its last one (modifiers)."""
+        return len(self.toks) > 1
+
     def variable(self, tok: Token, value: object) -> str:
         op = self.op
         if tok.kind == "NAME" and tok.text == "NA":
@@ -304,8 +326,8 @@ class _TermParser:
             return tok.text
         if isinstance(value, float) and op == "~" and value in (0.0, 1.0):
             return ""
-        if isinstance(value, float) and op == "=~" and value == 0.0:
-            raise self.error("'=~ 0' (a latent variable without indicators) is not supported", tok)
+        if isinstance(value, float) and op == "=~" and value == 0.0 and not self.pos_mods():
+            return _PHANTOM
         raise self.error(f"expected a variable name, found {tok.text!r}", tok)
 
     # factor := ['-'|'+'] number | '(' number-expression ')' | NA | name | "string" | call
@@ -354,6 +376,8 @@ class _TermParser:
 
     def call(self, name: Token) -> object:
         fn = name.text
+        if fn == "as.numeric":
+            return self.as_numeric(name)
         if fn in ("rv", "prior", "efa"):
             raise self.error(f"the {fn}() modifier is not supported by radsem", name)
         if fn not in ("c", "start", "lower", "upper", "label", "equal"):
@@ -384,6 +408,28 @@ class _TermParser:
             if fn in ("c", "start") and isinstance(value, float) and math.isinf(value):
                 raise self.error(f"a value in {fn}() must be finite, got {value}", tok)
         return ("call", fn, args, name)
+
+    def as_numeric(self, name: Token) -> float:
+        """``as.numeric(0.5)*x`` / ``as.numeric(NA)*x`` (R's coercion, which lavaan evaluates):
+        a fixed value, or NA (free)."""
+        self.take()  # '('
+        tok = self.peek()
+        if tok is None or tok.text == ")":
+            raise self.error("as.numeric() needs one number or NA", name)
+        value = self.call_argument()
+        nxt = self.take()
+        if nxt is None or nxt.text != ")":
+            raise self.error("as.numeric() takes one number or NA", nxt or name)
+        if isinstance(value, str) and value != "NA":
+            raise self.error("as.numeric() takes a number or NA, not a label", tok)
+        if isinstance(value, tuple):  # a quoted string: R coerces "0.5" to 0.5
+            try:
+                value = float(value[1])
+            except ValueError:
+                raise self.error(f"as.numeric({value[1]!r}) is NA in R (not a number)", tok)
+        if not isinstance(value, float) or math.isinf(value):
+            raise self.error("as.numeric() needs a finite number or NA", tok)
+        return value
 
     def call_argument(self) -> object:
         tok = self.peek()

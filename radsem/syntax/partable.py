@@ -68,7 +68,9 @@ def _flatten(statements: Sequence[Statement]) -> tuple[list[dict], list[Statemen
             for term in stmt.rhs:
                 op = "~1" if (stmt.op == "~" and term.name == "") else stmt.op
                 rhs = term.name
-                if op == "=~" and lhs == rhs:
+                fixed = term.modifier("fixed")
+                phantom = fixed is not None and set(fixed.values) == {0.0}  # 'f =~ 0'
+                if op == "=~" and lhs == rhs and not phantom:
                     raise _syntax_error(
                         stmt,
                         term.line,

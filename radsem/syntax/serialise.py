@@ -164,6 +164,8 @@ def _statement(st: Statement) -> str:
         raise ModelSyntaxError(f"operator {st.op!r} cannot be passed on", st.line, st.column)
     lhs = " + ".join(check_name(n, st.line, st.column, "variable name") for n in st.lhs)
     op = "~" if st.op == "~1" else st.op
+    if op == "=~" and len(st.rhs) == 1 and st.lhs == (st.rhs[0].name,):
+        return f"{lhs} =~ 0"  # a latent variable without indicators (parsed as 'f =~ 0*f')
     return f"{lhs} {op} {' + '.join(_term(t, st.op) for t in st.rhs)}"
 
 

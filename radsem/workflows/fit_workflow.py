@@ -200,7 +200,19 @@ def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> list[str]
 
 
 def _options(
-    data, data_path, *, estimator, missing, group, group_equal, ordered, std_lv, se, fixed_x
+    data,
+    data_path,
+    *,
+    estimator,
+    missing,
+    group,
+    group_equal,
+    ordered,
+    std_lv,
+    se,
+    fixed_x,
+    bootstrap=None,
+    seed=None,
 ) -> dict:
     options = {"missing": missing, "std_lv": bool(std_lv)}
     if estimator is not None:
@@ -222,6 +234,12 @@ def _options(
         options["se"] = se
     if fixed_x != "default":
         options["fixed_x"] = bool(fixed_x)
+    if (bootstrap is not None or seed is not None) and se != "bootstrap":
+        raise DataError("bootstrap replicates and seed (--bootstrap, --seed) need se='bootstrap'")
+    if bootstrap is not None:
+        options["bootstrap"] = int(bootstrap)
+    if seed is not None:
+        options["seed"] = int(seed)
     return options
 
 
@@ -331,6 +349,8 @@ def fit_files(
     progress: bool = False,
     command: str | None = None,
     sheet: str | int | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
 ) -> FitWorkflowResult:
     """Fit a model file to a data file and write the fit report and its tables.
 
@@ -366,6 +386,9 @@ def fit_files(
         The command line recorded in the provenance.
     sheet : str or int, optional
         Sheet of an Excel data file (name or number; default the first).
+    bootstrap, seed : int, optional
+        With ``se="bootstrap"``: the number of replicates (default 1000) and the seed of the
+        resampling (default: drawn once and recorded in the fit, as :func:`radsem.sem`).
 
     Returns
     -------
@@ -401,6 +424,8 @@ def fit_files(
         std_lv=std_lv,
         se=se,
         fixed_x=fixed_x,
+        bootstrap=bootstrap,
+        seed=seed,
     )
     _check_engine(cross_check)
     planned = [name for f in chosen for name in FORMATS[f]]
@@ -411,7 +436,10 @@ def fit_files(
 
     bar = progress_bar(total=3 + bool(cross_check), desc="radsem fit", enabled=progress)
     bar.set_postfix_str("fitting")
-    fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
+    from radsem._progress import engine_progress
+
+    with engine_progress(progress):  # the SEM bootstrap of se="bootstrap" shows its own bar
+        fit, caught = _do_fit(kind, text, table, options, model_path, data_path)
     bar.update()
     check = None
     if cross_check:

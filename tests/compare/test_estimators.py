@@ -74,7 +74,9 @@ def test_params_round_trip_and_clone(model):
 
 
 @pytest.mark.parametrize(
-    "model", _survival_models()[:5], ids=lambda m: f"{type(m).__name__}-{id(m) % 97}"
+    "model",
+    _survival_models()[:5],
+    ids=[f"{type(m).__name__}-{k}" for k, m in enumerate(_survival_models()[:5])],
 )
 def test_survival_models_take_structured_y(model, frame):
     train, test = frame.iloc[:200], frame.iloc[200:]

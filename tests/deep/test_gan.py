@@ -146,7 +146,7 @@ def test_bad_inputs(expression, fitted):
 def test_cohort_expression(expression):
     from types import SimpleNamespace
 
-    from radsem.deep.cohort import cohort_expression
+    from radsem.deep.expression_inputs import cohort_expression
     from radsem.errors import DataWarning
 
     expr, labels = expression

@@ -56,10 +56,11 @@ def compare_summaries(ours: str, theirs: str, tol: float = 1.001e-3) -> list[str
     """Differences between two summary texts (empty when they agree).
 
     Every labelled line of lavaan's text must be in ours with the same values within
-    ``tol`` (one unit of the printed 3 decimals), and ours has no extra labelled lines.
+    ``tol`` (one unit of the printed 3 decimals), and ours has no extra labelled lines; the
+    text-only lines of the header and test blocks must be the same (:func:`compare_text_lines`).
     """
     a, b = parse_summary(ours), parse_summary(theirs)
-    problems = []
+    problems = compare_text_lines(ours, theirs)
     for key, want in b.items():
         got = a.get(key)
         if got is None:
@@ -77,3 +78,32 @@ def compare_summaries(ours: str, theirs: str, tol: float = 1.001e-3) -> list[str
     for key in a.keys() - b.keys():
         problems.append(f"extra line {key}: radsem {a[key]}")
     return problems
+
+
+def _text_lines(text: str) -> list[tuple[str, str]]:
+    """``(block, line)`` for the lines without numbers before the parameter blocks (test
+    names such as ``Satorra-Bentler correction``, ``Standard errors  Robust.sem``), with
+    runs of spaces collapsed; the first line and the optimiser are radsem's own."""
+    out = []
+    block = ""
+    for line in text.split("\nLatent Variables:")[0].splitlines()[1:]:
+        s = " ".join(line.split())
+        if not s or s.startswith(_SKIP):
+            continue
+        if s.endswith(":") and not line.startswith("  "):
+            block = s[:-1]
+            continue
+        tokens = s.split()
+        if _NUM.match(tokens[-1]):
+            continue
+        out.append((block, s))
+    return out
+
+
+def compare_text_lines(ours: str, theirs: str) -> list[str]:
+    """Differences in the text-only lines of the header and test blocks (same lines, same
+    order)."""
+    a, b = _text_lines(ours), _text_lines(theirs)
+    if a == b:
+        return []
+    return [f"text lines differ: radsem {a}, lavaan {b}"]

@@ -168,10 +168,15 @@ def test_bad_inputs(options, error, match):
         radsem.cfa(CFA, data, **options)
 
 
-def test_exogenous_covariate_needs_joint_modelling():
+def test_exogenous_covariate_is_conditioned_on_by_default():
+    """lavaan's default conditional.x (tests/estimation/test_ordinal_conditional_x.py checks
+    the numbers); fixed covariates without it are refused."""
     data = case_data("hs3_covariate_joint")
-    with pytest.raises(EstimationError, match="conditional.x"):
-        radsem.sem(CFA + "\nvisual ~ ageyr", data, ordered=ITEMS)
+    fit = radsem.sem(CFA + "\nvisual ~ ageyr", data, ordered=ITEMS)
+    assert fit.spec.conditional_x
+    assert fit.converged
+    with pytest.raises(EstimationError, match="conditional_x=True"):
+        radsem.sem(CFA + "\nvisual ~ ageyr", data, ordered=ITEMS, conditional_x=False, fixed_x=True)
 
 
 @pytest.mark.parametrize("name", MI_CASES)

@@ -6,12 +6,16 @@ numbers at the printed precision (:mod:`_summary_compare`). Cases: HolzingerSwin
 with ML, MLR, ULS, FIML (20 % MAR values) with ML and MLR, multi-group (ML, MLR with equal
 loadings, ``mimic="Mplus"``), listwise deletion (Used/Total), ``mimic="EQS"``, fixed
 covariates (left out of the report as lavaan), a growth model, the PoliticalDemocracy SEM
-(labels, equality constraints, ``:=``) and ordinal CFAs (WLSMV with one and two groups,
-theta parameterisation, mixed continuous/ordinal indicators, ULSMV).
+(labels, equality constraints, ``:=``), ordinal CFAs (WLSMV with one and two groups,
+theta parameterisation, mixed continuous/ordinal indicators, ULSMV, WLSM), the Satorra-Bentler
+family (MLM, MLMV with one and two groups, MLMVS, MLF, continuous WLS/DWLS/ULSMV,
+``se="robust.sem"``, several tests at once in either order) and the Bollen-Stine bootstrap
+test (layout and every number but its p-value, which follows R's random numbers).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -55,6 +59,12 @@ def _hs_listwise() -> pd.DataFrame:
     return data
 
 
+def _hs_ordered() -> pd.DataFrame:
+    from radsem.estimation.families.ordinal.coding import cut_into_categories
+
+    return cut_into_categories(hs_frame(), 3)
+
+
 def _ordinal():
     case = case_options("hs3_wlsmv")
     return case.function, case.model, case_data("hs3_wlsmv"), dict(case.options)
@@ -95,6 +105,49 @@ CASES = {
         load("Demo.growth"),
         {},
     ),
+    # the Satorra-Bentler family and test= (lavaan's layout for one and several tests)
+    "hs_mlm": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "MLM"}),
+    "hs_mlmv": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "MLMV"}),
+    "hs_mlmvs": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "MLMVS"}),
+    "hs_mlf": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "MLF"}),
+    "hs_wls": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "WLS"}),
+    "hs_dwls": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "DWLS"}),
+    "hs_ulsmv": lambda: ("cfa", HS_MODEL, hs_frame(), {"estimator": "ULSMV"}),
+    "hs_wlsm_ordered": lambda: (
+        "cfa",
+        HS_MODEL,
+        _hs_ordered(),
+        {"estimator": "WLSM", "ordered": list(hs_frame().columns)},
+    ),
+    "hs_sb_and_mv": lambda: (
+        "cfa",
+        HS_MODEL,
+        hs_frame(),
+        {"test": ["satorra.bentler", "mean.var.adjusted"]},
+    ),
+    "hs_mv_sb_chisq": lambda: ("cfa", HS_MODEL, hs_frame(), {"test": ["MV", "sb", "chisq"]}),
+    "hs_robust_sem": lambda: ("cfa", HS_MODEL, hs_frame(), {"se": "robust.sem"}),
+    "hs_groups_mlmv": lambda: (
+        "cfa",
+        HS_MODEL,
+        _hs_school(),
+        {"group": "school", "estimator": "MLMV"},
+    ),
+    "just_identified_mlm": lambda: ("cfa", "f =~ x1 + x2 + x3", hs_frame(), {"estimator": "MLM"}),
+    "just_identified_mlmv": lambda: ("cfa", "f =~ x1 + x2 + x3", hs_frame(), {"estimator": "MLMV"}),
+    "hs_groups_sv_sb": lambda: (
+        "cfa",
+        HS_MODEL,
+        _hs_school(),
+        {"group": "school", "test": ["scaled.shifted", "satorra.bentler"]},
+    ),
+    "hs_yb_sb": lambda: (
+        "cfa",
+        HS_MODEL,
+        hs_frame(),
+        {"test": ["yuan.bentler", "satorra.bentler"]},
+    ),
+    "pd_mlmvs": lambda: ("sem", PD_MODEL, load("PoliticalDemocracy"), {"estimator": "MLMVS"}),
 }
 
 
@@ -210,3 +263,22 @@ def test_bootstrap_summary_has_lavaans_lines(r_lavaan):
         if key[1] in ("Latent Variables", "Covariances", "Variances"):
             got, want = [got[0], *got[-2:]], [want[0], *want[-2:]]  # est, std.lv, std.all
         np.testing.assert_allclose(got, want, atol=1.001e-3, err_msg=str(key))
+
+
+_BS_LINE = re.compile(r"^  P-value \(Bollen-Stine bootstrap\) +(\S+)$", re.M)
+
+
+def test_bollen_stine_summary_matches_lavaan(r_lavaan):
+    """lavaan's layout for ``test="bollen.stine"`` (the standard test, then a second block with
+    the bootstrap p-value); every number but that p-value (random) is compared."""
+    options = {"test": "bollen.stine", "bootstrap": 100}
+    fit = _radsem_fit("cfa", HS_MODEL, hs_frame(), {**options, "seed": 1})
+    ours = fit.summary(fit_measures=True, standardized=True, rsquare=True)
+    theirs = _lavaan_summary("cfa", HS_MODEL, hs_frame(), options, (True, True, True))
+    p_ours, p_theirs = _BS_LINE.findall(ours), _BS_LINE.findall(theirs)
+    assert len(p_ours) == len(p_theirs) == 1
+    assert float(p_ours[0]) == pytest.approx(fit.tests()["pvalue"].iloc[1], abs=5e-4)
+    assert 0 <= float(p_theirs[0]) <= 1
+    problems = compare_summaries(_BS_LINE.sub("", ours), _BS_LINE.sub("", theirs))
+    assert not problems, "\n".join(problems[:20])
+    assert ours.index("Test statistic") < ours.index("Bollen-Stine") < ours.index("Baseline")

@@ -20,7 +20,7 @@ from test_browser import CHROMIUM, _chromium, _png
 
 import radsem
 from radsem.datasets import load
-from radsem.report import comparison_report, sem_report
+from radsem.report import comparison_report, segmentation_section, sem_report
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
@@ -96,6 +96,7 @@ def _outcome_report():
     features = pd.DataFrame(rng.normal(size=(30, 5)), columns=[f"f{j}" for j in range(5)])
     clusters = np.repeat(["C1", "C2", "C3"], 10)
     return comparison_report(
+        sections=[_segmentation()],
         metrics=metrics,
         differences=differences,
         hazard_ratios={"SEM scores + FIGO": hr},
@@ -112,6 +113,50 @@ def _outcome_report():
         ],
         metric_notes=["Rows '(24 months)': not run for the joint SEM-Cox model (reason)."],
     )
+
+
+def _segmentation(patient_ids=True):
+    per = pd.DataFrame(
+        {
+            "patient_id": ["P001", "P002", "P003"] * 2,
+            "set": "held-out",
+            "method": ["unet"] * 3 + ["threshold"] * 3,
+            "status": "ok",
+            "dice": [0.93, 0.88, 0.91, 0.71, 0.65, 0.8],
+            "hd95_vox": [1.0, 1.4, 1.0, 6.0, 7.2, 4.1],
+            "hd95_mm": [1.7, 2.2, 1.7, 11.0, 13.9, 7.5],
+            "volume_pred_ml": [10.2, 22.5, 5.1, 14.0, 30.8, 7.7],
+            "volume_ref_ml": [10.0, 23.9, 5.0, 10.0, 23.9, 5.0],
+            "volume_diff_pct": [2.0, -5.9, 2.0, 40.0, 28.9, 54.0],
+        }
+    )
+    predicted = pd.DataFrame(
+        {
+            "patient_id": ["P010", "P011"],
+            "status": ["ok", "failed"],
+            "voxels": [812, 0],
+            "volume_ml": [1.6, 0.0],
+            "touches_border": False,
+            "method": "unet",
+            "model_hash": "3f2a9c" * 10,
+            "reason": ["", "patient P011: the predicted mask is empty"],
+        }
+    )
+    source = pd.Series(
+        ["reference"] * 3 + [f"predicted:unet:{'3f2a9c' * 10}"],
+        index=["P001", "P002", "P003", "P010"],
+    )
+    return segmentation_section(
+        per_patient=per,
+        predicted=predicted,
+        mask_source=source,
+        crops_mask_source=source,
+        patient_ids=patient_ids,
+    )
+
+
+def _segmentation_hidden():
+    return _segmentation(patient_ids=False)
 
 
 def _sem_report():
@@ -184,6 +229,20 @@ def test_outcome_report_reader_points(pages, tmp_path):
     for label in ("C1", "C2", "C3"):
         assert len(re.findall(rf">{label}</text>", heat)) == 1, label
     assert "not run for the joint SEM-Cox model" in _section(dom, "cross-validated-metrics")
+    # segmentation: who got predicted masks (model hash), Dice / HD95 per patient, volumes
+    seg = _section(dom, "automatic-segmentation")
+    assert "2 patient(s) had no reference mask" in seg
+    assert "model hash 3f2a9c3f2a9c" in seg
+    assert "1 ok, 0 flagged" in seg
+    assert "P011: the predicted mask is empty" in seg
+    assert seg.count("<tr>") >= 6 + 2 + 2 + 2
+    assert ">0.930<" in seg
+    assert "Mask source of the autoencoder crops" in seg
+    assert "predicted:unet:3f2a9c" in seg
+    vol = _svgs(seg)
+    assert len(vol) == 1
+    assert "Predicted mask volume (mL)" in vol[0]
+    assert ids.index("automatic-segmentation") < ids.index("warnings")
 
 
 def test_sem_report_reader_points(pages, tmp_path):
@@ -227,3 +286,18 @@ def test_sem_page_has_no_blank_band_above_the_diagram(pages, tmp_path):
     height = _png(png).shape[0]
     assert ink[0] < 0.08 * height
     assert ink[-1] > 0.92 * height
+
+
+def test_segmentation_section_without_patient_ids():
+    from radsem.report import Report
+
+    section = _segmentation()
+    shown = Report("x", [section]).to_html()
+    assert "P010" in shown
+    assert "P011: the predicted mask is empty" in shown
+    hidden = _segmentation_hidden()
+    html = Report("x", [hidden]).to_html()
+    for pid in ("P001", "P002", "P003", "P010", "P011"):
+        assert pid not in html, pid
+    assert "case 2: the predicted mask is empty" in html
+    assert "identifiers are in the output tables" in html

@@ -148,3 +148,22 @@ def test_km_bad_input(km_table):
         kaplan_meier_plot(km_table.drop(columns="surv"))
     with pytest.raises(DataError, match=r"\[0, 1\]"):
         kaplan_meier_plot(km_table.assign(surv=km_table["surv"] + 1))
+
+
+def test_cluster_heatmap_integer_labels_drawn_once(rng):
+    """The demo's clusters are integers 1, 2, 3: each label is drawn once in the rendered
+    figure (the outcome report once showed "1 1")."""
+    import re
+
+    x = pd.DataFrame(rng.normal(size=(24, 4)), columns=list("abcd"))
+    labels = np.repeat([1, 2, 3], 8)
+    svg = cluster_heatmap(x, labels).svg.decode()
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    # the colour bar's z-score ticks (-3 ... 3, lowest first) come last, before its label
+    assert texts[-1] == "z-score"
+    start = next(k for k, t in enumerate(texts) if t.startswith("\u2212"))
+    strip = texts[:start]
+    assert sorted(set(x.columns)) == sorted(strip[:4])
+    for label in ("1", "2", "3"):
+        assert strip.count(label) == 1, (label, strip)
+    assert not any(re.fullmatch(r"(\d+) \1", t.strip()) for t in texts), texts

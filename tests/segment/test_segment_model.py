@@ -192,3 +192,19 @@ def test_with_predicted_masks_fills_only_missing(cohort_dir, tmp_path):
     assert reference.sum() == 7
     assert (images.loc[~reference, "mask_source"] == "predicted:fixed:none").all()
     assert images.loc[~reference, "mask"].str.startswith(str((tmp_path / "p").resolve())).all()
+
+
+def test_model_folder_whose_config_does_not_fit_the_weights(trained, tmp_path):
+    _, folder = trained
+    bad = tmp_path / "edited"
+    shutil.copytree(folder, bad)
+    meta = json.loads((bad / "model.json").read_text())
+    meta["config"]["channels"] = [c * 2 for c in meta["config"]["channels"]]
+    (bad / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="do not fit the recorded network configuration"):
+        load_segmenter(bad)
+    gone = tmp_path / "noweights"
+    shutil.copytree(folder, gone)
+    (gone / "weights.pt").unlink()
+    with pytest.raises(DataError, match="weights.pt"):
+        load_segmenter(gone)

@@ -222,6 +222,7 @@ class SemFit:
     @cached_property
     def _boot(self):
         """The bootstrap behind ``se="bootstrap"`` (options ``bootstrap``, ``seed``, ``n_jobs``)."""
+        from radsem._progress import engine_progress_wanted
         from radsem.estimation.bootstrap.resample import bootstrap
 
         o = self.options
@@ -231,6 +232,7 @@ class SemFit:
             "ordinary",
             o.get("seed"),
             o.get("n_jobs", 1),
+            progress=engine_progress_wanted(),  # radsem fit --se bootstrap: a bar
             stacklevel=user_stacklevel(),
         )
 
@@ -627,11 +629,13 @@ class SemFit:
 
     def _summary_parts(self):
         from radsem.estimation.measures.summary_blocks import SummaryParts, group_chisq
+        from radsem.estimation.robust.test_table import summary_tests
 
         pb = self._problem
         scaled = self.options["estimator"] == "MLR"
+        printed = summary_tests(self)  # the estimator lavaan prints, the tests beyond standard
         return SummaryParts(
-            estimator="ML" if scaled else self.options["estimator"],
+            estimator=printed.estimator,
             optim_method=self._result.method,
             npar=int(pb.nfree),
             n_eq=int(pb.constraints.n_eq) if pb.constraints is not None else 0,
@@ -649,6 +653,8 @@ class SemFit:
             boot_successful=self._boot.n_successful
             if self.options.get("se") == "bootstrap"
             else None,
+            tests=printed.tests,
+            h1_structured=printed.h1_structured,
         )
 
     def save(self, path):

@@ -44,20 +44,23 @@ class BaselineTest:
     trace_ug: float = np.nan
 
 
-def _threshold_counts(problem) -> list[int]:
-    """Per group the number of marginal elements (thresholds, means, variances)."""
-    return [problem.model.n_marginal] * len(problem.stats)
+def _baseline_free(problem) -> np.ndarray:
+    """Elements free in the baseline: thresholds, means, variances (and, with conditional.x,
+    the slopes unless ``baseline_conditional_x_free_slopes=False``)."""
+    model = problem.model
+    return np.asarray(getattr(model, "baseline_free", np.arange(model.n_marginal)), int)
 
 
 def baseline_test(problem) -> BaselineTest:
     """Fit the independence model (closed form: weighted least squares on the thresholds)."""
     fg = problem.nobs / problem.ntotal
     chisq, deltas, infos = 0.0, [], []
-    nth = _threshold_counts(problem)
+    slots = _baseline_free(problem)
+    nth = [slots.size] * len(problem.stats)
     for st, w, n, k in zip(problem.stats, problem.W, problem.nobs, nth, strict=True):
         s = np.asarray(st.wls_obs, float)
         d0 = np.zeros((s.size, k))
-        d0[:k, :k] = np.eye(k)
+        d0[slots, np.arange(k)] = 1.0
         a = d0.T @ w @ d0
         t_hat = np.linalg.solve(a, d0.T @ w @ s) if k else np.zeros(0)
         e = s - d0 @ t_hat

@@ -35,12 +35,18 @@ def _residual_indices(problem, theta) -> dict[str, float]:
     correlations) on the off-diagonal of lavaan's sample "cov" (correlations; covariances for
     continuous variables); versions with "means" add the threshold residuals."""
     model = problem.model
-    p = len(model.observed)
-    low = (model.cor_r, model.cor_c)
+    # conditional.x: residual correlations of the endogenous variables only
+    low = getattr(model, "cor_local", (model.cor_r, model.cor_c))
     parts = {k: [] for k in ("rmr", "rmr_nomean", "srmr", "srmr_nomean", "crmr", "crmr_nomean")}
     for g, (st, imp) in enumerate(zip(problem.stats, model.implied(theta), strict=True)):
         s_mat = np.asarray(st.cov, float)
-        sig = imp.sigma / np.outer(imp.scale, imp.scale)
+        # lavaan counts every observed variable (covariates too) in the denominator
+        p = len(model.observed)
+        if hasattr(imp, "sigma_res"):
+            se = imp.scale[model.endo]
+            sig = imp.sigma_res / np.outer(se, se)
+        else:
+            sig = imp.sigma / np.outer(imp.scale, imp.scale)
         sd, sdi = np.sqrt(np.diag(s_mat)), np.sqrt(np.diag(sig))
         res = {
             "rmr": (s_mat - sig)[low],

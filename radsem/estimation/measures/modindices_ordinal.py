@@ -45,9 +45,15 @@ def _extended(fit):
     }
     rows, start = [], []
     nfree = model.nfree
+    # conditional.x: the covariates' moments are not modelled (only regressions on them)
+    exo = set(fit.spec.exogenous) if getattr(model, "exo", None) is not None else set()
     for lhs, op, rhs, g in candidate_rows(fit.spec, True):
         if op not in ("=~", "~~", "~", "~1") or (op == "~~" and lhs == rhs and lhs in ordv):
             continue
+        if lhs in exo or (rhs in exo and op != "~"):
+            continue
+        if op == "~" and rhs in ordv and model.parameterization == "delta":
+            continue  # an ordered predictor needs the theta parameterization (see implied)
         key = (lhs, op, rhs, g)
         if key in seen:
             pos = seen[key]
@@ -65,9 +71,22 @@ def _extended(fit):
         rows.append(len(par) - 1)
         start.append(0.0)
     spec = SimpleNamespace(
-        partable=par, observed=fit.spec.observed, latent=fit.spec.latent, ordered=fit.spec.ordered
+        partable=par,
+        observed=fit.spec.observed,
+        latent=fit.spec.latent,
+        ordered=fit.spec.ordered,
+        exogenous=fit.spec.exogenous,
     )
-    ext = OrdinalModel(spec, model.ngroups, model.parameterization)
+    if hasattr(model, "sample_joint"):  # conditional.x: the same reduced form
+        ext = type(model)(
+            spec,
+            model.ngroups,
+            model.parameterization,
+            fit._problem.stats,
+            model.free_slopes_baseline,
+        )
+    else:
+        ext = OrdinalModel(spec, model.ngroups, model.parameterization)
     theta = np.concatenate([fit._theta, np.asarray(start, float)])
     return ext, theta, np.array(rows, int)
 

@@ -90,7 +90,7 @@ def _render_block(block: Block) -> list[str]:
     for ``Used``/``Total`` in the header), an empty line elsewhere."""
     head = " " * (2 + _LABEL) + "".join(f"{c:>{_COL}}" for c in block.columns)
     if block.title is None:
-        lines = [head] if block.columns else []
+        lines = []  # the header's column names are a "head" row, where lavaan prints them
     elif block.title == "Model Test User Model":
         lines = [f"{block.title}:", head if block.columns else ""]
     else:
@@ -98,6 +98,8 @@ def _render_block(block: Block) -> list[str]:
     for label, values, kind in block.rows:
         if kind == "blank":
             lines.append("")
+        elif kind == "head":
+            lines.append(f"  {label:<{_LABEL}}" + "".join(f"{c:>{_COL}}" for c in values))
         elif kind in ("note", "title"):
             lines.append(f"  {label}")
         elif len(values) == 1 and isinstance(values[0], str):  # text: right-aligned as lavaan

@@ -3,20 +3,32 @@
 Each block is a list of rows ``(label, values, kind)``: ``values`` has one entry per column
 (``Standard`` and, for a scaled test, ``Scaled``), ``None`` for an empty cell; ``kind`` is
 ``"value"``, ``"blank"`` (an empty line), ``"note"`` (text under a row, no values) or
-``"title"`` (a sub-heading such as ``Test statistic for each group:``). Labels, rows and
-their order follow lavaan 0.6-14's ``print`` methods (``lav_print``/``lav_fit_measures``
-print), so a user comparing the two texts finds the same lines.
+``"title"`` (a sub-heading such as ``Test statistic for each group:``) or ``"head"`` (a
+label with column names, such as ``Used  Total`` above the numbers of observations).
+Labels, rows and their order follow lavaan 0.6-14's ``print`` methods (``lav_test_print``,
+the ``lav_fit_measures`` print), so a user comparing the two texts finds the same lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SummaryParts", "Block", "header_block", "fit_blocks", "se_block", "group_chisq"]
+from radsem.estimation.robust.sb_tests import SCALED_TESTS, TEST_LABELS
+
+__all__ = [
+    "SummaryParts",
+    "TestRow",
+    "Block",
+    "header_block",
+    "fit_blocks",
+    "se_block",
+    "group_chisq",
+]
 
 Row = tuple[str, tuple, str]
 
@@ -54,6 +66,11 @@ class SummaryParts:
         The fit's options.
     boot_successful : int or None
         Bootstrap replicates used (``se="bootstrap"``).
+    tests : sequence of TestRow
+        The tests beyond the standard one (rows of ``fit.tests()``), in lavaan's order.
+    h1_structured : bool
+        Whether the h1 information is the structured one (ML, GLS) or the unstructured
+        one (the WLS family, ordered data), as lavaan prints it.
     """
 
     estimator: str
@@ -70,6 +87,19 @@ class SummaryParts:
     categorical: bool = False
     options: dict = field(default_factory=dict)
     boot_successful: int | None = None
+    tests: Sequence[TestRow] = ()
+    h1_structured: bool = True
+
+
+class TestRow(NamedTuple):
+    """One test statistic (a row of ``fit.tests()``)."""
+
+    test: str
+    stat: float
+    df: float
+    pvalue: float
+    scaling_factor: float = np.nan
+    shift: float = np.nan
 
 
 @dataclass
@@ -132,6 +162,8 @@ def header_block(parts: SummaryParts) -> Block:
     dropped = any(u != t for u, t in zip(used, total, strict=True))
     columns: tuple[str, ...] = ("Used", "Total") if dropped else ()
     if len(used) == 1:
+        if dropped:  # lavaan prints the column names just above the line
+            rows.append(("", columns, "head"))
         rows.append(
             _v("Number of observations", used[0], total[0])
             if dropped
@@ -140,7 +172,8 @@ def header_block(parts: SummaryParts) -> Block:
         if parts.npatterns is not None:
             rows.append(_v("Number of missing patterns", int(parts.npatterns[0])))
     else:
-        rows.append(_title("Number of observations per group:"))
+        title = "Number of observations per group:"
+        rows.append((title, columns, "head") if dropped else _title(title))
         for lab, u, t in zip(parts.group_labels, used, total, strict=True):
             rows.append(_v(f"  {lab}", u, t) if dropped else _v(f"  {lab}", u))
         if parts.npatterns is not None:
@@ -150,48 +183,88 @@ def header_block(parts: SummaryParts) -> Block:
     return Block(None, columns, rows)
 
 
-_TEST_NOTES = {
-    "yuan.bentler.mplus": "Yuan-Bentler correction (Mplus variant)",
-    "yuan.bentler": "Yuan-Bentler correction",
-    "satorra.bentler": "Satorra-Bentler correction",
-    "scaled.shifted": "simple second-order correction",
-    "mean.var.adjusted": "Satterthwaite correction",
-}
+def _count(x: float):
+    """A number of degrees of freedom as lavaan prints it: whole numbers as integers."""
+    x = float(x)
+    return int(round(x)) if np.isfinite(x) and x % 1 == 0 else x
+
+
+def _p_label(p: float) -> str:
+    return "P-value (Chi-square)" if np.isfinite(p) else "P-value (Unknown)"  # ULS: Unknown
+
+
+def _scaled_rows(std: TestRow, test: TestRow, parts: SummaryParts) -> list[Row]:
+    """One two-column block of lavaan's ``lav_test_print``: the standard test beside one
+    scaled test, its scaling factor (and shift), its name, and the per group statistics."""
+    df = _count(std.df)
+    rows = [
+        _v("Test Statistic", float(std.stat), float(test.stat)),
+        _v("Degrees of freedom", df, _count(test.df)),
+    ]
+    if df != 0:
+        rows += [
+            _v(_p_label(float(std.pvalue)), float(std.pvalue), float(test.pvalue)),
+            _v("Scaling correction factor", None, float(test.scaling_factor)),
+        ]
+        if test.test == "scaled.shifted":
+            rows.append(_v("Shift parameter", None, float(test.shift)))
+        rows.append(_note(f"  {TEST_LABELS.get(test.test, test.test)}"))
+    if len(parts.group_chisq) > 1:
+        rows.append(_title("Test statistic for each group:"))
+        c = float(test.scaling_factor) if np.isfinite(float(test.scaling_factor)) else 1.0
+        n = np.asarray(parts.nobs, float)
+        shift = float(test.shift) if test.test == "scaled.shifted" else 0.0
+        for lab, x, sh in zip(
+            parts.group_labels, parts.group_chisq, shift * n / n.sum(), strict=True
+        ):
+            rows.append(_v(f"  {lab}", x, x / c + sh))  # lavaan: the shift split by n_g / N
+    return rows
+
+
+def _plain_rows(test: TestRow, parts: SummaryParts) -> list[Row]:
+    """One one-column block: the standard test, or a test without a scaling factor
+    (``bollen.stine``: the same statistic with the bootstrap p-value)."""
+    df = _count(test.df)
+    rows = [_v("Test statistic", float(test.stat)), _v("Degrees of freedom", df)]
+    if df != 0:
+        p = float(test.pvalue)
+        label = "P-value (Bollen-Stine bootstrap)" if test.test == "bollen.stine" else _p_label(p)
+        rows.append(_v(label, p))
+    if len(parts.group_chisq) > 1 and test.test == "standard":
+        rows.append(_title("Test statistic for each group:"))
+        rows += [
+            _v(f"  {lab}", x) for lab, x in zip(parts.group_labels, parts.group_chisq, strict=True)
+        ]
+    return rows
 
 
 def _user_test(fm: pd.Series, parts: SummaryParts, scaled: bool) -> Block:
-    df = int(round(float(fm["df"])))
-    rows: list[Row] = []
-    if scaled:
-        rows += [
-            _v("Test Statistic", float(fm["chisq"]), float(fm["chisq.scaled"])),
-            _v("Degrees of freedom", df, int(round(float(fm["df.scaled"])))),
+    """lavaan's ``Model Test User Model``: a two-column block (Standard beside the scaled
+    test) per scaled test, in the order requested, then a one-column block per other test;
+    the standard test alone when nothing is scaled."""
+    std = TestRow("standard", float(fm["chisq"]), float(fm["df"]), float(fm["pvalue"]))
+    tests = list(parts.tests)
+    if scaled and not tests:  # a fit that reports only its fit measures
+        tests = [
+            TestRow(
+                parts.test_name or "",
+                float(fm["chisq.scaled"]),
+                float(fm["df.scaled"]),
+                float(fm["pvalue.scaled"]),
+                float(fm["chisq.scaling.factor"]),
+                parts.shift if parts.shift is not None else np.nan,
+            )
         ]
-        if df > 0:
-            p = float(fm["pvalue"])
-            label = "P-value (Chi-square)" if np.isfinite(p) else "P-value (Unknown)"
-            rows.append(_v(label, p, float(fm["pvalue.scaled"])))
-        rows.append(_v("Scaling correction factor", None, float(fm["chisq.scaling.factor"])))
-        if parts.shift is not None:
-            rows.append(_v("Shift parameter", None, float(parts.shift)))
-        note = _TEST_NOTES.get(parts.test_name or "")
-        if note:
-            rows.append(_note(f"  {note}"))
-    else:
-        rows += [_v("Test statistic", float(fm["chisq"])), _v("Degrees of freedom", df)]
-        if df > 0:
-            p = float(fm["pvalue"])
-            label = "P-value (Chi-square)" if np.isfinite(p) else "P-value (Unknown)"
-            rows.append(_v(label, p))  # NaN prints as NA (ULS: lavaan's "Unknown")
-    if len(parts.group_chisq) > 1:
-        rows.append(_title("Test statistic for each group:"))
-        c = float(fm["chisq.scaling.factor"]) if scaled else 1.0
-        n = np.asarray(parts.nobs, float)
-        shifts = (parts.shift or 0.0) * n / n.sum()  # lavaan: f_g * shift per group
-        for lab, x, sh in zip(parts.group_labels, parts.group_chisq, shifts, strict=True):
-            vals = (x, x / c + sh) if scaled else (x,)
-            rows.append(_v(f"  {lab}", *vals))
-    return Block("Model Test User Model", ("Standard", "Scaled") if scaled else (), rows)
+    robust = [t for t in tests if t.test in SCALED_TESTS]
+    plain = [t for t in tests if t not in robust]
+    rows: list[Row] = []
+    for t in robust:
+        rows += ([_BLANK] if rows else []) + _scaled_rows(std, t, parts)
+    if not robust:
+        rows += _plain_rows(std, parts)
+    for t in plain:
+        rows += [_BLANK, *_plain_rows(t, parts)]
+    return Block("Model Test User Model", ("Standard", "Scaled") if robust else (), rows)
 
 
 def _baseline(fm: pd.Series, scaled: bool) -> Block:
@@ -203,7 +276,7 @@ def _baseline(fm: pd.Series, scaled: bool) -> Block:
 
     rows = [
         _v("Test statistic", *pair("baseline.chisq")),
-        _v("Degrees of freedom", *(int(round(x)) for x in pair("baseline.df"))),
+        _v("Degrees of freedom", *(_count(x) for x in pair("baseline.df"))),
         _v("P-value", *pair("baseline.pvalue")),
     ]
     if scaled:
@@ -344,10 +417,11 @@ def se_block(parts: SummaryParts) -> Block:
             rows.append(_v("Number of successful bootstrap draws", int(parts.boot_successful)))
     if se != "none":
         label = "Information bread" if se == "robust.huber.white" else "Information"
-        rows.append(_v(label, info.title()))
+        rows.append(_v(label, info[:1].upper() + info[1:]))  # lavaan: "First.order"
         if info == "observed":
             rows.append(_v("Observed information based on", "Hessian"))
         else:
-            h1 = "Unstructured" if parts.categorical else "Structured"
+            structured = parts.h1_structured and not parts.categorical
+            h1 = "Structured" if structured else "Unstructured"
             rows.append(_v("Information saturated (h1) model", h1))
     return Block("Parameter Estimates", (), rows)

@@ -355,7 +355,7 @@ def _robust_incremental(x2, df, x2n, dfn, c, c0) -> dict[str, float]:
     continuous data), so the robust formulas are always used for this test (as lavaan's
     numbers show); the Satorra-Bentler factor ``tr(U Gamma) / df`` of that baseline is
     exactly 1 in lavaan and here, and the fallback applies."""
-    if not all(np.isfinite(v) for v in (x2, df, x2n, dfn, c, c0)) or df <= 0:
+    if not all(np.isfinite(v) for v in (x2, df, x2n, dfn, c, c0)):  # df = 0: 1 as lavaan
         return {k: np.nan for k in ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust")}
     t1 = max(x2 - c * df, 0.0)
     t2 = max(x2 - c * df, x2n - c0 * dfn, 0.0)
@@ -390,7 +390,8 @@ def robust_measures(chisq, df, tests, baseline, btests, n, groups) -> dict[str, 
     out.update(incremental_indices(t.stat, t.df, bt.stat, bt.df, ".scaled"))
     if robust:
         if name == "scaled.shifted":
-            c = t.scaling_factor * (df - t.shift) / df if df > 0 else np.nan
+            # df = 0: c multiplies df = 0 (lavaan's robust CFI/TLI are then 1)
+            c = t.scaling_factor * (df - t.shift) / df if df > 0 else 1.0
             c0 = bt.scaling_factor * (bdf - bt.shift) / bdf
         else:
             c, c0 = t.scaling_factor, bt.scaling_factor
@@ -405,7 +406,8 @@ def robust_measures(chisq, df, tests, baseline, btests, n, groups) -> dict[str, 
         x2, df2 = t.stat, df
     else:
         x2 = chisq
-        df2 = t.trace_ugamma if np.isfinite(t.trace_ugamma) and t.trace_ugamma != 0 else np.nan
+        ok = df > 0 and np.isfinite(t.trace_ugamma) and t.trace_ugamma != 0
+        df2 = t.trace_ugamma if ok else np.nan  # lavaan: NA at df = 0
     lo, hi = rmsea_ci(x2, df2, n, groups)
     out.update(
         {
@@ -417,8 +419,9 @@ def robust_measures(chisq, df, tests, baseline, btests, n, groups) -> dict[str, 
         }
     )
     if robust:
-        c_hat = t.scaling_factor
-        c_hat3 = c_hat * (df - t.shift) / df if name == "scaled.shifted" else c_hat
+        # at df = 0 lavaan's robust RMSEA is the standard one (0, interval 0 to 0)
+        c_hat = t.scaling_factor if df > 0 else 1.0
+        c_hat3 = c_hat * (df - t.shift) / df if name == "scaled.shifted" and df > 0 else c_hat
         lo, hi = rmsea_ci(t.stat, df, n, groups, c_hat)
         out.update(
             {

@@ -3,16 +3,22 @@
 ``fit.tests()`` lists the standard test and every test requested with ``test =`` (scaled
 tests from :mod:`radsem.estimation.robust.inference_sb`, the Bollen-Stine bootstrap p-value
 from :meth:`SemFit.bootstrap` with ``type = "bollen.stine"``); ``fit_measures()`` gets the
-``.scaled`` / ``.robust`` columns of the first scaled test, as lavaan's ``fitMeasures()``.
+``.scaled`` / ``.robust`` columns of the first scaled test, as lavaan's ``fitMeasures()``;
+``summary()`` prints the tests of :func:`summary_tests` in lavaan's layout
+(:mod:`radsem.estimation.measures.summary_blocks`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
 import pandas as pd
 
-from radsem.estimation.robust.sb_tests import SCALED_TESTS, TEST_LABELS
+from radsem.estimation.robust.options import ROBUST_TABLE
+from radsem.estimation.robust.sb_tests import SCALED_TESTS
 
-__all__ = ["test_measures", "test_table", "summary_lines"]
+__all__ = ["test_measures", "test_table", "summary_tests", "SummaryTests"]
 
 _COLUMNS = ("test", "stat", "df", "pvalue", "scaling_factor", "shift", "trace_ugamma")
 
@@ -98,24 +104,26 @@ def test_table(fit) -> pd.DataFrame:
     return out
 
 
-def summary_lines(fit) -> list[str]:
-    """The lines of ``summary()`` for the tests beyond the standard one (lavaan's layout:
-    statistic, df, p-value, scaling factor (and shift) of each test, with its name)."""
-    out = []
-    for row in test_table(fit).iloc[1:].itertuples():
-        label = TEST_LABELS.get(row.test, row.test)
-        if row.test == "bollen.stine":
-            out.append(f"  {'P-value (Bollen-Stine bootstrap)':<40}{row.pvalue:>12.3f}")
-            continue
-        out += [
-            f"  {'Scaled test statistic':<40}{row.stat:>12.3f}",
-            f"  {'Degrees of freedom':<40}{row.df:>12.3f}"
-            if row.test == "mean.var.adjusted"
-            else f"  {'Degrees of freedom':<40}{int(row.df):>12}",
-            f"  {'P-value (scaled)':<40}{row.pvalue:>12.3f}",
-            f"  {'Scaling correction factor':<40}{row.scaling_factor:>12.3f}",
-        ]
-        if row.test == "scaled.shifted":
-            out.append(f"  {'Shift parameter':<40}{row.shift:>12.3f}")
-        out.append(f"    {label}")
-    return out
+class SummaryTests(NamedTuple):
+    """What ``summary()`` prints of a fit's estimator and tests (lavaan's names)."""
+
+    estimator: str
+    tests: tuple
+    h1_structured: bool
+
+
+def summary_tests(fit) -> SummaryTests:
+    """The estimator lavaan prints (``ML`` for MLR, MLM, MLMV, MLMVS and MLF; ``DWLS`` for
+    WLSM/WLSMV; ``ULS`` for ULSM/ULSMV), the rows of :func:`test_table` beyond the standard
+    test (as :class:`~radsem.estimation.measures.summary_blocks.TestRow`), and whether the h1
+    information is lavaan's structured one (not for the WLS family)."""
+    from radsem.estimation.measures.summary_blocks import TestRow
+
+    est = str(fit.options["estimator"])
+    core = "ML" if est == "MLR" else ROBUST_TABLE.get(est, (est,))[0]
+    rows = []
+    for r in test_table(fit).iloc[1:].itertuples():
+        shift = float(r.shift) if r.shift is not None else np.nan
+        scaling = float(r.scaling_factor) if r.scaling_factor is not None else np.nan
+        rows.append(TestRow(r.test, float(r.stat), float(r.df), float(r.pvalue), scaling, shift))
+    return SummaryTests(core, tuple(rows), core not in ("WLS", "DWLS", "ULS"))

@@ -57,11 +57,13 @@ def fit_continuous(
     n_jobs: int = 1,
     test=None,
     likelihood: str = "default",
+    spec_transform=lambda spec: spec,
     **spec_options,
 ) -> SemFit:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
-    See :func:`sem` for the parameters.
+    See :func:`sem` for the parameters; ``spec_transform`` (ModelSpec -> ModelSpec) edits
+    the built parameter table before fitting (e.g. the efa identification).
     """
     from radsem.syntax import build_partable
 
@@ -98,6 +100,7 @@ def fit_continuous(
         missing=missing,
         **spec_options,
     )
+    spec = spec_transform(spec)
     # lavaan: the unbiased covariance for GLS, ULS, WLS, DWLS and the Wishart likelihood
     unbiased = core_est in ("GLS", "ULS", "WLS", "DWLS") or wishart
     stats = _group_stats(labels, frames, spec.observed, missing, bool(group), unbiased)
@@ -136,6 +139,8 @@ def fit_continuous(
     if test is not None:
         options["test"] = list(test)
     if se == "bootstrap" or "bollen.stine" in (test or ()):
+        if seed is None:  # drawn once and kept in the options, so the fit can be repeated
+            seed = int(np.random.SeedSequence().entropy % (2**63))
         options.update(bootstrap=bootstrap, seed=seed, n_jobs=n_jobs)
     options.update({"likelihood": "wishart"} if wishart else {})
     fit = SemFit(model, data, options, spec, problem, result)

@@ -186,10 +186,15 @@ def _start(model, stats, std_lv: bool) -> np.ndarray:
 
     from radsem.estimation.core.start import start_values
 
-    pseudo = [
-        SimpleNamespace(cov=np.asarray(st.cov, float), mean=np.asarray(st.mean, float))
-        for st in stats
-    ]
+    if hasattr(model, "sample_joint"):  # conditional.x: the joint moments of y* and x
+        pseudo = [
+            SimpleNamespace(**dict(zip(("cov", "mean"), model.sample_joint(st)))) for st in stats
+        ]
+    else:
+        pseudo = [
+            SimpleNamespace(cov=np.asarray(st.cov, float), mean=np.asarray(st.mean, float))
+            for st in stats
+        ]
     vals = model.fixed_values.copy()
     vals[model.ram_rows] = start_values(model.ram, pseudo, std_lv)
     for g, st in enumerate(stats):
@@ -225,6 +230,7 @@ def fit_ordinal(
     level: float = 0.95,
     ordered=None,
     parameterization: str = "delta",
+    baseline_conditional_x_free_slopes: bool = True,
     bootstrap: int = 1000,
     seed=None,
     n_jobs: int = 1,
@@ -303,18 +309,27 @@ def fit_ordinal(
         parameterization=parameterization,
         **spec_options,
     )
-    if spec.exogenous or spec.conditional_x and spec.names.ov_x:
+    conditional = bool(spec.conditional_x and spec.exogenous)
+    if spec.exogenous and not conditional:
         raise EstimationError(
-            "exogenous observed covariates with ordered outcomes need lavaan's conditional.x "
-            f"(probit regressions), which is not implemented: {list(spec.names.ov_x)}; pass "
-            "fixed_x=False, conditional_x=False to model them jointly (lavaan gives the same "
-            "with those options)"
+            "exogenous observed covariates with ordered outcomes and fixed_x=True need "
+            f"conditional_x=True (lavaan's default): {list(spec.names.ov_x)}; or pass "
+            "fixed_x=False, conditional_x=False to model them jointly"
         )
-    stats = [
-        categorical_sample_stats(frame, spec.observed, spec.ordered, levels=levels, missing=missing)
-        for frame in frames
-    ]
-    omodel = OrdinalModel(spec, len(frames), parameterization)
+    if conditional:
+        from radsem.estimation.families.ordinal.estimate_conditional import conditional_setup
+
+        stats, omodel = conditional_setup(
+            spec, frames, levels, missing, parameterization, baseline_conditional_x_free_slopes
+        )
+    else:
+        stats = [
+            categorical_sample_stats(
+                frame, spec.observed, spec.ordered, levels=levels, missing=missing
+            )
+            for frame in frames
+        ]
+        omodel = OrdinalModel(spec, len(frames), parameterization)
     problem = OrdinalProblem(spec, omodel, stats, core)
     start = _start(omodel, stats, spec.std_lv)
     with np.errstate(all="ignore"):
@@ -338,7 +353,13 @@ def fit_ordinal(
         "test": test,
         **spec_options,
     }
-    fit = OrdinalFit(model, data, options, spec, problem, result)
+    if conditional:
+        from radsem.estimation.families.ordinal.fit_conditional import ConditionalOrdinalFit
+
+        options["baseline_conditional_x_free_slopes"] = bool(baseline_conditional_x_free_slopes)
+        fit = ConditionalOrdinalFit(model, data, options, spec, problem, result)
+    else:
+        fit = OrdinalFit(model, data, options, spec, problem, result)
     if not result.converged:
         warnings.warn(
             f"the optimiser did not converge: {result.message}; estimates are not trustworthy",

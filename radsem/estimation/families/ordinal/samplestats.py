@@ -87,9 +87,10 @@ class CategoricalStats:
 def _check_inputs(data, variables, ordered, exogenous):
     if exogenous:
         raise ModelSpecificationError(
-            "exogenous covariates with ordinal outcomes (lavaan's conditional.x = TRUE) are not "
-            f"supported: {list(exogenous)}; model them as endogenous (fixed.x = FALSE) or remove "
-            "them"
+            "exogenous covariates with ordinal outcomes (lavaan's conditional.x = TRUE) need "
+            f"the conditional statistics: {list(exogenous)}; use "
+            "radsem.estimation.families.ordinal.samplestats_conditional."
+            "conditional_sample_stats"
         )
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -159,7 +160,8 @@ def categorical_sample_stats(
         Category labels per ordinal variable, to code every group of a multi-group analysis on
         the same categories (a category empty in this group is then an error, as in lavaan).
     exogenous : sequence of str, optional
-        Exogenous covariates; not supported (lavaan's ``conditional.x``), raises.
+        Exogenous covariates: not here (raises); see
+        :func:`~radsem.estimation.families.ordinal.samplestats_conditional.conditional_sample_stats`.
     nacov : bool or None
         Compute ``gamma`` and ``wls_v`` (default). ``False``: skip them (filled with NaN), for
         correlations only. ``None``: compute them unless a correlation is exactly +-1 (then NaN)
