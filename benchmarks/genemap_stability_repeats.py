@@ -38,7 +38,7 @@ def main() -> None:
         GenemapSettings,
         _correlations,
         _folds,
-        _network_pass,
+        _network_passes,
         n_random_sets,
     )
     from radsem.simulate.genemap_truth import simulate_genemap_truth
@@ -61,11 +61,10 @@ def main() -> None:
             n_random_sets(settings, len(sets_idx)),
             np.random.default_rng([seed, 7]),
         )
-        per = []
-        for r, split in enumerate(_folds(len(y), settings.folds, args.repeats, seed)):
-            _, suff, _, _ = _network_pass(x, y, split, settings, layout, seed + 100 * r, False)
-            per.append(_correlations(suff, y))
-            print(f"seed {seed}, repeat {r + 1} done", flush=True)
+        splits = _folds(len(y), settings.folds, args.repeats, seed)
+        passes = _network_passes(x, y, splits, settings, layout, seed, False)
+        per = [_correlations(suff, y) for _, suff, _, _ in passes]
+        print(f"seed {seed} done", flush=True)
         runs[seed] = (np.stack(per), layout)
 
     def summarise(k):
