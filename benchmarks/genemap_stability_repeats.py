@@ -87,7 +87,7 @@ def main() -> None:
             for name, v in taus.items()
         }
 
-    for k in sorted({1, 2, args.repeats}):
+    for k in sorted({k for k in (1, 2, args.repeats) if k <= args.repeats}):
         print("repeats", k, summarise(k), flush=True)
 
 
