@@ -451,6 +451,7 @@ def genemap(
         settings.n_boot,
         settings.level,
         seed,
+        splits=splits,
     )
     rows = []
     for j, target in enumerate(data.targets.columns):

@@ -11,8 +11,10 @@ lavaan 0.6-14 (``lav_options_set``), for the data and estimators radsem fits:
     * MLR's test is ``yuan.bentler.mplus`` (radsem's only MLR test anyway);
     * starting values follow Mplus (they change the path, not the solution).
 
-    Not available: GLS (Mplus rescales the mean block of the GLS weight) and ordered data
-    (Mplus's ``WLS`` asymptotic covariance); they raise :class:`EstimationError`.
+    Not available: GLS (Mplus rescales the mean block of the GLS weight), ordered data
+    (Mplus's ``WLS`` asymptotic covariance) and robust.sem standard errors or Satorra-Bentler
+    type tests (MLM, MLMV, MLMVS, WLS, ...: lavaan switches to Mplus' variants of the
+    corrections); they raise :class:`EstimationError`.
 
 ``mimic = "EQS"``
     * ML uses lavaan's Wishart likelihood (``likelihood = "wishart"``: unbiased sample
@@ -46,6 +48,17 @@ def _name(mimic) -> str:
     if low == "eqs":
         return "EQS"
     raise EstimationError(f"mimic must be 'lavaan', 'Mplus' or 'EQS', not {mimic!r}")
+
+
+#: estimators whose robust.sem SEs / scaled tests lavaan computes Mplus' way under mimic="Mplus"
+_MPLUS_ROBUST_SEM = ("MLM", "MLMV", "MLMVS", "WLS", "DWLS", "WLSM", "WLSMV", "ULSM", "ULSMV")
+
+
+def _mplus_robust_sem(options: dict) -> bool:
+    test = options.get("test")
+    tests = [test] if isinstance(test, str) else list(test or ())
+    scaled = {"satorra.bentler", "sb", "mean.var.adjusted", "mv", "scaled.shifted"}
+    return options.get("se") in ("robust", "robust.sem") or any(t in scaled for t in tests)
 
 
 def _unset(value) -> bool:
@@ -95,6 +108,12 @@ def apply_mimic(mimic, options: dict, estimator: str | None, categorical: bool) 
         raise EstimationError(
             "mimic='Mplus' is not available with ordered variables (Mplus's WLS asymptotic "
             "covariance differs from lavaan's); fit without mimic"
+        )
+    if est in _MPLUS_ROBUST_SEM or _mplus_robust_sem(out):
+        raise EstimationError(
+            f"mimic='Mplus' with estimator={est!r} (robust.sem standard errors or a "
+            "Satorra-Bentler type test) is not available (lavaan then uses Mplus' variants of "
+            "the robust corrections); use ML or MLR, or fit without mimic"
         )
     if est == "GLS":
         raise EstimationError(

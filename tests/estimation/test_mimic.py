@@ -63,6 +63,10 @@ def test_mplus_fills_only_unset_options():
         ({"likelihood": "student"}, "likelihood must be"),
         ({"mimic": "LISREL"}, "mimic must be"),
         ({"mimic": "Mplus", "estimator": "GLS"}, "GLS"),
+        # lavaan computes robust.sem / Satorra-Bentler Mplus' way under mimic="Mplus"
+        ({"mimic": "Mplus", "estimator": "MLM"}, "Mplus' variants"),
+        ({"mimic": "Mplus", "se": "robust.sem", "missing": "listwise"}, "Mplus' variants"),
+        ({"mimic": "Mplus", "test": "satorra.bentler", "missing": "listwise"}, "Mplus' var"),
         ({"mimic": "Mplus", "ordered": ["x1", "x2", "x3"]}, "ordered variables"),
     ],
 )

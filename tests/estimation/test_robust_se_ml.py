@@ -28,10 +28,12 @@ def _hs() -> pd.DataFrame:
 
 
 def test_robust_se_uses_observed_information_by_default():
-    fit = radsem.sem(HS_COV_MODEL, _hs(), se="robust")
+    # lavaan 0.6-14: se = "robust" means robust.sem (robust.huber.white only with FIML)
+    assert radsem.sem(HS_COV_MODEL, _hs(), se="robust").options["se"] == "robust.sem"
+    fit = radsem.sem(HS_COV_MODEL, _hs(), se="robust.huber.white")
     assert fit.options["se"] == "robust.huber.white"
     assert fit.options["information"] == "observed"
-    exp = radsem.sem(HS_COV_MODEL, _hs(), se="robust", information="expected")
+    exp = radsem.sem(HS_COV_MODEL, _hs(), se="robust.huber.white", information="expected")
     assert exp.options["information"] == "expected"
     a = fit.parameter_estimates()["se"].to_numpy()
     b = exp.parameter_estimates()["se"].to_numpy()

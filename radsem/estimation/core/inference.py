@@ -29,12 +29,31 @@ def vcov_theta(problem, theta: np.ndarray, information: str = "expected") -> np.
     ``K`` a basis of the null space of the Jacobian of the equality constraints and active
     inequality constraints (lavaan's bordered information inverse).
     """
-    info = problem.information(theta) if information == "expected" else problem.hessian(theta)
+    ntotal = problem.ntotal
+    if information == "expected" and getattr(problem.estimator, "name", "") in _LS:
+        # lavaan: least-squares information weighted by n_g / N, divided by N - G (the
+        # fit function's (n_g - 1) / N weights give the same with one group only)
+        info, ntotal = _ls_information(problem, theta)
+    else:
+        info = problem.information(theta) if information == "expected" else problem.hessian(theta)
     cons: Constraints = problem.constraints
     k, _ = cons.active_basis(theta) if cons is not None else (np.eye(theta.size), 0)
     red = k.T @ info @ k
     inv = np.linalg.pinv(red, rcond=1e-12, hermitian=True)
-    return k @ inv @ k.T / problem.ntotal
+    return k @ inv @ k.T / ntotal
+
+
+_LS = ("GLS", "ULS")
+
+
+def _ls_information(problem, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    saved = problem.weights
+    problem.weights = problem.nobs / problem.ntotal
+    try:
+        info = problem.information(theta)
+    finally:
+        problem.weights = saved
+    return info, problem.ntotal - len(problem.nobs)
 
 
 def defined_values(spec, values: np.ndarray) -> dict[str, float]:

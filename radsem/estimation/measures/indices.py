@@ -334,6 +334,8 @@ def robust_fit_measures(
     out.update(incremental_indices(xx3, df, xx3n, baseline_df, ".robust", c3, c3n))
     tr = scaled.trace_ugamma if np.isfinite(scaled.trace_ugamma) and scaled.trace_ugamma else np.nan
     out.update(rmsea_indices(chisq, tr, n, groups, suffix=".scaled"))
+    if df3 == 0:  # saturated: lavaan's robust RMSEA (and its interval) is 0, c undefined
+        c3, xx3s = 1.0, xx3
     rob = rmsea_indices(xx3, df3, n, groups, c3, ".robust", x2_ci=xx3s)
     out.update(rob)
     return out

@@ -64,8 +64,9 @@ def robust_options(est: str, se, information, test, missing: str):
     core = row[0] if row else ("ML" if est == "MLR" else est)
     if row and missing == "ml" and est != "MLF":
         raise EstimationError(f'missing="ml" is not allowed for estimator "{est}"')
-    if se == "robust" and row:
-        se = "robust.sem"
+    if se == "robust" and (row or est in ("ML", "MLR")):
+        # lavaan 0.6-14: "robust" is robust.huber.white with FIML, robust.sem otherwise
+        se = "robust.huber.white" if missing == "ml" and core == "ML" else "robust.sem"
     if se is None and row:
         se = row[1]
     if information is None and row:
