@@ -129,13 +129,7 @@ def test_strongly_connected_finds_a_cycle():
 
 
 #: Known import cycles still to remove (each one a strongly connected set of modules).
-KNOWN_CYCLES = (
-    # the outcome-model base class imports its subclasses to wrap older families, and they
-    # import it (issue 18's scikit-learn estimators, radsem/compare)
-    ("radsem.compare.estimator", "radsem.compare.logistic", "radsem.compare.models"),
-    # the label outcome uses the harness's corrected interval, the harness the label outcome
-    ("radsem.compare.harness", "radsem.compare.label"),
-)
+KNOWN_CYCLES: tuple[tuple[str, ...], ...] = ()
 
 
 def test_no_import_cycle():
@@ -193,19 +187,7 @@ TOP_LAYERS = (
 )
 
 #: Known upward arrows still to remove: (importer, imported) -> why it is there.
-KNOWN_UPWARD = {
-    ("radsem.io.dicom_import", "radsem.radiomics.multiseries"): (
-        "import-dicom reads series and masks with radiomics' reader; issue 18 asks for one "
-        "image reader in radsem.io"
-    ),
-    ("radsem.segment.assess", "radsem.demo"): (
-        "segment evaluate --downstream refits the demo's SEM on the demo's table (sem_table); "
-        "that table belongs below both"
-    ),
-    ("radsem.segment.assess", "radsem.report"): (
-        "the downstream assessment uses the SEM report's tables (same layer)"
-    ),
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 #: Inside radsem.estimation, lowest first: the contract, the core, the wings in their fixed
 #: order, the base family, the other families, the entry points. ``measures.indices`` (the

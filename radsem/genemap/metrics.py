@@ -126,19 +126,16 @@ def corrected_cv_interval(
     (lower, upper, p_value)
         The interval and the two-sided p-value of ``centre = 0``.
     """
-    from scipy.stats import t as t_dist
+    from radsem._cv_interval import corrected_ci
 
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
-    j = len(values)
-    if j < 2 or np.isnan(centre):
+    if len(values) < 2 or np.isnan(centre):
         return float("nan"), float("nan"), float("nan")
-    se = float(np.sqrt((1 / j + n_test / n_train) * values.var(ddof=1)))
-    if se == 0:
+    if values.var(ddof=1) == 0:
         return float(centre), float(centre), float(0.0 if centre != 0 else 1.0)
-    half = float(t_dist.ppf(0.5 + level / 2, j - 1)) * se
-    p = float(2 * t_dist.sf(abs(centre) / se, j - 1))
-    return float(centre - half), float(centre + half), p
+    ci = corrected_ci(values, n_test / n_train, alpha=1 - level, centre=centre)
+    return float(ci["ci_lower"]), float(ci["ci_upper"]), float(ci["pvalue"])
 
 
 def _metrics(y: np.ndarray, p: np.ndarray, positive: np.ndarray) -> dict[str, np.ndarray]:
