@@ -142,7 +142,7 @@ def _mi_diff(ours: pd.DataFrame, ref: pd.DataFrame | None) -> tuple[float, int]:
 def sem_section(live: bool) -> None:
     from sem_reference import SEM_CASES, case_data, load_sem_reference
 
-    from radsem.engines.compare import compare_fits, fit_engine
+    from radsem.engines.crosscheck import cross_check_fits, fit_engine
 
     live = live and r_available("lavaan")
     source = (
@@ -165,7 +165,7 @@ def sem_section(live: bool) -> None:
             ref = fit_engine("lavaan", case.model, data, function=case.function, **case.options)
         else:
             ref = _StoredFit(load_sem_reference(name))
-        check = compare_fits(fit, ref)
+        check = cross_check_fits(fit, ref)
         mi, n_mi = (
             _mi_diff(fit.modindices(), ref.modindices())
             if name in ("hs_cfa_ml", "hs_cfa_mlr", "poldem_labels", "hs_multigroup")
@@ -212,7 +212,7 @@ def ordinal_section(live: bool) -> None:
         header("Ordinal indicators vs lavaan", skipped(live, "lavaan"))
         return
     from radsem.datasets.example_models import HOLZINGER_SWINEFORD_CFA
-    from radsem.engines.compare import compare_fits, fit_engine
+    from radsem.engines.crosscheck import cross_check_fits, fit_engine
 
     header(
         "Ordinal indicators vs lavaan",
@@ -247,7 +247,7 @@ def ordinal_section(live: bool) -> None:
         ref = fit_engine(
             "lavaan", HOLZINGER_SWINEFORD_CFA, data, function="cfa", ordered=ordered, **options
         )
-        check = compare_fits(fit, ref)
+        check = cross_check_fits(fit, ref)
         rows.append(
             {
                 "case": label,
@@ -276,7 +276,7 @@ def bootstrap_section(live: bool) -> None:
         return
     from sem_reference import MEDIATION_MODEL, case_data
 
-    from radsem.engines.compare import fit_engine
+    from radsem.engines.crosscheck import fit_engine
 
     header(
         "Bootstrap vs lavaan",

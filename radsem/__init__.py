@@ -28,6 +28,13 @@ __all__ = [
     "ImageError",
     "ConvergenceWarning",
     "ImproperSolutionWarning",
+    "sem",
+    "cfa",
+    "growth",
+    "lavaan",
+    "anova",
+    "load_fit",
+    "FitResult",
     "efa",
 ]
 
@@ -42,6 +49,7 @@ _LAZY = {
     "efa": "radsem.estimation.api",
     "anova": "radsem.estimation.measures.lrt",
     "load_fit": "radsem.estimation.core.saved",
+    "FitResult": "radsem.estimation.result",
 }
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from radsem._version import __version__
 from radsem.errors import DataError
+from radsem.workflows.study_table import sem_table
 
 _log = logging.getLogger(__name__)
 
@@ -361,30 +362,6 @@ def _gan(steps: _Steps, cohort, seed: int, epochs: int):
     synthetic = gan.augment(expression, labels, n_per_class="balance", random_state=seed)
     steps.table("deep/gan_synthetic_expression", synthetic, index=False)
     return synthetic
-
-
-def sem_table(cohort) -> pd.DataFrame:
-    """One row per patient for the mechanism models: age, ``advanced`` (FIGO III/IV = 1) and the
-    log2 expression with lavaan-safe gene names (missing where a patient has no expression).
-
-    Parameters
-    ----------
-    cohort : Cohort or SimulatedCohort
-        Anything with ``clinical`` and ``expression`` tables keyed by ``patient_id``.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``patient_id``.
-    """
-    from radsem.simulate import lavaan_name
-
-    clinical = cohort.clinical.set_index("patient_id")
-    expression = cohort.expression.set_index("patient_id")
-    expression.columns = [lavaan_name(c) for c in expression.columns]
-    data = clinical[["age"]].join(expression, how="left")
-    data["advanced"] = clinical["figo_stage"].isin(["III", "IV"]).astype(float)
-    return data
 
 
 def _sem(steps: _Steps, cohort) -> pd.DataFrame | None:

@@ -173,7 +173,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from radsem.io.guard import check_outputs
-    from radsem.segment.assess import assess_predictions
+    from radsem.workflows.segment_assess import assess_predictions
 
     out = Path(args.out)
     check_outputs([args.cohort, args.predicted, args.model], folders=[out])

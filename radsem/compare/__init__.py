@@ -8,11 +8,11 @@ from radsem.compare.binary import (
     paired_auc,
 )
 from radsem.compare.cae import CAECox, CropStore
-from radsem.compare.estimator import SurvivalEstimator, as_binary_estimator, as_survival_estimator
+from radsem.compare.estimator import SurvivalEstimator, as_survival_estimator
 from radsem.compare.folds import FoldResult
 from radsem.compare.harness import ComparisonResult, compare_models, corrected_ci
 from radsem.compare.label import LabelComparison, compare_label
-from radsem.compare.logistic import Logistic
+from radsem.compare.logistic import Logistic, as_binary_estimator
 from radsem.compare.metrics import Outcome, evaluate
 from radsem.compare.models import (
     ClinicalCox,

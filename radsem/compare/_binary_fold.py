@@ -13,8 +13,9 @@ from radsem.compare.binary import (
     binary_metrics,
     horizon_labels,
 )
-from radsem.compare.estimator import accepts_survival, as_binary_estimator, fold_copy
+from radsem.compare.estimator import accepts_survival, fold_copy
 from radsem.compare.folds import FoldResult, Split, metric_rows
+from radsem.compare.logistic import as_binary_estimator
 from radsem.compare.metrics import Outcome
 from radsem.errors import DataError, RadsemError
 from radsem.survival.target import structured_outcome

@@ -11,7 +11,8 @@ every column the model needs.
 
 Objects written for the older protocol (``fit(train, time, event)`` / ``predict_risk(test)``,
 or ``fit(train, y, sample_weight, time, event)`` / ``predict_proba(test) -> Series``) still
-work: :func:`as_survival_estimator` and :func:`as_binary_estimator` wrap them.
+work: :func:`as_survival_estimator` and
+:func:`radsem.compare.logistic.as_binary_estimator` wrap them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import inspect
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sksurv.base import SurvivalAnalysisMixin
 
@@ -34,7 +35,6 @@ __all__ = [
     "LegacySurvivalFamily",
     "LegacyBinaryFamily",
     "as_survival_estimator",
-    "as_binary_estimator",
     "accepts_survival",
     "fold_copy",
 ]
@@ -211,21 +211,6 @@ def as_survival_estimator(model, time: str | None = None, event: str | None = No
         f"{type(model).__name__} has no fit/predict_risk methods (a survival model needs "
         "fit(X, y) and predict(X); see radsem.compare.SurvivalEstimator)"
     )
-
-
-def as_binary_estimator(model, time: str | None = None, event: str | None = None):
-    """``model`` as a binary classifier: scikit-learn classifiers as they are, an older binary
-    family wrapped, and any survival model in :class:`radsem.compare.Logistic`."""
-    from radsem.compare.logistic import Logistic
-    from radsem.compare.models import CoxFamily
-
-    if _is_estimator(model) and hasattr(model, "__sklearn_tags__") and is_classifier(model):
-        return model
-    if hasattr(model, "fit") and hasattr(model, "predict_proba"):
-        return LegacyBinaryFamily(model, time, event)
-    if isinstance(model, CoxFamily):  # Logistic reuses its design, whatever its fit
-        return Logistic(model)
-    return Logistic(as_survival_estimator(model, time, event))
 
 
 def accepts_survival(estimator) -> bool:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from radsem._cv_interval import corrected_ci
 from radsem._warnings import user_stacklevel
 from radsem.compare.folds import FoldResult, cv_splits, run_survival_fold
 from radsem.compare.metrics import Outcome
@@ -23,56 +23,6 @@ from radsem.errors import (
 )
 
 __all__ = ["compare_models", "ComparisonResult", "corrected_ci"]
-
-
-def corrected_ci(values, test_fraction: float, alpha: float = 0.05) -> dict[str, float]:
-    """Mean and corrected resampled-t CI of per-fold values (Nadeau & Bengio 2003).
-
-    Parameters
-    ----------
-    values : array-like
-        One value per fold (over all repeats); NaN values are ignored.
-    test_fraction : float
-        n_test / n_train of one fold (1 / (K - 1) for K-fold).
-
-    Notes
-    -----
-    Folds share training patients, so the naive variance s^2 / J of the mean of J fold values
-    is too small. The corrected variance is (1 / J + n_test / n_train) s^2 and the interval
-    mean +- t_{J-1, 1-alpha/2} sqrt(corrected variance); the paired test of two models uses
-    the same statistic on per-fold differences (Bouckaert & Frank 2004's corrected repeated
-    k-fold t-test).
-    """
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    J = v.size
-    if J == 0:
-        return {
-            "mean": np.nan,
-            "sd": np.nan,
-            "se": np.nan,
-            "ci_lower": np.nan,
-            "ci_upper": np.nan,
-            "t": np.nan,
-            "pvalue": np.nan,
-            "n_folds": 0,
-        }
-    m = float(v.mean())
-    sd = float(v.std(ddof=1)) if J > 1 else np.nan
-    se = float(np.sqrt((1.0 / J + test_fraction) * sd**2)) if J > 1 else np.nan
-    q = stats.t.ppf(1 - alpha / 2, J - 1) if J > 1 else np.nan
-    t = m / se if J > 1 and se > 0 else np.nan
-    p = float(2 * stats.t.sf(abs(t), J - 1)) if np.isfinite(t) else np.nan
-    return {
-        "mean": m,
-        "sd": sd,
-        "se": se,
-        "ci_lower": m - q * se,
-        "ci_upper": m + q * se,
-        "t": t,
-        "pvalue": p,
-        "n_folds": J,
-    }
 
 
 # metrics that live in [0, 1] (per-fold SEs and calibration slopes/ratios do not)

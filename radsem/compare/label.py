@@ -196,7 +196,7 @@ def _default_groups(columns: Sequence[str]) -> dict[str, list[str]]:
 def _fold_ci(values: list[float], n_splits: int) -> dict[str, float]:
     """Mean per-fold AUC with the corrected resampled-t interval (Nadeau and Bengio 2003;
     Bouckaert and Frank 2004), clipped to [0, 1]: the interval :func:`compare_label` reports."""
-    from radsem.compare.harness import corrected_ci
+    from radsem._cv_interval import corrected_ci
 
     ci = corrected_ci(values, test_fraction=1.0 / (n_splits - 1))
     lower, upper = max(ci["ci_lower"], 0.0), min(ci["ci_upper"], 1.0)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier
 
 from radsem._warnings import user_stacklevel
 from radsem.compare.estimator import (
+    LegacyBinaryFamily,
     LegacySurvivalFamily,
     _frame,
+    _is_estimator,
     as_survival_estimator,
     fold_copy,
 )
@@ -25,7 +27,7 @@ from radsem.compare.models import CoxFamily
 from radsem.errors import DataError, ModelSpecificationError
 from radsem.survival.target import structured_outcome, survival_target
 
-__all__ = ["Logistic"]
+__all__ = ["Logistic", "as_binary_estimator"]
 
 
 class Logistic(ClassifierMixin, BaseEstimator):
@@ -243,3 +245,15 @@ def ridge_logistic(
             stacklevel=user_stacklevel(),
         )
     return coef
+
+
+def as_binary_estimator(model, time: str | None = None, event: str | None = None):
+    """``model`` as a binary classifier: scikit-learn classifiers as they are, an older binary
+    family wrapped, and any survival model in :class:`radsem.compare.Logistic`."""
+    if _is_estimator(model) and hasattr(model, "__sklearn_tags__") and is_classifier(model):
+        return model
+    if hasattr(model, "fit") and hasattr(model, "predict_proba"):
+        return LegacyBinaryFamily(model, time, event)
+    if isinstance(model, CoxFamily):  # Logistic reuses its design, whatever its fit
+        return Logistic(model)
+    return Logistic(as_survival_estimator(model, time, event))

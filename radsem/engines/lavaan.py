@@ -263,6 +263,10 @@ class LavaanFit:
     lavaan_version : str
     group_labels : list of str
         Labels of groups 1..G in lavaan's order (empty with one group).
+
+    Notes
+    -----
+    Implements :class:`radsem.FitResult` (``problem`` is the R ``lavaan`` object).
     """
 
     engine = "lavaan"
@@ -292,6 +296,42 @@ class LavaanFit:
             f"LavaanFit(function={self.function!r}, converged={self.converged}, "
             f"lavaan {self.lavaan_version})"
         )
+
+    @property
+    def problem(self) -> Any:
+        """The R ``lavaan`` object (through rpy2)."""
+        return self._fit
+
+    @property
+    def nobs(self) -> int:
+        """lavaan's ``lavInspect(fit, "ntotal")``."""
+        if "nobs" not in self._cache:
+            self._cache["nobs"] = int(self._inspect("ntotal")[0])
+        return self._cache["nobs"]
+
+    @property
+    def theta(self) -> np.ndarray:
+        """lavaan's ``coef(fit)``: the free parameters in lavaan's numbering."""
+        if "theta" not in self._cache:
+            self._cache["theta"] = np.array(_call("coef", {"object": self._fit}), dtype=float)
+        return self._cache["theta"].copy()
+
+    def vcov(self) -> pd.DataFrame:
+        """lavaan's ``vcov(fit)``, labelled as lavaan labels it."""
+        if "vcov" not in self._cache:
+            import rpy2.robjects as ro
+
+            value = _call("vcov", {"object": self._fit})
+            names = [str(n) for n in ro.r["rownames"](value)]
+            self._cache["vcov"] = pd.DataFrame(np.array(value), index=names, columns=names)
+        return self._cache["vcov"].copy()
+
+    def summary(self) -> str:
+        """lavaan's ``summary(fit)`` as printed by R."""
+        import rpy2.robjects as ro
+
+        text = ro.r["capture.output"](ro.r["summary"](self._fit))
+        return "\n".join(str(line) for line in text)
 
     def parameter_estimates(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` in radsem's columns.

@@ -186,7 +186,10 @@ def fit_semopy(model: str, data: pd.DataFrame, function: str = "sem", **options:
 
 
 class SemopyFit:
-    """A semopy fit in radsem's column names."""
+    """A semopy fit in radsem's column names.
+
+    Implements :class:`radsem.FitResult` (``problem`` is the ``semopy.Model``).
+    """
 
     engine = "semopy"
 
@@ -198,6 +201,43 @@ class SemopyFit:
         self.function = function
         self.options = options
         self.converged = converged
+
+    @property
+    def problem(self) -> Any:
+        """The fitted ``semopy.Model``."""
+        return self._model
+
+    @property
+    def nobs(self) -> int:
+        """Number of cases semopy used."""
+        return int(self._model.n_samples)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """semopy's free parameters (its own order and names, see :meth:`vcov`)."""
+        return np.array(self._model.param_vals, dtype=float)
+
+    def vcov(self) -> pd.DataFrame:
+        """Inverse Fisher information (semopy's standard errors), labelled with semopy's
+        parameter names."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, inverse = self._model.calc_fim(inverse=True)
+        names = [k for k, v in self._model.parameters.items() if v.active]
+        return pd.DataFrame(inverse, index=names, columns=names)
+
+    def summary(self) -> str:
+        """A text report: the parameter table and the fit measures."""
+        table = self.parameter_estimates()
+        cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue"]
+        lines = [
+            f"semopy fit ({self.function}), N = {self.nobs}, converged: {self.converged}",
+            "",
+            table[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+            "",
+            self.fit_measures().to_string(float_format=lambda v: f"{v:.4f}"),
+        ]
+        return "\n".join(lines)
 
     def parameter_estimates(self) -> pd.DataFrame:
         """Estimates with ``=~`` rows restored (semopy prints them as ``indicator ~ factor``)."""

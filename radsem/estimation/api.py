@@ -1,19 +1,33 @@
 """``radsem.sem``, ``radsem.cfa``, ``radsem.growth`` and ``radsem.lavaan``: the entry points.
 
-:func:`fit_model` routes a model to its family (continuous, ordinal, survival outcome); the
-families plug into the shared core and wings of :mod:`radsem.estimation`.
+:func:`fit_model` routes a model to its family (continuous, ordinal, survival outcome,
+two-level); the
+families plug into the shared core and wings of :mod:`radsem.estimation`. The route is chosen
+by what the parsed model declares (:mod:`radsem.syntax.declaration`), not by a pattern.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from radsem.errors import DataError
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.families.continuous import fit_continuous
+from radsem.estimation.families.ordinal.estimate import (
+    declared_ordered,
+    fit_ordinal,
+    ordered_columns,
+)
+from radsem.estimation.families.survival_outcome.api import fit_survival_model
+from radsem.estimation.families.twolevel import fit_twolevel
+from radsem.estimation.result import FitResult
+from radsem.estimation.rotation.estimate import fit_esem
+from radsem.syntax.declaration import ModelDeclaration, read_declaration
 from radsem.syntax.mimic import apply_mimic
 
-__all__ = ["sem", "cfa", "growth", "lavaan", "efa", "fit_model"]
+__all__ = ["sem", "cfa", "growth", "lavaan", "efa", "fit_model", "family_of"]
 
 
 def fit_model(
@@ -22,38 +36,34 @@ def fit_model(
     model_type: str = "sem",
     *,
     estimator: str | None = None,
-    **options,
-) -> SemFit:
+    **options: Any,
+) -> FitResult:
     """Fit a model written in lavaan syntax (the engine behind :func:`sem` and friends).
 
-    Models with ordered variables go to
-    :func:`radsem.estimation.families.ordinal.estimate.fit_ordinal`
-    (WLSMV); see :func:`sem` for the parameters.
+    The model is read once (:func:`radsem.syntax.declaration.read_declaration`) and goes to
+    the family it declares (:func:`family_of`): ``level:`` blocks to
+    :func:`radsem.estimation.families.twolevel.fit_twolevel`, a survival outcome to
+    :func:`radsem.estimation.families.survival_outcome.api.fit_survival_model`, ordered
+    variables to :func:`radsem.estimation.families.ordinal.estimate.fit_ordinal` (WLSMV),
+    everything else to :func:`radsem.estimation.families.continuous.fit_continuous`; see
+    :func:`sem` for the parameters.
     """
-    from radsem.estimation.families.ordinal.estimate import fit_ordinal, wants_ordinal
-    from radsem.estimation.families.survival_outcome.api import fit_survival_model, wants_survival
-
     if isinstance(data, pd.DataFrame) and data.columns.duplicated().any():
         dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
         raise DataError(
             f"the data have duplicate column names: {', '.join(dup)}; each "
             "variable must appear once"
         )
-    from radsem.syntax.levels import has_levels
-
-    if options.get("cluster") is not None or has_levels(model):  # two-level SEM
-        from radsem.estimation.families.twolevel import fit_twolevel
-
+    family = family_of(read_declaration(model), data, estimator, options)
+    if family == "twolevel":  # 'level: 1' / 'level: 2' blocks or cluster=
         return fit_twolevel(model, data, model_type, estimator=estimator, **options)
-    if wants_survival(model, options):  # a censored time ('y =~ Surv(time, event)') outcome
+    if family == "survival_outcome":  # a censored time ('y =~ Surv(time, event)') outcome
         return fit_survival_model(
             model, data, model_type=model_type, estimator=estimator, **options
         )
-    if "efa" in model and _wants_efa(model):  # efa("block")* modifiers: rotated blocks
-        from radsem.estimation.rotation.estimate import fit_esem
-
+    if family == "efa":  # efa("block")* modifiers: rotated blocks
         return fit_esem(model, data, model_type, estimator=estimator, **options)
-    ordinal = wants_ordinal(model, data, estimator, options)
+    ordinal = family == "ordinal"
     mimic, options = apply_mimic(options.pop("mimic", None), options, estimator, ordinal)
     if ordinal:
         fit = fit_ordinal(model, data, model_type, estimator=estimator, **options)
@@ -64,7 +74,38 @@ def fit_model(
     return fit
 
 
-def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
+def family_of(
+    declaration: ModelDeclaration,
+    data: pd.DataFrame,
+    estimator: str | None,
+    options: Mapping[str, Any],
+) -> str:
+    """The model family a call declares: ``"twolevel"``, ``"survival_outcome"``, ``"efa"``,
+    ``"ordinal"`` or ``"continuous"``.
+
+    ``level:`` blocks (or the ``cluster=`` option) make a two-level model; a ``Surv()`` outcome
+    statement (or the ``survival=`` / ``survival_method=`` options) a survival-outcome model;
+    ``efa("block")*`` modifiers rotated exploratory blocks (:mod:`radsem.estimation.rotation`);
+    ordered variables (``ordered=``, thresholds in the syntax, ordered pandas Categorical
+    columns of the model) an ordinal one. A categorical estimator alone does not: with
+    continuous variables WLS, DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's,
+    as in lavaan (``estimator`` is accepted for families that may come to depend on it).
+    """
+    if declaration.levels or options.get("cluster") is not None:
+        return "twolevel"
+    if declaration.survival or options.get("survival") is not None or "survival_method" in options:
+        return "survival_outcome"
+    if declaration.efa:
+        return "efa"
+    if declared_ordered(options.get("ordered")):
+        return "ordinal"
+    if declaration.names is not None and isinstance(data, pd.DataFrame):
+        if ordered_columns(data, declaration.names) or declaration.thresholds:
+            return "ordinal"
+    return "continuous"
+
+
+def sem(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Fit a structural equation model with lavaan's ``sem()`` defaults.
 
     Parameters
@@ -131,7 +172,11 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
 
     Returns
     -------
-    SemFit
+    FitResult
+        A :class:`~radsem.estimation.families.continuous.fit.SemFit` (an
+        :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit` with ordered variables, a
+        :class:`~radsem.estimation.families.survival_outcome.result.LatentSurvivalFit` with a
+        survival outcome).
 
     Notes
     -----
@@ -140,26 +185,20 @@ def sem(model: str, data: pd.DataFrame, **options) -> SemFit:
     return fit_model(model, data, "sem", **options)
 
 
-def cfa(model: str, data: pd.DataFrame, **options) -> SemFit:
+def cfa(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Confirmatory factor analysis with lavaan's ``cfa()`` defaults (see :func:`sem`)."""
     return fit_model(model, data, "cfa", **options)
 
 
-def growth(model: str, data: pd.DataFrame, **options) -> SemFit:
+def growth(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """Latent growth curve model with lavaan's ``growth()`` defaults (mean structure, latent
     intercepts free, observed intercepts fixed to zero; see :func:`sem`)."""
     return fit_model(model, data, "growth", **options)
 
 
-def lavaan(model: str, data: pd.DataFrame, **options) -> SemFit:
+def lavaan(model: str, data: pd.DataFrame, **options: Any) -> FitResult:
     """lavaan's ``lavaan()``: no automatic parameters; everything as written (see :func:`sem`)."""
     return fit_model(model, data, "lavaan", **options)
-
-
-def _wants_efa(model) -> bool:
-    from radsem.estimation.rotation.estimate import wants_efa
-
-    return wants_efa(model)
 
 
 def efa(

@@ -154,7 +154,6 @@ def _forest(performance: pd.DataFrame):
 
 def genemap_report(result, inputs=(), command: str | None = None):
     """The HTML report of a gene map as a :class:`radsem.report.Report`."""
-    from radsem.genemap.run import n_random_sets
     from radsem.report.document import Report, Text
     from radsem.report.provenance import Provenance
     from radsem.report.table import ResultTable
@@ -168,7 +167,7 @@ def genemap_report(result, inputs=(), command: str | None = None):
             "folds": s.folds,
             "repeats": s.repeats,
             "models": list(s.models),
-            "n_random": n_random_sets(s, len(result.sets)),
+            "n_random": result.n_random,
             "alpha": s.alpha,
             "pretrain": s.network.pretrain,
             "linear_path": s.network.linear_path,
@@ -217,7 +216,7 @@ def genemap_report(result, inputs=(), command: str | None = None):
             "Score: correlation of the held-out prediction with only the set kept (all other "
             "genes at the training mean) with the observed target (sufficiency). Necessity: "
             "loss of correlation when only the set is set to its mean. p: against "
-            f"{n_random_sets(s, len(result.sets))} random gene sets of the same size; q: BH per "
+            f"{result.n_random} random gene sets of the same size; q: BH per "
             "target."
         ),
         heatmap_figure(result.gene_sets, s.alpha),

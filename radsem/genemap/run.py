@@ -119,6 +119,11 @@ class GenemapResult:
         alpha = self.settings.alpha if alpha is None else alpha
         return self.gene_sets[self.gene_sets["q_value"] < alpha]
 
+    @property
+    def n_random(self) -> int:
+        """Random gene sets drawn per set size (see :func:`n_random_sets`)."""
+        return n_random_sets(self.settings, len(self.sets))
+
     def paths_lav(self, alpha: float | None = None) -> str:
         """The significant set -> feature associations as lavaan syntax (see
         :func:`radsem.genemap.report.paths_syntax`)."""
@@ -446,6 +451,7 @@ def genemap(
         settings.n_boot,
         settings.level,
         seed,
+        splits=splits,
     )
     rows = []
     for j, target in enumerate(data.targets.columns):

@@ -365,7 +365,7 @@ def _import_patients(
     patients, plans, wanted, reference, modality_of, roi, staging: Path, rows: list[dict]
 ) -> list[tuple[str, str]]:
     """Convert every planned patient; append its mapping row; return (original, pseudonym)."""
-    from radsem.radiomics.multiseries import load_mask, load_series
+    from radsem.io.series_images import load_mask, load_series
 
     kept: list[tuple[str, str]] = []
     for original, (named, masks) in plans.items():

@@ -18,6 +18,8 @@ import pandas as pd
 
 from radsem._optional import require
 from radsem.errors import DataError, ImageError
+from radsem.io.grid import describe_grid as _describe
+from radsem.io.grid import same_grid as _same_grid
 from radsem.io.images import check_plausible, read_image
 from radsem.radiomics.settings import SERIES, resolve_settings
 
@@ -26,28 +28,8 @@ __all__ = ["extract_patient", "read_volume", "extract_series", "build_extractor"
 #: radsem's one image reader (:func:`radsem.io.read_image`), under its older name.
 read_volume = read_image
 
-_GEOMETRY_TOL = 1e-3
 #: pyradiomics log messages that are notes about its own definitions, not about the data.
 _BENIGN = ("GLCM is symmetrical",)
-
-
-def _same_grid(a, b) -> bool:
-    return (
-        a.GetSize() == b.GetSize()
-        and np.allclose(a.GetSpacing(), b.GetSpacing(), rtol=_GEOMETRY_TOL, atol=1e-6)
-        and np.allclose(
-            a.GetOrigin(), b.GetOrigin(), atol=_GEOMETRY_TOL * max(min(a.GetSpacing()), 1e-6)
-        )
-        and np.allclose(a.GetDirection(), b.GetDirection(), atol=_GEOMETRY_TOL)
-    )
-
-
-def _describe(image) -> str:
-    return (
-        f"size {image.GetSize()}, spacing "
-        f"{tuple(round(s, 4) for s in image.GetSpacing())}, origin "
-        f"{tuple(round(o, 3) for o in image.GetOrigin())}"
-    )
 
 
 def _prepare_mask(mask, t2, label: int, name: str):

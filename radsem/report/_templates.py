@@ -13,7 +13,7 @@ __all__ = ["render", "read_asset"]
 def _environment():
     import jinja2
 
-    from radsem.report.table import latex_escape
+    from radsem.report.latex import latex_escape
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("radsem.report", "templates"),

@@ -19,7 +19,7 @@ __all__ = [
     "sem_report",
     "fit_measures_table",
     "missing_patterns",
-    "compare_fits",
+    "fit_measures_side_by_side",
     "chisq_difference",
     "fit_warnings",
     "r_squared",
@@ -340,7 +340,7 @@ def _modindices(fit, top: int):
     return mi[keep].head(top).reset_index(drop=True), list(caught)
 
 
-def compare_fits(fits: Sequence, names: Sequence[str]) -> pd.DataFrame:
+def fit_measures_side_by_side(fits: Sequence, names: Sequence[str]) -> pd.DataFrame:
     """Side-by-side fit measures of several models (rows: models)."""
     keys = (
         "npar",
@@ -555,7 +555,7 @@ def sem_report(
         sec = report.add_section(
             "Model comparison",
             ResultTable(
-                compare_fits(fits, names),
+                fit_measures_side_by_side(fits, names),
                 title="Fit measures side by side",
                 labels={"rmsea.ci.lower": "RMSEA CI lower", "rmsea.ci.upper": "RMSEA CI upper"},
                 notes=[

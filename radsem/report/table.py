@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from radsem.errors import DataError
+from radsem.report.latex import latex_escape
 
 __all__ = ["ResultTable", "format_pvalue", "format_number", "latex_escape", "PVALUE_COLUMNS"]
 
@@ -31,21 +32,6 @@ PVALUE_COLUMNS = frozenset(
         "p (Holm)",
     }
 )
-
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-}
 
 
 def format_pvalue(p: float, digits: int = 3) -> str:
@@ -311,8 +297,3 @@ class ResultTable:
             rows=[[latex_escape(c[i]) for _, c, _ in cols] for i in range(len(self.frame))],
             notes=[latex_escape(n) for n in self.notes],
         )
-
-
-def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))

@@ -352,7 +352,8 @@ def load_predictions(cohort: Any, predicted: str | os.PathLike) -> SegmentationR
     import SimpleITK as sitk
 
     from radsem.io import read_table
-    from radsem.radiomics.extract import _same_grid, read_volume
+    from radsem.io.grid import same_grid as _same_grid
+    from radsem.radiomics.extract import read_volume
 
     folder = Path(predicted)
     seg_path = folder / "segmentation.csv"

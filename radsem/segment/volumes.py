@@ -70,7 +70,9 @@ def read_case(
     """
     import SimpleITK as sitk
 
-    from radsem.radiomics.extract import _describe, _resample, _same_grid, read_volume
+    from radsem.io.grid import describe_grid as _describe
+    from radsem.io.grid import same_grid as _same_grid
+    from radsem.radiomics.extract import _resample, read_volume
 
     name = f"patient {patient_id}"
     ref = read_volume(t2)

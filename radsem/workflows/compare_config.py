@@ -12,7 +12,12 @@ from typing import Any
 
 from radsem.errors import DataError
 from radsem.workflows._yaml import Checker, ConfigError, load_yaml
-from radsem.workflows.families import registered_families, resolve_family, valid_families_text
+from radsem.workflows.families import (
+    FAMILIES,
+    registered_families,
+    resolve_family,
+    valid_families_text,
+)
 
 __all__ = [
     "ConfigError",
@@ -25,25 +30,6 @@ __all__ = [
     "measurement_part",
 ]
 
-#: Built-in model families: YAML name -> (radsem.compare class, allowed keys)
-FAMILIES = {
-    "clinical_cox": ("ClinicalCox", ("covariates",)),
-    "penalised_cox": ("PenalisedCox", ("features", "penalizer", "l1_ratio", "harmonize", "select")),
-    "cluster_cox": ("ClusterCox", ("features", "n_clusters", "metric", "clinical", "random_state")),
-    "sem_score_cox": (
-        "ScoreCox",
-        (
-            "model",
-            "measurement_only",
-            "kind",
-            "method",
-            "estimator",
-            "clinical",
-            "columns",
-            "penalizer",
-        ),
-    ),
-}
 _TOP = (
     "version",
     "title",

@@ -19,6 +19,26 @@ ENTRY_POINT_GROUP = "radsem.families"
 
 _REGISTRY: dict[str, type] = {}
 
+#: Built-in model families: YAML name -> (radsem.compare class, allowed keys)
+FAMILIES = {
+    "clinical_cox": ("ClinicalCox", ("covariates",)),
+    "penalised_cox": ("PenalisedCox", ("features", "penalizer", "l1_ratio", "harmonize", "select")),
+    "cluster_cox": ("ClusterCox", ("features", "n_clusters", "metric", "clinical", "random_state")),
+    "sem_score_cox": (
+        "ScoreCox",
+        (
+            "model",
+            "measurement_only",
+            "kind",
+            "method",
+            "estimator",
+            "clinical",
+            "columns",
+            "penalizer",
+        ),
+    ),
+}
+
 
 def _check(name: str, cls: object) -> type:
     if not isinstance(name, str) or not name.isidentifier():
@@ -67,8 +87,6 @@ def register_family(name: str, cls: type, *, replace: bool = False) -> None:
     True
     >>> unregister_family("age_only")
     """
-    from radsem.workflows.compare_config import FAMILIES
-
     _check(name, cls)
     if name in FAMILIES:
         raise ConfigError(f"{name!r} is a built-in family and cannot be registered")
@@ -113,8 +131,6 @@ def resolve_family(name: str) -> type:
 
 def valid_families_text() -> str:
     """The sentence listing the valid families, for error messages."""
-    from radsem.workflows.compare_config import FAMILIES
-
     user = sorted(registered_families())
     text = f"valid families are {', '.join(FAMILIES)} (built in)"
     text += f" and {', '.join(user)} (registered)" if user else ""

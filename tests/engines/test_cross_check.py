@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from radsem.engines import cross_check, fit_semopy
-from radsem.engines.compare import compare_fits
+from radsem.engines.crosscheck import cross_check_fits as compare_fits
 from radsem.errors import EngineUnavailableError, ModelSpecificationError
 
 HS_MODEL = """

@@ -205,3 +205,41 @@ def test_stability_over_all_and_significant_sets():
         kendalltau(a.score[:3], b.score[:3]).statistic
     )
     assert st["same_top_set"]
+
+
+def test_corrected_cv_interval_matches_nadeau_bengio(rng):
+    from scipy.stats import t as t_dist
+
+    from radsem.genemap.metrics import corrected_cv_interval
+
+    values = rng.normal(0.1, 0.05, size=10)
+    lo, hi, p = corrected_cv_interval(values, 0.12, n_train=160, n_test=40, level=0.9)
+    se = np.sqrt((1 / 10 + 40 / 160) * np.var(values, ddof=1))
+    half = t_dist.ppf(0.95, 9) * se
+    assert (lo, hi) == pytest.approx((0.12 - half, 0.12 + half))
+    assert p == pytest.approx(2 * t_dist.sf(0.12 / se, 9))
+
+
+def test_r2_interval_covers_zero_for_noise_targets(rng):
+    # the training mean predicts 40 pure-noise targets: cross-validated R² is negative by
+    # construction; the bootstrap of fixed out-of-fold predictions excludes 0, the corrected
+    # repeated-CV interval (the default when the folds are known) covers it
+    from radsem.genemap.metrics import fold_r2
+    from radsem.genemap.run import _folds
+
+    n, t = 120, 40
+    y = pd.DataFrame(rng.standard_normal((n, t)), columns=[f"t{j}" for j in range(t)])
+    splits = _folds(n, 5, 2, seed=3)
+    pred = np.empty((2, n, t))
+    for r, split in enumerate(splits):
+        for test in split:
+            pred[r, test] = y.drop(index=test).mean().to_numpy()
+    preds = {"network": pred, "mean": pred.copy()}
+    boot = performance_table(y, preds, n_boot=300, seed=1)
+    corrected = performance_table(y, preds, n_boot=300, seed=1, splits=splits)
+    assert (boot["r2"] < 0).all()
+    assert ((boot["r2_lower"] <= 0) & (boot["r2_upper"] >= 0)).mean() < 0.2
+    assert ((corrected["r2_lower"] <= 0) & (corrected["r2_upper"] >= 0)).mean() >= 0.9
+    # the other metrics keep the bootstrap
+    assert corrected["spearman_lower"].to_numpy() == pytest.approx(boot["spearman_lower"])
+    assert fold_r2(y["t0"].to_numpy(), pred[:, :, 0], splits).shape == (10,)

@@ -15,7 +15,7 @@ from sem_reference import (
 )
 
 from radsem.engines._tables import MODINDEX_COLUMNS, PARAMETER_COLUMNS
-from radsem.engines.compare import compare_fits
+from radsem.engines.crosscheck import cross_check_fits as compare_fits
 
 
 class _Stored:

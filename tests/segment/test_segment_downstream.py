@@ -132,7 +132,7 @@ _SETTINGS = {
 
 def test_assess_predictions_end_to_end(labelled_cohort, tmp_path):
     from radsem.segment import predict_masks
-    from radsem.segment.assess import assess_predictions
+    from radsem.workflows.segment_assess import assess_predictions
 
     predict_masks(_Dilated(), labelled_cohort, tmp_path / "pred")
     res = assess_predictions(

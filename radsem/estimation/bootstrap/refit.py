@@ -68,7 +68,7 @@ class RefitContext:
     Parameters
     ----------
     problem : SemProblem
-        The problem of the full-sample fit (``fit._problem``).
+        The problem of the full-sample fit (``fit.problem``).
     data : list of ndarray
         Per group the rows to resample (``n_g x p``; NaN allowed with FIML). For the
         Bollen-Stine bootstrap these are the transformed data.

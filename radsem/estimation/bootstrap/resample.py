@@ -239,7 +239,7 @@ class BootstrapResult:
         ctx: RefitContext,
         n_jobs: int,
     ) -> None:  # noqa: A002
-        model = fit._problem.model
+        model = fit.problem.model
         self._fit = fit
         self._ctx = ctx
         self._n_jobs = n_jobs
@@ -283,7 +283,7 @@ class BootstrapResult:
         defined, rows = self._defined_spec
         if not defined or not np.isfinite(theta).all():
             return np.full(len(defined), np.nan)
-        vals = self._fit._problem.model.values(theta)
+        vals = self._fit.problem.model.values(theta)
         env = {name: float(vals[pos]) for name, pos in rows.items()}
         try:
             for name, expr in defined:
@@ -341,7 +341,7 @@ class BootstrapResult:
     @property
     def chisq_original(self) -> float:
         """Test statistic of the full-sample fit."""
-        return float(2.0 * self._fit._problem.ntotal * self._fit._fmin)
+        return float(2.0 * self._fit.problem.ntotal * self._fit._fmin)
 
     @property
     def pvalue(self) -> float:
@@ -422,7 +422,7 @@ class BootstrapResult:
         """
         _check_ci_args(level, boot_ci_type, acceleration)
         fit = self._fit
-        est_free = np.asarray(fit._theta, float)
+        est_free = np.asarray(fit.theta, float)
         est_def = self._defined(est_free)
         parts = []
         for which, est, draws, se in (
@@ -463,7 +463,7 @@ class BootstrapResult:
         """Lower and upper limits aligned with the rows of ``SemFit._table`` (fixed
         parameters get ``[est, est]``, as lavaan)."""
         ci = self.intervals(level, boot_ci_type, acceleration)
-        model = self._fit._problem.model
+        model = self._fit.problem.model
         lower = table["est"].to_numpy(float).copy()
         upper = lower.copy()
         nfree = model.nfree
@@ -483,7 +483,7 @@ class BootstrapResult:
         if type not in ("std.all", "std.lv", "std.nox"):
             raise EstimationError(f"type must be 'std.all', 'std.lv' or 'std.nox', got {type!r}")
         fit = self._fit
-        model = copy.copy(fit._problem.model)
+        model = copy.copy(fit.problem.model)
         exo = fit.spec.exogenous if fit.spec.fixed_x else ()
         rows = []
         for b in np.flatnonzero(self.ok):
@@ -514,7 +514,7 @@ class BootstrapResult:
 
         fit = self._fit
         exo = fit.spec.exogenous if fit.spec.fixed_x else ()
-        est = standardize(fit._problem.model, fit._theta, type, exo)
+        est = standardize(fit.problem.model, fit.theta, type, exo)
         draws = self.standardized_draws(type)
         t = draws.to_numpy()
         se = np.nanstd(t, axis=0, ddof=1)
@@ -527,7 +527,7 @@ class BootstrapResult:
             ci = normal_ci(est, se, np.nanmean(t, axis=0) - est, level)
         else:
             ci = bca_ci(est, t, level)
-        par = fit._problem.model.par
+        par = fit.problem.model.par
         out = (
             par[["lhs", "op", "rhs", "group"]]
             .reset_index(drop=True)
@@ -609,13 +609,13 @@ def bootstrap(
     percentile limits and the Bollen-Stine p-value within Monte Carlo error.
     """
     _check_args(R, type, n_jobs)
-    problem = fit._problem
+    problem = fit.problem
     if problem.nfree == 0:
         raise EstimationError("the model has no free parameters to bootstrap")
     fiml = fit.options.get("missing") == "ml"
     data = [st.data for st in problem.stats]
     if type == "bollen.stine":
-        data = bollen_stine_data(problem, fit._theta)
+        data = bollen_stine_data(problem, fit.theta)
         if fiml:
             warnings.warn(
                 "Bollen-Stine with missing data uses Enders' (2002) pattern-wise "
@@ -624,7 +624,7 @@ def bootstrap(
                 RadsemWarning,
                 stacklevel=user_stacklevel(),
             )
-    ctx = RefitContext(problem, data, fit._theta, fit.options["estimator"], fiml)
+    ctx = RefitContext(problem, data, fit.theta, fit.options["estimator"], fiml)
     indices, used = draw_indices([d.shape[0] for d in data], int(R), seed)
     reps = run_replicates(ctx, indices, n_jobs, client=client, progress=progress)
     result = BootstrapResult(fit, type, int(R), used, indices, reps, ctx, n_jobs)

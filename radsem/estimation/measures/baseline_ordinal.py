@@ -26,10 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.objective import normal_weight
+from radsem.estimation.measures.indices import CorrectedTest
 from radsem.estimation.robust.inference_ordinal import block_diag, scaled_shifted
 
-__all__ = ["BaselineTest", "baseline_test", "CatMLRobust", "catml_robust"]
+__all__ = ["BaselineTest", "baseline_test", "catml_robust"]
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,6 @@ def baseline_test(problem) -> BaselineTest:
     return BaselineTest(chisq, df, scaled, factor, shift, tr)
 
 
-@dataclass(frozen=True)
-class CatMLRobust:
-    """lavaan's ``XX3, df3, c.hat3, XX3.scaled, XX3.null, df3.null, c.hat3.null``."""
-
-    xx3: float
-    df3: float
-    c_hat3: float
-    xx3_scaled: float
-    xx3_null: float
-    df3_null: float
-    c_hat3_null: float
-
-
 def _ml_cor(r: np.ndarray, p_mat: np.ndarray) -> float:
     """``log|P| + tr(R P^-1) - log|R| - p``."""
     pinv = np.linalg.inv(p_mat)
@@ -116,7 +105,7 @@ def _force_pd(cov: np.ndarray, tol: float = 1e-6) -> np.ndarray:
 
 def catml_robust(
     problem, theta: np.ndarray, e_inv: np.ndarray, df: float, npar_cor: int
-) -> CatMLRobust:
+) -> CorrectedTest:
     """The catML quantities at the DWLS estimate ``theta``.
 
     ``npar_cor`` is the number of parameters of the correlation structure (all parameters
@@ -129,8 +118,6 @@ def catml_robust(
     xx3 = xx3_null = 0.0
     v_blocks, w_blocks, g_blocks, d_blocks = [], [], [], []
     # position of each off-diagonal correlation in vech (diagonal included) order
-    from radsem.estimation.core.matrices import vech_indices
-
     vr, vc = vech_indices(p)
     vpos = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(vr, vc, strict=True))}
     off = np.array([vpos[(int(a), int(b))] for a, b in zip(cr, cc, strict=True)], int)
@@ -157,7 +144,7 @@ def catml_robust(
     ncor = w_all.shape[0]
     df3 = float(ncor - npar_cor)
     c3 = ks / df3 if df3 > 0 else np.nan
-    return CatMLRobust(
+    return CorrectedTest(
         xx3,
         df3,
         c3,

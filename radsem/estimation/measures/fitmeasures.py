@@ -47,7 +47,7 @@ def _x_loglik(fit) -> float:
         return 0.0
     idx = [fit.spec.observed.index(x) for x in exo]
     total = 0.0
-    for st in fit._problem.stats:
+    for st in fit.problem.stats:
         sxx = st.cov[np.ix_(idx, idx)]
         total += -0.5 * st.nobs * (len(idx) * (LOG_2PI + 1) + np.linalg.slogdet(sxx)[1])
     return total
@@ -116,7 +116,7 @@ def _gfi_sample_moments(problem, st) -> tuple[np.ndarray, np.ndarray]:
 
 def _gfi(fit, theta, moments, meanstructure) -> float:
     """``1 - e'We / s'Ws`` with the estimator's weight; fixed.x moments left out (lavaan)."""
-    problem = fit._problem
+    problem = fit.problem
     exo = fit.spec.exogenous if fit.spec.fixed_x else ()
     xi = [fit.spec.observed.index(x) for x in exo]
     total = 0.0
@@ -142,7 +142,7 @@ def _gfi(fit, theta, moments, meanstructure) -> float:
 @small_blas
 def fit_measures(fit) -> dict[str, float]:
     """Compute lavaan's fit measures for a fitted model (see module docstring)."""
-    problem, theta = fit._problem, fit._theta
+    problem, theta = fit.problem, fit.theta
     est = problem.estimator.name
     ms = problem.meanstructure
     n = problem.ntotal

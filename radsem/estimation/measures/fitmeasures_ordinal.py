@@ -21,6 +21,7 @@ from scipy import stats
 
 from radsem.estimation.core.optimize import small_blas
 from radsem.estimation.measures.indices import (
+    CorrectedTest,
     exact_start,
     hoelter_cn,
     incremental_indices,
@@ -86,7 +87,7 @@ def _chi2_p(x2: float, df: float, skip: bool = False) -> float:
 @small_blas
 def ordinal_fit_measures(fit) -> dict[str, float]:
     """Fit measures of an :class:`~radsem.estimation.families.ordinal.fit.OrdinalFit`."""
-    problem, theta = fit._problem, fit._theta
+    problem, theta = fit.problem, fit.theta
     n_adj = problem.ntotal - len(problem.stats)
     ngroups = len(problem.stats)
     npar, df = fit._npar, fit._df
@@ -137,9 +138,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     out.update({"cfi": std["cfi"], "tli": std["tli"]})
     robust = fit._catml if mv else None
     if mv and robust is None:  # lavaan lists the .robust indices, as NA
-        from radsem.estimation.measures.baseline_ordinal import CatMLRobust
-
-        robust = CatMLRobust(*([np.nan] * 7))
+        robust = CorrectedTest(*([np.nan] * 7))
     if mv:
         sc = incremental_indices(
             out["chisq.scaled"], df, out["baseline.chisq.scaled"], base.df, ".scaled"

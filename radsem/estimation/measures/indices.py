@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
@@ -18,7 +19,26 @@ __all__ = [
     "incremental_indices",
     "rmsea_indices",
     "robust_fit_measures",
+    "CorrectedTest",
 ]
+
+
+@dataclass(frozen=True)
+class CorrectedTest:
+    """The corrected test statistics behind the ``.robust`` indices: lavaan's ``XX3, df3,
+    c.hat3, XX3.scaled, XX3.null, df3.null, c.hat3.null``.
+
+    FIML-corrected with missing data (:mod:`radsem.estimation.robust.fiml_correction`), catML
+    with ordered data (:mod:`radsem.estimation.measures.baseline_ordinal`).
+    """
+
+    xx3: float
+    df3: float
+    c_hat3: float
+    xx3_scaled: float
+    xx3_null: float
+    df3_null: float
+    c_hat3_null: float
 
 
 def _nan(*values) -> bool:
@@ -285,7 +305,7 @@ def robust_fit_measures(
     baseline_scaled : ScaledTest
     n : float
         Total sample size; ``groups`` the number of groups.
-    fiml : FimlCorrected, optional
+    fiml : CorrectedTest, optional
         With missing data: the FIML-corrected quantities of Savalei (2010) (lavaan's
         ``lav_fit_fiml_corrected``, version V3), which replace the statistic and the
         scaling factor in the ``.robust`` indices.

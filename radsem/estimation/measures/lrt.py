@@ -120,21 +120,21 @@ def _satorra_2000_table(fits: list, names: list[str]) -> pd.DataFrame:
         raise ModelSpecificationError(
             "the models have different scaled tests; fit all with the same estimator and test"
         )
-    if len({f._problem.ntotal for f in fits}) > 1:
+    if len({f.problem.ntotal for f in fits}) > 1:
         raise DataError("the models were fitted to different numbers of cases")
     order = sorted(range(len(fits)), key=lambda i: fits[i]._df)
     n = len(order)
     d_stat, d_df, pval = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    chisq = [2.0 * fits[i]._problem.ntotal * fits[i]._fmin for i in order]
+    chisq = [2.0 * fits[i].problem.ntotal * fits[i]._fmin for i in order]
     for m in range(1, n):
         m1, m0 = fits[order[m - 1]], fits[order[m]]
         df = int(m0._df - m1._df)
         d1, k1, e_inv, w, gamma, jac = difference_pieces(
-            m1._problem, m1._theta, m1.options.get("information", "expected")
+            m1.problem, m1.theta, m1.options.get("information", "expected")
         )
-        d0 = reduced_jacobian(m0._problem, m0._theta)
+        d0 = reduced_jacobian(m0.problem, m0.theta)
         test = satorra_2000(
-            chisq[m], chisq[m - 1], df, d1, d0, k1, e_inv, w, gamma, jac, m1._problem.nobs
+            chisq[m], chisq[m - 1], df, d1, d0, k1, e_inv, w, gamma, jac, m1.problem.nobs
         )
         d_stat[m], d_df[m], pval[m] = test.chisq_diff, test.df_diff, test.pvalue
     fms = [fits[i].fit_measures() for i in order]
@@ -289,9 +289,7 @@ def anova(*fits, model_names: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def _is_categorical(fit) -> bool:
-    from radsem.estimation.families.ordinal.fit import OrdinalFit
-
-    return isinstance(fit, OrdinalFit)
+    return getattr(fit, "family", None) == "ordinal"
 
 
 def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:

@@ -28,9 +28,9 @@ __all__ = ["DifferenceTest", "wlsmv_difference_test"]
 
 
 def _reduced_delta(fit) -> np.ndarray:
-    problem = fit._problem
-    k, _ = problem.constraints.active_basis(fit._theta)
-    return np.vstack(problem.model.jacobian(fit._theta)) @ k, k
+    problem = fit.problem
+    k, _ = problem.constraints.active_basis(fit.theta)
+    return np.vstack(problem.model.jacobian(fit.theta)) @ k, k
 
 
 @small_blas
@@ -56,18 +56,18 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
     if m0._df < m1._df:
         m0, m1 = m1, m0
     if (
-        m0._problem.ntotal != m1._problem.ntotal
-        or m0._problem.estimator_name != m1._problem.estimator_name
+        m0.problem.ntotal != m1.problem.ntotal
+        or m0.problem.estimator_name != m1.problem.estimator_name
     ):
         raise EstimationError(
             "the models were fitted to different data or with different estimators"
         )
     df = int(m0._df - m1._df)
-    t0 = 2.0 * m0._problem.ntotal * m0._fmin
-    t1 = 2.0 * m1._problem.ntotal * m1._fmin
+    t0 = 2.0 * m0.problem.ntotal * m0._fmin
+    t1 = 2.0 * m1.problem.ntotal * m1._fmin
     if df == 0:
         return DifferenceTest(t0 - t1, 0, np.nan, np.nan, np.nan)
-    pb = m1._problem
+    pb = m1.problem
     d1, k1 = _reduced_delta(m1)
     d0, _ = _reduced_delta(m0)
     return satorra_2000(
@@ -80,6 +80,6 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
         m1._inference.e_inv,
         pb.W,
         [np.asarray(st.gamma, float) for st in pb.stats],
-        pb.model.jacobian(m1._theta),
+        pb.model.jacobian(m1.theta),
         pb.nobs,
     )

@@ -200,8 +200,9 @@ def _std_cov(e, lhs, rhs, kind, index, nobs, resvar, exo, scale) -> float:
 
 @small_blas
 def modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
-    """``modindices(fit)`` for a fitted :class:`~radsem.estimation.core.fit.SemFit` (or any object
-    with ``_problem`` and ``_theta``), with lavaan's defaults (expected information).
+    """``modindices(fit)`` for a fitted
+    :class:`~radsem.estimation.families.continuous.fit.SemFit` (or any object with ``problem``
+    and ``theta``), with lavaan's defaults (expected information).
 
     Parameters
     ----------
@@ -213,7 +214,7 @@ def modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFr
     """
     from radsem.estimation.core.inference import vcov_theta
 
-    problem, theta = fit._problem, fit._theta
+    problem, theta = fit.problem, fit.theta
     i22_inv = vcov_theta(problem, theta, "expected") * problem.ntotal
     out = modification_indices(problem, theta, i22_inv)
     if minimum_value > 0:

@@ -31,11 +31,9 @@ _COLUMNS = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
 
 def _extended(fit):
     """Parameter table with the candidates appended (free numbers after the model's)."""
-    from radsem.estimation.families.ordinal.implied import OrdinalModel
-
-    model = fit._problem.model
+    model = fit.problem.model
     par = model.par.copy()
-    values = model.values(fit._theta)
+    values = model.values(fit.theta)
     ordv = set(model.ordered)
     seen = {
         (a, o, b, int(g)): k
@@ -82,19 +80,19 @@ def _extended(fit):
             spec,
             model.ngroups,
             model.parameterization,
-            fit._problem.stats,
+            fit.problem.stats,
             model.free_slopes_baseline,
         )
     else:
-        ext = OrdinalModel(spec, model.ngroups, model.parameterization)
-    theta = np.concatenate([fit._theta, np.asarray(start, float)])
+        ext = type(model)(spec, model.ngroups, model.parameterization)  # an OrdinalModel
+    theta = np.concatenate([fit.theta, np.asarray(start, float)])
     return ext, theta, np.array(rows, int)
 
 
 @small_blas
 def ordinal_modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> pd.DataFrame:
     """lavaan's ``modindices()`` for a fitted :class:`OrdinalFit`."""
-    pb = fit._problem
+    pb = fit.problem
     ext, theta, rows = _extended(fit)
     q = pb.nfree
     fg = pb.nobs / pb.ntotal
@@ -136,8 +134,8 @@ def ordinal_modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> p
 
 def _scales(fit, out: pd.DataFrame):
     """Multipliers turning EPCs into lavaan's ``sepc.lv`` and ``sepc.all``."""
-    model = fit._problem.model
-    ram, theta_ram = model.ram_model(fit._theta)
+    model = fit.problem.model
+    ram, theta_ram = model.ram_model(fit.theta)
     vals = ram.values(theta_ram)
     nodes = {n: k for k, n in enumerate(model.observed + model.latent)}
     lat = set(model.latent)

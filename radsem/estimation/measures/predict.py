@@ -34,14 +34,14 @@ def factor_scores(fit, g: int, y: np.ndarray, method: str) -> np.ndarray:
     """Scores of group ``g`` (0-based) for the rows of ``y`` (observed variables in the
     model's order, NaN for missing; incomplete rows of a listwise fit get NaN scores: lavaan
     drops them)."""
-    problem = fit._problem
+    problem = fit.problem
     model = problem.model
     p, nlat = len(fit.spec.observed), len(fit.spec.latent)
-    _, omega, nu = model.implied_full(fit._theta, g)
+    _, omega, nu = model.implied_full(fit.theta, g)
     mu = nu[:p] if problem.meanstructure else problem.stats[g].mean
     nu_l = nu[p:] if problem.meanstructure else np.zeros(nlat)
     yc = y - mu
-    a, s, _ = model.matrices(model.values(fit._theta), g)
+    a, s, _ = model.matrices(model.values(fit.theta), g)
     out = np.empty((yc.shape[0], nlat))
     if not yc.shape[0]:
         return out
@@ -124,7 +124,7 @@ def used_positions(fit) -> list[np.ndarray]:
     else:
         ok = ~np.isnan(values).any(axis=1)
     out = []
-    for g, st in enumerate(fit._problem.stats):
+    for g, st in enumerate(fit.problem.stats):
         in_group = (
             np.ones(len(data), bool)
             if group is None

@@ -29,8 +29,8 @@ _LOG_EPS = 1e-300
 
 
 def _group_pieces(fit, g: int):
-    model = fit._problem.model
-    ram, theta_ram = model.ram_model(fit._theta)
+    model = fit.problem.model
+    ram, theta_ram = model.ram_model(fit.theta)
     values = ram.values(theta_ram)
     a_mat, s_mat, _ = ram.matrices(values, g)
     b, omega, nu = ram.implied_full(theta_ram, g)
@@ -49,8 +49,8 @@ def _group_pieces(fit, g: int):
 
 def _codes(fit, frame: pd.DataFrame, g: int) -> np.ndarray:
     """Category index (0-based) of each ordered variable, NaN for continuous columns."""
-    model = fit._problem.model
-    st = fit._problem.stats[g]
+    model = fit.problem.model
+    st = fit.problem.stats[g]
     out = np.full((len(frame), len(model.observed)), np.nan)
     for k, v in enumerate(model.observed):
         if v in model.ordered:
@@ -71,7 +71,7 @@ def ebm_scores(fit) -> pd.DataFrame:
     did not use)."""
     from radsem.estimation.measures.predict import to_input_rows
 
-    model = fit._problem.model
+    model = fit.problem.model
     lat = list(model.latent)
     data = fit.data.reset_index(drop=True)  # positions: the input's labels are put back below
     group = fit.options.get("group")
@@ -84,7 +84,7 @@ def ebm_scores(fit) -> pd.DataFrame:
         else:  # as lavaan: cases with at least one observed indicator, missing items skipped
             frame = frame.dropna(subset=list(model.observed), how="all")
         lam, th_var, phi, alpha, mu = _group_pieces(fit, g)
-        values = model.values(fit._theta)
+        values = model.values(fit.theta)
         tau = {}
         for r in model.th_rows[g]:
             tau.setdefault(model.par.at[r, "lhs"], []).append(values[r])

@@ -21,6 +21,7 @@ from scipy import linalg
 
 from radsem._warnings import user_stacklevel
 from radsem.errors import DataError, DataWarning, EstimationError
+from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.core.optimize import large_product
 
 __all__ = [
@@ -38,12 +39,6 @@ __all__ = [
 ]
 
 LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of ``vech`` (lower triangle, column by column, as lavaan)."""
-    cols, rows = np.triu_indices(p)  # upper triangle row-wise == lower triangle column-wise
-    return rows, cols
 
 
 def dup_quadratic(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from radsem.errors import EstimationError
+from radsem.estimation.core.matrices import vech_indices
 from radsem.estimation.missing.em import em_saturated
 from radsem.estimation.missing.likelihood import (
     MissingPatterns,
@@ -22,7 +23,6 @@ from radsem.estimation.missing.likelihood import (
     fiml_information_observed,
     fiml_loglik,
     missing_patterns,
-    vech_indices,
 )
 from radsem.estimation.robust.sandwich import ScaledTest, yuan_bentler_mplus
 

@@ -10,33 +10,19 @@ requested, "V6" otherwise); this module reproduces both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from radsem.errors import EstimationError
+from radsem.estimation.measures.indices import CorrectedTest
 from radsem.estimation.missing.likelihood import dup_quadratic, x_moment_mask
 
 __all__ = [
-    "FimlCorrected",
     "complete_chisq",
     "normal_information",
     "zero_safe_inverse",
     "fiml_corrected",
 ]
-
-
-@dataclass(frozen=True)
-class FimlCorrected:
-    """lavaan's ``XX3, df3, c.hat3, XX3.scaled, XX3.null, df3.null, c.hat3.null``."""
-
-    xx3: float
-    df3: float
-    c_hat3: float
-    xx3_scaled: float
-    xx3_null: float
-    df3_null: float
-    c_hat3_null: float
 
 
 def complete_chisq(
@@ -126,7 +112,7 @@ def fiml_corrected(
     E_inv: np.ndarray | None = None,  # noqa: N803
     E_inv_null: np.ndarray | None = None,  # noqa: N803
     basis: np.ndarray | None = None,
-) -> FimlCorrected:
+) -> CorrectedTest:
     """FIML-corrected statistic and scaling factors for the model and the baseline.
 
     Parameters
@@ -188,6 +174,6 @@ def fiml_corrected(
         c3 = float(np.float64(k_for(delta, E_inv, basis)) / df3)
         c3n = float(np.float64(k_for(delta_null, E_inv_null)) / df3_null)
         xx3_scaled = float(np.float64(xx3) / c3)
-    return FimlCorrected(
+    return CorrectedTest(
         float(xx3), float(df3), c3, xx3_scaled, float(xx3_null), float(df3_null), c3n
     )

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from radsem.errors import DataError, EstimationError
-from radsem.estimation.missing.likelihood import vech_indices
+from radsem.estimation.core.matrices import vech_indices
 
 __all__ = [
     "gamma_adf",

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from radsem.errors import EstimationError
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.core.inference import vcov_theta
 from radsem.estimation.core.problem import SemProblem
+from radsem.estimation.families.continuous.fit import SemFit
 from radsem.estimation.rotation.model import RotationOptions, rotate_values
 from radsem.estimation.rotation.se import (
     bordered_problem,
@@ -61,9 +61,9 @@ class EfaFit(SemFit):
             free[rows] = 1
         pt["free"] = (np.cumsum(free > 0) * (free > 0)).astype(np.int64)
         spec = replace(fit.spec, partable=pt)
-        base = fit._problem
+        base = fit.problem
         problem = SemProblem(spec, base.stats, base.estimator)
-        values, results = rotate_values(problem.model, base.model.values(fit._theta), blocks, opts)
+        values, results = rotate_values(problem.model, base.model.values(fit.theta), blocks, opts)
         theta = problem.model.theta_from_values(values)
         result = replace(fit._result, theta=theta)
         options = {
@@ -104,7 +104,7 @@ class EfaFit(SemFit):
         if self.options.get("rotation_se", "bordered") == "bordered":
             return self._bordered_vcov()
         J = self._jacobian
-        return J @ self.unrotated._vcov @ J.T
+        return J @ self.unrotated.vcov().to_numpy() @ J.T
 
     def _bordered_vcov(self) -> np.ndarray:
         """lavaan's ``rotation.se = "bordered"`` for the fit's ``se`` and ``information``."""
@@ -141,9 +141,9 @@ class EfaFit(SemFit):
     def _jacobian(self) -> np.ndarray:
         init = {name: res.rot for name, res in self._rotations.items()}
         return rotation_jacobian(
-            self.unrotated._problem.model,
+            self.unrotated.problem.model,
             self._problem.model,
-            self.unrotated._theta,
+            self.unrotated.theta,
             self.efa_blocks,
             self.rotation,
             init,

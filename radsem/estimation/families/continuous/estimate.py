@@ -15,12 +15,12 @@ import pandas as pd
 
 from radsem._warnings import user_stacklevel
 from radsem.errors import ConvergenceWarning, DataError, EstimationError
-from radsem.estimation.core.fit import SemFit
 from radsem.estimation.core.inference import check_level
 from radsem.estimation.core.optimize import minimize, small_blas
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.samplestats import group_split, sample_stats
 from radsem.estimation.core.start import start_values
+from radsem.estimation.families.continuous.fit import SemFit
 from radsem.estimation.missing.fiml import resolve_missing
 from radsem.estimation.robust.options import (
     ROBUST_ESTIMATORS,
@@ -157,7 +157,7 @@ def fit_continuous(
     if "bollen.stine" in (test or ()):
         fit._bollen_stine  # noqa: B018 - the bootstrap test now, as lavaan
     if se == "bootstrap":
-        fit._boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
+        fit.boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit
 
 

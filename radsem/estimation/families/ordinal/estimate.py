@@ -27,7 +27,7 @@ from radsem.errors import (
 )
 from radsem.estimation.core.optimize import small_blas
 
-__all__ = ["fit_ordinal", "wants_ordinal", "CATEGORICAL_ESTIMATORS"]
+__all__ = ["fit_ordinal", "declared_ordered", "ordered_columns", "CATEGORICAL_ESTIMATORS"]
 
 #: estimator -> (discrepancy, default se, test)
 CATEGORICAL_ESTIMATORS = {
@@ -42,7 +42,8 @@ CATEGORICAL_ESTIMATORS = {
 _SE = ("robust.sem", "robust", "standard", "none")
 
 
-def _declared(ordered) -> list[str]:
+def declared_ordered(ordered) -> list[str]:
+    """The variables named by the ``ordered=`` option."""
     if ordered is None or ordered is False:
         return []
     if isinstance(ordered, str):
@@ -59,7 +60,7 @@ def _model_names(model):
     return variable_names(_user_rows(model)[1])
 
 
-def _ordered_columns(data: pd.DataFrame, names) -> list[str]:
+def ordered_columns(data: pd.DataFrame, names) -> list[str]:
     """Ordered pandas Categorical columns among the model's observed variables."""
     out = []
     for v in names.ov:
@@ -68,22 +69,6 @@ def _ordered_columns(data: pd.DataFrame, names) -> list[str]:
             if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
                 out.append(v)
     return out
-
-
-def wants_ordinal(model, data: pd.DataFrame, estimator: str, options: Mapping) -> bool:
-    """Whether the categorical (DWLS/WLSMV) path applies to this call."""
-    if _declared(options.get("ordered")):
-        return True
-    # a categorical estimator alone does not route here: with continuous variables WLS,
-    # DWLS, WLSM, WLSMV, ULSM and ULSMV are the continuous family's (as lavaan)
-    if not isinstance(data, pd.DataFrame) or not isinstance(model, str):
-        return False
-    try:
-        names = _model_names(model)
-    except Exception:  # noqa: BLE001 - syntax errors are reported by the regular path
-        return False
-    # ordered Categorical columns, or thresholds written in the syntax
-    return bool(_ordered_columns(data, names)) or bool(names.ov_ord)
 
 
 def _test_option(test, default: str) -> str:
@@ -262,7 +247,7 @@ def fit_ordinal(
     test = _test_option(test, test_default)
     _check_extra(spec_options, level, group_equal, group_partial)
     names = _model_names(model)
-    declared = _declared(ordered)
+    declared = declared_ordered(ordered)
     absent = [v for v in declared if v not in data.columns]
     if absent:
         raise DataError(f"ordered variable(s) not found in the data: {', '.join(absent)}")
@@ -274,7 +259,7 @@ def fit_ordinal(
     ordv = [
         v
         for v in names.ov
-        if v in set(declared) | set(_ordered_columns(data, names)) or v in names.ov_ord
+        if v in set(declared) | set(ordered_columns(data, names)) or v in names.ov_ord
     ]
     if not ordv:
         raise EstimationError(

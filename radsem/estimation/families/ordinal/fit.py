@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from radsem._warnings import user_stacklevel
-from radsem.errors import EstimationError, ImproperSolutionWarning
-from radsem.estimation.core.fit import SemFit
+from radsem.errors import EstimationError
 from radsem.estimation.core.standardize import standardize
+from radsem.estimation.families.continuous.fit import SemFit
 
 __all__ = ["OrdinalFit"]
 
@@ -19,18 +17,20 @@ __all__ = ["OrdinalFit"]
 class OrdinalFit(SemFit):
     """A model with ordered indicators fitted by DWLS/WLS/ULS (see :func:`radsem.sem`).
 
-    Same interface as :class:`~radsem.estimation.core.fit.SemFit`; ``parameter_estimates()`` has
-    lavaan's threshold rows (``op == "|"``, ``rhs`` ``t1, t2, ...``) and scaling rows
-    (``op == "~*~"``), ``fit_measures()`` the measures lavaan reports for the estimator (no
-    log-likelihood), ``implied()``/``residuals()`` thresholds and correlations.
-    ``predict()`` gives EBM (posterior-mode) factor scores, ``modindices()`` lavaan's
-    modification indices for these estimators.
+    Same interface as :class:`~radsem.estimation.families.continuous.fit.SemFit`;
+    ``parameter_estimates()`` has lavaan's threshold rows (``op == "|"``, ``rhs``
+    ``t1, t2, ...``) and scaling rows (``op == "~*~"``), ``fit_measures()`` the measures
+    lavaan reports for the estimator (no log-likelihood), ``implied()``/``residuals()``
+    thresholds and correlations. ``predict()`` gives EBM (posterior-mode) factor scores,
+    ``modindices()`` lavaan's modification indices for these estimators.
 
     Notes
     -----
-    ``fit._problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
-    ``fit._problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
+    ``fit.problem`` is an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem`,
+    ``fit.problem.model`` the :class:`~radsem.estimation.families.ordinal.implied.OrdinalModel`.
     """
+
+    family = "ordinal"
 
     # -- counts ---------------------------------------------------------------------------
     @cached_property
@@ -244,27 +244,13 @@ class OrdinalFit(SemFit):
         )
 
     # -- diagnostics ----------------------------------------------------------------------
-    def _check_improper(self, stacklevel: int = 2) -> None:
-        t = self._table
-        var = t[(t["op"] == "~~") & (t["lhs"] == t["rhs"])]
-        neg = var[var["est"] < 0]
-        if len(neg):
-            names = ", ".join(f"{r.lhs} (group {r.group})" for r in neg.itertuples())
-            warnings.warn(
-                f"some estimated variances are negative: {names}",
-                ImproperSolutionWarning,
-                stacklevel=user_stacklevel(),
-            )
+    def _latent_covariances(self) -> list[np.ndarray]:
+        """Implied covariance matrix of the latent variables, per group (structural part)."""
         model = self._problem.model
         ram, theta_ram = model.ram_model(self._theta)
         p = len(model.observed)
+        out = []
         for g in range(model.ngroups):
             _, omega, _ = ram.implied_full(theta_ram, g)
-            lat = omega[p:, p:]
-            if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
-                warnings.warn(
-                    f"the covariance matrix of the latent variables (group {g + 1}) "
-                    "is not positive definite",
-                    ImproperSolutionWarning,
-                    stacklevel=user_stacklevel(),
-                )
+            out.append(omega[p:, p:])
+        return out

@@ -3,7 +3,6 @@ it reachable from ``radsem.sem(...)``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,10 +19,9 @@ from radsem.estimation.families.survival_outcome.twostep import (
     regression_calibration,
 )
 
-__all__ = ["latent_survival", "fit_problem", "METHODS", "wants_survival", "fit_survival_model"]
+__all__ = ["latent_survival", "fit_problem", "METHODS", "fit_survival_model"]
 
 METHODS = ("joint", "regression_calibration", "plausible_values", "naive")
-_SURV = re.compile(r"\bSurv\s*\(")
 
 
 def _check_int(value, name: str, low: int) -> int:
@@ -166,11 +164,11 @@ def fit_problem(
         est = plausible_values(problem, draws=max(draws, 2), seed=seed, start=rc)
     else:
         est = naive(problem)
-    theta = problem.sem_fit._theta
+    theta = problem.sem_fit.theta
     ntheta = len(theta)
     k = len(est.coef)
     vcov = np.zeros((ntheta + k, ntheta + k))
-    vcov[:ntheta, :ntheta] = problem.sem_fit._vcov
+    vcov[:ntheta, :ntheta] = problem.sem_fit.vcov().to_numpy()
     vcov[ntheta:, ntheta:] = est.vcov
     npar = int(problem.sem_fit.fit_measures()["npar"]) + k
     return LatentSurvivalFit(
@@ -226,15 +224,6 @@ def _joint(problem, start, pieces, cuts, points, level) -> LatentSurvivalFit:
         baseline=(lik.grid.cuts, alpha, se_alpha),
         info={"iterations": est.iterations, "message": est.message},
         level=level,
-    )
-
-
-def wants_survival(model, options: Mapping) -> bool:
-    """True when a model or the options of :func:`radsem.sem` ask for a survival outcome."""
-    return (
-        options.get("survival") is not None
-        or "survival_method" in options
-        or (isinstance(model, str) and bool(_SURV.search(model)))
     )
 
 

@@ -69,7 +69,8 @@ class LatentSurvivalModel(SurvivalAnalysisMixin, BaseEstimator):
         event : str, optional
             The event column of ``X`` when ``y`` names the time column.
         """
-        from radsem.estimation.families.survival_outcome.api import _SURV, latent_survival
+        from radsem.estimation.families.survival_outcome.api import latent_survival
+        from radsem.syntax.declaration import read_declaration
 
         times, events = survival_target(X, y, event)
         train = X
@@ -78,7 +79,8 @@ class LatentSurvivalModel(SurvivalAnalysisMixin, BaseEstimator):
         else:  # the outcome as two columns of the training frame
             time, event = "__time", "__event"
             train = X.assign(**{time: times, event: events.astype(int)})
-        survival = None if _SURV.search(self.model_syntax) else {self.outcome: (time, event)}
+        declared = read_declaration(self.model_syntax).survival
+        survival = None if declared else {self.outcome: (time, event)}
         self.fit_ = latent_survival(
             self.model_syntax,
             train,

@@ -111,7 +111,7 @@ def fit_joint(
     z0 = np.zeros(0)
     if problem.measurement is not None:
         meas = problem.measurement
-        z0 = meas.K.T @ (problem.sem_fit._theta - meas.theta0)
+        z0 = meas.K.T @ (problem.sem_fit.theta - meas.theta0)
     start_coef = np.asarray(start_coef, float)
     nn = len(problem.node_terms)
     psi = np.concatenate([z0, start_coef, np.zeros(grid.exposure.shape[1])])

@@ -164,13 +164,13 @@ def build_problem(
         sem_fit = _fit_measurement(
             sem_syntax, frame[observed].reset_index(drop=True), dict(sem_options)
         )
-        cons = sem_fit._problem.constraints
+        cons = sem_fit.problem.constraints
         if cons.n_ineq or not cons.linear:
             raise ModelSpecificationError(
                 "inequality and nonlinear equality constraints are not supported with a "
                 "survival outcome"
             )
-        ram = sem_fit._problem.model
+        ram = sem_fit.problem.model
         values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(float)
         measurement = MeasurementPart(
             ram, np.asarray(cons.theta0, float), np.asarray(cons.K, float), values

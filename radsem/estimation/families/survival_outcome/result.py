@@ -39,6 +39,11 @@ class LatentSurvivalFit:
     measurement_fit : SemFit or None
         The measurement model fitted alone (first step of the two-step methods; start of the
         joint fit).
+
+    Notes
+    -----
+    Implements :class:`radsem.FitResult`: ``theta`` holds the measurement / structural
+    parameters (the survival coefficients are ``coef``), ``vcov()`` the covariance of ``coef``.
     """
 
     def __init__(
@@ -79,6 +84,22 @@ class LatentSurvivalFit:
             f"<LatentSurvivalFit {self.method} N={len(self._problem.time)} "
             f"events={int(self._problem.event.sum())} converged={self.converged}>"
         )
+
+    # -- the FitResult contract -----------------------------------------------------------
+    @property
+    def problem(self) -> LatentSurvivalProblem:
+        """The outcome, the rows used, the measurement fit and the survival design."""
+        return self._problem
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Estimates of the measurement / structural parameters (lavaan's numbering)."""
+        return self._theta
+
+    @property
+    def nobs(self) -> int:
+        """Number of patients (``ntotal`` of :meth:`fit_measures`)."""
+        return len(self._problem.time)
 
     # -- pieces -------------------------------------------------------------------------
     @property

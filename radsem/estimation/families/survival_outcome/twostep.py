@@ -54,10 +54,10 @@ class TwoStepEstimate:
 def draw_theta(problem: LatentSurvivalProblem, rng: np.random.Generator, m: int) -> np.ndarray:
     """``m`` draws of the measurement parameters from ``N(theta, V_theta)`` (rows)."""
     fit = problem.sem_fit
-    v = np.asarray(fit._vcov, float)
+    v = np.asarray(fit.vcov().to_numpy(), float)
     vals, vecs = np.linalg.eigh(0.5 * (v + v.T))
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    return fit._theta + rng.standard_normal((m, len(vals))) @ root.T
+    return fit.theta + rng.standard_normal((m, len(vals))) @ root.T
 
 
 def _cox(problem: LatentSurvivalProblem, design: np.ndarray, rows=None):
@@ -83,7 +83,7 @@ def _design(problem: LatentSurvivalProblem, node_values: np.ndarray) -> np.ndarr
 
 def naive(problem: LatentSurvivalProblem) -> TwoStepEstimate:
     """Bartlett factor scores (observed SEM variables as measured) into a Cox model."""
-    theta = problem.sem_fit._theta
+    theta = problem.sem_fit.theta
     data = problem.measurement.data
     scores = bartlett_scores(problem.measurement.ram, theta, data)
     p = data.shape[1]
@@ -100,7 +100,7 @@ def regression_calibration(
 ) -> TwoStepEstimate:
     """Posterior means ``E(v | y_obs, x)`` into a Cox model; first-step variance from
     ``draws`` parameter draws (``0``: Cox variance only)."""
-    mean, _ = _node_means(problem, problem.sem_fit._theta)
+    mean, _ = _node_means(problem, problem.sem_fit.theta)
     coef, cov = _cox(problem, _design(problem, mean))
     between = np.zeros_like(cov)
     if draws and draws > 1:
@@ -160,7 +160,7 @@ def plausible_values(
     rng = np.random.default_rng(seed)
     rc = start if start is not None else regression_calibration(problem, draws=0)
     nn = len(problem.node_terms)
-    mean0, _ = _node_means(problem, problem.sem_fit._theta)
+    mean0, _ = _node_means(problem, problem.sem_fit.theta)
     lp_rc = _design(problem, mean0) @ rc.coef
     h0 = breslow(problem.time, problem.event, lp_rc)
     thetas = draw_theta(problem, rng, int(draws))

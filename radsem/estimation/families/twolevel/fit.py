@@ -30,6 +30,10 @@ class TwoLevelFit:
         The stacked parameter table of both levels.
     converged : bool
     iterations : int
+
+    Notes
+    -----
+    Implements :class:`radsem.FitResult`.
     """
 
     def __init__(self, model, data, options, tl, problem, result, vcov, h1) -> None:
@@ -51,6 +55,17 @@ class TwoLevelFit:
             f"<TwoLevelFit ML: N={self.nobs}, clusters={self.nclusters}, "
             f"npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, df={int(fm['df'])}>"
         )
+
+    # -- the FitResult contract -----------------------------------------------------------
+    @property
+    def problem(self):
+        """The two-level estimation problem (cluster data, model, likelihood)."""
+        return self._problem
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Estimates of the free parameters (``vcov()``'s order)."""
+        return self._result.theta
 
     # -- sizes ----------------------------------------------------------------------------
     @property

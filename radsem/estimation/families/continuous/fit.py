@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,11 @@ from radsem.estimation.core.optimize import minimize
 from radsem.estimation.core.problem import SemProblem
 from radsem.estimation.core.standardize import standardize
 from radsem.estimation.measures.baseline import baseline_partable
+
+if TYPE_CHECKING:
+    from radsem.engines.crosscheck import CrossCheck
+    from radsem.estimation.bootstrap.resample import BootstrapResult
+    from radsem.syntax import ModelSpec
 
 __all__ = ["SemFit"]
 
@@ -39,12 +47,23 @@ class SemFit:
 
     Notes
     -----
-    For other estimators: ``fit._problem`` is the :class:`SemProblem` (implied moments,
-    Jacobian ``delta``, sample statistics, h1 information) and ``fit._theta`` the estimate of
-    all free parameters in lavaan's numbering.
+    Implements :class:`radsem.FitResult`. For other estimators: ``fit.problem`` is the
+    :class:`SemProblem` (implied moments, Jacobian ``delta``, sample statistics, h1
+    information) and ``fit.theta`` the estimate of all free parameters in lavaan's numbering.
     """
 
-    def __init__(self, model, data, options, spec, problem: SemProblem, result) -> None:
+    #: the model family (:func:`radsem.estimation.api.family_of`)
+    family = "continuous"
+
+    def __init__(
+        self,
+        model: str,
+        data: pd.DataFrame,
+        options: dict[str, Any],
+        spec: ModelSpec,
+        problem: SemProblem,
+        result: Any,
+    ) -> None:
         d = self.__dict__
         d["model"] = model
         d["data"] = data
@@ -66,6 +85,25 @@ class SemFit:
             f"npar={int(fm['npar'])} chisq={fm['chisq']:.3f} df={int(fm['df'])} "
             f"converged={self.converged}>"
         )
+
+    # -- the FitResult contract -----------------------------------------------------------
+    @property
+    def problem(self) -> SemProblem:
+        """The estimation problem (implied moments, Jacobian, sample statistics, h1
+        information); an :class:`~radsem.estimation.families.ordinal.dwls.OrdinalProblem` for
+        ordered data."""
+        return self._problem
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Estimates of all free parameters in lavaan's numbering (``vcov()``'s order)."""
+        return self._theta
+
+    @property
+    def boot(self) -> BootstrapResult | None:
+        """The bootstrap behind ``se="bootstrap"`` (lavaan's ``lavInspect(fit, "boot")``
+        draws and their intervals); ``None`` for other standard errors."""
+        return self._boot if self.options.get("se") == "bootstrap" else None
 
     # -- counts ---------------------------------------------------------------------------
     @property
@@ -214,8 +252,8 @@ class SemFit:
 
     def tests(self) -> pd.DataFrame:
         """The test statistics (lavaan's ``lavInspect(fit, "test")``): see
-        :func:`radsem.estimation.robust.test_table.test_table`."""
-        from radsem.estimation.robust.test_table import test_table
+        :func:`radsem.estimation.measures.test_table.test_table`."""
+        from radsem.estimation.measures.test_table import test_table
 
         return test_table(self)
 
@@ -240,12 +278,12 @@ class SemFit:
         self,
         R: int = 1000,
         type: str = "ordinary",
-        seed=None,  # noqa: A002
+        seed: int | None = None,  # noqa: A002
         n_jobs: int = 1,
         *,
-        client=None,
+        client: Any = None,
         progress: bool = False,
-    ):
+    ) -> BootstrapResult:
         """lavaan's ``bootstrapLavaan``: see :func:`radsem.estimation.bootstrap.resample.bootstrap`
         (``client``: a Dask client or scheduler address)."""
         from radsem.estimation.bootstrap.resample import bootstrap
@@ -387,7 +425,7 @@ class SemFit:
         if self.options.get("mimic") == "Mplus" and self.options.get("information") == "observed":
             out["srmr"] = out["srmr_mplus"]  # lavaan's lav_fit_srmr_lavobject
         if self.options.get("test"):
-            from radsem.estimation.robust.test_table import test_measures
+            from radsem.estimation.measures.test_table import test_measures
 
             out = test_measures(self, out)
         return pd.Series(out, dtype=float)
@@ -629,7 +667,7 @@ class SemFit:
 
     def _summary_parts(self):
         from radsem.estimation.measures.summary_blocks import SummaryParts, group_chisq
-        from radsem.estimation.robust.test_table import summary_tests
+        from radsem.estimation.measures.test_table import summary_tests
 
         pb = self._problem
         scaled = self.options["estimator"] == "MLR"
@@ -657,20 +695,29 @@ class SemFit:
             h1_structured=printed.h1_structured,
         )
 
-    def save(self, path):
+    def save(self, path: str | PathLike) -> Path:
         """Save the fit as documented JSON (no pickle, no data); read it back with
         :func:`radsem.load_fit`. See :mod:`radsem.estimation.core.saved` for the format."""
         from radsem.estimation.core.saved import save_fit
 
         return save_fit(self, path)
 
-    def cross_check(self, engine: str = "lavaan"):
+    def cross_check(self, engine: str = "lavaan") -> CrossCheck:
         """Refit with another engine; see :func:`radsem.engines.cross_check`."""
         from radsem.engines import cross_check
 
         return cross_check(self, engine)
 
     # -- diagnostics ----------------------------------------------------------------------
+    def _latent_covariances(self) -> list[np.ndarray]:
+        """Implied covariance matrix of the latent variables, per group."""
+        p = len(self.spec.observed)
+        out = []
+        for g in range(len(self._problem.stats)):
+            _, omega, _ = self._problem.model.implied_full(self._theta, g)
+            out.append(omega[p:, p:])
+        return out
+
     def _check_improper(self, stacklevel: int = 2) -> None:
         par = self._problem.model.par
         t = par[["lhs", "op", "rhs", "group"]].assign(est=self._problem.model.values(self._theta))
@@ -683,10 +730,7 @@ class SemFit:
                 ImproperSolutionWarning,
                 stacklevel=user_stacklevel(),
             )
-        p = len(self.spec.observed)
-        for g in range(len(self._problem.stats)):
-            _, omega, _ = self._problem.model.implied_full(self._theta, g)
-            lat = omega[p:, p:]
+        for g, lat in enumerate(self._latent_covariances()):
             if lat.size and np.linalg.eigvalsh(lat).min() < -1e-10:
                 warnings.warn(
                     f"the covariance matrix of the latent variables (group {g + 1}) "

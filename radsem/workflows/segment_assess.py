@@ -189,8 +189,8 @@ def assess_predictions(
     out.features = {"reference": ref.features, "predicted": pred.features}
     out.feature_icc = feature_agreement(ref.features, pred.features)
     if downstream:
-        from radsem.demo import sem_table
         from radsem.segment.downstream import downstream_change
+        from radsem.workflows.study_table import sem_table
 
         outcome = cohort.clinical.set_index("patient_id")[["time", "event"]]
         sem_data = None

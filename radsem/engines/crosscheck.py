@@ -12,7 +12,7 @@ import pandas as pd
 
 from radsem.errors import ModelSpecificationError, RadsemWarning
 
-__all__ = ["cross_check", "compare_fits", "fit_engine", "CrossCheck", "ENGINES", "TOLERANCES"]
+__all__ = ["cross_check", "cross_check_fits", "fit_engine", "CrossCheck", "ENGINES", "TOLERANCES"]
 
 ENGINES = ("lavaan", "semopy")
 
@@ -228,7 +228,7 @@ def _compare_fit(left: pd.Series, right: pd.Series, names, tol) -> pd.DataFrame:
     return table
 
 
-def compare_fits(
+def cross_check_fits(
     left: Any,
     right: Any,
     names: tuple[str, str] = ("radsem", "lavaan"),
@@ -279,7 +279,7 @@ def cross_check(
     options = {k: v for k, v in options.items() if k not in _NOT_FOR_ENGINES}
     function = _function_of(fit)
     other = fit_engine(engine, fit.model, fit.data, function=function, **options)
-    result = compare_fits(fit, other, names=("radsem", engine), tol=tol)
+    result = cross_check_fits(fit, other, names=("radsem", engine), tol=tol)
     if dropped:
         result.notes.append(f"options not passed to {engine}: {', '.join(dropped)}")
     if options.get("se") == "bootstrap":
