@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,25 @@ _KIND = "radsem.ConditionedAutoencoder"
 
 
 class _CondNet(_CAENet):
-    def __init__(self, channels, grid, latent_dim, base_channels, n_blocks, n_targets) -> None:
+    def __init__(
+        self, channels, grid, latent_dim, base_channels, n_blocks, n_targets, n_supervised
+    ) -> None:
         super().__init__(channels, grid, latent_dim, base_channels, n_blocks)
-        self.head = nn.Linear(latent_dim, n_targets)
+        self.head = nn.Linear(n_supervised, n_targets)
+
+
+def _choose_weight(scores: list[tuple[float, float]], ref: float | None, tol: float) -> int:
+    """Index of the candidate with the lowest validation auxiliary loss among those whose
+    validation reconstruction is within ``tol`` times ``ref`` (default: the lowest candidate
+    reconstruction); the best reconstruction when none qualifies."""
+    if len(scores) == 1:
+        return 0
+    rec = [r for r, _ in scores]
+    ref = min(rec) if ref is None or not math.isfinite(ref) else ref
+    ok = [i for i, r in enumerate(rec) if r <= tol * ref]
+    if not ok:
+        return int(np.argmin(rec))
+    return min(ok, key=lambda i: scores[i][1])
 
 
 class ConditionedAutoencoder(ConvAutoencoder):
@@ -45,9 +62,19 @@ class ConditionedAutoencoder(ConvAutoencoder):
 
     Parameters
     ----------
-    aux_weight : float
+    aux_weight : float or sequence of float
         Weight of the auxiliary loss (mean squared error of the standardised targets) against
-        the reconstruction loss (mean squared error per voxel of the standardised crops).
+        the reconstruction loss (mean squared error per voxel of the standardised crops). With
+        several values, one model is trained per value and the one with the lowest validation
+        auxiliary loss among those whose validation reconstruction is within
+        ``rec_tolerance`` times the reference is kept (reference: the warm start's validation
+        reconstruction with ``fit(..., init=cae)``, else the lowest over the candidates). The
+        choice uses the validation patients of the training data only.
+    n_supervised : int, optional
+        Number of code dimensions (the last ones) that the auxiliary head reads; the others
+        are free for reconstruction. Default: the whole code.
+    rec_tolerance : float
+        See ``aux_weight``.
     **others
         As :class:`~radsem.deep.cae.ConvAutoencoder`.
 
@@ -58,6 +85,10 @@ class ConditionedAutoencoder(ConvAutoencoder):
         Standardisation of the targets (training rows with targets).
     n_conditioned_ : int
         Training patients that had targets.
+    aux_weight_ : float
+        The auxiliary weight used (chosen on the validation patients when several are given).
+    weight_search_ : DataFrame
+        ``aux_weight, best_epoch, val_loss, val_aux`` of every candidate weight.
 
     Notes
     -----
@@ -83,7 +114,9 @@ class ConditionedAutoencoder(ConvAutoencoder):
         random_state: int | None = None,
         n_threads: int = 1,
         progress: bool = True,
-        aux_weight: float = 1.0,
+        aux_weight: float | Sequence[float] = 1.0,
+        n_supervised: int | None = None,
+        rec_tolerance: float = 1.05,
     ) -> None:
         super().__init__(
             latent_dim=latent_dim,
@@ -102,6 +135,8 @@ class ConditionedAutoencoder(ConvAutoencoder):
             progress=progress,
         )
         self.aux_weight = aux_weight
+        self.n_supervised = n_supervised
+        self.rec_tolerance = rec_tolerance
 
     def _build(self) -> _CondNet:
         grid = tuple(int(g) for g in self.input_shape_[1:])
@@ -112,6 +147,7 @@ class ConditionedAutoencoder(ConvAutoencoder):
             int(self.base_channels),
             int(self.n_blocks),
             len(self.target_names_),
+            self._supervised_slice().stop - self._supervised_slice().start,
         )
 
     def _targets(self, X, y, n: int) -> np.ndarray:
@@ -143,23 +179,86 @@ class ConditionedAutoencoder(ConvAutoencoder):
             raise DataError("targets contain infinite values")
         return arr
 
-    def fit(self, X, y=None) -> ConditionedAutoencoder:
+    def _weights(self) -> list[float]:
+        raw = self.aux_weight
+        ws = [float(raw)] if np.ndim(raw) == 0 else [float(v) for v in raw]
+        if not ws or not all(math.isfinite(v) and v >= 0 for v in ws):
+            raise DataError(
+                f"aux_weight must be a non-negative number or a non-empty list of them, got {raw!r}"
+            )
+        return ws
+
+    def _supervised_slice(self) -> slice:
+        k = self.n_supervised
+        if k is None:
+            return slice(0, int(self.latent_dim))
+        if not isinstance(k, (int, np.integer)) or not 1 <= k <= int(self.latent_dim):
+            raise DataError(f"n_supervised must be between 1 and latent_dim, got {k!r}")
+        return slice(int(self.latent_dim) - int(k), int(self.latent_dim))
+
+    def _set_standardisation(self, data: np.ndarray, init) -> None:
+        if init is not None:
+            self.channel_mean_ = np.asarray(init.channel_mean_, dtype=np.float32).copy()
+            self.channel_scale_ = np.asarray(init.channel_scale_, dtype=np.float32).copy()
+            return
+        axes = (0,) + tuple(range(2, data.ndim))
+        train = data[self.train_index_]
+        self.channel_mean_ = train.mean(axis=axes, dtype=np.float64).astype(np.float32)
+        scale = train.std(axis=axes, dtype=np.float64)
+        scale[scale < 1e-8] = 1.0
+        self.channel_scale_ = scale.astype(np.float32)
+
+    def _check_init(self, init, data: np.ndarray) -> dict:
+        if not isinstance(init, ConvAutoencoder) or not hasattr(init, "net_"):
+            raise DataError("init must be a fitted ConvAutoencoder")
+        if tuple(init.input_shape_) != tuple(int(s) for s in data.shape[1:]):
+            raise DataError(
+                f"init was fitted on crops of shape {tuple(init.input_shape_)}, "
+                f"these are {tuple(data.shape[1:])}"
+            )
+        if (
+            int(init.latent_dim) != int(self.latent_dim)
+            or int(init.base_channels) != int(self.base_channels)
+            or int(init.n_blocks) != int(self.n_blocks)
+        ):
+            raise DataError(
+                "init must have the same latent_dim, base_channels and n_blocks as this model"
+            )
+        return {k: v.detach().clone() for k, v in init.net_.state_dict().items()}
+
+    def fit(self, X, y=None, init: ConvAutoencoder | None = None) -> ConditionedAutoencoder:
         """Train on crops ``X`` with targets ``y`` (rows with missing targets: reconstruction
-        only)."""
+        only).
+
+        Parameters
+        ----------
+        X : Crops or ndarray
+        y : DataFrame or ndarray
+            Targets (see the class notes).
+        init : ConvAutoencoder, optional
+            A fitted unconditional CAE of the same architecture: the encoder and decoder start
+            from its weights and its channel standardisation (warm start), and training
+            fine-tunes them with the auxiliary head. Fit it with the same ``random_state`` on
+            the same crops so both models hold out the same validation patients.
+        """
         from radsem._progress import progress_bar
 
         self._check_params()
-        if not float(self.aux_weight) >= 0:
-            raise DataError(f"aux_weight must be non-negative, got {self.aux_weight!r}")
+        weights = self._weights()
+        sup = self._supervised_slice()
         data, _ = self._check_X(X, fitting=True)
         n = data.shape[0]
         targets = self._targets(X, y, n)
+        init_state = self._check_init(init, data) if init is not None else None
+        self.init_val_loss_ = math.nan
         has = np.isfinite(targets).all(axis=1)
         seed = check_random_state_int(self.random_state)
         rng = np.random.default_rng(seed)
         n_val = max(int(round(self.validation_fraction * n)), 1) if self.validation_fraction else 0
         if n - n_val < 2:
             raise DataError(f"{n} patients are too few to train an autoencoder")
+        if len(weights) > 1 and not n_val:
+            raise DataError("choosing aux_weight needs validation_fraction > 0")
         perm = rng.permutation(n)
         self.validation_index_ = np.sort(perm[:n_val])
         self.train_index_ = np.sort(perm[n_val:])
@@ -170,12 +269,7 @@ class ConditionedAutoencoder(ConvAutoencoder):
             )
         self.n_conditioned_ = int(has[self.train_index_].sum())
         self.input_shape_ = tuple(int(s) for s in data.shape[1:])
-        axes = (0,) + tuple(range(2, data.ndim))
-        train = data[self.train_index_]
-        self.channel_mean_ = train.mean(axis=axes, dtype=np.float64).astype(np.float32)
-        scale = train.std(axis=axes, dtype=np.float64)
-        scale[scale < 1e-8] = 1.0
-        self.channel_scale_ = scale.astype(np.float32)
+        self._set_standardisation(data, init)
         tt = targets[self.train_index_][has[self.train_index_]]
         self.target_mean_ = tt.mean(axis=0)
         ts = tt.std(axis=0)
@@ -185,60 +279,85 @@ class ConditionedAutoencoder(ConvAutoencoder):
         x_all = self._standardise(data)
         t_all = torch.from_numpy(t_std.astype(np.float32))
         h_all = torch.from_numpy(has)
-        w = float(self.aux_weight)
+        val_idx = torch.from_numpy(self.validation_index_)
 
         def losses(net, idx):
             xb, tb, hb = x_all[idx], t_all[idx], h_all[idx]
             z = net.encode(xb)
             rec = nn.functional.mse_loss(net.decode(z), xb)
             if hb.any():
-                aux = nn.functional.mse_loss(net.head(z[hb]), tb[hb])
+                aux = nn.functional.mse_loss(net.head(z[hb][:, sup]), tb[hb])
             else:
                 aux = torch.zeros(())
             return rec, aux
 
-        records = []
-        with torch_session(seed, self.n_threads):
-            net = self._build()
-            opt = torch.optim.Adam(
-                net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
-            )
-            stopper = EarlyStopping(self.patience)
-            bar = progress_bar(range(1, self.epochs + 1), desc="cond. CAE", enabled=self.progress)
-            val_idx = torch.from_numpy(self.validation_index_)
-            for epoch in bar:
-                net.train()
-                order = torch.from_numpy(self.train_index_[rng.permutation(len(train))])
-                tot_r = tot_a = 0.0
-                for start in range(0, len(order), self.batch_size):
-                    idx = order[start : start + self.batch_size]
-                    rec, aux = losses(net, idx)
-                    opt.zero_grad()
-                    (rec + w * aux).backward()
-                    opt.step()
-                    tot_r += float(rec.detach()) * len(idx)
-                    tot_a += float(aux.detach()) * len(idx)
-                tr_r, tr_a = tot_r / len(order), tot_a / len(order)
-                if n_val:
-                    net.eval()
-                    with torch.no_grad():
-                        vr, va = (float(v) for v in losses(net, val_idx))
-                else:
-                    vr = va = math.nan
-                records.append((epoch, tr_r, tr_a, vr, va))
-                monitor = vr + w * va if n_val else tr_r + w * tr_a
-                if not math.isfinite(monitor):
-                    bar.close()
-                    raise EstimationError(f"training diverged at epoch {epoch}; lower lr")
-                if stopper.update(monitor, epoch, net):
-                    break
-            bar.close()
-            net.load_state_dict(stopper.best_state)
-        net.eval()
+        def train_one(w: float):
+            records = []
+            with torch_session(seed, self.n_threads):
+                net = self._build()
+                if init_state is not None:
+                    net.load_state_dict(init_state, strict=False)
+                    if n_val:
+                        net.eval()
+                        with torch.no_grad():
+                            self.init_val_loss_ = float(losses(net, val_idx)[0])
+                opt = torch.optim.Adam(
+                    net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
+                )
+                stopper = EarlyStopping(self.patience)
+                bar = progress_bar(
+                    range(1, self.epochs + 1), desc="cond. CAE", enabled=self.progress
+                )
+                ep_rng = np.random.default_rng([seed, 1])
+                for epoch in bar:
+                    net.train()
+                    order = torch.from_numpy(
+                        self.train_index_[ep_rng.permutation(len(self.train_index_))]
+                    )
+                    tot_r = tot_a = 0.0
+                    for start in range(0, len(order), self.batch_size):
+                        idx = order[start : start + self.batch_size]
+                        rec, aux = losses(net, idx)
+                        opt.zero_grad()
+                        (rec + w * aux).backward()
+                        opt.step()
+                        tot_r += float(rec.detach()) * len(idx)
+                        tot_a += float(aux.detach()) * len(idx)
+                    tr_r, tr_a = tot_r / len(order), tot_a / len(order)
+                    if n_val:
+                        net.eval()
+                        with torch.no_grad():
+                            vr, va = (float(v) for v in losses(net, val_idx))
+                    else:
+                        vr = va = math.nan
+                    records.append((w, epoch, tr_r, tr_a, vr, va))
+                    monitor = vr + w * va if n_val else tr_r + w * tr_a
+                    if not math.isfinite(monitor):
+                        bar.close()
+                        raise EstimationError(f"training diverged at epoch {epoch}; lower lr")
+                    if stopper.update(monitor, epoch, net):
+                        break
+                bar.close()
+                net.load_state_dict(stopper.best_state)
+            net.eval()
+            best = [r for r in records if r[1] == stopper.best_epoch][0]
+            return net, int(stopper.best_epoch), best[4], best[5], records
+
+        runs = [train_one(w) for w in weights]
+        choice = _choose_weight(
+            [(r[2], r[3]) for r in runs], self.init_val_loss_, float(self.rec_tolerance)
+        )
+        net, best_epoch, _, _, _ = runs[choice]
+        self.aux_weight_ = weights[choice]
+        self.weight_search_ = pd.DataFrame(
+            [(w, r[1], r[2], r[3]) for w, r in zip(weights, runs, strict=True)],
+            columns=["aux_weight", "best_epoch", "val_loss", "val_aux"],
+        )
         self.net_ = net
-        self.best_epoch_ = int(stopper.best_epoch)
+        self.best_epoch_ = best_epoch
         self.history_ = pd.DataFrame(
-            records, columns=["epoch", "train_loss", "train_aux", "val_loss", "val_aux"]
+            [r[1:] for r in runs[choice][4]],
+            columns=["epoch", "train_loss", "train_aux", "val_loss", "val_aux"],
         )
         return self
 
@@ -246,7 +365,8 @@ class ConditionedAutoencoder(ConvAutoencoder):
         """The auxiliary head's prediction of the targets, in their original units."""
         codes = self.transform(X)
         with torch.no_grad():
-            pred = self.net_.head(torch.from_numpy(codes.to_numpy(dtype=np.float32))).numpy()
+            z = torch.from_numpy(codes.to_numpy(dtype=np.float32))
+            pred = self.net_.head(z[:, self._supervised_slice()]).numpy()
         pred = pred * self.target_scale_ + self.target_mean_
         return pd.DataFrame(pred, index=codes.index, columns=self.target_names_)
 

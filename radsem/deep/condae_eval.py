@@ -125,6 +125,8 @@ def compare_codes(
     n_splits: int = 3,
     random_state: int = 0,
     return_models: bool = False,
+    warm_start: bool = False,
+    reference: Mapping[str, pd.DataFrame] | None = None,
 ):
     """K-fold comparison of conditioned CAE, unconditional CAE and PCA codes.
 
@@ -147,6 +149,13 @@ def compare_codes(
 
     return_models : bool
         Also return the three models fitted on the first fold's training patients.
+    warm_start : bool
+        Start the conditioned model from the fold's fitted unconditional CAE
+        (``ConditionedAutoencoder.fit(..., init=cae)``; both share the fold's seed).
+    reference : mapping, optional
+        ``{name: DataFrame}`` of fixed per-patient features (e.g. hand-made tumour features,
+        nothing fitted) scored with the same ridge regressions, as a reference for how much of
+        the expression the images carry; ``mse_test`` is NaN for them.
 
     Returns
     -------
@@ -192,15 +201,20 @@ def compare_codes(
         pcs_tr = pd.DataFrame(pca.fit_transform((e_tr - g_mu) / g_sd), index=e_tr.index)
         pcs_te = pd.DataFrame(pca.transform((e_te - g_mu) / g_sd), index=e_te.index)
         y = mech_tr if target == "mechanisms" else pcs_tr
+        uncond = clone(cae).set_params(random_state=random_state + k).fit(tr_x)
+        cond = clone(conditioned).set_params(random_state=random_state + k)
+        cond = cond.fit(tr_x, y, init=uncond) if warm_start else cond.fit(tr_x, y)
         models = {
-            "conditioned": clone(conditioned)
-            .set_params(random_state=random_state + k)
-            .fit(tr_x, y),
-            "unconditional": clone(cae).set_params(random_state=random_state + k).fit(tr_x),
+            "conditioned": cond,
+            "unconditional": uncond,
             "pca": PCACodes(int(cae.latent_dim)).fit(tr_x),
         }
         if not first:
             first = models
+        for name, feats in (reference or {}).items():
+            r2m = _codes_r2(feats.loc[e_tr.index], feats.loc[e_te.index], mech_tr, mech_te)
+            r2p = _codes_r2(feats.loc[e_tr.index], feats.loc[e_te.index], pcs_tr, pcs_te)
+            rows.append((k, name, r2m, r2p, float("nan")))
         for name, model in models.items():
             codes_tr, codes_te = model.transform(tr_x), model.transform(te_x)
             r2m = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], mech_tr, mech_te)

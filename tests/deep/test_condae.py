@@ -138,3 +138,92 @@ def test_compare_codes_runs(crops):
     assert "r2_mechanisms_mean" in summ.columns
     with pytest.raises(DataError, match="target"):
         compare_codes(crops, expr, sets, target="genes")
+
+
+def test_warm_start_starts_from_the_cae(crops):
+    cae = ConvAutoencoder(random_state=4, **TINY).fit(crops)
+    y = _contrast_target(crops)
+    # a vanishing learning rate: the conditioned model keeps the CAE's encoder and decoder
+    cond = ConditionedAutoencoder(random_state=4, lr=1e-12, **dict(TINY, epochs=1))
+    cond.fit(crops, y, init=cae)
+    np.testing.assert_array_equal(cond.channel_mean_, cae.channel_mean_)
+    np.testing.assert_array_equal(cond.validation_index_, cae.validation_index_)
+    np.testing.assert_allclose(cond.transform(crops), cae.transform(crops), atol=1e-5)
+    assert cond.init_val_loss_ == pytest.approx(cae.history_["val_loss"].min(), rel=1e-4)
+    # a real fine-tune moves the code away from the CAE's
+    tuned = ConditionedAutoencoder(random_state=4, aux_weight=5.0, **dict(TINY, epochs=5))
+    tuned.fit(crops, y, init=cae)
+    assert not np.allclose(tuned.transform(crops), cae.transform(crops), atol=1e-3)
+
+
+def test_warm_start_bad_init(crops):
+    y = _contrast_target(crops)
+    with pytest.raises(DataError, match="fitted ConvAutoencoder"):
+        ConditionedAutoencoder(**TINY).fit(crops, y, init=ConvAutoencoder(**TINY))
+    other = ConvAutoencoder(random_state=0, **dict(TINY, latent_dim=3)).fit(crops)
+    with pytest.raises(DataError, match="same latent_dim"):
+        ConditionedAutoencoder(**TINY).fit(crops, y, init=other)
+
+
+def test_head_on_a_subset_of_the_code(crops):
+    y = _contrast_target(crops)
+    model = ConditionedAutoencoder(random_state=0, n_supervised=1, **dict(TINY, latent_dim=3))
+    model.fit(crops, y)
+    assert tuple(model.net_.head.weight.shape) == (1, 1)
+    codes = model.transform(crops).to_numpy()
+    w, b = model.net_.head.weight.detach().numpy(), model.net_.head.bias.detach().numpy()
+    expected = (codes[:, 2:] @ w.T + b) * model.target_scale_ + model.target_mean_
+    np.testing.assert_allclose(model.predict_targets(crops).to_numpy(), expected, rtol=1e-5)
+    with pytest.raises(DataError, match="n_supervised"):
+        ConditionedAutoencoder(n_supervised=4, **dict(TINY, latent_dim=3)).fit(crops, y)
+
+
+def test_choose_weight_rule():
+    from radsem.deep.condae import _choose_weight
+
+    scores = [(1.00, 0.5), (1.04, 0.3), (1.20, 0.1)]
+    assert _choose_weight(scores, 1.0, 1.05) == 1  # best aux within 5 % of the reference
+    assert _choose_weight(scores, None, 1.25) == 2
+    assert _choose_weight(scores, 0.5, 1.05) == 0  # none qualifies: best reconstruction
+    assert _choose_weight(scores[:1], 1.0, 1.05) == 0
+
+
+def test_weight_search_keeps_the_chosen_single_fit(crops):
+    y = _contrast_target(crops)
+    search = ConditionedAutoencoder(random_state=1, aux_weight=[0.1, 3.0], **TINY).fit(crops, y)
+    assert list(search.weight_search_["aux_weight"]) == [0.1, 3.0]
+    single = ConditionedAutoencoder(random_state=1, aux_weight=search.aux_weight_, **TINY)
+    single.fit(crops, y)
+    pd.testing.assert_frame_equal(search.transform(crops), single.transform(crops))
+    with pytest.raises(DataError, match="aux_weight"):
+        ConditionedAutoencoder(aux_weight=[-1.0], **TINY).fit(crops, y)
+
+
+def test_compare_codes_warm_start_and_reference(crops):
+    y = _contrast_target(crops)
+    rng = np.random.default_rng(1)
+    expr = pd.DataFrame(
+        rng.normal(size=(20, 4)), index=crops.patient_id[:20], columns=["g1", "g2", "g3", "g4"]
+    )
+    expr["g1"] += 3 * y["contrast"].iloc[:20].to_numpy() / y["contrast"].std()
+    sets = {"m1": {"g1": 1, "g2": 1}, "m2": {"g3": 1, "g4": -1}}
+    folds, models = compare_codes(
+        crops,
+        expr,
+        sets,
+        cae=ConvAutoencoder(**TINY),
+        conditioned=ConditionedAutoencoder(**TINY),
+        n_splits=2,
+        n_pcs=2,
+        return_models=True,
+        warm_start=True,
+        reference={"truth": y, "noise": pd.DataFrame({"z": rng.normal(size=24)}, y.index)},
+    )
+    assert set(folds["model"]) == {"conditioned", "unconditional", "pca", "truth", "noise"}
+    ref = folds[folds["model"].isin(["truth", "noise"])]
+    assert ref["mse_test"].isna().all()
+    r2 = ref.groupby("model")["r2_mechanisms"].mean()
+    assert r2["truth"] > r2["noise"] + 0.1  # the feature that drives m1 explains it
+    np.testing.assert_array_equal(
+        models["conditioned"].channel_mean_, models["unconditional"].channel_mean_
+    )

@@ -408,3 +408,27 @@ def test_rare_subtype_augmentation_runs(data):
     assert (out["n_synthetic"] > 0).all()
     with pytest.raises(DataError, match="no subtype has fewer than 1"):
         rare_subtype_augmentation(images, expr, labels, min_count=1)
+
+
+def test_tumour_balance_weights():
+    import torch
+
+    from radsem.deep.imagegen import tumour_balance_weights
+
+    mask = torch.zeros(3, 1, 4, 4, 4)
+    mask[0, 0, 1:3, 1:3, 1:3] = 1.0  # 8 of 64 voxels
+    mask[1, 0, 0, 0, :2] = 0.5  # two partial voxels, one voxel of tumour
+    w = tumour_balance_weights(mask)
+    assert w.shape == mask.shape
+    np.testing.assert_allclose(w.flatten(1).sum(1)[:2].numpy(), [64.0, 64.0], rtol=1e-6)
+    # half of the weight on the tumour, half on the rest
+    assert float((w[0] * mask[0]).sum()) == pytest.approx(32.0)
+    assert float(w[0, 0, 1, 1, 1]) == pytest.approx(4.0)  # 32 / 8 tumour voxels
+    assert float(w[0, 0, 0, 0, 0]) == pytest.approx(32.0 / 56.0)
+    # an empty mask: the background keeps its half, nothing blows up
+    assert torch.isfinite(w[2]).all()
+    assert float(w[2].sum()) == pytest.approx(32.0)
+    # below one voxel of tumour the tumour share shrinks instead of exploding
+    mask[1, 0, 0, 0, :2] = 0.25
+    expected = 64 * (0.5 * 0.25 / 1.0 + 0.5 * 0.75 / 63.5)  # tumour sum counted as 1 voxel
+    assert float(tumour_balance_weights(mask)[1, 0, 0, 0, 0]) == pytest.approx(expected)
