@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "radsem"
 
 #: a fit's private state; outside its class, use FitResult's problem / theta / vcov() / boot
-PRIVATE_FIT_STATE = frozenset({"_problem", "_theta", "_vcov", "_boot"})
+PRIVATE_FIT_STATE = frozenset(
+    {"_problem", "_theta", "_vcov", "_boot", "_npar", "_df", "_fmin", "_chisq", "_baseline"}
+    | {"_sb", "_bollen_stine", "_inference", "_scaled_test", "_baseline_test", "_catml"}
+)
 
 
 @cache

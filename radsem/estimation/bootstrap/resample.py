@@ -341,7 +341,7 @@ class BootstrapResult:
     @property
     def chisq_original(self) -> float:
         """Test statistic of the full-sample fit."""
-        return float(2.0 * self._fit.problem.ntotal * self._fit._fmin)
+        return float(2.0 * self._fit.problem.ntotal * self._fit.fmin)
 
     @property
     def pvalue(self) -> float:

@@ -147,13 +147,13 @@ def fit_measures(fit) -> dict[str, float]:
     ms = problem.meanstructure
     n = problem.ntotal
     ngroups = len(problem.stats)
-    npar, df = fit._npar, fit._df
-    fmin = fit._fmin
-    chisq = fit._chisq  # 2 N fmin (Wishart likelihood: 2 sum_g (n_g - 1) F_g)
+    npar, df = fit.npar, fit.df
+    fmin = fit.fmin
+    chisq = fit.chisq  # 2 N fmin (Wishart likelihood: 2 sum_g (n_g - 1) F_g)
     out: dict[str, float] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df}
     normal = est in ("ML", "GLS", "WLS", "DWLS")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if (df > 0 and normal) else np.nan
-    bchi, bdf = fit._baseline
+    bchi, bdf = fit.baseline
     out.update(
         {
             "baseline.chisq": bchi,

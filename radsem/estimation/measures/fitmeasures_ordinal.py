@@ -90,22 +90,22 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
     problem, theta = fit.problem, fit.theta
     n_adj = problem.ntotal - len(problem.stats)
     ngroups = len(problem.stats)
-    npar, df = fit._npar, fit._df
-    chisq = 2.0 * problem.ntotal * fit._fmin
+    npar, df = fit.npar, fit.df
+    chisq = 2.0 * problem.ntotal * fit.fmin
     mv = fit.options["test"] in ("scaled.shifted", "satorra.bentler")
     sb = fit.options["test"] == "satorra.bentler"
     # lavaan gives no chi-square p-value for the (unscaled) ULS statistic
     uls = problem.estimator_name == "ULS"
     out: dict[str, float] = {
         "npar": npar,
-        "fmin": fit._fmin,
+        "fmin": fit.fmin,
         "chisq": chisq,
         "df": df,
         "pvalue": _chi2_p(chisq, df, uls),
     }
-    base = fit._baseline_test
+    base = fit.baseline_test
     if mv:
-        t = fit._scaled_test
+        t = fit.scaled_test
         out.update(
             {
                 "chisq.scaled": t[0],
@@ -136,7 +136,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
         )
     std = incremental_indices(chisq, df, base.chisq, base.df)
     out.update({"cfi": std["cfi"], "tli": std["tli"]})
-    robust = fit._catml if mv else None
+    robust = fit.catml if mv else None
     if mv and robust is None:  # lavaan lists the .robust indices, as NA
         robust = CorrectedTest(*([np.nan] * 7))
     if mv:
@@ -168,7 +168,7 @@ def ordinal_fit_measures(fit) -> dict[str, float]:
         }
     )
     if mv and sb:  # lavaan: the standard statistic on tr(U Gamma) degrees of freedom
-        out.update(rmsea_indices(chisq, fit._inference.trace_ug, n_adj, ngroups, suffix=".scaled"))
+        out.update(rmsea_indices(chisq, fit.inference.trace_ug, n_adj, ngroups, suffix=".scaled"))
     elif mv:
         out.update(rmsea_indices(out["chisq.scaled"], df, n_adj, ngroups, suffix=".scaled"))
     if robust is not None:

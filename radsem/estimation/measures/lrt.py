@@ -122,13 +122,13 @@ def _satorra_2000_table(fits: list, names: list[str]) -> pd.DataFrame:
         )
     if len({f.problem.ntotal for f in fits}) > 1:
         raise DataError("the models were fitted to different numbers of cases")
-    order = sorted(range(len(fits)), key=lambda i: fits[i]._df)
+    order = sorted(range(len(fits)), key=lambda i: fits[i].df)
     n = len(order)
     d_stat, d_df, pval = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    chisq = [2.0 * fits[i].problem.ntotal * fits[i]._fmin for i in order]
+    chisq = [2.0 * fits[i].problem.ntotal * fits[i].fmin for i in order]
     for m in range(1, n):
         m1, m0 = fits[order[m - 1]], fits[order[m]]
-        df = int(m0._df - m1._df)
+        df = int(m0.df - m1.df)
         d1, k1, e_inv, w, gamma, jac = difference_pieces(
             m1.problem, m1.theta, m1.options.get("information", "expected")
         )
@@ -140,7 +140,7 @@ def _satorra_2000_table(fits: list, names: list[str]) -> pd.DataFrame:
     fms = [fits[i].fit_measures() for i in order]
     return pd.DataFrame(
         {
-            "Df": [int(fits[i]._df) for i in order],
+            "Df": [int(fits[i].df) for i in order],
             "AIC": [fm.get("aic", np.nan) for fm in fms],
             "BIC": [fm.get("bic", np.nan) for fm in fms],
             "Chisq": chisq,
@@ -298,7 +298,7 @@ def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:
     order; AIC and BIC are undefined for (D)WLS."""
     from radsem.estimation.measures.lrt_ordinal import wlsmv_difference_test
 
-    order = sorted(range(len(fits)), key=lambda i: fits[i]._df)
+    order = sorted(range(len(fits)), key=lambda i: fits[i].df)
     n = len(order)
     d_stat, d_df, pval = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     for m in range(1, n):
@@ -307,7 +307,7 @@ def _categorical_table(fits: list, names: list[str]) -> pd.DataFrame:
     chisq = [float(fits[i].fit_measures()["chisq"]) for i in order]
     return pd.DataFrame(
         {
-            "Df": [int(fits[i]._df) for i in order],
+            "Df": [int(fits[i].df) for i in order],
             "AIC": np.nan,
             "BIC": np.nan,
             "Chisq": chisq,

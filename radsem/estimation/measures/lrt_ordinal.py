@@ -53,7 +53,7 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
                 "the WLSMV difference test needs two fits with ordered variables (OrdinalFit)"
             )
     m0, m1 = restricted, unrestricted
-    if m0._df < m1._df:
+    if m0.df < m1.df:
         m0, m1 = m1, m0
     if (
         m0.problem.ntotal != m1.problem.ntotal
@@ -62,9 +62,9 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
         raise EstimationError(
             "the models were fitted to different data or with different estimators"
         )
-    df = int(m0._df - m1._df)
-    t0 = 2.0 * m0.problem.ntotal * m0._fmin
-    t1 = 2.0 * m1.problem.ntotal * m1._fmin
+    df = int(m0.df - m1.df)
+    t0 = 2.0 * m0.problem.ntotal * m0.fmin
+    t1 = 2.0 * m1.problem.ntotal * m1.fmin
     if df == 0:
         return DifferenceTest(t0 - t1, 0, np.nan, np.nan, np.nan)
     pb = m1.problem
@@ -77,7 +77,7 @@ def wlsmv_difference_test(restricted, unrestricted) -> DifferenceTest:
         d1,
         d0,
         k1,
-        m1._inference.e_inv,
+        m1.inference.e_inv,
         pb.W,
         [np.asarray(st.gamma, float) for st in pb.stats],
         pb.model.jacobian(m1.theta),

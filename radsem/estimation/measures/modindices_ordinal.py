@@ -107,7 +107,7 @@ def ordinal_modindices(fit, sort: bool = False, minimum_value: float = 0.0) -> p
     )
     extra = np.arange(q, ext.nfree)
     i12 = info[np.ix_(extra, np.arange(q))]
-    e_inv = fit._inference.e_inv
+    e_inv = fit.inference.e_inv
     v = np.diag(info)[extra] - np.einsum("ij,jk,ik->i", i12, e_inv, i12)
     v = np.where(v < np.sqrt(np.finfo(float).eps), np.nan, v)
     mi = pb.ntotal * grad[extra] ** 2 / v

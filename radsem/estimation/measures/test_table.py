@@ -28,7 +28,7 @@ def test_measures(fit, out: dict) -> dict:
     tests = tuple(fit.options.get("test") or ())
     if not any(t in SCALED_TESTS for t in tests) or fit.options["estimator"] == "MLR":
         return out
-    extra = dict(fit._sb.fit_measures)
+    extra = dict(fit.scaled_tests.fit_measures)
     # lavaan's order: the chi-square block first, then the baseline block, then the rest
     head = {k: extra.pop(k) for k in ("chisq.scaled", "df.scaled", "pvalue.scaled")}
     head["chisq.scaling.factor"] = extra.pop("chisq.scaling.factor")
@@ -65,7 +65,7 @@ def test_table(fit) -> pd.DataFrame:
                     "df": fm["df.scaled"],
                     "pvalue": fm["pvalue.scaled"],
                     "scaling_factor": fm["chisq.scaling.factor"],
-                    "shift": fit._scaled_test[2],
+                    "shift": fit.scaled_test[2],
                 }
             )
         tests = ()
@@ -74,9 +74,9 @@ def test_table(fit) -> pd.DataFrame:
         if t == "yuan.bentler.mplus" and mlr:
             continue  # MLR's own test, from its fit measures (below)
         if t == "bollen.stine":
-            rows.append({"test": t, "stat": chisq, "df": df, "pvalue": fit._bollen_stine.pvalue})
+            rows.append({"test": t, "stat": chisq, "df": df, "pvalue": fit.bollen_stine.pvalue})
         elif t in SCALED_TESTS:
-            r = fit._sb.tests[t]
+            r = fit.scaled_tests.tests[t]
             rows.append(
                 {
                     "test": t,

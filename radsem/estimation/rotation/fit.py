@@ -83,7 +83,7 @@ class EfaFit(SemFit):
     # -- counts and test: the identified model's ------------------------------------------
     @cached_property
     def _npar(self) -> int:
-        return self.unrotated._npar
+        return self.unrotated.npar
 
     @cached_property
     def _robust(self):
@@ -91,7 +91,7 @@ class EfaFit(SemFit):
 
     @cached_property
     def _sb(self):
-        return self.unrotated._sb
+        return self.unrotated.scaled_tests
 
     # -- standard errors of the rotated parameters -------------------------------------------
     @cached_property

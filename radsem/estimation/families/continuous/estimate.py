@@ -153,9 +153,9 @@ def fit_continuous(
     # user -> sem() -> fit_model() -> small_blas wrapper -> here -> _check_improper
     fit._check_improper(stacklevel=user_stacklevel())
     if needs_robust_sem(test, se, information):
-        fit._sb  # noqa: B018 - robust tests now (errors and warnings at fit time, as lavaan)
+        fit.scaled_tests  # noqa: B018 - robust tests now (errors and warnings at fit time, as lavaan)
     if "bollen.stine" in (test or ()):
-        fit._bollen_stine  # noqa: B018 - the bootstrap test now, as lavaan
+        fit.bollen_stine  # noqa: B018 - the bootstrap test now, as lavaan
     if se == "bootstrap":
         fit.boot  # noqa: B018 - run the bootstrap now (lavaan does; warnings at fit time)
     return fit

@@ -111,6 +111,43 @@ class SemFit:
         """Number of cases used (all groups), as lavaan's ``nobs()``."""
         return int(self._problem.ntotal)
 
+    # -- the statistics the measures wing reports (read-only) -----------------------------
+    @property
+    def npar(self) -> int:
+        """Number of free parameters net of equality constraints (lavaan's ``npar``)."""
+        return self._npar
+
+    @property
+    def df(self) -> int:
+        """Degrees of freedom of the model test."""
+        return self._df
+
+    @property
+    def fmin(self) -> float:
+        """Minimum of lavaan's fit function (``sum_g (n_g / N) F_g``)."""
+        return self._fmin
+
+    @property
+    def chisq(self) -> float:
+        """The standard test statistic (``2 N fmin``)."""
+        return self._chisq
+
+    @property
+    def baseline(self) -> tuple[float, float]:
+        """``(chisq, df)`` of the baseline (independence) model."""
+        return self._baseline
+
+    @property
+    def scaled_tests(self):
+        """The Satorra-Bentler family tests requested with ``test=`` (and the robust standard
+        errors of MLM/MLF/WLS), from :mod:`radsem.estimation.robust`."""
+        return self._sb
+
+    @property
+    def bollen_stine(self):
+        """The Bollen-Stine bootstrap test (``test="bollen.stine"``)."""
+        return self._bollen_stine
+
     @cached_property
     def _fmin(self) -> float:
         return float(self._problem.fmin(self._theta))

@@ -37,6 +37,27 @@ class OrdinalFit(SemFit):
     def _ndat(self) -> int:
         return int(sum(np.asarray(st.wls_obs).size for st in self._problem.stats))
 
+    # -- the statistics the measures wing reports (read-only) -----------------------------
+    @property
+    def inference(self):
+        """Robust (``robust.sem``) standard errors and the scaled test's ingredients."""
+        return self._inference
+
+    @property
+    def scaled_test(self) -> tuple[float, float, float]:
+        """``(statistic, df, shift)`` of the scaled test (WLSMV's mean-and-variance adjusted)."""
+        return self._scaled_test
+
+    @property
+    def baseline_test(self):
+        """The baseline model's standard and scaled tests."""
+        return self._baseline_test
+
+    @property
+    def catml(self):
+        """The catML ingredients of the ``.robust`` fit indices (WLSMV, ULSMV)."""
+        return self._catml
+
     @cached_property
     def _inference(self):
         from radsem.estimation.robust.inference_ordinal import ordinal_inference
