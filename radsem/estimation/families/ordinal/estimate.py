@@ -352,4 +352,5 @@ def fit_ordinal(
             stacklevel=user_stacklevel(),
         )
     fit._check_improper(stacklevel=user_stacklevel())
+    fit.vcov()  # standard errors now, as lavaan: their errors and warnings belong to the fit
     return fit
