@@ -138,17 +138,20 @@ class OrdinalModel:
                 "delta parameterization; use parameterization='theta'"
             )
 
-    def _setup_groups(self, par: pd.DataFrame) -> None:
+    def _index_univariate(self, par: pd.DataFrame, names) -> None:
+        """Slots of the univariate statistics of ``names`` (in their order): the thresholds of
+        ordered variables (table order) and one "-mean" slot per continuous one; per group
+        the threshold rows, variables and slots, and the rows of the scale factors."""
         obs = {v: k for k, v in enumerate(self.observed)}
         lhs, op, grp = par["lhs"].to_numpy(), par["op"].to_numpy(), par["group"].to_numpy(int)
         ordv = set(self.ordered)
         self.th_rows, self.th_var, self.th_slot, self.scale_rows = [], [], [], []
         # continuous variables: one "-mean" slot among the thresholds, one variance slot
-        self.num = np.array([k for k, v in enumerate(self.observed) if v not in ordv], int)
+        self.num = np.array([obs[v] for v in names if v not in ordv], int)
         for g in range(1, self.ngroups + 1):
             rows, var, slot, mean_slot = [], [], [], []
             pos = 0
-            for v in self.observed:  # variable order, thresholds in table order
+            for v in names:  # thresholds in table order
                 if v in ordv:
                     sel = np.flatnonzero((op == "|") & (lhs == v) & (grp == g))
                     rows += list(sel)
@@ -168,6 +171,9 @@ class OrdinalModel:
             for r in np.flatnonzero((op == "~*~") & (grp == g)):
                 sc[obs[lhs[r]]] = r
             self.scale_rows.append(sc)
+
+    def _setup_groups(self, par: pd.DataFrame) -> None:
+        self._index_univariate(par, self.observed)
         p = len(self.observed)
         self.cor_r, self.cor_c = np.tril_indices(p, -1)
         order = np.lexsort((self.cor_r, self.cor_c))  # column by column

@@ -96,34 +96,7 @@ class ConditionalOrdinalModel(OrdinalModel):
         xset = set(self._xnames)
         self.exo = np.array([obs[v] for v in self._xnames], int)
         self.endo = np.array([k for k, v in enumerate(self.observed) if v not in xset], int)
-        endo_names = [self.observed[k] for k in self.endo]
-        lhs, op, grp = par["lhs"].to_numpy(), par["op"].to_numpy(), par["group"].to_numpy(int)
-        ordv = set(self.ordered)
-        self.th_rows, self.th_var, self.th_slot, self.scale_rows = [], [], [], []
-        self.num = np.array([obs[v] for v in endo_names if v not in ordv], int)
-        for g in range(1, self.ngroups + 1):
-            rows, var, slot, mean_slot = [], [], [], []
-            pos = 0
-            for v in endo_names:
-                if v in ordv:
-                    sel = np.flatnonzero((op == "|") & (lhs == v) & (grp == g))
-                    rows += list(sel)
-                    var += [obs[v]] * len(sel)
-                    slot += list(range(pos, pos + len(sel)))
-                    pos += len(sel)
-                else:
-                    mean_slot.append(pos)
-                    pos += 1
-            self.th_rows.append(np.array(rows, int))
-            self.th_var.append(np.array(var, int))
-            self.th_slot.append(np.array(slot, int))
-            if g == 1:
-                self.mean_slot = np.array(mean_slot, int)
-                self.n_uni = pos
-            sc = np.full(len(self.observed), -1, int)
-            for r in np.flatnonzero((op == "~*~") & (grp == g)):
-                sc[obs[lhs[r]]] = r
-            self.scale_rows.append(sc)
+        self._index_univariate(par, [self.observed[k] for k in self.endo])
         pe, nx = self.endo.size, self.exo.size
         self.n_slopes = pe * nx
         lr, lc = np.tril_indices(pe, -1)
