@@ -139,7 +139,7 @@ def reference_permutation(null: pd.DataFrame, B: int, seed: int = 1) -> pd.DataF
 def table(rows: pd.DataFrame) -> pd.DataFrame:
     from scipy import stats
 
-    df = rows.copy()
+    df = rows.dropna(subset=["lower", "upper"]).copy()  # e.g. no permutation interval at B = 0
     df["covers"] = (df["lower"] <= 0.5) & (df["upper"] >= 0.5)
     df["below"] = df["upper"] < 0.5
     df["above"] = df["lower"] > 0.5  # claims the label is predictable

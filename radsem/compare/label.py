@@ -6,8 +6,10 @@ every data-dependent step (standardisation, LASSO or mRMR feature selection, the
 penalty chosen by an inner cross-validation) is fitted inside the outer training folds; a
 logistic and a random-forest classifier; the cross-validated AUC with the corrected
 resampled-t interval over the per-fold AUCs (the DeLong interval of the pooled out-of-fold AUC
-alongside), calibration (Brier, slope, intercept), and the groups compared pairwise by DeLong's
-test for correlated AUCs (the same patients).
+alongside) and, on request, the permutation p-value and permutation-calibrated interval
+(the whole nested cross-validation refitted on permuted labels), calibration (Brier, slope,
+intercept), and the groups compared pairwise by DeLong's test for correlated AUCs (the same
+patients).
 """
 
 from __future__ import annotations
@@ -50,11 +52,18 @@ class LabelComparison:
         One row per model (``group, selector, classifier``): ``auc`` (the pooled out-of-fold
         AUC of the probabilities averaged over repeats); ``auc_folds`` (the mean per-fold AUC)
         with ``se, ci_lower, ci_upper``, the corrected resampled-t interval over the per-fold
-        AUCs (Nadeau and Bengio 2003; the reported interval, also under its older names
-        ``ci_lower_folds, ci_upper_folds``); ``se_delong, ci_lower_delong, ci_upper_delong``
-        (DeLong's interval of the pooled AUC, which treats the pooled scores of the different
-        fold models as one fixed classifier and covers 0.5 for only ~80 % of permuted labels,
-        benchmarks/label_ci_coverage.py); ``brier, calibration_intercept, calibration_slope,
+        AUCs (Nadeau and Bengio 2003; also under its older names ``ci_lower_folds,
+        ci_upper_folds``), which is fast but too narrow when the label is unrelated to the
+        features: it covers 0.5 for only 75-90 % of permuted labels
+        (benchmarks/label_ci_coverage.py), because the folds of one data set share its chance
+        association with the label; with ``n_permutations`` > 0, ``ci_lower_perm,
+        ci_upper_perm, pvalue_perm`` (the permutation-calibrated interval of ``auc_folds`` and
+        its permutation p-value, exact at 0.5: use these to claim that a label is
+        predictable), ``auc_null`` (mean of the statistic over the permuted labels) and
+        ``n_permutations`` (NaN / 0 without permutations); ``se_delong, ci_lower_delong,
+        ci_upper_delong`` (DeLong's interval of the pooled AUC, which treats the pooled scores
+        of the different fold models as one fixed classifier and covers 0.5 for only 70-80 %
+        of permuted labels); ``brier, calibration_intercept, calibration_slope,
         n_features`` (median number selected over the outer folds), ``n_cases, n_controls``.
     paired : DataFrame
         DeLong tests of AUC differences between feature groups, for every selector and
