@@ -166,7 +166,7 @@ def table(rows: pd.DataFrame) -> pd.DataFrame:
 def run_null(args, selectors, classifiers) -> pd.DataFrame:
     feats, label = make_data(np.random.default_rng(2026), args.n)
     rows = []
-    for k in range(args.perms):
+    for k in range(args.first, args.first + args.perms):
         perm = pd.Series(
             np.random.default_rng(10_000 + k).permutation(label.to_numpy()),
             index=label.index,
@@ -206,6 +206,7 @@ def report(null: pd.DataFrame, real: pd.DataFrame) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--perms", type=int, default=200)
+    parser.add_argument("--first", type=int, default=0, help="first permutation (to split runs)")
     parser.add_argument("--real", type=int, default=10)
     parser.add_argument("--B", type=int, default=39, help="permutations per true-label fit")
     parser.add_argument("--n", type=int, default=100)
@@ -227,11 +228,13 @@ def main() -> None:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         tag = f"{classifiers[0]}_R{'-'.join(map(str, args.repeats))}"
+        tag += f"_from{args.first}" if args.first else ""
         for name, frame in (("null", null), ("real", real)):
             if frame is not None:
                 frame.to_csv(args.out / f"{name}_{tag}.csv", index=False)
         if args.part == "table":  # every part saved in the folder
-            null = pd.concat([pd.read_csv(f) for f in sorted(args.out.glob("null_*.csv"))])
+            parts = [pd.read_csv(f) for f in sorted(args.out.glob("null_*.csv"))]
+            null = reference_permutation(pd.concat(parts, ignore_index=True), args.B)
             reals = sorted(args.out.glob("real_*.csv"))
             real = pd.concat([pd.read_csv(f) for f in reals]) if reals else pd.DataFrame()
     if null is not None:
