@@ -213,10 +213,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="folds seed of the permuted runs")
     parser.add_argument("--repeats", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--forest", action="store_true", help="the random forest instead")
+    parser.add_argument("--selectors", nargs="+", default=["lasso", "mrmr"])
     parser.add_argument("--part", choices=("all", "null", "real", "table"), default="all")
     parser.add_argument("--out", type=Path, default=None, help="folder for the parts' CSVs")
     args = parser.parse_args()
-    selectors = ("lasso", "mrmr")
+    selectors = tuple(args.selectors)
     classifiers = ("random_forest",) if args.forest else ("logistic",)
     pd.set_option("display.width", 200)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -229,6 +230,7 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         tag = f"{classifiers[0]}_R{'-'.join(map(str, args.repeats))}"
         tag += f"_from{args.first}" if args.first else ""
+        tag += "" if len(selectors) == 2 else f"_{'-'.join(selectors)}_B{args.B}"
         for name, frame in (("null", null), ("real", real)):
             if frame is not None:
                 frame.to_csv(args.out / f"{name}_{tag}.csv", index=False)
@@ -237,6 +239,10 @@ def main() -> None:
             null = reference_permutation(pd.concat(parts, ignore_index=True), args.B)
             reals = sorted(args.out.glob("real_*.csv"))
             real = pd.concat([pd.read_csv(f) for f in reals]) if reals else pd.DataFrame()
+            if len(real):  # a fit run in two parts (e.g. with and without permutations)
+                real = real.sort_values("lower", na_position="last").drop_duplicates(
+                    ["model", "repeats", "interval", "seed"]
+                )
     if null is not None:
         report(null, real if real is not None else pd.DataFrame())
     print(
