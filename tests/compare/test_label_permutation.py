@@ -128,15 +128,15 @@ def test_permuted_labels_are_covered_at_the_nominal_rate():
     permutation interval uses 39 of the others as its reference (they are permuted labels of
     the same data through the same CV, the draws compare_label's n_permutations=39 refits, as
     the test above checks). If the interval covered 0.5 with probability 0.95, more than 16
-    misses in 150 would have probability < 0.5 % (binomial); the corrected t interval is
-    measured alongside."""
+    misses in 150 would have probability < 0.5 % (binomial). When written: 8 misses; the
+    pooled DeLong interval of the same fits misses 17 (the corrected t interval 8: with one
+    repeat and 3 folds it is close, benchmarks/label_ci_coverage.py shows where it is not)."""
     feats, label = _data(3)
-    stat, t_cover = [], []
+    stat = []
     for k in range(150):
         perm = pd.Series(np.random.default_rng(100 + k).permutation(label.to_numpy()), label.index)
         row = compare_label(feats, perm.rename("status"), **_KW).summary.iloc[0]
         stat.append(row["auc_folds"])
-        t_cover.append(row["ci_lower"] <= 0.5 <= row["ci_upper"])
     stat = np.array(stat)
     rng = np.random.default_rng(0)
     misses = 0
@@ -145,4 +145,4 @@ def test_permuted_labels_are_covered_at_the_nominal_rate():
         res = permutation_interval(stat[k], ref)
         misses += not res["ci_lower"] <= 0.5 <= res["ci_upper"]
     assert stats.binom.sf(16, 150, 0.05) < 0.005
-    assert misses <= 16, (misses, 150 - sum(t_cover))
+    assert misses <= 16, misses
