@@ -54,7 +54,7 @@ class LabelComparison:
         with ``se, ci_lower, ci_upper``, the corrected resampled-t interval over the per-fold
         AUCs (Nadeau and Bengio 2003; also under its older names ``ci_lower_folds,
         ci_upper_folds``), which is fast but too narrow when the label is unrelated to the
-        features: it covers 0.5 for only 75-90 % of permuted labels
+        features: it covers 0.5 for 88-95 % of permuted labels (less with repeats)
         (benchmarks/label_ci_coverage.py), because the folds of one data set share its chance
         association with the label; with ``n_permutations`` > 0, ``ci_lower_perm,
         ci_upper_perm, pvalue_perm`` (the permutation-calibrated interval of ``auc_folds`` and
@@ -62,7 +62,7 @@ class LabelComparison:
         predictable), ``auc_null`` (mean of the statistic over the permuted labels) and
         ``n_permutations`` (NaN / 0 without permutations); ``se_delong, ci_lower_delong,
         ci_upper_delong`` (DeLong's interval of the pooled AUC, which treats the pooled scores
-        of the different fold models as one fixed classifier and covers 0.5 for only 70-80 %
+        of the different fold models as one fixed classifier and covers 0.5 for only 70-89 %
         of permuted labels); ``brier, calibration_intercept, calibration_slope,
         n_features`` (median number selected over the outer folds), ``n_cases, n_controls``.
     paired : DataFrame
