@@ -2,11 +2,17 @@
 
 Usage::
 
-    python benchmarks/label_ci_coverage.py                  # 200 permuted labels + power
+    python benchmarks/label_ci_coverage.py       # 200 permuted labels + power (~35 min of CPU)
     python benchmarks/label_ci_coverage.py --perms 100 --real 5 --B 39
-    python benchmarks/label_ci_coverage.py --part null --out DIR   # the two halves in two
-    python benchmarks/label_ci_coverage.py --part real --out DIR   # processes, then
-    python benchmarks/label_ci_coverage.py --part table --out DIR  # the table from both
+    # the figures of docs/compare.md, in parallel processes, then the table from all parts:
+    python benchmarks/label_ci_coverage.py --part null --repeats 1 --out DIR
+    python benchmarks/label_ci_coverage.py --part null --repeats 5 --perms 100 --out DIR
+    python benchmarks/label_ci_coverage.py --part null --repeats 5 --perms 100 --first 100 --out DIR
+    python benchmarks/label_ci_coverage.py --part null --repeats 1 --perms 60 --forest --out DIR
+    python benchmarks/label_ci_coverage.py --part real --repeats 1 --out DIR
+    python benchmarks/label_ci_coverage.py --part real --repeats 5 --B 0 --out DIR
+    python benchmarks/label_ci_coverage.py --part real --repeats 5 --selectors mrmr --out DIR
+    python benchmarks/label_ci_coverage.py --part table --out DIR
 
 A permuted label is independent of the features, so a well calibrated 95 % interval of the
 cross-validated AUC covers 0.5 for about 95 % of the permutations. Each permutation of one fixed
