@@ -8,7 +8,7 @@ the network also standardises its targets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,12 +74,14 @@ class NetworkSettings:
         is the ridge fit and early stopping can keep it. Without it a ReLU network fitted on
         ~160 patients and 2,000 genes predicts worse than the linear models it is compared
         with (see docs/genemap.md).
-    sparse : SparseSettings, optional
-        Replace the input stage by a LassoNet (Lemhadri et al. 2021; one per target, see
+    sparse : SparseSettings or None
+        The default input stage: a LassoNet (Lemhadri et al. 2021; one per target, see
         :mod:`radsem.genemap.lassonet`): a sparse linear skip path and ReLU units whose gene
         weights are bounded by the skip weights, trained by proximal steps along a penalty
-        path chosen on the inner split. The other dense-network settings (``hidden``,
-        ``dropout``, the optimiser, ``linear_path``, ``pretrain``, ``l1``) are then unused.
+        path chosen on the inner split; the other settings above (``hidden``, ``dropout``, the
+        optimiser, ``linear_path``, ``pretrain``, ``l1``) are then unused. ``None``: the
+        ridge path and dense blocks (the default before LassoNet was added; see
+        docs/genemap.md for the comparison).
     calibrate : bool
         Rescale the ensemble's outputs per target by the least-squares slope (clipped to
         [0, 1]) and intercept of the observed on the predicted values in the members' inner
@@ -102,7 +104,7 @@ class NetworkSettings:
     members: int = 1
     linear_path: bool = True
     calibrate: bool = False
-    sparse: SparseSettings | None = None
+    sparse: SparseSettings | None = field(default_factory=SparseSettings)
 
 
 def ridge_loo(x: np.ndarray, y: np.ndarray, n_alphas: int = 40):
