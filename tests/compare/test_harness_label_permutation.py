@@ -129,19 +129,6 @@ def test_label_unrelated_to_the_features_interval_covers_half():
     for m in MODELS:
         assert auc.loc[m, "ci_lower_perm"] <= 0.5 <= auc.loc[m, "ci_upper_perm"], auc.loc[m]
         assert auc.loc[m, "pvalue_perm"] > ALPHA
-    print(
-        auc[
-            [
-                "mean",
-                "ci_lower",
-                "ci_upper",
-                "auc_null",
-                "ci_lower_perm",
-                "ci_upper_perm",
-                "pvalue_perm",
-            ]
-        ]
-    )
 
 
 @pytest.mark.parametrize(
