@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def _cohort(out: Path, n: int, missing: float, seed: int = 16):
     return read_cohort(path)
 
 
-def generator_part(out: Path, seed: int = 16) -> None:
+def generator_part(out: Path, seed: int = 16, params: dict | None = None) -> None:
     from radsem.deep.imagegen import ExpressionImageGenerator
     from radsem.deep.imagegen_data import cohort_image_set
     from radsem.deep.imagegen_eval import (
@@ -66,7 +67,7 @@ def generator_part(out: Path, seed: int = 16) -> None:
     ev = evaluate_generator(
         images,
         expr,
-        estimator=ExpressionImageGenerator(),
+        estimator=ExpressionImageGenerator(**(params or {})),
         truth=cohort.truth,
         test_size=test_size,
         n_draws=5,
@@ -77,6 +78,12 @@ def generator_part(out: Path, seed: int = 16) -> None:
     print(
         f"training: {ev.fit_seconds:.0f} s wall, {ev.fit_cpu_seconds:.0f} s CPU (one thread; "
         f"whole evaluation {cpu:.0f} s CPU); on the shared machine wall time overstates the cost"
+    )
+    m = ev.model
+    print(
+        f"settings: {json.dumps({k: v for k, v in m.get_params().items() if k != 'progress'})}; "
+        f"kept epoch {m.best_epoch_} of {len(m.history_)}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
     )
     print("\nGenerated vs real (Spearman), held-out patients:")
     print(ev.spearman.round(3).to_string(index=False))
@@ -129,6 +136,8 @@ def generator_part(out: Path, seed: int = 16) -> None:
         "fit_cpu_seconds": ev.fit_cpu_seconds,
         "n_train": ev.n_train,
         "n_test": ev.n_test,
+        "best_epoch": ev.model.best_epoch_,
+        "params": params or {},
     }
     (out / "generator.json").write_text(json.dumps(summary, indent=1, default=float))
     print(
@@ -294,11 +303,17 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=16, help="simulation seed (16 is the documented cohort)"
     )
+    parser.add_argument(
+        "--params",
+        default="{}",
+        help="JSON object of generator settings overriding the defaults (experiments only)",
+    )
     args = parser.parse_args()
+    params = json.loads(args.params)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.part in ("generator", "all"):
-        generator_part(out, args.seed)
+        generator_part(out, args.seed, params)
     if args.part in ("codes", "all"):
         codes_part(out, args.seed)
     if args.part in ("rare", "all"):

@@ -182,7 +182,7 @@ class ExpressionImageGenerator(BaseEstimator):
         lr: float = 1e-3,
         tumour_balance: bool = True,
         generation_weight: float = 1.0,
-        validation_fraction: float = 0.0,
+        validation_fraction: float = 0.15,
         patience: int = 10,
         random_state: int | None = None,
         n_threads: int = 1,
