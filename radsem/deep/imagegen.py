@@ -141,7 +141,11 @@ class ExpressionImageGenerator(BaseEstimator):
         epoch the generation loss (above) of these patients is measured, the weights of the
         best epoch are kept and training stops after ``patience`` epochs without improvement.
         The standardisation (genes, principal components, channels) is fitted on the other
-        patients. 0: no validation, all ``epochs`` are run.
+        patients. 0 (the default): no validation, all ``epochs`` are run. Not recommended:
+        the generation loss of the validation patients is lowest after a few epochs, while
+        the decoder still draws a blurred mask probability below 0.5 everywhere, so the kept
+        weights generate empty masks (measured on three simulated cohorts, see
+        ``docs/imagegen.md``).
     patience : int
         Epochs without improvement of the validation generation loss before stopping.
     random_state : int or None
@@ -182,7 +186,7 @@ class ExpressionImageGenerator(BaseEstimator):
         lr: float = 1e-3,
         tumour_balance: bool = True,
         generation_weight: float = 1.0,
-        validation_fraction: float = 0.15,
+        validation_fraction: float = 0.0,
         patience: int = 10,
         random_state: int | None = None,
         n_threads: int = 1,
