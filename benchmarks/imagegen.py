@@ -17,7 +17,7 @@ vs on real + synthetic pairs for rare HPV types (expression GAN inside the train
 Nothing is tuned to these numbers: the generator uses its default settings; the unconditional
 CAE trains 40 epochs (patience 8), the conditioned model starts from it and fine-tunes 15 epochs
 (patience 4) with its auxiliary weight chosen inside each training fold. ``--seed`` simulates
-another cohort (the documented figures use 16 and 17).
+another cohort (the documented figures use 16, 17 and 18).
 """
 
 from __future__ import annotations
