@@ -135,7 +135,10 @@ class ExpressionImageGenerator(BaseEstimator):
         Weight of the generation term of the hybrid objective (Sohn, Lee & Yan 2015): the
         reconstruction loss of the image decoded with ``z`` at the conditional prior's mean,
         i.e. from the expression alone, added to the ELBO. It trains the path used at
-        generation time (prior and decoder) directly; 0 gives the ELBO alone.
+        generation time (prior and decoder) directly. 0 (the default) gives the ELBO alone;
+        1 is the hybrid objective, which gets E7 -> mean ADC counterfactuals right on every
+        simulated cohort measured but loses volume fidelity and the overall counterfactual
+        rate (figures in ``docs/imagegen.md``).
     validation_fraction : float
         Share of the training patients held out to choose the training length: after every
         epoch the generation loss (above) of these patients is measured, the weights of the
@@ -185,7 +188,7 @@ class ExpressionImageGenerator(BaseEstimator):
         batch_size: int = 16,
         lr: float = 1e-3,
         tumour_balance: bool = True,
-        generation_weight: float = 1.0,
+        generation_weight: float = 0.0,
         validation_fraction: float = 0.0,
         patience: int = 10,
         random_state: int | None = None,

@@ -210,6 +210,20 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
         )
         == 0
     )
+    # the default objective is the tumour-balanced ELBO (no generation term)
+    meta = json.loads((model_dir / "model.json").read_text())
+    assert meta["params"]["generation_weight"] == 0.0
+    # --generation-weight selects the hybrid objective
+    hybrid_dir = tmp_path / "hybrid"
+    argv = ["imagegen", "train", str(cohort_dir), "--out", str(hybrid_dir), "--epochs", "1"]
+    assert main([*argv, "--generation-weight", "0.5", "--quiet"]) == 0
+    hybrid = ExpressionImageGenerator.load(hybrid_dir)
+    assert hybrid.generation_weight == 0.5
+    assert (hybrid.history_["generation"] > 0).all()
+    capsys.readouterr()
+    bad = [*argv[:3], "--out", str(tmp_path / "bad"), "--generation-weight", "-1"]
+    assert main(bad) == 2
+    assert "generation-weight" in capsys.readouterr().err
     cohort = read_cohort(cohort_dir)
     expr = cohort.expression.iloc[:2]
     expr_path = tmp_path / "expr.csv"
