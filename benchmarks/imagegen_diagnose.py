@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/imagegen_diagnose.py --seed 17 --out /tmp/imagegen
     python benchmarks/imagegen_diagnose.py --seed 17 --out /tmp/imagegen \\
-        --params '{"generation_weight": 0, "validation_fraction": 0}'
+        --params '{"generation_weight": 1}'  # the hybrid objective
 
 Same split as ``benchmarks/imagegen.py --part generator`` (150 training patients, split seed 0).
 For the held-out patients and each mechanism, every gene of the mechanism is moved by +2
