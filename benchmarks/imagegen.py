@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,14 +137,42 @@ def generator_part(out: Path, seed: int = 16) -> None:
     )
 
 
-def codes_part(out: Path, seed: int = 16) -> None:
+#: Settings of the code comparison. ``tumour`` (the default since the third version): crops
+#: with the mask as a fourth channel, the last 4 of the 8 code dimensions pooled over the tumour
+#: (both autoencoders), the head on those 4, auxiliary weight among 0.3-30 with validation
+#: reconstruction within 8 % of the CAE's. ``tumour-weighted``: also the tumour-weighted
+#: reconstruction (half the weight on the tumour) for both autoencoders. ``plain``: the second
+#: version (no mask channel, head on the last 4 flattened-feature dimensions, weights 0.3-3,
+#: 5 % tolerance). The tumour variants fine-tune the head and the tumour-code layer at 10 x the
+#: learning rate (``head_lr``), which a warm-started fine-tune at lr 3e-4 otherwise leaves
+#: nearly frozen.
+CODE_VARIANTS = {
+    "plain": dict(arch={}, weights=[0.3, 1.0, 3.0], tolerance=1.05),
+    "tumour": dict(
+        arch=dict(mask_channel=True, tumour_codes=4),
+        weights=[0.3, 1.0, 3.0, 10.0, 30.0],
+        tolerance=1.08,
+        head_lr=3e-3,
+    ),
+    "tumour-weighted": dict(
+        arch=dict(mask_channel=True, tumour_codes=4, tumour_share=0.5),
+        weights=[0.3, 1.0, 3.0, 10.0, 30.0],
+        tolerance=1.08,
+        head_lr=3e-3,
+    ),
+}
+
+
+def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
     from radsem.deep.cae import ConvAutoencoder
     from radsem.deep.cae_eval import downstream_cindex, latent_stability
     from radsem.deep.condae import ConditionedAutoencoder
     from radsem.deep.condae_eval import compare_codes, summarise_codes
-    from radsem.deep.crops import CropSpec, crop_cases, load_cases
+    from radsem.deep.crops import Crops, CropSpec, crop_cases, load_cases
     from radsem.deep.imagegen_eval import crop_features
 
+    cfg = CODE_VARIANTS[variant]
+    arch = cfg["arch"]
     cohort = _cohort(out, 300, 0.3, seed)
     spec = CropSpec(
         dims=3,
@@ -151,35 +180,42 @@ def codes_part(out: Path, seed: int = 16) -> None:
         extent_mm=(64.0, 80.0, 80.0),
         center="centroid",
         normalize="none",
+        with_mask=bool(arch),
     )
     cases = load_cases(cohort)
     crops = crop_cases(cases, spec)
+    n_img = 3
     expr = cohort.expression.set_index("patient_id")
     mm = pd.DataFrame(cohort.truth["measurement_model"])
     sets = {
         m: dict(zip(g["gene"], np.sign(g["loading"]), strict=True))
         for m, g in mm.groupby("mechanism", sort=False)
     }
-    common = dict(epochs=40, patience=8, progress=False)
+    common = dict(epochs=40, patience=8, progress=False, channels=crops.data.shape[1], **arch)
     masks = np.stack([_mask_crop(c, spec) for c in cases])
     radiomic = crop_features(
-        np.concatenate([crops.data, masks[:, None]], axis=1),
+        np.concatenate([crops.data[:, :n_img], masks[:, None]], axis=1),
         (4.0, 2.5, 2.5),
         list(crops.patient_id),
     )
     # conditioned model: warm start from the fold's CAE, head on the last 4 of the 8 code
-    # dimensions, auxiliary weight chosen on the training fold's validation patients among
-    # 0.3, 1, 3 (best validation auxiliary loss with reconstruction within 5 % of the CAE's)
+    # dimensions, auxiliary weight chosen on the training fold's validation patients (best
+    # validation auxiliary loss with reconstruction within the tolerance of the CAE's)
     conditioned = ConditionedAutoencoder(
         n_supervised=4,
-        aux_weight=[0.3, 1.0, 3.0],
-        rec_tolerance=1.05,
+        aux_weight=cfg["weights"],
+        rec_tolerance=cfg["tolerance"],
+        head_lr=cfg.get("head_lr"),
         lr=3e-4,
         epochs=15,
         patience=4,
         progress=False,
+        channels=crops.data.shape[1],
+        **arch,
     )
+    print(f"variant {variant!r}: {cfg}")
     t0 = time.perf_counter()
+    c0 = time.process_time()
     folds, models = compare_codes(
         crops,
         expr,
@@ -195,7 +231,7 @@ def codes_part(out: Path, seed: int = 16) -> None:
     print(
         f"\n== Codes: {len(crops)} patients with images, "
         f"{int(crops.patient_id.isin(expr.index).sum())} with expression; 3-fold CV "
-        f"({time.perf_counter() - t0:.0f} s) =="
+        f"({time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU) =="
     )
     print(folds.round(3).to_string(index=False))
     print(
@@ -218,7 +254,11 @@ def codes_part(out: Path, seed: int = 16) -> None:
     sub = cases[:60]
     for name, model in models.items():
         tab = latent_stability(
-            model, sub, spec, perturbations=("noise", "dilate", "erode"), random_state=0
+            model,
+            sub,
+            replace(spec, with_mask=False) if name == "pca" else spec,
+            perturbations=("noise", "dilate", "erode"),
+            random_state=0,
         )
         tab = tab.loc[tab["perturbation"] != "all"]
         g = tab.groupby("perturbation")["icc"].median().rename(name)
@@ -228,7 +268,10 @@ def codes_part(out: Path, seed: int = 16) -> None:
     print(stab.round(3).to_string())
 
     outcome = cohort.clinical.set_index("patient_id")[["time", "event"]]
-    codes = {name: m.transform(crops) for name, m in models.items()}
+    image_crops = Crops(crops.data[:, :n_img], crops.patient_id, crops.channels[:n_img])
+    codes = {
+        name: m.transform(image_crops if name == "pca" else crops) for name, m in models.items()
+    }
     cidx = downstream_cindex(
         codes["conditioned"],
         radiomic,
@@ -245,10 +288,12 @@ def codes_part(out: Path, seed: int = 16) -> None:
         "fold 1, trained without outcomes):"
     )
     print(cidx.round(3).to_string(index=False))
-    (out / "codes.json").write_text(
+    print(f"\ncodes part total: {time.process_time() - c0:.0f} s CPU")
+    (out / f"codes_{variant}_seed{seed}.json").write_text(
         json.dumps(
             {
                 "folds": folds.to_dict("records"),
+                "variant": variant,
                 "gain": gain,
                 "ratio": ratio,
                 "icc": stab.reset_index().to_dict("records"),
@@ -294,13 +339,19 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=16, help="simulation seed (16 is the documented cohort)"
     )
+    parser.add_argument(
+        "--variant",
+        choices=tuple(CODE_VARIANTS),
+        default="tumour",
+        help="settings of the code comparison (see CODE_VARIANTS)",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.part in ("generator", "all"):
         generator_part(out, args.seed)
     if args.part in ("codes", "all"):
-        codes_part(out, args.seed)
+        codes_part(out, args.seed, args.variant)
     if args.part in ("rare", "all"):
         rare_part(out)
 
