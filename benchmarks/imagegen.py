@@ -163,11 +163,11 @@ CODE_VARIANTS = {
 }
 
 
-def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
+def codes_part(out: Path, seed: int = 16, variant: str = "tumour", fold: int | None = None) -> None:
     from radsem.deep.cae import ConvAutoencoder
     from radsem.deep.cae_eval import downstream_cindex, latent_stability
     from radsem.deep.condae import ConditionedAutoencoder
-    from radsem.deep.condae_eval import compare_codes, summarise_codes
+    from radsem.deep.condae_eval import compare_codes
     from radsem.deep.crops import Crops, CropSpec, crop_cases, load_cases
     from radsem.deep.imagegen_eval import crop_features
 
@@ -213,7 +213,8 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
         channels=crops.data.shape[1],
         **arch,
     )
-    print(f"variant {variant!r}: {cfg}")
+    print(f"variant {variant!r}: {cfg}; fold {'all' if fold is None else fold}")
+    tag = f"codes_{variant}_seed{seed}" + ("" if fold is None else f"_fold{fold}")
     t0 = time.perf_counter()
     c0 = time.process_time()
     folds, models = compare_codes(
@@ -227,6 +228,7 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
         return_models=True,
         warm_start=True,
         reference={"tumour features": radiomic},
+        folds=None if fold is None else [fold],
     )
     print(
         f"\n== Codes: {len(crops)} patients with images, "
@@ -234,21 +236,19 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
         f"({time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU) =="
     )
     print(folds.round(3).to_string(index=False))
+    (out / f"{tag}_folds.json").write_text(
+        json.dumps(folds.to_dict("records"), indent=1, default=float)
+    )
+    if fold is not None:
+        # one fold of a run spread over processes: combine with --combine; the first fold's
+        # process also runs the ICC and C-index parts (they use the first fold's models)
+        folds = _combine_folds(out, variant, seed)
     print(
-        "chosen aux_weight per fold (first fold's model): "
+        "chosen aux_weight (this process's first fold): "
         f"{models['conditioned'].aux_weight_}; search:\n"
         f"{models['conditioned'].weight_search_.round(4).to_string(index=False)}"
     )
-    summ = summarise_codes(folds)
-    print(summ.round(3).to_string())
-    gain = (
-        summ.loc["conditioned", "r2_mechanisms_mean"]
-        - summ.loc["unconditional", "r2_mechanisms_mean"]
-    )
-    ratio = summ.loc["conditioned", "mse_test_mean"] / summ.loc["unconditional", "mse_test_mean"]
-    print("\nTargets:")
-    print(f"  R2 gain on mechanism scores (conditioned - CAE) >= 0.1   {gain:8.3f}")
-    print(f"  reconstruction ratio (conditioned / CAE) <= 1.1          {ratio:8.3f}")
+    gain, ratio = _print_summary(folds)
 
     stab = []
     sub = cases[:60]
@@ -264,6 +264,9 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
         g = tab.groupby("perturbation")["icc"].median().rename(name)
         stab.append(g)
     stab = pd.concat(stab, axis=1)
+    if fold not in (None, 0):
+        print(f"\ncodes part total: {time.process_time() - c0:.0f} s CPU")
+        return
     print("\nLatent test-retest ICC(3,1), median over code features (60 patients):")
     print(stab.round(3).to_string())
 
@@ -289,7 +292,7 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
     )
     print(cidx.round(3).to_string(index=False))
     print(f"\ncodes part total: {time.process_time() - c0:.0f} s CPU")
-    (out / f"codes_{variant}_seed{seed}.json").write_text(
+    (out / f"{tag}.json").write_text(
         json.dumps(
             {
                 "folds": folds.to_dict("records"),
@@ -303,6 +306,33 @@ def codes_part(out: Path, seed: int = 16, variant: str = "tumour") -> None:
             default=float,
         )
     )
+
+
+def _print_summary(folds: pd.DataFrame) -> tuple[float, float]:
+    from radsem.deep.condae_eval import summarise_codes
+
+    print(folds.round(3).to_string(index=False))
+    summ = summarise_codes(folds)
+    print(summ.round(3).to_string())
+    gain = (
+        summ.loc["conditioned", "r2_mechanisms_mean"]
+        - summ.loc["unconditional", "r2_mechanisms_mean"]
+    )
+    ratio = summ.loc["conditioned", "mse_test_mean"] / summ.loc["unconditional", "mse_test_mean"]
+    print("\nTargets:")
+    print(f"  R2 gain on mechanism scores (conditioned - CAE) >= 0.1   {gain:8.3f}")
+    print(f"  reconstruction ratio (conditioned / CAE) <= 1.1          {ratio:8.3f}")
+    return float(gain), float(ratio)
+
+
+def _combine_folds(out: Path, variant: str, seed: int) -> pd.DataFrame:
+    """The fold rows written so far by the per-fold processes of one run."""
+    rows = []
+    for f in sorted(out.glob(f"codes_{variant}_seed{seed}_fold*_folds.json")):
+        rows += json.loads(f.read_text())
+    folds = pd.DataFrame(rows).sort_values(["fold", "model"], kind="stable")
+    print(f"folds found: {sorted(folds['fold'].unique())}")
+    return folds.reset_index(drop=True)
 
 
 def rare_part(out: Path) -> None:
@@ -345,13 +375,28 @@ def main() -> None:
         default="tumour",
         help="settings of the code comparison (see CODE_VARIANTS)",
     )
+    parser.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        help="codes part: run only this fold (0-2) of the 3-fold split, to spread a run over "
+        "processes; the fold-0 process also runs the ICC and C-index parts",
+    )
+    parser.add_argument(
+        "--combine",
+        action="store_true",
+        help="codes part: print the summary of the per-fold runs written under --out",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.part in ("generator", "all"):
         generator_part(out, args.seed)
     if args.part in ("codes", "all"):
-        codes_part(out, args.seed, args.variant)
+        if args.combine:
+            _print_summary(_combine_folds(out, args.variant, args.seed))
+        else:
+            codes_part(out, args.seed, args.variant, args.fold)
     if args.part in ("rare", "all"):
         rare_part(out)
 

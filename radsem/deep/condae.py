@@ -320,10 +320,10 @@ class ConditionedAutoencoder(ConvAutoencoder):
             records = []
             with torch_session(seed, self.n_threads):
                 net = self._build()
+                if init_state is None and net.tumour_codes:
+                    net.set_pool_standardisation(x_all[torch.from_numpy(self.train_index_)])
                 if init_state is not None:
                     net.load_state_dict(init_state, strict=False)
-                elif net.tumour_codes:
-                    net.set_pool_standardisation(x_all[torch.from_numpy(self.train_index_)])
                     if n_val:
                         net.eval()
                         with torch.no_grad():

@@ -5,7 +5,7 @@ principal components), how well they reconstruct the crops, and how stable they 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,7 @@ def compare_codes(
     return_models: bool = False,
     warm_start: bool = False,
     reference: Mapping[str, pd.DataFrame] | None = None,
+    folds: Sequence[int] | None = None,
 ):
     """K-fold comparison of conditioned CAE, unconditional CAE and PCA codes.
 
@@ -158,6 +159,10 @@ def compare_codes(
         ``{name: DataFrame}`` of fixed per-patient features (e.g. hand-made tumour features,
         nothing fitted) scored with the same ridge regressions, as a reference for how much of
         the expression the images carry; ``mse_test`` is NaN for them.
+    folds : sequence of int, optional
+        Run only these folds of the same K-fold split (to spread the folds over processes;
+        the rows of separate calls concatenate to those of one call). With
+        ``return_models`` the models are those of the first fold run.
 
     Returns
     -------
@@ -189,8 +194,12 @@ def compare_codes(
 
     rows = []
     first: dict = {}
-    folds = KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n))
-    for k, (tr, te) in enumerate(folds):
+    if folds is not None and not set(folds) <= set(range(n_splits)):
+        raise DataError(f"folds must be numbers 0 to {n_splits - 1}, got {list(folds)}")
+    splits = KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n))
+    for k, (tr, te) in enumerate(splits):
+        if folds is not None and k not in folds:
+            continue
         tr_ids, te_ids = ids[tr], ids[te]
         tr_x = Crops(crops.data[tr], tr_ids, crops.channels)
         te_x = Crops(crops.data[te], te_ids, crops.channels)

@@ -253,3 +253,28 @@ def test_compare_codes_with_mask_channel(crops):
     # PCA sees the three image channels only, and every error is on those channels
     assert len(models["pca"].mean_) == 3
     assert models["pca"].shape_ == (3, 8, 16, 16)
+
+
+def test_compare_codes_folds_concatenate(crops):
+    y = _tumour_target(crops)
+    rng = np.random.default_rng(2)
+    expr = pd.DataFrame(
+        rng.normal(size=(20, 4)), index=crops.patient_id[:20], columns=["g1", "g2", "g3", "g4"]
+    )
+    expr["g1"] += y["tumour_mean"].iloc[:20].to_numpy()
+    sets = {"m1": {"g1": 1, "g2": 1}, "m2": {"g3": 1, "g4": -1}}
+    params = dict(TINY, tumour_codes=1)
+    kw = dict(
+        cae=ConvAutoencoder(**params),
+        conditioned=ConditionedAutoencoder(n_supervised=1, **params),
+        n_splits=2,
+        n_pcs=2,
+        warm_start=True,
+    )
+    whole = compare_codes(crops, expr, sets, **kw)
+    parts = pd.concat(
+        [compare_codes(crops, expr, sets, folds=[k], **kw) for k in (0, 1)], ignore_index=True
+    )
+    pd.testing.assert_frame_equal(parts, whole)
+    with pytest.raises(DataError, match="folds"):
+        compare_codes(crops, expr, sets, folds=[2], **kw)
