@@ -15,6 +15,14 @@ from radsem.genemap.data import GenemapData
 from radsem.genemap.interpret import build_layout, gene_attributions, masked_predictions
 from radsem.genemap.metrics import _pearson, performance_table
 from radsem.genemap.models import MODEL_NAMES, NetworkSettings, make_model
+from radsem.genemap.nulls import (
+    competitive_p,
+    empirical_null_scale,
+    fold_standardise,
+    intersection_union_p,
+    permutation_z,
+    self_contained_p,
+)
 
 __all__ = [
     "GenemapSettings",
@@ -41,6 +49,10 @@ class GenemapSettings:
         of 200 and ``2 * n_sets / alpha``, so that a set beating every random set can reach
         Benjamini-Hochberg q < ``alpha`` among ``n_sets`` sets (with 200 random sets and 30
         sets the smallest possible q would be 30 / 201 = 0.15).
+    n_permutations : int
+        Permutations of the targets in the self-contained test of each set (see
+        :mod:`radsem.genemap.nulls`); cheap (no network is refitted), and enough that a
+        p-value of 1e-3 is resolved to about 10 %.
     n_boot : int
         Bootstrap resamples of the performance intervals.
     level : float
@@ -59,6 +71,7 @@ class GenemapSettings:
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
+    n_permutations: int = 10_000
     n_boot: int = 1000
     level: float = 0.95
     alpha: float = 0.05
@@ -73,6 +86,8 @@ class GenemapSettings:
             raise DataError("need folds >= 2 and repeats >= 1")
         if self.n_random is not None and self.n_random < 1:
             raise DataError("n_random must be >= 1 (>= 200 for a usable null)")
+        if self.n_permutations < 1:
+            raise DataError("n_permutations must be >= 1 (>= 1,000 for a usable test)")
 
 
 @dataclass
@@ -89,9 +104,13 @@ class GenemapResult:
         patients (standardised target units), rank 1 = most important gene for the target.
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
-        necessity_q_value``: score = correlation of the held-out masked prediction (only the
-        set kept) with the observed target; necessity = loss of that correlation when the set
-        alone is dropped; p against size-matched random sets; q Benjamini-Hochberg per target.
+        necessity_q_value, competitive_p_value, self_contained_p_value``: score = correlation
+        of the held-out masked prediction (only the set kept) with the observed target;
+        ``competitive_p_value`` against size-matched random sets, ``self_contained_p_value``
+        against permuted targets, ``p_value`` the larger of the two (intersection-union
+        test, :mod:`radsem.genemap.nulls`), ``q_value`` its Benjamini-Hochberg q per target;
+        necessity = loss of that correlation when the set alone is dropped, with its p against
+        the random sets.
     stability : DataFrame
         ``target, seed, other_seed, kendall_tau`` (all sets), ``n_significant,
         kendall_tau_significant`` (sets with q < alpha in either run), ``same_top_set``.
@@ -183,13 +202,17 @@ def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
     test, seed = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
-    with _TORCH_GLOBAL_STATE, limit_torch_threads(1):
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread, as one torch thread: on a shared machine more threads spin rather than
+    # work (the ridge path's SVD took 25 times the CPU time with two OpenBLAS threads)
+    with _TORCH_GLOBAL_STATE, limit_torch_threads(1), threadpool_limits(1):
         net = GeneNetwork(settings.network, seed=seed).fit(x[train], y[train])
         pred = net.predict(x[test])
         xz = net.x_scaler_.transform(x[test])
         scale, mean = net.y_scaler_.scale_, net.y_scaler_.mean_
-        suff = masked_predictions(net.module_, xz, layout, "sufficiency") * scale + mean
-        nec = masked_predictions(net.module_, xz, layout, "necessity") * scale + mean
+        suff, nec = masked_predictions(net.module_, xz, layout, "both")
+        suff, nec = suff * scale + mean, nec * scale + mean
         ig = None
         if with_ig:
             ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
@@ -239,17 +262,19 @@ def _correlations(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.nan_to_num(r, nan=0.0)
 
 
-def _set_table(targets, layout, suff_score, nec_score) -> pd.DataFrame:
+def _set_table(targets, layout, suff_score, nec_score, self_p) -> pd.DataFrame:
+    """Per target: the competitive p (random sets of the same size), the self-contained p
+    (permuted targets), their intersection-union p (the ``p_value``) and its q."""
     rows = []
     real = np.flatnonzero(~layout.is_random)
     for j, target in enumerate(targets):
-        p = np.empty(len(real))
+        p_comp = np.empty(len(real))
         pn = np.empty(len(real))
         for i, g in enumerate(real):
             null = layout.is_random & (layout.sizes == layout.sizes[g])
-            k = int(null.sum())
-            p[i] = (1 + np.sum(suff_score[null, j] >= suff_score[g, j])) / (1 + k)
-            pn[i] = (1 + np.sum(nec_score[null, j] >= nec_score[g, j])) / (1 + k)
+            p_comp[i] = competitive_p(suff_score[g, j], suff_score[null, j])
+            pn[i] = competitive_p(nec_score[g, j], nec_score[null, j])
+        p = intersection_union_p(p_comp, self_p[:, j])
         q, qn = benjamini_hochberg(p), benjamini_hochberg(pn)
         frame = pd.DataFrame(
             {
@@ -262,6 +287,8 @@ def _set_table(targets, layout, suff_score, nec_score) -> pd.DataFrame:
                 "necessity": nec_score[real, j],
                 "necessity_p_value": pn,
                 "necessity_q_value": qn,
+                "competitive_p_value": p_comp,
+                "self_contained_p_value": self_p[:, j],
             }
         )
         frame = frame.sort_values(["score", "gene_set"], ascending=[False, True], kind="stable")
@@ -290,14 +317,26 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     nec_score = np.zeros_like(suff_score)
     ig = np.zeros((x.shape[1], y.shape[1]))
     preds = []
+    real = np.flatnonzero(~layout.is_random)
+    m_real = np.zeros((len(real), *y.shape))
+    m_null = np.zeros((int(layout.is_random.sum()), *y.shape))
     passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
-    for pred, suff, nec, g in passes:
+    for split, (pred, suff, nec, g) in zip(splits, passes, strict=True):
         full = _correlations(pred, y)
         suff_score += _correlations(suff, y) / len(splits)
         nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
         ig += g / len(splits)
         preds.append(pred)
-    table = _set_table(list(data.targets.columns), layout, suff_score, nec_score)
+        folds = np.empty(len(y), dtype=np.int64)
+        for k, test in enumerate(split):
+            folds[test] = k
+        m_real += fold_standardise(suff[real], folds) / len(splits)
+        m_null += fold_standardise(suff[layout.is_random], folds) / len(splits)
+    scale = empirical_null_scale(permutation_z(m_null, y))
+    _, self_p = self_contained_p(
+        m_real, y, settings.n_permutations, np.random.default_rng([seed, 11]), scale
+    )
+    table = _set_table(list(data.targets.columns), layout, suff_score, nec_score, self_p)
     return table, np.stack(preds), ig
 
 
@@ -404,8 +443,11 @@ def genemap(
         sets_idx[name] = np.array(sorted(position[g] for g in genes), dtype=np.int64)
     if not sets_idx:
         raise DataError("no gene sets to score")
+    from threadpoolctl import threadpool_limits
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    blas = threadpool_limits(1)
     try:
         splits = _folds(n, settings.folds, settings.repeats, seed)
         tables, (net_pred, ig) = {}, (None, None)
@@ -443,6 +485,7 @@ def genemap(
             )
     finally:
         torch.set_num_threads(threads)
+        blas.restore_original_limits()
     order = [m for m in MODEL_NAMES if m in predictions]
     performance = performance_table(
         data.targets,
