@@ -40,7 +40,14 @@ class GenemapSettings:
     Attributes
     ----------
     folds, repeats : int
-        ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds.
+        ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds
+        (the performance table).
+    mask_repeats : int
+        Repeats of the network's cross-validation whose gene-set masking scores are averaged
+        (at least ``repeats``; the first ``repeats`` are the folds every model shares). More
+        repeats average out the randomness of folds and network initialisation in the set
+        scores (Kendall's tau across seeds rises with them, docs/genemap.md) at the cost of
+        one network pass each, without refitting the other models.
     models : tuple of str
         Models to compare (``network`` is always fitted: it is the one interpreted).
     network : NetworkSettings
@@ -68,6 +75,7 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
+    mask_repeats: int = 6
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
@@ -84,6 +92,8 @@ class GenemapSettings:
             raise DataError(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}")
         if self.folds < 2 or self.repeats < 1:
             raise DataError("need folds >= 2 and repeats >= 1")
+        if self.mask_repeats < 1:
+            raise DataError("need mask_repeats >= 1")
         if self.n_random is not None and self.n_random < 1:
             raise DataError("n_random must be >= 1 (>= 200 for a usable null)")
         if self.n_permutations < 1:
@@ -115,7 +125,8 @@ class GenemapResult:
         ``target, seed, other_seed, kendall_tau`` (all sets), ``n_significant,
         kendall_tau_significant`` (sets with q < alpha in either run), ``same_top_set``.
     predictions : dict
-        Model -> out-of-fold predictions (repeats, patients, targets).
+        Model -> out-of-fold predictions (repeats, patients, targets), the ``repeats``
+        every model shares.
     data : GenemapData
     settings : GenemapSettings
     seed : int
@@ -449,12 +460,14 @@ def genemap(
     torch.set_num_threads(1)
     blas = threadpool_limits(1)
     try:
-        splits = _folds(n, settings.folds, settings.repeats, seed)
+        n_mask = max(settings.repeats, settings.mask_repeats)
+        mask_splits = _folds(n, settings.folds, n_mask, seed)
+        splits = mask_splits[: settings.repeats]  # the folds every model shares
         tables, (net_pred, ig) = {}, (None, None)
         tables[seed], net_pred, ig = _interpretation(
-            data, sets_idx, settings, seed, splits, with_ig=True, client=client, n_jobs=n_jobs
+            data, sets_idx, settings, seed, mask_splits, with_ig=True, client=client, n_jobs=n_jobs
         )
-        predictions = {"network": net_pred}
+        predictions = {"network": net_pred[: settings.repeats]}
         x = data.genes.to_numpy(float)
         y = data.targets.to_numpy(float)
         for name in settings.models:
@@ -478,7 +491,7 @@ def genemap(
                 sets_idx,
                 settings,
                 other,
-                _folds(n, settings.folds, settings.repeats, other),
+                _folds(n, settings.folds, n_mask, other),
                 with_ig=False,
                 client=client,
                 n_jobs=n_jobs,

@@ -132,7 +132,13 @@ def test_network_noise_targets_self_contained_p_not_anti_conservative():
     data = join_tables(sim.expression, features)
     sets = match_gene_sets(sim.gene_sets, data.genes.columns)
     quick = GenemapSettings(
-        folds=3, repeats=1, models=("network",), n_random=200, n_boot=50, stability_seeds=0
+        folds=3,
+        repeats=1,
+        mask_repeats=1,
+        models=("network",),
+        n_random=200,
+        n_boot=50,
+        stability_seeds=0,
     )
     gs = genemap(data, sets, quick, seed=3).gene_sets
     p = gs["self_contained_p_value"].to_numpy()
@@ -153,3 +159,34 @@ def test_network_noise_targets_self_contained_p_not_anti_conservative():
         "necessity_p_value",
         "necessity_q_value",
     ]
+
+
+def test_mask_repeats_add_network_passes_without_touching_performance():
+    """Extra masking repeats average more network passes into the set scores; the models'
+    shared folds (the first ``repeats``) and so the performance table stay the same."""
+    from radsem.genemap import (
+        GenemapSettings,
+        NetworkSettings,
+        genemap,
+        join_tables,
+        match_gene_sets,
+    )
+    from radsem.simulate.genemap_truth import simulate_genemap_truth
+
+    sim = simulate_genemap_truth(
+        n_patients=48, n_genes=80, n_features=3, n_sets=4, signal_share=0.7, seed=1
+    )
+    data = join_tables(sim.expression, sim.features)
+    sets = match_gene_sets(sim.gene_sets, data.genes.columns)
+    base = dict(folds=3, repeats=1, n_random=20, n_boot=30, stability_seeds=0, n_permutations=99)
+    base["models"] = ("network", "mean")
+    base["network"] = NetworkSettings(hidden=(8, 4), max_epochs=30, patience=5)
+    one = genemap(data, sets, GenemapSettings(mask_repeats=1, **base), seed=2)
+    three = genemap(data, sets, GenemapSettings(mask_repeats=3, **base), seed=2)
+    again = genemap(data, sets, GenemapSettings(mask_repeats=3, **base), seed=2)
+    assert three.predictions["network"].shape[0] == 1
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(one.performance, three.performance)
+    assert not np.allclose(one.gene_sets["score"], three.gene_sets["score"])
+    pd.testing.assert_frame_equal(three.gene_sets, again.gene_sets)
