@@ -75,7 +75,7 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
-    mask_repeats: int = 6
+    mask_repeats: int = 8
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
@@ -202,15 +202,16 @@ def _folds(n: int, folds: int, repeats: int, seed: int) -> list[list[np.ndarray]
 _TORCH_GLOBAL_STATE = threading.Lock()
 
 
-def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
+def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
     """One cross-validation fold of the network: fit on the other folds, then the held-out
     predictions, the gene-set masked and ablated predictions (the real sets and the random
-    sets of the null) and the integrated gradients. A task of :func:`radsem._dask.map_tasks`;
-    it carries its own seed, so any route gives the same numbers."""
+    sets of the null) and, if the task asks, the integrated gradients. A task of
+    :func:`radsem._dask.map_tasks`; it carries its own seed, so any route gives the same
+    numbers."""
     from radsem._threads import limit_torch_threads
     from radsem.genemap.models import GeneNetwork
 
-    test, seed = task
+    test, seed, with_ig = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
     from threadpoolctl import threadpool_limits
@@ -233,18 +234,22 @@ def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
 def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, n_jobs=1):
     """:func:`_fold_task` over every fold of every repeat (locally, in worker processes or on
     Dask); per repeat the out-of-fold predictions, masked and ablated predictions and the
-    mean integrated gradients (original target scale for predictions)."""
+    mean integrated gradients (original target scale for predictions). With ``with_ig`` the
+    integrated gradients are computed in the first ``settings.repeats`` repeats (the folds
+    every model shares; zeros in the others)."""
     from radsem._dask import map_tasks
 
     tasks = [
-        (test, seed + 100 * r + k) for r, split in enumerate(splits) for k, test in enumerate(split)
+        (test, seed + 100 * r + k, with_ig and r < settings.repeats)
+        for r, split in enumerate(splits)
+        for k, test in enumerate(split)
     ]
     done = map_tasks(
         _fold_task,
         tasks,
         client=client,
         n_jobs=n_jobs,
-        shared={"x": x, "y": y, "settings": settings, "layout": layout, "with_ig": with_ig},
+        shared={"x": x, "y": y, "settings": settings, "layout": layout},
         torch_threads=True,
         desc="gene-set masking",
     )
@@ -330,19 +335,19 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     preds = []
     real = np.flatnonzero(~layout.is_random)
     m_real = np.zeros((len(real), *y.shape))
-    m_null = np.zeros((int(layout.is_random.sum()), *y.shape))
+    m_null = np.zeros((int(layout.is_random.sum()), *y.shape), dtype=np.float32)
     passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
     for split, (pred, suff, nec, g) in zip(splits, passes, strict=True):
         full = _correlations(pred, y)
         suff_score += _correlations(suff, y) / len(splits)
         nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
-        ig += g / len(splits)
+        ig += g / min(len(splits), settings.repeats)  # zeros beyond the shared repeats
         preds.append(pred)
         folds = np.empty(len(y), dtype=np.int64)
         for k, test in enumerate(split):
             folds[test] = k
         m_real += fold_standardise(suff[real], folds) / len(splits)
-        m_null += fold_standardise(suff[layout.is_random], folds) / len(splits)
+        m_null += fold_standardise(suff[layout.is_random], folds, np.float32) / len(splits)
     scale = empirical_null_scale(permutation_z(m_null, y))
     _, self_p = self_contained_p(
         m_real, y, settings.n_permutations, np.random.default_rng([seed, 11]), scale
