@@ -39,10 +39,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--kind",
-        default="sem",
+        default=None,
         type=str.lower,
-        choices=("sem", "cfa", "growth"),
-        help="lavaan function whose defaults apply (default sem)",
+        choices=("sem", "cfa", "growth", "lavaan"),
+        help="lavaan function whose defaults apply (default: the function of a pasted "
+        "--lavaan-args call, else sem)",
+    )
+    parser.add_argument(
+        "--lavaan-args",
+        dest="lavaan_args",
+        default=None,
+        metavar="TEXT",
+        help="lavaan options as written in R, or a whole pasted call, e.g. "
+        '\'estimator = "MLR", test = c("satorra.bentler"), cluster = "site"\'; '
+        "read as R literals, never evaluated (model= and data= are skipped)",
     )
     parser.add_argument(
         "--estimator",
@@ -137,16 +147,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
-def _command(args: argparse.Namespace) -> str:
+def _lavaan_call(args: argparse.Namespace) -> tuple[str, dict]:
+    """The kind and the options of ``--lavaan-args`` (checked against ``--kind``)."""
+    from radsem.errors import DataError, ModelSyntaxError
+    from radsem.syntax.call_args import parse_lavaan_call
+
+    if args.lavaan_args is None:
+        return args.kind or "sem", {}
+    try:
+        function, options = parse_lavaan_call(args.lavaan_args)
+    except ModelSyntaxError as exc:
+        raise DataError(f"--lavaan-args, {exc}") from None
+    if function == "efa":
+        raise DataError(
+            "--lavaan-args: radsem fit fits sem/cfa/growth/lavaan models; for efa() use "
+            'radsem.efa() in Python, or efa("block")* in the model syntax'
+        )
+    if function and args.kind and function != args.kind:
+        raise DataError(f"--lavaan-args is a {function}() call but --kind is {args.kind}")
+    return args.kind or function or "sem", options
+
+
+def _command(args: argparse.Namespace, kind: str, engine_options: dict) -> str:
     """The command line with file names only (folders may name a person)."""
+    import shlex
     from pathlib import Path
+
+    from radsem.syntax.call_args import format_lavaan_arguments
 
     parts = [
         "radsem fit",
         Path(args.model).name,
         Path(args.data).name,
         "--kind",
-        args.kind,
+        kind,
         "--missing",
         args.missing,
     ]
@@ -170,6 +204,8 @@ def _command(args: argparse.Namespace) -> str:
         parts.append("--fixed-x" if args.fixed_x else "--no-fixed-x")
     if args.cross_check:
         parts += ["--cross-check", args.cross_check]
+    if engine_options:  # as parsed: data= and the like (which may hold a path) are left out
+        parts += ["--lavaan-args", shlex.quote(format_lavaan_arguments(engine_options))]
     return " ".join(parts + ["--format", args.formats])
 
 
@@ -177,11 +213,12 @@ def run(args: argparse.Namespace) -> int:
     """Fit, write, print a summary; exit 4 when the fit did not converge or is improper."""
     from radsem.workflows import fit_files
 
+    kind, engine_options = _lavaan_call(args)
     result = fit_files(
         args.model,
         args.data,
         out=args.out,
-        kind=args.kind,
+        kind=kind,
         estimator=args.estimator,
         missing=args.missing,
         group=args.group,
@@ -195,10 +232,11 @@ def run(args: argparse.Namespace) -> int:
         title=args.title,
         overwrite=args.overwrite,
         progress=not args.quiet,
-        command=_command(args),
+        command=_command(args, kind, engine_options),
         sheet=args.sheet,
         bootstrap=args.bootstrap,
         seed=args.seed,
+        engine_options=engine_options,
     )
     if not args.quiet:
         print(result.summary())

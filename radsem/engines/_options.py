@@ -6,20 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from radsem.errors import ModelSpecificationError
+from radsem.syntax.call_args import lavaan_argument_name
 from radsem.syntax.serialise import check_reference
 
 __all__ = ["lavaan_argument_name", "translate_options", "FUNCTIONS"]
 
 #: lavaan fitting functions an engine may call
 FUNCTIONS = ("sem", "cfa", "growth", "lavaan")
-
-# Python spellings whose lavaan name is not simply "_" -> "."
-_RENAMED = {"seed": "iseed", "random_state": "iseed"}
-
-
-def lavaan_argument_name(name: str) -> str:
-    """``group_equal`` -> ``group.equal``; ``seed``/``random_state`` -> ``iseed``."""
-    return _RENAMED.get(name, name.replace("_", "."))
 
 
 def _as_strings(name: str, value: Any) -> list[str]:

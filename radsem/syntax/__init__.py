@@ -1,5 +1,6 @@
 """lavaan model syntax: parsing, the parameter table and safe constraint expressions."""
 
+from radsem.syntax.call_args import parse_lavaan_arguments, parse_lavaan_call
 from radsem.syntax.expression import Expression, compile_expression
 from radsem.syntax.model import ModelSpec
 from radsem.syntax.names import VariableNames, variable_names
@@ -20,4 +21,6 @@ __all__ = [
     "VariableNames",
     "variable_names",
     "PARTABLE_COLUMNS",
+    "parse_lavaan_arguments",
+    "parse_lavaan_call",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -30,7 +31,20 @@ FORMATS = {
     "csv": ("parameters.csv", "fit_measures.csv", "modindices.csv"),
     "json": ("fit.json",),
 }
-_KINDS = ("sem", "cfa", "growth")
+_KINDS = ("sem", "cfa", "growth", "lavaan")
+#: the options fit_files names itself, with the values that mean "not given"
+_NAMED_DEFAULTS: dict[str, Any] = {
+    "estimator": None,
+    "missing": "listwise",
+    "group": None,
+    "group_equal": (),
+    "ordered": (),
+    "std_lv": False,
+    "se": None,
+    "fixed_x": "default",
+    "bootstrap": None,
+    "seed": None,
+}
 _ENGINES = ("lavaan", "semopy")
 
 
@@ -199,6 +213,38 @@ def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> list[str]
     return list(ordered)
 
 
+def _merge_engine_options(
+    named: dict[str, Any], engine_options: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fold ``engine_options`` into the named parameters; the rest is passed on as is."""
+    named, extra = dict(named), {}
+    for key, value in engine_options.items():
+        if key in ("model", "data"):
+            raise DataError(f"option {key!r}: the model and the data come from their files")
+        if key not in named:
+            if value is not None:  # None: lavaan's default, which is the engine's
+                extra[key] = value
+            continue
+        default = _NAMED_DEFAULTS[key]
+        if key in ("group_equal", "ordered") and isinstance(value, str):
+            value = [value]
+        value = default if value is None else value
+        given = named[key]
+        if _differs(given, default) and _differs(given, value):
+            raise DataError(
+                f"option {key!r} is given twice, as {given!r} and as {value!r} in the engine "
+                "options (--lavaan-args); give it once"
+            )
+        named[key] = value
+    return named, extra
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return list(a) != list(b)
+    return a != b
+
+
 def _options(
     data,
     data_path,
@@ -351,6 +397,7 @@ def fit_files(
     sheet: str | int | None = None,
     bootstrap: int | None = None,
     seed: int | None = None,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> FitWorkflowResult:
     """Fit a model file to a data file and write the fit report and its tables.
 
@@ -389,6 +436,12 @@ def fit_files(
     bootstrap, seed : int, optional
         With ``se="bootstrap"``: the number of replicates (default 1000) and the seed of the
         resampling (default: drawn once and recorded in the fit, as :func:`radsem.sem`).
+    engine_options : mapping, optional
+        Any further option of :func:`radsem.sem` in Python spelling (``test``, ``cluster``,
+        ``information``, ``rotation_args`` ...), e.g. from
+        :func:`radsem.syntax.parse_lavaan_arguments` of a pasted lavaan call. An option given
+        here and as a parameter above with another value is an error; ``None`` means lavaan's
+        default.
 
     Returns
     -------
@@ -413,20 +466,22 @@ def fit_files(
     table = read_table(data_path, sheet=sheet)
     if table.empty:
         raise DataError(f"{data_path}: the table has no rows")
-    options = _options(
-        table,
-        data_path,
-        estimator=estimator,
-        missing=missing,
-        group=group,
-        group_equal=group_equal,
-        ordered=ordered,
-        std_lv=std_lv,
-        se=se,
-        fixed_x=fixed_x,
-        bootstrap=bootstrap,
-        seed=seed,
+    named, extra = _merge_engine_options(
+        {
+            "estimator": estimator,
+            "missing": missing,
+            "group": group,
+            "group_equal": group_equal,
+            "ordered": ordered,
+            "std_lv": std_lv,
+            "se": se,
+            "fixed_x": fixed_x,
+            "bootstrap": bootstrap,
+            "seed": seed,
+        },
+        engine_options or {},
     )
+    options = {**_options(table, data_path, **named), **extra}
     _check_engine(cross_check)
     planned = [name for f in chosen for name in FORMATS[f]]
     if cross_check and "csv" in chosen:
