@@ -6,8 +6,12 @@ intersection-union combination.
   the scores of size-matched random gene sets.
 * **Self-contained**: is the set associated with the target at all? The observed target is
   permuted across patients against the fixed out-of-fold masked predictions (which never saw
-  the held-out patients' targets), the same permutation for every repeat, and the score is
-  recomputed.
+  the held-out patients' targets), the same permutation for every repeat. The statistic uses
+  the predictions centred within each fold (:func:`fold_standardise`: the folds' networks
+  have their own intercepts), and the permutation distribution is widened by the spread of
+  the same statistic over the random gene sets (:func:`empirical_null_scale`: a prediction
+  also depends on the other folds' targets, which makes the statistic vary more than the
+  permutations say).
 
 A set is called significant only when both tests reject: ``p = max(p_competitive,
 p_self_contained)``, an intersection-union test (Berger 1982, Technometrics 24:295), which is
