@@ -86,7 +86,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="local worker processes for the same (default 1)",
     )
     parser.add_argument(
-        "--pretrain", action="store_true", help="initialise the network from a gene autoencoder"
+        "--dense",
+        action="store_true",
+        help="the ridge path + dense blocks instead of the LassoNet input stage",
+    )
+    parser.add_argument(
+        "--pretrain",
+        action="store_true",
+        help="initialise the dense network from a gene autoencoder (implies --dense)",
     )
     parser.add_argument(
         "--overwrite",
@@ -159,7 +166,11 @@ def run(args: argparse.Namespace) -> int:
         mask_repeats=args.mask_repeats,
         n_random=args.random_sets,
         stability_seeds=args.stability_seeds,
-        network=dataclasses.replace(NetworkSettings(), pretrain=args.pretrain),
+        network=dataclasses.replace(
+            NetworkSettings(),
+            pretrain=args.pretrain,
+            sparse=None if (args.dense or args.pretrain) else NetworkSettings().sparse,
+        ),
         **kw,
     )
     result = genemap(data, sets, settings, seed=args.seed, client=args.scheduler, n_jobs=args.jobs)
