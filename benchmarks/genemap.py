@@ -6,6 +6,8 @@ Usage::
     python benchmarks/genemap.py --seed 5        # another simulated cohort
     python benchmarks/genemap.py --seed 23 --module-size 25 --core 15 --signal-share 0.5
     python benchmarks/genemap.py --patients 120 --genes 300 --features 5 --sets 10
+    python benchmarks/genemap.py --network dense   # the ridge + dense network
+    python benchmarks/genemap.py --seed 101        # the held-out simulation C of docs/genemap.md
 
 Prints: the share of driven features whose true driver set ranks first, gene precision@10
 (integrated gradients), the pure-noise feature's R² intervals and smallest set q-value,
@@ -35,12 +37,27 @@ def main() -> None:
     parser.add_argument("--signal-share", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=0, help="simulation seed")
     parser.add_argument("--fit-seed", type=int, default=1, help="genemap seed")
+    parser.add_argument(
+        "--network",
+        choices=("default", "sparse", "dense"),
+        default="default",
+        help="the network's input stage: radsem's default (LassoNet), the LassoNet input "
+        "stage (NetworkSettings(sparse=SparseSettings())) or the ridge path + dense blocks "
+        "(NetworkSettings(sparse=None))",
+    )
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(1)
-    from radsem.genemap import genemap, join_tables, match_gene_sets
+    from radsem.genemap import (
+        GenemapSettings,
+        NetworkSettings,
+        genemap,
+        join_tables,
+        match_gene_sets,
+    )
+    from radsem.genemap.lassonet import SparseSettings
     from radsem.simulate.genemap_truth import simulate_genemap_truth
 
     sim = simulate_genemap_truth(
@@ -57,7 +74,11 @@ def main() -> None:
     sets = match_gene_sets(sim.gene_sets, data.genes.columns)
     start = time.perf_counter()
     cpu0 = time.process_time()
-    result = genemap(data, sets, seed=args.fit_seed)
+    settings = GenemapSettings()
+    if args.network != "default":
+        sparse = SparseSettings() if args.network == "sparse" else None
+        settings = GenemapSettings(network=NetworkSettings(sparse=sparse))
+    result = genemap(data, sets, settings, seed=args.fit_seed)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
 
     truth = sim.truth["features"]
@@ -67,7 +88,8 @@ def main() -> None:
     print(
         f"setting: {args.patients} patients x {args.genes} genes x {args.features} features, "
         f"{len(sets)} gene sets; modules of {args.module_size}, {args.core} drivers, signal "
-        f"share {args.signal_share}; simulation seed {args.seed}, genemap seed {args.fit_seed}"
+        f"share {args.signal_share}; simulation seed {args.seed}, genemap seed {args.fit_seed}; "
+        f"network input stage: {args.network}"
     )
     print(
         f"\n{'feature':<12} {'form':<7} {'true set rank':>13} {'q':>7} {'prec@10':>8} "

@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/molecular_label.py           # 150 simulated patients
     python benchmarks/molecular_label.py --n 60    # quicker
+    python benchmarks/molecular_label.py --perms 39  # + permutation p-values and intervals
 
 The label is "E7-high" (the simulated E7 / Rb-inactivation activity above 0), a stand-in for a
 molecular status such as TP53 or MMR: in the simulator E7 shortens diffusion (tumour ADC) and
@@ -26,6 +27,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--seed", type=int, default=2028)
+    parser.add_argument(
+        "--perms", type=int, default=0, help="permuted labels per fit (permutation CI, p-value)"
+    )
     args = parser.parse_args()
 
     from radsem.compare import compare_label
@@ -41,7 +45,16 @@ def main() -> None:
         np.where(truth["E7"] > 0, "E7-high", "E7-low"), index=truth.index, name="E7_status"
     )
     pd.set_option("display.width", 160)
-    res = compare_label(features, label, positive="E7-high", n_features=10, n_splits=5, seed=0)
+    res = compare_label(
+        features,
+        label,
+        positive="E7-high",
+        n_features=10,
+        n_splits=5,
+        seed=0,
+        n_permutations=args.perms,
+        n_jobs=2,
+    )
     cols = [
         "group",
         "selector",
@@ -52,6 +65,7 @@ def main() -> None:
         "auc_folds",
         "ci_lower_folds",
         "ci_upper_folds",
+        *(["ci_lower_perm", "ci_upper_perm", "pvalue_perm"] if args.perms else []),
         "brier",
         "calibration_slope",
     ]

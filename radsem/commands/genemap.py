@@ -43,6 +43,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--repeats", type=positive, default=2, help="repeats of the cross-validation (default 2)"
     )
     parser.add_argument(
+        "--mask-repeats",
+        type=positive,
+        default=4,
+        metavar="N",
+        help="repeats of the network's cross-validation averaged in the gene-set scores "
+        "(default 4; the first --repeats are shared with the other models)",
+    )
+    parser.add_argument(
         "--random-sets",
         type=non_negative,
         default=None,
@@ -78,7 +86,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="local worker processes for the same (default 1)",
     )
     parser.add_argument(
-        "--pretrain", action="store_true", help="initialise the network from a gene autoencoder"
+        "--dense",
+        action="store_true",
+        help="the ridge path + dense blocks instead of the LassoNet input stage",
+    )
+    parser.add_argument(
+        "--pretrain",
+        action="store_true",
+        help="initialise the dense network from a gene autoencoder (implies --dense)",
     )
     parser.add_argument(
         "--overwrite",
@@ -148,9 +163,14 @@ def run(args: argparse.Namespace) -> int:
     settings = GenemapSettings(
         folds=args.folds,
         repeats=args.repeats,
+        mask_repeats=args.mask_repeats,
         n_random=args.random_sets,
         stability_seeds=args.stability_seeds,
-        network=dataclasses.replace(NetworkSettings(), pretrain=args.pretrain),
+        network=dataclasses.replace(
+            NetworkSettings(),
+            pretrain=args.pretrain,
+            sparse=None if (args.dense or args.pretrain) else NetworkSettings().sparse,
+        ),
         **kw,
     )
     result = genemap(data, sets, settings, seed=args.seed, client=args.scheduler, n_jobs=args.jobs)

@@ -26,6 +26,7 @@ from radsem.compare.models import (
 from radsem.compare.nested import nested_lr_test
 from radsem.compare.optimism import optimism_bootstrap
 from radsem.compare.paired import paired_concordance
+from radsem.compare.permutation import permutation_interval
 from radsem.compare.scorers import sem_scorer
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "binary_decision_curve",
     "compare_label",
     "LabelComparison",
+    "permutation_interval",
 ]

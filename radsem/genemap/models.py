@@ -8,9 +8,11 @@ the network also standardises its targets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from radsem.genemap.lassonet import SparseSettings, lassonet_fit
 
 __all__ = ["NetworkSettings", "GeneNetwork", "Standardiser", "make_model", "MODEL_NAMES"]
 
@@ -72,6 +74,14 @@ class NetworkSettings:
         is the ridge fit and early stopping can keep it. Without it a ReLU network fitted on
         ~160 patients and 2,000 genes predicts worse than the linear models it is compared
         with (see docs/genemap.md).
+    sparse : SparseSettings or None
+        The default input stage: a LassoNet (Lemhadri et al. 2021; one per target, see
+        :mod:`radsem.genemap.lassonet`): a sparse linear skip path and ReLU units whose gene
+        weights are bounded by the skip weights, trained by proximal steps along a penalty
+        path chosen on the inner split; the other settings above (``hidden``, ``dropout``, the
+        optimiser, ``linear_path``, ``pretrain``, ``l1``) are then unused. ``None``: the
+        ridge path and dense blocks (the default before LassoNet was added; see
+        docs/genemap.md for the comparison).
     calibrate : bool
         Rescale the ensemble's outputs per target by the least-squares slope (clipped to
         [0, 1]) and intercept of the observed on the predicted values in the members' inner
@@ -94,6 +104,7 @@ class NetworkSettings:
     members: int = 1
     linear_path: bool = True
     calibrate: bool = False
+    sparse: SparseSettings | None = field(default_factory=SparseSettings)
 
 
 def ridge_loo(x: np.ndarray, y: np.ndarray, n_alphas: int = 40):
@@ -304,6 +315,9 @@ class GeneNetwork:
     slope_, intercept_ : ndarray
         The calibration of :meth:`predict`, per target (standardised scale).
     x_scaler_, y_scaler_ : Standardiser
+    paths_ : list of dict
+        With a sparse input stage: each member's penalty path (see
+        :func:`radsem.genemap.lassonet.lassonet_fit`).
     """
 
     name = "network"
@@ -326,9 +340,20 @@ class GeneNetwork:
         # weights and dropout masks draw from torch's global generator: seed it, and leave
         # the caller's random state as it was
         members, pairs = [], []
+        self.paths_ = []
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            for _ in range(max(1, s.members)):
+            for number in range(max(1, s.members)):
+                if s.sparse is not None:
+                    split = _split(xt.shape[0], s, gen)
+                    member, info = lassonet_fit(
+                        xt, yt, split[0], split[1], s.sparse, seed=self.seed + 7919 * number
+                    )
+                    self.paths_.append(info)
+                    members.append(member)
+                    with torch.no_grad():
+                        pairs.append((member(xt[split[0]]).numpy(), yt[split[0]].numpy()))
+                    continue
                 layers, encoder = _network(xt.shape[1], yt.shape[1], s)
                 split = _split(xt.shape[0], s, gen)
                 if s.linear_path:

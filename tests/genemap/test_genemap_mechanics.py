@@ -80,7 +80,7 @@ def test_layout_random_sets_are_size_matched_and_disjoint_per_layer():
 @pytest.fixture(scope="module")
 def small_net():
     torch.manual_seed(0)
-    net = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=0)
+    net = GeneNetwork(NetworkSettings(hidden=(8, 4), sparse=None), seed=0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 30))
     y = np.column_stack([x[:, :3].sum(1), x[:, 10] ** 2]) + 0.1 * rng.standard_normal((50, 2))
@@ -98,6 +98,10 @@ def test_masking_equals_captum_on_genes_and_direct_masking(small_net, mode):
     fast = masked_predictions(net.module_, xz, lay, mode)
     slow = masked_predictions_genes(net.module_, xz, lay, mode)
     np.testing.assert_allclose(fast, slow, atol=1e-5)
+    gates = masked_predictions(net.module_, xz, lay, mode, engine="captum")
+    np.testing.assert_allclose(fast, gates, atol=1e-5)
+    both = masked_predictions(net.module_, xz, lay, "both")
+    np.testing.assert_array_equal(both[0 if mode == "sufficiency" else 1], fast)
     for g, members in enumerate(lay.members):
         keep = np.zeros(30, dtype=bool)
         keep[members] = True
@@ -125,8 +129,8 @@ def test_network_is_deterministic_and_learns(small_net):
     rng = np.random.default_rng(0)
     x2 = rng.standard_normal((50, 30))
     y = np.column_stack([x[:, :3].sum(1), x[:, 10] ** 2])
-    a = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=4).fit(x, y).predict(x2)
-    b = GeneNetwork(NetworkSettings(hidden=(8, 4)), seed=4).fit(x, y).predict(x2)
+    a = GeneNetwork(NetworkSettings(hidden=(8, 4), sparse=None), seed=4).fit(x, y).predict(x2)
+    b = GeneNetwork(NetworkSettings(hidden=(8, 4), sparse=None), seed=4).fit(x, y).predict(x2)
     np.testing.assert_array_equal(a, b)
     assert np.corrcoef(a[:, 0], x2[:, :3].sum(1))[0, 1] > 0.7
 
@@ -156,7 +160,7 @@ def test_untrained_network_is_the_ridge_fit(rng):
 
     x = rng.standard_normal((60, 40))
     y = np.column_stack([x[:, :3].sum(1), np.maximum(x[:, 7], 0)]) + rng.standard_normal((60, 2))
-    s = NetworkSettings(hidden=(8,), max_epochs=0)
+    s = NetworkSettings(hidden=(8,), max_epochs=0, sparse=None)
     net = GeneNetwork(s, seed=3).fit(x, y)
     val, tr = _split(60, s, torch.Generator().manual_seed(3))
     xz, yz = net.x_scaler_.transform(x), net.y_scaler_.transform(y)
@@ -169,7 +173,9 @@ def test_masking_without_the_linear_path(rng):
     """The plain ReLU network (``linear_path=False``) is masked exactly as well."""
     x = rng.standard_normal((30, 12))
     y = x[:, :2] + 0.1 * rng.standard_normal((30, 2))
-    net = GeneNetwork(NetworkSettings(hidden=(6,), linear_path=False, max_epochs=20), seed=0)
+    net = GeneNetwork(
+        NetworkSettings(hidden=(6,), linear_path=False, max_epochs=20, sparse=None), seed=0
+    )
     net.fit(x, y)
     xz = net.x_scaler_.transform(x[:5])
     lay = build_layout({"a": np.arange(0, 4), "b": np.arange(4, 9)}, 12, 3, rng)
