@@ -17,14 +17,16 @@ vs on real + synthetic pairs for rare HPV types (expression GAN inside the train
 Nothing is tuned to these numbers: the generator uses its default settings; the unconditional
 CAE trains 40 epochs (patience 8), the conditioned model starts from it and fine-tunes 15 epochs
 (patience 4) with its auxiliary weight chosen inside each training fold. ``--seed`` simulates
-another cohort (the documented figures use 16 and 17).
+another cohort (the documented figures use 16, 17 and 18).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,7 @@ def _cohort(out: Path, n: int, missing: float, seed: int = 16):
     return read_cohort(path)
 
 
-def generator_part(out: Path, seed: int = 16) -> None:
+def generator_part(out: Path, seed: int = 16, params: dict | None = None) -> None:
     from radsem.deep.imagegen import ExpressionImageGenerator
     from radsem.deep.imagegen_data import cohort_image_set
     from radsem.deep.imagegen_eval import (
@@ -66,7 +68,7 @@ def generator_part(out: Path, seed: int = 16) -> None:
     ev = evaluate_generator(
         images,
         expr,
-        estimator=ExpressionImageGenerator(),
+        estimator=ExpressionImageGenerator(**(params or {})),
         truth=cohort.truth,
         test_size=test_size,
         n_draws=5,
@@ -77,6 +79,12 @@ def generator_part(out: Path, seed: int = 16) -> None:
     print(
         f"training: {ev.fit_seconds:.0f} s wall, {ev.fit_cpu_seconds:.0f} s CPU (one thread; "
         f"whole evaluation {cpu:.0f} s CPU); on the shared machine wall time overstates the cost"
+    )
+    m = ev.model
+    print(
+        f"settings: {json.dumps({k: v for k, v in m.get_params().items() if k != 'progress'})}; "
+        f"kept epoch {m.best_epoch_} of {len(m.history_)}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
     )
     print("\nGenerated vs real (Spearman), held-out patients:")
     print(ev.spearman.round(3).to_string(index=False))
@@ -129,6 +137,8 @@ def generator_part(out: Path, seed: int = 16) -> None:
         "fit_cpu_seconds": ev.fit_cpu_seconds,
         "n_train": ev.n_train,
         "n_test": ev.n_test,
+        "best_epoch": ev.model.best_epoch_,
+        "params": params or {},
     }
     (out / "generator.json").write_text(json.dumps(summary, indent=1, default=float))
     print(
@@ -136,14 +146,42 @@ def generator_part(out: Path, seed: int = 16) -> None:
     )
 
 
-def codes_part(out: Path, seed: int = 16) -> None:
+#: Settings of the code comparison. ``tumour`` (the default since the third version): crops
+#: with the mask as a fourth channel, the last 4 of the 8 code dimensions pooled over the tumour
+#: (both autoencoders), the head on those 4, auxiliary weight among 0.3-30 with validation
+#: reconstruction within 8 % of the CAE's. ``tumour-weighted``: also the tumour-weighted
+#: reconstruction (half the weight on the tumour) for both autoencoders. ``plain``: the second
+#: version (no mask channel, head on the last 4 flattened-feature dimensions, weights 0.3-3,
+#: 5 % tolerance). The tumour variants fine-tune the head and the tumour-code layer at 10 x the
+#: learning rate (``head_lr``), which a warm-started fine-tune at lr 3e-4 otherwise leaves
+#: nearly frozen.
+CODE_VARIANTS = {
+    "plain": dict(arch={}, weights=[0.3, 1.0, 3.0], tolerance=1.05),
+    "tumour": dict(
+        arch=dict(mask_channel=True, tumour_codes=4),
+        weights=[0.3, 1.0, 3.0, 10.0, 30.0],
+        tolerance=1.08,
+        head_lr=3e-3,
+    ),
+    "tumour-weighted": dict(
+        arch=dict(mask_channel=True, tumour_codes=4, tumour_share=0.5),
+        weights=[0.3, 1.0, 3.0, 10.0, 30.0],
+        tolerance=1.08,
+        head_lr=3e-3,
+    ),
+}
+
+
+def codes_part(out: Path, seed: int = 16, variant: str = "tumour", fold: int | None = None) -> None:
     from radsem.deep.cae import ConvAutoencoder
     from radsem.deep.cae_eval import downstream_cindex, latent_stability
     from radsem.deep.condae import ConditionedAutoencoder
-    from radsem.deep.condae_eval import compare_codes, summarise_codes
-    from radsem.deep.crops import CropSpec, crop_cases, load_cases
+    from radsem.deep.condae_eval import compare_codes
+    from radsem.deep.crops import Crops, CropSpec, crop_cases, load_cases
     from radsem.deep.imagegen_eval import crop_features
 
+    cfg = CODE_VARIANTS[variant]
+    arch = cfg["arch"]
     cohort = _cohort(out, 300, 0.3, seed)
     spec = CropSpec(
         dims=3,
@@ -151,35 +189,43 @@ def codes_part(out: Path, seed: int = 16) -> None:
         extent_mm=(64.0, 80.0, 80.0),
         center="centroid",
         normalize="none",
+        with_mask=bool(arch),
     )
     cases = load_cases(cohort)
     crops = crop_cases(cases, spec)
+    n_img = 3
     expr = cohort.expression.set_index("patient_id")
     mm = pd.DataFrame(cohort.truth["measurement_model"])
     sets = {
         m: dict(zip(g["gene"], np.sign(g["loading"]), strict=True))
         for m, g in mm.groupby("mechanism", sort=False)
     }
-    common = dict(epochs=40, patience=8, progress=False)
+    common = dict(epochs=40, patience=8, progress=False, channels=crops.data.shape[1], **arch)
     masks = np.stack([_mask_crop(c, spec) for c in cases])
     radiomic = crop_features(
-        np.concatenate([crops.data, masks[:, None]], axis=1),
+        np.concatenate([crops.data[:, :n_img], masks[:, None]], axis=1),
         (4.0, 2.5, 2.5),
         list(crops.patient_id),
     )
     # conditioned model: warm start from the fold's CAE, head on the last 4 of the 8 code
-    # dimensions, auxiliary weight chosen on the training fold's validation patients among
-    # 0.3, 1, 3 (best validation auxiliary loss with reconstruction within 5 % of the CAE's)
+    # dimensions, auxiliary weight chosen on the training fold's validation patients (best
+    # validation auxiliary loss with reconstruction within the tolerance of the CAE's)
     conditioned = ConditionedAutoencoder(
         n_supervised=4,
-        aux_weight=[0.3, 1.0, 3.0],
-        rec_tolerance=1.05,
+        aux_weight=cfg["weights"],
+        rec_tolerance=cfg["tolerance"],
+        head_lr=cfg.get("head_lr"),
         lr=3e-4,
         epochs=15,
         patience=4,
         progress=False,
+        channels=crops.data.shape[1],
+        **arch,
     )
+    print(f"variant {variant!r}: {cfg}; fold {'all' if fold is None else fold}")
+    tag = f"codes_{variant}_seed{seed}" + ("" if fold is None else f"_fold{fold}")
     t0 = time.perf_counter()
+    c0 = time.process_time()
     folds, models = compare_codes(
         crops,
         expr,
@@ -191,44 +237,53 @@ def codes_part(out: Path, seed: int = 16) -> None:
         return_models=True,
         warm_start=True,
         reference={"tumour features": radiomic},
+        folds=None if fold is None else [fold],
     )
     print(
         f"\n== Codes: {len(crops)} patients with images, "
         f"{int(crops.patient_id.isin(expr.index).sum())} with expression; 3-fold CV "
-        f"({time.perf_counter() - t0:.0f} s) =="
+        f"({time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU) =="
     )
     print(folds.round(3).to_string(index=False))
+    (out / f"{tag}_folds.json").write_text(
+        json.dumps(folds.to_dict("records"), indent=1, default=float)
+    )
+    if fold is not None:
+        # one fold of a run spread over processes: combine with --combine; the first fold's
+        # process also runs the ICC and C-index parts (they use the first fold's models)
+        folds = _combine_folds(out, variant, seed)
     print(
-        "chosen aux_weight per fold (first fold's model): "
+        "chosen aux_weight (this process's first fold): "
         f"{models['conditioned'].aux_weight_}; search:\n"
         f"{models['conditioned'].weight_search_.round(4).to_string(index=False)}"
     )
-    summ = summarise_codes(folds)
-    print(summ.round(3).to_string())
-    gain = (
-        summ.loc["conditioned", "r2_mechanisms_mean"]
-        - summ.loc["unconditional", "r2_mechanisms_mean"]
-    )
-    ratio = summ.loc["conditioned", "mse_test_mean"] / summ.loc["unconditional", "mse_test_mean"]
-    print("\nTargets:")
-    print(f"  R2 gain on mechanism scores (conditioned - CAE) >= 0.1   {gain:8.3f}")
-    print(f"  reconstruction ratio (conditioned / CAE) <= 1.1          {ratio:8.3f}")
+    gain, ratio = _print_summary(folds)
 
     stab = []
     sub = cases[:60]
     for name, model in models.items():
         tab = latent_stability(
-            model, sub, spec, perturbations=("noise", "dilate", "erode"), random_state=0
+            model,
+            sub,
+            replace(spec, with_mask=False) if name == "pca" else spec,
+            perturbations=("noise", "dilate", "erode"),
+            random_state=0,
         )
         tab = tab.loc[tab["perturbation"] != "all"]
         g = tab.groupby("perturbation")["icc"].median().rename(name)
         stab.append(g)
     stab = pd.concat(stab, axis=1)
+    if fold not in (None, 0):
+        print(f"\ncodes part total: {time.process_time() - c0:.0f} s CPU")
+        return
     print("\nLatent test-retest ICC(3,1), median over code features (60 patients):")
     print(stab.round(3).to_string())
 
     outcome = cohort.clinical.set_index("patient_id")[["time", "event"]]
-    codes = {name: m.transform(crops) for name, m in models.items()}
+    image_crops = Crops(crops.data[:, :n_img], crops.patient_id, crops.channels[:n_img])
+    codes = {
+        name: m.transform(image_crops if name == "pca" else crops) for name, m in models.items()
+    }
     cidx = downstream_cindex(
         codes["conditioned"],
         radiomic,
@@ -245,10 +300,12 @@ def codes_part(out: Path, seed: int = 16) -> None:
         "fold 1, trained without outcomes):"
     )
     print(cidx.round(3).to_string(index=False))
-    (out / "codes.json").write_text(
+    print(f"\ncodes part total: {time.process_time() - c0:.0f} s CPU")
+    (out / f"{tag}.json").write_text(
         json.dumps(
             {
                 "folds": folds.to_dict("records"),
+                "variant": variant,
                 "gain": gain,
                 "ratio": ratio,
                 "icc": stab.reset_index().to_dict("records"),
@@ -260,6 +317,33 @@ def codes_part(out: Path, seed: int = 16) -> None:
     )
 
 
+def _print_summary(folds: pd.DataFrame) -> tuple[float, float]:
+    from radsem.deep.condae_eval import summarise_codes
+
+    print(folds.round(3).to_string(index=False))
+    summ = summarise_codes(folds)
+    print(summ.round(3).to_string())
+    gain = (
+        summ.loc["conditioned", "r2_mechanisms_mean"]
+        - summ.loc["unconditional", "r2_mechanisms_mean"]
+    )
+    ratio = summ.loc["conditioned", "mse_test_mean"] / summ.loc["unconditional", "mse_test_mean"]
+    print("\nTargets:")
+    print(f"  R2 gain on mechanism scores (conditioned - CAE) >= 0.1   {gain:8.3f}")
+    print(f"  reconstruction ratio (conditioned / CAE) <= 1.1          {ratio:8.3f}")
+    return float(gain), float(ratio)
+
+
+def _combine_folds(out: Path, variant: str, seed: int) -> pd.DataFrame:
+    """The fold rows written so far by the per-fold processes of one run."""
+    rows = []
+    for f in sorted(out.glob(f"codes_{variant}_seed{seed}_fold*_folds.json")):
+        rows += json.loads(f.read_text())
+    folds = pd.DataFrame(rows).sort_values(["fold", "model"], kind="stable")
+    print(f"folds found: {sorted(folds['fold'].unique())}")
+    return folds.reset_index(drop=True)
+
+
 def rare_part(out: Path) -> None:
     from radsem.deep.imagegen_data import cohort_image_set
     from radsem.deep.imagegen_eval import rare_subtype_augmentation
@@ -268,14 +352,14 @@ def rare_part(out: Path) -> None:
     images = cohort_image_set(cohort)
     expr = cohort.expression.set_index("patient_id")
     labels = cohort.clinical.set_index("patient_id")["hpv_type"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     tab = rare_subtype_augmentation(
         images, expr, labels, min_count=10, test_size=0.3, random_state=0
     )
     print(
         f"\n== Rare subtypes: subtype counts among patients with expression "
         f"{labels.loc[labels.index.isin(expr.index)].value_counts().to_dict()} "
-        f"({time.perf_counter() - t0:.0f} s) =="
+        f"({time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU) =="
     )
     print(tab.round(3).to_string(index=False))
     (out / "rare.json").write_text(json.dumps(tab.to_dict("records"), indent=1, default=float))
@@ -294,13 +378,40 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=16, help="simulation seed (16 is the documented cohort)"
     )
+    parser.add_argument(
+        "--params",
+        default="{}",
+        help="JSON object of generator settings overriding the defaults (experiments only)",
+    )
+    parser.add_argument(
+        "--variant",
+        choices=tuple(CODE_VARIANTS),
+        default="tumour",
+        help="settings of the code comparison (see CODE_VARIANTS)",
+    )
+    parser.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        help="codes part: run only this fold (0-2) of the 3-fold split, to spread a run over "
+        "processes; the fold-0 process also runs the ICC and C-index parts",
+    )
+    parser.add_argument(
+        "--combine",
+        action="store_true",
+        help="codes part: print the summary of the per-fold runs written under --out",
+    )
     args = parser.parse_args()
+    params = json.loads(args.params)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.part in ("generator", "all"):
-        generator_part(out, args.seed)
+        generator_part(out, args.seed, params)
     if args.part in ("codes", "all"):
-        codes_part(out, args.seed)
+        if args.combine:
+            _print_summary(_combine_folds(out, args.variant, args.seed))
+        else:
+            codes_part(out, args.seed, args.variant, args.fold)
     if args.part in ("rare", "all"):
         rare_part(out)
 

@@ -167,7 +167,13 @@ def test_genemap_gene_set_nulls_on_dask_equal_local(client):
     data = join_tables(truth.expression, truth.features)
     sets = match_gene_sets(truth.gene_sets, data.genes.columns)
     quick = GenemapSettings(
-        repeats=1, folds=3, n_random=20, n_boot=50, stability_seeds=1, models=("network",)
+        repeats=1,
+        mask_repeats=1,
+        folds=3,
+        n_random=20,
+        n_boot=50,
+        stability_seeds=1,
+        models=("network",),
     )
     local = genemap(data, sets, quick, seed=8)
     remote = genemap(data, sets, quick, seed=8, client=client)

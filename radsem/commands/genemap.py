@@ -43,6 +43,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--repeats", type=positive, default=2, help="repeats of the cross-validation (default 2)"
     )
     parser.add_argument(
+        "--mask-repeats",
+        type=positive,
+        default=4,
+        metavar="N",
+        help="repeats of the network's cross-validation averaged in the gene-set scores "
+        "(default 4; the first --repeats are shared with the other models)",
+    )
+    parser.add_argument(
         "--random-sets",
         type=non_negative,
         default=None,
@@ -155,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     settings = GenemapSettings(
         folds=args.folds,
         repeats=args.repeats,
+        mask_repeats=args.mask_repeats,
         n_random=args.random_sets,
         stability_seeds=args.stability_seeds,
         network=dataclasses.replace(

@@ -37,9 +37,20 @@ _KIND = "radsem.ConditionedAutoencoder"
 
 class _CondNet(_CAENet):
     def __init__(
-        self, channels, grid, latent_dim, base_channels, n_blocks, n_targets, n_supervised
+        self,
+        channels,
+        grid,
+        latent_dim,
+        base_channels,
+        n_blocks,
+        n_targets,
+        n_supervised,
+        mask_channel=False,
+        tumour_codes=0,
     ) -> None:
-        super().__init__(channels, grid, latent_dim, base_channels, n_blocks)
+        super().__init__(
+            channels, grid, latent_dim, base_channels, n_blocks, mask_channel, tumour_codes
+        )
         self.head = nn.Linear(n_supervised, n_targets)
 
 
@@ -72,9 +83,15 @@ class ConditionedAutoencoder(ConvAutoencoder):
         choice uses the validation patients of the training data only.
     n_supervised : int, optional
         Number of code dimensions (the last ones) that the auxiliary head reads; the others
-        are free for reconstruction. Default: the whole code.
+        are free for reconstruction. Default: the whole code. With ``tumour_codes = k``,
+        ``n_supervised = k`` makes the head read exactly the tumour-pooled dimensions.
     rec_tolerance : float
         See ``aux_weight``.
+    head_lr : float, optional
+        Learning rate of the auxiliary head and of the tumour-code layer (``tumour_codes``);
+        default ``lr``. A fine-tune from a warm start runs at a small ``lr`` to keep the
+        reconstruction, which leaves these layers (whose weights must move by order one)
+        too slow to follow.
     **others
         As :class:`~radsem.deep.cae.ConvAutoencoder`.
 
@@ -114,9 +131,13 @@ class ConditionedAutoencoder(ConvAutoencoder):
         random_state: int | None = None,
         n_threads: int = 1,
         progress: bool = True,
+        mask_channel: bool = False,
+        tumour_codes: int = 0,
+        tumour_share: float | None = None,
         aux_weight: float | Sequence[float] = 1.0,
         n_supervised: int | None = None,
         rec_tolerance: float = 1.05,
+        head_lr: float | None = None,
     ) -> None:
         super().__init__(
             latent_dim=latent_dim,
@@ -133,10 +154,14 @@ class ConditionedAutoencoder(ConvAutoencoder):
             random_state=random_state,
             n_threads=n_threads,
             progress=progress,
+            mask_channel=mask_channel,
+            tumour_codes=tumour_codes,
+            tumour_share=tumour_share,
         )
         self.aux_weight = aux_weight
         self.n_supervised = n_supervised
         self.rec_tolerance = rec_tolerance
+        self.head_lr = head_lr
 
     def _build(self) -> _CondNet:
         grid = tuple(int(g) for g in self.input_shape_[1:])
@@ -148,6 +173,8 @@ class ConditionedAutoencoder(ConvAutoencoder):
             int(self.n_blocks),
             len(self.target_names_),
             self._supervised_slice().stop - self._supervised_slice().start,
+            bool(self.mask_channel),
+            int(self.tumour_codes),
         )
 
     def _targets(self, X, y, n: int) -> np.ndarray:
@@ -201,12 +228,7 @@ class ConditionedAutoencoder(ConvAutoencoder):
             self.channel_mean_ = np.asarray(init.channel_mean_, dtype=np.float32).copy()
             self.channel_scale_ = np.asarray(init.channel_scale_, dtype=np.float32).copy()
             return
-        axes = (0,) + tuple(range(2, data.ndim))
-        train = data[self.train_index_]
-        self.channel_mean_ = train.mean(axis=axes, dtype=np.float64).astype(np.float32)
-        scale = train.std(axis=axes, dtype=np.float64)
-        scale[scale < 1e-8] = 1.0
-        self.channel_scale_ = scale.astype(np.float32)
+        self._fit_standardisation(data[self.train_index_])
 
     def _check_init(self, init, data: np.ndarray) -> dict:
         if not isinstance(init, ConvAutoencoder) or not hasattr(init, "net_"):
@@ -220,9 +242,12 @@ class ConditionedAutoencoder(ConvAutoencoder):
             int(init.latent_dim) != int(self.latent_dim)
             or int(init.base_channels) != int(self.base_channels)
             or int(init.n_blocks) != int(self.n_blocks)
+            or bool(init.mask_channel) != bool(self.mask_channel)
+            or int(init.tumour_codes) != int(self.tumour_codes)
         ):
             raise DataError(
-                "init must have the same latent_dim, base_channels and n_blocks as this model"
+                "init must have the same latent_dim, base_channels, n_blocks, mask_channel "
+                "and tumour_codes as this model"
             )
         return {k: v.detach().clone() for k, v in init.net_.state_dict().items()}
 
@@ -284,7 +309,7 @@ class ConditionedAutoencoder(ConvAutoencoder):
         def losses(net, idx):
             xb, tb, hb = x_all[idx], t_all[idx], h_all[idx]
             z = net.encode(xb)
-            rec = nn.functional.mse_loss(net.decode(z), xb)
+            rec = self._rec_loss(net, net.decode(z), xb)
             if hb.any():
                 aux = nn.functional.mse_loss(net.head(z[hb][:, sup]), tb[hb])
             else:
@@ -295,6 +320,8 @@ class ConditionedAutoencoder(ConvAutoencoder):
             records = []
             with torch_session(seed, self.n_threads):
                 net = self._build()
+                if init_state is None and net.tumour_codes:
+                    net.set_pool_standardisation(x_all[torch.from_numpy(self.train_index_)])
                 if init_state is not None:
                     net.load_state_dict(init_state, strict=False)
                     if n_val:
@@ -302,7 +329,9 @@ class ConditionedAutoencoder(ConvAutoencoder):
                         with torch.no_grad():
                             self.init_val_loss_ = float(losses(net, val_idx)[0])
                 opt = torch.optim.Adam(
-                    net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay)
+                    self._param_groups(net),
+                    lr=float(self.lr),
+                    weight_decay=float(self.weight_decay),
                 )
                 stopper = EarlyStopping(self.patience)
                 bar = progress_bar(
@@ -360,6 +389,17 @@ class ConditionedAutoencoder(ConvAutoencoder):
             columns=["epoch", "train_loss", "train_aux", "val_loss", "val_aux"],
         )
         return self
+
+    def _param_groups(self, net: _CondNet):
+        """All parameters at ``lr``, or the head and tumour-code layer at ``head_lr``."""
+        if self.head_lr is None:
+            return net.parameters()
+        if not float(self.head_lr) > 0:
+            raise DataError(f"head_lr must be positive, got {self.head_lr!r}")
+        fast = [p for n, p in net.named_parameters() if n.startswith(("head.", "tumour_latent."))]
+        ids = {id(p) for p in fast}
+        slow = [p for p in net.parameters() if id(p) not in ids]
+        return [{"params": slow}, {"params": fast, "lr": float(self.head_lr)}]
 
     def predict_targets(self, X) -> pd.DataFrame:
         """The auxiliary head's prediction of the targets, in their original units."""

@@ -5,7 +5,7 @@ principal components), how well they reconstruct the crops, and how stable they 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,7 @@ def compare_codes(
     return_models: bool = False,
     warm_start: bool = False,
     reference: Mapping[str, pd.DataFrame] | None = None,
+    folds: Sequence[int] | None = None,
 ):
     """K-fold comparison of conditioned CAE, unconditional CAE and PCA codes.
 
@@ -134,7 +135,9 @@ def compare_codes(
     ----------
     crops : Crops
         Image crops of every patient with images (patients without expression train the
-        autoencoders' reconstruction only).
+        autoencoders' reconstruction only). A last channel named ``"mask"``
+        (``CropSpec(with_mask=True)``) is the tumour mask: PCA and the reconstruction error
+        use the other channels only.
     expression : DataFrame
         Patients x genes (patients with images and expression are scored).
     gene_sets : mapping
@@ -156,6 +159,10 @@ def compare_codes(
         ``{name: DataFrame}`` of fixed per-patient features (e.g. hand-made tumour features,
         nothing fitted) scored with the same ridge regressions, as a reference for how much of
         the expression the images carry; ``mse_test`` is NaN for them.
+    folds : sequence of int, optional
+        Run only these folds of the same K-fold split (to spread the folds over processes;
+        the rows of separate calls concatenate to those of one call). With
+        ``return_models`` the models are those of the first fold run.
 
     Returns
     -------
@@ -180,10 +187,19 @@ def compare_codes(
     n = len(ids)
     if n < 3 * n_splits:
         raise DataError(f"{n} patients are too few for {n_splits}-fold cross-validation")
+    has_mask = bool(crops.channels) and crops.channels[-1] == "mask"
+
+    def images_only(c: Crops) -> Crops:
+        return Crops(c.data[:, :-1], c.patient_id, c.channels[:-1]) if has_mask else c
+
     rows = []
     first: dict = {}
-    folds = KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n))
-    for k, (tr, te) in enumerate(folds):
+    if folds is not None and not set(folds) <= set(range(n_splits)):
+        raise DataError(f"folds must be numbers 0 to {n_splits - 1}, got {list(folds)}")
+    splits = KFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(np.zeros(n))
+    for k, (tr, te) in enumerate(splits):
+        if folds is not None and k not in folds:
+            continue
         tr_ids, te_ids = ids[tr], ids[te]
         tr_x = Crops(crops.data[tr], tr_ids, crops.channels)
         te_x = Crops(crops.data[te], te_ids, crops.channels)
@@ -207,7 +223,7 @@ def compare_codes(
         models = {
             "conditioned": cond,
             "unconditional": uncond,
-            "pca": PCACodes(int(cae.latent_dim)).fit(tr_x),
+            "pca": PCACodes(int(cae.latent_dim)).fit(images_only(tr_x)),
         }
         if not first:
             first = models
@@ -216,11 +232,12 @@ def compare_codes(
             r2p = _codes_r2(feats.loc[e_tr.index], feats.loc[e_te.index], pcs_tr, pcs_te)
             rows.append((k, name, r2m, r2p, float("nan")))
         for name, model in models.items():
-            codes_tr, codes_te = model.transform(tr_x), model.transform(te_x)
+            x_tr, x_te = (images_only(tr_x), images_only(te_x)) if name == "pca" else (tr_x, te_x)
+            codes_tr, codes_te = model.transform(x_tr), model.transform(x_te)
             r2m = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], mech_tr, mech_te)
             r2p = _codes_r2(codes_tr.loc[e_tr.index], codes_te.loc[e_te.index], pcs_tr, pcs_te)
             mse = (
-                float(model.reconstruction_error(te_x).mean())
+                float(model.reconstruction_error(x_te).mean())
                 if name == "pca"
                 else float(_std_mse(model, te_x, models["pca"]))
             )
@@ -230,9 +247,11 @@ def compare_codes(
 
 
 def _std_mse(model, X: Crops, pca: PCACodes) -> float:
-    """Reconstruction MSE per voxel in the PCA's standardisation (same units for all models)."""
-    rec = model.reconstruct(X)
-    return float(((pca._std(X.data) - pca._std(rec)) ** 2).mean())
+    """Reconstruction MSE per voxel in the PCA's standardisation (same units for all models;
+    the image channels the PCA was fitted on)."""
+    n_img = len(pca.mean_)
+    rec = model.reconstruct(X)[:, :n_img]
+    return float(((pca._std(X.data[:, :n_img]) - pca._std(rec)) ** 2).mean())
 
 
 def summarise_codes(folds: pd.DataFrame) -> pd.DataFrame:

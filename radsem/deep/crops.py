@@ -88,6 +88,10 @@ class CropSpec:
         A fixed physical box ``(z, y, x)`` in mm centred on the tumour instead of the
         bounding box: keeps absolute tumour size in the crop (the bounding-box crop rescales
         every tumour to the grid, so size is then carried by shape features only).
+    with_mask : bool
+        3D only: append the tumour mask, sampled like the images (trilinear, so the tumour
+        fraction per voxel in [0, 1], never normalised), as a last channel named ``"mask"``;
+        the input of autoencoders with ``mask_channel=True``.
     """
 
     dims: int = 3
@@ -99,6 +103,7 @@ class CropSpec:
     mask_background: bool = False
     isotropic_inplane: bool = True
     extent_mm: tuple[float, float, float] | None = None
+    with_mask: bool = False
 
     def grid(self) -> tuple[int, ...]:
         """The validated output grid."""
@@ -123,6 +128,8 @@ class CropSpec:
             len(self.extent_mm) != 3 or not min(float(e) for e in self.extent_mm) > 0
         ):
             raise DataError(f"extent_mm must be three positive sizes in mm, got {self.extent_mm!r}")
+        if self.with_mask and self.dims != 3:
+            raise DataError("with_mask needs dims=3 (the mask is one extra channel of a volume)")
         if (
             self.dims == 2
             and self.slices != "largest"
@@ -227,7 +234,8 @@ def crop_case(
     Returns
     -------
     ndarray of float32
-        ``(C, *shape)`` for 3D, ``(C * k, *shape)`` for 2D.
+        ``(C, *shape)`` for 3D (``(C + 1, *shape)`` with ``spec.with_mask``, the mask
+        last), ``(C * k, *shape)`` for 2D.
 
     Notes
     -----
@@ -256,6 +264,9 @@ def crop_case(
     if spec.mask_background:
         inside = ndimage.map_coordinates(mask.astype(float), coords, order=1, mode="constant") > 0.5
         crop[:, ~inside] = 0.0
+    if spec.with_mask:
+        frac = ndimage.map_coordinates(mask.astype(float), coords, order=1, mode="nearest")
+        crop = np.concatenate([crop, np.clip(frac, 0.0, 1.0)[None]])
     if spec.dims == 2:
         crop = crop.reshape((-1,) + tuple(grid))
     return crop.astype(np.float32)
@@ -293,6 +304,8 @@ def crop_cases(
         for c in progress_bar(cases, desc="crops", enabled=progress)
     ]
     channels = cases[0].channels if cases else ()
+    if spec.with_mask and channels:
+        channels = tuple(channels) + ("mask",)
     return stack_crops(out, [c.patient_id for c in cases], channels)
 
 

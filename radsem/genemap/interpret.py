@@ -115,6 +115,51 @@ def build_layout(
     return layout
 
 
+def _group_parts(x, weight, mask: np.ndarray, n_groups: int):
+    """Each group's contribution to the first weighted layer, ``x_k @ W_k.T``, as a tensor
+    (groups, patients, units); groups of one size (the random sets) in one batched product."""
+    import torch
+
+    order = np.argsort(mask, kind="stable")
+    counts = np.bincount(mask, minlength=n_groups)
+    xs, ws = x[:, torch.as_tensor(order)], weight[:, torch.as_tensor(order)]
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    size = counts[0] if n_groups else 0
+    same = n_groups > 1 and (counts[:-1] == size).all()
+    parts = torch.empty((n_groups, x.shape[0], weight.shape[0]), dtype=x.dtype)
+    if same and size > 0:
+        k, n = n_groups - 1, x.shape[0]
+        parts[:k] = torch.einsum(
+            "pks,hks->kph",
+            xs[:, : k * size].reshape(n, k, size),
+            ws[:, : k * size].reshape(-1, k, size),
+        )
+        first = k
+    else:
+        first = 0
+    for g in range(first, n_groups):
+        a, b = int(starts[g]), int(ends[g])
+        parts[g] = xs[:, a:b] @ ws[:, a:b].T
+    return parts
+
+
+def _first_layers(module) -> list:
+    """Per member: the first weighted layer's weight and bias and the layers after it."""
+    import torch
+
+    members = list(module.members) if hasattr(module, "members") else [module]
+    out = []
+    for net in members:
+        at = next(
+            i
+            for i, m in enumerate(net)
+            if isinstance(m, torch.nn.Linear) or type(m).__name__ == "GeneInput"
+        )
+        out.append((net[at].weight.detach(), net[at].bias.detach(), net[at + 1 :]))
+    return out
+
+
 class _GroupGates:
     """The network as a function of one gate per gene group.
 
@@ -127,23 +172,11 @@ class _GroupGates:
     """
 
     def __init__(self, module, x, mask: np.ndarray, n_groups: int) -> None:
-        import torch
-
-        members = list(module.members) if hasattr(module, "members") else [module]
-        member = torch.as_tensor(mask)
         self.n = x.shape[0]
-        self.parts = []
-        for net in members:
-            at = next(
-                i
-                for i, m in enumerate(net)
-                if isinstance(m, torch.nn.Linear) or type(m).__name__ == "GeneInput"
-            )
-            weight, bias = net[at].weight.detach(), net[at].bias.detach()
-            parts = torch.stack(
-                [x[:, member == k] @ weight[:, member == k].T for k in range(n_groups)]
-            )  # (groups, patients, hidden)
-            self.parts.append((parts, bias, net[at + 1 :]))
+        self.parts = [
+            (_group_parts(x, weight, mask, n_groups), bias, rest)
+            for weight, bias, rest in _first_layers(module)
+        ]
 
     def __call__(self, gates):
         import torch
@@ -155,9 +188,28 @@ class _GroupGates:
             outs.append(rest(h.reshape(-1, h.shape[-1])))
         return torch.stack(outs).mean(0)
 
+    def masked(self, n_kept: int, mode: str):
+        """The network with each of the first ``n_kept`` groups' gate swapped alone:
+        ``(groups, patients, targets)``. Sufficiency: the group at the patient's values,
+        every other gene at the mean (``b + part_k``); necessity: the group at the mean, the
+        rest at the patient's values (``b + sum(parts) - part_k``)."""
+        import torch
+
+        outs = []
+        for parts, bias, rest in self.parts:
+            kept = parts[:n_kept]
+            h = bias + (kept if mode == "sufficiency" else parts.sum(0)[None] - kept)
+            outs.append(rest(h.reshape(-1, h.shape[-1])).reshape(n_kept, self.n, -1))
+        return torch.stack(outs).mean(0)
+
 
 def masked_predictions(
-    module, xz: np.ndarray, layout: SetLayout, mode: str, rows_per_eval: int = 8192
+    module,
+    xz: np.ndarray,
+    layout: SetLayout,
+    mode: str,
+    rows_per_eval: int = 8192,
+    engine: str = "direct",
 ) -> np.ndarray:
     """Standardised predictions with each group kept alone or dropped.
 
@@ -170,15 +222,20 @@ def masked_predictions(
     xz : ndarray
         Standardised genes of the patients to predict (patients x genes).
     layout : SetLayout
-    mode : {"sufficiency", "necessity"}
-        Keep only the group (others at the training mean), or drop the group.
+    mode : {"sufficiency", "necessity", "both"}
+        Keep only the group (others at the training mean), drop the group, or both (a
+        tuple ``(sufficiency, necessity)``; the per-group products are shared).
     rows_per_eval : int
-        Rows per batched forward pass.
+        Rows per batched forward pass of captum (``engine="captum"``).
+    engine : {"direct", "captum"}
+        ``direct`` evaluates the layers after the first once per group on ``b + part_k``
+        (sufficiency) or ``b + sum(parts) - part_k`` (necessity); ``captum`` runs captum's
+        ``FeatureAblation`` on the group gates (same numbers to float precision, slower).
 
     Returns
     -------
     ndarray
-        (groups, patients, targets).
+        (groups, patients, targets); for ``mode="both"`` a tuple of two.
 
     Notes
     -----
@@ -186,36 +243,48 @@ def masked_predictions(
     group); necessity ablates the gate from 1 (the patient) to 0 (the mean), sufficiency
     starts from all gates at 0 and "ablates" one gate to 1. :func:`masked_predictions_genes`
     does the same with a gene-level feature mask on the network itself (slower; the tests
-    check that both agree).
+    check that all three agree).
     """
     import torch
-    from captum.attr import FeatureAblation
 
+    modes = ("sufficiency", "necessity") if mode == "both" else (mode,)
     x = torch.as_tensor(xz, dtype=torch.float32)
     n = x.shape[0]
-    out = None
+    outs: dict = {}
     per_eval = max(1, rows_per_eval // max(n, 1))
     for mask, numbers in layout.layers:
         k = len(numbers) + 1
-        gates = _GroupGates(module, x, mask, k)
-        ones = torch.ones((n, k))
-        zeros = torch.zeros((n, k))
-        inputs, baselines = (zeros, ones) if mode == "sufficiency" else (ones, zeros)
         with torch.no_grad():
-            reference = gates(inputs)
-            attr = FeatureAblation(gates).attribute(
-                inputs,
-                baselines=baselines,
-                feature_mask=torch.arange(k)[None, :],
-                perturbations_per_eval=per_eval,
-            )
-        n_targets = reference.shape[1]
-        if out is None:
-            out = np.empty((len(layout.names), n, n_targets), dtype=np.float32)
-        # attr[(patient, target), group] = f(inputs) - f(inputs with the group's gate swapped)
-        swapped = reference[:, :, None] - attr.reshape(n, n_targets, k)[:, :, :-1]
-        out[numbers] = swapped.permute(2, 0, 1).numpy()
-    return out
+            gates = _GroupGates(module, x, mask, k)
+            for m in modes:
+                if engine == "direct":
+                    swapped = gates.masked(k - 1, m)
+                else:
+                    swapped = _captum_gates(gates, n, k, m, per_eval)
+                if m not in outs:
+                    outs[m] = np.empty((len(layout.names), n, swapped.shape[-1]), dtype=np.float32)
+                outs[m][numbers] = swapped.numpy()
+    return tuple(outs[m] for m in modes) if mode == "both" else outs[mode]
+
+
+def _captum_gates(gates: _GroupGates, n: int, k: int, mode: str, per_eval: int):
+    import torch
+    from captum.attr import FeatureAblation
+
+    ones = torch.ones((n, k))
+    zeros = torch.zeros((n, k))
+    inputs, baselines = (zeros, ones) if mode == "sufficiency" else (ones, zeros)
+    reference = gates(inputs)
+    attr = FeatureAblation(gates).attribute(
+        inputs,
+        baselines=baselines,
+        feature_mask=torch.arange(k)[None, :],
+        perturbations_per_eval=per_eval,
+    )
+    n_targets = reference.shape[1]
+    # attr[(patient, target), group] = f(inputs) - f(inputs with the group's gate swapped)
+    swapped = reference[:, :, None] - attr.reshape(n, n_targets, k)[:, :, :-1]
+    return swapped.permute(2, 0, 1)
 
 
 def masked_predictions_genes(

@@ -166,6 +166,8 @@ def genemap_report(result, inputs=(), command: str | None = None):
         options={
             "folds": s.folds,
             "repeats": s.repeats,
+            "mask_repeats": s.mask_repeats,
+            "n_permutations": s.n_permutations,
             "models": list(s.models),
             "n_random": result.n_random,
             "alpha": s.alpha,

@@ -15,6 +15,14 @@ from radsem.genemap.data import GenemapData
 from radsem.genemap.interpret import build_layout, gene_attributions, masked_predictions
 from radsem.genemap.metrics import _pearson, performance_table
 from radsem.genemap.models import MODEL_NAMES, NetworkSettings, make_model
+from radsem.genemap.nulls import (
+    competitive_p,
+    empirical_null_scale,
+    fold_standardise,
+    intersection_union_p,
+    permutation_z,
+    self_contained_p,
+)
 
 __all__ = [
     "GenemapSettings",
@@ -32,7 +40,14 @@ class GenemapSettings:
     Attributes
     ----------
     folds, repeats : int
-        ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds.
+        ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds
+        (the performance table).
+    mask_repeats : int
+        Repeats of the network's cross-validation whose gene-set masking scores are averaged
+        (at least ``repeats``; the first ``repeats`` are the folds every model shares). More
+        repeats average out the randomness of folds and network initialisation in the set
+        scores (Kendall's tau across seeds rises with them, docs/genemap.md) at the cost of
+        one network pass each, without refitting the other models.
     models : tuple of str
         Models to compare (``network`` is always fitted: it is the one interpreted).
     network : NetworkSettings
@@ -41,6 +56,10 @@ class GenemapSettings:
         of 200 and ``2 * n_sets / alpha``, so that a set beating every random set can reach
         Benjamini-Hochberg q < ``alpha`` among ``n_sets`` sets (with 200 random sets and 30
         sets the smallest possible q would be 30 / 201 = 0.15).
+    n_permutations : int
+        Permutations of the targets in the self-contained test of each set (see
+        :mod:`radsem.genemap.nulls`); cheap (no network is refitted), and enough that a
+        p-value of 1e-3 is resolved to about 10 %.
     n_boot : int
         Bootstrap resamples of the performance intervals.
     level : float
@@ -56,9 +75,11 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
+    mask_repeats: int = 4
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
+    n_permutations: int = 10_000
     n_boot: int = 1000
     level: float = 0.95
     alpha: float = 0.05
@@ -71,8 +92,12 @@ class GenemapSettings:
             raise DataError(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_NAMES)}")
         if self.folds < 2 or self.repeats < 1:
             raise DataError("need folds >= 2 and repeats >= 1")
+        if self.mask_repeats < 1:
+            raise DataError("need mask_repeats >= 1")
         if self.n_random is not None and self.n_random < 1:
             raise DataError("n_random must be >= 1 (>= 200 for a usable null)")
+        if self.n_permutations < 1:
+            raise DataError("n_permutations must be >= 1 (>= 1,000 for a usable test)")
 
 
 @dataclass
@@ -89,14 +114,19 @@ class GenemapResult:
         patients (standardised target units), rank 1 = most important gene for the target.
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
-        necessity_q_value``: score = correlation of the held-out masked prediction (only the
-        set kept) with the observed target; necessity = loss of that correlation when the set
-        alone is dropped; p against size-matched random sets; q Benjamini-Hochberg per target.
+        necessity_q_value, competitive_p_value, self_contained_p_value``: score = correlation
+        of the held-out masked prediction (only the set kept) with the observed target;
+        ``competitive_p_value`` against size-matched random sets, ``self_contained_p_value``
+        against permuted targets, ``p_value`` the larger of the two (intersection-union
+        test, :mod:`radsem.genemap.nulls`), ``q_value`` its Benjamini-Hochberg q per target;
+        necessity = loss of that correlation when the set alone is dropped, with its p against
+        the random sets.
     stability : DataFrame
         ``target, seed, other_seed, kendall_tau`` (all sets), ``n_significant,
         kendall_tau_significant`` (sets with q < alpha in either run), ``same_top_set``.
     predictions : dict
-        Model -> out-of-fold predictions (repeats, patients, targets).
+        Model -> out-of-fold predictions (repeats, patients, targets), the ``repeats``
+        every model shares.
     data : GenemapData
     settings : GenemapSettings
     seed : int
@@ -172,24 +202,29 @@ def _folds(n: int, folds: int, repeats: int, seed: int) -> list[list[np.ndarray]
 _TORCH_GLOBAL_STATE = threading.Lock()
 
 
-def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
+def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
     """One cross-validation fold of the network: fit on the other folds, then the held-out
     predictions, the gene-set masked and ablated predictions (the real sets and the random
-    sets of the null) and the integrated gradients. A task of :func:`radsem._dask.map_tasks`;
-    it carries its own seed, so any route gives the same numbers."""
+    sets of the null) and, if the task asks, the integrated gradients. A task of
+    :func:`radsem._dask.map_tasks`; it carries its own seed, so any route gives the same
+    numbers."""
     from radsem._threads import limit_torch_threads
     from radsem.genemap.models import GeneNetwork
 
-    test, seed = task
+    test, seed, with_ig = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
-    with _TORCH_GLOBAL_STATE, limit_torch_threads(1):
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread, as one torch thread: on a shared machine more threads spin rather than
+    # work (the ridge path's SVD took 25 times the CPU time with two OpenBLAS threads)
+    with _TORCH_GLOBAL_STATE, limit_torch_threads(1), threadpool_limits(1):
         net = GeneNetwork(settings.network, seed=seed).fit(x[train], y[train])
         pred = net.predict(x[test])
         xz = net.x_scaler_.transform(x[test])
         scale, mean = net.y_scaler_.scale_, net.y_scaler_.mean_
-        suff = masked_predictions(net.module_, xz, layout, "sufficiency") * scale + mean
-        nec = masked_predictions(net.module_, xz, layout, "necessity") * scale + mean
+        suff, nec = masked_predictions(net.module_, xz, layout, "both")
+        suff, nec = suff * scale + mean, nec * scale + mean
         ig = None
         if with_ig:
             ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
@@ -199,18 +234,22 @@ def _fold_task(task: tuple, *, x, y, settings, layout, with_ig: bool) -> tuple:
 def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, n_jobs=1):
     """:func:`_fold_task` over every fold of every repeat (locally, in worker processes or on
     Dask); per repeat the out-of-fold predictions, masked and ablated predictions and the
-    mean integrated gradients (original target scale for predictions)."""
+    mean integrated gradients (original target scale for predictions). With ``with_ig`` the
+    integrated gradients are computed in the first ``settings.repeats`` repeats (the folds
+    every model shares; zeros in the others)."""
     from radsem._dask import map_tasks
 
     tasks = [
-        (test, seed + 100 * r + k) for r, split in enumerate(splits) for k, test in enumerate(split)
+        (test, seed + 100 * r + k, with_ig and r < settings.repeats)
+        for r, split in enumerate(splits)
+        for k, test in enumerate(split)
     ]
     done = map_tasks(
         _fold_task,
         tasks,
         client=client,
         n_jobs=n_jobs,
-        shared={"x": x, "y": y, "settings": settings, "layout": layout, "with_ig": with_ig},
+        shared={"x": x, "y": y, "settings": settings, "layout": layout},
         torch_threads=True,
         desc="gene-set masking",
     )
@@ -239,17 +278,19 @@ def _correlations(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.nan_to_num(r, nan=0.0)
 
 
-def _set_table(targets, layout, suff_score, nec_score) -> pd.DataFrame:
+def _set_table(targets, layout, suff_score, nec_score, self_p) -> pd.DataFrame:
+    """Per target: the competitive p (random sets of the same size), the self-contained p
+    (permuted targets), their intersection-union p (the ``p_value``) and its q."""
     rows = []
     real = np.flatnonzero(~layout.is_random)
     for j, target in enumerate(targets):
-        p = np.empty(len(real))
+        p_comp = np.empty(len(real))
         pn = np.empty(len(real))
         for i, g in enumerate(real):
             null = layout.is_random & (layout.sizes == layout.sizes[g])
-            k = int(null.sum())
-            p[i] = (1 + np.sum(suff_score[null, j] >= suff_score[g, j])) / (1 + k)
-            pn[i] = (1 + np.sum(nec_score[null, j] >= nec_score[g, j])) / (1 + k)
+            p_comp[i] = competitive_p(suff_score[g, j], suff_score[null, j])
+            pn[i] = competitive_p(nec_score[g, j], nec_score[null, j])
+        p = intersection_union_p(p_comp, self_p[:, j])
         q, qn = benjamini_hochberg(p), benjamini_hochberg(pn)
         frame = pd.DataFrame(
             {
@@ -262,6 +303,8 @@ def _set_table(targets, layout, suff_score, nec_score) -> pd.DataFrame:
                 "necessity": nec_score[real, j],
                 "necessity_p_value": pn,
                 "necessity_q_value": qn,
+                "competitive_p_value": p_comp,
+                "self_contained_p_value": self_p[:, j],
             }
         )
         frame = frame.sort_values(["score", "gene_set"], ascending=[False, True], kind="stable")
@@ -290,14 +333,26 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     nec_score = np.zeros_like(suff_score)
     ig = np.zeros((x.shape[1], y.shape[1]))
     preds = []
+    real = np.flatnonzero(~layout.is_random)
+    m_real = np.zeros((len(real), *y.shape))
+    m_null = np.zeros((int(layout.is_random.sum()), *y.shape), dtype=np.float32)
     passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
-    for pred, suff, nec, g in passes:
+    for split, (pred, suff, nec, g) in zip(splits, passes, strict=True):
         full = _correlations(pred, y)
         suff_score += _correlations(suff, y) / len(splits)
         nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
-        ig += g / len(splits)
+        ig += g / min(len(splits), settings.repeats)  # zeros beyond the shared repeats
         preds.append(pred)
-    table = _set_table(list(data.targets.columns), layout, suff_score, nec_score)
+        folds = np.empty(len(y), dtype=np.int64)
+        for k, test in enumerate(split):
+            folds[test] = k
+        m_real += fold_standardise(suff[real], folds) / len(splits)
+        m_null += fold_standardise(suff[layout.is_random], folds, np.float32) / len(splits)
+    scale = empirical_null_scale(permutation_z(m_null, y))
+    _, self_p = self_contained_p(
+        m_real, y, settings.n_permutations, np.random.default_rng([seed, 11]), scale
+    )
+    table = _set_table(list(data.targets.columns), layout, suff_score, nec_score, self_p)
     return table, np.stack(preds), ig
 
 
@@ -404,15 +459,20 @@ def genemap(
         sets_idx[name] = np.array(sorted(position[g] for g in genes), dtype=np.int64)
     if not sets_idx:
         raise DataError("no gene sets to score")
+    from threadpoolctl import threadpool_limits
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    blas = threadpool_limits(1)
     try:
-        splits = _folds(n, settings.folds, settings.repeats, seed)
+        n_mask = max(settings.repeats, settings.mask_repeats)
+        mask_splits = _folds(n, settings.folds, n_mask, seed)
+        splits = mask_splits[: settings.repeats]  # the folds every model shares
         tables, (net_pred, ig) = {}, (None, None)
         tables[seed], net_pred, ig = _interpretation(
-            data, sets_idx, settings, seed, splits, with_ig=True, client=client, n_jobs=n_jobs
+            data, sets_idx, settings, seed, mask_splits, with_ig=True, client=client, n_jobs=n_jobs
         )
-        predictions = {"network": net_pred}
+        predictions = {"network": net_pred[: settings.repeats]}
         x = data.genes.to_numpy(float)
         y = data.targets.to_numpy(float)
         for name in settings.models:
@@ -436,13 +496,14 @@ def genemap(
                 sets_idx,
                 settings,
                 other,
-                _folds(n, settings.folds, settings.repeats, other),
+                _folds(n, settings.folds, n_mask, other),
                 with_ig=False,
                 client=client,
                 n_jobs=n_jobs,
             )
     finally:
         torch.set_num_threads(threads)
+        blas.restore_original_limits()
     order = [m for m in MODEL_NAMES if m in predictions]
     performance = performance_table(
         data.targets,

@@ -129,8 +129,23 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
     old.mkdir()
     (old / "model.json").write_text(json.dumps(meta))
     (old / "weights.pt").write_bytes((folder / "weights.pt").read_bytes())
-    with pytest.raises(DataError, match="format version 2.*retrain"):
+    with pytest.raises(DataError, match=f"format version {FORMAT_VERSION + 1}.*retrain"):
         ExpressionImageGenerator.load(old)
+    # a folder of the first format (before the hybrid objective and the validation split)
+    meta1 = {k: v for k, v in meta.items() if k not in ("validation_patients", "best_epoch")}
+    meta1["format_version"] = 1
+    meta1["params"] = {
+        k: v
+        for k, v in meta1["params"].items()
+        if k not in ("generation_weight", "validation_fraction", "patience")
+    }
+    (old / "model.json").write_text(json.dumps(meta1))
+    with pytest.raises(DataError, match="format version 1 .*reads version 2 only: retrain"):
+        ExpressionImageGenerator.load(old)
+    # the new fields survive the round trip
+    assert loaded.validation_patients_ == model.validation_patients_ == []  # off by default
+    assert loaded.best_epoch_ == model.best_epoch_ == TINY["epochs"]
+    pd.testing.assert_frame_equal(loaded.history_, model.history_)
     with pytest.raises(DataError, match="no model.json"):
         ExpressionImageGenerator.load(tmp_path)
     (old / "model.json").write_text(json.dumps({"format": "something else"}))
@@ -195,6 +210,20 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
         )
         == 0
     )
+    # the default objective is the tumour-balanced ELBO (no generation term)
+    meta = json.loads((model_dir / "model.json").read_text())
+    assert meta["params"]["generation_weight"] == 0.0
+    # --generation-weight selects the hybrid objective
+    hybrid_dir = tmp_path / "hybrid"
+    argv = ["imagegen", "train", str(cohort_dir), "--out", str(hybrid_dir), "--epochs", "1"]
+    assert main([*argv, "--generation-weight", "0.5", "--quiet"]) == 0
+    hybrid = ExpressionImageGenerator.load(hybrid_dir)
+    assert hybrid.generation_weight == 0.5
+    assert (hybrid.history_["generation"] > 0).all()
+    capsys.readouterr()
+    bad = [*argv[:3], "--out", str(tmp_path / "bad"), "--generation-weight", "-1"]
+    assert main(bad) == 2
+    assert "generation-weight" in capsys.readouterr().err
     cohort = read_cohort(cohort_dir)
     expr = cohort.expression.iloc[:2]
     expr_path = tmp_path / "expr.csv"
@@ -432,3 +461,85 @@ def test_tumour_balance_weights():
     mask[1, 0, 0, 0, :2] = 0.25
     expected = 64 * (0.5 * 0.25 / 1.0 + 0.5 * 0.75 / 63.5)  # tumour sum counted as 1 voxel
     assert float(tumour_balance_weights(mask)[1, 0, 0, 0, 0]) == pytest.approx(expected)
+
+
+def test_hybrid_objective_adds_the_generation_term(data):
+    import torch
+
+    _, images, expr = data
+    model = ExpressionImageGenerator(random_state=0, generation_weight=0.0, **TINY)
+    model.fit(images, expr)
+    assert (model.history_["generation"] == 0).all()
+    both = [p for p in images.patient_id if p in expr.index][:6]
+    x = model._to_tensor(images.subset(both).data)
+    c = model._condition(expr.loc[both])
+    net = model.net_
+    parts = {}
+    for w in (0.0, 2.5):
+        model.set_params(generation_weight=w)
+        with torch.no_grad():
+            parts[w] = model._elbo(net, x, c, torch.Generator().manual_seed(3))
+    loss0, sse, bce, kl, gen0 = (float(p) for p in parts[0.0])
+    assert gen0 == 0.0
+    assert loss0 == pytest.approx(sse + bce + kl, rel=1e-5)
+    loss, _, _, _, gen = (float(p) for p in parts[2.5])
+    # the generation term is the reconstruction loss of the image decoded at the prior mean
+    with torch.no_grad():
+        h = net.cond(c)
+        out = net.decode(net.prior_params(h)[0], h)
+        sq = 0.5 * ((out[:, :3] - x[:, :3]) ** 2 * tumour_weights(x)).flatten(1).sum(1)
+        bce_p = torch.nn.functional.binary_cross_entropy_with_logits(
+            out[:, 3], x[:, 3], reduction="none"
+        )
+        expected = float((sq + bce_p.flatten(1).sum(1)).mean())
+        assert gen == pytest.approx(float(model._generation_nll(net, x, c).mean()), rel=1e-5)
+    assert gen == pytest.approx(expected, rel=1e-5)
+    assert loss == pytest.approx(loss0 + 2.5 * gen, rel=1e-5)
+    # trained with the term, the generation loss is recorded and falls
+    hybrid = ExpressionImageGenerator(
+        random_state=0, generation_weight=1.0, **{**TINY, "epochs": 4}
+    )
+    hist = hybrid.fit(images, expr).history_
+    assert (hist["generation"] > 0).all()
+    assert hist["generation"].iloc[-1] < hist["generation"].iloc[0]
+    with pytest.raises(DataError, match="generation_weight"):
+        ExpressionImageGenerator(generation_weight=-1.0).fit(images, expr)
+
+
+def tumour_weights(x):
+    from radsem.deep.imagegen import tumour_balance_weights
+
+    return tumour_balance_weights(x[:, 3:4])
+
+
+def test_validation_split_chooses_the_epoch(data):
+    _, images, expr = data
+    params = {**TINY, "epochs": 5, "patience": 2, "validation_fraction": 0.25}
+    a = ExpressionImageGenerator(random_state=4, **params).fit(images, expr)
+    b = ExpressionImageGenerator(random_state=4, **params).fit(images, expr)
+    both = [p for p in images.patient_id if p in expr.index]
+    n_val = round(0.25 * len(both))
+    assert len(a.validation_patients_) == n_val
+    assert set(a.validation_patients_) <= set(both)
+    assert a.validation_patients_ == b.validation_patients_
+    pd.testing.assert_frame_equal(a.history_, b.history_)
+    for pa, pb in zip(a.net_.parameters(), b.net_.parameters(), strict=True):
+        assert pa.detach().equal(pb.detach())
+    # the standardisation never sees the validation patients
+    fit_ids = [p for p in both if p not in set(a.validation_patients_)]
+    np.testing.assert_allclose(a.gene_mean_, expr.loc[fit_ids].to_numpy().mean(axis=0))
+    val = a.history_["val_generation"]
+    assert np.isfinite(val).all()
+    assert a.best_epoch_ == int(a.history_["epoch"][val.idxmin()])
+    # the kept weights are the best epoch's: the validation loss recomputed equals its minimum
+    import torch
+
+    xv = a._to_tensor(images.subset(a.validation_patients_).data)
+    cv = a._condition(expr.loc[a.validation_patients_])
+    with torch.no_grad():
+        again = float(a._generation_nll(a.net_, xv, cv).mean())
+    assert again == pytest.approx(float(val.min()), rel=1e-5)
+    with pytest.raises(DataError, match="validation_fraction"):
+        ExpressionImageGenerator(validation_fraction=1.0).fit(images, expr)
+    with pytest.raises(DataError, match="too few for a validation share"):
+        ExpressionImageGenerator(validation_fraction=0.9, **TINY).fit(images, expr)

@@ -98,6 +98,10 @@ def test_masking_equals_captum_on_genes_and_direct_masking(small_net, mode):
     fast = masked_predictions(net.module_, xz, lay, mode)
     slow = masked_predictions_genes(net.module_, xz, lay, mode)
     np.testing.assert_allclose(fast, slow, atol=1e-5)
+    gates = masked_predictions(net.module_, xz, lay, mode, engine="captum")
+    np.testing.assert_allclose(fast, gates, atol=1e-5)
+    both = masked_predictions(net.module_, xz, lay, "both")
+    np.testing.assert_array_equal(both[0 if mode == "sufficiency" else 1], fast)
     for g, members in enumerate(lay.members):
         keep = np.zeros(30, dtype=bool)
         keep[members] = True

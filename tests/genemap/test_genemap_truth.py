@@ -13,7 +13,7 @@ from radsem.cli import main
 from radsem.genemap import GenemapSettings, genemap, join_tables, match_gene_sets
 from radsem.simulate.genemap_truth import simulate_genemap_truth, write_genemap_truth
 
-SETTINGS = GenemapSettings(repeats=1, n_random=200, n_boot=200, stability_seeds=1)
+SETTINGS = GenemapSettings(repeats=1, mask_repeats=1, n_random=200, n_boot=200, stability_seeds=1)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,7 @@ def test_same_seed_same_bytes(truth, result, tmp_path):
     sets = match_gene_sets(truth.gene_sets, data.genes.columns)
     quick = GenemapSettings(
         repeats=1,
+        mask_repeats=1,
         folds=3,
         n_random=30,
         n_boot=100,
@@ -209,6 +210,8 @@ def _args(files, out, *extra):
 def test_cli_runs_and_refuses_to_overwrite(cohort, tmp_path, capsys):
     fast = [
         "--repeats",
+        "1",
+        "--mask-repeats",
         "1",
         "--random-sets",
         "50",
