@@ -3,6 +3,7 @@ describes (see ``docs/cli.md`` for the schema with an example)."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -73,9 +74,11 @@ class ComparisonConfig:
 
     ``time, event, horizons`` describe the outcome (``outcome="binary"``: event by
     ``horizon``, censoring handled by ``censoring``; ``outcome="label"``: the binary patient
-    label in column ``label``, ``positive`` its value coded 1); ``folds, repeats, seed, alpha`` the
-    cross-validation; ``n_boot, boot_seed`` the optional optimism bootstrap (``n_boot`` None:
-    not run). Paths are resolved against the configuration file's folder.
+    label in column ``label``, ``positive`` its value coded 1, ``permutations`` the permuted
+    copies of the label for the permutation p-value and interval of the AUC, 0: none);
+    ``folds, repeats, seed, alpha`` the cross-validation; ``n_boot, boot_seed`` the optional
+    optimism bootstrap (``n_boot`` None: not run). Paths are resolved against the
+    configuration file's folder.
     """
 
     path: Path | None
@@ -88,6 +91,7 @@ class ComparisonConfig:
     censoring: str = "ipcw"
     label: str | None = None
     positive: Any = None
+    permutations: int = 0
     data: DataSpec | None = None
     folds: int = 5
     repeats: int = 5
@@ -119,6 +123,8 @@ class ComparisonConfig:
         if self.outcome == "label":
             del settings["time"], settings["event"]
             settings.update(outcome="label", label=self.label, positive=self.positive)
+            if self.permutations:
+                settings["n_permutations"] = self.permutations
         return settings
 
     def feature_set_names(self) -> list[str]:
@@ -217,6 +223,8 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True) 
     data = _data(top.sub("data"), base, check_data) if top.has("data") else None
     outcome = _outcome(top)
     folds, repeats, seed, alpha = _cv(top)
+    if outcome.get("permutations"):
+        _check_permutations(top.sub("outcome"), outcome["permutations"], alpha)
     n_boot, boot_seed = None, None
     if top.has("bootstrap"):
         boot = top.sub("bootstrap")
@@ -244,6 +252,7 @@ def read_comparison_config(path: str | os.PathLike, *, check_data: bool = True) 
         censoring=outcome.get("censoring", "ipcw"),
         label=outcome.get("label"),
         positive=outcome.get("positive"),
+        permutations=outcome.get("permutations", 0),
         data=data,
         folds=folds,
         repeats=repeats,
@@ -302,11 +311,23 @@ def _outcome(top: Checker) -> dict[str, Any]:
     if not top.has("outcome"):
         return {"time": "time", "event": "event", "horizons": None, "outcome": "survival"}
     sec = top.sub("outcome")
-    sec.allow(("type", "time", "event", "horizons", "horizon", "censoring", "label", "positive"))
+    sec.allow(
+        (
+            "type",
+            "time",
+            "event",
+            "horizons",
+            "horizon",
+            "censoring",
+            "label",
+            "positive",
+            "permutations",
+        )
+    )
     kind = sec.text("type", "label" if sec.has("label") else "survival")
     if kind == "label":
         return _label_outcome(sec)
-    for name in ("label", "positive"):
+    for name in ("label", "positive", "permutations"):
         if sec.has(name):
             raise sec.error(
                 f"{name!r} is for a binary patient label as the outcome (type: label)",
@@ -366,8 +387,8 @@ def _label_outcome(sec: Checker) -> dict[str, Any]:
     for name in ("time", "event", "horizons", "horizon", "censoring"):
         if sec.has(name):
             raise sec.error(
-                f"{name!r} is for survival outcomes; a label outcome has only 'label' and "
-                "'positive'",
+                f"{name!r} is for survival outcomes; a label outcome has only 'label', "
+                "'positive' and 'permutations'",
                 sec.values[name],
                 name,
             )
@@ -383,7 +404,20 @@ def _label_outcome(sec: Checker) -> dict[str, Any]:
         "outcome": "label",
         "label": sec.text("label"),
         "positive": positive,
+        "permutations": sec.integer("permutations", 0, minimum=0),
     }
+
+
+def _check_permutations(sec: Checker, permutations: int, alpha: float) -> None:
+    """``outcome: permutations``: enough permuted labels for an interval at the level."""
+    least = math.ceil(2.0 / alpha - 1.0 - 1e-9)
+    if permutations < least:
+        raise sec.error(
+            f"{permutations} permutations give no {1 - alpha:.0%} interval: at least {least} "
+            f"are needed at alpha {alpha:g} (39, 79, 199 or 399 give an exact 95% level)",
+            sec.values["permutations"],
+            "permutations",
+        )
 
 
 def _cv(top: Checker) -> tuple[int, int, int, float]:

@@ -169,10 +169,17 @@ class ComparisonRun:
         label = "AUC" if binary else "Harrell's C"
         lines = [f"{label} (cross-validated, corrected 95% CI):"]
         width = max((len(m) for m in c["model"]), default=5)
+        perm = "ci_lower_perm" in c.columns
         for row in c.itertuples():
-            lines.append(
+            line = (
                 f"  {row.model:<{width}}  {row.mean:.3f} [{row.ci_lower:.3f}, {row.ci_upper:.3f}]"
             )
+            if perm:
+                line += (
+                    f"  permutation [{row.ci_lower_perm:.3f}, {row.ci_upper_perm:.3f}] "
+                    f"p = {row.pvalue_perm:.3g} ({row.n_permutations} permutations)"
+                )
+            lines.append(line)
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  wrote {p}" for p in self.files.values()]
         return "\n".join(lines)
@@ -302,6 +309,7 @@ def _report(config, run, settings, inputs, command):
                 if config.outcome == "label"
                 else {"time": config.time, "event": config.event}
             ),
+            **({"permutations": config.permutations} if config.permutations else {}),
             **(
                 {"horizon": config.horizon, "censoring": config.censoring}
                 if config.outcome == "binary"
@@ -316,6 +324,8 @@ def _report(config, run, settings, inputs, command):
         "n_jobs": settings["n_jobs"],
     }
     seeds = {"cross_validation": settings["random_state"]}
+    if config.permutations:
+        seeds["permutations"] = [settings["random_state"], 14]
     if config.n_boot:
         seeds["bootstrap"] = config.boot_seed
         options["bootstrap"] = {"n_boot": config.n_boot}
@@ -358,6 +368,8 @@ def _report(config, run, settings, inputs, command):
         time_unit="",
         horizon=result.horizons[0] if result.horizons else None,
     )
+    if getattr(result, "permutation_null", None) is not None:
+        report.add_section(*_permutation_section(result, config))
     if run.optimism is not None:
         report.add_section(
             "Optimism-corrected C-index (bootstrap)",
@@ -373,6 +385,42 @@ def _report(config, run, settings, inputs, command):
             ResultTable(result.failures, title="Failures and warnings per fold"),
         )
     return report
+
+
+def _permutation_section(result, config) -> tuple:
+    """The report section of the AUC under permuted labels: per model the permutation
+    p-value and the permutation-calibrated interval next to the corrected t interval."""
+    from radsem.report import ResultTable, Text
+
+    auc = result.summary().query("metric == 'auc'")
+    table = auc.rename(columns={"mean": "auc"})[
+        [
+            "model",
+            "auc",
+            "ci_lower",
+            "ci_upper",
+            "auc_null",
+            "ci_lower_perm",
+            "ci_upper_perm",
+            "pvalue_perm",
+            "n_permutations",
+        ]
+    ].reset_index(drop=True)
+    text = Text(
+        f"The whole cross-validation of every model was refitted on {config.permutations} "
+        "permuted copies of the label (numpy default_rng([seed, 14]), folds by the same "
+        "procedure and seed). auc_null: the mean per-fold AUC averaged over them; pvalue_perm: "
+        "the two-sided Monte Carlo permutation p-value of the mean per-fold AUC; "
+        "ci_lower_perm, ci_upper_perm: the permutation-calibrated "
+        f"{1 - config.alpha:.0%} interval (the inversion of that test under a location shift, "
+        "radsem.compare.permutation_interval), which covers 0.5 at the nominal rate when the "
+        "label carries nothing; ci_lower, ci_upper: the corrected resampled-t interval."
+    )
+    return (
+        "AUC under permuted labels",
+        text,
+        ResultTable(table, title="Permutation p-value and interval of the AUC"),
+    )
 
 
 def _key_metric(result) -> str:

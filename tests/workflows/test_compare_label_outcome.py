@@ -120,3 +120,77 @@ def _write_text(folder, text):
     path = folder / "c.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_label_outcome_permutations(tmp_path):
+    """``outcome: permutations: 39``: the permutation columns in summary.csv, the report and
+    the terminal summary, equal to compare_models(..., n_permutations=39) on the same data."""
+    from radsem.compare import compare_models
+    from radsem.workflows import read_comparison_data
+
+    text = CONFIG.format(extra="").replace(
+        "  positive: mutant", "  positive: mutant\n  permutations: 39"
+    )
+    text = text.replace("  repeats: 2", "  repeats: 1")
+    path = _write_text(tmp_path, text)
+    config = read_comparison_config(path)
+    assert config.permutations == 39
+    settings = config.compare_settings()
+    assert settings["n_permutations"] == 39
+    out = tmp_path / "run"
+    assert main(["compare", str(path), "--out", str(out), "--quiet"]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    auc = summary.query("metric == 'auc'").set_index("model")
+    frame = read_comparison_data(config).frame
+    models = config.build_models(columns=list(frame.columns))
+    direct = compare_models(frame, models, **settings).summary()
+    direct = direct.query("metric == 'auc'").set_index("model")
+    for column in ("mean", "ci_lower", "auc_null", "pvalue_perm", "ci_lower_perm", "ci_upper_perm"):
+        np.testing.assert_allclose(auc[column], direct[column], rtol=1e-12)
+    assert (auc["n_permutations"] == 39).all()
+    assert auc.loc["ridge radiomics", "ci_lower_perm"] > 0.5  # the features carry the label
+    assert auc.loc["ridge radiomics", "pvalue_perm"] == pytest.approx(2 / 40)
+    assert auc.loc["clinical", "ci_lower_perm"] <= 0.5 <= auc.loc["clinical", "ci_upper_perm"]
+    assert summary.query("metric != 'auc'")["pvalue_perm"].isna().all()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "AUC under permuted labels" in report
+    assert "ci_lower_perm" in report or "permutation" in report
+    assert '"permutations": 39' in (out / "comparison.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-3", "must be at least 0, got -3"),
+        ("many", "expected a whole number"),
+        ("19", "19 permutations give no 95% interval: at least 39 are needed at alpha 0.05"),
+    ],
+    ids=["negative", "text", "too few"],
+)
+def test_label_outcome_bad_permutations(tmp_path, value, message):
+    text = CONFIG.format(extra="").replace(
+        "  positive: mutant", f"  positive: mutant\n  permutations: {value}"
+    )
+    path = _write_text(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        read_comparison_config(path)
+    shown = str(info.value)
+    assert "c.yaml" in shown
+    assert "outcome.permutations" in shown
+
+
+def test_permutations_need_a_label_outcome(tmp_path):
+    text = CONFIG.format(extra="").replace(
+        "  label: tp53\n  positive: mutant", "  type: survival\n  permutations: 39"
+    )
+    with pytest.raises(ConfigError, match="'permutations' is for a binary patient label"):
+        read_comparison_config(_write_text(tmp_path, text))
+
+
+def test_permutations_at_a_lower_level(tmp_path):
+    """19 permutations are enough for a 90 % interval (alpha 0.1)."""
+    text = CONFIG.format(extra="").replace(
+        "  positive: mutant", "  positive: mutant\n  permutations: 19"
+    )
+    text = text.replace("  seed: 3", "  seed: 3\n  alpha: 0.1")
+    assert read_comparison_config(_write_text(tmp_path, text)).permutations == 19
