@@ -111,6 +111,14 @@ def generator_part(out: Path, seed: int = 16, params: dict | None = None) -> Non
             "shuffled |rho| mean ADC (prior-mean z) < 0.25",
             abs(sp.loc["mean_adc", "rho_shuffled_prior_mean_z"]),
         ),
+        (
+            "shuffled |mean rho| volume (20 shuffles) < 0.25",
+            abs(sp.loc["volume_ml", "rho_shuffled_mean"]),
+        ),
+        (
+            "shuffled |mean rho| mean ADC (20 shuffles) < 0.25",
+            abs(sp.loc["mean_adc", "rho_shuffled_mean"]),
+        ),
         ("counterfactual direction rate >= 0.9", ev.counterfactual_rate),
         ("training wall seconds (150 patients) <= 600", ev.fit_seconds),
         ("training CPU seconds (150 patients) <= 600", ev.fit_cpu_seconds),

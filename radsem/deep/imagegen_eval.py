@@ -215,6 +215,7 @@ def evaluate_generator(
     truth: dict | None = None,
     test_size: float = 0.3,
     n_draws: int = 3,
+    n_shuffles: int = 20,
     traversal: str = "hypoxia",
     random_state: int = 0,
 ) -> ImageGenEvaluation:
@@ -235,13 +236,20 @@ def evaluate_generator(
         Share of patients held out.
     n_draws : int
         Draws of ``z`` per held-out patient for the counterfactuals and the Spearman spread.
+    n_shuffles : int
+        Further random derangements of the expression across held-out patients for the
+        shuffled control at the prior-mean ``z`` (``rho_shuffled_mean``, ``rho_shuffled_sd``):
+        one shuffle's rho varies by about 1 / sqrt(n - 1) around the control's expectation
+        (0 when nothing but the expression links generated and real features), so one
+        shuffle alone can miss a threshold by chance. 0 skips them (NaN).
 
     Returns
     -------
     ImageGenEvaluation
         ``spearman``: per feature, Spearman rho of generated (first draw; mean over draws;
         ``z`` at the prior mean) and of shuffled-expression generated vs real features (one
-        draw, and ``z`` at the prior mean);
+        draw, and ``z`` at the prior mean; and the mean and SD over ``n_shuffles`` further
+        shuffles at the prior mean);
         ``counterfactual``: per mechanism and driven feature, the share of patients x draws
         moving in the true direction when the mechanism's genes move by +2 training SD (in
         the direction of their loading); ``distribution``: Wasserstein-1 per standardised
@@ -260,6 +268,8 @@ def evaluate_generator(
             f"cannot hold out {test_size!r} of {n} patients with images and "
             "expression (need >= 5 held out and >= 8 for training)"
         )
+    if int(n_shuffles) < 0:
+        raise DataError(f"n_shuffles must be >= 0, got {n_shuffles}")
     rng = np.random.default_rng(random_state)
     perm = rng.permutation(n)
     test = [ids[i] for i in sorted(perm[:n_test])]
@@ -281,6 +291,14 @@ def evaluate_generator(
     shuffled.index = x_test.index
     shuf_feats = crop_features(model.sample(shuffled, random_state + 1000)[0], sp, test)
     shuf_mean = crop_features(model.sample(shuffled, random_state, mode="mean")[0], sp, test)
+    shuffle_rng = np.random.default_rng([random_state, 16])
+    more_shuffles = []
+    for _ in range(int(n_shuffles)):
+        other = x_test.iloc[_derangement(len(test), shuffle_rng)]
+        other.index = x_test.index
+        more_shuffles.append(
+            crop_features(model.sample(other, random_state, mode="mean")[0], sp, test)
+        )
 
     def rho(a: pd.Series, b: pd.Series) -> tuple[float, float]:
         ok = a.notna() & b.notna()
@@ -298,7 +316,10 @@ def evaluate_generator(
         rshm = rho(real_test[f], shuf_mean[f])[0]
         finite = [r for r in rs if np.isfinite(r)]
         mean_rs = float(np.mean(finite)) if finite else np.nan
-        rows.append((f, r1, p1, mean_rs, rm, rsh, psh, rshm))
+        rmore = [r for r in (rho(real_test[f], g[f])[0] for g in more_shuffles) if np.isfinite(r)]
+        rsh_mean = float(np.mean(rmore)) if rmore else np.nan
+        rsh_sd = float(np.std(rmore, ddof=1)) if len(rmore) > 1 else np.nan
+        rows.append((f, r1, p1, mean_rs, rm, rsh, psh, rshm, rsh_mean, rsh_sd))
     spearman = pd.DataFrame(
         rows,
         columns=[
@@ -310,6 +331,8 @@ def evaluate_generator(
             "rho_shuffled",
             "p_shuffled",
             "rho_shuffled_prior_mean_z",
+            "rho_shuffled_mean",
+            "rho_shuffled_sd",
         ],
     )
 

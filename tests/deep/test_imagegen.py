@@ -389,9 +389,22 @@ def test_evaluate_generator_tables_and_section(data):
     cohort, images, expr = data
     est = ExpressionImageGenerator(**TINY)
     ev = evaluate_generator(
-        images, expr, estimator=est, truth=cohort.truth, test_size=0.3, n_draws=2, random_state=0
+        images,
+        expr,
+        estimator=est,
+        truth=cohort.truth,
+        test_size=0.3,
+        n_draws=2,
+        n_shuffles=4,
+        random_state=0,
     )
     assert ev.n_test == 5
+    # features the tiny model generates at all (a constant one has no rank correlation)
+    varied = ev.spearman[np.isfinite(ev.spearman["rho_shuffled_prior_mean_z"])]
+    assert len(varied) >= 3
+    assert np.isfinite(varied[["rho_shuffled_mean", "rho_shuffled_sd"]].to_numpy()).all()
+    assert (varied["rho_shuffled_mean"].abs() <= 1).all()
+    assert (varied["rho_shuffled_sd"] > 0).all()  # four different derangements
     assert ev.n_train + ev.n_test == len([p for p in images.patient_id if p in expr.index])
     assert list(ev.spearman["feature"]) == [
         "volume_ml",
@@ -413,6 +426,8 @@ def test_evaluate_generator_tables_and_section(data):
     assert html.count("<figure") == 2  # gallery and traversal
     with pytest.raises(DataError, match="hold out"):
         evaluate_generator(images, expr, estimator=est, test_size=0.9)
+    with pytest.raises(DataError, match="n_shuffles"):
+        evaluate_generator(images, expr, estimator=est, n_shuffles=-1)
 
 
 def test_rare_subtype_augmentation_runs(data):
