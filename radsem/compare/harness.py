@@ -204,26 +204,18 @@ class ComparisonResult:
         return pd.DataFrame(rows)
 
 
-_PERMUTATION_COLUMNS = ("auc_null", "pvalue_perm", "ci_lower_perm", "ci_upper_perm")
-
-
 def _with_permutation_columns(table: pd.DataFrame, null: pd.DataFrame, alpha: float):
     """The summary with the permutation p-value and interval of every model's AUC."""
-    from radsem.compare.permutation import permutation_interval
+    from radsem.compare.permutation import PERMUTATION_COLUMNS, permutation_columns
 
-    extra = {c: np.full(len(table), np.nan) for c in _PERMUTATION_COLUMNS}
+    extra = {c: np.full(len(table), np.nan) for c in PERMUTATION_COLUMNS}
     extra["n_permutations"] = np.zeros(len(table), dtype=int)
     for i, row in enumerate(table.itertuples(index=False)):
         if row.metric != "auc":
             continue
-        res = permutation_interval(
-            row.mean, null.loc[null["model"] == row.model, "auc"].to_numpy(), alpha=alpha
-        )
-        extra["auc_null"][i] = res["null_mean"]
-        extra["pvalue_perm"][i] = res["pvalue"]
-        extra["ci_lower_perm"][i] = res["ci_lower"]
-        extra["ci_upper_perm"][i] = res["ci_upper"]
-        extra["n_permutations"][i] = res["n_permutations"]
+        null_auc = null.loc[null["model"] == row.model, "auc"].to_numpy()
+        for column, value in permutation_columns(row.mean, null_auc, alpha=alpha).items():
+            extra[column][i] = value
     return table.assign(**extra)
 
 
@@ -534,23 +526,17 @@ def _compare_label_outcome(
     return replace(res, label=label, positive=positive, permutation_null=null)
 
 
-def _permuted_labels(y: np.ndarray, n_permutations: int, random_state) -> list[np.ndarray]:
-    """The permuted copies of the 0/1 label: the successive ``permutation(y)`` draws of
-    ``numpy.random.default_rng([random_state, 14])`` (fresh entropy when it is None)."""
-    rng = np.random.default_rng(None if random_state is None else [int(random_state), 14])
-    return [rng.permutation(y) for _ in range(n_permutations)]
-
-
 def _label_permutation_null(
     data, models, y, n_splits, n_repeats, random_state, n_permutations, n_jobs, client
 ) -> pd.DataFrame:
     """The mean per-fold AUC of every model on each permuted label (``permutation, model,
     auc``; NaN where a model was scored in no fold of that permutation)."""
     from radsem._dask import map_tasks
+    from radsem.compare.permutation import permuted_labels
 
     items = [
         (b, split, yb)
-        for b, yb in enumerate(_permuted_labels(y, n_permutations, random_state))
+        for b, yb in enumerate(permuted_labels(y, n_permutations, random_state))
         for split in cv_splits(yb, n_splits, n_repeats, random_state)
     ]
     scores = map_tasks(

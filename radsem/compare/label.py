@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from radsem.compare.binary import binary_auc, binary_metrics, paired_auc
+from radsem.compare.permutation import permutation_columns, permuted_labels
 from radsem.errors import DataError
 
 __all__ = ["LabelComparison", "compare_label", "binary_label", "mrmr_select", "lasso_select"]
@@ -219,21 +221,6 @@ def _fold_ci(values: list[float], n_splits: int) -> dict[str, float]:
     }
 
 
-def _perm_ci(estimate: float, null) -> dict[str, float]:
-    """The permutation p-value and the permutation-calibrated 95 % interval of the mean
-    per-fold AUC (``null``: the same statistic on permuted labels)."""
-    from radsem.compare.permutation import permutation_interval
-
-    res = permutation_interval(estimate, null)
-    return {
-        "ci_lower_perm": res["ci_lower"],
-        "ci_upper_perm": res["ci_upper"],
-        "pvalue_perm": res["pvalue"],
-        "auc_null": res["null_mean"],
-        "n_permutations": int(res["n_permutations"]),
-    }
-
-
 def _check_inputs(features, label, groups, selectors, classifiers, n_splits, positive):
     """Validated (X, y, positive, groups, notes) for :func:`compare_label`."""
     if not isinstance(features, pd.DataFrame):
@@ -308,14 +295,25 @@ def _paired(y, probs, groups, selectors, classifiers) -> pd.DataFrame:
     return pd.DataFrame(paired, columns=paired_cols)
 
 
+class _CVRun(NamedTuple):
+    """One nested cross-validation: out-of-fold probabilities summed over repeats, the
+    features chosen per (group, selector), the number selected and the AUC per fold and
+    model, and the fold records."""
+
+    probs: dict[tuple, np.ndarray]
+    chosen: dict[tuple[str, str], list[str]]
+    n_sel: dict[tuple, list[int]]
+    fold_auc: dict[tuple, list[float]]
+    fold_rows: list[dict]
+
+
 def _nested_cv(
     y, arrays, selectors, classifiers, n_features, n_splits, n_repeats, seed, names=None
-):
+) -> _CVRun:
     """One run of the nested cross-validation of every model for the 0/1 label ``y``.
 
     ``arrays`` maps each feature group to its (patients x features) array; ``names`` (the
-    column names per group) are only needed to record the selected features. Returns the
-    out-of-fold probabilities summed over repeats, the fold AUCs and records."""
+    column names per group) are only needed to record the selected features."""
     from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
@@ -362,26 +360,13 @@ def _nested_cv(
                             }
                         )
                         n_sel[(g, s, c)].append(len(idx))
-    return {
-        "probs": probs,
-        "chosen": chosen,
-        "n_sel": n_sel,
-        "fold_auc": fold_auc,
-        "fold_rows": fold_rows,
-    }
+    return _CVRun(probs, chosen, n_sel, fold_auc, fold_rows)
 
 
 def _null_statistics(y, spec, seed) -> dict[tuple, float]:
     """The mean per-fold AUC of every model for one permuted label ``y``."""
     run = _nested_cv(y, *spec, seed)
-    return {m: float(np.mean(v)) for m, v in run["fold_auc"].items()}
-
-
-def _permuted_labels(y, n_permutations: int, seed: int) -> list[np.ndarray]:
-    """The permuted copies of ``y`` that :func:`compare_label` refits: the successive
-    ``permutation(y)`` draws of ``numpy.random.default_rng([seed, 14])``."""
-    rng = np.random.default_rng([int(seed), 14])
-    return [rng.permutation(np.asarray(y)) for _ in range(int(n_permutations))]
+    return {m: float(np.mean(v)) for m, v in run.fold_auc.items()}
 
 
 def _permutation_null(y, spec, seed, n_permutations, n_jobs) -> dict[tuple, np.ndarray]:
@@ -389,7 +374,7 @@ def _permutation_null(y, spec, seed, n_permutations, n_jobs) -> dict[tuple, np.n
     through the same nested cross-validation (same folds seed, selection, classifiers)."""
     if n_permutations == 0:
         return {}
-    labels = _permuted_labels(y, n_permutations, seed)
+    labels = permuted_labels(y, n_permutations, seed)
     if n_jobs == 1:
         stats_ = [_null_statistics(yb, spec, seed) for yb in labels]
     else:
@@ -467,14 +452,7 @@ def compare_label(
     common = X_all.index
     arrays = {g: X_all.loc[:, list(cols)].to_numpy(dtype=float) for g, cols in groups.items()}
     spec = (arrays, tuple(selectors), tuple(classifiers), n_features, n_splits, int(n_repeats))
-    run = _nested_cv(y, *spec, seed, names=groups)
-    probs, chosen, n_sel, fold_auc, fold_rows = (
-        run["probs"],
-        run["chosen"],
-        run["n_sel"],
-        run["fold_auc"],
-        run["fold_rows"],
-    )
+    probs, chosen, n_sel, fold_auc, fold_rows = _nested_cv(y, *spec, seed, names=groups)
     models = list(probs)
     null = _permutation_null(y, spec, seed, int(n_permutations), n_jobs)
     folds = pd.DataFrame(fold_rows, columns=_FOLD_COLUMNS)
@@ -490,7 +468,7 @@ def compare_label(
                 "classifier": m[2],
                 "auc": auc["auc"],
                 **_fold_ci(fold_auc[m], n_splits),
-                **_perm_ci(float(np.mean(fold_auc[m])), null.get(m, ())),
+                **permutation_columns(float(np.mean(fold_auc[m])), null.get(m, ())),
                 "se_delong": auc["se"],
                 "ci_lower_delong": auc["ci_lower"],
                 "ci_upper_delong": auc["ci_upper"],

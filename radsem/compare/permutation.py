@@ -1,11 +1,37 @@
-"""The permutation null of a cross-validated statistic: Monte Carlo p-value and the interval
-calibrated on it (used for the AUC of :func:`radsem.compare.compare_label`)."""
+"""The permutation null of a cross-validated statistic: the permuted labels, the Monte Carlo
+p-value and the interval calibrated on it (used for the AUC of
+:func:`radsem.compare.compare_label` and of the label outcome of
+:func:`radsem.compare.compare_models`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["permutation_interval"]
+__all__ = ["permutation_interval", "permuted_labels", "permutation_columns"]
+
+#: the columns :func:`permutation_columns` adds to a table of AUCs
+PERMUTATION_COLUMNS = ("auc_null", "pvalue_perm", "ci_lower_perm", "ci_upper_perm")
+
+
+def permuted_labels(y, n_permutations: int, seed: int | None) -> list[np.ndarray]:
+    """The permuted copies of a label that are refitted: the successive ``permutation(y)``
+    draws of ``numpy.random.default_rng([seed, 14])`` (fresh entropy when ``seed`` is None)."""
+    rng = np.random.default_rng(None if seed is None else [int(seed), 14])
+    y = np.asarray(y)
+    return [rng.permutation(y) for _ in range(int(n_permutations))]
+
+
+def permutation_columns(estimate: float, null, alpha: float = 0.05) -> dict[str, float]:
+    """:func:`permutation_interval` of an AUC as the table columns ``auc_null, pvalue_perm,
+    ci_lower_perm, ci_upper_perm, n_permutations``."""
+    res = permutation_interval(estimate, null, alpha=alpha)
+    return {
+        "auc_null": res["null_mean"],
+        "pvalue_perm": res["pvalue"],
+        "ci_lower_perm": res["ci_lower"],
+        "ci_upper_perm": res["ci_upper"],
+        "n_permutations": int(res["n_permutations"]),
+    }
 
 
 def permutation_interval(
