@@ -111,28 +111,19 @@ def format_lavaan_arguments(options: dict[str, Any]) -> str:
 
 
 def _lex(text: str) -> tuple[list[_Tok], list[str]]:
-    lines = text.split("\n")
+    """Tokens with 1-based line and column (the last alternative of ``_TOKEN`` matches any
+    other character, so every character belongs to a token; the parser rejects the stray
+    ones where they matter)."""
     tokens: list[_Tok] = []
-    pos, line, start = 0, 1, 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        column = pos - start + 1
-        if match is None:
-            raise ModelSyntaxError(
-                f"unexpected character {text[pos]!r} in the lavaan arguments",
-                line,
-                column,
-                lines[line - 1],
-            )
-        kind = match.lastgroup or ""
+    line, start = 1, 0
+    for match in _TOKEN.finditer(text):
+        chunk, kind = match.group(), match.lastgroup or ""
         if kind not in ("space", "comment"):
-            tokens.append(_Tok(kind, match.group(), line, column))
-        chunk = match.group()
+            tokens.append(_Tok(kind, chunk, line, match.start() - start + 1))
         if "\n" in chunk:
             line += chunk.count("\n")
-            start = pos + chunk.rindex("\n") + 1
-        pos = match.end()
-    return tokens, lines
+            start = match.start() + chunk.rindex("\n") + 1
+    return tokens, text.split("\n")
 
 
 class _Parser:
@@ -248,7 +239,6 @@ class _Parser:
     def arguments(self) -> dict[str, Any]:
         closing = self._call_head()
         out: dict[str, Any] = {}
-        seen: dict[str, _Tok] = {}
         while self.peek() is not None and not (closing and self._at(")")):
             name = self.argument_name()
             if name is None:
@@ -263,9 +253,8 @@ class _Parser:
                 self._skip_expression()
             else:
                 key = python_option_name(name.text)
-                if key in seen:
+                if key in out:
                     raise self.error(f"option {name.text!r} is given twice", name)
-                seen[key] = name
                 out[key] = self.value()
             if self.peek() is not None and not (closing and self._at(")")):
                 self.expect(",")

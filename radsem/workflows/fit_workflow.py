@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -32,19 +33,6 @@ FORMATS = {
     "json": ("fit.json",),
 }
 _KINDS = ("sem", "cfa", "growth", "lavaan")
-#: the options fit_files names itself, with the values that mean "not given"
-_NAMED_DEFAULTS: dict[str, Any] = {
-    "estimator": None,
-    "missing": "listwise",
-    "group": None,
-    "group_equal": (),
-    "ordered": (),
-    "std_lv": False,
-    "se": None,
-    "fixed_x": "default",
-    "bootstrap": None,
-    "seed": None,
-}
 _ENGINES = ("lavaan", "semopy")
 
 
@@ -216,7 +204,8 @@ def _ordered(ordered: Sequence[str], data: pd.DataFrame, data_path) -> list[str]
 def _merge_engine_options(
     named: dict[str, Any], engine_options: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fold ``engine_options`` into the named parameters; the rest is passed on as is."""
+    """Fold ``engine_options`` into the named parameters of :func:`fit_files` (a parameter
+    still at its default counts as not given); the rest is passed on as is."""
     named, extra = dict(named), {}
     for key, value in engine_options.items():
         if key in ("model", "data"):
@@ -225,7 +214,7 @@ def _merge_engine_options(
             if value is not None:  # None: lavaan's default, which is the engine's
                 extra[key] = value
             continue
-        default = _NAMED_DEFAULTS[key]
+        default = inspect.signature(fit_files).parameters[key].default
         if key in ("group_equal", "ordered") and isinstance(value, str):
             value = [value]
         value = default if value is None else value
