@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from workflow_helpers import tree_hashes
+from workflow_helpers import run_cli, tree_hashes
 
 from radsem.cli import main
 from radsem.workflows import register_family
@@ -77,12 +77,6 @@ def cohort_run(config_path, cohort_inputs, tmp_path_factory):
     out = tmp_path_factory.mktemp("cohort-run") / "run"
     code = main(["compare", str(config_path), "--out", str(out), "--quiet"])
     return code, out, before, tree_hashes(cohort_inputs)
-
-
-def _run(capsys, *argv):
-    code = main(["compare", *map(str, argv)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_compare_cohort_end_to_end(cohort_run):
@@ -179,7 +173,7 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
     )
     table.to_parquet(tmp_path / "patients.parquet")
     (tmp_path / "c.yaml").write_text(TABLE_CONFIG)
-    code, out, err = _run(capsys, tmp_path / "c.yaml")
+    code, out, err = run_cli(capsys, "compare", tmp_path / "c.yaml")
     assert code == 0, err
     assert "Harrell's C (cross-validated" in out
     first = tmp_path / "results"
@@ -188,11 +182,11 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
     assert c.loc["true mechanisms", "mean"] > 0.6  # the generating mechanisms drive recurrence
     assert (c["n_folds"] == 3).all()
     second = tmp_path / "second"
-    assert _run(capsys, tmp_path / "c.yaml", "--out", second, "--quiet")[0] == 0
+    assert run_cli(capsys, "compare", tmp_path / "c.yaml", "--out", second, "--quiet")[0] == 0
     for name in ("summary.csv", "per_fold.csv", "predictions.csv", "paired.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     # a re-run into the same folder needs --overwrite
-    code, _, err = _run(capsys, tmp_path / "c.yaml", "--quiet")
+    code, _, err = run_cli(capsys, "compare", tmp_path / "c.yaml", "--quiet")
     assert code == 3
     assert "from an earlier run" in err
     # recurrence by 24 months as a binary outcome (IPCW), when the harness has it
@@ -202,7 +196,7 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
 
     if not _harness_supports_binary():
         return
-    code, out, err = _run(capsys, tmp_path / "b.yaml")
+    code, out, err = run_cli(capsys, "compare", tmp_path / "b.yaml")
     assert code == 0, err
     assert "AUC (cross-validated" in out
     summary = pd.read_csv(tmp_path / "binary" / "summary.csv")
@@ -213,7 +207,7 @@ def test_compare_table_source_same_seed_same_numbers(tmp_path, capsys):
 
 
 def test_check_only_validates(config_path, capsys):
-    code, out, _ = _run(capsys, config_path, "--check")
+    code, out, _ = run_cli(capsys, "compare", config_path, "--check")
     assert code == 0
     assert "valid; families: clinical, ridge radiomics" in out
 
@@ -228,12 +222,16 @@ def test_compare_on_a_dask_scheduler_same_numbers(tmp_path, capsys):
     )
     table.to_parquet(tmp_path / "patients.parquet")
     (tmp_path / "c.yaml").write_text(TABLE_CONFIG)
-    assert _run(capsys, tmp_path / "c.yaml", "--out", tmp_path / "local", "--quiet")[0] == 0
+    assert (
+        run_cli(capsys, "compare", tmp_path / "c.yaml", "--out", tmp_path / "local", "--quiet")[0]
+        == 0
+    )
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
-        code, _, err = _run(
+        code, _, err = run_cli(
             capsys,
+            "compare",
             tmp_path / "c.yaml",
             "--out",
             tmp_path / "dask",

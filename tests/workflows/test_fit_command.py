@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from workflow_helpers import HS_MODEL, tree_hashes
+from workflow_helpers import HS_MODEL, run_cli, tree_hashes
 
-from radsem.cli import main
 from radsem.workflows import ModelFileSyntaxError, fit_files, read_model_file
 
 # lavaan 0.6 tutorial, cfa(HS.model, data = HolzingerSwineford1939): the published numbers
@@ -17,17 +16,11 @@ LAVAAN_HS = {"chisq": 85.306, "df": 24, "cfi": 0.931, "rmsea": 0.092}
 LAVAAN_HS_LOADINGS = {"x2": 0.554, "x3": 0.729, "x5": 1.113, "x6": 0.926, "x8": 1.180, "x9": 1.082}
 
 
-def _run(capsys, *argv):
-    code = main(["fit", *map(str, argv)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_fit_hs_cfa_writes_everything_and_matches_lavaan(hs_inputs, capsys):
     model, data = hs_inputs
     before = tree_hashes(model.parent)
-    code, out, err = _run(
-        capsys, model, data, "--kind", "cfa", "--format", "html,md,tex,csv,json", "--quiet"
+    code, out, err = run_cli(
+        capsys, "fit", model, data, "--kind", "cfa", "--format", "html,md,tex,csv,json", "--quiet"
     )
     assert code == 0, err
     folder = model.parent / "hs-fit"  # default: next to the model
@@ -76,8 +69,8 @@ def test_fit_summary_on_stdout_and_same_numbers_twice(hs_inputs, tmp_path, capsy
     model, data = hs_inputs
     outs = [tmp_path / "a", tmp_path / "b"]
     for folder in outs:
-        code, out, err = _run(
-            capsys, model, data, "--kind", "cfa", "--out", folder, "--format", "csv,json"
+        code, out, err = run_cli(
+            capsys, "fit", model, data, "--kind", "cfa", "--out", folder, "--format", "csv,json"
         )
         assert code == 0, err
     assert "chi-square 85.306 on 24 df" in out
@@ -92,8 +85,9 @@ def test_fit_summary_on_stdout_and_same_numbers_twice(hs_inputs, tmp_path, capsy
 
 def test_multigroup_with_equal_loadings_matches_lavaan(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys,
+        "fit",
         model,
         data,
         "--kind",
@@ -121,7 +115,7 @@ def test_listwise_deletion_is_reported(hs_inputs, tmp_path, capsys):
     frame.loc[:9, "x1"] = np.nan
     holes = tmp_path / "holes.tsv"
     frame.to_csv(holes, sep="\t", index=False)
-    code, out, err = _run(capsys, model, holes, "--kind", "cfa", "--out", tmp_path / "lw")
+    code, out, err = run_cli(capsys, "fit", model, holes, "--kind", "cfa", "--out", tmp_path / "lw")
     assert code == 0, err
     assert "10 of 301 rows have missing values" in err
     payload = json.loads((tmp_path / "lw" / "fit.json").read_text())
@@ -137,8 +131,9 @@ def test_fixed_x_and_options_pass_through(hs_inputs, tmp_path, capsys):
     lav.write_text("visual =~ x1 + x2 + x3\nvisual ~ ageyr\n")
     for flag, expected in (("--fixed-x", True), ("--no-fixed-x", False)):
         folder = tmp_path / flag
-        code, _, err = _run(
+        code, _, err = run_cli(
             capsys,
+            "fit",
             lav,
             data,
             flag,
@@ -170,8 +165,9 @@ def test_ordered_indicators_reach_the_engine(hs_inputs, tmp_path, capsys):
     frame.to_csv(path, index=False)
     lav = tmp_path / "two.lav"
     lav.write_text("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n")
-    code, out, err = _run(
+    code, out, err = run_cli(
         capsys,
+        "fit",
         lav,
         path,
         "--kind",
@@ -189,7 +185,7 @@ def test_ordered_indicators_reach_the_engine(hs_inputs, tmp_path, capsys):
     assert payload["options"]["estimator"] == "WLSMV"  # lavaan's default with ordered items
     direct = radsem.cfa(lav.read_text(), frame, ordered=items).fit_measures()
     assert payload["fit_measures"]["chisq"] == pytest.approx(direct["chisq"], rel=1e-12)
-    code, _, err = _run(capsys, lav, path, "--ordered", "x1,z9", "--out", tmp_path / "o2")
+    code, _, err = run_cli(capsys, "fit", lav, path, "--ordered", "x1,z9", "--out", tmp_path / "o2")
     assert code == 3
     assert "ordered variable(s) 'z9' not columns of" in err
 
@@ -198,7 +194,7 @@ def test_syntax_error_names_file_line_and_column(hs_inputs, tmp_path, capsys):
     _, data = hs_inputs
     bad = tmp_path / "bad.lav"
     bad.write_text("# a comment\nvisual =~ x1 + x2 + x3\ntextual =~ x4 + + x6\n")
-    code, _, err = _run(capsys, bad, data, "--out", tmp_path / "never")
+    code, _, err = run_cli(capsys, "fit", bad, data, "--out", tmp_path / "never")
     assert code == 3
     assert f"{bad}:3:17: " in err
     assert "textual =~ x4 + + x6" in err
@@ -225,7 +221,7 @@ def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
     _, data = hs_inputs
     lav = tmp_path / "m.lav"
     lav.write_text(model)
-    code, _, err = _run(capsys, lav, data, "--out", tmp_path / "o", *extra)
+    code, _, err = run_cli(capsys, "fit", lav, data, "--out", tmp_path / "o", *extra)
     assert code == 3
     assert message in err
 
@@ -242,7 +238,7 @@ def test_bad_inputs_exit_3(hs_inputs, tmp_path, capsys, model, extra, message):
 )
 def test_unknown_option_value_is_a_usage_error(hs_inputs, tmp_path, capsys, option, value, listed):
     model, data = hs_inputs
-    code, out, err = _run(capsys, model, data, "--out", tmp_path / "o", option, value)
+    code, out, err = run_cli(capsys, "fit", model, data, "--out", tmp_path / "o", option, value)
     assert code == 2
     assert f"argument {option}: invalid choice" in err
     assert listed in err
@@ -251,10 +247,10 @@ def test_unknown_option_value_is_a_usage_error(hs_inputs, tmp_path, capsys, opti
 
 def test_missing_files_exit_3(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
-    code, _, err = _run(capsys, tmp_path / "nope.lav", data)
+    code, _, err = run_cli(capsys, "fit", tmp_path / "nope.lav", data)
     assert code == 3
     assert "nope.lav: model file not found" in err
-    code, _, err = _run(capsys, model, tmp_path / "nope.csv", "--out", tmp_path / "o")
+    code, _, err = run_cli(capsys, "fit", model, tmp_path / "nope.csv", "--out", tmp_path / "o")
     assert code == 3
     assert "nope.csv: file not found" in err
 
@@ -262,17 +258,23 @@ def test_missing_files_exit_3(hs_inputs, tmp_path, capsys):
 def test_never_writes_into_an_input_folder_or_over_earlier_results(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
     before = tree_hashes(model.parent)
-    code, _, err = _run(capsys, model, data, "--out", model.parent)
+    code, _, err = run_cli(capsys, "fit", model, data, "--out", model.parent)
     assert code == 3
     assert "is the folder of the input" in err
     assert tree_hashes(model.parent) == before
     folder = tmp_path / "again"
-    assert _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv")[0] == 0
-    code, _, err = _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv")
+    assert (
+        run_cli(capsys, "fit", model, data, "--out", folder, "--quiet", "--format", "csv")[0] == 0
+    )
+    code, _, err = run_cli(
+        capsys, "fit", model, data, "--out", folder, "--quiet", "--format", "csv"
+    )
     assert code == 3
     assert "from an earlier run" in err
     assert (
-        _run(capsys, model, data, "--out", folder, "--quiet", "--format", "csv", "--overwrite")[0]
+        run_cli(
+            capsys, "fit", model, data, "--out", folder, "--quiet", "--format", "csv", "--overwrite"
+        )[0]
         == 0
     )
 
@@ -294,7 +296,7 @@ def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
     result = fit_files(lav, data, out=tmp_path / "hw", formats="json")
     assert not result.ok
     assert any("Improper solution" in w or "negative" in w for w in result.warnings)
-    code, _, err = _run(capsys, lav, data, "--out", tmp_path / "hw2", "--quiet")
+    code, _, err = run_cli(capsys, "fit", lav, data, "--out", tmp_path / "hw2", "--quiet")
     assert code == 4
     assert "improper" in err.lower()
     payload = json.loads((tmp_path / "hw2" / "fit.json").read_text())
@@ -304,8 +306,9 @@ def test_improper_solution_exits_4_and_is_reported(tmp_path, capsys):
 @pytest.mark.r
 def test_cross_check_with_lavaan(hs_inputs, tmp_path, capsys, r_lavaan):
     model, data = hs_inputs
-    code, out, err = _run(
+    code, out, err = run_cli(
         capsys,
+        "fit",
         model,
         data,
         "--kind",

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 import pytest
+from workflow_helpers import run_cli
 
-from radsem.cli import main
 from radsem.workflows import fit_files
 
 PASTED = (
@@ -18,20 +18,15 @@ PASTED = (
 )
 
 
-def _run(capsys, *argv):
-    code = main(["fit", *map(str, argv)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.mark.r
 def test_pasted_call_matches_lavaan_with_the_same_options(hs_inputs, tmp_path, capsys, r_lavaan):
     from radsem.engines.lavaan import fit_lavaan
 
     model, data = hs_inputs
     out = tmp_path / "pasted"
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys,
+        "fit",
         model,
         data,
         "--lavaan-args",
@@ -70,8 +65,9 @@ def test_pasted_options_equal_the_flags(hs_inputs, tmp_path, capsys):
     model, data = hs_inputs
     argv = ("--format", "csv", "--quiet")
     assert (
-        _run(
+        run_cli(
             capsys,
+            "fit",
             model,
             data,
             "--kind",
@@ -86,8 +82,9 @@ def test_pasted_options_equal_the_flags(hs_inputs, tmp_path, capsys):
         == 0
     )
     assert (
-        _run(
+        run_cli(
             capsys,
+            "fit",
             model,
             data,
             "--lavaan-args",
@@ -131,7 +128,9 @@ def test_python_engine_options(hs_inputs, tmp_path):
 def test_bad_pasted_options_exit_3_and_write_nothing(hs_inputs, tmp_path, capsys, extra, message):
     model, data = hs_inputs
     out = tmp_path / "bad"
-    code, _, err = _run(capsys, model, data, *extra, "--out", out, "--format", "csv", "--quiet")
+    code, _, err = run_cli(
+        capsys, "fit", model, data, *extra, "--out", out, "--format", "csv", "--quiet"
+    )
     assert code == 3, err
     assert message in err
     assert not out.exists()

@@ -21,3 +21,12 @@ def tree_hashes(*paths: Path) -> dict[str, str]:
         for f in files:
             out[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
+
+
+def run_cli(capsys, command: str, *argv) -> tuple[int, str, str]:
+    """``radsem COMMAND ARGV...`` through :func:`radsem.cli.main`: exit code, stdout, stderr."""
+    from radsem.cli import main
+
+    code = main([command, *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
