@@ -208,17 +208,13 @@ def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
     sets of the null) and, if the task asks, the integrated gradients. A task of
     :func:`radsem._dask.map_tasks`; it carries its own seed, so any route gives the same
     numbers."""
-    from radsem._threads import limit_torch_threads
+    from radsem._threads import single_threaded
     from radsem.genemap.models import GeneNetwork
 
     test, seed, with_ig = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
-    from threadpoolctl import threadpool_limits
-
-    # one BLAS thread, as one torch thread: on a shared machine more threads spin rather than
-    # work (the ridge path's SVD took 25 times the CPU time with two OpenBLAS threads)
-    with _TORCH_GLOBAL_STATE, limit_torch_threads(1), threadpool_limits(1):
+    with _TORCH_GLOBAL_STATE, single_threaded():
         net = GeneNetwork(settings.network, seed=seed).fit(x[train], y[train])
         pred = net.predict(x[test])
         xz = net.x_scaler_.transform(x[test])
@@ -441,7 +437,7 @@ def genemap(
     -------
     GenemapResult
     """
-    import torch
+    import torch  # noqa: F401  (the network needs torch: fail before any work is done)
 
     settings = settings or GenemapSettings()
     n = len(data.genes)
@@ -459,12 +455,9 @@ def genemap(
         sets_idx[name] = np.array(sorted(position[g] for g in genes), dtype=np.int64)
     if not sets_idx:
         raise DataError("no gene sets to score")
-    from threadpoolctl import threadpool_limits
+    from radsem._threads import single_threaded
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    blas = threadpool_limits(1)
-    try:
+    with single_threaded():
         n_mask = max(settings.repeats, settings.mask_repeats)
         mask_splits = _folds(n, settings.folds, n_mask, seed)
         splits = mask_splits[: settings.repeats]  # the folds every model shares
@@ -501,9 +494,6 @@ def genemap(
                 client=client,
                 n_jobs=n_jobs,
             )
-    finally:
-        torch.set_num_threads(threads)
-        blas.restore_original_limits()
     order = [m for m in MODEL_NAMES if m in predictions]
     performance = performance_table(
         data.targets,
