@@ -189,8 +189,7 @@ class _Path:
         """Per target, the smallest penalty at which the empty model is a fixed point of the
         proximal step: ``max_j |g_theta_j| + M sum_k |g_W_jk|`` at the initial state."""
         self.module.zero_grad()
-        loss = 0.5 * ((self.module(x) - y) ** 2).mean(0).sum()
-        loss.backward()
+        self._losses(x, y).sum().backward()
         g = self.module[0].weight.grad
         t, k, d = self.t, self.k, x.shape[1]
         gt = g[:t].abs()
@@ -264,8 +263,7 @@ class _Path:
                     lin = (g * delta).reshape(len(p), -1).sum(1)
                     quad = (delta**2).reshape(len(p), -1).sum(1)
                     if len(p) == self.t:
-                        target_lr = lr
-                        bound += lin + quad / (2 * target_lr)
+                        bound += lin + quad / (2 * lr)
                     else:
                         bound.index_add_(0, rows, lin + quad / (2 * lr[rows]))
                 bad = f1 > bound + 1e-6 * (1 + f0.detach().abs())
