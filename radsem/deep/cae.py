@@ -18,6 +18,7 @@ from radsem.deep._runtime import (
     torch_session,
 )
 from radsem.deep.crops import Crops
+from radsem.deep.voxel_weights import tumour_balance_weights
 from radsem.errors import DataError, EstimationError
 
 torch = require("torch", "the convolutional autoencoder")
@@ -42,16 +43,14 @@ def tumour_weights(mask: torch.Tensor, share: float) -> torch.Tensor:
     Returns
     -------
     Tensor, same shape as ``mask``
-        Weights with mean 1 per crop (so the loss stays on the unweighted scale); a crop whose
-        tumour is under one voxel, or fills it all, keeps uniform weights.
+        Weights with mean 1 per crop (so the loss stays on the unweighted scale), those of
+        :func:`radsem.deep.voxel_weights.tumour_balance_weights`; a crop whose tumour is under
+        one voxel, or fills it all, keeps uniform weights.
     """
-    dims = tuple(range(1, mask.ndim))
-    n_vox = float(math.prod(mask.shape[1:]))
-    inside = mask.sum(dim=dims, keepdim=True)
-    outside = n_vox - inside
-    ok = (inside >= 1.0) & (outside >= 1.0)
-    w = share * mask / inside.clamp(min=1.0) + (1.0 - share) * (1.0 - mask) / outside.clamp(min=1.0)
-    return torch.where(ok, w * n_vox, torch.ones_like(mask))
+    inside = mask.flatten(1).sum(1)
+    outside = mask[0].numel() - inside
+    ok = ((inside >= 1.0) & (outside >= 1.0)).reshape((-1,) + (1,) * (mask.ndim - 1))
+    return torch.where(ok, tumour_balance_weights(mask, share), torch.ones_like(mask))
 
 
 class _CAENet(nn.Module):

@@ -24,6 +24,7 @@ from torch import nn
 
 from radsem.deep._runtime import EarlyStopping, check_random_state_int, torch_session
 from radsem.deep.imagegen_data import ImageSet, check_gene_table
+from radsem.deep.voxel_weights import tumour_balance_weights
 from radsem.errors import DataError, EstimationError
 
 __all__ = ["ExpressionImageGenerator", "FORMAT", "FORMAT_VERSION"]
@@ -83,29 +84,6 @@ class _CVAENet(nn.Module):
     def decode(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         flat = self.from_latent(torch.cat([z, h], dim=1))
         return self.decoder(flat.reshape((z.shape[0],) + self.reduced))
-
-
-def tumour_balance_weights(mask: torch.Tensor) -> torch.Tensor:
-    """Per-voxel likelihood weights giving the tumour and the rest of each crop equal shares.
-
-    Parameters
-    ----------
-    mask : Tensor
-        ``(n, 1, Z, Y, X)`` tumour fraction per voxel.
-
-    Returns
-    -------
-    Tensor
-        Same shape; per patient the weights sum to the number of voxels, half of it on the
-        tumour (weighted by the fraction) and half on the rest. A tumour of less than one
-        voxel counts as one voxel (its share shrinks rather than its weights exploding); an
-        empty mask leaves only the background's half.
-    """
-    n_vox = mask[0].numel()
-    shape = (-1,) + (1,) * (mask.ndim - 1)
-    t_sum = mask.flatten(1).sum(1).clamp(min=1.0).reshape(shape)
-    b_sum = (1 - mask).flatten(1).sum(1).clamp(min=1.0).reshape(shape)
-    return n_vox * (0.5 * mask / t_sum + 0.5 * (1 - mask) / b_sum)
 
 
 def _kl(mu_q, lv_q, mu_p, lv_p) -> torch.Tensor:
