@@ -22,13 +22,18 @@ ranking below is computed from the same 20 fits:
   network's own fits, Meinshausen and Bühlmann 2010), ties by ``ig_all``;
 * ``frequency_entry``: selection frequency, ties by mean entry penalty;
 * ``entry``: mean entry penalty alone (the order of the penalty path, averaged over fits);
-* ``skip_weight``: mean |skip weight| (the linear part of the LassoNet).
+* ``skip_weight``: mean |skip weight| (the linear part of the LassoNet);
+* ``median_ig``: median |integrated gradient| over the fits; ``ig_share``: the mean over
+  fits of each fit's attribution share (|IG| / sum of |IG| over genes).
 
 With ``--linear-models``, on all 200 patients with standardised genes and target:
 ``enet_coef`` (``ElasticNetCV`` as genemap's elastic net, |coefficient|), ``stab_enet``
 (selection frequency of elastic net at the cross-validated penalty over 50 half-samples,
 ties by mean |coef|), ``stab_lasso`` (the same with the lasso at half that penalty) and
-``marginal`` (|correlation| with the feature).
+``marginal`` (|correlation| with the feature), ``lasso_coef`` (``LassoCV``, 5-fold),
+``adaptive_lasso`` (Zou 2006: weights 1 / |ridge coefficient|, ``RidgeCV``) and
+``relaxed_lasso_t`` (least squares on the lasso's genes, |t|; Meinshausen 2007 at
+``phi = 0``).
 
 Precision@10 counts a hit for a driver gene of ``truth.json``; genes tied at the 10th place
 count by their expected share (a random order among the tied genes), so no ranking gains
@@ -95,11 +100,28 @@ def network_fits(x, y, fit_seed: int):
 
 def linear_rankings(x, y, rng, subsamples: int) -> dict:
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso
+    from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV, RidgeCV
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     cv = ElasticNetCV(l1_ratio=0.5, alphas=30, cv=3, max_iter=5000, tol=1e-3).fit(x, y)
     out = {"enet_coef": [np.abs(cv.coef_)], "marginal": [np.abs(x.T @ y)]}
+    lasso = np.abs(LassoCV(alphas=30, cv=5, max_iter=5000, tol=1e-3).fit(x, y).coef_)
+    out["lasso_coef"] = [lasso]
+    # adaptive lasso (Zou 2006), penalty weights 1 / |ridge coefficient|
+    ridge = np.abs(RidgeCV(alphas=np.logspace(0, 5, 30)).fit(x, y).coef_)
+    adaptive = LassoCV(alphas=30, cv=5, max_iter=5000, tol=1e-3).fit(x * ridge, y)
+    out["adaptive_lasso"] = [np.abs(adaptive.coef_) * ridge, lasso]
+    # relaxed lasso (Meinshausen 2007) at its limit: least squares on the lasso's genes,
+    # ranked by |t|
+    keep = np.flatnonzero(lasso)
+    t_value = np.zeros(x.shape[1])
+    if 0 < len(keep) < len(y) - 10:
+        design = np.column_stack([np.ones(len(y)), x[:, keep]])
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        resid = y - design @ beta
+        cov = resid @ resid / (len(y) - design.shape[1]) * np.linalg.pinv(design.T @ design)
+        t_value[keep] = np.abs(beta[1:] / np.sqrt(np.diag(cov)[1:]))
+    out["relaxed_lasso_t"] = [t_value, lasso]
     models = {
         "stab_enet": ElasticNet(alpha=cv.alpha_, l1_ratio=0.5, max_iter=5000, tol=1e-3),
         "stab_lasso": Lasso(alpha=cv.alpha_ * 0.5, max_iter=5000, tol=1e-3),
@@ -144,7 +166,8 @@ def main() -> None:
         if t["form"] == "noise":
             continue
         hits = np.isin(genes, t["driver_genes"])
-        ig_all = fits["ig"][:, :, j].mean(0)
+        ig_fit = fits["ig"][:, :, j]
+        ig_all = ig_fit.mean(0)
         freq = fits["selected"][:, j].mean(0)
         entry = fits["entry"][:, j].mean(0)
         rankings = {
@@ -154,6 +177,8 @@ def main() -> None:
             "frequency_entry": [freq, entry],
             "entry": [entry],
             "skip_weight": [fits["theta"][:, j].mean(0), entry],
+            "median_ig": [np.median(fits["ig"][:, :, j], 0), ig_all, entry],
+            "ig_share": [(ig_fit / np.maximum(ig_fit.sum(1, keepdims=True), 1e-12)).mean(0), entry],
         }
         if args.linear_models:
             target = (y[:, j] - y[:, j].mean()) / y[:, j].std()

@@ -1,10 +1,11 @@
 """Ranking single genes per target from the network's fits (``gene_importance.csv``).
 
 Every fit of the network (one per fold of every masking repeat) contributes, per target and
-gene, the mean absolute integrated gradient over the patients its fold held out and, for
-the LassoNet input stage, whether the fit kept the gene and the penalty at which the gene
-entered its path (:func:`radsem.genemap.lassonet._entry_penalties`). The ranking is by the
-mean absolute integrated gradient over all fits; genes the network never used (attribution 0
+gene, for the LassoNet input stage, whether the fit kept the gene and the penalty at which
+the gene entered its path (:func:`radsem.genemap.lassonet._entry_penalties`); the fits of
+the shared repeats (the folds every model sees) also contribute the mean absolute
+integrated gradient over the patients their fold held out. The ranking is by the mean
+absolute integrated gradient; genes the network never used (attribution 0
 in every fit) come after, ordered by their mean entry penalty (how close they came to
 entering the model; larger = closer), and where that is not known either (the dense
 network), they share one rank.
@@ -33,11 +34,13 @@ class GeneEvidence:
         self.n_fits = 0
         self.n_paths = 0
 
-    def add(self, attribution: np.ndarray, selected=None, entry=None) -> None:
-        """One fit: mean absolute attribution over its held-out patients (genes, targets)
-        and, for a sparse input stage, its selection and entry penalties (genes, targets)."""
-        self.attribution += attribution
-        self.n_fits += 1
+    def add(self, attribution=None, selected=None, entry=None) -> None:
+        """One fit: mean absolute attribution over its held-out patients (genes, targets;
+        None if not computed) and, for a sparse input stage, its selection and entry
+        penalties (genes, targets)."""
+        if attribution is not None:
+            self.attribution += attribution
+            self.n_fits += 1
         if selected is not None:
             self.selected += selected
             self.entry += entry
@@ -60,7 +63,7 @@ def gene_importance_table(
     DataFrame
         ``target, gene, importance, selection_frequency, entry_penalty, rank``:
         ``importance`` the mean absolute integrated gradient over the held-out patients of
-        all the network's fits (standardised target units); ``selection_frequency`` the
+        the fits that computed it (standardised target units); ``selection_frequency`` the
         share of fits whose sparse input stage kept the gene and ``entry_penalty`` its mean
         entry penalty relative to each fit's ``lambda_max`` (both NaN for the dense
         network); ``rank`` 1 = most important: by ``importance``, then, for genes with

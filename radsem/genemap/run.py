@@ -48,8 +48,9 @@ class GenemapSettings:
         (at least ``repeats``; the first ``repeats`` are the folds every model shares). More
         repeats average out the randomness of folds and network initialisation in the set
         scores (Kendall's tau across seeds rises with them, docs/genemap.md) at the cost of
-        one network pass each, without refitting the other models. The single genes'
-        importances are averaged over the fits of every masking repeat.
+        one network pass each, without refitting the other models. The genes' selection
+        frequencies and entry penalties are averaged over the fits of every masking repeat,
+        their integrated gradients over the shared repeats.
     models : tuple of str
         Models to compare (``network`` is always fitted: it is the one interpreted).
     network : NetworkSettings
@@ -113,10 +114,10 @@ class GenemapResult:
         auc(...), r2_diff, r2_diff_lower, r2_diff_upper, p_value``.
     gene_importance : DataFrame
         ``target, gene, importance, selection_frequency, entry_penalty, rank``: mean
-        absolute integrated gradient over the held-out patients of every network fit
-        (standardised target units), the share of fits whose sparse input stage kept the
-        gene and its mean relative entry penalty; rank 1 = most important gene for the
-        target (see :func:`radsem.genemap.genes.gene_importance_table`).
+        absolute integrated gradient over the held-out patients of the network's fits
+        (standardised target units; the shared repeats), the share of all fits whose
+        sparse input stage kept the gene and its mean relative entry penalty; rank 1 =
+        most important gene for the target (see :func:`radsem.genemap.genes.gene_importance_table`).
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
         necessity_q_value, competitive_p_value, self_contained_p_value``: score = correlation
@@ -210,13 +211,14 @@ _TORCH_GLOBAL_STATE = threading.Lock()
 def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
     """One cross-validation fold of the network: fit on the other folds, then the held-out
     predictions, the gene-set masked and ablated predictions (the real sets and the random
-    sets of the null) and, if the task asks, the integrated gradients. A task of
+    sets of the null) and, if the task asks, the per-gene evidence (``genes``: 1 = the
+    LassoNet selection and entry penalties, 2 = also the integrated gradients). A task of
     :func:`radsem._dask.map_tasks`; it carries its own seed, so any route gives the same
     numbers."""
     from radsem._threads import single_threaded
     from radsem.genemap.models import GeneNetwork
 
-    test, seed, with_ig = task
+    test, seed, want = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
     with _TORCH_GLOBAL_STATE, single_threaded():
@@ -227,8 +229,10 @@ def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
         suff, nec = masked_predictions(net.module_, xz, layout, "both")
         suff, nec = suff * scale + mean, nec * scale + mean
         genes = None
-        if with_ig:
-            ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).mean(0)
+        if want:
+            ig = None
+            if want == 2:
+                ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).mean(0)
             paths = net.paths_ or [None]
             genes = (
                 ig,
@@ -241,12 +245,14 @@ def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
 def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, n_jobs=1):
     """:func:`_fold_task` over every fold of every repeat (locally, in worker processes or on
     Dask); per repeat the out-of-fold predictions and masked and ablated predictions
-    (original target scale), and with ``with_ig`` the per-gene evidence of every fit
-    (integrated gradients, selection, entry penalties; :class:`GeneEvidence`)."""
+    (original target scale), and with ``with_ig`` the per-gene evidence
+    (:class:`GeneEvidence`): the LassoNet selection and entry penalties of every fit, the
+    integrated gradients of the fits of the first ``settings.repeats`` repeats (the folds
+    every model shares; over all repeats they ranked no better, docs/genemap.md)."""
     from radsem._dask import map_tasks
 
     tasks = [
-        (test, seed + 100 * r + k, with_ig)
+        (test, seed + 100 * r + k, 0 if not with_ig else 2 if r < settings.repeats else 1)
         for r, split in enumerate(splits)
         for k, test in enumerate(split)
     ]

@@ -52,3 +52,14 @@ def test_dense_network_without_paths_ties_the_unused_genes():
     assert t1["entry_penalty"].isna().all()
     t2 = table[table.target == "t2"]
     assert t2["rank"].tolist() == [1, 2, 2, 2, 2]
+
+
+def test_fits_without_attributions_count_only_for_the_paths():
+    ev = GeneEvidence(5, 2)
+    ev.add(np.full((5, 2), 0.2), np.ones((5, 2)), np.full((5, 2), 0.5))
+    ev.add(None, np.zeros((5, 2)), np.full((5, 2), 0.1))  # a fit beyond the shared repeats
+    table = _table(ev)
+    np.testing.assert_allclose(table["importance"], 0.2)  # averaged over the one IG fit
+    np.testing.assert_allclose(table["selection_frequency"], 0.5)
+    np.testing.assert_allclose(table["entry_penalty"], 0.3)
+    assert (table["rank"] == 1).all()  # all equal: one tie
