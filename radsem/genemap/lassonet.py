@@ -168,7 +168,7 @@ def _nonzero_columns(w):
     """Indices of the columns (genes) of ``w`` with a non-zero entry."""
     import torch
 
-    return torch.nonzero((w != 0).any(0)).squeeze(1)
+    return torch.nonzero(w.abs().amax(0) > 0).squeeze(1)  # much faster than (w != 0).any(0)
 
 
 def _lipschitz(x) -> float:
