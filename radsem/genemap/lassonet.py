@@ -171,6 +171,14 @@ def _nonzero_columns(w):
     return torch.nonzero(w.abs().amax(0) > 0).squeeze(1)  # much faster than (w != 0).any(0)
 
 
+def _first_layer(x, w, b, genes):
+    """``x @ w.T + b`` where every column of ``w`` outside ``genes`` is 0: on those genes
+    only while they are few (gathering them costs more than it saves once they are not)."""
+    if 3 * len(genes) > w.shape[1]:
+        return x @ w.T + b
+    return x.index_select(1, genes) @ w.index_select(1, genes).T + b
+
+
 def _lipschitz(x) -> float:
     """Largest eigenvalue of x'x / n (the curvature of the linear part's loss)."""
     import torch
@@ -213,13 +221,14 @@ class _Path:
         theta, hid = w[:t], w[t:].reshape(t, k, d)
         bound = theta.abs() + self.s.hierarchy * hid.abs().sum(1)  # (targets, genes)
         ti, gi = torch.nonzero(bound > lam[:, None] * (1.0 - 1e-4), as_tuple=True)
-        new_theta = torch.zeros_like(theta)
-        new_hid = torch.zeros_like(hid)
+        new = torch.zeros_like(w)
         if len(ti):
-            b, u = hier_prox(theta[ti, gi][:, None], hid[ti, :, gi], lam[ti], self.s.hierarchy)
-            new_theta[ti, gi] = b[:, 0]
-            new_hid[ti, :, gi] = u
-        return torch.cat([new_theta, new_hid.reshape(t * k, d)]), torch.unique(gi)
+            b, u = _hier_prox_rows(
+                theta[ti, gi][:, None], hid[ti, :, gi], lam[ti], self.s.hierarchy
+            )
+            new[:t][ti, gi] = b[:, 0]
+            new[t:].view(t, k, d)[ti, :, gi] = u
+        return new, torch.unique(gi)
 
     def lambda_max(self, x, y) -> np.ndarray:
         """Per target, the smallest penalty at which the empty model is a fixed point of the
@@ -273,20 +282,21 @@ class _Path:
     def _sparse_losses(self, x, y, w, b, out, genes):
         """:meth:`_losses` at first-layer weight ``w``, bias ``b`` and head ``out``, with
         the first layer evaluated on ``genes`` only (every other column of ``w`` is 0)."""
-        h = x.index_select(1, genes) @ w.index_select(1, genes).T + b
+        h = _first_layer(x, w, b, genes)
         return 0.5 * ((self.module[1].combine(h, out) - y) ** 2).mean(0)
 
     def _loss_and_grads(self, x, y):
-        """:meth:`_losses` at the current state and its gradients with respect to the
-        first layer's weight and bias and the head's output weights (the same as autograd
-        through the module, with the first layer evaluated on the genes in the model)."""
+        """:meth:`_losses` at the current state, its gradients with respect to the first
+        layer's weight and bias and the head's output weights (the same as autograd through
+        the module, with the first layer evaluated on the genes in the model) and those
+        genes."""
         w, b, out = (p.detach() for p in self._params())
         genes = _nonzero_columns(w)
-        h = (x.index_select(1, genes) @ w.index_select(1, genes).T + b).requires_grad_()
+        h = _first_layer(x, w, b, genes).requires_grad_()
         o = out.clone().requires_grad_()
         f0 = 0.5 * ((self.module[1].combine(h, o) - y) ** 2).mean(0)
         f0.sum().backward()
-        return f0.detach(), (h.grad.T @ x, h.grad.sum(0), o.grad)
+        return f0.detach(), (h.grad.T @ x, h.grad.sum(0), o.grad), genes
 
     def _step(self, x, y, lam, lr):
         """One proximal gradient step per target with backtracking (Beck and Teboulle
@@ -297,9 +307,8 @@ class _Path:
         the gradient of its weight, ``dL/dh' x``, is the one product over every gene."""
         import torch
 
-        f0, grads = self._loss_and_grads(x, y)
-        w, b, out = (p.detach() for p in self._params())
-        old = (w.clone(), b.clone(), out.clone())
+        f0, grads, _ = self._loss_and_grads(x, y)
+        old = tuple(p.detach() for p in self._params())  # not written to before the end
         rows = self.row_target
         for _ in range(40):
             lr_rows = lr[rows]

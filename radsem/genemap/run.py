@@ -76,7 +76,7 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
-    mask_repeats: int = 4
+    mask_repeats: int = 8
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None

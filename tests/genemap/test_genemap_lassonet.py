@@ -248,7 +248,8 @@ def test_sparse_gradients_equal_autograd_through_the_module():
     with torch.no_grad():  # a sparse state: 7 genes in the model
         w = path.module[0].weight
         w[:, :7] = torch.tensor(np.random.default_rng(7).standard_normal((15, 7)))
-    f0, grads = path._loss_and_grads(xt, yt)
+    f0, grads, genes = path._loss_and_grads(xt, yt)
+    assert genes.tolist() == list(range(7))
     path.module.zero_grad()
     ref = path._losses(xt, yt)
     ref.sum().backward()
