@@ -103,6 +103,7 @@ class ImageGenEvaluation:
     """
 
     spearman: pd.DataFrame
+    spearman_within_folds: pd.DataFrame
     counterfactual: pd.DataFrame
     distribution: pd.DataFrame
     memorisation: pd.DataFrame
@@ -295,6 +296,11 @@ def _rho(a: pd.Series, b: pd.Series) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+def _median(values: pd.Series) -> float:
+    finite = values.dropna()
+    return float(finite.median()) if len(finite) else np.nan
+
+
 def _mean_finite(values: Sequence[float]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else np.nan
@@ -367,6 +373,56 @@ def _counterfactual_table(truth: dict, changes: list[dict]) -> pd.DataFrame:
 _CF_COLUMNS = ["mechanism", "feature", "true_sign", "n", "right_direction", "mean_change"]
 
 
+def _spearman_within_folds(
+    real: pd.DataFrame,
+    groups: list[list],
+    draws: list[pd.DataFrame],
+    mean: pd.DataFrame,
+    shuffled: pd.DataFrame,
+    shuffled_mean: pd.DataFrame,
+    more_shuffles: list[pd.DataFrame],
+) -> pd.DataFrame:
+    """Spearman within each fold's held-out patients, averaged over folds (weighted by size)."""
+
+    def within(gen: pd.DataFrame, f: str) -> float:
+        vals, weights = [], []
+        for ids in groups:
+            r = _rho(real.loc[ids, f], gen.loc[ids, f])[0]
+            if np.isfinite(r):
+                vals.append(r)
+                weights.append(len(ids))
+        return float(np.average(vals, weights=weights)) if vals else np.nan
+
+    rows = []
+    for f in FEATURES:
+        more = [r for r in (within(g, f) for g in more_shuffles) if np.isfinite(r)]
+        rows.append(
+            (
+                f,
+                within(draws[0], f),
+                _mean_finite([within(g, f) for g in draws]),
+                within(mean, f),
+                within(shuffled, f),
+                within(shuffled_mean, f),
+                float(np.mean(more)) if more else np.nan,
+                float(np.std(more, ddof=1)) if len(more) > 1 else np.nan,
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "feature",
+            "rho_generated",
+            "rho_generated_mean_of_draws",
+            "rho_prior_mean_z",
+            "rho_shuffled",
+            "rho_shuffled_prior_mean_z",
+            "rho_shuffled_mean",
+            "rho_shuffled_sd",
+        ],
+    )
+
+
 def _run_fold(
     est,
     images: ImageSet,
@@ -421,12 +477,15 @@ def _sample_moved(
     *,
     offset: int,
     mode: str,
+    by_patient: bool = False,
 ) -> pd.DataFrame:
     """Features of patient ``i`` generated from patient ``source[i]``'s expression by the
-    generator that did not see ``source[i]`` (the model of its fold)."""
+    generator that did not see ``source[i]`` (the model of its fold), or, ``by_patient``, by
+    the generator that did not see ``i``."""
+    owner = fold_of if by_patient else fold_of[source]
     parts = []
     for k, fold in enumerate(folds):
-        rows = np.flatnonzero(fold_of[source] == k)
+        rows = np.flatnonzero(owner == k)
         if len(rows) == 0:
             continue
         moved = x.iloc[source[rows]]
@@ -437,6 +496,100 @@ def _sample_moved(
             )
         )
     return pd.concat(parts).loc[x.index]
+
+
+def _fold_tables(
+    folds: list[_Fold], real: pd.DataFrame, truth: dict | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-fold summary and per-fold Spearman on each fold's own held-out patients."""
+    fold_rows, fold_sp = [], []
+    for k, fold in enumerate(folds):
+        r = real.loc[fold.test]
+        for f in FEATURES:
+            fold_sp.append(
+                (
+                    k,
+                    f,
+                    len(fold.test),
+                    _rho(r[f], fold.draws[0][f])[0],
+                    _mean_finite([_rho(r[f], g[f])[0] for g in fold.draws]),
+                    _rho(r[f], fold.mean[f])[0],
+                    _median(r[f]),
+                    _median(fold.mean[f]),
+                )
+            )
+        rate = np.nan
+        if truth is not None:
+            cf = _counterfactual_table(truth, [fold.cf])
+            if not cf.empty:
+                rate = float(np.average(cf["right_direction"], weights=cf["n"]))
+        fold_rows.append(
+            (
+                k,
+                len(fold.train),
+                len(fold.test),
+                fold.seed,
+                fold.fit_seconds,
+                fold.fit_cpu_seconds,
+                rate,
+                float(np.median(fold.d_gen) / np.median(fold.d_real)),
+            )
+        )
+    fold_table = pd.DataFrame(
+        fold_rows,
+        columns=[
+            "fold",
+            "n_train",
+            "n_test",
+            "seed",
+            "fit_seconds",
+            "fit_cpu_seconds",
+            "counterfactual_rate",
+            "memorisation_ratio",
+        ],
+    )
+    fold_spearman = pd.DataFrame(
+        fold_sp,
+        columns=[
+            "fold",
+            "feature",
+            "n",
+            "rho_generated",
+            "rho_generated_mean_of_draws",
+            "rho_prior_mean_z",
+            "median_real",
+            "median_generated_prior_mean_z",
+        ],
+    )
+    return fold_table, fold_spearman
+
+
+def _gallery(
+    first: _Fold, images: ImageSet, expr: pd.DataFrame, truth: dict | None, traversal: str
+) -> dict:
+    """Gallery (first held-out patients) and traversal from the first fold's generator."""
+    gallery = {
+        "test": first.test[:4],
+        "real": images.subset(first.test[:4]).data,
+        "generated": first.first_draw[:4],
+        "spacing": images.spacing,
+    }
+    if truth is not None:
+        mm = _mechanism_genes(truth)
+        model = first.model
+        scale = pd.Series(model.gene_scale_, index=model.genes_)
+        tgenes = mm.loc[(mm["mechanism"] == traversal) & mm["gene"].isin(model.genes_)]
+        if not tgenes.empty:
+            steps = [-2.0, -1.0, 0.0, 1.0, 2.0]
+            base = expr.loc[first.test].iloc[[0] * len(steps)].copy()
+            base.index = pd.Index([f"{traversal}{s:+.0f}SD" for s in steps], name="patient_id")
+            for g, load in zip(tgenes["gene"], tgenes["loading"], strict=True):
+                base[g] = base[g] + np.asarray(steps) * np.sign(load) * scale[g]
+            gallery["traversal"] = model.sample(base, first.seed, mode="mean")[0]
+            gallery["traversal_steps"] = steps
+            gallery["traversal_name"] = traversal
+            gallery["traversal_patient"] = first.test[0]
+    return gallery
 
 
 def evaluate_generator(
@@ -504,7 +657,12 @@ def evaluate_generator(
         random real-vs-real halves of the same size; ``memorisation``: RMS distance of each
         generated and each held-out real crop to its nearest training crop (of the
         generator's own training patients); ``folds`` and ``fold_spearman``: the same
-        figures within each fold (one row / one fold for the single split).
+        figures within each fold (one row / one fold for the single split), with the
+        median real and generated (prior-mean ``z``) feature of each fold;
+        ``spearman_within_folds``: the Spearman columns computed within each fold's held-out
+        patients and averaged over folds (weighted by their size), the shuffled controls from
+        the same derangements but each patient's control image generated by its own fold's
+        generator (equal to ``spearman`` for the single split).
 
     Notes
     -----
@@ -514,6 +672,13 @@ def evaluate_generator(
     distance compares the generated features of one random half of the patients with the
     real features of the other half, against real-vs-real halves (same sizes), averaged over
     50 splits.
+
+    A pooled rank correlation also ranks patients of different folds against each other,
+    whose generators may differ in level (one fold's generator drawing every tumour larger):
+    such offsets lower the pooled rho although each generator ranks its own patients as
+    well; ``spearman_within_folds`` is free of them (as averaging per-fold AUCs is, against
+    pooling the scores of the folds, Forman & Scholz 2010). Counterfactual changes compare
+    two images of the same generator and pool without this problem.
     """
     from radsem.deep.imagegen import ExpressionImageGenerator
 
@@ -566,12 +731,24 @@ def evaluate_generator(
     shuf_feats = _sample_moved(folds, fold_of, x, source, sp, offset=1000, mode="sample")
     shuf_mean = _sample_moved(folds, fold_of, x, source, sp, offset=0, mode="mean")
     shuffle_rng = np.random.default_rng([random_state, 16])
+    more_sources = [_derangement(len(pooled), shuffle_rng) for _ in range(int(n_shuffles))]
     more_shuffles = [
-        _sample_moved(
-            folds, fold_of, x, _derangement(len(pooled), shuffle_rng), sp, offset=0, mode="mean"
-        )
-        for _ in range(int(n_shuffles))
+        _sample_moved(folds, fold_of, x, src, sp, offset=0, mode="mean") for src in more_sources
     ]
+    if k_folds == 1:
+        own = (shuf_feats, shuf_mean, more_shuffles)
+    else:  # the same derangements, each patient's control from its own fold's generator
+        kw = dict(by_patient=True, mode="mean", offset=0)
+        own = (
+            _sample_moved(
+                folds, fold_of, x, source, sp, offset=1000, mode="sample", by_patient=True
+            ),
+            _sample_moved(folds, fold_of, x, source, sp, **kw),
+            [_sample_moved(folds, fold_of, x, src, sp, **kw) for src in more_sources],
+        )
+    spearman_within = _spearman_within_folds(
+        real, [f.test for f in folds], gen_feats, mean_feats, *own
+    )
 
     rows = []
     for f in FEATURES:
@@ -613,84 +790,8 @@ def evaluate_generator(
         else _counterfactual_table(truth, [f.cf for f in folds])
     )
 
-    fold_rows, fold_sp = [], []
-    for k, fold in enumerate(folds):
-        r = real.loc[fold.test]
-        for f in FEATURES:
-            fold_sp.append(
-                (
-                    k,
-                    f,
-                    len(fold.test),
-                    _rho(r[f], fold.draws[0][f])[0],
-                    _mean_finite([_rho(r[f], g[f])[0] for g in fold.draws]),
-                    _rho(r[f], fold.mean[f])[0],
-                )
-            )
-        rate = np.nan
-        if truth is not None:
-            cf = _counterfactual_table(truth, [fold.cf])
-            if not cf.empty:
-                rate = float(np.average(cf["right_direction"], weights=cf["n"]))
-        fold_rows.append(
-            (
-                k,
-                len(fold.train),
-                len(fold.test),
-                fold.seed,
-                fold.fit_seconds,
-                fold.fit_cpu_seconds,
-                rate,
-                float(np.median(fold.d_gen) / np.median(fold.d_real)),
-            )
-        )
-    fold_table = pd.DataFrame(
-        fold_rows,
-        columns=[
-            "fold",
-            "n_train",
-            "n_test",
-            "seed",
-            "fit_seconds",
-            "fit_cpu_seconds",
-            "counterfactual_rate",
-            "memorisation_ratio",
-        ],
-    )
-    fold_spearman = pd.DataFrame(
-        fold_sp,
-        columns=[
-            "fold",
-            "feature",
-            "n",
-            "rho_generated",
-            "rho_generated_mean_of_draws",
-            "rho_prior_mean_z",
-        ],
-    )
-
-    first = folds[0]
-    gallery = {
-        "test": first.test[:4],
-        "real": images.subset(first.test[:4]).data,
-        "generated": first.first_draw[:4],
-        "spacing": sp,
-    }
-    if truth is not None:
-        mm = _mechanism_genes(truth)
-        model = first.model
-        scale = pd.Series(model.gene_scale_, index=model.genes_)
-        tgenes = mm.loc[(mm["mechanism"] == traversal) & mm["gene"].isin(model.genes_)]
-        if not tgenes.empty:
-            steps = [-2.0, -1.0, 0.0, 1.0, 2.0]
-            base = expr.loc[first.test].iloc[[0] * len(steps)].copy()
-            base.index = pd.Index([f"{traversal}{s:+.0f}SD" for s in steps], name="patient_id")
-            for g, load in zip(tgenes["gene"], tgenes["loading"], strict=True):
-                base[g] = base[g] + np.asarray(steps) * np.sign(load) * scale[g]
-            gallery["traversal"] = model.sample(base, first.seed, mode="mean")[0]
-            gallery["traversal_steps"] = steps
-            gallery["traversal_name"] = traversal
-            gallery["traversal_patient"] = first.test[0]
+    fold_table, fold_spearman = _fold_tables(folds, real, truth)
+    gallery = _gallery(folds[0], images, expr, truth, traversal)
 
     if k_folds == 1:
         distribution = _distribution(real_all, real, gen_feats[0], rng)
@@ -701,6 +802,7 @@ def evaluate_generator(
     )
     return ImageGenEvaluation(
         spearman=spearman,
+        spearman_within_folds=spearman_within,
         counterfactual=counterfactual,
         distribution=distribution,
         memorisation=memorisation,
@@ -708,7 +810,7 @@ def evaluate_generator(
         fit_cpu_seconds=float(np.mean([f.fit_cpu_seconds for f in folds])),
         n_train=min(len(f.train) for f in folds),
         n_test=len(pooled),
-        model=first.model,
+        model=folds[0].model,
         gallery=gallery,
         n_folds=k_folds,
         folds=fold_table,
@@ -811,6 +913,16 @@ def imagegen_section(
         )
     )
     if ev.n_folds > 1:
+        sec.add(
+            ResultTable(
+                ev.spearman_within_folds,
+                title="Generated vs real features within folds (Spearman, mean over folds)",
+                caption="Rank correlation within each fold's held-out patients (one "
+                "generator), averaged over folds; free of differences in level between the "
+                "folds' generators, which lower the pooled rho above. Shuffled: the same "
+                "permutations, each patient's control generated by its own fold's generator.",
+            )
+        )
         rho = ev.fold_spearman.pivot(index="fold", columns="feature", values="rho_prior_mean_z")
         per_fold = ev.folds[
             ["fold", "n_train", "n_test", "fit_cpu_seconds", "counterfactual_rate"]
