@@ -87,10 +87,11 @@ def generator_part(
     if ev.n_folds == 1:
         print(f"\n== Generator: {ev.n_train} training, {ev.n_test} held-out patients ==")
     else:
+        lo, hi = ev.folds["n_train"].min(), ev.folds["n_train"].max()
         print(
             f"\n== Generator, cross-fitted: {ev.n_folds} folds, "
-            f"{ev.folds['n_train'].min()}-{ev.folds['n_train'].max()} training patients per "
-            f"fold, all {ev.n_test} patients held out once (pooled) =="
+            f"{lo if lo == hi else f'{lo}-{hi}'} training patients per fold, "
+            f"all {ev.n_test} patients held out once (pooled) =="
         )
         print("\nPer fold (Spearman at the prior-mean z on the fold's held-out patients):")
         rho = ev.fold_spearman.pivot(index="fold", columns="feature", values="rho_prior_mean_z")
