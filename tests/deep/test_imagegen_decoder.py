@@ -14,6 +14,8 @@ from radsem.deep.imagegen import ExpressionImageGenerator, _ar1_field  # noqa: E
 from radsem.deep.voxel_weights import tumour_balance_weights  # noqa: E402
 from radsem.errors import DataError  # noqa: E402
 
+HET = "heteroscedastic"
+
 
 def _lag1(field: np.ndarray, axis: int) -> float:
     n = field.shape[axis]
@@ -140,7 +142,8 @@ def _decoded_at_sampled_z(model, expr, seed):
 def test_sampled_images_carry_the_decoder_noise():
     images, expr = _tiny_set()
     tiny = {"latent_dim": 2, "n_components": 3, "base_channels": 2, "epochs": 3, "batch_size": 8}
-    model = ExpressionImageGenerator(random_state=0, **tiny).fit(images, expr)
+    model = ExpressionImageGenerator(random_state=0, image_likelihood=HET, **tiny)
+    model.fit(images, expr)
     assert model.noise_rho_.shape == (3, 3)
     assert ((model.noise_rho_ >= 0) & (model.noise_rho_ <= 0.95)).all()
     out = model.sample(expr, random_state=7)[0].astype(np.float64)
@@ -192,7 +195,9 @@ def test_bad_decoder_settings(params, match):
 def test_mean_model_is_the_unit_decoders_and_the_variance_fits_the_residuals():
     images, expr = _tiny_set()
     tiny = {"latent_dim": 2, "n_components": 3, "base_channels": 2, "epochs": 2, "batch_size": 8}
-    het = ExpressionImageGenerator(random_state=3, variance_epochs=40, **tiny).fit(images, expr)
+    het = ExpressionImageGenerator(
+        random_state=3, image_likelihood=HET, variance_epochs=40, **tiny
+    ).fit(images, expr)
     unit = ExpressionImageGenerator(random_state=3, image_likelihood="unit", **tiny)
     unit.fit(images, expr)
     # the variance network is fitted after the mean model, which it leaves unchanged
@@ -231,3 +236,37 @@ def test_detail_removes_the_smooth_part_of_the_residuals():
     noise = torch.randn((20, 1, 12, 16, 16), generator=torch.Generator().manual_seed(0))
     inner = _detail(noise)[:, :, 1:-1, 1:-1, 1:-1]
     assert float(inner.var()) == pytest.approx(26.0 / 27.0, rel=0.03)
+
+
+def test_heteroscedastic_model_same_seed_same_bytes_and_round_trip(tmp_path):
+    import json
+
+    images, expr = _tiny_set()
+    tiny = {"latent_dim": 2, "n_components": 3, "base_channels": 2, "epochs": 2, "batch_size": 8}
+    params = {"image_likelihood": HET, "variance_epochs": 3, **tiny}
+    a = ExpressionImageGenerator(random_state=5, **params).fit(images, expr)
+    b = ExpressionImageGenerator(random_state=5, **params).fit(images, expr)
+    for pa, pb in zip(a.variance_net_.parameters(), b.variance_net_.parameters(), strict=True):
+        assert pa.detach().equal(pb.detach())
+    np.testing.assert_array_equal(a.noise_rho_, b.noise_rho_)
+    first = a.sample(expr.iloc[:4], random_state=9)[0]
+    assert first.tobytes() == b.sample(expr.iloc[:4], random_state=9)[0].tobytes()
+    assert not np.array_equal(first, a.sample(expr.iloc[:4], random_state=10)[0])
+    folder = a.save(tmp_path / "model")
+    meta = json.loads((folder / "model.json").read_text())
+    assert meta["params"]["image_likelihood"] == HET
+    assert len(meta["variance_history"]["epoch"]) == 3
+    loaded = ExpressionImageGenerator.load(folder)
+    assert loaded.sample(expr.iloc[:4], random_state=9)[0].tobytes() == first.tobytes()
+    pd.testing.assert_frame_equal(loaded.variance_history_, a.variance_history_)
+    np.testing.assert_array_equal(loaded.noise_rho_, a.noise_rho_)
+    # a heteroscedastic model.json with the variance weights missing is refused clearly
+
+    payload = torch.load(folder / "weights.pt", weights_only=True)
+    del payload["variance_state_dict"]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.json").write_text(json.dumps(meta))
+    torch.save(payload, broken / "weights.pt")
+    with pytest.raises(DataError, match="weights do not match"):
+        ExpressionImageGenerator.load(broken)
