@@ -56,9 +56,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--image-likelihood",
         choices=("heteroscedastic", "unit"),
         default=None,
-        help="image likelihood of the decoder (default unit: the unit-variance decoder, "
-        "mean images only; heteroscedastic: also a per-voxel variance, sampled images carry "
-        "texture; see docs/imagegen.md)",
+        help="image likelihood of the decoder (default heteroscedastic: a per-voxel variance, "
+        "sampled images carry texture; unit: the unit-variance decoder of format version 2, "
+        "mean images only; see docs/imagegen.md)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sample = sub.add_parser(

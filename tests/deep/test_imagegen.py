@@ -223,16 +223,16 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
     # the default objective is the tumour-balanced ELBO (no generation term)
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["params"]["generation_weight"] == 0.0
-    assert meta["params"]["image_likelihood"] == "unit"
+    assert meta["params"]["image_likelihood"] == "heteroscedastic"
     # --generation-weight selects the hybrid objective, --image-likelihood the decoder
     hybrid_dir = tmp_path / "hybrid"
     argv = ["imagegen", "train", str(cohort_dir), "--out", str(hybrid_dir), "--epochs", "1"]
-    extra = ["--generation-weight", "0.5", "--image-likelihood", "heteroscedastic", "--quiet"]
+    extra = ["--generation-weight", "0.5", "--image-likelihood", "unit", "--quiet"]
     assert main([*argv, *extra]) == 0
     hybrid = ExpressionImageGenerator.load(hybrid_dir)
     assert hybrid.generation_weight == 0.5
-    assert hybrid.image_likelihood == "heteroscedastic"
-    assert hybrid.variance_net_ is not None
+    assert hybrid.image_likelihood == "unit"
+    assert hybrid.variance_net_ is None
     assert (hybrid.history_["generation"] > 0).all()
     capsys.readouterr()
     bad = [*argv[:3], "--out", str(tmp_path / "bad"), "--generation-weight", "-1"]
