@@ -94,9 +94,16 @@ def _mechanism_genes(truth: dict) -> pd.DataFrame:
 
 @dataclass
 class ImageGenEvaluation:
-    """Result of :func:`evaluate_generator` (tables are pandas objects)."""
+    """Result of :func:`evaluate_generator` (tables are pandas objects).
+
+    ``fit_seconds`` and ``fit_cpu_seconds`` are per generator (the mean over folds when
+    cross-fitted); ``n_train`` is the training patients of a generator (the smallest fold's),
+    ``n_test`` the held-out patients evaluated (all of them when cross-fitted); ``model`` is
+    the first fold's generator (gallery and traversal), ``models`` every fold's.
+    """
 
     spearman: pd.DataFrame
+    spearman_within_folds: pd.DataFrame
     counterfactual: pd.DataFrame
     distribution: pd.DataFrame
     memorisation: pd.DataFrame
@@ -106,6 +113,10 @@ class ImageGenEvaluation:
     n_test: int
     model: object = field(repr=False)
     gallery: dict = field(repr=False, default_factory=dict)
+    n_folds: int = 1
+    folds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fold_spearman: pd.DataFrame = field(default_factory=pd.DataFrame)
+    models: list = field(repr=False, default_factory=list)
 
     @property
     def counterfactual_rate(self) -> float:
@@ -172,6 +183,43 @@ def _distribution(
     return out
 
 
+def _distribution_halves(
+    real: pd.DataFrame, gen: pd.DataFrame, rng: np.random.Generator, n_halves: int = 50
+) -> pd.DataFrame:
+    """Generated features of one random half of the patients vs real features of the other
+    half, against real vs real halves (same sizes), averaged over ``n_halves`` splits."""
+    feats = list(FEATURES)
+    sd = real[feats].std().replace(0, 1.0)
+    r = (real[feats] / sd).to_numpy()
+    g = (gen.loc[real.index, feats] / sd).to_numpy()
+    ok_r, ok_g = ~np.isnan(r).any(axis=1), ~np.isnan(g).any(axis=1)
+    m = len(r) // 2
+    if m < 2:
+        raise DataError("too few real patients with a tumour for the distribution distance")
+    names = [*feats, "all (energy)"]
+    ref = {f: [] for f in names}
+    out = {f: [] for f in names}
+    for _ in range(n_halves):
+        perm = rng.permutation(len(r))
+        a_pos, b_pos = perm[:m], perm[m : 2 * m]
+        a, b = r[a_pos][ok_r[a_pos]], r[b_pos][ok_r[b_pos]]
+        ga = g[a_pos][ok_g[a_pos]]  # generated crops with an empty mask have no intensities
+        for j, f in enumerate(feats):
+            ref[f].append(stats.wasserstein_distance(a[:, j], b[:, j]))
+            out[f].append(stats.wasserstein_distance(ga[:, j], b[:, j]) if len(ga) else np.nan)
+        ref["all (energy)"].append(_energy(a, b))
+        out["all (energy)"].append(_energy(ga, b) if len(ga) >= 2 else np.nan)
+    rows = [
+        (f, float(np.mean(out[f])), float(np.mean(ref[f])), float(np.quantile(ref[f], 0.95)))
+        for f in names
+    ]
+    res = pd.DataFrame(
+        rows, columns=["feature", "generated_vs_real", "real_vs_real_mean", "real_vs_real_q95"]
+    )
+    res["ratio"] = res["generated_vs_real"] / res["real_vs_real_mean"]
+    return res
+
+
 def _flat(model, data: np.ndarray) -> np.ndarray:
     return model._to_tensor(data).numpy().reshape(len(data), -1).astype(np.float64)
 
@@ -181,10 +229,7 @@ def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d2, 0.0).min(axis=1) / a.shape[1])
 
 
-def _memorisation(model, train: np.ndarray, test: np.ndarray, gen: np.ndarray) -> pd.DataFrame:
-    tr = _flat(model, train)
-    d_real = _nearest(_flat(model, test), tr)
-    d_gen = _nearest(_flat(model, gen), tr)
+def _memorisation_table(d_real: np.ndarray, d_gen: np.ndarray) -> pd.DataFrame:
     q05 = float(np.quantile(d_real, 0.05))
     rows = [
         ("held-out real -> nearest training", float(np.median(d_real)), float(d_real.min()), 0.05),
@@ -207,6 +252,346 @@ def _derangement(n: int, rng: np.random.Generator) -> np.ndarray:
             return perm
 
 
+def _check_folds(n_folds, n: int, test_size: float) -> int:
+    """1 for the single split (``n_folds`` None or 1), else the validated number of folds."""
+    if n_folds is None:
+        k = 1
+    elif isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or n_folds < 1:
+        raise DataError(
+            f"n_folds must be an integer >= 2 (or None / 1 for one split), got {n_folds!r}"
+        )
+    else:
+        k = int(n_folds)
+    if k == 1:
+        n_test = int(round(test_size * n))
+        if not 0 < test_size < 1 or n_test < 5 or n - n_test < 8:
+            raise DataError(
+                f"cannot hold out {test_size!r} of {n} patients with images and "
+                "expression (need >= 5 held out and >= 8 for training)"
+            )
+        return 1
+    if k > n:
+        raise DataError(f"n_folds={k} is more than the {n} patients with images and expression")
+    smallest_train = n - -(-n // k)
+    if smallest_train < 8:
+        raise DataError(
+            f"n_folds={k} leaves {smallest_train} of {n} patients to train a fold's "
+            "generator (need >= 8)"
+        )
+    return k
+
+
+def _fold_seed(random_state: int, fold: int, n_folds: int) -> int:
+    """The single split keeps ``random_state``; fold ``k`` of a cross-fit gets its own seed."""
+    if n_folds == 1:
+        return int(random_state)
+    return int(np.random.SeedSequence([int(random_state), int(fold)]).generate_state(1)[0] >> 1)
+
+
+def _rho(a: pd.Series, b: pd.Series) -> tuple[float, float]:
+    ok = a.notna() & b.notna()
+    if ok.sum() < 3 or a[ok].nunique() < 2 or b[ok].nunique() < 2:
+        return np.nan, np.nan
+    res = stats.spearmanr(a[ok], b[ok])
+    return float(res.statistic), float(res.pvalue)
+
+
+def _median(values: pd.Series) -> float:
+    finite = values.dropna()
+    return float(finite.median()) if len(finite) else np.nan
+
+
+def _mean_finite(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else np.nan
+
+
+@dataclass
+class _Fold:
+    """What one fold's generator produced for its held-out patients."""
+
+    model: object
+    seed: int
+    train: list
+    test: list
+    fit_seconds: float
+    fit_cpu_seconds: float
+    draws: list  # features of each z draw
+    mean: pd.DataFrame  # features at the prior-mean z
+    first_draw: np.ndarray  # crops of the first draw (memorisation, gallery)
+    d_real: np.ndarray  # held-out real crop -> nearest training crop
+    d_gen: np.ndarray  # generated crop (first draw) -> nearest training crop
+    cf: dict  # (mechanism, feature) -> counterfactual changes over draws
+
+
+def _counterfactual_changes(
+    model, x_test: pd.DataFrame, test: list, truth: dict, draws: list, n_draws: int, seed: int, sp
+) -> dict:
+    directions = true_directions(truth)
+    mm = _mechanism_genes(truth)
+    scale = pd.Series(model.gene_scale_, index=model.genes_)
+    out = {}
+    for mech, group in directions.groupby("mechanism", sort=False):
+        genes = mm.loc[(mm["mechanism"] == mech) & mm["gene"].isin(model.genes_)]
+        if genes.empty:
+            continue
+        shifted = x_test.copy()
+        for g, load in zip(genes["gene"], genes["loading"], strict=True):
+            shifted[g] = shifted[g] + 2.0 * np.sign(load) * scale[g]
+        cf = [
+            crop_features(model.sample(shifted, seed + 1000 + d)[0], sp, test)
+            for d in range(n_draws)
+        ]
+        for f in group["feature"]:
+            out[(mech, f)] = np.concatenate(
+                [(c[f] - g[f]).to_numpy() for c, g in zip(cf, draws, strict=True)]
+            )
+    return out
+
+
+def _counterfactual_table(truth: dict, changes: list[dict]) -> pd.DataFrame:
+    rows = []
+    for _, row in true_directions(truth).iterrows():
+        key = (row["mechanism"], row["feature"])
+        if key not in changes[0]:
+            continue
+        diff = np.concatenate([c[key] for c in changes])
+        ok = np.isfinite(diff)
+        right = np.sign(diff[ok]) == row["sign"]
+        rows.append(
+            (
+                *key,
+                int(row["sign"]),
+                int(ok.sum()),
+                float(right.mean()) if ok.any() else np.nan,
+                float(np.mean(diff[ok])) if ok.any() else np.nan,
+            )
+        )
+    return pd.DataFrame(rows, columns=_CF_COLUMNS)
+
+
+_CF_COLUMNS = ["mechanism", "feature", "true_sign", "n", "right_direction", "mean_change"]
+
+
+def _spearman_within_folds(
+    real: pd.DataFrame,
+    groups: list[list],
+    draws: list[pd.DataFrame],
+    mean: pd.DataFrame,
+    shuffled: pd.DataFrame,
+    shuffled_mean: pd.DataFrame,
+    more_shuffles: list[pd.DataFrame],
+) -> pd.DataFrame:
+    """Spearman within each fold's held-out patients, averaged over folds (weighted by size)."""
+
+    def within(gen: pd.DataFrame, f: str) -> float:
+        vals, weights = [], []
+        for ids in groups:
+            r = _rho(real.loc[ids, f], gen.loc[ids, f])[0]
+            if np.isfinite(r):
+                vals.append(r)
+                weights.append(len(ids))
+        return float(np.average(vals, weights=weights)) if vals else np.nan
+
+    rows = []
+    for f in FEATURES:
+        more = [r for r in (within(g, f) for g in more_shuffles) if np.isfinite(r)]
+        rows.append(
+            (
+                f,
+                within(draws[0], f),
+                _mean_finite([within(g, f) for g in draws]),
+                within(mean, f),
+                within(shuffled, f),
+                within(shuffled_mean, f),
+                float(np.mean(more)) if more else np.nan,
+                float(np.std(more, ddof=1)) if len(more) > 1 else np.nan,
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "feature",
+            "rho_generated",
+            "rho_generated_mean_of_draws",
+            "rho_prior_mean_z",
+            "rho_shuffled",
+            "rho_shuffled_prior_mean_z",
+            "rho_shuffled_mean",
+            "rho_shuffled_sd",
+        ],
+    )
+
+
+def _run_fold(
+    est,
+    images: ImageSet,
+    expr: pd.DataFrame,
+    train: list,
+    test: list,
+    *,
+    seed: int,
+    n_draws: int,
+    truth: dict | None,
+) -> _Fold:
+    est = clone(est)
+    est.set_params(random_state=seed)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = est.fit(images.subset(train), expr.loc[train])
+    fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    sp = images.spacing
+    x_test = expr.loc[test]
+    crops = [model.sample(x_test, seed + 1000 + d)[0] for d in range(n_draws)]
+    draws = [crop_features(c, sp, test) for c in crops]
+    mean = crop_features(model.sample(x_test, seed, mode="mean")[0], sp, test)
+    tr = _flat(model, images.subset(train).data)
+    d_real = _nearest(_flat(model, images.subset(test).data), tr)
+    d_gen = _nearest(_flat(model, crops[0]), tr)
+    cf = (
+        {}
+        if truth is None
+        else _counterfactual_changes(model, x_test, test, truth, draws, n_draws, seed, sp)
+    )
+    return _Fold(
+        model,
+        seed,
+        train,
+        test,
+        fit_seconds,
+        fit_cpu_seconds,
+        draws,
+        mean,
+        crops[0],
+        d_real,
+        d_gen,
+        cf,
+    )
+
+
+def _sample_moved(
+    folds: list[_Fold],
+    fold_of: np.ndarray,
+    x: pd.DataFrame,
+    source: np.ndarray,
+    sp,
+    *,
+    offset: int,
+    mode: str,
+    by_patient: bool = False,
+) -> pd.DataFrame:
+    """Features of patient ``i`` generated from patient ``source[i]``'s expression by the
+    generator that did not see ``source[i]`` (the model of its fold), or, ``by_patient``, by
+    the generator that did not see ``i``."""
+    owner = fold_of if by_patient else fold_of[source]
+    parts = []
+    for k, fold in enumerate(folds):
+        rows = np.flatnonzero(owner == k)
+        if len(rows) == 0:
+            continue
+        moved = x.iloc[source[rows]]
+        moved.index = x.index[rows]
+        parts.append(
+            crop_features(
+                fold.model.sample(moved, fold.seed + offset, mode=mode)[0], sp, moved.index
+            )
+        )
+    return pd.concat(parts).loc[x.index]
+
+
+def _fold_tables(
+    folds: list[_Fold], real: pd.DataFrame, truth: dict | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-fold summary and per-fold Spearman on each fold's own held-out patients."""
+    fold_rows, fold_sp = [], []
+    for k, fold in enumerate(folds):
+        r = real.loc[fold.test]
+        for f in FEATURES:
+            fold_sp.append(
+                (
+                    k,
+                    f,
+                    len(fold.test),
+                    _rho(r[f], fold.draws[0][f])[0],
+                    _mean_finite([_rho(r[f], g[f])[0] for g in fold.draws]),
+                    _rho(r[f], fold.mean[f])[0],
+                    _median(r[f]),
+                    _median(fold.mean[f]),
+                )
+            )
+        rate = np.nan
+        if truth is not None:
+            cf = _counterfactual_table(truth, [fold.cf])
+            if not cf.empty:
+                rate = float(np.average(cf["right_direction"], weights=cf["n"]))
+        fold_rows.append(
+            (
+                k,
+                len(fold.train),
+                len(fold.test),
+                fold.seed,
+                fold.fit_seconds,
+                fold.fit_cpu_seconds,
+                rate,
+                float(np.median(fold.d_gen) / np.median(fold.d_real)),
+            )
+        )
+    fold_table = pd.DataFrame(
+        fold_rows,
+        columns=[
+            "fold",
+            "n_train",
+            "n_test",
+            "seed",
+            "fit_seconds",
+            "fit_cpu_seconds",
+            "counterfactual_rate",
+            "memorisation_ratio",
+        ],
+    )
+    fold_spearman = pd.DataFrame(
+        fold_sp,
+        columns=[
+            "fold",
+            "feature",
+            "n",
+            "rho_generated",
+            "rho_generated_mean_of_draws",
+            "rho_prior_mean_z",
+            "median_real",
+            "median_generated_prior_mean_z",
+        ],
+    )
+    return fold_table, fold_spearman
+
+
+def _gallery(
+    first: _Fold, images: ImageSet, expr: pd.DataFrame, truth: dict | None, traversal: str
+) -> dict:
+    """Gallery (first held-out patients) and traversal from the first fold's generator."""
+    gallery = {
+        "test": first.test[:4],
+        "real": images.subset(first.test[:4]).data,
+        "generated": first.first_draw[:4],
+        "spacing": images.spacing,
+    }
+    if truth is not None:
+        mm = _mechanism_genes(truth)
+        model = first.model
+        scale = pd.Series(model.gene_scale_, index=model.genes_)
+        tgenes = mm.loc[(mm["mechanism"] == traversal) & mm["gene"].isin(model.genes_)]
+        if not tgenes.empty:
+            steps = [-2.0, -1.0, 0.0, 1.0, 2.0]
+            base = expr.loc[first.test].iloc[[0] * len(steps)].copy()
+            base.index = pd.Index([f"{traversal}{s:+.0f}SD" for s in steps], name="patient_id")
+            for g, load in zip(tgenes["gene"], tgenes["loading"], strict=True):
+                base[g] = base[g] + np.asarray(steps) * np.sign(load) * scale[g]
+            gallery["traversal"] = model.sample(base, first.seed, mode="mean")[0]
+            gallery["traversal_steps"] = steps
+            gallery["traversal_name"] = traversal
+            gallery["traversal_patient"] = first.test[0]
+    return gallery
+
+
 def evaluate_generator(
     images: ImageSet,
     expression: pd.DataFrame,
@@ -214,6 +599,7 @@ def evaluate_generator(
     estimator=None,
     truth: dict | None = None,
     test_size: float = 0.3,
+    n_folds: int | None = None,
     n_draws: int = 3,
     n_shuffles: int = 20,
     traversal: str = "hypoxia",
@@ -233,7 +619,17 @@ def evaluate_generator(
         ``truth.json`` of a simulated cohort: enables the counterfactual table and the
         traversal along ``traversal``'s genes.
     test_size : float
-        Share of patients held out.
+        Share of patients held out by the single split (ignored when cross-fitting).
+    n_folds : int or None
+        None or 1 (the default): one random split, ``test_size`` held out, one generator.
+        ``K >= 2``: cross-fitting: the patients are split at random into ``K`` folds, one
+        generator per fold is trained on the other folds (same settings; seeds derived from
+        ``random_state``), every patient is generated by the generator that did not see them,
+        and every table is computed on the pooled held-out results of all patients (each
+        held out exactly once). It costs ``K`` trainings instead of one; its figures rest on
+        all patients instead of ``test_size`` of them (a Spearman on ``n`` patients varies by
+        about ``1 / sqrt(n - 1)``), at training sets of ``(K - 1) / K`` of the patients.
+        The default stays the single split so that a call trains one model, as before.
     n_draws : int
         Draws of ``z`` per held-out patient for the counterfactuals and the Spearman spread.
     n_shuffles : int
@@ -242,6 +638,10 @@ def evaluate_generator(
         one shuffle's rho varies by about 1 / sqrt(n - 1) around the control's expectation
         (0 when nothing but the expression links generated and real features), so one
         shuffle alone can miss a threshold by chance. 0 skips them (NaN).
+    traversal : str
+        Mechanism whose genes the traversal figure moves.
+    random_state : int
+        Seeds the split, the generators, the draws of ``z`` and the shuffles.
 
     Returns
     -------
@@ -255,71 +655,120 @@ def evaluate_generator(
         the direction of their loading); ``distribution``: Wasserstein-1 per standardised
         feature and the multivariate energy distance, generated vs real held-out, against
         random real-vs-real halves of the same size; ``memorisation``: RMS distance of each
-        generated and each held-out real crop to its nearest training crop.
+        generated and each held-out real crop to its nearest training crop (of the
+        generator's own training patients); ``folds`` and ``fold_spearman``: the same
+        figures within each fold (one row / one fold for the single split), with the
+        median real and generated (prior-mean ``z``) feature of each fold;
+        ``spearman_within_folds``: the Spearman columns computed within each fold's held-out
+        patients and averaged over folds (weighted by their size), the shuffled controls from
+        the same derangements but each patient's control image generated by its own fold's
+        generator (equal to ``spearman`` for the single split).
+
+    Notes
+    -----
+    Cross-fitted shuffled controls derange the expression across all pooled patients:
+    patient ``i``'s control image is generated from patient ``j``'s expression by the
+    generator that did not see ``j``, as the images of the main table are; the distribution
+    distance compares the generated features of one random half of the patients with the
+    real features of the other half, against real-vs-real halves (same sizes), averaged over
+    50 splits.
+
+    A pooled rank correlation also ranks patients of different folds against each other,
+    whose generators may differ in level (one fold's generator drawing every tumour larger):
+    such offsets lower the pooled rho although each generator ranks its own patients as
+    well; ``spearman_within_folds`` is free of them (as averaging per-fold AUCs is, against
+    pooling the scores of the folds, Forman & Scholz 2010). Counterfactual changes compare
+    two images of the same generator and pool without this problem.
     """
     from radsem.deep.imagegen import ExpressionImageGenerator
 
     expr = check_gene_table(expression)
     ids = [p for p in images.patient_id if p in set(expr.index)]
     n = len(ids)
-    n_test = int(round(test_size * n))
-    if not 0 < test_size < 1 or n_test < 5 or n - n_test < 8:
-        raise DataError(
-            f"cannot hold out {test_size!r} of {n} patients with images and "
-            "expression (need >= 5 held out and >= 8 for training)"
-        )
+    k_folds = _check_folds(n_folds, n, test_size)
     if int(n_shuffles) < 0:
         raise DataError(f"n_shuffles must be >= 0, got {n_shuffles}")
+    if truth is not None:  # a bad truth fails before any training
+        true_directions(truth)
+        _mechanism_genes(truth)
     rng = np.random.default_rng(random_state)
     perm = rng.permutation(n)
-    test = [ids[i] for i in sorted(perm[:n_test])]
-    train = [ids[i] for i in sorted(perm[n_test:])]
+    if k_folds == 1:
+        test_sets = [np.sort(perm[: int(round(test_size * n))])]
+    else:
+        test_sets = [np.sort(part) for part in np.array_split(perm, k_folds)]
     est = clone(estimator) if estimator is not None else ExpressionImageGenerator()
-    est.set_params(random_state=random_state)
-    t0, c0 = time.perf_counter(), time.process_time()
-    model = est.fit(images.subset(train), expr.loc[train])
-    fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-
-    sp = images.spacing
-    real_test = crop_features(images.subset(test).data, sp, test)
-    real_all = crop_features(images.subset(ids).data, sp, ids)
-    x_test = expr.loc[test]
-    draws = [model.sample(x_test, random_state + 1000 + d)[0] for d in range(n_draws)]
-    gen_feats = [crop_features(d, sp, test) for d in draws]
-    mean_feats = crop_features(model.sample(x_test, random_state, mode="mean")[0], sp, test)
-    shuffled = x_test.iloc[_derangement(len(test), rng)]
-    shuffled.index = x_test.index
-    shuf_feats = crop_features(model.sample(shuffled, random_state + 1000)[0], sp, test)
-    shuf_mean = crop_features(model.sample(shuffled, random_state, mode="mean")[0], sp, test)
-    shuffle_rng = np.random.default_rng([random_state, 16])
-    more_shuffles = []
-    for _ in range(int(n_shuffles)):
-        other = x_test.iloc[_derangement(len(test), shuffle_rng)]
-        other.index = x_test.index
-        more_shuffles.append(
-            crop_features(model.sample(other, random_state, mode="mean")[0], sp, test)
+    folds = []
+    for k, pos in enumerate(test_sets):
+        held = set(pos.tolist())
+        folds.append(
+            _run_fold(
+                est,
+                images,
+                expr,
+                [ids[i] for i in range(n) if i not in held],
+                [ids[i] for i in pos],
+                seed=_fold_seed(random_state, k, k_folds),
+                n_draws=n_draws,
+                truth=truth,
+            )
         )
 
-    def rho(a: pd.Series, b: pd.Series) -> tuple[float, float]:
-        ok = a.notna() & b.notna()
-        if ok.sum() < 3 or a[ok].nunique() < 2 or b[ok].nunique() < 2:
-            return np.nan, np.nan
-        res = stats.spearmanr(a[ok], b[ok])
-        return float(res.statistic), float(res.pvalue)
+    # pooled held-out patients, in the order of the images
+    pooled_pos = np.sort(np.concatenate(test_sets))
+    pooled = [ids[i] for i in pooled_pos]
+    fold_of = np.empty(n, dtype=int)
+    for k, pos in enumerate(test_sets):
+        fold_of[pos] = k
+    fold_of = fold_of[pooled_pos]
+    sp = images.spacing
+    real_all = crop_features(images.subset(ids).data, sp, ids)
+    real = real_all.loc[pooled]
+    gen_feats = [pd.concat([f.draws[d] for f in folds]).loc[pooled] for d in range(n_draws)]
+    mean_feats = pd.concat([f.mean for f in folds]).loc[pooled]
+    x = expr.loc[pooled]
+    source = _derangement(len(pooled), rng)
+    shuf_feats = _sample_moved(folds, fold_of, x, source, sp, offset=1000, mode="sample")
+    shuf_mean = _sample_moved(folds, fold_of, x, source, sp, offset=0, mode="mean")
+    shuffle_rng = np.random.default_rng([random_state, 16])
+    more_sources = [_derangement(len(pooled), shuffle_rng) for _ in range(int(n_shuffles))]
+    more_shuffles = [
+        _sample_moved(folds, fold_of, x, src, sp, offset=0, mode="mean") for src in more_sources
+    ]
+    if k_folds == 1:
+        own = (shuf_feats, shuf_mean, more_shuffles)
+    else:  # the same derangements, each patient's control from its own fold's generator
+        kw = dict(by_patient=True, mode="mean", offset=0)
+        own = (
+            _sample_moved(
+                folds, fold_of, x, source, sp, offset=1000, mode="sample", by_patient=True
+            ),
+            _sample_moved(folds, fold_of, x, source, sp, **kw),
+            [_sample_moved(folds, fold_of, x, src, sp, **kw) for src in more_sources],
+        )
+    spearman_within = _spearman_within_folds(
+        real, [f.test for f in folds], gen_feats, mean_feats, *own
+    )
 
     rows = []
     for f in FEATURES:
-        r1, p1 = rho(real_test[f], gen_feats[0][f])
-        rs = [rho(real_test[f], g[f])[0] for g in gen_feats]
-        rm = rho(real_test[f], mean_feats[f])[0]
-        rsh, psh = rho(real_test[f], shuf_feats[f])
-        rshm = rho(real_test[f], shuf_mean[f])[0]
-        finite = [r for r in rs if np.isfinite(r)]
-        mean_rs = float(np.mean(finite)) if finite else np.nan
-        rmore = [r for r in (rho(real_test[f], g[f])[0] for g in more_shuffles) if np.isfinite(r)]
-        rsh_mean = float(np.mean(rmore)) if rmore else np.nan
-        rsh_sd = float(np.std(rmore, ddof=1)) if len(rmore) > 1 else np.nan
-        rows.append((f, r1, p1, mean_rs, rm, rsh, psh, rshm, rsh_mean, rsh_sd))
+        r1, p1 = _rho(real[f], gen_feats[0][f])
+        rsh, psh = _rho(real[f], shuf_feats[f])
+        rmore = [r for r in (_rho(real[f], g[f])[0] for g in more_shuffles) if np.isfinite(r)]
+        rows.append(
+            (
+                f,
+                r1,
+                p1,
+                _mean_finite([_rho(real[f], g[f])[0] for g in gen_feats]),
+                _rho(real[f], mean_feats[f])[0],
+                rsh,
+                psh,
+                _rho(real[f], shuf_mean[f])[0],
+                float(np.mean(rmore)) if rmore else np.nan,
+                float(np.std(rmore, ddof=1)) if len(rmore) > 1 else np.nan,
+            )
+        )
     spearman = pd.DataFrame(
         rows,
         columns=[
@@ -335,77 +784,38 @@ def evaluate_generator(
             "rho_shuffled_sd",
         ],
     )
-
-    counterfactual = pd.DataFrame(
-        columns=["mechanism", "feature", "true_sign", "n", "right_direction", "mean_change"]
+    counterfactual = (
+        pd.DataFrame(columns=_CF_COLUMNS)
+        if truth is None
+        else _counterfactual_table(truth, [f.cf for f in folds])
     )
-    gallery = {
-        "test": test[:4],
-        "real": images.subset(test[:4]).data,
-        "generated": draws[0][:4],
-        "spacing": sp,
-    }
-    if truth is not None:
-        directions = true_directions(truth)
-        mm = _mechanism_genes(truth)
-        scale = pd.Series(model.gene_scale_, index=model.genes_)
-        crow = []
-        for mech, group in directions.groupby("mechanism", sort=False):
-            genes = mm.loc[(mm["mechanism"] == mech) & mm["gene"].isin(model.genes_)]
-            if genes.empty:
-                continue
-            shifted = x_test.copy()
-            for g, load in zip(genes["gene"], genes["loading"], strict=True):
-                shifted[g] = shifted[g] + 2.0 * np.sign(load) * scale[g]
-            cf = [
-                crop_features(model.sample(shifted, random_state + 1000 + d)[0], sp, test)
-                for d in range(n_draws)
-            ]
-            for _, row in group.iterrows():
-                f = row["feature"]
-                diff = np.concatenate(
-                    [(c[f] - g[f]).to_numpy() for c, g in zip(cf, gen_feats, strict=True)]
-                )
-                ok = np.isfinite(diff)
-                right = np.sign(diff[ok]) == row["sign"]
-                crow.append(
-                    (
-                        mech,
-                        f,
-                        int(row["sign"]),
-                        int(ok.sum()),
-                        float(right.mean()) if ok.any() else np.nan,
-                        float(np.mean(diff[ok])) if ok.any() else np.nan,
-                    )
-                )
-        counterfactual = pd.DataFrame(crow, columns=counterfactual.columns)
-        tgenes = mm.loc[(mm["mechanism"] == traversal) & mm["gene"].isin(model.genes_)]
-        if not tgenes.empty:
-            steps = [-2.0, -1.0, 0.0, 1.0, 2.0]
-            base = x_test.iloc[[0] * len(steps)].copy()
-            base.index = pd.Index([f"{traversal}{s:+.0f}SD" for s in steps], name="patient_id")
-            for g, load in zip(tgenes["gene"], tgenes["loading"], strict=True):
-                base[g] = base[g] + np.asarray(steps) * np.sign(load) * scale[g]
-            gallery["traversal"] = model.sample(base, random_state, mode="mean")[0]
-            gallery["traversal_steps"] = steps
-            gallery["traversal_name"] = traversal
-            gallery["traversal_patient"] = test[0]
 
-    distribution = _distribution(real_all, real_test, gen_feats[0], rng)
-    memorisation = _memorisation(
-        model, images.subset(train).data, images.subset(test).data, draws[0]
+    fold_table, fold_spearman = _fold_tables(folds, real, truth)
+    gallery = _gallery(folds[0], images, expr, truth, traversal)
+
+    if k_folds == 1:
+        distribution = _distribution(real_all, real, gen_feats[0], rng)
+    else:
+        distribution = _distribution_halves(real, gen_feats[0], rng)
+    memorisation = _memorisation_table(
+        np.concatenate([f.d_real for f in folds]), np.concatenate([f.d_gen for f in folds])
     )
     return ImageGenEvaluation(
         spearman=spearman,
+        spearman_within_folds=spearman_within,
         counterfactual=counterfactual,
         distribution=distribution,
         memorisation=memorisation,
-        fit_seconds=fit_seconds,
-        fit_cpu_seconds=fit_cpu_seconds,
-        n_train=len(train),
-        n_test=len(test),
-        model=model,
+        fit_seconds=float(np.mean([f.fit_seconds for f in folds])),
+        fit_cpu_seconds=float(np.mean([f.fit_cpu_seconds for f in folds])),
+        n_train=min(len(f.train) for f in folds),
+        n_test=len(pooled),
+        model=folds[0].model,
         gallery=gallery,
+        n_folds=k_folds,
+        folds=fold_table,
+        fold_spearman=fold_spearman,
+        models=[f.model for f in folds],
     )
 
 
@@ -474,20 +884,58 @@ def imagegen_section(
     from radsem.report.document import Section, figure_from_matplotlib
     from radsem.report.table import ResultTable
 
+    ev = evaluation
     sec = Section(title)
-    sec.add(
-        f"Conditional VAE trained on {evaluation.n_train} patients in "
-        f"{evaluation.fit_seconds:.0f} s ({evaluation.fit_cpu_seconds:.0f} s CPU); "
-        f"{evaluation.n_test} held-out patients."
-    )
+    if ev.n_folds > 1:
+        lo, hi = ev.folds["n_train"].min(), ev.folds["n_train"].max()
+        sec.add(
+            f"Cross-fitted: {ev.n_folds} conditional VAEs, one per fold, each trained on the "
+            f"other folds ({lo if lo == hi else f'{lo}-{hi}'} patients; "
+            f"{ev.fit_seconds:.0f} s, {ev.fit_cpu_seconds:.0f} s CPU per model on average); "
+            f"each of the {ev.n_test} patients is generated by the model that did not see "
+            "them, and the tables pool all of them."
+        )
+        where = f"All {ev.n_test} patients, each held out once ({ev.n_folds} folds, pooled)"
+    else:
+        sec.add(
+            f"Conditional VAE trained on {ev.n_train} patients in "
+            f"{ev.fit_seconds:.0f} s ({ev.fit_cpu_seconds:.0f} s CPU); "
+            f"{ev.n_test} held-out patients (one random split)."
+        )
+        where = "Held-out patients"
     sec.add(
         ResultTable(
-            evaluation.spearman,
+            ev.spearman,
             title="Generated vs real features (Spearman)",
-            caption="Held-out patients; shuffled: expression permuted across "
-            "patients before generating (should be near 0).",
+            caption=f"{where}; shuffled: expression permuted across "
+            "patients before generating (should be near 0); shuffled mean and SD: over "
+            "further random permutations (prior-mean z).",
         )
     )
+    if ev.n_folds > 1:
+        sec.add(
+            ResultTable(
+                ev.spearman_within_folds,
+                title="Generated vs real features within folds (Spearman, mean over folds)",
+                caption="Rank correlation within each fold's held-out patients (one "
+                "generator), averaged over folds; free of differences in level between the "
+                "folds' generators, which lower the pooled rho above. Shuffled: the same "
+                "permutations, each patient's control generated by its own fold's generator.",
+            )
+        )
+        rho = ev.fold_spearman.pivot(index="fold", columns="feature", values="rho_prior_mean_z")
+        per_fold = ev.folds[
+            ["fold", "n_train", "n_test", "fit_cpu_seconds", "counterfactual_rate"]
+        ].join(rho[list(FEATURES)].add_prefix("rho_").reset_index(drop=True))
+        sec.add(
+            ResultTable(
+                per_fold,
+                title="Per fold",
+                caption="Each fold's generator on its own held-out patients: Spearman of "
+                "generated (prior-mean z) vs real features, counterfactual direction rate, "
+                "training CPU seconds. The spread shows how much one split moves the figures.",
+            )
+        )
     if not evaluation.counterfactual.empty:
         sec.add(
             ResultTable(
@@ -501,7 +949,12 @@ def imagegen_section(
             evaluation.distribution,
             title="Distribution distance",
             caption="Wasserstein-1 of standardised features and energy distance; "
-            "reference: random real-vs-real halves of the same size.",
+            + (
+                "generated features of a random half of the patients vs real features of "
+                "the other half, against real-vs-real halves, means over 50 splits."
+                if ev.n_folds > 1
+                else "reference: random real-vs-real halves of the same size."
+            ),
         )
     )
     sec.add(
@@ -509,7 +962,9 @@ def imagegen_section(
             evaluation.memorisation,
             title="Memorisation check",
             caption="RMS distance (standardised voxels) to the nearest training "
-            "crop; generated crops much closer than held-out real ones "
+            "crop"
+            + (" of the generator's own fold" if ev.n_folds > 1 else "")
+            + "; generated crops much closer than held-out real ones "
             "would indicate copying.",
         )
     )
@@ -517,7 +972,8 @@ def imagegen_section(
         figure_from_matplotlib(
             gallery_figure(evaluation),
             caption="Real and generated crops of held-out patients "
-            "(largest tumour slice, mask outlined).",
+            "(largest tumour slice, mask outlined)"
+            + (", first fold's generator." if ev.n_folds > 1 else "."),
         )
     )
     if "traversal" in evaluation.gallery:

@@ -24,6 +24,7 @@ from radsem.deep.imagegen_data import (
     cut_image_set,
 )
 from radsem.deep.imagegen_eval import (
+    FEATURES,
     crop_features,
     evaluate_generator,
     imagegen_section,
@@ -442,6 +443,133 @@ def test_evaluate_generator_tables_and_section(data):
         evaluate_generator(images, expr, estimator=est, test_size=0.9)
     with pytest.raises(DataError, match="n_shuffles"):
         evaluate_generator(images, expr, estimator=est, n_shuffles=-1)
+
+
+def _held_out_sets(ev, ids):
+    return [[p for p in ids if p not in set(m.patients_)] for m in ev.models]
+
+
+def test_evaluate_generator_cross_fitted(data):
+    from scipy import stats
+
+    from radsem.report import Report
+
+    cohort, images, expr = data
+    ids = [p for p in images.patient_id if p in expr.index]
+    est = ExpressionImageGenerator(**TINY)
+    kw = dict(estimator=est, truth=cohort.truth, n_draws=2, n_shuffles=3, random_state=0)
+    ev = evaluate_generator(images, expr, n_folds=3, **kw)
+    assert ev.n_folds == 3
+    assert len(ev.models) == 3
+    # every patient is held out by exactly one fold and trains the other folds' generators
+    held = _held_out_sets(ev, ids)
+    assert sorted(p for h in held for p in h) == sorted(ids)
+    assert [len(h) for h in held] == list(ev.folds["n_test"])
+    assert sorted(ev.folds["n_test"]) == [5, 5, 6]
+    assert (ev.folds["n_train"] + ev.folds["n_test"] == len(ids)).all()
+    assert ev.n_test == len(ids)
+    assert ev.n_train == ev.folds["n_train"].min()
+    assert ev.folds["seed"].nunique() == 3
+    # pooled tables: one row per feature / mechanism-feature pair / comparison
+    assert list(ev.spearman["feature"]) == list(FEATURES)
+    assert list(ev.fold_spearman["fold"]) == [k for k in range(3) for _ in FEATURES]
+    assert ev.distribution["feature"].iloc[-1] == "all (energy)"
+    assert len(ev.distribution) == len(FEATURES) + 1
+    assert len(ev.memorisation) == 2
+    vol = ev.counterfactual.set_index(["mechanism", "feature"])["n"]
+    assert vol[("E7", "volume_ml")] == 2 * len(ids)  # volume is defined for every crop
+    assert ev.counterfactual["n"].max() <= 2 * len(ids)
+    # the pooled prior-mean Spearman, recomputed from each fold's generator on its own
+    # held-out patients
+    parts = []
+    for model, h, seed in zip(ev.models, held, ev.folds["seed"], strict=True):
+        crops = model.sample(expr.loc[h], int(seed), mode="mean")[0]
+        parts.append(crop_features(crops, images.spacing, h))
+    gen = pd.concat(parts).loc[ids]
+    real = crop_features(images.subset(ids).data, images.spacing, ids)
+    for f in FEATURES:
+        ok = gen[f].notna() & real[f].notna()
+        got = ev.spearman.set_index("feature").loc[f, "rho_prior_mean_z"]
+        if ok.sum() >= 3 and gen.loc[ok, f].nunique() > 1:
+            assert got == pytest.approx(stats.spearmanr(real.loc[ok, f], gen.loc[ok, f])[0])
+        else:
+            assert np.isnan(got)
+        # within folds: each fold's own rank correlation, averaged over folds by size
+        per_fold = []
+        for h in held:
+            ok_h = ok.loc[h]
+            if ok_h.sum() >= 3 and gen.loc[h][ok_h][f].nunique() > 1:
+                rho = stats.spearmanr(real.loc[h][ok_h][f], gen.loc[h][ok_h][f])[0]
+                per_fold.append((rho, len(h)))
+        within = ev.spearman_within_folds.set_index("feature").loc[f, "rho_prior_mean_z"]
+        if per_fold:
+            vals, sizes = zip(*per_fold, strict=True)
+            assert within == pytest.approx(np.average(vals, weights=sizes))
+        else:
+            assert np.isnan(within)
+    assert list(ev.spearman_within_folds["feature"]) == list(FEATURES)
+    assert (ev.fold_spearman["median_real"] > 0).all()
+    # same seed, same tables; another seed, other folds
+    again = evaluate_generator(images, expr, n_folds=3, **kw)
+    for name in (
+        "spearman",
+        "spearman_within_folds",
+        "counterfactual",
+        "distribution",
+        "memorisation",
+        "fold_spearman",
+    ):
+        pd.testing.assert_frame_equal(getattr(ev, name), getattr(again, name))
+    np.testing.assert_array_equal(ev.gallery["generated"], again.gallery["generated"])
+    other = evaluate_generator(images, expr, n_folds=3, **{**kw, "random_state": 1})
+    assert _held_out_sets(other, ids) != held
+    html = Report("t", [imagegen_section(ev)]).to_html()
+    assert "Cross-fitted: 3 conditional VAEs" in html
+    assert "Per fold" in html
+    assert "within folds" in html
+    assert html.count("<figure") == 2
+
+
+def test_evaluate_generator_one_fold_is_the_single_split(data):
+    _, images, expr = data
+    kw = dict(estimator=ExpressionImageGenerator(**TINY), n_draws=1, n_shuffles=0)
+    one = evaluate_generator(images, expr, n_folds=1, **kw)
+    default = evaluate_generator(images, expr, **kw)
+    assert one.n_folds == default.n_folds == 1
+    assert one.n_test == default.n_test == 5
+    # one split: the within-fold table is the pooled one (without p-values)
+    pd.testing.assert_frame_equal(
+        one.spearman_within_folds, one.spearman.drop(columns=["p_generated", "p_shuffled"])
+    )
+    for name in ("spearman", "distribution", "memorisation", "folds", "fold_spearman"):
+        a, b = getattr(one, name), getattr(default, name)
+        drop = [c for c in ("fit_seconds", "fit_cpu_seconds") if c in a]
+        pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
+
+
+@pytest.mark.parametrize(
+    ("n_folds", "n_patients", "message"),
+    [
+        (0, 16, "n_folds must be an integer >= 2.*got 0"),
+        (-2, 16, "got -2"),
+        (True, 16, "got True"),
+        (2.5, 16, "got 2.5"),
+        ("3", 16, "got '3'"),
+        (17, 16, "n_folds=17 is more than the 16 patients"),
+        (2, 6, "n_folds=2 leaves 3 of 6 patients"),
+    ],
+)
+def test_evaluate_generator_bad_folds(data, n_folds, n_patients, message):
+    _, images, expr = data
+    ids = [p for p in images.patient_id if p in expr.index]
+    assert len(ids) == 16
+    with pytest.raises(DataError, match=message):
+        evaluate_generator(
+            images,
+            expr.loc[ids[:n_patients]],
+            estimator=ExpressionImageGenerator(**TINY),
+            n_folds=n_folds,
+        )
 
 
 def test_rare_subtype_augmentation_runs(data):
