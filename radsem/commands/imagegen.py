@@ -52,6 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "tumour-balanced ELBO; 1: the hybrid objective of Sohn et al. 2015, better E7 -> mean "
         "ADC counterfactuals, worse volume fidelity; see docs/imagegen.md)",
     )
+    train.add_argument(
+        "--image-likelihood",
+        choices=("heteroscedastic", "unit"),
+        default=None,
+        help="image likelihood of the decoder (default heteroscedastic: a per-voxel variance, "
+        "sampled images carry texture; unit: the unit-variance decoder of format version 2, "
+        "mean images only; see docs/imagegen.md)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sample = sub.add_parser(
         "sample",
@@ -90,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         params = {} if args.epochs is None else {"epochs": args.epochs}
         if args.generation_weight is not None:
             params["generation_weight"] = args.generation_weight
+        if args.image_likelihood is not None:
+            params["image_likelihood"] = args.image_likelihood
         model, summary = fit_cohort(
             args.cohort, random_state=args.seed, progress=not args.quiet, **params
         )

@@ -141,7 +141,17 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
         if k not in ("generation_weight", "validation_fraction", "patience")
     }
     (old / "model.json").write_text(json.dumps(meta1))
-    with pytest.raises(DataError, match="format version 1 .*reads version 2 only: retrain"):
+    with pytest.raises(DataError, match="format version 1 .*reads version 3 only: retrain"):
+        ExpressionImageGenerator.load(old)
+    # a folder of format 2 (before the heteroscedastic decoder)
+    meta2 = {**meta, "format_version": 2}
+    meta2["params"] = {
+        k: v
+        for k, v in meta["params"].items()
+        if k not in ("image_likelihood", "sigma_floor", "nll_beta", "voxel_noise")
+    }
+    (old / "model.json").write_text(json.dumps(meta2))
+    with pytest.raises(DataError, match="format version 2 .*reads version 3 only: retrain"):
         ExpressionImageGenerator.load(old)
     # the new fields survive the round trip
     assert loaded.validation_patients_ == model.validation_patients_ == []  # off by default
@@ -214,12 +224,16 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
     # the default objective is the tumour-balanced ELBO (no generation term)
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["params"]["generation_weight"] == 0.0
-    # --generation-weight selects the hybrid objective
+    assert meta["params"]["image_likelihood"] == "heteroscedastic"
+    # --generation-weight selects the hybrid objective, --image-likelihood the decoder
     hybrid_dir = tmp_path / "hybrid"
     argv = ["imagegen", "train", str(cohort_dir), "--out", str(hybrid_dir), "--epochs", "1"]
-    assert main([*argv, "--generation-weight", "0.5", "--quiet"]) == 0
+    extra = ["--generation-weight", "0.5", "--image-likelihood", "unit", "--quiet"]
+    assert main([*argv, *extra]) == 0
     hybrid = ExpressionImageGenerator.load(hybrid_dir)
     assert hybrid.generation_weight == 0.5
+    assert hybrid.image_likelihood == "unit"
+    assert hybrid.variance_net_ is None
     assert (hybrid.history_["generation"] > 0).all()
     capsys.readouterr()
     bad = [*argv[:3], "--out", str(tmp_path / "bad"), "--generation-weight", "-1"]
@@ -610,7 +624,10 @@ def test_hybrid_objective_adds_the_generation_term(data):
     import torch
 
     _, images, expr = data
-    model = ExpressionImageGenerator(random_state=0, generation_weight=0.0, **TINY)
+    # the unit-variance decoder, whose image term is the half weighted sum of squares
+    model = ExpressionImageGenerator(
+        random_state=0, generation_weight=0.0, image_likelihood="unit", **TINY
+    )
     model.fit(images, expr)
     assert (model.history_["generation"] == 0).all()
     both = [p for p in images.patient_id if p in expr.index][:6]
@@ -622,10 +639,10 @@ def test_hybrid_objective_adds_the_generation_term(data):
         model.set_params(generation_weight=w)
         with torch.no_grad():
             parts[w] = model._elbo(net, x, c, torch.Generator().manual_seed(3))
-    loss0, sse, bce, kl, gen0 = (float(p) for p in parts[0.0])
+    loss0, sse, bce, kl, gen0, _ = (float(p) for p in parts[0.0])
     assert gen0 == 0.0
     assert loss0 == pytest.approx(sse + bce + kl, rel=1e-5)
-    loss, _, _, _, gen = (float(p) for p in parts[2.5])
+    loss, _, _, _, gen, _ = (float(p) for p in parts[2.5])
     # the generation term is the reconstruction loss of the image decoded at the prior mean
     with torch.no_grad():
         h = net.cond(c)
