@@ -1,81 +1,197 @@
 """Gene precision@10 of alternative gene rankings on the gene-map simulator (reference for
-docs/genemap.md; radsem's default ranking is the network's integrated gradients, measured by
+docs/genemap.md, "Gene ranking"; radsem's ranking is measured end to end by
 ``benchmarks/genemap.py``).
 
 Usage::
 
-    python benchmarks/genemap_gene_ranking.py                 # setting A
+    python benchmarks/genemap_gene_ranking.py --setting A     # seed 0 (the default)
     python benchmarks/genemap_gene_ranking.py --setting B     # seed 23, modules of 25, 15 drivers
+    python benchmarks/genemap_gene_ranking.py --setting C     # seed 101
+    python benchmarks/genemap_gene_ranking.py --setting D     # seed 202, modules of 20, 10 drivers
+    python benchmarks/genemap_gene_ranking.py --setting A --linear-models
 
-Rankings, each fitted on all 200 patients with standardised genes and target:
+The network (radsem's default, LassoNet input stage) is fitted in the folds of a default
+``genemap`` run with genemap seed 1 (4 repeats x 5 folds, the same fold seeds), and every
+ranking below is computed from the same 20 fits:
 
-* ``enet_coef``: ``ElasticNetCV`` (l1_ratio 0.5, as genemap's elastic net), absolute coefficient;
-* ``stab_enet``: stability selection (Meinshausen and Bühlmann 2010): selection frequency of
-  elastic net at the cross-validated penalty over 50 half-samples (ties by mean |coef|);
-* ``stab_lasso``: the same with the lasso at half that penalty.
+* ``ig_shared``: mean |integrated gradient| over the held-out patients of the first 2
+  repeats (the ranking before this comparison);
+* ``ig_all`` (radsem's ranking): the same over all 4 repeats, genes with attribution 0 in
+  every fit ordered by their mean entry penalty;
+* ``frequency``: LassoNet selection frequency over the 20 fits (stability selection on the
+  network's own fits, Meinshausen and Bühlmann 2010), ties by ``ig_all``;
+* ``frequency_entry``: selection frequency, ties by mean entry penalty;
+* ``entry``: mean entry penalty alone (the order of the penalty path, averaged over fits);
+* ``skip_weight``: mean |skip weight| (the linear part of the LassoNet);
+* ``median_ig``: median |integrated gradient| over the fits; ``ig_share``: the mean over
+  fits of each fit's attribution share (|IG| / sum of |IG| over genes).
+
+With ``--linear-models``, on all 200 patients with standardised genes and target:
+``enet_coef`` (``ElasticNetCV`` as genemap's elastic net, |coefficient|), ``stab_enet``
+(selection frequency of elastic net at the cross-validated penalty over 50 half-samples,
+ties by mean |coef|), ``stab_lasso`` (the same with the lasso at half that penalty) and
+``marginal`` (|correlation| with the feature), ``lasso_coef`` (``LassoCV``, 5-fold),
+``adaptive_lasso`` (Zou 2006: weights 1 / |ridge coefficient|, ``RidgeCV``) and
+``relaxed_lasso_t`` (least squares on the lasso's genes, |t|; Meinshausen 2007 at
+``phi = 0``).
+
+Precision@10 counts a hit for a driver gene of ``truth.json``; genes tied at the 10th place
+count by their expected share (a random order among the tied genes), so no ranking gains
+from the column order.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 import warnings
 
 import numpy as np
 
+SETTINGS = {
+    "A": {"seed": 0},
+    "B": {"seed": 23, "module_size": 25, "core": 15, "signal_share": 0.5},
+    "C": {"seed": 101},
+    "D": {"seed": 202, "module_size": 20, "core": 10, "signal_share": 0.55},
+}
+
+
+def precision_at(keys: list, hits: np.ndarray, k: int = 10) -> float:
+    """Precision@k of a ranking by ``keys`` (primary first, larger = better); genes tied on
+    every key across the k-th place count by their expected share of hits."""
+    order = np.lexsort([-np.asarray(v) for v in keys[::-1]])
+    stacked = np.column_stack([np.asarray(v)[order] for v in keys])
+    h = hits[order]
+    total, i = 0.0, 0
+    while i < k:
+        j = i
+        while j + 1 < len(order) and (stacked[j + 1] == stacked[i]).all():
+            j += 1
+        total += min(k - i, j + 1 - i) * h[i : j + 1].mean()
+        i = j + 1
+    return total / k
+
+
+def network_fits(x, y, fit_seed: int):
+    """Per fit (repeat-major) of the genemap network: |IG| (genes, targets), selection and
+    entry penalties (targets, genes) and |skip weights| (targets, genes)."""
+    from radsem._threads import single_threaded
+    from radsem.genemap import GenemapSettings
+    from radsem.genemap.interpret import gene_attributions
+    from radsem.genemap.models import GeneNetwork
+    from radsem.genemap.run import _folds
+
+    st = GenemapSettings()
+    n, t = y.shape
+    out = {"ig": [], "selected": [], "entry": [], "theta": []}
+    for r, split in enumerate(_folds(n, st.folds, st.mask_repeats, fit_seed)):
+        for k, test in enumerate(split):
+            train = np.setdiff1d(np.arange(n), test)
+            with single_threaded():
+                net = GeneNetwork(st.network, seed=fit_seed + 100 * r + k).fit(x[train], y[train])
+                xz = net.x_scaler_.transform(x[test])
+                out["ig"].append(np.abs(gene_attributions(net.module_, xz, st.ig_steps)).mean(0))
+            info = net.paths_[0]
+            out["selected"].append(info["selected"])
+            out["entry"].append(info["entry"])
+            out["theta"].append(np.abs(net.module_.members[0][0].weight.detach().numpy()[:t]))
+    return {key: np.stack(v) for key, v in out.items()}, st.folds * st.repeats
+
+
+def linear_rankings(x, y, rng, subsamples: int) -> dict:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV, RidgeCV
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    cv = ElasticNetCV(l1_ratio=0.5, alphas=30, cv=3, max_iter=5000, tol=1e-3).fit(x, y)
+    out = {"enet_coef": [np.abs(cv.coef_)], "marginal": [np.abs(x.T @ y)]}
+    lasso = np.abs(LassoCV(alphas=30, cv=5, max_iter=5000, tol=1e-3).fit(x, y).coef_)
+    out["lasso_coef"] = [lasso]
+    # adaptive lasso (Zou 2006), penalty weights 1 / |ridge coefficient|
+    ridge = np.abs(RidgeCV(alphas=np.logspace(0, 5, 30)).fit(x, y).coef_)
+    adaptive = LassoCV(alphas=30, cv=5, max_iter=5000, tol=1e-3).fit(x * ridge, y)
+    out["adaptive_lasso"] = [np.abs(adaptive.coef_) * ridge, lasso]
+    # relaxed lasso (Meinshausen 2007) at its limit: least squares on the lasso's genes,
+    # ranked by |t|
+    keep = np.flatnonzero(lasso)
+    t_value = np.zeros(x.shape[1])
+    if 0 < len(keep) < len(y) - 10:
+        design = np.column_stack([np.ones(len(y)), x[:, keep]])
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        resid = y - design @ beta
+        cov = resid @ resid / (len(y) - design.shape[1]) * np.linalg.pinv(design.T @ design)
+        t_value[keep] = np.abs(beta[1:] / np.sqrt(np.diag(cov)[1:]))
+    out["relaxed_lasso_t"] = [t_value, lasso]
+    models = {
+        "stab_enet": ElasticNet(alpha=cv.alpha_, l1_ratio=0.5, max_iter=5000, tol=1e-3),
+        "stab_lasso": Lasso(alpha=cv.alpha_ * 0.5, max_iter=5000, tol=1e-3),
+    }
+    n = len(y)
+    for name, model in models.items():
+        freq, mag = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+        for _ in range(subsamples):
+            idx = rng.choice(n, n // 2, replace=False)
+            coef = model.fit(x[idx], y[idx]).coef_
+            freq += coef != 0
+            mag += np.abs(coef)
+        out[name] = [freq, mag]
+    return out
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--setting", choices=["A", "B"], default="A")
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="A")
+    parser.add_argument("--fit-seed", type=int, default=1, help="genemap seed")
+    parser.add_argument("--linear-models", action="store_true")
     parser.add_argument("--subsamples", type=int, default=50)
     args = parser.parse_args()
 
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso
+    import torch
 
+    torch.set_num_threads(1)
+    from radsem.genemap import join_tables
     from radsem.simulate.genemap_truth import simulate_genemap_truth
 
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    if args.setting == "A":
-        sim = simulate_genemap_truth(seed=0)
-    else:
-        sim = simulate_genemap_truth(seed=23, module_size=25, core=15, signal_share=0.5)
-    expr = sim.expression.iloc[:, 1:]
-    genes = np.array(expr.columns)
-    x = expr.to_numpy(float)
-    x = (x - x.mean(0)) / x.std(0)
+    sim = simulate_genemap_truth(**SETTINGS[args.setting])
+    data = join_tables(sim.expression, sim.features)
+    genes = np.asarray(data.genes.columns)
+    x, y = data.genes.to_numpy(float), data.targets.to_numpy(float)
+    start, cpu0 = time.perf_counter(), time.process_time()
+    fits, shared = network_fits(x, y, args.fit_seed)
+    xs = (x - x.mean(0)) / x.std(0)
     rng = np.random.default_rng(0)
-    res = {"enet_coef": [], "stab_enet": [], "stab_lasso": []}
-    for f, t in sim.truth["features"].items():
+    res: dict = {}
+    for j, f in enumerate(data.targets.columns):
+        t = sim.truth["features"][f]
         if t["form"] == "noise":
             continue
-        y = sim.features[f].to_numpy(float)
-        y = (y - y.mean()) / y.std()
-        drivers = set(t["driver_genes"])
-
-        def precision(score, drivers=drivers):
-            top = genes[np.argsort(-score, kind="stable")[:10]]
-            return float(np.mean([g in drivers for g in top]))
-
-        cv = ElasticNetCV(l1_ratio=0.5, alphas=30, cv=3, max_iter=5000, tol=1e-3).fit(x, y)
-        res["enet_coef"].append(precision(np.abs(cv.coef_)))
-        models = {
-            "stab_enet": ElasticNet(alpha=cv.alpha_, l1_ratio=0.5, max_iter=5000, tol=1e-3),
-            "stab_lasso": Lasso(alpha=cv.alpha_ * 0.5, max_iter=5000, tol=1e-3),
+        hits = np.isin(genes, t["driver_genes"])
+        ig_fit = fits["ig"][:, :, j]
+        ig_all = ig_fit.mean(0)
+        freq = fits["selected"][:, j].mean(0)
+        entry = fits["entry"][:, j].mean(0)
+        rankings = {
+            "ig_shared": [fits["ig"][:shared, :, j].mean(0), fits["entry"][:shared, j].mean(0)],
+            "ig_all": [ig_all, entry],
+            "frequency": [freq, ig_all, entry],
+            "frequency_entry": [freq, entry],
+            "entry": [entry],
+            "skip_weight": [fits["theta"][:, j].mean(0), entry],
+            "median_ig": [np.median(fits["ig"][:, :, j], 0), ig_all, entry],
+            "ig_share": [(ig_fit / np.maximum(ig_fit.sum(1, keepdims=True), 1e-12)).mean(0), entry],
         }
-        n = len(y)
-        for name, model in models.items():
-            freq, mag = np.zeros(x.shape[1]), np.zeros(x.shape[1])
-            for _ in range(args.subsamples):
-                idx = rng.choice(n, n // 2, replace=False)
-                coef = model.fit(x[idx], y[idx]).coef_
-                freq += coef != 0
-                mag += np.abs(coef)
-            res[name].append(precision(freq + 1e-6 * mag / (mag.max() + 1e-12)))
-        print(f, {k: v[-1] for k, v in res.items()}, flush=True)
-    print(
-        f"setting {args.setting}, mean precision@10 over driven features:",
-        {k: round(float(np.mean(v)), 3) for k, v in res.items()},
-    )
+        if args.linear_models:
+            target = (y[:, j] - y[:, j].mean()) / y[:, j].std()
+            rankings.update(linear_rankings(xs, target, rng, args.subsamples))
+        for name, keys in rankings.items():
+            res.setdefault(name, []).append(precision_at(keys, hits))
+        res.setdefault("genes kept per fit", []).append(fits["selected"][:, j].sum(1).mean())
+    print(f"setting {args.setting} ({SETTINGS[args.setting]}), genemap seed {args.fit_seed}")
+    print(f"{'ranking':<20} {'mean':>6}   per driven feature")
+    for name, values in res.items():
+        per = " ".join(f"{v:5.2f}" for v in values)
+        print(f"{name:<20} {np.mean(values):6.3f}   {per}")
+    print(f"time: {time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu0:.1f} s CPU")
 
 
 if __name__ == "__main__":

@@ -233,6 +233,12 @@ class _Path:
     def lambda_max(self, x, y) -> np.ndarray:
         """Per target, the smallest penalty at which the empty model is a fixed point of the
         proximal step: ``max_j |g_theta_j| + M sum_k |g_W_jk|`` at the initial state."""
+        return self.entry_scores(x, y).max(1)
+
+    def entry_scores(self, x, y) -> np.ndarray:
+        """(targets, genes) ``|g_theta_j| + M sum_k |g_W_jk|`` at the current state: for a
+        gene at zero, the largest penalty at which the proximal step keeps it at zero (the
+        penalty at which it would enter, to first order)."""
         self.module.zero_grad()
         self._losses(x, y).sum().backward()
         g = self.module[0].weight.grad
@@ -240,7 +246,7 @@ class _Path:
         gt = g[:t].abs()
         gw = g[t:].reshape(t, k, d).abs().sum(1)
         self.module.zero_grad()
-        return (gt + self.s.hierarchy * gw).max(1).values.numpy().astype(float)
+        return (gt + self.s.hierarchy * gw).numpy().astype(float)
 
     def run(self, x, y, lambdas: np.ndarray, val=None, stop_at=None):
         """Walk the path. ``lambdas`` is (n_lambdas, targets). With ``val`` (x, y): return
@@ -255,11 +261,16 @@ class _Path:
         best = np.full(self.t, np.inf)
         kept = self._state()
         stale = 0
+        #: per target and gene, the first path index at which its skip weight is non-zero
+        #: (-1: never on the walk)
+        self.entry = np.full((self.t, x.shape[1]), -1)
         for i in range(n_steps):
             lam = torch.as_tensor(lambdas[i], dtype=torch.float32)
             lr = lr * 2.0  # let the step grow again; backtracking shrinks it
             for _ in range(s.steps):
                 lr = self._step(x, y, lam, lr)
+            nonzero = self.module[0].weight.detach()[: self.t].numpy() != 0
+            self.entry[(self.entry < 0) & nonzero] = i
             if stop_at is not None:
                 done = np.flatnonzero(np.asarray(stop_at) == i)
                 self._keep(kept, done)
@@ -384,7 +395,10 @@ def lassonet_fit(x, y, val_rows, train_rows, settings: SparseSettings, seed: int
         ``Linear(genes, targets * (1 + hidden))`` then the per-target head; eval mode.
     info : dict
         ``lambdas`` (n_lambdas, targets), ``val_loss`` (n_lambdas, targets; inf where the
-        path stopped), ``chosen`` (index per target) and ``n_selected`` (genes per target).
+        path stopped), ``chosen`` (index per target), ``n_selected`` (genes per target),
+        ``selected`` (targets, genes; the skip weight is non-zero) and ``entry`` (targets,
+        genes): each gene's entry penalty relative to ``lambda_max``
+        (:func:`_entry_penalties`).
     """
     import torch
 
@@ -398,9 +412,11 @@ def lassonet_fit(x, y, val_rows, train_rows, settings: SparseSettings, seed: int
     lambdas = ratios[:, None] * path.lambda_max(xt, yt)[None, :]
     losses = path.run(xt, yt, lambdas, val=(x[val_rows], y[val_rows]))
     chosen = np.argmin(losses, axis=0)
+    rows = train_rows
     if s.refit:
         path._load(init)
         path.run(x, y, lambdas, stop_at=chosen)
+        rows = slice(None)
     module = path.module.eval()
     theta = module[0].weight.detach()[: y.shape[1]]
     info = {
@@ -408,5 +424,26 @@ def lassonet_fit(x, y, val_rows, train_rows, settings: SparseSettings, seed: int
         "val_loss": losses,
         "chosen": chosen,
         "n_selected": (theta != 0).sum(1).numpy(),
+        "selected": (theta != 0).numpy(),
+        "entry": _entry_penalties(path, x[rows], y[rows], lambdas, chosen),
     }
     return module, info
+
+
+def _entry_penalties(path: _Path, x, y, lambdas: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Per target and gene, the penalty at which the gene enters the fit, relative to the
+    target's ``lambda_max`` (1 = the first gene to enter; larger = earlier = more important).
+
+    For a gene whose skip weight became non-zero on the walk down to the target's chosen
+    penalty (the last walk: the refit, or the inner training rows' walk): the penalty at
+    which it first did. For any other gene: its entry score at the
+    fitted state (:meth:`_Path.entry_scores`, the penalty at which it would enter to first
+    order), capped at the chosen penalty, so every gene that entered on the path ranks at or
+    above every gene that did not.
+    """
+    targets = np.arange(lambdas.shape[1])
+    chosen_lam = lambdas[chosen, targets]
+    score = np.minimum(path.entry_scores(x, y), chosen_lam[:, None])
+    entered = (path.entry >= 0) & (path.entry <= chosen[:, None])
+    at_entry = lambdas[np.maximum(path.entry, 0), targets[:, None]]
+    return np.where(entered, at_entry, score) / lambdas[0][:, None]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from radsem.errors import DataError
 from radsem.genemap.data import GenemapData
+from radsem.genemap.genes import GeneEvidence, gene_importance_table
 from radsem.genemap.interpret import build_layout, gene_attributions, masked_predictions
 from radsem.genemap.metrics import _pearson, performance_table
 from radsem.genemap.models import MODEL_NAMES, NetworkSettings, make_model
@@ -48,7 +49,9 @@ class GenemapSettings:
         the folds every model shares). More repeats average out the randomness of folds,
         inner splits and network initialisation in the set scores (Kendall's tau across
         seeds rises with them, docs/genemap.md) at the cost of one network pass each,
-        without refitting the other models.
+        without refitting the other models. The genes' selection frequencies and entry
+        penalties are averaged over the fits of every masking repeat, their integrated
+        gradients over the shared repeats.
     models : tuple of str
         Models to compare (``network`` is always fitted: it is the one interpreted).
     network : NetworkSettings
@@ -111,8 +114,12 @@ class GenemapResult:
         ``target, model, n, r2, r2_lower, r2_upper, spearman(_lower/_upper), mae(...),
         auc(...), r2_diff, r2_diff_lower, r2_diff_upper, p_value``.
     gene_importance : DataFrame
-        ``target, gene, importance, rank``: mean absolute integrated gradient over held-out
-        patients (standardised target units), rank 1 = most important gene for the target.
+        ``target, gene, importance, selection_frequency, entry_penalty, rank``: mean
+        absolute integrated gradient over the held-out patients of the network's fits
+        (standardised target units; the shared repeats), the share of all fits whose
+        sparse input stage kept the gene and its mean relative entry penalty; rank 1 =
+        most important gene for the target (see
+        :func:`radsem.genemap.genes.gene_importance_table`).
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
         necessity_q_value, competitive_p_value, self_contained_p_value``: score = correlation
@@ -208,13 +215,14 @@ _TORCH_GLOBAL_STATE = threading.Lock()
 def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
     """One cross-validation fold of the network: fit on the other folds, then the held-out
     predictions, the gene-set masked and ablated predictions (the real sets and the random
-    sets of the null) and, if the task asks, the integrated gradients. A task of
+    sets of the null) and, if the task asks, the per-gene evidence (``genes``: 1 = the
+    LassoNet selection and entry penalties, 2 = also the integrated gradients). A task of
     :func:`radsem._dask.map_tasks`; it carries its own seed, so any route gives the same
     numbers."""
     from radsem._threads import single_threaded
     from radsem.genemap.models import GeneNetwork
 
-    test, seed, with_ig = task
+    test, seed, want = task
     n = y.shape[0]
     train = np.setdiff1d(np.arange(n), test)
     with _TORCH_GLOBAL_STATE, single_threaded():
@@ -224,22 +232,31 @@ def _fold_task(task: tuple, *, x, y, settings, layout) -> tuple:
         scale, mean = net.y_scaler_.scale_, net.y_scaler_.mean_
         suff, nec = masked_predictions(net.module_, xz, layout, "both")
         suff, nec = suff * scale + mean, nec * scale + mean
-        ig = None
-        if with_ig:
-            ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).sum(0)
-    return pred, suff.astype(np.float32), nec.astype(np.float32), ig
+        genes = None
+        if want:
+            ig = None
+            if want == 2:
+                ig = np.abs(gene_attributions(net.module_, xz, settings.ig_steps)).mean(0)
+            paths = net.paths_ or [None]
+            genes = (
+                ig,
+                None if paths[0] is None else np.mean([p["selected"] for p in paths], 0).T,
+                None if paths[0] is None else np.mean([p["entry"] for p in paths], 0).T,
+            )
+    return pred, suff.astype(np.float32), nec.astype(np.float32), genes
 
 
 def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, n_jobs=1):
     """:func:`_fold_task` over every fold of every repeat (locally, in worker processes or on
-    Dask); per repeat the out-of-fold predictions, masked and ablated predictions and the
-    mean integrated gradients (original target scale for predictions). With ``with_ig`` the
-    integrated gradients are computed in the first ``settings.repeats`` repeats (the folds
-    every model shares; zeros in the others)."""
+    Dask); per repeat the out-of-fold predictions and masked and ablated predictions
+    (original target scale), and with ``with_ig`` the per-gene evidence
+    (:class:`GeneEvidence`): the LassoNet selection and entry penalties of every fit, the
+    integrated gradients of the fits of the first ``settings.repeats`` repeats (the folds
+    every model shares; over all repeats they ranked no better, docs/genemap.md)."""
     from radsem._dask import map_tasks
 
     tasks = [
-        (test, seed + 100 * r + k, with_ig and r < settings.repeats)
+        (test, seed + 100 * r + k, 0 if not with_ig else 2 if r < settings.repeats else 1)
         for r, split in enumerate(splits)
         for k, test in enumerate(split)
     ]
@@ -254,20 +271,20 @@ def _network_passes(x, y, splits, settings, layout, seed, with_ig, client=None, 
     )
     n, t = y.shape
     groups = len(layout.names)
+    evidence = GeneEvidence(x.shape[1], t)
     out, i = [], 0
     for split in splits:
         pred = np.empty((n, t))
         suff = np.empty((groups, n, t), dtype=np.float32)
         nec = np.empty((groups, n, t), dtype=np.float32)
-        ig = np.zeros((x.shape[1], t))
         for test in split:
             p, s_, n_, g = done[i]
             i += 1
             pred[test], suff[:, test], nec[:, test] = p, s_, n_
             if g is not None:
-                ig += g
-        out.append((pred, suff, nec, ig / n))
-    return out
+                evidence.add(*g)
+        out.append((pred, suff, nec))
+    return out, evidence
 
 
 def _correlations(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -333,17 +350,17 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     suff_mean = np.zeros((len(layout.names), *y.shape))
     nec_mean = np.zeros_like(suff_mean)
     pred_mean = np.zeros(y.shape)
-    ig = np.zeros((x.shape[1], y.shape[1]))
     preds = []
     real = np.flatnonzero(~layout.is_random)
     m_real = np.zeros((len(real), *y.shape))
     m_null = np.zeros((int(layout.is_random.sum()), *y.shape), dtype=np.float32)
-    passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
-    for split, (pred, suff, nec, g) in zip(splits, passes, strict=True):
+    passes, evidence = _network_passes(
+        x, y, splits, settings, layout, seed, with_ig, client, n_jobs
+    )
+    for split, (pred, suff, nec) in zip(splits, passes, strict=True):
         suff_mean += suff / len(splits)
         nec_mean += nec / len(splits)
         pred_mean += pred / len(splits)
-        ig += g / min(len(splits), settings.repeats)  # zeros beyond the shared repeats
         preds.append(pred)
         folds = np.empty(len(y), dtype=np.int64)
         for k, test in enumerate(split):
@@ -357,7 +374,7 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
         m_real, y, settings.n_permutations, np.random.default_rng([seed, 11]), scale
     )
     table = _set_table(list(data.targets.columns), layout, suff_score, nec_score, self_p)
-    return table, np.stack(preds), ig
+    return table, np.stack(preds), evidence
 
 
 def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
@@ -475,8 +492,8 @@ def genemap(
         n_mask = max(settings.repeats, settings.mask_repeats)
         mask_splits = _folds(n, settings.folds, n_mask, seed)
         splits = mask_splits[: settings.repeats]  # the folds every model shares
-        tables, (net_pred, ig) = {}, (None, None)
-        tables[seed], net_pred, ig = _interpretation(
+        tables = {}
+        tables[seed], net_pred, evidence = _interpretation(
             data, sets_idx, settings, seed, mask_splits, with_ig=True, client=client, n_jobs=n_jobs
         )
         predictions = {"network": net_pred[: settings.repeats]}
@@ -518,21 +535,7 @@ def genemap(
         seed,
         splits=splits,
     )
-    rows = []
-    for j, target in enumerate(data.targets.columns):
-        imp = pd.Series(ig[:, j], index=data.genes.columns)
-        ranks = imp.rank(ascending=False, method="first").astype(int)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "target": target,
-                    "gene": imp.index,
-                    "importance": imp.to_numpy(),
-                    "rank": ranks.to_numpy(),
-                }
-            ).sort_values("rank", kind="stable")
-        )
-    importance = pd.concat(rows, ignore_index=True)
+    importance = gene_importance_table(data.genes.columns, data.targets.columns, evidence)
     return GenemapResult(
         performance=performance,
         gene_importance=importance,

@@ -202,6 +202,24 @@ def test_masking_of_the_sparse_network_equals_direct_masking(sparse_net):
         np.testing.assert_allclose(fast[g], want, atol=1e-5)
 
 
+def test_entry_penalties_rank_the_drivers_first(sparse_net):
+    net, _, _ = sparse_net
+    info = net.paths_[0]
+    entry, selected = info["entry"], info["selected"]
+    assert entry.shape == selected.shape == (3, 120)
+    assert bool(((entry > 0) & (entry <= 1)).all())
+    # the path's order: the drivers of each target enter first
+    assert set(np.argsort(-entry[0])[:5]) == set(range(5))
+    assert set(np.argsort(-entry[1])[:2]) == {10, 11}
+    # every kept gene entered at or above the chosen penalty; a gene below it is not kept
+    targets = np.arange(3)
+    chosen = info["lambdas"][info["chosen"], targets] / info["lambdas"][0]
+    for t in targets:
+        assert bool((entry[t, selected[t]] >= chosen[t] * (1 - 1e-6)).all())
+        assert not selected[t, entry[t] < chosen[t] * (1 - 1e-6)].any()
+    np.testing.assert_array_equal(selected.sum(1), info["n_selected"])
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_screened_hier_prox_equals_the_algorithm_on_every_row(dtype):
     from radsem.genemap.lassonet import _hier_prox_rows

@@ -226,7 +226,7 @@ def test_set_scores_are_correlations_of_the_repeat_averaged_masked_predictions()
     pos = {g: i for i, g in enumerate(data.genes.columns)}
     sets_idx = {k: np.array(sorted(pos[g] for g in v)) for k, v in sets.items()}
     layout = build_layout(sets_idx, x.shape[1], 10, np.random.default_rng([2, 7]))
-    passes = _network_passes(x, y, _folds(len(y), 3, 3, 2), settings, layout, 2, False)
+    passes, _ = _network_passes(x, y, _folds(len(y), 3, 3, 2), settings, layout, 2, False)
     suff = np.mean([p[1] for p in passes], axis=0)  # (groups, patients, targets)
     nec = np.mean([p[2] for p in passes], axis=0)
     full = np.mean([p[0] for p in passes], axis=0)

@@ -88,6 +88,14 @@ def test_driver_genes_lead_the_importance(truth, result):
             top = gi[(gi["target"] == f) & (gi["rank"] <= 10)]["gene"]
             precision.append(np.mean([g in t["driver_genes"] for g in top]))
     assert np.mean(precision) >= 0.3  # chance: 12 driver genes of 300, 0.04
+    # a gene no fit kept has no attribution; the unused genes follow in entry-penalty order
+    assert gi["selection_frequency"].between(0, 1).all()
+    assert (gi.loc[gi["selection_frequency"] == 0, "importance"] == 0).all()
+    for _, rows in gi.groupby("target", sort=False):
+        assert rows["rank"].is_monotonic_increasing
+        unused = rows[rows["importance"] == 0]
+        assert unused["entry_penalty"].is_monotonic_decreasing
+        assert (unused["entry_penalty"] <= rows["entry_penalty"].max()).all()
 
 
 @pytest.mark.slow
