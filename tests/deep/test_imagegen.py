@@ -533,6 +533,44 @@ def test_evaluate_generator_one_fold_is_the_single_split(data):
         pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
 
 
+def test_evaluate_generator_reuses_models_under_another_mask_rule(data):
+    cohort, images, expr = data
+    kw = dict(
+        estimator=ExpressionImageGenerator(**TINY),
+        truth=cohort.truth,
+        n_folds=2,
+        n_draws=1,
+        n_shuffles=2,
+        random_state=3,
+    )
+    first = evaluate_generator(images, expr, **kw)
+    again = evaluate_generator(images, expr, models=first.models, **kw)
+    # the same generators, not retrained: the same tables, no training time
+    assert again.models[0] is first.models[0]
+    assert np.isnan(again.fit_seconds)
+    for name in ("spearman", "spearman_within_folds", "counterfactual", "fold_spearman"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
+    ev = evaluate_generator(images, expr, models=first.models, mask_rule="expected_volume", **kw)
+    # real features do not depend on the rule; generated volumes are the expected volumes
+    med = ev.fold_spearman.set_index(["fold", "feature"])
+    med0 = first.fold_spearman.set_index(["fold", "feature"])
+    pd.testing.assert_series_equal(med["median_real"], med0["median_real"])
+    held = _held_out_sets(first, [p for p in images.patient_id if p in expr.index])
+    model = first.models[0]
+    gen, _ = model.sample(expr.loc[held[0]], model.random_state, mode="mean")
+    expected = [
+        float(np.prod(images.spacing)) / 1000 * binarise_mask(v[3], rule="expected_volume").sum()
+        for v in gen
+    ]
+    assert med.loc[(0, "volume_ml"), "median_generated_prior_mean_z"] == pytest.approx(
+        np.median(expected)
+    )
+    with pytest.raises(DataError, match="mask_rule"):
+        evaluate_generator(images, expr, mask_rule="otsu", **kw)
+    with pytest.raises(DataError, match="1 fitted models given for 2"):
+        evaluate_generator(images, expr, models=first.models[:1], **kw)
+
+
 @pytest.mark.parametrize(
     ("n_folds", "n_patients", "message"),
     [
