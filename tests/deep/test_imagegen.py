@@ -281,6 +281,21 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
         assert (out / "images" / pid / f"{name}.nii.gz").read_bytes() == (
             out2 / "images" / pid / f"{name}.nii.gz"
         ).read_bytes()
+    # --mask-rule expected_volume: the same images, the mask of the expected volume
+    out3 = tmp_path / "generated3"
+    args = ["imagegen", "sample", "--model", str(model_dir), "--expression", str(expr_path)]
+    assert main([*args, "--out", str(out3), "--seed", "4", "--mask-rule", "expected_volume"]) == 0
+    model = ExpressionImageGenerator.load(model_dir)
+    probs, ids = model.sample(expr.set_index("patient_id"), 4)
+    for pid, vol in zip(ids, probs, strict=True):
+        assert (out3 / "images" / pid / "t2.nii.gz").read_bytes() == (
+            out / "images" / pid / "t2.nii.gz"
+        ).read_bytes()
+        m3, _ = image_array(out3 / "images" / pid / "mask.nii.gz")
+        np.testing.assert_array_equal(m3 > 0, binarise_mask(vol[3], rule="expected_volume"))
+        m1, _ = image_array(out / "images" / pid / "mask.nii.gz")
+        np.testing.assert_array_equal(m1 > 0, binarise_mask(vol[3]))
+    assert main([*args, "--out", str(tmp_path / "g4"), "--mask-rule", "otsu"]) == 2
     # the generated folder is not written over
     capsys.readouterr()
     assert (
