@@ -45,10 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mask-repeats",
         type=positive,
-        default=4,
+        default=8,
         metavar="N",
         help="repeats of the network's cross-validation averaged in the gene-set scores "
-        "(default 4; the first --repeats are shared with the other models)",
+        "(default 8; the first --repeats are shared with the other models)",
     )
     parser.add_argument(
         "--random-sets",

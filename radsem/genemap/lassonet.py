@@ -93,7 +93,31 @@ def hier_prox(theta, w, lam, m: float):
     -------
     theta, w : torch.Tensor
         The minimisers.
+
+    Notes
+    -----
+    A row with ``||theta_j|| + m sum_k |w_jk| <= lam_j`` is removed (both parts 0): every
+    candidate level of the algorithm is then clipped at 0. Such rows (most genes along a
+    sparse path) are screened out first with a relative margin of ``1e-4`` that float
+    rounding cannot cross, and the algorithm runs on the other rows only; the result equals
+    the algorithm on every row (:func:`_hier_prox_rows`, tested).
     """
+    import torch
+
+    rows = w.shape[0]
+    lam = torch.as_tensor(lam, dtype=w.dtype).expand(rows)
+    bound = theta.norm(dim=1) + m * w.abs().sum(1)
+    keep = torch.nonzero(bound > lam * (1.0 - 1e-4)).squeeze(1)
+    if len(keep) == rows:
+        return _hier_prox_rows(theta, w, lam, m)
+    out_theta, out_w = torch.zeros_like(theta), torch.zeros_like(w)
+    if len(keep):
+        out_theta[keep], out_w[keep] = _hier_prox_rows(theta[keep], w[keep], lam[keep], m)
+    return out_theta, out_w
+
+
+def _hier_prox_rows(theta, w, lam, m: float):
+    """:func:`hier_prox` computed on every row (the paper's algorithm, no screening)."""
     import torch
 
     rows, k = w.shape
@@ -129,11 +153,30 @@ def _head(n_targets: int, hidden: int):
             self.out = nn.Parameter(torch.zeros(n_targets, hidden))
 
         def forward(self, h):
+            return self.combine(h, self.out)
+
+        def combine(self, h, out):
+            """The head with output weights ``out`` (the module's own in :meth:`forward`)."""
             t = self.n_targets
             units = torch.relu(h[:, t:]).reshape(h.shape[0], t, self.hidden)
-            return h[:, :t] + (units * self.out).sum(2)
+            return h[:, :t] + (units * out).sum(2)
 
     return SparseHead()
+
+
+def _nonzero_columns(w):
+    """Indices of the columns (genes) of ``w`` with a non-zero entry."""
+    import torch
+
+    return torch.nonzero(w.abs().amax(0) > 0).squeeze(1)  # much faster than (w != 0).any(0)
+
+
+def _first_layer(x, w, b, genes):
+    """``x @ w.T + b`` where every column of ``w`` outside ``genes`` is 0: on those genes
+    only while they are few (gathering them costs more than it saves once they are not)."""
+    if 3 * len(genes) > w.shape[1]:
+        return x @ w.T + b
+    return x.index_select(1, genes) @ w.index_select(1, genes).T + b
 
 
 def _lipschitz(x) -> float:
@@ -166,24 +209,26 @@ class _Path:
             [torch.arange(n_targets), torch.arange(n_targets).repeat_interleave(s.hidden)]
         )
 
-    def _split(self):
-        """Skip weights (targets*genes, 1) and hidden weights (targets*genes, hidden)."""
-        w = self.module[0].weight
-        t, k = self.t, self.k
-        theta = w[:t].reshape(t * w.shape[1], 1)
-        hid = w[t:].reshape(t, k, -1).permute(0, 2, 1).reshape(-1, k)
-        return theta, hid
-
-    def _prox(self, lam_rows) -> None:
+    def _prox_weight(self, w, lam):
+        """The hierarchical proximal operator on every (target, gene) pair of the stacked
+        first-layer weight ``w`` (skip rows, then ``hidden`` rows per target), with the
+        penalty ``lam`` (per target, times the step size). Pairs removed by the screening
+        rule of :func:`hier_prox` are set to 0 here, without being gathered. Returns the
+        new weight and the genes that may be non-zero in it (a superset of them)."""
         import torch
 
-        with torch.no_grad():
-            theta, hid = self._split()
-            theta, hid = hier_prox(theta, hid, lam_rows, self.s.hierarchy)
-            w = self.module[0].weight
-            t, k, d = self.t, self.k, w.shape[1]
-            w[:t] = theta.reshape(t, d)
-            w[t:] = hid.reshape(t, d, k).permute(0, 2, 1).reshape(t * k, d)
+        t, k, d = self.t, self.k, w.shape[1]
+        theta, hid = w[:t], w[t:].reshape(t, k, d)
+        bound = theta.abs() + self.s.hierarchy * hid.abs().sum(1)  # (targets, genes)
+        ti, gi = torch.nonzero(bound > lam[:, None] * (1.0 - 1e-4), as_tuple=True)
+        new = torch.zeros_like(w)
+        if len(ti):
+            b, u = _hier_prox_rows(
+                theta[ti, gi][:, None], hid[ti, :, gi], lam[ti], self.s.hierarchy
+            )
+            new[:t][ti, gi] = b[:, 0]
+            new[t:].view(t, k, d)[ti, :, gi] = u
+        return new, torch.unique(gi)
 
     def lambda_max(self, x, y) -> np.ndarray:
         """Per target, the smallest penalty at which the empty model is a fixed point of the
@@ -234,44 +279,58 @@ class _Path:
         """Half the mean squared error of each target."""
         return 0.5 * ((self.module(x) - y) ** 2).mean(0)
 
+    def _sparse_losses(self, x, y, w, b, out, genes):
+        """:meth:`_losses` at first-layer weight ``w``, bias ``b`` and head ``out``, with
+        the first layer evaluated on ``genes`` only (every other column of ``w`` is 0)."""
+        h = _first_layer(x, w, b, genes)
+        return 0.5 * ((self.module[1].combine(h, out) - y) ** 2).mean(0)
+
+    def _loss_and_grads(self, x, y):
+        """:meth:`_losses` at the current state, its gradients with respect to the first
+        layer's weight and bias and the head's output weights (the same as autograd through
+        the module, with the first layer evaluated on the genes in the model) and those
+        genes."""
+        w, b, out = (p.detach() for p in self._params())
+        genes = _nonzero_columns(w)
+        h = _first_layer(x, w, b, genes).requires_grad_()
+        o = out.clone().requires_grad_()
+        f0 = 0.5 * ((self.module[1].combine(h, o) - y) ** 2).mean(0)
+        f0.sum().backward()
+        return f0.detach(), (h.grad.T @ x, h.grad.sum(0), o.grad), genes
+
     def _step(self, x, y, lam, lr):
         """One proximal gradient step per target with backtracking (Beck and Teboulle
         2009): halve a target's step until its loss is below the quadratic upper bound
-        at the new point. Returns the accepted steps."""
+        at the new point. Returns the accepted steps.
+
+        The path is sparse, so the first layer is evaluated on the genes in the model only;
+        the gradient of its weight, ``dL/dh' x``, is the one product over every gene."""
         import torch
 
-        params = self._params()
-        for p in params:
-            p.grad = None
-        f0 = self._losses(x, y)
-        f0.sum().backward()
-        old = [p.detach().clone() for p in params]
-        grads = [p.grad.detach().clone() for p in params]
+        f0, grads, _ = self._loss_and_grads(x, y)
+        old = tuple(p.detach() for p in self._params())  # not written to before the end
         rows = self.row_target
-        d = x.shape[1]
+        for _ in range(40):
+            lr_rows = lr[rows]
+            new_w, new_genes = self._prox_weight(old[0] - lr_rows[:, None] * grads[0], lam * lr)
+            new = (new_w, old[1] - lr_rows * grads[1], old[2] - lr[:, None] * grads[2])
+            f1 = self._sparse_losses(x, y, *new, new_genes)
+            bound = f0.clone()
+            for p, o_, g in zip(new, old, grads, strict=True):
+                delta = p - o_
+                lin = (g * delta).reshape(len(p), -1).sum(1)
+                quad = (delta**2).reshape(len(p), -1).sum(1)
+                if len(p) == self.t:
+                    bound += lin + quad / (2 * lr)
+                else:
+                    bound.index_add_(0, rows, lin + quad / (2 * lr_rows))
+            bad = f1 > bound + 1e-6 * (1 + f0.abs())
+            if not bool(bad.any()):
+                break
+            lr = torch.where(bad, lr / 2, lr)
         with torch.no_grad():
-            for _ in range(40):
-                w, b, out = params
-                w.copy_(old[0] - lr[rows][:, None] * grads[0])
-                b.copy_(old[1] - lr[rows] * grads[1])
-                out.copy_(old[2] - lr[:, None] * grads[2])
-                self._prox((lam * lr).repeat_interleave(d))
-                f1 = self._losses(x, y)
-                bound = f0.detach().clone()
-                for p, o, g in zip(params, old, grads, strict=True):
-                    delta = p - o
-                    lin = (g * delta).reshape(len(p), -1).sum(1)
-                    quad = (delta**2).reshape(len(p), -1).sum(1)
-                    if len(p) == self.t:
-                        bound += lin + quad / (2 * lr)
-                    else:
-                        bound.index_add_(0, rows, lin + quad / (2 * lr[rows]))
-                bad = f1 > bound + 1e-6 * (1 + f0.detach().abs())
-                if not bool(bad.any()):
-                    break
-                lr = torch.where(bad, lr / 2, lr)
-        for p in params:
-            p.grad = None
+            for p, v in zip(self._params(), new, strict=True):
+                p.copy_(v)
         return lr
 
     def _state(self) -> list:

@@ -43,11 +43,12 @@ class GenemapSettings:
         ``repeats`` times ``folds``-fold cross-validation; every model sees the same folds
         (the performance table).
     mask_repeats : int
-        Repeats of the network's cross-validation whose gene-set masking scores are averaged
-        (at least ``repeats``; the first ``repeats`` are the folds every model shares). More
-        repeats average out the randomness of folds and network initialisation in the set
-        scores (Kendall's tau across seeds rises with them, docs/genemap.md) at the cost of
-        one network pass each, without refitting the other models.
+        Repeats of the network's cross-validation whose out-of-fold masked predictions are
+        averaged before the sets are scored (at least ``repeats``; the first ``repeats`` are
+        the folds every model shares). More repeats average out the randomness of folds,
+        inner splits and network initialisation in the set scores (Kendall's tau across
+        seeds rises with them, docs/genemap.md) at the cost of one network pass each,
+        without refitting the other models.
     models : tuple of str
         Models to compare (``network`` is always fitted: it is the one interpreted).
     network : NetworkSettings
@@ -75,7 +76,7 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
-    mask_repeats: int = 4
+    mask_repeats: int = 8
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
@@ -115,15 +116,17 @@ class GenemapResult:
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
         necessity_q_value, competitive_p_value, self_contained_p_value``: score = correlation
-        of the held-out masked prediction (only the set kept) with the observed target;
+        of the held-out masked prediction (only the set kept; averaged over the masking
+        repeats) with the observed target;
         ``competitive_p_value`` against size-matched random sets, ``self_contained_p_value``
         against permuted targets, ``p_value`` the larger of the two (intersection-union
         test, :mod:`radsem.genemap.nulls`), ``q_value`` its Benjamini-Hochberg q per target;
         necessity = loss of that correlation when the set alone is dropped, with its p against
         the random sets.
     stability : DataFrame
-        ``target, seed, other_seed, kendall_tau`` (all sets), ``n_significant,
-        kendall_tau_significant`` (sets with q < alpha in either run), ``same_top_set``.
+        ``target, seed, other_seed, kendall_tau`` (all sets), ``weighted_tau`` (all sets,
+        top-weighted; an additional measure), ``n_significant, kendall_tau_significant``
+        (sets with q < alpha in either run), ``same_top_set``.
     predictions : dict
         Model -> out-of-fold predictions (repeats, patients, targets), the ``repeats``
         every model shares.
@@ -325,8 +328,11 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
         n_random_sets(settings, len(sets_idx)),
         np.random.default_rng([seed, 7]),
     )
-    suff_score = np.zeros((len(layout.names), y.shape[1]))
-    nec_score = np.zeros_like(suff_score)
+    # the masked, ablated and full out-of-fold predictions averaged over the repeats (each
+    # patient's by networks that never saw it): the set scores are their correlations
+    suff_mean = np.zeros((len(layout.names), *y.shape))
+    nec_mean = np.zeros_like(suff_mean)
+    pred_mean = np.zeros(y.shape)
     ig = np.zeros((x.shape[1], y.shape[1]))
     preds = []
     real = np.flatnonzero(~layout.is_random)
@@ -334,9 +340,9 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     m_null = np.zeros((int(layout.is_random.sum()), *y.shape), dtype=np.float32)
     passes = _network_passes(x, y, splits, settings, layout, seed, with_ig, client, n_jobs)
     for split, (pred, suff, nec, g) in zip(splits, passes, strict=True):
-        full = _correlations(pred, y)
-        suff_score += _correlations(suff, y) / len(splits)
-        nec_score += (full[None, :] - _correlations(nec, y)) / len(splits)
+        suff_mean += suff / len(splits)
+        nec_mean += nec / len(splits)
+        pred_mean += pred / len(splits)
         ig += g / min(len(splits), settings.repeats)  # zeros beyond the shared repeats
         preds.append(pred)
         folds = np.empty(len(y), dtype=np.int64)
@@ -344,6 +350,8 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
             folds[test] = k
         m_real += fold_standardise(suff[real], folds) / len(splits)
         m_null += fold_standardise(suff[layout.is_random], folds, np.float32) / len(splits)
+    suff_score = _correlations(suff_mean, y)
+    nec_score = _correlations(pred_mean, y)[None, :] - _correlations(nec_mean, y)
     scale = empirical_null_scale(permutation_z(m_null, y))
     _, self_p = self_contained_p(
         m_real, y, settings.n_permutations, np.random.default_rng([seed, 11]), scale
@@ -368,10 +376,14 @@ def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -
     Returns
     -------
     DataFrame
-        ``target, seed, other_seed, kendall_tau, n_significant, kendall_tau_significant,
-        same_top_set``.
+        ``target, seed, other_seed, kendall_tau, weighted_tau, n_significant,
+        kendall_tau_significant, same_top_set``. ``weighted_tau`` is an additional measure
+        over all sets: Vigna's (2015) weighted tau with hyperbolic weights ``1 / (rank + 1)``
+        (``scipy.stats.weightedtau``, ranks by decreasing score, averaged over the ranking
+        of either run), so that a swap among the top-ranked sets counts more than one among
+        the near-zero scores of the sets that drive nothing.
     """
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau, weightedtau
 
     seeds = list(tables)
     rows = []
@@ -382,6 +394,7 @@ def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -
             a = base.loc[target, "score"]
             b = cmp.loc[target, "score"].reindex(a.index)
             tau = kendalltau(a.to_numpy(), b.to_numpy()).statistic if len(a) > 1 else np.nan
+            wtau = weightedtau(a.to_numpy(), b.to_numpy()).statistic if len(a) > 1 else np.nan
             sig = (base.loc[target, "q_value"] < alpha).to_numpy() | (
                 cmp.loc[target, "q_value"].reindex(a.index) < alpha
             ).to_numpy()
@@ -396,12 +409,13 @@ def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -
                     "seed": seeds[0],
                     "other_seed": other,
                     "kendall_tau": float(tau),
+                    "weighted_tau": float(wtau),
                     "n_significant": int(sig.sum()),
                     "kendall_tau_significant": float(tau_sig),
                     "same_top_set": bool(a.idxmax() == b.idxmax()),
                 }
             )
-    columns = ["target", "seed", "other_seed", "kendall_tau", "n_significant"]
+    columns = ["target", "seed", "other_seed", "kendall_tau", "weighted_tau", "n_significant"]
     columns += ["kendall_tau_significant", "same_top_set"]
     return pd.DataFrame(rows, columns=columns)
 

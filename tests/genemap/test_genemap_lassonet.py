@@ -200,3 +200,59 @@ def test_masking_of_the_sparse_network_equals_direct_masking(sparse_net):
         with torch.no_grad():
             want = net.module_(torch.as_tensor(direct, dtype=torch.float32)).numpy()
         np.testing.assert_allclose(fast[g], want, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_screened_hier_prox_equals_the_algorithm_on_every_row(dtype):
+    from radsem.genemap.lassonet import _hier_prox_rows
+
+    rng = np.random.default_rng(5)
+    theta = torch.tensor(rng.standard_normal((400, 1)) * rng.choice([0.0, 0.01, 1.0], (400, 1)))
+    w = torch.tensor(rng.standard_normal((400, 8)) * rng.choice([0.0, 0.01, 0.3], (400, 1)))
+    theta, w = theta.to(dtype), w.to(dtype)
+    m = 10.0
+    bound = theta.abs()[:, 0] + m * w.abs().sum(1)
+    # penalties around each row's removal bound, on both sides and exactly on it
+    lam = bound * torch.tensor(rng.choice([0.5, 1 - 1e-7, 1.0, 1 + 1e-7, 2.0], 400), dtype=dtype)
+    fast_b, fast_u = hier_prox(theta, w, lam, m)
+    ref_b, ref_u = _hier_prox_rows(theta, w, lam, m)
+    assert torch.equal(fast_b, ref_b)
+    assert torch.equal(fast_u, ref_u)
+    assert 0 < int((fast_b == 0).sum()) < 400  # both branches ran
+
+
+def test_stacked_prox_equals_hier_prox_per_target_and_gene():
+    from radsem.genemap.lassonet import _Path
+
+    rng = np.random.default_rng(6)
+    t, d, s = 3, 50, SparseSettings(hidden=4)
+    path = _Path(d, t, s)
+    w = torch.tensor(rng.standard_normal((t * (1 + s.hidden), d)), dtype=torch.float32)
+    w *= torch.tensor(rng.choice([0.0, 0.05, 1.0], d), dtype=torch.float32)
+    lam = torch.tensor([0.5, 3.0, 20.0])
+    got, genes = path._prox_weight(w, lam)
+    for j in range(t):
+        hid = w[t + j * s.hidden : t + (j + 1) * s.hidden].T  # (genes, hidden)
+        b, u = hier_prox(w[j][:, None], hid, lam[j], s.hierarchy)
+        torch.testing.assert_close(got[j], b[:, 0], rtol=0, atol=0)
+        torch.testing.assert_close(got[t + j * s.hidden : t + (j + 1) * s.hidden], u.T)
+    assert set(torch.nonzero((got != 0).any(0))[:, 0].tolist()) <= set(genes.tolist())
+
+
+def test_sparse_gradients_equal_autograd_through_the_module():
+    from radsem.genemap.lassonet import _Path
+
+    x, y = _data(n=60, p=40)
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    path = _Path(40, 3, SparseSettings(hidden=4))
+    with torch.no_grad():  # a sparse state: 7 genes in the model
+        w = path.module[0].weight
+        w[:, :7] = torch.tensor(np.random.default_rng(7).standard_normal((15, 7)))
+    f0, grads, genes = path._loss_and_grads(xt, yt)
+    assert genes.tolist() == list(range(7))
+    path.module.zero_grad()
+    ref = path._losses(xt, yt)
+    ref.sum().backward()
+    torch.testing.assert_close(f0, ref.detach())
+    for g, p in zip(grads, path._params(), strict=True):
+        torch.testing.assert_close(g, p.grad, rtol=1e-5, atol=1e-6)

@@ -187,7 +187,7 @@ def test_masking_without_the_linear_path(rng):
 
 
 def test_stability_over_all_and_significant_sets():
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau, weightedtau
 
     from radsem.genemap.run import set_scores_stability
 
@@ -211,6 +211,28 @@ def test_stability_over_all_and_significant_sets():
         kendalltau(a.score[:3], b.score[:3]).statistic
     )
     assert st["same_top_set"]
+    assert st["weighted_tau"] == pytest.approx(weightedtau(a.score, b.score).statistic)
+
+
+def test_weighted_tau_weighs_the_top_of_the_ranking():
+    from scipy.stats import kendalltau
+
+    from radsem.genemap.run import set_scores_stability
+
+    names = [f"S{k}" for k in range(10)]
+    score = np.linspace(1.0, 0.1, 10)
+    a = pd.DataFrame({"target": "f", "gene_set": names, "score": score, "q_value": 0.5})
+    top, bottom = score.copy(), score.copy()
+    top[[0, 1]] = top[[1, 0]]  # the two best sets swap
+    bottom[[8, 9]] = bottom[[9, 8]]  # the two worst sets swap
+    st = set_scores_stability(
+        {1: a, 2: a.assign(score=top), 3: a.assign(score=bottom), 4: a.assign(score=-score)}
+    ).set_index("other_seed")
+    # Kendall's tau counts both swaps alike; the weighted tau penalises the top one more
+    assert st.loc[2, "kendall_tau"] == pytest.approx(st.loc[3, "kendall_tau"])
+    assert st.loc[2, "kendall_tau"] == pytest.approx(kendalltau(score, top).statistic)
+    assert st.loc[2, "weighted_tau"] < st.loc[3, "weighted_tau"] < 1.0
+    assert st.loc[4, "weighted_tau"] == pytest.approx(-1.0)
 
 
 def test_corrected_cv_interval_matches_nadeau_bengio(rng):

@@ -190,3 +190,58 @@ def test_mask_repeats_add_network_passes_without_touching_performance():
     pd.testing.assert_frame_equal(one.performance, three.performance)
     assert not np.allclose(one.gene_sets["score"], three.gene_sets["score"])
     pd.testing.assert_frame_equal(three.gene_sets, again.gene_sets)
+
+
+def test_set_scores_are_correlations_of_the_repeat_averaged_masked_predictions():
+    """With several masking repeats a set's score is the correlation of its out-of-fold
+    masked predictions averaged over the repeats (bagged), recomputed here from the
+    network passes themselves; necessity is the bagged full prediction's correlation minus
+    the bagged ablated one's."""
+    from radsem.genemap import GenemapSettings, genemap, join_tables, match_gene_sets
+    from radsem.genemap.interpret import build_layout
+    from radsem.genemap.lassonet import SparseSettings
+    from radsem.genemap.metrics import _pearson
+    from radsem.genemap.models import NetworkSettings
+    from radsem.genemap.run import _folds, _network_passes
+    from radsem.simulate.genemap_truth import simulate_genemap_truth
+
+    sim = simulate_genemap_truth(
+        n_patients=48, n_genes=80, n_features=3, n_sets=4, signal_share=0.7, seed=1
+    )
+    data = join_tables(sim.expression, sim.features)
+    sets = match_gene_sets(sim.gene_sets, data.genes.columns)
+    settings = GenemapSettings(
+        folds=3,
+        repeats=1,
+        mask_repeats=3,
+        models=("network",),
+        network=NetworkSettings(sparse=SparseSettings(n_lambdas=6, steps=5)),
+        n_random=10,
+        n_boot=20,
+        stability_seeds=0,
+        n_permutations=19,
+    )
+    table = genemap(data, sets, settings, seed=2).gene_sets
+    x, y = data.genes.to_numpy(float), data.targets.to_numpy(float)
+    pos = {g: i for i, g in enumerate(data.genes.columns)}
+    sets_idx = {k: np.array(sorted(pos[g] for g in v)) for k, v in sets.items()}
+    layout = build_layout(sets_idx, x.shape[1], 10, np.random.default_rng([2, 7]))
+    passes = _network_passes(x, y, _folds(len(y), 3, 3, 2), settings, layout, 2, False)
+    suff = np.mean([p[1] for p in passes], axis=0)  # (groups, patients, targets)
+    nec = np.mean([p[2] for p in passes], axis=0)
+    full = np.mean([p[0] for p in passes], axis=0)
+    per_repeat = np.mean([_pearson(p[1].transpose(0, 2, 1), y.T) for p in passes], axis=0)
+    for g, name in enumerate(layout.names[: len(sets)]):
+        for j, target in enumerate(data.targets.columns):
+            row = table[(table.gene_set == name) & (table.target == target)].iloc[0]
+            want = np.nan_to_num(_pearson(suff[g, :, j], y[:, j]))
+            assert row["score"] == pytest.approx(want, abs=1e-6)
+            want_nec = _pearson(full[:, j], y[:, j]) - np.nan_to_num(
+                _pearson(nec[g, :, j], y[:, j])
+            )
+            assert row["necessity"] == pytest.approx(want_nec, abs=1e-6)
+    # not the mean of the per-repeat correlations (the score before)
+    scores = table.set_index(["gene_set", "target"])["score"]
+    before = [per_repeat[g, j] for g in range(len(sets)) for j in range(y.shape[1])]
+    got = [scores[(n, t)] for n in layout.names[: len(sets)] for t in data.targets.columns]
+    assert not np.allclose(np.nan_to_num(before), got)

@@ -175,6 +175,7 @@ def test_stability_table(result):
         "seed",
         "other_seed",
         "kendall_tau",
+        "weighted_tau",
         "n_significant",
         "kendall_tau_significant",
         "same_top_set",
@@ -182,6 +183,7 @@ def test_stability_table(result):
     linear = [f"feature_0{k}" for k in (1, 2, 3)]
     assert st.set_index("target").loc[linear, "same_top_set"].all()
     assert st["kendall_tau"].between(-1, 1).all()
+    assert st["weighted_tau"].between(-1, 1).all()
 
 
 # ------------------------------------------------------------------ command line
