@@ -73,9 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sample.add_argument(
         "--mask-rule",
         choices=("0.5", "expected_volume"),
-        default="0.5",
-        help="how the mask probability becomes the mask: 0.5 (probability > 0.5, the "
-        "default) or expected_volume (as many voxels as the probabilities sum to); the "
+        default="expected_volume",
+        help="how the mask probability becomes the mask: expected_volume (as many voxels "
+        "as the probabilities sum to, the default) or 0.5 (probability > 0.5); the "
         "largest connected component is kept either way",
     )
     sample.add_argument("--quiet", action="store_true", help="no summary")

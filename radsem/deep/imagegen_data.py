@@ -257,7 +257,7 @@ def write_generated_cohort(
     spacing: Sequence[float],
     out: str | os.PathLike,
     expression: pd.DataFrame | None = None,
-    mask_rule: str = "0.5",
+    mask_rule: str = "expected_volume",
 ) -> Path:
     """Write generated crops as a cohort folder, atomically.
 
@@ -271,8 +271,9 @@ def write_generated_cohort(
         Must not exist or be an empty folder (never written over).
     expression : DataFrame, optional
         The conditioning expression, written as ``expression.csv``.
-    mask_rule : {"0.5", "expected_volume"}
-        How the mask probability becomes the written mask (:func:`binarise_mask`).
+    mask_rule : {"expected_volume", "0.5"}
+        How the mask probability becomes the written mask (:func:`binarise_mask`; default
+        the expected-volume rule).
 
     Notes
     -----

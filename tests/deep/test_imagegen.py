@@ -281,10 +281,10 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
         assert (out / "images" / pid / f"{name}.nii.gz").read_bytes() == (
             out2 / "images" / pid / f"{name}.nii.gz"
         ).read_bytes()
-    # --mask-rule expected_volume: the same images, the mask of the expected volume
+    # --mask-rule 0.5: the same images, the mask cut at 0.5
     out3 = tmp_path / "generated3"
     args = ["imagegen", "sample", "--model", str(model_dir), "--expression", str(expr_path)]
-    assert main([*args, "--out", str(out3), "--seed", "4", "--mask-rule", "expected_volume"]) == 0
+    assert main([*args, "--out", str(out3), "--seed", "4", "--mask-rule", "0.5"]) == 0
     model = ExpressionImageGenerator.load(model_dir)
     probs, ids = model.sample(expr.set_index("patient_id"), 4)
     for pid, vol in zip(ids, probs, strict=True):
@@ -292,9 +292,9 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
             out / "images" / pid / "t2.nii.gz"
         ).read_bytes()
         m3, _ = image_array(out3 / "images" / pid / "mask.nii.gz")
-        np.testing.assert_array_equal(m3 > 0, binarise_mask(vol[3], rule="expected_volume"))
-        m1, _ = image_array(out / "images" / pid / "mask.nii.gz")
-        np.testing.assert_array_equal(m1 > 0, binarise_mask(vol[3]))
+        np.testing.assert_array_equal(m3 > 0, binarise_mask(vol[3]))
+        m1, _ = image_array(out / "images" / pid / "mask.nii.gz")  # default: expected volume
+        np.testing.assert_array_equal(m1 > 0, binarise_mask(vol[3], rule="expected_volume"))
     assert main([*args, "--out", str(tmp_path / "g4"), "--mask-rule", "otsu"]) == 2
     # the generated folder is not written over
     capsys.readouterr()
@@ -485,7 +485,7 @@ def test_evaluate_generator_cross_fitted(data):
     parts = []
     for model, h, seed in zip(ev.models, held, ev.folds["seed"], strict=True):
         crops = model.sample(expr.loc[h], int(seed), mode="mean")[0]
-        parts.append(crop_features(crops, images.spacing, h))
+        parts.append(crop_features(crops, images.spacing, h, "expected_volume"))
     gen = pd.concat(parts).loc[ids]
     real = crop_features(images.subset(ids).data, images.spacing, ids)
     for f in FEATURES:
@@ -565,8 +565,9 @@ def test_evaluate_generator_reuses_models_under_another_mask_rule(data):
     assert np.isnan(again.fit_seconds)
     for name in ("spearman", "spearman_within_folds", "counterfactual", "fold_spearman"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
-    ev = evaluate_generator(images, expr, models=first.models, mask_rule="expected_volume", **kw)
-    # real features do not depend on the rule; generated volumes are the expected volumes
+    ev = evaluate_generator(images, expr, models=first.models, mask_rule="0.5", **kw)
+    # real features do not depend on the rule; generated volumes by the default rule are the
+    # expected volumes
     med = ev.fold_spearman.set_index(["fold", "feature"])
     med0 = first.fold_spearman.set_index(["fold", "feature"])
     pd.testing.assert_series_equal(med["median_real"], med0["median_real"])
@@ -577,7 +578,7 @@ def test_evaluate_generator_reuses_models_under_another_mask_rule(data):
         float(np.prod(images.spacing)) / 1000 * binarise_mask(v[3], rule="expected_volume").sum()
         for v in gen
     ]
-    assert med.loc[(0, "volume_ml"), "median_generated_prior_mean_z"] == pytest.approx(
+    assert med0.loc[(0, "volume_ml"), "median_generated_prior_mean_z"] == pytest.approx(
         np.median(expected)
     )
     with pytest.raises(DataError, match="mask_rule"):
