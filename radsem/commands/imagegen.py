@@ -78,6 +78,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="OUT_DIR", help="new cohort folder to write"
     )
     sample.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
+    sample.add_argument(
+        "--mask-rule",
+        choices=("0.5", "expected_volume"),
+        default="expected_volume",
+        help="how the mask probability becomes the mask: expected_volume (as many voxels "
+        "as the probabilities sum to, the default) or 0.5 (probability > 0.5); the "
+        "largest connected component is kept either way",
+    )
     sample.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -113,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stdout,
             )
         return 0
-    from radsem.deep.imagegen import ExpressionImageGenerator, sample_cohort
+    from radsem.deep.imagegen import ExpressionImageGenerator
+    from radsem.deep.imagegen_data import check_gene_table, write_generated_cohort
     from radsem.io import read_table
 
     check_outputs([args.model, args.expression], folders=[args.out])
@@ -127,7 +136,12 @@ def run(args: argparse.Namespace) -> int:
     table["patient_id"] = table["patient_id"].astype(str)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        out = sample_cohort(model, table, args.out, random_state=args.seed)
+        # as sample_cohort, with the mask rule
+        expr = check_gene_table(table, model.genes_, what="sampling expression")
+        images, ids = model.sample(expr, args.seed)
+        out = write_generated_cohort(
+            images, ids, model.spacing_, args.out, expression=expr, mask_rule=args.mask_rule
+        )
     for w in caught:
         print(f"radsem imagegen sample: warning: {w.message}", file=sys.stderr)
     if not args.quiet:

@@ -30,6 +30,8 @@ __all__ = [
     "cohort_image_set",
     "check_gene_table",
     "binarise_mask",
+    "expected_volume_threshold",
+    "MASK_RULES",
     "write_generated_cohort",
 ]
 
@@ -173,9 +175,11 @@ def check_gene_table(
     return table.astype(float)
 
 
-def binarise_mask(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Threshold a mask probability volume and keep its largest connected component."""
-    mask = np.asarray(prob) > threshold
+#: Rules turning a mask probability volume into a binary mask (see :func:`binarise_mask`).
+MASK_RULES = ("0.5", "expected_volume")
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
     if not mask.any():
         return mask
     labels, n = ndimage.label(mask)
@@ -185,12 +189,75 @@ def binarise_mask(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return mask
 
 
+def expected_volume_threshold(prob: np.ndarray) -> float:
+    """The level ``t`` at which ``prob >= t`` keeps ``round(sum(prob))`` voxels.
+
+    ``prob`` is clipped to [0, 1] and ``V = round(sum(prob))`` (half-way cases round to even).
+    ``t`` is the ``V``-th largest probability. When several voxels are tied at that value, the
+    count cannot be exactly ``V`` without choosing among equal voxels; the tied level is then
+    kept or dropped as a whole, whichever count is closer to ``V`` (kept when equally close),
+    so the result never depends on the voxel order. Voxels of probability 0 are never kept;
+    ``inf`` when ``V = 0`` (nothing kept).
+    """
+    p = np.clip(np.asarray(prob, dtype=np.float64), 0.0, 1.0).ravel()
+    v = int(np.round(p.sum()))
+    if v <= 0:
+        return float("inf")
+    positive = np.sort(p[p > 0.0])[::-1]
+    if v >= positive.size:
+        return float(positive[-1])
+    t = float(positive[v - 1])
+    n_keep = int(np.count_nonzero(positive >= t))
+    above = positive[positive > t]
+    if n_keep > v and above.size and abs(above.size - v) < abs(n_keep - v):
+        return float(above[-1])
+    return t
+
+
+def binarise_mask(prob: np.ndarray, threshold: float = 0.5, rule: str = "0.5") -> np.ndarray:
+    """Binarise a mask probability volume and keep its largest connected component.
+
+    Parameters
+    ----------
+    prob : ndarray
+        Mask probability (or partial-volume fraction) per voxel.
+    threshold : float
+        Level of the ``"0.5"`` rule (voxels with ``prob > threshold``).
+    rule : {"0.5", "expected_volume"}
+        ``"0.5"``: ``prob > threshold``. ``"expected_volume"``: ``prob >= t`` at the level
+        ``t`` of :func:`expected_volume_threshold`, so the mask has ``round(sum(prob))``
+        voxels (the expected tumour volume under the voxel probabilities; up to ties at
+        ``t``, kept or dropped as a whole), whatever the overall level of the
+        probabilities: a blurred map whose values all lie below 0.5 still gives a tumour of
+        its expected size, and the volume moves smoothly with the probabilities instead of
+        jumping where they cross 0.5. ``threshold`` is ignored. It uses nothing but ``prob``.
+
+    Notes
+    -----
+    Both rules keep the largest 6-connected component *after* thresholding: the threshold
+    (and so the matched volume) is computed on the whole map, and the component step then
+    only drops detached fragments (so under ``"expected_volume"`` the mask has at most
+    ``round(sum(prob))`` voxels, as many when the kept voxels are connected). Matching the
+    volume inside the component instead would grow the tumour by the probability mass of
+    stray fragments elsewhere in the crop.
+    """
+    if rule == "0.5":
+        mask = np.asarray(prob) > threshold
+    elif rule == "expected_volume":
+        p = np.asarray(prob, dtype=np.float64)
+        mask = p >= expected_volume_threshold(p)
+    else:
+        raise DataError(f"mask rule must be one of {MASK_RULES}, got {rule!r}")
+    return _largest_component(mask)
+
+
 def write_generated_cohort(
     images: np.ndarray,
     patient_id: Sequence[str],
     spacing: Sequence[float],
     out: str | os.PathLike,
     expression: pd.DataFrame | None = None,
+    mask_rule: str = "expected_volume",
 ) -> Path:
     """Write generated crops as a cohort folder, atomically.
 
@@ -204,14 +271,17 @@ def write_generated_cohort(
         Must not exist or be an empty folder (never written over).
     expression : DataFrame, optional
         The conditioning expression, written as ``expression.csv``.
+    mask_rule : {"expected_volume", "0.5"}
+        How the mask probability becomes the written mask (:func:`binarise_mask`; default
+        the expected-volume rule).
 
     Notes
     -----
     ``clinical.csv`` holds ``patient_id``, ``time = 0``, ``event = 0`` and ``generated = 1``:
     the cohort contract requires follow-up columns, and generated patients have no outcome,
     so these are placeholders that must never be analysed as outcomes. The mask is the
-    probability thresholded at 0.5, largest connected component; patients whose mask is empty
-    are still written and reported by a :class:`~radsem.errors.DataWarning`.
+    probability binarised by ``mask_rule``, largest connected component; patients whose mask
+    is empty are still written and reported by a :class:`~radsem.errors.DataWarning`.
     """
     from radsem.io import write_image, write_table
     from radsem.io.staging import staged_folder
@@ -222,6 +292,8 @@ def write_generated_cohort(
     ids = [str(p) for p in patient_id]
     if len(ids) != len(images):
         raise DataError(f"{len(images)} generated images but {len(ids)} patient ids")
+    if mask_rule not in MASK_RULES:
+        raise DataError(f"mask rule must be one of {MASK_RULES}, got {mask_rule!r}")
     empty = []
     with staged_folder(out) as tmp:
         clinical = pd.DataFrame({"patient_id": ids, "time": 0.0, "event": 0, "generated": 1})
@@ -235,7 +307,7 @@ def write_generated_cohort(
                 write_image(
                     np.clip(vol[k], 0.0, None).astype(np.float32), sub / f"{name}.nii.gz", spacing
                 )
-            mask = binarise_mask(vol[3])
+            mask = binarise_mask(vol[3], rule=mask_rule)
             if not mask.any():
                 empty.append(pid)
             write_image(mask.astype(np.uint8), sub / "mask.nii.gz", spacing)

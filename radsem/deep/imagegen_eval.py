@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
-from radsem.deep.imagegen_data import ImageSet, binarise_mask, check_gene_table
+from radsem.deep.imagegen_data import MASK_RULES, ImageSet, binarise_mask, check_gene_table
 from radsem.errors import DataError
 
 __all__ = [
@@ -37,18 +38,22 @@ _DRIVERS = {"volume_ml": "radius", "mean_adc": "adc", "heterogeneity": "heteroge
 
 
 def crop_features(
-    data: np.ndarray, spacing: Sequence[float], index: Sequence[str] | None = None
+    data: np.ndarray,
+    spacing: Sequence[float],
+    index: Sequence[str] | None = None,
+    mask_rule: str = "0.5",
 ) -> pd.DataFrame:
     """Tumour features of crops ``(n, 4, Z, Y, X)`` (T2, DWI, ADC, mask probability).
 
-    ``volume_ml``: voxels of the mask (probability > 0.5, largest component) x voxel volume;
+    ``volume_ml``: voxels of the mask (binarised by ``mask_rule``, see
+    :func:`~radsem.deep.imagegen_data.binarise_mask`; largest component) x voxel volume;
     ``mean_adc``, ``mean_t2``, ``mean_dwi``: means inside the mask; ``heterogeneity``: the
     coefficient of variation of T2 inside the mask. Empty masks give NaN intensities.
     """
     vox_ml = float(np.prod(spacing)) / 1000.0
     rows = []
     for v in np.asarray(data):
-        m = binarise_mask(v[3])
+        m = binarise_mask(v[3], rule=mask_rule)
         if not m.any():
             rows.append((0.0, np.nan, np.nan, np.nan, np.nan))
             continue
@@ -325,7 +330,15 @@ class _Fold:
 
 
 def _counterfactual_changes(
-    model, x_test: pd.DataFrame, test: list, truth: dict, draws: list, n_draws: int, seed: int, sp
+    model,
+    x_test: pd.DataFrame,
+    test: list,
+    truth: dict,
+    draws: list,
+    n_draws: int,
+    seed: int,
+    sp,
+    mask_rule: str = "0.5",
 ) -> dict:
     directions = true_directions(truth)
     mm = _mechanism_genes(truth)
@@ -339,7 +352,7 @@ def _counterfactual_changes(
         for g, load in zip(genes["gene"], genes["loading"], strict=True):
             shifted[g] = shifted[g] + 2.0 * np.sign(load) * scale[g]
         cf = [
-            crop_features(model.sample(shifted, seed + 1000 + d)[0], sp, test)
+            crop_features(model.sample(shifted, seed + 1000 + d)[0], sp, test, mask_rule)
             for d in range(n_draws)
         ]
         for f in group["feature"]:
@@ -433,24 +446,31 @@ def _run_fold(
     seed: int,
     n_draws: int,
     truth: dict | None,
+    mask_rule: str = "0.5",
+    fitted=None,
 ) -> _Fold:
-    est = clone(est)
-    est.set_params(random_state=seed)
-    t0, c0 = time.perf_counter(), time.process_time()
-    model = est.fit(images.subset(train), expr.loc[train])
-    fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    if fitted is None:
+        est = clone(est)
+        est.set_params(random_state=seed)
+        t0, c0 = time.perf_counter(), time.process_time()
+        model = est.fit(images.subset(train), expr.loc[train])
+        fit_seconds, fit_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    else:  # a generator fitted before on these training patients: not timed again
+        model, fit_seconds, fit_cpu_seconds = fitted, np.nan, np.nan
     sp = images.spacing
     x_test = expr.loc[test]
     crops = [model.sample(x_test, seed + 1000 + d)[0] for d in range(n_draws)]
-    draws = [crop_features(c, sp, test) for c in crops]
-    mean = crop_features(model.sample(x_test, seed, mode="mean")[0], sp, test)
+    draws = [crop_features(c, sp, test, mask_rule) for c in crops]
+    mean = crop_features(model.sample(x_test, seed, mode="mean")[0], sp, test, mask_rule)
     tr = _flat(model, images.subset(train).data)
     d_real = _nearest(_flat(model, images.subset(test).data), tr)
     d_gen = _nearest(_flat(model, crops[0]), tr)
     cf = (
         {}
         if truth is None
-        else _counterfactual_changes(model, x_test, test, truth, draws, n_draws, seed, sp)
+        else _counterfactual_changes(
+            model, x_test, test, truth, draws, n_draws, seed, sp, mask_rule
+        )
     )
     return _Fold(
         model,
@@ -478,6 +498,7 @@ def _sample_moved(
     offset: int,
     mode: str,
     by_patient: bool = False,
+    mask_rule: str = "0.5",
 ) -> pd.DataFrame:
     """Features of patient ``i`` generated from patient ``source[i]``'s expression by the
     generator that did not see ``source[i]`` (the model of its fold), or, ``by_patient``, by
@@ -492,7 +513,10 @@ def _sample_moved(
         moved.index = x.index[rows]
         parts.append(
             crop_features(
-                fold.model.sample(moved, fold.seed + offset, mode=mode)[0], sp, moved.index
+                fold.model.sample(moved, fold.seed + offset, mode=mode)[0],
+                sp,
+                moved.index,
+                mask_rule,
             )
         )
     return pd.concat(parts).loc[x.index]
@@ -604,6 +628,8 @@ def evaluate_generator(
     n_shuffles: int = 20,
     traversal: str = "hypoxia",
     random_state: int = 0,
+    mask_rule: str = "expected_volume",
+    models: Sequence | None = None,
 ) -> ImageGenEvaluation:
     """Fit the generator on training patients and evaluate it on held-out patients.
 
@@ -642,6 +668,15 @@ def evaluate_generator(
         Mechanism whose genes the traversal figure moves.
     random_state : int
         Seeds the split, the generators, the draws of ``z`` and the shuffles.
+    mask_rule : {"expected_volume", "0.5"}
+        How generated mask probabilities become the masks the features are measured in
+        (:func:`~radsem.deep.imagegen_data.binarise_mask`; the default, the expected-volume
+        rule, gave higher volume correlations on the same generators); real crops always use 0.5 of
+        their partial-volume mask fraction, so the real features do not change with the rule.
+    models : sequence of fitted generators, optional
+        The ``models`` of an earlier evaluation with the same ``images``, ``expression``,
+        ``test_size``, ``n_folds`` and ``random_state`` (same splits): they are evaluated
+        again without training (e.g. under another ``mask_rule``); ``fit_seconds`` are then NaN.
 
     Returns
     -------
@@ -691,6 +726,8 @@ def evaluate_generator(
     if truth is not None:  # a bad truth fails before any training
         true_directions(truth)
         _mechanism_genes(truth)
+    if mask_rule not in MASK_RULES:
+        raise DataError(f"mask_rule must be one of {MASK_RULES}, got {mask_rule!r}")
     rng = np.random.default_rng(random_state)
     perm = rng.permutation(n)
     if k_folds == 1:
@@ -698,6 +735,8 @@ def evaluate_generator(
     else:
         test_sets = [np.sort(part) for part in np.array_split(perm, k_folds)]
     est = clone(estimator) if estimator is not None else ExpressionImageGenerator()
+    if models is not None and len(models) != len(test_sets):
+        raise DataError(f"{len(models)} fitted models given for {len(test_sets)} fold(s)")
     folds = []
     for k, pos in enumerate(test_sets):
         held = set(pos.tolist())
@@ -711,8 +750,11 @@ def evaluate_generator(
                 seed=_fold_seed(random_state, k, k_folds),
                 n_draws=n_draws,
                 truth=truth,
+                mask_rule=mask_rule,
+                fitted=None if models is None else models[k],
             )
         )
+    move = partial(_sample_moved, mask_rule=mask_rule)
 
     # pooled held-out patients, in the order of the images
     pooled_pos = np.sort(np.concatenate(test_sets))
@@ -728,23 +770,21 @@ def evaluate_generator(
     mean_feats = pd.concat([f.mean for f in folds]).loc[pooled]
     x = expr.loc[pooled]
     source = _derangement(len(pooled), rng)
-    shuf_feats = _sample_moved(folds, fold_of, x, source, sp, offset=1000, mode="sample")
-    shuf_mean = _sample_moved(folds, fold_of, x, source, sp, offset=0, mode="mean")
+    shuf_feats = move(folds, fold_of, x, source, sp, offset=1000, mode="sample")
+    shuf_mean = move(folds, fold_of, x, source, sp, offset=0, mode="mean")
     shuffle_rng = np.random.default_rng([random_state, 16])
     more_sources = [_derangement(len(pooled), shuffle_rng) for _ in range(int(n_shuffles))]
     more_shuffles = [
-        _sample_moved(folds, fold_of, x, src, sp, offset=0, mode="mean") for src in more_sources
+        move(folds, fold_of, x, src, sp, offset=0, mode="mean") for src in more_sources
     ]
     if k_folds == 1:
         own = (shuf_feats, shuf_mean, more_shuffles)
     else:  # the same derangements, each patient's control from its own fold's generator
         kw = dict(by_patient=True, mode="mean", offset=0)
         own = (
-            _sample_moved(
-                folds, fold_of, x, source, sp, offset=1000, mode="sample", by_patient=True
-            ),
-            _sample_moved(folds, fold_of, x, source, sp, **kw),
-            [_sample_moved(folds, fold_of, x, src, sp, **kw) for src in more_sources],
+            move(folds, fold_of, x, source, sp, offset=1000, mode="sample", by_patient=True),
+            move(folds, fold_of, x, source, sp, **kw),
+            [move(folds, fold_of, x, src, sp, **kw) for src in more_sources],
         )
     spearman_within = _spearman_within_folds(
         real, [f.test for f in folds], gen_feats, mean_feats, *own

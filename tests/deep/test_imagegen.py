@@ -295,6 +295,21 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
         assert (out / "images" / pid / f"{name}.nii.gz").read_bytes() == (
             out2 / "images" / pid / f"{name}.nii.gz"
         ).read_bytes()
+    # --mask-rule 0.5: the same images, the mask cut at 0.5
+    out3 = tmp_path / "generated3"
+    args = ["imagegen", "sample", "--model", str(model_dir), "--expression", str(expr_path)]
+    assert main([*args, "--out", str(out3), "--seed", "4", "--mask-rule", "0.5"]) == 0
+    model = ExpressionImageGenerator.load(model_dir)
+    probs, ids = model.sample(expr.set_index("patient_id"), 4)
+    for pid, vol in zip(ids, probs, strict=True):
+        assert (out3 / "images" / pid / "t2.nii.gz").read_bytes() == (
+            out / "images" / pid / "t2.nii.gz"
+        ).read_bytes()
+        m3, _ = image_array(out3 / "images" / pid / "mask.nii.gz")
+        np.testing.assert_array_equal(m3 > 0, binarise_mask(vol[3]))
+        m1, _ = image_array(out / "images" / pid / "mask.nii.gz")  # default: expected volume
+        np.testing.assert_array_equal(m1 > 0, binarise_mask(vol[3], rule="expected_volume"))
+    assert main([*args, "--out", str(tmp_path / "g4"), "--mask-rule", "otsu"]) == 2
     # the generated folder is not written over
     capsys.readouterr()
     assert (
@@ -484,7 +499,7 @@ def test_evaluate_generator_cross_fitted(data):
     parts = []
     for model, h, seed in zip(ev.models, held, ev.folds["seed"], strict=True):
         crops = model.sample(expr.loc[h], int(seed), mode="mean")[0]
-        parts.append(crop_features(crops, images.spacing, h))
+        parts.append(crop_features(crops, images.spacing, h, "expected_volume"))
     gen = pd.concat(parts).loc[ids]
     real = crop_features(images.subset(ids).data, images.spacing, ids)
     for f in FEATURES:
@@ -545,6 +560,45 @@ def test_evaluate_generator_one_fold_is_the_single_split(data):
         a, b = getattr(one, name), getattr(default, name)
         drop = [c for c in ("fit_seconds", "fit_cpu_seconds") if c in a]
         pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
+
+
+def test_evaluate_generator_reuses_models_under_another_mask_rule(data):
+    cohort, images, expr = data
+    kw = dict(
+        estimator=ExpressionImageGenerator(**TINY),
+        truth=cohort.truth,
+        n_folds=2,
+        n_draws=1,
+        n_shuffles=2,
+        random_state=3,
+    )
+    first = evaluate_generator(images, expr, **kw)
+    again = evaluate_generator(images, expr, models=first.models, **kw)
+    # the same generators, not retrained: the same tables, no training time
+    assert again.models[0] is first.models[0]
+    assert np.isnan(again.fit_seconds)
+    for name in ("spearman", "spearman_within_folds", "counterfactual", "fold_spearman"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
+    ev = evaluate_generator(images, expr, models=first.models, mask_rule="0.5", **kw)
+    # real features do not depend on the rule; generated volumes by the default rule are the
+    # expected volumes
+    med = ev.fold_spearman.set_index(["fold", "feature"])
+    med0 = first.fold_spearman.set_index(["fold", "feature"])
+    pd.testing.assert_series_equal(med["median_real"], med0["median_real"])
+    held = _held_out_sets(first, [p for p in images.patient_id if p in expr.index])
+    model = first.models[0]
+    gen, _ = model.sample(expr.loc[held[0]], model.random_state, mode="mean")
+    expected = [
+        float(np.prod(images.spacing)) / 1000 * binarise_mask(v[3], rule="expected_volume").sum()
+        for v in gen
+    ]
+    assert med0.loc[(0, "volume_ml"), "median_generated_prior_mean_z"] == pytest.approx(
+        np.median(expected)
+    )
+    with pytest.raises(DataError, match="mask_rule"):
+        evaluate_generator(images, expr, mask_rule="otsu", **kw)
+    with pytest.raises(DataError, match="1 fitted models given for 2"):
+        evaluate_generator(images, expr, models=first.models[:1], **kw)
 
 
 @pytest.mark.parametrize(
