@@ -121,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stdout,
             )
         return 0
-    from radsem.deep.imagegen import ExpressionImageGenerator
-    from radsem.deep.imagegen_data import check_gene_table, write_generated_cohort
+    from radsem.deep.imagegen import ExpressionImageGenerator, sample_cohort
     from radsem.io import read_table
 
     check_outputs([args.model, args.expression], folders=[args.out])
@@ -136,11 +135,8 @@ def run(args: argparse.Namespace) -> int:
     table["patient_id"] = table["patient_id"].astype(str)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        # as sample_cohort, with the mask rule
-        expr = check_gene_table(table, model.genes_, what="sampling expression")
-        images, ids = model.sample(expr, args.seed)
-        out = write_generated_cohort(
-            images, ids, model.spacing_, args.out, expression=expr, mask_rule=args.mask_rule
+        out = sample_cohort(
+            model, table, args.out, random_state=args.seed, mask_rule=args.mask_rule
         )
     for w in caught:
         print(f"radsem imagegen sample: warning: {w.message}", file=sys.stderr)

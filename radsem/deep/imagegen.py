@@ -895,15 +895,20 @@ def sample_cohort(
     expression: pd.DataFrame,
     out: str | os.PathLike,
     random_state: int | None = 0,
+    mask_rule: str = "expected_volume",
 ) -> Path:
     """Generate images for every row of ``expression`` and write them as a cohort folder.
 
     The folder gets ``images/<patient_id>/{t2,dwi,adc,mask}.nii.gz``, ``expression.csv`` and a
     placeholder ``clinical.csv`` (see
     :func:`~radsem.deep.imagegen_data.write_generated_cohort`), so ``radsem extract`` runs on it.
+    ``mask_rule`` binarises the generated mask probability (see
+    :func:`~radsem.deep.imagegen_data.binarise_mask`).
     """
     from radsem.deep.imagegen_data import write_generated_cohort
 
     expr = check_gene_table(expression, model.genes_, what="sampling expression")
     images, ids = model.sample(expr, random_state)
-    return write_generated_cohort(images, ids, model.spacing_, out, expression=expr)
+    return write_generated_cohort(
+        images, ids, model.spacing_, out, expression=expr, mask_rule=mask_rule
+    )
