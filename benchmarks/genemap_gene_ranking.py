@@ -9,6 +9,16 @@ Usage::
     python benchmarks/genemap_gene_ranking.py --setting C     # seed 101
     python benchmarks/genemap_gene_ranking.py --setting D     # seed 202, modules of 20, 10 drivers
     python benchmarks/genemap_gene_ranking.py --setting A --linear-models
+    python benchmarks/genemap_gene_ranking.py --set-guided --setting F --cache /tmp/gm
+
+With ``--set-guided``: the first seed of a default ``genemap(seed=1)`` interpretation (the
+set table and gene evidence of the full run, without the other models and the stability
+seed; kept in ``--cache`` if given), then precision@10 of the flat ranking (``rank_flat``),
+radsem's set-guided ranking (``rank``) and variants of the latter (see
+:func:`report_set_guided`). Settings E-I: E = seed 303; F-I are simulations in which the gene
+sets are a poorer guide to the drivers (half of them outside every set: F from one module, G
+scattered; H every set diluted with its module's non-drivers and unrelated genes; I = F with
+diluted sets).
 
 The network (radsem's default, LassoNet input stage) is fitted in the folds of a default
 ``genemap`` run with genemap seed 1 (4 repeats x 5 folds, the same fold seeds), and every
