@@ -9,6 +9,16 @@ Usage::
     python benchmarks/genemap_gene_ranking.py --setting C     # seed 101
     python benchmarks/genemap_gene_ranking.py --setting D     # seed 202, modules of 20, 10 drivers
     python benchmarks/genemap_gene_ranking.py --setting A --linear-models
+    python benchmarks/genemap_gene_ranking.py --set-guided --setting F --cache /tmp/gm
+
+With ``--set-guided``: the first seed of a default ``genemap(seed=1)`` interpretation (the
+set table and gene evidence of the full run, without the other models and the stability
+seed; kept in ``--cache`` if given), then precision@10 of the flat ranking (``rank_flat``),
+radsem's set-guided ranking (``rank``) and variants of the latter (see
+:func:`report_set_guided`). Settings E-I: E = seed 303; F-I are simulations in which the gene
+sets are a poorer guide to the drivers (half of them outside every set: F from one module, G
+scattered; H every set diluted with its module's non-drivers and unrelated genes; I = F with
+diluted sets).
 
 The network (radsem's default, LassoNet input stage) is fitted in the folds of a default
 ``genemap`` run with genemap seed 1 (4 repeats x 5 folds, the same fold seeds), and every
@@ -53,6 +63,13 @@ SETTINGS = {
     "B": {"seed": 23, "module_size": 25, "core": 15, "signal_share": 0.5},
     "C": {"seed": 101},
     "D": {"seed": 202, "module_size": 20, "core": 10, "signal_share": 0.55},
+    "E": {"seed": 303},
+    # settings in which the gene sets are a poorer guide to the drivers (for the set-guided
+    # ranking; fixed before any of them was run)
+    "F": {"seed": 404, "in_set": 0.5, "outside": "module"},
+    "G": {"seed": 505, "in_set": 0.5, "outside": "scattered"},
+    "H": {"seed": 606, "set_mates": 8, "set_padding": 10},
+    "I": {"seed": 707, "in_set": 0.5, "outside": "module", "set_mates": 8},
 }
 
 
@@ -144,7 +161,19 @@ def main() -> None:
     parser.add_argument("--fit-seed", type=int, default=1, help="genemap seed")
     parser.add_argument("--linear-models", action="store_true")
     parser.add_argument("--subsamples", type=int, default=50)
+    parser.add_argument(
+        "--set-guided",
+        action="store_true",
+        help="compare the flat and the set-guided rankings (and variants of the latter) "
+        "from the gene sets and gene evidence of one genemap interpretation",
+    )
+    parser.add_argument(
+        "--cache", default=None, help="folder to keep the interpretation in (--set-guided)"
+    )
     args = parser.parse_args()
+    if args.set_guided:
+        set_guided_main(args)
+        return
 
     import torch
 
@@ -192,6 +221,124 @@ def main() -> None:
         per = " ".join(f"{v:5.2f}" for v in values)
         print(f"{name:<20} {np.mean(values):6.3f}   {per}")
     print(f"time: {time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu0:.1f} s CPU")
+
+
+def interpretation(sim, fit_seed: int, cache=None):
+    """The gene-set table and gene evidence of ``genemap(seed=fit_seed)`` with the default
+    settings (its first seed: the same folds, networks and random sets), without the other
+    models and the stability seed; kept in ``cache`` (a pickle) if given."""
+    import pickle
+    from pathlib import Path
+
+    from radsem.genemap import GenemapSettings, join_tables, match_gene_sets
+    from radsem.genemap.run import _folds, _interpretation
+
+    if cache is not None and Path(cache).exists():
+        with open(cache, "rb") as fh:
+            return pickle.load(fh)
+    data = join_tables(sim.expression, sim.features)
+    sets = match_gene_sets(sim.gene_sets, data.genes.columns)
+    position = {g: i for i, g in enumerate(data.genes.columns)}
+    sets_idx = {k: np.array(sorted(position[g] for g in v)) for k, v in sets.items()}
+    st = GenemapSettings()
+    splits = _folds(len(data.genes), st.folds, max(st.repeats, st.mask_repeats), fit_seed)
+    cpu0 = time.process_time()
+    table, _, evidence = _interpretation(data, sets_idx, st, fit_seed, splits, with_ig=True)
+    out = {
+        "table": table,
+        "evidence": evidence,
+        "genes": list(data.genes.columns),
+        "targets": list(data.targets.columns),
+        "sets": {k: list(v) for k, v in sets.items()},
+        "cpu": time.process_time() - cpu0,
+    }
+    if cache is not None:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        with open(cache, "wb") as fh:
+            pickle.dump(out, fh)
+    return out
+
+
+def set_guided_main(args) -> None:
+    """Flat vs set-guided precision@10 (and variants) from one interpretation."""
+    import torch
+
+    torch.set_num_threads(1)
+    from pathlib import Path
+
+    from radsem.simulate.genemap_truth import simulate_genemap_truth
+
+    sim = simulate_genemap_truth(**SETTINGS[args.setting])
+    cache = None
+    if args.cache:
+        cache = Path(args.cache) / f"setting_{args.setting}_seed{args.fit_seed}.pkl"
+    res = interpretation(sim, args.fit_seed, cache)
+    print(f"setting {args.setting} ({SETTINGS[args.setting]}), genemap seed {args.fit_seed}")
+    print(f"interpretation: {res['cpu']:.1f} s CPU (network passes, masking, nulls, IG)")
+    report_set_guided(sim, res)
+
+
+def report_set_guided(sim, res, alpha: float = 0.05) -> dict:
+    """Print and return precision@10 per ranking (mean over driven features): ``flat``
+    (radsem's ``rank_flat``), ``set_guided`` (radsem's ``rank``; genes of a significant
+    set with importance > 0 first) and variants of the set-guided rule: ``sg_any`` (every
+    gene of a significant set first, evidence or not), ``sg_freq50`` (genes of a
+    significant set kept by at least half of the fits), ``sg_top`` (only the top-ranked
+    significant set's genes with importance > 0)."""
+    import pandas as pd
+
+    from radsem.genemap.genes import gene_importance_table, significant_members
+
+    genes, targets = pd.Index(res["genes"]), pd.Index(res["targets"])
+    ev, table, sets = res["evidence"], res["table"], res["sets"]
+    gi = gene_importance_table(genes, targets, ev, table, sets, alpha, "set_guided")
+    member = significant_members(genes, targets, table, sets, alpha)
+    top_table = table[table["rank"] == 1]
+    member_top = significant_members(genes, targets, top_table, sets, alpha)
+    imp = ev.attribution / max(ev.n_fits, 1)
+    freq = ev.selected / max(ev.n_paths, 1)
+    entry = ev.entry / max(ev.n_paths, 1)
+    truth = sim.truth["features"]
+    out: dict = {}
+    extra: dict = {}
+    for j, f in enumerate(targets):
+        t = truth[f]
+        rows = gi[gi["target"] == f]
+        if t["form"] == "noise":
+            extra["noise: genes in a significant set"] = int(member[:, j].sum())
+            extra["noise: rank == rank_flat"] = bool((rows["rank"] == rows["rank_flat"]).all())
+            continue
+        hits = np.isin(genes, t["driver_genes"])
+        i, e = imp[:, j], entry[:, j]
+        promoted = member[:, j] & (i > 0)
+        keys = {
+            "flat": [i, e],
+            "set_guided": [promoted.astype(float), i, e],
+            "sg_any": [member[:, j].astype(float), i, e],
+            "sg_freq50": [(member[:, j] & (freq[:, j] >= 0.5)).astype(float), i, e],
+            "sg_top": [(member_top[:, j] & (i > 0)).astype(float), i, e],
+        }
+        for name, k in keys.items():
+            out.setdefault(name, []).append(precision_at(k, hits))
+        # the library's table agrees with the keys above (sorted by rank, then by rank_flat)
+        lib_keys = [-rows["rank"].to_numpy(float)]
+        lib_hits = rows["gene"].isin(t["driver_genes"]).to_numpy()
+        assert abs(precision_at(lib_keys, lib_hits) - out["set_guided"][-1]) < 1e-12
+        lib_flat = [-rows["rank_flat"].to_numpy(float)]
+        assert abs(precision_at(lib_flat, lib_hits) - out["flat"][-1]) < 1e-12
+        sig = table[(table["target"] == f) & (table["q_value"] < alpha)]
+        extra.setdefault("significant sets", []).append(len(sig))
+        extra.setdefault("driver set significant", []).append(t["driver_set"] in set(sig.gene_set))
+        extra.setdefault("promoted genes", []).append(int(promoted.sum()))
+        extra.setdefault("drivers among promoted", []).append(int((promoted & hits).sum()))
+        extra.setdefault("drivers with importance > 0", []).append(int((hits & (i > 0)).sum()))
+    print(f"{'ranking':<12} {'mean':>6}   per driven feature")
+    for name, values in out.items():
+        per = " ".join(f"{v:5.2f}" for v in values)
+        print(f"{name:<12} {np.mean(values):6.3f}   {per}")
+    for name, values in extra.items():
+        print(f"{name}: {values}")
+    return {name: float(np.mean(v)) for name, v in out.items()}
 
 
 if __name__ == "__main__":

@@ -96,6 +96,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="initialise the dense network from a gene autoencoder (implies --dense)",
     )
     parser.add_argument(
+        "--gene-ranking",
+        choices=("set_guided", "flat"),
+        default="set_guided",
+        help="rank of gene_importance.csv: genes of the sets significant for the target "
+        "that the network used first (set_guided, the default), or by importance alone "
+        "(flat; always in the rank_flat column)",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         help="replace the files of an earlier run in the output folder",
@@ -166,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         mask_repeats=args.mask_repeats,
         n_random=args.random_sets,
         stability_seeds=args.stability_seeds,
+        gene_ranking=args.gene_ranking,
         network=dataclasses.replace(
             NetworkSettings(),
             pretrain=args.pretrain,

@@ -227,10 +227,16 @@ def genemap_report(result, inputs=(), command: str | None = None):
         ),
     )
     top = result.gene_importance[result.gene_importance["rank"] <= 10]
+    how = (
+        "genes of sets with q < alpha that the network used first, then"
+        if s.gene_ranking == "set_guided"
+        else "flat ranking:"
+    )
     rep.add_section(
         "Genes",
         ResultTable(
-            top, title="Top ten genes per target (integrated gradients, mean |attribution|)"
+            top,
+            title=f"Top ten genes per target ({how} integrated gradients, mean |attribution|)",
         ),
     )
     if not result.stability.empty:

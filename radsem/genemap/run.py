@@ -12,7 +12,7 @@ import pandas as pd
 
 from radsem.errors import DataError
 from radsem.genemap.data import GenemapData
-from radsem.genemap.genes import GeneEvidence, gene_importance_table
+from radsem.genemap.genes import RANKINGS, GeneEvidence, gene_importance_table
 from radsem.genemap.interpret import build_layout, gene_attributions, masked_predictions
 from radsem.genemap.metrics import _pearson, performance_table
 from radsem.genemap.models import MODEL_NAMES, NetworkSettings, make_model
@@ -75,6 +75,11 @@ class GenemapSettings:
         random sets) to measure how stable the set rankings are; 0 skips the check.
     ig_steps : int
         Integration steps of integrated gradients.
+    gene_ranking : {"set_guided", "flat"}
+        What the ``rank`` column of ``gene_importance`` holds: ``"set_guided"`` (genes of a
+        set with q < ``alpha`` for the target that the network used come first) or
+        ``"flat"`` (importance, then entry penalty); ``rank_flat`` always holds the flat
+        ranking (:func:`radsem.genemap.genes.gene_importance_table`).
     """
 
     folds: int = 5
@@ -89,6 +94,7 @@ class GenemapSettings:
     alpha: float = 0.05
     stability_seeds: int = 1
     ig_steps: int = 32
+    gene_ranking: str = "set_guided"
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.models if m not in MODEL_NAMES]
@@ -102,6 +108,10 @@ class GenemapSettings:
             raise DataError("n_random must be >= 1 (>= 200 for a usable null)")
         if self.n_permutations < 1:
             raise DataError("n_permutations must be >= 1 (>= 1,000 for a usable test)")
+        if self.gene_ranking not in RANKINGS:
+            raise DataError(
+                f"unknown gene_ranking {self.gene_ranking!r}; choose from {', '.join(RANKINGS)}"
+            )
 
 
 @dataclass
@@ -114,11 +124,13 @@ class GenemapResult:
         ``target, model, n, r2, r2_lower, r2_upper, spearman(_lower/_upper), mae(...),
         auc(...), r2_diff, r2_diff_lower, r2_diff_upper, p_value``.
     gene_importance : DataFrame
-        ``target, gene, importance, selection_frequency, entry_penalty, rank``: mean
-        absolute integrated gradient over the held-out patients of the network's fits
-        (standardised target units; the shared repeats), the share of all fits whose
-        sparse input stage kept the gene and its mean relative entry penalty; rank 1 =
-        most important gene for the target (see
+        ``target, gene, importance, selection_frequency, entry_penalty,
+        in_significant_set, rank, rank_flat``: mean absolute integrated gradient over the
+        held-out patients of the network's fits (standardised target units; the shared
+        repeats), the share of all fits whose sparse input stage kept the gene, its mean
+        relative entry penalty, whether it lies in a set with q < alpha for the target;
+        rank 1 = most important gene for the target, by ``settings.gene_ranking``
+        (set-guided by default), and the flat ranking (see
         :func:`radsem.genemap.genes.gene_importance_table`).
     gene_sets : DataFrame
         ``target, gene_set, size, score, p_value, q_value, rank, necessity, necessity_p_value,
@@ -535,7 +547,15 @@ def genemap(
         seed,
         splits=splits,
     )
-    importance = gene_importance_table(data.genes.columns, data.targets.columns, evidence)
+    importance = gene_importance_table(
+        data.genes.columns,
+        data.targets.columns,
+        evidence,
+        tables[seed],
+        gene_sets,
+        settings.alpha,
+        settings.gene_ranking,
+    )
     return GenemapResult(
         performance=performance,
         gene_importance=importance,

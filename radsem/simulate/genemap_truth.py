@@ -57,6 +57,11 @@ def simulate_genemap_truth(
     core: int = 12,
     signal_share: float = 0.6,
     seed: int = 0,
+    *,
+    in_set: float = 1.0,
+    outside: str = "module",
+    set_mates: int = 0,
+    set_padding: int = 0,
 ) -> GenemapTruth:
     """Simulate expression, image features and gene sets with known driver genes.
 
@@ -76,6 +81,21 @@ def simulate_genemap_truth(
     signal_share : float
         Share of a driven feature's variance explained by its drivers.
     seed : int
+    in_set : float
+        Share of each driven feature's ``core`` drivers that lie in its driver set (rounded,
+        at least one): the set is built as always, and a random ``round(in_set * core)`` of
+        its module genes are drivers; the other drivers are genes in **no** gene set, taken
+        as ``outside`` says. 1 (the default): every driver is in the set.
+    outside : {"module", "scattered"}
+        Where the drivers outside the set come from: ``"module"``, one co-expression module
+        per feature on which no set is built (genes of it that no set holds); ``"scattered"``,
+        genes drawn from all genes of the modules no set is built on that no set holds
+        (mostly of different modules).
+    set_mates : int
+        Extra genes of its own module every set holds that drive nothing (at most
+        ``module_size - core``): a set diluted with co-expressed non-drivers.
+    set_padding : int
+        Extra unrelated genes every set holds (on top of its 15, 20 or 25).
     """
     if n_features < 3:
         raise DataError("n_features must be >= 3 (a linear, a hinge and a noise feature)")
@@ -84,6 +104,12 @@ def simulate_genemap_truth(
         raise DataError(f"need n_features - 1 <= n_sets <= n_genes // module_size ({n_modules})")
     if not 2 <= core <= module_size:
         raise DataError("core must be between 2 and module_size")
+    n_in = _drivers_in_set(in_set, outside, set_mates, set_padding, core, module_size)
+    if n_in < core and outside == "module" and n_modules - n_sets < n_features - 1:
+        raise DataError(
+            "outside='module' needs a module without a gene set for every driven feature: "
+            f"n_genes // module_size - n_sets >= {n_features - 1}"
+        )
     rng = np.random.default_rng(seed)
     genes = [f"GENE{i + 1:05d}" for i in range(n_genes)]
     module_of = np.minimum(np.arange(n_genes) // module_size, n_modules - 1)
@@ -103,15 +129,24 @@ def simulate_genemap_truth(
 
     modules = rng.choice(n_modules, size=n_sets, replace=False)
     sets, cores = {}, {}
+    in_any_set = np.zeros(n_genes, dtype=bool)
     for s, m in enumerate(modules):
         members = np.flatnonzero(module_of == m)
         take = np.sort(rng.choice(members, size=core, replace=False))
         size = int(rng.choice([15, 20, 25]))
         others = np.setdiff1d(np.arange(n_genes), members)
-        extra = rng.choice(others, size=max(size - core, 0), replace=False)
+        extra = rng.choice(others, size=max(size - core, 0) + set_padding, replace=False)
+        if set_mates:
+            mates = rng.choice(np.setdiff1d(members, take), size=set_mates, replace=False)
+            extra = np.concatenate([extra, mates])
         name = f"SET{s + 1:02d}_MODULE{m + 1:03d}"
-        sets[name] = [genes[i] for i in np.sort(np.concatenate([take, extra]))]
+        held = np.sort(np.concatenate([take, extra]))
+        sets[name] = [genes[i] for i in held]
         cores[name] = take
+        in_any_set[held] = True
+    free_modules = (
+        [m for m in rng.permutation(n_modules) if m not in modules] if n_in < core else []
+    )
     names = list(sets)
     std = (z - z.mean(0)) / z.std(0)
     features, truth = {}, {}
@@ -130,6 +165,13 @@ def simulate_genemap_truth(
         else:
             name = names[f]
             idx = cores[name]
+            if n_in < core:
+                inside = np.sort(rng.choice(idx, size=n_in, replace=False))
+                if outside == "module":
+                    pool = (module_of == free_modules[f]) & ~in_any_set
+                else:
+                    pool = ~np.isin(module_of, modules) & ~in_any_set
+                idx = np.concatenate([inside, _draw_outside(rng, pool, core - n_in)])
             weights = rng.uniform(0.5, 1.0, len(idx)) * rng.choice([-1.0, 1.0], len(idx))
             s = std[:, idx] @ weights
             s = (s - s.mean()) / s.std()
@@ -145,6 +187,10 @@ def simulate_genemap_truth(
                 "weights": [round(float(w), 4) for w in weights],
                 "signal_share": signal_share,
             }
+            if n_in < core:
+                truth[fname]["drivers_outside_sets"] = [genes[i] for i in idx[n_in:]]
+                if outside == "module":
+                    truth[fname]["outside_module"] = int(free_modules[f]) + 1
         features[fname] = np.round(offset + scale * values, 4)
     feats = pd.DataFrame(features)
     feats.insert(0, "patient_id", ids)
@@ -159,7 +205,38 @@ def simulate_genemap_truth(
         "set_modules": {n: int(m) + 1 for n, m in zip(names, modules, strict=True)},
         "features": truth,
     }
+    options = {"in_set": in_set, "outside": outside, "set_mates": set_mates}
+    options["set_padding"] = set_padding
+    if n_in < core or set_mates or set_padding:  # recorded only when used: same bytes
+        meta["options"] = options
     return GenemapTruth(expression=expression, features=feats, gene_sets=sets, truth=meta)
+
+
+def _drivers_in_set(
+    in_set: float, outside: str, set_mates: int, set_padding: int, core: int, module_size: int
+) -> int:
+    """Check the options for a poorer set guide; the number of drivers in a driver set."""
+    if not 0.0 < in_set <= 1.0:
+        raise DataError(f"in_set must be in (0, 1], got {in_set}")
+    if outside not in ("module", "scattered"):
+        raise DataError(f"outside must be 'module' or 'scattered', got {outside!r}")
+    if not 0 <= set_mates <= module_size - core:
+        raise DataError(
+            f"set_mates must be between 0 and module_size - core ({module_size - core})"
+        )
+    if set_padding < 0:
+        raise DataError("set_padding must be >= 0")
+    return max(1, int(round(in_set * core)))
+
+
+def _draw_outside(rng: np.random.Generator, pool: np.ndarray, k: int) -> np.ndarray:
+    """``k`` sorted gene indices drawn from the boolean ``pool``."""
+    candidates = np.flatnonzero(pool)
+    if len(candidates) < k:
+        raise DataError(
+            f"only {len(candidates)} genes outside every gene set to draw {k} drivers from"
+        )
+    return np.sort(rng.choice(candidates, size=k, replace=False))
 
 
 def write_genemap_truth(

@@ -63,3 +63,67 @@ def test_fits_without_attributions_count_only_for_the_paths():
     np.testing.assert_allclose(table["selection_frequency"], 0.5)
     np.testing.assert_allclose(table["entry_penalty"], 0.3)
     assert (table["rank"] == 1).all()  # all equal: one tie
+
+
+# ------------------------------------------------------------ set-guided ranking
+def _sets_case():
+    """Six genes, two targets. Importance (one fit): t1 a .5, b .4, c .3, d .2, e 0, f 0;
+    entry penalties order the unused genes e (0.6) before f (0.1)."""
+    ev = GeneEvidence(6, 2)
+    imp = np.array([[0.5, 0.5], [0.4, 0.4], [0.3, 0.3], [0.2, 0.2], [0.0, 0.0], [0.0, 0.0]])
+    sel = (imp > 0).astype(float)
+    ent = np.array([[0.9] * 2, [0.8] * 2, [0.7] * 2, [0.65] * 2, [0.6] * 2, [0.1] * 2])
+    ev.add(imp, sel, ent)
+    sets = {"S1": ["c", "d", "f"], "S2": ["d", "b"], "S3": ["a", "e"]}
+    table = pd.DataFrame(
+        {
+            "target": ["t1", "t1", "t1", "t2", "t2", "t2"],
+            "gene_set": ["S1", "S2", "S3", "S1", "S2", "S3"],
+            "q_value": [0.01, 0.04, 0.30, 0.20, 0.06, np.nan],
+        }
+    )
+    return ev, sets, table
+
+
+def test_set_guided_promotes_used_genes_of_significant_sets():
+    ev, sets, table = _sets_case()
+    genes, targets = pd.Index(list("abcdef")), pd.Index(["t1", "t2"])
+    gi = gene_importance_table(genes, targets, ev, table, sets, alpha=0.05)
+    t1 = gi[gi.target == "t1"]
+    # S1 and S2 are significant for t1 and overlap in d (counted once): b, c, d are used
+    # (importance > 0) and come first in importance order; f is in S1 but unused, so it is
+    # not promoted and keeps its flat place after a and e
+    assert t1["gene"].tolist() == ["b", "c", "d", "a", "e", "f"]
+    assert t1["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert t1["rank_flat"].tolist() == [2, 3, 4, 1, 5, 6]
+    assert t1["in_significant_set"].tolist() == [True, True, True, False, False, True]
+    # t2: no set below 0.05 (0.06 is not, NaN is not): exactly the flat ranking
+    t2 = gi[gi.target == "t2"]
+    assert t2["gene"].tolist() == ["a", "b", "c", "d", "e", "f"]
+    assert (t2["rank"] == t2["rank_flat"]).all()
+    assert not t2["in_significant_set"].any()
+    # the flat option: rank is rank_flat, in the flat order; importance is the same
+    flat = gene_importance_table(genes, targets, ev, table, sets, alpha=0.05, ranking="flat")
+    f1 = flat[flat.target == "t1"]
+    assert f1["gene"].tolist() == ["a", "b", "c", "d", "e", "f"]
+    assert (f1["rank"] == f1["rank_flat"]).all()
+    merged = f1.merge(t1, on="gene")
+    np.testing.assert_array_equal(merged["importance_x"], merged["importance_y"])
+    # a looser alpha makes S2 significant for t2 too: b and d first
+    loose = gene_importance_table(genes, targets, ev, table, sets, alpha=0.1)
+    assert loose[loose.target == "t2"]["gene"].tolist()[:2] == ["b", "d"]
+
+
+def test_set_guided_without_sets_is_flat_and_bad_inputs_fail():
+    import pytest
+
+    from radsem.errors import DataError
+
+    ev, sets, table = _sets_case()
+    genes, targets = pd.Index(list("abcdef")), pd.Index(["t1", "t2"])
+    plain = gene_importance_table(genes, targets, ev)
+    assert (plain["rank"] == plain["rank_flat"]).all()
+    with pytest.raises(DataError, match="unknown gene ranking"):
+        gene_importance_table(genes, targets, ev, table, sets, ranking="sets")
+    with pytest.raises(DataError, match="not among the sets"):
+        gene_importance_table(genes, targets, ev, table, {"S1": ["c"]})

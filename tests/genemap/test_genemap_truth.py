@@ -66,6 +66,92 @@ def test_simulation_is_seeded(tmp_path):
     assert json.loads(a["truth.json"].read_text())["features"]["feature_03"]["form"] == "noise"
 
 
+# sha256 of write_genemap_truth(n_patients=40, n_genes=200, n_features=4, n_sets=6, seed=3)
+# made with the generator before the options for poorer set guides were added
+_DEFAULT_BYTES = {
+    "expression.csv": "ba8e627a5ff5394917e1e8da8405db07592c085640c4c0e346587011112e8b3e",
+    "features.csv": "c8210894bb81bf601a493b592d18669561e0a7fd4190ba51060c4734a47507fd",
+    "gene_sets.gmt": "51c458ebcbc37852264037d045b6d6ac7249b8de3cbdc55671b71d8cf8f58db8",
+    "truth.json": "bd5727218cb848aa2c35977e7e0af2df24a330dcc6944fc123ab6bdf9b69c204",
+}
+
+
+def test_default_simulation_unchanged_by_the_options(tmp_path):
+    import hashlib
+
+    small = {"n_patients": 40, "n_genes": 200, "n_features": 4, "n_sets": 6, "seed": 3}
+    plain = write_genemap_truth(tmp_path / "plain", **small)
+    spelled = write_genemap_truth(
+        tmp_path / "spelled", **small, in_set=1.0, outside="scattered", set_mates=0, set_padding=0
+    )
+    for name, path in plain.items():
+        assert path.read_bytes() == spelled[name].read_bytes(), name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == _DEFAULT_BYTES[name], name
+    assert "options" not in json.loads(plain["truth.json"].read_text())
+
+
+@pytest.mark.parametrize("outside", ["module", "scattered"])
+def test_drivers_outside_every_set(outside):
+    sim = simulate_genemap_truth(
+        n_patients=60, n_genes=600, n_features=4, n_sets=10, seed=4, in_set=0.5, outside=outside
+    )
+    in_any = set().union(*sim.gene_sets.values())
+    set_modules = set(sim.truth["set_modules"].values())
+    for t in sim.truth["features"].values():
+        if t["form"] == "noise":
+            continue
+        drivers = t["driver_genes"]
+        assert len(set(drivers)) == len(drivers) == 12
+        inside = [g for g in drivers if g in sim.gene_sets[t["driver_set"]]]
+        assert len(inside) == 6
+        away = t["drivers_outside_sets"]
+        assert sorted(away) == sorted(set(drivers) - set(inside))
+        assert not set(away) & in_any
+        modules = {(int(g[4:]) - 1) // 20 + 1 for g in away}
+        assert not modules & set_modules
+        if outside == "module":
+            assert modules == {t["outside_module"]}
+        else:
+            assert len(modules) > 1
+    assert sim.truth["options"]["in_set"] == 0.5
+
+
+def test_diluted_sets():
+    base = simulate_genemap_truth(n_patients=60, n_genes=600, n_features=4, n_sets=10, seed=4)
+    sim = simulate_genemap_truth(
+        n_patients=60, n_genes=600, n_features=4, n_sets=10, seed=4, set_mates=8, set_padding=5
+    )
+    for name, genes in sim.gene_sets.items():
+        module = sim.truth["set_modules"][name]
+        own = [g for g in genes if (int(g[4:]) - 1) // 20 + 1 == module]
+        assert len(own) == 20  # 12 possible drivers and all 8 module mates
+        assert len(genes) - len(own) in {3 + 5, 8 + 5, 13 + 5}
+    for f, t in sim.truth["features"].items():
+        assert len(t["driver_genes"]) == len(base.truth["features"][f]["driver_genes"])
+        if t["driver_set"] is not None:
+            assert set(t["driver_genes"]) <= set(sim.gene_sets[t["driver_set"]])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"in_set": 0.0}, "in_set"),
+        ({"in_set": 1.5}, "in_set"),
+        ({"outside": "elsewhere"}, "outside"),
+        ({"set_mates": 9}, "set_mates"),
+        ({"set_padding": -1}, "set_padding"),
+        ({"in_set": 0.5, "n_sets": 30}, "without a gene set"),
+    ],
+)
+def test_poorer_guide_options_are_checked(options, message):
+    from radsem.errors import DataError
+
+    kw = {"n_patients": 40, "n_genes": 600, "n_features": 4, "n_sets": 10, "seed": 1}
+    kw.update(options)
+    with pytest.raises(DataError, match=message):
+        simulate_genemap_truth(**kw)
+
+
 @pytest.mark.slow
 def test_driver_sets_rank_first(truth, result):
     gs = result.gene_sets
@@ -91,11 +177,23 @@ def test_driver_genes_lead_the_importance(truth, result):
     # a gene no fit kept has no attribution; the unused genes follow in entry-penalty order
     assert gi["selection_frequency"].between(0, 1).all()
     assert (gi.loc[gi["selection_frequency"] == 0, "importance"] == 0).all()
-    for _, rows in gi.groupby("target", sort=False):
+    significant = result.significant()
+    for target, rows in gi.groupby("target", sort=False):
         assert rows["rank"].is_monotonic_increasing
         unused = rows[rows["importance"] == 0]
         assert unused["entry_penalty"].is_monotonic_decreasing
         assert (unused["entry_penalty"] <= rows["entry_penalty"].max()).all()
+        # set-guided: the used genes of the significant sets first, in the flat order
+        promoted = (rows["in_significant_set"] & (rows["importance"] > 0)).to_numpy()
+        assert not (np.diff(promoted.astype(int)) > 0).any()
+        assert rows["rank_flat"][promoted].is_monotonic_increasing
+        assert rows["rank_flat"][~promoted].is_monotonic_increasing
+        members = set().union(
+            *(result.sets[s] for s in significant[significant.target == target].gene_set)
+        )
+        assert set(rows.loc[rows["in_significant_set"], "gene"]) == members
+        if not members:  # e.g. the noise feature: the flat ranking
+            assert (rows["rank"] == rows["rank_flat"]).all()
 
 
 @pytest.mark.slow
@@ -229,10 +327,14 @@ def test_cli_runs_and_refuses_to_overwrite(cohort, tmp_path, capsys):
         "0",
         "--models",
         "network,mean",
+        "--gene-ranking",
+        "flat",
     ]
     assert main(_args(cohort, tmp_path / "out", *fast)) == 0
     perf = pd.read_csv(tmp_path / "out" / "performance.csv")
     assert set(perf["model"]) == {"network", "mean"}
+    genes = pd.read_csv(tmp_path / "out" / "gene_importance.csv")
+    assert (genes["rank"] == genes["rank_flat"]).all()
     assert main(_args(cohort, tmp_path / "out", *fast)) == 3
     assert "already holds" in capsys.readouterr().err
     assert main(_args(cohort, cohort["expression.csv"].parent, *fast)) == 3
