@@ -17,6 +17,8 @@ pooled over all patients; it also prints per-fold figures, and writes its files 
 ``_seed<S>_folds<K>`` suffix. The generators train once and are evaluated under each mask rule
 of ``--mask-rules`` (default: the 0.5 cut, then the expected-volume rule, on the same models;
 files of the second get a ``_mask-expected_volume`` suffix), with a side-by-side summary.
+``--save-models DIR`` writes the fitted generators; ``--models DIR`` evaluates saved ones
+instead of training (for changes that do not touch training).
 ``codes``: 3-fold comparison of the expression-conditioned autoencoder with the unconditional
 CAE and PCA (R² of codes -> mechanism scores and -> expression PCs, reconstruction error),
 latent test-retest ICC under noise and re-segmentation, and the
@@ -62,12 +64,25 @@ def generator_part(
     params: dict | None = None,
     folds: int | None = None,
     mask_rules: tuple[str, ...] = ("0.5",),
+    save_models: Path | None = None,
+    load_models: Path | None = None,
 ) -> None:
-    """Train once; evaluate under each mask rule in turn (the later rules reuse the models)."""
+    """Train once; evaluate under each mask rule in turn (the later rules reuse the models).
+
+    ``save_models``: write each fold's fitted generator to ``<dir>/fold<k>``; ``load_models``:
+    evaluate the generators saved there instead of training (same cohort, folds and seed)."""
+    from radsem.deep.imagegen import ExpressionImageGenerator
+
     models = None
+    if load_models is not None:
+        folders = sorted(Path(load_models).glob("fold*"), key=lambda f: int(f.name[4:]))
+        models = [ExpressionImageGenerator.load(f) for f in folders]
     summary = {}
     for rule in mask_rules:
         ev = _generator_run(out, seed, params, folds, rule, models)
+        if models is None and save_models is not None:
+            for k, model in enumerate(ev.models):
+                model.save(Path(save_models) / f"fold{k}")
         models = ev.models
         wf = ev.spearman_within_folds.set_index("feature")
         sp = ev.spearman.set_index("feature")
@@ -553,6 +568,17 @@ def main() -> None:
         "the generators train once and every rule is evaluated on the same models",
     )
     parser.add_argument(
+        "--save-models",
+        default=None,
+        help="generator part: write the fitted generators to DIR/fold<k> (a new folder)",
+    )
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="generator part: evaluate the generators saved by --save-models in DIR instead "
+        "of training (same --seed and --folds)",
+    )
+    parser.add_argument(
         "--variant",
         choices=tuple(CODE_VARIANTS),
         default="tumour",
@@ -576,7 +602,15 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     if args.part in ("generator", "all"):
         rules = tuple(r.strip() for r in args.mask_rules.split(",") if r.strip())
-        generator_part(out, args.seed, params, args.folds, rules)
+        generator_part(
+            out,
+            args.seed,
+            params,
+            args.folds,
+            rules,
+            save_models=None if args.save_models is None else Path(args.save_models),
+            load_models=None if args.models is None else Path(args.models),
+        )
     if args.part in ("codes", "all"):
         if args.combine:
             _print_summary(_combine_folds(out, args.variant, args.seed))

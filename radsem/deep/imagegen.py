@@ -35,7 +35,8 @@ __all__ = ["ExpressionImageGenerator", "FORMAT", "FORMAT_VERSION"]
 FORMAT = "radsem.ExpressionImageGenerator"
 #: Version of the model folder layout (``model.json`` + ``weights.pt``); loading any other
 #: version is refused with a clear error.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+_NOISE_DRAWS = 4  # draws of z per training patient for the noise scale (_calibrate)
 # version 2: the hybrid objective (generation_weight), the inner validation split
 # (validation_fraction, patience, validation patients, best epoch) and a generation-loss history
 # version 3: the heteroscedastic decoder (image_likelihood, sigma_floor, variance_epochs,
@@ -261,6 +262,27 @@ class ExpressionImageGenerator(BaseEstimator):
     noise_rho_ : ndarray, shape (3, 3)
         Lag-one correlation of the generated voxel noise per image channel (T2, DWI, ADC) and
         axis (z, y, x); zeros for ``voxel_noise="white"`` or the unit likelihood.
+    prior_sd_ : ndarray, shape (latent_dim,)
+        Spread of the generated ``z`` around the conditional prior's mean, per dimension: the
+        root mean square over the training patients of (posterior mean - prior mean) with the
+        posterior variance added, i.e. the constant prior variance that minimises the
+        training KL term given the prior means. ``sample`` draws ``z = mean + eps *
+        prior_sd_``. The learned prior log-variance is not used for generation: it is
+        clipped at 8 during training, where its gradient vanishes, and on a simulated cohort
+        it sat at that bound (SD 54.6) in 1 to 7 of the 8 dimensions of each fold's model
+        while the posterior means spread by 5-35, so prior draws fell far outside the
+        training posteriors.
+    logvar_range_ : ndarray, shape (3, 2)
+        Smallest and largest log-variance of the variance network on the training voxels
+        (``z`` at the posterior mean); generated noise is clipped to it.
+    noise_scale_ : ndarray, shape (3,)
+        Factor on the generated voxel SD per channel: the square root of the weighted mean
+        square of the training detail residuals over the weighted mean variance at ``z``
+        drawn as in generation (4 draws per training patient, a fixed seed); ones for the
+        unit likelihood.
+    mask_offset_ : ndarray, shape (1,)
+        Shift of the mask logits making the median expected volume of the training
+        patients' prior-mean images equal to their median real volume.
 
     Notes
     -----
@@ -501,6 +523,7 @@ class ExpressionImageGenerator(BaseEstimator):
         self.net_ = net
         self.variance_net_ = var_net
         self.noise_rho_ = rho
+        self._calibrate(x, c)
         self.best_epoch_ = int(stopper.best_epoch) if x_val is not None else len(records)
         self.history_ = pd.DataFrame(
             records,
@@ -565,6 +588,68 @@ class ExpressionImageGenerator(BaseEstimator):
             )
         return var_net, records, self._noise_correlation(resid / sd, w)
 
+    def _calibrate(self, x: torch.Tensor, c: torch.Tensor) -> None:
+        """Set ``prior_sd_``, ``logvar_range_``, ``noise_scale_`` and ``mask_offset_`` (see
+        the class's attributes) from the training crops ``x`` and their conditions ``c``
+        (deterministic; nothing but the fitted networks and these patients).
+
+        ``logvar_range_`` ``(3, 2)``: the smallest and largest log-variance per image channel
+        that the variance network gives on the training voxels at the posterior mean of ``z``
+        (where it was fitted); generation clips to it, as ``z`` drawn from the prior can lie
+        far from every training posterior, where the network's output is an extrapolation.
+        ``mask_offset_`` ``(1,)``: the shift of the mask logits that makes the median
+        expected tumour volume (sum of the mask probabilities) of the training patients'
+        prior-mean images equal to the median real tumour volume (mask fraction > 0.5) of the
+        same patients, found by bisection (the expected volume rises with the shift).
+        """
+        b = self.batch_size
+        self.logvar_range_ = np.zeros((3, 2))
+        self.noise_scale_ = np.ones(3)
+        with torch.no_grad():
+            h = self.net_.cond(c)
+            mu_q, lv_q = self.net_.posterior_params(x, h)
+            mu_p = self.net_.prior_params(h)[0]
+            spread = ((mu_q - mu_p).double() ** 2 + lv_q.double().exp()).mean(0)
+            self.prior_sd_ = spread.sqrt().numpy()
+            if self.variance_net_ is not None:
+                z = self.net_.posterior_params(x, h)[0]
+                lo = torch.full((3,), math.inf, dtype=torch.float64)
+                hi = torch.full((3,), -math.inf, dtype=torch.float64)
+                for i in range(0, len(x), b):
+                    lv = self._logvar(self.variance_net_(z[i : i + b], h[i : i + b])).double()
+                    lo = torch.minimum(lo, lv.amin((0, 2, 3, 4)))
+                    hi = torch.maximum(hi, lv.amax((0, 2, 3, 4)))
+                self.logvar_range_ = torch.stack([lo, hi], 1).numpy()
+                # the noise scale: the variance at z drawn as in generation, against the
+                # detail residuals it was fitted to (same weights), on the same patients
+                draw = torch.Generator().manual_seed(0)
+                sd = torch.from_numpy(self.prior_sd_).to(mu_p.dtype)
+                num = torch.zeros(3, dtype=torch.float64)
+                den = torch.zeros(3, dtype=torch.float64)
+                for i in range(0, len(x), b):
+                    xi, hi_, zi = x[i : i + b], h[i : i + b], z[i : i + b]
+                    wi = self._voxel_weights(xi).double()
+                    d = _detail(xi[:, :3] - self.net_.decode(zi, hi_)[:, :3]).double()
+                    num += (wi * d**2).sum((0, 2, 3, 4)) * _NOISE_DRAWS
+                    for _ in range(_NOISE_DRAWS):
+                        zd = mu_p[i : i + b] + torch.randn(zi.shape, generator=draw) * sd
+                        den += (wi * self._bounded_logvar(zd, hi_).double().exp()).sum((0, 2, 3, 4))
+                self.noise_scale_ = (num / den.clamp(min=1e-12)).sqrt().numpy()
+            mu = self.net_.prior_params(h)[0]
+            logits = torch.cat(
+                [self.net_.decode(mu[i : i + b], h[i : i + b])[:, 3] for i in range(0, len(x), b)]
+            ).double()
+        target = float(np.median((x[:, 3] > 0.5).flatten(1).sum(1).double().numpy()))
+        lo_b, hi_b = -30.0, 30.0
+        for _ in range(60):
+            mid = 0.5 * (lo_b + hi_b)
+            volume = float(torch.sigmoid(logits + mid).flatten(1).sum(1).median())
+            if volume < target:
+                lo_b = mid
+            else:
+                hi_b = mid
+        self.mask_offset_ = np.array([0.5 * (lo_b + hi_b)])
+
     def _noise_correlation(self, resid: torch.Tensor, w: torch.Tensor) -> np.ndarray:
         """Lag-one correlation per image channel and axis (z, y, x) of standardised residuals
         ``(n, 3, Z, Y, X)``, voxel pairs weighted by the mean of their weights ``w``
@@ -604,6 +689,14 @@ class ExpressionImageGenerator(BaseEstimator):
         (a smooth floor)."""
         floor = torch.full_like(raw, 2.0 * math.log(float(self.sigma_floor)))
         return torch.logaddexp(raw, floor)
+
+    def _bounded_logvar(self, z: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """Log-variance of the generated voxel noise, clipped per channel to
+        ``logvar_range_`` (the range on the training voxels)."""
+        lv = self._logvar(self.variance_net_(z, h))
+        rng = torch.from_numpy(self.logvar_range_).to(lv.dtype)
+        shape = (1, -1, 1, 1, 1)
+        return torch.maximum(torch.minimum(lv, rng[:, 1].reshape(shape)), rng[:, 0].reshape(shape))
 
     def _variance_nll(
         self, raw: torch.Tensor, resid: torch.Tensor, x: torch.Tensor
@@ -670,7 +763,9 @@ class ExpressionImageGenerator(BaseEstimator):
         mode : {"sample", "mean"}
             ``"sample"``: ``z`` drawn from the conditional prior and, with the heteroscedastic
             decoder, voxel noise drawn from the decoder's variance (white or correlated, see
-            ``voxel_noise``) added to the image means; ``"mean"``: ``z`` at the prior mean and
+            ``voxel_noise``; its log-variance clipped to ``logvar_range_`` and its SD
+            multiplied by ``noise_scale_``) added to the image means, ``z = mean +
+            prior_sd_ * eps``; ``"mean"``: ``z`` at the prior mean and
             the mean image (the typical image for that expression, without texture). The
             draws of ``z`` come first from the seeded stream, so the same seed gives the same
             ``z`` and the same unit noise field for any expression (common random numbers).
@@ -689,15 +784,18 @@ class ExpressionImageGenerator(BaseEstimator):
         seed = check_random_state_int(random_state)
         with torch_session(seed, self.n_threads) as gen, torch.no_grad():
             h = self.net_.cond(c)
-            mu, lv = self.net_.prior_params(h)
+            mu = self.net_.prior_params(h)[0]
             eps = torch.randn(mu.shape, generator=gen)
-            z = mu if mode == "mean" else mu + eps * (0.5 * lv).exp()
+            sd = torch.from_numpy(self.prior_sd_).to(mu.dtype)
+            z = mu if mode == "mean" else mu + eps * sd
             dec = self.net_.decode(z, h)
             images = dec[:, :3]
             if mode == "sample" and self._heteroscedastic:
                 noise = _ar1_field(images.shape, torch.from_numpy(self.noise_rho_), gen)
-                images = images + noise * (0.5 * self._logvar(self.variance_net_(z, h))).exp()
-            out = torch.cat([images, dec[:, 3:4]], dim=1).numpy().astype(np.float64)
+                scale = torch.from_numpy(self.noise_scale_).to(images.dtype).reshape(1, -1, 1, 1, 1)
+                images = images + noise * scale * (0.5 * self._bounded_logvar(z, h)).exp()
+            mask = dec[:, 3:4] + float(self.mask_offset_[0])
+            out = torch.cat([images, mask], dim=1).numpy().astype(np.float64)
         shape = (1, -1, 1, 1, 1)
         out[:, :3] = out[:, :3] * self.channel_scale_.reshape(shape) + self.channel_mean_.reshape(
             shape
@@ -715,6 +813,10 @@ class ExpressionImageGenerator(BaseEstimator):
         "channel_mean_",
         "channel_scale_",
         "noise_rho_",
+        "logvar_range_",
+        "mask_offset_",
+        "prior_sd_",
+        "noise_scale_",
     )
 
     def save(self, folder: str | os.PathLike) -> Path:

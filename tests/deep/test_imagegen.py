@@ -141,7 +141,7 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
         if k not in ("generation_weight", "validation_fraction", "patience")
     }
     (old / "model.json").write_text(json.dumps(meta1))
-    with pytest.raises(DataError, match="format version 1 .*reads version 3 only: retrain"):
+    with pytest.raises(DataError, match="format version 1 .*reads version 4 only: retrain"):
         ExpressionImageGenerator.load(old)
     # a folder of format 2 (before the heteroscedastic decoder)
     meta2 = {**meta, "format_version": 2}
@@ -151,8 +151,14 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
         if k not in ("image_likelihood", "sigma_floor", "nll_beta", "voxel_noise")
     }
     (old / "model.json").write_text(json.dumps(meta2))
-    with pytest.raises(DataError, match="format version 2 .*reads version 3 only: retrain"):
+    with pytest.raises(DataError, match="format version 2 .*reads version 4 only: retrain"):
         ExpressionImageGenerator.load(old)
+    # a folder of format 3 (before the calibrated prior spread, noise range and mask offset)
+    (old / "model.json").write_text(json.dumps({**meta, "format_version": 3}))
+    with pytest.raises(DataError, match="format version 3 .*reads version 4 only: retrain"):
+        ExpressionImageGenerator.load(old)
+    for name in ("prior_sd_", "logvar_range_", "mask_offset_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
     # the new fields survive the round trip
     assert loaded.validation_patients_ == model.validation_patients_ == []  # off by default
     assert loaded.best_epoch_ == model.best_epoch_ == TINY["epochs"]

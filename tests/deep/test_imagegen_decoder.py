@@ -131,12 +131,15 @@ def _decoded_at_sampled_z(model, expr, seed):
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         h = model.net_.cond(c)
-        mu, lv = model.net_.prior_params(h)
-        z = mu + torch.randn(mu.shape, generator=gen) * (0.5 * lv).exp()
+        mu = model.net_.prior_params(h)[0]
+        sd = torch.from_numpy(model.prior_sd_).float()
+        z = mu + torch.randn(mu.shape, generator=gen) * sd
         dec = model.net_.decode(z, h)
+        dec[:, 3] += float(model.mask_offset_[0])
         if model.variance_net_ is None:
             return dec, None
-        return dec, model._logvar(model.variance_net_(z, h))
+        scale = torch.from_numpy(model.noise_scale_).float().reshape(1, -1, 1, 1, 1)
+        return dec, model._bounded_logvar(z, h) + 2.0 * scale.log()
 
 
 def test_sampled_images_carry_the_decoder_noise():
@@ -270,3 +273,56 @@ def test_heteroscedastic_model_same_seed_same_bytes_and_round_trip(tmp_path):
     torch.save(payload, broken / "weights.pt")
     with pytest.raises(DataError, match="weights do not match"):
         ExpressionImageGenerator.load(broken)
+
+
+def test_generation_is_calibrated_on_the_training_patients():
+    images, expr = _tiny_set()
+    tiny = {"latent_dim": 2, "n_components": 3, "base_channels": 2, "epochs": 3, "batch_size": 8}
+    model = ExpressionImageGenerator(random_state=1, image_likelihood=HET, **tiny)
+    model.fit(images, expr)
+    x = model._to_tensor(images.data)
+    with torch.no_grad():
+        h = model.net_.cond(model._condition(expr))
+        mu_q, lv_q = model.net_.posterior_params(x, h)
+        mu_p = model.net_.prior_params(h)[0]
+        lv = model._logvar(model.variance_net_(mu_q, h)).double().numpy()
+    # the prior spread: root mean square of the posterior around the prior mean, per dimension
+    spread = ((mu_q - mu_p).double() ** 2 + lv_q.double().exp()).mean(0).sqrt().numpy()
+    np.testing.assert_allclose(model.prior_sd_, spread, rtol=1e-6)
+    # the noise range: the variance network's log-variances on the training voxels
+    np.testing.assert_allclose(model.logvar_range_[:, 0], lv.min(axis=(0, 2, 3, 4)), rtol=1e-6)
+    np.testing.assert_allclose(model.logvar_range_[:, 1], lv.max(axis=(0, 2, 3, 4)), rtol=1e-6)
+    # far from every training posterior the log-variance is clipped to that range
+    z_far = torch.full((4, 2), 1e4)
+    with torch.no_grad():
+        raw = model._logvar(model.variance_net_(z_far, h[:4])).double().numpy()
+        bounded = model._bounded_logvar(z_far, h[:4]).double().numpy()
+    lo = model.logvar_range_[:, 0].reshape(1, -1, 1, 1, 1)
+    hi = model.logvar_range_[:, 1].reshape(1, -1, 1, 1, 1)
+    assert (bounded >= lo - 1e-5).all()
+    assert (bounded <= hi + 1e-5).all()
+    assert (raw > hi + 1.0).any() or (raw < lo - 1.0).any()  # the clip did act
+    np.testing.assert_allclose(bounded, np.clip(raw, lo, hi), rtol=1e-5, atol=1e-5)
+    # the mask offset: the training patients' prior-mean images have the median real volume
+    prob = model.sample(expr, random_state=0, mode="mean")[0][:, 3].astype(np.float64)
+    generated = np.median(prob.reshape(len(prob), -1).sum(1))
+    real = np.median((images.data[:, 3] > 0.5).reshape(len(prob), -1).sum(1))
+    assert generated == pytest.approx(real, abs=0.05)
+    # the noise scale: at z drawn as in generation (4 draws per patient, seed 0), the scaled
+    # variance has the weighted mean square of the detail residuals it was fitted to
+    from radsem.deep.imagegen import _NOISE_DRAWS, _detail
+
+    w = model._voxel_weights(x).double()
+    with torch.no_grad():
+        d = _detail(x[:, :3] - model.net_.decode(mu_q, h)[:, :3]).double()
+        draw = torch.Generator().manual_seed(0)
+        sd = torch.from_numpy(model.prior_sd_).float()
+        var = torch.zeros(3, dtype=torch.float64)
+        for i in range(0, len(x), tiny["batch_size"]):
+            sl = slice(i, i + tiny["batch_size"])
+            for _ in range(_NOISE_DRAWS):
+                zd = mu_p[sl] + torch.randn(mu_p[sl].shape, generator=draw) * sd
+                lv_d = model._bounded_logvar(zd, h[sl]).double()
+                var += (w[sl] * lv_d.exp()).sum((0, 2, 3, 4)) / _NOISE_DRAWS
+    target = (w * d**2).sum((0, 2, 3, 4))
+    np.testing.assert_allclose(model.noise_scale_**2 * var.numpy(), target.numpy(), rtol=1e-5)
