@@ -79,6 +79,12 @@ def main() -> None:
         "stage (NetworkSettings(sparse=SparseSettings())) or the ridge path + dense blocks "
         "(NetworkSettings(sparse=None))",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="local worker processes (default: genemap's)"
+    )
+    parser.add_argument(
+        "--mask-repeats", type=int, default=None, help="masking repeats (default: genemap's)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -110,16 +116,23 @@ def main() -> None:
     )
     data = join_tables(sim.expression, sim.features)
     sets = match_gene_sets(sim.gene_sets, data.genes.columns)
-    start = time.perf_counter()
-    cpu0 = time.process_time()
+    import dataclasses
+
     settings = GenemapSettings(gene_ranking=args.gene_ranking)
     if args.network != "default":
         sparse = SparseSettings() if args.network == "sparse" else None
         settings = GenemapSettings(
             network=NetworkSettings(sparse=sparse), gene_ranking=args.gene_ranking
         )
-    result = genemap(data, sets, settings, seed=args.fit_seed)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    if args.mask_repeats is not None:
+        settings = dataclasses.replace(settings, mask_repeats=args.mask_repeats)
+    jobs = {} if args.jobs is None else {"n_jobs": args.jobs}
+    clock = StageClock()
+    start = time.perf_counter()
+    with clock.watching():
+        result = genemap(data, sets, settings, seed=args.fit_seed, **jobs)
+    wall = time.perf_counter() - start
+    cpu_main, cpu_workers = clock.total()
 
     truth = sim.truth["features"]
     driven = [f for f, t in truth.items() if t["form"] != "noise"]
@@ -239,10 +252,95 @@ def main() -> None:
         f"mean R2 network {net[driven].mean():.3f}, elastic net {en[driven].mean():.3f} "
         "(driven features)"
     )
+    print(f"mask_repeats {settings.mask_repeats}, n_jobs {jobs.get('n_jobs', 'default')}")
+    print("CPU by stage (s; this process + worker processes):")
+    for stage, (main_s, work_s, wall_s) in clock.stages.items():
+        print(f"  {stage:<44} {main_s:7.1f} + {work_s:7.1f}   wall {wall_s:7.1f}")
     print(
-        f"total time: {wall:.1f} s wall, {cpu:.1f} s CPU (target <= 300 s); "
+        f"total time: {wall:.1f} s wall, {cpu_main + cpu_workers:.1f} s CPU ({cpu_main:.1f} s "
+        f"this process, {cpu_workers:.1f} s worker processes) (target <= 300 s); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
+
+
+class StageClock:
+    """CPU time of genemap's stages, in this process and in its worker processes (psutil:
+    the CPU of every descendant, alive or reaped), by wrapping the functions of
+    ``radsem.genemap.run`` that make up a call."""
+
+    def __init__(self) -> None:
+        self.stages: dict = {}
+        self._start = None
+
+    @staticmethod
+    def now() -> tuple[float, float, float]:
+        import resource
+
+        import psutil
+
+        me = psutil.Process()
+        kids = 0.0
+        for child in me.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                kids += t.user + t.system
+            except psutil.Error:
+                pass
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time(), kids + reaped.ru_utime + reaped.ru_stime, time.perf_counter()
+
+    def total(self) -> tuple[float, float]:
+        end = self.now()
+        return end[0] - self._start[0], end[1] - self._start[1]
+
+    def _wrap(self, module, name: str, label):
+        fn = getattr(module, name)
+
+        def timed(*a, **kw):
+            before = self.now()
+            out = fn(*a, **kw)
+            after = self.now()
+            key = label(a, kw) if callable(label) else label
+            old = self.stages.get(key, (0.0, 0.0, 0.0))
+            self.stages[key] = tuple(o + (b - c) for o, b, c in zip(old, after, before))
+            return out
+
+        setattr(module, name, timed)
+        return fn
+
+    def watching(self):
+        import contextlib
+
+        from radsem.genemap import run as gm_run
+
+        @contextlib.contextmanager
+        def block():
+            originals = {}
+            seen = []
+
+            def passes_label(a, kw):
+                seen.append(1)
+                what = "with IG" if a[6] else "stability seed"
+                return f"network passes ({len(a[2])} repeats, {what})"
+
+            for name, label in [
+                ("_network_passes", passes_label),
+                ("self_contained_p", "self-contained permutations"),
+                ("performance_table", "performance table (bootstrap)"),
+                ("gene_importance_table", "gene importance table"),
+                ("_comparison_models", "comparison models"),
+                ("set_scores_stability", "stability table"),
+            ]:
+                if hasattr(gm_run, name):
+                    originals[name] = self._wrap(gm_run, name, label)
+            self._start = self.now()
+            try:
+                yield self
+            finally:
+                for name, fn in originals.items():
+                    setattr(gm_run, name, fn)
+
+        return block()
 
 
 if __name__ == "__main__":

@@ -93,8 +93,8 @@ def main() -> None:
         )
         real = np.flatnonzero(~layout.is_random)
         splits = _folds(len(y), settings.folds, args.repeats, seed)
-        passes = _network_passes(x, y, splits, settings, layout, seed, False)
-        runs[seed] = np.stack([suff[real].astype(float) for _, suff, _, _ in passes])
+        passes, _ = _network_passes(x, y, splits, settings, layout, seed, False)
+        runs[seed] = np.stack([suff[real].astype(float) for _, suff, _ in passes])
         print(
             f"seed {seed} done: {time.perf_counter() - wall0:.0f} s wall, "
             f"{time.process_time() - cpu0:.0f} s CPU so far",

@@ -9,6 +9,22 @@ from radsem.commands._arguments import non_negative, positive
 
 HELP = "map gene sets onto image features: networks, peer models and gene masking"
 
+#: ``--jobs`` default: the cores this process may use, at most this many.
+MAX_DEFAULT_JOBS = 4
+
+
+def default_jobs() -> int:
+    """Worker processes of ``radsem genemap`` without ``--jobs``: the cores this process may
+    run on (``os.sched_getaffinity``, else ``os.cpu_count``), at least 1 and at most
+    :data:`MAX_DEFAULT_JOBS`."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_JOBS, cores))
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``radsem genemap``."""
@@ -45,10 +61,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mask-repeats",
         type=positive,
-        default=8,
+        default=18,
         metavar="N",
         help="repeats of the network's cross-validation averaged in the gene-set scores "
-        "(default 8; the first --repeats are shared with the other models)",
+        "(default 18; the first --repeats are shared with the other models)",
     )
     parser.add_argument(
         "--random-sets",
@@ -81,9 +97,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         type=positive,
-        default=1,
+        default=None,
         metavar="N",
-        help="local worker processes for the same (default 1)",
+        help="local worker processes for the network's folds with their masking and for the "
+        f"other models (default: the cores this process may use, at most {MAX_DEFAULT_JOBS}; "
+        "every number is the same for any N)",
     )
     parser.add_argument(
         "--dense",
@@ -182,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         ),
         **kw,
     )
-    result = genemap(data, sets, settings, seed=args.seed, client=args.scheduler, n_jobs=args.jobs)
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    result = genemap(data, sets, settings, seed=args.seed, client=args.scheduler, n_jobs=jobs)
     command = f"radsem genemap (seed {args.seed}, folds {args.folds}, repeats {args.repeats})"
     files = result.write(args.out, inputs=inputs, command=command, overwrite=args.overwrite)
     if not args.quiet:

@@ -49,7 +49,10 @@ class GenemapSettings:
         the folds every model shares). More repeats average out the randomness of folds,
         inner splits and network initialisation in the set scores (Kendall's tau across
         seeds rises with them, docs/genemap.md) at the cost of one network pass each,
-        without refitting the other models. The genes' selection frequencies and entry
+        without refitting the other models; the default (18) is what fits in 5 minutes of
+        wall time with ``n_jobs=2`` on two cores for 200 patients x 2,000 genes x 10
+        features (about 480 s CPU with the stability seed; see docs/genemap.md, "Time
+        budget on two cores"). The genes' selection frequencies and entry
         penalties are averaged over the fits of every masking repeat, their integrated
         gradients over the shared repeats.
     models : tuple of str
@@ -84,7 +87,7 @@ class GenemapSettings:
 
     folds: int = 5
     repeats: int = 2
-    mask_repeats: int = 8
+    mask_repeats: int = 18
     models: tuple = MODEL_NAMES
     network: NetworkSettings = field(default_factory=NetworkSettings)
     n_random: int | None = None
@@ -389,6 +392,46 @@ def _interpretation(data, sets_idx, settings, seed, splits, with_ig, client=None
     return table, np.stack(preds), evidence
 
 
+def _model_task(task: tuple, *, x, y) -> np.ndarray:
+    """One comparison model fitted on the other folds, its held-out predictions; a task of
+    :func:`radsem._dask.map_tasks` that carries its own seed."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    name, test, seed = task
+    train = np.setdiff1d(np.arange(len(y)), test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = make_model(name, seed=seed).fit(x[train], y[train])
+    return model.predict(x[test])
+
+
+def _comparison_models(x, y, splits, settings, seed, client=None, n_jobs=1) -> dict:
+    """Out-of-fold predictions (repeats, patients, targets) of every model but the network,
+    on the shared folds; one task per model and fold (locally, in worker processes or on
+    Dask), each seeded by its repeat, so every route gives the same numbers."""
+    from radsem._dask import map_tasks
+
+    names = [m for m in settings.models if m != "network"]
+    tasks = [(m, test, seed + r) for m in names for r, split in enumerate(splits) for test in split]
+    done = map_tasks(
+        _model_task,
+        tasks,
+        client=client,
+        n_jobs=n_jobs,
+        shared={"x": x, "y": y},
+        desc="comparison models",
+    )
+    out, i = {}, 0
+    for m in names:
+        pred = np.empty((len(splits), *y.shape))
+        for r, split in enumerate(splits):
+            for test in split:
+                pred[r, test] = done[i]
+                i += 1
+        out[m] = pred
+    return out
+
+
 def set_scores_stability(tables: dict[int, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
     """Kendall's tau between the set scores of runs with different seeds, per target.
 
@@ -474,7 +517,10 @@ def genemap(
         Run the network's folds with the gene-set masking against the random-set null on this
         Dask cluster (a client or a scheduler address); same numbers as a local run.
     n_jobs : int
-        Local worker processes for the same (1: this process).
+        Local worker processes for the same and for the other models' folds (1: this
+        process); every value gives the same numbers. ``radsem genemap`` uses the available
+        cores (at most 4) unless told otherwise; with the default 18 masking repeats, one
+        process takes about twice the wall time of two.
 
     Returns
     -------
@@ -511,20 +557,7 @@ def genemap(
         predictions = {"network": net_pred[: settings.repeats]}
         x = data.genes.to_numpy(float)
         y = data.targets.to_numpy(float)
-        for name in settings.models:
-            if name == "network":
-                continue
-            pred = np.empty((settings.repeats, n, y.shape[1]))
-            for r, split in enumerate(splits):
-                for test in split:
-                    train = np.setdiff1d(np.arange(n), test)
-                    with warnings.catch_warnings():
-                        from sklearn.exceptions import ConvergenceWarning
-
-                        warnings.simplefilter("ignore", ConvergenceWarning)
-                        model = make_model(name, seed=seed + r).fit(x[train], y[train])
-                    pred[r, test] = model.predict(x[test])
-            predictions[name] = pred
+        predictions.update(_comparison_models(x, y, splits, settings, seed, client, n_jobs))
         for k in range(1, settings.stability_seeds + 1):
             other = seed + 7919 * k
             tables[other], _, _ = _interpretation(
