@@ -97,8 +97,11 @@ def _on_dask(fn, items, client, shared, bar, torch_threads=False) -> list:
         if torch_threads:
             workers = c.scheduler_info().get("workers", {})
             fn = _limited(fn, sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1)
-        # one copy of each shared object per worker, not one per task
-        remote = {k: c.scatter([v], broadcast=True)[0] for k, v in shared.items()}
+        # one copy of each shared object per worker, not one per task; hash=False gives every
+        # scatter its own key: with content-hashed keys, scattering the same array again right
+        # after the previous call's future was released can race with the scheduler forgetting
+        # that key, and the new tasks then fail with "lost dependencies"
+        remote = {k: c.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         futures = [c.submit(fn, item, **remote, pure=False) for item in items]
         for _ in as_completed(futures, loop=c.loop):
             bar.update()

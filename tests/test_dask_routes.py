@@ -183,3 +183,21 @@ def test_genemap_gene_set_nulls_on_dask_equal_local(client):
     pd.testing.assert_frame_equal(remote.performance, local.performance)
     # the null is really there: 20 random sets per set size were scored against each set
     assert local.gene_sets["p_value"].min() >= 1 / 21
+
+
+def _scaled_sum(item, *, data):
+    return float(data.sum() * item)
+
+
+def test_map_tasks_repeated_with_the_same_shared_data(client):
+    """Back-to-back calls that share the same array (as genemap's seeds and models do) must
+    not lose it: with content-hashed scatter keys, a scatter right after the previous call
+    released the same key could race with the scheduler forgetting it (dask/distributed#8576)."""
+    from radsem._dask import map_tasks
+
+    data = np.arange(1000.0)
+    for _ in range(40):
+        assert map_tasks(_scaled_sum, [1, 2], client=client, shared={"data": data}) == [
+            data.sum(),
+            2 * data.sum(),
+        ]
