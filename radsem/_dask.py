@@ -120,17 +120,39 @@ def _on_fork(fn, items, workers, shared, bar) -> list:
     return out
 
 
+def _on_loky(fn, items, workers, shared, bar) -> list:
+    """Tasks in ``workers`` fresh interpreters (loky) started for this call and shut down at
+    its end. joblib's process-wide reusable executor is not used: workers it kept from an
+    earlier call (resized, or timed out while idle and respawned) were seen to deadlock a
+    later call in a long-lived process (a test session)."""
+    import functools
+
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    # several workers on few cores: keep BLAS/OpenMP pools from oversubscribing (torch is
+    # limited per task by _limited)
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    env = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    call = functools.partial(fn, **shared)
+    out = []
+    with ProcessPoolExecutor(max_workers=workers, env=env) as pool:
+        futures = [pool.submit(call, item) for item in items]
+        for future in futures:
+            out.append(future.result())
+            bar.update()
+    return out
+
+
 def _on_joblib(fn, items, workers, shared, bar, backend) -> list:
     from joblib import Parallel, delayed, parallel_config
 
     if backend == "multiprocessing":
         return _on_fork(fn, items, workers, shared, bar)
 
-    config: dict[str, Any] = {"backend": backend}
     if backend == "loky":
-        # several workers on few cores: keep BLAS/OpenMP (and torch) pools from oversubscribing
-        config["inner_max_num_threads"] = max(1, (os.cpu_count() or 1) // workers)
-    with parallel_config(**config):
+        return _on_loky(fn, items, workers, shared, bar)
+
+    with parallel_config(backend=backend):
         gen = Parallel(n_jobs=workers, return_as="generator")(
             delayed(fn)(item, **shared) for item in items
         )
