@@ -612,7 +612,7 @@ class ExpressionImageGenerator(BaseEstimator):
             spread = ((mu_q - mu_p).double() ** 2 + lv_q.double().exp()).mean(0)
             self.prior_sd_ = spread.sqrt().numpy()
             if self.variance_net_ is not None:
-                z = self.net_.posterior_params(x, h)[0]
+                z = mu_q
                 lo = torch.full((3,), math.inf, dtype=torch.float64)
                 hi = torch.full((3,), -math.inf, dtype=torch.float64)
                 for i in range(0, len(x), b):
@@ -635,9 +635,8 @@ class ExpressionImageGenerator(BaseEstimator):
                         zd = mu_p[i : i + b] + torch.randn(zi.shape, generator=draw) * sd
                         den += (wi * self._bounded_logvar(zd, hi_).double().exp()).sum((0, 2, 3, 4))
                 self.noise_scale_ = (num / den.clamp(min=1e-12)).sqrt().numpy()
-            mu = self.net_.prior_params(h)[0]
             logits = torch.cat(
-                [self.net_.decode(mu[i : i + b], h[i : i + b])[:, 3] for i in range(0, len(x), b)]
+                [self.net_.decode(mu_p[i : i + b], h[i : i + b])[:, 3] for i in range(0, len(x), b)]
             ).double()
         target = float(np.median((x[:, 3] > 0.5).flatten(1).sum(1).double().numpy()))
         lo_b, hi_b = -30.0, 30.0
@@ -696,7 +695,7 @@ class ExpressionImageGenerator(BaseEstimator):
         lv = self._logvar(self.variance_net_(z, h))
         rng = torch.from_numpy(self.logvar_range_).to(lv.dtype)
         shape = (1, -1, 1, 1, 1)
-        return torch.maximum(torch.minimum(lv, rng[:, 1].reshape(shape)), rng[:, 0].reshape(shape))
+        return torch.clamp(lv, min=rng[:, 0].reshape(shape), max=rng[:, 1].reshape(shape))
 
     def _variance_nll(
         self, raw: torch.Tensor, resid: torch.Tensor, x: torch.Tensor

@@ -51,8 +51,8 @@ class GenemapSettings:
         seeds rises with them, docs/genemap.md) at the cost of one network pass each,
         without refitting the other models; the default (18) is what fits in 5 minutes of
         wall time with ``n_jobs=2`` on two cores for 200 patients x 2,000 genes x 10
-        features (about 480 s CPU with the stability seed; see docs/genemap.md, "Time
-        budget on two cores"). The genes' selection frequencies and entry
+        features (about 480 s CPU with the stability seed; see docs/genemap.md, "Set-ranking
+        stability on two cores"). The genes' selection frequencies and entry
         penalties are averaged over the fits of every masking repeat, their integrated
         gradients over the shared repeats.
     models : tuple of str
