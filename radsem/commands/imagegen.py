@@ -60,6 +60,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "sampled images carry texture; unit: the unit-variance decoder of format version 2, "
         "mean images only; see docs/imagegen.md)",
     )
+    train.add_argument(
+        "--intensity-scale",
+        choices=("log", "linear"),
+        default=None,
+        help="scale on which T2 and DWI are modelled (default log: scanner gains become "
+        "offsets and the generated texture's coefficient of variation does not follow the "
+        "intensity level; needs non-negative T2 and DWI; linear: as given, the model of "
+        "format version 4; see docs/imagegen.md)",
+    )
+    train.add_argument(
+        "--prior-variance",
+        choices=("unit", "learned"),
+        default=None,
+        help="variance of the conditional prior in training (default unit: the prior "
+        "learns the mean of z from the expression; learned: also a variance, the model of "
+        "format version 4; see docs/imagegen.md)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sample = sub.add_parser(
         "sample",
@@ -108,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
             params["generation_weight"] = args.generation_weight
         if args.image_likelihood is not None:
             params["image_likelihood"] = args.image_likelihood
+        if args.intensity_scale is not None:
+            params["intensity_scale"] = args.intensity_scale
+        if args.prior_variance is not None:
+            params["prior_variance"] = args.prior_variance
         model, summary = fit_cohort(
             args.cohort, random_state=args.seed, progress=not args.quiet, **params
         )

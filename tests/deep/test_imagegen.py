@@ -141,7 +141,7 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
         if k not in ("generation_weight", "validation_fraction", "patience")
     }
     (old / "model.json").write_text(json.dumps(meta1))
-    with pytest.raises(DataError, match="format version 1 .*reads version 4 only: retrain"):
+    with pytest.raises(DataError, match="format version 1 .*reads version 5 only: retrain"):
         ExpressionImageGenerator.load(old)
     # a folder of format 2 (before the heteroscedastic decoder)
     meta2 = {**meta, "format_version": 2}
@@ -151,11 +151,15 @@ def test_save_load_roundtrip_and_version(tmp_path, data):
         if k not in ("image_likelihood", "sigma_floor", "nll_beta", "voxel_noise")
     }
     (old / "model.json").write_text(json.dumps(meta2))
-    with pytest.raises(DataError, match="format version 2 .*reads version 4 only: retrain"):
+    with pytest.raises(DataError, match="format version 2 .*reads version 5 only: retrain"):
         ExpressionImageGenerator.load(old)
     # a folder of format 3 (before the calibrated prior spread, noise range and mask offset)
     (old / "model.json").write_text(json.dumps({**meta, "format_version": 3}))
-    with pytest.raises(DataError, match="format version 3 .*reads version 4 only: retrain"):
+    with pytest.raises(DataError, match="format version 3 .*reads version 5 only: retrain"):
+        ExpressionImageGenerator.load(old)
+    # a folder of format 4 (before the log intensity scale and the unit prior variance)
+    (old / "model.json").write_text(json.dumps({**meta, "format_version": 4}))
+    with pytest.raises(DataError, match="format version 4 .*reads version 5 only: retrain"):
         ExpressionImageGenerator.load(old)
     for name in ("prior_sd_", "logvar_range_", "mask_offset_"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
@@ -231,14 +235,22 @@ def test_cli_train_sample_extract(tmp_path, cohort_dir, capsys):
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["params"]["generation_weight"] == 0.0
     assert meta["params"]["image_likelihood"] == "heteroscedastic"
-    # --generation-weight selects the hybrid objective, --image-likelihood the decoder
+    assert meta["params"]["intensity_scale"] == "log"
+    assert meta["params"]["prior_variance"] == "unit"
+    # --generation-weight selects the hybrid objective, --image-likelihood the decoder,
+    # --intensity-scale the scale of T2 and DWI, --prior-variance the prior
     hybrid_dir = tmp_path / "hybrid"
     argv = ["imagegen", "train", str(cohort_dir), "--out", str(hybrid_dir), "--epochs", "1"]
     extra = ["--generation-weight", "0.5", "--image-likelihood", "unit", "--quiet"]
+    extra += ["--intensity-scale", "linear", "--prior-variance", "learned"]
     assert main([*argv, *extra]) == 0
     hybrid = ExpressionImageGenerator.load(hybrid_dir)
     assert hybrid.generation_weight == 0.5
     assert hybrid.image_likelihood == "unit"
+    assert hybrid.intensity_scale == "linear"
+    assert hybrid.log_offset_.tolist() == [0.0, 0.0, 0.0]
+    assert hybrid.prior_variance == "learned"
+    assert hybrid.net_.prior[-1].out_features == 2 * hybrid.latent_dim
     assert hybrid.variance_net_ is None
     assert (hybrid.history_["generation"] > 0).all()
     capsys.readouterr()
