@@ -740,6 +740,8 @@ class ExpressionImageGenerator(BaseEstimator):
                     f"intensity_scale='log' needs non-negative {name} intensities; negative "
                     f"values in patient(s) {', '.join(map(str, bad[:5]))}"
                     + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+                    + "; train with intensity_scale='linear' (--intensity-scale linear) for "
+                    "images with negative values"
                 )
             median = float(np.median(data[fit_pos, ch]))
             offsets[ch] = _LOG_OFFSET_SHARE * median if median > 0 else 1.0
