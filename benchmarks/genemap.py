@@ -121,9 +121,7 @@ def main() -> None:
     settings = GenemapSettings(gene_ranking=args.gene_ranking)
     if args.network != "default":
         sparse = SparseSettings() if args.network == "sparse" else None
-        settings = GenemapSettings(
-            network=NetworkSettings(sparse=sparse), gene_ranking=args.gene_ranking
-        )
+        settings = dataclasses.replace(settings, network=NetworkSettings(sparse=sparse))
     if args.mask_repeats is not None:
         settings = dataclasses.replace(settings, mask_repeats=args.mask_repeats)
     jobs = {} if args.jobs is None else {"n_jobs": args.jobs}

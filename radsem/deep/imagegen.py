@@ -527,7 +527,7 @@ class ExpressionImageGenerator(BaseEstimator):
         vt *= np.where(vt[np.arange(k), np.abs(vt).argmax(axis=1)] < 0, -1.0, 1.0)[:, None]
         self.components_ = vt
         self.pc_scale_ = np.maximum(s[:k] / math.sqrt(max(len(z) - 1, 1)), 1e-8)
-        self.log_offset_ = self._log_offsets(images.subset(common), fit_pos)
+        self.log_offset_ = self._log_offsets(data, common, fit_pos)
         img = self._to_model_scale(data[fit_pos, :3].astype(np.float64))
         self.channel_mean_ = img.mean(axis=(0, 2, 3, 4))
         cs = img.std(axis=(0, 2, 3, 4))
@@ -724,16 +724,17 @@ class ExpressionImageGenerator(BaseEstimator):
             rho[:, axis] = (num / den).numpy()
         return np.clip(rho, 0.0, 0.95)
 
-    def _log_offsets(self, images: ImageSet, fit_pos: np.ndarray) -> np.ndarray:
+    def _log_offsets(self, data: np.ndarray, patients: list, fit_pos: np.ndarray) -> np.ndarray:
         """``log_offset_`` (3,): for ``intensity_scale="log"``, a hundredth of the training
-        median of T2 and DWI (0 for ADC, which stays linear); zeros otherwise. Negative T2 or
-        DWI values are refused with the patients named."""
+        median (rows ``fit_pos`` of the crops ``data``) of T2 and DWI (0 for ADC, which stays
+        linear); zeros otherwise. Negative T2 or DWI values are refused with the
+        ``patients`` (one per row of ``data``) named."""
         offsets = np.zeros(3)
         if self.intensity_scale != "log":
             return offsets
-        data = images.data
         for ch in _LOG_CHANNELS:
-            bad = [images.patient_id[i] for i in range(len(data)) if (data[i, ch] < 0).any()]
+            negative = (data[:, ch] < 0).reshape(len(data), -1).any(axis=1)
+            bad = [patients[i] for i in np.flatnonzero(negative)]
             if bad:
                 name = ("T2", "DWI")[ch]
                 raise DataError(

@@ -205,8 +205,12 @@ def simulate_genemap_truth(
         "set_modules": {n: int(m) + 1 for n, m in zip(names, modules, strict=True)},
         "features": truth,
     }
-    options = {"in_set": in_set, "outside": outside, "set_mates": set_mates}
-    options["set_padding"] = set_padding
+    options = {
+        "in_set": in_set,
+        "outside": outside,
+        "set_mates": set_mates,
+        "set_padding": set_padding,
+    }
     if n_in < core or set_mates or set_padding:  # recorded only when used: same bytes
         meta["options"] = options
     return GenemapTruth(expression=expression, features=feats, gene_sets=sets, truth=meta)
